@@ -1,0 +1,107 @@
+/**
+ * byted-live-promotion: parse the configuration, build the dependencies,
+ * serve MCP over HTTP or stdio.
+ *
+ * @module
+ */
+
+import { type Config, ConfigError, parseCommand, readEnv, USAGE } from "./src/config.ts";
+import { createDemoFetch } from "./src/demo.ts";
+import { createHttpApp } from "./src/http.ts";
+import { logger, setupLogging } from "./src/log.ts";
+import {
+  createDependencies,
+  createServer,
+  describeHealth,
+  SERVER_NAME,
+  VERSION,
+} from "./src/server.ts";
+import { serveStdio } from "./src/stdio.ts";
+import type { ToolDeps } from "./src/tools/mod.ts";
+
+/** Runs the command line `args` and returns the exit status. */
+export async function main(args: readonly string[]): Promise<number> {
+  let command;
+  try {
+    command = parseCommand(args, readEnv((name) => Deno.env.get(name)));
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    console.error(`${SERVER_NAME}: ${error.message}`);
+    return 2;
+  }
+  if (command.kind === "help") console.log(USAGE);
+  if (command.kind === "version") console.log(`${SERVER_NAME} ${VERSION}`);
+  if (command.kind !== "serve") return 0;
+
+  const { config } = command;
+  await setupLogging(config.logLevel, { secrets: config.casSession ? [config.casSession] : [] });
+  const now = Date.now;
+  const fetch = config.demo
+    ? createDemoFetch({ regions: config.regions, authUrl: config.authUrl, now })
+    : globalThis.fetch;
+  const deps = createDependencies(config, { fetch, now });
+  warnWithoutCredential(config);
+
+  if (config.transport === "stdio") {
+    await serveStdio(createServer(deps));
+    return 0;
+  }
+  return await serveHttp(config, deps);
+}
+
+function warnWithoutCredential(config: Config) {
+  if (config.demo || config.casSession) return;
+  logger("main").warn(
+    "CAS_SESSION is not set: searches will fail until you copy the cookie from the browser into the environment and restart (or use --demo)",
+  );
+}
+
+async function serveHttp(config: Config, deps: ToolDeps): Promise<number> {
+  const startedAt = Date.now();
+  const app = createHttpApp({
+    createServer: () => createServer(deps),
+    health: () => describeHealth(deps, { startedAt, now: Date.now }),
+    host: config.host,
+    logger: logger("http"),
+  });
+  let server: Deno.HttpServer;
+  try {
+    server = Deno.serve({
+      hostname: config.host,
+      port: config.port,
+      onListen: ({ port }) => announce(config, port),
+    }, app.handle);
+  } catch (error) {
+    console.error(`${SERVER_NAME}: ${describeListenError(error, config)}`);
+    return 1;
+  }
+  const stop = async () => {
+    logger("main").info("Shutting down");
+    await app.close();
+    await server.shutdown();
+  };
+  Deno.addSignalListener("SIGINT", stop);
+  if (Deno.build.os !== "windows") Deno.addSignalListener("SIGTERM", stop);
+  await server.finished;
+  return 0;
+}
+
+// Printed whatever the log level: it is how a user learns where to connect.
+function announce(config: Config, port: number) {
+  const host = config.host.includes(":") ? `[${config.host}]` : config.host;
+  const mode = config.demo ? " (demo catalogue, no credentials needed)" : "";
+  console.error(`${SERVER_NAME} ${VERSION} listening on http://${host}:${port}/mcp${mode}`);
+}
+
+function describeListenError(error: unknown, config: Config): string {
+  if (error instanceof Deno.errors.AddrInUse) {
+    return `Port ${config.port} is already in use: stop the other server or pick another with --port`;
+  }
+  if (error instanceof Deno.errors.PermissionDenied) {
+    return `Not allowed to listen on ${config.host}:${config.port}: run with --allow-net`;
+  }
+  const detail = error instanceof Error ? error.message : String(error);
+  return `Cannot listen on ${config.host}:${config.port} (${detail}): check --host and --port`;
+}
+
+if (import.meta.main) Deno.exit(await main(Deno.args));

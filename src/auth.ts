@@ -1,0 +1,234 @@
+/**
+ * JWTs from the auth service: fetched with the SSO cookie, reused until shortly
+ * before they expire, one request at a time however many callers wait.
+ *
+ * @module
+ */
+
+import type { Logger } from "./log.ts";
+import type { Secret } from "./secret.ts";
+import { type Fetch, requestUpstream, UpstreamRequestError } from "./upstream.ts";
+
+/** How a token is asked for: the SSO session cookie (the only kind so far). */
+export interface Credential {
+  readonly kind: "cas_session";
+  readonly value: Secret;
+}
+
+/** Why no token could be had. */
+export type AuthErrorCode =
+  | "missing_credential"
+  | "session_expired"
+  | "no_token"
+  | "http_status"
+  | "timeout"
+  | "network";
+
+/** No JWT could be obtained; the message says what to do and never holds a credential. */
+export class AuthError extends Error {
+  override name = "AuthError";
+  readonly code: AuthErrorCode;
+
+  constructor(code: AuthErrorCode, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.code = code;
+  }
+}
+
+/** What `check_jwt_status` reports; never the token itself. */
+export interface TokenStatus {
+  readonly configured: boolean;
+  readonly valid: boolean;
+  readonly expiresAt?: Date;
+  readonly secondsLeft?: number;
+  readonly lastRefreshAt?: Date;
+  readonly lastError?: string;
+}
+
+/** A source of JWTs for one (auth URL, credential) pair. */
+export interface TokenProvider {
+  /** Returns a token valid for at least the refresh margin, fetching one when needed. */
+  getToken(options?: { signal?: AbortSignal }): Promise<string>;
+  /** Forgets `token` after an upstream rejected it, unless it was already replaced. */
+  invalidate(token: string): void;
+  /** The state of the cached token, without contacting the auth service. */
+  status(): TokenStatus;
+}
+
+/** Options for {@linkcode createTokenProvider}. */
+export interface TokenProviderOptions {
+  authUrl: string;
+  credential?: Credential;
+  fetch: Fetch;
+  /** Milliseconds since the epoch; `Date.now` outside tests. */
+  now: () => number;
+  timeoutMs: number;
+  logger: Logger;
+  /** A token is replaced this long before it expires. Default 60 s. */
+  refreshMarginMs?: number;
+}
+
+const DEFAULT_LIFETIME_MS = 60 * 60 * 1000;
+const DEFAULT_REFRESH_MARGIN_MS = 60 * 1000;
+
+interface CachedToken {
+  readonly value: string;
+  readonly expiresAt: number;
+}
+
+/** Creates a {@linkcode TokenProvider} that asks `authUrl` for tokens with `credential`. */
+export function createTokenProvider(options: TokenProviderOptions): TokenProvider {
+  const { authUrl, credential, now, logger } = options;
+  const margin = options.refreshMarginMs ?? DEFAULT_REFRESH_MARGIN_MS;
+  let cached: CachedToken | undefined;
+  let inFlight: Promise<string> | undefined;
+  let lastRefreshAt: number | undefined;
+  let lastError: string | undefined;
+
+  async function refresh(credential: Credential): Promise<string> {
+    logger.debug("Requesting a JWT from {authHost}", { authHost: new URL(authUrl).host });
+    try {
+      const token = await fetchToken(credential, options);
+      cached = { value: token, expiresAt: readExpiry(token) ?? now() + DEFAULT_LIFETIME_MS };
+      lastRefreshAt = now();
+      lastError = undefined;
+      logger.info("Obtained a JWT valid until {expiresAt}", {
+        expiresAt: new Date(cached.expiresAt).toISOString(),
+      });
+      return token;
+    } catch (error) {
+      lastError = error instanceof Error ? error.message : String(error);
+      logger.warn("Could not obtain a JWT: {reason}", { reason: lastError });
+      throw error;
+    }
+  }
+
+  return {
+    getToken({ signal } = {}) {
+      if (!credential) return Promise.reject(missingCredential());
+      if (cached && now() < cached.expiresAt - margin) return Promise.resolve(cached.value);
+      inFlight ??= refresh(credential).finally(() => inFlight = undefined);
+      return signal ? abandonOnAbort(inFlight, signal) : inFlight;
+    },
+    invalidate(token) {
+      if (cached?.value === token) cached = undefined;
+    },
+    status() {
+      const current = now();
+      const valid = cached !== undefined && current < cached.expiresAt;
+      return {
+        configured: credential !== undefined,
+        valid,
+        expiresAt: cached && new Date(cached.expiresAt),
+        secondsLeft: cached && Math.max(0, Math.floor((cached.expiresAt - current) / 1000)),
+        lastRefreshAt: lastRefreshAt === undefined ? undefined : new Date(lastRefreshAt),
+        lastError: credential ? lastError : missingCredential().message,
+      };
+    },
+  };
+}
+
+async function fetchToken(credential: Credential, options: TokenProviderOptions) {
+  const { authUrl, fetch, timeoutMs } = options;
+  let response;
+  try {
+    response = await requestUpstream(fetch, authUrl, {
+      headers: {
+        Cookie: `CAS_SESSION=${credential.value.reveal()}`,
+        Accept: "application/json, text/plain, */*",
+      },
+      // A redirect goes to the SSO login page: the cookie has expired.
+      redirect: "manual",
+      readBody: false,
+      timeoutMs,
+    });
+  } catch (error) {
+    throw describeRequestFailure(error, { authUrl, timeoutMs });
+  }
+  const { status, headers } = response;
+  if ((status >= 300 && status < 400) || status === 401 || status === 403) {
+    throw new AuthError(
+      "session_expired",
+      "CAS_SESSION is expired or invalid: sign in again in the browser, copy a fresh CAS_SESSION cookie and restart the server",
+    );
+  }
+  if (status < 200 || status >= 300) {
+    throw new AuthError(
+      "http_status",
+      `The auth service answered HTTP ${status}: try again in a minute, or check --auth-url (${authUrl})`,
+    );
+  }
+  const token = headers.get("x-jwt-token")?.trim();
+  if (!token) {
+    throw new AuthError(
+      "no_token",
+      "The auth service answered without a token (no X-Jwt-Token header), so CAS_SESSION is probably expired: copy a fresh cookie from the browser and restart the server",
+    );
+  }
+  return token;
+}
+
+function describeRequestFailure(
+  error: unknown,
+  { authUrl, timeoutMs }: { authUrl: string; timeoutMs: number },
+): AuthError {
+  if (!(error instanceof UpstreamRequestError)) {
+    return new AuthError("network", "The auth request failed unexpectedly: try again", {
+      cause: error,
+    });
+  }
+  const host = new URL(authUrl).host;
+  if (error.kind === "timeout") {
+    return new AuthError(
+      "timeout",
+      `The auth service at ${host} did not answer within ${timeoutMs} ms: check your network or VPN, or raise --timeout`,
+      { cause: error },
+    );
+  }
+  return new AuthError(
+    "network",
+    `Could not reach the auth service at ${host}: check your network or VPN connection`,
+    { cause: error },
+  );
+}
+
+function missingCredential(): AuthError {
+  return new AuthError(
+    "missing_credential",
+    "CAS_SESSION is not set: sign in to cloud.bytedance.net in the browser, copy the CAS_SESSION cookie into the server's environment and restart it (or start it with --demo to try the sample catalogue)",
+  );
+}
+
+/**
+ * Returns the claims of a JWT's payload, or `undefined` when it is not a JWT.
+ * The signature is not verified: the server only forwards the token.
+ */
+export function readJwtClaims(token: string): Record<string, unknown> | undefined {
+  const payload = token.split(".")[1];
+  if (!payload) return undefined;
+  try {
+    const base64 = payload.replace(/-/g, "+").replace(/_/g, "/");
+    const claims: unknown = JSON.parse(atob(base64.padEnd(Math.ceil(base64.length / 4) * 4, "=")));
+    return typeof claims === "object" && claims !== null && !Array.isArray(claims)
+      ? claims as Record<string, unknown>
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Returns a JWT's expiry in milliseconds since the epoch, from its `exp` claim, if it has one. */
+export function readExpiry(token: string): number | undefined {
+  const exp = readJwtClaims(token)?.exp;
+  return typeof exp === "number" && Number.isFinite(exp) ? exp * 1000 : undefined;
+}
+
+// The shared request keeps going for the other callers; only this caller stops waiting.
+function abandonOnAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+  });
+}

@@ -1,0 +1,303 @@
+/**
+ * Every option of the server, from flags, environment and defaults (in that
+ * order of precedence), validated up front into one typed {@linkcode Config}.
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { Secret } from "./secret.ts";
+
+/** Log levels accepted by `--log-level` and `LOG_LEVEL`, lower-cased. */
+export type LogLevel = "debug" | "info" | "warning" | "error";
+
+/** One Neptune registry that searches are sent to. */
+export interface Region {
+  /** Short name shown to users, such as `cn`. */
+  readonly name: string;
+  /** Base URL without a trailing slash, such as `https://ms-neptune.byted.org`. */
+  readonly baseUrl: string;
+}
+
+/** The validated configuration of one server process. */
+export interface Config {
+  readonly port: number;
+  readonly host: string;
+  readonly logLevel: LogLevel;
+  readonly transport: "http" | "stdio";
+  /** Answer every upstream call from the built-in sample catalogue. */
+  readonly demo: boolean;
+  readonly authUrl: string;
+  readonly regions: readonly Region[];
+  /** Limit for each upstream request, in milliseconds. */
+  readonly timeoutMs: number;
+  /** The SSO session cookie; absent means the tools explain how to set it. */
+  readonly casSession?: Secret;
+}
+
+/** What the command line asks for. */
+export type Command =
+  | { readonly kind: "serve"; readonly config: Config }
+  | { readonly kind: "help" }
+  | { readonly kind: "version" };
+
+/** Environment variables the server reads; nothing else is read. */
+export const ENV_VARS = [
+  "CAS_SESSION",
+  "MCP_PORT",
+  "MCP_HOST",
+  "LOG_LEVEL",
+  "DEMO",
+  "JWT_AUTH_URL",
+  "NEPTUNE_REGIONS",
+  "UPSTREAM_TIMEOUT_MS",
+] as const;
+
+/** One of {@linkcode ENV_VARS}. */
+export type EnvVar = typeof ENV_VARS[number];
+
+/** The environment as the config sees it. */
+export type Env = Partial<Record<EnvVar, string>>;
+
+/** Default values, also shown by `--help`. */
+export const DEFAULTS = {
+  port: 8123,
+  host: "localhost",
+  logLevel: "info",
+  authUrl: "https://cloud.bytedance.net/auth/api/v1/jwt",
+  regions: "cn=https://ms-neptune.byted.org,us=https://ms-neptune.tiktok-us.org",
+  timeoutMs: 10_000,
+} as const;
+
+const MAX_TIMEOUT_MS = 600_000;
+const LOG_LEVELS: Record<string, LogLevel> = {
+  debug: "debug",
+  info: "info",
+  warning: "warning",
+  warn: "warning",
+  error: "error",
+};
+
+/** The text printed by `--help`. */
+export const USAGE = `byted-live-promotion: an MCP server that finds PSMs in the Neptune registry
+
+Usage:
+  byted-live-promotion [options]
+
+Options:
+  --port N             HTTP port, 0 picks a free one      env MCP_PORT      default ${DEFAULTS.port}
+  --host H             address to bind                    env MCP_HOST      default ${DEFAULTS.host}
+  --log-level L        DEBUG, INFO, WARNING or ERROR      env LOG_LEVEL     default INFO
+  --stdio              serve MCP over stdin/stdout instead of HTTP
+  --demo               answer from the built-in demo catalogue, no credentials needed   env DEMO=1
+  --auth-url URL       JWT endpoint                       env JWT_AUTH_URL
+                       default ${DEFAULTS.authUrl}
+  --region NAME=URL    a Neptune region, repeatable       env NEPTUNE_REGIONS=cn=URL,us=URL
+                       default ${DEFAULTS.regions}
+  --timeout MS         limit per upstream request         env UPSTREAM_TIMEOUT_MS  default ${DEFAULTS.timeoutMs}
+  --help               print this help and exit
+  --version            print the version and exit
+
+Credentials:
+  CAS_SESSION          your SSO session cookie (copy it from the browser after signing in)
+
+Endpoints (HTTP): /mcp (streamable HTTP), /health
+`;
+
+/** A bad flag or environment value; the message names it and what is accepted. */
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+/** Reads {@linkcode ENV_VARS} through `get`, such as `(name) => Deno.env.get(name)`. */
+export function readEnv(get: (name: EnvVar) => string | undefined): Env {
+  const env: Env = {};
+  for (const name of ENV_VARS) {
+    const value = get(name);
+    if (value !== undefined) env[name] = value;
+  }
+  return env;
+}
+
+/**
+ * Parses command-line `args` and `env` into a {@linkcode Command}.
+ *
+ * @throws {ConfigError} when a flag or variable is unknown or out of range.
+ */
+export function parseCommand(args: readonly string[], env: Env): Command {
+  const flags = parseFlags(args);
+  if (flags.help) return { kind: "help" };
+  if (flags.version) return { kind: "version" };
+  const envValue = (name: EnvVar) => nonEmpty(env[name]);
+
+  const config: Config = {
+    port: parsePort(flags.port, envValue("MCP_PORT")),
+    host: parseHost(flags.host ?? envValue("MCP_HOST") ?? DEFAULTS.host),
+    logLevel: parseLogLevel(flags["log-level"], envValue("LOG_LEVEL")),
+    transport: flags.stdio ? "stdio" : "http",
+    demo: flags.demo || parseBoolean("DEMO", envValue("DEMO")),
+    authUrl: parseHttpUrl(
+      flags["auth-url"] ?? envValue("JWT_AUTH_URL") ?? DEFAULTS.authUrl,
+      flags["auth-url"] ? "--auth-url" : "JWT_AUTH_URL",
+    ),
+    regions: flags.region?.length ? parseRegions(flags.region, "--region") : parseRegions(
+      (envValue("NEPTUNE_REGIONS") ?? DEFAULTS.regions).split(","),
+      "NEPTUNE_REGIONS",
+    ),
+    timeoutMs: parseTimeout(flags.timeout, envValue("UPSTREAM_TIMEOUT_MS")),
+    casSession: parseCasSession(env.CAS_SESSION),
+  };
+  return { kind: "serve", config };
+}
+
+function parseFlags(args: readonly string[]) {
+  try {
+    return parseArgs({
+      args: [...args],
+      strict: true,
+      allowPositionals: false,
+      options: {
+        port: { type: "string" },
+        host: { type: "string" },
+        "log-level": { type: "string" },
+        stdio: { type: "boolean", default: false },
+        demo: { type: "boolean", default: false },
+        "auth-url": { type: "string" },
+        region: { type: "string", multiple: true },
+        timeout: { type: "string" },
+        help: { type: "boolean", short: "h", default: false },
+        version: { type: "boolean", short: "V", default: false },
+      },
+    }).values;
+  } catch (error) {
+    throw new ConfigError(describeFlagError(error), { cause: error });
+  }
+}
+
+function describeFlagError(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const unknown = message.match(/Unknown option '([^']+)'/);
+  if (unknown) return `Unknown option ${unknown[1]}: run with --help to see the accepted options`;
+  const positional = message.match(/Unexpected argument '([^']+)'/);
+  if (positional) {
+    return `Unexpected argument ${positional[1]}: options take the form --name value, see --help`;
+  }
+  const missing = message.match(/Option '(?:-\w, )?(--[\w-]+) <value>' argument missing/);
+  if (missing) return `Option ${missing[1]} needs a value: see --help`;
+  return `${message.replace(/\.$/, "")}: see --help`;
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  const trimmed = value?.trim();
+  return trimmed ? trimmed : undefined;
+}
+
+function parsePort(flag: string | undefined, env: string | undefined): number {
+  const [raw, source] = flag !== undefined ? [flag, "--port"] : [env, "MCP_PORT"];
+  if (raw === undefined) return DEFAULTS.port;
+  return parseInteger(raw, source, { min: 0, max: 65_535, hint: "0 picks a free port" });
+}
+
+function parseTimeout(flag: string | undefined, env: string | undefined): number {
+  const [raw, source] = flag !== undefined ? [flag, "--timeout"] : [env, "UPSTREAM_TIMEOUT_MS"];
+  if (raw === undefined) return DEFAULTS.timeoutMs;
+  return parseInteger(raw, source, { min: 1, max: MAX_TIMEOUT_MS, hint: "milliseconds" });
+}
+
+function parseInteger(
+  raw: string,
+  source: string,
+  { min, max, hint }: { min: number; max: number; hint: string },
+): number {
+  const value = /^\d+$/.test(raw.trim()) ? Number(raw.trim()) : NaN;
+  if (!Number.isSafeInteger(value) || value < min || value > max) {
+    throw new ConfigError(
+      `Invalid ${source} "${raw}": expected a whole number from ${min} to ${max} (${hint})`,
+    );
+  }
+  return value;
+}
+
+function parseHost(raw: string): string {
+  const host = raw.trim();
+  if (host === "" || /[\s/]/.test(host)) {
+    throw new ConfigError(
+      `Invalid host "${raw}": expected a host name or IP address such as localhost or 0.0.0.0`,
+    );
+  }
+  return host;
+}
+
+function parseLogLevel(flag: string | undefined, env: string | undefined): LogLevel {
+  const [raw, source] = flag !== undefined ? [flag, "--log-level"] : [env, "LOG_LEVEL"];
+  if (raw === undefined) return DEFAULTS.logLevel;
+  const level = LOG_LEVELS[raw.trim().toLowerCase()];
+  if (!level) {
+    throw new ConfigError(
+      `Invalid ${source} "${raw}": expected DEBUG, INFO, WARNING or ERROR (any case)`,
+    );
+  }
+  return level;
+}
+
+function parseBoolean(source: string, raw: string | undefined): boolean {
+  if (raw === undefined) return false;
+  const value = raw.toLowerCase();
+  if (["1", "true", "yes", "on"].includes(value)) return true;
+  if (["0", "false", "no", "off"].includes(value)) return false;
+  throw new ConfigError(`Invalid ${source} "${raw}": expected 1 or 0 (true or false)`);
+}
+
+function parseHttpUrl(raw: string, source: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw.trim());
+  } catch (error) {
+    throw new ConfigError(
+      `Invalid ${source} "${raw}": expected an absolute http(s) URL such as ${DEFAULTS.authUrl}`,
+      { cause: error },
+    );
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    throw new ConfigError(`Invalid ${source} "${raw}": expected an http or https URL`);
+  }
+  if (url.username || url.password) {
+    throw new ConfigError(
+      `Invalid ${source}: a URL must not embed a user name or password, pass credentials through CAS_SESSION`,
+    );
+  }
+  return url.href;
+}
+
+function parseRegions(entries: readonly string[], source: string): Region[] {
+  const regions: Region[] = [];
+  for (const entry of entries.map((e) => e.trim()).filter(Boolean)) {
+    const region = parseRegion(entry, source);
+    if (regions.some((r) => r.name === region.name)) {
+      throw new ConfigError(`Invalid ${source}: region "${region.name}" is given twice`);
+    }
+    regions.push(region);
+  }
+  if (regions.length === 0) {
+    throw new ConfigError(`Invalid ${source}: give at least one region as NAME=URL`);
+  }
+  return regions;
+}
+
+function parseRegion(entry: string, source: string): Region {
+  const separator = entry.indexOf("=");
+  const name = entry.slice(0, separator).trim();
+  if (separator < 1 || !/^[A-Za-z0-9][\w-]*$/.test(name)) {
+    throw new ConfigError(
+      `Invalid ${source} "${entry}": expected NAME=URL such as cn=https://ms-neptune.byted.org`,
+    );
+  }
+  const baseUrl = parseHttpUrl(entry.slice(separator + 1), `${source} ${name}`);
+  return { name, baseUrl: baseUrl.replace(/\/+$/, "") };
+}
+
+// People paste the cookie in several shapes; accept `CAS_SESSION=value` and quotes too.
+function parseCasSession(raw: string | undefined): Secret | undefined {
+  const value = raw?.trim().replace(/^CAS_SESSION=/, "").replace(/^(["'])(.*)\1$/, "$2").trim();
+  return value ? new Secret(value) : undefined;
+}

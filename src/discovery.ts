@@ -1,0 +1,395 @@
+/**
+ * The Neptune client: searches every region concurrently, turns each region's
+ * answer into one {@linkcode RegionOutcome}, and selects what to show: the
+ * exact PSM when there is one, else ranked fuzzy candidates.
+ *
+ * @module
+ */
+
+import { AuthError, type TokenProvider } from "./auth.ts";
+import type { Region } from "./config.ts";
+import type { Logger } from "./log.ts";
+import { redact } from "./secret.ts";
+import { type Fetch, requestUpstream, UpstreamRequestError } from "./upstream.ts";
+
+/** One service as the registry describes it; every field but `psm` may be missing. */
+export interface Service {
+  readonly psm: string;
+  readonly description?: string;
+  readonly chineseName?: string;
+  readonly owners: readonly string[];
+  readonly framework?: string;
+  readonly type?: string;
+  readonly deploymentPlatform?: string;
+  readonly level?: string;
+  readonly updatedAt?: string;
+}
+
+/** A service with the regions it was found in. */
+export interface FoundService extends Service {
+  readonly regions: readonly string[];
+}
+
+/** Why one region gave no answer. */
+export type RegionFailureKind =
+  | "auth"
+  | "http_status"
+  | "upstream_error"
+  | "invalid_body"
+  | "timeout"
+  | "network";
+
+/** One region's failure; the message is the reason, without the region's name. */
+export class RegionError extends Error {
+  override name = "RegionError";
+  readonly region: string;
+  readonly kind: RegionFailureKind;
+
+  constructor(
+    region: string,
+    kind: RegionFailureKind,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+    this.region = region;
+    this.kind = kind;
+  }
+}
+
+/** What one region answered: its services, or why it could not. */
+export type RegionOutcome =
+  | { readonly region: string; readonly ok: true; readonly services: readonly Service[] }
+  | { readonly region: string; readonly ok: false; readonly error: RegionError };
+
+/**
+ * `found`: an exact PSM match; `candidates`: fuzzy matches only; `not_found`:
+ * no region knows the keyword; `failed`: no region could be searched.
+ */
+export type SearchStatus = "found" | "candidates" | "not_found" | "failed";
+
+/** The answer to one keyword across all regions. */
+export interface SearchResult {
+  readonly keyword: string;
+  readonly status: SearchStatus;
+  /** The exact match alone, or the best candidates, at most `maxCandidates`. */
+  readonly services: readonly FoundService[];
+  /** Distinct PSMs that matched, including those not in `services`. */
+  readonly totalMatches: number;
+  /** One per configured region, in configuration order. */
+  readonly outcomes: readonly RegionOutcome[];
+}
+
+/** Searches the configured regions. */
+export interface Discovery {
+  readonly regions: readonly Region[];
+  /** Searches every region for `keyword`; never rejects but for cancellation. */
+  search(keyword: string, options?: { signal?: AbortSignal }): Promise<SearchResult>;
+  /**
+   * Searches each keyword (duplicates once), a few at a time, and returns the
+   * results in the order given. `onProgress` is told after each keyword.
+   */
+  searchMany(keywords: readonly string[], options?: SearchManyOptions): Promise<SearchResult[]>;
+}
+
+/** Options for {@linkcode Discovery.searchMany}. */
+export interface SearchManyOptions {
+  signal?: AbortSignal;
+  onProgress?: (done: number, total: number) => void;
+}
+
+/** Options for {@linkcode createDiscovery}. */
+export interface DiscoveryOptions {
+  regions: readonly Region[];
+  /** The token source of a region; several regions may share one. */
+  tokenFor: (region: Region) => TokenProvider;
+  fetch: Fetch;
+  timeoutMs: number;
+  logger: Logger;
+  /** Fuzzy candidates shown at most. Default 20. */
+  maxCandidates?: number;
+  /** Keywords of one batch searched at the same time. Default 4. */
+  batchConcurrency?: number;
+}
+
+const SEARCH_PATH = "api/neptune/ms/service/search";
+const MAX_UPSTREAM_MESSAGE = 200;
+
+/** Creates a {@linkcode Discovery} over `options.regions`. */
+export function createDiscovery(options: DiscoveryOptions): Discovery {
+  const { regions, logger, maxCandidates = 20, batchConcurrency = 4 } = options;
+
+  async function search(keyword: string, { signal }: { signal?: AbortSignal } = {}) {
+    const outcomes = await Promise.all(
+      regions.map((region) => searchRegion(region, keyword, { ...options, signal })),
+    );
+    for (const outcome of outcomes) {
+      if (!outcome.ok) {
+        logger.warn("Region {region} failed for {keyword}: {reason}", {
+          region: outcome.region,
+          keyword,
+          reason: outcome.error.message,
+        });
+      }
+    }
+    return selectMatches(keyword, outcomes, { maxCandidates });
+  }
+
+  return {
+    regions,
+    search,
+    async searchMany(keywords, { signal, onProgress } = {}) {
+      const unique = [...new Set(keywords)];
+      let done = 0;
+      const results = await mapConcurrently(unique, batchConcurrency, async (keyword) => {
+        const result = await search(keyword, { signal });
+        onProgress?.(++done, unique.length);
+        return result;
+      });
+      return results;
+    },
+  };
+}
+
+/** Options for {@linkcode searchRegion}. */
+export interface SearchRegionOptions {
+  tokenFor: (region: Region) => TokenProvider;
+  fetch: Fetch;
+  timeoutMs: number;
+  signal?: AbortSignal;
+}
+
+/**
+ * Searches one region for `keyword`, refreshing the JWT and retrying once when
+ * the registry rejects it. Returns a failed outcome rather than throwing; only
+ * the caller's cancellation rejects.
+ */
+export async function searchRegion(
+  region: Region,
+  keyword: string,
+  options: SearchRegionOptions,
+): Promise<RegionOutcome> {
+  const tokens = options.tokenFor(region);
+  try {
+    let token = await tokens.getToken({ signal: options.signal });
+    let answer = await queryRegion(region, keyword, token, options);
+    if (answer === "auth_rejected") {
+      tokens.invalidate(token);
+      token = await tokens.getToken({ signal: options.signal });
+      answer = await queryRegion(region, keyword, token, options);
+    }
+    if (answer === "auth_rejected") {
+      throw new RegionError(
+        region.name,
+        "auth",
+        "rejected a freshly issued JWT: your account may have no access to this registry",
+      );
+    }
+    return { region: region.name, ok: true, services: answer };
+  } catch (error) {
+    if (options.signal?.aborted) throw options.signal.reason;
+    return {
+      region: region.name,
+      ok: false,
+      error: toRegionError(region, error, options.timeoutMs),
+    };
+  }
+}
+
+async function queryRegion(
+  region: Region,
+  keyword: string,
+  token: string,
+  { fetch, timeoutMs, signal }: SearchRegionOptions,
+): Promise<Service[] | "auth_rejected"> {
+  const url = new URL(SEARCH_PATH, `${region.baseUrl}/`);
+  url.searchParams.set("keyword", keyword);
+  url.searchParams.set("search_type", "all");
+  const { status, text } = await requestUpstream(fetch, url.href, {
+    headers: { "x-jwt-token": token, Accept: "application/json" },
+    timeoutMs,
+    signal,
+  });
+  return parseSearchAnswer(region.name, status, text);
+}
+
+/**
+ * Interprets one Neptune search answer: the services it lists, or
+ * `auth_rejected` when the JWT was refused.
+ *
+ * @throws {RegionError} for any other failure.
+ */
+export function parseSearchAnswer(
+  region: string,
+  status: number,
+  text: string,
+): Service[] | "auth_rejected" {
+  const body = parseJson(text);
+  const errorCode = isRecord(body) ? Number(body.error_code ?? 0) : 0;
+  if (status === 401 || errorCode === 401) return "auth_rejected";
+  const detail = isRecord(body) ? describeUpstreamError(body) : "";
+  if (status < 200 || status >= 300) {
+    throw new RegionError(region, "http_status", `answered HTTP ${status}${detail}`);
+  }
+  if (!isRecord(body)) {
+    throw new RegionError(region, "invalid_body", "answered with a body that is not a JSON object");
+  }
+  if (errorCode !== 0) {
+    throw new RegionError(
+      region,
+      "upstream_error",
+      `answered error_code ${body.error_code}${detail}`,
+    );
+  }
+  if (body.data === undefined || body.data === null) return [];
+  if (!Array.isArray(body.data)) {
+    throw new RegionError(region, "invalid_body", "answered with a data field that is not a list");
+  }
+  return body.data.flatMap((item) => parseService(item) ?? []);
+}
+
+function describeUpstreamError(body: Record<string, unknown>): string {
+  const parts = [body.error_type, body.error_message]
+    .filter((part): part is string => typeof part === "string" && part.trim() !== "")
+    .map((part) => part.trim());
+  if (parts.length === 0) return "";
+  const message = redact(parts.join(": "));
+  return ` (${
+    message.length > MAX_UPSTREAM_MESSAGE ? `${message.slice(0, MAX_UPSTREAM_MESSAGE)}…` : message
+  })`;
+}
+
+function parseService(raw: unknown): Service | undefined {
+  if (!isRecord(raw)) return undefined;
+  const psm = optionalText(raw.psm);
+  if (!psm) return undefined;
+  return {
+    psm,
+    description: optionalText(raw.description),
+    chineseName: optionalText(raw.service_chinese_name),
+    owners: parseOwners(raw.owners),
+    framework: optionalText(raw.framework),
+    type: optionalText(raw.type),
+    deploymentPlatform: optionalText(raw.deployment_platform),
+    level: optionalText(raw.level),
+    updatedAt: optionalText(raw.updated_at),
+  };
+}
+
+function parseOwners(raw: unknown): string[] {
+  const list = Array.isArray(raw) ? raw : typeof raw === "string" ? raw.split(",") : [];
+  return list.flatMap((owner) => optionalText(owner) ?? []);
+}
+
+function optionalText(value: unknown): string | undefined {
+  if (typeof value === "number" && Number.isFinite(value)) return String(value);
+  if (typeof value !== "string") return undefined;
+  const trimmed = value.trim();
+  return trimmed === "" ? undefined : trimmed;
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function toRegionError(region: Region, error: unknown, timeoutMs: number): RegionError {
+  if (error instanceof RegionError) return error;
+  if (error instanceof UpstreamRequestError) {
+    const reason = {
+      timeout: `did not answer within ${timeoutMs} ms`,
+      network: `could not be reached: ${error.message}`,
+      too_large: `answered too much: ${error.message}`,
+    }[error.kind];
+    const kind = error.kind === "too_large" ? "invalid_body" : error.kind;
+    return new RegionError(region.name, kind, reason, { cause: error });
+  }
+  if (error instanceof AuthError) {
+    return new RegionError(region.name, "auth", error.message, { cause: error });
+  }
+  return new RegionError(region.name, "network", "failed unexpectedly: try again", {
+    cause: error,
+  });
+}
+
+/** Options for {@linkcode selectMatches}. */
+export interface SelectMatchesOptions {
+  maxCandidates: number;
+}
+
+/**
+ * Chooses what to show for `keyword` from every region's outcome: the exact
+ * PSM (with every region it is in) when any region has it, else the fuzzy
+ * candidates merged by PSM and ranked, at most `maxCandidates`.
+ */
+export function selectMatches(
+  keyword: string,
+  outcomes: readonly RegionOutcome[],
+  { maxCandidates }: SelectMatchesOptions,
+): SearchResult {
+  const merged = mergeByPsm(outcomes);
+  const exact = merged.get(keyword);
+  const base = { keyword, totalMatches: merged.size, outcomes };
+  if (exact) return { ...base, status: "found", services: [exact] };
+  if (merged.size > 0) {
+    const ranked = [...merged.values()].sort(byRelevanceTo(keyword));
+    return { ...base, status: "candidates", services: ranked.slice(0, maxCandidates) };
+  }
+  const anyAnswered = outcomes.some((outcome) => outcome.ok);
+  return { ...base, status: anyAnswered ? "not_found" : "failed", services: [] };
+}
+
+function mergeByPsm(outcomes: readonly RegionOutcome[]): Map<string, FoundService> {
+  const merged = new Map<string, FoundService>();
+  for (const outcome of outcomes) {
+    if (!outcome.ok) continue;
+    for (const service of outcome.services) {
+      const seen = merged.get(service.psm);
+      if (seen?.regions.includes(outcome.region)) continue;
+      merged.set(
+        service.psm,
+        seen
+          ? { ...seen, regions: [...seen.regions, outcome.region] }
+          : { ...service, regions: [outcome.region] },
+      );
+    }
+  }
+  return merged;
+}
+
+// Prefix of the PSM, then prefix of a segment, then anywhere; then shorter, then alphabetical.
+function byRelevanceTo(keyword: string) {
+  const needle = keyword.toLowerCase();
+  const tier = (psm: string) => {
+    const name = psm.toLowerCase();
+    if (name.startsWith(needle)) return 0;
+    if (name.split(".").some((segment) => segment.startsWith(needle))) return 1;
+    return name.includes(needle) ? 2 : 3;
+  };
+  return (a: FoundService, b: FoundService) =>
+    tier(a.psm) - tier(b.psm) || a.psm.length - b.psm.length || a.psm.localeCompare(b.psm);
+}
+
+async function mapConcurrently<T, R>(
+  items: readonly T[],
+  limit: number,
+  task: (item: T) => Promise<R>,
+): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  async function worker() {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await task(items[index]);
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}

@@ -1,0 +1,177 @@
+/**
+ * The HTTP surface as one `(Request) => Promise<Response>`: `/mcp` (streamable
+ * HTTP, one `McpServer` per session), `/health`, and a guard against DNS
+ * rebinding around them. `Deno.serve` only binds it to a port.
+ *
+ * @module
+ */
+
+import { type McpServer, WebStandardStreamableHTTPServerTransport } from "./mcp_sdk.ts";
+import type { Logger } from "./log.ts";
+
+/** A request handler, as `Deno.serve` and tests call it. */
+export type Handler = (request: Request) => Promise<Response>;
+
+type Route = (request: Request) => Response | Promise<Response>;
+
+/** Options for {@linkcode createHttpApp}. */
+export interface HttpAppOptions {
+  /** Builds the `McpServer` of a new session. */
+  createServer: () => McpServer;
+  /** The body of `GET /health`. */
+  health: () => unknown;
+  /** The address the server binds; on a loopback address only loopback Host names are served. */
+  host: string;
+  logger: Logger;
+}
+
+/** The HTTP application: its handler, and a way to end every session. */
+export interface HttpApp {
+  readonly handle: Handler;
+  /** Number of open MCP sessions. */
+  sessionCount(): number;
+  /** Closes every session. */
+  close(): Promise<void>;
+}
+
+interface Session {
+  readonly server: McpServer;
+  readonly transport: WebStandardStreamableHTTPServerTransport;
+}
+
+/** Creates the HTTP application; sessions live as long as it does. */
+export function createHttpApp(options: HttpAppOptions): HttpApp {
+  const { logger } = options;
+  const sessions = new Map<string, Session>();
+
+  async function startSession(request: Request): Promise<Response> {
+    const server = options.createServer();
+    const transport = new WebStandardStreamableHTTPServerTransport({
+      sessionIdGenerator: () => crypto.randomUUID(),
+      onsessioninitialized: (id) => {
+        sessions.set(id, { server, transport });
+        logger.info("Session {sessionId} started ({count} open)", {
+          sessionId: id,
+          count: sessions.size,
+        });
+      },
+    });
+    transport.onclose = () => {
+      if (transport.sessionId && sessions.delete(transport.sessionId)) {
+        logger.info("Session {sessionId} closed", { sessionId: transport.sessionId });
+      }
+    };
+    await server.connect(transport);
+    const response = await transport.handleRequest(request);
+    // Anything but a successful initialize leaves no session to keep.
+    if (!transport.sessionId) await server.close();
+    return response;
+  }
+
+  function handleMcp(request: Request): Response | Promise<Response> {
+    const sessionId = request.headers.get("mcp-session-id");
+    if (sessionId) {
+      const session = sessions.get(sessionId);
+      if (!session) {
+        return rpcError(
+          404,
+          "Session not found: it ended or the server restarted; reconnect to start a new one",
+        );
+      }
+      return session.transport.handleRequest(request);
+    }
+    if (request.method !== "POST") {
+      return rpcError(400, "Mcp-Session-Id header is required: start with an initialize request");
+    }
+    return startSession(request);
+  }
+
+  function handleHealth(request: Request): Response {
+    if (request.method === "HEAD") return new Response(null, { status: 200 });
+    if (request.method !== "GET") return methodNotAllowed("GET, HEAD");
+    return json(200, options.health());
+  }
+
+  const routes: Record<string, Route> = { "/mcp": handleMcp, "/health": handleHealth };
+
+  const route: Handler = async (request) => {
+    const { pathname } = new URL(request.url);
+    const handler = routes[pathname];
+    if (handler) return await handler(request);
+    return json(404, { error: `Not found: ${pathname}; MCP is served at /mcp, health at /health` });
+  };
+
+  return {
+    handle: withLogging(logger, guardHost(options.host, route)),
+    sessionCount: () => sessions.size,
+    async close() {
+      await Promise.all([...sessions.values()].map(({ server }) => server.close()));
+    },
+  };
+}
+
+/**
+ * Wraps `next` so that a browser page from another site cannot reach the
+ * server through DNS rebinding: on a loopback bind the Host must be a loopback
+ * name, and any Origin must be loopback or the Host itself.
+ */
+export function guardHost(bindHost: string, next: Handler): Handler {
+  const loopbackBind = isLoopback(bindHost);
+  return (request) => {
+    const host = new URL(request.url).hostname;
+    if (loopbackBind && !isLoopback(host)) {
+      return Promise.resolve(
+        json(403, {
+          error: `Forbidden: Host ${host} is not a loopback name; connect to localhost`,
+        }),
+      );
+    }
+    const origin = request.headers.get("origin");
+    if (origin !== null && !isAllowedOrigin(origin, host)) {
+      return Promise.resolve(
+        json(403, { error: `Forbidden: Origin ${origin} may not call this server` }),
+      );
+    }
+    return next(request);
+  };
+}
+
+function isAllowedOrigin(origin: string, host: string): boolean {
+  if (!URL.canParse(origin)) return false;
+  const { hostname } = new URL(origin);
+  return isLoopback(hostname) || hostname === host;
+}
+
+/** Whether `hostname` names this machine's loopback interface. */
+export function isLoopback(hostname: string): boolean {
+  const name = hostname.replace(/^\[(.*)\]$/, "$1").toLowerCase();
+  return name === "localhost" || name.endsWith(".localhost") || name === "::1" ||
+    /^127(\.\d{1,3}){3}$/.test(name);
+}
+
+function withLogging(logger: Logger, next: Handler): Handler {
+  return async (request) => {
+    const response = await next(request);
+    logger.debug("{method} {path} -> {status}", {
+      method: request.method,
+      path: new URL(request.url).pathname,
+      status: response.status,
+    });
+    return response;
+  };
+}
+
+function json(status: number, body: unknown): Response {
+  return Response.json(body, { status });
+}
+
+function rpcError(status: number, message: string): Response {
+  return json(status, { jsonrpc: "2.0", error: { code: -32000, message }, id: null });
+}
+
+function methodNotAllowed(allow: string): Response {
+  return new Response(JSON.stringify({ error: `Method not allowed: use ${allow}` }), {
+    status: 405,
+    headers: { "content-type": "application/json", allow },
+  });
+}

@@ -1,0 +1,16 @@
+/**
+ * The parts of the MCP SDK the server and its tests use, re-exported with
+ * their types. The SDK's `./*` export maps `server/mcp.js` to a types file
+ * `server/mcp.js.d.ts` that does not exist, so Deno would type every class as
+ * `any` (modelcontextprotocol/typescript-sdk#2701); `@ts-types` points at the
+ * real declarations. Delete this module once the SDK ships its fix.
+ *
+ * @module
+ */
+
+// @ts-types="@modelcontextprotocol/sdk/server/mcp"
+export { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+// @ts-types="@modelcontextprotocol/sdk/server/stdio"
+export { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
+// @ts-types="@modelcontextprotocol/sdk/server/webStandardStreamableHttp"
+export { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";

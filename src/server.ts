@@ -1,0 +1,108 @@
+/**
+ * The MCP server and what it depends on: {@linkcode createDependencies}
+ * turns a {@linkcode Config} into the parts the tools use, and
+ * {@linkcode createServer} builds one `McpServer` over them.
+ *
+ * @module
+ */
+
+import { McpServer } from "./mcp_sdk.ts";
+import denoConfig from "../deno.json" with { type: "json" };
+import { createTokenProvider, type Credential } from "./auth.ts";
+import type { Config } from "./config.ts";
+import { createDiscovery } from "./discovery.ts";
+import { logger } from "./log.ts";
+import { Secret } from "./secret.ts";
+import { registerTools, type ToolDeps } from "./tools/mod.ts";
+import type { Fetch } from "./upstream.ts";
+
+/** The server's name as MCP clients see it. */
+export const SERVER_NAME = "byted-live-promotion";
+
+/** The server's version, from `deno.json`. */
+export const VERSION: string = denoConfig.version;
+
+const INSTRUCTIONS =
+  "Look up internal services (PSMs, product.subsystem.module) in the Neptune registry of every region. " +
+  "Use search_psm_service for one PSM or a partial name, search_multiple_services for a comma-separated list, " +
+  "list_available_regions to see where searches go, and check_jwt_status when searches fail to authenticate.";
+
+// Demo mode signs in to its own fake auth service; the user's cookie is never used there.
+const DEMO_CREDENTIAL: Credential = { kind: "cas_session", value: new Secret("demo-session") };
+
+/** Options for {@linkcode createDependencies}. */
+export interface DependencyOptions {
+  fetch: Fetch;
+  /** Milliseconds since the epoch. */
+  now: () => number;
+}
+
+/** Builds the token provider and discovery client that every session shares. */
+export function createDependencies(config: Config, options: DependencyOptions): ToolDeps {
+  const { fetch, now } = options;
+  const credential: Credential | undefined = config.demo
+    ? DEMO_CREDENTIAL
+    : config.casSession && { kind: "cas_session", value: config.casSession };
+  const tokens = createTokenProvider({
+    authUrl: config.authUrl,
+    credential,
+    fetch,
+    now,
+    timeoutMs: config.timeoutMs,
+    logger: logger("auth"),
+  });
+  const discovery = createDiscovery({
+    regions: config.regions,
+    tokenFor: () => tokens,
+    fetch,
+    timeoutMs: config.timeoutMs,
+    logger: logger("discovery"),
+  });
+  return {
+    discovery,
+    tokens,
+    authUrl: config.authUrl,
+    timeoutMs: config.timeoutMs,
+    demo: config.demo,
+  };
+}
+
+/** Creates an `McpServer` with the four tools; one per session or stdio connection. */
+export function createServer(deps: ToolDeps): McpServer {
+  const server = new McpServer(
+    { name: SERVER_NAME, title: "ByteDance PSM lookup (Neptune)", version: VERSION },
+    { instructions: INSTRUCTIONS },
+  );
+  registerTools(server, deps);
+  return server;
+}
+
+/** The body of `GET /health`. */
+export interface Health {
+  status: "ok";
+  version: string;
+  uptime_s: number;
+  demo: boolean;
+  regions: string[];
+  auth: { configured: boolean; valid: boolean; expires_at?: string };
+}
+
+/** Describes the server's health without contacting any upstream. */
+export function describeHealth(deps: ToolDeps, { startedAt, now }: {
+  startedAt: number;
+  now: () => number;
+}): Health {
+  const status = deps.tokens.status();
+  return {
+    status: "ok",
+    version: VERSION,
+    uptime_s: Math.floor((now() - startedAt) / 1000),
+    demo: deps.demo,
+    regions: deps.discovery.regions.map((r) => r.name),
+    auth: {
+      configured: status.configured,
+      valid: status.valid,
+      expires_at: status.expiresAt?.toISOString(),
+    },
+  };
+}

@@ -1,0 +1,102 @@
+/**
+ * `search_multiple_services(keywords)`: several PSMs in one call, a few at a
+ * time, with progress notifications when the client asks for them.
+ *
+ * @module
+ */
+
+import type { McpServer } from "../mcp_sdk.ts";
+import { z } from "zod";
+import type { SearchResult } from "../discovery.ts";
+import type { ToolDeps } from "./mod.ts";
+import { keywordSchema } from "./search_psm_service.ts";
+import { formatSearchText, searchResultSchema, toStructured } from "./search_result.ts";
+
+/** The most keywords one call may search. */
+export const MAX_KEYWORDS = 100;
+
+/** Comma-separated keywords: split, trimmed, empties dropped, duplicates once, 1 to 100. */
+export const keywordListSchema = z.string()
+  .transform((text) => [...new Set(text.split(",").map((k) => k.trim()).filter(Boolean))])
+  .pipe(
+    z.array(keywordSchema)
+      .min(
+        1,
+        "No keyword given: pass PSMs separated by commas, such as oec.affiliate.monitor,toutiao.user.info",
+      )
+      .max(
+        MAX_KEYWORDS,
+        `Too many keywords: pass at most ${MAX_KEYWORDS} per call and split the rest`,
+      ),
+  );
+
+const outputSchema = z.object({
+  keywords: z.array(z.string()).describe("The distinct keywords searched, in the order given"),
+  summary: z.object({
+    found: z.number().int(),
+    candidates: z.number().int(),
+    not_found: z.number().int(),
+    failed: z.number().int(),
+  }),
+  results: z.array(searchResultSchema),
+});
+
+/** Registers `search_multiple_services` on `server`. */
+export function registerSearchMultipleServices(server: McpServer, { discovery }: ToolDeps): void {
+  server.registerTool(
+    "search_multiple_services",
+    {
+      title: "Search several PSM services",
+      description: "Look up several services (PSMs) in one call, in every region. " +
+        `Pass up to ${MAX_KEYWORDS} PSMs or partial keywords separated by commas; ` +
+        "each gets its own result, as search_psm_service would give it.",
+      inputSchema: {
+        keywords: keywordListSchema.describe(
+          "Comma-separated PSMs or parts of them, such as oec.affiliate.monitor,toutiao.user.info",
+        ),
+      },
+      outputSchema: outputSchema.shape,
+      annotations: { readOnlyHint: true, openWorldHint: true },
+    },
+    async ({ keywords }, { signal, _meta, sendNotification }) => {
+      const progressToken = _meta?.progressToken;
+      const results = await discovery.searchMany(keywords, {
+        signal,
+        onProgress: progressToken === undefined
+          ? undefined
+          : (progress, total) =>
+            void sendNotification({
+              method: "notifications/progress",
+              params: {
+                progressToken,
+                progress,
+                total,
+                message: `${progress} of ${total} searched`,
+              },
+            }).catch(() => {}), // progress is best effort; the result still arrives
+      });
+      const summary = countByStatus(results);
+      return {
+        content: [{ type: "text", text: formatBatchText(results, summary) }],
+        structuredContent: { keywords, summary, results: results.map(toStructured) },
+        isError: summary.failed === results.length,
+      };
+    },
+  );
+}
+
+type Summary = z.infer<typeof outputSchema>["summary"];
+
+function countByStatus(results: readonly SearchResult[]): Summary {
+  const summary: Summary = { found: 0, candidates: 0, not_found: 0, failed: 0 };
+  for (const result of results) summary[result.status]++;
+  return summary;
+}
+
+function formatBatchText(results: readonly SearchResult[], summary: Summary): string {
+  const heading = `Searched ${results.length} ${results.length === 1 ? "keyword" : "keywords"}: ` +
+    `${summary.found} found, ${summary.candidates} with candidates only, ` +
+    `${summary.not_found} not found, ${summary.failed} failed.`;
+  return [heading, ...results.map((r) => `## ${r.keyword}\n\n${formatSearchText(r)}`)]
+    .join("\n\n");
+}

@@ -1,0 +1,52 @@
+/**
+ * `search_psm_service(keyword)`: one PSM, or the closest candidates, across
+ * every region.
+ *
+ * @module
+ */
+
+import type { McpServer } from "../mcp_sdk.ts";
+import { z } from "zod";
+import type { ToolDeps } from "./mod.ts";
+import { formatSearchText, searchResultSchema, toStructured } from "./search_result.ts";
+
+/** The longest keyword accepted. */
+export const MAX_KEYWORD_LENGTH = 256;
+
+/** A search keyword: trimmed, non-empty, at most {@linkcode MAX_KEYWORD_LENGTH} characters. */
+export const keywordSchema = z.string()
+  .trim()
+  .min(1, "The keyword is empty: give a PSM such as oec.affiliate.monitor, or a part of one")
+  .max(
+    MAX_KEYWORD_LENGTH,
+    `The keyword is longer than ${MAX_KEYWORD_LENGTH} characters: give one PSM or a part of it`,
+  );
+
+/** Registers `search_psm_service` on `server`. */
+export function registerSearchPsmService(server: McpServer, { discovery }: ToolDeps): void {
+  server.registerTool(
+    "search_psm_service",
+    {
+      title: "Search PSM service",
+      description:
+        "Find a service (PSM, product.subsystem.module) in the Neptune registry of every region at once. " +
+        "An exact PSM returns that service's details and the regions it is deployed in; " +
+        "a partial keyword returns the closest matching PSMs.",
+      inputSchema: {
+        keyword: keywordSchema.describe(
+          "A PSM such as oec.affiliate.monitor, or part of one such as oec.affiliate",
+        ),
+      },
+      outputSchema: searchResultSchema.shape,
+      annotations: { readOnlyHint: true, openWorldHint: true },
+    },
+    async ({ keyword }, { signal }) => {
+      const result = await discovery.search(keyword, { signal });
+      return {
+        content: [{ type: "text", text: formatSearchText(result) }],
+        structuredContent: toStructured(result),
+        isError: result.status === "failed",
+      };
+    },
+  );
+}

@@ -1,0 +1,152 @@
+/**
+ * How a {@linkcode SearchResult} is shown to a model: a zod schema for its
+ * structured form, and readable text. Shared by both search tools.
+ *
+ * @module
+ */
+
+import { z } from "zod";
+import type { FoundService, RegionOutcome, SearchResult } from "../discovery.ts";
+
+/** One service in a tool result. */
+export const serviceSchema = z.object({
+  psm: z.string(),
+  description: z.string().optional(),
+  chinese_name: z.string().optional(),
+  owners: z.array(z.string()),
+  framework: z.string().optional(),
+  type: z.string().optional(),
+  deployment_platform: z.string().optional(),
+  level: z.string().optional(),
+  updated_at: z.string().optional(),
+  regions: z.array(z.string()).describe("Regions whose registry lists this PSM"),
+});
+
+/** The structured result of searching one keyword. */
+export const searchResultSchema = z.object({
+  keyword: z.string(),
+  status: z.enum(["found", "candidates", "not_found", "failed"]).describe(
+    "found: exact PSM match; candidates: fuzzy matches only; not_found: no match; failed: no region could be searched",
+  ),
+  services: z.array(serviceSchema).describe("The exact match alone, or the best candidates"),
+  total_matches: z.number().int().describe("Distinct PSMs that matched"),
+  omitted: z.number().int().describe("Matches left out of services"),
+  regions: z.array(z.object({
+    name: z.string(),
+    ok: z.boolean(),
+    matches: z.number().int().optional(),
+    error: z.string().optional(),
+  })),
+  message: z.string().describe("One-line summary with the next step"),
+});
+
+/** The structured form of a search result, as `searchResultSchema` describes it. */
+export type StructuredSearchResult = z.infer<typeof searchResultSchema>;
+
+/** Converts `result` to its structured form. */
+export function toStructured(result: SearchResult): StructuredSearchResult {
+  return {
+    keyword: result.keyword,
+    status: result.status,
+    services: result.services.map(toStructuredService),
+    total_matches: result.totalMatches,
+    omitted: result.totalMatches - result.services.length,
+    regions: result.outcomes.map((outcome) =>
+      outcome.ok
+        ? { name: outcome.region, ok: true, matches: outcome.services.length }
+        : { name: outcome.region, ok: false, error: outcome.error.message }
+    ),
+    message: summarize(result),
+  };
+}
+
+function toStructuredService(service: FoundService) {
+  return {
+    psm: service.psm,
+    description: service.description,
+    chinese_name: service.chineseName,
+    owners: [...service.owners],
+    framework: service.framework,
+    type: service.type,
+    deployment_platform: service.deploymentPlatform,
+    level: service.level,
+    updated_at: service.updatedAt,
+    regions: [...service.regions],
+  };
+}
+
+/** Returns `result` as text: a summary line, then each service's details. */
+export function formatSearchText(result: SearchResult): string {
+  const blocks = [summarize(result)];
+  if (result.status === "found") blocks.push(formatService(result.services[0]));
+  if (result.status === "candidates") {
+    blocks.push(...result.services.map((service, i) => formatService(service, `${i + 1}. `)));
+    const omitted = result.totalMatches - result.services.length;
+    if (omitted > 0) {
+      blocks.push(`…and ${omitted} more: use a longer keyword to narrow the list.`);
+    }
+  }
+  return blocks.join("\n\n");
+}
+
+/** Returns the one-line summary of `result`, naming failed regions and the next step. */
+export function summarize(result: SearchResult): string {
+  const { keyword, services, totalMatches, outcomes } = result;
+  const answered = outcomes.filter((o) => o.ok).map((o) => o.region);
+  const failures = describeFailures(outcomes);
+  const caveat = failures ? ` Only ${answered.join(", ")} answered: ${failures}.` : "";
+  switch (result.status) {
+    case "found":
+      return `Found ${keyword} in ${services[0].regions.join(", ")}.${caveat}`;
+    case "candidates":
+      return `No service is named exactly "${keyword}"; ${totalMatches} ${
+        totalMatches === 1 ? "service matches" : "services match"
+      }, the closest first.${caveat}`;
+    case "not_found":
+      return `No service matches "${keyword}" in ${
+        answered.join(", ")
+      }: check the PSM's spelling (product.subsystem.module) or try a shorter part of it.${caveat}`;
+    case "failed":
+      return [`No region could be searched for "${keyword}": ${failures}.`, nextStepFor(outcomes)]
+        .filter(Boolean).join(" ");
+  }
+}
+
+/**
+ * Returns each failed region and why, regions that failed alike grouped,
+ * such as `cn, us: did not answer within 10000 ms`; empty when none failed.
+ */
+export function describeFailures(outcomes: readonly RegionOutcome[]): string {
+  const byReason = new Map<string, string[]>();
+  for (const outcome of outcomes) {
+    if (outcome.ok) continue;
+    const regions = byReason.get(outcome.error.message) ?? [];
+    byReason.set(outcome.error.message, [...regions, outcome.region]);
+  }
+  return [...byReason].map(([reason, regions]) => `${regions.join(", ")}: ${reason}`).join("; ");
+}
+
+function nextStepFor(outcomes: readonly RegionOutcome[]): string {
+  const kinds = new Set(outcomes.flatMap((o) => o.ok ? [] : [o.error.kind]));
+  // Auth reasons already say what to do.
+  if (kinds.size === 1 && kinds.has("auth")) return "";
+  return "Check your network or VPN connection and CAS_SESSION (check_jwt_status), then try again.";
+}
+
+function formatService(service: FoundService, prefix = ""): string {
+  const lines: [string, string | undefined][] = [
+    ["Description", service.description],
+    ["Owners", service.owners.join(", ") || undefined],
+    ["Framework", service.framework],
+    ["Type", service.type],
+    ["Deployment platform", service.deploymentPlatform],
+    ["Level", service.level],
+    ["Regions", service.regions.join(", ")],
+    ["Updated at", service.updatedAt],
+  ];
+  const indent = " ".repeat(prefix.length);
+  return [
+    `${prefix}PSM: ${service.psm}`,
+    ...lines.flatMap(([label, value]) => value ? [`${indent}${label}: ${value}`] : []),
+  ].join("\n");
+}

@@ -1,0 +1,115 @@
+/**
+ * One HTTP request to an upstream (auth service or Neptune), with a time
+ * limit, a cap on the body, and failures sorted into timeout, network and
+ * oversized body. Shared by auth and discovery so both treat faults alike.
+ *
+ * @module
+ */
+
+/** The `fetch` signature the server depends on; tests and demo mode pass their own. */
+export type Fetch = (input: Request | URL | string, init?: RequestInit) => Promise<Response>;
+
+/** An upstream answer with its body read as text (empty when not read). */
+export interface UpstreamResponse {
+  readonly status: number;
+  readonly headers: Headers;
+  readonly text: string;
+}
+
+/** Options for {@linkcode requestUpstream}. */
+export interface RequestUpstreamOptions {
+  headers: HeadersInit;
+  timeoutMs: number;
+  /** The caller's cancellation; aborting it rejects with its reason, not an upstream failure. */
+  signal?: AbortSignal;
+  redirect?: RequestRedirect;
+  /** Read the body as text; when false it is discarded unread. Default true. */
+  readBody?: boolean;
+  /** Larger bodies fail with kind `too_large`. Default 8 MiB. */
+  maxBodyBytes?: number;
+}
+
+/** Why an upstream request produced no usable answer. */
+export type UpstreamFailureKind = "timeout" | "network" | "too_large";
+
+/** An upstream request that timed out, could not connect, or answered too much. */
+export class UpstreamRequestError extends Error {
+  override name = "UpstreamRequestError";
+  readonly kind: UpstreamFailureKind;
+
+  constructor(kind: UpstreamFailureKind, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.kind = kind;
+  }
+}
+
+const DEFAULT_MAX_BODY_BYTES = 8 * 1024 * 1024;
+
+/**
+ * GETs `url` and returns its status, headers and text.
+ *
+ * @throws {UpstreamRequestError} on timeout, network failure or an oversized body.
+ * @throws the reason of `options.signal` when the caller cancels.
+ */
+export async function requestUpstream(
+  fetch: Fetch,
+  url: string,
+  options: RequestUpstreamOptions,
+): Promise<UpstreamResponse> {
+  const { timeoutMs, signal, readBody = true, maxBodyBytes = DEFAULT_MAX_BODY_BYTES } = options;
+  const timeout = AbortSignal.timeout(timeoutMs);
+  const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
+  try {
+    const response = await fetch(url, {
+      method: "GET",
+      headers: options.headers,
+      redirect: options.redirect ?? "follow",
+      signal: combined,
+    });
+    const text = readBody ? await readTextCapped(response, maxBodyBytes) : "";
+    if (!readBody) await response.body?.cancel();
+    return { status: response.status, headers: response.headers, text };
+  } catch (error) {
+    if (signal?.aborted) throw signal.reason;
+    if (error instanceof UpstreamRequestError) throw error;
+    if (timeout.aborted) {
+      throw new UpstreamRequestError("timeout", `No answer within ${timeoutMs} ms`, {
+        cause: error,
+      });
+    }
+    throw new UpstreamRequestError("network", describeNetworkError(error), { cause: error });
+  }
+}
+
+async function readTextCapped(response: Response, maxBytes: number): Promise<string> {
+  if (!response.body) return "";
+  const declared = Number(response.headers.get("content-length"));
+  if (declared > maxBytes) {
+    await response.body.cancel();
+    throw tooLarge(maxBytes);
+  }
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for await (const chunk of response.body) {
+    total += chunk.byteLength;
+    if (total > maxBytes) throw tooLarge(maxBytes);
+    // A chunk may be a view into a large read buffer; copy it so the buffer can be freed.
+    chunks.push(chunk.slice());
+  }
+  const body = new Uint8Array(total);
+  let offset = 0;
+  for (const chunk of chunks) {
+    body.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return new TextDecoder().decode(body);
+}
+
+function tooLarge(maxBytes: number) {
+  return new UpstreamRequestError("too_large", `Answer larger than ${maxBytes} bytes`);
+}
+
+function describeNetworkError(error: unknown): string {
+  const detail = error instanceof Error ? error.message : String(error);
+  return `Connection failed (${detail.split("\n")[0]})`;
+}
