@@ -30,7 +30,11 @@ export interface SetupLoggingOptions {
 /** Sends every log record at `level` or above to stderr, one redacted line each. */
 export async function setupLogging(level: LogLevel, options: SetupLoggingOptions = {}) {
   const { secrets = [], write = writeStderr } = options;
-  const format = getTextFormatter({ timestamp: "date-time-tz", category: "." });
+  const format = getTextFormatter({
+    timestamp: "date-time-tz",
+    category: ".",
+    value: (value) => typeof value === "string" ? value : Deno.inspect(value),
+  });
   await configure({
     reset: true,
     sinks: { stderr: (record: LogRecord) => write(redact(format(record), secrets)) },

@@ -1,0 +1,57 @@
+import assert from "node:assert/strict";
+import { SENTINEL_COOKIE } from "./harness.ts";
+import { runServer } from "./server_process.ts";
+
+for (
+  const [args, env, named] of [
+    [["--port", "abc"], {}, /Invalid --port "abc": expected a whole number from 0 to 65535/],
+    [[], { MCP_PORT: "99999" }, /Invalid MCP_PORT "99999"/],
+    [
+      ["--log-level", "loud"],
+      {},
+      /Invalid --log-level "loud": expected DEBUG, INFO, WARNING or ERROR/,
+    ],
+    [["--region", "cn"], {}, /Invalid --region "cn": expected NAME=URL/],
+    [["--frobnicate"], {}, /Unknown option --frobnicate: run with --help/],
+  ] as const
+) {
+  Deno.test(`a bad value (${args.join(" ") || Object.keys(env).join(" ")}) exits 2 with one clear line`, async () => {
+    const { code, stdout, stderr } = await runServer(args, {
+      ...env,
+      CAS_SESSION: SENTINEL_COOKIE,
+    });
+    assert.equal(code, 2);
+    assert.equal(stdout, "");
+    const lines = stderr.trim().split("\n");
+    assert.equal(lines.length, 1, `one line, no stack trace:\n${stderr}`);
+    assert.match(lines[0], /^byted-live-promotion: /);
+    assert.match(lines[0], named);
+    assert.ok(!stderr.includes(SENTINEL_COOKIE));
+  });
+}
+
+Deno.test("--help prints the usage with every option and exits 0", async () => {
+  const { code, stdout } = await runServer(["--help"]);
+  assert.equal(code, 0);
+  for (
+    const option of [
+      "--port",
+      "--host",
+      "--log-level",
+      "--stdio",
+      "--demo",
+      "--auth-url",
+      "--region",
+      "--timeout",
+      "CAS_SESSION",
+    ]
+  ) {
+    assert.ok(stdout.includes(option), option);
+  }
+});
+
+Deno.test("--version prints the name and version and exits 0", async () => {
+  const { code, stdout } = await runServer(["--version"]);
+  assert.equal(code, 0);
+  assert.match(stdout, /^byted-live-promotion \d+\.\d+\.\d+\n$/);
+});

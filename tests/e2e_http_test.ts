@@ -1,0 +1,109 @@
+import assert from "node:assert/strict";
+import denoConfig from "../deno.json" with { type: "json" };
+import { SENTINEL_COOKIE, textOf } from "./harness.ts";
+import { Client, StreamableHTTPClientTransport } from "./mcp_client.ts";
+import {
+  COMPILE_PERMISSIONS,
+  permissionFlagsOf,
+  serveUpstream,
+  startServer,
+} from "./server_process.ts";
+
+Deno.test("the start task grants exactly the compile task's permissions, and no more than it needs", () => {
+  assert.deepEqual(permissionFlagsOf(denoConfig.tasks.start.command), COMPILE_PERMISSIONS);
+  assert.ok(!COMPILE_PERMISSIONS.includes("--allow-all"));
+  assert.ok(COMPILE_PERMISSIONS.every((flag) => /^--allow-(net|env=[A-Z_,]+)$/.test(flag)));
+});
+
+Deno.test("over streamable HTTP an SDK client lists and calls all four tools of the real server", async () => {
+  const upstream = serveUpstream();
+  const server = await startServer([...upstream.args, "--log-level", "DEBUG"], {
+    CAS_SESSION: SENTINEL_COOKIE,
+  });
+  const client = new Client({ name: "e2e-http", version: "0" });
+  try {
+    const transport = new StreamableHTTPClientTransport(new URL(server.url));
+    await client.connect(transport);
+    assert.equal(client.getServerVersion()?.name, "byted-live-promotion");
+
+    const { tools } = await client.listTools();
+    assert.deepEqual(tools.map((t) => t.name).sort(), [
+      "check_jwt_status",
+      "list_available_regions",
+      "search_multiple_services",
+      "search_psm_service",
+    ]);
+
+    const found = await client.callTool({
+      name: "search_psm_service",
+      arguments: { keyword: "oec.live.promotion" },
+    });
+    assert.match(textOf(found), /Found oec\.live\.promotion in cn, us\./);
+    assert.match(textOf(found), /Owners: zhang\.wei/);
+
+    const batch = await client.callTool({
+      name: "search_multiple_services",
+      arguments: { keywords: "tiktok.live.gift,toutiao.user.info" },
+    });
+    assert.deepEqual((batch.structuredContent as { summary: unknown }).summary, {
+      found: 2,
+      candidates: 0,
+      not_found: 0,
+      failed: 0,
+    });
+
+    const regions = await client.callTool({ name: "list_available_regions" });
+    assert.deepEqual(
+      (regions.structuredContent as { regions: unknown }).regions,
+      upstream.regions.map((r) => ({ name: r.name, base_url: r.baseUrl })),
+    );
+
+    const status = await client.callTool({ name: "check_jwt_status" });
+    assert.equal((status.structuredContent as { valid: boolean }).valid, true);
+
+    await transport.terminateSession();
+    const health = await fetch(server.url.replace(/\/mcp$/, "/health"));
+    assert.equal((await health.json()).auth.valid, true);
+  } finally {
+    await client.close();
+    const exit = await server.stop();
+    await upstream.close();
+    assert.equal(exit.code, 0, "SIGTERM shuts the server down cleanly");
+  }
+
+  const authRequests = upstream.seen.filter((r) => r.url === upstream.authUrl);
+  assert.equal(authRequests.length, 1, "one JWT serves every search");
+  assert.equal(authRequests[0].cookie, `CAS_SESSION=${SENTINEL_COOKIE}`);
+  const token = upstream.seen.find((r) => r.jwt)?.jwt;
+  assert.ok(token, "searches carried the JWT");
+  const { stdout, stderr } = server.output();
+  assert.equal(stdout, "", "an HTTP server prints nothing on stdout");
+  assert.match(stderr, /listening on http:\/\/127\.0\.0\.1:\d+\/mcp/);
+  assert.match(stderr, /Obtained a JWT valid until/);
+  for (const secret of [SENTINEL_COOKIE, token]) {
+    assert.ok(!stderr.includes(secret), "no credential in the logs, even at DEBUG");
+  }
+});
+
+Deno.test("the real server answers /health and refuses a foreign Origin", async () => {
+  const upstream = serveUpstream();
+  const server = await startServer([...upstream.args], {});
+  try {
+    const base = server.url.replace(/\/mcp$/, "");
+    const health = await fetch(`${base}/health`);
+    const body = await health.json();
+    assert.equal(body.status, "ok");
+    assert.deepEqual(body.auth, { configured: false, valid: false });
+    const foreign = await fetch(`${base}/mcp`, {
+      method: "POST",
+      headers: { origin: "https://attacker.example", "content-type": "application/json" },
+      body: "{}",
+    });
+    assert.equal(foreign.status, 403);
+    await foreign.body?.cancel();
+  } finally {
+    await server.stop();
+    await upstream.close();
+  }
+  assert.match(server.output().stderr, /CAS_SESSION is not set/);
+});

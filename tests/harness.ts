@@ -1,0 +1,84 @@
+/**
+ * Builds a real server over test upstreams and connects the SDK's client to
+ * it in memory.
+ *
+ * @module
+ */
+
+import { type Config, type Env, parseCommand } from "../src/config.ts";
+import { createDemoFetch } from "../src/demo.ts";
+import { createDependencies, createServer } from "../src/server.ts";
+import type { ToolDeps } from "../src/tools/mod.ts";
+import type { Fetch } from "../src/upstream.ts";
+import { Client, InMemoryTransport } from "./mcp_client.ts";
+
+/** A cookie value that must never show up in any output. */
+export const SENTINEL_COOKIE = "SENTINEL-COOKIE-7d41c0ffee";
+
+/** The auth URL and regions that test configurations point at. */
+export const TEST_UPSTREAM = {
+  authUrl: "https://auth.test/auth/api/v1/jwt",
+  cn: "https://cn.neptune.test",
+  us: "https://us.neptune.test",
+} as const;
+
+/** A configuration for the test upstreams, with `extraArgs` and `env` on top. */
+export function testConfig(
+  extraArgs: string[] = [],
+  env: Env = { CAS_SESSION: SENTINEL_COOKIE },
+): Config {
+  const command = parseCommand([
+    "--auth-url",
+    TEST_UPSTREAM.authUrl,
+    "--region",
+    `cn=${TEST_UPSTREAM.cn}`,
+    "--region",
+    `us=${TEST_UPSTREAM.us}`,
+    ...extraArgs,
+  ], env);
+  if (command.kind !== "serve") throw new Error("testConfig expects a serve command");
+  return command.config;
+}
+
+/** The demo upstream answering for `config`'s URLs. */
+export function demoFetchFor(config: Config, now: () => number = Date.now): Fetch {
+  return createDemoFetch({ regions: config.regions, authUrl: config.authUrl, now });
+}
+
+/** A connected client, the dependencies behind it, and a way to close both ends. */
+export interface Connection {
+  readonly client: Client;
+  readonly deps: ToolDeps;
+  close(): Promise<void>;
+}
+
+/** Connects an SDK client in memory to a server built from `config` over `fetch`. */
+export async function connectInMemory(
+  config: Config,
+  { fetch, now = Date.now }: { fetch: Fetch; now?: () => number },
+): Promise<Connection> {
+  const deps = createDependencies(config, { fetch, now });
+  const server = createServer(deps);
+  const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
+  await server.connect(serverSide);
+  const client = new Client({ name: "test-client", version: "0" });
+  await client.connect(clientSide);
+  return {
+    client,
+    deps,
+    async close() {
+      await client.close();
+      await server.close();
+    },
+  };
+}
+
+/** The text of a tool result's first content block. */
+export function textOf(result: unknown): string {
+  const [first] = ((result as { content?: unknown[] }).content ?? []) as {
+    type: string;
+    text?: string;
+  }[];
+  if (first?.type !== "text" || first.text === undefined) throw new Error("No text content");
+  return first.text;
+}

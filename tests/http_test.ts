@@ -1,0 +1,198 @@
+import assert from "node:assert/strict";
+import { createHttpApp, type HttpApp, isLoopback } from "../src/http.ts";
+import { createDependencies, createServer, describeHealth, VERSION } from "../src/server.ts";
+import { recordingLogger } from "./fake_upstream.ts";
+import { demoFetchFor, testConfig, textOf } from "./harness.ts";
+import { Client, StreamableHTTPClientTransport } from "./mcp_client.ts";
+
+const INITIALIZE = {
+  jsonrpc: "2.0",
+  id: 1,
+  method: "initialize",
+  params: {
+    protocolVersion: "2025-06-18",
+    capabilities: {},
+    clientInfo: { name: "raw", version: "0" },
+  },
+};
+const MCP_HEADERS = {
+  "content-type": "application/json",
+  accept: "application/json, text/event-stream",
+};
+
+function createTestApp(host = "localhost"): HttpApp {
+  const config = testConfig(["--demo"]);
+  const deps = createDependencies(config, { fetch: demoFetchFor(config), now: Date.now });
+  const startedAt = Date.now() - 5_000;
+  return createHttpApp({
+    createServer: () => createServer(deps),
+    health: () => describeHealth(deps, { startedAt, now: Date.now }),
+    host,
+    logger: recordingLogger(),
+  });
+}
+
+async function connectClient(app: HttpApp, url = "http://localhost/mcp") {
+  const transport = new StreamableHTTPClientTransport(new URL(url), {
+    fetch: (input, init) => app.handle(new Request(input, init)),
+  });
+  const client = new Client({ name: "http-test", version: "0" });
+  await client.connect(transport);
+  return { client, transport };
+}
+
+Deno.test("GET /health reports status, version, uptime, demo, regions and auth state", async () => {
+  const app = createTestApp();
+  const response = await app.handle(new Request("http://localhost/health"));
+  assert.equal(response.status, 200);
+  assert.match(response.headers.get("content-type") ?? "", /application\/json/);
+  const body = await response.json();
+  assert.equal(body.status, "ok");
+  assert.equal(body.version, VERSION);
+  assert.ok(body.uptime_s >= 5, `uptime_s is ${body.uptime_s}`);
+  assert.equal(body.demo, true);
+  assert.deepEqual(body.regions, ["cn", "us"]);
+  assert.deepEqual(body.auth, { configured: true, valid: false });
+});
+
+Deno.test("HEAD /health answers 200 with no body, other methods 405", async () => {
+  const app = createTestApp();
+  const head = await app.handle(new Request("http://localhost/health", { method: "HEAD" }));
+  assert.equal(head.status, 200);
+  assert.equal(await head.text(), "");
+  const post = await app.handle(new Request("http://localhost/health", { method: "POST" }));
+  assert.equal(post.status, 405);
+  assert.equal(post.headers.get("allow"), "GET, HEAD");
+  await post.body?.cancel();
+});
+
+Deno.test("an unknown path is a 404 JSON body that points at /mcp", async () => {
+  const app = createTestApp();
+  const response = await app.handle(new Request("http://localhost/sse/../nope"));
+  assert.equal(response.status, 404);
+  assert.match((await response.json()).error, /Not found: \/nope; MCP is served at \/mcp/);
+});
+
+Deno.test("on a loopback bind a foreign Host name is refused (DNS rebinding)", async () => {
+  const app = createTestApp("localhost");
+  const response = await app.handle(new Request("http://attacker.example:8123/health"));
+  assert.equal(response.status, 403);
+  assert.match((await response.json()).error, /Host attacker\.example is not a loopback name/);
+  for (const host of ["127.0.0.1", "localhost", "[::1]"]) {
+    const ok = await app.handle(new Request(`http://${host}:8123/health`));
+    assert.equal(ok.status, 200, host);
+    await ok.body?.cancel();
+  }
+});
+
+Deno.test("a request from a foreign Origin is refused, a loopback Origin is served", async () => {
+  const app = createTestApp("localhost");
+  const foreign = await app.handle(
+    new Request("http://localhost/mcp", {
+      method: "POST",
+      headers: { ...MCP_HEADERS, origin: "https://attacker.example" },
+      body: JSON.stringify(INITIALIZE),
+    }),
+  );
+  assert.equal(foreign.status, 403);
+  assert.match((await foreign.json()).error, /Origin https:\/\/attacker\.example may not/);
+  assert.equal(app.sessionCount(), 0);
+  const local = await app.handle(
+    new Request("http://localhost/health", { headers: { origin: "http://localhost:6274" } }),
+  );
+  assert.equal(local.status, 200);
+  await local.body?.cancel();
+});
+
+Deno.test("on a public bind any Host is served but the Origin must match it", async () => {
+  const app = createTestApp("0.0.0.0");
+  const sameSite = await app.handle(
+    new Request("http://mcp.internal.test/health", {
+      headers: { origin: "http://mcp.internal.test" },
+    }),
+  );
+  assert.equal(sameSite.status, 200);
+  await sameSite.body?.cancel();
+  const crossSite = await app.handle(
+    new Request("http://mcp.internal.test/health", { headers: { origin: "http://evil.test" } }),
+  );
+  assert.equal(crossSite.status, 403);
+  await crossSite.body?.cancel();
+});
+
+Deno.test("isLoopback knows localhost, 127.0.0.0/8 and ::1 and nothing else", () => {
+  for (const name of ["localhost", "LOCALHOST", "app.localhost", "127.0.0.1", "127.1.2.3", "::1"]) {
+    assert.ok(isLoopback(name), name);
+  }
+  for (const name of ["0.0.0.0", "10.0.0.1", "localhost.evil.test", "127.0.0.1.evil.test", ""]) {
+    assert.ok(!isLoopback(name), name);
+  }
+});
+
+Deno.test("an SDK client opens a session, calls a tool, and ending it frees the session", async () => {
+  const app = createTestApp();
+  const { client, transport } = await connectClient(app);
+  try {
+    assert.equal(app.sessionCount(), 1);
+    assert.ok(transport.sessionId, "the server assigned a session id");
+    const result = await client.callTool({
+      name: "search_psm_service",
+      arguments: { keyword: "oec.live.promotion" },
+    });
+    assert.match(textOf(result), /Found oec\.live\.promotion in cn, us/);
+    await transport.terminateSession();
+    assert.equal(app.sessionCount(), 0);
+  } finally {
+    await client.close();
+    await app.close();
+  }
+});
+
+Deno.test("each client gets its own session", async () => {
+  const app = createTestApp();
+  const first = await connectClient(app);
+  const second = await connectClient(app);
+  try {
+    assert.equal(app.sessionCount(), 2);
+    assert.notEqual(first.transport.sessionId, second.transport.sessionId);
+  } finally {
+    await first.client.close();
+    await second.client.close();
+    await app.close();
+  }
+  assert.equal(app.sessionCount(), 0, "close() ends every session");
+});
+
+Deno.test("an unknown session id is a 404 that tells the client to reconnect", async () => {
+  const app = createTestApp();
+  const response = await app.handle(
+    new Request("http://localhost/mcp", {
+      method: "POST",
+      headers: { ...MCP_HEADERS, "mcp-session-id": "no-such-session" },
+      body: JSON.stringify({ jsonrpc: "2.0", id: 2, method: "tools/list" }),
+    }),
+  );
+  assert.equal(response.status, 404);
+  const body = await response.json();
+  assert.equal(body.jsonrpc, "2.0");
+  assert.match(body.error.message, /Session not found: .* reconnect/);
+});
+
+Deno.test("a request without a session that is not an initialize leaves no session behind", async () => {
+  const app = createTestApp();
+  const get = await app.handle(
+    new Request("http://localhost/mcp", { headers: { accept: "text/event-stream" } }),
+  );
+  assert.equal(get.status, 400);
+  assert.match((await get.json()).error.message, /Mcp-Session-Id header is required/);
+  const post = await app.handle(
+    new Request("http://localhost/mcp", {
+      method: "POST",
+      headers: MCP_HEADERS,
+      body: JSON.stringify({ jsonrpc: "2.0", id: 2, method: "tools/list" }),
+    }),
+  );
+  assert.equal(post.status, 400);
+  await post.body?.cancel();
+  assert.equal(app.sessionCount(), 0);
+});

@@ -1,0 +1,156 @@
+/**
+ * The real server as a process, and a fake upstream on 127.0.0.1 for it to
+ * talk to. The process runs with exactly the permission flags of the
+ * `compile` task, so a permission the binary lacks fails here first.
+ *
+ * @module
+ */
+
+import denoConfig from "../deno.json" with { type: "json" };
+import type { Region } from "../src/config.ts";
+import { createDemoUpstream } from "../src/demo.ts";
+
+/** The `--allow-*` flags of a task's command line. */
+export function permissionFlagsOf(command: string): string[] {
+  return command.split(/\s+/).filter((word) => word.startsWith("--allow-"));
+}
+
+/** The permissions the compiled binary gets. */
+export const COMPILE_PERMISSIONS = permissionFlagsOf(denoConfig.tasks.compile.command);
+
+const MAIN = new URL("../main.ts", import.meta.url).pathname;
+
+/** `deno run` arguments that start the server like the compiled binary, then `args`. */
+export function serverArgs(args: readonly string[]): string[] {
+  return ["run", ...COMPILE_PERMISSIONS, MAIN, ...args];
+}
+
+/** An environment with only what Deno itself needs, plus `extra`. */
+export function cleanEnv(extra: Record<string, string> = {}): Record<string, string> {
+  const keep = ["HOME", "PATH", "DENO_DIR", "XDG_CACHE_HOME", "SYSTEMROOT", "TMPDIR"];
+  const env: Record<string, string> = { NO_COLOR: "1" };
+  for (const name of keep) {
+    const value = Deno.env.get(name);
+    if (value !== undefined) env[name] = value;
+  }
+  return { ...env, ...extra };
+}
+
+/** A request the fake upstream received, as much as tests look at. */
+export interface SeenRequest {
+  readonly url: string;
+  readonly cookie: string | null;
+  readonly jwt: string | null;
+}
+
+/** The demo upstream served on 127.0.0.1, with the requests it saw. */
+export interface UpstreamServer {
+  readonly authUrl: string;
+  readonly regions: readonly Region[];
+  /** `--auth-url` and `--region` arguments pointing at this upstream. */
+  readonly args: readonly string[];
+  readonly seen: SeenRequest[];
+  close(): Promise<void>;
+}
+
+/** Serves the demo auth service and the cn and us registries on a free 127.0.0.1 port. */
+export function serveUpstream(): UpstreamServer {
+  const seen: SeenRequest[] = [];
+  let answer: (request: Request) => Response = () => new Response(null, { status: 503 });
+  const server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen: () => {} },
+    (request) => {
+      seen.push({
+        url: request.url,
+        cookie: request.headers.get("cookie"),
+        jwt: request.headers.get("x-jwt-token"),
+      });
+      return answer(request);
+    },
+  );
+  const origin = `http://127.0.0.1:${server.addr.port}`;
+  const authUrl = `${origin}/auth/api/v1/jwt`;
+  const regions = [
+    { name: "cn", baseUrl: `${origin}/cn` },
+    { name: "us", baseUrl: `${origin}/us` },
+  ];
+  answer = createDemoUpstream({ regions, authUrl, now: Date.now });
+  return {
+    authUrl,
+    regions,
+    args: [
+      "--auth-url",
+      authUrl,
+      ...regions.flatMap((r) => ["--region", `${r.name}=${r.baseUrl}`]),
+    ],
+    seen,
+    close: () => server.shutdown(),
+  };
+}
+
+/** A running server process. */
+export interface ServerProcess {
+  /** The MCP endpoint it announced, such as `http://127.0.0.1:40123/mcp`. */
+  readonly url: string;
+  /** Everything it printed so far. */
+  output(): { stdout: string; stderr: string };
+  /** Sends SIGTERM and returns the exit status once all output is read. */
+  stop(): Promise<Deno.CommandStatus>;
+}
+
+/** Starts the HTTP server with `args` and `env`, and waits until it announces its URL. */
+export async function startServer(
+  args: readonly string[],
+  env: Record<string, string>,
+): Promise<ServerProcess> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: serverArgs(["--host", "127.0.0.1", "--port", "0", ...args]),
+    env: cleanEnv(env),
+    clearEnv: true,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const stdout = collect(child.stdout);
+  const stderr = collect(child.stderr);
+  const announced = /listening on (http:\/\/\S+\/mcp)/;
+  const deadline = Date.now() + 30_000;
+  while (!announced.test(stderr.text())) {
+    if (Date.now() > deadline) {
+      child.kill("SIGKILL");
+      await child.status;
+      throw new Error(`The server did not start:\n${stderr.text()}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  return {
+    url: stderr.text().match(announced)![1],
+    output: () => ({ stdout: stdout.text(), stderr: stderr.text() }),
+    async stop() {
+      child.kill("SIGTERM");
+      const status = await child.status;
+      await Promise.all([stdout.done, stderr.done]);
+      return status;
+    },
+  };
+}
+
+/** Runs the server with `args` to completion and returns its exit code and output. */
+export async function runServer(args: readonly string[], env: Record<string, string> = {}) {
+  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+    args: serverArgs(args),
+    env: cleanEnv(env),
+    clearEnv: true,
+    stdin: "null",
+  }).output();
+  const decoder = new TextDecoder();
+  return { code, stdout: decoder.decode(stdout), stderr: decoder.decode(stderr) };
+}
+
+function collect(stream: ReadableStream<Uint8Array>) {
+  let text = "";
+  const done = (async () => {
+    for await (const chunk of stream.pipeThrough(new TextDecoderStream())) text += chunk;
+  })();
+  return { text: () => text, done };
+}
