@@ -106,6 +106,7 @@ export function createTokenProvider(options: TokenProviderOptions): TokenProvide
   return {
     getToken({ signal } = {}) {
       if (!credential) return Promise.reject(missingCredential());
+      if (signal?.aborted) return Promise.reject(signal.reason);
       if (cached && now() < cached.expiresAt - margin) return Promise.resolve(cached.value);
       inFlight ??= refresh(credential).finally(() => inFlight = undefined);
       return signal ? abandonOnAbort(inFlight, signal) : inFlight;
@@ -146,7 +147,8 @@ async function fetchToken(credential: Credential, options: TokenProviderOptions)
     throw describeRequestFailure(error, { authUrl, timeoutMs });
   }
   const { status, headers } = response;
-  if ((status >= 300 && status < 400) || status === 401 || status === 403) {
+  // Status 0 is how a spec-following fetch reports a redirect it did not follow.
+  if (status === 0 || (status >= 300 && status < 400) || status === 401 || status === 403) {
     throw new AuthError(
       "session_expired",
       "CAS_SESSION is expired or invalid: sign in again in the browser, copy a fresh CAS_SESSION cookie and restart the server",
@@ -208,7 +210,9 @@ export function readJwtClaims(token: string): Record<string, unknown> | undefine
   if (!payload) return undefined;
   try {
     const base64 = payload.replace(/-/g, "+").replace(/_/g, "/");
-    const claims: unknown = JSON.parse(atob(base64.padEnd(Math.ceil(base64.length / 4) * 4, "=")));
+    const binary = atob(base64.padEnd(Math.ceil(base64.length / 4) * 4, "="));
+    const json = new TextDecoder().decode(Uint8Array.from(binary, (c) => c.charCodeAt(0)));
+    const claims: unknown = JSON.parse(json);
     return typeof claims === "object" && claims !== null && !Array.isArray(claims)
       ? claims as Record<string, unknown>
       : undefined;

@@ -132,13 +132,13 @@ export function parseCommand(args: readonly string[], env: Env): Command {
 
   const config: Config = {
     port: parsePort(flags.port, envValue("MCP_PORT")),
-    host: parseHost(flags.host ?? envValue("MCP_HOST") ?? DEFAULTS.host),
+    host: parseHost(flags.host, envValue("MCP_HOST")),
     logLevel: parseLogLevel(flags["log-level"], envValue("LOG_LEVEL")),
     transport: flags.stdio ? "stdio" : "http",
     demo: flags.demo || parseBoolean("DEMO", envValue("DEMO")),
     authUrl: parseHttpUrl(
       flags["auth-url"] ?? envValue("JWT_AUTH_URL") ?? DEFAULTS.authUrl,
-      flags["auth-url"] ? "--auth-url" : "JWT_AUTH_URL",
+      flags["auth-url"] !== undefined ? "--auth-url" : "JWT_AUTH_URL",
     ),
     regions: flags.region?.length ? parseRegions(flags.region, "--region") : parseRegions(
       (envValue("NEPTUNE_REGIONS") ?? DEFAULTS.regions).split(","),
@@ -178,13 +178,21 @@ function describeFlagError(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
   const unknown = message.match(/Unknown option '([^']+)'/);
   if (unknown) return `Unknown option ${unknown[1]}: run with --help to see the accepted options`;
-  const positional = message.match(/Unexpected argument '([^']+)'/);
-  if (positional) {
-    return `Unexpected argument ${positional[1]}: options take the form --name value, see --help`;
+  // The value is not echoed: it may be a cookie pasted in the wrong place.
+  if (/Unexpected argument/.test(message)) {
+    return "Unexpected argument: options take the form --name value, see --help";
   }
   const missing = message.match(/Option '(?:-\w, )?(--[\w-]+) <value>' argument missing/);
   if (missing) return `Option ${missing[1]} needs a value: see --help`;
-  return `${message.replace(/\.$/, "")}: see --help`;
+  const ambiguous = message.match(
+    /Option '(?:-\w, )?(--[\w-]+)(?: <value>)?' argument is ambiguous/,
+  );
+  if (ambiguous) {
+    return `Option ${ambiguous[1]} needs a value; write ${
+      ambiguous[1]
+    }=VALUE for one that starts with "-"`;
+  }
+  return `${message.split("\n")[0].replace(/\.$/, "")}: see --help`;
 }
 
 function nonEmpty(value: string | undefined): string | undefined {
@@ -218,11 +226,13 @@ function parseInteger(
   return value;
 }
 
-function parseHost(raw: string): string {
+function parseHost(flag: string | undefined, env: string | undefined): string {
+  const [raw, source] = flag !== undefined ? [flag, "--host"] : [env, "MCP_HOST"];
+  if (raw === undefined) return DEFAULTS.host;
   const host = raw.trim();
   if (host === "" || /[\s/]/.test(host)) {
     throw new ConfigError(
-      `Invalid host "${raw}": expected a host name or IP address such as localhost or 0.0.0.0`,
+      `Invalid ${source} "${raw}": expected a host name or IP address such as localhost or 0.0.0.0`,
     );
   }
   return host;

@@ -155,7 +155,8 @@ export function createDemoUpstream(options: DemoUpstreamOptions): (request: Requ
       return Response.json({ error: "method not allowed" }, { status: 405 });
     }
     if (sameEndpoint(url, new URL(authUrl))) return issueToken(request, now() + tokenLifetimeMs);
-    const region = regions.find((r) => url.href.startsWith(`${r.baseUrl}${SEARCH_PATH}`));
+    const endpoint = `${url.origin}${url.pathname}`;
+    const region = regions.find((r) => endpoint === `${r.baseUrl}${SEARCH_PATH}`);
     if (!region) {
       return Response.json({ error: `no demo route for ${url.pathname}` }, { status: 404 });
     }

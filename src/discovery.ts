@@ -390,6 +390,7 @@ async function mapConcurrently<T, R>(
       results[index] = await task(items[index]);
     }
   }
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  const workers = Math.min(Math.max(1, limit), items.length);
+  await Promise.all(Array.from({ length: workers }, worker));
   return results;
 }

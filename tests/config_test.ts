@@ -1,0 +1,388 @@
+import assert from "node:assert/strict";
+import {
+  type Config,
+  ConfigError,
+  DEFAULTS,
+  type Env,
+  ENV_VARS,
+  type EnvVar,
+  parseCommand,
+  readEnv,
+} from "../src/config.ts";
+
+const SENTINEL_COOKIE = "SENTINEL-COOKIE-9f3c";
+
+function serve(args: readonly string[], env: Env = {}): Config {
+  const command = parseCommand(args, env);
+  assert.equal(command.kind, "serve");
+  if (command.kind !== "serve") throw new Error("unreachable");
+  return command.config;
+}
+
+function configError(args: readonly string[], env: Env = {}): ConfigError {
+  try {
+    parseCommand(args, env);
+  } catch (error) {
+    assert.ok(error instanceof ConfigError, `expected a ConfigError, got ${error}`);
+    assert.equal(error.name, "ConfigError");
+    return error;
+  }
+  assert.fail(`parseCommand(${JSON.stringify(args)}, ${JSON.stringify(env)}) did not throw`);
+}
+
+Deno.test("readEnv reads every known variable through the getter and nothing else", () => {
+  const asked: string[] = [];
+  const env = readEnv((name) => {
+    asked.push(name);
+    return name === "MCP_PORT" ? "9000" : name === "CAS_SESSION" ? SENTINEL_COOKIE : undefined;
+  });
+  assert.deepEqual(asked, [...ENV_VARS]);
+  assert.deepEqual(env, { MCP_PORT: "9000", CAS_SESSION: SENTINEL_COOKIE });
+});
+
+Deno.test("readEnv keeps empty values so the parser can decide what they mean", () => {
+  const env = readEnv((name: EnvVar) => name === "LOG_LEVEL" ? "" : undefined);
+  assert.deepEqual(env, { LOG_LEVEL: "" });
+});
+
+Deno.test("no flags and no environment give the documented defaults", () => {
+  const config = serve([]);
+  assert.equal(config.port, DEFAULTS.port);
+  assert.equal(config.host, DEFAULTS.host);
+  assert.equal(config.logLevel, "info");
+  assert.equal(config.transport, "http");
+  assert.equal(config.demo, false);
+  assert.equal(config.authUrl, DEFAULTS.authUrl);
+  assert.deepEqual(config.regions, [
+    { name: "cn", baseUrl: "https://ms-neptune.byted.org" },
+    { name: "us", baseUrl: "https://ms-neptune.tiktok-us.org" },
+  ]);
+  assert.equal(config.timeoutMs, DEFAULTS.timeoutMs);
+  assert.equal(config.casSession, undefined);
+});
+
+Deno.test("empty or blank environment values fall back to the defaults", () => {
+  const config = serve([], {
+    MCP_PORT: "",
+    MCP_HOST: "  ",
+    LOG_LEVEL: "",
+    DEMO: "",
+    JWT_AUTH_URL: " ",
+    NEPTUNE_REGIONS: "",
+    UPSTREAM_TIMEOUT_MS: "",
+  });
+  assert.equal(config.port, DEFAULTS.port);
+  assert.equal(config.host, DEFAULTS.host);
+  assert.equal(config.logLevel, "info");
+  assert.equal(config.demo, false);
+  assert.equal(config.authUrl, DEFAULTS.authUrl);
+  assert.equal(config.regions.length, 2);
+  assert.equal(config.timeoutMs, DEFAULTS.timeoutMs);
+});
+
+Deno.test("port comes from --port, else MCP_PORT, else the default", () => {
+  assert.equal(serve(["--port", "9001"], { MCP_PORT: "9002" }).port, 9001);
+  assert.equal(serve(["--port=9003"]).port, 9003);
+  assert.equal(serve([], { MCP_PORT: " 9002 " }).port, 9002);
+  assert.equal(serve([]).port, DEFAULTS.port);
+  assert.equal(serve(["--port", "0"]).port, 0);
+  assert.equal(serve(["--port", "65535"]).port, 65_535);
+});
+
+Deno.test("host comes from --host, else MCP_HOST, else the default", () => {
+  assert.equal(serve(["--host", "0.0.0.0"], { MCP_HOST: "127.0.0.1" }).host, "0.0.0.0");
+  assert.equal(serve([], { MCP_HOST: "127.0.0.1" }).host, "127.0.0.1");
+  assert.equal(serve([]).host, "localhost");
+});
+
+Deno.test("log level comes from --log-level, else LOG_LEVEL, else info", () => {
+  assert.equal(serve(["--log-level", "error"], { LOG_LEVEL: "debug" }).logLevel, "error");
+  assert.equal(serve([], { LOG_LEVEL: "debug" }).logLevel, "debug");
+  assert.equal(serve([]).logLevel, "info");
+});
+
+Deno.test("log level is accepted in any case, and warn means warning", () => {
+  assert.equal(serve(["--log-level", "DEBUG"]).logLevel, "debug");
+  assert.equal(serve(["--log-level", "Warning"]).logLevel, "warning");
+  assert.equal(serve([], { LOG_LEVEL: "eRRoR" }).logLevel, "error");
+  assert.equal(serve([], { LOG_LEVEL: "WARN" }).logLevel, "warning");
+  assert.equal(serve([], { LOG_LEVEL: " Info " }).logLevel, "info");
+});
+
+Deno.test("auth URL comes from --auth-url, else JWT_AUTH_URL, else the default", () => {
+  assert.equal(
+    serve(["--auth-url", "https://flag.example/jwt"], { JWT_AUTH_URL: "https://env.example/jwt" })
+      .authUrl,
+    "https://flag.example/jwt",
+  );
+  assert.equal(
+    serve([], { JWT_AUTH_URL: "http://env.example:8080/jwt" }).authUrl,
+    "http://env.example:8080/jwt",
+  );
+  assert.equal(serve([]).authUrl, DEFAULTS.authUrl);
+});
+
+Deno.test("regions come from NEPTUNE_REGIONS when no --region is given", () => {
+  const config = serve([], {
+    NEPTUNE_REGIONS: "eu=https://neptune.eu.example, i18n=http://neptune.i18n.example:8080",
+  });
+  assert.deepEqual(config.regions, [
+    { name: "eu", baseUrl: "https://neptune.eu.example" },
+    { name: "i18n", baseUrl: "http://neptune.i18n.example:8080" },
+  ]);
+});
+
+Deno.test("--region is repeatable and replaces NEPTUNE_REGIONS entirely", () => {
+  const config = serve(
+    ["--region", "a=https://a.example", "--region", "b=https://b.example"],
+    { NEPTUNE_REGIONS: "cn=https://cn.example,us=https://us.example" },
+  );
+  assert.deepEqual(config.regions, [
+    { name: "a", baseUrl: "https://a.example" },
+    { name: "b", baseUrl: "https://b.example" },
+  ]);
+});
+
+Deno.test("trailing slashes are stripped from region URLs, paths are kept", () => {
+  const config = serve([
+    "--region",
+    "cn=https://cn.example/",
+    "--region",
+    "us=https://us.example/neptune//",
+  ]);
+  assert.deepEqual(config.regions, [
+    { name: "cn", baseUrl: "https://cn.example" },
+    { name: "us", baseUrl: "https://us.example/neptune" },
+  ]);
+  const fromEnv = serve([], { NEPTUNE_REGIONS: "eu=https://eu.example/" });
+  assert.deepEqual(fromEnv.regions, [{ name: "eu", baseUrl: "https://eu.example" }]);
+});
+
+Deno.test("timeout comes from --timeout, else UPSTREAM_TIMEOUT_MS, else the default", () => {
+  assert.equal(serve(["--timeout", "2500"], { UPSTREAM_TIMEOUT_MS: "3000" }).timeoutMs, 2500);
+  assert.equal(serve([], { UPSTREAM_TIMEOUT_MS: "3000" }).timeoutMs, 3000);
+  assert.equal(serve([]).timeoutMs, DEFAULTS.timeoutMs);
+  assert.equal(serve(["--timeout", "1"]).timeoutMs, 1);
+  assert.equal(serve(["--timeout", "600000"]).timeoutMs, 600_000);
+});
+
+Deno.test("DEMO=1 or DEMO=true turns demo mode on, DEMO=0 leaves it off", () => {
+  assert.equal(serve([], { DEMO: "1" }).demo, true);
+  assert.equal(serve([], { DEMO: "true" }).demo, true);
+  assert.equal(serve([], { DEMO: "TRUE" }).demo, true);
+  assert.equal(serve([], { DEMO: "0" }).demo, false);
+  assert.equal(serve([], { DEMO: "false" }).demo, false);
+});
+
+Deno.test("--demo turns demo mode on whatever DEMO says", () => {
+  assert.equal(serve(["--demo"]).demo, true);
+  assert.equal(serve(["--demo"], { DEMO: "0" }).demo, true);
+});
+
+Deno.test("--stdio selects the stdio transport", () => {
+  assert.equal(serve(["--stdio"]).transport, "stdio");
+  assert.equal(serve([]).transport, "http");
+});
+
+Deno.test("--help and --version ask for help and version without validating the rest", () => {
+  assert.deepEqual(parseCommand(["--help"], {}), { kind: "help" });
+  assert.deepEqual(parseCommand(["-h"], {}), { kind: "help" });
+  assert.deepEqual(parseCommand(["--version"], {}), { kind: "version" });
+  assert.deepEqual(parseCommand(["-V"], {}), { kind: "version" });
+  assert.deepEqual(parseCommand(["--help", "--port", "abc"], { LOG_LEVEL: "loud" }), {
+    kind: "help",
+  });
+  assert.deepEqual(parseCommand(["--version"], { MCP_PORT: "abc" }), { kind: "version" });
+});
+
+Deno.test("CAS_SESSION becomes a secret holding the trimmed cookie value", () => {
+  const config = serve([], { CAS_SESSION: `  ${SENTINEL_COOKIE}\n` });
+  assert.equal(config.casSession?.reveal(), SENTINEL_COOKIE);
+  assert.equal(String(config.casSession), "[redacted]");
+});
+
+Deno.test("CAS_SESSION pasted with its name or in quotes gives the bare cookie value", () => {
+  for (
+    const raw of [
+      `CAS_SESSION=${SENTINEL_COOKIE}`,
+      `"${SENTINEL_COOKIE}"`,
+      `'${SENTINEL_COOKIE}'`,
+      `CAS_SESSION="${SENTINEL_COOKIE}"`,
+      ` CAS_SESSION= ${SENTINEL_COOKIE} `,
+    ]
+  ) {
+    assert.equal(serve([], { CAS_SESSION: raw }).casSession?.reveal(), SENTINEL_COOKIE, raw);
+  }
+});
+
+Deno.test("an empty CAS_SESSION counts as not set", () => {
+  for (const raw of ["", "   ", "CAS_SESSION=", `""`, "CAS_SESSION=''"]) {
+    assert.equal(serve([], { CAS_SESSION: raw }).casSession, undefined, JSON.stringify(raw));
+  }
+});
+
+Deno.test("a port that is not a number is rejected, naming the flag and the range", () => {
+  const error = configError(["--port", "abc"]);
+  assert.match(error.message, /--port/);
+  assert.match(error.message, /"abc"/);
+  assert.match(error.message, /0 to 65535/);
+});
+
+Deno.test("a port above 65535 is rejected, naming the variable and the range", () => {
+  const error = configError([], { MCP_PORT: "70000" });
+  assert.match(error.message, /MCP_PORT/);
+  assert.match(error.message, /70000/);
+  assert.match(error.message, /0 to 65535/);
+});
+
+Deno.test("negative and fractional ports are rejected", () => {
+  assert.match(configError(["--port=-1"]).message, /--port.*0 to 65535/);
+  assert.match(configError([], { MCP_PORT: "80.5" }).message, /MCP_PORT.*0 to 65535/);
+});
+
+Deno.test("an unknown log level is rejected, naming the accepted levels", () => {
+  const flag = configError(["--log-level", "loud"]);
+  assert.match(flag.message, /--log-level/);
+  assert.match(flag.message, /DEBUG, INFO, WARNING or ERROR/);
+  const env = configError([], { LOG_LEVEL: "trace" });
+  assert.match(env.message, /LOG_LEVEL/);
+  assert.match(env.message, /DEBUG, INFO, WARNING or ERROR/);
+});
+
+Deno.test("a region without =URL is rejected, showing the NAME=URL form", () => {
+  const flag = configError(["--region", "cn"]);
+  assert.match(flag.message, /--region/);
+  assert.match(flag.message, /NAME=URL/);
+  const env = configError([], { NEPTUNE_REGIONS: "cn" });
+  assert.match(env.message, /NEPTUNE_REGIONS/);
+  assert.match(env.message, /NAME=URL/);
+  assert.match(configError(["--region", "=https://a.example"]).message, /--region.*NAME=URL/);
+});
+
+Deno.test("a region given twice is rejected, naming the region", () => {
+  const flag = configError([
+    "--region",
+    "cn=https://a.example",
+    "--region",
+    "cn=https://b.example",
+  ]);
+  assert.match(flag.message, /--region/);
+  assert.match(flag.message, /"cn" is given twice/);
+  const env = configError([], { NEPTUNE_REGIONS: "us=https://a.example,us=https://b.example" });
+  assert.match(env.message, /NEPTUNE_REGIONS/);
+  assert.match(env.message, /"us" is given twice/);
+});
+
+Deno.test("a region list with no region in it is rejected", () => {
+  const error = configError([], { NEPTUNE_REGIONS: " , ," });
+  assert.match(error.message, /NEPTUNE_REGIONS/);
+  assert.match(error.message, /NAME=URL/);
+});
+
+Deno.test("a region URL that is not http(s) is rejected, naming the region", () => {
+  const error = configError(["--region", "cn=ftp://neptune.example"]);
+  assert.match(error.message, /--region cn/);
+  assert.match(error.message, /http or https/);
+});
+
+Deno.test("an auth URL that is not http(s) is rejected, naming its source", () => {
+  const flag = configError(["--auth-url", "ftp://auth.example/jwt"]);
+  assert.match(flag.message, /--auth-url/);
+  assert.match(flag.message, /http or https/);
+  const env = configError([], { JWT_AUTH_URL: "file:///etc/passwd" });
+  assert.match(env.message, /JWT_AUTH_URL/);
+  assert.match(env.message, /http or https/);
+  const relative = configError([], { JWT_AUTH_URL: "/auth/api/v1/jwt" });
+  assert.match(relative.message, /JWT_AUTH_URL/);
+  assert.match(relative.message, /absolute http\(s\) URL/);
+});
+
+Deno.test("an empty --auth-url is rejected naming --auth-url, not JWT_AUTH_URL", () => {
+  const error = configError(["--auth-url", ""]);
+  assert.match(error.message, /--auth-url/);
+  assert.match(error.message, /absolute http\(s\) URL/);
+});
+
+Deno.test("a URL with a user name and password is rejected without echoing the password", () => {
+  const auth = configError([], { JWT_AUTH_URL: "https://alice:hunter2@auth.example/jwt" });
+  assert.match(auth.message, /JWT_AUTH_URL/);
+  assert.match(auth.message, /user name or password/);
+  assert.match(auth.message, /CAS_SESSION/);
+  assert.ok(!auth.message.includes("hunter2"), auth.message);
+  const region = configError(["--region", "cn=https://bob:s3cr3t@neptune.example"]);
+  assert.match(region.message, /--region cn/);
+  assert.ok(!region.message.includes("s3cr3t"), region.message);
+});
+
+Deno.test("an unknown flag is rejected, naming it and pointing to --help", () => {
+  const error = configError(["--foo"]);
+  assert.match(error.message, /--foo/);
+  assert.match(error.message, /--help/);
+});
+
+Deno.test("a positional argument is rejected without echoing it, which may be a pasted cookie", () => {
+  const error = configError(["SECRET-COOKIE-PASTED-HERE"]);
+  assert.match(error.message, /Unexpected argument: options take the form --name value/);
+  assert.ok(!error.message.includes("SECRET-COOKIE-PASTED-HERE"), error.message);
+});
+
+Deno.test("a value that starts with a dash is rejected in one line that shows the = form", () => {
+  const error = configError(["--port", "-1"]);
+  assert.equal(error.message.split("\n").length, 1, error.message);
+  assert.match(error.message, /--port needs a value; write --port=VALUE/);
+});
+
+Deno.test("a flag missing its value at the end is rejected, naming the flag", () => {
+  const error = configError(["--stdio", "--port"]);
+  assert.match(error.message, /--port needs a value/);
+  assert.match(error.message, /--help/);
+});
+
+Deno.test("a timeout of 0 is rejected, naming the flag and the range", () => {
+  const flag = configError(["--timeout", "0"]);
+  assert.match(flag.message, /--timeout/);
+  assert.match(flag.message, /1 to 600000/);
+  const env = configError([], { UPSTREAM_TIMEOUT_MS: "0" });
+  assert.match(env.message, /UPSTREAM_TIMEOUT_MS/);
+  assert.match(env.message, /1 to 600000/);
+  assert.match(configError(["--timeout", "600001"]).message, /--timeout.*1 to 600000/);
+});
+
+Deno.test("an unrecognised DEMO value is rejected, naming the accepted values", () => {
+  const error = configError([], { DEMO: "maybe" });
+  assert.match(error.message, /DEMO/);
+  assert.match(error.message, /1 or 0/);
+});
+
+Deno.test("an invalid host is rejected, naming the flag or variable it came from", () => {
+  const flag = configError(["--host", "local host"]);
+  assert.match(flag.message, /--host/);
+  assert.match(flag.message, /host name or IP address/);
+  const env = configError([], { MCP_HOST: "http://localhost" });
+  assert.match(env.message, /MCP_HOST/);
+  assert.match(env.message, /host name or IP address/);
+});
+
+Deno.test("no ConfigError message contains the CAS_SESSION value", () => {
+  const cases: [string[], Env][] = [
+    [["--port", "abc"], {}],
+    [[], { MCP_PORT: "70000" }],
+    [["--log-level", "loud"], {}],
+    [["--region", "cn"], {}],
+    [["--region", "cn=https://a.example", "--region", "cn=https://b.example"], {}],
+    [["--auth-url", "ftp://auth.example/jwt"], {}],
+    [[], { JWT_AUTH_URL: "https://user:pass@auth.example/jwt" }],
+    [["--foo"], {}],
+    [["positional"], {}],
+    [["--port"], {}],
+    [["--timeout", "0"], {}],
+    [[], { DEMO: "maybe" }],
+    [["--host", "a b"], {}],
+  ];
+  for (const [args, env] of cases) {
+    for (const cookie of [SENTINEL_COOKIE, `CAS_SESSION="${SENTINEL_COOKIE}"`]) {
+      const error = configError(args, { ...env, CAS_SESSION: cookie });
+      assert.ok(!error.message.includes(SENTINEL_COOKIE), error.message);
+    }
+  }
+});
