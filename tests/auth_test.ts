@@ -10,10 +10,12 @@ import {
 import { unsignedJwt } from "../src/demo.ts";
 import { Secret } from "../src/secret.ts";
 import {
+  AUTH_URL,
   type FakeClock,
   fakeClock,
   type FakeUpstream,
   fakeUpstream,
+  HOUR_MS,
   jwtExpiringAt,
   never,
   type RecordingLogger,
@@ -21,10 +23,8 @@ import {
   tokenAnswer,
 } from "./fake_upstream.ts";
 
-const AUTH_URL = "https://auth.test/auth/api/v1/jwt";
 const COOKIE = "SENTINEL-COOKIE-9f3c";
 const MINUTE = 60_000;
-const HOUR = 60 * MINUTE;
 
 interface Harness {
   provider: TokenProvider;
@@ -141,19 +141,19 @@ Deno.test("a token without exp is assumed to live one hour", async () => {
   const h = harness(tokensInTurn(unsignedJwt({ sub: "alice" }), "opaque-token-2"));
   const start = h.clock.now();
   await h.provider.getToken();
-  assert.equal(h.provider.status().expiresAt?.getTime(), start + HOUR);
-  h.clock.advance(HOUR - MINUTE - 1000);
+  assert.equal(h.provider.status().expiresAt?.getTime(), start + HOUR_MS);
+  h.clock.advance(HOUR_MS - MINUTE - 1000);
   await h.provider.getToken();
   assert.equal(h.fake.requests.length, 1, "refreshed before the assumed hour was nearly over");
   h.clock.advance(2000);
   assert.equal(await h.provider.getToken(), "opaque-token-2");
   assert.equal(h.fake.requests.length, 2);
-  assert.equal(h.provider.status().expiresAt?.getTime(), h.clock.now() + HOUR);
+  assert.equal(h.provider.status().expiresAt?.getTime(), h.clock.now() + HOUR_MS);
 });
 
 Deno.test("a valid token is reused: many calls make one auth request", async () => {
   const start = fakeClock().now();
-  const token = jwtExpiringAt(start + HOUR);
+  const token = jwtExpiringAt(start + HOUR_MS);
   const h = harness(tokensInTurn(token));
   for (let i = 0; i < 10; i++) {
     assert.equal(await h.provider.getToken(), token);
@@ -179,7 +179,7 @@ Deno.test("a token is refreshed once it is within 60 s of expiry", async () => {
 });
 
 Deno.test("concurrent callers share one auth request", async () => {
-  const token = jwtExpiringAt(fakeClock().now() + HOUR);
+  const token = jwtExpiringAt(fakeClock().now() + HOUR_MS);
   const held = gate();
   const h = harness(async () => {
     await held.opened;
@@ -196,8 +196,8 @@ Deno.test("concurrent callers share one auth request", async () => {
 
 Deno.test("invalidate forces a refresh, but invalidating a replaced token does not", async () => {
   const start = fakeClock().now();
-  const old = jwtExpiringAt(start + HOUR, { n: 1 });
-  const fresh = jwtExpiringAt(start + HOUR, { n: 2 });
+  const old = jwtExpiringAt(start + HOUR_MS, { n: 1 });
+  const fresh = jwtExpiringAt(start + HOUR_MS, { n: 2 });
   const h = harness(tokensInTurn(old, fresh));
   assert.equal(await h.provider.getToken(), old);
   h.provider.invalidate(old);
@@ -210,7 +210,7 @@ Deno.test("invalidate forces a refresh, but invalidating a replaced token does n
 });
 
 Deno.test("the auth request sends the cookie and Accept header and does not follow redirects", async () => {
-  const h = harness(() => tokenAnswer(jwtExpiringAt(fakeClock().now() + HOUR)));
+  const h = harness(() => tokenAnswer(jwtExpiringAt(fakeClock().now() + HOUR_MS)));
   await h.provider.getToken();
   h.fake.assertNoUnexpected();
   const [request] = h.fake.requests;
@@ -322,7 +322,7 @@ Deno.test("a failure is recorded in lastError and a later success clears it", as
   assert.match(h.provider.status().lastError ?? "", /HTTP 503/);
   assert.equal(h.provider.status().valid, false);
 
-  const token = jwtExpiringAt(h.clock.now() + HOUR);
+  const token = jwtExpiringAt(h.clock.now() + HOUR_MS);
   answer = () => tokenAnswer(token);
   assert.equal(await h.provider.getToken(), token);
   const status = h.provider.status();
@@ -333,7 +333,7 @@ Deno.test("a failure is recorded in lastError and a later success clears it", as
 
 Deno.test("a failed refresh is not cached: the next call asks again", async () => {
   let calls = 0;
-  const token = jwtExpiringAt(fakeClock().now() + HOUR);
+  const token = jwtExpiringAt(fakeClock().now() + HOUR_MS);
   const h = harness(() => ++calls === 1 ? new Response(null, { status: 401 }) : tokenAnswer(token));
   await assertAuthError(h.provider.getToken(), "session_expired");
   assert.match(h.provider.status().lastError ?? "", /CAS_SESSION is expired/);
@@ -354,7 +354,7 @@ Deno.test("concurrent callers all receive the failure of the shared request", as
 });
 
 Deno.test("a caller whose signal aborts stops waiting while the shared request goes on", async () => {
-  const token = jwtExpiringAt(fakeClock().now() + HOUR);
+  const token = jwtExpiringAt(fakeClock().now() + HOUR_MS);
   const held = gate();
   const h = harness(async () => {
     await held.opened;
@@ -378,7 +378,7 @@ Deno.test("a caller whose signal aborts stops waiting while the shared request g
 });
 
 Deno.test("a caller with an already aborted signal is refused at once", async () => {
-  const h = harness(() => tokenAnswer(jwtExpiringAt(fakeClock().now() + HOUR)));
+  const h = harness(() => tokenAnswer(jwtExpiringAt(fakeClock().now() + HOUR_MS)));
   const reason = new DOMException("gone", "AbortError");
   await assert.rejects(h.provider.getToken({ signal: AbortSignal.abort(reason) }), (error) => {
     return error === reason;
@@ -394,7 +394,7 @@ Deno.test("no log line or error message of the provider contains the cookie", as
       new Response(null, { status: 302, headers: { Location: `https://sso.test/?c=${COOKIE}` } }),
     () => new Response(COOKIE, { status: 500 }),
     () => new Response(COOKIE, { status: 200 }),
-    () => tokenAnswer(jwtExpiringAt(fakeClock().now() + HOUR)),
+    () => tokenAnswer(jwtExpiringAt(fakeClock().now() + HOUR_MS)),
   ];
   let next = 0;
   const h = harness(() => answers[next++]());

@@ -10,13 +10,17 @@ import {
 } from "../src/demo.ts";
 import { createDiscovery } from "../src/discovery.ts";
 import { Secret } from "../src/secret.ts";
-import { fakeClock, jwtExpiringAt, recordingLogger } from "./fake_upstream.ts";
+import {
+  AUTH_URL,
+  CN,
+  fakeClock,
+  HOUR_MS,
+  jwtExpiringAt,
+  recordingLogger,
+  SEARCH_PATH,
+  US,
+} from "./fake_upstream.ts";
 
-const CN: Region = { name: "cn", baseUrl: "https://cn.neptune.test" };
-const US: Region = { name: "us", baseUrl: "https://us.neptune.test" };
-const AUTH_URL = "https://auth.test/auth/api/v1/jwt";
-const SEARCH_PATH = "/api/neptune/ms/service/search";
-const HOUR_MS = 60 * 60 * 1000;
 const PSM_FORMAT = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+){2}$/;
 
 function demo(options: Partial<DemoUpstreamOptions> = {}) {

@@ -13,30 +13,27 @@ import {
 } from "../src/discovery.ts";
 import { Secret } from "../src/secret.ts";
 import {
+  AUTH_URL,
   authErrorAnswer,
+  CN,
   type FakeClock,
   fakeClock,
   type FakeUpstream,
   fakeUpstream,
+  HOUR_MS,
   jwtExpiringAt,
   never,
   type RecordingLogger,
   recordingLogger,
   type Route,
+  SEARCH_PATH,
   searchAnswer,
+  searchUrl,
   tokenAnswer,
+  US,
 } from "./fake_upstream.ts";
 
-const CN: Region = { name: "cn", baseUrl: "https://cn.neptune.test" };
-const US: Region = { name: "us", baseUrl: "https://us.neptune.test" };
-const AUTH_URL = "https://auth.test/auth/api/v1/jwt";
-const SEARCH_PATH = "/api/neptune/ms/service/search";
-const HOUR_MS = 60 * 60 * 1000;
 const CAS_SESSION = "cas-session-cookie-value";
-
-function searchUrl(region: Region): string {
-  return `${region.baseUrl}${SEARCH_PATH}`;
-}
 
 interface Harness {
   readonly upstream: FakeUpstream;

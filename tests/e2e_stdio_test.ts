@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { SENTINEL_COOKIE, textOf } from "./harness.ts";
+import { INITIALIZE_REQUEST, SENTINEL_COOKIE, textOf } from "./harness.ts";
 import { Client, StdioClientTransport } from "./mcp_client.ts";
 import { cleanEnv, serverArgs, serveUpstream } from "./server_process.ts";
 
@@ -56,16 +56,7 @@ Deno.test("over stdio the server exits by itself when the client closes stdin", 
     stderr: "piped",
   }).spawn();
   const messages = [
-    {
-      jsonrpc: "2.0",
-      id: 1,
-      method: "initialize",
-      params: {
-        protocolVersion: "2025-06-18",
-        capabilities: {},
-        clientInfo: { name: "raw", version: "0" },
-      },
-    },
+    INITIALIZE_REQUEST,
     { jsonrpc: "2.0", method: "notifications/initialized" },
     { jsonrpc: "2.0", id: 2, method: "tools/list" },
     {

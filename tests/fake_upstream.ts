@@ -6,9 +6,28 @@
  * @module
  */
 
+import type { Region } from "../src/config.ts";
 import type { Logger } from "../src/log.ts";
 import type { Fetch } from "../src/upstream.ts";
 import { unsignedJwt } from "../src/demo.ts";
+
+/** The regions unit tests search. */
+export const CN: Region = { name: "cn", baseUrl: "https://cn.neptune.test" };
+export const US: Region = { name: "us", baseUrl: "https://us.neptune.test" };
+
+/** The auth endpoint unit tests sign in at. */
+export const AUTH_URL = "https://auth.test/auth/api/v1/jwt";
+
+/** Neptune's search path, below a region's base URL. */
+export const SEARCH_PATH = "/api/neptune/ms/service/search";
+
+/** One hour in milliseconds, the default JWT lifetime. */
+export const HOUR_MS = 60 * 60 * 1000;
+
+/** The search endpoint of `region`, without a query. */
+export function searchUrl(region: Region): string {
+  return `${region.baseUrl}${SEARCH_PATH}`;
+}
 
 /** One expected upstream request and its answer. */
 export interface Route {

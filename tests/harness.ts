@@ -10,16 +10,22 @@ import { createDemoFetch } from "../src/demo.ts";
 import { createDependencies, createServer } from "../src/server.ts";
 import type { ToolDeps } from "../src/tools/mod.ts";
 import type { Fetch } from "../src/upstream.ts";
+import { AUTH_URL, CN, US } from "./fake_upstream.ts";
 import { Client, InMemoryTransport } from "./mcp_client.ts";
 
 /** A cookie value that must never show up in any output. */
 export const SENTINEL_COOKIE = "SENTINEL-COOKIE-7d41c0ffee";
 
-/** The auth URL and regions that test configurations point at. */
-export const TEST_UPSTREAM = {
-  authUrl: "https://auth.test/auth/api/v1/jwt",
-  cn: "https://cn.neptune.test",
-  us: "https://us.neptune.test",
+/** The first message of every MCP session, as a raw JSON-RPC request. */
+export const INITIALIZE_REQUEST = {
+  jsonrpc: "2.0",
+  id: 1,
+  method: "initialize",
+  params: {
+    protocolVersion: "2025-06-18",
+    capabilities: {},
+    clientInfo: { name: "raw", version: "0" },
+  },
 } as const;
 
 /** A configuration for the test upstreams, with `extraArgs` and `env` on top. */
@@ -29,11 +35,11 @@ export function testConfig(
 ): Config {
   const command = parseCommand([
     "--auth-url",
-    TEST_UPSTREAM.authUrl,
+    AUTH_URL,
     "--region",
-    `cn=${TEST_UPSTREAM.cn}`,
+    `cn=${CN.baseUrl}`,
     "--region",
-    `us=${TEST_UPSTREAM.us}`,
+    `us=${US.baseUrl}`,
     ...extraArgs,
   ], env);
   if (command.kind !== "serve") throw new Error("testConfig expects a serve command");
@@ -71,6 +77,20 @@ export async function connectInMemory(
       await server.close();
     },
   };
+}
+
+/** Runs `test` with a client connected as {@linkcode connectInMemory} does, then closes it. */
+export async function withConnection(
+  config: Config,
+  options: { fetch: Fetch; now?: () => number },
+  test: (client: Client, deps: ToolDeps) => Promise<void>,
+): Promise<void> {
+  const connection = await connectInMemory(config, options);
+  try {
+    await test(connection.client, connection.deps);
+  } finally {
+    await connection.close();
+  }
 }
 
 /** The text of a tool result's first content block. */

@@ -2,19 +2,9 @@ import assert from "node:assert/strict";
 import { createHttpApp, type HttpApp, isLoopback } from "../src/http.ts";
 import { createDependencies, createServer, describeHealth, VERSION } from "../src/server.ts";
 import { recordingLogger } from "./fake_upstream.ts";
-import { demoFetchFor, testConfig, textOf } from "./harness.ts";
+import { demoFetchFor, INITIALIZE_REQUEST, testConfig, textOf } from "./harness.ts";
 import { Client, StreamableHTTPClientTransport } from "./mcp_client.ts";
 
-const INITIALIZE = {
-  jsonrpc: "2.0",
-  id: 1,
-  method: "initialize",
-  params: {
-    protocolVersion: "2025-06-18",
-    capabilities: {},
-    clientInfo: { name: "raw", version: "0" },
-  },
-};
 const MCP_HEADERS = {
   "content-type": "application/json",
   accept: "application/json, text/event-stream",
@@ -91,7 +81,7 @@ Deno.test("a request from a foreign Origin is refused, a loopback Origin is serv
     new Request("http://localhost/mcp", {
       method: "POST",
       headers: { ...MCP_HEADERS, origin: "https://attacker.example" },
-      body: JSON.stringify(INITIALIZE),
+      body: JSON.stringify(INITIALIZE_REQUEST),
     }),
   );
   assert.equal(foreign.status, 403);

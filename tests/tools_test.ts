@@ -1,21 +1,34 @@
 import assert from "node:assert/strict";
 import {
-  connectInMemory,
-  demoFetchFor,
-  SENTINEL_COOKIE,
-  TEST_UPSTREAM,
-  testConfig,
-  textOf,
-} from "./harness.ts";
-import { fakeUpstream, jwtExpiringAt, searchAnswer, tokenAnswer } from "./fake_upstream.ts";
+  AUTH_URL,
+  CN,
+  fakeUpstream,
+  HOUR_MS,
+  jwtExpiringAt,
+  searchAnswer,
+  searchUrl,
+  tokenAnswer,
+  US,
+} from "./fake_upstream.ts";
+import { demoFetchFor, SENTINEL_COOKIE, testConfig, textOf, withConnection } from "./harness.ts";
+import type { Client } from "./mcp_client.ts";
+
+async function assertToolError(
+  client: Client,
+  call: { name: string; arguments: Record<string, unknown> },
+  message: RegExp,
+) {
+  const result = await client.callTool(call);
+  assert.equal(result.isError, true, `${call.name} should fail`);
+  assert.match(textOf(result), message);
+}
 
 const SNAPSHOT = new URL("./testdata/tools_list.json", import.meta.url);
 
 Deno.test("tools/list matches the reviewed snapshot in tests/testdata/tools_list.json", async () => {
   const config = testConfig();
-  const connection = await connectInMemory(config, { fetch: demoFetchFor(config) });
-  try {
-    const { tools } = await connection.client.listTools();
+  await withConnection(config, { fetch: demoFetchFor(config) }, async (client) => {
+    const { tools } = await client.listTools();
     const actual = `${JSON.stringify(tools, null, 2)}\n`;
     if (Deno.env.get("UPDATE_SNAPSHOTS") === "1") await Deno.writeTextFile(SNAPSHOT, actual);
     assert.equal(
@@ -23,16 +36,13 @@ Deno.test("tools/list matches the reviewed snapshot in tests/testdata/tools_list
       await Deno.readTextFile(SNAPSHOT),
       "tools/list changed: review the diff, then run `deno task snapshot`",
     );
-  } finally {
-    await connection.close();
-  }
+  });
 });
 
 Deno.test("the server offers exactly the four tools, read-only, searches open-world", async () => {
   const config = testConfig();
-  const connection = await connectInMemory(config, { fetch: demoFetchFor(config) });
-  try {
-    const { tools } = await connection.client.listTools();
+  await withConnection(config, { fetch: demoFetchFor(config) }, async (client) => {
+    const { tools } = await client.listTools();
     const byName = new Map(tools.map((tool) => [tool.name, tool]));
     assert.deepEqual([...byName.keys()].sort(), [
       "check_jwt_status",
@@ -48,16 +58,13 @@ Deno.test("the server offers exactly the four tools, read-only, searches open-wo
     assert.equal(byName.get("search_multiple_services")?.annotations?.openWorldHint, true);
     assert.deepEqual(byName.get("search_psm_service")?.inputSchema.required, ["keyword"]);
     assert.deepEqual(byName.get("search_multiple_services")?.inputSchema.required, ["keywords"]);
-  } finally {
-    await connection.close();
-  }
+  });
 });
 
 Deno.test("search_psm_service returns an exact PSM's details as text and structured content", async () => {
   const config = testConfig();
-  const connection = await connectInMemory(config, { fetch: demoFetchFor(config) });
-  try {
-    const result = await connection.client.callTool({
+  await withConnection(config, { fetch: demoFetchFor(config) }, async (client) => {
+    const result = await client.callTool({
       name: "search_psm_service",
       arguments: { keyword: "  oec.affiliate.monitor  " },
     });
@@ -95,16 +102,13 @@ Deno.test("search_psm_service returns an exact PSM's details as text and structu
       { name: "cn", ok: true, matches: 1 },
       { name: "us", ok: true, matches: 1 },
     ]);
-  } finally {
-    await connection.close();
-  }
+  });
 });
 
 Deno.test("search_psm_service lists ranked candidates for a partial keyword", async () => {
   const config = testConfig();
-  const connection = await connectInMemory(config, { fetch: demoFetchFor(config) });
-  try {
-    const result = await connection.client.callTool({
+  await withConnection(config, { fetch: demoFetchFor(config) }, async (client) => {
+    const result = await client.callTool({
       name: "search_psm_service",
       arguments: { keyword: "oec.affiliate" },
     });
@@ -124,39 +128,34 @@ Deno.test("search_psm_service lists ranked candidates for a partial keyword", as
       "oec.affiliate.settlement",
     ]);
     assert.match(textOf(result), /No service is named exactly "oec\.affiliate"; 5 services match/);
-  } finally {
-    await connection.close();
-  }
+  });
 });
 
 Deno.test("search_psm_service reports not found as a result that suggests what to try", async () => {
   const config = testConfig();
-  const connection = await connectInMemory(config, { fetch: demoFetchFor(config) });
-  try {
-    const result = await connection.client.callTool({
+  await withConnection(config, { fetch: demoFetchFor(config) }, async (client) => {
+    const result = await client.callTool({
       name: "search_psm_service",
       arguments: { keyword: "no.such.service" },
     });
     assert.equal(result.isError, false);
     assert.equal((result.structuredContent as { status: string }).status, "not_found");
     assert.match(textOf(result), /No service matches "no\.such\.service" in cn, us: check/);
-  } finally {
-    await connection.close();
-  }
+  });
 });
 
 function upstreamWithFailingUs(usStatus: number) {
   return fakeUpstream([
     {
-      url: TEST_UPSTREAM.authUrl,
-      respond: () => tokenAnswer(jwtExpiringAt(Date.now() + 3_600_000)),
+      url: AUTH_URL,
+      respond: () => tokenAnswer(jwtExpiringAt(Date.now() + HOUR_MS)),
     },
     {
-      url: `${TEST_UPSTREAM.cn}/api/neptune/ms/service/search`,
+      url: searchUrl(CN),
       respond: () => searchAnswer([{ psm: "oec.live.room", owners: "liu.yang" }]),
     },
     {
-      url: `${TEST_UPSTREAM.us}/api/neptune/ms/service/search`,
+      url: searchUrl(US),
       respond: () => new Response("<html>bad gateway</html>", { status: usStatus }),
     },
   ]);
@@ -164,9 +163,8 @@ function upstreamWithFailingUs(usStatus: number) {
 
 Deno.test("search_psm_service answers from the regions that worked and names the one that failed", async () => {
   const upstream = upstreamWithFailingUs(502);
-  const connection = await connectInMemory(testConfig(), { fetch: upstream.fetch });
-  try {
-    const result = await connection.client.callTool({
+  await withConnection(testConfig(), { fetch: upstream.fetch }, async (client) => {
+    const result = await client.callTool({
       name: "search_psm_service",
       arguments: { keyword: "oec.live.room" },
     });
@@ -181,29 +179,26 @@ Deno.test("search_psm_service answers from the regions that worked and names the
       { name: "us", ok: false, error: "answered HTTP 502" },
     ]);
     upstream.assertNoUnexpected();
-  } finally {
-    await connection.close();
-  }
+  });
 });
 
 Deno.test("search_psm_service is an error result naming every region when all fail", async () => {
   const upstream = fakeUpstream([
     {
-      url: TEST_UPSTREAM.authUrl,
-      respond: () => tokenAnswer(jwtExpiringAt(Date.now() + 3_600_000)),
+      url: AUTH_URL,
+      respond: () => tokenAnswer(jwtExpiringAt(Date.now() + HOUR_MS)),
     },
     {
-      url: `${TEST_UPSTREAM.cn}/api/neptune/ms/service/search`,
+      url: searchUrl(CN),
       respond: () => new Response("not json", { status: 200 }),
     },
     {
-      url: `${TEST_UPSTREAM.us}/api/neptune/ms/service/search`,
+      url: searchUrl(US),
       respond: () => new Response("", { status: 503 }),
     },
   ]);
-  const connection = await connectInMemory(testConfig(), { fetch: upstream.fetch });
-  try {
-    const result = await connection.client.callTool({
+  await withConnection(testConfig(), { fetch: upstream.fetch }, async (client) => {
+    const result = await client.callTool({
       name: "search_psm_service",
       arguments: { keyword: "oec.live.room" },
     });
@@ -214,16 +209,13 @@ Deno.test("search_psm_service is an error result naming every region when all fa
     assert.match(text, /us: answered HTTP 503/);
     assert.match(text, /Check your network or VPN connection and CAS_SESSION/);
     assert.equal((result.structuredContent as { status: string }).status, "failed");
-  } finally {
-    await connection.close();
-  }
+  });
 });
 
 Deno.test("without CAS_SESSION the search tools explain how to set it, once for all regions", async () => {
   const upstream = fakeUpstream([]);
-  const connection = await connectInMemory(testConfig([], {}), { fetch: upstream.fetch });
-  try {
-    const result = await connection.client.callTool({
+  await withConnection(testConfig([], {}), { fetch: upstream.fetch }, async (client) => {
+    const result = await client.callTool({
       name: "search_psm_service",
       arguments: { keyword: "oec.live.room" },
     });
@@ -232,40 +224,31 @@ Deno.test("without CAS_SESSION the search tools explain how to set it, once for 
     assert.match(text, /cn, us: CAS_SESSION is not set: sign in to cloud\.bytedance\.net/);
     assert.equal(text.match(/CAS_SESSION is not set/g)?.length, 1);
     assert.equal(upstream.requests.length, 0, "nothing is sent without a credential");
-  } finally {
-    await connection.close();
-  }
+  });
 });
 
 Deno.test("search_psm_service rejects an empty or overlong keyword with an actionable error", async () => {
   const config = testConfig();
   const upstream = fakeUpstream([]);
-  const connection = await connectInMemory(config, { fetch: upstream.fetch });
-  try {
-    for (
-      const [keyword, message] of [
-        ["   ", /The keyword is empty: give a PSM such as oec\.affiliate\.monitor/],
-        ["x".repeat(257), /longer than 256 characters/],
-      ] as const
-    ) {
-      const result = await connection.client.callTool({
-        name: "search_psm_service",
-        arguments: { keyword },
-      });
-      assert.equal(result.isError, true);
-      assert.match(textOf(result), message);
-    }
+  await withConnection(config, { fetch: upstream.fetch }, async (client) => {
+    await assertToolError(
+      client,
+      { name: "search_psm_service", arguments: { keyword: "   " } },
+      /The keyword is empty: give a PSM such as oec\.affiliate\.monitor/,
+    );
+    await assertToolError(
+      client,
+      { name: "search_psm_service", arguments: { keyword: "x".repeat(257) } },
+      /longer than 256 characters/,
+    );
     assert.equal(upstream.requests.length, 0);
-  } finally {
-    await connection.close();
-  }
+  });
 });
 
 Deno.test("search_multiple_services splits, trims, drops empties and searches duplicates once", async () => {
   const config = testConfig();
-  const connection = await connectInMemory(config, { fetch: demoFetchFor(config) });
-  try {
-    const result = await connection.client.callTool({
+  await withConnection(config, { fetch: demoFetchFor(config) }, async (client) => {
+    const result = await client.callTool({
       name: "search_multiple_services",
       arguments: { keywords: " oec.trade.order, toutiao.user ,, oec.trade.order , nope.nope.nope" },
     });
@@ -287,42 +270,33 @@ Deno.test("search_multiple_services splits, trims, drops empties and searches du
     const text = textOf(result);
     assert.match(text, /^Searched 3 keywords: 1 found, 1 with candidates only, 1 not found/);
     assert.match(text, /## oec\.trade\.order\n\nFound oec\.trade\.order in cn, us\./);
-  } finally {
-    await connection.close();
-  }
+  });
 });
 
 Deno.test("search_multiple_services refuses no keywords and more than 100", async () => {
   const config = testConfig();
   const upstream = fakeUpstream([]);
-  const connection = await connectInMemory(config, { fetch: upstream.fetch });
-  try {
+  await withConnection(config, { fetch: upstream.fetch }, async (client) => {
     const tooMany = Array.from({ length: 101 }, (_, i) => `svc.n${i}.api`).join(",");
-    for (
-      const [keywords, message] of [
-        [" , ,", /No keyword given: pass PSMs separated by commas/],
-        [tooMany, /Too many keywords: pass at most 100 per call/],
-      ] as const
-    ) {
-      const result = await connection.client.callTool({
-        name: "search_multiple_services",
-        arguments: { keywords },
-      });
-      assert.equal(result.isError, true);
-      assert.match(textOf(result), message);
-    }
+    await assertToolError(
+      client,
+      { name: "search_multiple_services", arguments: { keywords: " , ," } },
+      /No keyword given: pass PSMs separated by commas/,
+    );
+    await assertToolError(
+      client,
+      { name: "search_multiple_services", arguments: { keywords: tooMany } },
+      /Too many keywords: pass at most 100 per call/,
+    );
     assert.equal(upstream.requests.length, 0);
-  } finally {
-    await connection.close();
-  }
+  });
 });
 
 Deno.test("search_multiple_services reports progress when the client asks for it", async () => {
   const config = testConfig();
-  const connection = await connectInMemory(config, { fetch: demoFetchFor(config) });
-  try {
+  await withConnection(config, { fetch: demoFetchFor(config) }, async (client) => {
     const progress: [number, number | undefined][] = [];
-    await connection.client.callTool(
+    await client.callTool(
       {
         name: "search_multiple_services",
         arguments: { keywords: "oec.trade.order,oec.trade.cart,oec.live" },
@@ -331,20 +305,17 @@ Deno.test("search_multiple_services reports progress when the client asks for it
       { onprogress: ({ progress: done, total }) => progress.push([done, total]) },
     );
     assert.deepEqual(progress, [[1, 3], [2, 3], [3, 3]]);
-  } finally {
-    await connection.close();
-  }
+  });
 });
 
 Deno.test("check_jwt_status obtains a token and reports its expiry without revealing it", async () => {
   const token = jwtExpiringAt(Date.now() + 30 * 60_000);
   const upstream = fakeUpstream([{
-    url: TEST_UPSTREAM.authUrl,
+    url: AUTH_URL,
     respond: () => tokenAnswer(token),
   }]);
-  const connection = await connectInMemory(testConfig(), { fetch: upstream.fetch });
-  try {
-    const result = await connection.client.callTool({ name: "check_jwt_status", arguments: {} });
+  await withConnection(testConfig(), { fetch: upstream.fetch }, async (client) => {
+    const result = await client.callTool({ name: "check_jwt_status", arguments: {} });
     const structured = result.structuredContent as Record<string, unknown>;
     assert.equal(structured.configured, true);
     assert.equal(structured.valid, true);
@@ -356,55 +327,46 @@ Deno.test("check_jwt_status obtains a token and reports its expiry without revea
     const everything = JSON.stringify(result);
     assert.ok(!everything.includes(token), "the token is not shown");
     assert.ok(!everything.includes(SENTINEL_COOKIE), "the cookie is not shown");
-  } finally {
-    await connection.close();
-  }
+  });
 });
 
 Deno.test("check_jwt_status without CAS_SESSION says how to set it", async () => {
   const upstream = fakeUpstream([]);
-  const connection = await connectInMemory(testConfig([], {}), { fetch: upstream.fetch });
-  try {
-    const result = await connection.client.callTool({ name: "check_jwt_status", arguments: {} });
+  await withConnection(testConfig([], {}), { fetch: upstream.fetch }, async (client) => {
+    const result = await client.callTool({ name: "check_jwt_status", arguments: {} });
     const structured = result.structuredContent as Record<string, unknown>;
     assert.equal(structured.configured, false);
     assert.equal(structured.valid, false);
     assert.match(structured.message as string, /CAS_SESSION is not set/);
     assert.match(textOf(result), /CAS_SESSION configured: no/);
-  } finally {
-    await connection.close();
-  }
+  });
 });
 
 Deno.test("check_jwt_status reports an expired session as the reason, not as a tool failure", async () => {
   const upstream = fakeUpstream([{
-    url: TEST_UPSTREAM.authUrl,
+    url: AUTH_URL,
     respond: () => new Response(null, { status: 302, headers: { location: "https://sso.test/" } }),
   }]);
-  const connection = await connectInMemory(testConfig(), { fetch: upstream.fetch });
-  try {
-    const result = await connection.client.callTool({ name: "check_jwt_status", arguments: {} });
+  await withConnection(testConfig(), { fetch: upstream.fetch }, async (client) => {
+    const result = await client.callTool({ name: "check_jwt_status", arguments: {} });
     assert.ok(!result.isError);
     const structured = result.structuredContent as Record<string, unknown>;
     assert.equal(structured.valid, false);
     assert.match(structured.last_error as string, /CAS_SESSION is expired or invalid/);
     assert.ok(!JSON.stringify(result).includes(SENTINEL_COOKIE));
-  } finally {
-    await connection.close();
-  }
+  });
 });
 
 Deno.test("list_available_regions lists each region, the auth URL, the mode and the timeout", async () => {
   const config = testConfig(["--timeout", "2500"]);
-  const connection = await connectInMemory(config, { fetch: fakeUpstream([]).fetch });
-  try {
-    const result = await connection.client.callTool({ name: "list_available_regions" });
+  await withConnection(config, { fetch: fakeUpstream([]).fetch }, async (client) => {
+    const result = await client.callTool({ name: "list_available_regions" });
     assert.deepEqual(result.structuredContent, {
       regions: [
-        { name: "cn", base_url: TEST_UPSTREAM.cn },
-        { name: "us", base_url: TEST_UPSTREAM.us },
+        { name: "cn", base_url: CN.baseUrl },
+        { name: "us", base_url: US.baseUrl },
       ],
-      auth_url: TEST_UPSTREAM.authUrl,
+      auth_url: AUTH_URL,
       query_mode: "concurrent",
       timeout_ms: 2500,
       demo: false,
@@ -413,7 +375,5 @@ Deno.test("list_available_regions lists each region, the auth URL, the mode and 
     assert.match(text, /2 regions are searched concurrently:/);
     assert.match(text, /- us: https:\/\/us\.neptune\.test/);
     assert.match(text, /Timeout per upstream request: 2500 ms/);
-  } finally {
-    await connection.close();
-  }
+  });
 });
