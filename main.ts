@@ -43,6 +43,9 @@ export async function main(args: readonly string[]): Promise<number> {
   warnWithoutCredential(config);
 
   if (config.transport === "stdio") {
+    logger("main").info("Serving MCP over stdio{mode}", {
+      mode: config.demo ? " (demo catalogue)" : "",
+    });
     await serveStdio(createServer(deps));
     return 0;
   }

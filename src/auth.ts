@@ -69,7 +69,9 @@ export interface TokenProviderOptions {
 }
 
 const DEFAULT_LIFETIME_MS = 60 * 60 * 1000;
-const DEFAULT_REFRESH_MARGIN_MS = 60 * 1000;
+
+/** How long before expiry a token is replaced, unless configured otherwise. */
+export const DEFAULT_REFRESH_MARGIN_MS = 60 * 1000;
 
 interface CachedToken {
   readonly value: string;

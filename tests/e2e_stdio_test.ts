@@ -39,6 +39,7 @@ Deno.test("over stdio an SDK client lists and calls all four tools, and stdout h
     await upstream.close();
   }
   assert.deepEqual(protocolErrors, [], "every stdout line was a JSON-RPC message");
+  assert.match(stderr, /Serving MCP over stdio/, "the start is logged on stderr");
   assert.match(stderr, /Obtained a JWT valid until/, "logs went to stderr");
   const token = upstream.seen.find((r) => r.jwt)?.jwt;
   assert.ok(token);

@@ -182,6 +182,43 @@ Deno.test("search_psm_service answers from the regions that worked and names the
   });
 });
 
+Deno.test("search_psm_service shows the registry's display name when it differs from the PSM", async () => {
+  const upstream = fakeUpstream([
+    { url: AUTH_URL, respond: () => tokenAnswer(jwtExpiringAt(Date.now() + HOUR_MS)) },
+    {
+      url: searchUrl(CN),
+      respond: () => searchAnswer([{ psm: "oec.live.room", service_chinese_name: "直播间服务" }]),
+    },
+    {
+      url: searchUrl(US),
+      respond: () =>
+        searchAnswer([{ psm: "oec.live.room", service_chinese_name: "oec.live.room" }]),
+    },
+  ]);
+  await withConnection(testConfig(), { fetch: upstream.fetch }, async (client) => {
+    const result = await client.callTool({
+      name: "search_psm_service",
+      arguments: { keyword: "oec.live.room" },
+    });
+    assert.match(textOf(result), /PSM: oec\.live\.room\nName: 直播间服务\n/);
+  });
+  const echoed = fakeUpstream([
+    { url: AUTH_URL, respond: () => tokenAnswer(jwtExpiringAt(Date.now() + HOUR_MS)) },
+    {
+      url: searchUrl(CN),
+      respond: () => searchAnswer([{ psm: "a.b.c", service_chinese_name: "a.b.c" }]),
+    },
+    { url: searchUrl(US), respond: () => searchAnswer([]) },
+  ]);
+  await withConnection(testConfig(), { fetch: echoed.fetch }, async (client) => {
+    const result = await client.callTool({
+      name: "search_psm_service",
+      arguments: { keyword: "a.b.c" },
+    });
+    assert.ok(!textOf(result).includes("Name:"), "a name equal to the PSM is not repeated");
+  });
+});
+
 Deno.test("search_psm_service is an error result naming every region when all fail", async () => {
   const upstream = fakeUpstream([
     {

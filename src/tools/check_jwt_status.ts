@@ -7,7 +7,7 @@
 
 import type { McpServer } from "../mcp_sdk.ts";
 import { z } from "zod";
-import type { TokenStatus } from "../auth.ts";
+import { DEFAULT_REFRESH_MARGIN_MS, type TokenStatus } from "../auth.ts";
 import type { ToolDeps } from "./mod.ts";
 
 const outputSchema = z.object({
@@ -81,7 +81,7 @@ function formatStatusText(status: TokenStatus, message: string, authUrl: string)
     `CAS_SESSION configured: ${status.configured ? "yes" : "no"}`,
     `JWT valid: ${status.valid ? "yes" : "no"}`,
     ...(status.expiresAt ? [`Expires at: ${status.expiresAt.toISOString()}`] : []),
-    "Auto-refresh: yes (60 s before expiry)",
+    `Auto-refresh: yes (${DEFAULT_REFRESH_MARGIN_MS / 1000} s before expiry)`,
     `Auth endpoint: ${authUrl}`,
   ].join("\n");
 }

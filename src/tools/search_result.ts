@@ -135,6 +135,7 @@ function nextStepFor(outcomes: readonly RegionOutcome[]): string {
 
 function formatService(service: FoundService, prefix = ""): string {
   const lines: [string, string | undefined][] = [
+    ["Name", service.chineseName === service.psm ? undefined : service.chineseName],
     ["Description", service.description],
     ["Owners", service.owners.join(", ") || undefined],
     ["Framework", service.framework],
