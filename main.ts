@@ -19,6 +19,12 @@ import {
 import { serveStdio } from "./src/stdio.ts";
 import type { ToolDeps } from "./src/tools/mod.ts";
 
+// Once a stdio client closes stdin, how long requests it already sent may take to be answered.
+const STDIO_DRAIN_MS = 30_000;
+// How often idle HTTP sessions are looked for, and how long shutdown may take.
+const SESSION_SWEEP_MS = 60_000;
+const SHUTDOWN_DEADLINE_MS = 5_000;
+
 /** Runs the command line `args` and returns the exit status. */
 export async function main(args: readonly string[]): Promise<number> {
   let command;
@@ -39,17 +45,17 @@ export async function main(args: readonly string[]): Promise<number> {
   const fetch = config.demo
     ? createDemoFetch({ regions: config.regions, authUrl: config.authUrl, now })
     : globalThis.fetch;
-  const deps = createDependencies(config, { fetch, now });
-  warnWithoutCredential(config);
+  const deps = createDependencies(config, { fetch, now, logger });
 
   if (config.transport === "stdio") {
     logger("main").info("Serving MCP over stdio{mode}", {
       mode: config.demo ? " (demo catalogue)" : "",
     });
-    await serveStdio(createServer(deps));
+    warnWithoutCredential(config);
+    await serveStdio(createServer(deps), { drainTimeoutMs: STDIO_DRAIN_MS });
     return 0;
   }
-  return await serveHttp(config, deps);
+  return await serveHttp(config, { deps, now });
 }
 
 function warnWithoutCredential(config: Config) {
@@ -59,13 +65,18 @@ function warnWithoutCredential(config: Config) {
   );
 }
 
-async function serveHttp(config: Config, deps: ToolDeps): Promise<number> {
-  const startedAt = Date.now();
+async function serveHttp(
+  config: Config,
+  { deps, now }: { deps: ToolDeps; now: () => number },
+): Promise<number> {
+  const startedAt = now();
+  const log = logger("http");
   const app = createHttpApp({
     createServer: () => createServer(deps),
-    health: () => describeHealth(deps, { startedAt, now: Date.now }),
+    health: () => describeHealth(deps, { startedAt, now }),
     host: config.host,
-    logger: logger("http"),
+    logger: log,
+    now,
   });
   let server: Deno.HttpServer;
   try {
@@ -73,15 +84,34 @@ async function serveHttp(config: Config, deps: ToolDeps): Promise<number> {
       hostname: config.host,
       port: config.port,
       onListen: ({ port }) => announce(config, port),
+      // Logged through the redacting logger, not printed raw by Deno.
+      onError: (error) => {
+        log.error("Request failed: {error}", { error });
+        return Response.json({ error: "Internal server error: see the server's log" }, {
+          status: 500,
+        });
+      },
     }, app.handle);
   } catch (error) {
     console.error(`${SERVER_NAME}: ${describeListenError(error, config)}`);
     return 1;
   }
+  warnWithoutCredential(config);
+  const sweep = setInterval(() => void app.closeIdleSessions(), SESSION_SWEEP_MS);
+  Deno.unrefTimer(sweep);
+
+  let stopping = false;
   const stop = async () => {
+    if (stopping) Deno.exit(130); // a second Ctrl-C does not wait
+    stopping = true;
     logger("main").info("Shutting down");
+    clearInterval(sweep);
     await app.close();
-    await server.shutdown();
+    const deadline = new Promise((resolve) => {
+      Deno.unrefTimer(setTimeout(resolve, SHUTDOWN_DEADLINE_MS));
+    });
+    await Promise.race([server.shutdown(), deadline]);
+    Deno.exit(0);
   };
   Deno.addSignalListener("SIGINT", stop);
   if (Deno.build.os !== "windows") Deno.addSignalListener("SIGTERM", stop);

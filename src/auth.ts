@@ -43,6 +43,8 @@ export interface TokenStatus {
   readonly secondsLeft?: number;
   readonly lastRefreshAt?: Date;
   readonly lastError?: string;
+  /** How long before expiry the token is renewed. */
+  readonly refreshMarginMs: number;
 }
 
 /** A source of JWTs for one (auth URL, credential) pair. */
@@ -70,12 +72,14 @@ export interface TokenProviderOptions {
 
 const DEFAULT_LIFETIME_MS = 60 * 60 * 1000;
 
-/** How long before expiry a token is replaced, unless configured otherwise. */
-export const DEFAULT_REFRESH_MARGIN_MS = 60 * 1000;
+// How long before expiry a token is replaced, unless configured otherwise.
+const DEFAULT_REFRESH_MARGIN_MS = 60 * 1000;
 
 interface CachedToken {
   readonly value: string;
   readonly expiresAt: number;
+  /** When to start renewing: the margin before expiry, or halfway for a short-lived token. */
+  readonly refreshAt: number;
 }
 
 /** Creates a {@linkcode TokenProvider} that asks `authUrl` for tokens with `credential`. */
@@ -87,19 +91,36 @@ export function createTokenProvider(options: TokenProviderOptions): TokenProvide
   let lastRefreshAt: number | undefined;
   let lastError: string | undefined;
 
+  function remember(token: string): CachedToken {
+    const issuedAt = now();
+    let expiresAt = readExpiry(token) ?? issuedAt + DEFAULT_LIFETIME_MS;
+    if (expiresAt <= issuedAt) {
+      logger.warn("The new JWT has already expired by this machine's clock; check the clock");
+      expiresAt = issuedAt + DEFAULT_LIFETIME_MS;
+    }
+    const refreshAt = expiresAt - Math.min(margin, (expiresAt - issuedAt) / 2);
+    return { value: token, expiresAt, refreshAt };
+  }
+
   async function refresh(credential: Credential): Promise<string> {
     logger.debug("Requesting a JWT from {authHost}", { authHost: new URL(authUrl).host });
     try {
-      const token = await fetchToken(credential, options);
-      cached = { value: token, expiresAt: readExpiry(token) ?? now() + DEFAULT_LIFETIME_MS };
+      cached = remember(await fetchToken(credential, options));
       lastRefreshAt = now();
       lastError = undefined;
       logger.info("Obtained a JWT valid until {expiresAt}", {
         expiresAt: new Date(cached.expiresAt).toISOString(),
       });
-      return token;
+      return cached.value;
     } catch (error) {
       lastError = error instanceof Error ? error.message : String(error);
+      // A renewal ahead of expiry may fail; the current token still works until it expires.
+      if (cached && now() < cached.expiresAt) {
+        logger.warn("Could not renew the JWT, using the current one until it expires: {reason}", {
+          reason: lastError,
+        });
+        return cached.value;
+      }
       logger.warn("Could not obtain a JWT: {reason}", { reason: lastError });
       throw error;
     }
@@ -109,7 +130,7 @@ export function createTokenProvider(options: TokenProviderOptions): TokenProvide
     getToken({ signal } = {}) {
       if (!credential) return Promise.reject(missingCredential());
       if (signal?.aborted) return Promise.reject(signal.reason);
-      if (cached && now() < cached.expiresAt - margin) return Promise.resolve(cached.value);
+      if (cached && now() < cached.refreshAt) return Promise.resolve(cached.value);
       inFlight ??= refresh(credential).finally(() => inFlight = undefined);
       return signal ? abandonOnAbort(inFlight, signal) : inFlight;
     },
@@ -126,6 +147,7 @@ export function createTokenProvider(options: TokenProviderOptions): TokenProvide
         secondsLeft: cached && Math.max(0, Math.floor((cached.expiresAt - current) / 1000)),
         lastRefreshAt: lastRefreshAt === undefined ? undefined : new Date(lastRefreshAt),
         lastError: credential ? lastError : missingCredential().message,
+        refreshMarginMs: margin,
       };
     },
   };

@@ -139,6 +139,7 @@ export function parseCommand(args: readonly string[], env: Env): Command {
     authUrl: parseHttpUrl(
       flags["auth-url"] ?? envValue("JWT_AUTH_URL") ?? DEFAULTS.authUrl,
       flags["auth-url"] !== undefined ? "--auth-url" : "JWT_AUTH_URL",
+      DEFAULTS.authUrl,
     ),
     regions: flags.region?.length ? parseRegions(flags.region, "--region") : parseRegions(
       (envValue("NEPTUNE_REGIONS") ?? DEFAULTS.regions).split(","),
@@ -258,13 +259,13 @@ function parseBoolean(source: string, raw: string | undefined): boolean {
   throw new ConfigError(`Invalid ${source} "${raw}": expected 1 or 0 (true or false)`);
 }
 
-function parseHttpUrl(raw: string, source: string): string {
+function parseHttpUrl(raw: string, source: string, example: string): string {
   let url: URL;
   try {
     url = new URL(raw.trim());
   } catch (error) {
     throw new ConfigError(
-      `Invalid ${source} "${raw}": expected an absolute http(s) URL such as ${DEFAULTS.authUrl}`,
+      `Invalid ${source} "${raw}": expected an absolute http(s) URL such as ${example}`,
       { cause: error },
     );
   }
@@ -302,12 +303,24 @@ function parseRegion(entry: string, source: string): Region {
       `Invalid ${source} "${entry}": expected NAME=URL such as cn=https://ms-neptune.byted.org`,
     );
   }
-  const baseUrl = parseHttpUrl(entry.slice(separator + 1), `${source} ${name}`);
+  const baseUrl = parseHttpUrl(
+    entry.slice(separator + 1),
+    `${source} ${name}`,
+    "https://ms-neptune.byted.org",
+  );
   return { name, baseUrl: baseUrl.replace(/\/+$/, "") };
 }
 
 // People paste the cookie in several shapes; accept `CAS_SESSION=value` and quotes too.
 function parseCasSession(raw: string | undefined): Secret | undefined {
   const value = raw?.trim().replace(/^CAS_SESSION=/, "").replace(/^(["'])(.*)\1$/, "$2").trim();
-  return value ? new Secret(value) : undefined;
+  if (!value) return undefined;
+  // Only printable ASCII without ; , " \ or spaces can be a cookie value (RFC 6265); the
+  // value is not echoed, it is a credential.
+  if (!/^[\x21\x23-\x2b\x2d-\x3a\x3c-\x5b\x5d-\x7e]+$/.test(value)) {
+    throw new ConfigError(
+      "Invalid CAS_SESSION: it holds characters a cookie cannot (spaces, ; , \" \\ or non-ASCII); copy only the cookie's value from the browser",
+    );
+  }
+  return new Secret(value);
 }

@@ -39,21 +39,25 @@ export type RegionFailureKind =
   | "timeout"
   | "network";
 
-/** One region's failure; the message is the reason, without the region's name. */
+/** Options for {@linkcode RegionError}. */
+export interface RegionErrorOptions extends ErrorOptions {
+  region: string;
+  kind: RegionFailureKind;
+}
+
+/**
+ * One region's failure. The message is the reason as a fragment without the
+ * region's name ("answered HTTP 502"), to be shown after it: "us: answered HTTP 502".
+ */
 export class RegionError extends Error {
   override name = "RegionError";
   readonly region: string;
   readonly kind: RegionFailureKind;
 
-  constructor(
-    region: string,
-    kind: RegionFailureKind,
-    message: string,
-    options?: ErrorOptions,
-  ) {
+  constructor(message: string, options: RegionErrorOptions) {
     super(message, options);
-    this.region = region;
-    this.kind = kind;
+    this.region = options.region;
+    this.kind = options.kind;
   }
 }
 
@@ -119,10 +123,16 @@ const MAX_UPSTREAM_MESSAGE = 200;
 export function createDiscovery(options: DiscoveryOptions): Discovery {
   const { regions, logger, maxCandidates = 20, batchConcurrency = 4 } = options;
 
-  async function search(keyword: string, { signal }: { signal?: AbortSignal } = {}) {
-    const outcomes = await Promise.all(
-      regions.map((region) => searchRegion(region, keyword, { ...options, signal })),
-    );
+  async function search(
+    keyword: string,
+    { signal, down }: { signal?: AbortSignal; down?: Map<string, RegionError> } = {},
+  ) {
+    const outcomes = await Promise.all(regions.map((region) => {
+      const earlier = down?.get(region.name);
+      return earlier
+        ? skipped(earlier)
+        : searchRegion(region, keyword, { ...options, signal, logger });
+    }));
     for (const outcome of outcomes) {
       if (!outcome.ok) {
         logger.warn("Region {region} failed for {keyword}: {reason}", {
@@ -140,13 +150,19 @@ export function createDiscovery(options: DiscoveryOptions): Discovery {
     search,
     async searchMany(keywords, { signal, onProgress } = {}) {
       const unique = [...new Set(keywords)];
+      // A region that timed out or was unreachable is not waited for again in the same batch.
+      const down = new Map<string, RegionError>();
       let done = 0;
-      const results = await mapConcurrently(unique, batchConcurrency, async (keyword) => {
-        const result = await search(keyword, { signal });
+      return await mapConcurrently(unique, batchConcurrency, async (keyword) => {
+        const result = await search(keyword, { signal, down });
+        for (const outcome of result.outcomes) {
+          if (!outcome.ok && UNREACHABLE.has(outcome.error.kind)) {
+            down.set(outcome.region, outcome.error);
+          }
+        }
         onProgress?.(++done, unique.length);
         return result;
       });
-      return results;
     },
   };
 }
@@ -156,7 +172,19 @@ export interface SearchRegionOptions {
   tokenFor: (region: Region) => TokenProvider;
   fetch: Fetch;
   timeoutMs: number;
+  logger: Logger;
   signal?: AbortSignal;
+}
+
+const UNREACHABLE: ReadonlySet<RegionFailureKind> = new Set(["timeout", "network"]);
+
+function skipped(earlier: RegionError): Promise<RegionOutcome> {
+  const error = new RegionError(`${earlier.message} (earlier in this batch, so it was skipped)`, {
+    region: earlier.region,
+    kind: earlier.kind,
+    cause: earlier,
+  });
+  return Promise.resolve({ region: earlier.region, ok: false, error });
 }
 
 /**
@@ -172,17 +200,16 @@ export async function searchRegion(
   const tokens = options.tokenFor(region);
   try {
     let token = await tokens.getToken({ signal: options.signal });
-    let answer = await queryRegion(region, keyword, token, options);
+    let answer = await queryRegion(region, { keyword, token }, options);
     if (answer === "auth_rejected") {
       tokens.invalidate(token);
       token = await tokens.getToken({ signal: options.signal });
-      answer = await queryRegion(region, keyword, token, options);
+      answer = await queryRegion(region, { keyword, token }, options);
     }
     if (answer === "auth_rejected") {
       throw new RegionError(
-        region.name,
-        "auth",
         "rejected a freshly issued JWT: your account may have no access to this registry",
+        { region: region.name, kind: "auth" },
       );
     }
     return { region: region.name, ok: true, services: answer };
@@ -198,19 +225,32 @@ export async function searchRegion(
 
 async function queryRegion(
   region: Region,
-  keyword: string,
-  token: string,
-  { fetch, timeoutMs, signal }: SearchRegionOptions,
+  { keyword, token }: { keyword: string; token: string },
+  { fetch, timeoutMs, signal, logger }: SearchRegionOptions,
 ): Promise<Service[] | "auth_rejected"> {
   const url = new URL(SEARCH_PATH, `${region.baseUrl}/`);
   url.searchParams.set("keyword", keyword);
   url.searchParams.set("search_type", "all");
-  const { status, text } = await requestUpstream(fetch, url.href, {
+  const started = performance.now();
+  const answer = await requestUpstream(fetch, url.href, {
     headers: { "x-jwt-token": token, Accept: "application/json" },
     timeoutMs,
     signal,
   });
-  return parseSearchAnswer(region.name, status, text);
+  logger.debug("Region {region} answered HTTP {status} for {keyword} in {ms} ms", {
+    region: region.name,
+    status: answer.status,
+    keyword,
+    ms: Math.round(performance.now() - started),
+  });
+  return parseSearchAnswer(answer, { region: region.name, token });
+}
+
+/** Options for {@linkcode parseSearchAnswer}. */
+export interface ParseSearchAnswerOptions {
+  region: string;
+  /** The JWT the request carried, scrubbed from any upstream text that echoes it. */
+  token?: string;
 }
 
 /**
@@ -220,40 +260,34 @@ async function queryRegion(
  * @throws {RegionError} for any other failure.
  */
 export function parseSearchAnswer(
-  region: string,
-  status: number,
-  text: string,
+  answer: { status: number; text: string },
+  { region, token }: ParseSearchAnswerOptions,
 ): Service[] | "auth_rejected" {
-  const body = parseJson(text);
+  const { status } = answer;
+  const body = parseJson(answer.text);
   const errorCode = isRecord(body) ? Number(body.error_code ?? 0) : 0;
   if (status === 401 || errorCode === 401) return "auth_rejected";
-  const detail = isRecord(body) ? describeUpstreamError(body) : "";
-  if (status < 200 || status >= 300) {
-    throw new RegionError(region, "http_status", `answered HTTP ${status}${detail}`);
-  }
-  if (!isRecord(body)) {
-    throw new RegionError(region, "invalid_body", "answered with a body that is not a JSON object");
-  }
+  const detail = isRecord(body) ? describeUpstreamError(body, token) : "";
+  const fail = (kind: RegionFailureKind, message: string) =>
+    new RegionError(message, { region, kind });
+  if (status < 200 || status >= 300) throw fail("http_status", `answered HTTP ${status}${detail}`);
+  if (!isRecord(body)) throw fail("invalid_body", "answered with a body that is not a JSON object");
   if (errorCode !== 0) {
-    throw new RegionError(
-      region,
-      "upstream_error",
-      `answered error_code ${body.error_code}${detail}`,
-    );
+    throw fail("upstream_error", `answered error_code ${body.error_code}${detail}`);
   }
   if (body.data === undefined || body.data === null) return [];
   if (!Array.isArray(body.data)) {
-    throw new RegionError(region, "invalid_body", "answered with a data field that is not a list");
+    throw fail("invalid_body", "answered with a data field that is not a list");
   }
   return body.data.flatMap((item) => parseService(item) ?? []);
 }
 
-function describeUpstreamError(body: Record<string, unknown>): string {
+function describeUpstreamError(body: Record<string, unknown>, token?: string): string {
   const parts = [body.error_type, body.error_message]
     .filter((part): part is string => typeof part === "string" && part.trim() !== "")
     .map((part) => part.trim());
   if (parts.length === 0) return "";
-  const message = redact(parts.join(": "));
+  const message = redact(parts.join(": "), token ? [token] : []);
   return ` (${
     message.length > MAX_UPSTREAM_MESSAGE ? `${message.slice(0, MAX_UPSTREAM_MESSAGE)}…` : message
   })`;
@@ -309,12 +343,14 @@ function toRegionError(region: Region, error: unknown, timeoutMs: number): Regio
       too_large: `answered too much: ${error.message}`,
     }[error.kind];
     const kind = error.kind === "too_large" ? "invalid_body" : error.kind;
-    return new RegionError(region.name, kind, reason, { cause: error });
+    return new RegionError(reason, { region: region.name, kind, cause: error });
   }
   if (error instanceof AuthError) {
-    return new RegionError(region.name, "auth", error.message, { cause: error });
+    return new RegionError(error.message, { region: region.name, kind: "auth", cause: error });
   }
-  return new RegionError(region.name, "network", "failed unexpectedly: try again", {
+  return new RegionError("failed unexpectedly: try again", {
+    region: region.name,
+    kind: "network",
     cause: error,
   });
 }

@@ -23,6 +23,10 @@ export interface HttpAppOptions {
   /** The address the server binds; on a loopback address only loopback Host names are served. */
   host: string;
   logger: Logger;
+  /** Milliseconds since the epoch. Default `Date.now`. */
+  now?: () => number;
+  /** A session with no open request (an open stream counts) for this long is closed. Default 30 min. */
+  sessionIdleMs?: number;
 }
 
 /** The HTTP application: its handler, and a way to end every session. */
@@ -30,6 +34,8 @@ export interface HttpApp {
   readonly handle: Handler;
   /** Number of open MCP sessions. */
   sessionCount(): number;
+  /** Closes the sessions idle for longer than `sessionIdleMs`; call it now and then. */
+  closeIdleSessions(): Promise<void>;
   /** Closes every session. */
   close(): Promise<void>;
 }
@@ -37,11 +43,15 @@ export interface HttpApp {
 interface Session {
   readonly server: McpServer;
   readonly transport: WebStandardStreamableHTTPServerTransport;
+  openRequests: number;
+  lastActive: number;
 }
 
-/** Creates the HTTP application; sessions live as long as it does. */
+const DEFAULT_SESSION_IDLE_MS = 30 * 60 * 1000;
+
+/** Creates the HTTP application; a session lasts until its client ends it or it is idle too long. */
 export function createHttpApp(options: HttpAppOptions): HttpApp {
-  const { logger } = options;
+  const { logger, now = Date.now, sessionIdleMs = DEFAULT_SESSION_IDLE_MS } = options;
   const sessions = new Map<string, Session>();
 
   async function startSession(request: Request): Promise<Response> {
@@ -49,7 +59,7 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
     const transport = new WebStandardStreamableHTTPServerTransport({
       sessionIdGenerator: () => crypto.randomUUID(),
       onsessioninitialized: (id) => {
-        sessions.set(id, { server, transport });
+        sessions.set(id, { server, transport, openRequests: 0, lastActive: now() });
         logger.info("Session {sessionId} started ({count} open)", {
           sessionId: id,
           count: sessions.size,
@@ -60,6 +70,9 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
       if (transport.sessionId && sessions.delete(transport.sessionId)) {
         logger.info("Session {sessionId} closed", { sessionId: transport.sessionId });
       }
+    };
+    transport.onerror = (error) => {
+      logger.debug("MCP transport error: {message}", { message: error.message });
     };
     await server.connect(transport);
     const response = await transport.handleRequest(request);
@@ -78,12 +91,27 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
           "Session not found: it ended or the server restarted; reconnect to start a new one",
         );
       }
-      return session.transport.handleRequest(request);
+      return serveInSession(session, request);
     }
     if (request.method !== "POST") {
       return rpcError(400, "Mcp-Session-Id header is required: start with an initialize request");
     }
     return startSession(request);
+  }
+
+  async function serveInSession(session: Session, request: Request): Promise<Response> {
+    session.openRequests++;
+    session.lastActive = now();
+    const release = () => {
+      session.openRequests--;
+      session.lastActive = now();
+    };
+    try {
+      return onBodyEnd(await session.transport.handleRequest(request), release);
+    } catch (error) {
+      release();
+      throw error;
+    }
   }
 
   function handleHealth(request: Request): Response {
@@ -104,6 +132,18 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
   return {
     handle: withLogging(logger, guardHost(options.host, route)),
     sessionCount: () => sessions.size,
+    async closeIdleSessions() {
+      const idle = [...sessions].filter(([, session]) =>
+        session.openRequests === 0 && now() - session.lastActive > sessionIdleMs
+      );
+      for (const [sessionId] of idle) {
+        logger.info("Session {sessionId} was idle for {minutes} min: closing it", {
+          sessionId,
+          minutes: Math.round(sessionIdleMs / 60_000),
+        });
+      }
+      await Promise.all(idle.map(([, { server }]) => server.close()));
+    },
     async close() {
       await Promise.all([...sessions.values()].map(({ server }) => server.close()));
     },
@@ -147,6 +187,42 @@ export function isLoopback(hostname: string): boolean {
   const name = hostname.replace(/^\[(.*)\]$/, "$1").toLowerCase();
   return name === "localhost" || name.endsWith(".localhost") || name === "::1" ||
     /^127(\.\d{1,3}){3}$/.test(name);
+}
+
+// Calls `onEnd` once the body has been sent, or the client stopped reading it.
+function onBodyEnd(response: Response, onEnd: () => void): Response {
+  if (!response.body) {
+    onEnd();
+    return response;
+  }
+  let ended = false;
+  const end = () => {
+    if (!ended) onEnd();
+    ended = true;
+  };
+  const reader = response.body.getReader();
+  const body = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const { value, done } = await reader.read();
+        if (done) {
+          end();
+          controller.close();
+        } else {
+          controller.enqueue(value);
+        }
+      } catch (error) {
+        end();
+        controller.error(error);
+      }
+    },
+    cancel(reason) {
+      end();
+      return reader.cancel(reason);
+    },
+  });
+  const { status, statusText, headers } = response;
+  return new Response(body, { status, statusText, headers });
 }
 
 function withLogging(logger: Logger, next: Handler): Handler {

@@ -46,10 +46,11 @@ const JWT_PATTERN = /eyJ[\w-]*\.eyJ[\w-]*\.[\w-]*/g;
  * replaced by `[redacted]`. Used on text that came from outside (upstream
  * error messages) and on every log line, as a last line of defence.
  */
-export function redact(text: string, secrets: readonly Secret[] = []): string {
+export function redact(text: string, secrets: readonly (Secret | string)[] = []): string {
   let clean = text.replace(JWT_PATTERN, REDACTED);
   for (const secret of secrets) {
-    clean = clean.replaceAll(secret.reveal(), REDACTED);
+    const value = typeof secret === "string" ? secret : secret.reveal();
+    if (value !== "") clean = clean.replaceAll(value, REDACTED);
   }
   return clean;
 }

@@ -11,7 +11,7 @@ import denoConfig from "../deno.json" with { type: "json" };
 import { createTokenProvider, type Credential } from "./auth.ts";
 import type { Config } from "./config.ts";
 import { createDiscovery } from "./discovery.ts";
-import { logger } from "./log.ts";
+import type { Logger } from "./log.ts";
 import { Secret } from "./secret.ts";
 import { registerTools, type ToolDeps } from "./tools/mod.ts";
 import type { Fetch } from "./upstream.ts";
@@ -35,11 +35,13 @@ export interface DependencyOptions {
   fetch: Fetch;
   /** Milliseconds since the epoch. */
   now: () => number;
+  /** The logger of a part of the server, by name: `auth`, `discovery`. */
+  logger: (category: string) => Logger;
 }
 
 /** Builds the token provider and discovery client that every session shares. */
 export function createDependencies(config: Config, options: DependencyOptions): ToolDeps {
-  const { fetch, now } = options;
+  const { fetch, now, logger } = options;
   const credential: Credential | undefined = config.demo
     ? DEMO_CREDENTIAL
     : config.casSession && { kind: "cas_session", value: config.casSession };

@@ -4,15 +4,70 @@
  * @module
  */
 
-import { type McpServer, StdioServerTransport } from "./mcp_sdk.ts";
 import process from "node:process";
+import { type McpServer, StdioServerTransport } from "./mcp_sdk.ts";
 
-/** Serves `server` over stdio; resolves when the client closes stdin or the server closes. */
-export async function serveStdio(server: McpServer): Promise<void> {
+/** Options for {@linkcode serveStdio}. */
+export interface ServeStdioOptions {
+  /** Once stdin ends, how long requests already received may take to be answered. */
+  drainTimeoutMs: number;
+}
+
+type Message = Parameters<NonNullable<StdioServerTransport["onmessage"]>>[0];
+type RequestId = string | number;
+
+/**
+ * Serves `server` over stdio; resolves when the server closes, which it does
+ * once stdin ends and every request received by then has been answered.
+ */
+export async function serveStdio(server: McpServer, options: ServeStdioOptions): Promise<void> {
   const transport = new StdioServerTransport();
   const closed = new Promise<void>((resolve) => transport.onclose = resolve);
   await server.connect(transport);
-  // The SDK's transport does not notice the end of stdin; a client that exits must stop us.
-  process.stdin.once("end", () => void server.close());
+  const pending = trackUnanswered(transport);
+  // The SDK's transport does not notice the end of stdin; a client that exits must stop us,
+  // but only after the answers to what it already asked (`printf ... | server --stdio`).
+  process.stdin.once("end", async () => {
+    await pending.answered(options.drainTimeoutMs);
+    await server.close();
+  });
   await closed;
+}
+
+function trackUnanswered(transport: StdioServerTransport) {
+  const unanswered = new Set<RequestId>();
+  let allAnswered: (() => void) | undefined;
+  const receive = transport.onmessage;
+  transport.onmessage = (message: Message) => {
+    if (isRequest(message)) unanswered.add(message.id);
+    receive?.(message);
+  };
+  const send = transport.send.bind(transport);
+  transport.send = async (message: Message) => {
+    await send(message);
+    if (isResponse(message) && unanswered.delete(message.id) && unanswered.size === 0) {
+      allAnswered?.();
+    }
+  };
+  return {
+    /** Resolves when nothing is left unanswered, or after `timeoutMs`. */
+    answered(timeoutMs: number): Promise<void> {
+      if (unanswered.size === 0) return Promise.resolve();
+      return new Promise((resolve) => {
+        const timer = setTimeout(resolve, timeoutMs);
+        allAnswered = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    },
+  };
+}
+
+function isRequest(message: Message): message is Message & { id: RequestId; method: string } {
+  return "method" in message && "id" in message;
+}
+
+function isResponse(message: Message): message is Message & { id: RequestId } {
+  return !("method" in message) && "id" in message;
 }

@@ -6,6 +6,8 @@
  * @module
  */
 
+import { redact } from "./secret.ts";
+
 /** The `fetch` signature the server depends on; tests and demo mode pass their own. */
 export type Fetch = (input: Request | URL | string, init?: RequestInit) => Promise<Response>;
 
@@ -77,7 +79,11 @@ export async function requestUpstream(
         cause: error,
       });
     }
-    throw new UpstreamRequestError("network", describeNetworkError(error), { cause: error });
+    // Some fetch errors quote the request, headers included: keep their values out.
+    const sent = [...new Headers(options.headers).values()];
+    throw new UpstreamRequestError("network", redact(describeNetworkError(error), sent), {
+      cause: error,
+    });
   }
 }
 

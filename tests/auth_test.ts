@@ -407,3 +407,52 @@ Deno.test("no log line or error message of the provider contains the cookie", as
   assert.ok(h.logger.lines.length > 0, "the provider logged nothing");
   assertNoLeak(h, COOKIE);
 });
+
+Deno.test("a renewal that fails before expiry keeps serving the current token until it expires", async () => {
+  const start = fakeClock().now();
+  const current = jwtExpiringAt(start + HOUR_MS);
+  let answers = 0;
+  const h = harness(() =>
+    answers++ === 0 ? tokenAnswer(current) : new Response("down", { status: 503 })
+  );
+  assert.equal(await h.provider.getToken(), current);
+  h.clock.advance(HOUR_MS - 30_000);
+
+  assert.equal(await h.provider.getToken(), current, "the still-valid token is served");
+  assert.equal(h.fake.requests.length, 2, "a renewal was attempted");
+  assert.match(h.provider.status().lastError ?? "", /HTTP 503/);
+  assert.equal(h.provider.status().valid, true);
+
+  h.clock.advance(31_000);
+  await assertAuthError(h.provider.getToken(), "http_status", /HTTP 503/);
+});
+
+Deno.test("a token shorter-lived than the margin is renewed halfway, not on every call", async () => {
+  const start = fakeClock().now();
+  const h = harness(tokensInTurn(
+    jwtExpiringAt(start + 40_000, { n: 1 }),
+    jwtExpiringAt(start + 60_000, { n: 2 }),
+  ));
+  const first = await h.provider.getToken();
+  h.clock.advance(19_000);
+  assert.equal(await h.provider.getToken(), first);
+  assert.equal(h.fake.requests.length, 1);
+  h.clock.advance(2_000);
+  assert.notEqual(await h.provider.getToken(), first);
+  assert.equal(h.fake.requests.length, 2);
+});
+
+Deno.test("a token already expired by the local clock is kept for the default hour, with a warning", async () => {
+  const start = fakeClock().now();
+  const h = harness(() => tokenAnswer(jwtExpiringAt(start - 5 * MINUTE)));
+  await h.provider.getToken();
+  await h.provider.getToken();
+  assert.equal(h.fake.requests.length, 1);
+  assert.equal(h.provider.status().expiresAt?.getTime(), start + HOUR_MS);
+  assert.ok(h.logger.lines.some((line) => /already expired by this machine's clock/.test(line)));
+});
+
+Deno.test("status reports the refresh margin in use", () => {
+  const h = harness(() => tokenAnswer("x"));
+  assert.equal(h.provider.status().refreshMarginMs, MINUTE);
+});

@@ -386,3 +386,23 @@ Deno.test("no ConfigError message contains the CAS_SESSION value", () => {
     }
   }
 });
+
+Deno.test("a CAS_SESSION no cookie could hold is rejected without echoing it", () => {
+  for (const value of ["abc;def", "abc def", "abc\u0001def", 'abc"def', "令牌"]) {
+    const error = configError([], { CAS_SESSION: value });
+    assert.match(error.message, /Invalid CAS_SESSION: it holds characters a cookie cannot/);
+    assert.ok(!error.message.includes(value), error.message);
+  }
+  assert.equal(
+    serve([], { CAS_SESSION: "AbC-123_x.y=z/+~" }).casSession?.reveal(),
+    "AbC-123_x.y=z/+~",
+  );
+});
+
+Deno.test("a region with a bad URL gets an example of a region URL", () => {
+  const error = configError([], { NEPTUNE_REGIONS: "cn=" });
+  assert.match(
+    error.message,
+    /Invalid NEPTUNE_REGIONS cn "": .* such as https:\/\/ms-neptune\.byted\.org/,
+  );
+});

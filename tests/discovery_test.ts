@@ -598,6 +598,7 @@ Deno.test("search fails a region with kind auth when the JWT refresh itself fail
     tokenFor: () => tokens,
     fetch: upstream.fetch,
     timeoutMs: 1_000,
+    logger,
   });
 
   upstream.assertNoUnexpected();
@@ -678,7 +679,7 @@ Deno.test("parseSearchAnswer ignores unknown fields, skips entries without a PSM
     ],
   };
 
-  const services = parseSearchAnswer("cn", 200, JSON.stringify(body));
+  const services = parseSearchAnswer({ status: 200, text: JSON.stringify(body) }, { region: "cn" });
 
   assert.ok(Array.isArray(services));
   assert.deepEqual(services.map((s) => s.psm), ["oec.affiliate.monitor", "toutiao.user.info"]);
@@ -710,32 +711,43 @@ Deno.test("parseSearchAnswer ignores unknown fields, skips entries without a PSM
 });
 
 Deno.test("parseSearchAnswer accepts owners given as a list", () => {
-  const services = parseSearchAnswer(
-    "cn",
-    200,
-    JSON.stringify({ error_code: 0, data: [{ psm: "a.b.c", owners: ["x", " y ", "", 3] }] }),
-  );
+  const services = parseSearchAnswer({
+    status: 200,
+    text: JSON.stringify({ error_code: 0, data: [{ psm: "a.b.c", owners: ["x", " y ", "", 3] }] }),
+  }, { region: "cn" });
 
   assert.ok(Array.isArray(services));
   assert.deepEqual(services[0].owners, ["x", "y", "3"]);
 });
 
 Deno.test("parseSearchAnswer treats HTTP 401 and error_code 401 as a rejected JWT", () => {
-  assert.equal(parseSearchAnswer("cn", 401, "Unauthorized"), "auth_rejected");
-  assert.equal(parseSearchAnswer("cn", 401, ""), "auth_rejected");
   assert.equal(
-    parseSearchAnswer("cn", 200, JSON.stringify({ error_code: 401, error_type: "AUTH_ERROR" })),
+    parseSearchAnswer({ status: 401, text: "Unauthorized" }, { region: "cn" }),
+    "auth_rejected",
+  );
+  assert.equal(parseSearchAnswer({ status: 401, text: "" }, { region: "cn" }), "auth_rejected");
+  assert.equal(
+    parseSearchAnswer({
+      status: 200,
+      text: JSON.stringify({ error_code: 401, error_type: "AUTH_ERROR" }),
+    }, { region: "cn" }),
     "auth_rejected",
   );
   assert.equal(
-    parseSearchAnswer("cn", 200, JSON.stringify({ error_code: "401" })),
+    parseSearchAnswer({ status: 200, text: JSON.stringify({ error_code: "401" }) }, {
+      region: "cn",
+    }),
     "auth_rejected",
   );
 });
 
 Deno.test("parseSearchAnswer throws a RegionError naming the region and the reason", () => {
   assert.throws(
-    () => parseSearchAnswer("us", 200, JSON.stringify({ error_code: 500, error_message: "boom" })),
+    () =>
+      parseSearchAnswer({
+        status: 200,
+        text: JSON.stringify({ error_code: 500, error_message: "boom" }),
+      }, { region: "us" }),
     (error: RegionError) => {
       assert.equal(error.name, "RegionError");
       assert.equal(error.region, "us");
@@ -744,8 +756,10 @@ Deno.test("parseSearchAnswer throws a RegionError naming the region and the reas
       return true;
     },
   );
-  assert.throws(() => parseSearchAnswer("us", 200, "null"), { kind: "invalid_body" });
-  assert.throws(() => parseSearchAnswer("us", 404, "{}"), {
+  assert.throws(() => parseSearchAnswer({ status: 200, text: "null" }, { region: "us" }), {
+    kind: "invalid_body",
+  });
+  assert.throws(() => parseSearchAnswer({ status: 404, text: "{}" }, { region: "us" }), {
     kind: "http_status",
     message: "answered HTTP 404",
   });
@@ -774,12 +788,15 @@ Deno.test("a JWT in an upstream error_message is redacted from the region's erro
 Deno.test("a very long upstream error_message is shortened in the region's error", () => {
   const text = JSON.stringify({ error_code: 500, error_message: "x".repeat(1_000) });
 
-  assert.throws(() => parseSearchAnswer("cn", 200, text), (error: RegionError) => {
-    assert.equal(error.kind, "upstream_error");
-    assert.ok(error.message.length < 300, `message is ${error.message.length} characters`);
-    assert.ok(error.message.includes("…"));
-    return true;
-  });
+  assert.throws(
+    () => parseSearchAnswer({ status: 200, text: text }, { region: "cn" }),
+    (error: RegionError) => {
+      assert.equal(error.kind, "upstream_error");
+      assert.ok(error.message.length < 300, `message is ${error.message.length} characters`);
+      assert.ok(error.message.includes("…"));
+      return true;
+    },
+  );
 });
 
 // searchMany
@@ -918,4 +935,69 @@ Deno.test("selectMatches reports failed only when no region answered", () => {
     "not_found",
   );
   assert.equal(selectMatches("a", [], { maxCandidates: 5 }).status, "failed");
+});
+
+Deno.test("searchMany stops waiting for a region that timed out earlier in the same batch", async () => {
+  const { upstream, discovery } = harness([
+    { url: searchUrl(CN), respond: () => searchAnswer([]) },
+    { url: searchUrl(US), respond: never },
+  ], { timeoutMs: 20, batchConcurrency: 1 });
+
+  const results = await discovery.searchMany(["k1", "k2", "k3"]);
+
+  upstream.assertNoUnexpected();
+  assert.equal(upstream.count(searchUrl(US)), 1, "the hung region was asked once");
+  assert.equal(upstream.count(searchUrl(CN)), 3, "the healthy region was asked every time");
+  const [first, ...rest] = results.map((r) => failure(r.outcomes[1]));
+  assert.equal(first.message, "did not answer within 20 ms");
+  for (const error of rest) {
+    assert.equal(error.kind, "timeout");
+    assert.match(
+      error.message,
+      /did not answer within 20 ms \(earlier in this batch, so it was skipped\)/,
+    );
+  }
+  assert.deepEqual(results.map((r) => r.status), ["not_found", "not_found", "not_found"]);
+});
+
+Deno.test("searchMany keeps asking a region that failed for other reasons than reachability", async () => {
+  const { upstream, discovery } = harness([
+    { url: searchUrl(CN), respond: () => searchAnswer([]) },
+    { url: searchUrl(US), respond: () => new Response("", { status: 502 }) },
+  ], { batchConcurrency: 1 });
+
+  await discovery.searchMany(["k1", "k2"]);
+
+  assert.equal(upstream.count(searchUrl(US)), 2);
+});
+
+Deno.test("the JWT the request carried is redacted from an upstream error, even when opaque", () => {
+  assert.throws(
+    () =>
+      parseSearchAnswer({
+        status: 500,
+        text: JSON.stringify({ error_code: 500, error_message: "token opaque-42 is unknown" }),
+      }, { region: "cn", token: "opaque-42" }),
+    (error: RegionError) => {
+      assert.match(error.message, /token \[redacted\] is unknown/);
+      return true;
+    },
+  );
+});
+
+Deno.test("each registry request is logged at debug with region, status, keyword and time, never the JWT", async () => {
+  const { discovery, logger, issued } = harness([
+    { url: searchUrl(CN), respond: () => searchAnswer([{ psm: "a.b.c" }]) },
+    { url: searchUrl(US), respond: () => searchAnswer([]) },
+  ]);
+
+  await discovery.search("a.b.c");
+
+  assert.ok(
+    logger.lines.some((line) =>
+      /^debug Region cn answered HTTP 200 for a\.b\.c in \d+ ms/.test(line)
+    ),
+    logger.lines.join("\n"),
+  );
+  assert.ok(logger.lines.every((line) => !line.includes(issued[0])));
 });

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { SENTINEL_COOKIE } from "./harness.ts";
-import { runServer } from "./server_process.ts";
+import { runServer, startServer } from "./server_process.ts";
 
 for (
   const [args, env, named] of [
@@ -54,4 +54,26 @@ Deno.test("--version prints the name and version and exits 0", async () => {
   const { code, stdout } = await runServer(["--version"]);
   assert.equal(code, 0);
   assert.match(stdout, /^byted-live-promotion \d+\.\d+\.\d+\n$/);
+});
+
+Deno.test("a second server on a port already in use exits 1 with one line naming the port and --port", async () => {
+  const first = await startServer(["--demo"], {});
+  const port = new URL(first.url).port;
+  let result;
+  try {
+    result = await runServer(["--host", "127.0.0.1", "--port", port], {
+      CAS_SESSION: SENTINEL_COOKIE,
+    });
+  } finally {
+    await first.stop();
+  }
+  const { code, stdout, stderr } = result;
+  assert.equal(code, 1);
+  assert.equal(stdout, "");
+  const lines = stderr.trim().split("\n");
+  assert.equal(lines.length, 1, `one line, no stack trace:\n${stderr}`);
+  assert.match(lines[0], /^byted-live-promotion: /);
+  assert.match(lines[0], new RegExp(`Port ${port} is already in use`));
+  assert.match(lines[0], /--port/);
+  assert.ok(!stderr.includes(SENTINEL_COOKIE));
 });

@@ -21,6 +21,12 @@ Deno.test("over streamable HTTP an SDK client lists and calls all four tools of 
     CAS_SESSION: SENTINEL_COOKIE,
   });
   const client = new Client({ name: "e2e-http", version: "0" });
+  const results: string[] = [];
+  async function call(name: string, args?: Record<string, unknown>) {
+    const result = await client.callTool({ name, arguments: args });
+    results.push(JSON.stringify(result));
+    return result;
+  }
   try {
     const transport = new StreamableHTTPClientTransport(new URL(server.url));
     await client.connect(transport);
@@ -34,16 +40,12 @@ Deno.test("over streamable HTTP an SDK client lists and calls all four tools of 
       "search_psm_service",
     ]);
 
-    const found = await client.callTool({
-      name: "search_psm_service",
-      arguments: { keyword: "oec.live.promotion" },
-    });
+    const found = await call("search_psm_service", { keyword: "oec.live.promotion" });
     assert.match(textOf(found), /Found oec\.live\.promotion in cn, us\./);
     assert.match(textOf(found), /Owners: zhang\.wei/);
 
-    const batch = await client.callTool({
-      name: "search_multiple_services",
-      arguments: { keywords: "tiktok.live.gift,toutiao.user.info" },
+    const batch = await call("search_multiple_services", {
+      keywords: "tiktok.live.gift,toutiao.user.info",
     });
     assert.deepEqual((batch.structuredContent as { summary: unknown }).summary, {
       found: 2,
@@ -52,13 +54,13 @@ Deno.test("over streamable HTTP an SDK client lists and calls all four tools of 
       failed: 0,
     });
 
-    const regions = await client.callTool({ name: "list_available_regions" });
+    const regions = await call("list_available_regions");
     assert.deepEqual(
       (regions.structuredContent as { regions: unknown }).regions,
       upstream.regions.map((r) => ({ name: r.name, base_url: r.baseUrl })),
     );
 
-    const status = await client.callTool({ name: "check_jwt_status" });
+    const status = await call("check_jwt_status");
     assert.equal((status.structuredContent as { valid: boolean }).valid, true);
 
     await transport.terminateSession();
@@ -83,6 +85,46 @@ Deno.test("over streamable HTTP an SDK client lists and calls all four tools of 
   for (const secret of [SENTINEL_COOKIE, token]) {
     assert.ok(!stderr.includes(secret), "no credential in the logs, even at DEBUG");
   }
+  assert.equal(results.length, 4);
+  for (const result of results) {
+    assert.ok(!result.includes(SENTINEL_COOKIE), `no cookie in a tool result: ${result}`);
+    assert.ok(!result.includes(token), `no JWT in a tool result: ${result}`);
+  }
+});
+
+Deno.test("SIGTERM with a client session still open shuts the server down with code 0 in seconds", async () => {
+  const upstream = serveUpstream();
+  const server = await startServer([...upstream.args, "--log-level", "DEBUG"], {
+    CAS_SESSION: SENTINEL_COOKIE,
+  });
+  const client = new Client({ name: "e2e-http-open", version: "0" });
+  let exit: Deno.CommandStatus | undefined;
+  let elapsed = 0;
+  try {
+    await client.connect(new StreamableHTTPClientTransport(new URL(server.url)));
+    const found = await client.callTool({
+      name: "search_psm_service",
+      arguments: { keyword: "oec.live.promotion" },
+    });
+    assert.match(textOf(found), /Found oec\.live\.promotion/);
+
+    // The session stays open: no terminateSession, no client.close() before stop().
+    const started = Date.now();
+    exit = await server.stop({ killAfterMs: 5_000 });
+    elapsed = Date.now() - started;
+  } finally {
+    exit ??= await server.stop();
+    await client.close();
+    await upstream.close();
+  }
+  assert.equal(exit.signal, null, `the server needed ${exit.signal} to stop`);
+  assert.equal(exit.code, 0);
+  assert.ok(elapsed < 5_000, `shutdown took ${elapsed} ms`);
+  const { stderr } = server.output();
+  const streamOpened = stderr.indexOf("GET /mcp -> 200");
+  const shutdown = stderr.indexOf("Shutting down");
+  assert.ok(streamOpened >= 0 && streamOpened < shutdown, `an SSE stream was open:\n${stderr}`);
+  assert.match(stderr.slice(shutdown), /Session \S+ closed/);
 });
 
 Deno.test("the real server answers /health and refuses a foreign Origin", async () => {

@@ -3,6 +3,8 @@ import { INITIALIZE_REQUEST, SENTINEL_COOKIE, textOf } from "./harness.ts";
 import { Client, StdioClientTransport } from "./mcp_client.ts";
 import { cleanEnv, serverArgs, serveUpstream } from "./server_process.ts";
 
+const encoder = new TextEncoder();
+
 Deno.test("over stdio an SDK client lists and calls all four tools, and stdout holds only JSON-RPC", async () => {
   const upstream = serveUpstream();
   const transport = new StdioClientTransport({
@@ -94,4 +96,36 @@ Deno.test("over stdio the server exits by itself when the client closes stdin", 
   assert.deepEqual(responses.map((r) => r.id), [1, 2, 3]);
   assert.equal(responses[1].result.tools.length, 4);
   assert.match(responses[2].result.content[0].text, /Found tiktok\.live\.gift in us\./);
+});
+
+Deno.test("over stdio a request still being answered when stdin closes gets its answer", async () => {
+  const upstream = serveUpstream({ searchDelayMs: 400 });
+  const child = new Deno.Command(Deno.execPath(), {
+    args: serverArgs(["--stdio", ...upstream.args]),
+    env: cleanEnv({ CAS_SESSION: SENTINEL_COOKIE }),
+    clearEnv: true,
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "null",
+  }).spawn();
+  const messages = [
+    INITIALIZE_REQUEST,
+    { jsonrpc: "2.0", method: "notifications/initialized" },
+    {
+      jsonrpc: "2.0",
+      id: 2,
+      method: "tools/call",
+      params: { name: "search_psm_service", arguments: { keyword: "oec.live.room" } },
+    },
+  ];
+  const writer = child.stdin.getWriter();
+  await writer.write(encoder.encode(messages.map((m) => JSON.stringify(m)).join("\n") + "\n"));
+  await writer.close();
+  const [status, stdout] = await Promise.all([child.status, new Response(child.stdout).text()]);
+  await upstream.close();
+
+  assert.equal(status.code, 0);
+  const responses = stdout.trim().split("\n").map((line) => JSON.parse(line));
+  assert.deepEqual(responses.map((r) => r.id), [1, 2]);
+  assert.match(responses[1].result.content[0].text, /Found oec\.live\.room in cn, us\./);
 });

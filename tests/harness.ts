@@ -10,7 +10,7 @@ import { createDemoFetch } from "../src/demo.ts";
 import { createDependencies, createServer } from "../src/server.ts";
 import type { ToolDeps } from "../src/tools/mod.ts";
 import type { Fetch } from "../src/upstream.ts";
-import { AUTH_URL, CN, US } from "./fake_upstream.ts";
+import { AUTH_URL, CN, recordingLogger, US } from "./fake_upstream.ts";
 import { Client, InMemoryTransport } from "./mcp_client.ts";
 
 /** A cookie value that must never show up in any output. */
@@ -63,7 +63,7 @@ export async function connectInMemory(
   config: Config,
   { fetch, now = Date.now }: { fetch: Fetch; now?: () => number },
 ): Promise<Connection> {
-  const deps = createDependencies(config, { fetch, now });
+  const deps = createDependencies(config, { fetch, now, logger: () => recordingLogger() });
   const server = createServer(deps);
   const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
   await server.connect(serverSide);

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { createHttpApp, type HttpApp, isLoopback } from "../src/http.ts";
 import { createDependencies, createServer, describeHealth, VERSION } from "../src/server.ts";
-import { recordingLogger } from "./fake_upstream.ts";
+import { fakeClock, recordingLogger } from "./fake_upstream.ts";
 import { demoFetchFor, INITIALIZE_REQUEST, testConfig, textOf } from "./harness.ts";
 import { Client, StreamableHTTPClientTransport } from "./mcp_client.ts";
 
@@ -10,16 +10,38 @@ const MCP_HEADERS = {
   accept: "application/json, text/event-stream",
 };
 
-function createTestApp(host = "localhost"): HttpApp {
+function createTestApp(
+  host = "localhost",
+  sessions: { now?: () => number; sessionIdleMs?: number } = {},
+): HttpApp {
   const config = testConfig(["--demo"]);
-  const deps = createDependencies(config, { fetch: demoFetchFor(config), now: Date.now });
+  const deps = createDependencies(config, {
+    fetch: demoFetchFor(config),
+    now: Date.now,
+    logger: () => recordingLogger(),
+  });
   const startedAt = Date.now() - 5_000;
   return createHttpApp({
     createServer: () => createServer(deps),
     health: () => describeHealth(deps, { startedAt, now: Date.now }),
     host,
     logger: recordingLogger(),
+    ...sessions,
   });
+}
+
+async function initializeRaw(app: HttpApp): Promise<string> {
+  const response = await app.handle(
+    new Request("http://localhost/mcp", {
+      method: "POST",
+      headers: MCP_HEADERS,
+      body: JSON.stringify(INITIALIZE_REQUEST),
+    }),
+  );
+  await response.text();
+  const sessionId = response.headers.get("mcp-session-id");
+  assert.ok(sessionId, "initialize opened a session");
+  return sessionId;
 }
 
 async function connectClient(app: HttpApp, url = "http://localhost/mcp") {
@@ -185,4 +207,67 @@ Deno.test("a request without a session that is not an initialize leaves no sessi
   assert.equal(post.status, 400);
   await post.body?.cancel();
   assert.equal(app.sessionCount(), 0);
+});
+
+Deno.test("a session with no open request is closed once idle for longer than the limit", async () => {
+  const clock = fakeClock();
+  const app = createTestApp("localhost", { now: clock.now, sessionIdleMs: 60_000 });
+  const sessionId = await initializeRaw(app);
+
+  clock.advance(59_000);
+  await app.closeIdleSessions();
+  assert.equal(app.sessionCount(), 1, "not idle long enough yet");
+
+  clock.advance(2_000);
+  await app.closeIdleSessions();
+  assert.equal(app.sessionCount(), 0);
+  const late = await app.handle(
+    new Request("http://localhost/mcp", {
+      method: "POST",
+      headers: { ...MCP_HEADERS, "mcp-session-id": sessionId },
+      body: JSON.stringify({ jsonrpc: "2.0", id: 2, method: "tools/list" }),
+    }),
+  );
+  assert.equal(late.status, 404, "the client is told to reconnect");
+  await late.body?.cancel();
+});
+
+Deno.test("a request restarts the idle clock of its session", async () => {
+  const clock = fakeClock();
+  const app = createTestApp("localhost", { now: clock.now, sessionIdleMs: 60_000 });
+  const sessionId = await initializeRaw(app);
+  clock.advance(50_000);
+  const ping = await app.handle(
+    new Request("http://localhost/mcp", {
+      method: "POST",
+      headers: { ...MCP_HEADERS, "mcp-session-id": sessionId },
+      body: JSON.stringify({ jsonrpc: "2.0", id: 2, method: "ping" }),
+    }),
+  );
+  await ping.text();
+  clock.advance(50_000);
+  await app.closeIdleSessions();
+  assert.equal(app.sessionCount(), 1);
+  await app.close();
+});
+
+Deno.test("a session whose client holds its event stream open is never idle", async () => {
+  const clock = fakeClock();
+  const app = createTestApp("localhost", { now: clock.now, sessionIdleMs: 60_000 });
+  const sessionId = await initializeRaw(app);
+  const stream = await app.handle(
+    new Request("http://localhost/mcp", {
+      headers: { accept: "text/event-stream", "mcp-session-id": sessionId },
+    }),
+  );
+  assert.equal(stream.status, 200);
+
+  clock.advance(10 * 60_000);
+  await app.closeIdleSessions();
+  assert.equal(app.sessionCount(), 1, "an open stream keeps the session");
+
+  await stream.body?.cancel();
+  clock.advance(61_000);
+  await app.closeIdleSessions();
+  assert.equal(app.sessionCount(), 0, "idle once the client stopped reading");
 });

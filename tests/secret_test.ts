@@ -68,3 +68,7 @@ Deno.test("redact scrubs JWTs and secrets in the same text", () => {
   const clean = redact(`token=${token} cookie=${VALUE}`, [new Secret(VALUE)]);
   assert.equal(clean, "token=[redacted] cookie=[redacted]");
 });
+
+Deno.test("redact also takes plain strings and ignores empty ones", () => {
+  assert.equal(redact("a opaque-1 b", ["opaque-1", ""]), "a [redacted] b");
+});

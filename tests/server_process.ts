@@ -53,18 +53,24 @@ export interface UpstreamServer {
   close(): Promise<void>;
 }
 
-/** Serves the demo auth service and the cn and us registries on a free 127.0.0.1 port. */
-export function serveUpstream(): UpstreamServer {
+/**
+ * Serves the demo auth service and the cn and us registries on a free
+ * 127.0.0.1 port; searches are answered after `searchDelayMs` (default 0).
+ */
+export function serveUpstream({ searchDelayMs = 0 } = {}): UpstreamServer {
   const seen: SeenRequest[] = [];
   let answer: (request: Request) => Response = () => new Response(null, { status: 503 });
   const server = Deno.serve(
     { hostname: "127.0.0.1", port: 0, onListen: () => {} },
-    (request) => {
+    async (request) => {
       seen.push({
         url: request.url,
         cookie: request.headers.get("cookie"),
         jwt: request.headers.get("x-jwt-token"),
       });
+      if (request.headers.has("x-jwt-token") && searchDelayMs > 0) {
+        await new Promise((resolve) => setTimeout(resolve, searchDelayMs));
+      }
       return answer(request);
     },
   );
@@ -94,11 +100,18 @@ export interface ServerProcess {
   readonly url: string;
   /** Everything it printed so far. */
   output(): { stdout: string; stderr: string };
-  /** Sends SIGTERM and returns the exit status once all output is read. */
-  stop(): Promise<Deno.CommandStatus>;
+  /**
+   * Sends SIGTERM and returns the exit status once all output is read; a
+   * process still running after `killAfterMs` (10 s by default) gets SIGKILL,
+   * so a shutdown that hangs shows as a `SIGKILL` status instead of a hung test.
+   */
+  stop(options?: { killAfterMs?: number }): Promise<Deno.CommandStatus>;
 }
 
-/** Starts the HTTP server with `args` and `env`, and waits until it announces its URL. */
+/**
+ * Starts the HTTP server with `args` and `env`, and waits until it announces
+ * its URL; throws with its standard error if it exits first or takes over 30 s.
+ */
 export async function startServer(
   args: readonly string[],
   env: Record<string, string>,
@@ -113,22 +126,31 @@ export async function startServer(
   }).spawn();
   const stdout = collect(child.stdout);
   const stderr = collect(child.stderr);
+  let exited: Deno.CommandStatus | undefined;
+  child.status.then((status) => exited = status);
   const announced = /listening on (http:\/\/\S+\/mcp)/;
   const deadline = Date.now() + 30_000;
   while (!announced.test(stderr.text())) {
+    if (exited) {
+      await Promise.all([stdout.done, stderr.done]);
+      throw new Error(
+        `The server exited with code ${exited.code} before announcing its URL:\n${stderr.text()}`,
+      );
+    }
     if (Date.now() > deadline) {
       child.kill("SIGKILL");
       await child.status;
-      throw new Error(`The server did not start:\n${stderr.text()}`);
+      throw new Error(`The server did not start within 30 s:\n${stderr.text()}`);
     }
-    await new Promise((resolve) => setTimeout(resolve, 25));
+    await untilSettledOr(child.status, 25);
   }
   return {
     url: stderr.text().match(announced)![1],
     output: () => ({ stdout: stdout.text(), stderr: stderr.text() }),
-    async stop() {
+    async stop({ killAfterMs = 10_000 } = {}) {
       child.kill("SIGTERM");
-      const status = await child.status;
+      const timer = setTimeout(() => child.kill("SIGKILL"), killAfterMs);
+      const status = await child.status.finally(() => clearTimeout(timer));
       await Promise.all([stdout.done, stderr.done]);
       return status;
     },
@@ -153,4 +175,18 @@ function collect(stream: ReadableStream<Uint8Array>) {
     for await (const chunk of stream.pipeThrough(new TextDecoderStream())) text += chunk;
   })();
   return { text: () => text, done };
+}
+
+// Waits for `promise` to settle or `ms` to pass, whichever comes first, and
+// leaves no timer behind for the test sanitizer to report.
+async function untilSettledOr(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    await Promise.race([
+      promise,
+      new Promise((resolve) => timer = setTimeout(resolve, ms)),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

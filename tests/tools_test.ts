@@ -374,6 +374,7 @@ Deno.test("check_jwt_status without CAS_SESSION says how to set it", async () =>
     const structured = result.structuredContent as Record<string, unknown>;
     assert.equal(structured.configured, false);
     assert.equal(structured.valid, false);
+    assert.equal(structured.auto_refresh, false);
     assert.match(structured.message as string, /CAS_SESSION is not set/);
     assert.match(textOf(result), /CAS_SESSION configured: no/);
   });

@@ -212,3 +212,20 @@ Deno.test("requestUpstream with readBody false returns empty text and discards t
   assert.equal(state.pulls, 0);
   assert.ok(state.cancelled, "the unread body was not cancelled");
 });
+
+Deno.test("a network failure that quotes the request's headers does not repeat their values", async () => {
+  const fetch = () =>
+    Promise.reject(new TypeError('Invalid header value: "CAS_SESSION=cookie-value-123\n"'));
+  await assert.rejects(
+    requestUpstream(fetch, "https://auth.test/jwt", {
+      headers: { Cookie: "CAS_SESSION=cookie-value-123" },
+      timeoutMs: 1_000,
+    }),
+    (error: UpstreamRequestError) => {
+      assert.equal(error.kind, "network");
+      assert.ok(!error.message.includes("cookie-value-123"), error.message);
+      assert.match(error.message, /\[redacted\]/);
+      return true;
+    },
+  );
+});

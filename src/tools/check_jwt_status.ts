@@ -7,8 +7,8 @@
 
 import type { McpServer } from "../mcp_sdk.ts";
 import { z } from "zod";
-import { DEFAULT_REFRESH_MARGIN_MS, type TokenStatus } from "../auth.ts";
-import type { ToolDeps } from "./mod.ts";
+import type { TokenStatus } from "../auth.ts";
+import type { ToolDeps } from "./deps.ts";
 
 const outputSchema = z.object({
   configured: z.boolean().describe("Whether CAS_SESSION is set (always true in demo mode)"),
@@ -49,7 +49,7 @@ export function registerCheckJwtStatus(server: McpServer, deps: ToolDeps): void 
           valid: status.valid,
           expires_at: status.expiresAt?.toISOString(),
           seconds_left: status.secondsLeft,
-          auto_refresh: true,
+          auto_refresh: status.configured,
           auth_url: authUrl,
           last_refresh_at: status.lastRefreshAt?.toISOString(),
           last_error: status.lastError,
@@ -81,7 +81,9 @@ function formatStatusText(status: TokenStatus, message: string, authUrl: string)
     `CAS_SESSION configured: ${status.configured ? "yes" : "no"}`,
     `JWT valid: ${status.valid ? "yes" : "no"}`,
     ...(status.expiresAt ? [`Expires at: ${status.expiresAt.toISOString()}`] : []),
-    `Auto-refresh: yes (${DEFAULT_REFRESH_MARGIN_MS / 1000} s before expiry)`,
+    status.configured
+      ? `Auto-refresh: yes (${status.refreshMarginMs / 1000} s before expiry)`
+      : "Auto-refresh: no (no CAS_SESSION)",
     `Auth endpoint: ${authUrl}`,
   ].join("\n");
 }

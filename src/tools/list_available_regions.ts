@@ -6,7 +6,7 @@
 
 import type { McpServer } from "../mcp_sdk.ts";
 import { z } from "zod";
-import type { ToolDeps } from "./mod.ts";
+import type { ToolDeps } from "./deps.ts";
 
 const outputSchema = z.object({
   regions: z.array(z.object({ name: z.string(), base_url: z.string() })),

@@ -8,9 +8,13 @@
 import type { McpServer } from "../mcp_sdk.ts";
 import { z } from "zod";
 import type { SearchResult } from "../discovery.ts";
-import type { ToolDeps } from "./mod.ts";
-import { keywordSchema } from "./search_psm_service.ts";
-import { formatSearchText, searchResultSchema, toStructured } from "./search_result.ts";
+import type { ToolDeps } from "./deps.ts";
+import {
+  formatSearchText,
+  keywordSchema,
+  searchResultSchema,
+  toStructured,
+} from "./search_result.ts";
 
 /** The most keywords one call may search. */
 export const MAX_KEYWORDS = 100;

@@ -6,21 +6,13 @@
  */
 
 import type { McpServer } from "../mcp_sdk.ts";
-import { z } from "zod";
-import type { ToolDeps } from "./mod.ts";
-import { formatSearchText, searchResultSchema, toStructured } from "./search_result.ts";
-
-/** The longest keyword accepted. */
-export const MAX_KEYWORD_LENGTH = 256;
-
-/** A search keyword: trimmed, non-empty, at most {@linkcode MAX_KEYWORD_LENGTH} characters. */
-export const keywordSchema = z.string()
-  .trim()
-  .min(1, "The keyword is empty: give a PSM such as oec.affiliate.monitor, or a part of one")
-  .max(
-    MAX_KEYWORD_LENGTH,
-    `The keyword is longer than ${MAX_KEYWORD_LENGTH} characters: give one PSM or a part of it`,
-  );
+import type { ToolDeps } from "./deps.ts";
+import {
+  formatSearchText,
+  keywordSchema,
+  searchResultSchema,
+  toStructured,
+} from "./search_result.ts";
 
 /** Registers `search_psm_service` on `server`. */
 export function registerSearchPsmService(server: McpServer, { discovery }: ToolDeps): void {

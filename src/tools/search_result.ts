@@ -1,12 +1,24 @@
 /**
- * How a {@linkcode SearchResult} is shown to a model: a zod schema for its
- * structured form, and readable text. Shared by both search tools.
+ * What both search tools share: the keyword they accept, and how a
+ * {@linkcode SearchResult} is shown to a model, as structured content and text.
  *
  * @module
  */
 
 import { z } from "zod";
 import type { FoundService, RegionOutcome, SearchResult } from "../discovery.ts";
+
+/** The longest keyword accepted. */
+export const MAX_KEYWORD_LENGTH = 256;
+
+/** A search keyword: trimmed, non-empty, at most {@linkcode MAX_KEYWORD_LENGTH} characters. */
+export const keywordSchema = z.string()
+  .trim()
+  .min(1, "The keyword is empty: give a PSM such as oec.affiliate.monitor, or a part of one")
+  .max(
+    MAX_KEYWORD_LENGTH,
+    `The keyword is longer than ${MAX_KEYWORD_LENGTH} characters: give one PSM or a part of it`,
+  );
 
 /** One service in a tool result. */
 export const serviceSchema = z.object({

@@ -1,0 +1,18 @@
+/**
+ * What the tools depend on. Nothing here holds a credential: tools see the
+ * token's status, never the token or the cookie.
+ *
+ * @module
+ */
+
+import type { TokenProvider } from "../auth.ts";
+import type { Discovery } from "../discovery.ts";
+
+/** The dependencies every tool is registered with. */
+export interface ToolDeps {
+  readonly discovery: Discovery;
+  readonly tokens: TokenProvider;
+  readonly authUrl: string;
+  readonly timeoutMs: number;
+  readonly demo: boolean;
+}
