@@ -172,7 +172,7 @@ export function createDemoUpstream(options: DemoUpstreamOptions): (request: Requ
       error_code: 0,
       error_type: "",
       error_message: "",
-      data: searchCatalogue(catalogue, region.name, keyword),
+      data: searchCatalogue(catalogue, { region: region.name, keyword }),
     });
   };
 }
@@ -187,12 +187,18 @@ export function createDemoFetch(options: DemoUpstreamOptions): Fetch {
   };
 }
 
+/** The answer entries the demo registry gives, in the registry's own field names. */
+export type DemoAnswerEntry = Omit<DemoService, "regions"> & {
+  node_id: number;
+  service_chinese_name: string;
+  platform_types: Record<string, string>;
+};
+
 /** Returns the catalogue entries of `region` whose PSM or description contains `keyword`. */
 export function searchCatalogue(
   catalogue: readonly DemoService[],
-  region: string,
-  keyword: string,
-): object[] {
+  { region, keyword }: { region: string; keyword: string },
+): DemoAnswerEntry[] {
   const needle = keyword.trim().toLowerCase();
   if (needle === "") return [];
   return catalogue

@@ -181,8 +181,8 @@ Deno.test("the demo search returns the matching entries of the asked region only
     assert.deepEqual(psms.toSorted(), expected.toSorted(), region.name);
     for (const psm of psms) assert.ok(regionsOf(psm).includes(region.name), psm);
   }
-  const cn = searchCatalogue(DEMO_CATALOGUE, "cn", "oec.affiliate") as { psm: string }[];
-  const us = searchCatalogue(DEMO_CATALOGUE, "us", "oec.affiliate") as { psm: string }[];
+  const cn = searchCatalogue(DEMO_CATALOGUE, { region: "cn", keyword: "oec.affiliate" });
+  const us = searchCatalogue(DEMO_CATALOGUE, { region: "us", keyword: "oec.affiliate" });
   assert.ok(cn.some((s) => s.psm === "oec.affiliate.commission"));
   assert.ok(!cn.some((s) => s.psm === "oec.affiliate.settlement"));
   assert.ok(us.some((s) => s.psm === "oec.affiliate.settlement"));
@@ -190,11 +190,11 @@ Deno.test("the demo search returns the matching entries of the asked region only
 });
 
 Deno.test("the demo search matches descriptions case-insensitively and nothing for a blank keyword", () => {
-  const matches = searchCatalogue(DEMO_CATALOGUE, "cn", "SHOPPING CART") as { psm: string }[];
+  const matches = searchCatalogue(DEMO_CATALOGUE, { region: "cn", keyword: "SHOPPING CART" });
 
   assert.deepEqual(matches.map((s) => s.psm), ["oec.trade.cart"]);
-  assert.deepEqual(searchCatalogue(DEMO_CATALOGUE, "cn", "   "), []);
-  assert.deepEqual(searchCatalogue(DEMO_CATALOGUE, "cn", "no.such.thing"), []);
+  assert.deepEqual(searchCatalogue(DEMO_CATALOGUE, { region: "cn", keyword: "   " }), []);
+  assert.deepEqual(searchCatalogue(DEMO_CATALOGUE, { region: "cn", keyword: "no.such.thing" }), []);
 });
 
 Deno.test("the demo search answers 401 with error_code 401 without a token", async () => {

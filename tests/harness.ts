@@ -10,7 +10,7 @@ import { createDemoFetch } from "../src/demo.ts";
 import { createDependencies, createServer } from "../src/server.ts";
 import type { ToolDeps } from "../src/tools/mod.ts";
 import type { Fetch } from "../src/upstream.ts";
-import { AUTH_URL, CN, recordingLogger, US } from "./fake_upstream.ts";
+import { AUTH_URL, CN, type FakeUpstream, recordingLogger, US } from "./fake_upstream.ts";
 import { Client, InMemoryTransport } from "./mcp_client.ts";
 
 /** A cookie value that must never show up in any output. */
@@ -79,18 +79,26 @@ export async function connectInMemory(
   };
 }
 
-/** Runs `test` with a client connected as {@linkcode connectInMemory} does, then closes it. */
+/**
+ * Runs `test` with a client connected as {@linkcode connectInMemory} does,
+ * over a fake upstream or any `fetch`, then closes it. A fake upstream that
+ * saw a request it did not expect fails the test.
+ */
 export async function withConnection(
   config: Config,
-  options: { fetch: Fetch; now?: () => number },
+  options: { upstream: FakeUpstream } | { fetch: Fetch },
   test: (client: Client, deps: ToolDeps) => Promise<void>,
 ): Promise<void> {
-  const connection = await connectInMemory(config, options);
+  const upstream = "upstream" in options ? options.upstream : undefined;
+  const connection = await connectInMemory(config, {
+    fetch: upstream?.fetch ?? (options as { fetch: Fetch }).fetch,
+  });
   try {
     await test(connection.client, connection.deps);
   } finally {
     await connection.close();
   }
+  upstream?.assertNoUnexpected();
 }
 
 /** The text of a tool result's first content block. */
