@@ -122,6 +122,9 @@ export function createTokenProvider(options: TokenProviderOptions): TokenProvide
         return cached.value;
       }
       logger.warn("Could not obtain a JWT: {reason}", { reason: lastError });
+      if (error instanceof AuthError && error.cause instanceof Error) {
+        logger.debug("The auth request failed with: {detail}", { detail: error.cause.message });
+      }
       throw error;
     }
   }

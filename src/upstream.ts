@@ -79,11 +79,8 @@ export async function requestUpstream(
         cause: error,
       });
     }
-    // Some fetch errors quote the request, headers included: keep their values out.
-    const sent = [...new Headers(options.headers).values()];
-    throw new UpstreamRequestError("network", redact(describeNetworkError(error), sent), {
-      cause: error,
-    });
+    const detail = redact(describeNetworkError(error), sentValues(options.headers));
+    throw new UpstreamRequestError("network", detail, { cause: error });
   }
 }
 
@@ -113,6 +110,21 @@ async function readTextCapped(response: Response, maxBytes: number): Promise<str
 
 function tooLarge(maxBytes: number) {
   return new UpstreamRequestError("too_large", `Answer larger than ${maxBytes} bytes`);
+}
+
+const CREDENTIAL_HEADERS = ["authorization", "cookie", "x-jwt-token"];
+
+// Some fetch errors quote the request: the credential headers' values, and each cookie's
+// value on its own, are kept out of the message.
+function sentValues(headers: HeadersInit): string[] {
+  return [...new Headers(headers)]
+    .filter(([name]) => CREDENTIAL_HEADERS.includes(name))
+    .flatMap(([, value]) => [
+      value,
+      ...value.split(/;\s*/).map((pair) => pair.slice(pair.indexOf("=") + 1)),
+    ])
+    // A fragment this short is no credential, and hiding it would garble the message.
+    .filter((value) => value.length >= 6);
 }
 
 function describeNetworkError(error: unknown): string {

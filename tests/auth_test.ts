@@ -456,3 +456,15 @@ Deno.test("status reports the refresh margin in use", () => {
   const h = harness(() => tokenAnswer("x"));
   assert.equal(h.provider.status().refreshMarginMs, MINUTE);
 });
+
+Deno.test("the cause of a failed auth request is logged at debug, without the cookie", async () => {
+  const h = harness(() => Promise.reject(new TypeError(`dns error: no such host (${COOKIE})`)));
+  await assertAuthError(h.provider.getToken(), "network");
+  assert.ok(
+    h.logger.lines.some((line) =>
+      /^debug The auth request failed with: Connection failed \(dns error/.test(line)
+    ),
+    h.logger.lines.join("\n"),
+  );
+  assertNoLeak(h, COOKIE);
+});

@@ -229,3 +229,29 @@ Deno.test("a network failure that quotes the request's headers does not repeat t
     },
   );
 });
+
+Deno.test("a network failure message keeps ordinary header values and hides credential ones", async () => {
+  const fetch = () =>
+    Promise.reject(
+      new TypeError(
+        "refused 127.0.0.1: accept application/json, token tok-9xyz, session s-7abcdef",
+      ),
+    );
+  await assert.rejects(
+    requestUpstream(fetch, "https://neptune.test/search", {
+      headers: {
+        Accept: "application/json",
+        "x-jwt-token": "tok-9xyz",
+        Cookie: "a=1; CAS_SESSION=s-7abcdef",
+      },
+      timeoutMs: 1_000,
+    }),
+    (error: UpstreamRequestError) => {
+      assert.match(
+        error.message,
+        /refused 127\.0\.0\.1: accept application\/json, token \[redacted\], session \[redacted\]/,
+      );
+      return true;
+    },
+  );
+});
