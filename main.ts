@@ -7,7 +7,7 @@
 
 import { type Config, ConfigError, parseCommand, readEnv, USAGE } from "./src/config.ts";
 import { createDemoFetch } from "./src/demo.ts";
-import { createHttpApp } from "./src/http.ts";
+import { createHttpApp, type HttpApp } from "./src/http.ts";
 import { logger, setupLogging } from "./src/log.ts";
 import {
   createDependencies,
@@ -24,6 +24,10 @@ const STDIO_DRAIN_MS = 30_000;
 // How often idle HTTP sessions are looked for, and how long shutdown may take.
 const SESSION_SWEEP_MS = 60_000;
 const SHUTDOWN_DEADLINE_MS = 5_000;
+const SIGNAL_NUMBERS = { SIGINT: 2, SIGTERM: 15 } as const;
+const STOP_SIGNALS: Deno.Signal[] = Deno.build.os === "windows"
+  ? ["SIGINT"]
+  : ["SIGINT", "SIGTERM"];
 
 /** Runs the command line `args` and returns the exit status. */
 export async function main(args: readonly string[]): Promise<number> {
@@ -97,26 +101,40 @@ async function serveHttp(
     return 1;
   }
   warnWithoutCredential(config);
-  const sweep = setInterval(() => void app.closeIdleSessions(), SESSION_SWEEP_MS);
+  const sweep = setInterval(() => {
+    app.closeIdleSessions().catch((error) =>
+      log.error("Closing idle sessions failed: {error}", { error })
+    );
+  }, SESSION_SWEEP_MS);
   Deno.unrefTimer(sweep);
 
+  const exitStatus = Promise.withResolvers<number>();
   let stopping = false;
-  const stop = async () => {
-    if (stopping) Deno.exit(130); // a second Ctrl-C does not wait
+  const onSignal = (signal: Deno.Signal) => () => {
+    // A second signal means now: the graceful shutdown is not waited for.
+    if (stopping) Deno.exit(128 + SIGNAL_NUMBERS[signal as keyof typeof SIGNAL_NUMBERS]);
     stopping = true;
     logger("main").info("Shutting down");
     clearInterval(sweep);
-    await app.close();
-    const deadline = new Promise((resolve) => {
-      Deno.unrefTimer(setTimeout(resolve, SHUTDOWN_DEADLINE_MS));
+    shutdown(server, app).then(() => exitStatus.resolve(0), (error) => {
+      log.error("Shutdown failed: {error}", { error });
+      exitStatus.resolve(1);
     });
-    await Promise.race([server.shutdown(), deadline]);
-    Deno.exit(0);
   };
-  Deno.addSignalListener("SIGINT", stop);
-  if (Deno.build.os !== "windows") Deno.addSignalListener("SIGTERM", stop);
-  await server.finished;
-  return 0;
+  for (const signal of STOP_SIGNALS) Deno.addSignalListener(signal, onSignal(signal));
+  return await exitStatus.promise;
+}
+
+// New connections stop first; closing the sessions then ends their open streams so the
+// server can finish. A client that still holds on is not waited for past the deadline.
+async function shutdown(server: Deno.HttpServer, app: HttpApp): Promise<void> {
+  const finished = server.shutdown();
+  await app.close();
+  await Promise.race([finished, delay(SHUTDOWN_DEADLINE_MS)]);
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => Deno.unrefTimer(setTimeout(resolve, ms)));
 }
 
 // Printed whatever the log level: it is how a user learns where to connect.

@@ -43,13 +43,16 @@ export interface TokenStatus {
   readonly secondsLeft?: number;
   readonly lastRefreshAt?: Date;
   readonly lastError?: string;
-  /** How long before expiry the token is renewed. */
-  readonly refreshMarginMs: number;
+  /** When the token will be renewed, ahead of its expiry. */
+  readonly renewsAt?: Date;
 }
 
 /** A source of JWTs for one (auth URL, credential) pair. */
 export interface TokenProvider {
-  /** Returns a token valid for at least the refresh margin, fetching one when needed. */
+  /**
+   * Returns an unexpired token, fetching one when there is none. A token close
+   * to expiry is returned at once and renewed in the background.
+   */
   getToken(options?: { signal?: AbortSignal }): Promise<string>;
   /** Forgets `token` after an upstream rejected it, unless it was already replaced. */
   invalidate(token: string): void;
@@ -82,6 +85,10 @@ interface CachedToken {
   readonly refreshAt: number;
 }
 
+// After a failure, callers get the same error for this long instead of a new auth request,
+// so a batch of searches against an unreachable auth service fails fast.
+const FAILURE_BACKOFF_MS = 5_000;
+
 /** Creates a {@linkcode TokenProvider} that asks `authUrl` for tokens with `credential`. */
 export function createTokenProvider(options: TokenProviderOptions): TokenProvider {
   const { authUrl, credential, now, logger } = options;
@@ -90,12 +97,16 @@ export function createTokenProvider(options: TokenProviderOptions): TokenProvide
   let inFlight: Promise<string> | undefined;
   let lastRefreshAt: number | undefined;
   let lastError: string | undefined;
+  let lastFailure: { at: number; error: unknown } | undefined;
 
   function remember(token: string): CachedToken {
     const issuedAt = now();
     let expiresAt = readExpiry(token) ?? issuedAt + DEFAULT_LIFETIME_MS;
+    lastError = undefined;
     if (expiresAt <= issuedAt) {
-      logger.warn("The new JWT has already expired by this machine's clock; check the clock");
+      lastError =
+        "The new JWT had already expired by this machine's clock: check the clock; it is used for an hour meanwhile";
+      logger.warn(lastError);
       expiresAt = issuedAt + DEFAULT_LIFETIME_MS;
     }
     const refreshAt = expiresAt - Math.min(margin, (expiresAt - issuedAt) / 2);
@@ -107,21 +118,21 @@ export function createTokenProvider(options: TokenProviderOptions): TokenProvide
     try {
       cached = remember(await fetchToken(credential, options));
       lastRefreshAt = now();
-      lastError = undefined;
+      lastFailure = undefined;
       logger.info("Obtained a JWT valid until {expiresAt}", {
         expiresAt: new Date(cached.expiresAt).toISOString(),
       });
       return cached.value;
     } catch (error) {
       lastError = error instanceof Error ? error.message : String(error);
-      // A renewal ahead of expiry may fail; the current token still works until it expires.
-      if (cached && now() < cached.expiresAt) {
-        logger.warn("Could not renew the JWT, using the current one until it expires: {reason}", {
-          reason: lastError,
-        });
-        return cached.value;
-      }
-      logger.warn("Could not obtain a JWT: {reason}", { reason: lastError });
+      lastFailure = { at: now(), error };
+      const stillValid = cached !== undefined && now() < cached.expiresAt;
+      logger.warn(
+        stillValid
+          ? "Could not renew the JWT, the current one serves until it expires: {reason}"
+          : "Could not obtain a JWT: {reason}",
+        { reason: lastError },
+      );
       if (error instanceof AuthError && error.cause instanceof Error) {
         logger.debug("The auth request failed with: {detail}", { detail: error.cause.message });
       }
@@ -129,13 +140,30 @@ export function createTokenProvider(options: TokenProviderOptions): TokenProvide
     }
   }
 
+  function startRefresh(credential: Credential): Promise<string> {
+    inFlight ??= refresh(credential).finally(() => inFlight = undefined);
+    return inFlight;
+  }
+
+  function failedRecently(current: number): boolean {
+    return lastFailure !== undefined && current < lastFailure.at + FAILURE_BACKOFF_MS;
+  }
+
   return {
     getToken({ signal } = {}) {
       if (!credential) return Promise.reject(missingCredential());
       if (signal?.aborted) return Promise.reject(signal.reason);
-      if (cached && now() < cached.refreshAt) return Promise.resolve(cached.value);
-      inFlight ??= refresh(credential).finally(() => inFlight = undefined);
-      return signal ? abandonOnAbort(inFlight, signal) : inFlight;
+      const current = now();
+      if (cached && current < cached.expiresAt) {
+        // Renewed ahead of expiry in the background: nobody waits while the token still works.
+        if (current >= cached.refreshAt && !failedRecently(current)) {
+          startRefresh(credential).catch(() => {}); // recorded in lastError
+        }
+        return Promise.resolve(cached.value);
+      }
+      if (failedRecently(current)) return Promise.reject(lastFailure!.error);
+      const pending = startRefresh(credential);
+      return signal ? abandonOnAbort(pending, signal) : pending;
     },
     invalidate(token) {
       if (cached?.value === token) cached = undefined;
@@ -148,9 +176,9 @@ export function createTokenProvider(options: TokenProviderOptions): TokenProvide
         valid,
         expiresAt: cached && new Date(cached.expiresAt),
         secondsLeft: cached && Math.max(0, Math.floor((cached.expiresAt - current) / 1000)),
+        renewsAt: cached && new Date(cached.refreshAt),
         lastRefreshAt: lastRefreshAt === undefined ? undefined : new Date(lastRefreshAt),
         lastError: credential ? lastError : missingCredential().message,
-        refreshMarginMs: margin,
       };
     },
   };

@@ -129,24 +129,25 @@ export function parseCommand(args: readonly string[], env: Env): Command {
   if (flags.help) return { kind: "help" };
   if (flags.version) return { kind: "version" };
   const envValue = (name: EnvVar) => nonEmpty(env[name]);
+  const demo = flags.demo || parseBoolean("DEMO", envValue("DEMO"));
 
   const config: Config = {
     port: parsePort(flags.port, envValue("MCP_PORT")),
     host: parseHost(flags.host, envValue("MCP_HOST")),
     logLevel: parseLogLevel(flags["log-level"], envValue("LOG_LEVEL")),
     transport: flags.stdio ? "stdio" : "http",
-    demo: flags.demo || parseBoolean("DEMO", envValue("DEMO")),
-    authUrl: parseHttpUrl(
-      flags["auth-url"] ?? envValue("JWT_AUTH_URL") ?? DEFAULTS.authUrl,
-      flags["auth-url"] !== undefined ? "--auth-url" : "JWT_AUTH_URL",
-      DEFAULTS.authUrl,
-    ),
+    demo,
+    authUrl: parseHttpUrl(flags["auth-url"] ?? envValue("JWT_AUTH_URL") ?? DEFAULTS.authUrl, {
+      source: flags["auth-url"] !== undefined ? "--auth-url" : "JWT_AUTH_URL",
+      example: DEFAULTS.authUrl,
+    }),
     regions: flags.region?.length ? parseRegions(flags.region, "--region") : parseRegions(
       (envValue("NEPTUNE_REGIONS") ?? DEFAULTS.regions).split(","),
       "NEPTUNE_REGIONS",
     ),
     timeoutMs: parseTimeout(flags.timeout, envValue("UPSTREAM_TIMEOUT_MS")),
-    casSession: parseCasSession(env.CAS_SESSION),
+    // Demo mode never sends the cookie, so a malformed one does not stop it.
+    casSession: parseCasSession(env.CAS_SESSION, { validate: !demo }),
   };
   return { kind: "serve", config };
 }
@@ -259,7 +260,7 @@ function parseBoolean(source: string, raw: string | undefined): boolean {
   throw new ConfigError(`Invalid ${source} "${raw}": expected 1 or 0 (true or false)`);
 }
 
-function parseHttpUrl(raw: string, source: string, example: string): string {
+function parseHttpUrl(raw: string, { source, example }: { source: string; example: string }) {
   let url: URL;
   try {
     url = new URL(raw.trim());
@@ -303,18 +304,21 @@ function parseRegion(entry: string, source: string): Region {
       `Invalid ${source} "${entry}": expected NAME=URL such as cn=https://ms-neptune.byted.org`,
     );
   }
-  const baseUrl = parseHttpUrl(
-    entry.slice(separator + 1),
-    `${source} ${name}`,
-    "https://ms-neptune.byted.org",
-  );
+  const baseUrl = parseHttpUrl(entry.slice(separator + 1), {
+    source: `${source} ${name}`,
+    example: "https://ms-neptune.byted.org",
+  });
   return { name, baseUrl: baseUrl.replace(/\/+$/, "") };
 }
 
 // People paste the cookie in several shapes; accept `CAS_SESSION=value` and quotes too.
-function parseCasSession(raw: string | undefined): Secret | undefined {
+function parseCasSession(
+  raw: string | undefined,
+  { validate }: { validate: boolean },
+): Secret | undefined {
   const value = raw?.trim().replace(/^CAS_SESSION=/, "").replace(/^(["'])(.*)\1$/, "$2").trim();
   if (!value) return undefined;
+  if (!validate) return new Secret(value);
   // Only printable ASCII without ; , " \ or spaces can be a cookie value (RFC 6265); the
   // value is not echoed, it is a credential.
   if (!/^[\x21\x23-\x2b\x2d-\x3a\x3c-\x5b\x5d-\x7e]+$/.test(value)) {

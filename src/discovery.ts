@@ -43,6 +43,8 @@ export type RegionFailureKind =
 export interface RegionErrorOptions extends ErrorOptions {
   region: string;
   kind: RegionFailureKind;
+  /** Not asked this time: it failed for an earlier keyword of the same batch. */
+  skipped?: boolean;
 }
 
 /**
@@ -53,11 +55,13 @@ export class RegionError extends Error {
   override name = "RegionError";
   readonly region: string;
   readonly kind: RegionFailureKind;
+  readonly skipped: boolean;
 
   constructor(message: string, options: RegionErrorOptions) {
     super(message, options);
     this.region = options.region;
     this.kind = options.kind;
+    this.skipped = options.skipped ?? false;
   }
 }
 
@@ -134,13 +138,15 @@ export function createDiscovery(options: DiscoveryOptions): Discovery {
         : searchRegion(region, keyword, { ...options, signal, logger });
     }));
     for (const outcome of outcomes) {
-      if (!outcome.ok) {
-        logger.warn("Region {region} failed for {keyword}: {reason}", {
+      if (outcome.ok) continue;
+      logger[outcome.error.skipped ? "debug" : "warn"](
+        "Region {region} failed for {keyword}: {reason}",
+        {
           region: outcome.region,
           keyword,
           reason: outcome.error.message,
-        });
-      }
+        },
+      );
     }
     return selectMatches(keyword, outcomes, { maxCandidates });
   }
@@ -156,7 +162,7 @@ export function createDiscovery(options: DiscoveryOptions): Discovery {
       return await mapConcurrently(unique, batchConcurrency, async (keyword) => {
         const result = await search(keyword, { signal, down });
         for (const outcome of result.outcomes) {
-          if (!outcome.ok && UNREACHABLE.has(outcome.error.kind)) {
+          if (!outcome.ok && UNREACHABLE.has(outcome.error.kind) && !outcome.error.skipped) {
             down.set(outcome.region, outcome.error);
           }
         }
@@ -179,11 +185,15 @@ export interface SearchRegionOptions {
 const UNREACHABLE: ReadonlySet<RegionFailureKind> = new Set(["timeout", "network"]);
 
 function skipped(earlier: RegionError): Promise<RegionOutcome> {
-  const error = new RegionError(`${earlier.message} (earlier in this batch, so it was skipped)`, {
-    region: earlier.region,
-    kind: earlier.kind,
-    cause: earlier,
-  });
+  const error = new RegionError(
+    `skipped: ${earlier.message} for an earlier keyword of this batch`,
+    {
+      region: earlier.region,
+      kind: earlier.kind,
+      skipped: true,
+      cause: earlier,
+    },
+  );
   return Promise.resolve({ region: earlier.region, ok: false, error });
 }
 

@@ -25,7 +25,7 @@ export interface HttpAppOptions {
   logger: Logger;
   /** Milliseconds since the epoch. Default `Date.now`. */
   now?: () => number;
-  /** A session with no open request (an open stream counts) for this long is closed. Default 30 min. */
+  /** A session with no open request (an open stream counts) this long is closed. Default 30 min. */
   sessionIdleMs?: number;
 }
 

@@ -18,7 +18,8 @@ type RequestId = string | number;
 
 /**
  * Serves `server` over stdio; resolves when the server closes, which it does
- * once stdin ends and every request received by then has been answered.
+ * once stdin ends and every request received by then has been answered, or
+ * when stdout is gone.
  */
 export async function serveStdio(server: McpServer, options: ServeStdioOptions): Promise<void> {
   const transport = new StdioServerTransport();
@@ -31,23 +32,34 @@ export async function serveStdio(server: McpServer, options: ServeStdioOptions):
     await pending.answered(options.drainTimeoutMs);
     await server.close();
   });
+  // Nobody is left to read the answers (EPIPE): stop instead of crashing.
+  process.stdout.once("error", () => {
+    pending.abandon();
+    void server.close();
+  });
   await closed;
 }
 
 function trackUnanswered(transport: StdioServerTransport) {
   const unanswered = new Set<RequestId>();
   let allAnswered: (() => void) | undefined;
+  const settle = (id: RequestId) => {
+    if (unanswered.delete(id) && unanswered.size === 0) allAnswered?.();
+  };
   const receive = transport.onmessage;
-  transport.onmessage = (message: Message) => {
+  transport.onmessage = (...args: Parameters<NonNullable<typeof receive>>) => {
+    const [message] = args;
     if (isRequest(message)) unanswered.add(message.id);
-    receive?.(message);
+    // A cancelled request is never answered.
+    const cancelled = cancelledRequestId(message);
+    if (cancelled !== undefined) settle(cancelled);
+    receive?.(...args);
   };
   const send = transport.send.bind(transport);
-  transport.send = async (message: Message) => {
-    await send(message);
-    if (isResponse(message) && unanswered.delete(message.id) && unanswered.size === 0) {
-      allAnswered?.();
-    }
+  transport.send = async (...args: Parameters<typeof send>) => {
+    await send(...args);
+    const [message] = args;
+    if (isResponse(message)) settle(message.id);
   };
   return {
     /** Resolves when nothing is left unanswered, or after `timeoutMs`. */
@@ -61,6 +73,11 @@ function trackUnanswered(transport: StdioServerTransport) {
         };
       });
     },
+    /** Gives up on every answer still owed. */
+    abandon() {
+      unanswered.clear();
+      allAnswered?.();
+    },
   };
 }
 
@@ -70,4 +87,10 @@ function isRequest(message: Message): message is Message & { id: RequestId; meth
 
 function isResponse(message: Message): message is Message & { id: RequestId } {
   return !("method" in message) && "id" in message;
+}
+
+function cancelledRequestId(message: Message): RequestId | undefined {
+  if (!("method" in message) || message.method !== "notifications/cancelled") return undefined;
+  const requestId = (message.params as { requestId?: unknown } | undefined)?.requestId;
+  return typeof requestId === "string" || typeof requestId === "number" ? requestId : undefined;
 }

@@ -138,7 +138,8 @@ Deno.test("a token's expiry is read from its exp claim", async () => {
 });
 
 Deno.test("a token without exp is assumed to live one hour", async () => {
-  const h = harness(tokensInTurn(unsignedJwt({ sub: "alice" }), "opaque-token-2"));
+  const first = unsignedJwt({ sub: "alice" });
+  const h = harness(tokensInTurn(first, "opaque-token-2"));
   const start = h.clock.now();
   await h.provider.getToken();
   assert.equal(h.provider.status().expiresAt?.getTime(), start + HOUR_MS);
@@ -146,6 +147,8 @@ Deno.test("a token without exp is assumed to live one hour", async () => {
   await h.provider.getToken();
   assert.equal(h.fake.requests.length, 1, "refreshed before the assumed hour was nearly over");
   h.clock.advance(2000);
+  assert.equal(await h.provider.getToken(), first, "served while the renewal runs");
+  await settle();
   assert.equal(await h.provider.getToken(), "opaque-token-2");
   assert.equal(h.fake.requests.length, 2);
   assert.equal(h.provider.status().expiresAt?.getTime(), h.clock.now() + HOUR_MS);
@@ -173,6 +176,8 @@ Deno.test("a token is refreshed once it is within 60 s of expiry", async () => {
   assert.equal(await h.provider.getToken(), first);
   assert.equal(h.fake.requests.length, 1);
   h.clock.advance(2000); // 59 s left
+  assert.equal(await h.provider.getToken(), first, "served while the renewal runs");
+  await settle();
   assert.equal(await h.provider.getToken(), second);
   assert.equal(h.fake.requests.length, 2);
   assert.equal(h.provider.status().expiresAt?.getTime(), start + 70 * MINUTE);
@@ -322,6 +327,7 @@ Deno.test("a failure is recorded in lastError and a later success clears it", as
   assert.match(h.provider.status().lastError ?? "", /HTTP 503/);
   assert.equal(h.provider.status().valid, false);
 
+  h.clock.advance(5_000);
   const token = jwtExpiringAt(h.clock.now() + HOUR_MS);
   answer = () => tokenAnswer(token);
   assert.equal(await h.provider.getToken(), token);
@@ -331,12 +337,16 @@ Deno.test("a failure is recorded in lastError and a later success clears it", as
   assertNoLeak(h, COOKIE, token);
 });
 
-Deno.test("a failed refresh is not cached: the next call asks again", async () => {
+Deno.test("after a failed request callers get the same error for 5 s, then one new request", async () => {
   let calls = 0;
   const token = jwtExpiringAt(fakeClock().now() + HOUR_MS);
   const h = harness(() => ++calls === 1 ? new Response(null, { status: 401 }) : tokenAnswer(token));
   await assertAuthError(h.provider.getToken(), "session_expired");
   assert.match(h.provider.status().lastError ?? "", /CAS_SESSION is expired/);
+  h.clock.advance(4_000);
+  await assertAuthError(h.provider.getToken(), "session_expired");
+  assert.equal(h.fake.requests.length, 1, "no new request within the backoff");
+  h.clock.advance(1_000);
   assert.equal(await h.provider.getToken(), token);
   assert.equal(h.fake.requests.length, 2);
 });
@@ -401,6 +411,7 @@ Deno.test("no log line or error message of the provider contains the cookie", as
   const messages: string[] = [];
   for (let i = 0; i < answers.length; i++) {
     await h.provider.getToken().catch((error: Error) => messages.push(error.message));
+    h.clock.advance(5_000); // past the failure backoff
   }
   assert.equal(messages.length, 3);
   for (const message of messages) assert.ok(!message.includes(COOKIE), message);
@@ -419,13 +430,43 @@ Deno.test("a renewal that fails before expiry keeps serving the current token un
   h.clock.advance(HOUR_MS - 30_000);
 
   assert.equal(await h.provider.getToken(), current, "the still-valid token is served");
+  await settle();
   assert.equal(h.fake.requests.length, 2, "a renewal was attempted");
   assert.match(h.provider.status().lastError ?? "", /HTTP 503/);
   assert.equal(h.provider.status().valid, true);
+  assert.equal(await h.provider.getToken(), current);
+  assert.equal(h.fake.requests.length, 2, "no new attempt within the backoff");
 
   h.clock.advance(31_000);
   await assertAuthError(h.provider.getToken(), "http_status", /HTTP 503/);
 });
+
+Deno.test("callers in the renewal window get the current token at once, not after the renewal", async () => {
+  const start = fakeClock().now();
+  const held = gate();
+  let answers = 0;
+  const h = harness(async () => {
+    if (answers++ === 0) return tokenAnswer(jwtExpiringAt(start + HOUR_MS, { n: 1 }));
+    await held.opened;
+    return tokenAnswer(jwtExpiringAt(start + 2 * HOUR_MS, { n: 2 }));
+  });
+  const first = await h.provider.getToken();
+  h.clock.advance(HOUR_MS - 30_000);
+
+  const during = await Promise.all([h.provider.getToken(), h.provider.getToken()]);
+  assert.deepEqual(during, [first, first]);
+  assert.equal(h.fake.requests.length, 2, "one renewal for both callers");
+
+  held.open();
+  await settle();
+  assert.notEqual(await h.provider.getToken(), first, "the renewed token is used next");
+  assert.equal(h.fake.requests.length, 2);
+});
+
+/** Lets pending promise callbacks and the fake's timers run. */
+function settle(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 0));
+}
 
 Deno.test("a token shorter-lived than the margin is renewed halfway, not on every call", async () => {
   const start = fakeClock().now();
@@ -438,6 +479,8 @@ Deno.test("a token shorter-lived than the margin is renewed halfway, not on ever
   assert.equal(await h.provider.getToken(), first);
   assert.equal(h.fake.requests.length, 1);
   h.clock.advance(2_000);
+  assert.equal(await h.provider.getToken(), first, "served while the renewal runs");
+  await settle();
   assert.notEqual(await h.provider.getToken(), first);
   assert.equal(h.fake.requests.length, 2);
 });
@@ -452,9 +495,11 @@ Deno.test("a token already expired by the local clock is kept for the default ho
   assert.ok(h.logger.lines.some((line) => /already expired by this machine's clock/.test(line)));
 });
 
-Deno.test("status reports the refresh margin in use", () => {
-  const h = harness(() => tokenAnswer("x"));
-  assert.equal(h.provider.status().refreshMarginMs, MINUTE);
+Deno.test("status reports when the token will be renewed", async () => {
+  const start = fakeClock().now();
+  const h = harness(() => tokenAnswer(jwtExpiringAt(start + HOUR_MS)));
+  await h.provider.getToken();
+  assert.equal(h.provider.status().renewsAt?.getTime(), start + HOUR_MS - MINUTE);
 });
 
 Deno.test("the cause of a failed auth request is logged at debug, without the cookie", async () => {

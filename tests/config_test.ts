@@ -406,3 +406,8 @@ Deno.test("a region with a bad URL gets an example of a region URL", () => {
     /Invalid NEPTUNE_REGIONS cn "": .* such as https:\/\/ms-neptune\.byted\.org/,
   );
 });
+
+Deno.test("in demo mode a malformed CAS_SESSION does not stop the server: it is never sent", () => {
+  assert.equal(serve(["--demo"], { CAS_SESSION: "abc def" }).demo, true);
+  assert.match(configError([], { CAS_SESSION: "abc def" }).message, /Invalid CAS_SESSION/);
+});

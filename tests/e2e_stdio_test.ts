@@ -4,6 +4,32 @@ import { Client, StdioClientTransport } from "./mcp_client.ts";
 import { cleanEnv, serverArgs, serveUpstream } from "./server_process.ts";
 
 const encoder = new TextEncoder();
+const INITIALIZED = { jsonrpc: "2.0", method: "notifications/initialized" };
+
+function searchCall(id: number, keyword: string) {
+  return {
+    jsonrpc: "2.0",
+    id,
+    method: "tools/call",
+    params: { name: "search_psm_service", arguments: { keyword } },
+  };
+}
+
+/** The server as a desktop client starts it, with stdin, stdout and stderr piped to the test. */
+function spawnStdioServer(args: string[], env: Record<string, string> = {}) {
+  return new Deno.Command(Deno.execPath(), {
+    args: serverArgs(["--stdio", ...args]),
+    env: cleanEnv(env),
+    clearEnv: true,
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+}
+
+function send(writer: WritableStreamDefaultWriter<Uint8Array>, messages: readonly object[]) {
+  return writer.write(encoder.encode(messages.map((m) => JSON.stringify(m)).join("\n") + "\n"));
+}
 
 Deno.test("over stdio an SDK client lists and calls all four tools, and stdout holds only JSON-RPC", async () => {
   const upstream = serveUpstream();
@@ -50,33 +76,17 @@ Deno.test("over stdio an SDK client lists and calls all four tools, and stdout h
 });
 
 Deno.test("over stdio the server exits by itself when the client closes stdin", async () => {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: serverArgs(["--stdio", "--demo"]),
-    env: cleanEnv(),
-    clearEnv: true,
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const messages = [
-    INITIALIZE_REQUEST,
-    { jsonrpc: "2.0", method: "notifications/initialized" },
-    { jsonrpc: "2.0", id: 2, method: "tools/list" },
-    {
-      jsonrpc: "2.0",
-      id: 3,
-      method: "tools/call",
-      params: { name: "search_psm_service", arguments: { keyword: "tiktok.live.gift" } },
-    },
-  ];
-  const stdout = child.stdout.pipeThrough(new TextDecoderStream());
+  const child = spawnStdioServer(["--demo"]);
   const writer = child.stdin.getWriter();
-  await writer.write(
-    new TextEncoder().encode(messages.map((m) => JSON.stringify(m)).join("\n") + "\n"),
-  );
+  await send(writer, [
+    INITIALIZE_REQUEST,
+    INITIALIZED,
+    { jsonrpc: "2.0", id: 2, method: "tools/list" },
+    searchCall(3, "tiktok.live.gift"),
+  ]);
 
   let text = "";
-  const reader = stdout.getReader();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
   while (!/"id":3/.test(text)) {
     const { value, done } = await reader.read();
     if (done) break;
@@ -84,14 +94,10 @@ Deno.test("over stdio the server exits by itself when the client closes stdin", 
   }
   await writer.close();
   for (let next = await reader.read(); !next.done; next = await reader.read()) text += next.value;
-  const [status, stderr] = await Promise.all([
-    child.status,
-    new Response(child.stderr).text(),
-  ]);
+  const [status, stderr] = await Promise.all([child.status, new Response(child.stderr).text()]);
 
   assert.equal(status.code, 0, `exit status 0 after stdin closed; stderr:\n${stderr}`);
-  const lines = text.trim().split("\n");
-  const responses = lines.map((line) => JSON.parse(line));
+  const responses = text.trim().split("\n").map((line) => JSON.parse(line));
   assert.ok(responses.every((r) => r.jsonrpc === "2.0"), "stdout held only JSON-RPC");
   assert.deepEqual(responses.map((r) => r.id), [1, 2, 3]);
   assert.equal(responses[1].result.tools.length, 4);
@@ -100,32 +106,61 @@ Deno.test("over stdio the server exits by itself when the client closes stdin", 
 
 Deno.test("over stdio a request still being answered when stdin closes gets its answer", async () => {
   const upstream = serveUpstream({ searchDelayMs: 400 });
-  const child = new Deno.Command(Deno.execPath(), {
-    args: serverArgs(["--stdio", ...upstream.args]),
-    env: cleanEnv({ CAS_SESSION: SENTINEL_COOKIE }),
-    clearEnv: true,
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "null",
-  }).spawn();
-  const messages = [
-    INITIALIZE_REQUEST,
-    { jsonrpc: "2.0", method: "notifications/initialized" },
-    {
-      jsonrpc: "2.0",
-      id: 2,
-      method: "tools/call",
-      params: { name: "search_psm_service", arguments: { keyword: "oec.live.room" } },
-    },
-  ];
+  const child = spawnStdioServer([...upstream.args], { CAS_SESSION: SENTINEL_COOKIE });
   const writer = child.stdin.getWriter();
-  await writer.write(encoder.encode(messages.map((m) => JSON.stringify(m)).join("\n") + "\n"));
+  await send(writer, [INITIALIZE_REQUEST, INITIALIZED, searchCall(2, "oec.live.room")]);
   await writer.close();
-  const [status, stdout] = await Promise.all([child.status, new Response(child.stdout).text()]);
+  const [status, stdout] = await Promise.all([
+    child.status,
+    new Response(child.stdout).text(),
+    child.stderr.cancel(),
+  ]);
   await upstream.close();
 
   assert.equal(status.code, 0);
   const responses = stdout.trim().split("\n").map((line) => JSON.parse(line));
   assert.deepEqual(responses.map((r) => r.id), [1, 2]);
   assert.match(responses[1].result.content[0].text, /Found oec\.live\.room in cn, us\./);
+});
+
+Deno.test("over stdio a request the client cancelled does not hold the exit back", async () => {
+  const upstream = serveUpstream({ searchDelayMs: 60_000 });
+  const child = spawnStdioServer([...upstream.args], { CAS_SESSION: SENTINEL_COOKIE });
+  const writer = child.stdin.getWriter();
+  await send(writer, [INITIALIZE_REQUEST, INITIALIZED, searchCall(2, "oec.live.room")]);
+  while (!upstream.seen.some((r) => r.jwt)) await new Promise((r) => setTimeout(r, 20));
+  await send(writer, [{
+    jsonrpc: "2.0",
+    method: "notifications/cancelled",
+    params: { requestId: 2, reason: "the user moved on" },
+  }]);
+  const started = performance.now();
+  await writer.close();
+  const [status, stdout] = await Promise.all([
+    child.status,
+    new Response(child.stdout).text(),
+    child.stderr.cancel(),
+  ]);
+  const waitedMs = performance.now() - started;
+  await upstream.close();
+
+  assert.equal(status.code, 0);
+  const ids = stdout.trim().split("\n").map((line) => JSON.parse(line).id);
+  assert.deepEqual(ids, [1], "a cancelled request gets no answer");
+  // Without the cancellation, the server would wait out its 30 s drain.
+  assert.ok(waitedMs < 20_000, `exited after ${Math.round(waitedMs)} ms`);
+});
+
+Deno.test("over stdio a client that stops reading stdout ends the server cleanly", async () => {
+  const upstream = serveUpstream({ searchDelayMs: 300 });
+  const child = spawnStdioServer([...upstream.args], { CAS_SESSION: SENTINEL_COOKIE });
+  const writer = child.stdin.getWriter();
+  await send(writer, [INITIALIZE_REQUEST, INITIALIZED, searchCall(2, "oec.live.room")]);
+  await child.stdout.cancel();
+  await writer.close();
+  const [status, stderr] = await Promise.all([child.status, new Response(child.stderr).text()]);
+  await upstream.close();
+
+  assert.equal(status.code, 0, stderr);
+  assert.ok(!/Uncaught|EPIPE/.test(stderr), stderr);
 });

@@ -127,22 +127,34 @@ export interface RecordingLogger extends Logger {
   readonly lines: string[];
 }
 
-/** Creates a {@linkcode RecordingLogger}. */
+/**
+ * Creates a {@linkcode RecordingLogger}. Like LogTape's, its methods need
+ * their `this`: code that detaches one (`const log = logger.warn`) fails here too.
+ */
 export function recordingLogger(): RecordingLogger {
-  const lines: string[] = [];
-  const record = (level: string) => (message: string, properties: Record<string, unknown> = {}) =>
-    void lines.push(
-      `${level} ${message.replace(/\{(\w+)\}/g, (_, key) => String(properties[key]))} ${
-        JSON.stringify(properties)
-      }`,
-    );
-  return {
-    lines,
-    debug: record("debug"),
-    info: record("info"),
-    warn: record("warn"),
-    error: record("error"),
-  };
+  return new Recorder();
+}
+
+class Recorder implements RecordingLogger {
+  readonly lines: string[] = [];
+
+  debug(message: string, properties?: Record<string, unknown>) {
+    this.record("debug", message, properties);
+  }
+  info(message: string, properties?: Record<string, unknown>) {
+    this.record("info", message, properties);
+  }
+  warn(message: string, properties?: Record<string, unknown>) {
+    this.record("warn", message, properties);
+  }
+  error(message: string, properties?: Record<string, unknown>) {
+    this.record("error", message, properties);
+  }
+
+  private record(level: string, message: string, properties: Record<string, unknown> = {}) {
+    const text = message.replace(/\{(\w+)\}/g, (_, key) => String(properties[key]));
+    this.lines.push(`${level} ${text} ${JSON.stringify(properties)}`);
+  }
 }
 
 /** A JWT whose `exp` is `expiresAtMs` (rounded down to seconds). */

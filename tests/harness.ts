@@ -90,9 +90,8 @@ export async function withConnection(
   test: (client: Client, deps: ToolDeps) => Promise<void>,
 ): Promise<void> {
   const upstream = "upstream" in options ? options.upstream : undefined;
-  const connection = await connectInMemory(config, {
-    fetch: upstream?.fetch ?? (options as { fetch: Fetch }).fetch,
-  });
+  const fetch = "upstream" in options ? options.upstream.fetch : options.fetch;
+  const connection = await connectInMemory(config, { fetch });
   try {
     await test(connection.client, connection.deps);
   } finally {

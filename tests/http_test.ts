@@ -247,8 +247,27 @@ Deno.test("a request restarts the idle clock of its session", async () => {
   await ping.text();
   clock.advance(50_000);
   await app.closeIdleSessions();
-  assert.equal(app.sessionCount(), 1);
-  await app.close();
+  assert.equal(app.sessionCount(), 1, "the ping restarted the clock");
+  clock.advance(11_000);
+  await app.closeIdleSessions();
+  assert.equal(app.sessionCount(), 0, "idle again once the ping's answer was sent");
+});
+
+Deno.test("a notification answered 202 without a body leaves its session idle", async () => {
+  const clock = fakeClock();
+  const app = createTestApp("localhost", { now: clock.now, sessionIdleMs: 60_000 });
+  const sessionId = await initializeRaw(app);
+  const accepted = await app.handle(
+    new Request("http://localhost/mcp", {
+      method: "POST",
+      headers: { ...MCP_HEADERS, "mcp-session-id": sessionId },
+      body: JSON.stringify({ jsonrpc: "2.0", method: "notifications/initialized" }),
+    }),
+  );
+  assert.equal(accepted.status, 202);
+  clock.advance(61_000);
+  await app.closeIdleSessions();
+  assert.equal(app.sessionCount(), 0);
 });
 
 Deno.test("a session whose client holds its event stream open is never idle", async () => {

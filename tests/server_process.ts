@@ -59,6 +59,7 @@ export interface UpstreamServer {
  */
 export function serveUpstream({ searchDelayMs = 0 } = {}): UpstreamServer {
   const seen: SeenRequest[] = [];
+  const delays = new Set<() => void>();
   let answer: (request: Request) => Response = () => new Response(null, { status: 503 });
   const server = Deno.serve(
     { hostname: "127.0.0.1", port: 0, onListen: () => {} },
@@ -69,7 +70,15 @@ export function serveUpstream({ searchDelayMs = 0 } = {}): UpstreamServer {
         jwt: request.headers.get("x-jwt-token"),
       });
       if (request.headers.has("x-jwt-token") && searchDelayMs > 0) {
-        await new Promise((resolve) => setTimeout(resolve, searchDelayMs));
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(release, searchDelayMs);
+          function release() {
+            clearTimeout(timer);
+            delays.delete(release);
+            resolve();
+          }
+          delays.add(release);
+        });
       }
       return answer(request);
     },
@@ -90,7 +99,11 @@ export function serveUpstream({ searchDelayMs = 0 } = {}): UpstreamServer {
       ...regions.flatMap((r) => ["--region", `${r.name}=${r.baseUrl}`]),
     ],
     seen,
-    close: () => server.shutdown(),
+    // Answers still being held back are let go, so that closing never waits for them.
+    close() {
+      for (const release of delays) release();
+      return server.shutdown();
+    },
   };
 }
 

@@ -14,6 +14,7 @@ const outputSchema = z.object({
   configured: z.boolean().describe("Whether CAS_SESSION is set (always true in demo mode)"),
   valid: z.boolean().describe("Whether the server holds an unexpired JWT"),
   expires_at: z.string().optional().describe("ISO 8601 expiry of the JWT"),
+  renews_at: z.string().optional().describe("When the JWT is renewed, ahead of its expiry"),
   seconds_left: z.number().int().optional(),
   auto_refresh: z.boolean().describe("The JWT is renewed automatically before it expires"),
   auth_url: z.string(),
@@ -48,6 +49,7 @@ export function registerCheckJwtStatus(server: McpServer, deps: ToolDeps): void 
           configured: status.configured,
           valid: status.valid,
           expires_at: status.expiresAt?.toISOString(),
+          renews_at: status.renewsAt?.toISOString(),
           seconds_left: status.secondsLeft,
           auto_refresh: status.configured,
           auth_url: authUrl,
@@ -82,7 +84,7 @@ function formatStatusText(status: TokenStatus, message: string, authUrl: string)
     `JWT valid: ${status.valid ? "yes" : "no"}`,
     ...(status.expiresAt ? [`Expires at: ${status.expiresAt.toISOString()}`] : []),
     status.configured
-      ? `Auto-refresh: yes (${status.refreshMarginMs / 1000} s before expiry)`
+      ? `Auto-refresh: yes${status.renewsAt ? ` (renews at ${status.renewsAt.toISOString()})` : ""}`
       : "Auto-refresh: no (no CAS_SESSION)",
     `Auth endpoint: ${authUrl}`,
   ].join("\n");
