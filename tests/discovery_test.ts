@@ -1003,3 +1003,32 @@ Deno.test("each registry request is logged at debug with region, status, keyword
   );
   assert.ok(logger.lines.every((line) => !line.includes(issued[0])));
 });
+
+Deno.test("a batch against an auth service that does not answer costs one auth request", async () => {
+  const clock = fakeClock();
+  const logger = recordingLogger();
+  const upstream = fakeUpstream([{ url: AUTH_URL, respond: never }]);
+  const tokens = createTokenProvider({
+    authUrl: AUTH_URL,
+    credential: { kind: "cas_session", value: new Secret(CAS_SESSION) },
+    fetch: upstream.fetch,
+    now: clock.now,
+    timeoutMs: 20,
+    logger,
+  });
+  const discovery = createDiscovery({
+    regions: [CN, US],
+    tokenFor: () => tokens,
+    fetch: upstream.fetch,
+    timeoutMs: 20,
+    logger,
+    batchConcurrency: 2,
+  });
+
+  const results = await discovery.searchMany(Array.from({ length: 10 }, (_, i) => `k${i}`));
+
+  upstream.assertNoUnexpected();
+  assert.equal(upstream.count(AUTH_URL), 1);
+  assert.ok(results.every((r) => r.status === "failed"));
+  assert.match(failure(results[9].outcomes[0]).message, /did not answer within 20 ms/);
+});
