@@ -133,9 +133,7 @@ export function createDiscovery(options: DiscoveryOptions): Discovery {
   ) {
     const outcomes = await Promise.all(regions.map((region) => {
       const earlier = down?.get(region.name);
-      return earlier
-        ? skipped(earlier)
-        : searchRegion(region, keyword, { ...options, signal, logger });
+      return earlier ? skipped(earlier) : searchRegion(region, keyword, { ...options, signal });
     }));
     for (const outcome of outcomes) {
       if (outcome.ok) continue;
@@ -156,13 +154,14 @@ export function createDiscovery(options: DiscoveryOptions): Discovery {
     search,
     async searchMany(keywords, { signal, onProgress } = {}) {
       const unique = [...new Set(keywords)];
-      // A region that timed out or was unreachable is not waited for again in the same batch.
+      // A region that timed out, was unreachable or refused a fresh JWT will not do better for
+      // the next keyword of the same batch: it is not asked again.
       const down = new Map<string, RegionError>();
       let done = 0;
       return await mapConcurrently(unique, batchConcurrency, async (keyword) => {
         const result = await search(keyword, { signal, down });
         for (const outcome of result.outcomes) {
-          if (!outcome.ok && UNREACHABLE.has(outcome.error.kind) && !outcome.error.skipped) {
+          if (!outcome.ok && skipsRestOfBatch(outcome.error)) {
             down.set(outcome.region, outcome.error);
           }
         }
@@ -182,7 +181,12 @@ export interface SearchRegionOptions {
   signal?: AbortSignal;
 }
 
-const UNREACHABLE: ReadonlySet<RegionFailureKind> = new Set(["timeout", "network"]);
+// A failure to get a token is not among them: the token provider already answers those at
+// once for a while, and its message is the one the user needs on every keyword.
+function skipsRestOfBatch(error: RegionError): boolean {
+  if (error.skipped || error.cause instanceof AuthError) return false;
+  return error.kind === "timeout" || error.kind === "network" || error.kind === "auth";
+}
 
 function skipped(earlier: RegionError): Promise<RegionOutcome> {
   const error = new RegionError(

@@ -1032,3 +1032,16 @@ Deno.test("a batch against an auth service that does not answer costs one auth r
   assert.ok(results.every((r) => r.status === "failed"));
   assert.match(failure(results[9].outcomes[0]).message, /did not answer within 20 ms/);
 });
+
+Deno.test("searchMany does not ask again a region that rejected a freshly issued JWT", async () => {
+  const { upstream, discovery, issued } = harness([
+    { url: searchUrl(CN), respond: () => searchAnswer([]) },
+    { url: searchUrl(US), respond: () => authErrorAnswer() },
+  ], { batchConcurrency: 1 });
+
+  const results = await discovery.searchMany(["k1", "k2", "k3"]);
+
+  assert.equal(upstream.count(searchUrl(US)), 2, "the first keyword's try and retry only");
+  assert.equal(issued.length, 2, "one token, one refresh");
+  assert.match(failure(results[2].outcomes[1]).message, /^skipped: rejected a freshly issued JWT/);
+});
