@@ -246,8 +246,7 @@ function rpcError(status: number, message: string): Response {
 }
 
 function methodNotAllowed(allow: string): Response {
-  return new Response(JSON.stringify({ error: `Method not allowed: use ${allow}` }), {
-    status: 405,
-    headers: { "content-type": "application/json", allow },
-  });
+  const response = json(405, { error: `Method not allowed: use ${allow}` });
+  response.headers.set("allow", allow);
+  return response;
 }
