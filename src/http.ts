@@ -86,15 +86,19 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
     if (sessionId) {
       const session = sessions.get(sessionId);
       if (!session) {
-        return rpcError(
-          404,
-          "Session not found: it ended or the server restarted; reconnect to start a new one",
-        );
+        return rpcError(404, {
+          code: SESSION_NOT_FOUND,
+          message:
+            "Session not found: it ended or the server restarted; reconnect to start a new one",
+        });
       }
       return serveInSession(session, request);
     }
     if (request.method !== "POST") {
-      return rpcError(400, "Mcp-Session-Id header is required: start with an initialize request");
+      return rpcError(400, {
+        code: BAD_REQUEST,
+        message: "Mcp-Session-Id header is required: start with an initialize request",
+      });
     }
     return startSession(request);
   }
@@ -241,8 +245,12 @@ function json(status: number, body: unknown): Response {
   return Response.json(body, { status });
 }
 
-function rpcError(status: number, message: string): Response {
-  return json(status, { jsonrpc: "2.0", error: { code: -32000, message }, id: null });
+// The codes the SDK's own transport answers these cases with, so clients see one convention.
+const BAD_REQUEST = -32000;
+const SESSION_NOT_FOUND = -32001;
+
+function rpcError(status: number, error: { code: number; message: string }): Response {
+  return json(status, { jsonrpc: "2.0", error, id: null });
 }
 
 function methodNotAllowed(allow: string): Response {

@@ -187,6 +187,7 @@ Deno.test("an unknown session id is a 404 that tells the client to reconnect", a
   assert.equal(response.status, 404);
   const body = await response.json();
   assert.equal(body.jsonrpc, "2.0");
+  assert.equal(body.error.code, -32001, "the SDK's code for an unknown session");
   assert.match(body.error.message, /Session not found: .* reconnect/);
 });
 
@@ -196,7 +197,9 @@ Deno.test("a request without a session that is not an initialize leaves no sessi
     new Request("http://localhost/mcp", { headers: { accept: "text/event-stream" } }),
   );
   assert.equal(get.status, 400);
-  assert.match((await get.json()).error.message, /Mcp-Session-Id header is required/);
+  const { error } = await get.json();
+  assert.equal(error.code, -32000);
+  assert.match(error.message, /Mcp-Session-Id header is required/);
   const post = await app.handle(
     new Request("http://localhost/mcp", {
       method: "POST",
