@@ -5,6 +5,7 @@
  * @module
  */
 
+import { isRecord, parseJson } from "./json.ts";
 import type { Logger } from "./log.ts";
 import type { Secret } from "./secret.ts";
 import { type Fetch, requestUpstream, UpstreamRequestError } from "./upstream.ts";
@@ -263,17 +264,16 @@ function missingCredential(): AuthError {
 export function readJwtClaims(token: string): Record<string, unknown> | undefined {
   const payload = token.split(".")[1];
   if (!payload) return undefined;
+  let binary: string;
   try {
     const base64 = payload.replace(/-/g, "+").replace(/_/g, "/");
-    const binary = atob(base64.padEnd(Math.ceil(base64.length / 4) * 4, "="));
-    const json = new TextDecoder().decode(Uint8Array.from(binary, (c) => c.charCodeAt(0)));
-    const claims: unknown = JSON.parse(json);
-    return typeof claims === "object" && claims !== null && !Array.isArray(claims)
-      ? claims as Record<string, unknown>
-      : undefined;
+    binary = atob(base64.padEnd(Math.ceil(base64.length / 4) * 4, "="));
   } catch {
-    return undefined;
+    return undefined; // not base64url
   }
+  const json = new TextDecoder().decode(Uint8Array.from(binary, (c) => c.charCodeAt(0)));
+  const claims = parseJson(json);
+  return isRecord(claims) ? claims : undefined;
 }
 
 /** Returns a JWT's expiry in milliseconds since the epoch, from its `exp` claim, if it has one. */

@@ -8,6 +8,7 @@
 
 import { AuthError, type TokenProvider } from "./auth.ts";
 import type { Region } from "./config.ts";
+import { isRecord, parseJson } from "./json.ts";
 import type { Logger } from "./log.ts";
 import { redact } from "./secret.ts";
 import { type Fetch, requestUpstream, UpstreamRequestError } from "./upstream.ts";
@@ -334,18 +335,6 @@ function optionalText(value: unknown): string | undefined {
   if (typeof value !== "string") return undefined;
   const trimmed = value.trim();
   return trimmed === "" ? undefined : trimmed;
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 function toRegionError(region: Region, error: unknown, timeoutMs: number): RegionError {
