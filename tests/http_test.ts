@@ -30,14 +30,19 @@ function createTestApp(
   });
 }
 
-async function initializeRaw(app: HttpApp): Promise<string> {
-  const response = await app.handle(
+/** POSTs one JSON-RPC `message` to /mcp, as a client would, with `headers` on top. */
+function postMcp(app: HttpApp, message: object, headers: Record<string, string> = {}) {
+  return app.handle(
     new Request("http://localhost/mcp", {
       method: "POST",
-      headers: MCP_HEADERS,
-      body: JSON.stringify(INITIALIZE_REQUEST),
+      headers: { ...MCP_HEADERS, ...headers },
+      body: JSON.stringify(message),
     }),
   );
+}
+
+async function initializeRaw(app: HttpApp): Promise<string> {
+  const response = await postMcp(app, INITIALIZE_REQUEST);
   await response.text();
   const sessionId = response.headers.get("mcp-session-id");
   assert.ok(sessionId, "initialize opened a session");
@@ -99,13 +104,7 @@ Deno.test("on a loopback bind a foreign Host name is refused (DNS rebinding)", a
 
 Deno.test("a request from a foreign Origin is refused, a loopback Origin is served", async () => {
   const app = createTestApp("localhost");
-  const foreign = await app.handle(
-    new Request("http://localhost/mcp", {
-      method: "POST",
-      headers: { ...MCP_HEADERS, origin: "https://attacker.example" },
-      body: JSON.stringify(INITIALIZE_REQUEST),
-    }),
-  );
+  const foreign = await postMcp(app, INITIALIZE_REQUEST, { origin: "https://attacker.example" });
   assert.equal(foreign.status, 403);
   assert.match((await foreign.json()).error, /Origin https:\/\/attacker\.example may not/);
   assert.equal(app.sessionCount(), 0);
@@ -177,13 +176,9 @@ Deno.test("each client gets its own session", async () => {
 
 Deno.test("an unknown session id is a 404 that tells the client to reconnect", async () => {
   const app = createTestApp();
-  const response = await app.handle(
-    new Request("http://localhost/mcp", {
-      method: "POST",
-      headers: { ...MCP_HEADERS, "mcp-session-id": "no-such-session" },
-      body: JSON.stringify({ jsonrpc: "2.0", id: 2, method: "tools/list" }),
-    }),
-  );
+  const response = await postMcp(app, { jsonrpc: "2.0", id: 2, method: "tools/list" }, {
+    "mcp-session-id": "no-such-session",
+  });
   assert.equal(response.status, 404);
   const body = await response.json();
   assert.equal(body.jsonrpc, "2.0");
@@ -200,13 +195,7 @@ Deno.test("a request without a session that is not an initialize leaves no sessi
   const { error } = await get.json();
   assert.equal(error.code, -32000);
   assert.match(error.message, /Mcp-Session-Id header is required/);
-  const post = await app.handle(
-    new Request("http://localhost/mcp", {
-      method: "POST",
-      headers: MCP_HEADERS,
-      body: JSON.stringify({ jsonrpc: "2.0", id: 2, method: "tools/list" }),
-    }),
-  );
+  const post = await postMcp(app, { jsonrpc: "2.0", id: 2, method: "tools/list" });
   assert.equal(post.status, 400);
   await post.body?.cancel();
   assert.equal(app.sessionCount(), 0);
@@ -224,13 +213,9 @@ Deno.test("a session with no open request is closed once idle for longer than th
   clock.advance(2_000);
   await app.closeIdleSessions();
   assert.equal(app.sessionCount(), 0);
-  const late = await app.handle(
-    new Request("http://localhost/mcp", {
-      method: "POST",
-      headers: { ...MCP_HEADERS, "mcp-session-id": sessionId },
-      body: JSON.stringify({ jsonrpc: "2.0", id: 2, method: "tools/list" }),
-    }),
-  );
+  const late = await postMcp(app, { jsonrpc: "2.0", id: 2, method: "tools/list" }, {
+    "mcp-session-id": sessionId,
+  });
   assert.equal(late.status, 404, "the client is told to reconnect");
   await late.body?.cancel();
 });
@@ -240,13 +225,9 @@ Deno.test("a request restarts the idle clock of its session", async () => {
   const app = createTestApp("localhost", { now: clock.now, sessionIdleMs: 60_000 });
   const sessionId = await initializeRaw(app);
   clock.advance(50_000);
-  const ping = await app.handle(
-    new Request("http://localhost/mcp", {
-      method: "POST",
-      headers: { ...MCP_HEADERS, "mcp-session-id": sessionId },
-      body: JSON.stringify({ jsonrpc: "2.0", id: 2, method: "ping" }),
-    }),
-  );
+  const ping = await postMcp(app, { jsonrpc: "2.0", id: 2, method: "ping" }, {
+    "mcp-session-id": sessionId,
+  });
   await ping.text();
   clock.advance(50_000);
   await app.closeIdleSessions();
@@ -260,13 +241,9 @@ Deno.test("a notification answered 202 without a body leaves its session idle", 
   const clock = fakeClock();
   const app = createTestApp("localhost", { now: clock.now, sessionIdleMs: 60_000 });
   const sessionId = await initializeRaw(app);
-  const accepted = await app.handle(
-    new Request("http://localhost/mcp", {
-      method: "POST",
-      headers: { ...MCP_HEADERS, "mcp-session-id": sessionId },
-      body: JSON.stringify({ jsonrpc: "2.0", method: "notifications/initialized" }),
-    }),
-  );
+  const accepted = await postMcp(app, { jsonrpc: "2.0", method: "notifications/initialized" }, {
+    "mcp-session-id": sessionId,
+  });
   assert.equal(accepted.status, 202);
   clock.advance(61_000);
   await app.closeIdleSessions();
