@@ -10,7 +10,7 @@ import { McpServer } from "./mcp_sdk.ts";
 import denoConfig from "../deno.json" with { type: "json" };
 import { createTokenProvider, type Credential } from "./auth.ts";
 import type { Config } from "./config.ts";
-import { createDiscovery } from "./discovery.ts";
+import { createDiscovery } from "./discovery/mod.ts";
 import type { Logger } from "./log.ts";
 import { Secret } from "./secret.ts";
 import { registerTools, type ToolDeps } from "./tools/mod.ts";

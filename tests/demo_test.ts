@@ -8,7 +8,7 @@ import {
   type DemoUpstreamOptions,
   searchCatalogue,
 } from "../src/demo.ts";
-import { createDiscovery } from "../src/discovery.ts";
+import { createDiscovery } from "../src/discovery/mod.ts";
 import { Secret } from "../src/secret.ts";
 import {
   AUTH_URL,

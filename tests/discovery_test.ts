@@ -10,7 +10,7 @@ import {
   searchRegion,
   selectMatches,
   type Service,
-} from "../src/discovery.ts";
+} from "../src/discovery/mod.ts";
 import { Secret } from "../src/secret.ts";
 import {
   AUTH_URL,

@@ -6,7 +6,7 @@
  */
 
 import type { TokenProvider } from "../auth.ts";
-import type { Discovery } from "../discovery.ts";
+import type { Discovery } from "../discovery/mod.ts";
 
 /** The dependencies every tool is registered with. */
 export interface ToolDeps {

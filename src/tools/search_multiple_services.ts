@@ -7,7 +7,7 @@
 
 import type { McpServer } from "../mcp_sdk.ts";
 import { z } from "zod";
-import type { SearchResult } from "../discovery.ts";
+import type { SearchResult } from "../discovery/mod.ts";
 import type { ToolDeps } from "./deps.ts";
 import {
   formatSearchText,

@@ -6,7 +6,7 @@
  */
 
 import { z } from "zod";
-import type { FoundService, RegionOutcome, SearchResult } from "../discovery.ts";
+import type { FoundService, RegionOutcome, SearchResult } from "../discovery/mod.ts";
 
 /** The longest keyword accepted. */
 export const MAX_KEYWORD_LENGTH = 256;

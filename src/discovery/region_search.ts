@@ -1,0 +1,199 @@
+/**
+ * One region's search, the innermost layer of discovery: a JWT from the
+ * region's token provider, one GET to the registry, its answer parsed into
+ * services or a typed failure, and one retry with a fresh JWT when the
+ * registry refuses the token.
+ *
+ * @module
+ */
+
+import { AuthError, type TokenProvider } from "../auth.ts";
+import type { Region } from "../config.ts";
+import { isRecord, parseJson } from "../json.ts";
+import type { Logger } from "../log.ts";
+import { redact } from "../secret.ts";
+import { type Fetch, requestUpstream, UpstreamRequestError } from "../upstream.ts";
+import {
+  RegionError,
+  type RegionFailureKind,
+  type RegionOutcome,
+  type RegionSearch,
+  type Service,
+} from "./types.ts";
+
+const SEARCH_PATH = "api/neptune/ms/service/search";
+const MAX_UPSTREAM_MESSAGE = 200;
+
+/** Options for {@linkcode createRegionSearch}. */
+export interface RegionSearchDeps {
+  tokenFor: (region: Region) => TokenProvider;
+  fetch: Fetch;
+  timeoutMs: number;
+  logger: Logger;
+}
+
+/** Returns the {@linkcode RegionSearch} that asks the registry itself, with `deps`. */
+export function createRegionSearch(deps: RegionSearchDeps): RegionSearch {
+  return (region, keyword, { signal } = {}) => searchRegion(region, keyword, { ...deps, signal });
+}
+
+/** Options for {@linkcode searchRegion}. */
+export interface SearchRegionOptions extends RegionSearchDeps {
+  signal?: AbortSignal;
+}
+
+/**
+ * Searches one region for `keyword`, refreshing the JWT and retrying once when
+ * the registry rejects it. Returns a failed outcome rather than throwing; only
+ * the caller's cancellation rejects.
+ */
+export async function searchRegion(
+  region: Region,
+  keyword: string,
+  options: SearchRegionOptions,
+): Promise<RegionOutcome> {
+  const tokens = options.tokenFor(region);
+  try {
+    let token = await tokens.getToken({ signal: options.signal });
+    let answer = await queryRegion(region, { keyword, token }, options);
+    if (answer === "auth_rejected") {
+      tokens.invalidate(token);
+      token = await tokens.getToken({ signal: options.signal });
+      answer = await queryRegion(region, { keyword, token }, options);
+    }
+    if (answer === "auth_rejected") {
+      throw new RegionError(
+        "rejected a freshly issued JWT: your account may have no access to this registry",
+        { region: region.name, kind: "auth" },
+      );
+    }
+    return { region: region.name, ok: true, services: answer };
+  } catch (error) {
+    if (options.signal?.aborted) throw options.signal.reason;
+    return {
+      region: region.name,
+      ok: false,
+      error: toRegionError(region, error, options.timeoutMs),
+    };
+  }
+}
+
+async function queryRegion(
+  region: Region,
+  { keyword, token }: { keyword: string; token: string },
+  { fetch, timeoutMs, signal, logger }: SearchRegionOptions,
+): Promise<Service[] | "auth_rejected"> {
+  const url = new URL(SEARCH_PATH, `${region.baseUrl}/`);
+  url.searchParams.set("keyword", keyword);
+  url.searchParams.set("search_type", "all");
+  const started = performance.now();
+  const answer = await requestUpstream(fetch, url.href, {
+    headers: { "x-jwt-token": token, Accept: "application/json" },
+    timeoutMs,
+    signal,
+  });
+  logger.debug("Region {region} answered HTTP {status} for {keyword} in {ms} ms", {
+    region: region.name,
+    status: answer.status,
+    keyword,
+    ms: Math.round(performance.now() - started),
+  });
+  return parseSearchAnswer(answer, { region: region.name, token });
+}
+
+/** Options for {@linkcode parseSearchAnswer}. */
+export interface ParseSearchAnswerOptions {
+  region: string;
+  /** The JWT the request carried, scrubbed from any upstream text that echoes it. */
+  token?: string;
+}
+
+/**
+ * Interprets one Neptune search answer: the services it lists, or
+ * `auth_rejected` when the JWT was refused.
+ *
+ * @throws {RegionError} for any other failure.
+ */
+export function parseSearchAnswer(
+  answer: { status: number; text: string },
+  { region, token }: ParseSearchAnswerOptions,
+): Service[] | "auth_rejected" {
+  const { status } = answer;
+  const body = parseJson(answer.text);
+  const errorCode = isRecord(body) ? Number(body.error_code ?? 0) : 0;
+  if (status === 401 || errorCode === 401) return "auth_rejected";
+  const detail = isRecord(body) ? describeUpstreamError(body, token) : "";
+  const fail = (kind: RegionFailureKind, message: string) =>
+    new RegionError(message, { region, kind });
+  if (status < 200 || status >= 300) throw fail("http_status", `answered HTTP ${status}${detail}`);
+  if (!isRecord(body)) throw fail("invalid_body", "answered with a body that is not a JSON object");
+  if (errorCode !== 0) {
+    throw fail("upstream_error", `answered error_code ${body.error_code}${detail}`);
+  }
+  if (body.data === undefined || body.data === null) return [];
+  if (!Array.isArray(body.data)) {
+    throw fail("invalid_body", "answered with a data field that is not a list");
+  }
+  return body.data.flatMap((item) => parseService(item) ?? []);
+}
+
+function describeUpstreamError(body: Record<string, unknown>, token?: string): string {
+  const parts = [body.error_type, body.error_message]
+    .filter((part): part is string => typeof part === "string" && part.trim() !== "")
+    .map((part) => part.trim());
+  if (parts.length === 0) return "";
+  const message = redact(parts.join(": "), token ? [token] : []);
+  return ` (${
+    message.length > MAX_UPSTREAM_MESSAGE ? `${message.slice(0, MAX_UPSTREAM_MESSAGE)}…` : message
+  })`;
+}
+
+function parseService(raw: unknown): Service | undefined {
+  if (!isRecord(raw)) return undefined;
+  const psm = optionalText(raw.psm);
+  if (!psm) return undefined;
+  return {
+    psm,
+    description: optionalText(raw.description),
+    chineseName: optionalText(raw.service_chinese_name),
+    owners: parseOwners(raw.owners),
+    framework: optionalText(raw.framework),
+    type: optionalText(raw.type),
+    deploymentPlatform: optionalText(raw.deployment_platform),
+    level: optionalText(raw.level),
+    updatedAt: optionalText(raw.updated_at),
+  };
+}
+
+function parseOwners(raw: unknown): string[] {
+  const list = Array.isArray(raw) ? raw : typeof raw === "string" ? raw.split(",") : [];
+  return list.flatMap((owner) => optionalText(owner) ?? []);
+}
+
+function optionalText(value: unknown): string | undefined {
+  if (typeof value === "number" && Number.isFinite(value)) return String(value);
+  if (typeof value !== "string") return undefined;
+  const trimmed = value.trim();
+  return trimmed === "" ? undefined : trimmed;
+}
+
+function toRegionError(region: Region, error: unknown, timeoutMs: number): RegionError {
+  if (error instanceof RegionError) return error;
+  if (error instanceof UpstreamRequestError) {
+    const reason = {
+      timeout: `did not answer within ${timeoutMs} ms`,
+      network: `could not be reached: ${error.message}`,
+      too_large: `answered too much: ${error.message}`,
+    }[error.kind];
+    const kind = error.kind === "too_large" ? "invalid_body" : error.kind;
+    return new RegionError(reason, { region: region.name, kind, cause: error });
+  }
+  if (error instanceof AuthError) {
+    return new RegionError(error.message, { region: region.name, kind: "auth", cause: error });
+  }
+  return new RegionError("failed unexpectedly: try again", {
+    region: region.name,
+    kind: "network",
+    cause: error,
+  });
+}

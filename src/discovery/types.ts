@@ -1,0 +1,104 @@
+/**
+ * The shapes every part of discovery shares: services, one region's outcome,
+ * the result of a keyword across regions, and the signature of a region search
+ * that each wrapper (cache, single flight, breaker, retry) takes and returns.
+ *
+ * @module
+ */
+
+import type { Region } from "../config.ts";
+
+/** One service as the registry describes it; every field but `psm` may be missing. */
+export interface Service {
+  readonly psm: string;
+  readonly description?: string;
+  readonly chineseName?: string;
+  readonly owners: readonly string[];
+  readonly framework?: string;
+  readonly type?: string;
+  readonly deploymentPlatform?: string;
+  readonly level?: string;
+  readonly updatedAt?: string;
+}
+
+/** A service with the regions it was found in. */
+export interface FoundService extends Service {
+  readonly regions: readonly string[];
+}
+
+/** Why one region gave no answer. */
+export type RegionFailureKind =
+  | "auth"
+  | "http_status"
+  | "upstream_error"
+  | "invalid_body"
+  | "timeout"
+  | "network";
+
+/** Options for {@linkcode RegionError}. */
+export interface RegionErrorOptions extends ErrorOptions {
+  region: string;
+  kind: RegionFailureKind;
+  /** Not asked this time: it failed for an earlier keyword of the same batch. */
+  skipped?: boolean;
+}
+
+/**
+ * One region's failure. The message is the reason as a fragment without the
+ * region's name ("answered HTTP 502"), to be shown after it: "us: answered HTTP 502".
+ */
+export class RegionError extends Error {
+  override name = "RegionError";
+  readonly region: string;
+  readonly kind: RegionFailureKind;
+  readonly skipped: boolean;
+
+  constructor(message: string, options: RegionErrorOptions) {
+    super(message, options);
+    this.region = options.region;
+    this.kind = options.kind;
+    this.skipped = options.skipped ?? false;
+  }
+}
+
+/** What one region answered: its services, or why it could not. */
+export type RegionOutcome =
+  | { readonly region: string; readonly ok: true; readonly services: readonly Service[] }
+  | { readonly region: string; readonly ok: false; readonly error: RegionError };
+
+/** Options for a {@linkcode RegionSearch}. */
+export interface RegionSearchOptions {
+  /** The caller's cancellation; it rejects the search with its reason. */
+  signal?: AbortSignal;
+}
+
+/**
+ * Searches one region for one keyword. Resolves to a failed outcome rather
+ * than rejecting; only the caller's cancellation rejects.
+ */
+export type RegionSearch = (
+  region: Region,
+  keyword: string,
+  options?: RegionSearchOptions,
+) => Promise<RegionOutcome>;
+
+/** A layer around a {@linkcode RegionSearch}: it takes the next one inward and returns its own. */
+export type RegionSearchWrapper = (next: RegionSearch) => RegionSearch;
+
+/**
+ * `found`: an exact PSM match; `candidates`: fuzzy matches only; `not_found`:
+ * no region knows the keyword; `failed`: no region could be searched.
+ */
+export type SearchStatus = "found" | "candidates" | "not_found" | "failed";
+
+/** The answer to one keyword across all regions. */
+export interface SearchResult {
+  readonly keyword: string;
+  readonly status: SearchStatus;
+  /** The exact match alone, or the best candidates, at most `maxCandidates`. */
+  readonly services: readonly FoundService[];
+  /** Distinct PSMs that matched, including those not in `services`. */
+  readonly totalMatches: number;
+  /** One per configured region, in configuration order. */
+  readonly outcomes: readonly RegionOutcome[];
+}
