@@ -10,7 +10,8 @@ import { McpServer } from "./mcp_sdk.ts";
 import denoConfig from "../deno.json" with { type: "json" };
 import { createTokenProvider, type Credential } from "./auth.ts";
 import type { Config } from "./config.ts";
-import { createDiscovery } from "./discovery/mod.ts";
+import { createDiscovery, createRecentPsms } from "./discovery/mod.ts";
+import { DEMO_CATALOGUE } from "./demo.ts";
 import type { Logger } from "./log.ts";
 import { Secret } from "./secret.ts";
 import { registerTools, type ToolDeps } from "./tools/mod.ts";
@@ -53,8 +54,13 @@ export function createDependencies(config: Config, options: DependencyOptions): 
     timeoutMs: config.timeoutMs,
     logger: logger("auth"),
   });
+  // In demo mode the whole catalogue counts as seen: completions and suggestions work at once.
+  const recentPsms = createRecentPsms({
+    initial: config.demo ? DEMO_CATALOGUE.map((service) => service.psm) : [],
+  });
   const discovery = createDiscovery({
     regions: config.regions,
+    recentPsms,
     tokenFor: () => tokens,
     fetch,
     timeoutMs: config.timeoutMs,
@@ -62,6 +68,7 @@ export function createDependencies(config: Config, options: DependencyOptions): 
   });
   return {
     discovery,
+    recentPsms,
     tokens,
     authUrl: config.authUrl,
     timeoutMs: config.timeoutMs,

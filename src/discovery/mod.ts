@@ -16,12 +16,16 @@ import type { Fetch } from "../upstream.ts";
 import { mapConcurrently } from "./concurrency.ts";
 import { buildRegionSearch } from "./pipeline.ts";
 import { selectMatches } from "./ranking.ts";
+import type { RecentPsms } from "./recent_psms.ts";
+import { psmsIn, withSuggestions } from "./suggest.ts";
 import { RegionError, type RegionOutcome, type SearchResult } from "./types.ts";
 
 export * from "./types.ts";
 export { parseSearchAnswer, type ParseSearchAnswerOptions, searchRegion } from "./region_search.ts";
 export type { SearchRegionOptions } from "./region_search.ts";
 export { selectMatches, type SelectMatchesOptions } from "./ranking.ts";
+export { createRecentPsms, type RecentPsms, type RecentPsmsOptions } from "./recent_psms.ts";
+export type { Suggestions } from "./suggest.ts";
 
 /** Searches the configured regions. */
 export interface Discovery {
@@ -53,11 +57,13 @@ export interface DiscoveryOptions {
   maxCandidates?: number;
   /** Keywords of one batch searched at the same time. Default 4. */
   batchConcurrency?: number;
+  /** Remembers the PSMs of every answer; "did you mean" draws on it too. */
+  recentPsms?: RecentPsms;
 }
 
 /** Creates a {@linkcode Discovery} over `options.regions`. */
 export function createDiscovery(options: DiscoveryOptions): Discovery {
-  const { regions, logger, maxCandidates = 20, batchConcurrency = 4 } = options;
+  const { regions, logger, maxCandidates = 20, batchConcurrency = 4, recentPsms } = options;
   const searchRegion = buildRegionSearch(options);
 
   async function search(
@@ -79,7 +85,10 @@ export function createDiscovery(options: DiscoveryOptions): Discovery {
         },
       );
     }
-    return selectMatches(keyword, outcomes, { maxCandidates });
+    const answered = psmsIn(outcomes);
+    recentPsms?.add(answered);
+    const result = selectMatches(keyword, outcomes, { maxCandidates });
+    return withSuggestions(result, recentPsms?.list() ?? answered);
   }
 
   return {

@@ -7,6 +7,7 @@
  */
 
 import type { Region } from "../config.ts";
+import type { Suggestions } from "./suggest.ts";
 
 /** One service as the registry describes it; every field but `psm` may be missing. */
 export interface Service {
@@ -101,4 +102,6 @@ export interface SearchResult {
   readonly totalMatches: number;
   /** One per configured region, in configuration order. */
   readonly outcomes: readonly RegionOutcome[];
+  /** Known PSMs near a keyword that looks mistyped ("did you mean"). */
+  readonly suggestions?: Suggestions;
 }

@@ -6,11 +6,13 @@
  */
 
 import type { TokenProvider } from "../auth.ts";
-import type { Discovery } from "../discovery/mod.ts";
+import type { Discovery, RecentPsms } from "../discovery/mod.ts";
 
 /** The dependencies every tool is registered with. */
 export interface ToolDeps {
   readonly discovery: Discovery;
+  /** The PSMs seen in answers lately, for completions. */
+  readonly recentPsms: RecentPsms;
   readonly tokens: TokenProvider;
   readonly authUrl: string;
   readonly timeoutMs: number;

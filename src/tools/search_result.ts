@@ -6,7 +6,7 @@
  */
 
 import { z } from "zod";
-import type { FoundService, RegionOutcome, SearchResult } from "../discovery/mod.ts";
+import type { FoundService, RegionOutcome, SearchResult, Suggestions } from "../discovery/mod.ts";
 
 /** The longest keyword accepted. */
 export const MAX_KEYWORD_LENGTH = 256;
@@ -50,6 +50,9 @@ export const searchResultSchema = z.object({
     error: z.string().optional(),
   })),
   message: z.string().describe("One-line summary with the next step"),
+  suggestions: z.array(z.string()).optional().describe(
+    "Known PSMs near a keyword that looks mistyped, closest first",
+  ),
 });
 
 /** The structured form of a search result, as `searchResultSchema` describes it. */
@@ -69,6 +72,7 @@ export function toStructured(result: SearchResult): StructuredSearchResult {
         : { name: outcome.region, ok: false, error: outcome.error.message }
     ),
     message: summarize(result),
+    ...(result.suggestions && { suggestions: [...result.suggestions.psms] }),
   };
 }
 
@@ -107,14 +111,18 @@ export function summarize(result: SearchResult): string {
   const answered = outcomes.filter((o) => o.ok).map((o) => o.region);
   const failures = describeFailures(outcomes);
   const caveat = failures ? ` Only ${answered.join(", ")} answered: ${failures}.` : "";
+  const didYouMean = result.suggestions && formatDidYouMean(result.suggestions);
   switch (result.status) {
     case "found":
       return `Found ${keyword} in ${services[0].regions.join(", ")}.${caveat}`;
     case "candidates":
       return `No service is named exactly "${keyword}"; ${totalMatches} ${
         totalMatches === 1 ? "service matches" : "services match"
-      }, the closest first.${caveat}`;
+      }, the closest first.${didYouMean ? ` ${didYouMean}` : ""}${caveat}`;
     case "not_found":
+      if (didYouMean) {
+        return `No service matches "${keyword}" in ${answered.join(", ")}. ${didYouMean}${caveat}`;
+      }
       return `No service matches "${keyword}" in ${
         answered.join(", ")
       }: check the PSM's spelling (product.subsystem.module) or try a shorter part of it.${caveat}`;
@@ -162,4 +170,12 @@ function formatService(service: FoundService, prefix = ""): string {
     `${prefix}PSM: ${service.psm}`,
     ...lines.flatMap(([label, value]) => value ? [`${indent}${label}: ${value}`] : []),
   ].join("\n");
+}
+
+function formatDidYouMean({ psms, caseOnly }: Suggestions): string {
+  if (caseOnly) return `PSMs are case-sensitive: did you mean ${psms[0]}?`;
+  const names = psms.length === 1
+    ? psms[0]
+    : `${psms.slice(0, -1).join(", ")} or ${psms[psms.length - 1]}`;
+  return `Did you mean ${names}?`;
 }

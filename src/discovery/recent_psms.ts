@@ -1,0 +1,58 @@
+/**
+ * The PSMs this process has seen in registry answers, most recent first and
+ * bounded, for "did you mean" suggestions and argument completions.
+ *
+ * @module
+ */
+
+/** A bounded memory of PSMs, the least recently seen forgotten first. */
+export interface RecentPsms {
+  /** Remembers `psms` as the most recently seen. */
+  add(psms: Iterable<string>): void;
+  /** Every remembered PSM, most recently seen first. */
+  list(): string[];
+  /**
+   * Remembered PSMs that start with `prefix`, then those that contain it
+   * (ignoring case), most recently seen first within each, at most `limit`.
+   */
+  complete(prefix: string, options?: { limit?: number }): string[];
+}
+
+/** Options for {@linkcode createRecentPsms}. */
+export interface RecentPsmsOptions {
+  /** PSMs remembered at most. Default 1000. */
+  capacity?: number;
+  /** PSMs known from the start, such as the demo catalogue. */
+  initial?: Iterable<string>;
+}
+
+/** Creates an empty {@linkcode RecentPsms}, or one holding `options.initial`. */
+export function createRecentPsms(options: RecentPsmsOptions = {}): RecentPsms {
+  const { capacity = 1000 } = options;
+  // A Map keeps insertion order: re-inserting moves a PSM to the end, the most recent.
+  const seen = new Map<string, true>();
+  function add(psms: Iterable<string>) {
+    for (const psm of psms) {
+      seen.delete(psm);
+      seen.set(psm, true);
+      if (seen.size > capacity) seen.delete(seen.keys().next().value!);
+    }
+  }
+  function list() {
+    return [...seen.keys()].reverse();
+  }
+  add(options.initial ?? []);
+  return {
+    add,
+    list,
+    complete(prefix, { limit = 100 } = {}) {
+      const needle = prefix.trim().toLowerCase();
+      const recent = list();
+      const starting = recent.filter((psm) => psm.toLowerCase().startsWith(needle));
+      const containing = recent.filter((psm) =>
+        !psm.toLowerCase().startsWith(needle) && psm.toLowerCase().includes(needle)
+      );
+      return [...starting, ...containing].slice(0, limit);
+    },
+  };
+}

@@ -1,0 +1,108 @@
+/**
+ * "Did you mean": the known PSMs nearest to a keyword that matched nothing
+ * exactly, by edit distance, and whether the keyword differs from one of them
+ * only in case.
+ *
+ * @module
+ */
+
+import type { RegionOutcome, SearchResult } from "./types.ts";
+
+/** Suggestions for one keyword. */
+export interface Suggestions {
+  /** The nearest PSMs (or PSM prefixes), closest first. */
+  readonly psms: readonly string[];
+  /** True when the first suggestion differs from the keyword only in letter case. */
+  readonly caseOnly: boolean;
+}
+
+/** Options for {@linkcode suggestPsms}. */
+export interface SuggestOptions {
+  /** Suggestions returned at most. Default 3. */
+  limit?: number;
+}
+
+/**
+ * Returns the PSMs among `known` nearest to `keyword` by edit distance
+ * (adjacent transpositions count as one edit), within a bound that grows with
+ * the keyword's length. A keyword with fewer segments than a PSM is compared
+ * with that PSM's prefix of as many segments, so `oec.afiliate` suggests
+ * `oec.affiliate`.
+ */
+export function suggestPsms(
+  keyword: string,
+  known: Iterable<string>,
+  { limit = 3 }: SuggestOptions = {},
+): Suggestions {
+  const target = keyword.trim();
+  const lowerTarget = target.toLowerCase();
+  const segments = target.split(".").length;
+  const bound = maxEditsFor(target);
+  const distances = new Map<string, number>();
+  for (const psm of known) {
+    const candidate = psm.split(".").slice(0, segments).join(".");
+    if (candidate === target || distances.has(candidate)) continue;
+    // Letter case is compared apart: a case-only difference is the nearest of all.
+    const distance = candidate.toLowerCase() === lowerTarget
+      ? 0
+      : boundedEditDistance(lowerTarget, candidate.toLowerCase(), bound);
+    if (distance <= bound) distances.set(candidate, distance);
+  }
+  const psms = [...distances]
+    .sort(([a, da], [b, db]) => da - db || a.length - b.length || a.localeCompare(b))
+    .slice(0, limit)
+    .map(([psm]) => psm);
+  return { psms, caseOnly: psms.length > 0 && psms[0].toLowerCase() === lowerTarget };
+}
+
+// One typo per short keyword, more for long ones; beyond that a "suggestion" is noise.
+function maxEditsFor(keyword: string): number {
+  if (keyword.length <= 4) return 1;
+  return keyword.length <= 12 ? 2 : 3;
+}
+
+/**
+ * Returns the optimal-string-alignment distance between `a` and `b`
+ * (insertions, deletions, substitutions and adjacent transpositions), or
+ * `bound + 1` as soon as it is known to exceed `bound`.
+ */
+export function boundedEditDistance(a: string, b: string, bound: number): number {
+  if (Math.abs(a.length - b.length) > bound) return bound + 1;
+  let beforePrevious: number[] = [];
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    let rowMinimum = i;
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let value = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
+        value = Math.min(value, beforePrevious[j - 2] + 1);
+      }
+      current.push(value);
+      rowMinimum = Math.min(rowMinimum, value);
+    }
+    if (rowMinimum > bound) return bound + 1;
+    beforePrevious = previous;
+    previous = current;
+  }
+  return Math.min(previous[b.length], bound + 1);
+}
+
+/**
+ * Adds {@linkcode Suggestions} from `known` to `result` when no PSM matched
+ * exactly and the keyword looks mistyped rather than partial: nothing
+ * matched, or no candidate contains the keyword as written.
+ */
+export function withSuggestions(result: SearchResult, known: Iterable<string>): SearchResult {
+  const { keyword, status, services } = result;
+  if (status !== "not_found" && status !== "candidates") return result;
+  if (services.some((service) => service.psm.includes(keyword))) return result;
+  const suggestions = suggestPsms(keyword, known);
+  return suggestions.psms.length > 0 ? { ...result, suggestions } : result;
+}
+
+/** The PSMs of every region that answered. */
+export function psmsIn(outcomes: readonly RegionOutcome[]): string[] {
+  return outcomes.flatMap((outcome) => outcome.ok ? outcome.services.map((s) => s.psm) : []);
+}
