@@ -13,6 +13,8 @@ import type { Config } from "./config.ts";
 import { createDiscovery, createRecentPsms } from "./discovery/mod.ts";
 import { DEMO_CATALOGUE } from "./demo.ts";
 import type { Logger } from "./log.ts";
+import { registerFindPsmPrompt } from "./prompts.ts";
+import { registerPsmResource } from "./resources.ts";
 import { Secret } from "./secret.ts";
 import { registerTools, type ToolDeps } from "./tools/mod.ts";
 import type { Fetch } from "./upstream.ts";
@@ -76,13 +78,18 @@ export function createDependencies(config: Config, options: DependencyOptions): 
   };
 }
 
-/** Creates an `McpServer` with the four tools; one per session or stdio connection. */
+/**
+ * Creates an `McpServer` with the four tools, the `psm://{psm}` resource
+ * template and the `find_psm` prompt; one per session or stdio connection.
+ */
 export function createServer(deps: ToolDeps): McpServer {
   const server = new McpServer(
     { name: SERVER_NAME, title: "ByteDance PSM lookup (Neptune)", version: VERSION },
     { instructions: INSTRUCTIONS },
   );
   registerTools(server, deps);
+  registerPsmResource(server, deps);
+  registerFindPsmPrompt(server, deps);
   return server;
 }
 

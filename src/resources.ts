@@ -1,0 +1,71 @@
+/**
+ * The resource template `psm://{psm}`: one service's details as JSON, for
+ * clients that attach resources to a conversation; its `psm` variable
+ * completes from the PSMs seen lately.
+ *
+ * @module
+ */
+
+import { McpError, type McpServer, ResourceTemplate } from "./mcp_sdk.ts";
+import type { ToolDeps } from "./tools/deps.ts";
+import { summarize, toStructured } from "./tools/search_result.ts";
+
+/** The JSON-RPC error code MCP gives a resource that does not exist. */
+export const RESOURCE_NOT_FOUND = -32002;
+
+// A template's variable is completed from memory only: asking the registry on each keystroke
+// would cost a search per character.
+const MAX_LISTED = 100;
+
+/** Registers the `psm://{psm}` resource template on `server`. */
+export function registerPsmResource(server: McpServer, deps: ToolDeps): void {
+  const { discovery, recentPsms } = deps;
+  const template = new ResourceTemplate("psm://{psm}", {
+    list: () => ({
+      resources: recentPsms.list().slice(0, MAX_LISTED).map((psm) => ({
+        uri: `psm://${psm}`,
+        name: psm,
+        mimeType: "application/json",
+      })),
+    }),
+    complete: { psm: (value) => recentPsms.complete(value) },
+  });
+  server.registerResource(
+    "psm",
+    template,
+    {
+      title: "PSM service",
+      description:
+        "One service (PSM) from the Neptune registry of every region, as JSON: owners, framework, level, regions",
+      mimeType: "application/json",
+    },
+    async (uri, variables, { signal }) => {
+      const psm = [variables.psm].flat()[0]?.trim() ?? "";
+      if (psm === "") {
+        throw new McpError(
+          RESOURCE_NOT_FOUND,
+          "The resource URI names no PSM: use psm://product.subsystem.module, such as psm://oec.affiliate.monitor",
+        );
+      }
+      const result = await discovery.search(psm, { signal });
+      const structured = toStructured(result);
+      if (result.status === "found") {
+        return {
+          contents: [{
+            uri: uri.href,
+            mimeType: "application/json",
+            text: JSON.stringify(structured.services[0], null, 2),
+          }],
+        };
+      }
+      const closest = structured.suggestions ?? structured.services.map((service) => service.psm);
+      const hint = result.status === "candidates" && closest.length > 0
+        ? ` Read one of psm://${closest.slice(0, 3).join(", psm://")}`
+        : "";
+      throw new McpError(
+        result.status === "failed" ? -32603 : RESOURCE_NOT_FOUND,
+        `${summarize(result)}${hint}`,
+      );
+    },
+  );
+}

@@ -1,0 +1,137 @@
+import assert from "node:assert/strict";
+import { RESOURCE_NOT_FOUND } from "../src/resources.ts";
+import { AUTH_URL, fakeUpstream, HOUR_MS, jwtExpiringAt, tokenAnswer } from "./fake_upstream.ts";
+import { demoFetchFor, testConfig, withConnection } from "./harness.ts";
+
+Deno.test("completion of find_psm's keyword offers the demo catalogue's PSMs, prefix matches first", async () => {
+  const config = testConfig(["--demo"]);
+  await withConnection(config, { fetch: demoFetchFor(config) }, async (client) => {
+    assert.ok(client.getServerCapabilities()?.completions, "completions are declared");
+    const { completion } = await client.complete({
+      ref: { type: "ref/prompt", name: "find_psm" },
+      argument: { name: "keyword", value: "oec.live.pro" },
+    });
+    assert.deepEqual(completion.values.slice(0, 4).sort(), [
+      "oec.live.product_card",
+      "oec.live.promotion",
+      "oec.live.promotion_admin",
+      "oec.live.promotion_job",
+    ]);
+    const containing = await client.complete({
+      ref: { type: "ref/prompt", name: "find_psm" },
+      argument: { name: "keyword", value: "gift" },
+    });
+    assert.deepEqual(containing.completion.values.sort(), [
+      "tiktok.live.gift",
+      "tiktok.live.gift_rank",
+    ]);
+  });
+});
+
+Deno.test("completion offers PSMs seen in earlier answers, for the prompt and the psm:// template", async () => {
+  const config = testConfig();
+  await withConnection(config, { fetch: demoFetchFor(config) }, async (client) => {
+    const empty = await client.complete({
+      ref: { type: "ref/resource", uri: "psm://{psm}" },
+      argument: { name: "psm", value: "toutiao" },
+    });
+    assert.deepEqual(empty.completion.values, [], "nothing seen yet");
+    await client.callTool({ name: "search_psm_service", arguments: { keyword: "toutiao.user" } });
+    const { completion } = await client.complete({
+      ref: { type: "ref/resource", uri: "psm://{psm}" },
+      argument: { name: "psm", value: "toutiao" },
+    });
+    assert.deepEqual(completion.values.sort(), [
+      "toutiao.user.info",
+      "toutiao.user.info_api",
+      "toutiao.user.relation",
+    ]);
+    const prompt = await client.complete({
+      ref: { type: "ref/prompt", name: "find_psm" },
+      argument: { name: "keyword", value: "relation" },
+    });
+    assert.deepEqual(prompt.completion.values, ["toutiao.user.relation"]);
+  });
+});
+
+Deno.test("the find_psm prompt asks for the keyword to be searched with search_psm_service", async () => {
+  const config = testConfig(["--demo"]);
+  await withConnection(config, { fetch: demoFetchFor(config) }, async (client) => {
+    const { prompts } = await client.listPrompts();
+    assert.deepEqual(prompts.map((p) => [p.name, p.arguments?.map((a) => a.name)]), [
+      ["find_psm", ["keyword"]],
+    ]);
+    const { messages } = await client.getPrompt({
+      name: "find_psm",
+      arguments: { keyword: "oec.live.room" },
+    });
+    const [message] = messages;
+    assert.equal(message.role, "user");
+    assert.equal(message.content.type, "text");
+    assert.match(
+      (message.content as { text: string }).text,
+      /"oec\.live\.room" with the search_psm_service tool/,
+    );
+  });
+});
+
+Deno.test("psm://{psm} is listed as a template and reads a service's JSON", async () => {
+  const config = testConfig(["--demo"]);
+  await withConnection(config, { fetch: demoFetchFor(config) }, async (client) => {
+    const { resourceTemplates } = await client.listResourceTemplates();
+    assert.deepEqual(resourceTemplates.map((t) => [t.uriTemplate, t.mimeType]), [
+      ["psm://{psm}", "application/json"],
+    ]);
+    const { contents } = await client.readResource({ uri: "psm://oec.live.promotion" });
+    assert.equal(contents.length, 1);
+    assert.equal(contents[0].uri, "psm://oec.live.promotion");
+    assert.equal(contents[0].mimeType, "application/json");
+    assert.ok("text" in contents[0], "a text resource");
+    const service = JSON.parse(contents[0].text);
+    assert.equal(service.psm, "oec.live.promotion");
+    assert.deepEqual(service.owners, ["zhang.wei"]);
+    assert.deepEqual(service.regions, ["cn", "us"]);
+    const { resources } = await client.listResources();
+    assert.ok(resources.some((r) => r.uri === "psm://oec.live.promotion"), "recent PSMs listed");
+  });
+});
+
+Deno.test("psm://{psm} for an unknown PSM is a not-found error naming the closest PSMs", async () => {
+  const config = testConfig(["--demo"]);
+  await withConnection(config, { fetch: demoFetchFor(config) }, async (client) => {
+    await assert.rejects(
+      client.readResource({ uri: "psm://oec.live.promotio" }),
+      (error: Error & { code?: number }) => {
+        assert.equal(error.code, RESOURCE_NOT_FOUND);
+        assert.match(error.message, /No service is named exactly "oec\.live\.promotio"/);
+        assert.match(error.message, /psm:\/\/oec\.live\.promotion/);
+        return true;
+      },
+    );
+    await assert.rejects(
+      client.readResource({ uri: "psm://no.such.service" }),
+      (error: Error & { code?: number }) => {
+        assert.equal(error.code, RESOURCE_NOT_FOUND);
+        assert.match(error.message, /No service matches "no\.such\.service"/);
+        return true;
+      },
+    );
+  });
+});
+
+Deno.test("psm://{psm} when no region answers is an internal error saying what to check", async () => {
+  const config = testConfig();
+  const upstream = fakeUpstream([
+    { url: AUTH_URL, respond: () => tokenAnswer(jwtExpiringAt(Date.now() + HOUR_MS)) },
+  ]);
+  await withConnection(config, { fetch: upstream.fetch }, async (client) => {
+    await assert.rejects(
+      client.readResource({ uri: "psm://oec.live.room" }),
+      (error: Error & { code?: number }) => {
+        assert.equal(error.code, -32603);
+        assert.match(error.message, /No region could be searched for "oec\.live\.room"/);
+        return true;
+      },
+    );
+  });
+});
