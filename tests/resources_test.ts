@@ -2,26 +2,31 @@ import assert from "node:assert/strict";
 import { RESOURCE_NOT_FOUND } from "../src/resources.ts";
 import { AUTH_URL, fakeUpstream, HOUR_MS, jwtExpiringAt, tokenAnswer } from "./fake_upstream.ts";
 import { demoFetchFor, testConfig, withConnection } from "./harness.ts";
+import type { Client } from "./mcp_client.ts";
+
+/** Completes `value` for find_psm's keyword, or for psm://{psm}'s psm. */
+async function complete(client: Client, on: "prompt" | "template", value: string) {
+  const { completion } = await client.complete(
+    on === "prompt"
+      ? { ref: { type: "ref/prompt", name: "find_psm" }, argument: { name: "keyword", value } }
+      : { ref: { type: "ref/resource", uri: "psm://{psm}" }, argument: { name: "psm", value } },
+  );
+  return completion.values;
+}
 
 Deno.test("completion of find_psm's keyword offers the demo catalogue's PSMs, prefix matches first", async () => {
   const config = testConfig(["--demo"]);
   await withConnection(config, { fetch: demoFetchFor(config) }, async (client) => {
     assert.ok(client.getServerCapabilities()?.completions, "completions are declared");
-    const { completion } = await client.complete({
-      ref: { type: "ref/prompt", name: "find_psm" },
-      argument: { name: "keyword", value: "oec.live.pro" },
-    });
-    assert.deepEqual(completion.values.slice(0, 4).sort(), [
+    const values = await complete(client, "prompt", "oec.live.pro");
+    assert.deepEqual(values.slice(0, 4).sort(), [
       "oec.live.product_card",
       "oec.live.promotion",
       "oec.live.promotion_admin",
       "oec.live.promotion_job",
     ]);
-    const containing = await client.complete({
-      ref: { type: "ref/prompt", name: "find_psm" },
-      argument: { name: "keyword", value: "gift" },
-    });
-    assert.deepEqual(containing.completion.values.sort(), [
+    const containing = await complete(client, "prompt", "gift");
+    assert.deepEqual(containing.sort(), [
       "tiktok.live.gift",
       "tiktok.live.gift_rank",
     ]);
@@ -31,26 +36,17 @@ Deno.test("completion of find_psm's keyword offers the demo catalogue's PSMs, pr
 Deno.test("completion offers PSMs seen in earlier answers, for the prompt and the psm:// template", async () => {
   const config = testConfig();
   await withConnection(config, { fetch: demoFetchFor(config) }, async (client) => {
-    const empty = await client.complete({
-      ref: { type: "ref/resource", uri: "psm://{psm}" },
-      argument: { name: "psm", value: "toutiao" },
-    });
-    assert.deepEqual(empty.completion.values, [], "nothing seen yet");
+    const empty = await complete(client, "template", "toutiao");
+    assert.deepEqual(empty, [], "nothing seen yet");
     await client.callTool({ name: "search_psm_service", arguments: { keyword: "toutiao.user" } });
-    const { completion } = await client.complete({
-      ref: { type: "ref/resource", uri: "psm://{psm}" },
-      argument: { name: "psm", value: "toutiao" },
-    });
-    assert.deepEqual(completion.values.sort(), [
+    const values = await complete(client, "template", "toutiao");
+    assert.deepEqual(values.sort(), [
       "toutiao.user.info",
       "toutiao.user.info_api",
       "toutiao.user.relation",
     ]);
-    const prompt = await client.complete({
-      ref: { type: "ref/prompt", name: "find_psm" },
-      argument: { name: "keyword", value: "relation" },
-    });
-    assert.deepEqual(prompt.completion.values, ["toutiao.user.relation"]);
+    const prompt = await complete(client, "prompt", "relation");
+    assert.deepEqual(prompt, ["toutiao.user.relation"]);
   });
 });
 
