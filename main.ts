@@ -5,15 +5,23 @@
  * @module
  */
 
-import { type Config, ConfigError, parseCommand, readEnv, USAGE } from "./src/config.ts";
+import {
+  type Config,
+  ConfigError,
+  exposureWarning,
+  parseCommand,
+  readEnv,
+  USAGE,
+} from "./src/config.ts";
 import { createDemoFetch } from "./src/demo.ts";
-import { createHttpApp, type HttpApp } from "./src/http.ts";
+import { createHttpApp, type HttpApp } from "./src/http/mod.ts";
 import { logger, setupLogging } from "./src/log.ts";
 import {
   createDependencies,
   createServer,
   describeHealth,
   SERVER_NAME,
+  serverFactory,
   VERSION,
 } from "./src/server.ts";
 import { serveStdio } from "./src/stdio.ts";
@@ -21,9 +29,11 @@ import type { ToolDeps } from "./src/tools/mod.ts";
 
 // Once a stdio client closes stdin, how long requests it already sent may take to be answered.
 const STDIO_DRAIN_MS = 30_000;
-// How often idle HTTP sessions are looked for, and how long shutdown may take.
-const SESSION_SWEEP_MS = 60_000;
+// How often expired HTTP sessions are looked for; how long calls in flight may take to finish
+// at shutdown, and how long after that the last connections are waited for.
+const SESSION_SWEEP_MS = 10_000;
 const SHUTDOWN_DEADLINE_MS = 5_000;
+const CONNECTIONS_DEADLINE_MS = 1_000;
 const SIGNAL_NUMBERS = { SIGINT: 2, SIGTERM: 15 } as const;
 const STOP_SIGNALS: Deno.Signal[] = Deno.build.os === "windows"
   ? ["SIGINT"]
@@ -44,7 +54,8 @@ export async function main(args: readonly string[]): Promise<number> {
   if (command.kind !== "serve") return 0;
 
   const { config } = command;
-  await setupLogging(config.logLevel, { secrets: config.casSession ? [config.casSession] : [] });
+  const secrets = [config.casSession, config.authToken].filter((s) => s !== undefined);
+  await setupLogging(config.logLevel, { secrets });
   const now = Date.now;
   const fetch = config.demo
     ? createDemoFetch({ regions: config.regions, authUrl: config.authUrl, now })
@@ -76,11 +87,15 @@ async function serveHttp(
   const startedAt = now();
   const log = logger("http");
   const app = createHttpApp({
-    createServer: () => createServer(deps),
+    createServer: serverFactory(deps),
     health: () => describeHealth(deps, { startedAt, now }),
     host: config.host,
     logger: log,
     now,
+    authToken: config.authToken,
+    allowedOrigins: config.allowedOrigins,
+    allowedHosts: config.allowedHosts,
+    stateless: config.stateless,
   });
   let server: Deno.HttpServer;
   try {
@@ -101,6 +116,8 @@ async function serveHttp(
     return 1;
   }
   warnWithoutCredential(config);
+  const exposure = exposureWarning(config);
+  if (exposure) log.warn(exposure);
   const sweep = setInterval(() => {
     app.closeIdleSessions().catch((error) =>
       log.error("Closing idle sessions failed: {error}", { error })
@@ -125,12 +142,13 @@ async function serveHttp(
   return await exitStatus.promise;
 }
 
-// New connections stop first; closing the sessions then ends their open streams so the
-// server can finish. A client that still holds on is not waited for past the deadline.
+// New connections stop first; calls in flight get a deadline to finish, the rest are answered
+// with an error, and closing the sessions ends their open streams so the server can finish.
+// A client that still holds on is not waited for past a last short deadline.
 async function shutdown(server: Deno.HttpServer, app: HttpApp): Promise<void> {
   const finished = server.shutdown();
-  await app.close();
-  await Promise.race([finished, delay(SHUTDOWN_DEADLINE_MS)]);
+  await app.close({ deadlineMs: SHUTDOWN_DEADLINE_MS });
+  await Promise.race([finished, delay(CONNECTIONS_DEADLINE_MS)]);
 }
 
 function delay(ms: number): Promise<void> {

@@ -6,6 +6,7 @@
  */
 
 import { parseArgs } from "node:util";
+import { isLoopback } from "./http/guards.ts";
 import { Secret } from "./secret.ts";
 
 /** Log levels accepted by `--log-level` and `LOG_LEVEL`, lower-cased. */
@@ -33,6 +34,16 @@ export interface Config {
   readonly timeoutMs: number;
   /** The SSO session cookie; absent means the tools explain how to set it. */
   readonly casSession?: Secret;
+  /** The bearer token HTTP clients must send; required to serve beyond loopback. */
+  readonly authToken?: Secret;
+  /** Serve beyond loopback without a token (something else guards the server). */
+  readonly noAuth: boolean;
+  /** Origins whose pages may call the HTTP server, on top of loopback and the Host itself. */
+  readonly allowedOrigins: readonly string[];
+  /** Host names the HTTP server answers to on top of loopback names. */
+  readonly allowedHosts: readonly string[];
+  /** Serve `/mcp` without sessions, for several instances behind a load balancer. */
+  readonly stateless: boolean;
 }
 
 /** What the command line asks for. */
@@ -51,6 +62,8 @@ export const ENV_VARS = [
   "JWT_AUTH_URL",
   "NEPTUNE_REGIONS",
   "UPSTREAM_TIMEOUT_MS",
+  "MCP_AUTH_TOKEN",
+  "MCP_STATELESS",
 ] as const;
 
 /** One of {@linkcode ENV_VARS}. */
@@ -95,6 +108,13 @@ Options:
   --region NAME=URL    a Neptune region, repeatable       env NEPTUNE_REGIONS=cn=URL,us=URL
                        default ${DEFAULTS.regions}
   --timeout MS         limit per upstream request         env UPSTREAM_TIMEOUT_MS  default ${DEFAULTS.timeoutMs}
+  --auth-token T       bearer token HTTP clients must send; required on any host but loopback
+                       (prefer the environment: flags show in ps)   env MCP_AUTH_TOKEN
+  --no-auth            serve a non-loopback host without a token (something else must guard it)
+  --allowed-origin O   also accept browser pages from origin O, repeatable (https://app.example)
+  --allowed-host H     also answer to Host name H, repeatable (the name a reverse proxy forwards)
+  --stateless          serve /mcp without sessions, for instances behind a load balancer
+                       env MCP_STATELESS=1
   --help               print this help and exit
   --version            print the version and exit
 
@@ -148,7 +168,13 @@ export function parseCommand(args: readonly string[], env: Env): Command {
     timeoutMs: parseTimeout(flags.timeout, envValue("UPSTREAM_TIMEOUT_MS")),
     // Demo mode never sends the cookie, so a malformed one does not stop it.
     casSession: parseCasSession(env.CAS_SESSION, { validate: !demo }),
+    authToken: parseAuthToken(flags["auth-token"], env.MCP_AUTH_TOKEN),
+    noAuth: flags["no-auth"],
+    allowedOrigins: (flags["allowed-origin"] ?? []).map(parseOrigin),
+    allowedHosts: (flags["allowed-host"] ?? []).map((host) => parseHost(host, undefined)),
+    stateless: flags.stateless || parseBoolean("MCP_STATELESS", envValue("MCP_STATELESS")),
   };
+  requireTokenBeyondLoopback(config);
   return { kind: "serve", config };
 }
 
@@ -167,6 +193,11 @@ function parseFlags(args: readonly string[]) {
         "auth-url": { type: "string" },
         region: { type: "string", multiple: true },
         timeout: { type: "string" },
+        "auth-token": { type: "string" },
+        "no-auth": { type: "boolean", default: false },
+        "allowed-origin": { type: "string", multiple: true },
+        "allowed-host": { type: "string", multiple: true },
+        stateless: { type: "boolean", default: false },
         help: { type: "boolean", short: "h", default: false },
         version: { type: "boolean", short: "V", default: false },
       },
@@ -237,7 +268,46 @@ function parseHost(flag: string | undefined, env: string | undefined): string {
       `Invalid ${source} "${raw}": expected a host name or IP address such as localhost or 0.0.0.0`,
     );
   }
-  return host;
+  // `[::1]` is how a URL spells the address; Deno.serve and the announced URL want it bare.
+  return host.replace(/^\[(.*)\]$/, "$1");
+}
+
+// A page on the network could otherwise drive the tools with the user's cookie.
+function requireTokenBeyondLoopback(config: Config) {
+  if (config.transport !== "http" || config.authToken || config.noAuth) return;
+  if (isLoopback(config.host)) return;
+  throw new ConfigError(
+    `Refusing to serve on ${config.host} without a token: set MCP_AUTH_TOKEN or --auth-token (or pass --no-auth if a proxy guards the server)`,
+  );
+}
+
+/** A warning to print at start when the HTTP server is reachable beyond loopback without a token. */
+export function exposureWarning(config: Config): string | undefined {
+  if (config.transport !== "http" || config.authToken || isLoopback(config.host)) return undefined;
+  return `Serving on ${config.host} without a token (--no-auth): anyone who can reach this port can run the tools with your credentials`;
+}
+
+function parseOrigin(raw: string): string {
+  const url = URL.canParse(raw.trim()) ? new URL(raw.trim()) : undefined;
+  if (!url || (url.protocol !== "http:" && url.protocol !== "https:")) {
+    throw new ConfigError(
+      `Invalid --allowed-origin "${raw}": expected an origin such as https://app.example`,
+    );
+  }
+  return url.origin;
+}
+
+// The token is never echoed: it is a credential.
+function parseAuthToken(flag: string | undefined, env: string | undefined): Secret | undefined {
+  const [raw, source] = flag !== undefined ? [flag, "--auth-token"] : [env, "MCP_AUTH_TOKEN"];
+  const token = raw?.trim();
+  if (raw === undefined || (token === "" && source === "MCP_AUTH_TOKEN")) return undefined;
+  if (!token || /\s/.test(token)) {
+    throw new ConfigError(
+      `Invalid ${source}: expected one word without spaces, such as the output of openssl rand -hex 32`,
+    );
+  }
+  return new Secret(token);
 }
 
 function parseLogLevel(flag: string | undefined, env: string | undefined): LogLevel {

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { McpServer } from "./mcp_sdk.ts";
+import { AjvJsonSchemaValidator, McpServer } from "./mcp_sdk.ts";
 import denoConfig from "../deno.json" with { type: "json" };
 import { createTokenProvider, type Credential } from "./auth.ts";
 import type { Config } from "./config.ts";
@@ -78,19 +78,34 @@ export function createDependencies(config: Config, options: DependencyOptions): 
   };
 }
 
+/** Options for {@linkcode createServer}. */
+export interface ServerOptions {
+  /** A JSON-schema validator to share; without it the SDK builds a new Ajv for every server. */
+  jsonSchemaValidator?: AjvJsonSchemaValidator;
+}
+
 /**
  * Creates an `McpServer` with the four tools, the `psm://{psm}` resource
  * template and the `find_psm` prompt; one per session or stdio connection.
  */
-export function createServer(deps: ToolDeps): McpServer {
+export function createServer(deps: ToolDeps, options: ServerOptions = {}): McpServer {
   const server = new McpServer(
     { name: SERVER_NAME, title: "ByteDance PSM lookup (Neptune)", version: VERSION },
-    { instructions: INSTRUCTIONS },
+    { instructions: INSTRUCTIONS, jsonSchemaValidator: options.jsonSchemaValidator },
   );
   registerTools(server, deps);
   registerPsmResource(server, deps);
   registerFindPsmPrompt(server, deps);
   return server;
+}
+
+/**
+ * Returns a function that creates servers sharing one JSON-schema validator,
+ * for HTTP, where a server is built per session or (stateless) per request.
+ */
+export function serverFactory(deps: ToolDeps): () => McpServer {
+  const jsonSchemaValidator = new AjvJsonSchemaValidator();
+  return () => createServer(deps, { jsonSchemaValidator });
 }
 
 /** The body of `GET /health`. */

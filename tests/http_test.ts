@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { createHttpApp, type HttpApp, isLoopback } from "../src/http.ts";
+import { createHttpApp, type HttpApp, isLoopback } from "../src/http/mod.ts";
 import { createDependencies, createServer, describeHealth, VERSION } from "../src/server.ts";
 import { fakeClock, recordingLogger } from "./fake_upstream.ts";
 import { demoFetchFor, INITIALIZE_REQUEST, testConfig, textOf } from "./harness.ts";
@@ -94,7 +94,7 @@ Deno.test("on a loopback bind a foreign Host name is refused (DNS rebinding)", a
   const app = createTestApp("localhost");
   const response = await app.handle(new Request("http://attacker.example:8123/health"));
   assert.equal(response.status, 403);
-  assert.match((await response.json()).error, /Host attacker\.example is not a loopback name/);
+  assert.match((await response.json()).error, /Host attacker\.example is not served here/);
   for (const host of ["127.0.0.1", "localhost", "[::1]"]) {
     const ok = await app.handle(new Request(`http://${host}:8123/health`));
     assert.equal(ok.status, 200, host);

@@ -1,0 +1,165 @@
+/**
+ * The checks every request passes before a route sees it, each a
+ * {@linkcode Middleware}: the Host/Origin guard against DNS rebinding, the
+ * bearer token, the allowed methods and the body size limit.
+ *
+ * @module
+ */
+
+import { createHash, timingSafeEqual } from "node:crypto";
+import type { Secret } from "../secret.ts";
+import { json, PARSE_ERROR, rpcError } from "./respond.ts";
+import type { Middleware } from "./route.ts";
+
+/** Options for {@linkcode guardHost}. */
+export interface HostGuardOptions {
+  /** The address the server binds; on a loopback address only loopback Host names are served. */
+  bindHost: string;
+  /** Host names also served, such as the name a reverse proxy forwards. */
+  allowedHosts?: readonly string[];
+  /** Origins (`https://app.example`) whose pages may call the server. */
+  allowedOrigins?: readonly string[];
+}
+
+/**
+ * Refuses what a page from another site could send through DNS rebinding:
+ * on a loopback bind (or when `allowedHosts` is given) the Host must be
+ * loopback or allowed, and any Origin must be loopback, the Host itself or
+ * allowed.
+ */
+export function guardHost(options: HostGuardOptions): Middleware {
+  const allowedHosts = new Set(options.allowedHosts?.map(canonicalHost));
+  const allowedOrigins = new Set(options.allowedOrigins?.map(canonicalOrigin));
+  const anyHost = !isLoopback(options.bindHost) && allowedHosts.size === 0;
+  const hostAllowed = (url: URL) =>
+    anyHost || isLoopback(url.hostname) || allowedHosts.has(url.hostname) ||
+    allowedHosts.has(url.host);
+  const originAllowed = (origin: string, url: URL) => {
+    if (!URL.canParse(origin)) return false;
+    const { hostname } = new URL(origin);
+    return isLoopback(hostname) || hostname === url.hostname ||
+      allowedOrigins.has(canonicalOrigin(origin));
+  };
+  return (next) => (request, context) => {
+    const { url } = context;
+    if (!hostAllowed(url)) {
+      return Promise.resolve(json(403, {
+        error:
+          `Forbidden: Host ${url.hostname} is not served here; connect to localhost or add it with --allowed-host`,
+      }));
+    }
+    const origin = request.headers.get("origin");
+    if (origin !== null && !originAllowed(origin, url)) {
+      return Promise.resolve(json(403, {
+        error: `Forbidden: Origin ${origin} may not call this server; add it with --allowed-origin`,
+      }));
+    }
+    return next(request, context);
+  };
+}
+
+/**
+ * Requires `Authorization: Bearer <token>` when a token is configured,
+ * compared in constant time; otherwise answers 401 with `WWW-Authenticate`.
+ */
+export function requireBearer(token: Secret | undefined): Middleware {
+  if (!token) return (next) => next;
+  const expected = digest(token.reveal());
+  return (next) => (request, context) => {
+    const given = request.headers.get("authorization")?.match(/^Bearer\s+(\S+)\s*$/i)?.[1];
+    if (given !== undefined && timingSafeEqual(digest(given), expected)) {
+      return next(request, context);
+    }
+    return Promise.resolve(json(401, {
+      error: "Unauthorized: send the server's token as Authorization: Bearer <token>",
+    }, { "www-authenticate": 'Bearer realm="mcp"' }));
+  };
+}
+
+// Equal-length digests let timingSafeEqual compare tokens of any length without leaking it.
+function digest(value: string): Uint8Array {
+  return createHash("sha256").update(value).digest();
+}
+
+/** Answers 405 with `Allow` to any method but `methods`. */
+export function allowMethods(methods: readonly string[]): Middleware {
+  const allow = methods.join(", ");
+  return (next) => (request, context) => {
+    if (methods.includes(request.method)) return next(request, context);
+    return Promise.resolve(
+      json(405, { error: `Method not allowed: use ${allow}` }, { allow }),
+    );
+  };
+}
+
+/**
+ * Reads the body of a POST, at most `maxBytes` of it (413 beyond, with or
+ * without Content-Length), parses it as JSON (JSON-RPC -32700 otherwise) and
+ * hands it on as `context.body`, so nothing reads it twice.
+ */
+export function readJsonBody(maxBytes: number): Middleware {
+  return (next) => async (request, context) => {
+    if (request.method !== "POST") return await next(request, context);
+    const bytes = await readCapped(request, maxBytes);
+    if (!bytes) {
+      return rpcError(413, {
+        code: -32000,
+        message: `Request body too large: send at most ${maxBytes} bytes`,
+      });
+    }
+    try {
+      context.body = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
+    } catch {
+      return rpcError(400, { code: PARSE_ERROR, message: "Parse error: send a JSON-RPC message" });
+    }
+    return await next(request, context);
+  };
+}
+
+// Undefined when the body is over `maxBytes`; nothing past the limit is kept.
+async function readCapped(request: Request, maxBytes: number): Promise<Uint8Array | undefined> {
+  const declared = Number(request.headers.get("content-length") ?? NaN);
+  if (declared > maxBytes) {
+    await request.body?.cancel();
+    return undefined;
+  }
+  if (!request.body) return new Uint8Array();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of request.body) {
+    size += chunk.byteLength;
+    // Leaving the loop early cancels the stream: the rest is never read.
+    if (size > maxBytes) return undefined;
+    chunks.push(chunk);
+  }
+  const bytes = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return bytes;
+}
+
+/**
+ * Whether `hostname` names this machine's loopback interface, in any
+ * spelling: `localhost`, `127.x.y.z`, `::1` (bracketed or written out) and
+ * `::ffff:127.x.y.z`.
+ */
+export function isLoopback(hostname: string): boolean {
+  const name = canonicalHost(hostname);
+  return name === "localhost" || name.endsWith(".localhost") || name === "[::1]" ||
+    /^127\.\d+\.\d+\.\d+$/.test(name) || /^\[::ffff:7f[0-9a-f]{2}:[0-9a-f]{1,4}\]$/.test(name);
+}
+
+// The WHATWG URL parser normalizes IP spellings (`0:0:0:0:0:0:0:1` is `[::1]`,
+// `::ffff:127.0.0.1` is `[::ffff:7f00:1]`, `127.1` is `127.0.0.1`) and case.
+function canonicalHost(host: string): string {
+  const bare = host.trim().replace(/^\[(.*)\]$/, "$1");
+  const spelled = bare.includes(":") ? `[${bare}]` : bare;
+  return URL.canParse(`http://${spelled}`) ? new URL(`http://${spelled}`).hostname : bare;
+}
+
+function canonicalOrigin(origin: string): string {
+  return URL.canParse(origin) ? new URL(origin).origin : origin;
+}

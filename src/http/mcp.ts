@@ -1,0 +1,290 @@
+/**
+ * `/mcp` over streamable HTTP: one `McpServer` per session (or per request in
+ * stateless mode), the calls in flight, and the limits on both.
+ *
+ * @module
+ */
+
+import type { Logger } from "../log.ts";
+import { type McpServer, WebStandardStreamableHTTPServerTransport } from "../mcp_sdk.ts";
+import { BAD_REQUEST, rpcError, SESSION_NOT_FOUND } from "./respond.ts";
+import { type RequestContext, type Route, whenSent } from "./route.ts";
+
+/** Options for {@linkcode createMcpEndpoint}. */
+export interface McpEndpointOptions {
+  /** Builds the `McpServer` of a new session (or request, in stateless mode). */
+  createServer: () => McpServer;
+  logger: Logger;
+  /** Milliseconds since the epoch. */
+  now: () => number;
+  /** Serve every request on its own, without sessions (for instances behind a load balancer). */
+  stateless: boolean;
+  /** Open sessions beyond which `initialize` is answered 503. */
+  maxSessions: number;
+  /** A session with no open request (an open stream counts) this long is closed. */
+  sessionIdleMs: number;
+  /** A session whose client sends nothing after `initialize` is closed after this long. */
+  initializeTimeoutMs: number;
+}
+
+/** The `/mcp` route and what the app needs to manage its sessions. */
+export interface McpEndpoint {
+  readonly route: Route;
+  /** Number of open sessions. */
+  sessionCount(): number;
+  /** Closes the sessions idle (or never used after `initialize`) for too long. */
+  closeIdleSessions(): Promise<void>;
+  /**
+   * Refuses new requests, lets calls in flight finish for up to `deadlineMs`,
+   * answers the rest with a JSON-RPC error, then closes every session.
+   */
+  close(options?: { deadlineMs?: number }): Promise<void>;
+}
+
+type RequestId = string | number;
+type Transport = WebStandardStreamableHTTPServerTransport;
+
+interface Session {
+  readonly server: McpServer;
+  readonly transport: Transport;
+  openRequests: number;
+  lastActive: number;
+  /** The client sent something after `initialize`. */
+  confirmed: boolean;
+}
+
+// A POST carrying requests, until its response has been sent or its client went away.
+interface Call {
+  readonly transport: Transport;
+  readonly ids: readonly RequestId[];
+  readonly ended: Promise<void>;
+}
+
+/** The JSON-RPC error code and message of a call cut short by shutdown. */
+export const SHUTTING_DOWN = {
+  code: BAD_REQUEST,
+  message: "Server shutting down: reconnect when it is back",
+} as const;
+
+// How long a client turned away at the session limit is asked to wait, in seconds.
+const RETRY_AFTER_S = 60;
+
+/** Creates the `/mcp` endpoint; the route expects `context.body` read by `readJsonBody`. */
+export function createMcpEndpoint(options: McpEndpointOptions): McpEndpoint {
+  const { logger, now } = options;
+  const sessions = new Map<string, Session>();
+  const calls = new Set<Call>();
+  let starting = 0;
+  let closing = false;
+
+  // Serves one request on `transport`; `onEnd` runs once its response ended, whatever the reason.
+  async function exchange(
+    transport: Transport,
+    request: Request,
+    context: RequestContext,
+    onEnd: () => void,
+  ): Promise<Response> {
+    const ids = requestIdsOf(context.body);
+    const ended = Promise.withResolvers<void>();
+    const call: Call = { transport, ids, ended: ended.promise };
+    const finish = () => {
+      calls.delete(call);
+      // A request still running when its stream ended lost its client: stop its upstream work.
+      // For a request already answered this is a no-op.
+      for (const id of ids) cancel(transport, id, "The client closed the HTTP stream");
+      onEnd();
+      ended.resolve();
+    };
+    if (ids.length > 0) calls.add(call);
+    let response: Response;
+    try {
+      response = await transport.handleRequest(request, { parsedBody: context.body });
+    } catch (error) {
+      finish();
+      throw error;
+    }
+    // The SDK sends nothing for a cancelled request, so its stream would stay open forever.
+    for (const id of cancelledIdsOf(context.body)) transport.closeSSEStream(id);
+    return whenSent(response, context.completed, finish);
+  }
+
+  function serveInSession(session: Session, request: Request, context: RequestContext) {
+    session.openRequests++;
+    session.lastActive = now();
+    return exchange(session.transport, request, context, () => {
+      session.openRequests--;
+      session.lastActive = now();
+    });
+  }
+
+  async function startSession(request: Request, context: RequestContext): Promise<Response> {
+    if (sessions.size + starting >= options.maxSessions) {
+      logger.warn("Refused a new session: {count} are open, the limit", { count: sessions.size });
+      return rpcError(503, {
+        code: BAD_REQUEST,
+        message: "Too many open sessions: retry later, or end sessions you no longer use",
+      }, { "retry-after": String(RETRY_AFTER_S) });
+    }
+    starting++;
+    try {
+      const server = options.createServer();
+      const transport: Transport = new WebStandardStreamableHTTPServerTransport({
+        sessionIdGenerator: () => crypto.randomUUID(),
+        onsessioninitialized: (id) => {
+          sessions.set(id, session);
+          logger.info("Session {sessionId} started ({count} open)", {
+            sessionId: id,
+            count: sessions.size,
+          });
+        },
+      });
+      const session: Session = {
+        server,
+        transport,
+        openRequests: 0,
+        lastActive: now(),
+        confirmed: false,
+      };
+      transport.onclose = () => {
+        if (transport.sessionId && sessions.delete(transport.sessionId)) {
+          logger.info("Session {sessionId} closed", { sessionId: transport.sessionId });
+        }
+      };
+      transport.onerror = (error) => {
+        logger.debug("MCP transport error: {message}", { message: error.message });
+      };
+      await server.connect(transport);
+      const response = await serveInSession(session, request, context);
+      // Anything but a successful initialize leaves no session to keep.
+      if (!transport.sessionId) await server.close();
+      return response;
+    } finally {
+      starting--;
+    }
+  }
+
+  async function serveStateless(request: Request, context: RequestContext): Promise<Response> {
+    const server = options.createServer();
+    const transport: Transport = new WebStandardStreamableHTTPServerTransport({
+      sessionIdGenerator: undefined,
+    });
+    transport.onerror = (error) => {
+      logger.debug("MCP transport error: {message}", { message: error.message });
+    };
+    await server.connect(transport);
+    return await exchange(transport, request, context, () => {
+      server.close().catch((error) =>
+        logger.debug("Closing a stateless server failed: {error}", { error })
+      );
+    });
+  }
+
+  function serveStateful(request: Request, context: RequestContext): Promise<Response> {
+    const sessionId = request.headers.get("mcp-session-id");
+    if (sessionId) {
+      const session = sessions.get(sessionId);
+      if (!session) {
+        return Promise.resolve(rpcError(404, {
+          code: SESSION_NOT_FOUND,
+          message:
+            "Session not found: it ended or the server restarted; reconnect to start a new one",
+        }));
+      }
+      session.confirmed = true;
+      return serveInSession(session, request, context);
+    }
+    if (request.method !== "POST") {
+      return Promise.resolve(rpcError(400, {
+        code: BAD_REQUEST,
+        message: "Mcp-Session-Id header is required: start with an initialize request",
+      }));
+    }
+    return startSession(request, context);
+  }
+
+  const serve = options.stateless ? serveStateless : serveStateful;
+
+  return {
+    route: (request, context) => {
+      if (closing) return Promise.resolve(rpcError(503, SHUTTING_DOWN));
+      return serve(request, context);
+    },
+    sessionCount: () => sessions.size,
+    async closeIdleSessions() {
+      const expired = [...sessions].filter(([, session]) => {
+        const limit = session.confirmed ? options.sessionIdleMs : options.initializeTimeoutMs;
+        return session.openRequests === 0 && now() - session.lastActive > limit;
+      });
+      for (const [sessionId, { confirmed }] of expired) {
+        if (confirmed) {
+          logger.info("Session {sessionId} was idle for {minutes} min: closing it", {
+            sessionId,
+            minutes: Math.round(options.sessionIdleMs / 60_000),
+          });
+        } else {
+          logger.info("Session {sessionId} sent nothing after initialize: closing it", {
+            sessionId,
+          });
+        }
+      }
+      await Promise.all(expired.map(([, { server }]) => server.close()));
+    },
+    async close({ deadlineMs = 0 } = {}) {
+      closing = true;
+      if (calls.size > 0 && deadlineMs > 0) {
+        await settledWithin(Promise.all([...calls].map((call) => call.ended)), deadlineMs);
+      }
+      await Promise.all([...calls].map(answerShuttingDown));
+      await Promise.all([...sessions.values()].map(({ server }) => server.close()));
+    },
+  };
+}
+
+async function answerShuttingDown({ transport, ids }: Call): Promise<void> {
+  for (const id of ids) {
+    cancel(transport, id, SHUTTING_DOWN.message);
+    // Fails only when the client already went away: there is no one left to tell.
+    await transport.send({ jsonrpc: "2.0", id, error: SHUTTING_DOWN }).catch(() => {});
+  }
+}
+
+// Delivers a cancellation to the server as if the client had sent it: the
+// handler's signal aborts, and with it every upstream request it started.
+function cancel(transport: Transport, requestId: RequestId, reason: string) {
+  transport.onmessage?.({
+    jsonrpc: "2.0",
+    method: "notifications/cancelled",
+    params: { requestId, reason },
+  });
+}
+
+function messagesOf(body: unknown): Record<string, unknown>[] {
+  const messages = Array.isArray(body) ? body : [body];
+  return messages.filter((m): m is Record<string, unknown> => typeof m === "object" && m !== null);
+}
+
+function isRequestId(value: unknown): value is RequestId {
+  return typeof value === "string" || typeof value === "number";
+}
+
+function requestIdsOf(body: unknown): RequestId[] {
+  return messagesOf(body)
+    .filter((m) => typeof m.method === "string" && isRequestId(m.id))
+    .map((m) => m.id as RequestId);
+}
+
+function cancelledIdsOf(body: unknown): RequestId[] {
+  return messagesOf(body)
+    .filter((m) => m.method === "notifications/cancelled")
+    .map((m) => (m.params as { requestId?: unknown } | undefined)?.requestId)
+    .filter(isRequestId);
+}
+
+async function settledWithin(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    await Promise.race([promise, new Promise((resolve) => timer = setTimeout(resolve, ms))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,134 @@
+/**
+ * The HTTP surface as one handler: a table of routes (`/mcp`, `/health`),
+ * each wrapped in the checks it needs, behind the Host/Origin guard.
+ * `Deno.serve` only binds it to a port.
+ *
+ * @module
+ */
+
+import type { Logger } from "../log.ts";
+import type { McpServer } from "../mcp_sdk.ts";
+import type { Secret } from "../secret.ts";
+import { allowMethods, guardHost, readJsonBody, requireBearer } from "./guards.ts";
+import { createMcpEndpoint } from "./mcp.ts";
+import { json } from "./respond.ts";
+import { compose, type Handler, type Middleware, type Route, toHandler } from "./route.ts";
+
+export { isLoopback } from "./guards.ts";
+export { SHUTTING_DOWN } from "./mcp.ts";
+export type { Handler, ServeInfo } from "./route.ts";
+
+/** Options for {@linkcode createHttpApp}; the limits default to the values the server runs with. */
+export interface HttpAppOptions {
+  /** Builds the `McpServer` of a new session (or request, in stateless mode). */
+  createServer: () => McpServer;
+  /** The body of `GET /health`. */
+  health: () => unknown;
+  /** The address the server binds; on a loopback address only loopback Host names are served. */
+  host: string;
+  logger: Logger;
+  /** Milliseconds since the epoch. Default `Date.now`. */
+  now?: () => number;
+  /** When set, every route but `/health` requires `Authorization: Bearer <token>`. */
+  authToken?: Secret;
+  /** Origins whose pages may call the server, on top of loopback and the Host itself. */
+  allowedOrigins?: readonly string[];
+  /** Host names served on top of loopback ones (such as the name a reverse proxy forwards). */
+  allowedHosts?: readonly string[];
+  /** Serve `/mcp` without sessions. Default false. */
+  stateless?: boolean;
+  /** Largest request body in bytes. Default 1 MiB. */
+  maxBodyBytes?: number;
+  /** Most sessions open at once. Default 1000. */
+  maxSessions?: number;
+  /** A session with no open request (an open stream counts) this long is closed. Default 30 min. */
+  sessionIdleMs?: number;
+  /** A session whose client sends nothing after `initialize` is closed after this long. Default 60 s. */
+  initializeTimeoutMs?: number;
+}
+
+/** The HTTP application: its handler, and a way to end every session. */
+export interface HttpApp {
+  readonly handle: Handler;
+  /** Number of open MCP sessions. */
+  sessionCount(): number;
+  /** Closes the sessions idle for longer than `sessionIdleMs`; call it now and then. */
+  closeIdleSessions(): Promise<void>;
+  /**
+   * Refuses new MCP requests, gives calls in flight up to `deadlineMs`
+   * (default 0) to finish, answers the rest with {@linkcode SHUTTING_DOWN}
+   * and closes every session.
+   */
+  close(options?: { deadlineMs?: number }): Promise<void>;
+}
+
+/** The default limits, as documented in the README. */
+export const HTTP_LIMITS = {
+  maxBodyBytes: 1024 * 1024,
+  maxSessions: 1000,
+  sessionIdleMs: 30 * 60 * 1000,
+  initializeTimeoutMs: 60_000,
+} as const;
+
+/** Creates the HTTP application; a session lasts until its client ends it or it is idle too long. */
+export function createHttpApp(options: HttpAppOptions): HttpApp {
+  const { logger, now = Date.now, stateless = false } = options;
+  const mcp = createMcpEndpoint({
+    createServer: options.createServer,
+    logger,
+    now,
+    stateless,
+    maxSessions: options.maxSessions ?? HTTP_LIMITS.maxSessions,
+    sessionIdleMs: options.sessionIdleMs ?? HTTP_LIMITS.sessionIdleMs,
+    initializeTimeoutMs: options.initializeTimeoutMs ?? HTTP_LIMITS.initializeTimeoutMs,
+  });
+
+  // Every route but /health (and whatever is added next to it: /sse, /messages,
+  // /metrics) is wrapped in `authorized` first, so the token guards it.
+  const authorized = requireBearer(options.authToken);
+  const jsonBody = readJsonBody(options.maxBodyBytes ?? HTTP_LIMITS.maxBodyBytes);
+  const routes: Record<string, Route> = {
+    // Stateless mode has no session to stream on (GET) or end (DELETE).
+    "/mcp": compose(
+      [authorized, allowMethods(stateless ? ["POST"] : ["GET", "POST", "DELETE"]), jsonBody],
+      mcp.route,
+    ),
+    "/health": compose([allowMethods(["GET", "HEAD"])], (request) => {
+      if (request.method === "HEAD") return Promise.resolve(new Response(null, { status: 200 }));
+      return Promise.resolve(json(200, options.health()));
+    }),
+  };
+
+  const dispatch: Route = (request, context) => {
+    const { pathname } = context.url;
+    const route = routes[pathname];
+    if (route) return route(request, context);
+    return Promise.resolve(json(404, {
+      error: `Not found: ${pathname}; MCP is served at /mcp, health at /health`,
+    }));
+  };
+
+  const hostGuard = guardHost({
+    bindHost: options.host,
+    allowedHosts: options.allowedHosts,
+    allowedOrigins: options.allowedOrigins,
+  });
+  return {
+    handle: toHandler(compose([withLogging(logger), hostGuard], dispatch)),
+    sessionCount: mcp.sessionCount,
+    closeIdleSessions: mcp.closeIdleSessions,
+    close: mcp.close,
+  };
+}
+
+function withLogging(logger: Logger): Middleware {
+  return (next) => async (request, context) => {
+    const response = await next(request, context);
+    logger.debug("{method} {path} -> {status}", {
+      method: request.method,
+      path: context.url.pathname,
+      status: response.status,
+    });
+    return response;
+  };
+}

@@ -1,0 +1,95 @@
+/**
+ * The shape of the HTTP surface: a {@linkcode Route} answers one request with
+ * its {@linkcode RequestContext}, and a {@linkcode Middleware} wraps a route
+ * with one cross-cutting check (Hono style).
+ *
+ * @module
+ */
+
+/** What `Deno.serve` tells a handler besides the request; tests may leave it out. */
+export interface ServeInfo {
+  /** Settles once the response was sent, or the client went away. */
+  readonly completed: Promise<void>;
+}
+
+/** A request handler, as `Deno.serve` and tests call it. */
+export type Handler = (request: Request, info?: ServeInfo) => Promise<Response>;
+
+/** What the wrappers learned about a request, handed down to the route. */
+export interface RequestContext {
+  /** The request URL, parsed once. */
+  readonly url: URL;
+  /** From {@linkcode ServeInfo}; absent when a test calls the handler directly. */
+  readonly completed?: Promise<void>;
+  /** The parsed JSON body of a POST, once `readJsonBody` has read it. */
+  body?: unknown;
+}
+
+/** Answers one request. */
+export type Route = (request: Request, context: RequestContext) => Promise<Response>;
+
+/** Wraps a route with one check or effect. */
+export type Middleware = (next: Route) => Route;
+
+/** Wraps `route` in `middlewares`, the first one outermost. */
+export function compose(middlewares: readonly Middleware[], route: Route): Route {
+  return middlewares.reduceRight((next, middleware) => middleware(next), route);
+}
+
+/** Turns a route into a {@linkcode Handler}, parsing the URL once for every wrapper. */
+export function toHandler(route: Route): Handler {
+  return (request, info) =>
+    route(request, { url: new URL(request.url), completed: info?.completed });
+}
+
+/**
+ * Calls `onEnd` once the response has been sent or its client went away:
+ * through `completed` when `Deno.serve` gave it, otherwise (a direct call from a
+ * test) by watching the body stream.
+ */
+export function whenSent(
+  response: Response,
+  completed: Promise<void> | undefined,
+  onEnd: () => void,
+): Response {
+  if (completed) {
+    completed.finally(onEnd).catch(() => {});
+    return response;
+  }
+  return onBodyEnd(response, onEnd);
+}
+
+function onBodyEnd(response: Response, onEnd: () => void): Response {
+  if (!response.body) {
+    onEnd();
+    return response;
+  }
+  let ended = false;
+  const end = () => {
+    if (!ended) onEnd();
+    ended = true;
+  };
+  const reader = response.body.getReader();
+  const body = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const { value, done } = await reader.read();
+        if (done) {
+          end();
+          controller.close();
+        } else {
+          controller.enqueue(value);
+        }
+      } catch (error) {
+        end();
+        controller.error(error);
+      }
+    },
+    cancel(reason) {
+      end();
+      return reader.cancel(reason);
+    },
+  });
+  const { status, statusText, headers } = response;
+  return new Response(body, { status, statusText, headers });
+}
