@@ -6,6 +6,7 @@ import {
   type Env,
   ENV_VARS,
   type EnvVar,
+  exposureWarning,
   parseCommand,
   readEnv,
 } from "../src/config.ts";
@@ -90,7 +91,10 @@ Deno.test("port comes from --port, else MCP_PORT, else the default", () => {
 });
 
 Deno.test("host comes from --host, else MCP_HOST, else the default", () => {
-  assert.equal(serve(["--host", "0.0.0.0"], { MCP_HOST: "127.0.0.1" }).host, "0.0.0.0");
+  assert.equal(
+    serve(["--host", "0.0.0.0", "--no-auth"], { MCP_HOST: "127.0.0.1" }).host,
+    "0.0.0.0",
+  );
   assert.equal(serve([], { MCP_HOST: "127.0.0.1" }).host, "127.0.0.1");
   assert.equal(serve([]).host, "localhost");
 });
@@ -410,4 +414,72 @@ Deno.test("a region with a bad URL gets an example of a region URL", () => {
 Deno.test("in demo mode a malformed CAS_SESSION does not stop the server: it is never sent", () => {
   assert.equal(serve(["--demo"], { CAS_SESSION: "abc def" }).demo, true);
   assert.match(configError([], { CAS_SESSION: "abc def" }).message, /Invalid CAS_SESSION/);
+});
+
+Deno.test("a non-loopback host without a token is refused in one line naming --auth-token", () => {
+  for (const host of ["0.0.0.0", "10.1.2.3", "::", "myhost.example"]) {
+    const error = configError(["--host", host]);
+    assert.match(error.message, /^Refusing to serve on .* without a token: .*--auth-token/, host);
+    assert.ok(!error.message.includes("\n"));
+  }
+  assert.equal(serve(["--host", "0.0.0.0", "--stdio"]).transport, "stdio", "stdio binds nothing");
+});
+
+Deno.test("a non-loopback host is served with a token from --auth-token or MCP_AUTH_TOKEN", () => {
+  const flag = serve(["--host", "0.0.0.0", "--auth-token", "SENTINEL-TOKEN-1"]);
+  assert.equal(flag.authToken?.reveal(), "SENTINEL-TOKEN-1");
+  assert.equal(String(flag.authToken), "[redacted]", "the token is a Secret");
+  const env = serve(["--host", "0.0.0.0"], { MCP_AUTH_TOKEN: " SENTINEL-TOKEN-2 " });
+  assert.equal(env.authToken?.reveal(), "SENTINEL-TOKEN-2");
+  assert.equal(exposureWarning(env), undefined);
+  assert.equal(serve([], { MCP_AUTH_TOKEN: "" }).authToken, undefined);
+});
+
+Deno.test("a token is kept on loopback too, so it is required there as well", () => {
+  assert.equal(serve(["--auth-token", "SENTINEL-TOKEN-3"]).authToken?.reveal(), "SENTINEL-TOKEN-3");
+});
+
+Deno.test("a token with spaces is rejected without echoing it", () => {
+  const error = configError(["--auth-token", "SENTINEL token"]);
+  assert.match(error.message, /--auth-token/);
+  assert.ok(!error.message.includes("SENTINEL"));
+});
+
+Deno.test("--no-auth serves a non-loopback host without a token, with a warning", () => {
+  const config = serve(["--host", "0.0.0.0", "--no-auth"]);
+  assert.equal(config.authToken, undefined);
+  assert.match(exposureWarning(config) ?? "", /Serving on 0\.0\.0\.0 without a token/);
+  assert.equal(exposureWarning(serve([])), undefined, "loopback needs no warning");
+});
+
+Deno.test("loopback hosts in every spelling need no token", () => {
+  for (const host of ["localhost", "127.0.0.1", "127.8.9.10", "::1", "[::1]", "0:0:0:0:0:0:0:1"]) {
+    assert.equal(serve(["--host", host]).authToken, undefined, host);
+  }
+});
+
+Deno.test("--host [::1] is kept bare, so the announced URL brackets it once", () => {
+  assert.equal(serve(["--host", "[::1]"]).host, "::1");
+});
+
+Deno.test("--allowed-origin and --allowed-host are repeatable; an origin must be http(s)", () => {
+  const config = serve([
+    "--allowed-origin",
+    "https://app.example/path",
+    "--allowed-origin",
+    "http://tools.example:8080",
+    "--allowed-host",
+    "mcp.example",
+    "--allowed-host",
+    "mcp2.example",
+  ]);
+  assert.deepEqual(config.allowedOrigins, ["https://app.example", "http://tools.example:8080"]);
+  assert.deepEqual(config.allowedHosts, ["mcp.example", "mcp2.example"]);
+  assert.match(configError(["--allowed-origin", "app.example"]).message, /--allowed-origin/);
+});
+
+Deno.test("--stateless or MCP_STATELESS=1 turns stateless mode on", () => {
+  assert.equal(serve([]).stateless, false);
+  assert.equal(serve(["--stateless"]).stateless, true);
+  assert.equal(serve([], { MCP_STATELESS: "1" }).stateless, true);
 });

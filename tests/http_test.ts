@@ -1,5 +1,13 @@
 import assert from "node:assert/strict";
-import { createHttpApp, type HttpApp, isLoopback } from "../src/http/mod.ts";
+import {
+  createHttpApp,
+  type HttpApp,
+  type HttpAppOptions,
+  isLoopback,
+  SHUTTING_DOWN,
+} from "../src/http/mod.ts";
+import { Secret } from "../src/secret.ts";
+import type { Fetch } from "../src/upstream.ts";
 import { createDependencies, createServer, describeHealth, VERSION } from "../src/server.ts";
 import { fakeClock, recordingLogger } from "./fake_upstream.ts";
 import { demoFetchFor, INITIALIZE_REQUEST, testConfig, textOf } from "./harness.ts";
@@ -10,13 +18,18 @@ const MCP_HEADERS = {
   accept: "application/json, text/event-stream",
 };
 
+interface TestAppOptions extends Partial<HttpAppOptions> {
+  /** The upstream; the demo catalogue by default. */
+  fetch?: Fetch;
+}
+
 function createTestApp(
   host = "localhost",
-  sessions: { now?: () => number; sessionIdleMs?: number } = {},
+  { fetch, ...options }: TestAppOptions = {},
 ): HttpApp {
   const config = testConfig(["--demo"]);
   const deps = createDependencies(config, {
-    fetch: demoFetchFor(config),
+    fetch: fetch ?? demoFetchFor(config),
     now: Date.now,
     logger: () => recordingLogger(),
   });
@@ -26,7 +39,7 @@ function createTestApp(
     health: () => describeHealth(deps, { startedAt, now: Date.now }),
     host,
     logger: recordingLogger(),
-    ...sessions,
+    ...options,
   });
 }
 
@@ -49,9 +62,14 @@ async function initializeRaw(app: HttpApp): Promise<string> {
   return sessionId;
 }
 
-async function connectClient(app: HttpApp, url = "http://localhost/mcp") {
+async function connectClient(
+  app: HttpApp,
+  url = "http://localhost/mcp",
+  headers: Record<string, string> = {},
+) {
   const transport = new StreamableHTTPClientTransport(new URL(url), {
     fetch: (input, init) => app.handle(new Request(input, init)),
+    requestInit: { headers },
   });
   const client = new Client({ name: "http-test", version: "0" });
   await client.connect(transport);
@@ -131,11 +149,32 @@ Deno.test("on a public bind any Host is served but the Origin must match it", as
   await crossSite.body?.cancel();
 });
 
-Deno.test("isLoopback knows localhost, 127.0.0.0/8 and ::1 and nothing else", () => {
-  for (const name of ["localhost", "LOCALHOST", "app.localhost", "127.0.0.1", "127.1.2.3", "::1"]) {
-    assert.ok(isLoopback(name), name);
-  }
-  for (const name of ["0.0.0.0", "10.0.0.1", "localhost.evil.test", "127.0.0.1.evil.test", ""]) {
+Deno.test("isLoopback knows localhost, 127.0.0.0/8 and ::1 in every spelling and nothing else", () => {
+  const loopback = [
+    "localhost",
+    "LOCALHOST",
+    "app.localhost",
+    "127.0.0.1",
+    "127.1.2.3",
+    "::1",
+    "[::1]",
+    "0:0:0:0:0:0:0:1",
+    "[0:0:0:0:0:0:0:1]",
+    "::ffff:127.0.0.1",
+    "[::ffff:7f00:1]",
+  ];
+  for (const name of loopback) assert.ok(isLoopback(name), name);
+  for (
+    const name of [
+      "0.0.0.0",
+      "10.0.0.1",
+      "::",
+      "::ffff:10.0.0.1",
+      "localhost.evil.test",
+      "127.0.0.1.evil.test",
+      "",
+    ]
+  ) {
     assert.ok(!isLoopback(name), name);
   }
 });
@@ -269,4 +308,315 @@ Deno.test("a session whose client holds its event stream open is never idle", as
   clock.advance(61_000);
   await app.closeIdleSessions();
   assert.equal(app.sessionCount(), 0, "idle once the client stopped reading");
+});
+
+const TOKEN = "SENTINEL-TOKEN-5b2e";
+
+async function statusOf(response: Response): Promise<number> {
+  await response.body?.cancel();
+  return response.status;
+}
+
+Deno.test("with a token, /mcp needs Authorization: Bearer and answers 401 with WWW-Authenticate", async () => {
+  const app = createTestApp("0.0.0.0", { authToken: new Secret(TOKEN) });
+  for (const authorization of [undefined, "Bearer wrong-token", `Basic ${TOKEN}`, TOKEN]) {
+    const headers: Record<string, string> = authorization ? { authorization } : {};
+    const response = await postMcp(app, INITIALIZE_REQUEST, headers);
+    assert.equal(response.status, 401, String(authorization));
+    assert.match(response.headers.get("www-authenticate") ?? "", /^Bearer/);
+    const body = await response.text();
+    assert.match(body, /Authorization: Bearer <token>/);
+    assert.ok(!body.includes(TOKEN), "the token is never echoed");
+  }
+  assert.equal(app.sessionCount(), 0);
+  const { client } = await connectClient(app, "http://mcp.internal.test/mcp", {
+    authorization: `Bearer ${TOKEN}`,
+  });
+  try {
+    assert.equal(app.sessionCount(), 1, "the right token opens a session");
+  } finally {
+    await client.close();
+    await app.close();
+  }
+});
+
+Deno.test("with a token, /health stays open and loopback needs the token too", async () => {
+  const app = createTestApp("localhost", { authToken: new Secret(TOKEN) });
+  assert.equal(await statusOf(await app.handle(new Request("http://localhost/health"))), 200);
+  assert.equal(await statusOf(await postMcp(app, INITIALIZE_REQUEST)), 401);
+  const unknownMethod = new Request("http://localhost/mcp", { method: "PUT" });
+  assert.equal(await statusOf(await app.handle(unknownMethod)), 401, "the token comes first");
+});
+
+Deno.test("--allowed-host and --allowed-origin extend the guard for a proxy in front", async () => {
+  const app = createTestApp("localhost", {
+    allowedHosts: ["mcp.example.com"],
+    allowedOrigins: ["https://app.example.com"],
+  });
+  const proxied = new Request("http://mcp.example.com/health", {
+    headers: { origin: "https://app.example.com" },
+  });
+  assert.equal(await statusOf(await app.handle(proxied)), 200);
+  const otherHost = new Request("http://other.example.com/health");
+  assert.equal(await statusOf(await app.handle(otherHost)), 403);
+  const otherOrigin = new Request("http://mcp.example.com/health", {
+    headers: { origin: "https://evil.example.com" },
+  });
+  assert.equal(await statusOf(await app.handle(otherOrigin)), 403);
+});
+
+Deno.test("on a public bind --allowed-host restricts the Host names served", async () => {
+  const app = createTestApp("0.0.0.0", { allowedHosts: ["mcp.example.com"] });
+  assert.equal(await statusOf(await app.handle(new Request("http://mcp.example.com/health"))), 200);
+  assert.equal(await statusOf(await app.handle(new Request("http://evil.example/health"))), 403);
+});
+
+Deno.test("a body over the limit is a 413 before parsing, with or without Content-Length", async () => {
+  const app = createTestApp("localhost", { maxBodyBytes: 1024 });
+  const big = JSON.stringify({ ...INITIALIZE_REQUEST, padding: "x".repeat(2048) });
+  const declared = await postMcp(app, JSON.parse(big));
+  assert.equal(declared.status, 413);
+  assert.match((await declared.json()).error.message, /too large: send at most 1024 bytes/);
+
+  let pulled = 0;
+  const chunk = new TextEncoder().encode("x".repeat(512));
+  const endless = new ReadableStream<Uint8Array>({
+    pull(controller) {
+      pulled++;
+      controller.enqueue(chunk);
+    },
+  });
+  const streamed = await app.handle(
+    new Request("http://localhost/mcp", { method: "POST", headers: MCP_HEADERS, body: endless }),
+  );
+  assert.equal(streamed.status, 413, "a body without Content-Length is cut at the limit");
+  await streamed.body?.cancel();
+  assert.ok(pulled <= 4, `read ${pulled} chunks of an endless body`);
+  assert.equal(app.sessionCount(), 0);
+});
+
+Deno.test("a body that is not JSON is a JSON-RPC parse error -32700", async () => {
+  const app = createTestApp();
+  const response = await app.handle(
+    new Request("http://localhost/mcp", { method: "POST", headers: MCP_HEADERS, body: "{nope" }),
+  );
+  assert.equal(response.status, 400);
+  const body = await response.json();
+  assert.equal(body.error.code, -32700);
+  assert.equal(body.id, null);
+});
+
+Deno.test("beyond the session limit initialize is answered 503 with Retry-After", async () => {
+  const app = createTestApp("localhost", { maxSessions: 2 });
+  await initializeRaw(app);
+  await initializeRaw(app);
+  const refused = await postMcp(app, INITIALIZE_REQUEST);
+  assert.equal(refused.status, 503);
+  assert.match(refused.headers.get("retry-after") ?? "", /^\d+$/);
+  assert.match((await refused.json()).error.message, /Too many open sessions/);
+  assert.equal(app.sessionCount(), 2);
+  await app.close();
+});
+
+Deno.test("a session whose client sends nothing after initialize expires after the initialize timeout", async () => {
+  const clock = fakeClock();
+  const app = createTestApp("localhost", {
+    now: clock.now,
+    initializeTimeoutMs: 60_000,
+    sessionIdleMs: 30 * 60_000,
+  });
+  await initializeRaw(app);
+  const used = await initializeRaw(app);
+  const initialized = await postMcp(app, { jsonrpc: "2.0", method: "notifications/initialized" }, {
+    "mcp-session-id": used,
+  });
+  assert.equal(initialized.status, 202);
+  clock.advance(59_000);
+  await app.closeIdleSessions();
+  assert.equal(app.sessionCount(), 2);
+  clock.advance(2_000);
+  await app.closeIdleSessions();
+  assert.equal(app.sessionCount(), 1, "only the session never used after initialize expired");
+  await app.close();
+});
+
+Deno.test("any method but GET, POST, DELETE on /mcp is a 405 with Allow, with or without a session", async () => {
+  const app = createTestApp();
+  const sessionId = await initializeRaw(app);
+  for (const headers of [{}, { "mcp-session-id": sessionId }] as Record<string, string>[]) {
+    for (const method of ["PUT", "PATCH", "OPTIONS"]) {
+      const response = await app.handle(new Request("http://localhost/mcp", { method, headers }));
+      assert.equal(response.status, 405, `${method} ${JSON.stringify(headers)}`);
+      assert.equal(response.headers.get("allow"), "GET, POST, DELETE");
+      await response.body?.cancel();
+    }
+  }
+  await app.close();
+});
+
+/** An upstream whose searches never answer until aborted; auth is the demo's. */
+function hangingUpstream() {
+  const config = testConfig(["--demo"]);
+  const demo = demoFetchFor(config);
+  const aborted: string[] = [];
+  const started = Promise.withResolvers<void>();
+  const fetch: Fetch = (input, init) => {
+    const request = new Request(input, init);
+    if (request.url.startsWith(config.authUrl)) return demo(input, init);
+    started.resolve();
+    return new Promise((_, reject) => {
+      request.signal.addEventListener("abort", () => {
+        aborted.push(request.url);
+        reject(request.signal.reason);
+      }, { once: true });
+    });
+  };
+  return { fetch, aborted, started: started.promise };
+}
+
+const SEARCH_CALL = {
+  jsonrpc: "2.0",
+  id: 7,
+  method: "tools/call",
+  params: { name: "search_psm_service", arguments: { keyword: "oec.live.promotion" } },
+};
+
+async function openSession(app: HttpApp): Promise<Record<string, string>> {
+  const sessionId = await initializeRaw(app);
+  const headers = { "mcp-session-id": sessionId, "mcp-protocol-version": "2025-06-18" };
+  await (await postMcp(app, { jsonrpc: "2.0", method: "notifications/initialized" }, headers))
+    .body?.cancel();
+  return headers;
+}
+
+Deno.test("notifications/cancelled ends the cancelled call's event stream and aborts its upstream requests", async () => {
+  const upstream = hangingUpstream();
+  const app = createTestApp("localhost", { fetch: upstream.fetch });
+  const headers = await openSession(app);
+  const call = await postMcp(app, SEARCH_CALL, headers);
+  assert.equal(call.status, 200);
+  await upstream.started;
+  const cancelled = await postMcp(app, {
+    jsonrpc: "2.0",
+    method: "notifications/cancelled",
+    params: { requestId: 7, reason: "user pressed stop" },
+  }, headers);
+  assert.equal(cancelled.status, 202);
+  assert.equal(await call.text(), "", "the stream ended without an answer");
+  assert.ok(upstream.aborted.length > 0, "the upstream searches were aborted");
+  await app.close();
+});
+
+Deno.test("a client that closes its event stream aborts the upstream requests of its call", async () => {
+  const upstream = hangingUpstream();
+  const app = createTestApp("localhost", { fetch: upstream.fetch });
+  const headers = await openSession(app);
+  const call = await postMcp(app, SEARCH_CALL, headers);
+  await upstream.started;
+  assert.deepEqual(upstream.aborted, []);
+  await call.body?.cancel();
+  assert.ok(upstream.aborted.length > 0, "the upstream searches were aborted");
+  await app.close();
+});
+
+Deno.test("under Deno.serve the end of a response is learned from info.completed", async () => {
+  const upstream = hangingUpstream();
+  const app = createTestApp("localhost", { fetch: upstream.fetch });
+  const headers = await openSession(app);
+  const completed = Promise.withResolvers<void>();
+  const call = await app.handle(
+    new Request("http://localhost/mcp", {
+      method: "POST",
+      headers: { ...MCP_HEADERS, ...headers },
+      body: JSON.stringify(SEARCH_CALL),
+    }),
+    { completed: completed.promise },
+  );
+  await upstream.started;
+  completed.resolve();
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  assert.ok(upstream.aborted.length > 0, "the call was aborted when the connection completed");
+  await call.body?.cancel();
+  await app.close();
+});
+
+Deno.test("closing the app answers a call still running at the deadline with a shutdown error", async () => {
+  const upstream = hangingUpstream();
+  const app = createTestApp("localhost", { fetch: upstream.fetch });
+  const headers = await openSession(app);
+  const call = await postMcp(app, SEARCH_CALL, headers);
+  await upstream.started;
+  await app.close({ deadlineMs: 20 });
+  const events = await call.text();
+  const data = events.split("\n").find((line) => line.startsWith("data: "));
+  assert.ok(data, `an event was sent: ${events}`);
+  const message = JSON.parse(data.slice("data: ".length));
+  assert.equal(message.id, 7);
+  assert.deepEqual(message.error, SHUTTING_DOWN);
+  assert.ok(upstream.aborted.length > 0, "its upstream requests were aborted");
+  const late = await postMcp(app, INITIALIZE_REQUEST);
+  assert.equal(late.status, 503, "nothing new starts once closing");
+  assert.match((await late.json()).error.message, /Server shutting down/);
+});
+
+Deno.test("closing the app lets a call that finishes before the deadline answer normally", async () => {
+  const config = testConfig(["--demo"]);
+  const demo = demoFetchFor(config);
+  const started = Promise.withResolvers<void>();
+  const release = Promise.withResolvers<void>();
+  const fetch: Fetch = async (input, init) => {
+    if (!String(input).startsWith(config.authUrl)) {
+      started.resolve();
+      await release.promise;
+    }
+    return await demo(input, init);
+  };
+  const app = createTestApp("localhost", { fetch });
+  const { client } = await connectClient(app);
+  const result = client.callTool({
+    name: "search_psm_service",
+    arguments: { keyword: "oec.live.promotion" },
+  });
+  await started.promise;
+  const closed = app.close({ deadlineMs: 5_000 });
+  release.resolve();
+  assert.match(textOf(await result), /Found oec\.live\.promotion/);
+  await closed;
+  await client.close();
+});
+
+Deno.test("stateless mode serves every request without a session, GET and DELETE are 405", async () => {
+  let servers = 0;
+  const config = testConfig(["--demo"]);
+  const deps = createDependencies(config, {
+    fetch: demoFetchFor(config),
+    now: Date.now,
+    logger: () => recordingLogger(),
+  });
+  const app = createTestApp("localhost", {
+    stateless: true,
+    createServer: () => {
+      servers++;
+      return createServer(deps);
+    },
+  });
+  const { client, transport } = await connectClient(app);
+  try {
+    assert.equal(transport.sessionId, undefined);
+    const result = await client.callTool({
+      name: "search_psm_service",
+      arguments: { keyword: "oec.live.promotion" },
+    });
+    assert.match(textOf(result), /Found oec\.live\.promotion/);
+    assert.equal(app.sessionCount(), 0);
+    assert.ok(servers >= 2, "each request got its own server");
+  } finally {
+    await client.close();
+  }
+  for (const method of ["GET", "DELETE"]) {
+    const response = await app.handle(new Request("http://localhost/mcp", { method }));
+    assert.equal(response.status, 405);
+    assert.equal(response.headers.get("allow"), "POST");
+    await response.body?.cancel();
+  }
 });
