@@ -14,7 +14,7 @@ import {
   USAGE,
 } from "./src/config.ts";
 import { createDemoFetch } from "./src/demo.ts";
-import { createHttpApp, type HttpApp } from "./src/http/mod.ts";
+import { createHttpApp, endpointUrl, type HttpApp } from "./src/http/mod.ts";
 import { logger, setupLogging } from "./src/log.ts";
 import {
   createDependencies,
@@ -157,9 +157,8 @@ function delay(ms: number): Promise<void> {
 
 // Printed whatever the log level: it is how a user learns where to connect.
 function announce(config: Config, port: number) {
-  const host = config.host.includes(":") ? `[${config.host}]` : config.host;
   const mode = config.demo ? " (demo catalogue, no credentials needed)" : "";
-  console.error(`${SERVER_NAME} ${VERSION} listening on http://${host}:${port}/mcp${mode}`);
+  console.error(`${SERVER_NAME} ${VERSION} listening on ${endpointUrl(config.host, port)}${mode}`);
 }
 
 function describeListenError(error: unknown, config: Config): string {

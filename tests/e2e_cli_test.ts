@@ -77,3 +77,12 @@ Deno.test("a second server on a port already in use exits 1 with one line naming
   assert.match(lines[0], /--port/);
   assert.ok(!stderr.includes(SENTINEL_COOKIE));
 });
+
+Deno.test("the server refuses a non-loopback host without a token, in one line naming --auth-token", async () => {
+  const { code, stdout, stderr } = await runServer(["--host", "0.0.0.0", "--port", "0"]);
+  assert.equal(code, 2);
+  assert.equal(stdout, "");
+  const lines = stderr.trim().split("\n");
+  assert.equal(lines.length, 1, stderr);
+  assert.match(lines[0], /Refusing to serve on 0\.0\.0\.0 without a token: .*--auth-token/);
+});

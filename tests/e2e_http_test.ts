@@ -149,3 +149,68 @@ Deno.test("the real server answers /health and refuses a foreign Origin", async 
   }
   assert.match(server.output().stderr, /CAS_SESSION is not set/);
 });
+
+const SENTINEL_TOKEN = "SENTINEL-TOKEN-e2e-41d7";
+
+Deno.test("the real server with MCP_AUTH_TOKEN serves a client that sends it and refuses one that does not", async () => {
+  const upstream = serveUpstream();
+  const server = await startServer([...upstream.args, "--log-level", "DEBUG"], {
+    MCP_AUTH_TOKEN: SENTINEL_TOKEN,
+  });
+  const client = new Client({ name: "e2e-http-token", version: "0" });
+  try {
+    const anonymous = await fetch(server.url, {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        accept: "application/json, text/event-stream",
+      },
+      body: "{}",
+    });
+    assert.equal(anonymous.status, 401);
+    assert.match(anonymous.headers.get("www-authenticate") ?? "", /^Bearer/);
+    await anonymous.body?.cancel();
+    const health = await fetch(server.url.replace(/\/mcp$/, "/health"));
+    assert.equal(health.status, 200, "/health needs no token");
+    await health.body?.cancel();
+
+    await client.connect(
+      new StreamableHTTPClientTransport(new URL(server.url), {
+        requestInit: { headers: { authorization: `Bearer ${SENTINEL_TOKEN}` } },
+      }),
+    );
+    assert.equal((await client.listTools()).tools.length, 4);
+  } finally {
+    await client.close();
+    await server.stop();
+    await upstream.close();
+  }
+  const { stdout, stderr } = server.output();
+  assert.ok(
+    !stderr.includes(SENTINEL_TOKEN) && !stdout.includes(SENTINEL_TOKEN),
+    "no token in logs",
+  );
+});
+
+Deno.test("SIGTERM answers a call still running after the deadline with a shutdown error", async () => {
+  const upstream = serveUpstream({ searchDelayMs: 60_000 });
+  const server = await startServer([...upstream.args], { CAS_SESSION: SENTINEL_COOKIE });
+  const client = new Client({ name: "e2e-http-shutdown", version: "0" });
+  let exit: Deno.CommandStatus | undefined;
+  try {
+    await client.connect(new StreamableHTTPClientTransport(new URL(server.url)));
+    const call = client.callTool({
+      name: "search_psm_service",
+      arguments: { keyword: "oec.live.promotion" },
+    });
+    const outcome = call.then(() => "answered", (error: Error) => error.message);
+    while (!upstream.seen.some((r) => r.jwt)) await new Promise((r) => setTimeout(r, 20));
+    exit = await server.stop({ killAfterMs: 9_000 });
+    assert.match(await outcome, /Server shutting down/);
+  } finally {
+    exit ??= await server.stop();
+    await client.close();
+    await upstream.close();
+  }
+  assert.equal(exit.code, 0, `exit ${exit.code} ${exit.signal}`);
+});

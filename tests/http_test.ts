@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import {
   createHttpApp,
+  endpointUrl,
   type HttpApp,
   type HttpAppOptions,
   isLoopback,
@@ -619,4 +620,10 @@ Deno.test("stateless mode serves every request without a session, GET and DELETE
     assert.equal(response.headers.get("allow"), "POST");
     await response.body?.cancel();
   }
+});
+
+Deno.test("the announced URL brackets an IPv6 host once, however it was written", () => {
+  assert.equal(endpointUrl("::1", 8123), "http://[::1]:8123/mcp");
+  assert.equal(endpointUrl("[::1]", 8123), "http://[::1]:8123/mcp");
+  assert.equal(endpointUrl("127.0.0.1", 80), "http://127.0.0.1:80/mcp");
 });

@@ -121,6 +121,12 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
   };
 }
 
+/** The URL clients connect to on `host`:`port`, with an IPv6 address in brackets once. */
+export function endpointUrl(host: string, port: number): string {
+  const bare = host.replace(/^\[(.*)\]$/, "$1");
+  return `http://${bare.includes(":") ? `[${bare}]` : bare}:${port}/mcp`;
+}
+
 function withLogging(logger: Logger): Middleware {
   return (next) => async (request, context) => {
     const response = await next(request, context);

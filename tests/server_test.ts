@@ -1,0 +1,23 @@
+import assert from "node:assert/strict";
+import { createDependencies, serverFactory } from "../src/server.ts";
+import type { McpServer } from "../src/mcp_sdk.ts";
+import { recordingLogger } from "./fake_upstream.ts";
+import { demoFetchFor, testConfig } from "./harness.ts";
+
+// The SDK keeps the validator in a private field; nothing public tells whether it is shared.
+function validatorOf(server: McpServer): unknown {
+  return (server.server as unknown as { _jsonSchemaValidator: unknown })._jsonSchemaValidator;
+}
+
+Deno.test("servers from one factory share one JSON-schema validator instead of one Ajv each", () => {
+  const config = testConfig(["--demo"]);
+  const deps = createDependencies(config, {
+    fetch: demoFetchFor(config),
+    now: Date.now,
+    logger: () => recordingLogger(),
+  });
+  const create = serverFactory(deps);
+  const first = validatorOf(create());
+  assert.ok(first, "the SDK still keeps a validator where this test looks");
+  assert.equal(validatorOf(create()), first);
+});
