@@ -5,6 +5,7 @@ import {
   type HttpApp,
   type HttpAppOptions,
   isLoopback,
+  type ServeInfo,
   SHUTTING_DOWN,
 } from "../src/http/mod.ts";
 import { Secret } from "../src/secret.ts";
@@ -45,13 +46,19 @@ function createTestApp(
 }
 
 /** POSTs one JSON-RPC `message` to /mcp, as a client would, with `headers` on top. */
-function postMcp(app: HttpApp, message: object, headers: Record<string, string> = {}) {
+function postMcp(
+  app: HttpApp,
+  message: object,
+  headers: Record<string, string> = {},
+  info?: ServeInfo,
+) {
   return app.handle(
     new Request("http://localhost/mcp", {
       method: "POST",
       headers: { ...MCP_HEADERS, ...headers },
       body: JSON.stringify(message),
     }),
+    info,
   );
 }
 
@@ -490,13 +497,20 @@ async function openSession(app: HttpApp): Promise<Record<string, string>> {
   return headers;
 }
 
-Deno.test("notifications/cancelled ends the cancelled call's event stream and aborts its upstream requests", async () => {
+/** A session whose search call hangs in its upstream requests until they are aborted. */
+async function startHangingCall(info?: ServeInfo) {
   const upstream = hangingUpstream();
   const app = createTestApp("localhost", { fetch: upstream.fetch });
   const headers = await openSession(app);
-  const call = await postMcp(app, SEARCH_CALL, headers);
+  const call = await postMcp(app, SEARCH_CALL, headers, info);
   assert.equal(call.status, 200);
   await upstream.started;
+  assert.deepEqual(upstream.aborted, []);
+  return { app, upstream, headers, call };
+}
+
+Deno.test("notifications/cancelled ends the cancelled call's event stream and aborts its upstream requests", async () => {
+  const { app, upstream, headers, call } = await startHangingCall();
   const cancelled = await postMcp(app, {
     jsonrpc: "2.0",
     method: "notifications/cancelled",
@@ -509,31 +523,15 @@ Deno.test("notifications/cancelled ends the cancelled call's event stream and ab
 });
 
 Deno.test("a client that closes its event stream aborts the upstream requests of its call", async () => {
-  const upstream = hangingUpstream();
-  const app = createTestApp("localhost", { fetch: upstream.fetch });
-  const headers = await openSession(app);
-  const call = await postMcp(app, SEARCH_CALL, headers);
-  await upstream.started;
-  assert.deepEqual(upstream.aborted, []);
+  const { app, upstream, call } = await startHangingCall();
   await call.body?.cancel();
   assert.ok(upstream.aborted.length > 0, "the upstream searches were aborted");
   await app.close();
 });
 
 Deno.test("under Deno.serve the end of a response is learned from info.completed", async () => {
-  const upstream = hangingUpstream();
-  const app = createTestApp("localhost", { fetch: upstream.fetch });
-  const headers = await openSession(app);
   const completed = Promise.withResolvers<void>();
-  const call = await app.handle(
-    new Request("http://localhost/mcp", {
-      method: "POST",
-      headers: { ...MCP_HEADERS, ...headers },
-      body: JSON.stringify(SEARCH_CALL),
-    }),
-    { completed: completed.promise },
-  );
-  await upstream.started;
+  const { app, upstream, call } = await startHangingCall({ completed: completed.promise });
   completed.resolve();
   await new Promise((resolve) => setTimeout(resolve, 0));
   assert.ok(upstream.aborted.length > 0, "the call was aborted when the connection completed");
@@ -542,11 +540,7 @@ Deno.test("under Deno.serve the end of a response is learned from info.completed
 });
 
 Deno.test("closing the app answers a call still running at the deadline with a shutdown error", async () => {
-  const upstream = hangingUpstream();
-  const app = createTestApp("localhost", { fetch: upstream.fetch });
-  const headers = await openSession(app);
-  const call = await postMcp(app, SEARCH_CALL, headers);
-  await upstream.started;
+  const { app, upstream, call } = await startHangingCall();
   await app.close({ deadlineMs: 20 });
   const events = await call.text();
   const data = events.split("\n").find((line) => line.startsWith("data: "));

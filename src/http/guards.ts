@@ -8,7 +8,7 @@
 
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { Secret } from "../secret.ts";
-import { json, PARSE_ERROR, rpcError } from "./respond.ts";
+import { BAD_REQUEST, json, PARSE_ERROR, rpcError } from "./respond.ts";
 import type { Middleware } from "./route.ts";
 
 /** Options for {@linkcode guardHost}. */
@@ -103,7 +103,7 @@ export function readJsonBody(maxBytes: number): Middleware {
     const bytes = await readCapped(request, maxBytes);
     if (!bytes) {
       return rpcError(413, {
-        code: -32000,
+        code: BAD_REQUEST,
         message: `Request body too large: send at most ${maxBytes} bytes`,
       });
     }
