@@ -214,3 +214,25 @@ Deno.test("SIGTERM answers a call still running after the deadline with a shutdo
   }
   assert.equal(exit.code, 0, `exit ${exit.code} ${exit.signal}`);
 });
+
+Deno.test("with --stateless the real server answers an SDK client without a session", async () => {
+  const upstream = serveUpstream();
+  const server = await startServer([...upstream.args, "--stateless"], {
+    CAS_SESSION: SENTINEL_COOKIE,
+  });
+  const client = new Client({ name: "e2e-http-stateless", version: "0" });
+  try {
+    const transport = new StreamableHTTPClientTransport(new URL(server.url));
+    await client.connect(transport);
+    assert.equal(transport.sessionId, undefined, "no session was handed out");
+    const found = await client.callTool({
+      name: "search_psm_service",
+      arguments: { keyword: "oec.live.promotion" },
+    });
+    assert.match(textOf(found), /Found oec\.live\.promotion/);
+  } finally {
+    await client.close();
+    await server.stop();
+    await upstream.close();
+  }
+});
