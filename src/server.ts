@@ -67,6 +67,7 @@ export function createDependencies(config: Config, options: DependencyOptions): 
     fetch,
     timeoutMs: config.timeoutMs,
     logger: logger("discovery"),
+    now,
   });
   return {
     discovery,

@@ -93,6 +93,8 @@ function harness(routes: readonly Route[], options: HarnessOptions = {}): Harnes
     logger,
     maxCandidates: options.maxCandidates,
     batchConcurrency: options.batchConcurrency,
+    now: clock.now,
+    sleep: () => Promise.resolve(),
   });
   return {
     upstream,
@@ -937,40 +939,44 @@ Deno.test("selectMatches reports failed only when no region answered", () => {
   assert.equal(selectMatches("a", [], { maxCandidates: 5 }).status, "failed");
 });
 
-Deno.test("searchMany stops waiting for a region that timed out earlier in the same batch", async () => {
+Deno.test("a batch of 100 keywords against a region that never answers costs at most 8 timeouts", async () => {
   const { upstream, discovery } = harness([
     { url: searchUrl(CN), respond: () => searchAnswer([]) },
     { url: searchUrl(US), respond: never },
-  ], { timeoutMs: 20, batchConcurrency: 1 });
+  ], { timeoutMs: 20, batchConcurrency: 4 });
+  const keywords = Array.from({ length: 100 }, (_, i) => `k${i}`);
 
-  const results = await discovery.searchMany(["k1", "k2", "k3"]);
+  const results = await discovery.searchMany(keywords);
 
   upstream.assertNoUnexpected();
-  assert.equal(upstream.count(searchUrl(US)), 1, "the hung region was asked once");
-  assert.equal(upstream.count(searchUrl(CN)), 3, "the healthy region was asked every time");
-  const [first, ...rest] = results.map((r) => failure(r.outcomes[1]));
-  assert.equal(first.message, "did not answer within 20 ms");
-  assert.equal(first.skipped, false);
-  for (const error of rest) {
+  // Two rounds of 4 keywords in flight together: the 5th timeout opens the circuit, and the
+  // 3 requests already in flight beside it run out their time limit.
+  assert.equal(upstream.count(searchUrl(US)), 8, "asked until its circuit opened");
+  assert.equal(upstream.count(searchUrl(CN)), 100, "the healthy region was asked every time");
+  const usErrors = results.map((r) => failure(r.outcomes[1]));
+  assert.equal(usErrors.filter((e) => !e.skipped).length, 8);
+  assert.ok(usErrors.slice(0, 8).every((e) => e.message === "did not answer within 20 ms"));
+  for (const error of usErrors.slice(8)) {
     assert.equal(error.kind, "timeout");
     assert.equal(error.skipped, true);
-    assert.equal(
+    assert.match(
       error.message,
-      "skipped: did not answer within 20 ms for an earlier keyword of this batch",
+      /^skipped until 00:00:30 UTC: failed [5-8] times in a row \(last: did not answer within 20 ms\)$/,
     );
   }
-  assert.deepEqual(results.map((r) => r.status), ["not_found", "not_found", "not_found"]);
+  assert.ok(results.every((r) => r.status === "not_found"));
 });
 
-Deno.test("searchMany keeps asking a region that failed for other reasons than reachability", async () => {
+Deno.test("searchMany keeps asking a region that answers with errors that are not outages", async () => {
   const { upstream, discovery } = harness([
     { url: searchUrl(CN), respond: () => searchAnswer([]) },
-    { url: searchUrl(US), respond: () => new Response("", { status: 502 }) },
+    { url: searchUrl(US), respond: () => errorAnswer(404, "no such index", 404) },
   ], { batchConcurrency: 1 });
 
-  await discovery.searchMany(["k1", "k2"]);
+  await discovery.searchMany(["k1", "k2", "k3", "k4", "k5", "k6", "k7"]);
 
-  assert.equal(upstream.count(searchUrl(US)), 2);
+  assert.equal(upstream.count(searchUrl(US)), 7);
+  assert.equal(discovery.health()[1].state, "closed");
 });
 
 Deno.test("the JWT the request carried is redacted from an upstream error, even when opaque", () => {
@@ -1043,5 +1049,8 @@ Deno.test("searchMany does not ask again a region that rejected a freshly issued
 
   assert.equal(upstream.count(searchUrl(US)), 2, "the first keyword's try and retry only");
   assert.equal(issued.length, 2, "one token, one refresh");
-  assert.match(failure(results[2].outcomes[1]).message, /^skipped: rejected a freshly issued JWT/);
+  assert.match(
+    failure(results[2].outcomes[1]).message,
+    /^skipped until 00:00:30 UTC: rejected a freshly issued JWT/,
+  );
 });

@@ -9,18 +9,22 @@
  * @module
  */
 
-import { AuthError, type TokenProvider } from "../auth.ts";
+import type { TokenProvider } from "../auth.ts";
 import type { Region } from "../config.ts";
 import type { Logger } from "../log.ts";
 import type { Fetch } from "../upstream.ts";
+import { createCircuitBreaker, type RegionHealth } from "./breaker.ts";
 import { mapConcurrently } from "./concurrency.ts";
 import { buildRegionSearch } from "./pipeline.ts";
 import { selectMatches } from "./ranking.ts";
 import type { RecentPsms } from "./recent_psms.ts";
+import type { Sleep } from "./retry.ts";
 import { psmsIn, withSuggestions } from "./suggest.ts";
-import { RegionError, type RegionOutcome, type SearchResult } from "./types.ts";
+import type { SearchResult } from "./types.ts";
 
 export * from "./types.ts";
+export type { CircuitState, RegionHealth } from "./breaker.ts";
+export type { Sleep } from "./retry.ts";
 export { parseSearchAnswer, type ParseSearchAnswerOptions, searchRegion } from "./region_search.ts";
 export type { SearchRegionOptions } from "./region_search.ts";
 export { selectMatches, type SelectMatchesOptions } from "./ranking.ts";
@@ -37,6 +41,8 @@ export interface Discovery {
    * results in the order given. `onProgress` is told after each keyword.
    */
   searchMany(keywords: readonly string[], options?: SearchManyOptions): Promise<SearchResult[]>;
+  /** Each region's circuit breaker and last outcome, in configuration order; asks no region. */
+  health(): RegionHealth[];
 }
 
 /** Options for {@linkcode Discovery.searchMany}. */
@@ -59,21 +65,24 @@ export interface DiscoveryOptions {
   batchConcurrency?: number;
   /** Remembers the PSMs of every answer; "did you mean" draws on it too. */
   recentPsms?: RecentPsms;
+  /** Milliseconds since the epoch, for the circuit breakers. Default `Date.now`. */
+  now?: () => number;
+  /** Spreads out retries; a number in [0, 1). Default `Math.random`. */
+  random?: () => number;
+  /** The wait before a retry. Default a timer. */
+  sleep?: Sleep;
 }
 
 /** Creates a {@linkcode Discovery} over `options.regions`. */
 export function createDiscovery(options: DiscoveryOptions): Discovery {
   const { regions, logger, maxCandidates = 20, batchConcurrency = 4, recentPsms } = options;
-  const searchRegion = buildRegionSearch(options);
+  const breaker = createCircuitBreaker({ now: options.now ?? Date.now });
+  const searchRegion = buildRegionSearch({ ...options, breaker });
 
-  async function search(
-    keyword: string,
-    { signal, down }: { signal?: AbortSignal; down?: Map<string, RegionError> } = {},
-  ) {
-    const outcomes = await Promise.all(regions.map((region) => {
-      const earlier = down?.get(region.name);
-      return earlier ? skipped(earlier) : searchRegion(region, keyword, { signal });
-    }));
+  async function search(keyword: string, { signal }: { signal?: AbortSignal } = {}) {
+    const outcomes = await Promise.all(
+      regions.map((region) => searchRegion(region, keyword, { signal })),
+    );
     for (const outcome of outcomes) {
       if (outcome.ok) continue;
       logger[outcome.error.skipped ? "debug" : "warn"](
@@ -96,40 +105,13 @@ export function createDiscovery(options: DiscoveryOptions): Discovery {
     search,
     async searchMany(keywords, { signal, onProgress } = {}) {
       const unique = [...new Set(keywords)];
-      // A region that timed out, was unreachable or refused a fresh JWT will not do better for
-      // the next keyword of the same batch: it is not asked again.
-      const down = new Map<string, RegionError>();
       let done = 0;
       return await mapConcurrently(unique, batchConcurrency, async (keyword) => {
-        const result = await search(keyword, { signal, down });
-        for (const outcome of result.outcomes) {
-          if (!outcome.ok && skipsRestOfBatch(outcome.error)) {
-            down.set(outcome.region, outcome.error);
-          }
-        }
+        const result = await search(keyword, { signal });
         onProgress?.(++done, unique.length);
         return result;
       });
     },
+    health: () => regions.map((region) => breaker.health(region.name)),
   };
-}
-
-// A failure to get a token is not among them: the token provider already answers those at
-// once for a while, and its message is the one the user needs on every keyword.
-function skipsRestOfBatch(error: RegionError): boolean {
-  if (error.skipped || error.cause instanceof AuthError) return false;
-  return error.kind === "timeout" || error.kind === "network" || error.kind === "auth";
-}
-
-function skipped(earlier: RegionError): Promise<RegionOutcome> {
-  const error = new RegionError(
-    `skipped: ${earlier.message} for an earlier keyword of this batch`,
-    {
-      region: earlier.region,
-      kind: earlier.kind,
-      skipped: true,
-      cause: earlier,
-    },
-  );
-  return Promise.resolve({ region: earlier.region, ok: false, error });
 }

@@ -7,15 +7,23 @@
  * @module
  */
 
+import type { CircuitBreaker } from "./breaker.ts";
 import { createRegionSearch, type RegionSearchDeps } from "./region_search.ts";
+import { type RetryOptions, withRetry } from "./retry.ts";
 import type { RegionSearch, RegionSearchWrapper } from "./types.ts";
 
 /** Options for {@linkcode buildRegionSearch}. */
-export type PipelineOptions = RegionSearchDeps;
+export interface PipelineOptions extends RegionSearchDeps, RetryOptions {
+  /** Created once per process, so that each region's circuit lasts across calls. */
+  breaker: CircuitBreaker;
+}
 
 /** Returns the region search that discovery uses: the registry request inside every layer. */
 export function buildRegionSearch(options: PipelineOptions): RegionSearch {
-  const layers: RegionSearchWrapper[] = [];
+  const layers: RegionSearchWrapper[] = [
+    options.breaker.wrap,
+    withRetry(options),
+  ];
   return compose(createRegionSearch(options), layers);
 }
 

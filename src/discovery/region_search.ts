@@ -1,6 +1,7 @@
 /**
  * One region's search, the innermost layer of discovery: a JWT from the
- * region's token provider, one GET to the registry, its answer parsed into
+ * region's token provider, one GET to the registry (redirects are not
+ * followed: they would carry the JWT elsewhere), its answer parsed into
  * services or a typed failure, and one retry with a fresh JWT when the
  * registry refuses the token.
  *
@@ -12,7 +13,12 @@ import type { Region } from "../config.ts";
 import { isRecord, parseJson } from "../json.ts";
 import type { Logger } from "../log.ts";
 import { redact } from "../secret.ts";
-import { type Fetch, requestUpstream, UpstreamRequestError } from "../upstream.ts";
+import {
+  type Fetch,
+  requestUpstream,
+  UpstreamRequestError,
+  type UpstreamResponse,
+} from "../upstream.ts";
 import {
   RegionError,
   type RegionFailureKind,
@@ -32,20 +38,35 @@ export interface RegionSearchDeps {
   logger: Logger;
 }
 
-/** Returns the {@linkcode RegionSearch} that asks the registry itself, with `deps`. */
+/**
+ * The JWT each region refused even when freshly issued, by region name. Such
+ * a refusal is about the region, not the token (other regions may accept it):
+ * that same token is not invalidated again for it.
+ */
+export type RefusedTokens = Map<string, string>;
+
+/**
+ * Returns the {@linkcode RegionSearch} that asks the registry itself, with
+ * `deps`; it remembers, for as long as it lives, which token each region refused.
+ */
 export function createRegionSearch(deps: RegionSearchDeps): RegionSearch {
-  return (region, keyword, { signal } = {}) => searchRegion(region, keyword, { ...deps, signal });
+  const refused: RefusedTokens = new Map();
+  return (region, keyword, { signal } = {}) =>
+    searchRegion(region, keyword, { ...deps, signal, refused });
 }
 
 /** Options for {@linkcode searchRegion}. */
 export interface SearchRegionOptions extends RegionSearchDeps {
   signal?: AbortSignal;
+  /** Tokens regions refused in earlier searches; updated by this one. */
+  refused?: RefusedTokens;
 }
 
 /**
  * Searches one region for `keyword`, refreshing the JWT and retrying once when
- * the registry rejects it. Returns a failed outcome rather than throwing; only
- * the caller's cancellation rejects.
+ * the registry rejects it, unless the region had refused that same token when
+ * it was fresh. Returns a failed outcome rather than throwing; only the
+ * caller's cancellation rejects.
  */
 export async function searchRegion(
   region: Region,
@@ -53,27 +74,30 @@ export async function searchRegion(
   options: SearchRegionOptions,
 ): Promise<RegionOutcome> {
   const tokens = options.tokenFor(region);
+  const refused = options.refused ?? new Map();
   try {
     let token = await tokens.getToken({ signal: options.signal });
     let answer = await queryRegion(region, { keyword, token }, options);
-    if (answer === "auth_rejected") {
+    if (answer === "auth_rejected" && refused.get(region.name) !== token) {
       tokens.invalidate(token);
       token = await tokens.getToken({ signal: options.signal });
       answer = await queryRegion(region, { keyword, token }, options);
     }
     if (answer === "auth_rejected") {
+      refused.set(region.name, token);
       throw new RegionError(
         "rejected a freshly issued JWT: your account may have no access to this registry",
         { region: region.name, kind: "auth" },
       );
     }
+    refused.delete(region.name);
     return { region: region.name, ok: true, services: answer };
   } catch (error) {
     if (options.signal?.aborted) throw options.signal.reason;
     return {
       region: region.name,
       ok: false,
-      error: toRegionError(region, error, options.timeoutMs),
+      error: toRegionError(region, error, options),
     };
   }
 }
@@ -89,6 +113,8 @@ async function queryRegion(
   const started = performance.now();
   const answer = await requestUpstream(fetch, url.href, {
     headers: { "x-jwt-token": token, Accept: "application/json" },
+    // Following a redirect would hand the JWT to whatever origin it names.
+    redirect: "manual",
     timeoutMs,
     signal,
   });
@@ -98,7 +124,29 @@ async function queryRegion(
     keyword,
     ms: Math.round(performance.now() - started),
   });
+  if (isRedirect(answer.status)) throw redirected(region, answer, url);
   return parseSearchAnswer(answer, { region: region.name, token });
+}
+
+// Status 0 is how a spec-following fetch reports a redirect it did not follow.
+function isRedirect(status: number): boolean {
+  return status === 0 || (status >= 300 && status < 400);
+}
+
+// Only the target's origin is named: its path and query may carry tokens.
+function redirected(region: Region, answer: UpstreamResponse, from: URL): RegionError {
+  const location = answer.headers.get("location");
+  let target: string | undefined;
+  try {
+    target = location ? new URL(location, from).origin : undefined;
+  } catch {
+    target = undefined; // not a URL: said as "elsewhere"
+  }
+  const where = target && target !== "null" ? `to ${target}` : "elsewhere";
+  return new RegionError(`redirected ${where}: check the region's URL`, {
+    region: region.name,
+    kind: "redirect",
+  });
 }
 
 /** Options for {@linkcode parseSearchAnswer}. */
@@ -124,7 +172,7 @@ export function parseSearchAnswer(
   if (status === 401 || errorCode === 401) return "auth_rejected";
   const detail = isRecord(body) ? describeUpstreamError(body, token) : "";
   const fail = (kind: RegionFailureKind, message: string) =>
-    new RegionError(message, { region, kind });
+    new RegionError(message, { region, kind, status });
   if (status < 200 || status >= 300) throw fail("http_status", `answered HTTP ${status}${detail}`);
   if (!isRecord(body)) throw fail("invalid_body", "answered with a body that is not a JSON object");
   if (errorCode !== 0) {
@@ -177,7 +225,11 @@ function optionalText(value: unknown): string | undefined {
   return trimmed === "" ? undefined : trimmed;
 }
 
-function toRegionError(region: Region, error: unknown, timeoutMs: number): RegionError {
+function toRegionError(
+  region: Region,
+  error: unknown,
+  { timeoutMs, logger }: SearchRegionOptions,
+): RegionError {
   if (error instanceof RegionError) return error;
   if (error instanceof UpstreamRequestError) {
     const reason = {
@@ -191,9 +243,13 @@ function toRegionError(region: Region, error: unknown, timeoutMs: number): Regio
   if (error instanceof AuthError) {
     return new RegionError(error.message, { region: region.name, kind: "auth", cause: error });
   }
-  return new RegionError("failed unexpectedly: try again", {
+  // A bug here, not a fault of the region: it must not count against the region's health.
+  logger.debug("Searching region {region} failed unexpectedly: {stack}", {
     region: region.name,
-    kind: "network",
-    cause: error,
+    stack: error instanceof Error ? error.stack ?? error.message : String(error),
   });
+  return new RegionError(
+    "failed unexpectedly: try again, and report it if it persists (details in the log at DEBUG)",
+    { region: region.name, kind: "internal", cause: error },
+  );
 }

@@ -27,21 +27,31 @@ export interface FoundService extends Service {
   readonly regions: readonly string[];
 }
 
-/** Why one region gave no answer. */
+/**
+ * Why one region gave no answer. `redirect`: it answered with a redirect, which
+ * is not followed; `internal`: an unexpected exception in this server, not a
+ * fault of the region.
+ */
 export type RegionFailureKind =
   | "auth"
   | "http_status"
   | "upstream_error"
   | "invalid_body"
+  | "redirect"
   | "timeout"
-  | "network";
+  | "network"
+  | "internal";
 
 /** Options for {@linkcode RegionError}. */
 export interface RegionErrorOptions extends ErrorOptions {
   region: string;
   kind: RegionFailureKind;
-  /** Not asked this time: it failed for an earlier keyword of the same batch. */
+  /** The HTTP status the region answered, for kind `http_status`. */
+  status?: number;
+  /** Not asked this time: its circuit breaker is open after earlier failures. */
   skipped?: boolean;
+  /** When a skipped region is asked again. */
+  retryAt?: Date;
 }
 
 /**
@@ -52,13 +62,17 @@ export class RegionError extends Error {
   override name = "RegionError";
   readonly region: string;
   readonly kind: RegionFailureKind;
+  readonly status?: number;
   readonly skipped: boolean;
+  readonly retryAt?: Date;
 
   constructor(message: string, options: RegionErrorOptions) {
     super(message, options);
     this.region = options.region;
     this.kind = options.kind;
+    this.status = options.status;
     this.skipped = options.skipped ?? false;
+    this.retryAt = options.retryAt;
   }
 }
 
