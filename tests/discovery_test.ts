@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { createTokenProvider, type Credential } from "../src/auth.ts";
+import { createTokenProvider, type Credential, type TokenProvider } from "../src/auth.ts";
 import type { Region } from "../src/config.ts";
 import {
   createDiscovery,
@@ -965,6 +965,11 @@ Deno.test("a batch of 100 keywords against a region that never answers costs at 
     );
   }
   assert.ok(results.every((r) => r.status === "not_found"));
+  const [cn, us] = discovery.health();
+  assert.deepEqual([cn.name, cn.state, cn.consecutiveFailures], ["cn", "closed", 0]);
+  assert.deepEqual([us.name, us.state, us.consecutiveFailures], ["us", "open", 8]);
+  assert.deepEqual(us.openUntil, new Date(Date.UTC(2026, 0, 1, 0, 0, 30)));
+  assert.equal(us.lastOutcome, "timeout");
 });
 
 Deno.test("searchMany keeps asking a region that answers with errors that are not outages", async () => {
@@ -1053,4 +1058,56 @@ Deno.test("searchMany does not ask again a region that rejected a freshly issued
     failure(results[2].outcomes[1]).message,
     /^skipped until 00:00:30 UTC: rejected a freshly issued JWT/,
   );
+});
+
+for (const pause of [0, 31_000]) {
+  Deno.test(`with cn accepting and us refusing every JWT, 5 searches ${pause ? "30 s apart " : ""}make at most 2 auth requests`, async () => {
+    const { upstream, discovery, clock } = harness([
+      { url: searchUrl(CN), respond: () => searchAnswer([{ psm: "a.b.c" }]) },
+      { url: searchUrl(US), respond: () => authErrorAnswer() },
+    ]);
+
+    for (let i = 0; i < 5; i++) {
+      const result = await discovery.search("a.b.c");
+      assert.equal(result.status, "found", `search ${i + 1}`);
+      assert.deepEqual(result.services[0].regions, ["cn"]);
+      assert.match(failure(result.outcomes[1]).message, /rejected a freshly issued JWT/);
+      clock.advance(pause);
+    }
+
+    upstream.assertNoUnexpected();
+    assert.ok(upstream.count(AUTH_URL) <= 2, `${upstream.count(AUTH_URL)} auth requests`);
+    assert.equal(upstream.count(searchUrl(CN)), 5);
+  });
+}
+
+Deno.test("an unexpected exception for one keyword does not make the rest of a batch skip the region", async () => {
+  const clock = fakeClock();
+  const logger = recordingLogger();
+  const upstream = fakeUpstream([
+    { url: searchUrl(CN), respond: () => searchAnswer([{ psm: "a.b.c" }]) },
+    { url: searchUrl(US), respond: () => searchAnswer([{ psm: "a.b.c" }]) },
+  ]);
+  let calls = 0;
+  const tokens: TokenProvider = {
+    getToken: () =>
+      ++calls === 1 ? Promise.reject(new TypeError("a bug")) : Promise.resolve("opaque-token"),
+    invalidate() {},
+    status: () => ({ configured: true, valid: true }),
+  };
+  const discovery = createDiscovery({
+    regions: [CN, US],
+    tokenFor: () => tokens,
+    fetch: upstream.fetch,
+    timeoutMs: 1_000,
+    logger,
+    batchConcurrency: 1,
+    now: clock.now,
+  });
+
+  const results = await discovery.searchMany(["k1", "k2", "k3", "k4", "k5", "k6", "k7"]);
+
+  assert.equal(failure(results[0].outcomes[0]).kind, "internal");
+  assert.ok(results.slice(1).every((r) => r.outcomes.every((o) => o.ok)));
+  assert.equal(discovery.health()[0].state, "closed");
 });

@@ -6,7 +6,13 @@
  */
 
 import { z } from "zod";
-import type { FoundService, RegionOutcome, SearchResult, Suggestions } from "../discovery/mod.ts";
+import type {
+  FoundService,
+  RegionFailureKind,
+  RegionOutcome,
+  SearchResult,
+  Suggestions,
+} from "../discovery/mod.ts";
 
 /** The longest keyword accepted. */
 export const MAX_KEYWORD_LENGTH = 256;
@@ -146,10 +152,16 @@ export function describeFailures(outcomes: readonly RegionOutcome[]): string {
   return [...byReason].map(([reason, regions]) => `${regions.join(", ")}: ${reason}`).join("; ");
 }
 
+// These reasons already say what to do: a generic step after them would only mislead.
+const SELF_EXPLAINED_KINDS: ReadonlySet<RegionFailureKind> = new Set([
+  "auth",
+  "redirect",
+  "internal",
+]);
+
 function nextStepFor(outcomes: readonly RegionOutcome[]): string {
-  const kinds = new Set(outcomes.flatMap((o) => o.ok ? [] : [o.error.kind]));
-  // Auth reasons already say what to do.
-  if (kinds.size === 1 && kinds.has("auth")) return "";
+  const kinds = outcomes.flatMap((o) => o.ok ? [] : [o.error.kind]);
+  if (kinds.every((kind) => SELF_EXPLAINED_KINDS.has(kind))) return "";
   return "Check your network or VPN connection and CAS_SESSION (check_jwt_status), then try again.";
 }
 

@@ -1,0 +1,56 @@
+import assert from "node:assert/strict";
+import {
+  RegionError,
+  type RegionErrorOptions,
+  type SearchResult,
+} from "../../src/discovery/mod.ts";
+import { summarize } from "../../src/tools/search_result.ts";
+
+function failedEverywhere(...failures: [string, string, Omit<RegionErrorOptions, "region">][]) {
+  return {
+    keyword: "oec.live.room",
+    status: "failed",
+    services: [],
+    totalMatches: 0,
+    outcomes: failures.map(([region, message, options]) => ({
+      region,
+      ok: false,
+      error: new RegionError(message, { region, ...options }),
+    })),
+  } satisfies SearchResult;
+}
+
+Deno.test("a failed search over regions whose breaker is open says until when, and what to check", () => {
+  const skipped =
+    "skipped until 12:34:56 UTC: failed 5 times in a row (last: did not answer within 10000 ms)";
+  const text = summarize(failedEverywhere(
+    ["cn", skipped, { kind: "timeout", skipped: true }],
+    ["us", skipped, { kind: "timeout", skipped: true }],
+  ));
+
+  assert.equal(
+    text,
+    `No region could be searched for "oec.live.room": cn, us: ${skipped}. Check your network or VPN connection and CAS_SESSION (check_jwt_status), then try again.`,
+  );
+});
+
+Deno.test("a failed search ends with the reasons alone when they say what to do: redirect, internal, auth", () => {
+  const text = summarize(failedEverywhere(
+    ["cn", "redirected to https://sso.test: check the region's URL", { kind: "redirect" }],
+    [
+      "us",
+      "failed unexpectedly: try again, and report it if it persists (details in the log at DEBUG)",
+      {
+        kind: "internal",
+      },
+    ],
+    ["eu", "rejected a freshly issued JWT: your account may have no access to this registry", {
+      kind: "auth",
+    }],
+  ));
+
+  assert.equal(
+    text,
+    'No region could be searched for "oec.live.room": cn: redirected to https://sso.test: check the region\'s URL; us: failed unexpectedly: try again, and report it if it persists (details in the log at DEBUG); eu: rejected a freshly issued JWT: your account may have no access to this registry.',
+  );
+});
