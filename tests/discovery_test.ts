@@ -53,6 +53,8 @@ interface HarnessOptions {
   batchConcurrency?: number;
   /** `null` builds the token provider without a credential. */
   credential?: Credential | null;
+  /** Replaces the token provider backed by the fake auth service. */
+  tokens?: TokenProvider;
 }
 
 /**
@@ -87,7 +89,7 @@ function harness(routes: readonly Route[], options: HarnessOptions = {}): Harnes
   });
   const discovery = createDiscovery({
     regions: options.regions ?? [CN, US],
-    tokenFor: () => tokens,
+    tokenFor: () => options.tokens ?? tokens,
     fetch: upstream.fetch,
     timeoutMs,
     logger,
@@ -1082,12 +1084,6 @@ for (const pause of [0, 31_000]) {
 }
 
 Deno.test("an unexpected exception for one keyword does not make the rest of a batch skip the region", async () => {
-  const clock = fakeClock();
-  const logger = recordingLogger();
-  const upstream = fakeUpstream([
-    { url: searchUrl(CN), respond: () => searchAnswer([{ psm: "a.b.c" }]) },
-    { url: searchUrl(US), respond: () => searchAnswer([{ psm: "a.b.c" }]) },
-  ]);
   let calls = 0;
   const tokens: TokenProvider = {
     getToken: () =>
@@ -1095,19 +1091,16 @@ Deno.test("an unexpected exception for one keyword does not make the rest of a b
     invalidate() {},
     status: () => ({ configured: true, valid: true }),
   };
-  const discovery = createDiscovery({
-    regions: [CN, US],
-    tokenFor: () => tokens,
-    fetch: upstream.fetch,
-    timeoutMs: 1_000,
-    logger,
-    batchConcurrency: 1,
-    now: clock.now,
-  });
+  const { upstream, discovery } = harness([
+    { url: searchUrl(CN), respond: () => searchAnswer([{ psm: "a.b.c" }]) },
+    { url: searchUrl(US), respond: () => searchAnswer([{ psm: "a.b.c" }]) },
+  ], { tokens, batchConcurrency: 1 });
 
   const results = await discovery.searchMany(["k1", "k2", "k3", "k4", "k5", "k6", "k7"]);
 
+  upstream.assertNoUnexpected();
   assert.equal(failure(results[0].outcomes[0]).kind, "internal");
   assert.ok(results.slice(1).every((r) => r.outcomes.every((o) => o.ok)));
+  assert.equal(upstream.count(searchUrl(CN)), 6);
   assert.equal(discovery.health()[0].state, "closed");
 });

@@ -131,7 +131,11 @@ Deno.test("an unexpected exception is kind internal, its stack logged at debug, 
 
 // A region that refuses every JWT
 
-function refusingUs() {
+/**
+ * A region search over cn (answering) and us (answering `usRespond`), with a real token
+ * provider shared by both and a fake auth service issuing a distinct hour-long JWT each time.
+ */
+function sharedTokenSearch(usRespond: () => Response = () => authErrorAnswer(401)) {
   const clock = fakeClock();
   const upstream = fakeUpstream([
     {
@@ -140,7 +144,7 @@ function refusingUs() {
         tokenAnswer(jwtExpiringAt(clock.now() + HOUR_MS, { n: upstream.count(AUTH_URL) })),
     },
     { url: searchUrl(CN), respond: () => searchAnswer([{ psm: "a.b.c" }]) },
-    { url: searchUrl(US), respond: () => authErrorAnswer(401) },
+    { url: searchUrl(US), respond: usRespond },
   ]);
   const logger = recordingLogger();
   const tokens = createTokenProvider({
@@ -161,7 +165,7 @@ function refusingUs() {
 }
 
 Deno.test("a region that refused a fresh JWT does not cost a new token on every search", async () => {
-  const { upstream, search } = refusingUs();
+  const { upstream, search } = sharedTokenSearch();
 
   for (let i = 0; i < 5; i++) {
     const [cn, us] = await Promise.all([search(CN, "a.b.c"), search(US, "a.b.c")]);
@@ -181,7 +185,7 @@ Deno.test("a region that refused a fresh JWT does not cost a new token on every 
 });
 
 Deno.test("a region that refuses a token it had not refused before still gets one fresh token", async () => {
-  const { upstream, search, clock } = refusingUs();
+  const { upstream, search, clock } = sharedTokenSearch();
 
   await search(US, "a.b.c");
   clock.advance(2 * HOUR_MS); // the token us refused expired: a new one is issued
@@ -193,32 +197,15 @@ Deno.test("a region that refuses a token it had not refused before still gets on
 
 Deno.test("once the region accepts a token again, its earlier refusal is forgotten", async () => {
   let refusing = true;
-  const upstream = fakeUpstream([
-    { url: AUTH_URL, respond: () => tokenAnswer(jwtExpiringAt(Date.UTC(2026, 0, 1) + HOUR_MS)) },
-    { url: searchUrl(US), respond: () => refusing ? authErrorAnswer(401) : searchAnswer([]) },
-  ]);
-  const logger = recordingLogger();
-  const clock = fakeClock();
-  const tokens = createTokenProvider({
-    authUrl: AUTH_URL,
-    credential: { kind: "cas_session", value: new Secret("cas-session-cookie-value") },
-    fetch: upstream.fetch,
-    now: clock.now,
-    timeoutMs: 1_000,
-    logger,
-  });
-  const search = createRegionSearch({
-    tokenFor: () => tokens,
-    fetch: upstream.fetch,
-    timeoutMs: 1_000,
-    logger,
-  });
+  const { upstream, search } = sharedTokenSearch(() =>
+    refusing ? authErrorAnswer(401) : searchAnswer([])
+  );
 
   await search(US, "k1"); // refuses the first token and the fresh one
   refusing = false;
-  await search(US, "k2"); // accepts it
+  await search(US, "k2"); // accepts the fresh one
   refusing = true;
-  await search(US, "k3"); // refuses again: a token it accepted last time may have been revoked
+  await search(US, "k3"); // refuses it now: it may have been revoked, so one more fresh token
 
   assert.equal(upstream.count(AUTH_URL), 3);
 });
