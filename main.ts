@@ -24,7 +24,7 @@ import {
   serverFactory,
   VERSION,
 } from "./src/server.ts";
-import { serveStdio } from "./src/stdio.ts";
+import { serveStdio, stdinIsPipe } from "./src/stdio.ts";
 import type { ToolDeps } from "./src/tools/mod.ts";
 
 // Once a stdio client closes stdin, how long requests it already sent may take to be answered.
@@ -70,7 +70,17 @@ export async function main(args: readonly string[]): Promise<number> {
     await serveStdio(createServer(deps), { drainTimeoutMs: STDIO_DRAIN_MS });
     return 0;
   }
-  return await serveHttp(config, { deps, now });
+  // The original server's desktop configs start it with --port and no --stdio, then talk MCP
+  // over the pipe: a piped stdin is served beside HTTP, and its end stops only that side.
+  const stdio = stdinIsPipe() ? serveStdioBesideHttp(deps) : undefined;
+  return await serveHttp(config, { deps, now, stdio });
+}
+
+async function serveStdioBesideHttp(deps: ToolDeps): Promise<void> {
+  const log = logger("main");
+  log.info("Serving MCP over stdio too: stdin is a pipe");
+  await serveStdio(createServer(deps), { drainTimeoutMs: STDIO_DRAIN_MS });
+  log.info("Stdin closed: MCP over stdio has ended");
 }
 
 function warnWithoutCredential(config: Config) {
@@ -82,7 +92,7 @@ function warnWithoutCredential(config: Config) {
 
 async function serveHttp(
   config: Config,
-  { deps, now }: { deps: ToolDeps; now: () => number },
+  { deps, now, stdio }: { deps: ToolDeps; now: () => number; stdio?: Promise<void> },
 ): Promise<number> {
   const startedAt = now();
   const log = logger("http");
@@ -112,6 +122,14 @@ async function serveHttp(
       },
     }, app.handle);
   } catch (error) {
+    if (stdio) {
+      logger("main").warn("Not serving HTTP: {reason}; serving MCP over stdio only", {
+        reason: describeListenError(error, config),
+      });
+      warnWithoutCredential(config);
+      await stdio;
+      return 0;
+    }
     console.error(`${SERVER_NAME}: ${describeListenError(error, config)}`);
     return 1;
   }

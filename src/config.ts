@@ -102,6 +102,7 @@ Options:
   --host H             address to bind                    env MCP_HOST      default ${DEFAULTS.host}
   --log-level L        DEBUG, INFO, WARNING or ERROR      env LOG_LEVEL     default INFO
   --stdio              serve MCP over stdin/stdout instead of HTTP
+                       (without it, a piped stdin is served beside HTTP)
   --demo               answer from the built-in demo catalogue, no credentials needed   env DEMO=1
   --auth-url URL       JWT endpoint                       env JWT_AUTH_URL
                        default ${DEFAULTS.authUrl}

@@ -113,12 +113,20 @@ export interface ServerProcess {
   readonly url: string;
   /** Everything it printed so far. */
   output(): { stdout: string; stderr: string };
+  /** Its standard input, when started with `stdin: "piped"`. */
+  readonly stdin?: WritableStream<Uint8Array>;
   /**
    * Sends SIGTERM and returns the exit status once all output is read; a
    * process still running after `killAfterMs` (10 s by default) gets SIGKILL,
    * so a shutdown that hangs shows as a `SIGKILL` status instead of a hung test.
    */
   stop(options?: { killAfterMs?: number }): Promise<Deno.CommandStatus>;
+}
+
+/** Options for {@linkcode startServer}. */
+export interface StartServerOptions {
+  /** `piped` gives the test the server's stdin, as a desktop client has it. Default `null`. */
+  stdin?: "null" | "piped";
 }
 
 /**
@@ -128,12 +136,13 @@ export interface ServerProcess {
 export async function startServer(
   args: readonly string[],
   env: Record<string, string>,
+  { stdin = "null" }: StartServerOptions = {},
 ): Promise<ServerProcess> {
   const child = new Deno.Command(Deno.execPath(), {
     args: serverArgs(["--host", "127.0.0.1", "--port", "0", ...args]),
     env: cleanEnv(env),
     clearEnv: true,
-    stdin: "null",
+    stdin,
     stdout: "piped",
     stderr: "piped",
   }).spawn();
@@ -160,7 +169,9 @@ export async function startServer(
   return {
     url: stderr.text().match(announced)![1],
     output: () => ({ stdout: stdout.text(), stderr: stderr.text() }),
+    stdin: stdin === "piped" ? child.stdin : undefined,
     async stop({ killAfterMs = 10_000 } = {}) {
+      if (stdin === "piped" && !child.stdin.locked) await child.stdin.close().catch(() => {});
       child.kill("SIGTERM");
       const timer = setTimeout(() => child.kill("SIGKILL"), killAfterMs);
       const status = await child.status.finally(() => clearTimeout(timer));
