@@ -1,0 +1,127 @@
+/**
+ * `startup.sh` driven as a user would: start in demo mode, status, a second
+ * start refused, stop; and the CAS_SESSION check. Its pid and log files go to
+ * a directory of their own (MCP_RUN_DIR), so a server the developer started
+ * with it is left alone.
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+import { cleanEnv } from "./server_process.ts";
+
+const SCRIPT = new URL("../startup.sh", import.meta.url).pathname;
+const DENO_DIR_OF_PATH = Deno.execPath().replace(/[/\\][^/\\]+$/, "");
+const ignore = Deno.build.os === "windows";
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+async function startup(args: string[], env: Record<string, string>): Promise<Run> {
+  const { code, stdout, stderr } = await new Deno.Command("bash", {
+    args: [SCRIPT, ...args],
+    env: cleanEnv({ PATH: `${DENO_DIR_OF_PATH}:${Deno.env.get("PATH") ?? ""}`, ...env }),
+    clearEnv: true,
+    stdin: "null",
+  }).output();
+  const decoder = new TextDecoder();
+  return { code, stdout: decoder.decode(stdout), stderr: decoder.decode(stderr) };
+}
+
+// The test task may not write files: the shell makes and removes the directory.
+async function sh(script: string, ...args: string[]): Promise<void> {
+  const { code } = await new Deno.Command("sh", { args: ["-c", script, "sh", ...args] }).output();
+  assert.equal(code, 0, `sh -c ${script} failed`);
+}
+
+function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = listener.addr as Deno.NetAddr;
+  listener.close();
+  return port;
+}
+
+function runDir(): string {
+  const tmp = (Deno.env.get("TMPDIR") ?? "/tmp").replace(/\/+$/, "");
+  return `${tmp}/startup-test-${crypto.randomUUID()}`;
+}
+
+async function exists(path: string): Promise<boolean> {
+  return await Deno.stat(path).then(() => true, () => false);
+}
+
+async function health(port: number): Promise<number | undefined> {
+  try {
+    const response = await fetch(`http://127.0.0.1:${port}/health`);
+    await response.body?.cancel();
+    return response.status;
+  } catch {
+    return undefined;
+  }
+}
+
+Deno.test({
+  name:
+    "startup.sh starts the server in the background on MCP_PORT, reports it, refuses a second copy and stops it",
+  ignore,
+  async fn() {
+    const dir = runDir();
+    const port = freePort();
+    const env = { MCP_RUN_DIR: dir, MCP_PORT: String(port) };
+    const pidFile = `${dir}/mcp-server.pid`;
+    // A pid file left by a server that died: it must not block the start.
+    await sh('mkdir -p "$1" && echo 999999 > "$1/mcp-server.pid"', dir);
+    try {
+      const started = await startup(["--demo", "--host", "127.0.0.1"], env);
+      assert.equal(started.code, 0, started.stderr);
+      assert.match(started.stderr, /removing the stale .*mcp-server\.pid/);
+      assert.match(started.stdout, new RegExp(`URL: +http://127\\.0\\.0\\.1:${port}/mcp`));
+      const pid = Number(started.stdout.match(/pid: +(\d+)/)?.[1]);
+      assert.equal(Number((await Deno.readTextFile(pidFile)).trim()), pid);
+      assert.match(started.stdout, new RegExp(`log: +${dir}/mcp-server\\.log`));
+      assert.equal(await health(port), 200);
+      assert.match(await Deno.readTextFile(`${dir}/mcp-server.log`), /listening on/);
+
+      const status = await startup(["status"], env);
+      assert.equal(status.code, 0, status.stderr);
+      assert.match(status.stdout, new RegExp(`is running[\\s\\S]*pid: +${pid}`));
+
+      const second = await startup(["--demo", "--host", "127.0.0.1"], env);
+      assert.equal(second.code, 1);
+      assert.match(second.stderr, new RegExp(`already running \\(pid ${pid}.*startup\\.sh stop`));
+
+      const stopped = await startup(["stop"], env);
+      assert.equal(stopped.code, 0, stopped.stderr);
+      assert.match(stopped.stdout, /stopped/);
+      assert.equal(await health(port), undefined);
+      assert.equal(await exists(pidFile), false);
+
+      const after = await startup(["status"], env);
+      assert.equal(after.code, 3);
+      assert.match(after.stdout, /is not running/);
+    } finally {
+      await startup(["stop"], env);
+      await sh('rm -rf "$1"', dir);
+    }
+  },
+});
+
+Deno.test({
+  name: "startup.sh without CAS_SESSION and without --demo refuses to start and says how to set it",
+  ignore,
+  async fn() {
+    const dir = runDir();
+    try {
+      const run = await startup([], { MCP_RUN_DIR: dir, MCP_PORT: String(freePort()) });
+      assert.equal(run.code, 1);
+      assert.match(run.stderr, /CAS_SESSION is not set: .*copy the CAS_SESSION cookie/);
+      assert.match(run.stderr, /--demo/);
+      assert.equal(await exists(`${dir}/mcp-server.pid`), false);
+    } finally {
+      await sh('rm -rf "$1"', dir);
+    }
+  },
+});
