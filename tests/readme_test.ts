@@ -1,0 +1,268 @@
+/**
+ * README.md as a newcomer uses it: every JSON snippet parses, every client
+ * config that starts this server does start it (an MCP `initialize` over
+ * stdio answers), every HTTP config points at the default endpoint, every
+ * link to a section lands on one, and README.zh-CN.md has the same sections
+ * and the same commands.
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+import { INITIALIZE_REQUEST } from "./harness.ts";
+import { cleanEnv, COMPILE_PERMISSIONS, permissionFlagsOf } from "./server_process.ts";
+
+const ENGLISH = "README.md";
+const CHINESE = "README.zh-CN.md";
+const MAIN = new URL("../main.ts", import.meta.url).pathname;
+const HTTP_URL = "http://localhost:8123/mcp";
+const BINARY = /(^|[/\\])byted-live-promotion(\.exe)?$/;
+
+function read(name: string): string {
+  return Deno.readTextFileSync(new URL(`../${name}`, import.meta.url));
+}
+
+interface CodeBlock {
+  readonly lang: string;
+  readonly text: string;
+  /** The heading the block is under, for test names. */
+  readonly section: string;
+}
+
+/** The fenced code blocks of `markdown`, and its `##`/`###` headings (not those inside blocks). */
+function parseMarkdown(markdown: string) {
+  const blocks: CodeBlock[] = [];
+  const headings: { level: number; text: string }[] = [];
+  let open: { lang: string; lines: string[] } | undefined;
+  let section = "";
+  for (const line of markdown.split("\n")) {
+    const fence = line.match(/^```(\S*)\s*$/);
+    if (fence && !open) {
+      open = { lang: fence[1], lines: [] };
+    } else if (fence && open) {
+      blocks.push({ lang: open.lang, text: open.lines.join("\n"), section });
+      open = undefined;
+    } else if (open) {
+      open.lines.push(line);
+    } else {
+      const heading = line.match(/^(#{2,3}) (.+)$/);
+      if (heading) {
+        headings.push({ level: heading[1].length, text: heading[2] });
+        section = heading[2];
+      }
+    }
+  }
+  assert.equal(open, undefined, "A code block is not closed");
+  return { blocks, headings };
+}
+
+/** What a client config asks for: a command line that should start this server, or a URL. */
+type Launch =
+  | { readonly kind: "stdio"; readonly args: string[]; readonly env: Record<string, string> }
+  | { readonly kind: "url"; readonly url: string };
+
+interface ServerEntry {
+  command?: string;
+  args?: string[];
+  env?: Record<string, string>;
+  url?: string;
+  type?: string;
+}
+
+/** Every server entry of a config (Claude Desktop and Cursor: `mcpServers`; VS Code: `servers`). */
+function serverEntries(config: unknown): ServerEntry[] {
+  if (typeof config !== "object" || config === null) return [];
+  const { mcpServers, servers } = config as Record<string, unknown>;
+  return [mcpServers, servers].flatMap((group) =>
+    typeof group === "object" && group !== null ? Object.values(group) as ServerEntry[] : []
+  );
+}
+
+/**
+ * The `deno` arguments that do what `command` and `args` would, in this
+ * checkout: `npx -y deno` runs as the `deno` running the tests (npx would need
+ * the network), and the binary, which cannot be built here, as `main.ts` with
+ * the compile task's permissions, which is what the binary is.
+ */
+function launchOf(command: string, args: readonly string[], env: Record<string, string>): Launch {
+  if (command === "npx" && args[1] === "mcp-remote") return { kind: "url", url: args.at(-1)! };
+  if (BINARY.test(command)) {
+    return { kind: "stdio", args: ["run", ...COMPILE_PERMISSIONS, MAIN, ...args], env };
+  }
+  let denoArgs: readonly string[];
+  if (command === "deno") denoArgs = args;
+  else if (command === "npx" && args[0] === "-y" && args[1] === "deno") denoArgs = args.slice(2);
+  else {throw new Error(
+      `A config runs "${command} ${args.join(" ")}", which the test does not know`,
+    );}
+  assert.equal(denoArgs[0], "run", `"${command} ${args.join(" ")}" should be deno run`);
+  assert.deepEqual(
+    permissionFlagsOf(denoArgs.join(" ")),
+    COMPILE_PERMISSIONS,
+    "The README's deno run flags must be the compile task's: update every config in both READMEs",
+  );
+  const scripts = denoArgs.filter((arg) => arg.endsWith("main.ts"));
+  assert.deepEqual(scripts, ["/path/to/byted-live-promotion/main.ts"]);
+  return {
+    kind: "stdio",
+    args: denoArgs.map((arg) => arg.endsWith("main.ts") ? MAIN : arg),
+    env,
+  };
+}
+
+function launchOfEntry(entry: ServerEntry): Launch {
+  if (entry.url !== undefined) return { kind: "url", url: entry.url };
+  assert.ok(entry.command, `A server entry has neither command nor url: ${JSON.stringify(entry)}`);
+  return launchOf(entry.command, entry.args ?? [], entry.env ?? {});
+}
+
+/** `claude mcp add [options] NAME -- COMMAND ARGS...` or `claude mcp add --transport http NAME URL`. */
+function launchOfClaudeAdd(line: string): Launch {
+  const words = line.trim().split(/\s+/);
+  const separator = words.indexOf("--");
+  if (separator < 0) return { kind: "url", url: words.at(-1)! };
+  const env: Record<string, string> = {};
+  words.slice(0, separator).forEach((word, i, options) => {
+    if (word === "--env" || word === "-e") {
+      const [name, ...value] = options[i + 1].split("=");
+      env[name] = value.join("=");
+    }
+  });
+  return launchOf(words[separator + 1], words.slice(separator + 2), env);
+}
+
+/** Starts `deno args --demo` as a desktop client would and returns its answer to `initialize`. */
+async function initializeOverStdio(launch: Launch & { kind: "stdio" }): Promise<unknown> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [...launch.args, "--demo"],
+    env: cleanEnv(launch.env),
+    clearEnv: true,
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const stderr = new Response(child.stderr).text();
+  const killer = setTimeout(() => child.kill("SIGKILL"), 30_000);
+  try {
+    const writer = child.stdin.getWriter();
+    await writer.write(new TextEncoder().encode(JSON.stringify(INITIALIZE_REQUEST) + "\n"));
+    let line = "";
+    for await (const chunk of child.stdout.pipeThrough(new TextDecoderStream())) {
+      line += chunk;
+      if (line.includes("\n")) break;
+    }
+    await writer.close();
+    const { code } = await child.status;
+    assert.ok(line.includes("\n"), `No answer on stdout; exit ${code}; stderr:\n${await stderr}`);
+    return JSON.parse(line.slice(0, line.indexOf("\n")));
+  } finally {
+    clearTimeout(killer);
+    await stderr;
+  }
+}
+
+function assertUrl(launch: Launch & { kind: "url" }) {
+  assert.equal(launch.url, HTTP_URL, "An HTTP config must point at the default endpoint");
+}
+
+const readme = parseMarkdown(read(ENGLISH));
+const launches: { name: string; launch: Launch }[] = [];
+const counts = new Map<string, number>();
+function named(section: string) {
+  const n = (counts.get(section) ?? 0) + 1;
+  counts.set(section, n);
+  return `${section} #${n}`;
+}
+for (const block of readme.blocks) {
+  if (block.lang === "json") {
+    for (const entry of serverEntries(JSON.parse(block.text))) {
+      launches.push({ name: named(block.section), launch: launchOfEntry(entry) });
+    }
+  }
+  if (block.lang === "sh") {
+    for (const line of block.text.split("\n").filter((l) => l.startsWith("claude mcp add"))) {
+      if (line.includes("--transport sse")) continue;
+      launches.push({ name: named(block.section), launch: launchOfClaudeAdd(line) });
+    }
+  }
+}
+
+Deno.test("every JSON snippet of both READMEs is valid JSON", () => {
+  for (const name of [ENGLISH, CHINESE]) {
+    for (const block of parseMarkdown(read(name)).blocks.filter((b) => b.lang === "json")) {
+      assert.doesNotThrow(() => JSON.parse(block.text), `${name}, ${block.section}`);
+    }
+  }
+});
+
+Deno.test("the README gives a stdio and an HTTP config for every client it names", () => {
+  const kinds = (section: string) =>
+    launches.filter((l) => l.name.startsWith(`${section} #`)).map((l) => l.launch.kind);
+  assert.deepEqual(kinds("Claude Desktop"), ["stdio", "stdio", "stdio", "url"]);
+  for (const client of ["Claude Code", "Cursor", "VS Code"]) {
+    assert.deepEqual(kinds(client), ["stdio", "url"], client);
+  }
+});
+
+for (const { name, launch } of launches) {
+  if (launch.kind === "url") {
+    Deno.test(`the README's ${name} config points at ${HTTP_URL}`, () => assertUrl(launch));
+    continue;
+  }
+  Deno.test(`the README's ${name} config starts the server, which answers initialize over stdio`, async () => {
+    const answer = await initializeOverStdio(launch) as {
+      result?: { serverInfo?: { name?: string } };
+    };
+    assert.equal(answer.result?.serverInfo?.name, "byted-live-promotion");
+  });
+}
+
+/** GitHub's anchor for a heading: lower case, punctuation dropped, spaces as hyphens. */
+function slug(heading: string): string {
+  return heading.toLowerCase().replace(/[^\p{L}\p{N}\s_-]/gu, "").trim().replace(/\s/g, "-");
+}
+
+Deno.test("every link to a section of a README lands on a heading of that README", () => {
+  for (const name of [ENGLISH, CHINESE]) {
+    const markdown = read(name);
+    const anchors = new Set(
+      [...markdown.matchAll(/^#{1,6} (.+)$/gm)].map((m) => slug(m[1])),
+    );
+    for (const [, anchor] of markdown.matchAll(/\]\(#([^)]+)\)/g)) {
+      assert.ok(anchors.has(anchor), `${name} links to #${anchor}, which no heading has`);
+    }
+  }
+});
+
+/** The commands of an `sh` block: comments (which are translated) and blank lines dropped. */
+function commandsOf(block: CodeBlock): string[] {
+  return block.text.split("\n").map((line) => line.replace(/(^|\s)#.*$/, "").trimEnd())
+    .filter((line) => line.trim() !== "");
+}
+
+const chinese = parseMarkdown(read(CHINESE));
+
+Deno.test("README.zh-CN.md has the README's sections, in the same order and at the same levels", () => {
+  const codeSpans = (text: string) => text.match(/`[^`]+`/g) ?? [];
+  assert.deepEqual(
+    chinese.headings.map((h) => h.level),
+    readme.headings.map((h) => h.level),
+    `Sections differ:\n${readme.headings.map((h) => h.text).join("\n")}`,
+  );
+  readme.headings.forEach((heading, i) => {
+    assert.deepEqual(codeSpans(chinese.headings[i].text), codeSpans(heading.text), heading.text);
+  });
+});
+
+Deno.test("README.zh-CN.md has the README's commands, configs and examples, identical", () => {
+  assert.deepEqual(chinese.blocks.map((b) => b.lang), readme.blocks.map((b) => b.lang));
+  readme.blocks.forEach((block, i) => {
+    const other = chinese.blocks[i];
+    const where = `code block ${i + 1} (${block.lang || "plain"}, under "${block.section}")`;
+    if (block.lang === "sh") assert.deepEqual(commandsOf(other), commandsOf(block), where);
+    else if (block.lang === "json") {
+      assert.deepEqual(JSON.parse(other.text), JSON.parse(block.text), where);
+    } // A plain block is a picture (the layout) whose words are translated.
+    else if (block.lang !== "") assert.equal(other.text, block.text, where);
+  });
+});
