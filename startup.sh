@@ -9,7 +9,8 @@
 # permissions, else the same through `npx -y deno` (a machine with only Node). The port is
 # MCP_PORT (default 8123) or --port; every other flag goes to the server as it is. The pid is kept
 # in mcp-server.pid and the server's output in mcp-server.log, beside this script (or in
-# MCP_RUN_DIR). Exit status: 0 done, 1 failed, 3 `status` found it not running.
+# MCP_RUN_DIR). It waits up to STARTUP_TIMEOUT_S (60) for /health: the first npx run downloads
+# Deno. Exit status: 0 done, 1 failed, 3 `status` found it not running.
 set -uo pipefail
 
 readonly NAME=byted-live-promotion
@@ -181,7 +182,7 @@ status() {
 case "${1:-}" in
   stop) stop ;;
   status) status ;;
-  help | -h | --help) sed -n '2,12s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" ;;
+  help | -h | --help) sed -n '2,13s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" ;;
   start) shift && start "$@" ;;
   *) start "$@" ;;
 esac
