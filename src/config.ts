@@ -32,6 +32,10 @@ export interface Config {
   readonly regions: readonly Region[];
   /** Limit for each upstream request, in milliseconds. */
   readonly timeoutMs: number;
+  /** How long a region's answer is served from the cache, in milliseconds; 0 disables it. */
+  readonly cacheTtlMs: number;
+  /** Registry requests in flight per region, across every call. */
+  readonly concurrency: number;
   /** The SSO session cookie; absent means the tools explain how to set it. */
   readonly casSession?: Secret;
   /** The bearer token HTTP clients must send; required to serve beyond loopback. */
@@ -64,6 +68,8 @@ export const ENV_VARS = [
   "UPSTREAM_TIMEOUT_MS",
   "MCP_AUTH_TOKEN",
   "MCP_STATELESS",
+  "CACHE_TTL",
+  "MCP_CONCURRENCY",
 ] as const;
 
 /** One of {@linkcode ENV_VARS}. */
@@ -80,9 +86,13 @@ export const DEFAULTS = {
   authUrl: "https://cloud.bytedance.net/auth/api/v1/jwt",
   regions: "cn=https://ms-neptune.byted.org,us=https://ms-neptune.tiktok-us.org",
   timeoutMs: 10_000,
+  cacheTtlSeconds: 60,
+  concurrency: 8,
 } as const;
 
 const MAX_TIMEOUT_MS = 600_000;
+const MAX_CACHE_TTL_SECONDS = 86_400;
+const MAX_CONCURRENCY = 256;
 const LOG_LEVELS: Record<string, LogLevel> = {
   debug: "debug",
   info: "info",
@@ -116,6 +126,10 @@ Options:
   --allowed-host H     also answer to Host name H, repeatable (the name a reverse proxy forwards)
   --stateless          serve /mcp without sessions, for instances behind a load balancer
                        env MCP_STATELESS=1
+  --cache-ttl SECONDS  serve a region's answer from the cache this long, 0 disables
+                                                          env CACHE_TTL     default ${DEFAULTS.cacheTtlSeconds}
+  --concurrency N      registry requests in flight per region
+                                                          env MCP_CONCURRENCY  default ${DEFAULTS.concurrency}
   --help               print this help and exit
   --version            print the version and exit
 
@@ -167,6 +181,8 @@ export function parseCommand(args: readonly string[], env: Env): Command {
       "NEPTUNE_REGIONS",
     ),
     timeoutMs: parseTimeout(flags.timeout, envValue("UPSTREAM_TIMEOUT_MS")),
+    cacheTtlMs: parseCacheTtl(flags["cache-ttl"], envValue("CACHE_TTL")) * 1000,
+    concurrency: parseConcurrency(flags.concurrency, envValue("MCP_CONCURRENCY")),
     // Demo mode never sends the cookie, so a malformed one does not stop it.
     casSession: parseCasSession(env.CAS_SESSION, { validate: !demo }),
     authToken: parseAuthToken(flags["auth-token"], env.MCP_AUTH_TOKEN),
@@ -199,6 +215,8 @@ function parseFlags(args: readonly string[]) {
         "allowed-origin": { type: "string", multiple: true },
         "allowed-host": { type: "string", multiple: true },
         stateless: { type: "boolean", default: false },
+        "cache-ttl": { type: "string" },
+        concurrency: { type: "string" },
         help: { type: "boolean", short: "h", default: false },
         version: { type: "boolean", short: "V", default: false },
       },
@@ -244,6 +262,26 @@ function parseTimeout(flag: string | undefined, env: string | undefined): number
   const [raw, source] = flag !== undefined ? [flag, "--timeout"] : [env, "UPSTREAM_TIMEOUT_MS"];
   if (raw === undefined) return DEFAULTS.timeoutMs;
   return parseInteger(raw, source, { min: 1, max: MAX_TIMEOUT_MS, hint: "milliseconds" });
+}
+
+function parseCacheTtl(flag: string | undefined, env: string | undefined): number {
+  const [raw, source] = flag !== undefined ? [flag, "--cache-ttl"] : [env, "CACHE_TTL"];
+  if (raw === undefined) return DEFAULTS.cacheTtlSeconds;
+  return parseInteger(raw, source, {
+    min: 0,
+    max: MAX_CACHE_TTL_SECONDS,
+    hint: "seconds, 0 disables the cache",
+  });
+}
+
+function parseConcurrency(flag: string | undefined, env: string | undefined): number {
+  const [raw, source] = flag !== undefined ? [flag, "--concurrency"] : [env, "MCP_CONCURRENCY"];
+  if (raw === undefined) return DEFAULTS.concurrency;
+  return parseInteger(raw, source, {
+    min: 1,
+    max: MAX_CONCURRENCY,
+    hint: "registry requests in flight per region",
+  });
 }
 
 function parseInteger(

@@ -65,9 +65,11 @@ export function createDependencies(config: Config, options: DependencyOptions): 
     recentPsms,
     tokenFor: () => tokens,
     fetch,
-    timeoutMs: config.timeoutMs,
-    logger: logger("discovery"),
     now,
+    timeoutMs: config.timeoutMs,
+    cacheTtlMs: config.cacheTtlMs,
+    concurrency: config.concurrency,
+    logger: logger("discovery"),
   });
   return {
     discovery,

@@ -59,14 +59,23 @@ export async function requestUpstream(
   options: RequestUpstreamOptions,
 ): Promise<UpstreamResponse> {
   const { timeoutMs, signal, readBody = true, maxBodyBytes = DEFAULT_MAX_BODY_BYTES } = options;
-  const timeout = AbortSignal.timeout(timeoutMs);
-  const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
+  // A controller with a timer cleared at the end, not AbortSignal.any with AbortSignal.timeout:
+  // that keeps a few hundred bytes per request alive until the timeout would have fired.
+  const controller = new AbortController();
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    controller.abort(new DOMException(`No answer within ${timeoutMs} ms`, "TimeoutError"));
+  }, timeoutMs);
+  const cancel = () => controller.abort(signal?.reason);
+  if (signal?.aborted) cancel();
+  else signal?.addEventListener("abort", cancel, { once: true });
   try {
     const response = await fetch(url, {
       method: "GET",
       headers: options.headers,
       redirect: options.redirect ?? "follow",
-      signal: combined,
+      signal: controller.signal,
     });
     const text = readBody ? await readTextCapped(response, maxBodyBytes) : "";
     if (!readBody) await response.body?.cancel();
@@ -74,13 +83,16 @@ export async function requestUpstream(
   } catch (error) {
     if (signal?.aborted) throw signal.reason;
     if (error instanceof UpstreamRequestError) throw error;
-    if (timeout.aborted) {
+    if (timedOut) {
       throw new UpstreamRequestError("timeout", `No answer within ${timeoutMs} ms`, {
         cause: error,
       });
     }
     const detail = redact(describeNetworkError(error), sentValues(options.headers));
     throw new UpstreamRequestError("network", detail, { cause: error });
+  } finally {
+    clearTimeout(timer);
+    signal?.removeEventListener("abort", cancel);
   }
 }
 

@@ -170,6 +170,27 @@ Deno.test("timeout comes from --timeout, else UPSTREAM_TIMEOUT_MS, else the defa
   assert.equal(serve(["--timeout", "600000"]).timeoutMs, 600_000);
 });
 
+Deno.test("the cache TTL comes from --cache-ttl, else CACHE_TTL, in seconds, else 60 s; 0 disables it", () => {
+  assert.equal(serve(["--cache-ttl", "30"], { CACHE_TTL: "90" }).cacheTtlMs, 30_000);
+  assert.equal(serve([], { CACHE_TTL: "90" }).cacheTtlMs, 90_000);
+  assert.equal(serve([]).cacheTtlMs, 60_000);
+  assert.equal(serve(["--cache-ttl", "0"]).cacheTtlMs, 0);
+});
+
+Deno.test("a cache TTL that is not a whole number of seconds up to a day is rejected, naming its source", () => {
+  assert.match(configError(["--cache-ttl", "1.5"]).message, /--cache-ttl.*0 to 86400.*seconds/);
+  assert.match(configError([], { CACHE_TTL: "-1" }).message, /CACHE_TTL.*0 to 86400/);
+  assert.match(configError(["--cache-ttl", "86401"]).message, /--cache-ttl/);
+});
+
+Deno.test("the per-region concurrency comes from --concurrency, else MCP_CONCURRENCY, else 8", () => {
+  assert.equal(serve(["--concurrency", "4"], { MCP_CONCURRENCY: "16" }).concurrency, 4);
+  assert.equal(serve([], { MCP_CONCURRENCY: "16" }).concurrency, 16);
+  assert.equal(serve([]).concurrency, 8);
+  assert.match(configError(["--concurrency", "0"]).message, /--concurrency.*1 to 256/);
+  assert.match(configError([], { MCP_CONCURRENCY: "many" }).message, /MCP_CONCURRENCY/);
+});
+
 Deno.test("DEMO=1 or DEMO=true turns demo mode on, DEMO=0 leaves it off", () => {
   assert.equal(serve([], { DEMO: "1" }).demo, true);
   assert.equal(serve([], { DEMO: "true" }).demo, true);

@@ -285,6 +285,7 @@ Deno.test("discovery over the demo fetch finds a demo PSM in both regions", asyn
     regions,
     tokenFor: () => tokens,
     fetch,
+    now: clock.now,
     timeoutMs: 1_000,
     logger,
   });

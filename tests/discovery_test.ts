@@ -91,11 +91,11 @@ function harness(routes: readonly Route[], options: HarnessOptions = {}): Harnes
     regions: options.regions ?? [CN, US],
     tokenFor: () => options.tokens ?? tokens,
     fetch: upstream.fetch,
+    now: clock.now,
     timeoutMs,
     logger,
     maxCandidates: options.maxCandidates,
     batchConcurrency: options.batchConcurrency,
-    now: clock.now,
     sleep: () => Promise.resolve(),
   });
   return {
@@ -495,7 +495,7 @@ for (const { name, respond, kind, message } of regionFailures) {
       { url: searchUrl(US), respond: () => searchAnswer([{ psm: "oec.live.room" }]) },
     ], { timeoutMs: 30 });
 
-    const result = await discovery.search("oec.live.room");
+    const result = await discovery.search("oec.live.room", { waitAllRegions: true });
 
     upstream.assertNoUnexpected();
     assert.equal(result.status, "found");
@@ -563,7 +563,7 @@ Deno.test("search fails a region with kind auth when the retry with a fresh JWT 
     { url: searchUrl(US), respond: () => authErrorAnswer(401) },
   ]);
 
-  const result = await discovery.search("a.b.c");
+  const result = await discovery.search("a.b.c", { waitAllRegions: true });
 
   upstream.assertNoUnexpected();
   assert.equal(result.status, "found");
@@ -1033,6 +1033,7 @@ Deno.test("a batch against an auth service that does not answer costs one auth r
     regions: [CN, US],
     tokenFor: () => tokens,
     fetch: upstream.fetch,
+    now: clock.now,
     timeoutMs: 20,
     logger,
     batchConcurrency: 2,
@@ -1070,7 +1071,7 @@ for (const pause of [0, 31_000]) {
     ]);
 
     for (let i = 0; i < 5; i++) {
-      const result = await discovery.search("a.b.c");
+      const result = await discovery.search("a.b.c", { waitAllRegions: true });
       assert.equal(result.status, "found", `search ${i + 1}`);
       assert.deepEqual(result.services[0].regions, ["cn"]);
       assert.match(failure(result.outcomes[1]).message, /rejected a freshly issued JWT/);

@@ -40,7 +40,10 @@ Deno.test("over streamable HTTP an SDK client lists and calls all four tools of 
       "search_psm_service",
     ]);
 
-    const found = await call("search_psm_service", { keyword: "oec.live.promotion" });
+    const found = await call("search_psm_service", {
+      keyword: "oec.live.promotion",
+      wait_all_regions: true,
+    });
     assert.match(textOf(found), /Found oec\.live\.promotion in cn, us\./);
     assert.match(textOf(found), /Owners: zhang\.wei/);
 

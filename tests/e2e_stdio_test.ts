@@ -11,7 +11,7 @@ function searchCall(id: number, keyword: string) {
     jsonrpc: "2.0",
     id,
     method: "tools/call",
-    params: { name: "search_psm_service", arguments: { keyword } },
+    params: { name: "search_psm_service", arguments: { keyword, wait_all_regions: true } },
   };
 }
 
@@ -50,7 +50,7 @@ Deno.test("over stdio an SDK client lists and calls all four tools, and stdout h
     assert.equal(tools.length, 4);
     const found = await client.callTool({
       name: "search_psm_service",
-      arguments: { keyword: "oec.affiliate.monitor" },
+      arguments: { keyword: "oec.affiliate.monitor", wait_all_regions: true },
     });
     assert.match(textOf(found), /Found oec\.affiliate\.monitor in cn, us\./);
     const batch = await client.callTool({

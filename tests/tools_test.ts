@@ -2,6 +2,8 @@ import assert from "node:assert/strict";
 import {
   AUTH_URL,
   CN,
+  type FakeClock,
+  fakeClock,
   fakeUpstream,
   HOUR_MS,
   jwtExpiringAt,
@@ -10,7 +12,14 @@ import {
   tokenAnswer,
   US,
 } from "./fake_upstream.ts";
-import { demoFetchFor, SENTINEL_COOKIE, testConfig, textOf, withConnection } from "./harness.ts";
+import {
+  connectInMemory,
+  demoFetchFor,
+  SENTINEL_COOKIE,
+  testConfig,
+  textOf,
+  withConnection,
+} from "./harness.ts";
 import type { Client } from "./mcp_client.ts";
 
 async function assertToolError(
@@ -66,7 +75,7 @@ Deno.test("search_psm_service returns an exact PSM's details as text and structu
   await withConnection(config, { fetch: demoFetchFor(config) }, async (client) => {
     const result = await client.callTool({
       name: "search_psm_service",
-      arguments: { keyword: "  oec.affiliate.monitor  " },
+      arguments: { keyword: "  oec.affiliate.monitor  ", wait_all_regions: true },
     });
     assert.equal(result.isError, false);
     const text = textOf(result);
@@ -98,10 +107,12 @@ Deno.test("search_psm_service returns an exact PSM's details as text and structu
       updated_at: "2025-09-01T08:00:00Z",
       regions: ["cn", "us"],
     }]);
-    assert.deepEqual(structured.regions, [
-      { name: "cn", ok: true, matches: 1 },
-      { name: "us", ok: true, matches: 1 },
+    const regions = structured.regions as { fetched_at?: string }[];
+    assert.deepEqual(regions.map(({ fetched_at: _, ...rest }) => rest), [
+      { name: "cn", ok: true, status: "live", matches: 1, from_cache: false },
+      { name: "us", ok: true, status: "live", matches: 1, from_cache: false },
     ]);
+    assert.ok(regions.every((r) => !Number.isNaN(Date.parse(r.fetched_at ?? ""))));
   });
 });
 
@@ -166,17 +177,17 @@ Deno.test("search_psm_service answers from the regions that worked and names the
   await withConnection(testConfig(), { upstream }, async (client) => {
     const result = await client.callTool({
       name: "search_psm_service",
-      arguments: { keyword: "oec.live.room" },
+      arguments: { keyword: "oec.live.room", wait_all_regions: true },
     });
     assert.equal(result.isError, false);
     assert.match(
       textOf(result),
       /Found oec\.live\.room in cn\. Only cn answered: us: answered HTTP 502/,
     );
-    const structured = result.structuredContent as { regions: unknown[] };
-    assert.deepEqual(structured.regions, [
-      { name: "cn", ok: true, matches: 1 },
-      { name: "us", ok: false, error: "answered HTTP 502" },
+    const structured = result.structuredContent as { regions: { fetched_at?: string }[] };
+    assert.deepEqual(structured.regions.map(({ fetched_at: _, ...rest }) => rest), [
+      { name: "cn", ok: true, status: "live", matches: 1, from_cache: false },
+      { name: "us", ok: false, status: "failed", error: "answered HTTP 502" },
     ]);
   });
 });
@@ -413,4 +424,147 @@ Deno.test("list_available_regions lists each region, the auth URL, the mode and 
     assert.match(text, /- us: https:\/\/us\.neptune\.test/);
     assert.match(text, /Timeout per upstream request: 2500 ms/);
   });
+});
+
+// Early answers, the cache, stale answers
+
+/** An upstream where cn knows oec.live.room and us answers only once `usHeld` opens. */
+function upstreamWithSlowUs(clock: FakeClock, state: { cnDown: boolean; usHeld: Promise<void> }) {
+  return fakeUpstream([
+    { url: AUTH_URL, respond: () => tokenAnswer(jwtExpiringAt(clock.now() + HOUR_MS)) },
+    {
+      url: searchUrl(CN),
+      respond: () =>
+        state.cnDown ? new Response("", { status: 502 }) : searchAnswer([{ psm: "oec.live.room" }]),
+    },
+    {
+      url: searchUrl(US),
+      respond: async () => {
+        await state.usHeld;
+        return searchAnswer([]);
+      },
+    },
+  ]);
+}
+
+function regionsOf(result: unknown): Record<string, unknown>[] {
+  return (result as { structuredContent: { regions: Record<string, unknown>[] } })
+    .structuredContent.regions;
+}
+
+Deno.test("search_psm_service answers on an exact match and names the region it did not wait for", async () => {
+  const clock = fakeClock();
+  const usHeld = Promise.withResolvers<void>();
+  const upstream = upstreamWithSlowUs(clock, { cnDown: false, usHeld: usHeld.promise });
+  const connection = await connectInMemory(testConfig(), { fetch: upstream.fetch, now: clock.now });
+  try {
+    const result = await connection.client.callTool({
+      name: "search_psm_service",
+      arguments: { keyword: "oec.live.room" },
+    });
+
+    const [summary, sources] = textOf(result).split("\n");
+    assert.equal(summary, "Found oec.live.room in cn.");
+    assert.match(sources, /^us: not awaited, the exact PSM was found first .*wait_all_regions/);
+    assert.deepEqual(regionsOf(result)[1], { name: "us", ok: false, status: "pending" });
+    assert.equal(regionsOf(result)[0].status, "live");
+  } finally {
+    usHeld.resolve();
+    await connection.deps.discovery.settled();
+    await connection.close();
+  }
+  upstream.assertNoUnexpected();
+});
+
+Deno.test("a cached answer says when it was fetched, and refresh asks the registry again", async () => {
+  const clock = fakeClock();
+  const upstream = upstreamWithSlowUs(clock, { cnDown: false, usHeld: Promise.resolve() });
+  const connection = await connectInMemory(testConfig(), { fetch: upstream.fetch, now: clock.now });
+  const search = (args: Record<string, unknown>) =>
+    connection.client.callTool({
+      name: "search_psm_service",
+      arguments: { keyword: "oec.live.room", wait_all_regions: true, ...args },
+    });
+  try {
+    await search({});
+    const fetchedAt = new Date(clock.now()).toISOString();
+    clock.advance(40_000);
+    const cached = await search({});
+    const refreshed = await search({ refresh: true });
+
+    assert.match(textOf(cached), /^Found oec\.live\.room in cn\.\ncn: cached, fetched 40 s ago\n/);
+    assert.deepEqual(regionsOf(cached)[0], {
+      name: "cn",
+      ok: true,
+      status: "cached",
+      matches: 1,
+      fetched_at: fetchedAt,
+      from_cache: true,
+    });
+    assert.equal(regionsOf(refreshed)[0].status, "live");
+    assert.ok(!textOf(refreshed).includes("cached"), textOf(refreshed));
+    assert.equal(upstream.count(searchUrl(CN)), 2);
+  } finally {
+    await connection.close();
+  }
+});
+
+Deno.test("a failing region's expired answer is shown labelled stale, with its age and the failure", async () => {
+  const clock = fakeClock();
+  const state = { cnDown: false, usHeld: Promise.resolve() };
+  const upstream = upstreamWithSlowUs(clock, state);
+  const connection = await connectInMemory(testConfig(), { fetch: upstream.fetch, now: clock.now });
+  try {
+    const args = { keyword: "oec.live.room", wait_all_regions: true };
+    await connection.client.callTool({ name: "search_psm_service", arguments: args });
+    clock.advance(7 * 60_000);
+    state.cnDown = true;
+    const result = await connection.client.callTool({
+      name: "search_psm_service",
+      arguments: args,
+    });
+
+    assert.equal(result.isError, false);
+    assert.match(
+      textOf(result),
+      /^Found oec\.live\.room in cn\.\ncn: stale, fetched 7 min ago; the region failed: answered HTTP 502\n/,
+    );
+    assert.deepEqual(
+      { ...regionsOf(result)[0], fetched_at: undefined },
+      {
+        name: "cn",
+        ok: true,
+        status: "stale",
+        matches: 1,
+        error: "answered HTTP 502",
+        fetched_at: undefined,
+        from_cache: true,
+      },
+    );
+  } finally {
+    await connection.close();
+  }
+});
+
+Deno.test("search_multiple_services passes refresh and wait_all_regions to every keyword", async () => {
+  const clock = fakeClock();
+  const usHeld = Promise.withResolvers<void>();
+  const upstream = upstreamWithSlowUs(clock, { cnDown: false, usHeld: usHeld.promise });
+  const connection = await connectInMemory(testConfig(), { fetch: upstream.fetch, now: clock.now });
+  try {
+    const batch = connection.client.callTool({
+      name: "search_multiple_services",
+      arguments: { keywords: "oec.live.room", wait_all_regions: true, refresh: true },
+    });
+    usHeld.resolve();
+    const result = await batch;
+    const [first] = (result.structuredContent as { results: unknown[] }).results;
+
+    assert.deepEqual(regionsOf({ structuredContent: first }).map((r) => r.status), [
+      "live",
+      "live",
+    ]);
+  } finally {
+    await connection.close();
+  }
 });

@@ -101,6 +101,18 @@ Deno.test("requestUpstream fails with kind timeout when the upstream does not an
   fake.assertNoUnexpected();
 });
 
+Deno.test("requestUpstream's time limit ends with the request: the signal never fires afterwards", async () => {
+  // AbortSignal.timeout would keep its timer, and the request's signal, alive until it fires.
+  const fake = fakeUpstream([{ url: URL_, respond: () => new Response("ok") }]);
+  const caller = new AbortController();
+
+  await requestUpstream(fake.fetch, URL_, { headers: {}, timeoutMs: 5, signal: caller.signal });
+  await new Promise((resolve) => setTimeout(resolve, 30));
+  caller.abort(new Error("a caller that goes away later"));
+
+  assert.equal(fake.requests[0].signal.aborted, false, "the finished request was left alone");
+});
+
 Deno.test("requestUpstream fails with kind network when the connection fails", async () => {
   const cause = new TypeError("error sending request: connection refused\nmore detail");
   const fake = fakeUpstream([{

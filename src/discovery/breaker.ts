@@ -6,8 +6,8 @@
  * circuit, a failure opens it again.
  *
  * Every request counts, also those of one batch that were in flight together:
- * at a batch concurrency of 4, a region that stopped answering costs two rounds
- * of timeouts (at most 8 requests) before the rest of the batch skips it.
+ * at the default batch concurrency of 8, a region that stopped answering costs
+ * one round of timeouts (at most 8 requests) before the rest of the batch skips it.
  * Requests in flight when the circuit opens are left to finish.
  *
  * @module

@@ -15,39 +15,55 @@ import type { Logger } from "../log.ts";
 import type { Fetch } from "../upstream.ts";
 import { createCircuitBreaker, type RegionHealth } from "./breaker.ts";
 import { mapConcurrently } from "./concurrency.ts";
+import { DEFAULT_CONCURRENCY } from "./limiter.ts";
 import { buildRegionSearch } from "./pipeline.ts";
 import { selectMatches } from "./ranking.ts";
 import type { RecentPsms } from "./recent_psms.ts";
 import type { Sleep } from "./retry.ts";
 import { psmsIn, withSuggestions } from "./suggest.ts";
-import type { SearchResult } from "./types.ts";
+import type { RegionOutcome, SearchResult } from "./types.ts";
 
 export * from "./types.ts";
 export type { CircuitState, RegionHealth } from "./breaker.ts";
 export type { Sleep } from "./retry.ts";
 export { parseSearchAnswer, type ParseSearchAnswerOptions, searchRegion } from "./region_search.ts";
 export type { SearchRegionOptions } from "./region_search.ts";
-export { selectMatches, type SelectMatchesOptions } from "./ranking.ts";
+export { type Matches, selectMatches, type SelectMatchesOptions } from "./ranking.ts";
 export { createRecentPsms, type RecentPsms, type RecentPsmsOptions } from "./recent_psms.ts";
 export type { Suggestions } from "./suggest.ts";
+export { DEFAULT_CONCURRENCY } from "./limiter.ts";
+export { NOT_FOUND_TTL_MS, STALE_KEEP_MS } from "./cache.ts";
 
 /** Searches the configured regions. */
 export interface Discovery {
   readonly regions: readonly Region[];
-  /** Searches every region for `keyword`; never rejects but for cancellation. */
-  search(keyword: string, options?: { signal?: AbortSignal }): Promise<SearchResult>;
   /**
-   * Searches each keyword (duplicates once), a few at a time, and returns the
+   * Searches every region for `keyword`; never rejects but for cancellation.
+   * Answers as soon as one region has the exact PSM, unless `waitAllRegions`.
+   */
+  search(keyword: string, options?: SearchOptions): Promise<SearchResult>;
+  /**
+   * Searches each keyword (duplicates once), several at a time, and returns the
    * results in the order given. `onProgress` is told after each keyword.
    */
   searchMany(keywords: readonly string[], options?: SearchManyOptions): Promise<SearchResult[]>;
   /** Each region's circuit breaker and last outcome, in configuration order; asks no region. */
   health(): RegionHealth[];
+  /** Resolves once the regions left searching in the background by early answers have settled. */
+  settled(): Promise<void>;
+}
+
+/** Options for {@linkcode Discovery.search}. */
+export interface SearchOptions {
+  signal?: AbortSignal;
+  /** Ask every region again instead of answering from the cache. */
+  refresh?: boolean;
+  /** Wait for every region even when one already has the exact PSM. */
+  waitAllRegions?: boolean;
 }
 
 /** Options for {@linkcode Discovery.searchMany}. */
-export interface SearchManyOptions {
-  signal?: AbortSignal;
+export interface SearchManyOptions extends SearchOptions {
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -61,11 +77,15 @@ export interface DiscoveryOptions {
   logger: Logger;
   /** Fuzzy candidates shown at most. Default 20. */
   maxCandidates?: number;
-  /** Keywords of one batch searched at the same time. Default 4. */
+  /** How long an answer is served from the cache. Default 0: no cache. */
+  cacheTtlMs?: number;
+  /** Registry requests in flight per region, across every call. Default 8. */
+  concurrency?: number;
+  /** Keywords of one batch searched at the same time. Default `concurrency`. */
   batchConcurrency?: number;
   /** Remembers the PSMs of every answer; "did you mean" draws on it too. */
   recentPsms?: RecentPsms;
-  /** Milliseconds since the epoch, for the circuit breakers. Default `Date.now`. */
+  /** Milliseconds since the epoch, for the cache and the circuit breakers. Default `Date.now`. */
   now?: () => number;
   /** Spreads out retries; a number in [0, 1). Default `Math.random`. */
   random?: () => number;
@@ -73,45 +93,116 @@ export interface DiscoveryOptions {
   sleep?: Sleep;
 }
 
-/** Creates a {@linkcode Discovery} over `options.regions`. */
+/** Creates a {@linkcode Discovery} over `options.regions`; build one per process. */
 export function createDiscovery(options: DiscoveryOptions): Discovery {
-  const { regions, logger, maxCandidates = 20, batchConcurrency = 4, recentPsms } = options;
-  const breaker = createCircuitBreaker({ now: options.now ?? Date.now });
-  const searchRegion = buildRegionSearch({ ...options, breaker });
+  const { regions, logger, maxCandidates = 20, recentPsms } = options;
+  const { now = Date.now, concurrency = DEFAULT_CONCURRENCY } = options;
+  // As many keywords as the limiter lets through per region keep it busy; more would only wait
+  // there, all past the circuit breaker before it could open for a region that stopped answering.
+  const { batchConcurrency = concurrency } = options;
+  const breaker = createCircuitBreaker({ now });
+  const searchRegion = buildRegionSearch({
+    ...options,
+    now,
+    breaker,
+    cacheTtlMs: options.cacheTtlMs ?? 0,
+    concurrency,
+  });
+  const background = new Set<Promise<unknown>>();
 
-  async function search(keyword: string, { signal }: { signal?: AbortSignal } = {}) {
-    const outcomes = await Promise.all(
-      regions.map((region) => searchRegion(region, keyword, { signal })),
+  function logFailure(outcome: RegionOutcome, keyword: string) {
+    if (outcome.ok) return;
+    logger[outcome.error.skipped ? "debug" : "warn"](
+      "Region {region} failed for {keyword}: {reason}",
+      { region: outcome.region, keyword, reason: outcome.error.message },
     );
-    for (const outcome of outcomes) {
-      if (outcome.ok) continue;
-      logger[outcome.error.skipped ? "debug" : "warn"](
-        "Region {region} failed for {keyword}: {reason}",
-        {
-          region: outcome.region,
-          keyword,
-          reason: outcome.error.message,
-        },
-      );
+  }
+
+  async function search(keyword: string, options: SearchOptions = {}): Promise<SearchResult> {
+    const { signal, refresh, waitAllRegions = false } = options;
+    // The regions' searches follow the caller's cancellation only until the answer: those left
+    // running after an early answer go on to fill the cache.
+    const link = linkAbort(signal);
+    const settled = new Array<RegionOutcome | undefined>(regions.length);
+    const searches = regions.map(async (region, index) => {
+      const outcome = await searchRegion(region, keyword, { signal: link.signal, refresh });
+      settled[index] = outcome;
+      logFailure(outcome, keyword);
+      return outcome;
+    });
+    try {
+      await firstExactOrAll(searches, (outcome) => !waitAllRegions && hasExact(outcome, keyword));
+    } finally {
+      link.unlink();
     }
+    const outcomes = settled.filter((outcome) => outcome !== undefined);
+    const pending = regions.filter((_, index) => !settled[index]).map((region) => region.name);
+    if (pending.length > 0) keepInBackground(Promise.allSettled(searches), keyword);
     const answered = psmsIn(outcomes);
     recentPsms?.add(answered);
-    const result = selectMatches(keyword, outcomes, { maxCandidates });
+    const result = {
+      ...selectMatches(keyword, outcomes, { maxCandidates }),
+      pending,
+      searchedAt: now(),
+    };
     return withSuggestions(result, recentPsms?.list() ?? answered);
+  }
+
+  function keepInBackground(work: Promise<unknown>, keyword: string) {
+    const tracked = work.catch((error) =>
+      logger.debug("A background search for {keyword} failed: {error}", { keyword, error })
+    ).finally(() => background.delete(tracked));
+    background.add(tracked);
   }
 
   return {
     regions,
     search,
-    async searchMany(keywords, { signal, onProgress } = {}) {
+    async searchMany(keywords, { onProgress, ...options } = {}) {
       const unique = [...new Set(keywords)];
       let done = 0;
       return await mapConcurrently(unique, batchConcurrency, async (keyword) => {
-        const result = await search(keyword, { signal });
+        const result = await search(keyword, options);
         onProgress?.(++done, unique.length);
         return result;
       });
     },
     health: () => regions.map((region) => breaker.health(region.name)),
+    async settled() {
+      while (background.size > 0) await Promise.all(background);
+    },
+  };
+}
+
+function hasExact(outcome: RegionOutcome, keyword: string): boolean {
+  return outcome.ok && outcome.services.some((service) => service.psm === keyword);
+}
+
+// Resolves when one search settles with `enough`, or when all have; rejects with the first
+// rejection. Every search gets a handler here, so none is left to reject unhandled.
+function firstExactOrAll(
+  searches: readonly Promise<RegionOutcome>[],
+  enough: (outcome: RegionOutcome) => boolean,
+): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let left = searches.length;
+    if (left === 0) resolve();
+    for (const search of searches) {
+      search.then((outcome) => {
+        if (--left === 0 || enough(outcome)) resolve();
+      }, reject);
+    }
+  });
+}
+
+// A signal that aborts with `signal` until unlinked, so that no listener outlives the call.
+function linkAbort(signal: AbortSignal | undefined) {
+  const controller = new AbortController();
+  const follow = () => controller.abort(signal?.reason);
+  if (signal?.aborted) follow();
+  else signal?.addEventListener("abort", follow, { once: true });
+  return {
+    signal: controller.signal,
+    unlink: () => signal?.removeEventListener("abort", follow),
   };
 }

@@ -2,27 +2,44 @@
  * The one place where a region search is assembled from its layers. Each
  * layer is a {@linkcode RegionSearchWrapper} in a module of its own; they are
  * listed here outermost first, so the order in which a search meets them reads
- * top to bottom: search -> cache -> single flight -> breaker -> retry -> fetch.
+ * top to bottom: search -> cache -> single flight -> breaker -> retry -> limiter -> fetch.
  *
  * @module
  */
 
 import type { CircuitBreaker } from "./breaker.ts";
+import { createCache } from "./cache.ts";
+import { createLimiter } from "./limiter.ts";
 import { createRegionSearch, type RegionSearchDeps } from "./region_search.ts";
 import { type RetryOptions, withRetry } from "./retry.ts";
+import { createSingleFlight } from "./single_flight.ts";
 import type { RegionSearch, RegionSearchWrapper } from "./types.ts";
 
 /** Options for {@linkcode buildRegionSearch}. */
 export interface PipelineOptions extends RegionSearchDeps, RetryOptions {
   /** Created once per process, so that each region's circuit lasts across calls. */
   breaker: CircuitBreaker;
+  /** Milliseconds since the epoch. */
+  now: () => number;
+  /** How long an answer is served from the cache; 0 disables the cache. */
+  cacheTtlMs: number;
+  /** Registry requests in flight per region, across every call. */
+  concurrency: number;
 }
 
-/** Returns the region search that discovery uses: the registry request inside every layer. */
+/**
+ * Returns the region search that discovery uses: the registry request inside
+ * every layer. Build it once per process: the cache, the searches in flight
+ * and the per-region limits live in it.
+ */
 export function buildRegionSearch(options: PipelineOptions): RegionSearch {
   const layers: RegionSearchWrapper[] = [
+    createCache({ now: options.now, ttlMs: options.cacheTtlMs }),
+    createSingleFlight(),
     options.breaker.wrap,
     withRetry(options),
+    // Innermost, so that shared searches take one slot and a retry waits for one.
+    createLimiter({ concurrency: options.concurrency }),
   ];
   return compose(createRegionSearch(options), layers);
 }

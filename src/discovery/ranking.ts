@@ -7,6 +7,9 @@
 
 import type { FoundService, RegionOutcome, SearchResult } from "./types.ts";
 
+/** What {@linkcode selectMatches} decides: a search result but for its timing and pending regions. */
+export type Matches = Omit<SearchResult, "pending" | "searchedAt">;
+
 /** Options for {@linkcode selectMatches}. */
 export interface SelectMatchesOptions {
   maxCandidates: number;
@@ -21,7 +24,7 @@ export function selectMatches(
   keyword: string,
   outcomes: readonly RegionOutcome[],
   { maxCandidates }: SelectMatchesOptions,
-): SearchResult {
+): Matches {
   const merged = mergeByPsm(outcomes);
   const exact = merged.get(keyword);
   const base = { keyword, totalMatches: merged.size, outcomes };

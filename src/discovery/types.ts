@@ -76,15 +76,34 @@ export class RegionError extends Error {
   }
 }
 
+/**
+ * A region's answer. The cache layer stamps when it was fetched and whether it
+ * came from the cache; `staleReason` is set when the region failed and an
+ * expired cached answer was given instead.
+ */
+export interface RegionAnswer {
+  readonly region: string;
+  readonly ok: true;
+  readonly services: readonly Service[];
+  /** When the registry gave this answer, in ms since the epoch; absent without a cache layer. */
+  readonly fetchedAt?: number;
+  /** True when the answer was served from the cache rather than asked for now. */
+  readonly fromCache?: boolean;
+  /** The failure of the region that made the cache answer with an expired entry. */
+  readonly staleReason?: RegionError;
+}
+
 /** What one region answered: its services, or why it could not. */
 export type RegionOutcome =
-  | { readonly region: string; readonly ok: true; readonly services: readonly Service[] }
+  | RegionAnswer
   | { readonly region: string; readonly ok: false; readonly error: RegionError };
 
 /** Options for a {@linkcode RegionSearch}. */
 export interface RegionSearchOptions {
   /** The caller's cancellation; it rejects the search with its reason. */
   signal?: AbortSignal;
+  /** Ask the registry even when the cache holds a fresh answer (and cache the new one). */
+  refresh?: boolean;
 }
 
 /**
@@ -114,8 +133,15 @@ export interface SearchResult {
   readonly services: readonly FoundService[];
   /** Distinct PSMs that matched, including those not in `services`. */
   readonly totalMatches: number;
-  /** One per configured region, in configuration order. */
+  /** One per region that settled before the answer, in configuration order. */
   readonly outcomes: readonly RegionOutcome[];
   /** Known PSMs near a keyword that looks mistyped ("did you mean"). */
   readonly suggestions?: Suggestions;
+  /**
+   * Regions not awaited because another one already had the exact PSM; they
+   * go on in the background to fill the cache. Empty when every region settled.
+   */
+  readonly pending: readonly string[];
+  /** When the result was assembled, in ms since the epoch; ages are measured from it. */
+  readonly searchedAt: number;
 }

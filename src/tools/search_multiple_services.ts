@@ -12,6 +12,7 @@ import type { ToolDeps } from "./deps.ts";
 import {
   formatSearchText,
   keywordSchema,
+  searchOptionsShape,
   searchResultSchema,
   toStructured,
 } from "./search_result.ts";
@@ -58,14 +59,17 @@ export function registerSearchMultipleServices(server: McpServer, { discovery }:
         keywords: keywordListSchema.describe(
           "Comma-separated PSMs or parts of them, such as oec.affiliate.monitor,toutiao.user.info",
         ),
+        ...searchOptionsShape,
       },
       outputSchema: outputSchema.shape,
       annotations: { readOnlyHint: true, openWorldHint: true },
     },
-    async ({ keywords }, { signal, _meta, sendNotification }) => {
+    async ({ keywords, refresh, wait_all_regions }, { signal, _meta, sendNotification }) => {
       const progressToken = _meta?.progressToken;
       const results = await discovery.searchMany(keywords, {
         signal,
+        refresh,
+        waitAllRegions: wait_all_regions,
         onProgress: progressToken === undefined
           ? undefined
           : (progress, total) =>

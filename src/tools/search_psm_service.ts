@@ -10,6 +10,7 @@ import type { ToolDeps } from "./deps.ts";
 import {
   formatSearchText,
   keywordSchema,
+  searchOptionsShape,
   searchResultSchema,
   toStructured,
 } from "./search_result.ts";
@@ -23,17 +24,23 @@ export function registerSearchPsmService(server: McpServer, { discovery }: ToolD
       description:
         "Find a service (PSM, product.subsystem.module) in the Neptune registry of every region at once. " +
         "An exact PSM returns that service's details and the regions it is deployed in; " +
-        "a partial keyword returns the closest matching PSMs.",
+        "a partial keyword returns the closest matching PSMs. " +
+        "Answers as soon as one region has the exact PSM, and from a short-lived cache.",
       inputSchema: {
         keyword: keywordSchema.describe(
           "A PSM such as oec.affiliate.monitor, or part of one such as oec.affiliate",
         ),
+        ...searchOptionsShape,
       },
       outputSchema: searchResultSchema.shape,
       annotations: { readOnlyHint: true, openWorldHint: true },
     },
-    async ({ keyword }, { signal }) => {
-      const result = await discovery.search(keyword, { signal });
+    async ({ keyword, refresh, wait_all_regions }, { signal }) => {
+      const result = await discovery.search(keyword, {
+        signal,
+        refresh,
+        waitAllRegions: wait_all_regions,
+      });
       return {
         content: [{ type: "text", text: formatSearchText(result) }],
         structuredContent: toStructured(result),

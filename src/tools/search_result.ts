@@ -8,6 +8,7 @@
 import { z } from "zod";
 import type {
   FoundService,
+  RegionAnswer,
   RegionFailureKind,
   RegionOutcome,
   SearchResult,
@@ -25,6 +26,16 @@ export const keywordSchema = z.string()
     MAX_KEYWORD_LENGTH,
     `The keyword is longer than ${MAX_KEYWORD_LENGTH} characters: give one PSM or a part of it`,
   );
+
+/** The options both search tools accept next to their keywords. */
+export const searchOptionsShape = {
+  refresh: z.boolean().optional().describe(
+    "Ask every region again instead of answering from the cache (the new answers are cached)",
+  ),
+  wait_all_regions: z.boolean().optional().describe(
+    "Wait for every region even when one already has the exact PSM; by default the answer comes as soon as one has it",
+  ),
+};
 
 /** One service in a tool result. */
 export const serviceSchema = z.object({
@@ -51,10 +62,15 @@ export const searchResultSchema = z.object({
   omitted: z.number().int().describe("Matches left out of services"),
   regions: z.array(z.object({
     name: z.string(),
-    ok: z.boolean(),
+    ok: z.boolean().describe("Whether the region's answer is in this result (stale ones included)"),
+    status: z.enum(["live", "cached", "stale", "failed", "pending"]).describe(
+      "live: asked now; cached: served from the cache; stale: the region failed and an expired cached answer stands in; failed: no answer; pending: not awaited because another region had the exact PSM",
+    ),
     matches: z.number().int().optional(),
-    error: z.string().optional(),
-  })),
+    error: z.string().optional().describe("Why the region failed (also for a stale answer)"),
+    fetched_at: z.string().optional().describe("ISO 8601 time the registry gave this answer"),
+    from_cache: z.boolean().optional(),
+  })).describe("Every region: those that answered or failed, then those not awaited"),
   message: z.string().describe("One-line summary with the next step"),
   suggestions: z.array(z.string()).optional().describe(
     "Known PSMs near a keyword that looks mistyped, closest first",
@@ -72,14 +88,34 @@ export function toStructured(result: SearchResult): StructuredSearchResult {
     services: result.services.map(toStructuredService),
     total_matches: result.totalMatches,
     omitted: result.totalMatches - result.services.length,
-    regions: result.outcomes.map((outcome) =>
-      outcome.ok
-        ? { name: outcome.region, ok: true, matches: outcome.services.length }
-        : { name: outcome.region, ok: false, error: outcome.error.message }
-    ),
+    regions: [
+      ...result.outcomes.map(toStructuredRegion),
+      ...result.pending.map((name) => ({ name, ok: false, status: "pending" as const })),
+    ],
     message: summarize(result),
     ...(result.suggestions && { suggestions: [...result.suggestions.psms] }),
   };
+}
+
+function toStructuredRegion(outcome: RegionOutcome): StructuredSearchResult["regions"][number] {
+  if (!outcome.ok) {
+    return { name: outcome.region, ok: false, status: "failed", error: outcome.error.message };
+  }
+  const { staleReason, fetchedAt, fromCache } = outcome;
+  return {
+    name: outcome.region,
+    ok: true,
+    status: regionStatus(outcome),
+    matches: outcome.services.length,
+    ...(staleReason && { error: staleReason.message }),
+    ...(fetchedAt !== undefined && { fetched_at: new Date(fetchedAt).toISOString() }),
+    ...(fromCache !== undefined && { from_cache: fromCache }),
+  };
+}
+
+function regionStatus(answer: RegionAnswer): "live" | "cached" | "stale" {
+  if (answer.staleReason) return "stale";
+  return answer.fromCache ? "cached" : "live";
 }
 
 function toStructuredService(service: FoundService) {
@@ -97,9 +133,12 @@ function toStructuredService(service: FoundService) {
   };
 }
 
-/** Returns `result` as text: a summary line, then each service's details. */
+/**
+ * Returns `result` as text: a summary line, a line for each region not asked
+ * just now (cached, stale, not awaited), then each service's details.
+ */
 export function formatSearchText(result: SearchResult): string {
-  const blocks = [summarize(result)];
+  const blocks = [[summarize(result), ...describeSources(result)].join("\n")];
   if (result.status === "found") blocks.push(formatService(result.services[0]));
   if (result.status === "candidates") {
     blocks.push(...result.services.map((service, i) => formatService(service, `${i + 1}. `)));
@@ -158,6 +197,40 @@ const SELF_EXPLAINED_KINDS: ReadonlySet<RegionFailureKind> = new Set([
   "redirect",
   "internal",
 ]);
+
+/**
+ * Returns a short line for each region whose answer was not asked for just
+ * now: `cn: cached, fetched 40 s ago`, `cn: stale, fetched 7 min ago; the
+ * region failed: ...`, `us: not awaited, ...`. Live answers and failures
+ * (named in the summary) get none.
+ */
+export function describeSources(result: SearchResult): string[] {
+  const lines = result.outcomes.flatMap((outcome) => {
+    if (!outcome.ok || !outcome.fromCache || outcome.fetchedAt === undefined) return [];
+    const age = formatAge(result.searchedAt - outcome.fetchedAt);
+    return outcome.staleReason
+      ? [
+        `${outcome.region}: stale, fetched ${age} ago; the region failed: ${outcome.staleReason.message}`,
+      ]
+      : [`${outcome.region}: cached, fetched ${age} ago`];
+  });
+  if (result.pending.length > 0) {
+    lines.push(
+      `${
+        result.pending.join(", ")
+      }: not awaited, the exact PSM was found first (pass wait_all_regions: true to wait)`,
+    );
+  }
+  return lines;
+}
+
+function formatAge(ms: number): string {
+  const seconds = Math.max(0, Math.round(ms / 1000));
+  if (seconds < 60) return `${seconds} s`;
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 60) return `${minutes} min`;
+  return `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
+}
 
 function nextStepFor(outcomes: readonly RegionOutcome[]): string {
   const kinds = outcomes.flatMap((o) => o.ok ? [] : [o.error.kind]);

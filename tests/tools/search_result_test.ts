@@ -17,6 +17,8 @@ function failedEverywhere(...failures: [string, string, Omit<RegionErrorOptions,
       ok: false,
       error: new RegionError(message, { region, ...options }),
     })),
+    pending: [],
+    searchedAt: 0,
   } satisfies SearchResult;
 }
 

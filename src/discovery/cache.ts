@@ -1,0 +1,109 @@
+/**
+ * The result cache, a {@linkcode RegionSearchWrapper}: one region's answer to
+ * one keyword is served fresh for a while, kept longer to stand in (labelled
+ * stale) when the region later fails, and never holds a failure.
+ *
+ * A small Map-based LRU of our own rather than `lru-cache`: expiry here is
+ * read against the injected clock (fresh, stale, gone), which `lru-cache`'s
+ * TTLs measure with their own clock, and twenty lines need no dependency.
+ *
+ * @module
+ */
+
+import type { RegionAnswer, RegionOutcome, RegionSearchWrapper, Service } from "./types.ts";
+
+/** Entries kept at most; the least recently used goes first. */
+export const DEFAULT_CACHE_ENTRIES = 1_000;
+/** How long an empty answer (no service matched) is served, at most. */
+export const NOT_FOUND_TTL_MS = 15_000;
+/** How long an answer is kept to stand in for a failing region. */
+export const STALE_KEEP_MS = 24 * 60 * 60 * 1000;
+
+/** Options for {@linkcode createCache}. */
+export interface CacheOptions {
+  /** Milliseconds since the epoch. */
+  now: () => number;
+  /** How long an answer is served without asking the registry; 0 disables the cache. */
+  ttlMs: number;
+  /** Entries kept at most. Default {@linkcode DEFAULT_CACHE_ENTRIES}. */
+  maxEntries?: number;
+}
+
+interface Entry {
+  readonly services: readonly Service[];
+  readonly fetchedAt: number;
+  readonly freshUntil: number;
+}
+
+/**
+ * Returns the cache layer. Every answer that passes is stamped with
+ * `fetchedAt` and `fromCache`, also when the cache is disabled.
+ */
+export function createCache(options: CacheOptions): RegionSearchWrapper {
+  const { now, ttlMs, maxEntries = DEFAULT_CACHE_ENTRIES } = options;
+  const entries = new LruMap<string, Entry>(maxEntries);
+  const notFoundTtlMs = Math.min(NOT_FOUND_TTL_MS, ttlMs);
+
+  return (next) => async (region, keyword, searchOptions = {}) => {
+    if (ttlMs <= 0) return stamp(await next(region, keyword, searchOptions), now());
+    const key = `${region.name}\n${keyword}`;
+    const entry = entries.get(key);
+    const time = now();
+    if (entry && time - entry.fetchedAt > STALE_KEEP_MS) entries.delete(key);
+    else if (entry && time < entry.freshUntil && !searchOptions.refresh) {
+      return answerFrom(region.name, entry);
+    }
+    const outcome = await next(region, keyword, searchOptions);
+    const fetchedAt = now();
+    if (outcome.ok) {
+      const ttl = outcome.services.length > 0 ? ttlMs : notFoundTtlMs;
+      entries.set(key, { services: outcome.services, fetchedAt, freshUntil: fetchedAt + ttl });
+      return stamp(outcome, fetchedAt);
+    }
+    const kept = entries.get(key);
+    return kept ? { ...answerFrom(region.name, kept), staleReason: outcome.error } : outcome;
+  };
+}
+
+function stamp(outcome: RegionOutcome, fetchedAt: number): RegionOutcome {
+  return outcome.ok ? { ...outcome, fetchedAt, fromCache: false } : outcome;
+}
+
+function answerFrom(region: string, entry: Entry): RegionAnswer {
+  return {
+    region,
+    ok: true,
+    services: entry.services,
+    fetchedAt: entry.fetchedAt,
+    fromCache: true,
+  };
+}
+
+// A Map keeps insertion order: re-inserting on each read makes its first key the least recently used.
+class LruMap<K, V> {
+  readonly #map = new Map<K, V>();
+  readonly #max: number;
+
+  constructor(max: number) {
+    this.#max = Math.max(1, max);
+  }
+
+  get(key: K): V | undefined {
+    const value = this.#map.get(key);
+    if (value !== undefined) {
+      this.#map.delete(key);
+      this.#map.set(key, value);
+    }
+    return value;
+  }
+
+  set(key: K, value: V): void {
+    this.#map.delete(key);
+    this.#map.set(key, value);
+    if (this.#map.size > this.#max) this.#map.delete(this.#map.keys().next().value as K);
+  }
+
+  delete(key: K): void {
+    this.#map.delete(key);
+  }
+}

@@ -1,0 +1,134 @@
+import assert from "node:assert/strict";
+import { Semaphore } from "../../src/discovery/limiter.ts";
+import { CN, searchAnswer, searchUrl, US } from "../fake_upstream.ts";
+import { discoveryOver, gate, inFlightCounter, settle } from "./harness.ts";
+
+const keywords = (prefix: string, count: number) =>
+  Array.from({ length: count }, (_, i) => `${prefix}${i}`);
+
+/** Registries that count requests in flight per region and answer after a short pause. */
+function countingRegions() {
+  const counters = { cn: inFlightCounter(), us: inFlightCounter() };
+  const pause = () => new Promise((resolve) => setTimeout(resolve, 2));
+  const routes = [
+    {
+      url: searchUrl(CN),
+      respond: () => counters.cn.track(() => pause().then(() => searchAnswer([]))),
+    },
+    {
+      url: searchUrl(US),
+      respond: () => counters.us.track(() => pause().then(() => searchAnswer([]))),
+    },
+  ];
+  return { counters, routes };
+}
+
+Deno.test("at most 8 registry requests are in flight per region across concurrent batches", async () => {
+  const { counters, routes } = countingRegions();
+  const { discovery, upstream } = discoveryOver(routes, { cacheTtlMs: 0 });
+
+  const results = await Promise.all([
+    discovery.searchMany(keywords("a", 30)),
+    discovery.searchMany(keywords("b", 30)),
+    discovery.search("c0"),
+  ]);
+
+  assert.equal(counters.cn.max, 8);
+  assert.equal(counters.us.max, 8);
+  assert.equal(upstream.count(searchUrl(CN)), 61);
+  assert.equal(results[0].length + results[1].length, 60);
+  upstream.assertNoUnexpected();
+});
+
+Deno.test("the per-region limit follows the concurrency option", async () => {
+  const { counters, routes } = countingRegions();
+  const { discovery } = discoveryOver(routes, { cacheTtlMs: 0, concurrency: 3 });
+
+  await Promise.all([
+    discovery.searchMany(keywords("a", 10)),
+    discovery.searchMany(keywords("b", 10)),
+  ]);
+
+  assert.equal(counters.cn.max, 3);
+  assert.equal(counters.us.max, 3);
+});
+
+Deno.test("one batch keeps as many keywords in flight as the per-region limit", async () => {
+  const { counters, routes } = countingRegions();
+  const { discovery } = discoveryOver(routes, { cacheTtlMs: 0 });
+
+  const results = await discovery.searchMany(keywords("k", 40));
+
+  assert.equal(counters.cn.max, 8);
+  assert.deepEqual(results.map((r) => r.keyword), keywords("k", 40));
+});
+
+Deno.test("a batch searches duplicates once, answers in input order and reports progress", async () => {
+  const { routes } = countingRegions();
+  const { discovery, upstream } = discoveryOver(routes, { cacheTtlMs: 0 });
+  const progress: number[] = [];
+
+  const results = await discovery.searchMany(["c", "a", "c", "b", "a"], {
+    onProgress: (done, total) => progress.push(done / total),
+  });
+
+  assert.deepEqual(results.map((r) => r.keyword), ["c", "a", "b"]);
+  assert.equal(upstream.count(searchUrl(CN)), 3);
+  assert.deepEqual(progress, [1 / 3, 2 / 3, 1]);
+});
+
+Deno.test("a semaphore hands a released permit to the first in line", async () => {
+  const semaphore = new Semaphore(1);
+  const order: string[] = [];
+
+  await semaphore.acquire();
+  const second = semaphore.acquire().then(() => order.push("second"));
+  const third = semaphore.acquire().then(() => order.push("third"));
+  assert.equal(semaphore.waiting, 2);
+  semaphore.release();
+  await second;
+  semaphore.release();
+  await third;
+
+  assert.deepEqual(order, ["second", "third"]);
+  assert.equal(semaphore.active, 1);
+});
+
+Deno.test("a cancelled waiter leaves the line and its turn goes to the next", async () => {
+  const semaphore = new Semaphore(1);
+  const controller = new AbortController();
+  const reason = new Error("cancelled while waiting");
+
+  await semaphore.acquire();
+  const cancelled = semaphore.acquire(controller.signal);
+  let nextGotIt = false;
+  const next = semaphore.acquire().then(() => nextGotIt = true);
+  controller.abort(reason);
+  await assert.rejects(cancelled, (error) => error === reason);
+  assert.equal(semaphore.waiting, 1);
+  semaphore.release();
+  await next;
+
+  assert.equal(nextGotIt, true);
+  assert.equal(semaphore.active, 1);
+});
+
+Deno.test("a batch cancelled while its searches wait for the limiter sends no more requests", async () => {
+  const held = gate();
+  const { discovery, upstream } = discoveryOver([
+    { url: searchUrl(CN), respond: () => held.promise.then(() => searchAnswer([])) },
+    { url: searchUrl(US), respond: () => held.promise.then(() => searchAnswer([])) },
+  ], { cacheTtlMs: 0, concurrency: 2, batchConcurrency: 10 });
+  const controller = new AbortController();
+  const reason = new Error("The client cancelled the batch");
+
+  const batch = discovery.searchMany(keywords("k", 10), { signal: controller.signal });
+  await settle();
+  assert.equal(upstream.count(searchUrl(CN)), 2, "two in flight, eight in line");
+  controller.abort(reason);
+  await assert.rejects(batch, (error) => error === reason);
+  held.open();
+  await settle();
+
+  assert.equal(upstream.count(searchUrl(CN)), 2, "none of those in line was sent");
+});
