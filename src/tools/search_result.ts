@@ -199,29 +199,29 @@ const SELF_EXPLAINED_KINDS: ReadonlySet<RegionFailureKind> = new Set([
 ]);
 
 /**
- * Returns a short line for each region whose answer was not asked for just
- * now: `cn: cached, fetched 40 s ago`, `cn: stale, fetched 7 min ago; the
- * region failed: ...`, `us: not awaited, ...`. Live answers and failures
- * (named in the summary) get none.
+ * Returns a short line for the regions whose answer was not asked for just
+ * now, those alike on one line: `cn, us: cached, fetched 40 s ago`, `cn:
+ * stale, fetched 7 min ago; the region failed: ...`, `us: not awaited, ...`.
+ * Live answers and failures (named in the summary) get none.
  */
 export function describeSources(result: SearchResult): string[] {
-  const lines = result.outcomes.flatMap((outcome) => {
-    if (!outcome.ok || !outcome.fromCache || outcome.fetchedAt === undefined) return [];
-    const age = formatAge(result.searchedAt - outcome.fetchedAt);
-    return outcome.staleReason
-      ? [
-        `${outcome.region}: stale, fetched ${age} ago; the region failed: ${outcome.staleReason.message}`,
-      ]
-      : [`${outcome.region}: cached, fetched ${age} ago`];
-  });
-  if (result.pending.length > 0) {
-    lines.push(
-      `${
-        result.pending.join(", ")
-      }: not awaited, the exact PSM was found first (pass wait_all_regions: true to wait)`,
+  const byLabel = new Map<string, string[]>();
+  const add = (label: string, region: string) =>
+    byLabel.set(label, [...byLabel.get(label) ?? [], region]);
+  for (const outcome of result.outcomes) {
+    if (!outcome.ok || !outcome.fromCache || outcome.fetchedAt === undefined) continue;
+    const fetched = `fetched ${formatAge(result.searchedAt - outcome.fetchedAt)} ago`;
+    add(
+      outcome.staleReason
+        ? `stale, ${fetched}; the region failed: ${outcome.staleReason.message}`
+        : `cached, ${fetched}`,
+      outcome.region,
     );
   }
-  return lines;
+  for (const region of result.pending) {
+    add("not awaited, the exact PSM was found first (pass wait_all_regions: true to wait)", region);
+  }
+  return [...byLabel].map(([label, regions]) => `${regions.join(", ")}: ${label}`);
 }
 
 function formatAge(ms: number): string {

@@ -4,7 +4,7 @@ import {
   type RegionErrorOptions,
   type SearchResult,
 } from "../../src/discovery/mod.ts";
-import { summarize } from "../../src/tools/search_result.ts";
+import { formatSearchText, summarize } from "../../src/tools/search_result.ts";
 
 function failedEverywhere(...failures: [string, string, Omit<RegionErrorOptions, "region">][]) {
   return {
@@ -55,4 +55,34 @@ Deno.test("a failed search ends with the reasons alone when they say what to do:
     text,
     'No region could be searched for "oec.live.room": cn: redirected to https://sso.test: check the region\'s URL; us: failed unexpectedly: try again, and report it if it persists (details in the log at DEBUG); eu: rejected a freshly issued JWT: your account may have no access to this registry.',
   );
+});
+
+Deno.test("regions answered alike from the cache share one compact line after the summary", () => {
+  const fetchedAt = Date.UTC(2026, 0, 1);
+  const cached = (region: string) => ({
+    region,
+    ok: true as const,
+    services: [{ psm: "oec.live.room", owners: [] }],
+    fetchedAt,
+    fromCache: true,
+  });
+  const result: SearchResult = {
+    keyword: "oec.live.room",
+    status: "found",
+    services: [{ psm: "oec.live.room", owners: [], regions: ["cn", "us"] }],
+    totalMatches: 1,
+    outcomes: [cached("cn"), cached("us"), {
+      ...cached("eu"),
+      staleReason: new RegionError("answered HTTP 502", { region: "eu", kind: "http_status" }),
+    }],
+    pending: ["sg"],
+    searchedAt: fetchedAt + 2 * 60 * 60_000 + 5 * 60_000,
+  };
+
+  assert.deepEqual(formatSearchText(result).split("\n").slice(0, 4), [
+    "Found oec.live.room in cn, us.",
+    "cn, us: cached, fetched 2 h 5 min ago",
+    "eu: stale, fetched 2 h 5 min ago; the region failed: answered HTTP 502",
+    "sg: not awaited, the exact PSM was found first (pass wait_all_regions: true to wait)",
+  ]);
 });
