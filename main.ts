@@ -5,14 +5,8 @@
  * @module
  */
 
-import {
-  type Config,
-  ConfigError,
-  exposureWarning,
-  parseCommand,
-  readEnv,
-  USAGE,
-} from "./src/config.ts";
+import { type Config, ConfigError, exposureWarning, parseCommand, USAGE } from "./src/config.ts";
+import { describeUnconfigured } from "./src/auth_sources.ts";
 import { createDemoFetch } from "./src/demo.ts";
 import { createHttpApp, endpointUrl, type HttpApp } from "./src/http/mod.ts";
 import { logger, setupLogging } from "./src/log.ts";
@@ -43,18 +37,21 @@ const STOP_SIGNALS: Deno.Signal[] = Deno.build.os === "windows"
 export async function main(args: readonly string[]): Promise<number> {
   let command;
   try {
-    command = parseCommand(args, readEnv((name) => Deno.env.get(name)));
+    command = parseCommand(args, (name) => Deno.env.get(name));
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     console.error(`${SERVER_NAME}: ${error.message}`);
     return 2;
+  } finally {
+    // Read access exists for the config file alone: once it is read, nothing may read a file.
+    Deno.permissions.revokeSync({ name: "read" });
   }
   if (command.kind === "help") console.log(USAGE);
   if (command.kind === "version") console.log(`${SERVER_NAME} ${VERSION}`);
   if (command.kind !== "serve") return 0;
 
   const { config } = command;
-  const secrets = [config.casSession, config.authToken].filter((s) => s !== undefined);
+  const secrets = [...config.secrets, config.authToken].filter((s) => s !== undefined);
   await setupLogging(config.logLevel, { secrets });
   const now = Date.now;
   const fetch = config.demo
@@ -84,10 +81,21 @@ async function serveStdioBesideHttp(deps: ToolDeps): Promise<void> {
 }
 
 function warnWithoutCredential(config: Config) {
-  if (config.demo || config.casSession) return;
-  logger("main").warn(
-    "CAS_SESSION is not set: searches will fail until you copy the cookie from the browser into the environment and restart (or use --demo)",
-  );
+  if (config.demo) return;
+  const unconfigured = config.regions.filter((region) => !region.credential);
+  if (unconfigured.length === 0) return;
+  if (unconfigured.length === config.regions.length && config.regions.length > 0) {
+    logger("main").warn(
+      "CAS_SESSION is not set: searches will fail until you copy the cookie from the browser into the environment and restart (or use --demo)",
+    );
+    return;
+  }
+  for (const region of unconfigured) {
+    logger("main").warn("Region {region} is skipped, {reason}", {
+      region: region.name,
+      reason: describeUnconfigured(region.name),
+    });
+  }
 }
 
 async function serveHttp(

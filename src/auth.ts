@@ -10,10 +10,28 @@ import type { Logger } from "./log.ts";
 import type { Secret } from "./secret.ts";
 import { type Fetch, requestUpstream, UpstreamRequestError } from "./upstream.ts";
 
-/** How a token is asked for: the SSO session cookie (the only kind so far). */
+/**
+ * How a token is asked for: `cas_session`, an SSO session cookie sent as
+ * `Cookie: CAS_SESSION=...`; `service_account`, a secret sent as
+ * `Authorization: Bearer ...`.
+ */
+export type CredentialKind = "cas_session" | "service_account";
+
+/** What the auth service is asked with; only the request that needs the value reveals it. */
 export interface Credential {
-  readonly kind: "cas_session";
+  readonly kind: CredentialKind;
+  /**
+   * The environment variable it came from, such as `CAS_SESSION_us`: what
+   * messages name instead of the value. Default `CAS_SESSION` or `SERVICE_ACCOUNT_SECRET`.
+   */
+  readonly source?: string;
   readonly value: Secret;
+}
+
+/** Returns the name of the variable `credential` came from. */
+export function credentialSource(credential: Credential): string {
+  return credential.source ??
+    (credential.kind === "cas_session" ? "CAS_SESSION" : "SERVICE_ACCOUNT_SECRET");
 }
 
 /** Why no token could be had. */
@@ -72,6 +90,8 @@ export interface TokenProviderOptions {
   logger: Logger;
   /** A token is replaced this long before it expires. Default 60 s. */
   refreshMarginMs?: number;
+  /** Why there is no token when `credential` is absent; by default, how to set CAS_SESSION. */
+  missingCredentialMessage?: string;
 }
 
 const DEFAULT_LIFETIME_MS = 60 * 60 * 1000;
@@ -93,6 +113,11 @@ const FAILURE_BACKOFF_MS = 5_000;
 /** Creates a {@linkcode TokenProvider} that asks `authUrl` for tokens with `credential`. */
 export function createTokenProvider(options: TokenProviderOptions): TokenProvider {
   const { authUrl, credential, now, logger } = options;
+  const missingCredential = () =>
+    new AuthError(
+      "missing_credential",
+      options.missingCredentialMessage ?? MISSING_COOKIE,
+    );
   const margin = options.refreshMarginMs ?? DEFAULT_REFRESH_MARGIN_MS;
   let cached: CachedToken | undefined;
   let inFlight: Promise<string> | undefined;
@@ -190,10 +215,7 @@ async function fetchToken(credential: Credential, options: TokenProviderOptions)
   let response;
   try {
     response = await requestUpstream(fetch, authUrl, {
-      headers: {
-        Cookie: `CAS_SESSION=${credential.value.reveal()}`,
-        Accept: "application/json, text/plain, */*",
-      },
+      headers: { ...credentialHeader(credential), Accept: "application/json, text/plain, */*" },
       // A redirect goes to the SSO login page: the cookie has expired.
       redirect: "manual",
       readBody: false,
@@ -205,10 +227,7 @@ async function fetchToken(credential: Credential, options: TokenProviderOptions)
   const { status, headers } = response;
   // Status 0 is how a spec-following fetch reports a redirect it did not follow.
   if (status === 0 || (status >= 300 && status < 400) || status === 401 || status === 403) {
-    throw new AuthError(
-      "session_expired",
-      "CAS_SESSION is expired or invalid: sign in again in the browser, copy a fresh CAS_SESSION cookie and restart the server",
-    );
+    throw new AuthError("session_expired", describeRefusal(credential));
   }
   if (status < 200 || status >= 300) {
     throw new AuthError(
@@ -220,10 +239,32 @@ async function fetchToken(credential: Credential, options: TokenProviderOptions)
   if (!token) {
     throw new AuthError(
       "no_token",
-      "The auth service answered without a token (no X-Jwt-Token header), so CAS_SESSION is probably expired: copy a fresh cookie from the browser and restart the server",
+      credential.kind === "cas_session"
+        ? `The auth service answered without a token (no X-Jwt-Token header), so ${
+          credentialSource(credential)
+        } is probably expired: copy a fresh cookie from the browser and restart the server`
+        : `The auth service answered without a token (no X-Jwt-Token header) for ${
+          credentialSource(credential)
+        }: check that the service account may sign in there`,
     );
   }
   return token;
+}
+
+function credentialHeader(credential: Credential): Record<string, string> {
+  const value = credential.value.reveal();
+  return credential.kind === "cas_session"
+    ? { Cookie: `CAS_SESSION=${value}` }
+    : { Authorization: `Bearer ${value}` };
+}
+
+function describeRefusal(credential: Credential): string {
+  const source = credentialSource(credential);
+  return credential.kind === "cas_session"
+    ? `${source} is expired or invalid: sign in again in the browser, copy a fresh CAS_SESSION cookie${
+      source === "CAS_SESSION" ? "" : ` into ${source}`
+    } and restart the server`
+    : `${source} was refused by the auth service: check the service account's secret and restart the server`;
 }
 
 function describeRequestFailure(
@@ -250,12 +291,8 @@ function describeRequestFailure(
   );
 }
 
-function missingCredential(): AuthError {
-  return new AuthError(
-    "missing_credential",
-    "CAS_SESSION is not set: sign in to cloud.bytedance.net in the browser, copy the CAS_SESSION cookie into the server's environment and restart it (or start it with --demo to try the sample catalogue)",
-  );
-}
+const MISSING_COOKIE =
+  "CAS_SESSION is not set: sign in to cloud.bytedance.net in the browser, copy the CAS_SESSION cookie into the server's environment and restart it (or start it with --demo to try the sample catalogue)";
 
 /**
  * Returns the claims of a JWT's payload, or `undefined` when it is not a JWT.

@@ -1,11 +1,27 @@
 /**
- * Every option of the server, from flags, environment and defaults (in that
- * order of precedence), validated up front into one typed {@linkcode Config}.
+ * Every option of the server, from flags, environment, the config file and
+ * defaults (in that order of precedence), validated up front into one typed
+ * {@linkcode Config}.
  *
  * @module
  */
 
 import { parseArgs } from "node:util";
+import type { Credential, CredentialKind } from "./auth.ts";
+import {
+  bareHost,
+  type ConfigFile,
+  ConfigFileError,
+  hostProblem,
+  httpUrlProblem,
+  LOG_LEVELS,
+  MAX_CACHE_TTL_SECONDS,
+  MAX_CONCURRENCY,
+  MAX_TIMEOUT_MS,
+  originProblem,
+  parseConfigFile,
+  REGION_NAME_PATTERN,
+} from "./config_file.ts";
 import { isLoopback } from "./http/guards.ts";
 import { Secret } from "./secret.ts";
 
@@ -20,6 +36,14 @@ export interface Region {
   readonly baseUrl: string;
 }
 
+/** A region with where its tokens come from. */
+export interface RegionConfig extends Region {
+  /** The JWT endpoint this region's tokens come from. */
+  readonly authUrl: string;
+  /** Absent when none of the region's variables is set: the region is then skipped. */
+  readonly credential?: Credential;
+}
+
 /** The validated configuration of one server process. */
 export interface Config {
   readonly port: number;
@@ -28,16 +52,17 @@ export interface Config {
   readonly transport: "http" | "stdio";
   /** Answer every upstream call from the built-in sample catalogue. */
   readonly demo: boolean;
+  /** The JWT endpoint of every region that does not name its own. */
   readonly authUrl: string;
-  readonly regions: readonly Region[];
+  readonly regions: readonly RegionConfig[];
   /** Limit for each upstream request, in milliseconds. */
   readonly timeoutMs: number;
   /** How long a region's answer is served from the cache, in milliseconds; 0 disables it. */
   readonly cacheTtlMs: number;
   /** Registry requests in flight per region, across every call. */
   readonly concurrency: number;
-  /** The SSO session cookie; absent means the tools explain how to set it. */
-  readonly casSession?: Secret;
+  /** Every credential value read (cookies, service account secrets), to be scrubbed from logs. */
+  readonly secrets: readonly Secret[];
   /** The bearer token HTTP clients must send; required to serve beyond loopback. */
   readonly authToken?: Secret;
   /** Serve beyond loopback without a token (something else guards the server). */
@@ -70,13 +95,29 @@ export const ENV_VARS = [
   "MCP_STATELESS",
   "CACHE_TTL",
   "MCP_CONCURRENCY",
+  "MCP_CONFIG",
+  "SERVICE_ACCOUNT_SECRET",
 ] as const;
 
 /** One of {@linkcode ENV_VARS}. */
 export type EnvVar = typeof ENV_VARS[number];
+/** Prefixes of the variables named after a region, such as `CAS_SESSION_us`. */
+export const REGIONAL_ENV_PREFIXES = ["CAS_SESSION_", "SERVICE_ACCOUNT_SECRET_"] as const;
 
-/** The environment as the config sees it. */
-export type Env = Partial<Record<EnvVar, string>>;
+/** A variable named after a region, such as `SERVICE_ACCOUNT_SECRET_eu`. */
+export type RegionalEnvVar = `${typeof REGIONAL_ENV_PREFIXES[number]}${string}`;
+
+/** The environment as the config sees it, as a record (tests) or read on demand (main). */
+export type Env = Partial<Record<EnvVar | RegionalEnvVar, string>> | EnvReader;
+
+/** Reads one variable, such as `(name) => Deno.env.get(name)`; only known names are asked for. */
+export type EnvReader = (name: EnvVar | RegionalEnvVar) => string | undefined;
+
+/** Options for {@linkcode parseCommand}. */
+export interface ParseCommandOptions {
+  /** Reads the config file named by `--config`; `Deno.readTextFileSync` by default. */
+  readFile?: (path: string) => string;
+}
 
 /** Default values, also shown by `--help`. */
 export const DEFAULTS = {
@@ -89,17 +130,6 @@ export const DEFAULTS = {
   cacheTtlSeconds: 60,
   concurrency: 8,
 } as const;
-
-const MAX_TIMEOUT_MS = 600_000;
-const MAX_CACHE_TTL_SECONDS = 86_400;
-const MAX_CONCURRENCY = 256;
-const LOG_LEVELS: Record<string, LogLevel> = {
-  debug: "debug",
-  info: "info",
-  warning: "warning",
-  warn: "warning",
-  error: "error",
-};
 
 /** The text printed by `--help`. */
 export const USAGE = `byted-live-promotion: an MCP server that finds PSMs in the Neptune registry
@@ -119,6 +149,8 @@ Options:
   --region NAME=URL    a Neptune region, repeatable       env NEPTUNE_REGIONS=cn=URL,us=URL
                        default ${DEFAULTS.regions}
   --timeout MS         limit per upstream request         env UPSTREAM_TIMEOUT_MS  default ${DEFAULTS.timeoutMs}
+  --config FILE        JSON file with regions and any option but credentials   env MCP_CONFIG
+                       (flags and environment win over the file; see the README)
   --auth-token T       bearer token HTTP clients must send; required on any host but loopback
                        (prefer the environment: flags show in ps)   env MCP_AUTH_TOKEN
   --no-auth            serve a non-loopback host without a token (something else must guard it)
@@ -133,7 +165,10 @@ Options:
   --help               print this help and exit
   --version            print the version and exit
 
-Credentials:
+Credentials (each region uses the first one set):
+  SERVICE_ACCOUNT_SECRET_<region>   a service account's secret for one region
+  CAS_SESSION_<region>              the SSO session cookie for one region
+  SERVICE_ACCOUNT_SECRET            a service account's secret for every region
   CAS_SESSION          your SSO session cookie (copy it from the browser after signing in)
 
 Endpoints (HTTP): /mcp (streamable HTTP), /health
@@ -144,55 +179,161 @@ export class ConfigError extends Error {
   override name = "ConfigError";
 }
 
-/** Reads {@linkcode ENV_VARS} through `get`, such as `(name) => Deno.env.get(name)`. */
-export function readEnv(get: (name: EnvVar) => string | undefined): Env {
-  const env: Env = {};
-  for (const name of ENV_VARS) {
-    const value = get(name);
-    if (value !== undefined) env[name] = value;
-  }
-  return env;
-}
-
 /**
- * Parses command-line `args` and `env` into a {@linkcode Command}.
+ * Parses command-line `args`, `env` and the config file they name into a
+ * {@linkcode Command}.
  *
- * @throws {ConfigError} when a flag or variable is unknown or out of range.
+ * @throws {ConfigError} when a flag, variable or config file entry is unknown or out of range.
  */
-export function parseCommand(args: readonly string[], env: Env): Command {
+export function parseCommand(
+  args: readonly string[],
+  env: Env,
+  options: ParseCommandOptions = {},
+): Command {
   const flags = parseFlags(args);
   if (flags.help) return { kind: "help" };
   if (flags.version) return { kind: "version" };
-  const envValue = (name: EnvVar) => nonEmpty(env[name]);
-  const demo = flags.demo || parseBoolean("DEMO", envValue("DEMO"));
-
-  const config: Config = {
-    port: parsePort(flags.port, envValue("MCP_PORT")),
-    host: parseHost(flags.host, envValue("MCP_HOST")),
-    logLevel: parseLogLevel(flags["log-level"], envValue("LOG_LEVEL")),
-    transport: flags.stdio ? "stdio" : "http",
-    demo,
-    authUrl: parseHttpUrl(flags["auth-url"] ?? envValue("JWT_AUTH_URL") ?? DEFAULTS.authUrl, {
+  const read: EnvReader = typeof env === "function" ? env : (name) => env[name];
+  const envValue = (name: EnvVar) => nonEmpty(read(name));
+  const file = readConfigFile(flags.config ?? envValue("MCP_CONFIG"), options);
+  const demo = flags.demo || (parseBoolean("DEMO", envValue("DEMO")) ?? file.demo ?? false);
+  const authUrl = flags["auth-url"] !== undefined || envValue("JWT_AUTH_URL") !== undefined
+    ? parseHttpUrl(flags["auth-url"] ?? envValue("JWT_AUTH_URL")!, {
       source: flags["auth-url"] !== undefined ? "--auth-url" : "JWT_AUTH_URL",
       example: DEFAULTS.authUrl,
-    }),
-    regions: flags.region?.length ? parseRegions(flags.region, "--region") : parseRegions(
-      (envValue("NEPTUNE_REGIONS") ?? DEFAULTS.regions).split(","),
-      "NEPTUNE_REGIONS",
-    ),
-    timeoutMs: parseTimeout(flags.timeout, envValue("UPSTREAM_TIMEOUT_MS")),
-    cacheTtlMs: parseCacheTtl(flags["cache-ttl"], envValue("CACHE_TTL")) * 1000,
-    concurrency: parseConcurrency(flags.concurrency, envValue("MCP_CONCURRENCY")),
-    // Demo mode never sends the cookie, so a malformed one does not stop it.
-    casSession: parseCasSession(env.CAS_SESSION, { validate: !demo }),
-    authToken: parseAuthToken(flags["auth-token"], env.MCP_AUTH_TOKEN),
-    noAuth: flags["no-auth"],
-    allowedOrigins: (flags["allowed-origin"] ?? []).map(parseOrigin),
-    allowedHosts: (flags["allowed-host"] ?? []).map((host) => parseHost(host, undefined)),
-    stateless: flags.stateless || parseBoolean("MCP_STATELESS", envValue("MCP_STATELESS")),
+    })
+    : file.auth_url ?? DEFAULTS.authUrl;
+  const regions = chooseRegions(flags.region, envValue("NEPTUNE_REGIONS"), file);
+  // Demo mode never sends a credential, so a malformed one does not stop it.
+  const credentials = readCredentials(read, { validate: !demo });
+
+  const config: Config = {
+    port: parsePort(flags.port, envValue("MCP_PORT")) ?? file.port ?? DEFAULTS.port,
+    host: parseHost(flags.host, envValue("MCP_HOST")) ?? file.host ?? DEFAULTS.host,
+    logLevel: parseLogLevel(flags["log-level"], envValue("LOG_LEVEL")) ?? file.log_level ??
+      DEFAULTS.logLevel,
+    transport: flags.stdio || file.stdio ? "stdio" : "http",
+    demo,
+    authUrl,
+    regions: regions.map(({ name, baseUrl, authUrl: own }) => ({
+      name,
+      baseUrl,
+      authUrl: own ?? authUrl,
+      credential: credentials.forRegion(name),
+    })),
+    timeoutMs: parseTimeout(flags.timeout, envValue("UPSTREAM_TIMEOUT_MS")) ?? file.timeout_ms ??
+      DEFAULTS.timeoutMs,
+    cacheTtlMs: (parseCacheTtl(flags["cache-ttl"], envValue("CACHE_TTL")) ?? file.cache_ttl ??
+      DEFAULTS.cacheTtlSeconds) * 1000,
+    concurrency: parseConcurrency(flags.concurrency, envValue("MCP_CONCURRENCY")) ??
+      file.concurrency ?? DEFAULTS.concurrency,
+    secrets: credentials.secrets(),
+    authToken: parseAuthToken(flags["auth-token"], read("MCP_AUTH_TOKEN")),
+    noAuth: flags["no-auth"] || (file.no_auth ?? false),
+    allowedOrigins: flags["allowed-origin"]
+      ? flags["allowed-origin"].map(parseOrigin)
+      : file.allowed_origins ?? [],
+    allowedHosts: flags["allowed-host"]
+      ? flags["allowed-host"].map((host) => parseHost(host, undefined)!)
+      : file.allowed_hosts ?? [],
+    stateless: flags.stateless ||
+      (parseBoolean("MCP_STATELESS", envValue("MCP_STATELESS")) ?? file.stateless ?? false),
   };
   requireTokenBeyondLoopback(config);
   return { kind: "serve", config };
+}
+
+// `--region` and NEPTUNE_REGIONS name no auth URL: their regions use the default one.
+function chooseRegions(
+  flags: readonly string[] | undefined,
+  env: string | undefined,
+  file: ConfigFile,
+): (Region & { authUrl?: string })[] {
+  if (flags?.length) return parseRegions(flags, "--region");
+  if (env === undefined && file.regions) {
+    return file.regions.map((r) => ({ name: r.name, baseUrl: r.base_url, authUrl: r.auth_url }));
+  }
+  return parseRegions((env ?? DEFAULTS.regions).split(","), "NEPTUNE_REGIONS");
+}
+
+function readConfigFile(path: string | undefined, options: ParseCommandOptions): ConfigFile {
+  if (path === undefined) return {};
+  const { readFile = Deno.readTextFileSync } = options;
+  let text: string;
+  try {
+    text = readFile(path);
+  } catch (error) {
+    throw new ConfigError(describeReadError(error, path), { cause: error });
+  }
+  try {
+    return parseConfigFile(text);
+  } catch (error) {
+    if (!(error instanceof ConfigFileError)) throw error;
+    const count = error.problems.length;
+    throw new ConfigError(
+      `Invalid config file ${path} (${count} ${count === 1 ? "problem" : "problems"}), fix ${
+        count === 1 ? "it" : "them"
+      } and restart:\n${error.problems.map((problem) => `  ${problem}`).join("\n")}`,
+      { cause: error },
+    );
+  }
+}
+
+function describeReadError(error: unknown, path: string): string {
+  if (error instanceof Deno.errors.NotFound) {
+    return `Config file ${path} does not exist: check --config or MCP_CONFIG`;
+  }
+  if (error instanceof Deno.errors.NotCapable || error instanceof Deno.errors.PermissionDenied) {
+    return `Not allowed to read the config file ${path}: check its permissions, and run with --allow-read`;
+  }
+  const detail = error instanceof Error ? error.message : String(error);
+  return `Cannot read the config file ${path} (${detail}): check --config or MCP_CONFIG`;
+}
+
+// Most specific first; a service account wins over a cookie at the same level.
+function credentialVariables(region: string): { kind: CredentialKind; source: string }[] {
+  return [
+    { kind: "service_account", source: `SERVICE_ACCOUNT_SECRET_${region}` },
+    { kind: "cas_session", source: `CAS_SESSION_${region}` },
+    { kind: "service_account", source: "SERVICE_ACCOUNT_SECRET" },
+    { kind: "cas_session", source: "CAS_SESSION" },
+  ];
+}
+
+/**
+ * Returns the variables a region's credential may come from, most specific
+ * first: `SERVICE_ACCOUNT_SECRET_<region>`, `CAS_SESSION_<region>`,
+ * `SERVICE_ACCOUNT_SECRET`, `CAS_SESSION`.
+ */
+export function credentialSourcesOf(region: string): string[] {
+  return credentialVariables(region).map((variable) => variable.source);
+}
+
+// Each variable is read and checked once, however many regions fall back to it.
+function readCredentials(read: EnvReader, { validate }: { validate: boolean }) {
+  const seen = new Map<string, Credential | undefined>();
+  function credentialFrom(kind: CredentialKind, source: string): Credential | undefined {
+    if (!seen.has(source)) {
+      const raw = read(source as EnvVar | RegionalEnvVar);
+      const value = kind === "cas_session"
+        ? parseCookie(raw, { source, validate })
+        : parseServiceSecret(raw, { source, validate });
+      seen.set(source, value && { kind, source, value });
+    }
+    return seen.get(source);
+  }
+  return {
+    forRegion(region: string): Credential | undefined {
+      for (const { kind, source } of credentialVariables(region)) {
+        const credential = credentialFrom(kind, source);
+        if (credential) return credential;
+      }
+      return undefined;
+    },
+    secrets(): Secret[] {
+      return [...seen.values()].flatMap((credential) => credential ? [credential.value] : []);
+    },
+  };
 }
 
 function parseFlags(args: readonly string[]) {
@@ -217,6 +358,7 @@ function parseFlags(args: readonly string[]) {
         stateless: { type: "boolean", default: false },
         "cache-ttl": { type: "string" },
         concurrency: { type: "string" },
+        config: { type: "string" },
         help: { type: "boolean", short: "h", default: false },
         version: { type: "boolean", short: "V", default: false },
       },
@@ -252,21 +394,21 @@ function nonEmpty(value: string | undefined): string | undefined {
   return trimmed ? trimmed : undefined;
 }
 
-function parsePort(flag: string | undefined, env: string | undefined): number {
+function parsePort(flag: string | undefined, env: string | undefined): number | undefined {
   const [raw, source] = flag !== undefined ? [flag, "--port"] : [env, "MCP_PORT"];
-  if (raw === undefined) return DEFAULTS.port;
+  if (raw === undefined) return undefined;
   return parseInteger(raw, source, { min: 0, max: 65_535, hint: "0 picks a free port" });
 }
 
-function parseTimeout(flag: string | undefined, env: string | undefined): number {
+function parseTimeout(flag: string | undefined, env: string | undefined): number | undefined {
   const [raw, source] = flag !== undefined ? [flag, "--timeout"] : [env, "UPSTREAM_TIMEOUT_MS"];
-  if (raw === undefined) return DEFAULTS.timeoutMs;
+  if (raw === undefined) return undefined;
   return parseInteger(raw, source, { min: 1, max: MAX_TIMEOUT_MS, hint: "milliseconds" });
 }
 
-function parseCacheTtl(flag: string | undefined, env: string | undefined): number {
+function parseCacheTtl(flag: string | undefined, env: string | undefined): number | undefined {
   const [raw, source] = flag !== undefined ? [flag, "--cache-ttl"] : [env, "CACHE_TTL"];
-  if (raw === undefined) return DEFAULTS.cacheTtlSeconds;
+  if (raw === undefined) return undefined;
   return parseInteger(raw, source, {
     min: 0,
     max: MAX_CACHE_TTL_SECONDS,
@@ -274,9 +416,9 @@ function parseCacheTtl(flag: string | undefined, env: string | undefined): numbe
   });
 }
 
-function parseConcurrency(flag: string | undefined, env: string | undefined): number {
+function parseConcurrency(flag: string | undefined, env: string | undefined): number | undefined {
   const [raw, source] = flag !== undefined ? [flag, "--concurrency"] : [env, "MCP_CONCURRENCY"];
-  if (raw === undefined) return DEFAULTS.concurrency;
+  if (raw === undefined) return undefined;
   return parseInteger(raw, source, {
     min: 1,
     max: MAX_CONCURRENCY,
@@ -298,17 +440,12 @@ function parseInteger(
   return value;
 }
 
-function parseHost(flag: string | undefined, env: string | undefined): string {
+function parseHost(flag: string | undefined, env: string | undefined): string | undefined {
   const [raw, source] = flag !== undefined ? [flag, "--host"] : [env, "MCP_HOST"];
-  if (raw === undefined) return DEFAULTS.host;
-  const host = raw.trim();
-  if (host === "" || /[\s/]/.test(host)) {
-    throw new ConfigError(
-      `Invalid ${source} "${raw}": expected a host name or IP address such as localhost or 0.0.0.0`,
-    );
-  }
-  // `[::1]` is how a URL spells the address; Deno.serve and the announced URL want it bare.
-  return host.replace(/^\[(.*)\]$/, "$1");
+  if (raw === undefined) return undefined;
+  const problem = hostProblem(raw);
+  if (problem) throw new ConfigError(`Invalid ${source} "${raw}": ${problem}`);
+  return bareHost(raw);
 }
 
 // A page on the network could otherwise drive the tools with the user's cookie.
@@ -327,13 +464,9 @@ export function exposureWarning(config: Config): string | undefined {
 }
 
 function parseOrigin(raw: string): string {
-  const url = URL.canParse(raw.trim()) ? new URL(raw.trim()) : undefined;
-  if (!url || (url.protocol !== "http:" && url.protocol !== "https:")) {
-    throw new ConfigError(
-      `Invalid --allowed-origin "${raw}": expected an origin such as https://app.example`,
-    );
-  }
-  return url.origin;
+  const problem = originProblem(raw);
+  if (problem) throw new ConfigError(`Invalid --allowed-origin "${raw}": ${problem}`);
+  return new URL(raw.trim()).origin;
 }
 
 // The token is never echoed: it is a credential.
@@ -349,10 +482,11 @@ function parseAuthToken(flag: string | undefined, env: string | undefined): Secr
   return new Secret(token);
 }
 
-function parseLogLevel(flag: string | undefined, env: string | undefined): LogLevel {
+function parseLogLevel(flag: string | undefined, env: string | undefined): LogLevel | undefined {
   const [raw, source] = flag !== undefined ? [flag, "--log-level"] : [env, "LOG_LEVEL"];
-  if (raw === undefined) return DEFAULTS.logLevel;
-  const level = LOG_LEVELS[raw.trim().toLowerCase()];
+  if (raw === undefined) return undefined;
+  const level: LogLevel | undefined =
+    LOG_LEVELS[raw.trim().toLowerCase() as keyof typeof LOG_LEVELS];
   if (!level) {
     throw new ConfigError(
       `Invalid ${source} "${raw}": expected DEBUG, INFO, WARNING or ERROR (any case)`,
@@ -361,8 +495,8 @@ function parseLogLevel(flag: string | undefined, env: string | undefined): LogLe
   return level;
 }
 
-function parseBoolean(source: string, raw: string | undefined): boolean {
-  if (raw === undefined) return false;
+function parseBoolean(source: string, raw: string | undefined): boolean | undefined {
+  if (raw === undefined) return undefined;
   const value = raw.toLowerCase();
   if (["1", "true", "yes", "on"].includes(value)) return true;
   if (["0", "false", "no", "off"].includes(value)) return false;
@@ -370,24 +504,22 @@ function parseBoolean(source: string, raw: string | undefined): boolean {
 }
 
 function parseHttpUrl(raw: string, { source, example }: { source: string; example: string }) {
-  let url: URL;
-  try {
-    url = new URL(raw.trim());
-  } catch (error) {
+  const problem = httpUrlProblem(raw);
+  if (problem === "not a URL") {
     throw new ConfigError(
       `Invalid ${source} "${raw}": expected an absolute http(s) URL such as ${example}`,
-      { cause: error },
     );
   }
-  if (url.protocol !== "http:" && url.protocol !== "https:") {
+  if (problem === "not an http or https URL") {
     throw new ConfigError(`Invalid ${source} "${raw}": expected an http or https URL`);
   }
-  if (url.username || url.password) {
+  if (problem) {
+    // The URL is not echoed: it embeds a credential.
     throw new ConfigError(
       `Invalid ${source}: a URL must not embed a user name or password, pass credentials through CAS_SESSION`,
     );
   }
-  return url.href;
+  return new URL(raw.trim()).href;
 }
 
 function parseRegions(entries: readonly string[], source: string): Region[] {
@@ -408,7 +540,7 @@ function parseRegions(entries: readonly string[], source: string): Region[] {
 function parseRegion(entry: string, source: string): Region {
   const separator = entry.indexOf("=");
   const name = entry.slice(0, separator).trim();
-  if (separator < 1 || !/^[A-Za-z0-9][\w-]*$/.test(name)) {
+  if (separator < 1 || !REGION_NAME_PATTERN.test(name)) {
     throw new ConfigError(
       `Invalid ${source} "${entry}": expected NAME=URL such as cn=https://ms-neptune.byted.org`,
     );
@@ -421,9 +553,9 @@ function parseRegion(entry: string, source: string): Region {
 }
 
 // People paste the cookie in several shapes; accept `CAS_SESSION=value` and quotes too.
-function parseCasSession(
+function parseCookie(
   raw: string | undefined,
-  { validate }: { validate: boolean },
+  { source, validate }: { source: string; validate: boolean },
 ): Secret | undefined {
   const value = raw?.trim().replace(/^CAS_SESSION=/, "").replace(/^(["'])(.*)\1$/, "$2").trim();
   if (!value) return undefined;
@@ -432,7 +564,22 @@ function parseCasSession(
   // value is not echoed, it is a credential.
   if (!/^[\x21\x23-\x2b\x2d-\x3a\x3c-\x5b\x5d-\x7e]+$/.test(value)) {
     throw new ConfigError(
-      "Invalid CAS_SESSION: it holds characters a cookie cannot (spaces, ; , \" \\ or non-ASCII); copy only the cookie's value from the browser",
+      `Invalid ${source}: it holds characters a cookie cannot (spaces, ; , " \\ or non-ASCII); copy only the cookie's value from the browser`,
+    );
+  }
+  return new Secret(value);
+}
+
+// A pasted `Bearer ` prefix or quotes are dropped; what is left must fit in a header.
+function parseServiceSecret(
+  raw: string | undefined,
+  { source, validate }: { source: string; validate: boolean },
+): Secret | undefined {
+  const value = raw?.trim().replace(/^Bearer\s+/i, "").replace(/^(["'])(.*)\1$/, "$2").trim();
+  if (!value) return undefined;
+  if (validate && !/^[\x21-\x7e]+$/.test(value)) {
+    throw new ConfigError(
+      `Invalid ${source}: it holds spaces, control or non-ASCII characters; copy only the secret itself`,
     );
   }
   return new Secret(value);

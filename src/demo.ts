@@ -129,8 +129,11 @@ export const DEMO_CATALOGUE: readonly DemoService[] = [
 
 /** Options for {@linkcode createDemoUpstream}. */
 export interface DemoUpstreamOptions {
-  /** The regions whose base URLs the fake answers; catalogue entries are matched by name. */
-  regions: readonly Region[];
+  /**
+   * The regions whose base URLs the fake answers; catalogue entries are
+   * matched by name. A region's own `authUrl` is answered as an auth service too.
+   */
+  regions: readonly (Region & { authUrl?: string })[];
   authUrl: string;
   now: () => number;
   /** Lifetime of issued tokens. Default one hour. */
@@ -149,12 +152,15 @@ const SEARCH_PATH = "/api/neptune/ms/service/search";
 export function createDemoUpstream(options: DemoUpstreamOptions): (request: Request) => Response {
   const { regions, authUrl, now, tokenLifetimeMs = 60 * 60 * 1000 } = options;
   const catalogue = options.catalogue ?? DEMO_CATALOGUE;
+  const authUrls = [authUrl, ...regions.flatMap((r) => r.authUrl ?? [])].map((u) => new URL(u));
   return (request) => {
     const url = new URL(request.url);
     if (request.method !== "GET") {
       return Response.json({ error: "method not allowed" }, { status: 405 });
     }
-    if (sameEndpoint(url, new URL(authUrl))) return issueToken(request, now() + tokenLifetimeMs);
+    if (authUrls.some((auth) => sameEndpoint(url, auth))) {
+      return issueToken(request, now() + tokenLifetimeMs);
+    }
     const endpoint = `${url.origin}${url.pathname}`;
     const region = regions.find((r) => endpoint === `${r.baseUrl}${SEARCH_PATH}`);
     if (!region) {

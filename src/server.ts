@@ -8,7 +8,8 @@
 
 import { AjvJsonSchemaValidator, McpServer } from "./mcp_sdk.ts";
 import denoConfig from "../deno.json" with { type: "json" };
-import { createTokenProvider, type Credential } from "./auth.ts";
+import type { Credential } from "./auth.ts";
+import { createAuthSources } from "./auth_sources.ts";
 import type { Config } from "./config.ts";
 import { createDiscovery, createRecentPsms } from "./discovery/mod.ts";
 import { DEMO_CATALOGUE } from "./demo.ts";
@@ -42,15 +43,13 @@ export interface DependencyOptions {
   logger: (category: string) => Logger;
 }
 
-/** Builds the token provider and discovery client that every session shares. */
+/** Builds the token providers and discovery client that every session shares. */
 export function createDependencies(config: Config, options: DependencyOptions): ToolDeps {
   const { fetch, now, logger } = options;
-  const credential: Credential | undefined = config.demo
-    ? DEMO_CREDENTIAL
-    : config.casSession && { kind: "cas_session", value: config.casSession };
-  const tokens = createTokenProvider({
-    authUrl: config.authUrl,
-    credential,
+  const regions = config.demo
+    ? config.regions.map((region) => ({ ...region, credential: DEMO_CREDENTIAL }))
+    : config.regions;
+  const auth = createAuthSources(regions, {
     fetch,
     now,
     timeoutMs: config.timeoutMs,
@@ -61,9 +60,10 @@ export function createDependencies(config: Config, options: DependencyOptions): 
     initial: config.demo ? DEMO_CATALOGUE.map((service) => service.psm) : [],
   });
   const discovery = createDiscovery({
-    regions: config.regions,
+    // Discovery and the tools see names and URLs only, never a credential.
+    regions: regions.map(({ name, baseUrl }) => ({ name, baseUrl })),
     recentPsms,
-    tokenFor: () => tokens,
+    tokenFor: auth.tokenFor,
     fetch,
     now,
     timeoutMs: config.timeoutMs,
@@ -74,7 +74,8 @@ export function createDependencies(config: Config, options: DependencyOptions): 
   return {
     discovery,
     recentPsms,
-    tokens,
+    auth,
+    tokens: auth.sources[0].tokens,
     authUrl: config.authUrl,
     timeoutMs: config.timeoutMs,
     demo: config.demo,

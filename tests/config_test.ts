@@ -5,10 +5,9 @@ import {
   DEFAULTS,
   type Env,
   ENV_VARS,
-  type EnvVar,
   exposureWarning,
   parseCommand,
-  readEnv,
+  REGIONAL_ENV_PREFIXES,
 } from "../src/config.ts";
 
 const SENTINEL_COOKIE = "SENTINEL-COOKIE-9f3c";
@@ -31,19 +30,32 @@ function configError(args: readonly string[], env: Env = {}): ConfigError {
   assert.fail(`parseCommand(${JSON.stringify(args)}, ${JSON.stringify(env)}) did not throw`);
 }
 
-Deno.test("readEnv reads every known variable through the getter and nothing else", () => {
-  const asked: string[] = [];
-  const env = readEnv((name) => {
-    asked.push(name);
+/** The cookie or secret value the first region would sign in with. */
+/** Each region's name and search URL. */
+function urlsOf(config: Config): { name: string; baseUrl: string }[] {
+  return config.regions.map(({ name, baseUrl }) => ({ name, baseUrl }));
+}
+
+function credentialOf(config: Config): string | undefined {
+  return config.regions[0].credential?.value.reveal();
+}
+
+Deno.test("an environment reader is asked only for known variables and each region's own", () => {
+  const asked = new Set<string>();
+  const config = serve(["--region", "eu=https://eu.example"], (name) => {
+    asked.add(name);
     return name === "MCP_PORT" ? "9000" : name === "CAS_SESSION" ? SENTINEL_COOKIE : undefined;
   });
-  assert.deepEqual(asked, [...ENV_VARS]);
-  assert.deepEqual(env, { MCP_PORT: "9000", CAS_SESSION: SENTINEL_COOKIE });
-});
-
-Deno.test("readEnv keeps empty values so the parser can decide what they mean", () => {
-  const env = readEnv((name: EnvVar) => name === "LOG_LEVEL" ? "" : undefined);
-  assert.deepEqual(env, { LOG_LEVEL: "" });
+  assert.equal(config.port, 9000);
+  assert.equal(credentialOf(config), SENTINEL_COOKIE);
+  for (const name of asked) {
+    assert.ok(
+      (ENV_VARS as readonly string[]).includes(name) ||
+        REGIONAL_ENV_PREFIXES.some((prefix) => name === `${prefix}eu`),
+      `asked for ${name}`,
+    );
+  }
+  assert.ok(asked.has("CAS_SESSION_eu") && asked.has("SERVICE_ACCOUNT_SECRET_eu"));
 });
 
 Deno.test("no flags and no environment give the documented defaults", () => {
@@ -55,11 +67,21 @@ Deno.test("no flags and no environment give the documented defaults", () => {
   assert.equal(config.demo, false);
   assert.equal(config.authUrl, DEFAULTS.authUrl);
   assert.deepEqual(config.regions, [
-    { name: "cn", baseUrl: "https://ms-neptune.byted.org" },
-    { name: "us", baseUrl: "https://ms-neptune.tiktok-us.org" },
+    {
+      name: "cn",
+      baseUrl: "https://ms-neptune.byted.org",
+      authUrl: DEFAULTS.authUrl,
+      credential: undefined,
+    },
+    {
+      name: "us",
+      baseUrl: "https://ms-neptune.tiktok-us.org",
+      authUrl: DEFAULTS.authUrl,
+      credential: undefined,
+    },
   ]);
   assert.equal(config.timeoutMs, DEFAULTS.timeoutMs);
-  assert.equal(config.casSession, undefined);
+  assert.deepEqual(config.secrets, []);
 });
 
 Deno.test("empty or blank environment values fall back to the defaults", () => {
@@ -130,7 +152,7 @@ Deno.test("regions come from NEPTUNE_REGIONS when no --region is given", () => {
   const config = serve([], {
     NEPTUNE_REGIONS: "eu=https://neptune.eu.example, i18n=http://neptune.i18n.example:8080",
   });
-  assert.deepEqual(config.regions, [
+  assert.deepEqual(urlsOf(config), [
     { name: "eu", baseUrl: "https://neptune.eu.example" },
     { name: "i18n", baseUrl: "http://neptune.i18n.example:8080" },
   ]);
@@ -141,7 +163,7 @@ Deno.test("--region is repeatable and replaces NEPTUNE_REGIONS entirely", () => 
     ["--region", "a=https://a.example", "--region", "b=https://b.example"],
     { NEPTUNE_REGIONS: "cn=https://cn.example,us=https://us.example" },
   );
-  assert.deepEqual(config.regions, [
+  assert.deepEqual(urlsOf(config), [
     { name: "a", baseUrl: "https://a.example" },
     { name: "b", baseUrl: "https://b.example" },
   ]);
@@ -154,12 +176,12 @@ Deno.test("trailing slashes are stripped from region URLs, paths are kept", () =
     "--region",
     "us=https://us.example/neptune//",
   ]);
-  assert.deepEqual(config.regions, [
+  assert.deepEqual(urlsOf(config), [
     { name: "cn", baseUrl: "https://cn.example" },
     { name: "us", baseUrl: "https://us.example/neptune" },
   ]);
   const fromEnv = serve([], { NEPTUNE_REGIONS: "eu=https://eu.example/" });
-  assert.deepEqual(fromEnv.regions, [{ name: "eu", baseUrl: "https://eu.example" }]);
+  assert.deepEqual(urlsOf(fromEnv), [{ name: "eu", baseUrl: "https://eu.example" }]);
 });
 
 Deno.test("timeout comes from --timeout, else UPSTREAM_TIMEOUT_MS, else the default", () => {
@@ -222,8 +244,9 @@ Deno.test("--help and --version ask for help and version without validating the 
 
 Deno.test("CAS_SESSION becomes a secret holding the trimmed cookie value", () => {
   const config = serve([], { CAS_SESSION: `  ${SENTINEL_COOKIE}\n` });
-  assert.equal(config.casSession?.reveal(), SENTINEL_COOKIE);
-  assert.equal(String(config.casSession), "[redacted]");
+  assert.equal(credentialOf(config), SENTINEL_COOKIE);
+  assert.equal(String(config.regions[0].credential?.value), "[redacted]");
+  assert.deepEqual(config.secrets.map((secret) => secret.reveal()), [SENTINEL_COOKIE]);
 });
 
 Deno.test("CAS_SESSION pasted with its name or in quotes gives the bare cookie value", () => {
@@ -236,13 +259,13 @@ Deno.test("CAS_SESSION pasted with its name or in quotes gives the bare cookie v
       ` CAS_SESSION= ${SENTINEL_COOKIE} `,
     ]
   ) {
-    assert.equal(serve([], { CAS_SESSION: raw }).casSession?.reveal(), SENTINEL_COOKIE, raw);
+    assert.equal(credentialOf(serve([], { CAS_SESSION: raw })), SENTINEL_COOKIE, raw);
   }
 });
 
 Deno.test("an empty CAS_SESSION counts as not set", () => {
   for (const raw of ["", "   ", "CAS_SESSION=", `""`, "CAS_SESSION=''"]) {
-    assert.equal(serve([], { CAS_SESSION: raw }).casSession, undefined, JSON.stringify(raw));
+    assert.equal(credentialOf(serve([], { CAS_SESSION: raw })), undefined, JSON.stringify(raw));
   }
 });
 
@@ -419,7 +442,7 @@ Deno.test("a CAS_SESSION no cookie could hold is rejected without echoing it", (
     assert.ok(!error.message.includes(value), error.message);
   }
   assert.equal(
-    serve([], { CAS_SESSION: "AbC-123_x.y=z/+~" }).casSession?.reveal(),
+    credentialOf(serve([], { CAS_SESSION: "AbC-123_x.y=z/+~" })),
     "AbC-123_x.y=z/+~",
   );
 });

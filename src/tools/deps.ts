@@ -6,6 +6,7 @@
  */
 
 import type { TokenProvider } from "../auth.ts";
+import type { AuthSources } from "../auth_sources.ts";
 import type { Discovery, RecentPsms } from "../discovery/mod.ts";
 
 /** The dependencies every tool is registered with. */
@@ -13,6 +14,8 @@ export interface ToolDeps {
   readonly discovery: Discovery;
   /** The PSMs seen in answers lately, for completions. */
   readonly recentPsms: RecentPsms;
+  /** Every auth service and credential in use, and the regions each serves. */
+  readonly auth: AuthSources;
   readonly tokens: TokenProvider;
   readonly authUrl: string;
   readonly timeoutMs: number;

@@ -1,0 +1,100 @@
+/**
+ * Which token provider serves which region: one per (auth URL, credential),
+ * so regions that share both share one token and one refresh, and a region
+ * without a credential fails alone with a hint instead of failing the others.
+ *
+ * @module
+ */
+
+import {
+  createTokenProvider,
+  type Credential,
+  type CredentialKind,
+  credentialSource,
+  type TokenProvider,
+  type TokenProviderOptions,
+} from "./auth.ts";
+import type { Region, RegionConfig } from "./config.ts";
+
+/** One auth service and credential, and the regions whose tokens come from it. */
+export interface AuthSource {
+  readonly authUrl: string;
+  /** The credential's kind and the variable it came from, never its value; absent when unset. */
+  readonly credential?: { readonly kind: CredentialKind; readonly source: string };
+  /** Names of the regions it serves, in configuration order. */
+  readonly regions: readonly string[];
+  readonly tokens: TokenProvider;
+}
+
+/** Every {@linkcode AuthSource} of the server, and the one of each region. */
+export interface AuthSources {
+  /** In the order of the first region each serves. */
+  readonly sources: readonly AuthSource[];
+  /** The token provider of `region`, matched by name. */
+  tokenFor(region: Region): TokenProvider;
+}
+
+/** Options for {@linkcode createAuthSources}: what every token provider is built with. */
+export type AuthSourcesOptions = Omit<
+  TokenProviderOptions,
+  "authUrl" | "credential" | "missingCredentialMessage"
+>;
+
+/**
+ * Groups `regions` by auth URL and credential and creates one token provider
+ * for each group. When no region has a credential and all share one auth URL
+ * (the single-cookie setup without a cookie), they share one provider that
+ * says how to set `CAS_SESSION`; otherwise each region without a credential
+ * gets its own, which names that region's variables.
+ */
+export function createAuthSources(
+  regions: readonly RegionConfig[],
+  options: AuthSourcesOptions,
+): AuthSources {
+  const unconfiguredAlike = regions.every((r) => !r.credential) &&
+    new Set(regions.map((r) => r.authUrl)).size === 1;
+  const groups = new Map<string, { region: RegionConfig; names: string[] }>();
+  for (const region of regions) {
+    const key = region.credential || unconfiguredAlike
+      ? `${region.authUrl} ${describeKey(region.credential)}`
+      : `${region.authUrl} unconfigured ${region.name}`;
+    const group = groups.get(key) ?? { region, names: [] };
+    group.names.push(region.name);
+    groups.set(key, group);
+  }
+  const byRegion = new Map<string, TokenProvider>();
+  const sources = [...groups.values()].map(({ region, names }): AuthSource => {
+    const { authUrl, credential } = region;
+    const tokens = createTokenProvider({
+      ...options,
+      authUrl,
+      credential,
+      missingCredentialMessage: unconfiguredAlike ? undefined : describeUnconfigured(region.name),
+    });
+    for (const name of names) byRegion.set(name, tokens);
+    return {
+      authUrl,
+      credential: credential && { kind: credential.kind, source: credentialSource(credential) },
+      regions: names,
+      tokens,
+    };
+  });
+  return {
+    sources,
+    tokenFor(region) {
+      const tokens = byRegion.get(region.name);
+      if (!tokens) throw new RangeError(`Region ${region.name} is not configured`);
+      return tokens;
+    },
+  };
+}
+
+// The variable, not the value: two variables holding the same cookie still get a provider each.
+function describeKey(credential: Credential | undefined): string {
+  return credential ? `${credential.kind} ${credentialSource(credential)}` : "none";
+}
+
+/** The reason shown for a region that has no credential, such as `us: not configured: ...`. */
+export function describeUnconfigured(region: string): string {
+  return `not configured: set CAS_SESSION_${region} (or SERVICE_ACCOUNT_SECRET_${region}, or CAS_SESSION for every region) and restart the server`;
+}
