@@ -322,6 +322,9 @@ function readCredentials(read: EnvReader, { validate }: { validate: boolean }) {
     }
     return seen.get(source);
   }
+  // The shared variables are read (and checked) even when every region has its own.
+  credentialFrom("service_account", "SERVICE_ACCOUNT_SECRET");
+  credentialFrom("cas_session", "CAS_SESSION");
   return {
     forRegion(region: string): Credential | undefined {
       for (const { kind, source } of credentialVariables(region)) {

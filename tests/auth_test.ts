@@ -513,3 +513,83 @@ Deno.test("the cause of a failed auth request is logged at debug, without the co
   );
   assertNoLeak(h, COOKIE);
 });
+
+function serviceAccountProvider(respond: (request: Request) => Response) {
+  const logger = recordingLogger();
+  const fake = fakeUpstream([{
+    url: AUTH_URL,
+    headers: { Authorization: `Bearer ${COOKIE}` },
+    respond,
+  }]);
+  const provider = createTokenProvider({
+    authUrl: AUTH_URL,
+    credential: {
+      kind: "service_account",
+      source: "SERVICE_ACCOUNT_SECRET_us",
+      value: new Secret(COOKIE),
+    },
+    fetch: fake.fetch,
+    now: fakeClock().now,
+    timeoutMs: 1000,
+    logger,
+  });
+  return { provider, fake, logger };
+}
+
+Deno.test("a service account sends its secret as a bearer token and no cookie", async () => {
+  const token = jwtExpiringAt(Date.UTC(2026, 0, 1, 1));
+  const { provider, fake } = serviceAccountProvider(() => tokenAnswer(token));
+  assert.equal(await provider.getToken(), token);
+  assert.equal(fake.requests[0].headers.get("cookie"), null);
+  fake.assertNoUnexpected();
+});
+
+Deno.test("a refused service account is named by its variable, never by its value", async () => {
+  const { provider, logger } = serviceAccountProvider(() => new Response(null, { status: 401 }));
+  const error = await assertAuthError(
+    provider.getToken(),
+    "session_expired",
+    /^SERVICE_ACCOUNT_SECRET_us was refused by the auth service/,
+  );
+  assert.ok(!error.message.includes(COOKIE));
+  for (const line of logger.lines) assert.ok(!line.includes(COOKIE), line);
+});
+
+Deno.test("an expired regional cookie is named by its variable", async () => {
+  const fake = fakeUpstream([{
+    url: AUTH_URL,
+    respond: () => new Response(null, { status: 403 }),
+  }]);
+  const provider = createTokenProvider({
+    authUrl: AUTH_URL,
+    credential: { kind: "cas_session", source: "CAS_SESSION_us", value: new Secret(COOKIE) },
+    fetch: fake.fetch,
+    now: fakeClock().now,
+    timeoutMs: 1000,
+    logger: recordingLogger(),
+  });
+  await assertAuthError(
+    provider.getToken(),
+    "session_expired",
+    /^CAS_SESSION_us is expired or invalid: .*copy a fresh CAS_SESSION cookie into CAS_SESSION_us/,
+  );
+});
+
+Deno.test("without a credential the provider gives the reason it was created with", async () => {
+  const fake = fakeUpstream([]);
+  const provider = createTokenProvider({
+    authUrl: AUTH_URL,
+    fetch: fake.fetch,
+    now: fakeClock().now,
+    timeoutMs: 1000,
+    logger: recordingLogger(),
+    missingCredentialMessage: "not configured: set CAS_SESSION_us",
+  });
+  await assertAuthError(
+    provider.getToken(),
+    "missing_credential",
+    /^not configured: set CAS_SESSION_us$/,
+  );
+  assert.equal(provider.status().lastError, "not configured: set CAS_SESSION_us");
+  assert.equal(fake.requests.length, 0);
+});

@@ -527,3 +527,266 @@ Deno.test("--stateless or MCP_STATELESS=1 turns stateless mode on", () => {
   assert.equal(serve(["--stateless"]).stateless, true);
   assert.equal(serve([], { MCP_STATELESS: "1" }).stateless, true);
 });
+
+/** Parses `args` and `env` with `files` as the only readable files. */
+function serveWithFiles(
+  args: readonly string[],
+  env: Env,
+  files: Record<string, unknown>,
+): Config {
+  const command = parseCommand(args, env, { readFile: readFrom(files) });
+  if (command.kind !== "serve") throw new Error("expected a serve command");
+  return command.config;
+}
+
+function configFileError(files: Record<string, unknown>, env: Env = {}): ConfigError {
+  try {
+    parseCommand(["--config", "regions.json"], env, { readFile: readFrom(files) });
+  } catch (error) {
+    assert.ok(error instanceof ConfigError, `expected a ConfigError, got ${error}`);
+    return error;
+  }
+  assert.fail("the config file was accepted");
+}
+
+function readFrom(files: Record<string, unknown>) {
+  return (path: string) => {
+    if (!(path in files)) throw new Deno.errors.NotFound(`No such file: ${path}`);
+    const content = files[path];
+    return typeof content === "string" ? content : JSON.stringify(content);
+  };
+}
+
+const REGIONS_FILE = {
+  auth_url: "https://cloud.auth.example/auth/api/v1/jwt",
+  regions: [
+    { name: "cn", base_url: "https://cn.neptune.example/" },
+    {
+      name: "i18n",
+      base_url: "https://i18n.neptune.example",
+      auth_url: "https://i18n.auth.example/auth/api/v1/jwt",
+    },
+  ],
+};
+
+Deno.test("a config file gives the regions, each with its own auth URL or the file's default", () => {
+  const config = serveWithFiles(["--config", "regions.json"], {}, { "regions.json": REGIONS_FILE });
+  assert.deepEqual(
+    config.regions.map(({ name, baseUrl, authUrl }) => ({ name, baseUrl, authUrl })),
+    [
+      {
+        name: "cn",
+        baseUrl: "https://cn.neptune.example",
+        authUrl: "https://cloud.auth.example/auth/api/v1/jwt",
+      },
+      {
+        name: "i18n",
+        baseUrl: "https://i18n.neptune.example",
+        authUrl: "https://i18n.auth.example/auth/api/v1/jwt",
+      },
+    ],
+  );
+});
+
+Deno.test("MCP_CONFIG names the config file when --config is not given", () => {
+  const config = serveWithFiles([], { MCP_CONFIG: "regions.json" }, {
+    "regions.json": REGIONS_FILE,
+  });
+  assert.deepEqual(config.regions.map((r) => r.name), ["cn", "i18n"]);
+});
+
+Deno.test("flags and environment win over the config file, which wins over the defaults", () => {
+  const file = {
+    "regions.json": { port: 9100, host: "127.0.0.2", log_level: "debug", timeout_ms: 2000 },
+  };
+  const fromFile = serveWithFiles(["--config", "regions.json"], {}, file);
+  assert.deepEqual(
+    [fromFile.port, fromFile.host, fromFile.logLevel, fromFile.timeoutMs],
+    [9100, "127.0.0.2", "debug", 2000],
+  );
+  const overridden = serveWithFiles(
+    ["--config", "regions.json", "--port", "9200", "--region", "eu=https://eu.example"],
+    { MCP_HOST: "127.0.0.1", LOG_LEVEL: "error" },
+    file,
+  );
+  assert.deepEqual(
+    [overridden.port, overridden.host, overridden.logLevel, overridden.timeoutMs],
+    [9200, "127.0.0.1", "error", 2000],
+  );
+  assert.deepEqual(overridden.regions.map((r) => r.name), ["eu"]);
+  const byEnv = serveWithFiles(["--config", "regions.json"], {
+    NEPTUNE_REGIONS: "us=https://us.example",
+    JWT_AUTH_URL: "https://env.auth.example/jwt",
+  }, { "regions.json": REGIONS_FILE });
+  assert.deepEqual(
+    byEnv.regions.map(({ name, authUrl }) => ({ name, authUrl })),
+    [{ name: "us", authUrl: "https://env.auth.example/jwt" }],
+  );
+});
+
+Deno.test("--auth-url replaces the file's default auth URL, not a region's own", () => {
+  const config = serveWithFiles(
+    ["--config", "regions.json", "--auth-url", "https://flag.auth.example/jwt"],
+    {},
+    { "regions.json": REGIONS_FILE },
+  );
+  assert.deepEqual(config.regions.map((r) => r.authUrl), [
+    "https://flag.auth.example/jwt",
+    "https://i18n.auth.example/auth/api/v1/jwt",
+  ]);
+});
+
+Deno.test("every problem of a config file is reported with its path in the file", () => {
+  const error = configFileError({
+    "regions.json": {
+      port: "8123",
+      colour: "blue",
+      regions: [
+        { name: "cn", base_url: "https://cn.example" },
+        { base_url: 3 },
+        { name: "us", base_url: "https://us.example", auth_url: "nope", cookie: "x" },
+      ],
+    },
+  });
+  const lines = error.message.split("\n");
+  assert.match(
+    lines[0],
+    /^Invalid config file regions\.json \(6 problems\), fix them and restart:$/,
+  );
+  assert.deepEqual(lines.slice(1).map((line) => line.trim()).sort(), [
+    "colour: not an option of the config file, see the README",
+    "port: expected a whole number from 0 to 65535",
+    "regions[1].base_url: expected a string",
+    "regions[1].name: missing",
+    "regions[2].auth_url: not a URL",
+    "regions[2].cookie: not an option of the config file, see the README",
+  ]);
+});
+
+Deno.test("a config file's region names must be unique and its list not empty", () => {
+  const duplicate = configFileError({
+    "regions.json": {
+      regions: [
+        { name: "cn", base_url: "https://a.example" },
+        { name: "cn", base_url: "https://b.example" },
+      ],
+    },
+  });
+  assert.match(duplicate.message, /regions\[1\]\.name: region "cn" is given twice/);
+  const empty = configFileError({ "regions.json": { regions: [] } });
+  assert.match(empty.message, /regions: give at least one region/);
+});
+
+Deno.test("a config file that is missing, not JSON or not an object says so", () => {
+  assert.match(configFileError({}).message, /Config file regions\.json does not exist/);
+  assert.match(
+    configFileError({ "regions.json": "{ regions: " }).message,
+    /regions\.json [^]*the file is not valid JSON/,
+  );
+  assert.match(
+    configFileError({ "regions.json": [1, 2] }).message,
+    /the file: expected an object/,
+  );
+});
+
+Deno.test("a config file's problems never echo its values", () => {
+  const error = configFileError({
+    "regions.json": { regions: [{ name: "cn", base_url: SENTINEL_COOKIE }], host: SENTINEL_COOKIE },
+  });
+  assert.ok(!error.message.includes(SENTINEL_COOKIE), error.message);
+});
+
+Deno.test("each region's credential: its own variables first, a service account before a cookie", () => {
+  const regions = ["--region", "cn=https://cn.example", "--region", "us=https://us.example"];
+  const pick = (env: Env) =>
+    serve([...regions, "--region", "eu=https://eu.example"], env).regions.map((r) =>
+      r.credential && `${r.credential.kind}:${r.credential.source}:${r.credential.value.reveal()}`
+    );
+  assert.deepEqual(pick({ CAS_SESSION: "c" }), [
+    "cas_session:CAS_SESSION:c",
+    "cas_session:CAS_SESSION:c",
+    "cas_session:CAS_SESSION:c",
+  ]);
+  assert.deepEqual(
+    pick({
+      CAS_SESSION: "c",
+      CAS_SESSION_us: "cu",
+      SERVICE_ACCOUNT_SECRET_eu: "se",
+      CAS_SESSION_eu: "ce",
+    }),
+    [
+      "cas_session:CAS_SESSION:c",
+      "cas_session:CAS_SESSION_us:cu",
+      "service_account:SERVICE_ACCOUNT_SECRET_eu:se",
+    ],
+  );
+  assert.deepEqual(pick({ CAS_SESSION: "c", SERVICE_ACCOUNT_SECRET: "s", CAS_SESSION_cn: "cc" }), [
+    "cas_session:CAS_SESSION_cn:cc",
+    "service_account:SERVICE_ACCOUNT_SECRET:s",
+    "service_account:SERVICE_ACCOUNT_SECRET:s",
+  ]);
+  assert.deepEqual(pick({ CAS_SESSION_us: "cu" }), [
+    undefined,
+    "cas_session:CAS_SESSION_us:cu",
+    undefined,
+  ]);
+});
+
+Deno.test("every credential value read is kept for redaction, each once", () => {
+  const config = serve([], {
+    CAS_SESSION: "c1",
+    CAS_SESSION_us: "c2",
+    SERVICE_ACCOUNT_SECRET_cn: "s1",
+  });
+  assert.deepEqual(config.secrets.map((s) => s.reveal()).sort(), ["c1", "c2", "s1"]);
+});
+
+Deno.test("a regional cookie or service secret that cannot be sent is rejected by its name, not its value", () => {
+  const cookie = configError([], { CAS_SESSION_us: "abc def" });
+  assert.match(cookie.message, /^Invalid CAS_SESSION_us: it holds characters a cookie cannot/);
+  assert.ok(!cookie.message.includes("abc def"));
+  const secret = configError([], { SERVICE_ACCOUNT_SECRET: `${SENTINEL_COOKIE} x` });
+  assert.match(secret.message, /^Invalid SERVICE_ACCOUNT_SECRET: it holds spaces/);
+  assert.ok(!secret.message.includes(SENTINEL_COOKIE));
+});
+
+Deno.test("a service secret pasted with its Bearer prefix or quotes gives the bare secret", () => {
+  for (const raw of [`Bearer ${SENTINEL_COOKIE}`, `"${SENTINEL_COOKIE}"`, ` ${SENTINEL_COOKIE} `]) {
+    assert.equal(credentialOf(serve([], { SERVICE_ACCOUNT_SECRET: raw })), SENTINEL_COOKIE, raw);
+  }
+});
+
+Deno.test("a config file's host beyond loopback needs a token like --host does", () => {
+  const files = { "regions.json": { host: "0.0.0.0" } };
+  assert.throws(
+    () => serveWithFiles(["--config", "regions.json"], {}, files),
+    /Refusing to serve on 0\.0\.0\.0 without a token/,
+  );
+  const guarded = serveWithFiles(["--config", "regions.json"], { MCP_AUTH_TOKEN: "t0ken" }, files);
+  assert.equal(guarded.host, "0.0.0.0");
+});
+
+Deno.test("a config file can set the HTTP options: stateless, allowed origins and hosts", () => {
+  const config = serveWithFiles(["--config", "regions.json"], {}, {
+    "regions.json": {
+      stateless: true,
+      allowed_origins: ["https://app.example/path"],
+      allowed_hosts: ["mcp.example"],
+    },
+  });
+  assert.equal(config.stateless, true);
+  assert.deepEqual(config.allowedOrigins, ["https://app.example"]);
+  assert.deepEqual(config.allowedHosts, ["mcp.example"]);
+  assert.match(
+    configFileError({ "regions.json": { allowed_origins: ["app.example"] } }).message,
+    /allowed_origins\[0\]: expected an origin such as https:\/\/app\.example/,
+  );
+});
+
+Deno.test("a config file can set the cache lifetime and the concurrency, under their flags", () => {
+  const files = { "regions.json": { cache_ttl: 5, concurrency: 2 } };
+  const config = serveWithFiles(["--config", "regions.json"], {}, files);
+  assert.deepEqual([config.cacheTtlMs, config.concurrency], [5000, 2]);
+  const flagged = serveWithFiles(["--config", "regions.json", "--concurrency", "3"], {}, files);
+  assert.equal(flagged.concurrency, 3);
+});

@@ -10,7 +10,14 @@ import { createDemoFetch } from "../src/demo.ts";
 import { createDependencies, createServer } from "../src/server.ts";
 import type { ToolDeps } from "../src/tools/mod.ts";
 import type { Fetch } from "../src/upstream.ts";
-import { AUTH_URL, CN, type FakeUpstream, recordingLogger, US } from "./fake_upstream.ts";
+import {
+  AUTH_URL,
+  CN,
+  type FakeUpstream,
+  type RecordingLogger,
+  recordingLogger,
+  US,
+} from "./fake_upstream.ts";
 import { Client, InMemoryTransport } from "./mcp_client.ts";
 
 /** A cookie value that must never show up in any output. */
@@ -58,12 +65,24 @@ export interface Connection {
   close(): Promise<void>;
 }
 
+/** Options for {@linkcode connectInMemory}. */
+export interface ConnectOptions {
+  fetch: Fetch;
+  now?: () => number;
+  /** Receives every part's log lines; by default they are dropped. */
+  logger?: RecordingLogger;
+}
+
 /** Connects an SDK client in memory to a server built from `config` over `fetch`. */
 export async function connectInMemory(
   config: Config,
-  { fetch, now = Date.now }: { fetch: Fetch; now?: () => number },
+  { fetch, now = Date.now, logger }: ConnectOptions,
 ): Promise<Connection> {
-  const deps = createDependencies(config, { fetch, now, logger: () => recordingLogger() });
+  const deps = createDependencies(config, {
+    fetch,
+    now,
+    logger: () => logger ?? recordingLogger(),
+  });
   const server = createServer(deps);
   const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
   await server.connect(serverSide);
@@ -86,12 +105,12 @@ export async function connectInMemory(
  */
 export async function withConnection(
   config: Config,
-  options: { upstream: FakeUpstream } | { fetch: Fetch },
+  options: ({ upstream: FakeUpstream } | { fetch: Fetch }) & { logger?: RecordingLogger },
   test: (client: Client, deps: ToolDeps) => Promise<void>,
 ): Promise<void> {
   const upstream = "upstream" in options ? options.upstream : undefined;
   const fetch = "upstream" in options ? options.upstream.fetch : options.fetch;
-  const connection = await connectInMemory(config, { fetch });
+  const connection = await connectInMemory(config, { fetch, logger: options.logger });
   try {
     await test(connection.client, connection.deps);
   } finally {

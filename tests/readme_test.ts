@@ -118,7 +118,8 @@ function launchOfEntry(entry: ServerEntry): Launch {
 
 /** `claude mcp add [options] NAME -- COMMAND ARGS...` or `claude mcp add --transport http NAME URL`. */
 function launchOfClaudeAdd(line: string): Launch {
-  const words = line.trim().split(/\s+/);
+  // A word in single quotes is one the shell must not glob, such as --allow-env=CAS_SESSION_*.
+  const words = line.trim().split(/\s+/).map((word) => word.replace(/^'(.*)'$/, "$1"));
   const separator = words.indexOf("--");
   if (separator < 0) return { kind: "url", url: words.at(-1)! };
   const env: Record<string, string> = {};

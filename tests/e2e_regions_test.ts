@@ -1,0 +1,116 @@
+import assert from "node:assert/strict";
+import { textOf } from "./harness.ts";
+import { Client, StreamableHTTPClientTransport } from "./mcp_client.ts";
+import { regionalUpstream } from "./fake_regions.ts";
+import { runServer, startServer } from "./server_process.ts";
+
+const CLOUD_COOKIE = "SENTINEL-E2E-CLOUD-8e1f";
+const US_COOKIE = "SENTINEL-E2E-US-44a0";
+const I18N_SECRET = "SENTINEL-E2E-I18N-9c6b";
+
+// The test task may write here and nowhere else; each test removes what it wrote.
+const SCRATCH = new URL("./testdata/tmp/", import.meta.url);
+
+async function writeConfig(content: unknown): Promise<string> {
+  await Deno.mkdir(SCRATCH, { recursive: true });
+  const path = await Deno.makeTempFile({ dir: SCRATCH.pathname, suffix: ".json" });
+  await Deno.writeTextFile(path, JSON.stringify(content));
+  return path;
+}
+
+/** The regional fake served on 127.0.0.1 until `close`. */
+function serveRegions() {
+  let handle: (request: Request) => Promise<Response> = () => Promise.reject();
+  const server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen: () => {} },
+    (request) => handle(request),
+  );
+  const fake = regionalUpstream(`http://127.0.0.1:${server.addr.port}`, {
+    auths: [
+      { name: "cloud", accepts: { cookie: CLOUD_COOKIE } },
+      { name: "us", accepts: { cookie: US_COOKIE } },
+      { name: "i18n", accepts: { secret: I18N_SECRET } },
+    ],
+    regions: [
+      { name: "cn", auth: "cloud" },
+      { name: "boe", auth: "cloud" },
+      { name: "us", auth: "us" },
+      { name: "i18n", auth: "i18n" },
+    ],
+  });
+  handle = (request) => fake.fetch(request);
+  return { fake, close: () => server.shutdown() };
+}
+
+Deno.test("with a config file the real server signs each region in at its own auth service", async () => {
+  const { fake, close } = serveRegions();
+  const path = await writeConfig({
+    auth_url: fake.authUrl("cloud"),
+    regions: [
+      { name: "cn", base_url: fake.baseUrl("cn") },
+      { name: "boe", base_url: fake.baseUrl("boe") },
+      { name: "us", base_url: fake.baseUrl("us"), auth_url: fake.authUrl("us") },
+      { name: "i18n", base_url: fake.baseUrl("i18n"), auth_url: fake.authUrl("i18n") },
+    ],
+  });
+  const server = await startServer(["--config", path, "--log-level", "DEBUG"], {
+    CAS_SESSION: CLOUD_COOKIE,
+    CAS_SESSION_us: US_COOKIE,
+    SERVICE_ACCOUNT_SECRET_i18n: I18N_SECRET,
+  });
+  const client = new Client({ name: "e2e-regions", version: "0" });
+  let output = "";
+  try {
+    await client.connect(new StreamableHTTPClientTransport(new URL(server.url)));
+    const result = await client.callTool({
+      name: "search_psm_service",
+      arguments: { keyword: "svc" },
+    });
+    output = JSON.stringify(result);
+    assert.match(textOf(result), /4 services match/);
+  } finally {
+    await client.close();
+    const status = await server.stop();
+    await close();
+    await Deno.remove(path);
+    assert.equal(status.code, 0);
+  }
+  assert.deepEqual([...fake.searches].sort(), ["boe:cloud", "cn:cloud", "i18n:i18n", "us:us"]);
+  assert.equal(fake.authRequests("cloud"), 1, "cn and boe share one token");
+  const { stdout, stderr } = server.output();
+  for (const text of [output, stdout, stderr]) {
+    for (const credential of [CLOUD_COOKIE, US_COOKIE, I18N_SECRET]) {
+      assert.ok(!text.includes(credential), `a credential leaked:\n${text}`);
+    }
+  }
+});
+
+Deno.test("a bad config file exits 2 naming every problem with its path in the file", async () => {
+  const path = await writeConfig({
+    colour: "blue",
+    regions: [{ name: "cn", base_url: "https://cn.example", auth_url: "nope" }, { name: "us" }],
+  });
+  try {
+    const { code, stdout, stderr } = await runServer([], { MCP_CONFIG: path });
+    assert.equal(code, 2);
+    assert.equal(stdout, "");
+    const lines = stderr.trim().split("\n");
+    assert.match(lines[0], /^byted-live-promotion: Invalid config file .* \(3 problems\)/);
+    assert.deepEqual(lines.slice(1).map((line) => line.trim()).sort(), [
+      "colour: not an option of the config file, see the README",
+      "regions[0].auth_url: not a URL",
+      "regions[1].base_url: missing",
+    ]);
+  } finally {
+    await Deno.remove(path);
+  }
+});
+
+Deno.test("a config file that does not exist exits 2 with one line naming it", async () => {
+  const { code, stderr } = await runServer(["--config", "no/such/regions.json"]);
+  assert.equal(code, 2);
+  assert.equal(
+    stderr.trim(),
+    "byted-live-promotion: Config file no/such/regions.json does not exist: check --config or MCP_CONFIG",
+  );
+});

@@ -1,0 +1,97 @@
+/**
+ * Several fake auth services, each accepting only its own cookie or secret,
+ * and registries that accept only tokens of the auth service their region
+ * belongs to: a route table for in-memory tests, served on 127.0.0.1 for
+ * end-to-end ones.
+ *
+ * @module
+ */
+
+import { readJwtClaims } from "../src/auth.ts";
+import {
+  authErrorAnswer,
+  type FakeUpstream,
+  fakeUpstream,
+  HOUR_MS,
+  jwtExpiringAt,
+  type Route,
+  SEARCH_PATH,
+  searchAnswer,
+  tokenAnswer,
+} from "./fake_upstream.ts";
+
+/** An auth service: its name (the `iss` of its tokens) and the one credential it accepts. */
+export interface FakeAuthService {
+  readonly name: string;
+  readonly accepts: { readonly cookie: string } | { readonly secret: string };
+}
+
+/** A region of the fake: its name and the auth service whose tokens its registry accepts. */
+export interface FakeRegion {
+  readonly name: string;
+  readonly auth: string;
+}
+
+/** What the fake saw: auth requests per service, and the issuer of each region's search token. */
+export interface RegionalUpstream extends FakeUpstream {
+  /** Auth requests each service received, accepted or not. */
+  authRequests(service: string): number;
+  /** `region:issuer` for every search, in arrival order. */
+  readonly searches: string[];
+  /** The URL of an auth service, and of a region's registry. */
+  authUrl(service: string): string;
+  baseUrl(region: string): string;
+}
+
+/**
+ * Creates the fake under `origin` (such as `https://fake.test` or a
+ * 127.0.0.1 server's). Every registry lists one service per region,
+ * `<region>.svc.main`, and every keyword matches it.
+ */
+export function regionalUpstream(
+  origin: string,
+  { auths, regions }: { auths: readonly FakeAuthService[]; regions: readonly FakeRegion[] },
+): RegionalUpstream {
+  const searches: string[] = [];
+  const authUrl = (service: string) => `${origin}/${service}/auth/api/v1/jwt`;
+  const baseUrl = (region: string) => `${origin}/neptune/${region}`;
+  const routes: Route[] = [
+    ...auths.flatMap((auth): Route[] => [
+      { url: authUrl(auth.name), headers: acceptedHeader(auth), respond: () => issue(auth.name) },
+      // Anyone else is sent to the login page, as the real service does.
+      {
+        url: authUrl(auth.name),
+        respond: () =>
+          new Response(null, { status: 302, headers: { location: "https://sso.test/login" } }),
+      },
+    ]),
+    ...regions.map((region): Route => ({
+      url: `${baseUrl(region.name)}${SEARCH_PATH}`,
+      respond: (request) => {
+        const issuer = readJwtClaims(request.headers.get("x-jwt-token") ?? "")?.iss;
+        searches.push(`${region.name}:${issuer}`);
+        if (issuer !== region.auth) return authErrorAnswer();
+        return searchAnswer([{ psm: `${region.name}.svc.main`, owners: "owner" }]);
+      },
+    })),
+  ];
+  const fake = fakeUpstream(routes);
+  return {
+    ...fake,
+    searches,
+    authRequests: (service) => fake.count(authUrl(service)),
+    authUrl,
+    baseUrl,
+  };
+}
+
+function acceptedHeader(auth: FakeAuthService): Record<string, string> {
+  return "cookie" in auth.accepts
+    ? { Cookie: `CAS_SESSION=${auth.accepts.cookie}` }
+    : { Authorization: `Bearer ${auth.accepts.secret}` };
+}
+
+// Far enough ahead of any clock a test uses that no renewal starts.
+function issue(service: string): Response {
+  return tokenAnswer(jwtExpiringAt(Date.now() + 24 * HOUR_MS, { iss: service }));
+}

@@ -1,0 +1,195 @@
+import assert from "node:assert/strict";
+import { createAuthSources } from "../src/auth_sources.ts";
+import { type Config, type Env, parseCommand, type RegionConfig } from "../src/config.ts";
+import { Secret } from "../src/secret.ts";
+import { fakeUpstream, recordingLogger } from "./fake_upstream.ts";
+import { regionalUpstream } from "./fake_regions.ts";
+import { textOf, withConnection } from "./harness.ts";
+
+const CLOUD_COOKIE = "SENTINEL-CLOUD-COOKIE-51a7";
+const US_COOKIE = "SENTINEL-US-COOKIE-0b2e";
+const I18N_SECRET = "SENTINEL-I18N-SECRET-c3d9";
+const ALL_CREDENTIALS = [CLOUD_COOKIE, US_COOKIE, I18N_SECRET];
+
+/** cn and boe sign in at cloud, us at its own service, i18n with a service account. */
+function upstream() {
+  return regionalUpstream("https://fake.test", {
+    auths: [
+      { name: "cloud", accepts: { cookie: CLOUD_COOKIE } },
+      { name: "us", accepts: { cookie: US_COOKIE } },
+      { name: "i18n", accepts: { secret: I18N_SECRET } },
+    ],
+    regions: [
+      { name: "cn", auth: "cloud" },
+      { name: "boe", auth: "cloud" },
+      { name: "us", auth: "us" },
+      { name: "i18n", auth: "i18n" },
+    ],
+  });
+}
+
+/** The config a user of `fake` would write, parsed with `env`. */
+function configFor(fake: ReturnType<typeof upstream>, env: Env): Config {
+  const file = {
+    auth_url: fake.authUrl("cloud"),
+    regions: [
+      { name: "cn", base_url: fake.baseUrl("cn") },
+      { name: "boe", base_url: fake.baseUrl("boe") },
+      { name: "us", base_url: fake.baseUrl("us"), auth_url: fake.authUrl("us") },
+      { name: "i18n", base_url: fake.baseUrl("i18n"), auth_url: fake.authUrl("i18n") },
+    ],
+  };
+  const command = parseCommand(["--config", "regions.json"], env, {
+    readFile: () => JSON.stringify(file),
+  });
+  if (command.kind !== "serve") throw new Error("expected a serve command");
+  return command.config;
+}
+
+const EVERY_CREDENTIAL: Env = {
+  CAS_SESSION: CLOUD_COOKIE,
+  CAS_SESSION_us: US_COOKIE,
+  SERVICE_ACCOUNT_SECRET_i18n: I18N_SECRET,
+};
+
+Deno.test("each region's search carries a token of its own auth service, asked once per source", async () => {
+  const fake = upstream();
+  const logger = recordingLogger();
+  const outputs: string[] = [];
+  await withConnection(
+    configFor(fake, EVERY_CREDENTIAL),
+    { upstream: fake, logger },
+    async (client) => {
+      const result = await client.callTool({
+        name: "search_multiple_services",
+        arguments: { keywords: "svc,main,cn.svc.main" },
+      });
+      outputs.push(JSON.stringify(result));
+      assert.equal(result.isError, false);
+      const structured = result.structuredContent as { summary: Record<string, number> };
+      assert.deepEqual(structured.summary, { found: 1, candidates: 2, not_found: 0, failed: 0 });
+    },
+  );
+  assert.deepEqual([...new Set(fake.searches)].sort(), [
+    "boe:cloud",
+    "cn:cloud",
+    "i18n:i18n",
+    "us:us",
+  ]);
+  assert.equal(fake.authRequests("cloud"), 1, "cn and boe share one token");
+  assert.equal(fake.authRequests("us"), 1);
+  assert.equal(fake.authRequests("i18n"), 1);
+  const i18nAuth = fake.requests.find((r) => r.url === fake.authUrl("i18n"));
+  assert.equal(i18nAuth?.headers.get("cookie"), null, "a service account sends no cookie");
+  assertNoCredential([...outputs, ...logger.lines]);
+});
+
+Deno.test("a region without its cookie is skipped with a hint, the others still answer", async () => {
+  const fake = upstream();
+  const env = { CAS_SESSION_cn: CLOUD_COOKIE, SERVICE_ACCOUNT_SECRET_i18n: I18N_SECRET };
+  const logger = recordingLogger();
+  await withConnection(configFor(fake, env), { upstream: fake, logger }, async (client) => {
+    const result = await client.callTool({
+      name: "search_psm_service",
+      arguments: { keyword: "svc" },
+    });
+    assert.equal(result.isError, false);
+    const text = textOf(result);
+    assert.match(text, /Only cn, i18n answered/);
+    assert.match(text, /boe: not configured: set CAS_SESSION_boe /);
+    assert.match(text, /us: not configured: set CAS_SESSION_us /);
+    assertNoCredential([JSON.stringify(result), ...logger.lines]);
+  });
+  assert.equal(fake.authRequests("us"), 0, "nothing is sent for a region without a credential");
+  assert.equal(fake.authRequests("cloud"), 1);
+  assert.deepEqual([...fake.searches].sort(), ["cn:cloud", "i18n:i18n"]);
+});
+
+Deno.test("a credential another auth service does not accept fails that region only", async () => {
+  const fake = upstream();
+  // us falls back to the cloud cookie, which the us auth service refuses.
+  const env = { CAS_SESSION: CLOUD_COOKIE, SERVICE_ACCOUNT_SECRET_i18n: I18N_SECRET };
+  await withConnection(configFor(fake, env), { upstream: fake }, async (client) => {
+    const result = await client.callTool({
+      name: "search_psm_service",
+      arguments: { keyword: "svc" },
+    });
+    assert.match(textOf(result), /us: CAS_SESSION is expired or invalid/);
+    assert.match(textOf(result), /Only cn, boe, i18n answered/);
+  });
+});
+
+function assertNoCredential(outputs: readonly string[]) {
+  for (const output of outputs) {
+    for (const credential of ALL_CREDENTIALS) {
+      assert.ok(!output.includes(credential), `output leaks a credential: ${output}`);
+    }
+  }
+}
+
+function region(name: string, authUrl: string, source?: string): RegionConfig {
+  return {
+    name,
+    baseUrl: `https://${name}.neptune.test`,
+    authUrl,
+    credential: source
+      ? { kind: "cas_session", source, value: new Secret(`cookie-of-${source}`) }
+      : undefined,
+  };
+}
+
+function authSources(regions: readonly RegionConfig[]) {
+  const fake = fakeUpstream([]);
+  const auth = createAuthSources(regions, {
+    fetch: fake.fetch,
+    now: Date.now,
+    timeoutMs: 1000,
+    logger: recordingLogger(),
+  });
+  return { auth, fake };
+}
+
+Deno.test("regions that share an auth URL and a variable share one token provider", () => {
+  const { auth } = authSources([
+    region("cn", "https://a.test/jwt", "CAS_SESSION"),
+    region("boe", "https://a.test/jwt", "CAS_SESSION"),
+    region("sg", "https://a.test/jwt", "CAS_SESSION_sg"),
+    region("us", "https://b.test/jwt", "CAS_SESSION"),
+  ]);
+  assert.deepEqual(
+    auth.sources.map((s) => ({ url: s.authUrl, regions: s.regions, source: s.credential?.source })),
+    [
+      { url: "https://a.test/jwt", regions: ["cn", "boe"], source: "CAS_SESSION" },
+      { url: "https://a.test/jwt", regions: ["sg"], source: "CAS_SESSION_sg" },
+      { url: "https://b.test/jwt", regions: ["us"], source: "CAS_SESSION" },
+    ],
+  );
+  const tokenOf = (name: string) => auth.tokenFor({ name, baseUrl: "" });
+  assert.equal(tokenOf("cn"), tokenOf("boe"));
+  assert.notEqual(tokenOf("cn"), tokenOf("sg"));
+  assert.notEqual(tokenOf("cn"), tokenOf("us"));
+});
+
+Deno.test("with no credential at all and one auth URL, every region gives the CAS_SESSION hint", async () => {
+  const { auth, fake } = authSources([
+    region("cn", "https://a.test/jwt"),
+    region("us", "https://a.test/jwt"),
+  ]);
+  assert.equal(auth.sources.length, 1);
+  await assert.rejects(auth.sources[0].tokens.getToken(), /^AuthError: CAS_SESSION is not set/);
+  assert.equal(fake.requests.length, 0);
+});
+
+Deno.test("each region without a credential gets its own source naming its variables", async () => {
+  const { auth } = authSources([
+    region("cn", "https://a.test/jwt", "CAS_SESSION_cn"),
+    region("us", "https://a.test/jwt"),
+    region("eu", "https://a.test/jwt"),
+  ]);
+  assert.deepEqual(auth.sources.map((s) => s.regions), [["cn"], ["us"], ["eu"]]);
+  await assert.rejects(
+    auth.tokenFor({ name: "eu", baseUrl: "" }).getToken(),
+    /not configured: set CAS_SESSION_eu \(or SERVICE_ACCOUNT_SECRET_eu, or CAS_SESSION for every region\)/,
+  );
+  assert.equal(auth.sources[1].credential, undefined);
+});
