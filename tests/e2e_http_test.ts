@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import denoConfig from "../deno.json" with { type: "json" };
 import { SENTINEL_COOKIE, textOf } from "./harness.ts";
-import { Client, StreamableHTTPClientTransport } from "./mcp_client.ts";
+import { Client, SSEClientTransport, StreamableHTTPClientTransport } from "./mcp_client.ts";
 import {
   COMPILE_PERMISSIONS,
   permissionFlagsOf,
@@ -238,5 +238,26 @@ Deno.test("with --stateless the real server answers an SDK client without a sess
     await client.close();
     await server.stop();
     await upstream.close();
+  }
+});
+
+Deno.test("over the legacy SSE transport an SDK client lists and calls the tools of the real server", async () => {
+  const upstream = serveUpstream();
+  const server = await startServer(upstream.args, { CAS_SESSION: SENTINEL_COOKIE });
+  const client = new Client({ name: "e2e-sse", version: "0" });
+  try {
+    await client.connect(new SSEClientTransport(new URL(server.url.replace(/\/mcp$/, "/sse"))));
+    const { tools } = await client.listTools();
+    assert.equal(tools.length, 4);
+    const found = await client.callTool({
+      name: "search_psm_service",
+      arguments: { keyword: "oec.live.promotion" },
+    });
+    assert.match(textOf(found), /Found oec\.live\.promotion in cn, us\./);
+  } finally {
+    await client.close();
+    const exit = await server.stop();
+    await upstream.close();
+    assert.equal(exit.code, 0, "SIGTERM shuts the server down cleanly");
   }
 });

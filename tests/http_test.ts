@@ -1,49 +1,23 @@
 import assert from "node:assert/strict";
 import {
-  createHttpApp,
   endpointUrl,
   type HttpApp,
-  type HttpAppOptions,
   isLoopback,
   type ServeInfo,
   SHUTTING_DOWN,
 } from "../src/http/mod.ts";
 import { Secret } from "../src/secret.ts";
 import type { Fetch } from "../src/upstream.ts";
-import { createDependencies, createServer, describeHealth, VERSION } from "../src/server.ts";
+import { createDependencies, createServer, VERSION } from "../src/server.ts";
 import { fakeClock, recordingLogger } from "./fake_upstream.ts";
 import { demoFetchFor, INITIALIZE_REQUEST, testConfig, textOf } from "./harness.ts";
+import { createTestApp, hangingUpstream, SEARCH_CALL } from "./http_app.ts";
 import { Client, StreamableHTTPClientTransport } from "./mcp_client.ts";
 
 const MCP_HEADERS = {
   "content-type": "application/json",
   accept: "application/json, text/event-stream",
 };
-
-interface TestAppOptions extends Partial<HttpAppOptions> {
-  /** The upstream; the demo catalogue by default. */
-  fetch?: Fetch;
-}
-
-function createTestApp(
-  host = "localhost",
-  { fetch, ...options }: TestAppOptions = {},
-): HttpApp {
-  const config = testConfig(["--demo"]);
-  const deps = createDependencies(config, {
-    fetch: fetch ?? demoFetchFor(config),
-    now: Date.now,
-    logger: () => recordingLogger(),
-  });
-  const startedAt = Date.now() - 5_000;
-  return createHttpApp({
-    createServer: () => createServer(deps),
-    health: () => describeHealth(deps, { startedAt, now: Date.now }),
-    host,
-    logger: recordingLogger(),
-    ...options,
-  });
-}
 
 /** POSTs one JSON-RPC `message` to /mcp, as a client would, with `headers` on top. */
 function postMcp(
@@ -461,33 +435,6 @@ Deno.test("any method but GET, POST, DELETE on /mcp is a 405 with Allow, with or
   }
   await app.close();
 });
-
-/** An upstream whose searches never answer until aborted; auth is the demo's. */
-function hangingUpstream() {
-  const config = testConfig(["--demo"]);
-  const demo = demoFetchFor(config);
-  const aborted: string[] = [];
-  const started = Promise.withResolvers<void>();
-  const fetch: Fetch = (input, init) => {
-    const request = new Request(input, init);
-    if (request.url.startsWith(config.authUrl)) return demo(input, init);
-    started.resolve();
-    return new Promise((_, reject) => {
-      request.signal.addEventListener("abort", () => {
-        aborted.push(request.url);
-        reject(request.signal.reason);
-      }, { once: true });
-    });
-  };
-  return { fetch, aborted, started: started.promise };
-}
-
-const SEARCH_CALL = {
-  jsonrpc: "2.0",
-  id: 7,
-  method: "tools/call",
-  params: { name: "search_psm_service", arguments: { keyword: "oec.live.promotion" } },
-};
 
 async function openSession(app: HttpApp): Promise<Record<string, string>> {
   const sessionId = await initializeRaw(app);

@@ -13,3 +13,5 @@ export { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/
 export { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 // @ts-types="@modelcontextprotocol/sdk/inMemory"
 export { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
+// @ts-types="@modelcontextprotocol/sdk/client/sse"
+export { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js";

@@ -9,6 +9,7 @@ import type { Logger } from "../log.ts";
 import { type McpServer, WebStandardStreamableHTTPServerTransport } from "../mcp_sdk.ts";
 import { BAD_REQUEST, rpcError, SESSION_NOT_FOUND } from "./respond.ts";
 import { type RequestContext, type Route, whenSent } from "./route.ts";
+import { type SessionLimit, tooManySessions } from "./session_limit.ts";
 
 /** Options for {@linkcode createMcpEndpoint}. */
 export interface McpEndpointOptions {
@@ -19,8 +20,8 @@ export interface McpEndpointOptions {
   now: () => number;
   /** Serve every request on its own, without sessions (for instances behind a load balancer). */
   stateless: boolean;
-  /** Open sessions beyond which `initialize` is answered 503. */
-  maxSessions: number;
+  /** The cap on open sessions, shared with the other transports; beyond it `initialize` is answered 503. */
+  limit: SessionLimit;
   /** A session with no open request (an open stream counts) this long is closed. */
   sessionIdleMs: number;
   /** A session whose client sends nothing after `initialize` is closed after this long. */
@@ -66,15 +67,11 @@ export const SHUTTING_DOWN = {
   message: "Server shutting down: reconnect when it is back",
 } as const;
 
-// How long a client turned away at the session limit is asked to wait, in seconds.
-const RETRY_AFTER_S = 60;
-
 /** Creates the `/mcp` endpoint; the route expects `context.body` read by `readJsonBody`. */
 export function createMcpEndpoint(options: McpEndpointOptions): McpEndpoint {
   const { logger, now } = options;
   const sessions = new Map<string, Session>();
   const calls = new Set<Call>();
-  let starting = 0;
   let closing = false;
 
   // Serves one request on `transport`; `onEnd` runs once its response ended, whatever the reason.
@@ -118,14 +115,14 @@ export function createMcpEndpoint(options: McpEndpointOptions): McpEndpoint {
   }
 
   async function startSession(request: Request, context: RequestContext): Promise<Response> {
-    if (sessions.size + starting >= options.maxSessions) {
-      logger.warn("Refused a new session: {count} are open, the limit", { count: sessions.size });
-      return rpcError(503, {
-        code: BAD_REQUEST,
-        message: "Too many open sessions: retry later, or end sessions you no longer use",
-      }, { "retry-after": String(RETRY_AFTER_S) });
+    const release = options.limit.take();
+    if (!release) {
+      logger.warn("Refused a new session: {count} are open, the limit", {
+        count: options.limit.count(),
+      });
+      return tooManySessions();
     }
-    starting++;
+    let kept = false;
     try {
       const server = options.createServer();
       const transport: Transport = new WebStandardStreamableHTTPServerTransport({
@@ -146,6 +143,7 @@ export function createMcpEndpoint(options: McpEndpointOptions): McpEndpoint {
         confirmed: false,
       };
       transport.onclose = () => {
+        release();
         if (transport.sessionId && sessions.delete(transport.sessionId)) {
           logger.info("Session {sessionId} closed", { sessionId: transport.sessionId });
         }
@@ -156,10 +154,11 @@ export function createMcpEndpoint(options: McpEndpointOptions): McpEndpoint {
       await server.connect(transport);
       const response = await serveInSession(session, request, context);
       // Anything but a successful initialize leaves no session to keep.
-      if (!transport.sessionId) await server.close();
+      kept = transport.sessionId !== undefined;
+      if (!kept) await server.close();
       return response;
     } finally {
-      starting--;
+      if (!kept) release();
     }
   }
 
@@ -280,7 +279,8 @@ function cancelledIdsOf(body: unknown): RequestId[] {
     .filter(isRequestId);
 }
 
-async function settledWithin(promise: Promise<unknown>, ms: number): Promise<void> {
+/** Waits for `promise` to settle or `ms` to pass, whichever comes first. */
+export async function settledWithin(promise: Promise<unknown>, ms: number): Promise<void> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   try {
     await Promise.race([promise, new Promise((resolve) => timer = setTimeout(resolve, ms))]);

@@ -1,5 +1,6 @@
 /**
- * The HTTP surface as one handler: a table of routes (`/mcp`, `/health`),
+ * The HTTP surface as one handler: a table of routes (`/mcp`, the legacy
+ * `/sse` and `/messages`, `/health`),
  * each wrapped in the checks it needs, behind the Host/Origin guard.
  * `Deno.serve` only binds it to a port.
  *
@@ -12,6 +13,8 @@ import type { Secret } from "../secret.ts";
 import { allowMethods, guardHost, readJsonBody, requireBearer } from "./guards.ts";
 import { createMcpEndpoint } from "./mcp.ts";
 import { json } from "./respond.ts";
+import { createSessionLimit } from "./session_limit.ts";
+import { createSseEndpoint, MESSAGES_PATH } from "./sse.ts";
 import { compose, type Handler, type Middleware, type Route, toHandler } from "./route.ts";
 
 export { isLoopback } from "./guards.ts";
@@ -45,12 +48,14 @@ export interface HttpAppOptions {
   sessionIdleMs?: number;
   /** A session whose client sends nothing after `initialize` is closed after this long. Default 60 s. */
   initializeTimeoutMs?: number;
+  /** How often a comment line keeps a quiet `/sse` stream open. Default 25 s. */
+  sseKeepAliveMs?: number;
 }
 
 /** The HTTP application: its handler, and a way to end every session. */
 export interface HttpApp {
   readonly handle: Handler;
-  /** Number of open MCP sessions. */
+  /** Number of open MCP sessions, `/mcp` and `/sse` together. */
   sessionCount(): number;
   /** Closes the sessions idle for longer than `sessionIdleMs`; call it now and then. */
   closeIdleSessions(): Promise<void>;
@@ -73,18 +78,27 @@ export const HTTP_LIMITS = {
 /** Creates the HTTP application; a session lasts until its client ends it or it is idle too long. */
 export function createHttpApp(options: HttpAppOptions): HttpApp {
   const { logger, now = Date.now, stateless = false } = options;
+  const sessionLimit = createSessionLimit(options.maxSessions ?? HTTP_LIMITS.maxSessions);
+  const initializeTimeoutMs = options.initializeTimeoutMs ?? HTTP_LIMITS.initializeTimeoutMs;
   const mcp = createMcpEndpoint({
     createServer: options.createServer,
     logger,
     now,
     stateless,
-    maxSessions: options.maxSessions ?? HTTP_LIMITS.maxSessions,
+    limit: sessionLimit,
     sessionIdleMs: options.sessionIdleMs ?? HTTP_LIMITS.sessionIdleMs,
-    initializeTimeoutMs: options.initializeTimeoutMs ?? HTTP_LIMITS.initializeTimeoutMs,
+    initializeTimeoutMs,
+  });
+  const sse = createSseEndpoint({
+    createServer: options.createServer,
+    logger,
+    now,
+    limit: sessionLimit,
+    initializeTimeoutMs,
+    keepAliveMs: options.sseKeepAliveMs,
   });
 
-  // Every route but /health (and whatever is added next to it: /sse, /messages,
-  // /metrics) is wrapped in `authorized` first, so the token guards it.
+  // Every route but /health is wrapped in `authorized` first, so the token guards it.
   const authorized = requireBearer(options.authToken);
   const jsonBody = readJsonBody(options.maxBodyBytes ?? HTTP_LIMITS.maxBodyBytes);
   const routes: Record<string, Route> = {
@@ -93,6 +107,11 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
       [authorized, allowMethods(stateless ? ["POST"] : ["GET", "POST", "DELETE"]), jsonBody],
       mcp.route,
     ),
+    // The legacy transport lives in sessions: a stateless server has none to offer.
+    "/sse": stateless ? statelessRefusal : compose([authorized, allowMethods(["GET"])], sse.open),
+    [MESSAGES_PATH]: stateless
+      ? statelessRefusal
+      : compose([authorized, allowMethods(["POST"]), jsonBody], sse.post),
     "/health": compose([allowMethods(["GET", "HEAD"])], (request) => {
       if (request.method === "HEAD") return Promise.resolve(new Response(null, { status: 200 }));
       return Promise.resolve(json(200, options.health()));
@@ -104,7 +123,8 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
     const route = routes[pathname];
     if (route) return route(request, context);
     return Promise.resolve(json(404, {
-      error: `Not found: ${pathname}; MCP is served at /mcp, health at /health`,
+      error:
+        `Not found: ${pathname}; MCP is served at /mcp (legacy SSE at /sse), health at /health`,
     }));
   };
 
@@ -115,10 +135,21 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
   });
   return {
     handle: toHandler(compose([withLogging(logger), hostGuard], dispatch)),
-    sessionCount: mcp.sessionCount,
-    closeIdleSessions: mcp.closeIdleSessions,
-    close: mcp.close,
+    sessionCount: () => mcp.sessionCount() + sse.sessionCount(),
+    async closeIdleSessions() {
+      await Promise.all([mcp.closeIdleSessions(), sse.closeIdleSessions()]);
+    },
+    async close(closeOptions) {
+      await Promise.all([mcp.close(closeOptions), sse.close(closeOptions)]);
+    },
   };
+}
+
+function statelessRefusal(): Promise<Response> {
+  return Promise.resolve(json(404, {
+    error:
+      "Not found: the legacy SSE transport needs sessions, which --stateless turns off; connect to /mcp",
+  }));
 }
 
 /** The URL clients connect to on `host`:`port`, with an IPv6 address in brackets once. */

@@ -1,0 +1,218 @@
+import assert from "node:assert/strict";
+import { type HttpApp, SHUTTING_DOWN } from "../src/http/mod.ts";
+import { Secret } from "../src/secret.ts";
+import { fakeClock } from "./fake_upstream.ts";
+import { INITIALIZE_REQUEST, textOf } from "./harness.ts";
+import { createTestApp, hangingUpstream, SEARCH_CALL } from "./http_app.ts";
+import { Client, SSEClientTransport } from "./mcp_client.ts";
+
+interface SseEvent {
+  event?: string;
+  data?: string;
+  comment?: string;
+}
+
+/** Reads server-sent events from `body` one at a time. */
+function eventReader(body: ReadableStream<Uint8Array>) {
+  const reader = body.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = "";
+  return {
+    async next(): Promise<SseEvent> {
+      while (!buffer.includes("\n\n")) {
+        const { value, done } = await reader.read();
+        if (done) throw new Error("The stream ended");
+        buffer += value;
+      }
+      const end = buffer.indexOf("\n\n");
+      const block = buffer.slice(0, end);
+      buffer = buffer.slice(end + 2);
+      const event: SseEvent = {};
+      for (const line of block.split("\n")) {
+        if (line.startsWith(":")) event.comment = line.slice(1).trim();
+        const [field, ...rest] = line.split(": ");
+        if (field === "event" || field === "data") event[field] = rest.join(": ");
+      }
+      return event;
+    },
+    cancel: () => reader.cancel(),
+  };
+}
+
+async function openSse(app: HttpApp, headers: Record<string, string> = {}) {
+  const response = await app.handle(new Request("http://localhost/sse", { headers }));
+  assert.equal(response.status, 200);
+  assert.equal(response.headers.get("content-type"), "text/event-stream");
+  const events = eventReader(response.body!);
+  const endpoint = await events.next();
+  assert.equal(endpoint.event, "endpoint");
+  return { events, endpoint: endpoint.data! };
+}
+
+function postMessage(app: HttpApp, endpoint: string, message: unknown, headers = {}) {
+  return app.handle(
+    new Request(new URL(endpoint, "http://localhost"), {
+      method: "POST",
+      headers: { "content-type": "application/json", ...headers },
+      body: JSON.stringify(message),
+    }),
+  );
+}
+
+/** Serves `app` on a free 127.0.0.1 port for the duration of `test`. */
+async function withServed(app: HttpApp, test: (origin: string) => Promise<void>) {
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, app.handle);
+  try {
+    await test(`http://127.0.0.1:${server.addr.port}`);
+  } finally {
+    await app.close();
+    await server.shutdown();
+  }
+}
+
+Deno.test("GET /sse opens a stream whose first event is the endpoint to POST to", async () => {
+  const app = createTestApp();
+  const { events, endpoint } = await openSse(app);
+  assert.match(endpoint, /^\/messages\?sessionId=[0-9a-f-]{36}$/);
+  assert.equal(app.sessionCount(), 1);
+
+  const accepted = await postMessage(app, endpoint, INITIALIZE_REQUEST);
+  assert.equal(accepted.status, 202);
+  assert.equal(await accepted.text(), "Accepted");
+  const answer = await events.next();
+  assert.equal(answer.event, "message");
+  const message = JSON.parse(answer.data!);
+  assert.equal(message.id, 1);
+  assert.equal(message.result.serverInfo.name, "byted-live-promotion");
+
+  await events.cancel();
+  assert.equal(app.sessionCount(), 0, "the client going away ends the session");
+});
+
+Deno.test("an SDK SSE client lists and calls the tools over a served port", async () => {
+  const app = createTestApp();
+  await withServed(app, async (origin) => {
+    const client = new Client({ name: "sse-test", version: "0" });
+    await client.connect(new SSEClientTransport(new URL(`${origin}/sse`)));
+    try {
+      const { tools } = await client.listTools();
+      assert.ok(tools.some((tool) => tool.name === "search_multiple_services"));
+      const result = await client.callTool({
+        name: "search_psm_service",
+        arguments: { keyword: "oec.live.promotion" },
+      });
+      assert.match(textOf(result), /Found oec\.live\.promotion in cn, us/);
+      assert.equal(app.sessionCount(), 1);
+    } finally {
+      await client.close();
+    }
+  });
+});
+
+Deno.test("POST /messages without a sessionId is 400, with an unknown one 404", async () => {
+  const app = createTestApp();
+  const missing = await postMessage(app, "/messages", INITIALIZE_REQUEST);
+  assert.equal(missing.status, 400);
+  assert.match((await missing.json()).error.message, /sessionId query parameter is missing/);
+  const unknown = await postMessage(app, "/messages?sessionId=nope", INITIALIZE_REQUEST);
+  assert.equal(unknown.status, 404);
+  assert.match((await unknown.json()).error.message, /reconnect to \/sse/);
+});
+
+Deno.test("a POST that is not a JSON-RPC message is 400 and the stream stays open", async () => {
+  const app = createTestApp();
+  const { events, endpoint } = await openSse(app);
+  const invalid = await postMessage(app, endpoint, { hello: "world" });
+  assert.equal(invalid.status, 400);
+  assert.match((await invalid.json()).error.message, /Invalid JSON-RPC message/);
+  assert.equal(app.sessionCount(), 1);
+  await events.cancel();
+});
+
+Deno.test("/sse and /messages need the bearer token when one is configured", async () => {
+  const app = createTestApp("localhost", { authToken: new Secret("sse-token") });
+  const refused = await app.handle(new Request("http://localhost/sse"));
+  assert.equal(refused.status, 401);
+  await refused.body?.cancel();
+  const { events, endpoint } = await openSse(app, { authorization: "Bearer sse-token" });
+  const post = await postMessage(app, endpoint, INITIALIZE_REQUEST);
+  assert.equal(post.status, 401, "POST /messages is guarded too");
+  await post.body?.cancel();
+  await events.cancel();
+});
+
+Deno.test("SSE streams and /mcp sessions count against one session limit", async () => {
+  const app = createTestApp("localhost", { maxSessions: 1 });
+  const { events } = await openSse(app);
+  const mcp = await app.handle(
+    new Request("http://localhost/mcp", {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        accept: "application/json, text/event-stream",
+      },
+      body: JSON.stringify(INITIALIZE_REQUEST),
+    }),
+  );
+  assert.equal(mcp.status, 503, "the /sse stream holds the only slot");
+  await mcp.body?.cancel();
+  const second = await app.handle(new Request("http://localhost/sse"));
+  assert.equal(second.status, 503);
+  assert.match(second.headers.get("retry-after") ?? "", /^\d+$/);
+  await second.body?.cancel();
+  await events.cancel();
+  await openSse(app).then(({ events }) => events.cancel());
+});
+
+Deno.test("a quiet stream gets keep-alive comments", async () => {
+  const app = createTestApp("localhost", { sseKeepAliveMs: 5 });
+  const { events } = await openSse(app);
+  // The keep-alive timer is unref'd: this one holds the event loop open meanwhile.
+  const hold = setInterval(() => {}, 1_000);
+  try {
+    assert.equal((await events.next()).comment, "keep-alive");
+  } finally {
+    clearInterval(hold);
+    await events.cancel();
+  }
+});
+
+Deno.test("a stream whose client never POSTs expires after the initialize timeout", async () => {
+  const clock = fakeClock();
+  const app = createTestApp("localhost", { now: clock.now, initializeTimeoutMs: 60_000 });
+  const silent = await openSse(app);
+  const used = await openSse(app);
+  const accepted = await postMessage(app, used.endpoint, INITIALIZE_REQUEST);
+  await accepted.body?.cancel();
+  clock.advance(61_000);
+  await app.closeIdleSessions();
+  assert.equal(app.sessionCount(), 1, "only the stream that never sent a message was closed");
+  await assert.rejects(() => silent.events.next(), /The stream ended/);
+  await used.events.cancel();
+});
+
+Deno.test("shutdown answers a call in flight on the stream, aborts its upstream work and ends the stream", async () => {
+  const upstream = hangingUpstream();
+  const app = createTestApp("localhost", { fetch: upstream.fetch });
+  const { events, endpoint } = await openSse(app);
+  await postMessage(app, endpoint, INITIALIZE_REQUEST).then((r) => r.body?.cancel());
+  await events.next();
+  await postMessage(app, endpoint, SEARCH_CALL).then((r) => r.body?.cancel());
+  await upstream.started;
+  await app.close({ deadlineMs: 20 });
+  const answer = JSON.parse((await events.next()).data!);
+  assert.equal(answer.id, 7);
+  assert.deepEqual(answer.error, SHUTTING_DOWN);
+  assert.ok(upstream.aborted.length > 0, "its upstream requests were aborted");
+  await assert.rejects(() => events.next(), /The stream ended/);
+  assert.equal(app.sessionCount(), 0);
+  const late = await app.handle(new Request("http://localhost/sse"));
+  assert.equal(late.status, 503, "no new stream once closing");
+  await late.body?.cancel();
+});
+
+Deno.test("a stateless server does not serve the legacy SSE transport", async () => {
+  const app = createTestApp("localhost", { stateless: true });
+  const response = await app.handle(new Request("http://localhost/sse"));
+  assert.equal(response.status, 404);
+  assert.match((await response.json()).error, /needs sessions.*connect to \/mcp/);
+});
