@@ -13,6 +13,7 @@ import type { Secret } from "../secret.ts";
 import { allowMethods, guardHost, readJsonBody, requireBearer } from "./guards.ts";
 import { createMcpEndpoint } from "./mcp.ts";
 import { json } from "./respond.ts";
+import { createPlainCalls } from "./plain_call.ts";
 import { createSessionLimit } from "./session_limit.ts";
 import { createSseEndpoint, MESSAGES_PATH } from "./sse.ts";
 import { compose, type Handler, type Middleware, type Route, toHandler } from "./route.ts";
@@ -89,6 +90,7 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
     sessionIdleMs: options.sessionIdleMs ?? HTTP_LIMITS.sessionIdleMs,
     initializeTimeoutMs,
   });
+  const plainCalls = createPlainCalls({ createServer: options.createServer, logger });
   const sse = createSseEndpoint({
     createServer: options.createServer,
     logger,
@@ -103,8 +105,14 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
   const jsonBody = readJsonBody(options.maxBodyBytes ?? HTTP_LIMITS.maxBodyBytes);
   const routes: Record<string, Route> = {
     // Stateless mode has no session to stream on (GET) or end (DELETE).
+    // The original's plain JSON call (`{"tool", "arguments"}`) is answered before the transport.
     "/mcp": compose(
-      [authorized, allowMethods(stateless ? ["POST"] : ["GET", "POST", "DELETE"]), jsonBody],
+      [
+        authorized,
+        allowMethods(stateless ? ["POST"] : ["GET", "POST", "DELETE"]),
+        jsonBody,
+        plainCalls.middleware,
+      ],
       mcp.route,
     ),
     // The legacy transport lives in sessions: a stateless server has none to offer.
@@ -140,7 +148,11 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
       await Promise.all([mcp.closeIdleSessions(), sse.closeIdleSessions()]);
     },
     async close(closeOptions) {
-      await Promise.all([mcp.close(closeOptions), sse.close(closeOptions)]);
+      await Promise.all([
+        mcp.close(closeOptions),
+        sse.close(closeOptions),
+        plainCalls.close(closeOptions),
+      ]);
     },
   };
 }

@@ -1,0 +1,165 @@
+/**
+ * The original server's plain JSON call on `/mcp`:
+ * `{"tool": "search_psm_service", "arguments": {"keyword": "..."}}`, no
+ * JSON-RPC, no session, any Accept header, as curl, Python `requests` or
+ * axios send it. The call runs through a real `McpServer` (one in-memory
+ * client and server pair, built on the first call), so its result is exactly
+ * what an MCP client would get.
+ *
+ * @module
+ */
+
+import { isRecord } from "../json.ts";
+import type { Logger } from "../log.ts";
+import { type CallToolResult, Client, InMemoryTransport, type McpServer } from "../mcp_sdk.ts";
+import { settledWithin, SHUTTING_DOWN } from "./mcp.ts";
+import { json } from "./respond.ts";
+import type { Middleware } from "./route.ts";
+
+/** The answer to a plain JSON call, whatever its outcome. */
+export interface PlainCallAnswer {
+  tool: string | null;
+  isError: boolean;
+  content: CallToolResult["content"];
+  /** `null` when the result has none (an unknown tool, bad arguments). */
+  structuredContent: Record<string, unknown> | null;
+}
+
+/** Options for {@linkcode createPlainCalls}. */
+export interface PlainCallOptions {
+  /** Builds the `McpServer` that runs plain calls. */
+  createServer: () => McpServer;
+  logger: Logger;
+}
+
+/** The plain-call wrapper of `/mcp`, and a way to stop it. */
+export interface PlainCalls {
+  /** Answers a plain call itself and hands anything else (JSON-RPC) to the route. */
+  readonly middleware: Middleware;
+  /** Lets calls in flight finish for up to `deadlineMs`, then closes the server. */
+  close(options?: { deadlineMs?: number }): Promise<void>;
+}
+
+// The SDK client gives up on a request after 60 s by default; a batch may take longer.
+const CALL_TIMEOUT_MS = 10 * 60_000;
+
+// The code the SDK's McpServer reports an unknown tool or arguments failing the schema with.
+const INVALID_PARAMS = /^MCP error -32602: /;
+
+interface Connection {
+  readonly client: Client;
+  readonly server: McpServer;
+}
+
+/** Creates the plain-call wrapper; nothing is built until the first call. */
+export function createPlainCalls(options: PlainCallOptions): PlainCalls {
+  let connection: Promise<Connection> | undefined;
+  const inFlight = new Set<Promise<unknown>>();
+  let closing = false;
+
+  function connect(): Promise<Connection> {
+    connection ??= (async () => {
+      const server = options.createServer();
+      const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
+      await server.connect(serverSide);
+      const client = new Client({ name: "plain-json-call", version: "1" });
+      await client.connect(clientSide);
+      return { client, server };
+    })();
+    return connection;
+  }
+
+  async function run(tool: string, args: Record<string, unknown>, signal: AbortSignal) {
+    const { client } = await connect();
+    const result = await client.callTool({ name: tool, arguments: args }, undefined, {
+      signal,
+      timeout: CALL_TIMEOUT_MS,
+    }) as CallToolResult;
+    const answer = toAnswer(tool, result);
+    return json(answer.isError && isInvalidCall(result) ? 400 : 200, answer);
+  }
+
+  return {
+    middleware: (next) => async (request, context) => {
+      const call = plainCallOf(context.body);
+      if (call === undefined) return await next(request, context);
+      if ("problem" in call) return json(400, errorAnswer(call.tool, call.problem));
+      if (closing) return json(503, errorAnswer(call.tool, SHUTTING_DOWN.message));
+      // The client went away: stop the tool's upstream work (a no-op once answered).
+      const abandoned = new AbortController();
+      context.completed?.then(() => abandoned.abort()).catch(() => {});
+      const answered = run(call.tool, call.arguments, abandoned.signal);
+      inFlight.add(answered);
+      try {
+        return await answered;
+      } catch (error) {
+        if (closing) return json(503, errorAnswer(call.tool, SHUTTING_DOWN.message));
+        options.logger.warn("A plain JSON call to {tool} failed: {error}", {
+          tool: call.tool,
+          error,
+        });
+        return json(500, errorAnswer(call.tool, "The call failed: see the server's log"));
+      } finally {
+        inFlight.delete(answered);
+      }
+    },
+    async close({ deadlineMs = 0 } = {}) {
+      closing = true;
+      if (inFlight.size > 0 && deadlineMs > 0) {
+        await settledWithin(Promise.allSettled(inFlight), deadlineMs);
+      }
+      const open = await connection;
+      await open?.client.close();
+      await open?.server.close();
+    },
+  };
+}
+
+type PlainCall =
+  | { tool: string; arguments: Record<string, unknown> }
+  | { tool: string | null; problem: string };
+
+// A JSON-RPC message has `jsonrpc`; a plain call has `tool` instead. Anything else is left to
+// the MCP transport, which answers it as before.
+function plainCallOf(body: unknown): PlainCall | undefined {
+  if (!isRecord(body) || "jsonrpc" in body || !("tool" in body)) return undefined;
+  const { tool, arguments: args = {} } = body;
+  if (typeof tool !== "string" || tool === "") {
+    return {
+      tool: null,
+      problem:
+        'The "tool" field must name a tool, such as {"tool": "search_psm_service", "arguments": {"keyword": "oec.live.promotion"}}',
+    };
+  }
+  if (!isRecord(args)) {
+    return {
+      tool,
+      problem: 'The "arguments" field must be a JSON object of the tool\'s arguments',
+    };
+  }
+  return { tool, arguments: args };
+}
+
+function isInvalidCall(result: CallToolResult): boolean {
+  const [first] = result.content;
+  return result.structuredContent === undefined && first?.type === "text" &&
+    INVALID_PARAMS.test(first.text);
+}
+
+function toAnswer(tool: string, result: CallToolResult): PlainCallAnswer {
+  return {
+    tool,
+    isError: result.isError === true,
+    content: result.content,
+    structuredContent: result.structuredContent ?? null,
+  };
+}
+
+function errorAnswer(tool: string | null, message: string): PlainCallAnswer {
+  return {
+    tool,
+    isError: true,
+    content: [{ type: "text", text: message }],
+    structuredContent: null,
+  };
+}
