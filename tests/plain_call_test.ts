@@ -62,8 +62,14 @@ Deno.test("a plain call's result is the one an MCP client gets from the same too
       arguments: { keywords: "tiktok.live.gift,toutiao.user.info" },
     });
     const answer = await response.json();
+    // Only the times the regions answered at differ between the two calls.
+    const withoutTimes = (value: unknown) =>
+      JSON.parse(JSON.stringify(value), (key, item) => key === "fetched_at" ? undefined : item);
     assert.deepEqual(answer.content, viaMcp.content);
-    assert.deepEqual(answer.structuredContent, viaMcp.structuredContent);
+    assert.deepEqual(
+      withoutTimes(answer.structuredContent),
+      withoutTimes(viaMcp.structuredContent),
+    );
   } finally {
     await connection.close();
     await app.close();
@@ -170,9 +176,10 @@ Deno.test("a stateless server answers plain calls too", async () => {
   }
 });
 
-/** The curl command lines of README's "Plain JSON calls" section, continuations joined. */
+/** The curl command lines of README's "Call a tool without an MCP client", continuations joined. */
 function readmeCurlCommands(readme: string): string[] {
-  const section = readme.split(/^### Plain JSON calls.*$/m)[1]?.split(/^##/m)[0] ?? "";
+  const section = readme.split(/^## Call a tool without an MCP client$/m)[1]?.split(/^##/m)[0] ??
+    "";
   const shellBlocks = [...section.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1]);
   return shellBlocks
     .flatMap((block) => block.replace(/\\\n\s*/g, "").split("\n"))
@@ -182,7 +189,7 @@ function readmeCurlCommands(readme: string): string[] {
 Deno.test("the README's curl examples work as written against a served app", async () => {
   const readme = await Deno.readTextFile(new URL("../README.md", import.meta.url));
   const commands = readmeCurlCommands(readme);
-  assert.ok(commands.length >= 3, `found ${commands.length} curl examples`);
+  assert.ok(commands.length >= 2, `found ${commands.length} curl examples`);
   const app = createTestApp();
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, app.handle);
   try {
