@@ -1,13 +1,21 @@
 /**
  * byted-live-promotion: parse the configuration, build the dependencies,
- * serve MCP over HTTP or stdio.
+ * serve MCP over HTTP or stdio (or check the setup: `doctor`).
  *
  * @module
  */
 
-import { type Config, ConfigError, exposureWarning, parseCommand, USAGE } from "./src/config.ts";
+import {
+  type Config,
+  ConfigError,
+  type EnvReader,
+  exposureWarning,
+  parseCommand,
+  USAGE,
+} from "./src/config.ts";
 import { describeUnconfigured } from "./src/auth_sources.ts";
 import { createDemoFetch } from "./src/demo.ts";
+import { formatDoctorReport, runDoctor } from "./src/doctor.ts";
 import { createHttpApp, endpointUrl, type HttpApp } from "./src/http/mod.ts";
 import { logger, setupLogging } from "./src/log.ts";
 import {
@@ -36,8 +44,9 @@ const STOP_SIGNALS: Deno.Signal[] = Deno.build.os === "windows"
 /** Runs the command line `args` and returns the exit status. */
 export async function main(args: readonly string[]): Promise<number> {
   let command;
+  const env: EnvReader = (name) => Deno.env.get(name);
   try {
-    command = parseCommand(args, (name) => Deno.env.get(name));
+    command = parseCommand(args, env);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     console.error(`${SERVER_NAME}: ${error.message}`);
@@ -48,15 +57,22 @@ export async function main(args: readonly string[]): Promise<number> {
   }
   if (command.kind === "help") console.log(USAGE);
   if (command.kind === "version") console.log(`${SERVER_NAME} ${VERSION}`);
-  if (command.kind !== "serve") return 0;
+  if (command.kind === "help" || command.kind === "version") return 0;
 
   const { config } = command;
   const secrets = [...config.secrets, config.authToken].filter((s) => s !== undefined);
-  await setupLogging(config.logLevel, { secrets });
   const now = Date.now;
   const fetch = config.demo
     ? createDemoFetch({ regions: config.regions, authUrl: config.authUrl, now })
     : globalThis.fetch;
+  if (command.kind === "doctor") {
+    // The report says it all: only errors, or everything at --log-level debug, go to stderr.
+    await setupLogging(config.logLevel === "debug" ? "debug" : "error", { secrets });
+    const report = await runDoctor(config, { env, fetch, now, logger });
+    console.log(command.json ? JSON.stringify(report, null, 2) : formatDoctorReport(report));
+    return report.ok ? 0 : 1;
+  }
+  await setupLogging(config.logLevel, { secrets });
   const deps = createDependencies(config, { fetch, now, logger });
 
   if (config.transport === "stdio") {

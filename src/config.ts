@@ -78,6 +78,8 @@ export interface Config {
 /** What the command line asks for. */
 export type Command =
   | { readonly kind: "serve"; readonly config: Config }
+  /** `doctor`: check the configuration against the upstreams; `json` for scripts. */
+  | { readonly kind: "doctor"; readonly config: Config; readonly json: boolean }
   | { readonly kind: "help" }
   | { readonly kind: "version" };
 
@@ -97,6 +99,12 @@ export const ENV_VARS = [
   "MCP_CONCURRENCY",
   "MCP_CONFIG",
   "SERVICE_ACCOUNT_SECRET",
+  // Deno's fetch applies these itself; they are read only for `doctor` to report them.
+  "HTTPS_PROXY",
+  "HTTP_PROXY",
+  "NO_PROXY",
+  "DENO_TLS_CA_STORE",
+  "DENO_CERT",
 ] as const;
 
 /** One of {@linkcode ENV_VARS}. */
@@ -136,6 +144,8 @@ export const USAGE = `byted-live-promotion: an MCP server that finds PSMs in the
 
 Usage:
   byted-live-promotion [options]
+  byted-live-promotion doctor [--json] [options]   check the cookie, the JWT, each region and
+                                                   the proxy and CA settings, then exit
 
 Options:
   --port N             HTTP port, 0 picks a free one      env MCP_PORT      default ${DEFAULTS.port}
@@ -171,6 +181,10 @@ Credentials (each region uses the first one set):
   SERVICE_ACCOUNT_SECRET            a service account's secret for every region
   CAS_SESSION          your SSO session cookie (copy it from the browser after signing in)
 
+Network (applied by Deno itself, reported by doctor):
+  HTTPS_PROXY, HTTP_PROXY, NO_PROXY      proxy for the upstream requests
+  DENO_TLS_CA_STORE=system, DENO_CERT    trust the system's or a file's CAs (TLS-inspecting proxies)
+
 Endpoints (HTTP): /mcp (streamable HTTP), /health
 `;
 
@@ -190,7 +204,13 @@ export function parseCommand(
   env: Env,
   options: ParseCommandOptions = {},
 ): Command {
-  const flags = parseFlags(args);
+  const doctor = args[0] === "doctor";
+  const flags = parseFlags(doctor ? args.slice(1) : args);
+  if (flags.json && !doctor) {
+    throw new ConfigError(
+      "Option --json belongs to doctor: run byted-live-promotion doctor --json",
+    );
+  }
   if (flags.help) return { kind: "help" };
   if (flags.version) return { kind: "version" };
   const read: EnvReader = typeof env === "function" ? env : (name) => env[name];
@@ -240,7 +260,7 @@ export function parseCommand(
       (parseBoolean("MCP_STATELESS", envValue("MCP_STATELESS")) ?? file.stateless ?? false),
   };
   requireTokenBeyondLoopback(config);
-  return { kind: "serve", config };
+  return doctor ? { kind: "doctor", config, json: flags.json } : { kind: "serve", config };
 }
 
 // `--region` and NEPTUNE_REGIONS name no auth URL: their regions use the default one.
@@ -362,6 +382,7 @@ function parseFlags(args: readonly string[]) {
         "cache-ttl": { type: "string" },
         concurrency: { type: "string" },
         config: { type: "string" },
+        json: { type: "boolean", default: false },
         help: { type: "boolean", short: "h", default: false },
         version: { type: "boolean", short: "V", default: false },
       },

@@ -1,0 +1,269 @@
+/**
+ * `byted-live-promotion doctor`: checks what the server would need, with the
+ * server's own configuration and dependencies (the cookie, a JWT, a search
+ * in each region, the proxy and CA settings in effect), and says what to do
+ * about each failure. Never prints a credential.
+ *
+ * @module
+ */
+
+import { AuthError } from "./auth.ts";
+import type { Config, Env, Region } from "./config.ts";
+import type { RegionFailureKind } from "./discovery/mod.ts";
+import type { Logger } from "./log.ts";
+import { createDependencies, SERVER_NAME, VERSION } from "./server.ts";
+import type { ToolDeps } from "./tools/mod.ts";
+import type { Fetch } from "./upstream.ts";
+
+/** `pass` and `fail` are checks; `skip` could not run; `info` describes a setting. */
+export type CheckStatus = "pass" | "fail" | "skip" | "info";
+
+/** One line of the doctor's report. */
+export interface DoctorCheck {
+  readonly name: string;
+  readonly status: CheckStatus;
+  /** What was found; never a credential. */
+  readonly detail: string;
+  /** What to do about a failure. */
+  readonly fix?: string;
+}
+
+/** Every check, and whether none failed. */
+export interface DoctorReport {
+  readonly ok: boolean;
+  readonly checks: readonly DoctorCheck[];
+}
+
+/** Options for {@linkcode runDoctor}. */
+export interface DoctorOptions {
+  /** The environment as the server read it (proxy and CA variables included). */
+  env: Env;
+  /** The `fetch` the server would use: the real one, or the demo upstream. */
+  fetch: Fetch;
+  /** Milliseconds since the epoch. */
+  now: () => number;
+  logger: (category: string) => Logger;
+}
+
+/** A keyword every registry can answer quickly; whether it matches does not matter. */
+export const PROBE_KEYWORD = "infra.neptune.registry";
+
+const NETWORK_FIX =
+  "Check the VPN; behind a corporate proxy set HTTPS_PROXY (and NO_PROXY), and when it inspects TLS set DENO_TLS_CA_STORE=system or DENO_CERT to its CA file";
+
+const REGION_FIXES: Partial<Record<RegionFailureKind, string>> = {
+  timeout: NETWORK_FIX,
+  network: NETWORK_FIX,
+  auth: "Copy a fresh CAS_SESSION cookie from the browser and run doctor again",
+  http_status: "The registry is failing or the URL is wrong: check --region / NEPTUNE_REGIONS",
+  invalid_body: "The URL may not be a Neptune registry: check --region / NEPTUNE_REGIONS",
+};
+
+/** Runs every check for `config` and returns the report; contacts the auth service and each region. */
+export async function runDoctor(config: Config, options: DoctorOptions): Promise<DoctorReport> {
+  const timing = timeRequests(options.fetch, options.now);
+  const deps = createDependencies(config, { ...options, fetch: timing.fetch });
+  const cookie = checkCookie(config);
+  const jwt = cookie.status === "fail"
+    ? skipped("jwt", "needs CAS_SESSION")
+    : await checkJwt(deps, options.now);
+  const regions = jwt.status === "pass"
+    ? await checkRegions(deps, timing)
+    : config.regions.map((region) => skipped(`region ${region.name}`, "needs a JWT"));
+  const checks = [
+    cookie,
+    jwt,
+    ...regions,
+    describeProxy(options.env, config),
+    describeCertificates(options.env, config),
+  ];
+  return { ok: checks.every((check) => check.status !== "fail"), checks };
+}
+
+function checkCookie(config: Config): DoctorCheck {
+  if (config.demo) {
+    return pass("cookie", "not needed: demo mode answers from the built-in catalogue");
+  }
+  if (config.casSession) return pass("cookie", "CAS_SESSION is set");
+  return fail("cookie", "CAS_SESSION is not set", {
+    fix:
+      "Sign in to SSO in the browser, copy the CAS_SESSION cookie's value and export CAS_SESSION=<value>",
+  });
+}
+
+async function checkJwt(deps: ToolDeps, now: () => number): Promise<DoctorCheck> {
+  try {
+    await deps.tokens.getToken();
+  } catch (error) {
+    if (!(error instanceof AuthError)) throw error;
+    const network = error.code === "network" || error.code === "timeout";
+    return fail("jwt", error.message, { fix: network ? NETWORK_FIX : undefined });
+  }
+  const { expiresAt } = deps.tokens.status();
+  const expiry = expiresAt
+    ? `; expires ${expiresAt.toISOString()} (in ${formatDuration(expiresAt.getTime() - now())})`
+    : "";
+  const source = deps.demo ? "the demo auth service" : new URL(deps.authUrl).host;
+  return pass("jwt", `obtained from ${source}${expiry}`);
+}
+
+async function checkRegions(
+  deps: ToolDeps,
+  timing: RequestTiming,
+): Promise<DoctorCheck[]> {
+  const result = await deps.discovery.search(PROBE_KEYWORD);
+  return result.outcomes.map((outcome) => {
+    const region = deps.discovery.regions.find((r) => r.name === outcome.region);
+    const elapsed = region && timing.elapsedFor(region);
+    const name = `region ${outcome.region}`;
+    if (outcome.ok) {
+      return pass(name, `answered a search${elapsed === undefined ? "" : ` in ${elapsed} ms`}`);
+    }
+    const after = elapsed === undefined ? "" : ` (after ${elapsed} ms)`;
+    return fail(name, `${outcome.error.message}${after}`, {
+      fix: REGION_FIXES[outcome.error.kind],
+    });
+  });
+}
+
+// Deno's fetch also honours the lower-case names; only the upper-case ones are read here, so
+// that the permission list stays short (README says to use them).
+const PROXY_VARIABLES = ["HTTPS_PROXY", "HTTP_PROXY"] as const;
+
+function describeProxy(env: Env, config: Config): DoctorCheck {
+  const parts: string[] = [];
+  for (const name of PROXY_VARIABLES) {
+    const raw = env[name]?.trim();
+    if (!raw) continue;
+    const shown = proxyAddress(raw);
+    if (shown === undefined) {
+      // The value is not shown: a proxy URL may carry a password.
+      return fail("proxy", `${name} is not a URL`, {
+        fix: `Set ${name} to the proxy's address, such as http://proxy.example.com:3128`,
+      });
+    }
+    parts.push(`${name}=${shown}`);
+  }
+  if (parts.length === 0) parts.push("HTTPS_PROXY and HTTP_PROXY not set: requests go direct");
+  const noProxy = env.NO_PROXY?.trim();
+  parts.push(noProxy ? `NO_PROXY=${noProxy}` : "NO_PROXY not set");
+  return info("proxy", `${parts.join("; ")}${notUsedInDemo(config)}`);
+}
+
+/** Returns `scheme://host:port` of a proxy URL, without any user name or password. */
+export function proxyAddress(raw: string): string | undefined {
+  const value = raw.trim();
+  // Like Deno, a proxy given without a scheme is taken as http.
+  const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(value) ? value : `http://${value}`;
+  let url: URL;
+  try {
+    url = new URL(withScheme);
+  } catch {
+    return undefined;
+  }
+  if (!url.hostname) return undefined;
+  const defaultPort = ({ "http:": "80", "https:": "443" } as Record<string, string>)[url.protocol];
+  const port = url.port || defaultPort;
+  return `${url.protocol}//${url.hostname}${port ? `:${port}` : ""}`;
+}
+
+const CA_STORES = ["system", "mozilla"];
+
+function describeCertificates(env: Env, config: Config): DoctorCheck {
+  const store = env.DENO_TLS_CA_STORE?.trim();
+  const unknown = store?.split(",").map((s) => s.trim()).filter((s) => !CA_STORES.includes(s));
+  if (unknown?.length) {
+    return fail("tls", `DENO_TLS_CA_STORE=${store} names an unknown store`, {
+      fix: "Set DENO_TLS_CA_STORE to system, mozilla or system,mozilla",
+    });
+  }
+  const parts = [
+    store ? `DENO_TLS_CA_STORE=${store}` : "DENO_TLS_CA_STORE not set (Mozilla's CA list)",
+    env.DENO_CERT?.trim() ? `DENO_CERT=${env.DENO_CERT.trim()}` : "DENO_CERT not set",
+  ];
+  return info("tls", `${parts.join("; ")}${notUsedInDemo(config)}`);
+}
+
+function notUsedInDemo(config: Config): string {
+  return config.demo ? " (not used in demo mode)" : "";
+}
+
+/** When each region's requests started and ended, through a wrapped `fetch`. */
+interface RequestTiming {
+  readonly fetch: Fetch;
+  /** Milliseconds from the first request to `region` until the last answered; undefined if none. */
+  elapsedFor(region: Region): number | undefined;
+}
+
+function timeRequests(fetch: Fetch, now: () => number): RequestTiming {
+  const requests: { url: string; start: number; end?: number }[] = [];
+  return {
+    async fetch(input, init) {
+      const url = typeof input === "string" ? input : input instanceof URL ? input.href : input.url;
+      const request: { url: string; start: number; end?: number } = { url, start: now() };
+      requests.push(request);
+      try {
+        return await fetch(input, init);
+      } finally {
+        request.end = now();
+      }
+    },
+    elapsedFor(region) {
+      const own = requests.filter((r) => r.url.startsWith(`${region.baseUrl}/`));
+      if (own.length === 0) return undefined;
+      const end = Math.max(...own.map((r) => r.end ?? r.start));
+      return Math.round(end - own[0].start);
+    },
+  };
+}
+
+function formatDuration(ms: number): string {
+  const minutes = Math.round(ms / 60_000);
+  if (minutes < 120) return `${minutes} min`;
+  return `${Math.round(minutes / 60)} h`;
+}
+
+function pass(name: string, detail: string): DoctorCheck {
+  return { name, status: "pass", detail };
+}
+
+function fail(name: string, detail: string, { fix }: { fix?: string }): DoctorCheck {
+  return fix ? { name, status: "fail", detail, fix } : { name, status: "fail", detail };
+}
+
+function skipped(name: string, detail: string): DoctorCheck {
+  return { name, status: "skip", detail };
+}
+
+function info(name: string, detail: string): DoctorCheck {
+  return { name, status: "info", detail };
+}
+
+const LABELS: Record<CheckStatus, string> = {
+  pass: "ok",
+  fail: "FAIL",
+  skip: "skip",
+  info: "info",
+};
+
+/** Formats `report` as a table for people: one row per check, each fix under its failure. */
+export function formatDoctorReport(report: DoctorReport): string {
+  const nameWidth = Math.max(5, ...report.checks.map((check) => check.name.length)) + 2;
+  const row = (name: string, label: string, detail: string) =>
+    `${name.padEnd(nameWidth)}${label.padEnd(8)}${detail}`;
+  const lines = [`${SERVER_NAME} ${VERSION} doctor`, "", row("CHECK", "RESULT", "DETAIL")];
+  for (const check of report.checks) {
+    lines.push(row(check.name, LABELS[check.status], check.detail));
+    if (check.fix) lines.push(row("", "", `-> ${check.fix}`));
+  }
+  const failed = report.checks.filter((check) => check.status === "fail").length;
+  lines.push(
+    "",
+    failed === 0
+      ? "All checks passed."
+      : `${failed} ${
+        failed === 1 ? "check" : "checks"
+      } failed: see the FAIL rows and what to do under them.`,
+  );
+  return lines.join("\n");
+}
