@@ -111,7 +111,11 @@ async function checkRegions(
   deps: ToolDeps,
   timing: RequestTiming,
 ): Promise<DoctorCheck[]> {
-  const result = await deps.discovery.search(PROBE_KEYWORD);
+  // Every region is asked, live: an early answer or a cached one would check nothing.
+  const result = await deps.discovery.search(PROBE_KEYWORD, {
+    waitAllRegions: true,
+    refresh: true,
+  });
   return result.outcomes.map((outcome) => {
     const region = deps.discovery.regions.find((r) => r.name === outcome.region);
     const elapsed = region && timing.elapsedFor(region);

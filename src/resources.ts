@@ -47,7 +47,8 @@ export function registerPsmResource(server: McpServer, deps: ToolDeps): void {
           "The resource URI names no PSM: use psm://product.subsystem.module, such as psm://oec.affiliate.monitor",
         );
       }
-      const result = await discovery.search(psm, { signal });
+      // A resource describes the whole service: every region it is in, not the first to answer.
+      const result = await discovery.search(psm, { signal, waitAllRegions: true });
       const structured = toStructured(result);
       if (result.status === "found") {
         return {
