@@ -8,7 +8,8 @@
  */
 
 import { AuthError } from "./auth.ts";
-import type { Config, Env, Region } from "./config.ts";
+import type { AuthSource } from "./auth_sources.ts";
+import type { Config, Env, EnvReader, Region } from "./config.ts";
 import type { RegionFailureKind } from "./discovery/mod.ts";
 import type { Logger } from "./log.ts";
 import { createDependencies, SERVER_NAME, VERSION } from "./server.ts";
@@ -59,65 +60,91 @@ const REGION_FIXES: Partial<Record<RegionFailureKind, string>> = {
   invalid_body: "The URL may not be a Neptune registry: check --region / NEPTUNE_REGIONS",
 };
 
-/** Runs every check for `config` and returns the report; contacts the auth service and each region. */
+/** Runs every check for `config` and returns the report; contacts each auth service and region. */
 export async function runDoctor(config: Config, options: DoctorOptions): Promise<DoctorReport> {
   const timing = timeRequests(options.fetch, options.now);
   const deps = createDependencies(config, { ...options, fetch: timing.fetch });
-  const cookie = checkCookie(config);
-  const jwt = cookie.status === "fail"
-    ? skipped("jwt", "needs CAS_SESSION")
-    : await checkJwt(deps, options.now);
-  const regions = jwt.status === "pass"
-    ? await checkRegions(deps, timing)
-    : config.regions.map((region) => skipped(`region ${region.name}`, "needs a JWT"));
+  const { env } = options;
+  const read: EnvReader = typeof env === "function" ? env : (name) => env[name];
+  const jwts = await checkJwts(deps, options.now);
+  const withToken = new Set(
+    jwts.flatMap(({ regions, check }) => check.status === "pass" ? regions : []),
+  );
   const checks = [
-    cookie,
-    jwt,
-    ...regions,
-    describeProxy(options.env, config),
-    describeCertificates(options.env, config),
+    checkCredentials(deps),
+    ...jwts.map(({ check }) => check),
+    ...await checkRegions(deps, { timing, withToken }),
+    describeProxy(read, config),
+    describeCertificates(read, config),
   ];
   return { ok: checks.every((check) => check.status !== "fail"), checks };
 }
 
-function checkCookie(config: Config): DoctorCheck {
-  if (config.demo) {
-    return pass("cookie", "not needed: demo mode answers from the built-in catalogue");
+function checkCredentials({ auth, demo }: ToolDeps): DoctorCheck {
+  if (demo) {
+    return pass("credentials", "not needed: demo mode answers from the built-in catalogue");
   }
-  if (config.casSession) return pass("cookie", "CAS_SESSION is set");
-  return fail("cookie", "CAS_SESSION is not set", {
-    fix:
-      "Sign in to SSO in the browser, copy the CAS_SESSION cookie's value and export CAS_SESSION=<value>",
+  const missing = auth.sources.filter((source) => !source.credential).flatMap((s) => s.regions);
+  const set = auth.sources.flatMap(({ credential, regions }) =>
+    credential ? [`${credential.source} for ${regions.join(", ")}`] : []
+  );
+  if (missing.length === 0) return pass("credentials", set.join("; "));
+  if (set.length === 0) {
+    return fail("credentials", "CAS_SESSION is not set", {
+      fix:
+        "Sign in to SSO in the browser, copy the CAS_SESSION cookie's value and export CAS_SESSION=<value>",
+    });
+  }
+  return fail("credentials", `${set.join("; ")}; none for ${missing.join(", ")}`, {
+    fix: `Set CAS_SESSION_<region> or SERVICE_ACCOUNT_SECRET_<region> for ${
+      missing.join(", ")
+    } (or CAS_SESSION for every region)`,
   });
 }
 
-async function checkJwt(deps: ToolDeps, now: () => number): Promise<DoctorCheck> {
+/** One JWT check per auth service and credential, with the regions it serves. */
+async function checkJwts(deps: ToolDeps, now: () => number) {
+  const sources = deps.auth.sources.filter((source) => source.credential);
+  return await Promise.all(sources.map(async (source) => {
+    const name = sources.length === 1 ? "jwt" : `jwt ${source.regions.join(",")}`;
+    return {
+      regions: source.regions,
+      check: await checkJwt(source, { name, now, demo: deps.demo }),
+    };
+  }));
+}
+
+async function checkJwt(
+  { tokens, authUrl }: AuthSource,
+  { name, now, demo }: { name: string; now: () => number; demo: boolean },
+): Promise<DoctorCheck> {
   try {
-    await deps.tokens.getToken();
+    await tokens.getToken();
   } catch (error) {
     if (!(error instanceof AuthError)) throw error;
     const network = error.code === "network" || error.code === "timeout";
-    return fail("jwt", error.message, { fix: network ? NETWORK_FIX : undefined });
+    return fail(name, error.message, { fix: network ? NETWORK_FIX : undefined });
   }
-  const { expiresAt } = deps.tokens.status();
+  const { expiresAt } = tokens.status();
   const expiry = expiresAt
     ? `; expires ${expiresAt.toISOString()} (in ${formatDuration(expiresAt.getTime() - now())})`
     : "";
-  const source = deps.demo ? "the demo auth service" : new URL(deps.authUrl).host;
-  return pass("jwt", `obtained from ${source}${expiry}`);
+  const from = demo ? "the demo auth service" : new URL(authUrl).host;
+  return pass(name, `obtained from ${from}${expiry}`);
 }
 
 async function checkRegions(
-  deps: ToolDeps,
-  timing: RequestTiming,
+  { discovery }: ToolDeps,
+  { timing, withToken }: { timing: RequestTiming; withToken: ReadonlySet<string> },
 ): Promise<DoctorCheck[]> {
+  if (withToken.size === 0) {
+    return discovery.regions.map((region) => skipped(`region ${region.name}`, "needs a JWT"));
+  }
   // Every region is asked, live: an early answer or a cached one would check nothing.
-  const result = await deps.discovery.search(PROBE_KEYWORD, {
-    waitAllRegions: true,
-    refresh: true,
-  });
+  const result = await discovery.search(PROBE_KEYWORD, { waitAllRegions: true, refresh: true });
   return result.outcomes.map((outcome) => {
-    const region = deps.discovery.regions.find((r) => r.name === outcome.region);
+    if (!withToken.has(outcome.region)) return skipped(`region ${outcome.region}`, "needs a JWT");
+    const region = discovery.regions.find((r) => r.name === outcome.region);
     const elapsed = region && timing.elapsedFor(region);
     const name = `region ${outcome.region}`;
     if (outcome.ok) {
@@ -134,10 +161,10 @@ async function checkRegions(
 // that the permission list stays short (README says to use them).
 const PROXY_VARIABLES = ["HTTPS_PROXY", "HTTP_PROXY"] as const;
 
-function describeProxy(env: Env, config: Config): DoctorCheck {
+function describeProxy(read: EnvReader, config: Config): DoctorCheck {
   const parts: string[] = [];
   for (const name of PROXY_VARIABLES) {
-    const raw = env[name]?.trim();
+    const raw = read(name)?.trim();
     if (!raw) continue;
     const shown = proxyAddress(raw);
     if (shown === undefined) {
@@ -149,7 +176,7 @@ function describeProxy(env: Env, config: Config): DoctorCheck {
     parts.push(`${name}=${shown}`);
   }
   if (parts.length === 0) parts.push("HTTPS_PROXY and HTTP_PROXY not set: requests go direct");
-  const noProxy = env.NO_PROXY?.trim();
+  const noProxy = read("NO_PROXY")?.trim();
   parts.push(noProxy ? `NO_PROXY=${noProxy}` : "NO_PROXY not set");
   return info("proxy", `${parts.join("; ")}${notUsedInDemo(config)}`);
 }
@@ -173,8 +200,8 @@ export function proxyAddress(raw: string): string | undefined {
 
 const CA_STORES = ["system", "mozilla"];
 
-function describeCertificates(env: Env, config: Config): DoctorCheck {
-  const store = env.DENO_TLS_CA_STORE?.trim();
+function describeCertificates(read: EnvReader, config: Config): DoctorCheck {
+  const store = read("DENO_TLS_CA_STORE")?.trim();
   const unknown = store?.split(",").map((s) => s.trim()).filter((s) => !CA_STORES.includes(s));
   if (unknown?.length) {
     return fail("tls", `DENO_TLS_CA_STORE=${store} names an unknown store`, {
@@ -183,7 +210,7 @@ function describeCertificates(env: Env, config: Config): DoctorCheck {
   }
   const parts = [
     store ? `DENO_TLS_CA_STORE=${store}` : "DENO_TLS_CA_STORE not set (Mozilla's CA list)",
-    env.DENO_CERT?.trim() ? `DENO_CERT=${env.DENO_CERT.trim()}` : "DENO_CERT not set",
+    read("DENO_CERT")?.trim() ? `DENO_CERT=${read("DENO_CERT")!.trim()}` : "DENO_CERT not set",
   ];
   return info("tls", `${parts.join("; ")}${notUsedInDemo(config)}`);
 }

@@ -53,19 +53,23 @@ function byName(report: Awaited<ReturnType<typeof runDoctor>>) {
   return Object.fromEntries(report.checks.map((check) => [check.name, check]));
 }
 
-Deno.test("doctor passes the cookie, the JWT with its expiry, and each region with its latency", async () => {
+Deno.test("doctor passes the credential, the JWT with its expiry, and each region with its latency", async () => {
   const report = await doctor(upstream({ searchMs: 42 }).fetch);
   assert.equal(report.ok, true);
   const checks = byName(report);
   assert.deepEqual(Object.keys(checks), [
-    "cookie",
+    "credentials",
     "jwt",
     "region cn",
     "region us",
     "proxy",
     "tls",
   ]);
-  assert.equal(checks.cookie.status, "pass");
+  assert.deepEqual(checks.credentials, {
+    name: "credentials",
+    status: "pass",
+    detail: "CAS_SESSION for cn, us",
+  });
   assert.equal(checks.jwt.status, "pass");
   assert.match(
     checks.jwt.detail,
@@ -97,16 +101,14 @@ Deno.test("doctor fails a region that does not answer, says what to do, and neve
   }
 });
 
-Deno.test("doctor without CAS_SESSION fails the cookie and skips what needs it", async () => {
+Deno.test("doctor without CAS_SESSION fails the credentials and skips what needs them", async () => {
   const report = await doctor(fakeUpstream([]).fetch, { env: {} });
   assert.equal(report.ok, false);
   const checks = byName(report);
-  assert.equal(checks.cookie.status, "fail");
-  assert.match(checks.cookie.fix ?? "", /export CAS_SESSION=/);
-  assert.deepEqual(
-    [checks.jwt.status, checks["region cn"].status, checks["region us"].status],
-    ["skip", "skip", "skip"],
-  );
+  assert.equal(checks.credentials.status, "fail");
+  assert.match(checks.credentials.fix ?? "", /export CAS_SESSION=/);
+  assert.equal(checks.jwt, undefined, "no credential, no JWT to check");
+  assert.deepEqual([checks["region cn"].status, checks["region us"].status], ["skip", "skip"]);
 });
 
 Deno.test("doctor fails the JWT check with the auth service's reason when the cookie expired", async () => {
@@ -130,7 +132,23 @@ Deno.test("doctor works in demo mode without a cookie", async () => {
     logger: () => recordingLogger(),
   });
   assert.equal(report.ok, true, formatDoctorReport(report));
-  assert.match(byName(report).cookie.detail, /not needed: demo mode/);
+  assert.match(byName(report).credentials.detail, /not needed: demo mode/);
+});
+
+Deno.test("doctor checks the JWT of each credential and skips the regions of one that has none", async () => {
+  const report = await doctor(upstream().fetch, { env: { CAS_SESSION_cn: SENTINEL_COOKIE } });
+  assert.equal(report.ok, false);
+  const checks = byName(report);
+  assert.equal(checks.credentials.status, "fail");
+  assert.equal(checks.credentials.detail, "CAS_SESSION_cn for cn; none for us");
+  assert.match(checks.credentials.fix ?? "", /CAS_SESSION_<region> .* for us/);
+  assert.equal(checks.jwt.status, "pass");
+  assert.equal(checks["region cn"].status, "pass");
+  assert.deepEqual(checks["region us"], {
+    name: "region us",
+    status: "skip",
+    detail: "needs a JWT",
+  });
 });
 
 Deno.test("doctor shows the proxy in effect as scheme://host:port only, never its password", async () => {

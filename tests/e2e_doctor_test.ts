@@ -8,7 +8,7 @@ Deno.test("doctor --demo prints a table of passed checks and exits 0", async () 
   assert.equal(code, 0, stderr);
   assert.match(stdout, /^byted-live-promotion \S+ doctor\n/);
   assert.match(stdout, /^CHECK +RESULT +DETAIL$/m);
-  for (const name of ["cookie", "jwt", "region cn", "region us", "proxy", "tls"]) {
+  for (const name of ["credentials", "jwt", "region cn", "region us", "proxy", "tls"]) {
     assert.match(stdout, new RegExp(`^${name} +(ok|info) `, "m"), name);
   }
   assert.match(stdout, /All checks passed\.\n$/);
@@ -40,7 +40,7 @@ Deno.test("doctor --json reports a region that fails, exits 1, and shows no cred
     report.checks.map((c: { name: string; status: string }) => [c.name, c.status]),
   );
   assert.deepEqual(status, {
-    cookie: "pass",
+    credentials: "pass",
     jwt: "pass",
     "region cn": "pass",
     "region us": "fail",
