@@ -134,16 +134,17 @@ async function checkJwt(
 }
 
 async function checkRegions(
-  { discovery }: ToolDeps,
+  { discovery, auth }: ToolDeps,
   { timing, withToken }: { timing: RequestTiming; withToken: ReadonlySet<string> },
 ): Promise<DoctorCheck[]> {
-  if (withToken.size === 0) {
-    return discovery.regions.map((region) => skipped(`region ${region.name}`, "needs a JWT"));
-  }
+  const credentialed = new Set(auth.sources.flatMap((s) => s.credential ? s.regions : []));
+  const skip = (region: string) =>
+    skipped(`region ${region}`, credentialed.has(region) ? "needs a JWT" : "needs a credential");
+  if (withToken.size === 0) return discovery.regions.map((region) => skip(region.name));
   // Every region is asked, live: an early answer or a cached one would check nothing.
   const result = await discovery.search(PROBE_KEYWORD, { waitAllRegions: true, refresh: true });
   return result.outcomes.map((outcome) => {
-    if (!withToken.has(outcome.region)) return skipped(`region ${outcome.region}`, "needs a JWT");
+    if (!withToken.has(outcome.region)) return skip(outcome.region);
     const region = discovery.regions.find((r) => r.name === outcome.region);
     const elapsed = region && timing.elapsedFor(region);
     const name = `region ${outcome.region}`;
