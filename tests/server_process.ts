@@ -111,6 +111,8 @@ export function serveUpstream({ searchDelayMs = 0 } = {}): UpstreamServer {
 export interface ServerProcess {
   /** The MCP endpoint it announced, such as `http://127.0.0.1:40123/mcp`. */
   readonly url: string;
+  /** Its process id (the benchmark reads its memory from `/proc`). */
+  readonly pid: number;
   /** Everything it printed so far. */
   output(): { stdout: string; stderr: string };
   /** Its standard input, when started with `stdin: "piped"`. */
@@ -133,13 +135,24 @@ export interface StartServerOptions {
  * Starts the HTTP server with `args` and `env`, and waits until it announces
  * its URL; throws with its standard error if it exits first or takes over 30 s.
  */
-export async function startServer(
+export function startServer(
   args: readonly string[],
   env: Record<string, string>,
   { stdin = "null" }: StartServerOptions = {},
 ): Promise<ServerProcess> {
+  return startAnnouncingProcess(serverArgs(["--host", "127.0.0.1", "--port", "0", ...args]), env);
+}
+
+/**
+ * Runs `deno` with `denoArgs` and `env` until it writes `listening on <url>/mcp`
+ * to standard error, like the server does; throws if it exits first or takes over 30 s.
+ */
+export async function startAnnouncingProcess(
+  denoArgs: readonly string[],
+  env: Record<string, string>,
+): Promise<ServerProcess> {
   const child = new Deno.Command(Deno.execPath(), {
-    args: serverArgs(["--host", "127.0.0.1", "--port", "0", ...args]),
+    args: [...denoArgs],
     env: cleanEnv(env),
     clearEnv: true,
     stdin,
@@ -168,6 +181,7 @@ export async function startServer(
   }
   return {
     url: stderr.text().match(announced)![1],
+    pid: child.pid,
     output: () => ({ stdout: stdout.text(), stderr: stderr.text() }),
     stdin: stdin === "piped" ? child.stdin : undefined,
     async stop({ killAfterMs = 10_000 } = {}) {

@@ -1,0 +1,499 @@
+/**
+ * `deno task bench [--quick]`: the performance targets of issue 6 (P1..P7),
+ * measured against the real server process and a fake upstream on
+ * 127.0.0.1, each reported beside a baseline measured in the same run. Prints
+ * the table and writes it with the machine's details to `bench/RESULTS.md`.
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { SEARCH_PATH } from "../tests/fake_upstream.ts";
+import {
+  Client,
+  StdioClientTransport,
+  StreamableHTTPClientTransport,
+} from "../tests/mcp_client.ts";
+import {
+  cleanEnv,
+  runServer,
+  serverArgs,
+  type ServerProcess,
+  startAnnouncingProcess,
+  startServer,
+} from "../tests/server_process.ts";
+import { type BenchUpstream, serveBenchUpstream } from "./fake_upstream.ts";
+import { runLoad, type ToolCall } from "./http_load.ts";
+import {
+  machineDetails,
+  markdownTable,
+  median,
+  mib,
+  ms,
+  percentile,
+  ratio,
+  readProcFile,
+  replaceGenerated,
+  type Row,
+  yesNo,
+} from "./report.ts";
+
+/** How much each scenario does, in a quick and a full run. */
+const SIZES = {
+  quick: {
+    latencyCalls: 40,
+    earlyReturnCalls: 5,
+    batchRuns: 1,
+    loadMs: 2_000,
+    loadRounds: 1,
+    stdioRounds: 4,
+    memoryWarmupCalls: 2_000,
+    memoryCalls: 10_000,
+  },
+  full: {
+    latencyCalls: 300,
+    earlyReturnCalls: 15,
+    batchRuns: 3,
+    loadMs: 5_000,
+    loadRounds: 2,
+    stdioRounds: 10,
+    memoryWarmupCalls: 10_000,
+    memoryCalls: 100_000,
+  },
+} as const;
+type Sizes = (typeof SIZES)[keyof typeof SIZES];
+
+const CLIENTS = 16;
+const CONCURRENT = 100;
+const LATENCY_MS = 50;
+const FAST_MS = 20;
+const SLOW_MS = 500;
+const BATCH_LIMIT = 8;
+const DUMMY_SESSION = { CAS_SESSION: "bench-dummy-session" };
+const EXACT_PSM = "oec.affiliate.monitor";
+const ECHO_SERVER = new URL("./echo_server.ts", import.meta.url).pathname;
+const BARE_STDIO = new URL("./bare_stdio.ts", import.meta.url).pathname;
+const RESULTS = new URL("./RESULTS.md", import.meta.url);
+
+/** What the server under test offers, read from its `--help` and `tools/list`. */
+interface Features {
+  readonly cacheTtl: boolean;
+  readonly concurrency: boolean;
+  readonly stateless: boolean;
+  readonly waitAllRegions: boolean;
+}
+
+/** Everything the scenarios share: processes, upstream, sizes, what to stop at the end. */
+interface Bench {
+  readonly sizes: Sizes;
+  readonly upstream: BenchUpstream;
+  readonly echo: ServerProcess;
+  readonly features: Features;
+  /** The SDK client's median round trip of an `echo` call to the echo server. */
+  readonly echoRttMs: number;
+  /** The median round trip of a search straight to the fake upstream at {@linkcode LATENCY_MS}. */
+  readonly upstreamRttMs: number;
+}
+
+async function main(args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { quick: { type: "boolean", default: false } } });
+  const mode = values.quick ? "quick" : "full";
+  const sizes = SIZES[mode];
+  const began = performance.now();
+  const upstream = serveBenchUpstream();
+  const stops: (() => Promise<unknown>)[] = [() => upstream.close()];
+  const rows: Row[] = [];
+  try {
+    const echo = await startAnnouncingProcess(["run", "--allow-net=127.0.0.1", ECHO_SERVER], {});
+    stops.push(() => echo.stop());
+    const started = (extra: string[]) => startBenchServer(upstream, extra, stops);
+    const features = await detectFeatures(upstream);
+    progress(`server features: ${JSON.stringify(features)}`);
+    const echoRttMs = median(await timeEchoCalls(echo.url, sizes.latencyCalls));
+    upstream.setLatency({ cn: LATENCY_MS });
+    const upstreamRttMs = median(await timeUpstream(upstream, "cn", 20));
+    const bench: Bench = { sizes, upstream, echo, features, echoRttMs, upstreamRttMs };
+
+    const uncached = await started(features.cacheTtl ? ["--cache-ttl", "0"] : []);
+    progress(`echo RTT ${ms(echoRttMs)}, upstream RTT ${ms(upstreamRttMs)}`);
+    rows.push(await p1Latency(bench, uncached));
+    rows.push(await p2EarlyReturn(bench, uncached));
+    rows.push(await p3Batch(bench, uncached));
+    rows.push(await p4SingleFlight(bench, uncached));
+    await uncached.stop();
+
+    upstream.resetCounts();
+    const cached = await started([]);
+    const idleRss = await idleRssOf(cached.pid);
+    const echoIdleRss = await idleRssOf(echo.pid);
+    rows.push(await p4FirstCallsAuth(bench, cached));
+    rows.push(await p5Throughput(bench, cached));
+    rows.push(await p6StdioStart(bench));
+    rows.push(...await p7Memory(bench, cached, { idleRss, echoIdleRss }));
+  } finally {
+    for (const stop of stops.reverse()) await stop().catch(() => {});
+  }
+  const table = markdownTable(rows);
+  console.log(table);
+  const generated = `${await machineDetails(mode)}\n\n${table}\n`;
+  const previous = await Deno.readTextFile(RESULTS).catch(() => "");
+  await Deno.writeTextFile(RESULTS, replaceGenerated(previous, generated));
+  progress(`wrote bench/RESULTS.md in ${((performance.now() - began) / 1000).toFixed(0)} s`);
+  return 0;
+}
+
+// ---- processes and features ---------------------------------------------------------------
+
+async function startBenchServer(
+  upstream: BenchUpstream,
+  extra: string[],
+  stops: (() => Promise<unknown>)[],
+): Promise<ServerProcess> {
+  const server = await startServer([...upstream.args, ...extra], DUMMY_SESSION);
+  stops.push(() => server.stop());
+  return server;
+}
+
+async function detectFeatures(upstream: BenchUpstream): Promise<Features> {
+  const { stdout } = await runServer(["--help"]);
+  const stdio = await connectStdio(serverArgs(["--stdio", ...upstream.args]));
+  try {
+    const { tools } = await stdio.listTools();
+    const search = tools.find((tool) => tool.name === "search_psm_service");
+    return {
+      cacheTtl: stdout.includes("--cache-ttl"),
+      concurrency: stdout.includes("--concurrency"),
+      stateless: stdout.includes("--stateless"),
+      waitAllRegions: "wait_all_regions" in (search?.inputSchema.properties ?? {}),
+    };
+  } finally {
+    await stdio.close();
+  }
+}
+
+// ---- clients ------------------------------------------------------------------------------
+
+async function connectHttp(url: string): Promise<Client> {
+  const client = new Client({ name: "bench", version: "0" });
+  await client.connect(new StreamableHTTPClientTransport(new URL(url)));
+  return client;
+}
+
+async function connectStdio(args: string[]): Promise<Client> {
+  const client = new Client({ name: "bench", version: "0" });
+  const transport = new StdioClientTransport({
+    command: Deno.execPath(),
+    args,
+    env: cleanEnv(DUMMY_SESSION),
+    stderr: "ignore",
+  });
+  await client.connect(transport);
+  return client;
+}
+
+/** Calls `call` `count` times in a row and returns each round trip in ms; throws on an error result. */
+async function timeCalls(client: Client, call: ToolCall, count: number): Promise<number[]> {
+  const times: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const begin = performance.now();
+    const result = await client.callTool({ name: call.name, arguments: { ...call.arguments } });
+    times.push(performance.now() - begin);
+    if (result.isError) throw new Error(`${call.name} failed: ${JSON.stringify(result.content)}`);
+  }
+  return times;
+}
+
+async function timeEchoCalls(url: string, count: number): Promise<number[]> {
+  const client = await connectHttp(url);
+  try {
+    const echo = { name: "echo", arguments: { text: EXACT_PSM } };
+    await timeCalls(client, echo, 20);
+    return await timeCalls(client, echo, count);
+  } finally {
+    await client.close();
+  }
+}
+
+async function timeUpstream(upstream: BenchUpstream, region: string, count: number) {
+  const auth = await fetch(upstream.authUrl, { headers: { cookie: "CAS_SESSION=bench" } });
+  await auth.body?.cancel();
+  const headers = { "x-jwt-token": auth.headers.get("x-jwt-token") ?? "" };
+  const base = upstream.regions.find((r) => r.name === region)?.baseUrl;
+  const url = `${base}${SEARCH_PATH}?keyword=${EXACT_PSM}`;
+  const times: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const begin = performance.now();
+    await (await fetch(url, { headers })).text();
+    times.push(performance.now() - begin);
+  }
+  return times;
+}
+
+function search(keyword: string): ToolCall {
+  return { name: "search_psm_service", arguments: { keyword } };
+}
+
+// ---- scenarios ----------------------------------------------------------------------------
+
+async function p1Latency(bench: Bench, server: ServerProcess): Promise<Row> {
+  const { upstream, sizes, echoRttMs, upstreamRttMs } = bench;
+  upstream.setLatency({ cn: LATENCY_MS, us: LATENCY_MS });
+  const client = await connectHttp(server.url);
+  try {
+    await timeCalls(client, search(EXACT_PSM), 5);
+    upstream.resetCounts();
+    const times = await timeCalls(client, search(EXACT_PSM), sizes.latencyCalls);
+    const reached = upstream.counts().searches;
+    const uncached = reached.cn === sizes.latencyCalls && reached.us === sizes.latencyCalls;
+    const floor = upstreamRttMs + echoRttMs;
+    const p50 = median(times);
+    const p99 = percentile(times, 99);
+    return {
+      id: "P1",
+      scenario:
+        `search_psm_service, both regions ${LATENCY_MS} ms, cache off, ${times.length} calls`,
+      target: `median <= RTT + 1 ms; p99 <= RTT + 10 ms (RTT = upstream ${
+        ms(upstreamRttMs)
+      } + echo server ${ms(echoRttMs)} = ${ms(floor)})`,
+      measured: `median ${ms(p50)}, p99 ${ms(p99)}; overhead ${ms(p50 - upstreamRttMs)} vs echo ${
+        ms(echoRttMs)
+      }`,
+      ratio: `${ratio(p50, floor)} of RTT; overhead ${ratio(p50 - upstreamRttMs, echoRttMs)} echo`,
+      met: uncached
+        ? yesNo(p50 <= floor + 1 && p99 <= floor + 10)
+        : `not measurable yet: calls were cached (cn ${reached.cn}, us ${reached.us} requests)`,
+    };
+  } finally {
+    await client.close();
+  }
+}
+
+async function p2EarlyReturn(bench: Bench, server: ServerProcess): Promise<Row> {
+  const { upstream, sizes, echoRttMs, features } = bench;
+  upstream.setLatency({ cn: FAST_MS, us: SLOW_MS });
+  const client = await connectHttp(server.url);
+  try {
+    await timeCalls(client, search(EXACT_PSM), 1);
+    const times = await timeCalls(client, search(EXACT_PSM), sizes.earlyReturnCalls);
+    const p50 = median(times);
+    const floor = FAST_MS + echoRttMs;
+    return {
+      id: "P2",
+      scenario:
+        `exact match in a ${FAST_MS} ms region, other region ${SLOW_MS} ms, ${times.length} calls`,
+      target: "median <= 30 ms",
+      measured: `median ${ms(p50)}${features.waitAllRegions ? "" : " (no wait_all_regions yet)"}`,
+      ratio: `${ratio(p50, floor)} of ${FAST_MS} ms + echo RTT`,
+      met: yesNo(p50 <= 30),
+    };
+  } finally {
+    await client.close();
+  }
+}
+
+async function p3Batch(bench: Bench, server: ServerProcess): Promise<Row> {
+  const { upstream, sizes, upstreamRttMs } = bench;
+  upstream.setLatency({ cn: LATENCY_MS, us: LATENCY_MS });
+  const client = await connectHttp(server.url);
+  try {
+    const times: number[] = [];
+    for (let run = 0; run < sizes.batchRuns; run++) {
+      const keywords = Array.from({ length: 100 }, (_, i) => `bench.run${run}.kw${i}`);
+      const batch = {
+        name: "search_multiple_services",
+        arguments: { keywords: keywords.join(",") },
+      };
+      times.push(...await timeCalls(client, batch, 1));
+    }
+    const p50 = median(times);
+    const floor = Math.ceil(100 / BATCH_LIMIT) * upstreamRttMs;
+    return {
+      id: "P3",
+      scenario: `search_multiple_services, 100 distinct keywords, ${LATENCY_MS} ms`,
+      target: "<= 1 s (serial: 10 s)",
+      measured: `median ${ms(p50)} of ${times.length}`,
+      ratio: `${ratio(p50, floor)} of ${Math.ceil(100 / BATCH_LIMIT)} rounds of ${BATCH_LIMIT}`,
+      met: yesNo(p50 <= 1000),
+    };
+  } finally {
+    await client.close();
+  }
+}
+
+async function p4SingleFlight(bench: Bench, server: ServerProcess): Promise<Row> {
+  const { upstream } = bench;
+  upstream.setLatency({ cn: LATENCY_MS, us: LATENCY_MS });
+  const client = await connectHttp(server.url);
+  try {
+    await timeCalls(client, search(EXACT_PSM), 1);
+    upstream.resetCounts();
+    const call = search("oec.live.promotion");
+    await Promise.all(Array.from({ length: CONCURRENT }, () => timeCalls(client, call, 1)));
+    const { cn = 0, us = 0 } = upstream.counts().searches;
+    return {
+      id: "P4a",
+      scenario: `${CONCURRENT} concurrent identical searches`,
+      target: "1 request per region",
+      measured: `cn ${cn}, us ${us} requests`,
+      ratio: `${Math.max(cn, us).toFixed(0)}x`,
+      met: yesNo(cn <= 1 && us <= 1),
+    };
+  } finally {
+    await client.close();
+  }
+}
+
+async function p4FirstCallsAuth(bench: Bench, server: ServerProcess): Promise<Row> {
+  const { upstream } = bench;
+  upstream.setLatency({ cn: LATENCY_MS, us: LATENCY_MS });
+  const client = await connectHttp(server.url);
+  try {
+    await Promise.all(
+      Array.from({ length: CONCURRENT }, (_, i) => timeCalls(client, search(`bench.first${i}`), 1)),
+    );
+    const { auth } = upstream.counts();
+    return {
+      id: "P4b",
+      scenario: `${CONCURRENT} concurrent first calls of a fresh server`,
+      target: "1 auth request",
+      measured: `${auth} auth requests`,
+      ratio: `${auth}x`,
+      met: yesNo(auth <= 1),
+    };
+  } finally {
+    await client.close();
+  }
+}
+
+async function p5Throughput(bench: Bench, server: ServerProcess): Promise<Row> {
+  const { upstream, echo, sizes, features } = bench;
+  // Without a cache every call goes upstream; at 0 ms the figure still shows the server's own cost.
+  upstream.setLatency(features.cacheTtl ? { cn: LATENCY_MS, us: LATENCY_MS } : {});
+  const call = search(EXACT_PSM);
+  const echoCall = { name: "echo", arguments: { text: EXACT_PSM } };
+  const limit = { durationMs: sizes.loadMs };
+  await runLoad(server.url, call, { clients: CLIENTS, limit: { calls: 200 } });
+  await runLoad(echo.url, echoCall, { clients: CLIENTS, limit: { calls: 200 } });
+  upstream.resetCounts();
+  const ours: number[] = [];
+  const theirs: number[] = [];
+  let failures = 0;
+  for (let round = 0; round < sizes.loadRounds; round++) {
+    const mine = await runLoad(server.url, call, { clients: CLIENTS, limit });
+    const baseline = await runLoad(echo.url, echoCall, { clients: CLIENTS, limit });
+    ours.push(mine.callsPerSecond);
+    theirs.push(baseline.callsPerSecond);
+    failures += mine.failures + baseline.failures;
+  }
+  const mine = median(ours);
+  const baseline = median(theirs);
+  const { cn = 0, us = 0 } = upstream.counts().searches;
+  return {
+    id: "P5",
+    scenario: `tools/call over HTTP, cache hit, ${CLIENTS} concurrent clients`,
+    target: ">= 1.0x the minimal SDK echo server",
+    measured: `${mine.toFixed(0)} calls/s vs echo ${baseline.toFixed(0)} calls/s` +
+      `; ${cn + us} upstream requests${failures ? `, ${failures} failed calls` : ""}` +
+      (features.cacheTtl ? "" : " (uncached, upstream at 0 ms)"),
+    ratio: ratio(mine, baseline),
+    met: features.cacheTtl
+      ? yesNo(mine >= baseline && failures === 0)
+      : "not measurable yet: --cache-ttl missing (no result cache)",
+  };
+}
+
+async function p6StdioStart(bench: Bench): Promise<Row> {
+  const { upstream, sizes } = bench;
+  const ours: number[] = [];
+  const bare: number[] = [];
+  for (let round = 0; round < sizes.stdioRounds; round++) {
+    ours.push(await timeStdioStart(serverArgs(["--stdio", ...upstream.args]), true));
+    bare.push(await timeStdioStart(["run", BARE_STDIO], false));
+  }
+  const mine = median(ours);
+  const baseline = median(bare);
+  return {
+    id: "P6",
+    scenario: `stdio: process start to first tools/list answer, ${ours.length} starts`,
+    target: "<= 1.2x a bare deno run answering initialize",
+    measured: `median ${ms(mine)} vs bare ${ms(baseline)}`,
+    ratio: ratio(mine, baseline),
+    met: yesNo(mine <= 1.2 * baseline),
+  };
+}
+
+/** Spawns `deno args` and returns the ms until it answered `initialize` (and `tools/list`). */
+async function timeStdioStart(args: string[], listTools: boolean): Promise<number> {
+  const begin = performance.now();
+  const client = await connectStdio(args);
+  try {
+    if (listTools) await client.listTools();
+    return performance.now() - begin;
+  } finally {
+    await client.close();
+  }
+}
+
+async function p7Memory(
+  bench: Bench,
+  server: ServerProcess,
+  { idleRss, echoIdleRss }: { idleRss: number; echoIdleRss: number },
+): Promise<Row[]> {
+  const { upstream, echo, sizes, features } = bench;
+  upstream.setLatency(features.cacheTtl ? { cn: LATENCY_MS, us: LATENCY_MS } : {});
+  const mine = await rssGrowth(server, search(EXACT_PSM), sizes);
+  const baseline = await rssGrowth(echo, { name: "echo", arguments: { text: EXACT_PSM } }, sizes);
+  const limit = Math.max(10 * MiB, baseline + 10 * MiB);
+  return [{
+    id: "P7a",
+    scenario: "RSS idle after start",
+    target: "<= 80 MiB",
+    measured: `${mib(idleRss)} vs echo server ${mib(echoIdleRss)}`,
+    ratio: ratio(idleRss, echoIdleRss),
+    met: yesNo(idleRss <= 80 * MiB),
+  }, {
+    id: "P7b",
+    scenario:
+      `RSS growth over ${sizes.memoryCalls} cached calls after ${sizes.memoryWarmupCalls} ` +
+      `warm-up calls, ${CLIENTS} clients`,
+    target: "<= 10 MiB, or <= echo server's growth + 10 MiB",
+    measured: `${mib(mine)} vs echo server ${mib(baseline)}` +
+      (features.cacheTtl ? "" : " (uncached, upstream at 0 ms)"),
+    ratio: `${mib(mine - baseline)} over echo`,
+    met: features.cacheTtl
+      ? yesNo(mine <= limit)
+      : "not measurable yet: --cache-ttl missing (no result cache)",
+  }];
+}
+
+const MiB = 1024 * 1024;
+
+async function rssGrowth(server: ServerProcess, call: ToolCall, sizes: Sizes): Promise<number> {
+  await runLoad(server.url, call, { clients: CLIENTS, limit: { calls: sizes.memoryWarmupCalls } });
+  const before = await rssOf(server.pid);
+  const result = await runLoad(server.url, call, {
+    clients: CLIENTS,
+    limit: { calls: sizes.memoryCalls },
+  });
+  if (result.failures > 0) progress(`${result.failures} of ${result.calls} calls failed`);
+  return await rssOf(server.pid) - before;
+}
+
+async function idleRssOf(pid: number): Promise<number> {
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  return await rssOf(pid);
+}
+
+/** The resident set size of process `pid` in bytes, from `/proc/<pid>/status`. */
+async function rssOf(pid: number): Promise<number> {
+  const status = await readProcFile(`/proc/${pid}/status`);
+  const kib = status.match(/VmRSS:\s+(\d+)\s+kB/)?.[1];
+  if (kib === undefined) throw new Error(`No VmRSS in /proc/${pid}/status: run on Linux`);
+  return Number(kib) * 1024;
+}
+
+function progress(message: string) {
+  console.error(`bench: ${message}`);
+}
+
+if (import.meta.main) Deno.exit(await main(Deno.args));
