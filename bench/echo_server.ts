@@ -1,7 +1,9 @@
 /**
  * The baseline of the HTTP scenarios: a minimal stateful MCP server built
  * the way the SDK's examples build one (one `McpServer` and transport per
- * session, one `echo` tool), on 127.0.0.1. Run it as a process:
+ * session), on 127.0.0.1, with an `echo` tool and a `relay` tool that makes
+ * one upstream request (the least a server in front of an upstream does).
+ * Run it as a process:
  * `deno run --allow-net=127.0.0.1 bench/echo_server.ts`; it announces
  * `listening on <url>` on standard error like the real server.
  *
@@ -17,6 +19,17 @@ function createEchoServer(): McpServer {
     "echo",
     { description: "Returns its text", inputSchema: { text: z.string() } },
     ({ text }) => ({ content: [{ type: "text", text }] }),
+  );
+  server.registerTool(
+    "relay",
+    {
+      description: "Fetches a URL on 127.0.0.1 with an X-Jwt-Token header and returns the body",
+      inputSchema: { url: z.string(), jwt: z.string() },
+    },
+    async ({ url, jwt }) => {
+      const response = await fetch(url, { headers: { "x-jwt-token": jwt } });
+      return { content: [{ type: "text", text: await response.text() }] };
+    },
   );
   return server;
 }

@@ -57,12 +57,13 @@ export async function runLoad(
       if (!response.ok || !text.includes('"result"') || text.includes('"isError":true')) failures++;
     }
   }
+  let elapsedMs: number;
   try {
     await Promise.all(sessions.map(loop));
   } finally {
+    elapsedMs = performance.now() - begin;
     await Promise.all(sessions.map((headers) => closeSession(url, headers)));
   }
-  const elapsedMs = performance.now() - begin;
   return { calls: started, failures, elapsedMs, callsPerSecond: started / (elapsedMs / 1000) };
 }
 

@@ -103,7 +103,7 @@ export async function readProcFile(path: string): Promise<string> {
 async function gitCommit(): Promise<string> {
   try {
     const { stdout } = await new Deno.Command("git", {
-      args: ["log", "-1", "--format=%h %s"],
+      args: ["log", "-1", "--format=%h (%cs)"],
       stderr: "null",
     }).output();
     return new TextDecoder().decode(stdout).trim() || "unknown";
