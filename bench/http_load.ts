@@ -1,7 +1,7 @@
 /**
  * A plain HTTP load loop for MCP servers: each client opens a session with
- * one `initialize`, then posts one pre-built `tools/call` body again and
- * again, as fast as the server answers.
+ * one `initialize` (or none, when the server is stateless), then posts one
+ * pre-built `tools/call` body again and again, as fast as the server answers.
  *
  * @module
  */
@@ -67,7 +67,10 @@ export async function runLoad(
   return { calls: started, failures, elapsedMs, callsPerSecond: started / (elapsedMs / 1000) };
 }
 
-/** Initializes a session and returns the headers every later request of it carries. */
+/**
+ * Initializes a session and returns the headers every later request of it
+ * carries; a stateless server answers without a session id, and none is sent.
+ */
 async function openSession(url: string): Promise<Headers> {
   const headers = new Headers({ "content-type": "application/json", accept: ACCEPT });
   const response = await fetch(url, {
@@ -77,10 +80,8 @@ async function openSession(url: string): Promise<Headers> {
   });
   await response.body?.cancel();
   const sessionId = response.headers.get("mcp-session-id");
-  if (!response.ok || !sessionId) {
-    throw new Error(`initialize at ${url} answered HTTP ${response.status} without a session`);
-  }
-  headers.set("mcp-session-id", sessionId);
+  if (!response.ok) throw new Error(`initialize at ${url} answered HTTP ${response.status}`);
+  if (sessionId) headers.set("mcp-session-id", sessionId);
   headers.set("mcp-protocol-version", INITIALIZE_REQUEST.params.protocolVersion);
   const initialized = await fetch(url, {
     method: "POST",
@@ -92,6 +93,7 @@ async function openSession(url: string): Promise<Headers> {
 }
 
 async function closeSession(url: string, headers: Headers): Promise<void> {
+  if (!headers.has("mcp-session-id")) return;
   const response = await fetch(url, { method: "DELETE", headers });
   await response.body?.cancel();
 }

@@ -141,9 +141,10 @@ async function main(args: string[]): Promise<number> {
     const idleRss = await idleRssOf(cached.pid);
     const echoIdleRss = await idleRssOf(echo.pid);
     rows.push(await p4FirstCallsAuth(bench, cached));
-    rows.push(await p5Throughput(bench, cached));
-    rows.push(await p6StdioStart(bench));
-    rows.push(...await p7Memory(bench, cached, { idleRss, echoIdleRss }));
+    const p5 = await p5Throughput(bench, cached);
+    const p7 = await p7Memory(bench, cached, { idleRss, echoIdleRss });
+    await cached.stop();
+    rows.push(p5, await p5Stateless(bench, started), await p6StdioStart(bench), ...p7);
   } finally {
     for (const stop of stops.reverse()) await stop().catch(() => {});
   }
@@ -432,7 +433,11 @@ async function p4FirstCallsAuth(bench: Bench, server: ServerProcess): Promise<Ro
   }
 }
 
-async function p5Throughput(bench: Bench, server: ServerProcess): Promise<Row> {
+async function p5Throughput(
+  bench: Bench,
+  server: ServerProcess,
+  { stateless = false } = {},
+): Promise<Row> {
   const { upstream, echo, sizes, features } = bench;
   // Without a cache every call goes upstream; at 0 ms the figure still shows the server's own cost.
   upstream.setLatency(features.cacheTtl ? { cn: LATENCY_MS, us: LATENCY_MS } : {});
@@ -461,9 +466,11 @@ async function p5Throughput(bench: Bench, server: ServerProcess): Promise<Row> {
   const paired = median(ratios);
   const { cn = 0, us = 0 } = upstream.counts().searches;
   return {
-    id: "P5",
-    scenario: `tools/call over HTTP, cache hit, ${CLIENTS} concurrent clients`,
-    target: ">= 1.0x the minimal SDK echo server",
+    id: stateless ? "P5s" : "P5",
+    scenario: `tools/call over HTTP${
+      stateless ? " with --stateless" : ""
+    }, cache hit, ${CLIENTS} concurrent clients`,
+    target: `>= 1.0x the minimal SDK echo server${stateless ? " (stateful)" : ""}`,
     measured: `median ${mine.toFixed(0)} calls/s vs echo ${baseline.toFixed(0)} calls/s` +
       ` (${ratios.length} alternating rounds of ${sizes.loadMs} ms)` +
       `; ${cn + us} upstream requests${failures ? `, ${failures} failed calls` : ""}` +
@@ -473,6 +480,28 @@ async function p5Throughput(bench: Bench, server: ServerProcess): Promise<Row> {
       ? yesNo(paired >= 1 && failures === 0)
       : "not measurable yet: --cache-ttl missing (no result cache)",
   };
+}
+
+async function p5Stateless(
+  bench: Bench,
+  started: (extra: string[]) => Promise<ServerProcess>,
+): Promise<Row> {
+  if (!bench.features.stateless) {
+    return {
+      id: "P5s",
+      scenario: "tools/call over HTTP with --stateless",
+      target: "as P5",
+      measured: "-",
+      ratio: "-",
+      met: "not measurable yet: --stateless missing",
+    };
+  }
+  const server = await started(["--stateless"]);
+  try {
+    return await p5Throughput(bench, server, { stateless: true });
+  } finally {
+    await server.stop();
+  }
 }
 
 async function p6StdioStart(bench: Bench): Promise<Row> {

@@ -140,7 +140,8 @@ export function startServer(
   env: Record<string, string>,
   { stdin = "null" }: StartServerOptions = {},
 ): Promise<ServerProcess> {
-  return startAnnouncingProcess(serverArgs(["--host", "127.0.0.1", "--port", "0", ...args]), env);
+  const denoArgs = serverArgs(["--host", "127.0.0.1", "--port", "0", ...args]);
+  return startAnnouncingProcess(denoArgs, env, { stdin });
 }
 
 /**
@@ -150,6 +151,7 @@ export function startServer(
 export async function startAnnouncingProcess(
   denoArgs: readonly string[],
   env: Record<string, string>,
+  { stdin = "null" }: StartServerOptions = {},
 ): Promise<ServerProcess> {
   const child = new Deno.Command(Deno.execPath(), {
     args: [...denoArgs],
