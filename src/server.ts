@@ -32,7 +32,11 @@ const INSTRUCTIONS =
   "list_available_regions to see where searches go, and check_jwt_status when searches fail to authenticate.";
 
 // Demo mode signs in to its own fake auth service; the user's cookie is never used there.
-const DEMO_CREDENTIAL: Credential = { kind: "cas_session", value: new Secret("demo-session") };
+const DEMO_CREDENTIAL: Credential = {
+  kind: "cas_session",
+  source: "demo",
+  value: new Secret("demo-session"),
+};
 
 /** Options for {@linkcode createDependencies}. */
 export interface DependencyOptions {
@@ -75,7 +79,6 @@ export function createDependencies(config: Config, options: DependencyOptions): 
     discovery,
     recentPsms,
     auth,
-    tokens: auth.sources[0].tokens,
     authUrl: config.authUrl,
     timeoutMs: config.timeoutMs,
     demo: config.demo,
@@ -127,17 +130,21 @@ export function describeHealth(deps: ToolDeps, { startedAt, now }: {
   startedAt: number;
   now: () => number;
 }): Health {
-  const status = deps.tokens.status();
+  const statuses = deps.auth.sources.map((source) => source.tokens.status());
+  const expiries = statuses.flatMap((status) => status.expiresAt ?? []);
   return {
     status: "ok",
     version: VERSION,
     uptime_s: Math.floor((now() - startedAt) / 1000),
     demo: deps.demo,
     regions: deps.discovery.regions.map((r) => r.name),
+    // Every source must be ready for the server to be; the first expiry is the one that counts.
     auth: {
-      configured: status.configured,
-      valid: status.valid,
-      expires_at: status.expiresAt?.toISOString(),
+      configured: statuses.every((status) => status.configured),
+      valid: statuses.every((status) => status.valid),
+      expires_at: expiries.length > 0
+        ? new Date(Math.min(...expiries.map((date) => date.getTime()))).toISOString()
+        : undefined,
     },
   };
 }

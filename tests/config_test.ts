@@ -9,6 +9,7 @@ import {
   parseCommand,
   REGIONAL_ENV_PREFIXES,
 } from "../src/config.ts";
+import { parseConfigFile } from "../src/config_file.ts";
 
 const SENTINEL_COOKIE = "SENTINEL-COOKIE-9f3c";
 
@@ -789,4 +790,24 @@ Deno.test("a config file can set the cache lifetime and the concurrency, under t
   assert.deepEqual([config.cacheTtlMs, config.concurrency], [5000, 2]);
   const flagged = serveWithFiles(["--config", "regions.json", "--concurrency", "3"], {}, files);
   assert.equal(flagged.concurrency, 3);
+});
+
+Deno.test("the example config file is valid, names the known auth hosts, and is the README's", () => {
+  const text = Deno.readTextFileSync(new URL("../examples/regions.example.json", import.meta.url));
+  const file = parseConfigFile(text);
+  const hosts = file.regions?.map((r) => new URL(r.auth_url ?? file.auth_url!).host);
+  assert.deepEqual(hosts, [
+    "cloud.bytedance.net",
+    "cloud-ttp-us.bytedance.net",
+    "cloud-i18n.bytedance.net",
+    "cloud-i18n.tiktok-eu.org",
+  ]);
+  for (const readme of ["README.md", "README.zh-CN.md"]) {
+    const markdown = Deno.readTextFileSync(new URL(`../${readme}`, import.meta.url));
+    const shown = [...markdown.matchAll(/```json\n([^]*?)\n```/g)].map((m) => m[1]);
+    assert.ok(
+      shown.some((block) => JSON.stringify(JSON.parse(block)) === JSON.stringify(JSON.parse(text))),
+      `${readme} shows examples/regions.example.json`,
+    );
+  }
 });

@@ -59,9 +59,20 @@ Deno.test("over streamable HTTP an SDK client lists and calls all four tools of 
     });
 
     const regions = await call("list_available_regions");
+    const listed = (regions.structuredContent as { regions: Record<string, unknown>[] }).regions;
     assert.deepEqual(
-      (regions.structuredContent as { regions: unknown }).regions,
-      upstream.regions.map((r) => ({ name: r.name, base_url: r.baseUrl })),
+      listed.map(({ name, base_url, auth_url, credential_source }) => ({
+        name,
+        base_url,
+        auth_url,
+        credential_source,
+      })),
+      upstream.regions.map((r) => ({
+        name: r.name,
+        base_url: r.baseUrl,
+        auth_url: upstream.authUrl,
+        credential_source: "CAS_SESSION",
+      })),
     );
 
     const status = await call("check_jwt_status");

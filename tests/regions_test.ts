@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { createAuthSources } from "../src/auth_sources.ts";
 import { type Config, type Env, parseCommand, type RegionConfig } from "../src/config.ts";
 import { Secret } from "../src/secret.ts";
+import { describeHealth } from "../src/server.ts";
 import { fakeUpstream, recordingLogger } from "./fake_upstream.ts";
 import { regionalUpstream } from "./fake_regions.ts";
 import { textOf, withConnection } from "./harness.ts";
@@ -192,4 +193,129 @@ Deno.test("each region without a credential gets its own source naming its varia
     /not configured: set CAS_SESSION_eu \(or SERVICE_ACCOUNT_SECRET_eu, or CAS_SESSION for every region\)/,
   );
   assert.equal(auth.sources[1].credential, undefined);
+});
+
+Deno.test("the regions argument searches only the regions named, on both search tools", async () => {
+  const fake = upstream();
+  await withConnection(configFor(fake, EVERY_CREDENTIAL), { upstream: fake }, async (client) => {
+    const one = await client.callTool({
+      name: "search_psm_service",
+      arguments: { keyword: "svc", regions: ["i18n"] },
+    });
+    assert.match(textOf(one), /i18n\.svc\.main/);
+    const many = await client.callTool({
+      name: "search_multiple_services",
+      arguments: { keywords: "svc,main", regions: ["cn", "us"] },
+    });
+    assert.equal(many.isError, false);
+    const names = (many.structuredContent as { results: { regions: { name: string }[] }[] })
+      .results.map((result) => result.regions.map((region) => region.name));
+    assert.deepEqual(names, [["cn", "us"], ["cn", "us"]]);
+  });
+  assert.deepEqual([...new Set(fake.searches)].sort(), ["cn:cloud", "i18n:i18n", "us:us"]);
+  assert.equal(fake.authRequests("cloud"), 1);
+});
+
+Deno.test("an unknown region name is an error listing the known ones, and nothing is searched", async () => {
+  const fake = upstream();
+  await withConnection(configFor(fake, EVERY_CREDENTIAL), { upstream: fake }, async (client) => {
+    for (const name of ["search_psm_service", "search_multiple_services"]) {
+      const result = await client.callTool({
+        name,
+        arguments: { keyword: "svc", keywords: "svc", regions: ["cn", "eu"] },
+      });
+      assert.equal(result.isError, true, name);
+      assert.equal(
+        textOf(result),
+        'Unknown region "eu": use any of cn, boe, us, i18n, or leave regions out to search every region',
+      );
+    }
+  });
+  assert.equal(fake.requests.length, 0);
+});
+
+Deno.test("check_jwt_status reports each auth source: its regions, credential kind and variable, never a value", async () => {
+  const fake = upstream();
+  const env = { CAS_SESSION: CLOUD_COOKIE, SERVICE_ACCOUNT_SECRET_i18n: I18N_SECRET };
+  await withConnection(configFor(fake, env), { upstream: fake }, async (client) => {
+    const result = await client.callTool({ name: "check_jwt_status", arguments: {} });
+    const structured = result.structuredContent as {
+      valid: boolean;
+      configured: boolean;
+      sources: Record<string, unknown>[];
+    };
+    assert.deepEqual(
+      structured.sources.map((s) => [s.regions, s.credential_kind, s.credential_source, s.valid]),
+      [
+        [["cn", "boe"], "cookie", "CAS_SESSION", true],
+        [["us"], "cookie", "CAS_SESSION", false],
+        [["i18n"], "service_account", "SERVICE_ACCOUNT_SECRET_i18n", true],
+      ],
+    );
+    assert.equal(structured.sources[1].auth_url, fake.authUrl("us"));
+    assert.match(structured.sources[1].last_error as string, /^CAS_SESSION is expired or invalid/);
+    assert.match(structured.sources[0].expires_at as string, /^\d{4}-\d\d-\d\dT/);
+    assert.equal(structured.valid, false);
+    const text = textOf(result);
+    assert.match(text, /^2 of 3 auth sources hold a valid JWT\. us: CAS_SESSION is expired/);
+    assert.match(
+      text,
+      /- i18n via .* \(service account from SERVICE_ACCOUNT_SECRET_i18n\): JWT valid/,
+    );
+    assertNoCredential([JSON.stringify(result)]);
+  });
+  assert.equal(fake.authRequests("cloud"), 1, "one request for the source cn and boe share");
+});
+
+Deno.test("list_available_regions shows each region's auth URL, credential variable and last search", async () => {
+  const fake = upstream();
+  const env = { CAS_SESSION_cn: CLOUD_COOKIE, SERVICE_ACCOUNT_SECRET_i18n: I18N_SECRET };
+  await withConnection(configFor(fake, env), { upstream: fake }, async (client) => {
+    await client.callTool({
+      name: "search_psm_service",
+      arguments: { keyword: "svc", regions: ["cn"] },
+    });
+    const result = await client.callTool({ name: "list_available_regions" });
+    const regions = (result.structuredContent as { regions: Record<string, unknown>[] }).regions;
+    const byName = new Map(regions.map((r) => [r.name, r]));
+    assert.equal(byName.get("us")?.auth_url, fake.authUrl("us"));
+    assert.equal(byName.get("us")?.credential_source, undefined);
+    assert.equal(byName.get("i18n")?.credential_kind, "service_account");
+    assert.equal(byName.get("i18n")?.credential_source, "SERVICE_ACCOUNT_SECRET_i18n");
+    const cnHealth = byName.get("cn")?.health as Record<string, unknown>;
+    assert.equal(cnHealth.last_outcome, "ok");
+    assert.equal(typeof cnHealth.last_latency_ms, "number");
+    const text = textOf(result);
+    assert.match(
+      text,
+      /- cn: \S+ \(auth \S+; cookie from CAS_SESSION_cn; last search ok in \d+ ms\)/,
+    );
+    assert.match(
+      text,
+      /- us: \S+ \(auth \S+; not configured: set CAS_SESSION_us .*; not searched yet\)/,
+    );
+    assertNoCredential([JSON.stringify(result)]);
+  });
+});
+
+Deno.test("/health counts the server as configured and valid only when every auth source is", async () => {
+  const fake = upstream();
+  const health = (deps: Parameters<typeof describeHealth>[0]) =>
+    describeHealth(deps, { startedAt: 0, now: Date.now }).auth;
+  await withConnection(
+    configFor(fake, EVERY_CREDENTIAL),
+    { upstream: fake },
+    async (client, deps) => {
+      assert.deepEqual(health(deps), { configured: true, valid: false, expires_at: undefined });
+      await client.callTool({ name: "check_jwt_status", arguments: {} });
+      assert.equal(health(deps).valid, true);
+    },
+  );
+  const partial = upstream();
+  await withConnection(configFor(partial, { CAS_SESSION_cn: CLOUD_COOKIE }), {
+    upstream: partial,
+  }, (_client, deps) => {
+    assert.equal(health(deps).configured, false);
+    return Promise.resolve();
+  });
 });

@@ -60,6 +60,8 @@ export interface SearchOptions {
   refresh?: boolean;
   /** Wait for every region even when one already has the exact PSM. */
   waitAllRegions?: boolean;
+  /** Search only the regions of these names; every region when absent. Unknown names are ignored. */
+  regions?: readonly string[];
 }
 
 /** Options for {@linkcode Discovery.searchMany}. */
@@ -120,11 +122,14 @@ export function createDiscovery(options: DiscoveryOptions): Discovery {
 
   async function search(keyword: string, options: SearchOptions = {}): Promise<SearchResult> {
     const { signal, refresh, waitAllRegions = false } = options;
+    const chosen = options.regions
+      ? regions.filter((region) => options.regions!.includes(region.name))
+      : regions;
     // The regions' searches follow the caller's cancellation only until the answer: those left
     // running after an early answer go on to fill the cache.
     const link = linkAbort(signal);
-    const settled = new Array<RegionOutcome | undefined>(regions.length);
-    const searches = regions.map(async (region, index) => {
+    const settled = new Array<RegionOutcome | undefined>(chosen.length);
+    const searches = chosen.map(async (region, index) => {
       const outcome = await searchRegion(region, keyword, { signal: link.signal, refresh });
       settled[index] = outcome;
       logFailure(outcome, keyword);
@@ -136,7 +141,7 @@ export function createDiscovery(options: DiscoveryOptions): Discovery {
       link.unlink();
     }
     const outcomes = settled.filter((outcome) => outcome !== undefined);
-    const pending = regions.filter((_, index) => !settled[index]).map((region) => region.name);
+    const pending = chosen.filter((_, index) => !settled[index]).map((region) => region.name);
     if (pending.length > 0) keepInBackground(Promise.allSettled(searches), keyword);
     const answered = psmsIn(outcomes);
     recentPsms?.add(answered);

@@ -1,28 +1,50 @@
 /**
- * `check_jwt_status()`: whether the server can authenticate, and until when.
- * Never shows the token or the cookie.
+ * `check_jwt_status()`: whether the server can authenticate, and until when,
+ * for each auth source (an auth URL and the credential it is asked with).
+ * Never shows a token, a cookie or a secret: only the variable it came from.
  *
  * @module
  */
 
 import type { McpServer } from "../mcp_sdk.ts";
 import { z } from "zod";
-import type { TokenStatus } from "../auth.ts";
+import type { CredentialKind, TokenStatus } from "../auth.ts";
+import type { AuthSource } from "../auth_sources.ts";
 import type { ToolDeps } from "./deps.ts";
 
-const outputSchema = z.object({
-  configured: z.boolean().describe("Whether CAS_SESSION is set (always true in demo mode)"),
+const tokenFields = {
+  configured: z.boolean().describe("Whether a credential is set (always true in demo mode)"),
   valid: z.boolean().describe("Whether the server holds an unexpired JWT"),
   expires_at: z.string().optional().describe("ISO 8601 expiry of the JWT"),
   renews_at: z.string().optional().describe("When the JWT is renewed, ahead of its expiry"),
   seconds_left: z.number().int().optional(),
-  auto_refresh: z.boolean().describe("The JWT is renewed automatically before it expires"),
-  auth_url: z.string(),
   last_refresh_at: z.string().optional(),
   last_error: z.string().optional(),
+};
+
+const sourceSchema = z.object({
+  auth_url: z.string(),
+  regions: z.array(z.string()).describe("The regions whose searches use this source's JWT"),
+  credential_kind: z.enum(["cookie", "service_account"]).optional(),
+  credential_source: z.string().optional().describe(
+    "The environment variable the credential comes from; its value is never shown",
+  ),
+  ...tokenFields,
+});
+
+const outputSchema = z.object({
+  ...tokenFields,
+  configured: z.boolean().describe("Whether every auth source has a credential"),
+  valid: z.boolean().describe("Whether every auth source holds an unexpired JWT"),
+  expires_at: z.string().optional().describe("ISO 8601 expiry of the JWT that expires first"),
+  auto_refresh: z.boolean().describe("The JWT is renewed automatically before it expires"),
+  auth_url: z.string().describe("The auth endpoint of regions that do not name their own"),
+  sources: z.array(sourceSchema).describe("One per auth URL and credential, in region order"),
   demo: z.boolean(),
   message: z.string(),
 });
+
+type SourceReport = z.infer<typeof sourceSchema>;
 
 /** Registers `check_jwt_status` on `server`. */
 export function registerCheckJwtStatus(server: McpServer, deps: ToolDeps): void {
@@ -31,36 +53,89 @@ export function registerCheckJwtStatus(server: McpServer, deps: ToolDeps): void 
     {
       title: "Check JWT status",
       description:
-        "Check whether the server can authenticate to the registry: whether CAS_SESSION is set, " +
-        "whether the JWT is valid and when it expires. Obtains a JWT first if the server has none. " +
-        "Use it when searches fail with authentication errors.",
+        "Check whether the server can authenticate to the registry: for each auth service, which regions use it, " +
+        "whether its credential (CAS_SESSION cookie or service account) is set, whether the JWT is valid and when it expires. " +
+        "Obtains a JWT first if the server has none. Use it when searches fail with authentication errors.",
       outputSchema: outputSchema.shape,
       annotations: { readOnlyHint: true, openWorldHint: false },
     },
     async ({ signal }) => {
-      const { tokens, authUrl, demo } = deps;
+      const { auth, authUrl, demo } = deps;
       // A failure is recorded in the status; the tool reports it rather than failing.
-      await tokens.getToken({ signal }).catch(() => {});
-      const status = tokens.status();
-      const message = describeStatus(status);
+      await Promise.all(
+        auth.sources.map((source) => source.tokens.getToken({ signal }).catch(() => {})),
+      );
+      const reports = auth.sources.map(reportSource);
+      const overall = summarize(reports);
+      const message = reports.length === 1
+        ? describeStatus(auth.sources[0].tokens.status())
+        : describeSources(reports);
+      const text = reports.length === 1
+        ? formatStatusText(auth.sources[0].tokens.status(), message, authUrl)
+        : formatSourcesText(reports, message);
       return {
-        content: [{ type: "text", text: formatStatusText(status, message, authUrl) }],
+        content: [{ type: "text", text }],
         structuredContent: {
-          configured: status.configured,
-          valid: status.valid,
-          expires_at: status.expiresAt?.toISOString(),
-          renews_at: status.renewsAt?.toISOString(),
-          seconds_left: status.secondsLeft,
-          auto_refresh: status.configured,
+          ...overall,
+          auto_refresh: overall.configured,
           auth_url: authUrl,
-          last_refresh_at: status.lastRefreshAt?.toISOString(),
-          last_error: status.lastError,
+          sources: reports,
           demo,
           message,
         },
       };
     },
   );
+}
+
+const KIND_NAMES: Record<CredentialKind, "cookie" | "service_account"> = {
+  cas_session: "cookie",
+  service_account: "service_account",
+};
+
+function reportSource(source: AuthSource): SourceReport {
+  return {
+    auth_url: source.authUrl,
+    regions: [...source.regions],
+    credential_kind: source.credential && KIND_NAMES[source.credential.kind],
+    credential_source: source.credential?.source,
+    ...tokenReport(source.tokens.status()),
+  };
+}
+
+function tokenReport(status: TokenStatus) {
+  return {
+    configured: status.configured,
+    valid: status.valid,
+    expires_at: status.expiresAt?.toISOString(),
+    renews_at: status.renewsAt?.toISOString(),
+    seconds_left: status.secondsLeft,
+    last_refresh_at: status.lastRefreshAt?.toISOString(),
+    last_error: status.lastError,
+  };
+}
+
+// One source is reported as itself; several as the weakest of them.
+function summarize(reports: readonly SourceReport[]) {
+  if (reports.length === 1) {
+    const { configured, valid, expires_at, renews_at, seconds_left, last_refresh_at, last_error } =
+      reports[0];
+    return { configured, valid, expires_at, renews_at, seconds_left, last_refresh_at, last_error };
+  }
+  const first = <K extends "expires_at" | "renews_at">(key: K) =>
+    reports.map((r) => r[key]).filter((v) => v !== undefined).sort()[0];
+  const lefts = reports.flatMap((r) => r.seconds_left ?? []);
+  const errors = reports.flatMap((r) =>
+    r.last_error ? [`${r.regions.join(", ")}: ${r.last_error}`] : []
+  );
+  return {
+    configured: reports.every((r) => r.configured),
+    valid: reports.every((r) => r.valid),
+    expires_at: first("expires_at"),
+    renews_at: first("renews_at"),
+    seconds_left: lefts.length > 0 ? Math.min(...lefts) : undefined,
+    last_error: errors.length > 0 ? errors.join("; ") : undefined,
+  };
 }
 
 function describeStatus(status: TokenStatus): string {
@@ -77,6 +152,18 @@ function describeStatus(status: TokenStatus): string {
   return status.lastError ?? "No JWT yet: it is obtained on the first search.";
 }
 
+function describeSources(reports: readonly SourceReport[]): string {
+  const valid = reports.filter((r) => r.valid && r.last_error === undefined).length;
+  if (valid === reports.length) {
+    return `All ${reports.length} auth sources hold a valid JWT, renewed automatically.`;
+  }
+  const problems = reports.filter((r) => !r.valid || r.last_error !== undefined)
+    .map((r) =>
+      `${r.regions.join(", ")}: ${r.last_error ?? "no JWT yet, it is obtained on the first search"}`
+    );
+  return `${valid} of ${reports.length} auth sources hold a valid JWT. ${problems.join("; ")}`;
+}
+
 function formatStatusText(status: TokenStatus, message: string, authUrl: string): string {
   return [
     message,
@@ -88,6 +175,22 @@ function formatStatusText(status: TokenStatus, message: string, authUrl: string)
       : "Auto-refresh: no (no CAS_SESSION)",
     `Auth endpoint: ${authUrl}`,
   ].join("\n");
+}
+
+function formatSourcesText(reports: readonly SourceReport[], message: string): string {
+  return [message, ...reports.map(formatSource)].join("\n");
+}
+
+function formatSource(report: SourceReport): string {
+  const credential = report.credential_source
+    ? `${
+      report.credential_kind === "cookie" ? "cookie" : "service account"
+    } from ${report.credential_source}`
+    : "no credential";
+  const state = report.valid
+    ? `JWT valid for ${formatDuration(report.seconds_left ?? 0)}, expires at ${report.expires_at}`
+    : `no valid JWT${report.last_error ? `: ${report.last_error}` : ""}`;
+  return `- ${report.regions.join(", ")} via ${report.auth_url} (${credential}): ${state}`;
 }
 
 function formatDuration(seconds: number): string {

@@ -5,7 +5,6 @@
  * @module
  */
 
-import type { TokenProvider } from "../auth.ts";
 import type { AuthSources } from "../auth_sources.ts";
 import type { Discovery, RecentPsms } from "../discovery/mod.ts";
 
@@ -16,7 +15,6 @@ export interface ToolDeps {
   readonly recentPsms: RecentPsms;
   /** Every auth service and credential in use, and the regions each serves. */
   readonly auth: AuthSources;
-  readonly tokens: TokenProvider;
   readonly authUrl: string;
   readonly timeoutMs: number;
   readonly demo: boolean;

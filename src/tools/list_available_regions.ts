@@ -1,20 +1,45 @@
 /**
- * `list_available_regions()`: where searches go, and how.
+ * `list_available_regions()`: where searches go, how each region signs in
+ * (the auth URL and the variable its credential comes from, never the value),
+ * and how each region fared lately.
  *
  * @module
  */
 
 import type { McpServer } from "../mcp_sdk.ts";
 import { z } from "zod";
+import { type AuthSource, describeUnconfigured } from "../auth_sources.ts";
+import type { RegionHealth } from "../discovery/mod.ts";
 import type { ToolDeps } from "./deps.ts";
 
+const regionSchema = z.object({
+  name: z.string(),
+  base_url: z.string().describe("The registry's search base URL"),
+  auth_url: z.string().describe("Where this region's JWT comes from"),
+  credential_kind: z.enum(["cookie", "service_account"]).optional(),
+  credential_source: z.string().optional().describe(
+    "The environment variable the credential comes from (its value is never shown); absent when none is set",
+  ),
+  health: z.object({
+    state: z.enum(["closed", "open", "half_open"]).describe(
+      "closed: searched normally; open: skipped for a while after repeated failures; half_open: being tried again",
+    ),
+    last_outcome: z.string().optional().describe("ok, or why the last search failed"),
+    last_error: z.string().optional(),
+    last_latency_ms: z.number().int().optional(),
+    last_checked_at: z.string().optional(),
+  }).describe("The last search observed; nothing is asked to fill it"),
+});
+
 const outputSchema = z.object({
-  regions: z.array(z.object({ name: z.string(), base_url: z.string() })),
-  auth_url: z.string(),
+  regions: z.array(regionSchema),
+  auth_url: z.string().describe("The auth endpoint of regions that do not name their own"),
   query_mode: z.literal("concurrent"),
   timeout_ms: z.number().int(),
   demo: z.boolean().describe("True when answers come from the built-in demo catalogue"),
 });
+
+type RegionReport = z.infer<typeof regionSchema>;
 
 /** Registers `list_available_regions` on `server`. */
 export function registerListAvailableRegions(server: McpServer, deps: ToolDeps): void {
@@ -23,21 +48,27 @@ export function registerListAvailableRegions(server: McpServer, deps: ToolDeps):
     {
       title: "List available regions",
       description:
-        "List the Neptune registry regions that every search queries concurrently, with their base URLs, " +
-        "the JWT auth endpoint and the per-request timeout.",
+        "List the Neptune registry regions that every search queries concurrently: each one's base URL, " +
+        "its JWT auth endpoint, where its credential comes from, and how its last search went; " +
+        "also the per-request timeout.",
       outputSchema: outputSchema.shape,
       annotations: { readOnlyHint: true, openWorldHint: false },
     },
     () => {
-      const { discovery, authUrl, timeoutMs, demo } = deps;
-      const regions = discovery.regions.map(({ name, baseUrl }) => ({ name, base_url: baseUrl }));
+      const { discovery, auth, authUrl, timeoutMs, demo } = deps;
+      const health = new Map(discovery.health().map((h) => [h.name, h]));
+      const sources = new Map(auth.sources.flatMap((s) => s.regions.map((name) => [name, s])));
+      const regions = discovery.regions.map(({ name, baseUrl }) =>
+        reportRegion({ name, baseUrl }, sources.get(name), health.get(name))
+      );
+      const sharedAuth = regions.every((r) => r.auth_url === authUrl);
       const lines = [
         `${regions.length} ${
           regions.length === 1 ? "region is" : "regions are"
         } searched concurrently` +
         `${demo ? " (demo mode: answers come from the built-in sample catalogue)" : ""}:`,
-        ...regions.map((r) => `- ${r.name}: ${r.base_url}`),
-        `JWT auth endpoint: ${authUrl}`,
+        ...regions.map((r) => formatRegion(r, { sharedAuth })),
+        sharedAuth ? `JWT auth endpoint: ${authUrl}` : `Default JWT auth endpoint: ${authUrl}`,
         `Timeout per upstream request: ${timeoutMs} ms`,
       ];
       return {
@@ -52,4 +83,50 @@ export function registerListAvailableRegions(server: McpServer, deps: ToolDeps):
       };
     },
   );
+}
+
+function reportRegion(
+  region: { name: string; baseUrl: string },
+  source: AuthSource | undefined,
+  health: RegionHealth | undefined,
+): RegionReport {
+  return {
+    name: region.name,
+    base_url: region.baseUrl,
+    auth_url: source?.authUrl ?? "",
+    credential_kind: source?.credential &&
+      (source.credential.kind === "cas_session" ? "cookie" : "service_account"),
+    credential_source: source?.credential?.source,
+    health: {
+      state: health?.state ?? "closed",
+      last_outcome: health?.lastOutcome,
+      last_error: health?.lastError,
+      last_latency_ms: health?.lastLatencyMs === undefined
+        ? undefined
+        : Math.round(health.lastLatencyMs),
+      last_checked_at: health?.lastCheckedAt?.toISOString(),
+    },
+  };
+}
+
+function formatRegion(region: RegionReport, { sharedAuth }: { sharedAuth: boolean }): string {
+  const details = [
+    ...(sharedAuth ? [] : [`auth ${region.auth_url}`]),
+    region.credential_source
+      ? `${
+        region.credential_kind === "cookie" ? "cookie" : "service account"
+      } from ${region.credential_source}`
+      : describeUnconfigured(region.name),
+    describeHealth(region.health),
+  ].filter(Boolean);
+  return `- ${region.name}: ${region.base_url} (${details.join("; ")})`;
+}
+
+function describeHealth(health: RegionReport["health"]): string {
+  if (health.last_outcome === undefined) return "not searched yet";
+  const latency = health.last_latency_ms === undefined ? "" : ` in ${health.last_latency_ms} ms`;
+  const last = health.last_outcome === "ok"
+    ? `last search ok${latency}`
+    : `last search failed${latency}: ${health.last_error ?? health.last_outcome}`;
+  return health.state === "closed" ? last : `${last}; skipped for now (circuit ${health.state})`;
 }

@@ -15,6 +15,7 @@ import {
   searchOptionsShape,
   searchResultSchema,
   toStructured,
+  unknownRegionsError,
 } from "./search_result.ts";
 
 /** The most keywords one call may search. */
@@ -64,12 +65,18 @@ export function registerSearchMultipleServices(server: McpServer, { discovery }:
       outputSchema: outputSchema.shape,
       annotations: { readOnlyHint: true, openWorldHint: true },
     },
-    async ({ keywords, refresh, wait_all_regions }, { signal, _meta, sendNotification }) => {
+    async (
+      { keywords, refresh, wait_all_regions, regions },
+      { signal, _meta, sendNotification },
+    ) => {
+      const unknown = unknownRegionsError(regions, discovery.regions);
+      if (unknown) return unknown;
       const progressToken = _meta?.progressToken;
       const results = await discovery.searchMany(keywords, {
         signal,
         refresh,
         waitAllRegions: wait_all_regions,
+        regions,
         onProgress: progressToken === undefined
           ? undefined
           : (progress, total) =>

@@ -13,6 +13,7 @@ import {
   searchOptionsShape,
   searchResultSchema,
   toStructured,
+  unknownRegionsError,
 } from "./search_result.ts";
 
 /** Registers `search_psm_service` on `server`. */
@@ -35,11 +36,14 @@ export function registerSearchPsmService(server: McpServer, { discovery }: ToolD
       outputSchema: searchResultSchema.shape,
       annotations: { readOnlyHint: true, openWorldHint: true },
     },
-    async ({ keyword, refresh, wait_all_regions }, { signal }) => {
+    async ({ keyword, refresh, wait_all_regions, regions }, { signal }) => {
+      const unknown = unknownRegionsError(regions, discovery.regions);
+      if (unknown) return unknown;
       const result = await discovery.search(keyword, {
         signal,
         refresh,
         waitAllRegions: wait_all_regions,
+        regions,
       });
       return {
         content: [{ type: "text", text: formatSearchText(result) }],

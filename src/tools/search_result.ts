@@ -35,7 +35,31 @@ export const searchOptionsShape = {
   wait_all_regions: z.boolean().optional().describe(
     "Wait for every region even when one already has the exact PSM; by default the answer comes as soon as one has it",
   ),
+  regions: z.array(z.string().trim().min(1, "A region name is empty: see list_available_regions"))
+    .min(1, "No region given: leave regions out to search every region")
+    .optional()
+    .describe(
+      'Search only these regions, by name, such as ["cn"] (list_available_regions shows them); every region by default',
+    ),
 };
+
+/**
+ * Returns a tool error naming the unknown names among `names` and the known
+ * regions, or `undefined` when every name is known.
+ */
+export function unknownRegionsError(
+  names: readonly string[] | undefined,
+  known: readonly { readonly name: string }[],
+): { content: { type: "text"; text: string }[]; isError: true } | undefined {
+  const knownNames = known.map((region) => region.name);
+  const unknown = [...new Set(names ?? [])].filter((name) => !knownNames.includes(name));
+  if (unknown.length === 0) return undefined;
+  const listed = unknown.map((name) => JSON.stringify(name)).join(", ");
+  const text = `Unknown ${unknown.length === 1 ? "region" : "regions"} ${listed}: use ${
+    knownNames.length === 1 ? "" : "any of "
+  }${knownNames.join(", ")}, or leave regions out to search every region`;
+  return { content: [{ type: "text", text }], isError: true };
+}
 
 /** One service in a tool result. */
 export const serviceSchema = z.object({
