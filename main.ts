@@ -19,6 +19,7 @@ import { formatDoctorReport, runDoctor } from "./src/doctor.ts";
 import { createHttpApp, endpointUrl, type HttpApp } from "./src/http/mod.ts";
 import { logger, setupLogging } from "./src/log.ts";
 import {
+  checkReadiness,
   createDependencies,
   createServer,
   describeHealth,
@@ -26,6 +27,8 @@ import {
   serverFactory,
   VERSION,
 } from "./src/server.ts";
+import { createInstruments } from "./src/instruments.ts";
+import { createMetricsRegistry, type MetricsRegistry } from "./src/metrics.ts";
 import { serveStdio, stdinIsPipe } from "./src/stdio.ts";
 import type { ToolDeps } from "./src/tools/mod.ts";
 
@@ -73,7 +76,14 @@ export async function main(args: readonly string[]): Promise<number> {
     return report.ok ? 0 : 1;
   }
   await setupLogging(config.logLevel, { secrets });
-  const deps = createDependencies(config, { fetch, now, logger });
+  // One registry per process: every session, and stdio beside HTTP, count into it.
+  const metrics = createMetricsRegistry();
+  const deps = createDependencies(config, {
+    fetch,
+    now,
+    logger,
+    instruments: createInstruments(metrics),
+  });
 
   if (config.transport === "stdio") {
     logger("main").info("Serving MCP over stdio{mode}", {
@@ -86,7 +96,7 @@ export async function main(args: readonly string[]): Promise<number> {
   // The original server's desktop configs start it with --port and no --stdio, then talk MCP
   // over the pipe: a piped stdin is served beside HTTP, and its end stops only that side.
   const stdio = stdinIsPipe() ? serveStdioBesideHttp(deps) : undefined;
-  return await serveHttp(config, { deps, now, stdio });
+  return await serveHttp(config, { deps, now, stdio, metrics });
 }
 
 async function serveStdioBesideHttp(deps: ToolDeps): Promise<void> {
@@ -116,13 +126,20 @@ function warnWithoutCredential(config: Config) {
 
 async function serveHttp(
   config: Config,
-  { deps, now, stdio }: { deps: ToolDeps; now: () => number; stdio?: Promise<void> },
+  { deps, now, stdio, metrics }: {
+    deps: ToolDeps;
+    now: () => number;
+    stdio?: Promise<void>;
+    metrics: MetricsRegistry;
+  },
 ): Promise<number> {
   const startedAt = now();
   const log = logger("http");
   const app = createHttpApp({
     createServer: serverFactory(deps),
     health: () => describeHealth(deps, { startedAt, now }),
+    ready: () => checkReadiness(deps),
+    metrics,
     host: config.host,
     logger: log,
     now,

@@ -92,6 +92,8 @@ export interface TokenProviderOptions {
   refreshMarginMs?: number;
   /** Why there is no token when `credential` is absent; by default, how to set CAS_SESSION. */
   missingCredentialMessage?: string;
+  /** Told after each request to the auth service, for metrics. */
+  onRefresh?: (outcome: "ok" | AuthErrorCode) => void;
 }
 
 const DEFAULT_LIFETIME_MS = 60 * 60 * 1000;
@@ -145,6 +147,7 @@ export function createTokenProvider(options: TokenProviderOptions): TokenProvide
       cached = remember(await fetchToken(credential, options));
       lastRefreshAt = now();
       lastFailure = undefined;
+      options.onRefresh?.("ok");
       logger.info("Obtained a JWT valid until {expiresAt}", {
         expiresAt: new Date(cached.expiresAt).toISOString(),
       });
@@ -152,6 +155,7 @@ export function createTokenProvider(options: TokenProviderOptions): TokenProvide
     } catch (error) {
       lastError = error instanceof Error ? error.message : String(error);
       lastFailure = { at: now(), error };
+      options.onRefresh?.(error instanceof AuthError ? error.code : "network");
       const stillValid = cached !== undefined && now() < cached.expiresAt;
       logger.warn(
         stillValid

@@ -13,6 +13,7 @@ import { createAuthSources } from "./auth_sources.ts";
 import type { Config } from "./config.ts";
 import { createDiscovery, createRecentPsms } from "./discovery/mod.ts";
 import { DEMO_CATALOGUE } from "./demo.ts";
+import type { Instruments } from "./instruments.ts";
 import type { Logger } from "./log.ts";
 import { registerFindPsmPrompt } from "./prompts.ts";
 import { registerPsmResource } from "./resources.ts";
@@ -45,11 +46,13 @@ export interface DependencyOptions {
   now: () => number;
   /** The logger of a part of the server, by name: `auth`, `discovery`. */
   logger: (category: string) => Logger;
+  /** Where tool calls, registry requests, cache lookups and JWT refreshes are counted. */
+  instruments?: Instruments;
 }
 
 /** Builds the token providers and discovery client that every session shares. */
 export function createDependencies(config: Config, options: DependencyOptions): ToolDeps {
-  const { fetch, now, logger } = options;
+  const { fetch, now, logger, instruments } = options;
   const regions = config.demo
     ? config.regions.map((region) => ({ ...region, credential: DEMO_CREDENTIAL }))
     : config.regions;
@@ -58,6 +61,7 @@ export function createDependencies(config: Config, options: DependencyOptions): 
     now,
     timeoutMs: config.timeoutMs,
     logger: logger("auth"),
+    onRefresh: instruments?.authRefresh,
   });
   // In demo mode the whole catalogue counts as seen: completions and suggestions work at once.
   const recentPsms = createRecentPsms({
@@ -74,7 +78,9 @@ export function createDependencies(config: Config, options: DependencyOptions): 
     cacheTtlMs: config.cacheTtlMs,
     concurrency: config.concurrency,
     logger: logger("discovery"),
+    observe: instruments && { searches: instruments.searches, requests: instruments.requests },
   });
+  instruments?.watchRegions(discovery.health);
   return {
     discovery,
     recentPsms,
@@ -82,6 +88,7 @@ export function createDependencies(config: Config, options: DependencyOptions): 
     authUrl: config.authUrl,
     timeoutMs: config.timeoutMs,
     demo: config.demo,
+    onToolCall: instruments?.toolCall,
   };
 }
 
@@ -147,4 +154,50 @@ export function describeHealth(deps: ToolDeps, { startedAt, now }: {
         : undefined,
     },
   };
+}
+
+/** The body of `GET /ready`: whether searches can be answered, and why not. */
+export interface Readiness {
+  ready: boolean;
+  /** Why not, one line per reason with the regions it concerns; empty when ready. */
+  reasons: string[];
+  regions: { name: string; ready: boolean; reason?: string }[];
+}
+
+/**
+ * Ready when at least one region has a valid JWT and its circuit is not
+ * open. A JWT is obtained when none is held, as a search would (one request
+ * however many wait, failures answered from memory for a few seconds); no
+ * registry is asked: the circuit breakers already know which regions fail.
+ */
+export async function checkReadiness(deps: ToolDeps): Promise<Readiness> {
+  const tokenErrors = new Map<string, string>();
+  await Promise.all(deps.auth.sources.map(async ({ tokens, regions }) => {
+    try {
+      await tokens.getToken();
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      for (const name of regions) tokenErrors.set(name, message);
+    }
+  }));
+  const regions = deps.discovery.health().map(({ name, state, openUntil, lastError }) => {
+    const tokenError = tokenErrors.get(name);
+    if (tokenError) return { name, ready: false, reason: `no JWT: ${tokenError}` };
+    if (state === "open") {
+      const until = openUntil?.toISOString().slice(11, 19);
+      return { name, ready: false, reason: `skipped until ${until} UTC: ${lastError}` };
+    }
+    return { name, ready: true };
+  });
+  const ready = regions.some((region) => region.ready);
+  return { ready, reasons: ready ? [] : groupReasons(regions), regions };
+}
+
+// "cn, us: no JWT: CAS_SESSION is not set: ..." rather than the same sentence per region.
+function groupReasons(regions: readonly { name: string; reason?: string }[]): string[] {
+  const byReason = new Map<string, string[]>();
+  for (const { name, reason } of regions) {
+    if (reason) byReason.set(reason, [...byReason.get(reason) ?? [], name]);
+  }
+  return [...byReason].map(([reason, names]) => `${names.join(", ")}: ${reason}`);
 }

@@ -272,3 +272,35 @@ Deno.test("over the legacy SSE transport an SDK client lists and calls the tools
     assert.equal(exit.code, 0, "SIGTERM shuts the server down cleanly");
   }
 });
+
+Deno.test("the real server answers a plain JSON call, then /ready and /metrics count it", async () => {
+  const upstream = serveUpstream();
+  const server = await startServer(upstream.args, { CAS_SESSION: SENTINEL_COOKIE });
+  const origin = server.url.replace(/\/mcp$/, "");
+  try {
+    const call = await fetch(server.url, {
+      method: "POST",
+      headers: { "content-type": "application/json", accept: "*/*" },
+      body: JSON.stringify({
+        tool: "search_psm_service",
+        arguments: { keyword: "oec.live.promotion" },
+      }),
+    });
+    assert.equal(call.status, 200);
+    assert.equal((await call.json()).structuredContent.status, "found");
+    const ready = await fetch(`${origin}/ready`);
+    assert.equal(ready.status, 200);
+    assert.equal((await ready.json()).ready, true);
+    const metrics = await (await fetch(`${origin}/metrics`)).text();
+    assert.match(
+      metrics,
+      /^byted_mcp_tool_calls_total\{tool="search_psm_service",outcome="ok"\} 1$/m,
+    );
+    assert.match(metrics, /^byted_mcp_auth_refreshes_total\{outcome="ok"\} 1$/m);
+    assert.ok(!metrics.includes(SENTINEL_COOKIE));
+  } finally {
+    const exit = await server.stop();
+    await upstream.close();
+    assert.equal(exit.code, 0);
+  }
+});

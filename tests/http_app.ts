@@ -5,7 +5,9 @@
  */
 
 import { createHttpApp, type HttpApp, type HttpAppOptions } from "../src/http/mod.ts";
-import { createDependencies, createServer, describeHealth } from "../src/server.ts";
+import type { Config } from "../src/config.ts";
+import { createInstruments } from "../src/instruments.ts";
+import { checkReadiness, createDependencies, createServer, describeHealth } from "../src/server.ts";
 import type { Fetch } from "../src/upstream.ts";
 import { recordingLogger } from "./fake_upstream.ts";
 import { demoFetchFor, testConfig } from "./harness.ts";
@@ -14,23 +16,28 @@ import { demoFetchFor, testConfig } from "./harness.ts";
 export interface TestAppOptions extends Partial<HttpAppOptions> {
   /** The upstream; the demo catalogue by default. */
   fetch?: Fetch;
+  /** The configuration; the test upstreams in demo mode by default. */
+  config?: Config;
+  /** Milliseconds since the epoch, for the server's parts (the breakers, the cache). */
+  clock?: () => number;
 }
 
 /** An HTTP app bound (in name) to `host`, serving the demo catalogue. */
 export function createTestApp(
   host = "localhost",
-  { fetch, ...options }: TestAppOptions = {},
+  { fetch, config = testConfig(["--demo"]), clock = Date.now, ...options }: TestAppOptions = {},
 ): HttpApp {
-  const config = testConfig(["--demo"]);
   const deps = createDependencies(config, {
     fetch: fetch ?? demoFetchFor(config),
-    now: Date.now,
+    now: clock,
     logger: () => recordingLogger(),
+    instruments: options.metrics && createInstruments(options.metrics),
   });
   const startedAt = Date.now() - 5_000;
   return createHttpApp({
     createServer: () => createServer(deps),
     health: () => describeHealth(deps, { startedAt, now: Date.now }),
+    ready: () => checkReadiness(deps),
     host,
     logger: recordingLogger(),
     ...options,

@@ -16,7 +16,7 @@ import type { Fetch } from "../upstream.ts";
 import { createCircuitBreaker, type RegionHealth } from "./breaker.ts";
 import { mapConcurrently } from "./concurrency.ts";
 import { DEFAULT_CONCURRENCY } from "./limiter.ts";
-import { buildRegionSearch } from "./pipeline.ts";
+import { buildRegionSearch, type PipelineObservers } from "./pipeline.ts";
 import { selectMatches } from "./ranking.ts";
 import type { RecentPsms } from "./recent_psms.ts";
 import type { Sleep } from "./retry.ts";
@@ -93,6 +93,8 @@ export interface DiscoveryOptions {
   random?: () => number;
   /** The wait before a retry. Default a timer. */
   sleep?: Sleep;
+  /** Layers that only watch (for metrics): around each region search, around each registry request. */
+  observe?: PipelineObservers;
 }
 
 /** Creates a {@linkcode Discovery} over `options.regions`; build one per process. */

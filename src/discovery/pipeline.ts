@@ -25,6 +25,16 @@ export interface PipelineOptions extends RegionSearchDeps, RetryOptions {
   cacheTtlMs: number;
   /** Registry requests in flight per region, across every call. */
   concurrency: number;
+  /** Layers that only watch, such as metrics. */
+  observe?: PipelineObservers;
+}
+
+/** Layers that watch searches without changing them. */
+export interface PipelineObservers {
+  /** Outermost: each region search as discovery asks it, a cache hit included. */
+  searches?: RegionSearchWrapper;
+  /** Innermost: each request to the registry, a retry counted again. */
+  requests?: RegionSearchWrapper;
 }
 
 /**
@@ -33,13 +43,16 @@ export interface PipelineOptions extends RegionSearchDeps, RetryOptions {
  * and the per-region limits live in it.
  */
 export function buildRegionSearch(options: PipelineOptions): RegionSearch {
+  const { searches, requests } = options.observe ?? {};
   const layers: RegionSearchWrapper[] = [
+    ...(searches ? [searches] : []),
     createCache({ now: options.now, ttlMs: options.cacheTtlMs }),
     createSingleFlight(),
     options.breaker.wrap,
     withRetry(options),
     // Innermost, so that shared searches take one slot and a retry waits for one.
     createLimiter({ concurrency: options.concurrency }),
+    ...(requests ? [requests] : []),
   ];
   return compose(createRegionSearch(options), layers);
 }

@@ -1,6 +1,6 @@
 /**
  * The HTTP surface as one handler: a table of routes (`/mcp`, the legacy
- * `/sse` and `/messages`, `/health`),
+ * `/sse` and `/messages`, the probes `/health` and `/ready`, `/metrics`),
  * each wrapped in the checks it needs, behind the Host/Origin guard.
  * `Deno.serve` only binds it to a port.
  *
@@ -8,6 +8,7 @@
  */
 
 import type { Logger } from "../log.ts";
+import { type MetricsRegistry, PROMETHEUS_CONTENT_TYPE } from "../metrics.ts";
 import type { McpServer } from "../mcp_sdk.ts";
 import type { Secret } from "../secret.ts";
 import { allowMethods, guardHost, readJsonBody, requireBearer } from "./guards.ts";
@@ -28,12 +29,19 @@ export interface HttpAppOptions {
   createServer: () => McpServer;
   /** The body of `GET /health`. */
   health: () => unknown;
+  /**
+   * Whether the server can answer searches, for `GET /ready` (503 when not);
+   * without it `/ready` answers like `/health`.
+   */
+  ready?: () => Promise<{ ready: boolean }>;
+  /** Served at `/metrics`, with the open sessions added; without it `/metrics` is not served. */
+  metrics?: MetricsRegistry;
   /** The address the server binds; on a loopback address only loopback Host names are served. */
   host: string;
   logger: Logger;
   /** Milliseconds since the epoch. Default `Date.now`. */
   now?: () => number;
-  /** When set, every route but `/health` requires `Authorization: Bearer <token>`. */
+  /** When set, every route but `/health` and `/ready` requires `Authorization: Bearer <token>`. */
   authToken?: Secret;
   /** Origins whose pages may call the server, on top of loopback and the Host itself. */
   allowedOrigins?: readonly string[];
@@ -100,7 +108,8 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
     keepAliveMs: options.sseKeepAliveMs,
   });
 
-  // Every route but /health is wrapped in `authorized` first, so the token guards it.
+  // Every route but the probes is wrapped in `authorized` first, so the token guards it:
+  // Kubernetes and load balancer probes cannot send one.
   const authorized = requireBearer(options.authToken);
   const jsonBody = readJsonBody(options.maxBodyBytes ?? HTTP_LIMITS.maxBodyBytes);
   const routes: Record<string, Route> = {
@@ -120,11 +129,24 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
     [MESSAGES_PATH]: stateless
       ? statelessRefusal
       : compose([authorized, allowMethods(["POST"]), jsonBody], sse.post),
-    "/health": compose([allowMethods(["GET", "HEAD"])], (request) => {
-      if (request.method === "HEAD") return Promise.resolve(new Response(null, { status: 200 }));
-      return Promise.resolve(json(200, options.health()));
+    "/health": probe(() => Promise.resolve({ status: 200, body: options.health() })),
+    "/ready": probe(async () => {
+      if (!options.ready) return { status: 200, body: options.health() };
+      const readiness = await options.ready();
+      return { status: readiness.ready ? 200 : 503, body: readiness };
     }),
   };
+  const { metrics } = options;
+  if (metrics) {
+    metrics.gauge("byted_mcp_sessions_open", "Open MCP sessions by transport.", () => [
+      [{ transport: "streamable_http" }, mcp.sessionCount()],
+      [{ transport: "sse" }, sse.sessionCount()],
+    ]);
+    routes["/metrics"] = compose([authorized, allowMethods(["GET"])], () =>
+      Promise.resolve(
+        new Response(metrics.render(), { headers: { "content-type": PROMETHEUS_CONTENT_TYPE } }),
+      ));
+  }
 
   const dispatch: Route = (request, context) => {
     const { pathname } = context.url;
@@ -155,6 +177,14 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
       ]);
     },
   };
+}
+
+// A probe answers GET with its JSON body and HEAD with its status alone.
+function probe(check: () => Promise<{ status: number; body: unknown }>): Route {
+  return compose([allowMethods(["GET", "HEAD"])], async (request) => {
+    const { status, body } = await check();
+    return request.method === "HEAD" ? new Response(null, { status }) : json(status, body);
+  });
 }
 
 function statelessRefusal(): Promise<Response> {

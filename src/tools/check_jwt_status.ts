@@ -6,11 +6,10 @@
  * @module
  */
 
-import type { McpServer } from "../mcp_sdk.ts";
 import { z } from "zod";
 import type { CredentialKind, TokenStatus } from "../auth.ts";
 import type { AuthSource } from "../auth_sources.ts";
-import type { ToolDeps } from "./deps.ts";
+import type { ToolDeps, ToolRegistry } from "./deps.ts";
 
 const tokenFields = {
   configured: z.boolean().describe("Whether a credential is set (always true in demo mode)"),
@@ -47,7 +46,7 @@ const outputSchema = z.object({
 type SourceReport = z.infer<typeof sourceSchema>;
 
 /** Registers `check_jwt_status` on `server`. */
-export function registerCheckJwtStatus(server: McpServer, deps: ToolDeps): void {
+export function registerCheckJwtStatus(server: ToolRegistry, deps: ToolDeps): void {
   server.registerTool(
     "check_jwt_status",
     {

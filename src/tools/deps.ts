@@ -7,6 +7,11 @@
 
 import type { AuthSources } from "../auth_sources.ts";
 import type { Discovery, RecentPsms } from "../discovery/mod.ts";
+import type { ToolCallOutcome } from "../instruments.ts";
+import type { McpServer } from "../mcp_sdk.ts";
+
+/** Where a tool is registered: the `McpServer`, or a wrapper that watches its calls. */
+export type ToolRegistry = Pick<McpServer, "registerTool">;
 
 /** The dependencies every tool is registered with. */
 export interface ToolDeps {
@@ -18,4 +23,6 @@ export interface ToolDeps {
   readonly authUrl: string;
   readonly timeoutMs: number;
   readonly demo: boolean;
+  /** Told how each tool call ended, for metrics. */
+  readonly onToolCall?: (tool: string, outcome: ToolCallOutcome) => void;
 }

@@ -6,11 +6,10 @@
  * @module
  */
 
-import type { McpServer } from "../mcp_sdk.ts";
 import { z } from "zod";
 import { type AuthSource, describeUnconfigured } from "../auth_sources.ts";
 import type { RegionHealth } from "../discovery/mod.ts";
-import type { ToolDeps } from "./deps.ts";
+import type { ToolDeps, ToolRegistry } from "./deps.ts";
 
 const regionSchema = z.object({
   name: z.string(),
@@ -42,7 +41,7 @@ const outputSchema = z.object({
 type RegionReport = z.infer<typeof regionSchema>;
 
 /** Registers `list_available_regions` on `server`. */
-export function registerListAvailableRegions(server: McpServer, deps: ToolDeps): void {
+export function registerListAvailableRegions(server: ToolRegistry, deps: ToolDeps): void {
   server.registerTool(
     "list_available_regions",
     {

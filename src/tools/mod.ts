@@ -5,19 +5,44 @@
  * @module
  */
 
-import type { McpServer } from "../mcp_sdk.ts";
+import type { CallToolResult, McpServer } from "../mcp_sdk.ts";
 import { registerCheckJwtStatus } from "./check_jwt_status.ts";
-import type { ToolDeps } from "./deps.ts";
+import type { ToolDeps, ToolRegistry } from "./deps.ts";
 import { registerListAvailableRegions } from "./list_available_regions.ts";
 import { registerSearchMultipleServices } from "./search_multiple_services.ts";
 import { registerSearchPsmService } from "./search_psm_service.ts";
 
 /** Registers the four tools on `server`. */
 export function registerTools(server: McpServer, deps: ToolDeps): void {
-  registerSearchPsmService(server, deps);
-  registerCheckJwtStatus(server, deps);
-  registerListAvailableRegions(server, deps);
-  registerSearchMultipleServices(server, deps);
+  const registry = deps.onToolCall ? watchingCalls(server, deps.onToolCall) : server;
+  registerSearchPsmService(registry, deps);
+  registerCheckJwtStatus(registry, deps);
+  registerListAvailableRegions(registry, deps);
+  registerSearchMultipleServices(registry, deps);
+}
+
+// Registers each tool with a handler that reports how its call ended. Calls the SDK refuses
+// before the handler (an unknown tool, arguments failing the schema) are not seen here.
+function watchingCalls(server: McpServer, onCall: NonNullable<ToolDeps["onToolCall"]>) {
+  const registry: ToolRegistry = {
+    registerTool(name, config, handler) {
+      const watched = async (...args: unknown[]) => {
+        const extra = args.at(-1) as { signal?: AbortSignal } | undefined;
+        try {
+          const result = await (handler as (...args: unknown[]) => Promise<CallToolResult>)(
+            ...args,
+          );
+          onCall(name, result.isError ? "error" : "ok");
+          return result;
+        } catch (error) {
+          onCall(name, extra?.signal?.aborted ? "cancelled" : "exception");
+          throw error;
+        }
+      };
+      return server.registerTool(name, config, watched as typeof handler);
+    },
+  };
+  return registry;
 }
 
 export type { ToolDeps } from "./deps.ts";

@@ -5,10 +5,9 @@
  * @module
  */
 
-import type { McpServer } from "../mcp_sdk.ts";
 import { z } from "zod";
 import type { SearchResult } from "../discovery/mod.ts";
-import type { ToolDeps } from "./deps.ts";
+import type { ToolDeps, ToolRegistry } from "./deps.ts";
 import {
   formatSearchText,
   keywordSchema,
@@ -48,7 +47,10 @@ const outputSchema = z.object({
 });
 
 /** Registers `search_multiple_services` on `server`. */
-export function registerSearchMultipleServices(server: McpServer, { discovery }: ToolDeps): void {
+export function registerSearchMultipleServices(
+  server: ToolRegistry,
+  { discovery }: ToolDeps,
+): void {
   server.registerTool(
     "search_multiple_services",
     {

@@ -5,8 +5,7 @@
  * @module
  */
 
-import type { McpServer } from "../mcp_sdk.ts";
-import type { ToolDeps } from "./deps.ts";
+import type { ToolDeps, ToolRegistry } from "./deps.ts";
 import {
   formatSearchText,
   keywordSchema,
@@ -17,7 +16,7 @@ import {
 } from "./search_result.ts";
 
 /** Registers `search_psm_service` on `server`. */
-export function registerSearchPsmService(server: McpServer, { discovery }: ToolDeps): void {
+export function registerSearchPsmService(server: ToolRegistry, { discovery }: ToolDeps): void {
   server.registerTool(
     "search_psm_service",
     {

@@ -1,0 +1,96 @@
+/**
+ * The server's metrics and the hooks that record them: tool calls, registry
+ * requests and their latency, cache lookups, JWT refreshes, and the state of
+ * each region's circuit breaker, read at scrape time.
+ *
+ * @module
+ */
+
+import type { AuthErrorCode } from "./auth.ts";
+import type { RegionHealth, RegionOutcome, RegionSearchWrapper } from "./discovery/mod.ts";
+import type { MetricsRegistry } from "./metrics.ts";
+
+/** How a tool call ended: a result, an error result, a thrown exception, or cancelled. */
+export type ToolCallOutcome = "ok" | "error" | "exception" | "cancelled";
+
+/** The hooks the parts of the server record their metrics through. */
+export interface Instruments {
+  /** Counts a tool call by tool and outcome. */
+  toolCall(tool: string, outcome: ToolCallOutcome): void;
+  /** Counts a JWT request to an auth service by outcome. */
+  authRefresh(outcome: "ok" | AuthErrorCode): void;
+  /** The layer around each region search as discovery asks it: cache hits and misses. */
+  readonly searches: RegionSearchWrapper;
+  /** The layer around each registry request: latency by region and outcome. */
+  readonly requests: RegionSearchWrapper;
+  /** Reads each region's circuit state from `health` at every scrape. */
+  watchRegions(health: () => readonly RegionHealth[]): void;
+}
+
+/** Options for {@linkcode createInstruments}. */
+export interface InstrumentsOptions {
+  /** A monotonic clock in milliseconds, for latencies. Default `performance.now`. */
+  clock?: () => number;
+}
+
+/** Registry request latency buckets, in seconds: a fast answer to a timeout (10 s by default). */
+export const LATENCY_BUCKETS_S = [0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30] as const;
+
+const CIRCUIT_STATES = ["closed", "half_open", "open"] as const;
+
+/** Registers the server's metrics on `registry` and returns the hooks that record them. */
+export function createInstruments(
+  registry: MetricsRegistry,
+  { clock = () => performance.now() }: InstrumentsOptions = {},
+): Instruments {
+  const toolCalls = registry.counter(
+    "byted_mcp_tool_calls_total",
+    "Tool calls by tool and outcome (ok, error result, exception, cancelled).",
+  );
+  const latency = registry.histogram(
+    "byted_mcp_upstream_request_duration_seconds",
+    "Registry requests by region and outcome (ok or the failure kind), a JWT fetch included.",
+    LATENCY_BUCKETS_S,
+  );
+  const cacheLookups = registry.counter(
+    "byted_mcp_cache_lookups_total",
+    "Region searches by cache result: hit, miss, or stale (an old answer for a failing region).",
+  );
+  const authRefreshes = registry.counter(
+    "byted_mcp_auth_refreshes_total",
+    "JWT requests to the auth services by outcome.",
+  );
+  return {
+    toolCall: (tool, outcome) => toolCalls.inc({ tool, outcome }),
+    authRefresh: (outcome) => authRefreshes.inc({ outcome }),
+    searches: (next) => async (region, keyword, options) => {
+      const outcome = await next(region, keyword, options);
+      cacheLookups.inc({ result: cacheResultOf(outcome) });
+      return outcome;
+    },
+    requests: (next) => async (region, keyword, options) => {
+      const started = clock();
+      const outcome = await next(region, keyword, options);
+      latency.observe(
+        { region: region.name, outcome: outcome.ok ? "ok" : outcome.error.kind },
+        (clock() - started) / 1000,
+      );
+      return outcome;
+    },
+    watchRegions(health) {
+      registry.gauge(
+        "byted_mcp_region_circuit_state",
+        "Each region's circuit breaker: 1 for its current state (closed, half_open, open).",
+        () =>
+          health().flatMap(({ name, state }) =>
+            CIRCUIT_STATES.map((s) => [{ region: name, state: s }, s === state ? 1 : 0] as const)
+          ),
+      );
+    },
+  };
+}
+
+function cacheResultOf(outcome: RegionOutcome): "hit" | "miss" | "stale" {
+  if (!outcome.ok || !outcome.fromCache) return "miss";
+  return outcome.staleReason ? "stale" : "hit";
+}
