@@ -114,3 +114,21 @@ Deno.test("a config file that does not exist exits 2 with one line naming it", a
     "byted-live-promotion: Config file no/such/regions.json does not exist: check --config or MCP_CONFIG",
   );
 });
+
+Deno.test("once the configuration is read, the server gives up its read permission", async () => {
+  const main = new URL("../main.ts", import.meta.url).href;
+  const probe = `import { main } from ${JSON.stringify(main)};
+await main(["--version"]);
+console.log(Deno.permissions.querySync({ name: "read" }).state);`;
+  const { code, stdout } = await new Deno.Command(Deno.execPath(), {
+    args: ["eval", probe],
+    stdin: "null",
+    stderr: "null",
+  }).output();
+  assert.equal(code, 0);
+  assert.match(
+    new TextDecoder().decode(stdout),
+    /\n(denied|prompt)\n$/,
+    "read is no longer granted",
+  );
+});
