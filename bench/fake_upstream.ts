@@ -7,6 +7,7 @@
 
 import type { Region } from "../src/config.ts";
 import { createDemoUpstream } from "../src/demo.ts";
+import { upstreamArgs } from "../tests/server_process.ts";
 
 /** How many requests the fake upstream answered since the last reset. */
 export interface UpstreamCounts {
@@ -63,11 +64,7 @@ export function serveBenchUpstream(): BenchUpstream {
   return {
     authUrl,
     regions,
-    args: [
-      "--auth-url",
-      authUrl,
-      ...regions.flatMap((r) => ["--region", `${r.name}=${r.baseUrl}`]),
-    ],
+    args: upstreamArgs(authUrl, regions),
     setLatency(latency) {
       latencyMs = { ...latency };
     },

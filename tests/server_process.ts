@@ -93,11 +93,7 @@ export function serveUpstream({ searchDelayMs = 0 } = {}): UpstreamServer {
   return {
     authUrl,
     regions,
-    args: [
-      "--auth-url",
-      authUrl,
-      ...regions.flatMap((r) => ["--region", `${r.name}=${r.baseUrl}`]),
-    ],
+    args: upstreamArgs(authUrl, regions),
     seen,
     // Answers still being held back are let go, so that closing never waits for them.
     close() {
@@ -105,6 +101,11 @@ export function serveUpstream({ searchDelayMs = 0 } = {}): UpstreamServer {
       return server.shutdown();
     },
   };
+}
+
+/** The `--auth-url` and `--region` arguments that point the server at `authUrl` and `regions`. */
+export function upstreamArgs(authUrl: string, regions: readonly Region[]): string[] {
+  return ["--auth-url", authUrl, ...regions.flatMap((r) => ["--region", `${r.name}=${r.baseUrl}`])];
 }
 
 /** A running server process. */
