@@ -10,6 +10,7 @@ import {
   ConfigError,
   type EnvReader,
   exposureWarning,
+  insecureUrlWarnings,
   parseCommand,
   USAGE,
 } from "./src/config.ts";
@@ -18,6 +19,7 @@ import { createDemoFetch } from "./src/demo.ts";
 import { formatDoctorReport, runDoctor } from "./src/doctor.ts";
 import { createHttpApp, endpointUrl, type HttpApp } from "./src/http/mod.ts";
 import { logger, setupLogging } from "./src/log.ts";
+import { missingEnvPermission, missingNetPermission } from "./src/permissions.ts";
 import {
   checkReadiness,
   createDependencies,
@@ -38,6 +40,8 @@ const STDIO_DRAIN_MS = 30_000;
 // at shutdown, and how long after that the last connections are waited for.
 const SESSION_SWEEP_MS = 10_000;
 const SHUTDOWN_DEADLINE_MS = 5_000;
+// How long log lines still buffered at exit may take to reach a stderr that is read.
+const LOG_FLUSH_MS = 1_000;
 const CONNECTIONS_DEADLINE_MS = 1_000;
 const SIGNAL_NUMBERS = { SIGINT: 2, SIGTERM: 15 } as const;
 const STOP_SIGNALS: Deno.Signal[] = Deno.build.os === "windows"
@@ -46,14 +50,16 @@ const STOP_SIGNALS: Deno.Signal[] = Deno.build.os === "windows"
 
 /** Runs the command line `args` and returns the exit status. */
 export async function main(args: readonly string[]): Promise<number> {
+  const query = (descriptor: Deno.PermissionDescriptor) => Deno.permissions.querySync(descriptor);
+  // --help and --version need no permission, so the environment is checked after the flags.
+  const noEnv = missingEnvPermission(query);
   let command;
-  const env: EnvReader = (name) => Deno.env.get(name);
+  const env: EnvReader = (name) => noEnv ? undefined : Deno.env.get(name);
   try {
     command = parseCommand(args, env);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    console.error(`${SERVER_NAME}: ${error.message}`);
-    return 2;
+    return fail(error.message);
   } finally {
     // Read access exists for the config file alone: once it is read, nothing may read a file.
     Deno.permissions.revokeSync({ name: "read" });
@@ -63,6 +69,8 @@ export async function main(args: readonly string[]): Promise<number> {
   if (command.kind === "help" || command.kind === "version") return 0;
 
   const { config } = command;
+  const noPermission = noEnv ?? missingNetPermission(config, query);
+  if (noPermission) return fail(noPermission);
   const secrets = [...config.secrets, config.authToken].filter((s) => s !== undefined);
   const now = Date.now;
   const fetch = config.demo
@@ -70,21 +78,43 @@ export async function main(args: readonly string[]): Promise<number> {
     : globalThis.fetch;
   if (command.kind === "doctor") {
     // The report says it all: only errors, or everything at --log-level debug, go to stderr.
-    await setupLogging(config.logLevel === "debug" ? "debug" : "error", { secrets });
+    const logs = await setupLogging(config.logLevel === "debug" ? "debug" : "error", { secrets });
     const report = await runDoctor(config, { env, fetch, now, logger });
     console.log(command.json ? JSON.stringify(report, null, 2) : formatDoctorReport(report));
+    await Promise.race([logs.flush(), delay(LOG_FLUSH_MS)]);
     return report.ok ? 0 : 1;
   }
-  await setupLogging(config.logLevel, { secrets });
+  const logs = await setupLogging(config.logLevel, { secrets });
+  for (const warning of insecureUrlWarnings(config)) logger("main").warn(warning);
   // One registry per process: every session, and stdio beside HTTP, count into it.
   const metrics = createMetricsRegistry();
+  metrics.gauge(
+    "byted_mcp_log_lines_dropped",
+    "Log lines dropped since start because standard error was not read fast enough",
+    () => [[{}, logs.dropped()]],
+  );
   const deps = createDependencies(config, {
     fetch,
     now,
     logger,
     instruments: createInstruments(metrics),
   });
+  try {
+    return await serve(config, { deps, metrics });
+  } finally {
+    await Promise.race([logs.flush(), delay(LOG_FLUSH_MS)]);
+  }
+}
 
+function fail(message: string): number {
+  console.error(`${SERVER_NAME}: ${message}`);
+  return 2;
+}
+
+async function serve(
+  config: Config,
+  { deps, metrics }: { deps: ToolDeps; metrics: MetricsRegistry },
+): Promise<number> {
   if (config.transport === "stdio") {
     logger("main").info("Serving MCP over stdio{mode}", {
       mode: config.demo ? " (demo catalogue)" : "",
@@ -96,7 +126,7 @@ export async function main(args: readonly string[]): Promise<number> {
   // The original server's desktop configs start it with --port and no --stdio, then talk MCP
   // over the pipe: a piped stdin is served beside HTTP, and its end stops only that side.
   const stdio = stdinIsPipe() ? serveStdioBesideHttp(deps) : undefined;
-  return await serveHttp(config, { deps, now, stdio, metrics });
+  return await serveHttp(config, { deps, now: Date.now, stdio, metrics });
 }
 
 async function serveStdioBesideHttp(deps: ToolDeps): Promise<void> {

@@ -360,6 +360,13 @@ function readCredentials(read: EnvReader, { validate }: { validate: boolean }) {
 }
 
 function parseFlags(args: readonly string[]) {
+  // `deno task start -- --demo` passes the `--` on, and parseArgs would take
+  // every argument after it for a positional one.
+  if (args.includes("--")) {
+    throw new ConfigError(
+      "Unexpected argument --: deno task passes arguments on as they are, so write deno task start --demo, without --",
+    );
+  }
   try {
     return parseArgs({
       args: [...args],
@@ -396,10 +403,8 @@ function describeFlagError(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
   const unknown = message.match(/Unknown option '([^']+)'/);
   if (unknown) return `Unknown option ${unknown[1]}: run with --help to see the accepted options`;
-  // The value is not echoed: it may be a cookie pasted in the wrong place.
-  if (/Unexpected argument/.test(message)) {
-    return "Unexpected argument: options take the form --name value, see --help";
-  }
+  const positional = message.match(/Unexpected argument '(.*)'/s);
+  if (positional) return describePositional(positional[1]);
   const missing = message.match(/Option '(?:-\w, )?(--[\w-]+) <value>' argument missing/);
   if (missing) return `Option ${missing[1]} needs a value: see --help`;
   const ambiguous = message.match(
@@ -411,6 +416,25 @@ function describeFlagError(error: unknown): string {
     }=VALUE for one that starts with "-"`;
   }
   return `${message.split("\n")[0].replace(/\.$/, "")}: see --help`;
+}
+
+// Words that name an option: safe to echo back, unlike any other positional value.
+const OPTION_WORDS = new Set(["port", "host", "stdio", "demo", "help", "version", "region"]);
+
+// A positional value may be a cookie pasted in the wrong place: it is shown only when it
+// cannot be one: an option's name without its dashes, `doctor`, or a short dash-led word.
+function describePositional(value: string): string {
+  const word = value.toLowerCase();
+  if (OPTION_WORDS.has(word)) {
+    return `Unexpected argument "${value}": options take the form --name value, did you mean --${word}? See --help`;
+  }
+  if (word === "doctor") {
+    return 'Unexpected argument "doctor": it comes first, as in byted-live-promotion doctor --json';
+  }
+  if (/^-[\w-]{0,40}$/.test(value)) {
+    return `Unexpected argument "${value}": options take the form --name value, see --help`;
+  }
+  return "Unexpected positional argument (not shown: it may be a credential): options take the form --name value, see --help";
 }
 
 function nonEmpty(value: string | undefined): string | undefined {
@@ -479,6 +503,31 @@ function requireTokenBeyondLoopback(config: Config) {
   throw new ConfigError(
     `Refusing to serve on ${config.host} without a token: set MCP_AUTH_TOKEN or --auth-token (or pass --no-auth if a proxy guards the server)`,
   );
+}
+
+/**
+ * Returns a warning for each upstream URL that is plain `http://` off
+ * loopback, where a credential or the JWT would travel unencrypted. Demo mode
+ * sends nothing, so it gets none.
+ */
+export function insecureUrlWarnings(config: Config): string[] {
+  if (config.demo) return [];
+  const authUrls = new Set([config.authUrl, ...config.regions.map((r) => r.authUrl)]);
+  const warnings = [...authUrls].filter(isPlainRemoteHttp).map((url) =>
+    `The auth URL ${url} is plain http: the session cookie or secret would travel unencrypted, use https`
+  );
+  for (const region of config.regions) {
+    if (!isPlainRemoteHttp(region.baseUrl)) continue;
+    warnings.push(
+      `Region ${region.name} (${region.baseUrl}) is plain http: the JWT would travel unencrypted, use https`,
+    );
+  }
+  return warnings;
+}
+
+function isPlainRemoteHttp(href: string): boolean {
+  const url = new URL(href);
+  return url.protocol === "http:" && !isLoopback(url.hostname);
 }
 
 /** A warning to print at start when the HTTP server is reachable beyond loopback without a token. */

@@ -1,6 +1,8 @@
 /**
  * Logging to stderr only (stdout belongs to the stdio transport), through
- * LogTape, with every line redacted before it is written.
+ * LogTape, with every line redacted before it is written. Lines are written
+ * in the background through a bounded buffer: a host that never reads our
+ * stderr costs log lines (counted), never an answer.
  *
  * @module
  */
@@ -17,32 +19,63 @@ export interface Logger {
   error(message: string, properties?: Record<string, unknown>): void;
 }
 
+/** Writes `text` somewhere and resolves once it is written; standard error by default. */
+export type LogWriter = (text: string) => Promise<void>;
+
+/** The running log output, as {@linkcode setupLogging} returns it. */
+export interface LogOutput {
+  /** How many log lines were dropped so far because the buffer was full or the write failed. */
+  dropped(): number;
+  /** Resolves once every buffered line is written; never, while the writer is stuck. */
+  flush(): Promise<void>;
+}
+
 const ROOT_CATEGORY = "byted-live-promotion";
+
+/** How much unwritten log text is kept, in characters, before new lines are dropped. */
+export const DEFAULT_LOG_BUFFER_CHARS = 1024 * 1024;
 
 /** Options for {@linkcode setupLogging}. */
 export interface SetupLoggingOptions {
   /** Values scrubbed from every line, on top of anything shaped like a JWT. */
   secrets?: readonly Secret[];
   /** Where formatted lines go; standard error by default. */
-  write?: (line: string) => void;
+  write?: LogWriter;
+  /** Unwritten text kept at most, in characters; {@linkcode DEFAULT_LOG_BUFFER_CHARS} by default. */
+  maxBufferedChars?: number;
 }
 
-/** Sends every log record at `level` or above to stderr, one redacted line each. */
-export async function setupLogging(level: LogLevel, options: SetupLoggingOptions = {}) {
-  const { secrets = [], write = writeStderr } = options;
+/**
+ * Sends every log record at `level` or above to stderr, one redacted line
+ * each, and returns the output's drop count and a way to flush it.
+ */
+export async function setupLogging(
+  level: LogLevel,
+  options: SetupLoggingOptions = {},
+): Promise<LogOutput> {
+  const { secrets = [], write = writeStderr, maxBufferedChars } = options;
   const format = getTextFormatter({
     timestamp: "date-time-tz",
     category: ".",
     value: (value) => typeof value === "string" ? value : Deno.inspect(value),
   });
+  const buffer = createLogBuffer(write, {
+    maxChars: maxBufferedChars,
+    onDropped: (count) =>
+      logger("log").warn(
+        "{count} log lines dropped: standard error was not read fast enough",
+        { count },
+      ),
+  });
   await configure({
     reset: true,
-    sinks: { stderr: (record: LogRecord) => write(redact(format(record), secrets)) },
+    sinks: { stderr: (record: LogRecord) => buffer.push(redact(format(record), secrets)) },
     loggers: [
       { category: [ROOT_CATEGORY], lowestLevel: level, sinks: ["stderr"] },
       { category: ["logtape", "meta"], lowestLevel: "warning", sinks: ["stderr"] },
     ],
   });
+  return { dropped: buffer.dropped, flush: buffer.flush };
 }
 
 /** The logger of one part of the server, such as `auth` or `http`. */
@@ -50,10 +83,73 @@ export function logger(category: string): Logger {
   return getLogger([ROOT_CATEGORY, category]);
 }
 
+/** A bounded queue of text in front of a slow writer, from {@linkcode createLogBuffer}. */
+export interface LogBuffer extends LogOutput {
+  /** Queues `line` for writing, or drops it (counted) when it does not fit; never waits. */
+  push(line: string): void;
+}
+
+/** Options for {@linkcode createLogBuffer}. */
+export interface LogBufferOptions {
+  /** Unwritten text kept at most, in characters. */
+  maxChars?: number;
+  /** Called once the writer caught up after dropping `count` lines. */
+  onDropped?: (count: number) => void;
+}
+
+/**
+ * Returns a buffer that writes pushed lines through `write` one batch at a
+ * time, keeps at most `maxChars` unwritten, and drops (and counts) the rest.
+ */
+export function createLogBuffer(write: LogWriter, options: LogBufferOptions = {}): LogBuffer {
+  const { maxChars = DEFAULT_LOG_BUFFER_CHARS, onDropped } = options;
+  let queue: string[] = [];
+  let bufferedChars = 0;
+  let droppedTotal = 0;
+  let unreported = 0;
+  let writing: Promise<void> | undefined;
+
+  async function drain() {
+    while (queue.length > 0) {
+      const lines = queue;
+      const text = lines.join("");
+      queue = [];
+      try {
+        await write(text);
+      } catch {
+        // Standard error is closed: there is nowhere left to report this.
+        droppedTotal += lines.length;
+      }
+      bufferedChars -= text.length;
+      if (queue.length === 0 && unreported > 0) {
+        const count = unreported;
+        unreported = 0;
+        onDropped?.(count);
+      }
+    }
+    writing = undefined;
+  }
+
+  return {
+    push(line) {
+      if (bufferedChars + line.length > maxChars) {
+        droppedTotal++;
+        unreported++;
+        return;
+      }
+      queue.push(line);
+      bufferedChars += line.length;
+      writing ??= drain();
+    },
+    dropped: () => droppedTotal,
+    flush: () => writing ?? Promise.resolve(),
+  };
+}
+
 const encoder = new TextEncoder();
 
-function writeStderr(line: string) {
-  const bytes = encoder.encode(line);
+async function writeStderr(text: string): Promise<void> {
+  const bytes = encoder.encode(text);
   let written = 0;
-  while (written < bytes.length) written += Deno.stderr.writeSync(bytes.subarray(written));
+  while (written < bytes.length) written += await Deno.stderr.write(bytes.subarray(written));
 }

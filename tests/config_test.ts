@@ -371,8 +371,52 @@ Deno.test("an unknown flag is rejected, naming it and pointing to --help", () =>
 
 Deno.test("a positional argument is rejected without echoing it, which may be a pasted cookie", () => {
   const error = configError(["SECRET-COOKIE-PASTED-HERE"]);
-  assert.match(error.message, /Unexpected argument: options take the form --name value/);
+  assert.match(
+    error.message,
+    /Unexpected positional argument \(not shown: it may be a credential\): options take the form --name value/,
+  );
   assert.ok(!error.message.includes("SECRET-COOKIE-PASTED-HERE"), error.message);
+});
+
+Deno.test("the -- of `deno task start -- --demo` is named, with the form deno task expects", () => {
+  const error = configError(["--", "--demo"]);
+  assert.match(error.message, /^Unexpected argument --: deno task passes arguments on/);
+  assert.match(error.message, /deno task start --demo, without --/);
+});
+
+Deno.test("a positional option name is echoed with the flag it probably meant", () => {
+  const error = configError(["--port", "0", "demo"]);
+  assert.match(error.message, /Unexpected argument "demo": .*did you mean --demo\?/);
+});
+
+Deno.test("plain http upstream URLs off loopback give a warning each; https, loopback and demo none", () => {
+  const serve = (args: string[], env = {}) => {
+    const command = parseCommand(args, env);
+    assert.equal(command.kind, "serve");
+    return command.kind === "serve" ? command.warnings : [];
+  };
+  const remote = serve([
+    "--auth-url",
+    "http://auth.example/jwt",
+    "--region",
+    "cn=http://neptune.example",
+    "--region",
+    "us=https://neptune-us.example",
+    "--region",
+    "lo=http://127.0.0.2:9000",
+    "--region",
+    "v6=http://[::1]:9000",
+    "--region",
+    "dev=http://localhost:9000",
+  ]);
+  assert.equal(remote.length, 2, remote.join("\n"));
+  assert.match(
+    remote[0],
+    /auth URL http:\/\/auth\.example\/jwt is plain http: the CAS_SESSION cookie/,
+  );
+  assert.match(remote[1], /Region cn \(http:\/\/neptune\.example\) is plain http: the JWT/);
+  assert.deepEqual(serve([]), [], "the defaults are https");
+  assert.deepEqual(serve(["--demo", "--region", "cn=http://neptune.example"]), []);
 });
 
 Deno.test("a value that starts with a dash is rejected in one line that shows the = form", () => {

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { reset } from "@logtape/logtape";
 import type { LogLevel } from "../src/config.ts";
 import { unsignedJwt } from "../src/demo.ts";
-import { logger, setupLogging } from "../src/log.ts";
+import { createLogBuffer, logger, setupLogging } from "../src/log.ts";
 import { Secret } from "../src/secret.ts";
 
 const COOKIE = "SENTINEL-COOKIE-log-5e1f";
@@ -12,12 +12,18 @@ const COOKIE = "SENTINEL-COOKIE-log-5e1f";
 async function withLines(
   level: LogLevel,
   secrets: readonly Secret[],
-  test: (lines: string[]) => void,
+  test: (lines: string[], flush: () => Promise<void>) => Promise<void>,
 ): Promise<void> {
   const lines: string[] = [];
-  await setupLogging(level, { secrets, write: (line) => lines.push(line) });
+  const output = await setupLogging(level, {
+    secrets,
+    write: (text) => {
+      lines.push(...text.split(/(?<=\n)/));
+      return Promise.resolve();
+    },
+  });
   try {
-    test(lines);
+    await test(lines, output.flush);
   } finally {
     await reset();
   }
@@ -25,13 +31,14 @@ async function withLines(
 
 Deno.test("a log line has a secret's value and any JWT replaced by [redacted]", async () => {
   const jwt = unsignedJwt({ iss: "test", sub: "someone", exp: 2_000_000_000 });
-  await withLines("debug", [new Secret(COOKIE)], (lines) => {
+  await withLines("debug", [new Secret(COOKIE)], async (lines, flush) => {
     logger("x").info(`Sent cookie ${COOKIE} and token ${jwt}`);
     logger("x").warn("Upstream said {detail} for {token}", {
       detail: `bad cookie CAS_SESSION=${COOKIE}`,
       token: jwt,
     });
     logger("x").error("Configured with {secret}", { secret: new Secret(COOKIE) });
+    await flush();
 
     assert.equal(lines.length, 3, lines.join(""));
     const [inMessage, inProperties, asSecret] = lines;
@@ -50,32 +57,97 @@ Deno.test("a log line has a secret's value and any JWT replaced by [redacted]", 
 });
 
 Deno.test("records below the configured level are dropped, those at or above it are written", async () => {
-  await withLines("warning", [], (lines) => {
+  await withLines("warning", [], async (lines, flush) => {
     logger("x").debug("debug line");
     logger("x").info("info line");
     logger("x").warn("warning line");
     logger("x").error("error line");
+    await flush();
     assert.equal(lines.length, 2, lines.join(""));
     assert.match(lines[0], /\[WRN\] byted-live-promotion\.x: warning line\n$/);
     assert.match(lines[1], /\[ERR\] byted-live-promotion\.x: error line\n$/);
   });
-  await withLines("debug", [], (lines) => {
+  await withLines("debug", [], async (lines, flush) => {
     logger("x").debug("debug line");
     logger("x").info("info line");
+    await flush();
     assert.deepEqual(lines.map((line) => line.match(/\[(\w+)\]/)?.[1]), ["DBG", "INF"]);
   });
 });
 
 Deno.test("string property values are written without quotes, other values inspected", async () => {
-  await withLines("info", [], (lines) => {
+  await withLines("info", [], async (lines, flush) => {
     logger("x").info("Region {region} answered {count} in {ms} ms: {ids}", {
       region: "cn",
       count: 2,
       ms: 15,
       ids: ["a", "b"],
     });
+    await flush();
     assert.equal(lines.length, 1);
     assert.match(lines[0], /x: Region cn answered 2 in 15 ms: \[ "a", "b" \]\n$/);
     assert.ok(!lines[0].includes('"cn"'), lines[0]);
   });
+});
+
+Deno.test("a writer that never completes drops the overflow, counts it, and never blocks logging", async () => {
+  const never = () => new Promise<void>(() => {});
+  const output = await setupLogging("debug", { write: never, maxBufferedChars: 10_000 });
+  try {
+    for (let i = 0; i < 5_000; i++) logger("x").debug("line {i} of a busy server", { i });
+    // Every call above returned: the loop is here. The first line is being written, the
+    // buffer holds what fits in 10 000 characters, and the rest was dropped and counted.
+    assert.ok(output.dropped() > 4_800, `dropped ${output.dropped()}`);
+    assert.ok(output.dropped() < 5_000, `dropped ${output.dropped()}`);
+  } finally {
+    await reset();
+  }
+});
+
+Deno.test("once the writer catches up, one line says how many log lines were dropped", async () => {
+  const written: string[] = [];
+  const pending: (() => void)[] = [];
+  const slow = (text: string) =>
+    new Promise<void>((resolve) =>
+      pending.push(() => {
+        written.push(text);
+        resolve();
+      })
+    );
+  const buffer = createLogBuffer(slow, {
+    maxChars: 12,
+    onDropped: (count) => buffer.push(`${count} dropped\n`),
+  });
+  for (const line of ["one\n", "two\n", "three\n", "four\n", "five\n"]) buffer.push(line);
+  assert.equal(buffer.dropped(), 3, "only one and two fit in 12 characters");
+  while (pending.length > 0) {
+    pending.shift()!();
+    await Promise.resolve();
+    await Promise.resolve();
+  }
+  await buffer.flush();
+  assert.deepEqual(written, ["one\n", "two\n", "3 dropped\n"]);
+});
+
+Deno.test("a line that fits again after a write completes is queued, not dropped", async () => {
+  let release = () => {};
+  const written: string[] = [];
+  const buffer = createLogBuffer((text) =>
+    new Promise<void>((resolve) =>
+      release = () => {
+        written.push(text);
+        resolve();
+      }
+    ), { maxChars: 8 });
+  buffer.push("1234567\n");
+  buffer.push("x\n");
+  assert.equal(buffer.dropped(), 1);
+  release();
+  await Promise.resolve();
+  await Promise.resolve();
+  buffer.push("y\n");
+  release();
+  await buffer.flush();
+  assert.equal(buffer.dropped(), 1);
+  assert.deepEqual(written, ["1234567\n", "y\n"]);
 });

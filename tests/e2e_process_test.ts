@@ -1,0 +1,93 @@
+import assert from "node:assert/strict";
+import { PERMISSION_FLAGS } from "../src/permissions.ts";
+import { INITIALIZE_REQUEST } from "./harness.ts";
+import { cleanEnv, serverArgs } from "./server_process.ts";
+import denoConfig from "../deno.json" with { type: "json" };
+
+const MAIN = new URL("../main.ts", import.meta.url).pathname;
+const encoder = new TextEncoder();
+
+Deno.test("deno run main.ts without permission flags exits 2 with one line naming the flags", async () => {
+  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+    args: ["run", MAIN],
+    env: cleanEnv(),
+    clearEnv: true,
+    stdin: "null",
+  }).output();
+  const text = new TextDecoder().decode(stderr);
+  assert.equal(code, 2, text);
+  assert.equal(stdout.length, 0);
+  const lines = text.trim().split("\n");
+  assert.equal(lines.length, 1, `one line, no stack trace:\n${text}`);
+  assert.match(lines[0], /^byted-live-promotion: Deno did not grant the permissions/);
+  assert.match(lines[0], /deno task start/);
+  assert.ok(lines[0].includes(PERMISSION_FLAGS), lines[0]);
+  assert.ok(!/NotCapable/.test(text));
+});
+
+Deno.test("the flags the permission message names are those of deno task start", () => {
+  const flagsOf = (command: string) =>
+    command.split(/\s+/).filter((w) => w.startsWith("--allow-")).flatMap((flag) => {
+      const [name, list] = flag.split("=");
+      return list ? list.split(",").map((item) => `${name}=${item}`) : [name];
+    }).sort();
+  assert.deepEqual(flagsOf(PERMISSION_FLAGS), flagsOf(denoConfig.tasks.start.command));
+});
+
+// Each batch logs two DEBUG lines per keyword, ~500 KB in all: many times what a pipe holds.
+const KEYWORDS = Array.from({ length: 10 }, (_, i) => `oec.affiliate.k${i}`).join(",");
+
+Deno.test("over stdio with stderr piped and never read, at DEBUG, the server still answers 200 batch searches", async () => {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: serverArgs(["--stdio", "--demo", "--log-level", "debug"]),
+    env: cleanEnv(),
+    clearEnv: true,
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped", // and never read, as some MCP hosts do
+  }).spawn();
+  const writer = child.stdin.getWriter();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let buffered = "";
+  async function nextMessage(): Promise<{ id?: number; result?: { isError?: boolean } }> {
+    while (!buffered.includes("\n")) {
+      const { value, done } = await reader.read();
+      if (done) throw new Error("stdout ended before the answer");
+      buffered += value;
+    }
+    const newline = buffered.indexOf("\n");
+    const line = buffered.slice(0, newline);
+    buffered = buffered.slice(newline + 1);
+    return JSON.parse(line);
+  }
+  const send = (message: object) => writer.write(encoder.encode(`${JSON.stringify(message)}\n`));
+
+  const searches = 200;
+  let answered = 0;
+  // A server blocked on its log pipe would hang the test: kill it so that the test fails.
+  const deadline = setTimeout(() => child.kill("SIGKILL"), 30_000);
+  try {
+    await send(INITIALIZE_REQUEST);
+    assert.equal((await nextMessage()).id, 1);
+    await send({ jsonrpc: "2.0", method: "notifications/initialized" });
+    for (let id = 2; id < 2 + searches; id++) {
+      await send({
+        jsonrpc: "2.0",
+        id,
+        method: "tools/call",
+        params: { name: "search_multiple_services", arguments: { keywords: KEYWORDS } },
+      });
+      const answer = await nextMessage();
+      assert.equal(answer.id, id);
+      assert.equal(answer.result?.isError, false);
+      answered++;
+    }
+  } finally {
+    clearTimeout(deadline);
+    await writer.close().catch(() => {});
+    await child.stderr.cancel();
+    await reader.cancel();
+    await child.status;
+  }
+  assert.equal(answered, searches);
+});
