@@ -62,6 +62,8 @@ export interface TokenStatus {
   readonly secondsLeft?: number;
   readonly lastRefreshAt?: Date;
   readonly lastError?: string;
+  /** Why the token's own expiry was not trusted (the clock, or an out-of-range claim). */
+  readonly expiryWarning?: string;
   /** When the token will be renewed, ahead of its expiry. */
   readonly renewsAt?: Date;
 }
@@ -125,18 +127,24 @@ export function createTokenProvider(options: TokenProviderOptions): TokenProvide
   let inFlight: Promise<string> | undefined;
   let lastRefreshAt: number | undefined;
   let lastError: string | undefined;
+  let expiryWarning: string | undefined;
   let lastFailure: { at: number; error: unknown } | undefined;
 
   function remember(token: string): CachedToken {
     const issuedAt = now();
-    let expiresAt = readExpiry(token) ?? issuedAt + DEFAULT_LIFETIME_MS;
+    const claimed = readExpiry(token);
+    let expiresAt = claimed ?? issuedAt + DEFAULT_LIFETIME_MS;
     lastError = undefined;
-    if (expiresAt <= issuedAt) {
-      lastError =
+    expiryWarning = undefined;
+    if (claimed === undefined && readJwtClaims(token)?.exp !== undefined) {
+      expiryWarning =
+        `The new JWT's exp claim is not a time in seconds between ${EARLIEST_EXP.getUTCFullYear()} and ${LATEST_EXP.getUTCFullYear()}: it is used for an hour`;
+    } else if (expiresAt <= issuedAt) {
+      expiryWarning =
         "The new JWT had already expired by this machine's clock: check the clock; it is used for an hour meanwhile";
-      logger.warn(lastError);
       expiresAt = issuedAt + DEFAULT_LIFETIME_MS;
     }
+    if (expiryWarning) logger.warn(expiryWarning);
     const refreshAt = expiresAt - Math.min(margin, (expiresAt - issuedAt) / 2);
     return { value: token, expiresAt, refreshAt };
   }
@@ -149,7 +157,7 @@ export function createTokenProvider(options: TokenProviderOptions): TokenProvide
       lastFailure = undefined;
       options.onRefresh?.("ok");
       logger.info("Obtained a JWT valid until {expiresAt}", {
-        expiresAt: new Date(cached.expiresAt).toISOString(),
+        expiresAt: isoTime(new Date(cached.expiresAt)),
       });
       return cached.value;
     } catch (error) {
@@ -209,6 +217,7 @@ export function createTokenProvider(options: TokenProviderOptions): TokenProvide
         renewsAt: cached && new Date(cached.refreshAt),
         lastRefreshAt: lastRefreshAt === undefined ? undefined : new Date(lastRefreshAt),
         lastError: credential ? lastError : missingCredential().message,
+        expiryWarning: cached && expiryWarning,
       };
     },
   };
@@ -317,10 +326,25 @@ export function readJwtClaims(token: string): Record<string, unknown> | undefine
   return isRecord(claims) ? claims : undefined;
 }
 
-/** Returns a JWT's expiry in milliseconds since the epoch, from its `exp` claim, if it has one. */
+// An `exp` outside these years is a bug upstream (often milliseconds instead of seconds),
+// and a Date built from it may not even be valid: such a claim is ignored.
+const EARLIEST_EXP = new Date(Date.UTC(2000, 0, 1));
+const LATEST_EXP = new Date(Date.UTC(2200, 0, 1));
+
+/**
+ * Returns a JWT's expiry in milliseconds since the epoch, from its `exp`
+ * claim, when it has one that is a time in seconds from 2000 to 2200.
+ */
 export function readExpiry(token: string): number | undefined {
   const exp = readJwtClaims(token)?.exp;
-  return typeof exp === "number" && Number.isFinite(exp) ? exp * 1000 : undefined;
+  if (typeof exp !== "number") return undefined;
+  const ms = exp * 1000;
+  return ms >= EARLIEST_EXP.getTime() && ms <= LATEST_EXP.getTime() ? ms : undefined;
+}
+
+/** Returns `date` as ISO 8601, or `undefined` when there is no date or it is not a valid one. */
+export function isoTime(date: Date | undefined): string | undefined {
+  return date && Number.isFinite(date.getTime()) ? date.toISOString() : undefined;
 }
 
 // The shared request keeps going for the other callers; only this caller stops waiting.

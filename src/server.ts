@@ -8,7 +8,7 @@
 
 import { AjvJsonSchemaValidator, McpServer } from "./mcp_sdk.ts";
 import denoConfig from "../deno.json" with { type: "json" };
-import type { Credential } from "./auth.ts";
+import { type Credential, isoTime } from "./auth.ts";
 import { createAuthSources } from "./auth_sources.ts";
 import type { Config } from "./config.ts";
 import { createDiscovery, createRecentPsms } from "./discovery/mod.ts";
@@ -149,9 +149,11 @@ export function describeHealth(deps: ToolDeps, { startedAt, now }: {
     auth: {
       configured: statuses.every((status) => status.configured),
       valid: statuses.every((status) => status.valid),
-      expires_at: expiries.length > 0
-        ? new Date(Math.min(...expiries.map((date) => date.getTime()))).toISOString()
-        : undefined,
+      expires_at: isoTime(
+        expiries.length > 0
+          ? new Date(Math.min(...expiries.map((date) => date.getTime())))
+          : undefined,
+      ),
     },
   };
 }

@@ -3,6 +3,7 @@ import {
   AuthError,
   type AuthErrorCode,
   createTokenProvider,
+  isoTime,
   readExpiry,
   readJwtClaims,
   type TokenProvider,
@@ -493,6 +494,44 @@ Deno.test("a token already expired by the local clock is kept for the default ho
   assert.equal(h.fake.requests.length, 1);
   assert.equal(h.provider.status().expiresAt?.getTime(), start + HOUR_MS);
   assert.ok(h.logger.lines.some((line) => /already expired by this machine's clock/.test(line)));
+  assert.match(h.provider.status().expiryWarning ?? "", /already expired by this machine's clock/);
+  assert.equal(h.provider.status().lastError, undefined, "the clock is not a failed renewal");
+});
+
+for (
+  const [what, exp] of [
+    ["1e13 seconds", 1e13],
+    ["milliseconds", Date.UTC(2026, 0, 1, 1)],
+    ["a huge number", 1e308],
+    ["a negative number", -5],
+    ["a string", "1767229200"],
+  ] as const
+) {
+  Deno.test(`an exp claim out of range (${what}) is treated as absent, with a warning`, async () => {
+    const start = fakeClock().now();
+    const h = harness(() => tokenAnswer(unsignedJwt({ sub: "x", exp })));
+    await h.provider.getToken();
+    const status = h.provider.status();
+    assert.equal(status.expiresAt?.getTime(), start + HOUR_MS, "the default lifetime");
+    assert.equal(status.valid, true);
+    if (typeof exp === "number") {
+      assert.match(status.expiryWarning ?? "", /exp claim is not a time in seconds/);
+      assert.ok(h.logger.lines.some((line) => /^warn .*exp claim is not a time/.test(line)));
+    }
+  });
+}
+
+Deno.test("readExpiry accepts exp only as seconds between 2000 and 2200", () => {
+  assert.equal(readExpiry(unsignedJwt({ exp: 946_684_800 })), 946_684_800_000);
+  assert.equal(readExpiry(unsignedJwt({ exp: 946_684_799 })), undefined);
+  assert.equal(readExpiry(unsignedJwt({ exp: 7_258_118_400 })), 7_258_118_400_000);
+  assert.equal(readExpiry(unsignedJwt({ exp: 7_258_118_401 })), undefined);
+});
+
+Deno.test("isoTime gives undefined for a missing or invalid date instead of throwing", () => {
+  assert.equal(isoTime(undefined), undefined);
+  assert.equal(isoTime(new Date(1e13 * 1000)), undefined);
+  assert.equal(isoTime(new Date(Date.UTC(2026, 0, 1))), "2026-01-01T00:00:00.000Z");
 });
 
 Deno.test("status reports when the token will be renewed", async () => {

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { createDependencies, serverFactory } from "../src/server.ts";
+import type { TokenStatus } from "../src/auth.ts";
+import { createDependencies, describeHealth, serverFactory } from "../src/server.ts";
 import type { McpServer } from "../src/mcp_sdk.ts";
 import { recordingLogger } from "./fake_upstream.ts";
 import { demoFetchFor, testConfig } from "./harness.ts";
@@ -20,4 +21,27 @@ Deno.test("servers from one factory share one JSON-schema validator instead of o
   const first = validatorOf(create());
   assert.ok(first, "the SDK still keeps a validator where this test looks");
   assert.equal(validatorOf(create()), first);
+});
+
+Deno.test("describeHealth never throws, even on an invalid expiry date", () => {
+  const config = testConfig(["--demo"]);
+  const deps = createDependencies(config, {
+    fetch: demoFetchFor(config),
+    now: Date.now,
+    logger: () => recordingLogger(),
+  });
+  const broken: TokenStatus = { configured: true, valid: true, expiresAt: new Date(1e16) };
+  const auth = {
+    ...deps.auth,
+    sources: deps.auth.sources.map((source) => ({
+      ...source,
+      tokens: { ...source.tokens, status: () => broken },
+    })),
+  };
+  const health = describeHealth({ ...deps, auth }, {
+    startedAt: Date.now(),
+    now: Date.now,
+  });
+  assert.equal(health.status, "ok");
+  assert.deepEqual(health.auth, { configured: true, valid: true, expires_at: undefined });
 });

@@ -21,6 +21,7 @@ import {
   withConnection,
 } from "./harness.ts";
 import type { Client } from "./mcp_client.ts";
+import { describeHealth } from "../src/server.ts";
 
 async function assertToolError(
   client: Client,
@@ -402,6 +403,65 @@ Deno.test("check_jwt_status reports an expired session as the reason, not as a t
     assert.equal(structured.valid, false);
     assert.match(structured.last_error as string, /CAS_SESSION is expired or invalid/);
     assert.ok(!JSON.stringify(result).includes(SENTINEL_COOKIE));
+  });
+});
+
+Deno.test("check_jwt_status reads a token already expired by this clock as a clock warning", async () => {
+  const upstream = fakeUpstream([{
+    url: AUTH_URL,
+    respond: () => tokenAnswer(jwtExpiringAt(Date.now() - 10 * 60_000)),
+  }]);
+  await withConnection(testConfig(), { upstream }, async (client) => {
+    const result = await client.callTool({ name: "check_jwt_status", arguments: {} });
+    const structured = result.structuredContent as Record<string, unknown>;
+    assert.equal(structured.valid, true);
+    assert.equal(structured.last_error, undefined);
+    assert.match(structured.warning as string, /already expired by this machine's clock/);
+    assert.match(structured.message as string, /renewed automatically\. Warning: .*clock/);
+    assert.doesNotMatch(textOf(result), /renewal failed/);
+  });
+});
+
+Deno.test("check_jwt_status survives an exp claim out of range (1e13) and uses an hour", async () => {
+  const upstream = fakeUpstream([{
+    url: AUTH_URL,
+    respond: () => tokenAnswer(jwtExpiringAt(1e16)),
+  }]);
+  await withConnection(testConfig(), { upstream }, async (client, deps) => {
+    const result = await client.callTool({ name: "check_jwt_status", arguments: {} });
+    assert.ok(!result.isError, textOf(result));
+    const structured = result.structuredContent as Record<string, unknown>;
+    assert.equal(structured.valid, true);
+    assert.ok((structured.seconds_left as number) > 59 * 60);
+    assert.match(structured.warning as string, /exp claim is not a time in seconds/);
+    const health = describeHealth(deps, { startedAt: Date.now(), now: Date.now });
+    assert.equal(health.auth.valid, true);
+    assert.match(health.auth.expires_at ?? "", /^\d{4}-/);
+  });
+});
+
+Deno.test("check_jwt_status in demo mode says so in its message and text", async () => {
+  const config = testConfig(["--demo"]);
+  await withConnection(config, { fetch: demoFetchFor(config) }, async (client) => {
+    const result = await client.callTool({ name: "check_jwt_status", arguments: {} });
+    const structured = result.structuredContent as Record<string, unknown>;
+    assert.equal(structured.demo, true);
+    assert.match(structured.message as string, /^Demo mode: the JWT comes from the built-in/);
+    assert.match(textOf(result), /^Demo mode: /);
+    assert.match(
+      textOf(result),
+      /Mode: demo \(built-in sample catalogue; CAS_SESSION is not used\)/,
+    );
+    assert.doesNotMatch(textOf(result), /CAS_SESSION configured/);
+  });
+});
+
+Deno.test("check_jwt_status is open-world: it calls the auth service", async () => {
+  const config = testConfig();
+  await withConnection(config, { fetch: demoFetchFor(config) }, async (client) => {
+    const { tools } = await client.listTools();
+    const tool = tools.find((t) => t.name === "check_jwt_status");
+    assert.equal(tool?.annotations?.openWorldHint, true);
   });
 });
 

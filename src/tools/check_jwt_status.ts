@@ -7,7 +7,7 @@
  */
 
 import { z } from "zod";
-import type { CredentialKind, TokenStatus } from "../auth.ts";
+import { type CredentialKind, isoTime, type TokenStatus } from "../auth.ts";
 import type { AuthSource } from "../auth_sources.ts";
 import type { ToolDeps, ToolRegistry } from "./deps.ts";
 
@@ -19,6 +19,9 @@ const tokenFields = {
   seconds_left: z.number().int().optional(),
   last_refresh_at: z.string().optional(),
   last_error: z.string().optional(),
+  warning: z.string().optional().describe(
+    "Why the JWT's own expiry was not trusted, such as this machine's clock being off",
+  ),
 };
 
 const sourceSchema = z.object({
@@ -39,7 +42,7 @@ const outputSchema = z.object({
   auto_refresh: z.boolean().describe("The JWT is renewed automatically before it expires"),
   auth_url: z.string().describe("The auth endpoint of regions that do not name their own"),
   sources: z.array(sourceSchema).describe("One per auth URL and credential, in region order"),
-  demo: z.boolean(),
+  demo: z.boolean().describe("True when the JWT comes from the built-in demo auth service"),
   message: z.string(),
 });
 
@@ -56,7 +59,8 @@ export function registerCheckJwtStatus(server: ToolRegistry, deps: ToolDeps): vo
         "whether its credential (CAS_SESSION cookie or service account) is set, whether the JWT is valid and when it expires. " +
         "Obtains a JWT first if the server has none. Use it when searches fail with authentication errors.",
       outputSchema: outputSchema.shape,
-      annotations: { readOnlyHint: true, openWorldHint: false },
+      // Open world: it asks the auth service for a token when it holds none.
+      annotations: { readOnlyHint: true, openWorldHint: true },
     },
     async ({ signal }) => {
       const { auth, authUrl, demo } = deps;
@@ -66,11 +70,12 @@ export function registerCheckJwtStatus(server: ToolRegistry, deps: ToolDeps): vo
       );
       const reports = auth.sources.map(reportSource);
       const overall = summarize(reports);
-      const message = reports.length === 1
-        ? describeStatus(auth.sources[0].tokens.status())
-        : describeSources(reports);
+      const message = (demo ? DEMO_NOTE : "") +
+        (reports.length === 1
+          ? describeStatus(auth.sources[0].tokens.status())
+          : describeSources(reports));
       const text = reports.length === 1
-        ? formatStatusText(auth.sources[0].tokens.status(), message, authUrl)
+        ? formatStatusText(auth.sources[0].tokens.status(), message, { authUrl, demo })
         : formatSourcesText(reports, message);
       return {
         content: [{ type: "text", text }],
@@ -106,26 +111,35 @@ function tokenReport(status: TokenStatus) {
   return {
     configured: status.configured,
     valid: status.valid,
-    expires_at: status.expiresAt?.toISOString(),
-    renews_at: status.renewsAt?.toISOString(),
+    expires_at: isoTime(status.expiresAt),
+    renews_at: isoTime(status.renewsAt),
     seconds_left: status.secondsLeft,
-    last_refresh_at: status.lastRefreshAt?.toISOString(),
+    last_refresh_at: isoTime(status.lastRefreshAt),
     last_error: status.lastError,
+    warning: status.expiryWarning,
   };
 }
 
 // One source is reported as itself; several as the weakest of them.
 function summarize(reports: readonly SourceReport[]) {
   if (reports.length === 1) {
-    const { configured, valid, expires_at, renews_at, seconds_left, last_refresh_at, last_error } =
-      reports[0];
-    return { configured, valid, expires_at, renews_at, seconds_left, last_refresh_at, last_error };
+    const {
+      regions: _,
+      auth_url: _url,
+      credential_kind: _kind,
+      credential_source: _source,
+      ...token
+    } = reports[0];
+    return token;
   }
   const first = <K extends "expires_at" | "renews_at">(key: K) =>
     reports.map((r) => r[key]).filter((v) => v !== undefined).sort()[0];
   const lefts = reports.flatMap((r) => r.seconds_left ?? []);
   const errors = reports.flatMap((r) =>
     r.last_error ? [`${r.regions.join(", ")}: ${r.last_error}`] : []
+  );
+  const warnings = reports.flatMap((r) =>
+    r.warning ? [`${r.regions.join(", ")}: ${r.warning}`] : []
   );
   return {
     configured: reports.every((r) => r.configured),
@@ -134,14 +148,19 @@ function summarize(reports: readonly SourceReport[]) {
     renews_at: first("renews_at"),
     seconds_left: lefts.length > 0 ? Math.min(...lefts) : undefined,
     last_error: errors.length > 0 ? errors.join("; ") : undefined,
+    warning: warnings.length > 0 ? warnings.join("; ") : undefined,
   };
 }
 
+const DEMO_NOTE =
+  "Demo mode: the JWT comes from the built-in demo auth service and CAS_SESSION is not used. ";
+
 function describeStatus(status: TokenStatus): string {
   if (status.valid && status.lastError === undefined) {
+    const warning = status.expiryWarning ? ` Warning: ${status.expiryWarning}.` : "";
     return `The JWT is valid for ${
       formatDuration(status.secondsLeft ?? 0)
-    } and is renewed automatically.`;
+    } and is renewed automatically.${warning}`;
   }
   if (status.valid) {
     return `The JWT is valid for ${
@@ -163,16 +182,24 @@ function describeSources(reports: readonly SourceReport[]): string {
   return `${valid} of ${reports.length} auth sources hold a valid JWT. ${problems.join("; ")}`;
 }
 
-function formatStatusText(status: TokenStatus, message: string, authUrl: string): string {
+function formatStatusText(
+  status: TokenStatus,
+  message: string,
+  { authUrl, demo }: { authUrl: string; demo: boolean },
+): string {
+  const expiresAt = isoTime(status.expiresAt);
+  const renewsAt = isoTime(status.renewsAt);
   return [
     message,
-    `CAS_SESSION configured: ${status.configured ? "yes" : "no"}`,
+    demo
+      ? "Mode: demo (built-in sample catalogue; CAS_SESSION is not used)"
+      : `CAS_SESSION configured: ${status.configured ? "yes" : "no"}`,
     `JWT valid: ${status.valid ? "yes" : "no"}`,
-    ...(status.expiresAt ? [`Expires at: ${status.expiresAt.toISOString()}`] : []),
+    ...(expiresAt ? [`Expires at: ${expiresAt}`] : []),
     status.configured
-      ? `Auto-refresh: yes${status.renewsAt ? ` (renews at ${status.renewsAt.toISOString()})` : ""}`
+      ? `Auto-refresh: yes${renewsAt ? ` (renews at ${renewsAt})` : ""}`
       : "Auto-refresh: no (no CAS_SESSION)",
-    `Auth endpoint: ${authUrl}`,
+    `Auth endpoint: ${authUrl}${demo ? " (answered in-process in demo mode)" : ""}`,
   ].join("\n");
 }
 
