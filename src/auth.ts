@@ -7,7 +7,7 @@
 
 import { isRecord, parseJson } from "./json.ts";
 import type { Logger } from "./log.ts";
-import type { Secret } from "./secret.ts";
+import { decodeBase64Url, type Secret } from "./secret.ts";
 import { type Fetch, requestUpstream, UpstreamRequestError } from "./upstream.ts";
 
 /**
@@ -313,15 +313,8 @@ const MISSING_COOKIE =
  */
 export function readJwtClaims(token: string): Record<string, unknown> | undefined {
   const payload = token.split(".")[1];
-  if (!payload) return undefined;
-  let binary: string;
-  try {
-    const base64 = payload.replace(/-/g, "+").replace(/_/g, "/");
-    binary = atob(base64.padEnd(Math.ceil(base64.length / 4) * 4, "="));
-  } catch {
-    return undefined; // not base64url
-  }
-  const json = new TextDecoder().decode(Uint8Array.from(binary, (c) => c.charCodeAt(0)));
+  const json = payload ? decodeBase64Url(payload) : undefined;
+  if (json === undefined) return undefined;
   const claims = parseJson(json);
   return isRecord(claims) ? claims : undefined;
 }

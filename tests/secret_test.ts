@@ -72,3 +72,29 @@ Deno.test("redact scrubs JWTs and secrets in the same text", () => {
 Deno.test("redact also takes plain strings and ignores empty ones", () => {
   assert.equal(redact("a opaque-1 b", ["opaque-1", ""]), "a [redacted] b");
 });
+
+Deno.test("redact replaces a JWT cut off before its signature like a whole one", () => {
+  const jwt = jwtExpiringAt(Date.UTC(2030, 0, 1), { sub: "someone" });
+  const [header, payload] = jwt.split(".");
+  const partial = `${header}.${payload}`;
+  assert.equal(
+    redact(`upstream said: bad token ${partial} (truncated)`),
+    "upstream said: bad token [redacted] (truncated)",
+  );
+  assert.equal(redact(`token=${partial}.`), "token=[redacted]");
+});
+
+Deno.test("redact replaces a lone base64 run that decodes to JSON with JWT claims", () => {
+  const payload = jwtExpiringAt(Date.UTC(2030, 0, 1), { sub: "someone" }).split(".")[1];
+  assert.equal(redact(`claims ${payload} rejected`), "claims [redacted] rejected");
+  const padded = btoa(JSON.stringify({ iss: "auth", jti: "abc123" }));
+  assert.equal(redact(`got ${padded}`), "got [redacted]");
+  const cut = payload.slice(0, payload.length - 5);
+  assert.equal(redact(`cut ${cut}`), "cut [redacted]", "a truncated payload still holds claims");
+});
+
+Deno.test("redact keeps base64 runs that are not JWT claims, and ordinary words", () => {
+  const other = btoa(JSON.stringify({ region: "cn", status: 503, detail: "busy" }));
+  const text = `region payload ${other}; everything fine; eyeball-measurements-were-taken`;
+  assert.equal(redact(text), text);
+});
