@@ -105,7 +105,12 @@ export interface ServerOptions {
 export function createServer(deps: ToolDeps, options: ServerOptions = {}): McpServer {
   const server = new McpServer(
     { name: SERVER_NAME, title: "ByteDance PSM lookup (Neptune)", version: VERSION },
-    { instructions: INSTRUCTIONS, jsonSchemaValidator: options.jsonSchemaValidator },
+    {
+      instructions: INSTRUCTIONS,
+      jsonSchemaValidator: options.jsonSchemaValidator,
+      // Logging: clients may set a level, and failed regions are sent as warnings.
+      capabilities: { logging: {} },
+    },
   );
   registerTools(server, deps);
   registerPsmResource(server, deps);

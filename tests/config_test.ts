@@ -6,6 +6,7 @@ import {
   type Env,
   ENV_VARS,
   exposureWarning,
+  insecureUrlWarnings,
   parseCommand,
   REGIONAL_ENV_PREFIXES,
 } from "../src/config.ts";
@@ -393,7 +394,7 @@ Deno.test("plain http upstream URLs off loopback give a warning each; https, loo
   const serve = (args: string[], env = {}) => {
     const command = parseCommand(args, env);
     assert.equal(command.kind, "serve");
-    return command.kind === "serve" ? command.warnings : [];
+    return command.kind === "serve" ? insecureUrlWarnings(command.config) : [];
   };
   const remote = serve([
     "--auth-url",
@@ -412,7 +413,7 @@ Deno.test("plain http upstream URLs off loopback give a warning each; https, loo
   assert.equal(remote.length, 2, remote.join("\n"));
   assert.match(
     remote[0],
-    /auth URL http:\/\/auth\.example\/jwt is plain http: the CAS_SESSION cookie/,
+    /auth URL http:\/\/auth\.example\/jwt is plain http: the session cookie or secret/,
   );
   assert.match(remote[1], /Region cn \(http:\/\/neptune\.example\) is plain http: the JWT/);
   assert.deepEqual(serve([]), [], "the defaults are https");

@@ -15,3 +15,5 @@ export { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js"
 export { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
 // @ts-types="@modelcontextprotocol/sdk/client/sse"
 export { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js";
+// @ts-types="@modelcontextprotocol/sdk/types"
+export { LoggingMessageNotificationSchema } from "@modelcontextprotocol/sdk/types.js";

@@ -10,8 +10,11 @@ import type { Discovery, RecentPsms } from "../discovery/mod.ts";
 import type { ToolCallOutcome } from "../instruments.ts";
 import type { McpServer } from "../mcp_sdk.ts";
 
-/** Where a tool is registered: the `McpServer`, or a wrapper that watches its calls. */
-export type ToolRegistry = Pick<McpServer, "registerTool">;
+/**
+ * Where a tool is registered, and how it logs to the client: the `McpServer`,
+ * or a wrapper that watches its calls.
+ */
+export type ToolRegistry = Pick<McpServer, "registerTool" | "sendLoggingMessage">;
 
 /** The dependencies every tool is registered with. */
 export interface ToolDeps {

@@ -25,6 +25,7 @@ export function registerTools(server: McpServer, deps: ToolDeps): void {
 // before the handler (an unknown tool, arguments failing the schema) are not seen here.
 function watchingCalls(server: McpServer, onCall: NonNullable<ToolDeps["onToolCall"]>) {
   const registry: ToolRegistry = {
+    sendLoggingMessage: (params, sessionId) => server.sendLoggingMessage(params, sessionId),
     registerTool(name, config, handler) {
       const watched = async (...args: unknown[]) => {
         const extra = args.at(-1) as { signal?: AbortSignal } | undefined;

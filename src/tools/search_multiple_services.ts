@@ -8,6 +8,7 @@
 import { z } from "zod";
 import type { SearchResult } from "../discovery/mod.ts";
 import type { ToolDeps, ToolRegistry } from "./deps.ts";
+import { notifyRegionFailures } from "./notify_failures.ts";
 import {
   formatSearchText,
   keywordSchema,
@@ -69,7 +70,7 @@ export function registerSearchMultipleServices(
     },
     async (
       { keywords, refresh, wait_all_regions, regions },
-      { signal, _meta, sendNotification },
+      { signal, sessionId, _meta, sendNotification },
     ) => {
       const unknown = unknownRegionsError(regions, discovery.regions);
       if (unknown) return unknown;
@@ -92,6 +93,7 @@ export function registerSearchMultipleServices(
               },
             }).catch(() => {}), // progress is best effort; the result still arrives
       });
+      await notifyRegionFailures(server, results, { sessionId });
       const summary = countByStatus(results);
       return {
         content: [{ type: "text", text: formatBatchText(results, summary) }],

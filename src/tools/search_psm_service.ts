@@ -6,6 +6,7 @@
  */
 
 import type { ToolDeps, ToolRegistry } from "./deps.ts";
+import { notifyRegionFailures } from "./notify_failures.ts";
 import {
   formatSearchText,
   keywordSchema,
@@ -35,7 +36,7 @@ export function registerSearchPsmService(server: ToolRegistry, { discovery }: To
       outputSchema: searchResultSchema.shape,
       annotations: { readOnlyHint: true, openWorldHint: true },
     },
-    async ({ keyword, refresh, wait_all_regions, regions }, { signal }) => {
+    async ({ keyword, refresh, wait_all_regions, regions }, { signal, sessionId }) => {
       const unknown = unknownRegionsError(regions, discovery.regions);
       if (unknown) return unknown;
       const result = await discovery.search(keyword, {
@@ -44,6 +45,7 @@ export function registerSearchPsmService(server: ToolRegistry, { discovery }: To
         waitAllRegions: wait_all_regions,
         regions,
       });
+      await notifyRegionFailures(server, [result], { sessionId });
       return {
         content: [{ type: "text", text: formatSearchText(result) }],
         structuredContent: toStructured(result),
