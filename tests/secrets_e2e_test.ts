@@ -1,0 +1,276 @@
+/**
+ * The sentinel test: the real server, at DEBUG, against a hostile upstream
+ * that echoes every credential it receives in every fault it can produce.
+ * No sentinel (the cookie, the JWT or any part of it) may show up in stdout,
+ * stderr, a tool result, `/health`, a log notification or an HTTP error body.
+ *
+ * To cover a new fault, add a row to REGION_FAULTS or AUTH_FAULTS.
+ */
+
+import assert from "node:assert/strict";
+import { DEMO_CATALOGUE, searchCatalogue, unsignedJwt } from "../src/demo.ts";
+import { SENTINEL_COOKIE } from "./harness.ts";
+import {
+  Client,
+  LoggingMessageNotificationSchema,
+  StreamableHTTPClientTransport,
+} from "./mcp_client.ts";
+import { type ServerProcess, startServer } from "./server_process.ts";
+
+const JWT_SUBJECT = "SENTINEL-JWT-SUBJECT-51d3";
+const JWT = unsignedJwt({
+  iss: "sentinel",
+  sub: JWT_SUBJECT,
+  exp: Math.floor(Date.now() / 1000) + 3600,
+});
+const [JWT_HEADER, JWT_PAYLOAD] = JWT.split(".");
+
+/** Every text that must never leave the server: the credentials and the parts of the JWT. */
+const SENTINELS = [SENTINEL_COOKIE, JWT, `${JWT_HEADER}.${JWT_PAYLOAD}`, JWT_PAYLOAD, JWT_SUBJECT];
+
+// What the upstream can say back, with everything it was sent in it.
+function echo(request: Request): string {
+  return `cookie=${request.headers.get("cookie")} jwt=${request.headers.get("x-jwt-token")} ` +
+    `partial=${JWT_HEADER}.${JWT_PAYLOAD} payload=${JWT_PAYLOAD}`;
+}
+
+interface FaultContext {
+  request: Request;
+  origin: string;
+  /** Resolves after `ms`, or at once when the upstream closes. */
+  delay(ms: number): Promise<void>;
+}
+
+type Fault = (context: FaultContext) => Response | Promise<Response>;
+
+/** Region faults, chosen by the keyword searched; only region us has them, cn answers. */
+const REGION_FAULTS: Record<string, Fault> = {
+  "http-500": ({ request }) => new Response(echo(request), { status: 500 }),
+  "http-502-json": ({ request }) =>
+    Response.json({ error_code: 502, error_message: echo(request) }, { status: 502 }),
+  "refused-401": ({ request }) =>
+    Response.json({ error_code: 401, error_message: echo(request) }, { status: 401 }),
+  "error-in-body": ({ request }) =>
+    Response.json({ error_code: 500, error_type: "INTERNAL", error_message: echo(request) }),
+  "bad-body": ({ request }) => new Response(`<html>${echo(request)}</html>`, { status: 200 }),
+  "redirect": ({ request, origin }) =>
+    new Response(null, {
+      status: 302,
+      headers: { location: `${origin}/elsewhere?token=${request.headers.get("x-jwt-token")}` },
+    }),
+  "timeout": async ({ delay }) => {
+    await delay(5_000);
+    return Response.json({ error_code: 0, data: [] });
+  },
+  "network-error": ({ request }) =>
+    new Response(
+      new ReadableStream({
+        start(controller) {
+          controller.enqueue(new TextEncoder().encode(`{"error_message": "${echo(request)}`));
+          controller.error(new Error(`connection reset ${echo(request)}`));
+        },
+      }),
+      { status: 200, headers: { "content-type": "application/json" } },
+    ),
+};
+
+/** Auth faults: each runs a server whose auth service fails this way. */
+const AUTH_FAULTS: Record<string, Fault> = {
+  "auth-500": ({ request }) => new Response(echo(request), { status: 500 }),
+  "auth-redirect": ({ request, origin }) =>
+    new Response(null, { status: 302, headers: { location: `${origin}/login?${echo(request)}` } }),
+  "auth-no-token": ({ request }) => new Response(echo(request), { status: 200 }),
+  "auth-network-error": ({ request }) =>
+    new Response(
+      new ReadableStream({ start: (c) => c.error(new Error(echo(request))) }),
+      { status: 200 },
+    ),
+};
+
+interface HostileUpstream {
+  readonly args: string[];
+  close(): Promise<void>;
+}
+
+function serveHostileUpstream(authFault?: Fault): HostileUpstream {
+  const timers = new Map<ReturnType<typeof setTimeout>, () => void>();
+  const delay = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const id = setTimeout(() => {
+        timers.delete(id);
+        resolve();
+      }, ms);
+      timers.set(id, resolve);
+    });
+  let origin = "";
+  const quiet = {
+    hostname: "127.0.0.1",
+    port: 0,
+    onListen: () => {},
+    onError: () => new Response(),
+  };
+  const server = Deno.serve(quiet, (request) => {
+    const url = new URL(request.url);
+    const context = { request, origin, delay };
+    if (url.pathname === "/auth") {
+      return authFault?.(context) ?? new Response(null, { headers: { "x-jwt-token": JWT } });
+    }
+    const region = url.pathname.split("/")[1];
+    const keyword = url.searchParams.get("keyword") ?? "";
+    const fault = REGION_FAULTS[keyword];
+    if (region === "us" && fault) return fault(context);
+    return Response.json({
+      error_code: 0,
+      error_message: "",
+      data: searchCatalogue(DEMO_CATALOGUE, { region: "cn", keyword: "oec.affiliate.monitor" }),
+    });
+  });
+  origin = `http://127.0.0.1:${server.addr.port}`;
+  return {
+    args: [
+      "--auth-url",
+      `${origin}/auth`,
+      "--region",
+      `cn=${origin}/cn`,
+      "--region",
+      `us=${origin}/us`,
+      "--timeout",
+      "300",
+      "--log-level",
+      "DEBUG",
+    ],
+    async close() {
+      for (const [id, resolve] of timers) {
+        clearTimeout(id);
+        resolve();
+      }
+      await server.shutdown();
+    },
+  };
+}
+
+/** Everything a client and the machine can see of one server run. */
+class Exposure {
+  readonly texts: string[] = [];
+
+  add(label: string, value: unknown) {
+    this.texts.push(`${label}: ${typeof value === "string" ? value : JSON.stringify(value)}`);
+  }
+
+  assertNoSentinel() {
+    for (const text of this.texts) {
+      for (const sentinel of SENTINELS) {
+        assert.ok(!text.includes(sentinel), `a sentinel leaked in ${text.slice(0, 2000)}`);
+      }
+    }
+  }
+}
+
+async function connect(server: ServerProcess, exposure: Exposure): Promise<Client> {
+  const client = new Client({ name: "sentinel", version: "0" });
+  client.setNotificationHandler(
+    LoggingMessageNotificationSchema,
+    (notification) => void exposure.add("log notification", notification.params),
+  );
+  await client.connect(new StreamableHTTPClientTransport(new URL(server.url)));
+  await client.setLoggingLevel("debug");
+  return client;
+}
+
+async function callEveryTool(client: Client, exposure: Exposure) {
+  const keywords = ["oec.affiliate.monitor", ...Object.keys(REGION_FAULTS)];
+  const calls: [string, Record<string, unknown>][] = [
+    ["list_available_regions", {}],
+    ["check_jwt_status", {}],
+    ...keywords.map((keyword): [string, Record<string, unknown>] => [
+      "search_psm_service",
+      { keyword },
+    ]),
+    ["search_multiple_services", { keywords: keywords.join(",") }],
+    ["check_jwt_status", {}],
+  ];
+  for (const [name, args] of calls) {
+    exposure.add(`${name} result`, await client.callTool({ name, arguments: args }));
+  }
+}
+
+// Error bodies of the HTTP surface: bad JSON, no session, an unknown session, a foreign Origin.
+async function collectHttpErrors(server: ServerProcess, exposure: Exposure) {
+  const base = new URL(server.url);
+  const headers = {
+    "content-type": "application/json",
+    accept: "application/json, text/event-stream",
+  };
+  const requests: [string, RequestInit][] = [
+    ["bad JSON", { method: "POST", headers, body: `{"cookie": "${SENTINEL_COOKIE}"` }],
+    ["no session", { method: "GET", headers: { accept: "text/event-stream" } }],
+    ["unknown session", {
+      method: "POST",
+      headers: { ...headers, "mcp-session-id": JWT },
+      body: JSON.stringify({ jsonrpc: "2.0", id: 9, method: "tools/list" }),
+    }],
+    ["foreign origin", {
+      method: "POST",
+      headers: { ...headers, origin: "http://evil.example" },
+      body: JSON.stringify({ jsonrpc: "2.0", id: 9, method: "ping" }),
+    }],
+  ];
+  for (const [label, init] of requests) {
+    const response = await fetch(base, init);
+    exposure.add(`HTTP ${label} ${response.status}`, await response.text());
+  }
+  const health = await fetch(new URL("/health", base));
+  exposure.add("/health", await health.text());
+}
+
+async function runServer(
+  upstream: HostileUpstream,
+  exercise: (server: ServerProcess, exposure: Exposure) => Promise<void>,
+): Promise<Exposure> {
+  const exposure = new Exposure();
+  const server = await startServer(upstream.args, { CAS_SESSION: SENTINEL_COOKIE });
+  try {
+    await exercise(server, exposure);
+  } finally {
+    await server.stop();
+    await upstream.close();
+  }
+  const { stdout, stderr } = server.output();
+  exposure.add("stdout", stdout);
+  exposure.add("stderr", stderr);
+  return exposure;
+}
+
+Deno.test("no sentinel leaks from any tool, region fault, HTTP error or DEBUG log line", async () => {
+  const exposure = await runServer(serveHostileUpstream(), async (server, exposure) => {
+    const client = await connect(server, exposure);
+    try {
+      await callEveryTool(client, exposure);
+    } finally {
+      await client.close();
+    }
+    await collectHttpErrors(server, exposure);
+  });
+  const stderr = exposure.texts.find((t) => t.startsWith("stderr:")) ?? "";
+  assert.match(stderr, /\[DBG\]/, "DEBUG logging was on");
+  assert.ok(
+    exposure.texts.some((t) => t.startsWith("log notification")),
+    "failed regions reached the client as log notifications",
+  );
+  exposure.assertNoSentinel();
+});
+
+for (const [name, fault] of Object.entries(AUTH_FAULTS)) {
+  Deno.test(`no sentinel leaks when the auth service fails (${name})`, async () => {
+    const exposure = await runServer(serveHostileUpstream(fault), async (server, exposure) => {
+      const client = await connect(server, exposure);
+      try {
+        await callEveryTool(client, exposure);
+      } finally {
+        await client.close();
+      }
+      exposure.add("/health", await (await fetch(new URL("/health", server.url))).text());
+    });
+    exposure.assertNoSentinel();
+  });
+}
