@@ -14,6 +14,8 @@ SCENARIOS=(
   logging-set-level
   server-sse-multiple-streams
   dns-rebinding-protection
+  resources-list
+  prompts-list
 )
 SUITE="npm:@modelcontextprotocol/conformance@$(
   sed -nE 's/.*"npm:@modelcontextprotocol\/conformance@([^"]+)".*/\1/p' deno.json
