@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { PERMISSION_FLAGS } from "../src/permissions.ts";
 import { INITIALIZE_REQUEST } from "./harness.ts";
-import { cleanEnv, serverArgs } from "./server_process.ts";
+import { cleanEnv, serverArgs, startServer } from "./server_process.ts";
 import denoConfig from "../deno.json" with { type: "json" };
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
@@ -90,4 +90,17 @@ Deno.test("over stdio with stderr piped and never read, at DEBUG, the server sti
     await child.status;
   }
   assert.equal(answered, searches);
+});
+
+Deno.test("/metrics shows how many log lines were dropped", async () => {
+  const server = await startServer(["--demo"], {});
+  try {
+    const response = await fetch(server.url.replace(/\/mcp$/, "/metrics"));
+    const text = await response.text();
+    assert.equal(response.status, 200, text);
+    assert.match(text, /^# HELP byted_mcp_log_lines_dropped Log lines dropped since start/m);
+    assert.match(text, /^byted_mcp_log_lines_dropped 0$/m);
+  } finally {
+    await server.stop();
+  }
 });
