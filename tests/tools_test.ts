@@ -317,7 +317,7 @@ Deno.test("search_multiple_services splits, trims, drops empties and searches du
     );
     const text = textOf(result);
     assert.match(text, /^Searched 3 keywords: 1 found, 1 with candidates only, 1 not found/);
-    assert.match(text, /## oec\.trade\.order\n\nFound oec\.trade\.order in cn, us\./);
+    assert.match(text, /^oec\.trade\.order: found in cn, us: /m, "one line per keyword by default");
   });
 });
 

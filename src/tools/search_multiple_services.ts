@@ -10,10 +10,15 @@ import type { SearchResult } from "../discovery/mod.ts";
 import type { ToolDeps, ToolRegistry } from "./deps.ts";
 import { notifyRegionFailures } from "./notify_failures.ts";
 import {
+  type Detail,
+  detailSchema,
+  fitWithin,
+  formatSearchLine,
   formatSearchText,
   keywordSchema,
   searchOptionsShape,
   searchResultSchema,
+  TEXT_BUDGET,
   toStructured,
   unknownRegionsError,
 } from "./search_result.ts";
@@ -64,12 +69,13 @@ export function registerSearchMultipleServices(
           "Comma-separated PSMs or parts of them, such as oec.affiliate.monitor,toutiao.user.info",
         ),
         ...searchOptionsShape,
+        detail: detailSchema("concise"),
       },
       outputSchema: outputSchema.shape,
       annotations: { readOnlyHint: true, openWorldHint: true },
     },
     async (
-      { keywords, refresh, wait_all_regions, regions },
+      { keywords, refresh, wait_all_regions, regions, detail = "concise" },
       { signal, sessionId, _meta, sendNotification },
     ) => {
       const unknown = unknownRegionsError(regions, discovery.regions);
@@ -96,8 +102,12 @@ export function registerSearchMultipleServices(
       await notifyRegionFailures(server, results, { sessionId });
       const summary = countByStatus(results);
       return {
-        content: [{ type: "text", text: formatBatchText(results, summary) }],
-        structuredContent: { keywords, summary, results: results.map(toStructured) },
+        content: [{ type: "text", text: formatBatchText(results, summary, detail) }],
+        structuredContent: {
+          keywords,
+          summary,
+          results: results.map((result) => toStructured(result, { detail })),
+        },
         isError: summary.failed === results.length,
       };
     },
@@ -112,10 +122,28 @@ function countByStatus(results: readonly SearchResult[]): Summary {
   return summary;
 }
 
-function formatBatchText(results: readonly SearchResult[], summary: Summary): string {
+// A heading with the counts, then a line per keyword (concise) or a section per keyword (full),
+// as many as fit in the budget; a full section is itself held to the budget a single search has.
+function formatBatchText(
+  results: readonly SearchResult[],
+  summary: Summary,
+  detail: Detail,
+): string {
   const heading = `Searched ${results.length} ${results.length === 1 ? "keyword" : "keywords"}: ` +
     `${summary.found} found, ${summary.candidates} with candidates only, ` +
     `${summary.not_found} not found, ${summary.failed} failed.`;
-  return [heading, ...results.map((r) => `## ${r.keyword}\n\n${formatSearchText(r)}`)]
-    .join("\n\n");
+  const blocks = detail === "concise" ? results.map(formatSearchLine) : results.map((r) => {
+    const title = `## ${r.keyword}\n\n`;
+    // Room for the heading and the closing line, so that even the first section fits.
+    const budget = TEXT_BUDGET - heading.length - title.length - 200;
+    return `${title}${formatSearchText(r, { detail, budget })}`;
+  });
+  const separator = detail === "concise" ? "\n" : "\n\n";
+  const { text } = fitWithin(blocks, TEXT_BUDGET - heading.length - 2, {
+    separator,
+    more: (omitted) =>
+      `…and ${omitted} more ${omitted === 1 ? "keyword" : "keywords"} not shown: ` +
+      `${detail === "full" ? 'pass detail: "concise", or ' : ""}search fewer keywords per call.`,
+  });
+  return `${heading}\n\n${text}`;
 }

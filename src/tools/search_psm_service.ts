@@ -8,6 +8,7 @@
 import type { ToolDeps, ToolRegistry } from "./deps.ts";
 import { notifyRegionFailures } from "./notify_failures.ts";
 import {
+  detailSchema,
   formatSearchText,
   keywordSchema,
   searchOptionsShape,
@@ -32,11 +33,15 @@ export function registerSearchPsmService(server: ToolRegistry, { discovery }: To
           "A PSM such as oec.affiliate.monitor, or part of one such as oec.affiliate",
         ),
         ...searchOptionsShape,
+        detail: detailSchema("full"),
       },
       outputSchema: searchResultSchema.shape,
       annotations: { readOnlyHint: true, openWorldHint: true },
     },
-    async ({ keyword, refresh, wait_all_regions, regions }, { signal, sessionId }) => {
+    async (
+      { keyword, refresh, wait_all_regions, regions, detail = "full" },
+      { signal, sessionId },
+    ) => {
       const unknown = unknownRegionsError(regions, discovery.regions);
       if (unknown) return unknown;
       const result = await discovery.search(keyword, {
@@ -47,8 +52,8 @@ export function registerSearchPsmService(server: ToolRegistry, { discovery }: To
       });
       await notifyRegionFailures(server, [result], { sessionId });
       return {
-        content: [{ type: "text", text: formatSearchText(result) }],
-        structuredContent: toStructured(result),
+        content: [{ type: "text", text: formatSearchText(result, { detail }) }],
+        structuredContent: toStructured(result, { detail }),
         isError: result.status === "failed",
       };
     },

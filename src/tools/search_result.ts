@@ -1,6 +1,7 @@
 /**
  * What both search tools share: the keyword they accept, and how a
- * {@linkcode SearchResult} is shown to a model, as structured content and text.
+ * {@linkcode SearchResult} is shown to a model, as structured content and text,
+ * in full or concisely, within a budget of {@linkcode TEXT_BUDGET} characters.
  *
  * @module
  */
@@ -26,6 +27,28 @@ export const keywordSchema = z.string()
     MAX_KEYWORD_LENGTH,
     `The keyword is longer than ${MAX_KEYWORD_LENGTH} characters: give one PSM or a part of it`,
   );
+
+/** How much a search result shows: every field, or one line per service or keyword. */
+export type Detail = "concise" | "full";
+
+/** The most characters of text a search result shows; what does not fit is counted instead. */
+export const TEXT_BUDGET = 8_000;
+
+/** Services a concise result carries in its structured content, the closest first. */
+export const CONCISE_SERVICES = 5;
+
+// The longest a single field is shown in text: a registry description can be any length.
+const MAX_FIELD_CHARS = 300;
+
+/** The `detail` argument of both search tools; each has its own default. */
+export function detailSchema(fallback: Detail) {
+  return z.enum(["concise", "full"]).optional().describe(
+    `concise: one line per ${
+      fallback === "concise" ? "keyword" : "service"
+    }, the closest ${CONCISE_SERVICES} services in structuredContent; full: every field of every service. ` +
+      `Default ${fallback}. Either way the text stays under ${TEXT_BUDGET} characters and says how many more matched.`,
+  );
+}
 
 /** The options both search tools accept next to their keywords. */
 export const searchOptionsShape = {
@@ -104,14 +127,20 @@ export const searchResultSchema = z.object({
 /** The structured form of a search result, as `searchResultSchema` describes it. */
 export type StructuredSearchResult = z.infer<typeof searchResultSchema>;
 
-/** Converts `result` to its structured form. */
-export function toStructured(result: SearchResult): StructuredSearchResult {
+/** Converts `result` to its structured form; a concise one keeps the closest few services. */
+export function toStructured(
+  result: SearchResult,
+  { detail = "full" }: { detail?: Detail } = {},
+): StructuredSearchResult {
+  const services = detail === "concise"
+    ? result.services.slice(0, CONCISE_SERVICES)
+    : result.services;
   return {
     keyword: result.keyword,
     status: result.status,
-    services: result.services.map(toStructuredService),
+    services: services.map(toStructuredService),
     total_matches: result.totalMatches,
-    omitted: result.totalMatches - result.services.length,
+    omitted: result.totalMatches - services.length,
     regions: [
       ...result.outcomes.map(toStructuredRegion),
       ...result.pending.map((name) => ({ name, ok: false, status: "pending" as const })),
@@ -159,19 +188,91 @@ function toStructuredService(service: FoundService) {
 
 /**
  * Returns `result` as text: a summary line, a line for each region not asked
- * just now (cached, stale, not awaited), then each service's details.
+ * just now (cached, stale, not awaited), then each service, in full (every
+ * field) or concisely (one line each), as many as fit in `budget` characters.
  */
-export function formatSearchText(result: SearchResult): string {
-  const blocks = [[summarize(result), ...describeSources(result)].join("\n")];
-  if (result.status === "found") blocks.push(formatService(result.services[0]));
-  if (result.status === "candidates") {
-    blocks.push(...result.services.map((service, i) => formatService(service, `${i + 1}. `)));
-    const omitted = result.totalMatches - result.services.length;
-    if (omitted > 0) {
-      blocks.push(`…and ${omitted} more: use a longer keyword to narrow the list.`);
+export function formatSearchText(
+  result: SearchResult,
+  { detail = "full", budget = TEXT_BUDGET }: { detail?: Detail; budget?: number } = {},
+): string {
+  const head = [summarize(result), ...describeSources(result)].join("\n");
+  if (result.status !== "found" && result.status !== "candidates") return head;
+  const numbered = result.status === "candidates";
+  const services = result.services.map((service, i) => {
+    const prefix = numbered ? `${i + 1}. ` : "";
+    return detail === "full" ? formatService(service, prefix) : `${prefix}${serviceLine(service)}`;
+  });
+  const narrow = (shown: number) =>
+    `…and ${result.totalMatches - shown} more: use a longer keyword to narrow the list.`;
+  const fitted = fitWithin(services, budget - head.length - 2, {
+    separator: detail === "full" ? "\n\n" : "\n",
+    more: (omitted) => narrow(services.length - omitted),
+  });
+  // Discovery already kept only the closest candidates: the rest are counted too. An exact
+  // match is the answer, however many other PSMs also contain the keyword.
+  const cutEarlier = numbered && fitted.omitted === 0 && result.totalMatches > services.length;
+  return [head, fitted.text, ...(cutEarlier ? [narrow(services.length)] : [])].join("\n\n");
+}
+
+/**
+ * Returns one line for `result`, for a concise batch: `oec.live.promotion:
+ * found in cn, us: Live promotion campaigns and slots (zhang.wei)`.
+ */
+export function formatSearchLine(result: SearchResult): string {
+  const { keyword, services, totalMatches, outcomes } = result;
+  const answered = outcomes.filter((o) => o.ok).map((o) => o.region).join(", ");
+  const failures = describeFailures(outcomes);
+  const caveat = failures && result.status !== "failed" ? ` [failed: ${failures}]` : "";
+  const didYouMean = result.suggestions ? `. ${formatDidYouMean(result.suggestions)}` : "";
+  switch (result.status) {
+    case "found":
+      return `${keyword}: found in ${services[0].regions.join(", ")}: ${
+        describeBriefly(services[0])
+      }${caveat}`;
+    case "candidates": {
+      const names = services.slice(0, CONCISE_SERVICES).map((s) => s.psm);
+      const rest = totalMatches - names.length;
+      return `${keyword}: no exact match, ${totalMatches} ${
+        totalMatches === 1 ? "candidate" : "candidates"
+      }: ${names.join(", ")}${rest > 0 ? ` (+${rest} more)` : ""}${didYouMean}${caveat}`;
     }
+    case "not_found":
+      return `${keyword}: not found in ${answered}${didYouMean}${caveat}`;
+    case "failed":
+      return `${keyword}: failed: ${failures}`;
   }
-  return blocks.join("\n\n");
+}
+
+/** Options for {@linkcode fitWithin}. */
+export interface FitOptions {
+  /** Put between blocks. */
+  separator: string;
+  /** The line that ends a text with `omitted` blocks left out. */
+  more: (omitted: number) => string;
+}
+
+/**
+ * Joins as many `blocks` as fit in `budget` characters, the first always, and
+ * ends with `more(omitted)` when some were left out.
+ */
+export function fitWithin(
+  blocks: readonly string[],
+  budget: number,
+  { separator, more }: FitOptions,
+): { text: string; omitted: number } {
+  let length = 0;
+  let shown = 0;
+  for (const block of blocks) {
+    const omittedAfter = blocks.length - shown - 1;
+    const tail = omittedAfter > 0 ? separator.length + more(omittedAfter).length : 0;
+    const added = (shown > 0 ? separator.length : 0) + block.length;
+    if (shown > 0 && length + added + tail > budget) break;
+    length += added;
+    shown++;
+  }
+  const omitted = blocks.length - shown;
+  const kept = blocks.slice(0, shown);
+  return { text: [...kept, ...(omitted > 0 ? [more(omitted)] : [])].join(separator), omitted };
 }
 
 /** Returns the one-line summary of `result`, naming failed regions and the next step. */
@@ -262,6 +363,21 @@ function nextStepFor(outcomes: readonly RegionOutcome[]): string {
   return "Check your network or VPN connection and CAS_SESSION (check_jwt_status), then try again.";
 }
 
+// "oec.live.promotion — Live promotion campaigns and slots (zhang.wei)"
+function serviceLine(service: FoundService): string {
+  return `${service.psm} — ${describeBriefly(service)}`;
+}
+
+// "Live promotion campaigns and slots (zhang.wei)"
+function describeBriefly(service: FoundService): string {
+  const about = clip(service.description ?? service.chineseName ?? "no description");
+  return service.owners.length > 0 ? `${about} (${clip(service.owners.join(", "))})` : about;
+}
+
+function clip(text: string): string {
+  return text.length > MAX_FIELD_CHARS ? `${text.slice(0, MAX_FIELD_CHARS - 1)}…` : text;
+}
+
 function formatService(service: FoundService, prefix = ""): string {
   const lines: [string, string | undefined][] = [
     ["Name", service.chineseName === service.psm ? undefined : service.chineseName],
@@ -277,7 +393,7 @@ function formatService(service: FoundService, prefix = ""): string {
   const indent = " ".repeat(prefix.length);
   return [
     `${prefix}PSM: ${service.psm}`,
-    ...lines.flatMap(([label, value]) => value ? [`${indent}${label}: ${value}`] : []),
+    ...lines.flatMap(([label, value]) => value ? [`${indent}${label}: ${clip(value)}`] : []),
   ].join("\n");
 }
 
