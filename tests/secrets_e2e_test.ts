@@ -4,7 +4,10 @@
  * No sentinel (the cookie, the JWT or any part of it) may show up in stdout,
  * stderr, a tool result, `/health`, a log notification or an HTTP error body.
  *
- * To cover a new fault, add a row to REGION_FAULTS or AUTH_FAULTS.
+ * To cover a new fault, add a row to REGION_FAULTS or AUTH_FAULTS; a new HTTP
+ * route or refusal, a row to collectHttpErrors. Not covered yet: service
+ * account secrets and per-region cookies (regions as configuration), `doctor`'s
+ * output, and the legacy SSE transport's tool calls.
  */
 
 import assert from "node:assert/strict";
@@ -13,11 +16,14 @@ import { SENTINEL_COOKIE } from "./harness.ts";
 import {
   Client,
   LoggingMessageNotificationSchema,
+  StdioClientTransport,
   StreamableHTTPClientTransport,
 } from "./mcp_client.ts";
-import { type ServerProcess, startServer } from "./server_process.ts";
+import { cleanEnv, serverArgs, type ServerProcess, startServer } from "./server_process.ts";
 
 const JWT_SUBJECT = "SENTINEL-JWT-SUBJECT-51d3";
+const BEARER = "SENTINEL-BEARER-TOKEN-0b7e";
+const AUTHORIZATION = { authorization: `Bearer ${BEARER}` };
 const JWT = unsignedJwt({
   iss: "sentinel",
   sub: JWT_SUBJECT,
@@ -26,7 +32,14 @@ const JWT = unsignedJwt({
 const [JWT_HEADER, JWT_PAYLOAD] = JWT.split(".");
 
 /** Every text that must never leave the server: the credentials and the parts of the JWT. */
-const SENTINELS = [SENTINEL_COOKIE, JWT, `${JWT_HEADER}.${JWT_PAYLOAD}`, JWT_PAYLOAD, JWT_SUBJECT];
+const SENTINELS = [
+  SENTINEL_COOKIE,
+  BEARER,
+  JWT,
+  `${JWT_HEADER}.${JWT_PAYLOAD}`,
+  JWT_PAYLOAD,
+  JWT_SUBJECT,
+];
 
 // What the upstream can say back, with everything it was sent in it.
 function echo(request: Request): string {
@@ -172,7 +185,11 @@ async function connect(server: ServerProcess, exposure: Exposure): Promise<Clien
     LoggingMessageNotificationSchema,
     (notification) => void exposure.add("log notification", notification.params),
   );
-  await client.connect(new StreamableHTTPClientTransport(new URL(server.url)));
+  await client.connect(
+    new StreamableHTTPClientTransport(new URL(server.url), {
+      requestInit: { headers: AUTHORIZATION },
+    }),
+  );
   await client.setLoggingLevel("debug");
   return client;
 }
@@ -198,29 +215,51 @@ async function callEveryTool(client: Client, exposure: Exposure) {
 async function collectHttpErrors(server: ServerProcess, exposure: Exposure) {
   const base = new URL(server.url);
   const headers = {
+    ...AUTHORIZATION,
     "content-type": "application/json",
     accept: "application/json, text/event-stream",
   };
-  const requests: [string, RequestInit][] = [
-    ["bad JSON", { method: "POST", headers, body: `{"cookie": "${SENTINEL_COOKIE}"` }],
-    ["no session", { method: "GET", headers: { accept: "text/event-stream" } }],
-    ["unknown session", {
+  const ping = JSON.stringify({ jsonrpc: "2.0", id: 9, method: "ping" });
+  const requests: [string, string, RequestInit][] = [
+    ["bad JSON", "/mcp", { method: "POST", headers, body: `{"cookie": "${SENTINEL_COOKIE}"` }],
+    ["no session", "/mcp", { method: "GET", headers: { ...AUTHORIZATION } }],
+    ["unknown session", "/mcp", {
       method: "POST",
       headers: { ...headers, "mcp-session-id": JWT },
       body: JSON.stringify({ jsonrpc: "2.0", id: 9, method: "tools/list" }),
     }],
-    ["foreign origin", {
+    ["foreign origin", "/mcp", {
       method: "POST",
       headers: { ...headers, origin: "http://evil.example" },
-      body: JSON.stringify({ jsonrpc: "2.0", id: 9, method: "ping" }),
+      body: ping,
     }],
+    ["no bearer", "/mcp", {
+      method: "POST",
+      headers: { ...headers, authorization: "" },
+      body: ping,
+    }],
+    ["wrong bearer", "/mcp", {
+      method: "POST",
+      headers: { ...headers, authorization: `Bearer ${BEARER}x` },
+      body: ping,
+    }],
+    ["unknown path", `/not-here?token=${JWT}`, { method: "GET", headers: { ...AUTHORIZATION } }],
+    ["legacy SSE unknown session", `/messages?sessionId=${JWT}`, {
+      method: "POST",
+      headers,
+      body: ping,
+    }],
+    ["/health", "/health", {}],
+    ["/ready", "/ready", {}],
+    ["/metrics", "/metrics", { headers: { ...AUTHORIZATION } }],
   ];
-  for (const [label, init] of requests) {
-    const response = await fetch(base, init);
-    exposure.add(`HTTP ${label} ${response.status}`, await response.text());
+  for (const [label, path, init] of requests) {
+    const response = await fetch(new URL(path, base), init);
+    const body = await response.text();
+    // Only the bearer rows are refused for the token, so the others reach what they test.
+    assert.equal(response.status === 401, label.includes("bearer"), `${label}: ${response.status}`);
+    exposure.add(`HTTP ${label} ${response.status}`, body);
   }
-  const health = await fetch(new URL("/health", base));
-  exposure.add("/health", await health.text());
 }
 
 async function runServer(
@@ -228,7 +267,10 @@ async function runServer(
   exercise: (server: ServerProcess, exposure: Exposure) => Promise<void>,
 ): Promise<Exposure> {
   const exposure = new Exposure();
-  const server = await startServer(upstream.args, { CAS_SESSION: SENTINEL_COOKIE });
+  const server = await startServer(upstream.args, {
+    CAS_SESSION: SENTINEL_COOKIE,
+    MCP_AUTH_TOKEN: BEARER,
+  });
   try {
     await exercise(server, exposure);
   } finally {
@@ -274,3 +316,32 @@ for (const [name, fault] of Object.entries(AUTH_FAULTS)) {
     exposure.assertNoSentinel();
   });
 }
+
+Deno.test("no sentinel leaks over stdio, on stdout or stderr, from any tool or region fault", async () => {
+  const upstream = serveHostileUpstream();
+  const exposure = new Exposure();
+  const transport = new StdioClientTransport({
+    command: Deno.execPath(),
+    args: serverArgs(["--stdio", ...upstream.args]),
+    env: cleanEnv({ CAS_SESSION: SENTINEL_COOKIE }),
+    stderr: "pipe",
+  });
+  let stderr = "";
+  transport.stderr?.on("data", (chunk: Uint8Array) => stderr += new TextDecoder().decode(chunk));
+  const client = new Client({ name: "sentinel-stdio", version: "0" });
+  client.setNotificationHandler(
+    LoggingMessageNotificationSchema,
+    (notification) => void exposure.add("log notification", notification.params),
+  );
+  try {
+    await client.connect(transport);
+    await client.setLoggingLevel("debug");
+    await callEveryTool(client, exposure);
+  } finally {
+    await client.close();
+    await upstream.close();
+  }
+  exposure.add("stderr", stderr);
+  assert.match(stderr, /\[DBG\]/, "DEBUG logging was on");
+  exposure.assertNoSentinel();
+});
