@@ -23,6 +23,13 @@ function postPlain(app: HttpApp, body: unknown, headers: Record<string, string> 
   );
 }
 
+/** The JSON body of a plain call's answer, checked to have exactly the documented fields. */
+async function answerOf(response: Response) {
+  const answer = await response.json();
+  assert.deepEqual(Object.keys(answer).sort(), ["content", "isError", "structuredContent", "tool"]);
+  return answer;
+}
+
 for (const [client, headers] of Object.entries(CLIENT_HEADERS)) {
   Deno.test(`a plain JSON call as ${client} sends it runs the tool and answers 200 JSON`, async () => {
     const app = createTestApp();
@@ -30,13 +37,7 @@ for (const [client, headers] of Object.entries(CLIENT_HEADERS)) {
       const response = await postPlain(app, SEARCH, headers);
       assert.equal(response.status, 200);
       assert.match(response.headers.get("content-type") ?? "", /application\/json/);
-      const answer = await response.json();
-      assert.deepEqual(Object.keys(answer).sort(), [
-        "content",
-        "isError",
-        "structuredContent",
-        "tool",
-      ]);
+      const answer = await answerOf(response);
       assert.equal(answer.tool, "search_psm_service");
       assert.equal(answer.isError, false);
       assert.match(answer.content[0].text, /Found oec\.live\.promotion in cn, us/);
@@ -104,13 +105,7 @@ Deno.test("an unknown tool or bad arguments are a 400 with the same shape", asyn
     for (const [body, message] of cases) {
       const response = await postPlain(app, body);
       assert.equal(response.status, 400, JSON.stringify(body));
-      const answer = await response.json();
-      assert.deepEqual(Object.keys(answer).sort(), [
-        "content",
-        "isError",
-        "structuredContent",
-        "tool",
-      ]);
+      const answer = await answerOf(response);
       assert.equal(answer.isError, true);
       assert.equal(answer.structuredContent, null);
       assert.match(answer.content[0].text, message);
