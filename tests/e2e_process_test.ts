@@ -35,7 +35,10 @@ Deno.test("the flags the permission message names are those of deno task start",
 });
 
 // Each batch logs two DEBUG lines per keyword, ~500 KB in all: many times what a pipe holds.
-const KEYWORDS = Array.from({ length: 10 }, (_, i) => `oec.affiliate.k${i}`).join(",");
+// The keywords differ from call to call, so that no answer comes from the result cache.
+function keywordsFor(call: number): string {
+  return Array.from({ length: 10 }, (_, i) => `oec.affiliate.c${call}k${i}`).join(",");
+}
 
 Deno.test("over stdio with stderr piped and never read, at DEBUG, the server still answers 200 batch searches", async () => {
   const child = new Deno.Command(Deno.execPath(), {
@@ -75,7 +78,7 @@ Deno.test("over stdio with stderr piped and never read, at DEBUG, the server sti
         jsonrpc: "2.0",
         id,
         method: "tools/call",
-        params: { name: "search_multiple_services", arguments: { keywords: KEYWORDS } },
+        params: { name: "search_multiple_services", arguments: { keywords: keywordsFor(id) } },
       });
       const answer = await nextMessage();
       assert.equal(answer.id, id);
