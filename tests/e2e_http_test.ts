@@ -256,6 +256,7 @@ Deno.test("over the legacy SSE transport an SDK client lists and calls the tools
   const upstream = serveUpstream();
   const server = await startServer(upstream.args, { CAS_SESSION: SENTINEL_COOKIE });
   const client = new Client({ name: "e2e-sse", version: "0" });
+  let exit: Deno.CommandStatus | undefined;
   try {
     await client.connect(new SSEClientTransport(new URL(server.url.replace(/\/mcp$/, "/sse"))));
     const { tools } = await client.listTools();
@@ -265,11 +266,12 @@ Deno.test("over the legacy SSE transport an SDK client lists and calls the tools
       arguments: { keyword: "oec.live.promotion" },
     });
     assert.match(textOf(found), /Found oec\.live\.promotion in cn/);
+    exit = await server.stop();
+    assert.equal(exit.code, 0, "SIGTERM with the SSE stream open ends it and exits cleanly");
   } finally {
     await client.close();
-    const exit = await server.stop();
+    if (!exit) await server.stop();
     await upstream.close();
-    assert.equal(exit.code, 0, "SIGTERM shuts the server down cleanly");
   }
 });
 

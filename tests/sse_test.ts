@@ -216,3 +216,16 @@ Deno.test("a stateless server does not serve the legacy SSE transport", async ()
   assert.equal(response.status, 404);
   assert.match((await response.json()).error, /needs sessions.*connect to \/mcp/);
 });
+
+Deno.test("a POST to /messages over the body limit is 413 and the stream stays open", async () => {
+  const app = createTestApp("localhost", { maxBodyBytes: 1024 });
+  const { events, endpoint } = await openSse(app);
+  const big = await postMessage(app, endpoint, {
+    ...INITIALIZE_REQUEST,
+    padding: "x".repeat(2048),
+  });
+  assert.equal(big.status, 413);
+  await big.body?.cancel();
+  assert.equal(app.sessionCount(), 1);
+  await events.cancel();
+});
