@@ -23,6 +23,8 @@ export interface AuthSource {
   readonly credential?: { readonly kind: CredentialKind; readonly source: string };
   /** Names of the regions it serves, in configuration order. */
   readonly regions: readonly string[];
+  /** Which variable to set, when it has no credential: `not configured: set ...`. */
+  readonly unconfigured?: string;
   readonly tokens: TokenProvider;
 }
 
@@ -76,6 +78,11 @@ export function createAuthSources(
       authUrl,
       credential: credential && { kind: credential.kind, source: credentialSource(credential) },
       regions: names,
+      unconfigured: credential
+        ? undefined
+        : unconfiguredAlike
+        ? UNCONFIGURED_SHARED
+        : describeUnconfigured(region.name),
       tokens,
     };
   });
@@ -93,6 +100,9 @@ export function createAuthSources(
 function describeKey(credential: Credential | undefined): string {
   return credential ? `${credential.kind} ${credentialSource(credential)}` : "none";
 }
+
+// The single-cookie setup without its cookie: CAS_SESSION alone is what to set.
+const UNCONFIGURED_SHARED = "not configured: set CAS_SESSION and restart the server";
 
 /** The reason shown for a region that has no credential, such as `us: not configured: ...`. */
 export function describeUnconfigured(region: string): string {

@@ -5,7 +5,7 @@ import { Secret } from "../src/secret.ts";
 import { describeHealth } from "../src/server.ts";
 import { fakeUpstream, recordingLogger } from "./fake_upstream.ts";
 import { regionalUpstream } from "./fake_regions.ts";
-import { textOf, withConnection } from "./harness.ts";
+import { testConfig, textOf, withConnection } from "./harness.ts";
 
 const CLOUD_COOKIE = "SENTINEL-CLOUD-COOKIE-51a7";
 const US_COOKIE = "SENTINEL-US-COOKIE-0b2e";
@@ -295,6 +295,33 @@ Deno.test("list_available_regions shows each region's auth URL, credential varia
       /- us: \S+ \(auth \S+; not configured: set CAS_SESSION_us .*; not searched yet\)/,
     );
     assertNoCredential([JSON.stringify(result)]);
+  });
+});
+
+Deno.test("list_available_regions names a region's missing variable once, even after a search failed for it", async () => {
+  const fake = upstream();
+  await withConnection(configFor(fake, { CAS_SESSION_cn: CLOUD_COOKIE }), {
+    upstream: fake,
+  }, async (client) => {
+    await client.callTool({ name: "search_psm_service", arguments: { keyword: "svc" } });
+    const result = await client.callTool({ name: "list_available_regions" });
+    const text = textOf(result);
+    assert.match(text, /- us: \S+ \(auth \S+; not configured: set CAS_SESSION_us [^;]*\)$/m);
+    assert.equal(text.match(/set CAS_SESSION_us/g)?.length, 1, text);
+    const us = (result.structuredContent as { regions: Record<string, unknown>[] }).regions
+      .find((r) => r.name === "us");
+    assert.match(us?.unconfigured as string, /^not configured: set CAS_SESSION_us /);
+  });
+});
+
+Deno.test("without any credential in the default setup, list_available_regions asks for CAS_SESSION alone", async () => {
+  const config = testConfig([], {});
+  await withConnection(config, { upstream: fakeUpstream([]) }, async (client) => {
+    const result = await client.callTool({ name: "list_available_regions" });
+    const text = textOf(result);
+    assert.doesNotMatch(text, /CAS_SESSION_/);
+    assert.match(text, /- cn: \S+ \(not configured: set CAS_SESSION and restart the server; /);
+    assert.match(text, /- us: \S+ \(not configured: set CAS_SESSION and restart the server; /);
   });
 });
 

@@ -7,7 +7,7 @@
  */
 
 import { z } from "zod";
-import { type AuthSource, describeUnconfigured } from "../auth_sources.ts";
+import type { AuthSource } from "../auth_sources.ts";
 import type { RegionHealth } from "../discovery/mod.ts";
 import type { ToolDeps, ToolRegistry } from "./deps.ts";
 
@@ -18,6 +18,9 @@ const regionSchema = z.object({
   credential_kind: z.enum(["cookie", "service_account"]).optional(),
   credential_source: z.string().optional().describe(
     "The environment variable the credential comes from (its value is never shown); absent when none is set",
+  ),
+  unconfigured: z.string().optional().describe(
+    "Present when the region has no credential: which variable to set; its searches are skipped",
   ),
   health: z.object({
     state: z.enum(["closed", "open", "half_open"]).describe(
@@ -96,6 +99,7 @@ function reportRegion(
     credential_kind: source?.credential &&
       (source.credential.kind === "cas_session" ? "cookie" : "service_account"),
     credential_source: source?.credential?.source,
+    unconfigured: source?.unconfigured,
     health: {
       state: health?.state ?? "closed",
       last_outcome: health?.lastOutcome,
@@ -115,8 +119,11 @@ function formatRegion(region: RegionReport, { sharedAuth }: { sharedAuth: boolea
       ? `${
         region.credential_kind === "cookie" ? "cookie" : "service account"
       } from ${region.credential_source}`
-      : describeUnconfigured(region.name),
-    describeHealth(region.health),
+      : region.unconfigured,
+    // A region without a credential fails every search the same way: that is said once.
+    region.unconfigured && region.health.last_error === region.unconfigured
+      ? undefined
+      : describeHealth(region.health),
   ].filter(Boolean);
   return `- ${region.name}: ${region.base_url} (${details.join("; ")})`;
 }
