@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs byted-live-promotion in the background, on a laptop or a team box.
 #
-#   ./startup.sh [--demo] [server flags...]   start it; CAS_SESSION must be set unless --demo
+#   ./startup.sh [--demo] [server flags...]   start it; a credential (CAS_SESSION, CAS_SESSION_<region>,
+#                                             SERVICE_ACCOUNT_SECRET[_<region>]) must be set unless --demo
 #   ./startup.sh status                       whether it runs: URL, pid, log
 #   ./startup.sh stop                         stop it (SIGTERM, then SIGKILL after 10 s)
 #
@@ -100,8 +101,21 @@ choose_server() {
     say "Cannot read the start task's flags from $root/deno.json: restore its \"deno run ... main.ts\" command"
     return 1
   fi
-  # shellcheck disable=SC2206 # the flags are words without spaces, split on purpose
-  server=("$deno" run $flags "$root/main.ts")
+  # Split on spaces without expanding CAS_SESSION_* and SERVICE_ACCOUNT_SECRET_* as file globs.
+  local words
+  read -r -a words <<<"$flags"
+  server=("$deno" run "${words[@]}" "$root/main.ts")
+}
+
+# Whether any credential variable is set: the shared ones or one named after a region.
+has_credential() {
+  local name
+  for name in $(compgen -v); do
+    case "$name" in CAS_SESSION | CAS_SESSION_?* | SERVICE_ACCOUNT_SECRET | SERVICE_ACCOUNT_SECRET_?*)
+      [ -n "${!name}" ] && return 0 ;;
+    esac
+  done
+  return 1
 }
 
 wants_demo() {
@@ -117,8 +131,8 @@ start() {
     say "$NAME is already running (pid $pid, $(announced_url)): run ./startup.sh stop first"
     return 1
   fi
-  if ! wants_demo "$@" && [ -z "${CAS_SESSION:-}" ]; then
-    say "CAS_SESSION is not set: sign in at https://cloud.bytedance.net, copy the CAS_SESSION cookie, export CAS_SESSION='...' and run again (or try ./startup.sh --demo)"
+  if ! wants_demo "$@" && ! has_credential; then
+    say "CAS_SESSION is not set (nor CAS_SESSION_<region> or SERVICE_ACCOUNT_SECRET): sign in at https://cloud.bytedance.net, copy the CAS_SESSION cookie, export CAS_SESSION='...' and run again (or try ./startup.sh --demo)"
     return 1
   fi
   local server
@@ -182,7 +196,7 @@ status() {
 case "${1:-}" in
   stop) stop ;;
   status) status ;;
-  help | -h | --help) sed -n '2,13s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" ;;
+  help | -h | --help) sed -n '2,14s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" ;;
   start) shift && start "$@" ;;
   *) start "$@" ;;
 esac

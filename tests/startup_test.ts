@@ -117,10 +117,43 @@ Deno.test({
     try {
       const run = await startup([], { MCP_RUN_DIR: dir, MCP_PORT: String(freePort()) });
       assert.equal(run.code, 1);
-      assert.match(run.stderr, /CAS_SESSION is not set: .*copy the CAS_SESSION cookie/);
+      assert.match(
+        run.stderr,
+        /CAS_SESSION is not set \(nor CAS_SESSION_<region> .*copy the CAS_SESSION cookie/,
+      );
       assert.match(run.stderr, /--demo/);
       assert.equal(await exists(`${dir}/mcp-server.pid`), false);
     } finally {
+      await sh('rm -rf "$1"', dir);
+    }
+  },
+});
+
+Deno.test({
+  name: "startup.sh starts with only a regional cookie or a service account set, no CAS_SESSION",
+  ignore,
+  async fn() {
+    const dir = runDir();
+    const port = freePort();
+    // Nothing listens on port 9: the server starts all the same and only its searches would fail.
+    const upstream = ["--auth-url", "http://127.0.0.1:9/jwt", "--region", "eu=http://127.0.0.1:9"];
+    const env = { MCP_RUN_DIR: dir, MCP_PORT: String(port) };
+    try {
+      const credentials: Record<string, string>[] = [
+        { CAS_SESSION_eu: "cookie" },
+        { SERVICE_ACCOUNT_SECRET: "s" },
+      ];
+      for (const credential of credentials) {
+        const started = await startup(["--host", "127.0.0.1", ...upstream], {
+          ...env,
+          ...credential,
+        });
+        assert.equal(started.code, 0, started.stderr);
+        assert.equal(await health(port), 200);
+        assert.equal((await startup(["stop"], env)).code, 0);
+      }
+    } finally {
+      await startup(["stop"], env);
       await sh('rm -rf "$1"', dir);
     }
   },
