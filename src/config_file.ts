@@ -168,10 +168,17 @@ function article(type: string): string {
   return `${/^[aeiou]/.test(type) ? "an" : "a"} ${type}`;
 }
 
+// Keys under which people put a cookie, secret or token: the file must not hold one.
+const CREDENTIAL_KEY = /cas_session|cookie|secret|token|password/i;
+
 function formatIssue(issue: z.core.$ZodIssue): string[] {
   if (issue.code === "unrecognized_keys") {
     return issue.keys.map((key) =>
-      `${formatPath([...issue.path, key])}: not an option of the config file, see the README`
+      `${formatPath([...issue.path, key])}: ${
+        CREDENTIAL_KEY.test(key)
+          ? "credentials are not read from the file, set CAS_SESSION_<region> or SERVICE_ACCOUNT_SECRET_<region> in the environment"
+          : "not an option of the config file, see the README"
+      }`
     );
   }
   return [`${formatPath(issue.path)}: ${issue.message}`];

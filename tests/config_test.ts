@@ -705,8 +705,23 @@ Deno.test("every problem of a config file is reported with its path in the file"
     "regions[1].base_url: expected a string",
     "regions[1].name: missing",
     "regions[2].auth_url: not a URL",
-    "regions[2].cookie: not an option of the config file, see the README",
+    "regions[2].cookie: credentials are not read from the file, set CAS_SESSION_<region> or SERVICE_ACCOUNT_SECRET_<region> in the environment",
   ]);
+});
+
+Deno.test("a credential put in the config file is refused, saying which variable to set instead", () => {
+  const error = configFileError({
+    "regions.json": {
+      CAS_SESSION: SENTINEL_COOKIE,
+      regions: [{ name: "us", base_url: "https://us.example", service_account_secret: "x" }],
+    },
+  });
+  assert.match(
+    error.message,
+    /CAS_SESSION: credentials are not read from the file, set CAS_SESSION_<region>/,
+  );
+  assert.match(error.message, /regions\[0\]\.service_account_secret: credentials are not read/);
+  assert.ok(!error.message.includes(SENTINEL_COOKIE));
 });
 
 Deno.test("a config file's region names must be unique and its list not empty", () => {
