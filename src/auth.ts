@@ -94,6 +94,8 @@ export interface TokenProviderOptions {
   refreshMarginMs?: number;
   /** Why there is no token when `credential` is absent; by default, how to set CAS_SESSION. */
   missingCredentialMessage?: string;
+  /** Added to the message when the auth service refuses the credential: what else to set. */
+  refusalHint?: string;
   /** Told after each request to the auth service, for metrics. */
   onRefresh?: (outcome: "ok" | AuthErrorCode) => void;
 }
@@ -240,7 +242,7 @@ async function fetchToken(credential: Credential, options: TokenProviderOptions)
   const { status, headers } = response;
   // Status 0 is how a spec-following fetch reports a redirect it did not follow.
   if (status === 0 || (status >= 300 && status < 400) || status === 401 || status === 403) {
-    throw new AuthError("session_expired", describeRefusal(credential));
+    throw new AuthError("session_expired", describeRefusal(credential, options.refusalHint));
   }
   if (status < 200 || status >= 300) {
     throw new AuthError(
@@ -271,13 +273,14 @@ function credentialHeader(credential: Credential): Record<string, string> {
     : { Authorization: `Bearer ${value}` };
 }
 
-function describeRefusal(credential: Credential): string {
+function describeRefusal(credential: Credential, hint: string | undefined): string {
   const source = credentialSource(credential);
-  return credential.kind === "cas_session"
+  const message = credential.kind === "cas_session"
     ? `${source} is expired or invalid: sign in again in the browser, copy a fresh CAS_SESSION cookie${
       source === "CAS_SESSION" ? "" : ` into ${source}`
     } and restart the server`
     : `${source} was refused by the auth service: check the service account's secret and restart the server`;
+  return hint ? `${message}; ${hint}` : message;
 }
 
 function describeRequestFailure(

@@ -37,10 +37,15 @@ export interface AuthSources {
 }
 
 /** Options for {@linkcode createAuthSources}: what every token provider is built with. */
-export type AuthSourcesOptions = Omit<
-  TokenProviderOptions,
-  "authUrl" | "credential" | "missingCredentialMessage"
->;
+export type AuthSourcesOptions =
+  & Omit<
+    TokenProviderOptions,
+    "authUrl" | "credential" | "missingCredentialMessage" | "refusalHint"
+  >
+  & {
+    /** The auth URL of regions that name none; a shared credential refused elsewhere gets a hint. */
+    readonly defaultAuthUrl?: string;
+  };
 
 /**
  * Groups `regions` by auth URL and credential and creates one token provider
@@ -64,14 +69,18 @@ export function createAuthSources(
     group.names.push(region.name);
     groups.set(key, group);
   }
+  const { defaultAuthUrl, ...providerOptions } = options;
   const byRegion = new Map<string, TokenProvider>();
   const sources = [...groups.values()].map(({ region, names }): AuthSource => {
     const { authUrl, credential } = region;
     const tokens = createTokenProvider({
-      ...options,
+      ...providerOptions,
       authUrl,
       credential,
       missingCredentialMessage: unconfiguredAlike ? undefined : describeUnconfigured(region.name),
+      refusalHint: credential && defaultAuthUrl !== undefined && authUrl !== defaultAuthUrl
+        ? hintForSharedCredential(credential, { authUrl, regions: names })
+        : undefined,
     });
     for (const name of names) byRegion.set(name, tokens);
     return {
@@ -94,6 +103,18 @@ export function createAuthSources(
       return tokens;
     },
   };
+}
+
+// A shared variable holds the cookie or secret of the default auth service: one refused at
+// another is more likely from the wrong SSO domain than expired.
+function hintForSharedCredential(
+  credential: Credential,
+  { authUrl, regions }: { authUrl: string; regions: readonly string[] },
+): string | undefined {
+  const source = credentialSource(credential);
+  if (source !== "CAS_SESSION" && source !== "SERVICE_ACCOUNT_SECRET") return undefined;
+  const variables = regions.map((name) => `${source}_${name}`).join(", ");
+  return `if ${new URL(authUrl).host} is another SSO domain, set ${variables} for it instead`;
 }
 
 // The variable, not the value: two variables holding the same cookie still get a provider each.

@@ -57,6 +57,7 @@ export function createDependencies(config: Config, options: DependencyOptions): 
     ? config.regions.map((region) => ({ ...region, credential: DEMO_CREDENTIAL }))
     : config.regions;
   const auth = createAuthSources(regions, {
+    defaultAuthUrl: config.authUrl,
     fetch,
     now,
     timeoutMs: config.timeoutMs,

@@ -120,6 +120,27 @@ Deno.test("a credential another auth service does not accept fails that region o
   });
 });
 
+Deno.test("the shared cookie refused at a region's own auth service suggests that region's variable", async () => {
+  const fake = upstream();
+  const env = { CAS_SESSION: "SENTINEL-STALE-COOKIE", SERVICE_ACCOUNT_SECRET_i18n: I18N_SECRET };
+  await withConnection(configFor(fake, env), { upstream: fake }, async (client) => {
+    const result = await client.callTool({ name: "check_jwt_status", arguments: {} });
+    const errors = (result.structuredContent as { sources: Record<string, unknown>[] }).sources
+      .map((s) => [(s.regions as string[]).join(","), s.last_error]);
+    assert.deepEqual(errors, [
+      [
+        "cn,boe",
+        "CAS_SESSION is expired or invalid: sign in again in the browser, copy a fresh CAS_SESSION cookie and restart the server",
+      ],
+      [
+        "us",
+        "CAS_SESSION is expired or invalid: sign in again in the browser, copy a fresh CAS_SESSION cookie and restart the server; if fake.test is another SSO domain, set CAS_SESSION_us for it instead",
+      ],
+      ["i18n", undefined],
+    ]);
+  });
+});
+
 function assertNoCredential(outputs: readonly string[]) {
   for (const output of outputs) {
     for (const credential of ALL_CREDENTIALS) {
