@@ -125,6 +125,8 @@ export function createTokenProvider(options: TokenProviderOptions): TokenProvide
       options.missingCredentialMessage ?? MISSING_COOKIE,
     );
   const margin = options.refreshMarginMs ?? DEFAULT_REFRESH_MARGIN_MS;
+  // Named in every log line: with several auth sources, it tells them apart.
+  const authHost = new URL(authUrl).host;
   let cached: CachedToken | undefined;
   let inFlight: Promise<string> | undefined;
   let lastRefreshAt: number | undefined;
@@ -152,14 +154,15 @@ export function createTokenProvider(options: TokenProviderOptions): TokenProvide
   }
 
   async function refresh(credential: Credential): Promise<string> {
-    logger.debug("Requesting a JWT from {authHost}", { authHost: new URL(authUrl).host });
+    logger.debug("Requesting a JWT from {authHost}", { authHost });
     try {
       cached = remember(await fetchToken(credential, options));
       lastRefreshAt = now();
       lastFailure = undefined;
       options.onRefresh?.("ok");
-      logger.info("Obtained a JWT valid until {expiresAt}", {
+      logger.info("Obtained a JWT valid until {expiresAt} from {authHost}", {
         expiresAt: isoTime(new Date(cached.expiresAt)),
+        authHost,
       });
       return cached.value;
     } catch (error) {
@@ -169,9 +172,9 @@ export function createTokenProvider(options: TokenProviderOptions): TokenProvide
       const stillValid = cached !== undefined && now() < cached.expiresAt;
       logger.warn(
         stillValid
-          ? "Could not renew the JWT, the current one serves until it expires: {reason}"
-          : "Could not obtain a JWT: {reason}",
-        { reason: lastError },
+          ? "Could not renew the JWT from {authHost}, the current one serves until it expires: {reason}"
+          : "Could not obtain a JWT from {authHost}: {reason}",
+        { reason: lastError, authHost },
       );
       if (error instanceof AuthError && error.cause instanceof Error) {
         logger.debug("The auth request failed with: {detail}", { detail: error.cause.message });

@@ -632,3 +632,20 @@ Deno.test("without a credential the provider gives the reason it was created wit
   assert.equal(provider.status().lastError, "not configured: set CAS_SESSION_us");
   assert.equal(fake.requests.length, 0);
 });
+
+Deno.test("each log line about a new or failed JWT names the auth host, to tell several sources apart", async () => {
+  const answers = [
+    () => new Response(null, { status: 401 }),
+    () => tokenAnswer(jwtExpiringAt(fakeClock().now() + HOUR_MS)),
+  ];
+  let next = 0;
+  const h = harness(() => answers[next++]());
+  await h.provider.getToken().catch(() => {});
+  h.clock.advance(5_000); // past the failure backoff
+  await h.provider.getToken();
+  const host = new URL(AUTH_URL).host;
+  const lines = h.logger.lines.filter((line) => /^(info|warn) /.test(line));
+  assert.equal(lines.length, 2, lines.join("\n"));
+  assert.match(lines[0], new RegExp(`^warn Could not obtain a JWT from ${host}: `));
+  assert.match(lines[1], new RegExp(`^info Obtained a JWT valid until \\S+ from ${host} `));
+});
