@@ -9,7 +9,7 @@
  */
 
 import assert from "node:assert/strict";
-import { INITIALIZE_REQUEST } from "./harness.ts";
+import { demoFetchFor, INITIALIZE_REQUEST, testConfig, textOf, withConnection } from "./harness.ts";
 import { cleanEnv, COMPILE_PERMISSIONS, permissionFlagsOf } from "./server_process.ts";
 
 const ENGLISH = "README.md";
@@ -265,5 +265,63 @@ Deno.test("README.zh-CN.md has the README's commands, configs and examples, iden
       assert.deepEqual(JSON.parse(other.text), JSON.parse(block.text), where);
     } // A plain block is a picture (the layout) whose words are translated.
     else if (block.lang !== "") assert.equal(other.text, block.text, where);
+  });
+});
+
+/** A code span's text with its line breaks and runs of spaces as one space. */
+function codeSpans(markdown: string): Set<string> {
+  const prose = markdown.replace(/^```[\s\S]*?^```/gm, "");
+  return new Set([...prose.matchAll(/`([^`]+)`/g)].map((m) => m[1].replace(/\s+/g, " ")));
+}
+
+Deno.test("README.zh-CN.md names every flag, variable, endpoint and file the README names in its prose", () => {
+  const chineseSpans = codeSpans(read(CHINESE));
+  const missing = [...codeSpans(read(ENGLISH))].filter((span) => !chineseSpans.has(span));
+  assert.deepEqual(missing, [], "README.zh-CN.md lacks these code spans of README.md");
+});
+
+Deno.test("the README starts with the clone, the demo server without credentials, and the tests", () => {
+  const [quickStart] = readme.blocks;
+  assert.equal(readme.headings[0].text, "Quick start");
+  const [clone, demo, test] = commandsOf(quickStart);
+  assert.match(clone, /^git clone \S+ (\S+) && cd \1$/);
+  assert.match(demo, /^(npx -y )?deno task demo\b/);
+  assert.match(test, /^(npx -y )?deno task test\b/);
+});
+
+Deno.test("every deno task the READMEs mention is a task of deno.json", () => {
+  const { tasks } = JSON.parse(read("deno.json")) as { tasks: Record<string, unknown> };
+  for (const name of [ENGLISH, CHINESE, "CONTRIBUTING.md"]) {
+    for (const [, task] of read(name).matchAll(/deno task ([a-z][\w-]*(?::[\w-]+)*)/g)) {
+      assert.ok(task in tasks, `${name} mentions deno task ${task}, which deno.json lacks`);
+    }
+  }
+});
+
+/** The README's `text` example that starts with `firstLine`. */
+function example(firstLine: string): string {
+  const block = readme.blocks.find((b) => b.lang === "text" && b.text.startsWith(firstLine));
+  assert.ok(block, `README.md has no text example starting with ${firstLine}`);
+  return block.text;
+}
+
+Deno.test("the README's search examples are what the demo server answers", async () => {
+  const config = testConfig(["--demo"]);
+  await withConnection(config, { fetch: demoFetchFor(config) }, async (client) => {
+    const call = async (name: string, args: Record<string, unknown>) =>
+      textOf(await client.callTool({ name, arguments: { ...args, wait_all_regions: true } }));
+    assert.equal(
+      await call("search_psm_service", { keyword: "oec.affiliate.monitor" }),
+      example("Found oec.affiliate.monitor in cn, us."),
+    );
+    assert.equal(
+      await call("search_multiple_services", { keywords: "oec.trade.order, toutiao.user, zzz" }),
+      example("Searched 3 keywords:"),
+    );
+    // The README cuts this one short where a line is only "…".
+    const partial = example('No service is named exactly "oec.live.promo"').split(/\n\s*…$/m)[0];
+    assert.ok(
+      (await call("search_psm_service", { keyword: "oec.live.promo" })).startsWith(partial),
+    );
   });
 });
