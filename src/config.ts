@@ -185,7 +185,8 @@ Network (applied by Deno itself, reported by doctor):
   HTTPS_PROXY, HTTP_PROXY, NO_PROXY      proxy for the upstream requests
   DENO_TLS_CA_STORE=system, DENO_CERT    trust the system's or a file's CAs (TLS-inspecting proxies)
 
-Endpoints (HTTP): /mcp (streamable HTTP), /health
+Endpoints (HTTP): /mcp (streamable HTTP, and plain {"tool", "arguments"} calls),
+  /sse + /messages (legacy HTTP+SSE), /health, /ready, /metrics
 `;
 
 /** A bad flag or environment value; the message names it and what is accepted. */

@@ -11,6 +11,7 @@
 import assert from "node:assert/strict";
 import { demoFetchFor, INITIALIZE_REQUEST, testConfig, textOf, withConnection } from "./harness.ts";
 import { cleanEnv, COMPILE_PERMISSIONS, permissionFlagsOf } from "./server_process.ts";
+import { USAGE } from "../src/config.ts";
 
 const ENGLISH = "README.md";
 const CHINESE = "README.zh-CN.md";
@@ -324,4 +325,13 @@ Deno.test("the README's search examples are what the demo server answers", async
       (await call("search_psm_service", { keyword: "oec.live.promo" })).startsWith(partial),
     );
   });
+});
+
+Deno.test("--help names every flag of the README's configuration table and every endpoint", () => {
+  const table = read(ENGLISH).split("\n").filter((line) => line.startsWith("| `--"));
+  const flags = table.flatMap((line) => [...line.matchAll(/`(--[a-z-]+)/g)].map((m) => m[1]));
+  assert.ok(flags.length > 10, "the README's configuration table was not found");
+  const endpoints = ["/mcp", "/sse", "/messages", "/health", "/ready", "/metrics"];
+  const missing = [...flags, ...endpoints].filter((name) => !USAGE.includes(name));
+  assert.deepEqual(missing, [], "--help lacks these");
 });
