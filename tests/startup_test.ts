@@ -8,9 +8,10 @@
  */
 
 import assert from "node:assert/strict";
-import { cleanEnv } from "./server_process.ts";
+import { cleanEnv, COMPILE_PERMISSIONS } from "./server_process.ts";
 
 const SCRIPT = new URL("../startup.sh", import.meta.url).pathname;
+const MAIN = new URL("../main.ts", import.meta.url).pathname;
 const DENO_DIR_OF_PATH = Deno.execPath().replace(/[/\\][^/\\]+$/, "");
 const ignore = Deno.build.os === "windows";
 
@@ -20,9 +21,14 @@ interface Run {
   stderr: string;
 }
 
-async function startup(args: string[], env: Record<string, string>): Promise<Run> {
+/** Runs startup.sh (or a copy at `script`); `env.PATH` replaces the PATH with deno on it. */
+async function startup(
+  args: string[],
+  env: Record<string, string>,
+  script = SCRIPT,
+): Promise<Run> {
   const { code, stdout, stderr } = await new Deno.Command("bash", {
-    args: [SCRIPT, ...args],
+    args: [script, ...args],
     env: cleanEnv({ PATH: `${DENO_DIR_OF_PATH}:${Deno.env.get("PATH") ?? ""}`, ...env }),
     clearEnv: true,
     stdin: "null",
@@ -154,6 +160,73 @@ Deno.test({
       }
     } finally {
       await startup(["stop"], env);
+      await sh('rm -rf "$1"', dir);
+    }
+  },
+});
+
+// The commands startup.sh runs, linked into a directory that can stand for the whole PATH.
+const SCRIPT_TOOLS = "bash tr ps grep sed awk tail curl wget sleep mkdir dirname rm nohup cat";
+
+Deno.test({
+  name: "startup.sh without deno on PATH runs the server through npx -y deno",
+  ignore,
+  async fn() {
+    const dir = runDir();
+    const port = freePort();
+    const env = { MCP_RUN_DIR: dir, MCP_PORT: String(port), PATH: `${dir}/bin` };
+    // npx stands in for the real one (which would download Deno): it records its arguments and
+    // runs the deno of this test, as `npx -y deno ...` would.
+    await sh(
+      `mkdir -p "$1/bin" && for tool in ${SCRIPT_TOOLS}; do
+         path=$(command -v "$tool") && ln -s "$path" "$1/bin/$tool"; done
+       printf '#!/bin/sh\necho "$*" >> "%s/npx.log"\n[ "$1 $2" = "-y deno" ] || exit 64\nshift 2\nexec "%s" "$@"\n' "$1" "$2" > "$1/bin/npx"
+       chmod +x "$1/bin/npx"`,
+      dir,
+      Deno.execPath(),
+    );
+    try {
+      const started = await startup(["--demo", "--host", "127.0.0.1"], env);
+      assert.equal(started.code, 0, started.stderr);
+      assert.equal(await health(port), 200);
+      assert.match(await Deno.readTextFile(`${dir}/npx.log`), /^-y deno /);
+      const stopped = await startup(["stop"], env);
+      assert.equal(stopped.code, 0, stopped.stderr);
+      assert.equal(await health(port), undefined);
+    } finally {
+      await startup(["stop"], env);
+      await sh('rm -rf "$1"', dir);
+    }
+  },
+});
+
+Deno.test({
+  name: "startup.sh runs dist/byted-live-promotion when it has been built",
+  ignore,
+  async fn() {
+    const dir = runDir();
+    const port = freePort();
+    const env = { MCP_PORT: String(port) };
+    // A copy of the script beside a stand-in binary: main.ts with the compile task's permissions,
+    // which is what the binary is.
+    await sh(
+      `mkdir -p "$1/dist" && cp "$2" "$1/startup.sh"
+       printf '#!/bin/sh\necho "the dist binary ran" >&2\nexec "%s" run %s "%s" "$@"\n' "$3" "$4" "$5" > "$1/dist/byted-live-promotion"
+       chmod +x "$1/dist/byted-live-promotion"`,
+      dir,
+      SCRIPT,
+      Deno.execPath(),
+      COMPILE_PERMISSIONS.map((flag) => `'${flag}'`).join(" "),
+      MAIN,
+    );
+    const script = `${dir}/startup.sh`;
+    try {
+      const started = await startup(["--demo", "--host", "127.0.0.1"], env, script);
+      assert.equal(started.code, 0, started.stderr);
+      assert.equal(await health(port), 200);
+      assert.match(await Deno.readTextFile(`${dir}/mcp-server.log`), /the dist binary ran/);
+    } finally {
+      await startup(["stop"], env, script);
       await sh('rm -rf "$1"', dir);
     }
   },
