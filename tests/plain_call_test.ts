@@ -96,7 +96,10 @@ Deno.test("an unknown tool or bad arguments are a 400 with the same shape", asyn
   const app = createTestApp();
   try {
     const cases: [unknown, RegExp][] = [
-      [{ tool: "no_such_tool", arguments: {} }, /Tool no_such_tool not found/],
+      [
+        { tool: "no_such_tool", arguments: {} },
+        /^Unknown tool no_such_tool: call one of search_psm_service, .*list_available_regions/,
+      ],
       [{ tool: "search_psm_service", arguments: {} }, /Invalid arguments for tool search_psm/],
       [{ tool: "search_psm_service", arguments: { keyword: " " } }, /keyword is empty/],
       [{ tool: 42 }, /"tool" field must name a tool/],

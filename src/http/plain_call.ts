@@ -75,8 +75,12 @@ export function createPlainCalls(options: PlainCallOptions): PlainCalls {
       signal,
       timeout: CALL_TIMEOUT_MS,
     }) as CallToolResult;
-    const answer = toAnswer(tool, result);
-    return json(answer.isError && isInvalidCall(result) ? 400 : 200, answer);
+    if (result.isError !== true || !isInvalidCall(result)) return json(200, toAnswer(tool, result));
+    // A script's author reads this one: name the tools instead of the SDK's "not found".
+    if (!isUnknownTool(result, tool)) return json(400, toAnswer(tool, result));
+    const { tools } = await client.listTools(undefined, { signal });
+    const names = tools.map((known) => known.name).join(", ");
+    return json(400, errorAnswer(tool, `Unknown tool ${tool}: call one of ${names}`));
   }
 
   return {
@@ -144,6 +148,11 @@ function isInvalidCall(result: CallToolResult): boolean {
   const [first] = result.content;
   return result.structuredContent === undefined && first?.type === "text" &&
     INVALID_PARAMS.test(first.text);
+}
+
+function isUnknownTool(result: CallToolResult, tool: string): boolean {
+  const [first] = result.content;
+  return first?.type === "text" && first.text.endsWith(`Tool ${tool} not found`);
 }
 
 function toAnswer(tool: string, result: CallToolResult): PlainCallAnswer {
