@@ -117,12 +117,35 @@ function launchOfEntry(entry: ServerEntry): Launch {
   return launchOf(entry.command, entry.args ?? [], entry.env ?? {});
 }
 
+// `claude mcp add`'s options that take one value, and those that take every word up to the next
+// option (so a server name right after them is read as one more value).
+const CLAUDE_OPTIONS = new Set(["--transport", "-t", "--scope", "-s", "--client-id"]);
+const CLAUDE_VARIADIC = new Set(["--env", "-e", "--header", "-H"]);
+
+/** The positional arguments `claude mcp add` sees before `--`: the name, then the URL if any. */
+function claudeAddPositionals(words: readonly string[]): string[] {
+  const positionals: string[] = [];
+  let variadic = false;
+  for (let i = 3; i < words.length && words[i] !== "--"; i++) {
+    const word = words[i];
+    if (CLAUDE_VARIADIC.has(word)) variadic = true;
+    else if (CLAUDE_OPTIONS.has(word)) [variadic, i] = [false, i + 1];
+    else if (word.startsWith("-")) variadic = false;
+    else if (!variadic) positionals.push(word);
+  }
+  return positionals;
+}
+
+/** A `claude mcp add` line as the shell splits it (single quotes only, as the README uses). */
+function shellWords(line: string): string[] {
+  return [...line.trim().matchAll(/'([^']*)'|"([^"]*)"|(\S+)/g)].map((m) => m[1] ?? m[2] ?? m[3]);
+}
+
 /** `claude mcp add [options] NAME -- COMMAND ARGS...` or `claude mcp add --transport http NAME URL`. */
 function launchOfClaudeAdd(line: string): Launch {
-  // A word in single quotes is one the shell must not glob, such as --allow-env=CAS_SESSION_*.
-  const words = line.trim().split(/\s+/).map((word) => word.replace(/^'(.*)'$/, "$1"));
+  const words = shellWords(line);
   const separator = words.indexOf("--");
-  if (separator < 0) return { kind: "url", url: words.at(-1)! };
+  if (separator < 0) return { kind: "url", url: claudeAddPositionals(words)[1] };
   const env: Record<string, string> = {};
   words.slice(0, separator).forEach((word, i, options) => {
     if (word === "--env" || word === "-e") {
@@ -334,4 +357,15 @@ Deno.test("--help names every flag of the README's configuration table and every
   const endpoints = ["/mcp", "/sse", "/messages", "/health", "/ready", "/metrics"];
   const missing = [...flags, ...endpoints].filter((name) => !USAGE.includes(name));
   assert.deepEqual(missing, [], "--help lacks these");
+});
+
+Deno.test("every claude mcp add of both READMEs names the server where claude reads its name", () => {
+  for (const name of [ENGLISH, CHINESE]) {
+    const lines = [...read(name).matchAll(/claude mcp add [^`\n]+/g)].map((m) => m[0]);
+    assert.ok(lines.length >= 4, `${name} has fewer claude mcp add commands than expected`);
+    for (const line of lines) {
+      const [server] = claudeAddPositionals(shellWords(line));
+      assert.equal(server, "byted-live-promotion", `${name}: ${line}`);
+    }
+  }
 });
