@@ -13,7 +13,7 @@ import {
   insecureUrlWarnings,
   parseCommand,
   USAGE,
-} from "./src/config.ts";
+} from "./src/config/mod.ts";
 import { describeUnconfigured } from "./src/auth_sources.ts";
 import { createDemoFetch } from "./src/demo.ts";
 import { formatDoctorReport, runDoctor } from "./src/doctor.ts";

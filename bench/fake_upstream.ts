@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { Region } from "../src/config.ts";
+import type { Region } from "../src/config/mod.ts";
 import { createDemoUpstream } from "../src/demo.ts";
 import { upstreamArgs } from "../tests/server_process.ts";
 

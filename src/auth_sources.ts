@@ -14,7 +14,7 @@ import {
   type TokenProvider,
   type TokenProviderOptions,
 } from "./auth.ts";
-import type { Region, RegionConfig } from "./config.ts";
+import type { Region, RegionConfig } from "./config/mod.ts";
 
 /** One auth service and credential, and the regions whose tokens come from it. */
 export interface AuthSource {

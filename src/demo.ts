@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { Region } from "./config.ts";
+import type { Region } from "./config/mod.ts";
 import { readExpiry, readJwtClaims } from "./auth.ts";
 import type { Fetch } from "./upstream.ts";
 

@@ -9,7 +9,7 @@
 
 import { AuthError } from "./auth.ts";
 import type { AuthSource } from "./auth_sources.ts";
-import type { Config, Env, EnvReader, Region } from "./config.ts";
+import type { Config, Env, EnvReader, Region } from "./config/mod.ts";
 import type { RegionFailureKind } from "./discovery/mod.ts";
 import type { Logger } from "./log.ts";
 import { createDependencies, SERVER_NAME, VERSION } from "./server.ts";

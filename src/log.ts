@@ -8,7 +8,7 @@
  */
 
 import { configure, getLogger, getTextFormatter, type LogRecord } from "@logtape/logtape";
-import type { LogLevel } from "./config.ts";
+import type { LogLevel } from "./config/mod.ts";
 import { redact, type Secret } from "./secret.ts";
 
 /** What modules need from a logger; LogTape's loggers satisfy it, and so do test recorders. */

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { type Config, ENV_VARS, REGIONAL_ENV_PREFIXES } from "./config.ts";
+import { type Config, ENV_VARS, REGIONAL_ENV_PREFIXES } from "./config/mod.ts";
 
 /** Answers whether a permission is granted, like `Deno.permissions.querySync`. */
 export type QueryPermission = (descriptor: Deno.PermissionDescriptor) => Deno.PermissionStatus;

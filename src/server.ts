@@ -10,7 +10,7 @@ import { AjvJsonSchemaValidator, McpServer } from "./mcp_sdk.ts";
 import denoConfig from "../deno.json" with { type: "json" };
 import { type Credential, isoTime } from "./auth.ts";
 import { createAuthSources } from "./auth_sources.ts";
-import type { Config } from "./config.ts";
+import type { Config } from "./config/mod.ts";
 import { createDiscovery, createRecentPsms } from "./discovery/mod.ts";
 import { DEMO_CATALOGUE } from "./demo.ts";
 import type { Instruments } from "./instruments.ts";

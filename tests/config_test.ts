@@ -9,8 +9,8 @@ import {
   insecureUrlWarnings,
   parseCommand,
   REGIONAL_ENV_PREFIXES,
-} from "../src/config.ts";
-import { parseConfigFile } from "../src/config_file.ts";
+} from "../src/config/mod.ts";
+import { parseConfigFile } from "../src/config/file.ts";
 
 const SENTINEL_COOKIE = "SENTINEL-COOKIE-9f3c";
 

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { createTokenProvider, type Credential, type TokenProvider } from "../src/auth.ts";
-import type { Region } from "../src/config.ts";
+import type { Region } from "../src/config/mod.ts";
 import {
   createDiscovery,
   type Discovery,

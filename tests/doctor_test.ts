@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import type { Env } from "../src/config.ts";
+import type { Env } from "../src/config/mod.ts";
 import { formatDoctorReport, proxyAddress, runDoctor } from "../src/doctor.ts";
 import {
   AUTH_URL,

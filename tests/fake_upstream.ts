@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { Region } from "../src/config.ts";
+import type { Region } from "../src/config/mod.ts";
 import type { Logger } from "../src/log.ts";
 import type { Fetch } from "../src/upstream.ts";
 import { unsignedJwt } from "../src/demo.ts";

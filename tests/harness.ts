@@ -5,7 +5,7 @@
  * @module
  */
 
-import { type Config, type Env, parseCommand } from "../src/config.ts";
+import { type Config, type Env, parseCommand } from "../src/config/mod.ts";
 import { createDemoFetch } from "../src/demo.ts";
 import { createDependencies, createServer } from "../src/server.ts";
 import type { ToolDeps } from "../src/tools/mod.ts";

@@ -5,7 +5,7 @@
  */
 
 import { createHttpApp, type HttpApp, type HttpAppOptions } from "../src/http/mod.ts";
-import type { Config } from "../src/config.ts";
+import type { Config } from "../src/config/mod.ts";
 import { createInstruments } from "../src/instruments.ts";
 import { checkReadiness, createDependencies, createServer, describeHealth } from "../src/server.ts";
 import type { Fetch } from "../src/upstream.ts";

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { reset } from "@logtape/logtape";
-import type { LogLevel } from "../src/config.ts";
+import type { LogLevel } from "../src/config/mod.ts";
 import { unsignedJwt } from "../src/demo.ts";
 import { createLogBuffer, logger, setupLogging } from "../src/log.ts";
 import { Secret } from "../src/secret.ts";

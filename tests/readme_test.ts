@@ -11,7 +11,7 @@
 import assert from "node:assert/strict";
 import { demoFetchFor, INITIALIZE_REQUEST, testConfig, textOf, withConnection } from "./harness.ts";
 import { cleanEnv, COMPILE_PERMISSIONS, permissionFlagsOf } from "./server_process.ts";
-import { USAGE } from "../src/config.ts";
+import { USAGE } from "../src/config/mod.ts";
 
 const ENGLISH = "README.md";
 const CHINESE = "README.zh-CN.md";

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { createAuthSources } from "../src/auth_sources.ts";
-import { type Config, type Env, parseCommand, type RegionConfig } from "../src/config.ts";
+import { type Config, type Env, parseCommand, type RegionConfig } from "../src/config/mod.ts";
 import { Secret } from "../src/secret.ts";
 import { describeHealth } from "../src/server.ts";
 import { fakeUpstream, recordingLogger } from "./fake_upstream.ts";

@@ -7,7 +7,7 @@
  */
 
 import denoConfig from "../deno.json" with { type: "json" };
-import type { Region } from "../src/config.ts";
+import type { Region } from "../src/config/mod.ts";
 import { createDemoUpstream } from "../src/demo.ts";
 
 /** The `--allow-*` flags of a task's command line. */

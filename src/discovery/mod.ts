@@ -10,7 +10,7 @@
  */
 
 import type { TokenProvider } from "../auth.ts";
-import type { Region } from "../config.ts";
+import type { Region } from "../config/mod.ts";
 import type { Logger } from "../log.ts";
 import type { Fetch } from "../upstream.ts";
 import { createCircuitBreaker, type RegionHealth } from "./breaker.ts";

@@ -9,7 +9,7 @@
  */
 
 import { AuthError, type TokenProvider } from "../auth.ts";
-import type { Region } from "../config.ts";
+import type { Region } from "../config/mod.ts";
 import { isRecord, parseJson } from "../json.ts";
 import type { Logger } from "../log.ts";
 import { redact } from "../secret.ts";

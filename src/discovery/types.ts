@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { Region } from "../config.ts";
+import type { Region } from "../config/mod.ts";
 import type { Suggestions } from "./suggest.ts";
 
 /** One service as the registry describes it; every field but `psm` may be missing. */

@@ -7,7 +7,7 @@
  */
 
 import { createTokenProvider } from "../../src/auth.ts";
-import type { Region } from "../../src/config.ts";
+import type { Region } from "../../src/config/mod.ts";
 import { createDiscovery, type Discovery, type DiscoveryOptions } from "../../src/discovery/mod.ts";
 import { Secret } from "../../src/secret.ts";
 import {

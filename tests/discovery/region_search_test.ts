@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { createTokenProvider, type TokenProvider } from "../../src/auth.ts";
-import type { Region } from "../../src/config.ts";
+import type { Region } from "../../src/config/mod.ts";
 import { createRegionSearch, searchRegion } from "../../src/discovery/region_search.ts";
 import { Secret } from "../../src/secret.ts";
 import type { Fetch } from "../../src/upstream.ts";

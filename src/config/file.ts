@@ -8,68 +8,23 @@
  */
 
 import { z } from "zod";
-import { parseJson } from "./json.ts";
-
-/** Log levels as written by users, any case, to the level they mean. */
-export const LOG_LEVELS = {
-  debug: "debug",
-  info: "info",
-  warning: "warning",
-  warn: "warning",
-  error: "error",
-} as const;
-
-/** The longest `--timeout` accepted, in milliseconds. */
-export const MAX_TIMEOUT_MS = 600_000;
-
-/** The longest `--cache-ttl` accepted, in seconds. */
-export const MAX_CACHE_TTL_SECONDS = 86_400;
-
-/** The most `--concurrency` accepted. */
-export const MAX_CONCURRENCY = 256;
-
-/** What a region's name may look like: it becomes part of variable names (`CAS_SESSION_cn`). */
-export const REGION_NAME_PATTERN = /^[A-Za-z0-9][\w-]*$/;
-
-/**
- * Returns why `raw` is not an absolute http(s) URL without embedded
- * credentials, as a fragment such as `not a URL`, or `undefined` when it is one.
- */
-export function httpUrlProblem(raw: string): string | undefined {
-  if (!URL.canParse(raw.trim())) return "not a URL";
-  const url = new URL(raw.trim());
-  if (url.protocol !== "http:" && url.protocol !== "https:") return "not an http or https URL";
-  if (url.username || url.password) {
-    return "a URL must not embed a user name or password, credentials go in the environment";
-  }
-  return undefined;
-}
-
-/** Returns why `raw` cannot be a host to bind, or `undefined` when it can. */
-export function hostProblem(raw: string): string | undefined {
-  const host = raw.trim();
-  return host === "" || /[\s/]/.test(host)
-    ? "expected a host name or IP address such as localhost or 0.0.0.0"
-    : undefined;
-}
+import { parseJson } from "../json.ts";
+import { REGION_NAME_PATTERN } from "./regions.ts";
+import {
+  bareHost,
+  ConfigError,
+  hostProblem,
+  httpUrlProblem,
+  LOG_LEVELS,
+  MAX_CACHE_TTL_SECONDS,
+  MAX_CONCURRENCY,
+  MAX_TIMEOUT_MS,
+  originProblem,
+} from "./values.ts";
 
 function wholeNumber(min: number, max: number) {
   const message = `expected a whole number from ${min} to ${max}`;
   return z.int(message).min(min, message).max(max, message);
-}
-
-/** Returns `raw` trimmed, without the brackets a URL puts around an IPv6 address. */
-export function bareHost(raw: string): string {
-  // `[::1]` is how a URL spells the address; Deno.serve and the announced URL want it bare.
-  return raw.trim().replace(/^\[(.*)\]$/, "$1");
-}
-
-/** Returns why `raw` is not an http(s) origin, or `undefined` when it is one. */
-export function originProblem(raw: string): string | undefined {
-  const url = URL.canParse(raw.trim()) ? new URL(raw.trim()) : undefined;
-  return url && (url.protocol === "http:" || url.protocol === "https:")
-    ? undefined
-    : "expected an origin such as https://app.example";
 }
 
 function checked(problemOf: (raw: string) => string | undefined) {
@@ -190,4 +145,52 @@ function formatPath(path: readonly PropertyKey[]): string {
   return path.map((key, index) =>
     typeof key === "number" ? `[${key}]` : index === 0 ? String(key) : `.${String(key)}`
   ).join("");
+}
+
+/** Options for {@linkcode readConfigFile}. */
+export interface ReadConfigFileOptions {
+  /** Reads the config file named by `--config`; `Deno.readTextFileSync` by default. */
+  readFile?: (path: string) => string;
+}
+
+/**
+ * Reads and parses the config file at `path`; no path gives an empty file.
+ *
+ * @throws {ConfigError} when it cannot be read, or listing every problem with its place.
+ */
+export function readConfigFile(
+  path: string | undefined,
+  options: ReadConfigFileOptions = {},
+): ConfigFile {
+  if (path === undefined) return {};
+  const { readFile = Deno.readTextFileSync } = options;
+  let text: string;
+  try {
+    text = readFile(path);
+  } catch (error) {
+    throw new ConfigError(describeReadError(error, path), { cause: error });
+  }
+  try {
+    return parseConfigFile(text);
+  } catch (error) {
+    if (!(error instanceof ConfigFileError)) throw error;
+    const count = error.problems.length;
+    throw new ConfigError(
+      `Invalid config file ${path} (${count} ${count === 1 ? "problem" : "problems"}), fix ${
+        count === 1 ? "it" : "them"
+      } and restart:\n${error.problems.map((problem) => `  ${problem}`).join("\n")}`,
+      { cause: error },
+    );
+  }
+}
+
+function describeReadError(error: unknown, path: string): string {
+  if (error instanceof Deno.errors.NotFound) {
+    return `Config file ${path} does not exist: check --config or MCP_CONFIG`;
+  }
+  if (error instanceof Deno.errors.NotCapable || error instanceof Deno.errors.PermissionDenied) {
+    return `Not allowed to read the config file ${path}: check its permissions, and run with --allow-read`;
+  }
+  const detail = error instanceof Error ? error.message : String(error);
+  return `Cannot read the config file ${path} (${detail}): check --config or MCP_CONFIG`;
 }

@@ -1,0 +1,95 @@
+/**
+ * The command line: every flag `--help` lists, parsed strictly, with errors
+ * that say what to type instead and never echo what may be a credential.
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { ConfigError } from "./values.ts";
+
+/** The flags of one command line, as `parseArgs` returns them. */
+export type Flags = ReturnType<typeof parseFlags>;
+
+/**
+ * Parses `args` (without a leading `doctor`) strictly.
+ *
+ * @throws {ConfigError} naming an unknown option, a missing value or a stray argument.
+ */
+export function parseFlags(args: readonly string[]) {
+  // `deno task start -- --demo` passes the `--` on, and parseArgs would take
+  // every argument after it for a positional one.
+  if (args.includes("--")) {
+    throw new ConfigError(
+      "Unexpected argument --: deno task passes arguments on as they are, so write deno task start --demo, without --",
+    );
+  }
+  try {
+    return parseArgs({
+      args: [...args],
+      strict: true,
+      allowPositionals: false,
+      options: {
+        port: { type: "string" },
+        host: { type: "string" },
+        "log-level": { type: "string" },
+        stdio: { type: "boolean", default: false },
+        demo: { type: "boolean", default: false },
+        "auth-url": { type: "string" },
+        region: { type: "string", multiple: true },
+        timeout: { type: "string" },
+        "auth-token": { type: "string" },
+        "no-auth": { type: "boolean", default: false },
+        "allowed-origin": { type: "string", multiple: true },
+        "allowed-host": { type: "string", multiple: true },
+        stateless: { type: "boolean", default: false },
+        "cache-ttl": { type: "string" },
+        concurrency: { type: "string" },
+        config: { type: "string" },
+        json: { type: "boolean", default: false },
+        help: { type: "boolean", short: "h", default: false },
+        version: { type: "boolean", short: "V", default: false },
+      },
+    }).values;
+  } catch (error) {
+    throw new ConfigError(describeFlagError(error), { cause: error });
+  }
+}
+
+function describeFlagError(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const unknown = message.match(/Unknown option '([^']+)'/);
+  if (unknown) return `Unknown option ${unknown[1]}: run with --help to see the accepted options`;
+  const positional = message.match(/Unexpected argument '(.*)'/s);
+  if (positional) return describePositional(positional[1]);
+  const missing = message.match(/Option '(?:-\w, )?(--[\w-]+) <value>' argument missing/);
+  if (missing) return `Option ${missing[1]} needs a value: see --help`;
+  const ambiguous = message.match(
+    /Option '(?:-\w, )?(--[\w-]+)(?: <value>)?' argument is ambiguous/,
+  );
+  if (ambiguous) {
+    return `Option ${ambiguous[1]} needs a value; write ${
+      ambiguous[1]
+    }=VALUE for one that starts with "-"`;
+  }
+  return `${message.split("\n")[0].replace(/\.$/, "")}: see --help`;
+}
+
+// Words that name an option: safe to echo back, unlike any other positional value.
+const OPTION_WORDS = new Set(["port", "host", "stdio", "demo", "help", "version", "region"]);
+
+// A positional value may be a cookie pasted in the wrong place: it is shown only when it
+// cannot be one: an option's name without its dashes, `doctor`, or a short dash-led word.
+function describePositional(value: string): string {
+  const word = value.toLowerCase();
+  if (OPTION_WORDS.has(word)) {
+    return `Unexpected argument "${value}": options take the form --name value, did you mean --${word}? See --help`;
+  }
+  if (word === "doctor") {
+    return 'Unexpected argument "doctor": it comes first, as in byted-live-promotion doctor --json';
+  }
+  if (/^-[\w-]{0,40}$/.test(value)) {
+    return `Unexpected argument "${value}": options take the form --name value, see --help`;
+  }
+  return "Unexpected positional argument (not shown: it may be a credential): options take the form --name value, see --help";
+}
