@@ -85,7 +85,9 @@ export async function main(args: readonly string[]): Promise<number> {
     return report.ok ? 0 : 1;
   }
   const logs = await setupLogging(config.logLevel, { secrets });
-  for (const warning of insecureUrlWarnings(config)) logger("main").warn(warning);
+  for (const warning of [...config.warnings, ...insecureUrlWarnings(config)]) {
+    logger("main").warn(warning);
+  }
   // One registry per process: every session, and stdio beside HTTP, count into it.
   const metrics = createMetricsRegistry();
   metrics.gauge(

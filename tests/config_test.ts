@@ -871,3 +871,22 @@ Deno.test("the example config file is valid, names the known auth hosts, and is 
     );
   }
 });
+
+Deno.test("--region or NEPTUNE_REGIONS replacing the config file's regions is a start warning", () => {
+  const files = {
+    "regions.json": {
+      regions: [
+        { name: "cn", base_url: "https://cn.example" },
+        { name: "us", base_url: "https://us.example", auth_url: "https://us.auth.example/jwt" },
+      ],
+    },
+  };
+  const warnings = (args: string[], env: Env = {}) =>
+    serveWithFiles(["--config", "regions.json", ...args], env, files).warnings;
+  assert.deepEqual(warnings([]), []);
+  assert.deepEqual(warnings([], { NEPTUNE_REGIONS: "eu=https://eu.example" }), [
+    "NEPTUNE_REGIONS replaces the 2 regions of the config file and their auth URLs: unset NEPTUNE_REGIONS to search the file's regions",
+  ]);
+  assert.match(warnings(["--region", "eu=https://eu.example"])[0], /^--region replaces the 2/);
+  assert.deepEqual(serve([], { NEPTUNE_REGIONS: "eu=https://eu.example" }).warnings, []);
+});

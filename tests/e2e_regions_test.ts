@@ -132,3 +132,19 @@ console.log(Deno.permissions.querySync({ name: "read" }).state);`;
     "read is no longer granted",
   );
 });
+
+Deno.test("NEPTUNE_REGIONS left in the environment beside a config file is a warning at start", async () => {
+  const path = await writeConfig({ regions: [{ name: "cn", base_url: "https://cn.example" }] });
+  const server = await startServer(["--config", path, "--demo"], {
+    NEPTUNE_REGIONS: "eu=https://eu.example",
+  });
+  try {
+    await server.stop();
+  } finally {
+    await Deno.remove(path);
+  }
+  assert.match(
+    server.output().stderr,
+    /WRN.*NEPTUNE_REGIONS replaces the 1 region of the config file and their auth URLs/,
+  );
+});

@@ -53,6 +53,8 @@ export interface Config {
   /** The JWT endpoint of every region that does not name its own. */
   readonly authUrl: string;
   readonly regions: readonly RegionConfig[];
+  /** What this configuration does that its user may not expect, to print at start. */
+  readonly warnings: readonly string[];
   /** Limit for each upstream request, in milliseconds. */
   readonly timeoutMs: number;
   /** How long a region's answer is served from the cache, in milliseconds; 0 disables it. */
@@ -149,6 +151,8 @@ export function parseCommand(
       : file.allowed_hosts ?? [],
     stateless: flags.stateless ||
       (parseBoolean("MCP_STATELESS", envValue("MCP_STATELESS")) ?? file.stateless ?? false),
+
+    warnings: regionsOverride(flags.region, envValue("NEPTUNE_REGIONS"), file),
   };
   requireTokenBeyondLoopback(config);
   return doctor ? { kind: "doctor", config, json: flags.json } : { kind: "serve", config };
@@ -165,6 +169,25 @@ function chooseRegions(
     return file.regions.map((r) => ({ name: r.name, baseUrl: r.base_url, authUrl: r.auth_url }));
   }
   return parseRegions((env ?? DEFAULTS.regions).split(","), "NEPTUNE_REGIONS");
+}
+
+// A NEPTUNE_REGIONS left in a shell profile would otherwise hide the file's regions, and
+// their auth URLs, without a word.
+function regionsOverride(
+  flags: readonly string[] | undefined,
+  env: string | undefined,
+  file: ConfigFile,
+): string[] {
+  if (!file.regions || (!flags?.length && env === undefined)) return [];
+  const [source, remedy] = flags?.length
+    ? ["--region", "drop --region"]
+    : ["NEPTUNE_REGIONS", "unset NEPTUNE_REGIONS"];
+  const count = file.regions.length;
+  return [
+    `${source} replaces the ${count} ${
+      count === 1 ? "region" : "regions"
+    } of the config file and their auth URLs: ${remedy} to search the file's regions`,
+  ];
 }
 
 // A page on the network could otherwise drive the tools with the user's cookie.
