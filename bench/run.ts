@@ -1,5 +1,5 @@
 /**
- * `deno task bench [--quick]`: the performance targets of issue 6 (P1..P7),
+ * `deno task bench [--quick]`: the server's performance targets (P1..P7),
  * measured against the real server process and a fake upstream on
  * 127.0.0.1, each reported beside a baseline measured in the same run. Prints
  * the table and writes it with the machine's details to `bench/RESULTS.md`.

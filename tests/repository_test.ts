@@ -1,0 +1,50 @@
+/**
+ * The repository stands alone: no file points at a place a clone does not
+ * have (a developer's machine, the issue tracker, notes kept elsewhere).
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+
+const ROOT = new URL("../", import.meta.url);
+const SKIPPED = new Set([".git", ".coverage", "dist", "node_modules", "testdata", "deno.lock"]);
+const TEXT = /\.(ts|md|json|sh|yml|yaml)$|^run$|^\.gitignore$/;
+const THIS_FILE = "tests/repository_test.ts";
+
+// Places outside the repository that notes and comments have named before.
+const OUTSIDE = [
+  /\/work\//,
+  /\bshared\/[\w-]+\.md\b/,
+  /upstream-contract\.md/,
+  /toolchain-notes/,
+  /\bBRIEF\.md\b/,
+  /\bissues? #?\d+\b/i,
+  /\bissues show\b/,
+];
+
+function* textFiles(dir: URL, prefix = ""): Generator<string> {
+  for (const entry of Deno.readDirSync(dir)) {
+    if (SKIPPED.has(entry.name)) continue;
+    const path = `${prefix}${entry.name}`;
+    if (entry.isDirectory) yield* textFiles(new URL(`${entry.name}/`, dir), `${path}/`);
+    else if (entry.isFile && TEXT.test(entry.name)) yield path;
+  }
+}
+
+Deno.test("no file refers to a place outside the repository", () => {
+  const found: string[] = [];
+  for (const path of textFiles(ROOT)) {
+    if (path === THIS_FILE) continue;
+    const lines = Deno.readTextFileSync(new URL(path, ROOT)).split("\n");
+    lines.forEach((line, i) => {
+      const pattern = OUTSIDE.find((outside) => outside.test(line));
+      if (pattern) found.push(`${path}:${i + 1}: ${line.trim()}`);
+    });
+  }
+  assert.deepEqual(
+    found,
+    [],
+    "Say it here, or link to docs/ (docs/upstream.md for the upstream APIs)",
+  );
+});
