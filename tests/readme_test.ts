@@ -369,3 +369,25 @@ Deno.test("every claude mcp add of both READMEs names the server where claude re
     }
   }
 });
+
+/** Per `##`/`###` section: its table rows and its list items, counted outside code blocks. */
+function sectionShapes(markdown: string): string[] {
+  const prose = markdown.replace(/^```[\s\S]*?^```/gm, "");
+  const shapes: string[] = [];
+  let rows = 0, items = 0, heading = "";
+  const flush = () => heading && shapes.push(`${heading}: ${rows} table rows, ${items} list items`);
+  for (const line of prose.split("\n")) {
+    const level = line.match(/^(#{2,3}) /)?.[1];
+    if (level) {
+      flush();
+      [heading, rows, items] = [`${level} #${shapes.length + 1}`, 0, 0];
+    } else if (line.startsWith("|")) rows++;
+    else if (/^\s*- /.test(line)) items++;
+  }
+  flush();
+  return shapes;
+}
+
+Deno.test("README.zh-CN.md has the README's table rows and list items, section by section", () => {
+  assert.deepEqual(sectionShapes(read(CHINESE)), sectionShapes(read(ENGLISH)));
+});
