@@ -48,3 +48,20 @@ Deno.test("no file refers to a place outside the repository", () => {
     "Say it here, or link to docs/ (docs/upstream.md for the upstream APIs)",
   );
 });
+
+Deno.test("every relative link of a Markdown file points at a file of the repository", () => {
+  const missing: string[] = [];
+  for (const path of textFiles(ROOT)) {
+    if (!path.endsWith(".md")) continue;
+    const base = new URL(path, ROOT);
+    for (const [, target] of Deno.readTextFileSync(base).matchAll(/\]\(([^)#\s]+)[^)]*\)/g)) {
+      if (/^[a-z]+:/.test(target)) continue;
+      try {
+        Deno.statSync(new URL(target, base));
+      } catch {
+        missing.push(`${path} -> ${target}`);
+      }
+    }
+  }
+  assert.deepEqual(missing, []);
+});
