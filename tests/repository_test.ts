@@ -65,3 +65,20 @@ Deno.test("every relative link of a Markdown file points at a file of the reposi
   }
   assert.deepEqual(missing, []);
 });
+
+Deno.test("every source path a Markdown file names exists", () => {
+  const missing: string[] = [];
+  for (const path of textFiles(ROOT)) {
+    if (!path.endsWith(".md")) continue;
+    const text = Deno.readTextFileSync(new URL(path, ROOT));
+    for (const [named] of text.matchAll(/\b(?:src|tests|scripts|bench|docs)\/[\w/.-]*\w/g)) {
+      if (named.includes("*")) continue;
+      try {
+        Deno.statSync(new URL(named, ROOT));
+      } catch {
+        missing.push(`${path}: ${named}`);
+      }
+    }
+  }
+  assert.deepEqual(missing, []);
+});
