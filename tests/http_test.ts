@@ -568,3 +568,63 @@ Deno.test("the announced URL brackets an IPv6 host once, however it was written"
   assert.equal(endpointUrl("[::1]", 8123), "http://[::1]:8123/mcp");
   assert.equal(endpointUrl("127.0.0.1", 80), "http://127.0.0.1:80/mcp");
 });
+
+/** A CORS preflight from `origin` for a POST to /mcp with the MCP headers. */
+function preflight(app: HttpApp, origin: string) {
+  return app.handle(
+    new Request("http://localhost/mcp", {
+      method: "OPTIONS",
+      headers: {
+        origin,
+        "access-control-request-method": "POST",
+        "access-control-request-headers": "authorization, content-type, mcp-protocol-version",
+      },
+    }),
+  );
+}
+
+Deno.test("a browser page on an accepted origin gets its CORS preflight answered and may read the session id", async () => {
+  const app = createTestApp("localhost", { authToken: new Secret("t0ken") });
+  try {
+    const origin = "http://localhost:6274";
+    const allowed = await preflight(app, origin);
+    assert.equal(allowed.status, 204, "a preflight carries no token and must not need one");
+    assert.equal(allowed.headers.get("access-control-allow-origin"), origin);
+    for (const header of ["authorization", "content-type", "mcp-protocol-version"]) {
+      assert.match(allowed.headers.get("access-control-allow-headers") ?? "", new RegExp(header));
+    }
+    assert.match(allowed.headers.get("access-control-allow-methods") ?? "", /POST/);
+
+    const initialized = await postMcp(app, INITIALIZE_REQUEST, {
+      origin,
+      authorization: "Bearer t0ken",
+    });
+    assert.equal(initialized.status, 200);
+    assert.equal(initialized.headers.get("access-control-allow-origin"), origin);
+    assert.match(initialized.headers.get("access-control-expose-headers") ?? "", /mcp-session-id/);
+    assert.ok(initialized.headers.get("mcp-session-id"));
+    await initialized.body?.cancel();
+
+    const refused = await postMcp(app, INITIALIZE_REQUEST, { origin });
+    assert.equal(refused.status, 401);
+    assert.match(refused.headers.get("access-control-expose-headers") ?? "", /www-authenticate/);
+    await refused.body?.cancel();
+  } finally {
+    await app.close();
+  }
+});
+
+Deno.test("a foreign origin's preflight is refused, and a request without Origin gets no CORS headers", async () => {
+  const app = createTestApp("localhost");
+  try {
+    const foreign = await preflight(app, "https://attacker.example");
+    assert.equal(foreign.status, 403);
+    assert.equal(foreign.headers.get("access-control-allow-origin"), null);
+    await foreign.body?.cancel();
+    const plain = await app.handle(new Request("http://localhost/health"));
+    assert.equal(plain.headers.get("access-control-allow-origin"), null);
+    await plain.body?.cancel();
+  } finally {
+    await app.close();
+  }
+});

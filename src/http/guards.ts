@@ -1,7 +1,8 @@
 /**
  * The checks every request passes before a route sees it, each a
- * {@linkcode Middleware}: the Host/Origin guard against DNS rebinding, the
- * bearer token, the allowed methods and the body size limit.
+ * {@linkcode Middleware}: the Host/Origin guard against DNS rebinding, CORS for
+ * the browser pages it accepts, the bearer token, the allowed methods and the
+ * body size limit.
  *
  * @module
  */
@@ -55,6 +56,39 @@ export function guardHost(options: HostGuardOptions): Middleware {
       }));
     }
     return next(request, context);
+  };
+}
+
+// What a browser page may send and read: the MCP headers, and the session id it must echo.
+const CORS_HEADERS = {
+  "access-control-allow-methods": "GET, POST, DELETE",
+  "access-control-allow-headers":
+    "authorization, content-type, last-event-id, mcp-protocol-version, mcp-session-id",
+  "access-control-expose-headers": "mcp-session-id, mcp-protocol-version, www-authenticate",
+  "access-control-max-age": "600",
+};
+
+/**
+ * Lets a browser page whose Origin {@linkcode guardHost} accepted call the
+ * server (the MCP Inspector's direct mode, a client given `--allowed-origin`):
+ * answers its CORS preflight and marks the responses it may read. Requests
+ * without an Origin, which are every non-browser client's, pass untouched.
+ */
+export function allowAcceptedOrigins(): Middleware {
+  return (next) => async (request, context) => {
+    const origin = request.headers.get("origin");
+    if (origin === null) return await next(request, context);
+    const allowOrigin = { "access-control-allow-origin": origin, vary: "Origin" };
+    if (request.method === "OPTIONS" && request.headers.has("access-control-request-method")) {
+      return new Response(null, { status: 204, headers: { ...allowOrigin, ...CORS_HEADERS } });
+    }
+    const response = await next(request, context);
+    for (const [name, value] of Object.entries(allowOrigin)) response.headers.set(name, value);
+    response.headers.set(
+      "access-control-expose-headers",
+      CORS_HEADERS["access-control-expose-headers"],
+    );
+    return response;
   };
 }
 

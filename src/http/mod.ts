@@ -11,7 +11,13 @@ import type { Logger } from "../log.ts";
 import { type MetricsRegistry, PROMETHEUS_CONTENT_TYPE } from "../metrics.ts";
 import type { McpServer } from "../mcp_sdk.ts";
 import type { Secret } from "../secret.ts";
-import { allowMethods, guardHost, readJsonBody, requireBearer } from "./guards.ts";
+import {
+  allowAcceptedOrigins,
+  allowMethods,
+  guardHost,
+  readJsonBody,
+  requireBearer,
+} from "./guards.ts";
 import { createMcpEndpoint } from "./mcp.ts";
 import { json } from "./respond.ts";
 import { createPlainCalls } from "./plain_call.ts";
@@ -164,7 +170,7 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
     allowedOrigins: options.allowedOrigins,
   });
   return {
-    handle: toHandler(compose([withLogging(logger), hostGuard], dispatch)),
+    handle: toHandler(compose([withLogging(logger), hostGuard, allowAcceptedOrigins()], dispatch)),
     sessionCount: () => mcp.sessionCount() + sse.sessionCount(),
     async closeIdleSessions() {
       await Promise.all([mcp.closeIdleSessions(), sse.closeIdleSessions()]);
