@@ -13,13 +13,13 @@ import {
   insecureUrlWarnings,
   parseCommand,
   USAGE,
-} from "./src/config/mod.ts";
-import { describeUnconfigured } from "./src/auth_sources.ts";
-import { createDemoFetch } from "./src/demo.ts";
-import { formatDoctorReport, runDoctor } from "./src/doctor.ts";
-import { createHttpApp, endpointUrl, type HttpApp } from "./src/http/mod.ts";
-import { logger, setupLogging } from "./src/log.ts";
-import { missingEnvPermission, missingNetPermission } from "./src/permissions.ts";
+} from "./config/mod.ts";
+import { describeUnconfigured } from "./auth_sources.ts";
+import { createDemoFetch } from "./demo.ts";
+import { formatDoctorReport, runDoctor } from "./doctor.ts";
+import { createHttpApp, endpointUrl, type HttpApp } from "./http/mod.ts";
+import { logger, setupLogging } from "./log.ts";
+import { missingEnvPermission, missingNetPermission } from "./permissions.ts";
 import {
   checkReadiness,
   createDependencies,
@@ -28,11 +28,11 @@ import {
   SERVER_NAME,
   serverFactory,
   VERSION,
-} from "./src/server.ts";
-import { createInstruments } from "./src/instruments.ts";
-import { createMetricsRegistry, type MetricsRegistry } from "./src/metrics.ts";
-import { serveStdio, stdinIsPipe } from "./src/stdio.ts";
-import type { ToolDeps } from "./src/tools/mod.ts";
+} from "./server.ts";
+import { createInstruments } from "./instruments.ts";
+import { createMetricsRegistry, type MetricsRegistry } from "./metrics.ts";
+import { serveStdio, stdinIsPipe } from "./stdio.ts";
+import type { ToolDeps } from "./tools/mod.ts";
 
 // Once a stdio client closes stdin, how long requests it already sent may take to be answered.
 const STDIO_DRAIN_MS = 30_000;
@@ -262,5 +262,3 @@ function describeListenError(error: unknown, config: Config): string {
   const detail = error instanceof Error ? error.message : String(error);
   return `Cannot listen on ${config.host}:${config.port} (${detail}): check --host and --port`;
 }
-
-if (import.meta.main) Deno.exit(await main(Deno.args));
