@@ -32,6 +32,7 @@ import {
 import { createInstruments } from "./instruments.ts";
 import { createMetricsRegistry, type MetricsRegistry } from "./metrics.ts";
 import { serveStdio, stdinIsPipe } from "./stdio.ts";
+import type { StdioFront } from "./stdio_front/mod.ts";
 import type { ToolDeps } from "./tools/mod.ts";
 
 // Once a stdio client closes stdin, how long requests it already sent may take to be answered.
@@ -48,8 +49,17 @@ const STOP_SIGNALS: Deno.Signal[] = Deno.build.os === "windows"
   ? ["SIGINT"]
   : ["SIGINT", "SIGTERM"];
 
+/** Options for {@linkcode main}. */
+export interface MainOptions {
+  /** The stdio front `main.ts` opened, answering the handshake while this module loaded. */
+  stdioFront?: StdioFront;
+}
+
 /** Runs the command line `args` and returns the exit status. */
-export async function main(args: readonly string[]): Promise<number> {
+export async function main(
+  args: readonly string[],
+  { stdioFront }: MainOptions = {},
+): Promise<number> {
   const query = (descriptor: Deno.PermissionDescriptor) => Deno.permissions.querySync(descriptor);
   // --help and --version need no permission, so the environment is checked after the flags.
   const noEnv = missingEnvPermission(query);
@@ -102,7 +112,7 @@ export async function main(args: readonly string[]): Promise<number> {
     instruments: createInstruments(metrics),
   });
   try {
-    return await serve(config, { deps, metrics });
+    return await serve(config, { deps, metrics, stdioFront });
   } finally {
     await Promise.race([logs.flush(), delay(LOG_FLUSH_MS)]);
   }
@@ -115,26 +125,30 @@ function fail(message: string): number {
 
 async function serve(
   config: Config,
-  { deps, metrics }: { deps: ToolDeps; metrics: MetricsRegistry },
+  { deps, metrics, stdioFront }: {
+    deps: ToolDeps;
+    metrics: MetricsRegistry;
+    stdioFront?: StdioFront;
+  },
 ): Promise<number> {
   if (config.transport === "stdio") {
     logger("main").info("Serving MCP over stdio{mode}", {
       mode: config.demo ? " (demo catalogue)" : "",
     });
     warnWithoutCredential(config);
-    await serveStdio(createServer(deps), { drainTimeoutMs: STDIO_DRAIN_MS });
+    await serveStdio(createServer(deps), { drainTimeoutMs: STDIO_DRAIN_MS, front: stdioFront });
     return 0;
   }
   // The original server's desktop configs start it with --port and no --stdio, then talk MCP
   // over the pipe: a piped stdin is served beside HTTP, and its end stops only that side.
-  const stdio = stdinIsPipe() ? serveStdioBesideHttp(deps) : undefined;
+  const stdio = stdioFront || stdinIsPipe() ? serveStdioBesideHttp(deps, stdioFront) : undefined;
   return await serveHttp(config, { deps, now: Date.now, stdio, metrics });
 }
 
-async function serveStdioBesideHttp(deps: ToolDeps): Promise<void> {
+async function serveStdioBesideHttp(deps: ToolDeps, front?: StdioFront): Promise<void> {
   const log = logger("main");
   log.info("Serving MCP over stdio too: stdin is a pipe");
-  await serveStdio(createServer(deps), { drainTimeoutMs: STDIO_DRAIN_MS });
+  await serveStdio(createServer(deps), { drainTimeoutMs: STDIO_DRAIN_MS, front });
   log.info("Stdin closed: MCP over stdio has ended");
 }
 

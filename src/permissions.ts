@@ -6,7 +6,8 @@
  * @module
  */
 
-import { type Config, ENV_VARS, REGIONAL_ENV_PREFIXES } from "./config/mod.ts";
+import type { Config } from "./config/mod.ts";
+import { ENV_VARS, REGIONAL_ENV_PREFIXES } from "./config/env.ts";
 
 /** Answers whether a permission is granted, like `Deno.permissions.querySync`. */
 export type QueryPermission = (descriptor: Deno.PermissionDescriptor) => Deno.PermissionStatus;
@@ -18,6 +19,15 @@ export const PERMISSION_FLAGS = `--allow-net --allow-read --allow-env=${
 
 const MISSING =
   `Deno did not grant the permissions the server needs: start it with deno task start, or add ${PERMISSION_FLAGS} to deno run`;
+
+/**
+ * Returns the one-line message to print when the server's own modules at
+ * `path` cannot be read: `main.ts` loads them on demand, which Deno allows
+ * only with read permission.
+ */
+export function missingReadPermission(query: QueryPermission, path: string): string | undefined {
+  return query({ name: "read", path }).state === "granted" ? undefined : MISSING;
+}
 
 /** Returns the one-line message to print when reading the environment is not allowed. */
 export function missingEnvPermission(query: QueryPermission): string | undefined {
