@@ -33,14 +33,16 @@ export interface StdioFrontOptions {
   output: Output;
   /** What to answer before the server is attached; without them every message waits for it. */
   answers?: FrontAnswers;
+  /** How long after the handshake's last answer the server is asked for; 50 ms by default. */
+  graceMs?: number;
 }
 
 /** The front: answers early, and hands everything to the server once it is attached. */
 export interface StdioFront {
   /**
    * Resolves once the server is wanted: a request came that only it can
-   * answer, `tools/list` was answered (what follows the handshake is mostly
-   * calls), or stdin ended.
+   * answer, `graceMs` passed since `tools/list` was answered (what follows
+   * the handshake is mostly calls), or stdin ended.
    */
   readonly needed: Promise<void>;
   /** Connects the server's side; call once. */
@@ -69,12 +71,14 @@ export interface StdioLink {
 
 type RequestId = string | number;
 
+const HANDSHAKE_GRACE_MS = 50;
+
 // Replayed requests carry an id of their own, so their answers can be told apart and dropped.
 const REPLAY_ID_PREFIX = "stdio-front-replay:";
 
 /** Starts reading `input` at once and answering what the front can. */
 export function openStdioFront(options: StdioFrontOptions): StdioFront {
-  const { answers } = options;
+  const { answers, graceMs = HANDSHAKE_GRACE_MS } = options;
   const needed = Promise.withResolvers<void>();
   const inputEnded = Promise.withResolvers<void>();
   const outputGone = Promise.withResolvers<void>();
@@ -83,19 +87,25 @@ export function openStdioFront(options: StdioFrontOptions): StdioFront {
   const replayIds = new Set<RequestId>();
   const stopReading = new AbortController();
   let deliver: ((line: string) => void) | undefined;
-  // No timer here: the first setTimeout of a process costs ~3 ms, a fifth of Deno's start.
-  const need = () => needed.resolve();
+  let grace: ReturnType<typeof setTimeout> | undefined;
+  const need = () => {
+    clearTimeout(grace);
+    needed.resolve();
+  };
+  // Not at once: the client is busy with the tool list, and loading the server would take the
+  // CPU from it. Not earlier either: the first timer of a process costs ~3 ms to set up.
+  const needSoon = () => grace ??= setTimeout(need, graceMs);
   const receive = (line: string) => {
     if (deliver) return deliver(line);
     const early = answers ? answerEarly(line, answers) : undefined;
     if (early) {
-      void write(`${JSON.stringify(early.response)}\n`);
+      const written = write(`${JSON.stringify(early.response)}\n`);
       if (early.replay) {
         const id = `${REPLAY_ID_PREFIX}${replayIds.size + 1}`;
         replayIds.add(id);
         kept.push(JSON.stringify({ ...early.replay, id }));
       }
-      if (early.endsHandshake) need();
+      if (early.endsHandshake) void written.then(needSoon);
       return;
     }
     kept.push(line);

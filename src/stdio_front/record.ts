@@ -20,7 +20,7 @@ import type { FrontAnswers } from "./answer.ts";
 
 /** Raw JSON-RPC requests to a live server built from a configuration, and its answers. */
 export interface LiveServer {
-  /** Sends `request` (without `jsonrpc` and `id`) and resolves with the whole response. */
+  /** Sends a request and resolves with the whole response, as it would be serialized. */
   request(method: string, params?: Record<string, unknown>): Promise<Record<string, unknown>>;
   close(): Promise<void>;
 }
@@ -37,7 +37,9 @@ export async function startLiveServer(config: Config): Promise<LiveServer> {
   const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
   const waiting = new Map<number, (response: Record<string, unknown>) => void>();
   clientSide.onmessage = (message: JSONRPCMessage) => {
-    if ("id" in message && typeof message.id === "number") waiting.get(message.id)?.(message);
+    // As the client would read it off the wire: members left undefined are not there.
+    const sent = JSON.parse(JSON.stringify(message));
+    if (typeof sent.id === "number") waiting.get(sent.id)?.(sent);
   };
   await server.connect(serverSide);
   await clientSide.start();
