@@ -506,31 +506,51 @@ async function p5Stateless(
 
 async function p6StdioStart(bench: Bench): Promise<Row> {
   const { upstream, sizes } = bench;
-  const ours: number[] = [];
+  const ours: StdioStart[] = [];
   const bare: number[] = [];
   for (let round = 0; round < sizes.stdioRounds; round++) {
     ours.push(await timeStdioStart(serverArgs(["--stdio", ...upstream.args]), true));
-    bare.push(await timeStdioStart(["run", BARE_STDIO], false));
+    bare.push((await timeStdioStart(["run", BARE_STDIO], false)).listed);
   }
-  const mine = median(ours);
+  const mine = median(ours.map((start) => start.listed));
+  const arrived = median(ours.map((start) => start.answered));
   const baseline = median(bare);
   return {
     id: "P6",
     scenario: `stdio: process start to first tools/list answer, ${ours.length} starts`,
     target: "<= 1.2x a bare deno run answering initialize",
-    measured: `median ${ms(mine)} vs bare ${ms(baseline)}`,
+    measured: `median ${ms(mine)} vs bare ${ms(baseline)}; the answer reached the client ` +
+      `at ${ms(arrived)} (${ratio(arrived, baseline)}), the rest is the client's listTools`,
     ratio: ratio(mine, baseline),
     met: yesNo(mine <= 1.2 * baseline),
   };
 }
 
-/** Spawns `deno args` and returns the ms until it answered `initialize` (and `tools/list`). */
-async function timeStdioStart(args: string[], listTools: boolean): Promise<number> {
+/** Milliseconds from spawning a server to its `tools/list` answer. */
+interface StdioStart {
+  /** Until the SDK client's `listTools` resolved (or `initialize`, without listing). */
+  listed: number;
+  /** Until the answer's message reached the client, before the client processed it. */
+  answered: number;
+}
+
+/** Spawns `deno args` and times it until it answered `initialize` (and `tools/list`). */
+async function timeStdioStart(args: string[], listTools: boolean): Promise<StdioStart> {
   const begin = performance.now();
   const client = await connectStdio(args);
+  let answered = performance.now() - begin;
+  const transport = client.transport;
+  const receive = transport?.onmessage;
+  if (transport && receive) {
+    // The client checks each tool's output schema as it lists them: not the server's time.
+    transport.onmessage = (message, extra) => {
+      answered = performance.now() - begin;
+      receive(message, extra);
+    };
+  }
   try {
     if (listTools) await client.listTools();
-    return performance.now() - begin;
+    return { listed: performance.now() - begin, answered };
   } finally {
     await client.close();
   }
