@@ -385,6 +385,7 @@ Deno.test("a body that is not JSON is a JSON-RPC parse error -32700", async () =
   assert.equal(response.status, 400);
   const body = await response.json();
   assert.equal(body.error.code, -32700);
+  assert.match(body.error.message, /not valid JSON; send a JSON-RPC message .*plain call/);
   assert.equal(body.id, null);
 });
 

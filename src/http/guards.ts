@@ -144,7 +144,11 @@ export function readJsonBody(maxBytes: number): Middleware {
     try {
       context.body = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
     } catch {
-      return rpcError(400, { code: PARSE_ERROR, message: "Parse error: send a JSON-RPC message" });
+      return rpcError(400, {
+        code: PARSE_ERROR,
+        message:
+          'Parse error: the body is not valid JSON; send a JSON-RPC message (or, to /mcp, a plain call {"tool": ..., "arguments": {...}})',
+      });
     }
     return await next(request, context);
   };
