@@ -7,7 +7,15 @@
  * @module
  */
 
-import { configure, getLogger, getTextFormatter, type LogRecord } from "@logtape/logtape";
+import {
+  compareLogLevel,
+  configure,
+  getConfig,
+  getLogger,
+  getTextFormatter,
+  type LogLevel as LogTapeLevel,
+  type LogRecord,
+} from "@logtape/logtape";
 import type { LogLevel } from "./config/mod.ts";
 import { redact, type Secret } from "./secret.ts";
 
@@ -78,9 +86,40 @@ export async function setupLogging(
   return { dropped: buffer.dropped, flush: buffer.flush };
 }
 
-/** The logger of one part of the server, such as `auth` or `http`. */
+/**
+ * The logger of one part of the server, such as `auth` or `http`. A call
+ * below the configured level returns at once: LogTape would build (and then
+ * drop) a whole record for it, which costs on every request.
+ */
 export function logger(category: string): Logger {
-  return getLogger([ROOT_CATEGORY, category]);
+  const target = getLogger([ROOT_CATEGORY, category]);
+  return {
+    debug: (message, properties) => {
+      if (isEnabled("debug")) target.debug(message, properties);
+    },
+    info: (message, properties) => {
+      if (isEnabled("info")) target.info(message, properties);
+    },
+    warn: (message, properties) => {
+      if (isEnabled("warning")) target.warn(message, properties);
+    },
+    error: (message, properties) => {
+      if (isEnabled("error")) target.error(message, properties);
+    },
+  };
+}
+
+// Read from LogTape's configuration on each call (a short scan), so that a new `configure`
+// (tests reconfigure) takes effect at once; with no configuration nothing is written anyway.
+function isEnabled(level: LogTapeLevel): boolean {
+  const root = getConfig()?.loggers.find(({ category }) =>
+    Array.isArray(category)
+      ? category.length === 1 && category[0] === ROOT_CATEGORY
+      : category === ROOT_CATEGORY
+  );
+  if (!root) return false;
+  return root.lowestLevel === undefined ||
+    (root.lowestLevel !== null && compareLogLevel(level, root.lowestLevel) >= 0);
 }
 
 /** A bounded queue of text in front of a slow writer, from {@linkcode createLogBuffer}. */

@@ -75,6 +75,26 @@ Deno.test("records below the configured level are dropped, those at or above it 
   });
 });
 
+Deno.test("a call below the configured level reads none of its properties: no record is built", async () => {
+  let reads = 0;
+  const properties = {
+    get path() {
+      reads++;
+      return "/mcp";
+    },
+  };
+  await withLines("info", [], async (lines, flush) => {
+    logger("x").debug("GET {path}", properties);
+    await flush();
+    assert.deepEqual(lines, []);
+    assert.equal(reads, 0);
+    logger("x").info("GET {path}", properties);
+    await flush();
+    assert.equal(lines.length, 1);
+    assert.ok(reads > 0);
+  });
+});
+
 Deno.test("string property values are written without quotes, other values inspected", async () => {
   await withLines("info", [], async (lines, flush) => {
     logger("x").info("Region {region} answered {count} in {ms} ms: {ids}", {
