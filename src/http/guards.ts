@@ -32,13 +32,14 @@ export function guardHost(options: HostGuardOptions): Middleware {
   const allowedHosts = new Set(options.allowedHosts?.map(canonicalHost));
   const allowedOrigins = new Set(options.allowedOrigins?.map(canonicalOrigin));
   const anyHost = !isLoopback(options.bindHost) && allowedHosts.size === 0;
+  // A parsed URL's hostname is already canonical: no need to parse it again on every request.
   const hostAllowed = (url: URL) =>
-    anyHost || isLoopback(url.hostname) || allowedHosts.has(url.hostname) ||
+    anyHost || isCanonicalLoopback(url.hostname) || allowedHosts.has(url.hostname) ||
     allowedHosts.has(url.host);
   const originAllowed = (origin: string, url: URL) => {
     if (!URL.canParse(origin)) return false;
     const { hostname } = new URL(origin);
-    return isLoopback(hostname) || hostname === url.hostname ||
+    return isCanonicalLoopback(hostname) || hostname === url.hostname ||
       allowedOrigins.has(canonicalOrigin(origin));
   };
   return (next) => (request, context) => {
@@ -185,7 +186,10 @@ async function readCapped(request: Request, maxBytes: number): Promise<Uint8Arra
  * `::ffff:127.x.y.z`.
  */
 export function isLoopback(hostname: string): boolean {
-  const name = canonicalHost(hostname);
+  return isCanonicalLoopback(canonicalHost(hostname));
+}
+
+function isCanonicalLoopback(name: string): boolean {
   return name === "localhost" || name.endsWith(".localhost") || name === "[::1]" ||
     /^127\.\d+\.\d+\.\d+$/.test(name) || /^\[::ffff:7f[0-9a-f]{2}:[0-9a-f]{1,4}\]$/.test(name);
 }
