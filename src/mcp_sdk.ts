@@ -24,6 +24,7 @@ export { McpError } from "@modelcontextprotocol/sdk/types.js";
 export { AjvJsonSchemaValidator } from "@modelcontextprotocol/sdk/validation/ajv";
 // @ts-types="@modelcontextprotocol/sdk/types"
 export {
+  CallToolResultSchema,
   isJSONRPCErrorResponse,
   isJSONRPCRequest,
   isJSONRPCResultResponse,

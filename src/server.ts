@@ -97,6 +97,11 @@ export function createDependencies(config: Config, options: DependencyOptions): 
 export interface ServerOptions {
   /** A JSON-schema validator to share; without it the SDK builds a new Ajv for every server. */
   jsonSchemaValidator?: AjvJsonSchemaValidator;
+  /**
+   * Check every tool's `structuredContent` against its output schema before answering.
+   * Default true; see {@linkcode serverFactory} for why HTTP servers turn it off.
+   */
+  validateToolOutput?: boolean;
 }
 
 /**
@@ -113,6 +118,7 @@ export function createServer(deps: ToolDeps, options: ServerOptions = {}): McpSe
       capabilities: { logging: {} },
     },
   );
+  if (options.validateToolOutput === false) trustToolOutput(server);
   registerTools(server, deps);
   registerPsmResource(server, deps);
   registerFindPsmPrompt(server, deps);
@@ -122,10 +128,23 @@ export function createServer(deps: ToolDeps, options: ServerOptions = {}): McpSe
 /**
  * Returns a function that creates servers sharing one JSON-schema validator,
  * for HTTP, where a server is built per session or (stateless) per request.
+ * They skip the output-schema check unless `validateToolOutput` is set: it
+ * cost ~5% of a cached call, and the tests keep it (servers from
+ * {@linkcode createServer}, and the SDK client checks every result again).
  */
-export function serverFactory(deps: ToolDeps): () => McpServer {
+export function serverFactory(
+  deps: ToolDeps,
+  { validateToolOutput = false }: Pick<ServerOptions, "validateToolOutput"> = {},
+): () => McpServer {
   const jsonSchemaValidator = new AjvJsonSchemaValidator();
-  return () => createServer(deps, { jsonSchemaValidator });
+  return () => createServer(deps, { jsonSchemaValidator, validateToolOutput });
+}
+
+// The SDK runs zod over every structuredContent (McpServer's private `validateToolOutput`) and
+// has no option to turn it off; tests/server_test.ts fails if this stops taking effect.
+function trustToolOutput(server: McpServer): void {
+  (server as unknown as { validateToolOutput: () => Promise<void> }).validateToolOutput = () =>
+    Promise.resolve();
 }
 
 /** The body of `GET /health`. */

@@ -1,13 +1,30 @@
 import assert from "node:assert/strict";
 import type { TokenStatus } from "../src/auth.ts";
-import { createDependencies, describeHealth, serverFactory } from "../src/server.ts";
-import type { McpServer } from "../src/mcp_sdk.ts";
+import { z } from "zod";
+import { createDependencies, createServer, describeHealth, serverFactory } from "../src/server.ts";
+import type { ToolDeps } from "../src/tools/mod.ts";
+import {
+  type CallToolResult,
+  CallToolResultSchema,
+  Client,
+  InMemoryTransport,
+  type McpServer,
+} from "../src/mcp_sdk.ts";
 import { recordingLogger } from "./fake_upstream.ts";
 import { demoFetchFor, testConfig } from "./harness.ts";
 
 // The SDK keeps the validator in a private field; nothing public tells whether it is shared.
 function validatorOf(server: McpServer): unknown {
   return (server.server as unknown as { _jsonSchemaValidator: unknown })._jsonSchemaValidator;
+}
+
+function demoDeps(): ToolDeps {
+  const config = testConfig(["--demo"]);
+  return createDependencies(config, {
+    fetch: demoFetchFor(config),
+    now: Date.now,
+    logger: () => recordingLogger(),
+  });
 }
 
 Deno.test("servers from one factory share one JSON-schema validator instead of one Ajv each", () => {
@@ -44,4 +61,44 @@ Deno.test("describeHealth never throws, even on an invalid expiry date", () => {
   });
   assert.equal(health.status, "ok");
   assert.deepEqual(health.auth, { configured: true, valid: true, expires_at: undefined });
+});
+
+// Calls a tool whose structuredContent breaks its output schema, straight through the protocol
+// (an SDK client that listed the tools would refuse the result itself).
+async function callMistypedTool(server: McpServer): Promise<CallToolResult> {
+  server.registerTool(
+    "mistyped",
+    {
+      description: "Answers a string where its schema says number",
+      outputSchema: { n: z.number() },
+    },
+    () => ({ content: [], structuredContent: { n: "not a number" } }),
+  );
+  const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
+  await server.connect(serverSide);
+  const client = new Client({ name: "test", version: "0" });
+  await client.connect(clientSide);
+  try {
+    return await client.request(
+      { method: "tools/call", params: { name: "mistyped", arguments: {} } },
+      CallToolResultSchema,
+    );
+  } finally {
+    await client.close();
+  }
+}
+
+Deno.test("createServer checks structuredContent against the tool's output schema", async () => {
+  const result = await callMistypedTool(createServer(demoDeps()));
+  assert.equal(result.isError, true);
+  assert.match(JSON.stringify(result.content), /Output validation error/);
+});
+
+Deno.test("HTTP servers skip the output-schema check unless asked, which the tests keep", async () => {
+  const deps = demoDeps();
+  const trusted = await callMistypedTool(serverFactory(deps)());
+  assert.notEqual(trusted.isError, true);
+  assert.deepEqual(trusted.structuredContent, { n: "not a number" });
+  const checked = await callMistypedTool(serverFactory(deps, { validateToolOutput: true })());
+  assert.equal(checked.isError, true);
 });
