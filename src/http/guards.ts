@@ -133,6 +133,8 @@ export function allowMethods(methods: readonly string[]): Middleware {
  * hands it on as `context.body`, so nothing reads it twice.
  */
 export function readJsonBody(maxBytes: number): Middleware {
+  // Without `stream`, decode() keeps no state between calls: one decoder serves every request.
+  const decoder = new TextDecoder("utf-8", { fatal: true });
   return (next) => async (request, context) => {
     if (request.method !== "POST") return await next(request, context);
     const bytes = await readCapped(request, maxBytes);
@@ -143,7 +145,7 @@ export function readJsonBody(maxBytes: number): Middleware {
       });
     }
     try {
-      context.body = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
+      context.body = JSON.parse(decoder.decode(bytes));
     } catch {
       return rpcError(400, {
         code: PARSE_ERROR,
@@ -163,6 +165,12 @@ async function readCapped(request: Request, maxBytes: number): Promise<Uint8Arra
     return undefined;
   }
   if (!request.body) return new Uint8Array();
+  // HTTP framing ends the body at its Content-Length: read it in one piece, without a reader
+  // (the check after it is for a Request built by hand, whose header may say anything).
+  if (declared >= 0) {
+    const bytes = await request.bytes();
+    return bytes.byteLength > maxBytes ? undefined : bytes;
+  }
   const chunks: Uint8Array[] = [];
   let size = 0;
   for await (const chunk of request.body) {
