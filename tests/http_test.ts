@@ -13,6 +13,8 @@ import { fakeClock, recordingLogger } from "./fake_upstream.ts";
 import { demoFetchFor, INITIALIZE_REQUEST, testConfig, textOf } from "./harness.ts";
 import { createTestApp, hangingUpstream, SEARCH_CALL } from "./http_app.ts";
 import { Client, StreamableHTTPClientTransport } from "./mcp_client.ts";
+import { McpTransport } from "../src/http/mcp_transport.ts";
+import { WebStandardStreamableHTTPServerTransport } from "../src/mcp_sdk.ts";
 
 const MCP_HEADERS = {
   "content-type": "application/json",
@@ -445,62 +447,79 @@ async function openSession(app: HttpApp): Promise<Record<string, string>> {
   return headers;
 }
 
+// A call asking for progress is answered on an event stream, any other in JSON: both must end
+// the same ways.
+const ANSWER_KINDS = [
+  { kind: "JSON answer", call: SEARCH_CALL },
+  {
+    kind: "event stream",
+    call: { ...SEARCH_CALL, params: { ...SEARCH_CALL.params, _meta: { progressToken: "p7" } } },
+  },
+] as const;
+
 /** A session whose search call hangs in its upstream requests until they are aborted. */
-async function startHangingCall(info?: ServeInfo) {
+async function startHangingCall(call: object, info?: ServeInfo) {
   const upstream = hangingUpstream();
   const app = createTestApp("localhost", { fetch: upstream.fetch });
   const headers = await openSession(app);
-  const call = await postMcp(app, SEARCH_CALL, headers, info);
-  assert.equal(call.status, 200);
+  const response = await postMcp(app, call, headers, info);
+  assert.equal(response.status, 200);
   await upstream.started;
   assert.deepEqual(upstream.aborted, []);
-  return { app, upstream, headers, call };
+  return { app, upstream, headers, call: response };
 }
 
-Deno.test("notifications/cancelled ends the cancelled call's event stream and aborts its upstream requests", async () => {
-  const { app, upstream, headers, call } = await startHangingCall();
-  const cancelled = await postMcp(app, {
-    jsonrpc: "2.0",
-    method: "notifications/cancelled",
-    params: { requestId: 7, reason: "user pressed stop" },
-  }, headers);
-  assert.equal(cancelled.status, 202);
-  assert.equal(await call.text(), "", "the stream ended without an answer");
-  assert.ok(upstream.aborted.length > 0, "the upstream searches were aborted");
-  await app.close();
-});
+// The one JSON-RPC message of a response body, whether JSON or an event stream.
+function messageIn(body: string): { id?: unknown; error?: unknown; result?: unknown } {
+  const data = body.split("\n").find((line) => line.startsWith("data: "));
+  return JSON.parse(data ? data.slice("data: ".length) : body);
+}
 
-Deno.test("a client that closes its event stream aborts the upstream requests of its call", async () => {
-  const { app, upstream, call } = await startHangingCall();
-  await call.body?.cancel();
-  assert.ok(upstream.aborted.length > 0, "the upstream searches were aborted");
-  await app.close();
-});
+for (const { kind, call: request } of ANSWER_KINDS) {
+  Deno.test(`notifications/cancelled ends the cancelled call's ${kind} and aborts its upstream requests`, async () => {
+    const { app, upstream, headers, call } = await startHangingCall(request);
+    const cancelled = await postMcp(app, {
+      jsonrpc: "2.0",
+      method: "notifications/cancelled",
+      params: { requestId: 7, reason: "user pressed stop" },
+    }, headers);
+    assert.equal(cancelled.status, 202);
+    assert.equal(await call.text(), "", "the response ended without an answer");
+    assert.ok(upstream.aborted.length > 0, "the upstream searches were aborted");
+    await app.close();
+  });
 
-Deno.test("under Deno.serve the end of a response is learned from info.completed", async () => {
-  const completed = Promise.withResolvers<void>();
-  const { app, upstream, call } = await startHangingCall({ completed: completed.promise });
-  completed.resolve();
-  await new Promise((resolve) => setTimeout(resolve, 0));
-  assert.ok(upstream.aborted.length > 0, "the call was aborted when the connection completed");
-  await call.body?.cancel();
-  await app.close();
-});
+  Deno.test(`a client that closes its ${kind} aborts the upstream requests of its call`, async () => {
+    const { app, upstream, call } = await startHangingCall(request);
+    await call.body?.cancel();
+    assert.ok(upstream.aborted.length > 0, "the upstream searches were aborted");
+    await app.close();
+  });
 
-Deno.test("closing the app answers a call still running at the deadline with a shutdown error", async () => {
-  const { app, upstream, call } = await startHangingCall();
-  await app.close({ deadlineMs: 20 });
-  const events = await call.text();
-  const data = events.split("\n").find((line) => line.startsWith("data: "));
-  assert.ok(data, `an event was sent: ${events}`);
-  const message = JSON.parse(data.slice("data: ".length));
-  assert.equal(message.id, 7);
-  assert.deepEqual(message.error, SHUTTING_DOWN);
-  assert.ok(upstream.aborted.length > 0, "its upstream requests were aborted");
-  const late = await postMcp(app, INITIALIZE_REQUEST);
-  assert.equal(late.status, 503, "nothing new starts once closing");
-  assert.match((await late.json()).error.message, /Server shutting down/);
-});
+  Deno.test(`under Deno.serve the end of a call's ${kind} is learned from info.completed`, async () => {
+    const completed = Promise.withResolvers<void>();
+    const { app, upstream, call } = await startHangingCall(request, {
+      completed: completed.promise,
+    });
+    completed.resolve();
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    assert.ok(upstream.aborted.length > 0, "the call was aborted when the connection completed");
+    await call.body?.cancel();
+    await app.close();
+  });
+
+  Deno.test(`closing the app answers a call still running at the deadline with a shutdown error, in its ${kind}`, async () => {
+    const { app, upstream, call } = await startHangingCall(request);
+    await app.close({ deadlineMs: 20 });
+    const message = messageIn(await call.text());
+    assert.equal(message.id, 7);
+    assert.deepEqual(message.error, SHUTTING_DOWN);
+    assert.ok(upstream.aborted.length > 0, "its upstream requests were aborted");
+    const late = await postMcp(app, INITIALIZE_REQUEST);
+    assert.equal(late.status, 503, "nothing new starts once closing");
+    assert.match((await late.json()).error.message, /Server shutting down/);
+  });
+}
 
 Deno.test("closing the app lets a call that finishes before the deadline answer normally", async () => {
   const config = testConfig(["--demo"]);
@@ -526,6 +545,104 @@ Deno.test("closing the app lets a call that finishes before the deadline answer 
   assert.match(textOf(await result), /Found oec\.live\.promotion/);
   await closed;
   await client.close();
+});
+
+Deno.test("a call without a progress token is answered in JSON, one with a token on an event stream", async () => {
+  const app = createTestApp();
+  const headers = await openSession(app);
+  const plain = await postMcp(app, SEARCH_CALL, headers);
+  assert.equal(plain.headers.get("content-type"), "application/json");
+  assert.match(JSON.stringify(messageIn(await plain.text()).result), /Found oec\.live\.promotion/);
+  const [, streamed] = ANSWER_KINDS;
+  const withProgress = await postMcp(app, streamed.call, headers);
+  assert.equal(withProgress.headers.get("content-type"), "text/event-stream");
+  assert.match(JSON.stringify(messageIn(await withProgress.text()).result), /Found/);
+  await app.close();
+});
+
+Deno.test("over HTTP a batch search that asks for progress gets it, and its result", async () => {
+  const app = createTestApp();
+  const { client } = await connectClient(app);
+  const progress: number[] = [];
+  try {
+    const result = await client.callTool(
+      {
+        name: "search_multiple_services",
+        arguments: { keywords: "oec.live.promotion, oec.affiliate.monitor" },
+      },
+      undefined,
+      { onprogress: ({ progress: done }) => progress.push(done) },
+    );
+    assert.match(textOf(result), /oec\.live\.promotion/);
+    assert.deepEqual(progress, [1, 2]);
+  } finally {
+    await client.close();
+    await app.close();
+  }
+});
+
+// The SDK transport's maps, read where the SDK keeps them (private fields: nothing public tells).
+function sdkMapSizes(transport: unknown): number[] {
+  const maps = transport as Record<
+    "_streamMapping" | "_requestToStreamMapping",
+    Map<unknown, unknown>
+  >;
+  return [maps._streamMapping.size, maps._requestToStreamMapping.size];
+}
+
+Deno.test("JSON answers leave nothing behind: no entry per call in the SDK's maps (typescript-sdk#2559)", async () => {
+  const deps = createDependencies(testConfig(["--demo"]), {
+    fetch: demoFetchFor(testConfig(["--demo"])),
+    now: Date.now,
+    logger: () => recordingLogger(),
+  });
+  const list = (id: number) => ({ jsonrpc: "2.0", id, method: "tools/list" });
+  const post = (body: object, headers: Record<string, string> = {}) =>
+    new Request("http://localhost/mcp", {
+      method: "POST",
+      headers: { ...MCP_HEADERS, "mcp-protocol-version": "2025-06-18", ...headers },
+      body: JSON.stringify(body),
+    });
+  const calls = 200;
+
+  const initialize = async (transport: { handleRequest: McpTransport["handleRequest"] }) =>
+    await (await transport.handleRequest(post(INITIALIZE_REQUEST), {
+      parsedBody: INITIALIZE_REQUEST,
+    })).text();
+  const session = { "mcp-session-id": "s1" };
+
+  // The SDK's own JSON mode keeps one entry per call: the leak this transport avoids.
+  const leaky = new WebStandardStreamableHTTPServerTransport({
+    sessionIdGenerator: () => "s1",
+    enableJsonResponse: true,
+  });
+  await createServer(deps).connect(leaky);
+  await initialize(leaky);
+  for (let id = 2; id <= calls + 1; id++) {
+    await (await leaky.handleRequest(post(list(id), session), { parsedBody: list(id) })).text();
+  }
+  assert.ok(
+    sdkMapSizes(leaky)[0] >= calls,
+    "the SDK still keeps its entries where this test looks",
+  );
+
+  const transport = new McpTransport({ sessionIdGenerator: () => "s1" });
+  await createServer(deps).connect(transport);
+  await (await transport.handleRequest(post(INITIALIZE_REQUEST), {
+    parsedBody: INITIALIZE_REQUEST,
+  }))
+    .text();
+  for (let id = 2; id <= calls + 1; id++) {
+    const response = await transport.handleRequest(post(list(id), { "mcp-session-id": "s1" }), {
+      parsedBody: list(id),
+    });
+    assert.equal(response.headers.get("content-type"), "application/json");
+    await response.text();
+  }
+  assert.deepEqual(sdkMapSizes(transport.stream), [0, 0]);
+  assert.equal(transport.heldCalls(), 0);
+  await transport.close();
+  await leaky.close();
 });
 
 Deno.test("stateless mode serves every request without a session, GET and DELETE are 405", async () => {

@@ -6,7 +6,8 @@
  */
 
 import type { Logger } from "../log.ts";
-import { type McpServer, WebStandardStreamableHTTPServerTransport } from "../mcp_sdk.ts";
+import type { McpServer } from "../mcp_sdk.ts";
+import { McpTransport } from "./mcp_transport.ts";
 import { BAD_REQUEST, rpcError, SESSION_NOT_FOUND } from "./respond.ts";
 import { type RequestContext, type Route, whenSent } from "./route.ts";
 import { type SessionLimit, tooManySessions } from "./session_limit.ts";
@@ -43,7 +44,7 @@ export interface McpEndpoint {
 }
 
 type RequestId = string | number;
-type Transport = WebStandardStreamableHTTPServerTransport;
+type Transport = McpTransport;
 
 interface Session {
   readonly server: McpServer;
@@ -86,9 +87,8 @@ export function createMcpEndpoint(options: McpEndpointOptions): McpEndpoint {
     const call: Call = { transport, ids, ended: ended.promise };
     const finish = () => {
       calls.delete(call);
-      // A request still running when its stream ended lost its client: stop its upstream work.
-      // For a request already answered this is a no-op.
-      for (const id of ids) cancel(transport, id, "The client closed the HTTP stream");
+      // A request still running when its response ended lost its client: stop its upstream work.
+      for (const id of ids) transport.cancel(id, "The client closed the HTTP stream");
       onEnd();
       ended.resolve();
     };
@@ -100,8 +100,8 @@ export function createMcpEndpoint(options: McpEndpointOptions): McpEndpoint {
       finish();
       throw error;
     }
-    // The SDK sends nothing for a cancelled request, so its stream would stay open forever.
-    for (const id of cancelledIdsOf(context.body)) transport.closeSSEStream(id);
+    // The SDK sends nothing for a cancelled request, so its response would stay open forever.
+    for (const id of cancelledIdsOf(context.body)) transport.endResponse(id);
     return whenSent(response, context.completed, finish);
   }
 
@@ -125,7 +125,7 @@ export function createMcpEndpoint(options: McpEndpointOptions): McpEndpoint {
     let kept = false;
     try {
       const server = options.createServer();
-      const transport: Transport = new WebStandardStreamableHTTPServerTransport({
+      const transport: Transport = new McpTransport({
         sessionIdGenerator: () => crypto.randomUUID(),
         onsessioninitialized: (id) => {
           sessions.set(id, session);
@@ -164,9 +164,7 @@ export function createMcpEndpoint(options: McpEndpointOptions): McpEndpoint {
 
   async function serveStateless(request: Request, context: RequestContext): Promise<Response> {
     const server = options.createServer();
-    const transport: Transport = new WebStandardStreamableHTTPServerTransport({
-      sessionIdGenerator: undefined,
-    });
+    const transport: Transport = new McpTransport();
     transport.onerror = (error) => {
       logger.debug("MCP transport error: {message}", { message: error.message });
     };
@@ -241,20 +239,11 @@ export function createMcpEndpoint(options: McpEndpointOptions): McpEndpoint {
 
 async function answerShuttingDown({ transport, ids }: Call): Promise<void> {
   for (const id of ids) {
-    cancel(transport, id, SHUTTING_DOWN.message);
+    if (!transport.isUnanswered(id)) continue;
+    transport.cancel(id, SHUTTING_DOWN.message);
     // Fails only when the client already went away: there is no one left to tell.
     await transport.send({ jsonrpc: "2.0", id, error: SHUTTING_DOWN }).catch(() => {});
   }
-}
-
-// Delivers a cancellation to the server as if the client had sent it: the
-// handler's signal aborts, and with it every upstream request it started.
-function cancel(transport: Transport, requestId: RequestId, reason: string) {
-  transport.onmessage?.({
-    jsonrpc: "2.0",
-    method: "notifications/cancelled",
-    params: { requestId, reason },
-  });
 }
 
 function messagesOf(body: unknown): Record<string, unknown>[] {
