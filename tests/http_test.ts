@@ -645,6 +645,41 @@ Deno.test("JSON answers leave nothing behind: no entry per call in the SDK's map
   await leaky.close();
 });
 
+Deno.test("stateless mode reuses the server of an ended call, never one that holds a client's state", async () => {
+  let servers = 0;
+  const config = testConfig(["--demo"]);
+  const deps = createDependencies(config, {
+    fetch: demoFetchFor(config),
+    now: Date.now,
+    logger: () => recordingLogger(),
+  });
+  const app = createTestApp("localhost", {
+    stateless: true,
+    createServer: () => {
+      servers++;
+      return createServer(deps);
+    },
+  });
+  const headers = { "mcp-protocol-version": "2025-06-18" };
+  const call = async (message: object) => {
+    const response = await postMcp(app, message, headers);
+    const text = await response.text();
+    // Deno.serve's `completed` is not there: the end of the body tells the app.
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    return text;
+  };
+  await call(INITIALIZE_REQUEST);
+  assert.equal(servers, 1);
+  for (let id = 2; id < 7; id++) {
+    assert.match(await call({ ...SEARCH_CALL, id }), /Found oec\.live\.promotion/);
+  }
+  assert.equal(servers, 2, "the server of initialize was dropped, the next one served every call");
+  await call({ jsonrpc: "2.0", id: 8, method: "logging/setLevel", params: { level: "error" } });
+  await call({ ...SEARCH_CALL, id: 9 });
+  assert.equal(servers, 3, "the server that took a logging level was dropped too");
+  await app.close();
+});
+
 Deno.test("stateless mode serves every request without a session, GET and DELETE are 405", async () => {
   let servers = 0;
   const config = testConfig(["--demo"]);

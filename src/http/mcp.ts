@@ -162,17 +162,22 @@ export function createMcpEndpoint(options: McpEndpointOptions): McpEndpoint {
     }
   }
 
+  // Stateless mode keeps the servers of ended requests for the next ones: building one
+  // registers every tool and its schemas again, which cost more than the call itself.
+  const idleServers: McpServer[] = [];
+
   async function serveStateless(request: Request, context: RequestContext): Promise<Response> {
-    const server = options.createServer();
+    const server = idleServers.pop() ?? options.createServer();
     const transport: Transport = new McpTransport();
     transport.onerror = (error) => {
       logger.debug("MCP transport error: {message}", { message: error.message });
     };
     await server.connect(transport);
+    const reusable = leavesNoClientState(context.body);
     return await exchange(transport, request, context, () => {
-      server.close().catch((error) =>
-        logger.debug("Closing a stateless server failed: {error}", { error })
-      );
+      server.close().then(() => {
+        if (reusable && !closing && idleServers.length < MAX_IDLE_SERVERS) idleServers.push(server);
+      }).catch((error) => logger.debug("Closing a stateless server failed: {error}", { error }));
     });
   }
 
@@ -244,6 +249,31 @@ async function answerShuttingDown({ transport, ids }: Call): Promise<void> {
     // Fails only when the client already went away: there is no one left to tell.
     await transport.send({ jsonrpc: "2.0", id, error: SHUTTING_DOWN }).catch(() => {});
   }
+}
+
+/** Servers kept for reuse in stateless mode, at most: as many as calls ran at once, up to this. */
+const MAX_IDLE_SERVERS = 64;
+
+// Requests after which a server holds nothing of its client, so another client's request may
+// reuse it; `initialize` (the client's capabilities) and `logging/setLevel` leave state behind.
+const STATELESS_METHODS: ReadonlySet<string> = new Set([
+  "ping",
+  "tools/list",
+  "tools/call",
+  "resources/list",
+  "resources/templates/list",
+  "resources/read",
+  "prompts/list",
+  "prompts/get",
+  "completion/complete",
+  "notifications/initialized",
+  "notifications/cancelled",
+]);
+
+function leavesNoClientState(body: unknown): boolean {
+  return messagesOf(body).every((m) =>
+    typeof m.method === "string" && STATELESS_METHODS.has(m.method)
+  );
 }
 
 function messagesOf(body: unknown): Record<string, unknown>[] {
