@@ -149,3 +149,12 @@ Deno.test("/metrics needs the bearer token when one is configured", async () => 
   assert.equal(served.status, 200);
   assert.match(await served.text(), /byted_mcp_sessions_open/);
 });
+
+Deno.test("label values are escaped in the text format: backslash, quote and newline", () => {
+  const registry = createMetricsRegistry();
+  const counter = registry.counter("t_total", "Test.");
+  counter.inc({ region: 'c\\n"x"\ny', plain: "us" });
+  counter.inc({});
+  const lines = registry.render().split("\n").filter((line) => line.startsWith("t_total"));
+  assert.deepEqual(lines, ['t_total{region="c\\\\n\\"x\\"\\ny",plain="us"} 1', "t_total 1"]);
+});
