@@ -560,6 +560,27 @@ Deno.test("a call without a progress token is answered in JSON, one with a token
   await app.close();
 });
 
+Deno.test("a call the SDK's transport refuses is refused as before, JSON answers or not", async () => {
+  const app = createTestApp();
+  const headers = await openSession(app);
+  const refusals = [
+    { body: { ...SEARCH_CALL, extra: 1 }, headers, status: 400 },
+    {
+      body: SEARCH_CALL,
+      headers: { ...headers, "mcp-protocol-version": "1999-01-01" },
+      status: 400,
+    },
+    { body: SEARCH_CALL, headers: { ...headers, accept: "application/json" }, status: 406 },
+    { body: { ...SEARCH_CALL, id: 1.5 }, headers, status: 400 },
+  ];
+  for (const refusal of refusals) {
+    const response = await postMcp(app, refusal.body, refusal.headers);
+    assert.equal(response.status, refusal.status, JSON.stringify(refusal));
+    await response.body?.cancel();
+  }
+  await app.close();
+});
+
 Deno.test("over HTTP a batch search that asks for progress gets it, and its result", async () => {
   const app = createTestApp();
   const { client } = await connectClient(app);

@@ -95,7 +95,10 @@ export function createMcpEndpoint(options: McpEndpointOptions): McpEndpoint {
     if (ids.length > 0) calls.add(call);
     let response: Response;
     try {
-      response = await transport.handleRequest(request, { parsedBody: context.body });
+      response = await transport.handleRequest(request, {
+        parsedBody: context.body,
+        url: context.url,
+      });
     } catch (error) {
       finish();
       throw error;

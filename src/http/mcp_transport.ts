@@ -1,10 +1,11 @@
 /**
  * The transport an `McpServer` of `/mcp` is connected to: the SDK's
- * streamable HTTP transport for the handshake, streams, DELETE and any call
- * that asked for progress, and a JSON answer for the other calls. The SDK
- * answers a POST with an event stream unless JSON responses are turned on for
- * the whole transport, and JSON responses cannot carry progress; a stream per
- * response cost ~15% of a cached call.
+ * streamable HTTP transport for the handshake, streams, DELETE, batches and
+ * any call that asked for progress, and a plain JSON answer for a lone call
+ * that did not. The SDK answers a POST with an event stream unless JSON
+ * responses are turned on for the whole transport, where progress cannot be
+ * sent and every call leaves an entry behind (typescript-sdk#2559); a stream
+ * per response cost ~15% of a cached call.
  *
  * @module
  */
@@ -12,11 +13,11 @@
 import {
   type JSONRPCMessage,
   type RequestId,
+  SUPPORTED_PROTOCOL_VERSIONS,
   type Transport,
   WebStandardStreamableHTTPServerTransport,
 } from "../mcp_sdk.ts";
 
-type StreamableTransport = WebStandardStreamableHTTPServerTransport;
 type MessageHandler = NonNullable<Transport["onmessage"]>;
 type SendOptions = Parameters<Transport["send"]>[1];
 
@@ -28,11 +29,16 @@ export interface McpTransportOptions {
   onsessioninitialized?: (sessionId: string) => void;
 }
 
-// A call answered in JSON: the SDK transport in JSON mode that carries it, and how to give up.
-interface PlainCall {
-  readonly transport: StreamableTransport;
-  readonly abandon: () => void;
+/** What {@linkcode McpTransport.handleRequest} needs besides the request. */
+export interface HandleOptions {
+  /** The body, read and parsed already. */
+  parsedBody?: unknown;
+  /** The request URL, parsed already; parsed again from the request when absent. */
+  url?: URL;
 }
+
+// Settles a call answered in JSON: with its answer, or with nothing when it is abandoned.
+type Settle = (answer: JSONRPCMessage | undefined) => void;
 
 /**
  * A `Transport` for one session (or one stateless request) that also knows
@@ -44,11 +50,11 @@ export class McpTransport implements Transport {
   onerror?: (error: Error) => void;
   onmessage?: MessageHandler;
   /** The SDK's transport, for the handshake, streams, DELETE and calls that want progress. */
-  readonly stream: StreamableTransport;
+  readonly stream: WebStandardStreamableHTTPServerTransport;
   readonly #stateless: boolean;
-  readonly #plain = new Map<RequestId, PlainCall>();
+  #closed = false;
+  readonly #plain = new Map<RequestId, Settle>();
   readonly #unanswered = new Set<RequestId>();
-  readonly #receive: MessageHandler = (message, extra) => this.onmessage?.(message, extra);
 
   constructor(options: McpTransportOptions = {}) {
     this.#stateless = options.sessionIdGenerator === undefined;
@@ -64,9 +70,12 @@ export class McpTransport implements Transport {
   }
 
   async start(): Promise<void> {
-    this.stream.onmessage = this.#receive;
+    this.stream.onmessage = (message, extra) => this.onmessage?.(message, extra);
     this.stream.onerror = (error) => this.onerror?.(error);
-    this.stream.onclose = () => this.onclose?.();
+    this.stream.onclose = () => {
+      this.#closed = true;
+      this.onclose?.();
+    };
     await this.stream.start();
   }
 
@@ -74,33 +83,35 @@ export class McpTransport implements Transport {
     const answered = answeredIdOf(message);
     const id = answered ?? options?.relatedRequestId;
     if (answered !== undefined) this.#unanswered.delete(answered);
-    const plain = id === undefined ? undefined : this.#plain.get(id);
-    if (!plain) return await this.stream.send(message, options);
-    if (answered !== undefined) this.#plain.delete(answered);
-    await plain.transport.send(message, options);
+    const settle = id === undefined ? undefined : this.#plain.get(id);
+    if (!settle) return await this.stream.send(message, options);
+    // A JSON answer has no room for what the server sends before it (the call asked for no
+    // progress): only the answer goes out.
+    if (answered === undefined) return;
+    this.#plain.delete(answered);
+    settle(message);
   }
 
   async close(): Promise<void> {
-    for (const { abandon } of this.#plain.values()) abandon();
+    for (const settle of this.#plain.values()) settle(undefined);
     this.#plain.clear();
     this.#unanswered.clear();
     await this.stream.close();
   }
 
   /**
-   * Serves one HTTP request whose JSON body was read already: a POST of calls
-   * none of which asked for progress is answered in JSON, anything else by the
+   * Serves one HTTP request whose JSON body was read already: a POST of one
+   * call that asked for no progress is answered in JSON, anything else by the
    * SDK's transport (an event stream for calls).
    */
-  handleRequest(request: Request, { parsedBody }: { parsedBody?: unknown } = {}) {
+  handleRequest(request: Request, { parsedBody, url }: HandleOptions = {}): Promise<Response> {
     const requests = request.method === "POST" ? requestsOf(parsedBody) : [];
     for (const { id } of requests) this.#unanswered.add(id);
-    // Before `initialize` created the session, the SDK's transport refuses the calls itself.
-    const ready = this.#stateless || this.sessionId !== undefined;
-    if (!ready || requests.length === 0 || !requests.every(isPlainCall)) {
+    const call = parsedBody === requests[0] ? requests[0] : undefined;
+    if (!call || !this.#answersInJson(request, call)) {
       return this.stream.handleRequest(request, { parsedBody });
     }
-    return this.#answerInJson(request, parsedBody, requests.map(({ id }) => id));
+    return this.#answerInJson(request, call, url);
   }
 
   /** Calls in flight that this transport keeps track of (none once every call ended). */
@@ -126,65 +137,70 @@ export class McpTransport implements Transport {
     });
   }
 
-  /** Ends the response of a cancelled call, which the SDK never answers. */
+  /** Ends the response of a cancelled call, which the server never answers. */
   endResponse(requestId: RequestId): void {
     this.#unanswered.delete(requestId);
-    const plain = this.#plain.get(requestId);
-    if (!plain) return this.stream.closeSSEStream(requestId);
+    const settle = this.#plain.get(requestId);
+    if (!settle) return this.stream.closeSSEStream(requestId);
     this.#plain.delete(requestId);
-    plain.abandon();
+    settle(undefined);
   }
 
-  async #answerInJson(request: Request, parsedBody: unknown, ids: RequestId[]): Promise<Response> {
-    // One SDK transport per request: in JSON mode it never frees its per-request entry
-    // (typescript-sdk#2559), so it must not outlive the request. Without a session id
-    // generator it checks no session: the session was found by its id before we got here.
-    const transport = new WebStandardStreamableHTTPServerTransport({
-      sessionIdGenerator: undefined,
-      enableJsonResponse: true,
-    });
-    transport.onmessage = this.#receive;
-    transport.onerror = (error) => this.onerror?.(error);
-    const abandoned = Promise.withResolvers<undefined>();
-    const call: PlainCall = { transport, abandon: () => abandoned.resolve(undefined) };
-    for (const id of ids) this.#plain.set(id, call);
-    const answer = transport.handleRequest(request, { parsedBody }).finally(() => {
-      for (const id of ids) if (this.#plain.get(id) === call) this.#plain.delete(id);
-    });
-    // An abandoned call's answer is never awaited: its failure has no one left to tell.
-    answer.catch(() => {});
-    return await answerSoon(answer, abandoned.promise);
+  // Everything the SDK's transport would refuse, or needs a stream for, goes to it instead.
+  #answersInJson(request: Request, call: CallRequest): boolean {
+    // Before `initialize` created the session, or once closed, the SDK's transport refuses calls.
+    if (this.#closed || (!this.#stateless && this.sessionId === undefined)) return false;
+    const meta = call.params?._meta as { progressToken?: unknown } | undefined;
+    if (call.method === "initialize" || meta?.progressToken !== undefined) return false;
+    const { headers } = request;
+    const accept = headers.get("accept") ?? "";
+    const version = headers.get("mcp-protocol-version");
+    return headers.get("content-type") === "application/json" &&
+      accept.includes("application/json") && accept.includes("text/event-stream") &&
+      (version === null || SUPPORTED_PROTOCOL_VERSIONS.includes(version));
+  }
+
+  #answerInJson(request: Request, call: CallRequest, url?: URL): Promise<Response> {
+    const answer = Promise.withResolvers<JSONRPCMessage | undefined>();
+    this.#plain.set(call.id, answer.resolve);
+    let headers: Record<string, string> | undefined;
+    // Built only if a handler reads them: no tool here does.
+    const requestInfo = {
+      get headers() {
+        return headers ??= Object.fromEntries(request.headers);
+      },
+      url: url ?? new URL(request.url),
+    };
+    this.onmessage?.(call as JSONRPCMessage, { requestInfo });
+    return answerSoon(answer.promise);
   }
 }
 
 /**
- * Returns `answer` as it is when it is ready without waiting for I/O (a
- * cached search, `tools/list`); otherwise a 200 JSON response at once whose
- * body follows when the answer is ready (empty if the call is abandoned
- * first), so that the end of the response, or the client leaving, is known
- * as for an event stream.
+ * Returns the answer as a JSON response as it is when it is ready without
+ * waiting for I/O (a cached search, `tools/list`); otherwise a 200 JSON
+ * response at once whose body follows when the answer is ready (empty if the
+ * call is abandoned first), so that the end of the response, or the client
+ * leaving, is known as for an event stream.
  */
-async function answerSoon(
-  answer: Promise<Response>,
-  abandoned: Promise<undefined>,
-): Promise<Response> {
+async function answerSoon(answer: Promise<JSONRPCMessage | undefined>): Promise<Response> {
   let timer: ReturnType<typeof setTimeout> | undefined;
-  const later = new Promise<undefined>((resolve) =>
-    timer = setTimeout(() => resolve(undefined), 0)
-  );
+  const later = new Promise<"later">((resolve) => timer = setTimeout(() => resolve("later"), 0));
   const ready = await Promise.race([answer, later]);
   clearTimeout(timer);
-  if (ready) return ready;
-  // Once the SDK accepted the calls, it answers them with 200 and a JSON body only.
+  if (ready !== "later") return new Response(ready && JSON.stringify(ready), JSON_HEADERS);
   const body = new ReadableStream<Uint8Array>({
     async pull(controller) {
-      const response = await Promise.race([answer, abandoned]);
-      if (response) controller.enqueue(await response.bytes());
+      const message = await answer;
+      if (message) controller.enqueue(encoder.encode(JSON.stringify(message)));
       controller.close();
     },
   });
-  return new Response(body, { status: 200, headers: { "content-type": "application/json" } });
+  return new Response(body, JSON_HEADERS);
 }
+
+const JSON_HEADERS = { status: 200, headers: { "content-type": "application/json" } };
+const encoder = new TextEncoder();
 
 // The id a result or error answers; an error about an unreadable request has none. The
 // messages come from the SDK's own server, so their shape is known: no schema needed.
@@ -194,26 +210,32 @@ function answeredIdOf(message: JSONRPCMessage): RequestId | undefined {
 }
 
 interface CallRequest {
+  readonly jsonrpc: "2.0";
   readonly id: RequestId;
   readonly method: string;
   readonly params?: Record<string, unknown>;
 }
 
-// The SDK's isJSONRPCRequest runs a zod schema: this is all the routing needs, and the SDK
-// transport still validates every message before anything is dispatched.
+// The SDK's isJSONRPCRequest runs a zod schema; this is the same shape, checked by hand. The
+// server still validates each method's parameters against its own schema.
 function requestsOf(body: unknown): CallRequest[] {
   const messages = Array.isArray(body) ? body : [body];
   return messages.filter(isCallRequest);
 }
 
 function isCallRequest(message: unknown): message is CallRequest {
-  if (typeof message !== "object" || message === null) return false;
-  const { method, id } = message as Record<string, unknown>;
-  return typeof method === "string" && (typeof id === "string" || typeof id === "number");
+  if (!isObject(message)) return false;
+  const { jsonrpc, method, id, params } = message;
+  return jsonrpc === "2.0" && typeof method === "string" &&
+    (typeof id === "string" || (typeof id === "number" && Number.isInteger(id))) &&
+    (params === undefined ||
+      (isObject(params) && (params._meta === undefined || isObject(params._meta)))) &&
+    Object.keys(message).every((key) => REQUEST_KEYS.has(key));
 }
 
-// A call the SDK may answer in JSON: not the handshake, and no progress to stream.
-function isPlainCall({ method, params }: CallRequest): boolean {
-  const meta = params?._meta as { progressToken?: unknown } | undefined;
-  return method !== "initialize" && meta?.progressToken === undefined;
+// A JSON-RPC request has these members and no other (the SDK's schema is strict).
+const REQUEST_KEYS: ReadonlySet<string> = new Set(["jsonrpc", "id", "method", "params"]);
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
