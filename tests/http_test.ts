@@ -701,6 +701,33 @@ Deno.test("stateless mode reuses the server of an ended call, never one that hol
   await app.close();
 });
 
+Deno.test("stateless mode does not reuse the server of a call its client left", async () => {
+  let servers = 0;
+  const upstream = hangingUpstream();
+  const config = testConfig(["--demo"]);
+  const deps = createDependencies(config, {
+    fetch: upstream.fetch,
+    now: Date.now,
+    logger: () => recordingLogger(),
+  });
+  const app = createTestApp("localhost", {
+    stateless: true,
+    createServer: () => {
+      servers++;
+      return createServer(deps);
+    },
+  });
+  const headers = { "mcp-protocol-version": "2025-06-18" };
+  const hanging = await postMcp(app, SEARCH_CALL, headers);
+  await upstream.started;
+  await hanging.body?.cancel();
+  assert.ok(upstream.aborted.length > 0, "the call was cancelled");
+  const list = await postMcp(app, { jsonrpc: "2.0", id: 8, method: "tools/list" }, headers);
+  assert.match(await list.text(), /search_psm_service/);
+  assert.equal(servers, 2, "the left call's server was closed, a new one answered");
+  await app.close();
+});
+
 Deno.test("stateless mode serves every request without a session, GET and DELETE are 405", async () => {
   let servers = 0;
   const config = testConfig(["--demo"]);

@@ -7,7 +7,7 @@
 
 import type { Logger } from "../log.ts";
 import type { McpServer } from "../mcp_sdk.ts";
-import { McpTransport } from "./mcp_transport.ts";
+import { McpTransport, nextTurnTimer } from "./mcp_transport.ts";
 import { BAD_REQUEST, rpcError, SESSION_NOT_FOUND } from "./respond.ts";
 import { type RequestContext, type Route, whenSent } from "./route.ts";
 import { type SessionLimit, tooManySessions } from "./session_limit.ts";
@@ -55,6 +55,12 @@ interface Session {
   confirmed: boolean;
 }
 
+// A stateless server and its transport, kept for the next request.
+interface Connection {
+  readonly server: McpServer;
+  readonly transport: Transport;
+}
+
 // A POST carrying requests, until its response has been sent or its client went away.
 interface Call {
   readonly transport: Transport;
@@ -73,23 +79,26 @@ export function createMcpEndpoint(options: McpEndpointOptions): McpEndpoint {
   const { logger, now } = options;
   const sessions = new Map<string, Session>();
   const calls = new Set<Call>();
+  const nextTurn = nextTurnTimer();
   let closing = false;
 
-  // Serves one request on `transport`; `onEnd` runs once its response ended, whatever the reason.
+  // Serves one request on `transport`; `onEnd` runs once its response ended, whatever the reason,
+  // told whether every call of the request was answered (none was cut short).
   async function exchange(
     transport: Transport,
     request: Request,
     context: RequestContext,
-    onEnd: () => void,
+    onEnd: (answered: boolean) => void,
   ): Promise<Response> {
     const ids = requestIdsOf(context.body);
     const ended = Promise.withResolvers<void>();
     const call: Call = { transport, ids, ended: ended.promise };
     const finish = () => {
       calls.delete(call);
+      const answered = ids.every((id) => !transport.isUnanswered(id));
       // A request still running when its response ended lost its client: stop its upstream work.
       for (const id of ids) transport.cancel(id, "The client closed the HTTP stream");
-      onEnd();
+      onEnd(answered);
       ended.resolve();
     };
     if (ids.length > 0) calls.add(call);
@@ -129,6 +138,7 @@ export function createMcpEndpoint(options: McpEndpointOptions): McpEndpoint {
     try {
       const server = options.createServer();
       const transport: Transport = new McpTransport({
+        nextTurn,
         sessionIdGenerator: () => crypto.randomUUID(),
         onsessioninitialized: (id) => {
           sessions.set(id, session);
@@ -165,22 +175,33 @@ export function createMcpEndpoint(options: McpEndpointOptions): McpEndpoint {
     }
   }
 
-  // Stateless mode keeps the servers of ended requests for the next ones: building one
-  // registers every tool and its schemas again, which cost more than the call itself.
-  const idleServers: McpServer[] = [];
+  // Stateless mode keeps the servers of ended requests, still connected, for the next ones:
+  // building one registers every tool and its schemas again, and connecting and closing one
+  // cost more than the call itself.
+  const idle: Connection[] = [];
 
-  async function serveStateless(request: Request, context: RequestContext): Promise<Response> {
-    const server = idleServers.pop() ?? options.createServer();
-    const transport: Transport = new McpTransport();
+  async function connectStateless(): Promise<Connection> {
+    const server = options.createServer();
+    const transport: Transport = new McpTransport({ nextTurn });
     transport.onerror = (error) => {
       logger.debug("MCP transport error: {message}", { message: error.message });
     };
     await server.connect(transport);
+    return { server, transport };
+  }
+
+  async function serveStateless(request: Request, context: RequestContext): Promise<Response> {
+    const connection = idle.pop() ?? await connectStateless();
     const reusable = leavesNoClientState(context.body);
-    return await exchange(transport, request, context, () => {
-      server.close().then(() => {
-        if (reusable && !closing && idleServers.length < MAX_IDLE_SERVERS) idleServers.push(server);
-      }).catch((error) => logger.debug("Closing a stateless server failed: {error}", { error }));
+    return await exchange(connection.transport, request, context, (answered) => {
+      // A call cut short may still be winding down in the server: that one is not reused.
+      if (answered && reusable && !closing && idle.length < MAX_IDLE_SERVERS) {
+        idle.push(connection);
+        return;
+      }
+      connection.server.close().catch((error) =>
+        logger.debug("Closing a stateless server failed: {error}", { error })
+      );
     });
   }
 
@@ -240,7 +261,9 @@ export function createMcpEndpoint(options: McpEndpointOptions): McpEndpoint {
         await settledWithin(Promise.all([...calls].map((call) => call.ended)), deadlineMs);
       }
       await Promise.all([...calls].map(answerShuttingDown));
-      await Promise.all([...sessions.values()].map(({ server }) => server.close()));
+      await Promise.all(
+        [...sessions.values(), ...idle.splice(0)].map(({ server }) => server.close()),
+      );
     },
   };
 }

@@ -23,10 +23,30 @@ type SendOptions = Parameters<Transport["send"]>[1];
 
 /** Options for {@linkcode McpTransport}. */
 export interface McpTransportOptions {
-  /** Serve a session (its id from this function), or one request on its own when absent. */
+  /**
+   * Serve a session (its id from this function); without it, requests one at a
+   * time with no session, each on its own SDK transport when one is needed.
+   */
   sessionIdGenerator?: () => string;
   /** Called once `initialize` created the session. */
   onsessioninitialized?: (sessionId: string) => void;
+  /** Resolves at the next turn of the event loop; share one from {@linkcode nextTurnTimer}. */
+  nextTurn?: () => Promise<unknown>;
+}
+
+/**
+ * Returns a function whose promise resolves at the next turn of the event
+ * loop, after every pending microtask: the callers of one turn share a timer.
+ */
+export function nextTurnTimer(): () => Promise<void> {
+  let turn: Promise<void> | undefined;
+  return () =>
+    turn ??= new Promise<void>((resolve) =>
+      setTimeout(() => {
+        turn = undefined;
+        resolve();
+      }, 0)
+    );
 }
 
 /** What {@linkcode McpTransport.handleRequest} needs besides the request. */
@@ -49,34 +69,56 @@ export class McpTransport implements Transport {
   onclose?: () => void;
   onerror?: (error: Error) => void;
   onmessage?: MessageHandler;
-  /** The SDK's transport, for the handshake, streams, DELETE and calls that want progress. */
-  readonly stream: WebStandardStreamableHTTPServerTransport;
   readonly #stateless: boolean;
+  readonly #nextTurn: () => Promise<unknown>;
+  // The session's SDK transport; in stateless mode, the one of the request being served.
+  #stream: WebStandardStreamableHTTPServerTransport | undefined;
   #closed = false;
   readonly #plain = new Map<RequestId, Settle>();
   readonly #unanswered = new Set<RequestId>();
 
   constructor(options: McpTransportOptions = {}) {
     this.#stateless = options.sessionIdGenerator === undefined;
-    this.stream = new WebStandardStreamableHTTPServerTransport({
-      sessionIdGenerator: options.sessionIdGenerator,
-      onsessioninitialized: options.onsessioninitialized,
-    });
+    this.#nextTurn = options.nextTurn ?? nextTurnTimer();
+    if (!this.#stateless) {
+      this.#stream = new WebStandardStreamableHTTPServerTransport({
+        sessionIdGenerator: options.sessionIdGenerator,
+        onsessioninitialized: options.onsessioninitialized,
+      });
+      this.#stream.onclose = () => {
+        this.#closed = true;
+        this.onclose?.();
+      };
+    }
+  }
+
+  /** The SDK's transport of the session, or of the last request (stateless) that needed one. */
+  get stream(): WebStandardStreamableHTTPServerTransport | undefined {
+    return this.#stream;
   }
 
   /** The session's id once `initialize` created it; undefined in stateless mode. */
   get sessionId(): string | undefined {
-    return this.stream.sessionId;
+    return this.#stream?.sessionId;
   }
 
   async start(): Promise<void> {
-    this.stream.onmessage = (message, extra) => this.onmessage?.(message, extra);
-    this.stream.onerror = (error) => this.onerror?.(error);
-    this.stream.onclose = () => {
-      this.#closed = true;
-      this.onclose?.();
-    };
-    await this.stream.start();
+    if (this.#stream) await this.#wire(this.#stream).start();
+  }
+
+  #wire(transport: WebStandardStreamableHTTPServerTransport) {
+    transport.onmessage = (message, extra) => this.onmessage?.(message, extra);
+    transport.onerror = (error) => this.onerror?.(error);
+    return transport;
+  }
+
+  // A stateless SDK transport serves one request only: each request that needs one gets its own.
+  #streamFor(): WebStandardStreamableHTTPServerTransport {
+    if (this.#stream && !this.#stateless) return this.#stream;
+    this.#stream = this.#wire(
+      new WebStandardStreamableHTTPServerTransport({ sessionIdGenerator: undefined }),
+    );
+    return this.#stream;
   }
 
   async send(message: JSONRPCMessage, options?: SendOptions): Promise<void> {
@@ -84,7 +126,10 @@ export class McpTransport implements Transport {
     const id = answered ?? options?.relatedRequestId;
     if (answered !== undefined) this.#unanswered.delete(answered);
     const settle = id === undefined ? undefined : this.#plain.get(id);
-    if (!settle) return await this.stream.send(message, options);
+    if (!settle) {
+      if (!this.#stream) throw new Error("No request is open to send this message on");
+      return await this.#stream.send(message, options);
+    }
     // A JSON answer has no room for what the server sends before it (the call asked for no
     // progress): only the answer goes out.
     if (answered === undefined) return;
@@ -96,7 +141,11 @@ export class McpTransport implements Transport {
     for (const settle of this.#plain.values()) settle(undefined);
     this.#plain.clear();
     this.#unanswered.clear();
-    await this.stream.close();
+    if (this.#stream) await this.#stream.close();
+    if (this.#stateless) {
+      this.#closed = true;
+      this.onclose?.();
+    }
   }
 
   /**
@@ -109,7 +158,7 @@ export class McpTransport implements Transport {
     for (const { id } of requests) this.#unanswered.add(id);
     const call = parsedBody === requests[0] ? requests[0] : undefined;
     if (!call || !this.#answersInJson(request, call)) {
-      return this.stream.handleRequest(request, { parsedBody });
+      return this.#streamFor().handleRequest(request, { parsedBody });
     }
     return this.#answerInJson(request, call, url);
   }
@@ -141,7 +190,7 @@ export class McpTransport implements Transport {
   endResponse(requestId: RequestId): void {
     this.#unanswered.delete(requestId);
     const settle = this.#plain.get(requestId);
-    if (!settle) return this.stream.closeSSEStream(requestId);
+    if (!settle) return this.#stream?.closeSSEStream(requestId);
     this.#plain.delete(requestId);
     settle(undefined);
   }
@@ -172,7 +221,7 @@ export class McpTransport implements Transport {
       url: url ?? new URL(request.url),
     };
     this.onmessage?.(call as JSONRPCMessage, { requestInfo });
-    return answerSoon(answer.promise);
+    return answerSoon(answer.promise, this.#nextTurn());
   }
 }
 
@@ -183,12 +232,12 @@ export class McpTransport implements Transport {
  * call is abandoned first), so that the end of the response, or the client
  * leaving, is known as for an event stream.
  */
-async function answerSoon(answer: Promise<JSONRPCMessage | undefined>): Promise<Response> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const later = new Promise<"later">((resolve) => timer = setTimeout(() => resolve("later"), 0));
-  const ready = await Promise.race([answer, later]);
-  clearTimeout(timer);
-  if (ready !== "later") return new Response(ready && JSON.stringify(ready), JSON_HEADERS);
+async function answerSoon(
+  answer: Promise<JSONRPCMessage | undefined>,
+  nextTurn: Promise<unknown>,
+): Promise<Response> {
+  const ready = await Promise.race([answer, nextTurn.then(() => LATER)]);
+  if (ready !== LATER) return new Response(ready && JSON.stringify(ready), JSON_HEADERS);
   const body = new ReadableStream<Uint8Array>({
     async pull(controller) {
       const message = await answer;
@@ -199,6 +248,7 @@ async function answerSoon(answer: Promise<JSONRPCMessage | undefined>): Promise<
   return new Response(body, JSON_HEADERS);
 }
 
+const LATER = Symbol("later");
 const JSON_HEADERS = { status: 200, headers: { "content-type": "application/json" } };
 const encoder = new TextEncoder();
 
