@@ -29,7 +29,6 @@ export {
   isJSONRPCRequest,
   isJSONRPCResultResponse,
   JSONRPCMessageSchema,
-  SUPPORTED_PROTOCOL_VERSIONS,
 } from "@modelcontextprotocol/sdk/types.js";
 // @ts-types="@modelcontextprotocol/sdk/types"
 export type { CallToolResult, JSONRPCMessage, RequestId } from "@modelcontextprotocol/sdk/types.js";
