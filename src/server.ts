@@ -18,6 +18,7 @@ import type { Logger } from "./log.ts";
 import { registerFindPsmPrompt } from "./prompts.ts";
 import { registerPsmResource } from "./resources.ts";
 import { Secret } from "./secret.ts";
+import { createSearchFormatter } from "./tools/format_cache.ts";
 import { registerTools, type ToolDeps } from "./tools/mod.ts";
 import type { Fetch } from "./upstream.ts";
 
@@ -89,6 +90,7 @@ export function createDependencies(config: Config, options: DependencyOptions): 
     authUrl: config.authUrl,
     timeoutMs: config.timeoutMs,
     demo: config.demo,
+    formatter: createSearchFormatter(),
     onToolCall: instruments?.toolCall,
   };
 }

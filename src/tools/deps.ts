@@ -9,6 +9,7 @@ import type { AuthSources } from "../auth_sources.ts";
 import type { Discovery, RecentPsms } from "../discovery/mod.ts";
 import type { ToolCallOutcome } from "../instruments.ts";
 import type { McpServer } from "../mcp_sdk.ts";
+import type { SearchFormatter } from "./format_cache.ts";
 
 /**
  * Where a tool is registered, and how it logs to the client: the `McpServer`,
@@ -26,6 +27,8 @@ export interface ToolDeps {
   readonly authUrl: string;
   readonly timeoutMs: number;
   readonly demo: boolean;
+  /** Formats search results, remembering recent ones; one per process. */
+  readonly formatter: SearchFormatter;
   /** Told how each tool call ended, for metrics. */
   readonly onToolCall?: (tool: string, outcome: ToolCallOutcome) => void;
 }

@@ -9,16 +9,17 @@ import type { ToolDeps, ToolRegistry } from "./deps.ts";
 import { notifyRegionFailures } from "./notify_failures.ts";
 import {
   detailSchema,
-  formatSearchText,
   keywordSchema,
   searchOptionsShape,
   searchResultSchema,
-  toStructured,
   unknownRegionsError,
 } from "./search_result.ts";
 
 /** Registers `search_psm_service` on `server`. */
-export function registerSearchPsmService(server: ToolRegistry, { discovery }: ToolDeps): void {
+export function registerSearchPsmService(
+  server: ToolRegistry,
+  { discovery, formatter }: ToolDeps,
+): void {
   server.registerTool(
     "search_psm_service",
     {
@@ -51,9 +52,10 @@ export function registerSearchPsmService(server: ToolRegistry, { discovery }: To
         regions,
       });
       await notifyRegionFailures(server, [result], { sessionId });
+      const { text, structured } = formatter.format(result, detail);
       return {
-        content: [{ type: "text", text: formatSearchText(result, { detail }) }],
-        structuredContent: toStructured(result, { detail }),
+        content: [{ type: "text", text }],
+        structuredContent: structured,
         isError: result.status === "failed",
       };
     },

@@ -1,0 +1,85 @@
+/**
+ * The text and structured content of recent search results, kept so that a
+ * result made of the same cached region answers is not formatted again on
+ * every call (formatting was ~12% of a cached call).
+ *
+ * @module
+ */
+
+import type { SearchResult } from "../discovery/mod.ts";
+import {
+  describeSources,
+  type Detail,
+  formatSearchText,
+  type StructuredSearchResult,
+  toStructured,
+} from "./search_result.ts";
+
+/** A search result as a tool answers it. */
+export interface FormattedSearch {
+  readonly text: string;
+  readonly structured: StructuredSearchResult;
+}
+
+/** Formats search results, reusing the work of an earlier result with the same content. */
+export interface SearchFormatter {
+  format(result: SearchResult, detail: Detail): FormattedSearch;
+}
+
+/** Options for {@linkcode createSearchFormatter}. */
+export interface SearchFormatterOptions {
+  /** Formatted results kept at most, the least recently used dropped first. Default 128. */
+  maxEntries?: number;
+}
+
+/** Creates a {@linkcode SearchFormatter}; build one per process and share it. */
+export function createSearchFormatter(options: SearchFormatterOptions = {}): SearchFormatter {
+  const { maxEntries = 128 } = options;
+  const ids = new WeakMap<object, number>();
+  let lastId = 0;
+  const idOf = (value: object) => {
+    let id = ids.get(value);
+    if (id === undefined) ids.set(value, id = ++lastId);
+    return id;
+  };
+  const recent = new Map<string, FormattedSearch>();
+  return {
+    format(result, detail) {
+      const key = contentKey(result, detail, idOf);
+      const known = recent.get(key);
+      if (known) {
+        // A Map keeps insertion order: re-inserting keeps the most recently used last.
+        recent.delete(key);
+        recent.set(key, known);
+        return known;
+      }
+      const formatted = {
+        text: formatSearchText(result, { detail }),
+        structured: toStructured(result, { detail }),
+      };
+      recent.set(key, formatted);
+      if (recent.size > maxEntries) recent.delete(recent.keys().next().value!);
+      return formatted;
+    },
+  };
+}
+
+// Everything the text and structured content are made of. Status, services and match counts
+// follow from the keyword and the regions' outcomes, whose service lists are the cache's own
+// arrays (named by identity); the time of the search shows only in the source lines ("cached,
+// fetched 40 s ago"), which are part of the key.
+function contentKey(result: SearchResult, detail: Detail, idOf: (value: object) => number) {
+  const parts = [detail, result.keyword, result.pending.join(","), ...describeSources(result)];
+  for (const outcome of result.outcomes) {
+    parts.push(
+      outcome.ok
+        ? `${outcome.region}:${idOf(outcome.services)}:${outcome.fetchedAt}:${outcome.fromCache}:${
+          outcome.staleReason?.message ?? ""
+        }`
+        : `${outcome.region}!${outcome.error.kind}:${outcome.error.message}`,
+    );
+  }
+  const { suggestions } = result;
+  if (suggestions) parts.push(`${suggestions.caseOnly}:${suggestions.psms.join(",")}`);
+  return parts.join("\n");
+}
