@@ -728,6 +728,21 @@ Deno.test("stateless mode does not reuse the server of a call its client left", 
   await app.close();
 });
 
+Deno.test("a stateless transport drops a notification with no stream to carry it, as the SDK's does", async () => {
+  const transport = new McpTransport();
+  await transport.start();
+  await transport.send({
+    jsonrpc: "2.0",
+    method: "notifications/message",
+    params: { level: "warning", data: "cn failed" },
+  });
+  await assert.rejects(
+    transport.send({ jsonrpc: "2.0", id: 3, result: {} }),
+    /No request 3 is open to answer/,
+  );
+  await transport.close();
+});
+
 Deno.test("stateless mode serves every request without a session, GET and DELETE are 405", async () => {
   let servers = 0;
   const config = testConfig(["--demo"]);

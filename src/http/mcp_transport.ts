@@ -127,8 +127,11 @@ export class McpTransport implements Transport {
     if (answered !== undefined) this.#unanswered.delete(answered);
     const settle = id === undefined ? undefined : this.#plain.get(id);
     if (!settle) {
-      if (!this.#stream) throw new Error("No request is open to send this message on");
-      return await this.#stream.send(message, options);
+      if (this.#stream) return await this.#stream.send(message, options);
+      // Stateless with no SDK transport in use: like the SDK's own with no stream open, a
+      // notification has nowhere to go and is dropped.
+      if (answered === undefined) return;
+      throw new Error(`No request ${answered} is open to answer`);
     }
     // A JSON answer has no room for what the server sends before it (the call asked for no
     // progress): only the answer goes out.
