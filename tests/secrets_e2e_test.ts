@@ -4,10 +4,14 @@
  * No sentinel (the cookie, the JWT or any part of it) may show up in stdout,
  * stderr, a tool result, `/health`, a log notification or an HTTP error body.
  *
+ * Every tool runs over streamable HTTP, the legacy SSE transport, the plain
+ * JSON call and stdio, with each credential setup of CREDENTIALS (one cookie,
+ * a cookie per region, service accounts) and a proxy password in HTTPS_PROXY;
+ * `doctor` runs against every fault too.
+ *
  * To cover a new fault, add a row to REGION_FAULTS or AUTH_FAULTS; a new HTTP
- * route or refusal, a row to collectHttpErrors. Not covered yet: service
- * account secrets and per-region cookies (regions as configuration), `doctor`'s
- * output, and the legacy SSE transport's tool calls.
+ * route or refusal, a row to collectHttpErrors; a new way to pass a
+ * credential, a row to CREDENTIALS.
  */
 
 import assert from "node:assert/strict";
@@ -16,13 +20,23 @@ import { SENTINEL_COOKIE } from "./harness.ts";
 import {
   Client,
   LoggingMessageNotificationSchema,
+  SSEClientTransport,
   StdioClientTransport,
   StreamableHTTPClientTransport,
 } from "./mcp_client.ts";
-import { cleanEnv, serverArgs, type ServerProcess, startServer } from "./server_process.ts";
+import {
+  cleanEnv,
+  runServer as runProcess,
+  serverArgs,
+  type ServerProcess,
+  startServer,
+} from "./server_process.ts";
 
 const JWT_SUBJECT = "SENTINEL-JWT-SUBJECT-51d3";
 const BEARER = "SENTINEL-BEARER-TOKEN-0b7e";
+const CN_COOKIE = "SENTINEL-CN-COOKIE-93ab";
+const SERVICE_SECRET = "SENTINEL-SERVICE-SECRET-4c2e";
+const PROXY_PASSWORD = "SENTINEL-PROXY-PASSWORD-77d1";
 const AUTHORIZATION = { authorization: `Bearer ${BEARER}` };
 const JWT = unsignedJwt({
   iss: "sentinel",
@@ -35,15 +49,39 @@ const [JWT_HEADER, JWT_PAYLOAD] = JWT.split(".");
 const SENTINELS = [
   SENTINEL_COOKIE,
   BEARER,
+  CN_COOKIE,
+  SERVICE_SECRET,
+  PROXY_PASSWORD,
   JWT,
   `${JWT_HEADER}.${JWT_PAYLOAD}`,
   JWT_PAYLOAD,
   JWT_SUBJECT,
 ];
 
+/**
+ * How the server gets its credentials: the single cookie, and regions as
+ * configuration (a cookie of its own for cn, service accounts sent as a bearer
+ * secret). Every run also has a proxy URL with a password, bypassed for 127.0.0.1.
+ */
+const CREDENTIALS: Record<string, Record<string, string>> = {
+  "one cookie": { CAS_SESSION: SENTINEL_COOKIE },
+  "a cookie for cn, a service account for us": {
+    CAS_SESSION_cn: CN_COOKIE,
+    SERVICE_ACCOUNT_SECRET_us: SERVICE_SECRET,
+  },
+  "one service account": { SERVICE_ACCOUNT_SECRET: SERVICE_SECRET },
+};
+
+const PROXY_ENV = {
+  HTTPS_PROXY: `http://proxy-user:${PROXY_PASSWORD}@127.0.0.1:9`,
+  HTTP_PROXY: `http://proxy-user:${PROXY_PASSWORD}@127.0.0.1:9`,
+  NO_PROXY: "127.0.0.1",
+};
+
 // What the upstream can say back, with everything it was sent in it.
 function echo(request: Request): string {
   return `cookie=${request.headers.get("cookie")} jwt=${request.headers.get("x-jwt-token")} ` +
+    `authorization=${request.headers.get("authorization")} ` +
     `partial=${JWT_HEADER}.${JWT_PAYLOAD} payload=${JWT_PAYLOAD}`;
 }
 
@@ -105,7 +143,13 @@ interface HostileUpstream {
   close(): Promise<void>;
 }
 
-function serveHostileUpstream(authFault?: Fault): HostileUpstream {
+/** Faults of the hostile upstream; `usFault` fails every search of us, whatever its keyword. */
+interface HostileFaults {
+  authFault?: Fault;
+  usFault?: Fault;
+}
+
+function serveHostileUpstream({ authFault, usFault }: HostileFaults = {}): HostileUpstream {
   const timers = new Map<ReturnType<typeof setTimeout>, () => void>();
   const delay = (ms: number) =>
     new Promise<void>((resolve) => {
@@ -130,7 +174,7 @@ function serveHostileUpstream(authFault?: Fault): HostileUpstream {
     }
     const region = url.pathname.split("/")[1];
     const keyword = url.searchParams.get("keyword") ?? "";
-    const fault = REGION_FAULTS[keyword];
+    const fault = usFault ?? REGION_FAULTS[keyword];
     if (region === "us" && fault) return fault(context);
     return Response.json({
       error_code: 0,
@@ -179,19 +223,70 @@ class Exposure {
   }
 }
 
-async function connect(server: ServerProcess, exposure: Exposure): Promise<Client> {
+type Transport = "streamable HTTP" | "legacy SSE";
+
+async function connect(
+  server: ServerProcess,
+  exposure: Exposure,
+  transport: Transport = "streamable HTTP",
+): Promise<Client> {
   const client = new Client({ name: "sentinel", version: "0" });
   client.setNotificationHandler(
     LoggingMessageNotificationSchema,
-    (notification) => void exposure.add("log notification", notification.params),
+    (notification) => void exposure.add(`${transport} log notification`, notification.params),
   );
+  const options = { requestInit: { headers: AUTHORIZATION } };
   await client.connect(
-    new StreamableHTTPClientTransport(new URL(server.url), {
-      requestInit: { headers: AUTHORIZATION },
-    }),
+    transport === "legacy SSE"
+      ? new SSEClientTransport(new URL(server.url.replace(/\/mcp$/, "/sse")), {
+        ...options,
+        eventSourceInit: { fetch: withBearer },
+      })
+      : new StreamableHTTPClientTransport(new URL(server.url), options),
   );
   await client.setLoggingLevel("debug");
   return client;
+}
+
+// The SSE client opens its stream through this fetch, which adds the bearer token.
+function withBearer(url: string | URL, init?: RequestInit): Promise<Response> {
+  const headers = new Headers(init?.headers);
+  headers.set("authorization", AUTHORIZATION.authorization);
+  return fetch(url, { ...init, headers });
+}
+
+async function callEveryToolOver(
+  transport: Transport,
+  server: ServerProcess,
+  exposure: Exposure,
+) {
+  const client = await connect(server, exposure, transport);
+  try {
+    await callEveryTool(client, exposure);
+  } finally {
+    await client.close();
+  }
+}
+
+// The original's plain JSON call on /mcp: every fault, an unknown tool, bad arguments.
+async function callEveryToolPlainly(server: ServerProcess, exposure: Exposure) {
+  const calls = [
+    ...Object.keys(REGION_FAULTS).map((keyword) => ({
+      tool: "search_psm_service",
+      arguments: { keyword },
+    })),
+    { tool: "check_jwt_status" },
+    { tool: "no_such_tool", arguments: {} },
+    { tool: "search_psm_service", arguments: { keyword: 42 } },
+  ];
+  for (const call of calls) {
+    const response = await fetch(server.url, {
+      method: "POST",
+      headers: { ...AUTHORIZATION, "content-type": "application/json" },
+      body: JSON.stringify(call),
+    });
+    exposure.add(`plain call ${call.tool} ${response.status}`, await response.text());
+  }
 }
 
 async function callEveryTool(client: Client, exposure: Exposure) {
@@ -265,10 +360,12 @@ async function collectHttpErrors(server: ServerProcess, exposure: Exposure) {
 async function runServer(
   upstream: HostileUpstream,
   exercise: (server: ServerProcess, exposure: Exposure) => Promise<void>,
+  credentials: Record<string, string> = CREDENTIALS["one cookie"],
 ): Promise<Exposure> {
   const exposure = new Exposure();
   const server = await startServer(upstream.args, {
-    CAS_SESSION: SENTINEL_COOKIE,
+    ...credentials,
+    ...PROXY_ENV,
     MCP_AUTH_TOKEN: BEARER,
   });
   try {
@@ -283,36 +380,37 @@ async function runServer(
   return exposure;
 }
 
-Deno.test("no sentinel leaks from any tool, region fault, HTTP error or DEBUG log line", async () => {
-  const exposure = await runServer(serveHostileUpstream(), async (server, exposure) => {
-    const client = await connect(server, exposure);
-    try {
-      await callEveryTool(client, exposure);
-    } finally {
-      await client.close();
+for (const [setup, credentials] of Object.entries(CREDENTIALS)) {
+  Deno.test(`no sentinel leaks from any tool, transport, region fault, HTTP error or DEBUG log line (${setup})`, async () => {
+    const exposure = await runServer(serveHostileUpstream(), async (server, exposure) => {
+      await callEveryToolOver("streamable HTTP", server, exposure);
+      await callEveryToolOver("legacy SSE", server, exposure);
+      await callEveryToolPlainly(server, exposure);
+      await collectHttpErrors(server, exposure);
+    }, credentials);
+    const stderr = exposure.texts.find((t) => t.startsWith("stderr:")) ?? "";
+    assert.match(stderr, /\[DBG\]/, "DEBUG logging was on");
+    for (const transport of ["streamable HTTP", "legacy SSE"]) {
+      assert.ok(
+        exposure.texts.some((t) => t.startsWith(`${transport} log notification`)),
+        `failed regions reached the ${transport} client as log notifications`,
+      );
     }
-    await collectHttpErrors(server, exposure);
+    assert.ok(
+      exposure.texts.some((t) => t.includes("Found oec.affiliate.monitor in")),
+      "the regions answered through the proxy bypass, so the faults were reached",
+    );
+    exposure.assertNoSentinel();
   });
-  const stderr = exposure.texts.find((t) => t.startsWith("stderr:")) ?? "";
-  assert.match(stderr, /\[DBG\]/, "DEBUG logging was on");
-  assert.ok(
-    exposure.texts.some((t) => t.startsWith("log notification")),
-    "failed regions reached the client as log notifications",
-  );
-  exposure.assertNoSentinel();
-});
+}
 
 for (const [name, fault] of Object.entries(AUTH_FAULTS)) {
   Deno.test(`no sentinel leaks when the auth service fails (${name})`, async () => {
-    const exposure = await runServer(serveHostileUpstream(fault), async (server, exposure) => {
-      const client = await connect(server, exposure);
-      try {
-        await callEveryTool(client, exposure);
-      } finally {
-        await client.close();
-      }
+    const upstream = serveHostileUpstream({ authFault: fault });
+    const exposure = await runServer(upstream, async (server, exposure) => {
+      await callEveryToolOver("streamable HTTP", server, exposure);
       exposure.add("/health", await (await fetch(new URL("/health", server.url))).text());
-    });
+    }, CREDENTIALS["a cookie for cn, a service account for us"]);
     exposure.assertNoSentinel();
   });
 }
@@ -345,3 +443,37 @@ Deno.test("no sentinel leaks over stdio, on stdout or stderr, from any tool or r
   assert.match(stderr, /\[DBG\]/, "DEBUG logging was on");
   exposure.assertNoSentinel();
 });
+
+// `doctor` asks every auth service and region once, with the probe keyword: us fails each way.
+const DOCTOR_FAULTS: [string, HostileFaults][] = [
+  ...Object.entries(REGION_FAULTS).filter(([name]) => name !== "timeout").map((
+    [name, usFault],
+  ): [string, HostileFaults] => [name, { usFault }]),
+  ...Object.entries(AUTH_FAULTS).map(([name, authFault]): [string, HostileFaults] => [
+    name,
+    { authFault },
+  ]),
+];
+
+for (const [index, [name, faults]] of DOCTOR_FAULTS.entries()) {
+  // Text and --json take turns, so both formats meet region and auth faults.
+  const json = index % 2 === 0;
+  Deno.test(`no sentinel leaks from doctor${json ? " --json" : ""} when ${name} fails`, async () => {
+    const upstream = serveHostileUpstream(faults);
+    let result;
+    try {
+      result = await runProcess(["doctor", ...(json ? ["--json"] : []), ...upstream.args], {
+        ...CREDENTIALS["a cookie for cn, a service account for us"],
+        ...PROXY_ENV,
+      });
+    } finally {
+      await upstream.close();
+    }
+    const exposure = new Exposure();
+    exposure.add("doctor stdout", result.stdout);
+    exposure.add("doctor stderr", result.stderr);
+    assert.equal(result.code, 1, `doctor reports the failure:\n${result.stdout}`);
+    assert.match(result.stdout, /proxy-user|127\.0\.0\.1:9/, "the proxy is described");
+    exposure.assertNoSentinel();
+  });
+}
