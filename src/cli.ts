@@ -64,7 +64,14 @@ export async function main(
   // --help and --version need no permission, so the environment is checked after the flags.
   const noEnv = missingEnvPermission(query);
   let command;
-  const env: EnvReader = (name) => noEnv ? undefined : Deno.env.get(name);
+  const env: EnvReader = (name) => {
+    if (noEnv) return undefined;
+    // A regional variable (CAS_SESSION_cn) that older flag lists leave out: one line, not a
+    // NotCapable stack trace or a prompt.
+    const denied = missingEnvPermission(query, [name]);
+    if (denied) throw new ConfigError(denied);
+    return Deno.env.get(name);
+  };
   try {
     command = parseCommand(args, env);
   } catch (error) {

@@ -29,9 +29,15 @@ export function missingReadPermission(query: QueryPermission, path: string): str
   return query({ name: "read", path }).state === "granted" ? undefined : MISSING;
 }
 
-/** Returns the one-line message to print when reading the environment is not allowed. */
-export function missingEnvPermission(query: QueryPermission): string | undefined {
-  const denied = ENV_VARS.some((variable) => query({ name: "env", variable }).state !== "granted");
+/**
+ * Returns the one-line message to print when reading `variables` (by default
+ * every fixed one the server reads) is not allowed.
+ */
+export function missingEnvPermission(
+  query: QueryPermission,
+  variables: readonly string[] = ENV_VARS,
+): string | undefined {
+  const denied = variables.some((variable) => query({ name: "env", variable }).state !== "granted");
   return denied ? MISSING : undefined;
 }
 

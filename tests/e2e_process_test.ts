@@ -25,6 +25,24 @@ Deno.test("deno run main.ts without permission flags exits 2 with one line namin
   assert.ok(!/NotCapable/.test(text));
 });
 
+Deno.test("an --allow-env list without the regional CAS_SESSION_* exits 2 with one line naming the flags", async () => {
+  // The flags of a desktop config written before regions had variables of their own.
+  const oldFlags = PERMISSION_FLAGS.replace(/,[A-Z_]+_\*/g, "").split(" ");
+  assert.ok(!oldFlags.join(" ").includes("*"), oldFlags.join(" "));
+  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+    args: ["run", ...oldFlags, MAIN, "--demo", "--host", "127.0.0.1", "--port", "0"],
+    env: cleanEnv(),
+    clearEnv: true,
+    stdin: "null",
+  }).output();
+  const text = new TextDecoder().decode(stderr);
+  assert.equal(code, 2, text);
+  assert.equal(stdout.length, 0);
+  const lines = text.trim().split("\n");
+  assert.equal(lines.length, 1, `one line, no stack trace:\n${text}`);
+  assert.ok(lines[0].includes(PERMISSION_FLAGS), lines[0]);
+});
+
 Deno.test("the flags the permission message names are those of deno task start", () => {
   const flagsOf = (command: string) =>
     command.split(/\s+/).filter((w) => w.startsWith("--allow-")).flatMap((flag) => {
