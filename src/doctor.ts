@@ -55,7 +55,10 @@ const NETWORK_FIX =
 const REGION_FIXES: Partial<Record<RegionFailureKind, string>> = {
   timeout: NETWORK_FIX,
   network: NETWORK_FIX,
-  auth: "Copy a fresh CAS_SESSION cookie from the browser and run doctor again",
+  // A region is only searched once its JWT was obtained: the credential works, the registry
+  // refused the token it brought.
+  auth:
+    "Ask for access to this registry for the account the JWT is issued to, or check that the region's auth URL is the one its tokens come from",
   http_status: "The registry is failing or the URL is wrong: check --region / NEPTUNE_REGIONS",
   invalid_body: "The URL may not be a Neptune registry: check --region / NEPTUNE_REGIONS",
 };

@@ -127,6 +127,18 @@ Deno.test("doctor fails the JWT check with the auth service's reason when the co
   });
 });
 
+Deno.test("a region that refuses the JWT its credential obtained is an access problem, not a stale cookie", async () => {
+  const report = await doctor(upstream({ usStatus: 401 }).fetch, {
+    env: { CAS_SESSION_cn: SENTINEL_COOKIE, SERVICE_ACCOUNT_SECRET_us: "service-secret" },
+  });
+  const checks = byName(report);
+  assert.equal(checks["jwt us"].status, "pass");
+  assert.equal(checks["region us"].status, "fail");
+  assert.match(checks["region us"].detail, /rejected a freshly issued JWT/);
+  assert.match(checks["region us"].fix ?? "", /access to this registry/);
+  assert.doesNotMatch(checks["region us"].fix ?? "", /cookie/i);
+});
+
 Deno.test("doctor works in demo mode without a cookie", async () => {
   const config = testConfig(["--demo"], {});
   const report = await runDoctor(config, {
