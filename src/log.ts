@@ -65,7 +65,7 @@ export async function setupLogging(
   const format = getTextFormatter({
     timestamp: "date-time-tz",
     category: ".",
-    value: (value) => typeof value === "string" ? value : Deno.inspect(value),
+    value: (value) => typeof value === "string" ? oneLine(value) : Deno.inspect(value),
   });
   const buffer = createLogBuffer(write, {
     maxChars: maxBufferedChars,
@@ -84,6 +84,18 @@ export async function setupLogging(
     ],
   });
   return { dropped: buffer.dropped, flush: buffer.flush };
+}
+
+// A keyword from a client or a message from an upstream may hold line breaks: written as they
+// are, they would forge log lines of their own. Control characters are escaped instead.
+const CONTROL_CHARACTERS = /\p{Cc}/gu;
+const ESCAPES: Record<string, string> = { "\n": "\\n", "\r": "\\r", "\t": "\\t" };
+
+function oneLine(text: string): string {
+  return text.replace(
+    CONTROL_CHARACTERS,
+    (c) => ESCAPES[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
 }
 
 /**

@@ -56,6 +56,21 @@ Deno.test("a log line has a secret's value and any JWT replaced by [redacted]", 
   });
 });
 
+Deno.test("a line break in a logged value is escaped, so a keyword or an upstream message cannot forge a log line", async () => {
+  await withLines("debug", [], async (lines, flush) => {
+    const forged = "x\n2026-01-01 00:00:00.000 +00 [ERR] byted-live-promotion.auth: forged\r";
+    logger("discovery").warn("Region {region} failed for {keyword}: {reason}", {
+      region: "us",
+      keyword: forged,
+      reason: "answered HTTP 500 (a\tb\u001b[31m)",
+    });
+    await flush();
+    assert.equal(lines.length, 1, lines.join(""));
+    assert.ok(lines[0].includes("x\\n2026-01-01"), lines[0]);
+    assert.ok(lines[0].includes("forged\\r: answered HTTP 500 (a\\tb\\u001b[31m)"), lines[0]);
+  });
+});
+
 Deno.test("records below the configured level are dropped, those at or above it are written", async () => {
   await withLines("warning", [], async (lines, flush) => {
     logger("x").debug("debug line");
