@@ -88,3 +88,17 @@ Deno.test("the server refuses a non-loopback host without a token, in one line n
   assert.equal(lines.length, 1, stderr);
   assert.match(lines[0], /Refusing to serve on 192\.0\.2\.1 without a token: .*--auth-token/);
 });
+
+Deno.test("the server warns at start about a plain http auth URL and region off loopback", async () => {
+  // 192.0.2.1 (TEST-NET-1) is never asked: no tool is called.
+  const server = await startServer([
+    "--auth-url",
+    "http://192.0.2.1/auth",
+    "--region",
+    "cn=http://192.0.2.1/cn",
+  ], { CAS_SESSION: SENTINEL_COOKIE });
+  const { stderr } = await server.stop().then(() => server.output());
+  assert.match(stderr, /\[WRN\].*The auth URL http:\/\/192\.0\.2\.1\/auth is plain http/);
+  assert.match(stderr, /\[WRN\].*Region cn \(http:\/\/192\.0\.2\.1\/cn\) is plain http/);
+  assert.ok(!stderr.includes(SENTINEL_COOKIE));
+});
