@@ -8,6 +8,8 @@
  */
 
 import answers from "./src/stdio_front/answers.json" with { type: "json" };
+import denoConfig from "./deno.json" with { type: "json" };
+import { USAGE } from "./src/config/usage.ts";
 import { missingReadPermission } from "./src/permissions.ts";
 import { openStdioFront } from "./src/stdio_front/mod.ts";
 
@@ -22,6 +24,13 @@ export async function main(args: readonly string[]): Promise<number> {
   const query = (descriptor: Deno.PermissionDescriptor) => Deno.permissions.querySync(descriptor);
   const noRead = missingReadPermission(query, CLI_MODULE.pathname);
   if (noRead) {
+    // --help and --version need no permission: without read access the server cannot load to
+    // print them, so they are printed here.
+    const text = helpOrVersion(args);
+    if (text !== undefined) {
+      console.log(text);
+      return 0;
+    }
     console.error(`${SERVER_NAME}: ${noRead}`);
     return 2;
   }
@@ -32,6 +41,15 @@ export async function main(args: readonly string[]): Promise<number> {
   await stdioFront?.needed;
   const cli: typeof import("./src/cli.ts") = await import(CLI_MODULE.href);
   return await cli.main(args, { stdioFront });
+}
+
+// What src/cli.ts prints for --help (first) or --version; undefined when neither is asked for.
+function helpOrVersion(args: readonly string[]): string | undefined {
+  if (args.some((arg) => arg === "--help" || arg === "-h")) return USAGE;
+  if (args.some((arg) => arg === "--version" || arg === "-V")) {
+    return `${SERVER_NAME} ${denoConfig.version}`;
+  }
+  return undefined;
 }
 
 // Only where the early answers cannot be wrong: MCP over stdio to a program, not a terminal,

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { USAGE } from "../src/config/usage.ts";
 import { PERMISSION_FLAGS } from "../src/permissions.ts";
 import { INITIALIZE_REQUEST } from "./harness.ts";
 import { cleanEnv, serverArgs, startServer } from "./server_process.ts";
@@ -28,6 +29,26 @@ async function assertPermissionRefusal(denoArgs: string[]): Promise<string> {
 Deno.test("deno run main.ts without permission flags exits 2 with one line naming the flags", async () => {
   const line = await assertPermissionRefusal([MAIN]);
   assert.match(line, /deno task start/);
+});
+
+Deno.test("deno run main.ts --help or --version without permission flags prints it and exits 0", async () => {
+  const expected: [string[], string][] = [
+    [["--help"], `${USAGE}\n`],
+    [["-h"], `${USAGE}\n`],
+    [["--version"], `byted-live-promotion ${denoConfig.version}\n`],
+    [["doctor", "-V"], `byted-live-promotion ${denoConfig.version}\n`],
+  ];
+  for (const [args, text] of expected) {
+    const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+      args: ["run", MAIN, ...args],
+      env: cleanEnv(),
+      clearEnv: true,
+      stdin: "null",
+    }).output();
+    assert.equal(new TextDecoder().decode(stderr), "", args.join(" "));
+    assert.equal(new TextDecoder().decode(stdout), text, args.join(" "));
+    assert.equal(code, 0, args.join(" "));
+  }
 });
 
 Deno.test("an --allow-env list without the regional CAS_SESSION_* exits 2 with one line naming the flags", async () => {
