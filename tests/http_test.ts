@@ -349,6 +349,36 @@ Deno.test("--allowed-host and --allowed-origin extend the guard for a proxy in f
   assert.equal(await statusOf(await app.handle(otherOrigin)), 403);
 });
 
+Deno.test("a JSON-RPC batch of more than 32 messages is a 400 before any of it is served", async () => {
+  const config = testConfig(["--demo"]);
+  const demo = demoFetchFor(config);
+  const searched: string[] = [];
+  const fetch: Fetch = (input, init) => {
+    const request = new Request(input, init);
+    if (!request.url.startsWith(config.authUrl)) searched.push(request.url);
+    return demo(input, init);
+  };
+  const app = createTestApp("localhost", { config, fetch });
+  const sessionId = await initializeRaw(app);
+  const calls = (count: number) =>
+    Array.from({ length: count }, (_, i) => ({ ...SEARCH_CALL, id: 100 + i }));
+
+  const refused = await postMcp(app, calls(33), { "mcp-session-id": sessionId });
+  assert.equal(refused.status, 400);
+  const body = await refused.json();
+  assert.equal(body.error.code, -32000);
+  assert.match(body.error.message, /^Batch too large: send at most 32 JSON-RPC messages/);
+  assert.deepEqual(searched, [], "no call of the refused batch reached the upstream");
+
+  const pings = Array.from(
+    { length: 32 },
+    (_, i) => ({ jsonrpc: "2.0", id: 200 + i, method: "ping" }),
+  );
+  const served = await postMcp(app, pings, { "mcp-session-id": sessionId });
+  assert.equal(served.status, 200, "a batch at the limit is served");
+  await served.body?.cancel();
+});
+
 Deno.test("on a public bind --allowed-host restricts the Host names served", async () => {
   const app = createTestApp("0.0.0.0", { allowedHosts: ["mcp.example.com"] });
   assert.equal(await statusOf(await app.handle(new Request("http://mcp.example.com/health"))), 200);

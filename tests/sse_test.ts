@@ -229,3 +229,23 @@ Deno.test("a POST to /messages over the body limit is 413 and the stream stays o
   assert.equal(app.sessionCount(), 1);
   await events.cancel();
 });
+
+Deno.test("a POST to /messages with a batch of more than 32 messages is 400 and none is served", async () => {
+  const app = createTestApp("localhost");
+  const { events, endpoint } = await openSse(app);
+  const pings = (count: number, firstId: number) =>
+    Array.from({ length: count }, (_, i) => ({ jsonrpc: "2.0", id: firstId + i, method: "ping" }));
+  const refused = await postMessage(app, endpoint, pings(33, 1));
+  assert.equal(refused.status, 400);
+  assert.match((await refused.json()).error.message, /^Batch too large: send at most 32/);
+  const accepted = await postMessage(app, endpoint, pings(32, 101));
+  assert.equal(accepted.status, 202, "a batch at the limit is accepted");
+  await accepted.body?.cancel();
+  const first = await events.next();
+  assert.equal(
+    JSON.parse(first.data!).id,
+    101,
+    "the stream carries no answer to the refused batch",
+  );
+  await events.cancel();
+});

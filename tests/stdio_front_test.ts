@@ -190,6 +190,25 @@ Deno.test("without answers every message waits for the server, and a malformed l
   assert.equal(errors.length, 1, "the line that is not JSON-RPC is reported");
 });
 
+Deno.test("over stdio a JSON-RPC batch (an array on one line) is reported, not served, as the SDK's stdio does", async () => {
+  const stdio = fakeStdio();
+  const front = openStdioFront({ input: stdio.input, output: stdio.output });
+  const batch = [request(2, "ping"), request(3, "ping")];
+  stdio.send(INITIALIZE_REQUEST, batch as unknown as Message, request(4, "ping"));
+  await front.needed;
+  const server = demoServer();
+  const errors: Error[] = [];
+  server.server.onerror = (error) => errors.push(error);
+  const link = front.attach({ validate });
+  await server.connect(link.transport);
+  await stdio.writtenCount(2);
+  stdio.end();
+  await link.inputEnded;
+  await server.close();
+  assert.deepEqual(stdio.written.map((message) => message.id), [1, 4]);
+  assert.equal(errors.length, 1, "the batch line is reported");
+});
+
 Deno.test("once stdout is gone the front says so and drops what is left to write", async () => {
   const stdio = fakeStdio();
   let writes = 0;

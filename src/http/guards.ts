@@ -127,12 +127,21 @@ export function allowMethods(methods: readonly string[]): Middleware {
   };
 }
 
+/** Limits for {@linkcode readJsonBody}. */
+export interface JsonBodyLimits {
+  /** Larger bodies are answered 413 before they are parsed. */
+  maxBytes: number;
+  /** Batches (JSON arrays) of more messages are answered 400 before any is served. */
+  maxBatchMessages: number;
+}
+
 /**
  * Reads the body of a POST, at most `maxBytes` of it (413 beyond, with or
- * without Content-Length), parses it as JSON (JSON-RPC -32700 otherwise) and
- * hands it on as `context.body`, so nothing reads it twice.
+ * without Content-Length), parses it as JSON (JSON-RPC -32700 otherwise),
+ * refuses a batch of more than `maxBatchMessages` messages, and hands it on as
+ * `context.body`, so nothing reads it twice.
  */
-export function readJsonBody(maxBytes: number): Middleware {
+export function readJsonBody({ maxBytes, maxBatchMessages }: JsonBodyLimits): Middleware {
   // Without `stream`, decode() keeps no state between calls: one decoder serves every request.
   const decoder = new TextDecoder("utf-8", { fatal: true });
   return (next) => async (request, context) => {
@@ -151,6 +160,15 @@ export function readJsonBody(maxBytes: number): Middleware {
         code: PARSE_ERROR,
         message:
           'Parse error: the body is not valid JSON; send a JSON-RPC message (or, to /mcp, a plain call {"tool": ..., "arguments": {...}})',
+      });
+    }
+    // A 1 MiB body holds thousands of small calls, each a search: the caps on one call's work
+    // (keywords per batch search) would not bound a request.
+    if (Array.isArray(context.body) && context.body.length > maxBatchMessages) {
+      return rpcError(400, {
+        code: BAD_REQUEST,
+        message:
+          `Batch too large: send at most ${maxBatchMessages} JSON-RPC messages in one request, or send them one at a time`,
       });
     }
     return await next(request, context);

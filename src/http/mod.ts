@@ -57,6 +57,8 @@ export interface HttpAppOptions {
   stateless?: boolean;
   /** Largest request body in bytes. Default 1 MiB. */
   maxBodyBytes?: number;
+  /** Most JSON-RPC messages in one batch (a JSON array) on `/mcp` and `/messages`. Default 32. */
+  maxBatchMessages?: number;
   /** Most sessions open at once. Default 1000. */
   maxSessions?: number;
   /** A session with no open request (an open stream counts) this long is closed. Default 30 min. */
@@ -85,6 +87,7 @@ export interface HttpApp {
 /** The default limits, as documented in the README. */
 export const HTTP_LIMITS = {
   maxBodyBytes: 1024 * 1024,
+  maxBatchMessages: 32,
   maxSessions: 1000,
   sessionIdleMs: 30 * 60 * 1000,
   initializeTimeoutMs: 60_000,
@@ -117,7 +120,10 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
   // Every route but the probes is wrapped in `authorized` first, so the token guards it:
   // Kubernetes and load balancer probes cannot send one.
   const authorized = requireBearer(options.authToken);
-  const jsonBody = readJsonBody(options.maxBodyBytes ?? HTTP_LIMITS.maxBodyBytes);
+  const jsonBody = readJsonBody({
+    maxBytes: options.maxBodyBytes ?? HTTP_LIMITS.maxBodyBytes,
+    maxBatchMessages: options.maxBatchMessages ?? HTTP_LIMITS.maxBatchMessages,
+  });
   const routes: Record<string, Route> = {
     // Stateless mode has no session to stream on (GET) or end (DELETE).
     // The original's plain JSON call (`{"tool", "arguments"}`) is answered before the transport.
