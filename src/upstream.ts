@@ -6,6 +6,7 @@
  * @module
  */
 
+import { readCapped } from "./bytes.ts";
 import { redact } from "./secret.ts";
 
 /** The `fetch` signature the server depends on; tests and demo mode pass their own. */
@@ -103,20 +104,8 @@ async function readTextCapped(response: Response, maxBytes: number): Promise<str
     await response.body.cancel();
     throw tooLarge(maxBytes);
   }
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for await (const chunk of response.body) {
-    total += chunk.byteLength;
-    if (total > maxBytes) throw tooLarge(maxBytes);
-    // A chunk may be a view into a large read buffer; copy it so the buffer can be freed.
-    chunks.push(chunk.slice());
-  }
-  const body = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    body.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
+  const body = await readCapped(response.body, maxBytes);
+  if (!body) throw tooLarge(maxBytes);
   return new TextDecoder().decode(body);
 }
 

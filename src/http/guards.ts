@@ -8,6 +8,7 @@
  */
 
 import { createHash, timingSafeEqual } from "node:crypto";
+import { readCapped } from "../bytes.ts";
 import type { Secret } from "../secret.ts";
 import { BAD_REQUEST, json, PARSE_ERROR, rpcError } from "./respond.ts";
 import type { Middleware } from "./route.ts";
@@ -146,7 +147,7 @@ export function readJsonBody({ maxBytes, maxBatchMessages }: JsonBodyLimits): Mi
   const decoder = new TextDecoder("utf-8", { fatal: true });
   return (next) => async (request, context) => {
     if (request.method !== "POST") return await next(request, context);
-    const bytes = await readCapped(request, maxBytes);
+    const bytes = await readBodyCapped(request, maxBytes);
     if (!bytes) {
       return rpcError(413, {
         code: BAD_REQUEST,
@@ -176,7 +177,7 @@ export function readJsonBody({ maxBytes, maxBatchMessages }: JsonBodyLimits): Mi
 }
 
 // Undefined when the body is over `maxBytes`; nothing past the limit is kept.
-async function readCapped(request: Request, maxBytes: number): Promise<Uint8Array | undefined> {
+async function readBodyCapped(request: Request, maxBytes: number): Promise<Uint8Array | undefined> {
   const declared = Number(request.headers.get("content-length") ?? NaN);
   if (declared > maxBytes) {
     await request.body?.cancel();
@@ -189,21 +190,7 @@ async function readCapped(request: Request, maxBytes: number): Promise<Uint8Arra
     const bytes = await request.bytes();
     return bytes.byteLength > maxBytes ? undefined : bytes;
   }
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for await (const chunk of request.body) {
-    size += chunk.byteLength;
-    // Leaving the loop early cancels the stream: the rest is never read.
-    if (size > maxBytes) return undefined;
-    chunks.push(chunk);
-  }
-  const bytes = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return bytes;
+  return await readCapped(request.body, maxBytes);
 }
 
 /**
