@@ -696,11 +696,12 @@ Deno.test("JSON answers leave nothing behind: no entry per call in the SDK's map
   await leaky.close();
 });
 
-Deno.test("stateless mode reuses the server of an ended call, never one that holds a client's state", async () => {
+/** A stateless app over `fetch` (the demo catalogue by default) that counts the servers it builds. */
+function countingStatelessApp(fetch?: Fetch) {
   let servers = 0;
   const config = testConfig(["--demo"]);
   const deps = createDependencies(config, {
-    fetch: demoFetchFor(config),
+    fetch: fetch ?? demoFetchFor(config),
     now: Date.now,
     logger: () => recordingLogger(),
   });
@@ -711,6 +712,11 @@ Deno.test("stateless mode reuses the server of an ended call, never one that hol
       return createServer(deps);
     },
   });
+  return { app, servers: () => servers };
+}
+
+Deno.test("stateless mode reuses the server of an ended call, never one that holds a client's state", async () => {
+  const { app, servers } = countingStatelessApp();
   const headers = { "mcp-protocol-version": "2025-06-18" };
   const call = async (message: object) => {
     const response = await postMcp(app, message, headers);
@@ -720,33 +726,24 @@ Deno.test("stateless mode reuses the server of an ended call, never one that hol
     return text;
   };
   await call(INITIALIZE_REQUEST);
-  assert.equal(servers, 1);
+  assert.equal(servers(), 1);
   for (let id = 2; id < 7; id++) {
     assert.match(await call({ ...SEARCH_CALL, id }), /Found oec\.live\.promotion/);
   }
-  assert.equal(servers, 2, "the server of initialize was dropped, the next one served every call");
+  assert.equal(
+    servers(),
+    2,
+    "the server of initialize was dropped, the next one served every call",
+  );
   await call({ jsonrpc: "2.0", id: 8, method: "logging/setLevel", params: { level: "error" } });
   await call({ ...SEARCH_CALL, id: 9 });
-  assert.equal(servers, 3, "the server that took a logging level was dropped too");
+  assert.equal(servers(), 3, "the server that took a logging level was dropped too");
   await app.close();
 });
 
 Deno.test("stateless mode does not reuse the server of a call its client left", async () => {
-  let servers = 0;
   const upstream = hangingUpstream();
-  const config = testConfig(["--demo"]);
-  const deps = createDependencies(config, {
-    fetch: upstream.fetch,
-    now: Date.now,
-    logger: () => recordingLogger(),
-  });
-  const app = createTestApp("localhost", {
-    stateless: true,
-    createServer: () => {
-      servers++;
-      return createServer(deps);
-    },
-  });
+  const { app, servers } = countingStatelessApp(upstream.fetch);
   const headers = { "mcp-protocol-version": "2025-06-18" };
   const hanging = await postMcp(app, SEARCH_CALL, headers);
   await upstream.started;
@@ -754,7 +751,7 @@ Deno.test("stateless mode does not reuse the server of a call its client left", 
   assert.ok(upstream.aborted.length > 0, "the call was cancelled");
   const list = await postMcp(app, { jsonrpc: "2.0", id: 8, method: "tools/list" }, headers);
   assert.match(await list.text(), /search_psm_service/);
-  assert.equal(servers, 2, "the left call's server was closed, a new one answered");
+  assert.equal(servers(), 2, "the left call's server was closed, a new one answered");
   await app.close();
 });
 
@@ -774,20 +771,7 @@ Deno.test("a stateless transport drops a notification with no stream to carry it
 });
 
 Deno.test("stateless mode serves every request without a session, GET and DELETE are 405", async () => {
-  let servers = 0;
-  const config = testConfig(["--demo"]);
-  const deps = createDependencies(config, {
-    fetch: demoFetchFor(config),
-    now: Date.now,
-    logger: () => recordingLogger(),
-  });
-  const app = createTestApp("localhost", {
-    stateless: true,
-    createServer: () => {
-      servers++;
-      return createServer(deps);
-    },
-  });
+  const { app, servers } = countingStatelessApp();
   const { client, transport } = await connectClient(app);
   try {
     assert.equal(transport.sessionId, undefined);
@@ -797,7 +781,7 @@ Deno.test("stateless mode serves every request without a session, GET and DELETE
     });
     assert.match(textOf(result), /Found oec\.live\.promotion/);
     assert.equal(app.sessionCount(), 0);
-    assert.ok(servers >= 2, "each request got its own server");
+    assert.ok(servers() >= 2, "each request got its own server");
   } finally {
     await client.close();
   }
