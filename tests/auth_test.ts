@@ -16,11 +16,13 @@ import {
   fakeClock,
   type FakeUpstream,
   fakeUpstream,
+  gate,
   HOUR_MS,
   jwtExpiringAt,
   never,
   type RecordingLogger,
   recordingLogger,
+  settle,
   tokenAnswer,
 } from "./fake_upstream.ts";
 
@@ -64,13 +66,6 @@ function tokensInTurn(...tokens: string[]) {
     if (token === undefined) throw new Error("The test ran out of tokens");
     return tokenAnswer(token);
   };
-}
-
-/** A promise the test resolves by hand, to hold an answer back. */
-function gate() {
-  let open!: () => void;
-  const opened = new Promise<void>((resolve) => open = resolve);
-  return { opened, open };
 }
 
 function assertNoLeak({ logger }: Harness, ...values: string[]) {
@@ -188,7 +183,7 @@ Deno.test("concurrent callers share one auth request", async () => {
   const token = jwtExpiringAt(fakeClock().now() + HOUR_MS);
   const held = gate();
   const h = harness(async () => {
-    await held.opened;
+    await held.promise;
     return tokenAnswer(token);
   });
   const callers = Array.from({ length: 5 }, () => h.provider.getToken());
@@ -355,7 +350,7 @@ Deno.test("after a failed request callers get the same error for 5 s, then one n
 Deno.test("concurrent callers all receive the failure of the shared request", async () => {
   const held = gate();
   const h = harness(async () => {
-    await held.opened;
+    await held.promise;
     return new Response(null, { status: 403 });
   });
   const callers = Array.from({ length: 3 }, () => h.provider.getToken());
@@ -368,7 +363,7 @@ Deno.test("a caller whose signal aborts stops waiting while the shared request g
   const token = jwtExpiringAt(fakeClock().now() + HOUR_MS);
   const held = gate();
   const h = harness(async () => {
-    await held.opened;
+    await held.promise;
     return tokenAnswer(token);
   });
   const controller = new AbortController();
@@ -448,7 +443,7 @@ Deno.test("callers in the renewal window get the current token at once, not afte
   let answers = 0;
   const h = harness(async () => {
     if (answers++ === 0) return tokenAnswer(jwtExpiringAt(start + HOUR_MS, { n: 1 }));
-    await held.opened;
+    await held.promise;
     return tokenAnswer(jwtExpiringAt(start + 2 * HOUR_MS, { n: 2 }));
   });
   const first = await h.provider.getToken();
@@ -463,11 +458,6 @@ Deno.test("callers in the renewal window get the current token at once, not afte
   assert.notEqual(await h.provider.getToken(), first, "the renewed token is used next");
   assert.equal(h.fake.requests.length, 2);
 });
-
-/** Lets pending promise callbacks and the fake's timers run. */
-function settle(): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, 0));
-}
 
 Deno.test("a token shorter-lived than the margin is renewed halfway, not on every call", async () => {
   const start = fakeClock().now();

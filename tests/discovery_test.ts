@@ -1,9 +1,8 @@
 import assert from "node:assert/strict";
-import { createTokenProvider, type Credential, type TokenProvider } from "../src/auth.ts";
+import { createTokenProvider, type TokenProvider } from "../src/auth.ts";
 import type { Region } from "../src/config/mod.ts";
 import {
   createDiscovery,
-  type Discovery,
   parseSearchAnswer,
   type RegionError,
   type RegionOutcome,
@@ -16,98 +15,18 @@ import {
   AUTH_URL,
   authErrorAnswer,
   CN,
-  type FakeClock,
   fakeClock,
-  type FakeUpstream,
   fakeUpstream,
   HOUR_MS,
   jwtExpiringAt,
   never,
-  type RecordingLogger,
   recordingLogger,
-  type Route,
-  SEARCH_PATH,
   searchAnswer,
   searchUrl,
   tokenAnswer,
   US,
 } from "./fake_upstream.ts";
-
-const CAS_SESSION = "cas-session-cookie-value";
-
-interface Harness {
-  readonly upstream: FakeUpstream;
-  readonly discovery: Discovery;
-  readonly logger: RecordingLogger;
-  readonly clock: FakeClock;
-  /** Every JWT the fake auth service issued, in order. */
-  readonly issued: string[];
-  /** The search requests sent to `region`, in order. */
-  searches(region: Region): Request[];
-}
-
-interface HarnessOptions {
-  regions?: readonly Region[];
-  timeoutMs?: number;
-  maxCandidates?: number;
-  batchConcurrency?: number;
-  /** `null` builds the token provider without a credential. */
-  credential?: Credential | null;
-  /** Replaces the token provider backed by the fake auth service. */
-  tokens?: TokenProvider;
-}
-
-/**
- * A discovery over `routes` plus a fake auth service that issues a distinct,
- * hour-long JWT on each request, with a real token provider shared by all regions.
- */
-function harness(routes: readonly Route[], options: HarnessOptions = {}): Harness {
-  const clock = fakeClock();
-  const logger = recordingLogger();
-  const issued: string[] = [];
-  const authRoute: Route = {
-    url: AUTH_URL,
-    headers: { cookie: `CAS_SESSION=${CAS_SESSION}` },
-    respond: () => {
-      const token = jwtExpiringAt(clock.now() + HOUR_MS, { n: issued.length + 1 });
-      issued.push(token);
-      return tokenAnswer(token);
-    },
-  };
-  const upstream = fakeUpstream([authRoute, ...routes]);
-  const timeoutMs = options.timeoutMs ?? 5_000;
-  const credential = options.credential === undefined
-    ? { kind: "cas_session" as const, value: new Secret(CAS_SESSION) }
-    : options.credential ?? undefined;
-  const tokens = createTokenProvider({
-    authUrl: AUTH_URL,
-    credential,
-    fetch: upstream.fetch,
-    now: clock.now,
-    timeoutMs,
-    logger,
-  });
-  const discovery = createDiscovery({
-    regions: options.regions ?? [CN, US],
-    tokenFor: () => options.tokens ?? tokens,
-    fetch: upstream.fetch,
-    now: clock.now,
-    timeoutMs,
-    logger,
-    maxCandidates: options.maxCandidates,
-    batchConcurrency: options.batchConcurrency,
-    sleep: () => Promise.resolve(),
-  });
-  return {
-    upstream,
-    discovery,
-    logger,
-    clock,
-    issued,
-    searches: (region) =>
-      upstream.requests.filter((r) => r.url.startsWith(`${region.baseUrl}${SEARCH_PATH}`)),
-  };
-}
+import { CAS_SESSION, discoveryOver } from "./discovery/harness.ts";
 
 function failure(outcome: RegionOutcome | undefined): RegionError {
   assert.ok(outcome, "expected an outcome");
@@ -142,7 +61,7 @@ function delay(ms: number): Promise<void> {
 // The request
 
 Deno.test("search sends GET {base}/api/neptune/ms/service/search with keyword, search_type=all and the JWT", async () => {
-  const { upstream, discovery, issued, searches } = harness([
+  const { upstream, discovery, issued, searches } = discoveryOver([
     { url: searchUrl(CN), respond: () => searchAnswer([]) },
     { url: searchUrl(US), respond: () => searchAnswer([]) },
   ]);
@@ -168,7 +87,7 @@ Deno.test("search sends GET {base}/api/neptune/ms/service/search with keyword, s
 
 Deno.test("search URL-encodes a keyword with spaces, an ampersand and non-ASCII characters", async () => {
   const keyword = "live promo & 直播 ünï=1#x";
-  const { upstream, discovery, searches } = harness([
+  const { upstream, discovery, searches } = discoveryOver([
     { url: searchUrl(CN), respond: () => searchAnswer([]) },
     { url: searchUrl(US), respond: () => searchAnswer([]) },
   ]);
@@ -187,7 +106,7 @@ Deno.test("search URL-encodes a keyword with spaces, an ampersand and non-ASCII 
 
 Deno.test("search keeps the path prefix of a region base URL", async () => {
   const prefixed: Region = { name: "cn", baseUrl: "https://gateway.test/neptune/cn" };
-  const { upstream, discovery } = harness([
+  const { upstream, discovery } = discoveryOver([
     {
       url: "https://gateway.test/neptune/cn/api/neptune/ms/service/search",
       query: { keyword: "oec.live.room", search_type: "all" },
@@ -211,7 +130,7 @@ Deno.test("search queries both regions concurrently", async () => {
     return searchAnswer([{ psm }]);
   };
   // Were the regions searched one after the other, the first would time out.
-  const { upstream, discovery } = harness([
+  const { upstream, discovery } = discoveryOver([
     { url: searchUrl(CN), respond: () => waitForBoth("oec.cn.only") },
     { url: searchUrl(US), respond: () => waitForBoth("oec.us.only") },
   ], { timeoutMs: 1_000 });
@@ -227,7 +146,7 @@ Deno.test("search queries both regions concurrently", async () => {
 // Selecting matches
 
 Deno.test("search prefers an exact PSM match over fuzzy candidates and lists every region it is in", async () => {
-  const { upstream, discovery } = harness([
+  const { upstream, discovery } = discoveryOver([
     {
       url: searchUrl(CN),
       respond: () =>
@@ -258,7 +177,7 @@ Deno.test("search prefers an exact PSM match over fuzzy candidates and lists eve
 });
 
 Deno.test("search reports an exact match found in one region only with that region alone", async () => {
-  const { upstream, discovery } = harness([
+  const { upstream, discovery } = discoveryOver([
     { url: searchUrl(CN), respond: () => searchAnswer([{ psm: "oec.trade.order_v2" }]) },
     { url: searchUrl(US), respond: () => searchAnswer([{ psm: "oec.trade.order" }]) },
   ]);
@@ -271,7 +190,7 @@ Deno.test("search reports an exact match found in one region only with that regi
 });
 
 Deno.test("search merges fuzzy candidates from both regions by PSM with the regions of each", async () => {
-  const { upstream, discovery } = harness([
+  const { upstream, discovery } = discoveryOver([
     {
       url: searchUrl(CN),
       respond: () =>
@@ -357,7 +276,7 @@ Deno.test("search shows at most 20 candidates by default and counts every distin
   const psm = (i: number) => `svc.match.n${String(i).padStart(2, "0")}`;
   const range = (from: number, to: number) =>
     Array.from({ length: to - from }, (_, k) => ({ psm: psm(from + k) }));
-  const { upstream, discovery } = harness([
+  const { upstream, discovery } = discoveryOver([
     { url: searchUrl(CN), respond: () => searchAnswer(range(0, 15)) },
     { url: searchUrl(US), respond: () => searchAnswer(range(10, 25)) },
   ]);
@@ -375,7 +294,7 @@ Deno.test("search shows at most 20 candidates by default and counts every distin
 });
 
 Deno.test("search honours a smaller maxCandidates", async () => {
-  const { upstream, discovery } = harness([
+  const { upstream, discovery } = discoveryOver([
     {
       url: searchUrl(CN),
       respond: () => searchAnswer([{ psm: "a.b.c1" }, { psm: "a.b.c2" }, { psm: "a.b.c3" }]),
@@ -398,7 +317,7 @@ Deno.test("search reports not_found when every region answers with an empty, nul
   ];
   for (const cnBody of bodies) {
     for (const usBody of bodies) {
-      const { upstream, discovery } = harness([
+      const { upstream, discovery } = discoveryOver([
         { url: searchUrl(CN), respond: () => Response.json(cnBody) },
         { url: searchUrl(US), respond: () => Response.json(usBody) },
       ]);
@@ -416,7 +335,7 @@ Deno.test("search reports not_found when every region answers with an empty, nul
 });
 
 Deno.test("search reports not_found when one region finds nothing and the other fails", async () => {
-  const { upstream, discovery } = harness([
+  const { upstream, discovery } = discoveryOver([
     { url: searchUrl(CN), respond: () => searchAnswer([]) },
     { url: searchUrl(US), respond: () => new Response("down", { status: 503 }) },
   ]);
@@ -490,7 +409,7 @@ const regionFailures: {
 
 for (const { name, respond, kind, message } of regionFailures) {
   Deno.test(`search still reports the other region's answer when one region fails with ${name}`, async () => {
-    const { upstream, discovery, logger } = harness([
+    const { upstream, discovery, logger } = discoveryOver([
       { url: searchUrl(CN), respond },
       { url: searchUrl(US), respond: () => searchAnswer([{ psm: "oec.live.room" }]) },
     ], { timeoutMs: 30 });
@@ -514,7 +433,7 @@ for (const { name, respond, kind, message } of regionFailures) {
 }
 
 Deno.test("search reports failed when every region fails", async () => {
-  const { upstream, discovery } = harness([
+  const { upstream, discovery } = discoveryOver([
     { url: searchUrl(CN), respond: () => new Response("oops", { status: 500 }) },
     { url: searchUrl(US), respond: () => errorAnswer(500, "database unavailable") },
   ]);
@@ -533,7 +452,7 @@ Deno.test("search reports failed when every region fails", async () => {
 for (const status of [401, 200]) {
   Deno.test(`search refreshes the JWT once and retries once after an auth error with HTTP ${status}`, async () => {
     let usCalls = 0;
-    const { upstream, discovery, issued, searches } = harness([
+    const { upstream, discovery, issued, searches } = discoveryOver([
       { url: searchUrl(CN), respond: () => searchAnswer([]) },
       {
         url: searchUrl(US),
@@ -558,7 +477,7 @@ for (const status of [401, 200]) {
 }
 
 Deno.test("search fails a region with kind auth when the retry with a fresh JWT is rejected too", async () => {
-  const { upstream, discovery, issued, searches } = harness([
+  const { upstream, discovery, issued, searches } = discoveryOver([
     { url: searchUrl(CN), respond: () => searchAnswer([{ psm: "a.b.c" }]) },
     { url: searchUrl(US), respond: () => authErrorAnswer(401) },
   ]);
@@ -614,7 +533,7 @@ Deno.test("search fails a region with kind auth when the JWT refresh itself fail
 });
 
 Deno.test("search without a credential fails every region with kind auth and sends no request", async () => {
-  const { upstream, discovery } = harness([
+  const { upstream, discovery } = discoveryOver([
     { url: searchUrl(CN), respond: () => searchAnswer([{ psm: "a.b.c" }]) },
     { url: searchUrl(US), respond: () => searchAnswer([{ psm: "a.b.c" }]) },
   ], { credential: null });
@@ -631,7 +550,7 @@ Deno.test("search without a credential fails every region with kind auth and sen
 });
 
 Deno.test("search reuses one JWT across regions and searches while it is valid", async () => {
-  const { upstream, discovery, issued, clock } = harness([
+  const { upstream, discovery, issued, clock } = discoveryOver([
     { url: searchUrl(CN), respond: () => searchAnswer([]) },
     { url: searchUrl(US), respond: () => searchAnswer([]) },
   ]);
@@ -771,7 +690,7 @@ Deno.test("parseSearchAnswer throws a RegionError naming the region and the reas
 
 Deno.test("a JWT in an upstream error_message is redacted from the region's error", async () => {
   const leaked = jwtExpiringAt(Date.UTC(2030, 0, 1), { sub: "someone.else" });
-  const { upstream, discovery, logger } = harness([
+  const { upstream, discovery, logger } = discoveryOver([
     { url: searchUrl(CN), respond: () => errorAnswer(500, `token ${leaked} is not allowed here`) },
     { url: searchUrl(US), respond: () => errorAnswer(503, `bad token=${leaked}`, 503) },
   ]);
@@ -806,7 +725,7 @@ Deno.test("a very long upstream error_message is shortened in the region's error
 // searchMany
 
 Deno.test("searchMany searches duplicates once and returns the results in the order given", async () => {
-  const { upstream, discovery } = harness([
+  const { upstream, discovery } = discoveryOver([
     {
       url: searchUrl(CN),
       respond: (request) => {
@@ -828,7 +747,7 @@ Deno.test("searchMany searches duplicates once and returns the results in the or
 });
 
 Deno.test("searchMany reports progress once per distinct keyword with done and total", async () => {
-  const { upstream, discovery } = harness([
+  const { upstream, discovery } = discoveryOver([
     { url: searchUrl(CN), respond: () => searchAnswer([]) },
     { url: searchUrl(US), respond: () => searchAnswer([]) },
   ]);
@@ -855,7 +774,7 @@ Deno.test("searchMany searches at most batchConcurrency keywords at a time", asy
     else inFlight.set(keyword, left);
     return searchAnswer([]);
   };
-  const { upstream, discovery } = harness([
+  const { upstream, discovery } = discoveryOver([
     { url: searchUrl(CN), respond },
     { url: searchUrl(US), respond },
   ], { batchConcurrency: 2 });
@@ -870,7 +789,7 @@ Deno.test("searchMany searches at most batchConcurrency keywords at a time", asy
 });
 
 Deno.test("searchMany still searches every keyword when batchConcurrency is below one", async () => {
-  const { upstream, discovery } = harness([
+  const { upstream, discovery } = discoveryOver([
     { url: searchUrl(CN), respond: () => searchAnswer([]) },
     { url: searchUrl(US), respond: () => searchAnswer([]) },
   ], { batchConcurrency: 0 });
@@ -886,7 +805,7 @@ Deno.test("searchMany still searches every keyword when batchConcurrency is belo
 
 Deno.test("searchMany rejects with the abort reason when its signal is aborted mid-search", async () => {
   const arrived = deferred();
-  const { upstream, discovery } = harness([
+  const { upstream, discovery } = discoveryOver([
     {
       url: searchUrl(CN),
       respond: () => {
@@ -908,7 +827,7 @@ Deno.test("searchMany rejects with the abort reason when its signal is aborted m
 });
 
 Deno.test("searchMany rejects with the abort reason and sends no search when the signal is already aborted", async () => {
-  const { upstream, discovery } = harness([
+  const { upstream, discovery } = discoveryOver([
     { url: searchUrl(CN), respond: () => searchAnswer([]) },
     { url: searchUrl(US), respond: () => searchAnswer([]) },
   ]);
@@ -942,7 +861,7 @@ Deno.test("selectMatches reports failed only when no region answered", () => {
 });
 
 Deno.test("a batch of 100 keywords against a region that never answers costs at most 8 timeouts", async () => {
-  const { upstream, discovery } = harness([
+  const { upstream, discovery } = discoveryOver([
     { url: searchUrl(CN), respond: () => searchAnswer([]) },
     { url: searchUrl(US), respond: never },
   ], { timeoutMs: 20, batchConcurrency: 4 });
@@ -975,7 +894,7 @@ Deno.test("a batch of 100 keywords against a region that never answers costs at 
 });
 
 Deno.test("searchMany keeps asking a region that answers with errors that are not outages", async () => {
-  const { upstream, discovery } = harness([
+  const { upstream, discovery } = discoveryOver([
     { url: searchUrl(CN), respond: () => searchAnswer([]) },
     { url: searchUrl(US), respond: () => errorAnswer(404, "no such index", 404) },
   ], { batchConcurrency: 1 });
@@ -1001,7 +920,7 @@ Deno.test("the JWT the request carried is redacted from an upstream error, even 
 });
 
 Deno.test("each registry request is logged at debug with region, status, keyword and time, never the JWT", async () => {
-  const { discovery, logger, issued } = harness([
+  const { discovery, logger, issued } = discoveryOver([
     { url: searchUrl(CN), respond: () => searchAnswer([{ psm: "a.b.c" }]) },
     { url: searchUrl(US), respond: () => searchAnswer([]) },
   ]);
@@ -1048,7 +967,7 @@ Deno.test("a batch against an auth service that does not answer costs one auth r
 });
 
 Deno.test("searchMany does not ask again a region that rejected a freshly issued JWT", async () => {
-  const { upstream, discovery, issued } = harness([
+  const { upstream, discovery, issued } = discoveryOver([
     { url: searchUrl(CN), respond: () => searchAnswer([]) },
     { url: searchUrl(US), respond: () => authErrorAnswer() },
   ], { batchConcurrency: 1 });
@@ -1065,7 +984,7 @@ Deno.test("searchMany does not ask again a region that rejected a freshly issued
 
 for (const pause of [0, 31_000]) {
   Deno.test(`with cn accepting and us refusing every JWT, 5 searches ${pause ? "30 s apart " : ""}make at most 2 auth requests`, async () => {
-    const { upstream, discovery, clock } = harness([
+    const { upstream, discovery, clock } = discoveryOver([
       { url: searchUrl(CN), respond: () => searchAnswer([{ psm: "a.b.c" }]) },
       { url: searchUrl(US), respond: () => authErrorAnswer() },
     ]);
@@ -1092,7 +1011,7 @@ Deno.test("an unexpected exception for one keyword does not make the rest of a b
     invalidate() {},
     status: () => ({ configured: true, valid: true }),
   };
-  const { upstream, discovery } = harness([
+  const { upstream, discovery } = discoveryOver([
     { url: searchUrl(CN), respond: () => searchAnswer([{ psm: "a.b.c" }]) },
     { url: searchUrl(US), respond: () => searchAnswer([{ psm: "a.b.c" }]) },
   ], { tokens, batchConcurrency: 1 });

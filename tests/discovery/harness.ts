@@ -1,12 +1,12 @@
 /**
  * A discovery over fake upstreams for the tests of its layers: a fake auth
  * service issuing hour-long JWTs, route tables for the regions, a fake clock,
- * and helpers to hold answers back and count requests in flight.
+ * and a counter of requests in flight.
  *
  * @module
  */
 
-import { createTokenProvider } from "../../src/auth.ts";
+import { createTokenProvider, type Credential, type TokenProvider } from "../../src/auth.ts";
 import type { Region } from "../../src/config/mod.ts";
 import { createDiscovery, type Discovery, type DiscoveryOptions } from "../../src/discovery/mod.ts";
 import { Secret } from "../../src/secret.ts";
@@ -22,9 +22,13 @@ import {
   type RecordingLogger,
   recordingLogger,
   type Route,
+  SEARCH_PATH,
   tokenAnswer,
   US,
 } from "../fake_upstream.ts";
+
+/** The SSO cookie the fake auth service expects. */
+export const CAS_SESSION = "cas-session-cookie-value";
 
 /** A discovery, the fake upstream behind it, its clock and logger. */
 export interface DiscoveryHarness {
@@ -32,32 +36,55 @@ export interface DiscoveryHarness {
   readonly upstream: FakeUpstream;
   readonly clock: FakeClock;
   readonly logger: RecordingLogger;
+  /** Every JWT the fake auth service issued, in order. */
+  readonly issued: string[];
+  /** The search requests sent to `region`, in order. */
+  searches(region: Region): Request[];
 }
 
 /** Options of {@linkcode discoveryOver}: any of {@linkcode DiscoveryOptions} but the dependencies. */
-export type HarnessOptions = Partial<
-  Pick<
-    DiscoveryOptions,
-    "regions" | "timeoutMs" | "cacheTtlMs" | "concurrency" | "batchConcurrency"
+export type HarnessOptions =
+  & Partial<
+    Pick<
+      DiscoveryOptions,
+      "regions" | "timeoutMs" | "cacheTtlMs" | "concurrency" | "batchConcurrency" | "maxCandidates"
+    >
   >
->;
+  & {
+    /** `null` builds the token provider without a credential. Default the cookie {@linkcode CAS_SESSION}. */
+    credential?: Credential | null;
+    /** Replaces the token provider backed by the fake auth service. */
+    tokens?: TokenProvider;
+  };
 
-/** Builds a discovery over `routes` (regions cn and us by default) and a fake auth service. */
+/**
+ * Builds a discovery over `routes` (regions cn and us by default) and a fake
+ * auth service that issues a distinct hour-long JWT for {@linkcode CAS_SESSION}
+ * on each request, with one token provider shared by all regions.
+ */
 export function discoveryOver(
   routes: readonly Route[],
-  options: HarnessOptions = {},
+  { credential, tokens, ...options }: HarnessOptions = {},
 ): DiscoveryHarness {
   const clock = fakeClock();
   const logger = recordingLogger();
+  const issued: string[] = [];
   const authRoute: Route = {
     url: AUTH_URL,
-    respond: () => tokenAnswer(jwtExpiringAt(clock.now() + HOUR_MS)),
+    headers: { cookie: `CAS_SESSION=${CAS_SESSION}` },
+    respond: () => {
+      const token = jwtExpiringAt(clock.now() + HOUR_MS, { n: issued.length + 1 });
+      issued.push(token);
+      return tokenAnswer(token);
+    },
   };
   const upstream = fakeUpstream([authRoute, ...routes]);
   const timeoutMs = options.timeoutMs ?? 5_000;
-  const tokens = createTokenProvider({
+  const provider = tokens ?? createTokenProvider({
     authUrl: AUTH_URL,
-    credential: { kind: "cas_session", value: new Secret("cas-session-cookie") },
+    credential: credential === undefined
+      ? { kind: "cas_session", value: new Secret(CAS_SESSION) }
+      : credential ?? undefined,
     fetch: upstream.fetch,
     now: clock.now,
     timeoutMs,
@@ -66,7 +93,7 @@ export function discoveryOver(
   const discovery = createDiscovery({
     regions: [CN, US] satisfies Region[],
     ...options,
-    tokenFor: () => tokens,
+    tokenFor: () => provider,
     fetch: upstream.fetch,
     now: clock.now,
     timeoutMs,
@@ -74,30 +101,20 @@ export function discoveryOver(
     // Retries go at once: no test waits for the jittered pause.
     sleep: () => Promise.resolve(),
   });
-  return { discovery, upstream, clock, logger };
+  return {
+    discovery,
+    upstream,
+    clock,
+    logger,
+    issued,
+    searches: (region) =>
+      upstream.requests.filter((r) => r.url.startsWith(`${region.baseUrl}${SEARCH_PATH}`)),
+  };
 }
 
 /** The keyword a registry request asked for. */
 export function keywordOf(request: Request): string {
   return new URL(request.url).searchParams.get("keyword") ?? "";
-}
-
-/** A promise with its resolve function, to hold an answer back until the test lets it go. */
-export interface Gate {
-  readonly promise: Promise<void>;
-  open(): void;
-}
-
-/** Creates a closed {@linkcode Gate}. */
-export function gate(): Gate {
-  let open!: () => void;
-  const promise = new Promise<void>((resolve) => open = resolve);
-  return { promise, open };
-}
-
-/** Lets pending promise callbacks and zero-delay timers run. */
-export function settle(): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, 0));
 }
 
 /** Counts requests in flight, and the most seen at once. */

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { Semaphore } from "../../src/discovery/limiter.ts";
-import { CN, searchAnswer, searchUrl, US } from "../fake_upstream.ts";
-import { discoveryOver, gate, inFlightCounter, settle } from "./harness.ts";
+import { CN, gate, searchAnswer, searchUrl, settle, US } from "../fake_upstream.ts";
+import { discoveryOver, inFlightCounter } from "./harness.ts";
 
 const keywords = (prefix: string, count: number) =>
   Array.from({ length: count }, (_, i) => `${prefix}${i}`);

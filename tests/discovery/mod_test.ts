@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { CN, never, searchAnswer, searchUrl, US } from "../fake_upstream.ts";
-import { discoveryOver, gate, type HarnessOptions, settle } from "./harness.ts";
+import { CN, gate, never, searchAnswer, searchUrl, settle, US } from "../fake_upstream.ts";
+import { discoveryOver, type HarnessOptions } from "./harness.ts";
 
 const PSM = "oec.live.room";
 

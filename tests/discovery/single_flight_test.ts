@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { CN, searchAnswer, searchUrl, US } from "../fake_upstream.ts";
-import { discoveryOver, gate, settle } from "./harness.ts";
+import { CN, gate, searchAnswer, searchUrl, settle, US } from "../fake_upstream.ts";
+import { discoveryOver } from "./harness.ts";
 
 const PSM = "oec.live.room";
 
