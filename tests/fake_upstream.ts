@@ -201,3 +201,26 @@ export function gate(): Gate {
 export function settle(): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, 0));
 }
+
+/** What {@linkcode regionsUpstream} answers. */
+export interface RegionsUpstreamOptions {
+  /** The answer to a search of region cn. */
+  cn: Route["respond"];
+  /** The answer to a search of region us. */
+  us: Route["respond"];
+  /** The JWT the auth service issues; by default one that expires an hour after `now()`. */
+  token?: string;
+  /** Default `Date.now`. */
+  now?: () => number;
+}
+
+/** A fake upstream of the auth service and the searches of regions cn and us. */
+export function regionsUpstream(
+  { cn, us, token, now = Date.now }: RegionsUpstreamOptions,
+): FakeUpstream {
+  return fakeUpstream([
+    { url: AUTH_URL, respond: () => tokenAnswer(token ?? jwtExpiringAt(now() + HOUR_MS)) },
+    { url: searchUrl(CN), respond: cn },
+    { url: searchUrl(US), respond: us },
+  ]);
+}

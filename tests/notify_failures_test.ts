@@ -1,14 +1,10 @@
 import assert from "node:assert/strict";
 import {
-  AUTH_URL,
-  CN,
   fakeUpstream,
   HOUR_MS,
   jwtExpiringAt,
+  regionsUpstream,
   searchAnswer,
-  searchUrl,
-  tokenAnswer,
-  US,
 } from "./fake_upstream.ts";
 import { SENTINEL_COOKIE, testConfig, withConnection } from "./harness.ts";
 import { type Client, LoggingMessageNotificationSchema } from "./mcp_client.ts";
@@ -17,11 +13,11 @@ const TOKEN = jwtExpiringAt(Date.now() + HOUR_MS, { sub: "notify-test" });
 
 // cn answers, us fails with 503 every time.
 function halfDownUpstream() {
-  return fakeUpstream([
-    { url: AUTH_URL, respond: () => tokenAnswer(TOKEN) },
-    { url: searchUrl(CN), respond: () => searchAnswer([]) },
-    { url: searchUrl(US), respond: () => new Response("", { status: 503 }) },
-  ]);
+  return regionsUpstream({
+    cn: () => searchAnswer([]),
+    us: () => new Response("", { status: 503 }),
+    token: TOKEN,
+  });
 }
 
 type LogParams = { level: string; logger?: string; data?: unknown };
@@ -86,11 +82,11 @@ Deno.test("logging/setLevel error suppresses the warnings; setLevel warning brin
 });
 
 Deno.test("a search where every region answered sends no log notification", async () => {
-  const upstream = fakeUpstream([
-    { url: AUTH_URL, respond: () => tokenAnswer(TOKEN) },
-    { url: searchUrl(CN), respond: () => searchAnswer([]) },
-    { url: searchUrl(US), respond: () => searchAnswer([]) },
-  ]);
+  const upstream = regionsUpstream({
+    cn: () => searchAnswer([]),
+    us: () => searchAnswer([]),
+    token: TOKEN,
+  });
   await withConnection(testConfig(), { upstream }, async (client) => {
     const logs = collectLogs(client);
     await client.callTool({ name: "search_psm_service", arguments: { keyword: "oec.live.room" } });

@@ -1,15 +1,6 @@
 import assert from "node:assert/strict";
 import { TEXT_BUDGET } from "../src/tools/search_result.ts";
-import {
-  AUTH_URL,
-  CN,
-  fakeUpstream,
-  jwtExpiringAt,
-  searchAnswer,
-  searchUrl,
-  tokenAnswer,
-  US,
-} from "./fake_upstream.ts";
+import { regionsUpstream, searchAnswer } from "./fake_upstream.ts";
 import { demoFetchFor, testConfig, textOf, withConnection } from "./harness.ts";
 import type { Client } from "./mcp_client.ts";
 
@@ -78,12 +69,7 @@ function crowdedUpstream(count: number) {
     framework: "kitex",
     level: "P1",
   }));
-  const token = jwtExpiringAt(Date.now() + 3_600_000);
-  return fakeUpstream([
-    { url: AUTH_URL, respond: () => tokenAnswer(token) },
-    { url: searchUrl(CN), respond: () => searchAnswer(services) },
-    { url: searchUrl(US), respond: () => searchAnswer(services) },
-  ]);
+  return regionsUpstream({ cn: () => searchAnswer(services), us: () => searchAnswer(services) });
 }
 
 Deno.test("a search with more matches than fit stays under the budget and says how many more", async () => {

@@ -5,8 +5,8 @@ import {
   type FakeClock,
   fakeClock,
   fakeUpstream,
-  HOUR_MS,
   jwtExpiringAt,
+  regionsUpstream,
   searchAnswer,
   searchUrl,
   tokenAnswer,
@@ -157,20 +157,10 @@ Deno.test("search_psm_service reports not found as a result that suggests what t
 });
 
 function upstreamWithFailingUs(usStatus: number) {
-  return fakeUpstream([
-    {
-      url: AUTH_URL,
-      respond: () => tokenAnswer(jwtExpiringAt(Date.now() + HOUR_MS)),
-    },
-    {
-      url: searchUrl(CN),
-      respond: () => searchAnswer([{ psm: "oec.live.room", owners: "liu.yang" }]),
-    },
-    {
-      url: searchUrl(US),
-      respond: () => new Response("<html>bad gateway</html>", { status: usStatus }),
-    },
-  ]);
+  return regionsUpstream({
+    cn: () => searchAnswer([{ psm: "oec.live.room", owners: "liu.yang" }]),
+    us: () => new Response("<html>bad gateway</html>", { status: usStatus }),
+  });
 }
 
 Deno.test("search_psm_service answers from the regions that worked and names the one that failed", async () => {
@@ -194,18 +184,10 @@ Deno.test("search_psm_service answers from the regions that worked and names the
 });
 
 Deno.test("search_psm_service shows the registry's display name when it differs from the PSM", async () => {
-  const upstream = fakeUpstream([
-    { url: AUTH_URL, respond: () => tokenAnswer(jwtExpiringAt(Date.now() + HOUR_MS)) },
-    {
-      url: searchUrl(CN),
-      respond: () => searchAnswer([{ psm: "oec.live.room", service_chinese_name: "直播间服务" }]),
-    },
-    {
-      url: searchUrl(US),
-      respond: () =>
-        searchAnswer([{ psm: "oec.live.room", service_chinese_name: "oec.live.room" }]),
-    },
-  ]);
+  const upstream = regionsUpstream({
+    cn: () => searchAnswer([{ psm: "oec.live.room", service_chinese_name: "直播间服务" }]),
+    us: () => searchAnswer([{ psm: "oec.live.room", service_chinese_name: "oec.live.room" }]),
+  });
   await withConnection(testConfig(), { upstream }, async (client) => {
     const result = await client.callTool({
       name: "search_psm_service",
@@ -213,14 +195,10 @@ Deno.test("search_psm_service shows the registry's display name when it differs 
     });
     assert.match(textOf(result), /PSM: oec\.live\.room\nName: 直播间服务\n/);
   });
-  const echoed = fakeUpstream([
-    { url: AUTH_URL, respond: () => tokenAnswer(jwtExpiringAt(Date.now() + HOUR_MS)) },
-    {
-      url: searchUrl(CN),
-      respond: () => searchAnswer([{ psm: "a.b.c", service_chinese_name: "a.b.c" }]),
-    },
-    { url: searchUrl(US), respond: () => searchAnswer([]) },
-  ]);
+  const echoed = regionsUpstream({
+    cn: () => searchAnswer([{ psm: "a.b.c", service_chinese_name: "a.b.c" }]),
+    us: () => searchAnswer([]),
+  });
   await withConnection(testConfig(), { upstream: echoed }, async (client) => {
     const result = await client.callTool({
       name: "search_psm_service",
@@ -231,20 +209,10 @@ Deno.test("search_psm_service shows the registry's display name when it differs 
 });
 
 Deno.test("search_psm_service is an error result naming every region when all fail", async () => {
-  const upstream = fakeUpstream([
-    {
-      url: AUTH_URL,
-      respond: () => tokenAnswer(jwtExpiringAt(Date.now() + HOUR_MS)),
-    },
-    {
-      url: searchUrl(CN),
-      respond: () => new Response("not json", { status: 200 }),
-    },
-    {
-      url: searchUrl(US),
-      respond: () => new Response("", { status: 503 }),
-    },
-  ]);
+  const upstream = regionsUpstream({
+    cn: () => new Response("not json", { status: 200 }),
+    us: () => new Response("", { status: 503 }),
+  });
   await withConnection(testConfig(), { upstream }, async (client) => {
     const result = await client.callTool({
       name: "search_psm_service",
@@ -496,21 +464,15 @@ Deno.test("list_available_regions lists each region, the auth URL, the mode and 
 
 /** An upstream where cn knows oec.live.room and us answers only once `usHeld` opens. */
 function upstreamWithSlowUs(clock: FakeClock, state: { cnDown: boolean; usHeld: Promise<void> }) {
-  return fakeUpstream([
-    { url: AUTH_URL, respond: () => tokenAnswer(jwtExpiringAt(clock.now() + HOUR_MS)) },
-    {
-      url: searchUrl(CN),
-      respond: () =>
-        state.cnDown ? new Response("", { status: 502 }) : searchAnswer([{ psm: "oec.live.room" }]),
+  return regionsUpstream({
+    cn: () =>
+      state.cnDown ? new Response("", { status: 502 }) : searchAnswer([{ psm: "oec.live.room" }]),
+    us: async () => {
+      await state.usHeld;
+      return searchAnswer([]);
     },
-    {
-      url: searchUrl(US),
-      respond: async () => {
-        await state.usHeld;
-        return searchAnswer([]);
-      },
-    },
-  ]);
+    now: clock.now,
+  });
 }
 
 function regionsOf(result: unknown): Record<string, unknown>[] {
