@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { textOf } from "./harness.ts";
 import { Client, StreamableHTTPClientTransport } from "./mcp_client.ts";
-import { regionalUpstream } from "./fake_regions.ts";
+import { fourRegionConfigFile, fourRegionUpstream } from "./fake_regions.ts";
 import { runServer, startServer } from "./server_process.ts";
 
 const CLOUD_COOKIE = "SENTINEL-E2E-CLOUD-8e1f";
@@ -25,18 +25,10 @@ function serveRegions() {
     { hostname: "127.0.0.1", port: 0, onListen: () => {} },
     (request) => handle(request),
   );
-  const fake = regionalUpstream(`http://127.0.0.1:${server.addr.port}`, {
-    auths: [
-      { name: "cloud", accepts: { cookie: CLOUD_COOKIE } },
-      { name: "us", accepts: { cookie: US_COOKIE } },
-      { name: "i18n", accepts: { secret: I18N_SECRET } },
-    ],
-    regions: [
-      { name: "cn", auth: "cloud" },
-      { name: "boe", auth: "cloud" },
-      { name: "us", auth: "us" },
-      { name: "i18n", auth: "i18n" },
-    ],
+  const fake = fourRegionUpstream(`http://127.0.0.1:${server.addr.port}`, {
+    cloudCookie: CLOUD_COOKIE,
+    usCookie: US_COOKIE,
+    i18nSecret: I18N_SECRET,
   });
   handle = (request) => fake.fetch(request);
   return { fake, close: () => server.shutdown() };
@@ -44,15 +36,7 @@ function serveRegions() {
 
 Deno.test("with a config file the real server signs each region in at its own auth service", async () => {
   const { fake, close } = serveRegions();
-  const path = await writeConfig({
-    auth_url: fake.authUrl("cloud"),
-    regions: [
-      { name: "cn", base_url: fake.baseUrl("cn") },
-      { name: "boe", base_url: fake.baseUrl("boe") },
-      { name: "us", base_url: fake.baseUrl("us"), auth_url: fake.authUrl("us") },
-      { name: "i18n", base_url: fake.baseUrl("i18n"), auth_url: fake.authUrl("i18n") },
-    ],
-  });
+  const path = await writeConfig(fourRegionConfigFile(fake));
   const server = await startServer(["--config", path, "--log-level", "DEBUG"], {
     CAS_SESSION: CLOUD_COOKIE,
     CAS_SESSION_us: US_COOKIE,

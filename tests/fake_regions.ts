@@ -95,3 +95,49 @@ function acceptedHeader(auth: FakeAuthService): Record<string, string> {
 function issue(service: string): Response {
   return tokenAnswer(jwtExpiringAt(Date.now() + 24 * HOUR_MS, { iss: service }));
 }
+
+/** The credentials {@linkcode fourRegionUpstream} accepts. */
+export interface FourRegionCredentials {
+  /** The cookie of auth service cloud, where cn and boe sign in. */
+  readonly cloudCookie: string;
+  /** The cookie of auth service us, region us's own. */
+  readonly usCookie: string;
+  /** The service account secret of auth service i18n, region i18n's own. */
+  readonly i18nSecret: string;
+}
+
+/**
+ * The fake of the regions tests under `origin`: cn and boe sign in at cloud,
+ * us at its own service, i18n with a service account.
+ */
+export function fourRegionUpstream(
+  origin: string,
+  { cloudCookie, usCookie, i18nSecret }: FourRegionCredentials,
+): RegionalUpstream {
+  return regionalUpstream(origin, {
+    auths: [
+      { name: "cloud", accepts: { cookie: cloudCookie } },
+      { name: "us", accepts: { cookie: usCookie } },
+      { name: "i18n", accepts: { secret: i18nSecret } },
+    ],
+    regions: [
+      { name: "cn", auth: "cloud" },
+      { name: "boe", auth: "cloud" },
+      { name: "us", auth: "us" },
+      { name: "i18n", auth: "i18n" },
+    ],
+  });
+}
+
+/** The config file a user of `fake` (a {@linkcode fourRegionUpstream}) would write. */
+export function fourRegionConfigFile(fake: RegionalUpstream) {
+  return {
+    auth_url: fake.authUrl("cloud"),
+    regions: [
+      { name: "cn", base_url: fake.baseUrl("cn") },
+      { name: "boe", base_url: fake.baseUrl("boe") },
+      { name: "us", base_url: fake.baseUrl("us"), auth_url: fake.authUrl("us") },
+      { name: "i18n", base_url: fake.baseUrl("i18n"), auth_url: fake.authUrl("i18n") },
+    ],
+  };
+}

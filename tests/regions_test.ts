@@ -4,7 +4,7 @@ import { type Config, type Env, parseCommand, type RegionConfig } from "../src/c
 import { Secret } from "../src/secret.ts";
 import { describeHealth } from "../src/server.ts";
 import { fakeUpstream, recordingLogger } from "./fake_upstream.ts";
-import { regionalUpstream } from "./fake_regions.ts";
+import { fourRegionConfigFile, fourRegionUpstream } from "./fake_regions.ts";
 import { testConfig, textOf, withConnection } from "./harness.ts";
 
 const CLOUD_COOKIE = "SENTINEL-CLOUD-COOKIE-51a7";
@@ -12,34 +12,17 @@ const US_COOKIE = "SENTINEL-US-COOKIE-0b2e";
 const I18N_SECRET = "SENTINEL-I18N-SECRET-c3d9";
 const ALL_CREDENTIALS = [CLOUD_COOKIE, US_COOKIE, I18N_SECRET];
 
-/** cn and boe sign in at cloud, us at its own service, i18n with a service account. */
 function upstream() {
-  return regionalUpstream("https://fake.test", {
-    auths: [
-      { name: "cloud", accepts: { cookie: CLOUD_COOKIE } },
-      { name: "us", accepts: { cookie: US_COOKIE } },
-      { name: "i18n", accepts: { secret: I18N_SECRET } },
-    ],
-    regions: [
-      { name: "cn", auth: "cloud" },
-      { name: "boe", auth: "cloud" },
-      { name: "us", auth: "us" },
-      { name: "i18n", auth: "i18n" },
-    ],
+  return fourRegionUpstream("https://fake.test", {
+    cloudCookie: CLOUD_COOKIE,
+    usCookie: US_COOKIE,
+    i18nSecret: I18N_SECRET,
   });
 }
 
 /** The config a user of `fake` would write, parsed with `env`. */
 function configFor(fake: ReturnType<typeof upstream>, env: Env): Config {
-  const file = {
-    auth_url: fake.authUrl("cloud"),
-    regions: [
-      { name: "cn", base_url: fake.baseUrl("cn") },
-      { name: "boe", base_url: fake.baseUrl("boe") },
-      { name: "us", base_url: fake.baseUrl("us"), auth_url: fake.authUrl("us") },
-      { name: "i18n", base_url: fake.baseUrl("i18n"), auth_url: fake.authUrl("i18n") },
-    ],
-  };
+  const file = fourRegionConfigFile(fake);
   const command = parseCommand(["--config", "regions.json"], env, {
     readFile: () => JSON.stringify(file),
   });
