@@ -47,7 +47,7 @@ export interface DoctorOptions {
 }
 
 /** A keyword every registry can answer quickly; whether it matches does not matter. */
-export const PROBE_KEYWORD = "infra.neptune.registry";
+const PROBE_KEYWORD = "infra.neptune.registry";
 
 const NETWORK_FIX =
   "Check the VPN; behind a corporate proxy set HTTPS_PROXY (and NO_PROXY), and when it inspects TLS set DENO_TLS_CA_STORE=system or DENO_CERT to its CA file";

@@ -34,7 +34,7 @@ export interface InstrumentsOptions {
 }
 
 /** Registry request latency buckets, in seconds: a fast answer to a timeout (10 s by default). */
-export const LATENCY_BUCKETS_S = [0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30] as const;
+const LATENCY_BUCKETS_S = [0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30] as const;
 
 const CIRCUIT_STATES = ["closed", "half_open", "open"] as const;
 

@@ -11,8 +11,9 @@ import type { Logger } from "../src/log.ts";
 import type { Fetch } from "../src/upstream.ts";
 import { unsignedJwt } from "../src/demo.ts";
 
-/** The regions unit tests search. */
+/** The first region unit tests search. */
 export const CN: Region = { name: "cn", baseUrl: "https://cn.neptune.test" };
+/** The second region unit tests search. */
 export const US: Region = { name: "us", baseUrl: "https://us.neptune.test" };
 
 /** The auth endpoint unit tests sign in at. */

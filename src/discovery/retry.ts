@@ -58,7 +58,7 @@ export function withRetry(options: RetryOptions): RegionSearchWrapper {
  * (Deno's fetch itself already retries a request that failed on a reused
  * keep-alive connection, so one network error here may be two attempts.)
  */
-export function isTransient(error: RegionError): boolean {
+function isTransient(error: RegionError): boolean {
   if (error.skipped) return false;
   if (error.kind === "network") return true;
   return error.kind === "http_status" && error.status !== undefined && error.status >= 500;

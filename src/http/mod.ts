@@ -85,7 +85,7 @@ export interface HttpApp {
 }
 
 /** The default limits, as documented in the README. */
-export const HTTP_LIMITS = {
+const HTTP_LIMITS = {
   maxBodyBytes: 1024 * 1024,
   maxBatchMessages: 32,
   maxSessions: 1000,

@@ -48,7 +48,7 @@ export function answerEarly(line: string, answers: FrontAnswers): EarlyAnswer | 
 }
 
 /** The SDK's negotiation: the client's protocol version when supported, else the latest. */
-export function initializeResult(
+function initializeResult(
   answers: FrontAnswers,
   requested: string,
 ): FrontAnswers["initialize"] {

@@ -16,9 +16,6 @@ import { answerEarly, type FrontAnswers } from "./answer.ts";
 
 export type { FrontAnswers } from "./answer.ts";
 
-/** How long the front waits for a message it cannot answer before it asks for the server. */
-export const FRONT_IDLE_MS = 2500;
-
 /** Where the front writes: `Deno.stdout`, or a fake in tests. */
 export interface Output {
   /** Writes some of `bytes` and resolves with how many. */

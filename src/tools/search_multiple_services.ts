@@ -24,10 +24,10 @@ import {
 } from "./search_result.ts";
 
 /** The most keywords one call may search. */
-export const MAX_KEYWORDS = 100;
+const MAX_KEYWORDS = 100;
 
 /** Comma-separated keywords: split, trimmed, empties dropped, duplicates once, 1 to 100. */
-export const keywordListSchema = z.string()
+const keywordListSchema = z.string()
   .transform((text) => [...new Set(text.split(",").map((k) => k.trim()).filter(Boolean))])
   .pipe(
     z.array(keywordSchema)

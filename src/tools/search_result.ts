@@ -35,7 +35,7 @@ export type Detail = "concise" | "full";
 export const TEXT_BUDGET = 8_000;
 
 /** Services a concise result carries in its structured content, the closest first. */
-export const CONCISE_SERVICES = 5;
+const CONCISE_SERVICES = 5;
 
 // The longest a single field is shown in text: a registry description can be any length.
 const MAX_FIELD_CHARS = 300;
@@ -85,7 +85,7 @@ export function unknownRegionsError(
 }
 
 /** One service in a tool result. */
-export const serviceSchema = z.object({
+const serviceSchema = z.object({
   psm: z.string(),
   description: z.string().optional(),
   chinese_name: z.string().optional(),
@@ -306,7 +306,7 @@ export function summarize(result: SearchResult): string {
  * Returns each failed region and why, regions that failed alike grouped,
  * such as `cn, us: did not answer within 10000 ms`; empty when none failed.
  */
-export function describeFailures(outcomes: readonly RegionOutcome[]): string {
+function describeFailures(outcomes: readonly RegionOutcome[]): string {
   const byReason = new Map<string, string[]>();
   for (const outcome of outcomes) {
     if (outcome.ok) continue;
