@@ -5,9 +5,9 @@ import {
   jwtExpiringAt,
   regionsUpstream,
   searchAnswer,
-} from "./fake_upstream.ts";
-import { SENTINEL_COOKIE, testConfig, withConnection } from "./harness.ts";
-import { type Client, LoggingMessageNotificationSchema } from "./mcp_client.ts";
+} from "../fake_upstream.ts";
+import { SENTINEL_COOKIE, testConfig, withConnection } from "../harness.ts";
+import { type Client, LoggingMessageNotificationSchema } from "../mcp_client.ts";
 
 const TOKEN = jwtExpiringAt(Date.now() + HOUR_MS, { sub: "notify-test" });
 

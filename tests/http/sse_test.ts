@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
-import { type HttpApp, SHUTTING_DOWN } from "../src/http/mod.ts";
-import { Secret } from "../src/secret.ts";
-import { fakeClock } from "./fake_upstream.ts";
-import { INITIALIZE_REQUEST, textOf } from "./harness.ts";
-import { createTestApp, hangingUpstream, SEARCH_CALL } from "./http_app.ts";
-import { Client, SSEClientTransport } from "./mcp_client.ts";
+import { type HttpApp, SHUTTING_DOWN } from "../../src/http/mod.ts";
+import { Secret } from "../../src/secret.ts";
+import { fakeClock } from "../fake_upstream.ts";
+import { INITIALIZE_REQUEST, textOf } from "../harness.ts";
+import { createTestApp, hangingUpstream, SEARCH_CALL } from "../http_app.ts";
+import { Client, SSEClientTransport } from "../mcp_client.ts";
 
 interface SseEvent {
   event?: string;

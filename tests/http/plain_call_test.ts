@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
-import type { HttpApp } from "../src/http/mod.ts";
-import { Secret } from "../src/secret.ts";
-import { connectInMemory, demoFetchFor, INITIALIZE_REQUEST, testConfig } from "./harness.ts";
-import { createTestApp } from "./http_app.ts";
+import type { HttpApp } from "../../src/http/mod.ts";
+import { Secret } from "../../src/secret.ts";
+import { connectInMemory, demoFetchFor, INITIALIZE_REQUEST, testConfig } from "../harness.ts";
+import { createTestApp } from "../http_app.ts";
 
 const SEARCH = { tool: "search_psm_service", arguments: { keyword: "oec.live.promotion" } };
 
@@ -185,7 +185,7 @@ function readmeCurlCommands(readme: string): string[] {
 }
 
 Deno.test("the README's curl examples work as written against a served app", async () => {
-  const readme = await Deno.readTextFile(new URL("../README.md", import.meta.url));
+  const readme = await Deno.readTextFile(new URL("../../README.md", import.meta.url));
   const commands = readmeCurlCommands(readme);
   assert.ok(commands.length >= 2, `found ${commands.length} curl examples`);
   const app = createTestApp();
