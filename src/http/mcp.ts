@@ -5,6 +5,7 @@
  * @module
  */
 
+import { isRecord } from "../json.ts";
 import type { Logger } from "../log.ts";
 import type { McpServer } from "../mcp_sdk.ts";
 import { McpTransport, nextTurnTimer } from "./mcp_transport.ts";
@@ -304,7 +305,7 @@ function leavesNoClientState(body: unknown): boolean {
 
 function messagesOf(body: unknown): Record<string, unknown>[] {
   const messages = Array.isArray(body) ? body : [body];
-  return messages.filter((m): m is Record<string, unknown> => typeof m === "object" && m !== null);
+  return messages.filter(isRecord);
 }
 
 function isRequestId(value: unknown): value is RequestId {

@@ -10,6 +10,7 @@
  * @module
  */
 
+import { isRecord } from "../json.ts";
 import {
   type JSONRPCMessage,
   type RequestId,
@@ -277,18 +278,14 @@ function requestsOf(body: unknown): CallRequest[] {
 }
 
 function isCallRequest(message: unknown): message is CallRequest {
-  if (!isObject(message)) return false;
+  if (!isRecord(message)) return false;
   const { jsonrpc, method, id, params } = message;
   return jsonrpc === "2.0" && typeof method === "string" &&
     (typeof id === "string" || (typeof id === "number" && Number.isInteger(id))) &&
     (params === undefined ||
-      (isObject(params) && (params._meta === undefined || isObject(params._meta)))) &&
+      (isRecord(params) && (params._meta === undefined || isRecord(params._meta)))) &&
     Object.keys(message).every((key) => REQUEST_KEYS.has(key));
 }
 
 // A JSON-RPC request has these members and no other (the SDK's schema is strict).
 const REQUEST_KEYS: ReadonlySet<string> = new Set(["jsonrpc", "id", "method", "params"]);
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
