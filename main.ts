@@ -8,7 +8,7 @@
  */
 
 import answers from "./src/stdio_front/answers.json" with { type: "json" };
-import denoConfig from "./deno.json" with { type: "json" };
+import { SERVER_NAME, VERSION } from "./src/about.ts";
 import { USAGE } from "./src/config/usage.ts";
 import { missingReadPermission } from "./src/permissions.ts";
 import { openStdioFront } from "./src/stdio_front/mod.ts";
@@ -16,8 +16,6 @@ import { openStdioFront } from "./src/stdio_front/mod.ts";
 // Not a string literal on purpose: Deno loads the graph of a literal `import()` before running
 // anything, which is the wait the front is there to avoid (`deno compile` gets `--include`).
 const CLI_MODULE = new URL("./src/cli.ts", import.meta.url);
-// SERVER_NAME of src/server.ts, which is not loaded yet when this is printed.
-const SERVER_NAME = "byted-live-promotion";
 
 /** Runs the command line `args` and returns the exit status. */
 export async function main(args: readonly string[]): Promise<number> {
@@ -47,7 +45,7 @@ export async function main(args: readonly string[]): Promise<number> {
 function helpOrVersion(args: readonly string[]): string | undefined {
   if (args.some((arg) => arg === "--help" || arg === "-h")) return USAGE;
   if (args.some((arg) => arg === "--version" || arg === "-V")) {
-    return `${SERVER_NAME} ${denoConfig.version}`;
+    return `${SERVER_NAME} ${VERSION}`;
   }
   return undefined;
 }

@@ -6,8 +6,8 @@
  * @module
  */
 
+import { SERVER_NAME, VERSION } from "./about.ts";
 import { AjvJsonSchemaValidator, McpServer } from "./mcp_sdk.ts";
-import denoConfig from "../deno.json" with { type: "json" };
 import { type Credential, isoTime } from "./auth.ts";
 import { createAuthSources } from "./auth_sources.ts";
 import type { Config } from "./config/mod.ts";
@@ -22,11 +22,7 @@ import { createSearchFormatter } from "./tools/format_cache.ts";
 import { registerTools, type ToolDeps } from "./tools/mod.ts";
 import type { Fetch } from "./upstream.ts";
 
-/** The server's name as MCP clients see it. */
-export const SERVER_NAME = "byted-live-promotion";
-
-/** The server's version, from `deno.json`. */
-export const VERSION: string = denoConfig.version;
+export { SERVER_NAME, VERSION } from "./about.ts";
 
 const INSTRUCTIONS =
   "Look up internal services (PSMs, product.subsystem.module) in the Neptune registry of every region. " +
