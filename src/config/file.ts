@@ -15,14 +15,13 @@ import {
   ConfigError,
   hostProblem,
   httpUrlProblem,
+  INTEGER_OPTIONS,
+  type IntegerOption,
   LOG_LEVELS,
-  MAX_CACHE_TTL_SECONDS,
-  MAX_CONCURRENCY,
-  MAX_TIMEOUT_MS,
   originProblem,
 } from "./values.ts";
 
-function wholeNumber(min: number, max: number) {
+function wholeNumber({ min, max }: IntegerOption) {
   const message = `expected a whole number from ${min} to ${max}`;
   return z.int(message).min(min, message).max(max, message);
 }
@@ -47,7 +46,7 @@ const regionSchema = z.strictObject({
 });
 
 const configFileSchema = z.strictObject({
-  port: wholeNumber(0, 65_535),
+  port: wholeNumber(INTEGER_OPTIONS.port),
   host,
   log_level: z.string().transform((raw, context) => {
     const level = LOG_LEVELS[raw.trim().toLowerCase() as keyof typeof LOG_LEVELS];
@@ -60,9 +59,9 @@ const configFileSchema = z.strictObject({
   stdio: z.boolean(),
   demo: z.boolean(),
   auth_url: httpUrl,
-  timeout_ms: wholeNumber(1, MAX_TIMEOUT_MS),
-  cache_ttl: wholeNumber(0, MAX_CACHE_TTL_SECONDS),
-  concurrency: wholeNumber(1, MAX_CONCURRENCY),
+  timeout_ms: wholeNumber(INTEGER_OPTIONS.timeoutMs),
+  cache_ttl: wholeNumber(INTEGER_OPTIONS.cacheTtl),
+  concurrency: wholeNumber(INTEGER_OPTIONS.concurrency),
   stateless: z.boolean(),
   no_auth: z.boolean(),
   allowed_origins: z.array(checked(originProblem).transform((raw) => new URL(raw.trim()).origin)),

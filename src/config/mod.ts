@@ -16,17 +16,15 @@ import { parseRegions, type Region, type RegionConfig } from "./regions.ts";
 import { DEFAULTS } from "./usage.ts";
 import {
   ConfigError,
+  INTEGER_OPTIONS,
   type LogLevel,
   parseAuthToken,
   parseBoolean,
-  parseCacheTtl,
-  parseConcurrency,
   parseHost,
   parseHttpUrl,
+  parseIntegerOption,
   parseLogLevel,
   parseOrigin,
-  parsePort,
-  parseTimeout,
 } from "./values.ts";
 
 export { credentialSourcesOf } from "./credentials.ts";
@@ -120,8 +118,11 @@ export function parseCommand(
   // Demo mode never sends a credential, so a malformed one does not stop it.
   const credentials = readCredentials(read, { validate: !demo });
 
+  const integer = (option: typeof INTEGER_OPTIONS[keyof typeof INTEGER_OPTIONS], flag?: string) =>
+    parseIntegerOption(flag, envValue(option.env), option);
+
   const config: Config = {
-    port: parsePort(flags.port, envValue("MCP_PORT")) ?? file.port ?? DEFAULTS.port,
+    port: integer(INTEGER_OPTIONS.port, flags.port) ?? file.port ?? DEFAULTS.port,
     host: parseHost(flags.host, envValue("MCP_HOST")) ?? file.host ?? DEFAULTS.host,
     logLevel: parseLogLevel(flags["log-level"], envValue("LOG_LEVEL")) ?? file.log_level ??
       DEFAULTS.logLevel,
@@ -134,12 +135,12 @@ export function parseCommand(
       authUrl: own ?? authUrl,
       credential: credentials.forRegion(name),
     })),
-    timeoutMs: parseTimeout(flags.timeout, envValue("UPSTREAM_TIMEOUT_MS")) ?? file.timeout_ms ??
+    timeoutMs: integer(INTEGER_OPTIONS.timeoutMs, flags.timeout) ?? file.timeout_ms ??
       DEFAULTS.timeoutMs,
-    cacheTtlMs: (parseCacheTtl(flags["cache-ttl"], envValue("CACHE_TTL")) ?? file.cache_ttl ??
+    cacheTtlMs: (integer(INTEGER_OPTIONS.cacheTtl, flags["cache-ttl"]) ?? file.cache_ttl ??
       DEFAULTS.cacheTtlSeconds) * 1000,
-    concurrency: parseConcurrency(flags.concurrency, envValue("MCP_CONCURRENCY")) ??
-      file.concurrency ?? DEFAULTS.concurrency,
+    concurrency: integer(INTEGER_OPTIONS.concurrency, flags.concurrency) ?? file.concurrency ??
+      DEFAULTS.concurrency,
     secrets: credentials.secrets(),
     authToken: parseAuthToken(flags["auth-token"], read("MCP_AUTH_TOKEN")),
     noAuth: flags["no-auth"] || (file.no_auth ?? false),

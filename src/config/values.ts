@@ -26,13 +26,13 @@ export const LOG_LEVELS = {
 } as const;
 
 /** The longest `--timeout` accepted, in milliseconds. */
-export const MAX_TIMEOUT_MS = 600_000;
+const MAX_TIMEOUT_MS = 600_000;
 
 /** The longest `--cache-ttl` accepted, in seconds. */
-export const MAX_CACHE_TTL_SECONDS = 86_400;
+const MAX_CACHE_TTL_SECONDS = 86_400;
 
 /** The most `--concurrency` accepted. */
-export const MAX_CONCURRENCY = 256;
+const MAX_CONCURRENCY = 256;
 
 /**
  * Returns why `raw` is not an absolute http(s) URL without embedded
@@ -70,49 +70,62 @@ export function originProblem(raw: string): string | undefined {
     : "expected an origin such as https://app.example";
 }
 
-/** Returns the port from `--port`, else from `MCP_PORT`, or `undefined` when neither is given. */
-export function parsePort(flag: string | undefined, env: string | undefined): number | undefined {
-  const [raw, source] = flag !== undefined ? [flag, "--port"] : [env, "MCP_PORT"];
-  if (raw === undefined) return undefined;
-  return parseInteger(raw, source, { min: 0, max: 65_535, hint: "0 picks a free port" });
+/** An integer option: its flag, its environment variable, its range and what the number means. */
+export interface IntegerOption {
+  readonly flag: string;
+  readonly env: string;
+  readonly min: number;
+  readonly max: number;
+  readonly hint: string;
 }
 
-/** Returns the limit per upstream request from `--timeout` or `UPSTREAM_TIMEOUT_MS`, in milliseconds. */
-export function parseTimeout(
-  flag: string | undefined,
-  env: string | undefined,
-): number | undefined {
-  const [raw, source] = flag !== undefined ? [flag, "--timeout"] : [env, "UPSTREAM_TIMEOUT_MS"];
-  if (raw === undefined) return undefined;
-  return parseInteger(raw, source, { min: 1, max: MAX_TIMEOUT_MS, hint: "milliseconds" });
-}
-
-/** Returns the cache lifetime from `--cache-ttl` or `CACHE_TTL`, in seconds. */
-export function parseCacheTtl(
-  flag: string | undefined,
-  env: string | undefined,
-): number | undefined {
-  const [raw, source] = flag !== undefined ? [flag, "--cache-ttl"] : [env, "CACHE_TTL"];
-  if (raw === undefined) return undefined;
-  return parseInteger(raw, source, {
+/** The integer options, by the name `Config` gives them. */
+export const INTEGER_OPTIONS = {
+  port: { flag: "--port", env: "MCP_PORT", min: 0, max: 65_535, hint: "0 picks a free port" },
+  timeoutMs: {
+    flag: "--timeout",
+    env: "UPSTREAM_TIMEOUT_MS",
+    min: 1,
+    max: MAX_TIMEOUT_MS,
+    hint: "milliseconds",
+  },
+  cacheTtl: {
+    flag: "--cache-ttl",
+    env: "CACHE_TTL",
     min: 0,
     max: MAX_CACHE_TTL_SECONDS,
     hint: "seconds, 0 disables the cache",
-  });
-}
-
-/** Returns the requests in flight per region from `--concurrency` or `MCP_CONCURRENCY`. */
-export function parseConcurrency(
-  flag: string | undefined,
-  env: string | undefined,
-): number | undefined {
-  const [raw, source] = flag !== undefined ? [flag, "--concurrency"] : [env, "MCP_CONCURRENCY"];
-  if (raw === undefined) return undefined;
-  return parseInteger(raw, source, {
+  },
+  concurrency: {
+    flag: "--concurrency",
+    env: "MCP_CONCURRENCY",
     min: 1,
     max: MAX_CONCURRENCY,
     hint: "registry requests in flight per region",
-  });
+  },
+} as const satisfies Record<string, IntegerOption>;
+
+/**
+ * Returns `option`'s value from its flag, else its environment variable, or
+ * `undefined` when neither is given.
+ */
+export function parseIntegerOption(
+  flag: string | undefined,
+  env: string | undefined,
+  option: IntegerOption,
+): number | undefined {
+  const [raw, source] = flagOrEnv(flag, env, option);
+  if (raw === undefined) return undefined;
+  return parseInteger(raw, source, option);
+}
+
+// The flag wins over its variable; the name of the one used goes into error messages.
+function flagOrEnv(
+  flag: string | undefined,
+  env: string | undefined,
+  names: { flag: string; env: string },
+): [raw: string | undefined, source: string] {
+  return flag !== undefined ? [flag, names.flag] : [env, names.env];
 }
 
 function parseInteger(
@@ -131,7 +144,7 @@ function parseInteger(
 
 /** Returns the host to bind from `--host` or `MCP_HOST`, without IPv6 brackets. */
 export function parseHost(flag: string | undefined, env: string | undefined): string | undefined {
-  const [raw, source] = flag !== undefined ? [flag, "--host"] : [env, "MCP_HOST"];
+  const [raw, source] = flagOrEnv(flag, env, { flag: "--host", env: "MCP_HOST" });
   if (raw === undefined) return undefined;
   const problem = hostProblem(raw);
   if (problem) throw new ConfigError(`Invalid ${source} "${raw}": ${problem}`);
@@ -151,7 +164,7 @@ export function parseAuthToken(
   flag: string | undefined,
   env: string | undefined,
 ): Secret | undefined {
-  const [raw, source] = flag !== undefined ? [flag, "--auth-token"] : [env, "MCP_AUTH_TOKEN"];
+  const [raw, source] = flagOrEnv(flag, env, { flag: "--auth-token", env: "MCP_AUTH_TOKEN" });
   const token = raw?.trim();
   if (raw === undefined || (token === "" && source === "MCP_AUTH_TOKEN")) return undefined;
   if (!token || /\s/.test(token)) {
@@ -167,7 +180,7 @@ export function parseLogLevel(
   flag: string | undefined,
   env: string | undefined,
 ): LogLevel | undefined {
-  const [raw, source] = flag !== undefined ? [flag, "--log-level"] : [env, "LOG_LEVEL"];
+  const [raw, source] = flagOrEnv(flag, env, { flag: "--log-level", env: "LOG_LEVEL" });
   if (raw === undefined) return undefined;
   const level: LogLevel | undefined =
     LOG_LEVELS[raw.trim().toLowerCase() as keyof typeof LOG_LEVELS];
