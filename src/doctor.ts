@@ -9,7 +9,7 @@
 
 import { AuthError } from "./auth.ts";
 import type { AuthSource } from "./auth_sources.ts";
-import type { Config, Env, EnvReader, Region } from "./config/mod.ts";
+import { type Config, type Env, type EnvReader, envReaderOf, type Region } from "./config/mod.ts";
 import type { RegionFailureKind } from "./discovery/mod.ts";
 import type { Logger } from "./log.ts";
 import { createDependencies, SERVER_NAME, VERSION } from "./server.ts";
@@ -68,7 +68,7 @@ export async function runDoctor(config: Config, options: DoctorOptions): Promise
   const timing = timeRequests(options.fetch, options.now);
   const deps = createDependencies(config, { ...options, fetch: timing.fetch });
   const { env } = options;
-  const read: EnvReader = typeof env === "function" ? env : (name) => env[name];
+  const read = envReaderOf(env);
   const jwts = await checkJwts(deps, options.now);
   const withToken = new Set(
     jwts.flatMap(({ regions, check }) => check.status === "pass" ? regions : []),

@@ -21,15 +21,6 @@ function credentialVariables(region: string): { kind: CredentialKind; source: st
   ];
 }
 
-/**
- * Returns the variables a region's credential may come from, most specific
- * first: `SERVICE_ACCOUNT_SECRET_<region>`, `CAS_SESSION_<region>`,
- * `SERVICE_ACCOUNT_SECRET`, `CAS_SESSION`.
- */
-export function credentialSourcesOf(region: string): string[] {
-  return credentialVariables(region).map((variable) => variable.source);
-}
-
 /** Each region's credential, and every credential value read. */
 export interface Credentials {
   /** The credential of `region`, or `undefined` when none of its variables is set. */

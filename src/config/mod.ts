@@ -16,6 +16,7 @@ import { parseRegions, type Region, type RegionConfig } from "./regions.ts";
 import { DEFAULTS } from "./usage.ts";
 import {
   ConfigError,
+  flagOrEnv,
   INTEGER_OPTIONS,
   type LogLevel,
   parseAuthToken,
@@ -27,11 +28,11 @@ import {
   parseOrigin,
 } from "./values.ts";
 
-export { credentialSourcesOf } from "./credentials.ts";
 export {
   type Env,
   ENV_VARS,
   type EnvReader,
+  envReaderOf,
   type EnvVar,
   REGIONAL_ENV_PREFIXES,
   type RegionalEnvVar,
@@ -108,11 +109,12 @@ export function parseCommand(
   const envValue = (name: EnvVar) => nonEmpty(read(name));
   const file = readConfigFile(flags.config ?? envValue("MCP_CONFIG"), options);
   const demo = flags.demo || (parseBoolean("DEMO", envValue("DEMO")) ?? file.demo ?? false);
-  const authUrl = flags["auth-url"] !== undefined || envValue("JWT_AUTH_URL") !== undefined
-    ? parseHttpUrl(flags["auth-url"] ?? envValue("JWT_AUTH_URL")!, {
-      source: flags["auth-url"] !== undefined ? "--auth-url" : "JWT_AUTH_URL",
-      example: DEFAULTS.authUrl,
-    })
+  const [rawAuthUrl, authUrlSource] = flagOrEnv(flags["auth-url"], envValue("JWT_AUTH_URL"), {
+    flag: "--auth-url",
+    env: "JWT_AUTH_URL",
+  });
+  const authUrl = rawAuthUrl !== undefined
+    ? parseHttpUrl(rawAuthUrl, { source: authUrlSource, example: DEFAULTS.authUrl })
     : file.auth_url ?? DEFAULTS.authUrl;
   const regions = chooseRegions(flags.region, envValue("NEPTUNE_REGIONS"), file);
   // Demo mode never sends a credential, so a malformed one does not stop it.

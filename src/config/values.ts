@@ -119,8 +119,11 @@ export function parseIntegerOption(
   return parseInteger(raw, source, option);
 }
 
-// The flag wins over its variable; the name of the one used goes into error messages.
-function flagOrEnv(
+/**
+ * Returns the flag's value when given, else the variable's, with the name of
+ * the one used, for error messages.
+ */
+export function flagOrEnv(
   flag: string | undefined,
   env: string | undefined,
   names: { flag: string; env: string },

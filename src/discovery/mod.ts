@@ -31,8 +31,6 @@ export type { SearchRegionOptions } from "./region_search.ts";
 export { type Matches, selectMatches, type SelectMatchesOptions } from "./ranking.ts";
 export { createRecentPsms, type RecentPsms, type RecentPsmsOptions } from "./recent_psms.ts";
 export type { Suggestions } from "./suggest.ts";
-export { DEFAULT_CONCURRENCY } from "./limiter.ts";
-export { NOT_FOUND_TTL_MS, STALE_KEEP_MS } from "./cache.ts";
 
 /** Searches the configured regions. */
 export interface Discovery {
