@@ -8,7 +8,7 @@
 import { isRecord, parseJson } from "./json.ts";
 import type { Logger } from "./log.ts";
 import { decodeBase64Url, type Secret } from "./secret.ts";
-import { type Fetch, requestUpstream, UpstreamRequestError } from "./upstream.ts";
+import { type Fetch, isRedirect, requestUpstream, UpstreamRequestError } from "./upstream.ts";
 
 /**
  * How a token is asked for: `cas_session`, an SSO session cookie sent as
@@ -243,8 +243,7 @@ async function fetchToken(credential: Credential, options: TokenProviderOptions)
     throw describeRequestFailure(error, { authUrl, timeoutMs });
   }
   const { status, headers } = response;
-  // Status 0 is how a spec-following fetch reports a redirect it did not follow.
-  if (status === 0 || (status >= 300 && status < 400) || status === 401 || status === 403) {
+  if (isRedirect(status) || status === 401 || status === 403) {
     throw new AuthError("session_expired", describeRefusal(credential, options.refusalHint));
   }
   if (status < 200 || status >= 300) {

@@ -132,3 +132,12 @@ function describeNetworkError(error: unknown): string {
   const detail = error instanceof Error ? error.message : String(error);
   return `Connection failed (${detail.split("\n")[0]})`;
 }
+
+/**
+ * Whether `status` answers a request sent with `redirect: "manual"` by
+ * redirecting: a 3xx, or 0, which is how a spec-following fetch reports a
+ * redirect it did not follow.
+ */
+export function isRedirect(status: number): boolean {
+  return status === 0 || (status >= 300 && status < 400);
+}

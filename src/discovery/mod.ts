@@ -150,7 +150,7 @@ export function createDiscovery(options: DiscoveryOptions): Discovery {
       pending,
       searchedAt: now(),
     };
-    return withSuggestions(result, recentPsms?.list() ?? answered);
+    return withSuggestions(result, () => recentPsms?.list() ?? answered);
   }
 
   function keepInBackground(work: Promise<unknown>, keyword: string) {

@@ -15,6 +15,7 @@ import type { Logger } from "../log.ts";
 import { redact } from "../secret.ts";
 import {
   type Fetch,
+  isRedirect,
   requestUpstream,
   UpstreamRequestError,
   type UpstreamResponse,
@@ -126,11 +127,6 @@ async function queryRegion(
   });
   if (isRedirect(answer.status)) throw redirected(region, answer, url);
   return parseSearchAnswer(answer, { region: region.name, token });
-}
-
-// Status 0 is how a spec-following fetch reports a redirect it did not follow.
-function isRedirect(status: number): boolean {
-  return status === 0 || (status >= 300 && status < 400);
 }
 
 // Only the target's origin is named: its path and query may carry tokens.

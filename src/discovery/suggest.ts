@@ -90,15 +90,19 @@ export function boundedEditDistance(a: string, b: string, bound: number): number
 }
 
 /**
- * Adds {@linkcode Suggestions} from `known` to `result` when no PSM matched
- * exactly and the keyword looks mistyped rather than partial: nothing
- * matched, or no candidate contains the keyword as written.
+ * Adds {@linkcode Suggestions} from the PSMs `known` returns to `result` when
+ * no PSM matched exactly and the keyword looks mistyped rather than partial:
+ * nothing matched, or no candidate contains the keyword as written. `known`
+ * is only called then, so a search that found its PSM lists nothing.
  */
-export function withSuggestions(result: SearchResult, known: Iterable<string>): SearchResult {
+export function withSuggestions(
+  result: SearchResult,
+  known: () => Iterable<string>,
+): SearchResult {
   const { keyword, status, services } = result;
   if (status !== "not_found" && status !== "candidates") return result;
   if (services.some((service) => service.psm.includes(keyword))) return result;
-  const suggestions = suggestPsms(keyword, known);
+  const suggestions = suggestPsms(keyword, known());
   return suggestions.psms.length > 0 ? { ...result, suggestions } : result;
 }
 
