@@ -20,6 +20,7 @@ import { registerPsmResource } from "./resources.ts";
 import { Secret } from "./secret.ts";
 import { createSearchFormatter } from "./tools/format_cache.ts";
 import { registerTools, type ToolDeps } from "./tools/mod.ts";
+import { groupByReason } from "./tools/search_result.ts";
 import type { Fetch } from "./upstream.ts";
 
 export { SERVER_NAME, VERSION } from "./about.ts";
@@ -215,14 +216,9 @@ export async function checkReadiness(deps: ToolDeps): Promise<Readiness> {
     return { name, ready: true };
   });
   const ready = regions.some((region) => region.ready);
-  return { ready, reasons: ready ? [] : groupReasons(regions), regions };
-}
-
-// "cn, us: no JWT: CAS_SESSION is not set: ..." rather than the same sentence per region.
-function groupReasons(regions: readonly { name: string; reason?: string }[]): string[] {
-  const byReason = new Map<string, string[]>();
-  for (const { name, reason } of regions) {
-    if (reason) byReason.set(reason, [...byReason.get(reason) ?? [], name]);
-  }
-  return [...byReason].map(([reason, names]) => `${names.join(", ")}: ${reason}`);
+  // "cn, us: no JWT: CAS_SESSION is not set: ..." rather than the same sentence per region.
+  const reasons = ready
+    ? []
+    : groupByReason(regions.flatMap(({ name, reason }) => reason ? [[name, reason] as const] : []));
+  return { ready, reasons, regions };
 }

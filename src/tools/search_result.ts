@@ -307,13 +307,22 @@ export function summarize(result: SearchResult): string {
  * such as `cn, us: did not answer within 10000 ms`; empty when none failed.
  */
 function describeFailures(outcomes: readonly RegionOutcome[]): string {
+  return groupByReason(
+    outcomes.flatMap((outcome) => outcome.ok ? [] : [[outcome.region, outcome.error.message]]),
+  ).join("; ");
+}
+
+/**
+ * Returns one `region, region: reason` line per distinct reason, in the order
+ * reasons first appear, from `[region, reason]` pairs: the same sentence is
+ * not repeated for every region it applies to.
+ */
+export function groupByReason(pairs: Iterable<readonly [string, string]>): string[] {
   const byReason = new Map<string, string[]>();
-  for (const outcome of outcomes) {
-    if (outcome.ok) continue;
-    const regions = byReason.get(outcome.error.message) ?? [];
-    byReason.set(outcome.error.message, [...regions, outcome.region]);
+  for (const [region, reason] of pairs) {
+    byReason.set(reason, [...byReason.get(reason) ?? [], region]);
   }
-  return [...byReason].map(([reason, regions]) => `${regions.join(", ")}: ${reason}`).join("; ");
+  return [...byReason].map(([reason, regions]) => `${regions.join(", ")}: ${reason}`);
 }
 
 // These reasons already say what to do: a generic step after them would only mislead.
@@ -330,9 +339,8 @@ const SELF_EXPLAINED_KINDS: ReadonlySet<RegionFailureKind> = new Set([
  * Live answers and failures (named in the summary) get none.
  */
 export function describeSources(result: SearchResult): string[] {
-  const byLabel = new Map<string, string[]>();
-  const add = (label: string, region: string) =>
-    byLabel.set(label, [...byLabel.get(label) ?? [], region]);
+  const labels: [string, string][] = [];
+  const add = (label: string, region: string) => labels.push([region, label]);
   for (const outcome of result.outcomes) {
     if (!outcome.ok || !outcome.fromCache || outcome.fetchedAt === undefined) continue;
     const fetched = `fetched ${formatAge(result.searchedAt - outcome.fetchedAt)} ago`;
@@ -346,7 +354,7 @@ export function describeSources(result: SearchResult): string[] {
   for (const region of result.pending) {
     add("not awaited, the exact PSM was found first (pass wait_all_regions: true to wait)", region);
   }
-  return [...byLabel].map(([label, regions]) => `${regions.join(", ")}: ${label}`);
+  return groupByReason(labels);
 }
 
 function formatAge(ms: number): string {
