@@ -5,6 +5,7 @@
  * @module
  */
 
+import { settledWithin } from "./async.ts";
 import {
   type Config,
   ConfigError,
@@ -98,7 +99,7 @@ export async function main(
     const logs = await setupLogging(config.logLevel === "debug" ? "debug" : "error", { secrets });
     const report = await runDoctor(config, { env, fetch, now, logger });
     console.log(command.json ? JSON.stringify(report, null, 2) : formatDoctorReport(report));
-    await Promise.race([logs.flush(), delay(LOG_FLUSH_MS)]);
+    await settledWithin(logs.flush(), LOG_FLUSH_MS);
     return report.ok ? 0 : 1;
   }
   const logs = await setupLogging(config.logLevel, { secrets });
@@ -121,7 +122,7 @@ export async function main(
   try {
     return await serve(config, { deps, metrics, stdioFront });
   } finally {
-    await Promise.race([logs.flush(), delay(LOG_FLUSH_MS)]);
+    await settledWithin(logs.flush(), LOG_FLUSH_MS);
   }
 }
 
@@ -260,11 +261,7 @@ async function serveHttp(
 async function shutdown(server: Deno.HttpServer, app: HttpApp): Promise<void> {
   const finished = server.shutdown();
   await app.close({ deadlineMs: SHUTDOWN_DEADLINE_MS });
-  await Promise.race([finished, delay(CONNECTIONS_DEADLINE_MS)]);
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => Deno.unrefTimer(setTimeout(resolve, ms)));
+  await settledWithin(finished, CONNECTIONS_DEADLINE_MS);
 }
 
 // Printed whatever the log level: it is how a user learns where to connect.

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { settledWithin } from "../async.ts";
 import { isRecord } from "../json.ts";
 import type { Logger } from "../log.ts";
 import type { McpServer } from "../mcp_sdk.ts";
@@ -323,14 +324,4 @@ function cancelledIdsOf(body: unknown): RequestId[] {
     .filter((m) => m.method === "notifications/cancelled")
     .map((m) => (m.params as { requestId?: unknown } | undefined)?.requestId)
     .filter(isRequestId);
-}
-
-/** Waits for `promise` to settle or `ms` to pass, whichever comes first. */
-export async function settledWithin(promise: Promise<unknown>, ms: number): Promise<void> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  try {
-    await Promise.race([promise, new Promise((resolve) => timer = setTimeout(resolve, ms))]);
-  } finally {
-    clearTimeout(timer);
-  }
 }

@@ -12,7 +12,8 @@
 import { isRecord } from "../json.ts";
 import type { Logger } from "../log.ts";
 import { type CallToolResult, Client, InMemoryTransport, type McpServer } from "../mcp_sdk.ts";
-import { settledWithin, SHUTTING_DOWN } from "./mcp.ts";
+import { settledWithin } from "../async.ts";
+import { SHUTTING_DOWN } from "./mcp.ts";
 import { json } from "./respond.ts";
 import type { Middleware } from "./route.ts";
 

@@ -24,7 +24,8 @@ import {
   type RequestId,
   type Transport,
 } from "../mcp_sdk.ts";
-import { settledWithin, SHUTTING_DOWN } from "./mcp.ts";
+import { settledWithin } from "../async.ts";
+import { SHUTTING_DOWN } from "./mcp.ts";
 import { BAD_REQUEST, rpcError, SESSION_NOT_FOUND } from "./respond.ts";
 import { type RequestContext, type Route, whenSent } from "./route.ts";
 import { type SessionLimit, tooManySessions } from "./session_limit.ts";
