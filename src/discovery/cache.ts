@@ -10,6 +10,7 @@
  * @module
  */
 
+import { LruMap } from "../lru.ts";
 import type { RegionAnswer, RegionOutcome, RegionSearchWrapper, Service } from "./types.ts";
 
 /** Entries kept at most; the least recently used goes first. */
@@ -77,33 +78,4 @@ function answerFrom(region: string, entry: Entry): RegionAnswer {
     fetchedAt: entry.fetchedAt,
     fromCache: true,
   };
-}
-
-// A Map keeps insertion order: re-inserting on each read makes its first key the least recently used.
-class LruMap<K, V> {
-  readonly #map = new Map<K, V>();
-  readonly #max: number;
-
-  constructor(max: number) {
-    this.#max = Math.max(1, max);
-  }
-
-  get(key: K): V | undefined {
-    const value = this.#map.get(key);
-    if (value !== undefined) {
-      this.#map.delete(key);
-      this.#map.set(key, value);
-    }
-    return value;
-  }
-
-  set(key: K, value: V): void {
-    this.#map.delete(key);
-    this.#map.set(key, value);
-    if (this.#map.size > this.#max) this.#map.delete(this.#map.keys().next().value as K);
-  }
-
-  delete(key: K): void {
-    this.#map.delete(key);
-  }
 }

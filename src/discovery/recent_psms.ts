@@ -5,6 +5,8 @@
  * @module
  */
 
+import { LruMap } from "../lru.ts";
+
 /** A bounded memory of PSMs, the least recently seen forgotten first. */
 export interface RecentPsms {
   /** Remembers `psms` as the most recently seen. */
@@ -29,14 +31,9 @@ export interface RecentPsmsOptions {
 /** Creates an empty {@linkcode RecentPsms}, or one holding `options.initial`. */
 export function createRecentPsms(options: RecentPsmsOptions = {}): RecentPsms {
   const { capacity = 1000 } = options;
-  // A Map keeps insertion order: re-inserting moves a PSM to the end, the most recent.
-  const seen = new Map<string, true>();
+  const seen = new LruMap<string, true>(capacity);
   function add(psms: Iterable<string>) {
-    for (const psm of psms) {
-      seen.delete(psm);
-      seen.set(psm, true);
-      if (seen.size > capacity) seen.delete(seen.keys().next().value!);
-    }
+    for (const psm of psms) seen.set(psm, true);
   }
   function list() {
     return [...seen.keys()].reverse();

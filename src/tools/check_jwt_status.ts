@@ -92,7 +92,8 @@ export function registerCheckJwtStatus(server: ToolRegistry, deps: ToolDeps): vo
   );
 }
 
-const KIND_NAMES: Record<CredentialKind, "cookie" | "service_account"> = {
+/** How a credential kind is named in tool results. */
+export const KIND_NAMES: Record<CredentialKind, "cookie" | "service_account"> = {
   cas_session: "cookie",
   service_account: "service_account",
 };

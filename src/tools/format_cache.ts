@@ -6,6 +6,7 @@
  * @module
  */
 
+import { LruMap } from "../lru.ts";
 import type { SearchResult } from "../discovery/mod.ts";
 import {
   describeSources,
@@ -42,23 +43,17 @@ export function createSearchFormatter(options: SearchFormatterOptions = {}): Sea
     if (id === undefined) ids.set(value, id = ++lastId);
     return id;
   };
-  const recent = new Map<string, FormattedSearch>();
+  const recent = new LruMap<string, FormattedSearch>(maxEntries);
   return {
     format(result, detail) {
       const key = contentKey(result, detail, idOf);
       const known = recent.get(key);
-      if (known) {
-        // A Map keeps insertion order: re-inserting keeps the most recently used last.
-        recent.delete(key);
-        recent.set(key, known);
-        return known;
-      }
+      if (known) return known;
       const formatted = {
         text: formatSearchText(result, { detail }),
         structured: toStructured(result, { detail }),
       };
       recent.set(key, formatted);
-      if (recent.size > maxEntries) recent.delete(recent.keys().next().value!);
       return formatted;
     },
   };

@@ -10,6 +10,7 @@ import { z } from "zod";
 import type { AuthSource } from "../auth_sources.ts";
 import type { RegionHealth } from "../discovery/mod.ts";
 import type { ToolDeps, ToolRegistry } from "./deps.ts";
+import { KIND_NAMES } from "./check_jwt_status.ts";
 
 const regionSchema = z.object({
   name: z.string(),
@@ -97,7 +98,7 @@ function reportRegion(
     base_url: region.baseUrl,
     auth_url: source?.authUrl ?? "",
     credential_kind: source?.credential &&
-      (source.credential.kind === "cas_session" ? "cookie" : "service_account"),
+      KIND_NAMES[source.credential.kind],
     credential_source: source?.credential?.source,
     unconfigured: source?.unconfigured,
     health: {
