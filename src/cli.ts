@@ -32,12 +32,13 @@ import {
 } from "./server.ts";
 import { createInstruments } from "./instruments.ts";
 import { createMetricsRegistry, type MetricsRegistry } from "./metrics.ts";
-import { serveStdio, stdinIsPipe } from "./stdio.ts";
-import type { StdioFront } from "./stdio_front/mod.ts";
+import { refuseFirstRequest, serveStdio, stdinIsPipe } from "./stdio.ts";
 import type { ToolDeps } from "./tools/mod.ts";
 
 // Once a stdio client closes stdin, how long requests it already sent may take to be answered.
 const STDIO_DRAIN_MS = 30_000;
+// How long a server that cannot start waits for a stdio client's first request, to answer why.
+const REFUSAL_WAIT_MS = 5_000;
 // How often expired HTTP sessions are looked for; how long calls in flight may take to finish
 // at shutdown, and how long after that the last connections are waited for.
 const SESSION_SWEEP_MS = 10_000;
@@ -50,17 +51,13 @@ const STOP_SIGNALS: Deno.Signal[] = Deno.build.os === "windows"
   ? ["SIGINT"]
   : ["SIGINT", "SIGTERM"];
 
-/** Options for {@linkcode main}. */
-export interface MainOptions {
-  /** The stdio front `main.ts` opened, answering the handshake while this module loaded. */
-  stdioFront?: StdioFront;
-}
-
-/** Runs the command line `args` and returns the exit status. */
-export async function main(
-  args: readonly string[],
-  { stdioFront }: MainOptions = {},
-): Promise<number> {
+/**
+ * Runs the command line `args` and returns the exit status. Flags,
+ * environment and config file are checked before anything is written to
+ * stdout; a server that cannot start says why on stderr, and over stdio also
+ * in its answer to the client's `initialize`.
+ */
+export async function main(args: readonly string[]): Promise<number> {
   const query = (descriptor: Deno.PermissionDescriptor) => Deno.permissions.querySync(descriptor);
   // --help and --version need no permission, so the environment is checked after the flags.
   const noEnv = missingEnvPermission(query);
@@ -77,7 +74,7 @@ export async function main(
     command = parseCommand(args, env);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    return fail(error.message);
+    return await fail(error.message, args);
   } finally {
     // Read access exists for the config file alone: once it is read, nothing may read a file.
     Deno.permissions.revokeSync({ name: "read" });
@@ -88,7 +85,7 @@ export async function main(
 
   const { config } = command;
   const noPermission = noEnv ?? missingNetPermission(config, query);
-  if (noPermission) return fail(noPermission);
+  if (noPermission) return await fail(noPermission, args);
   const secrets = [...config.secrets, config.authToken].filter((s) => s !== undefined);
   const now = Date.now;
   const fetch = config.demo
@@ -120,43 +117,49 @@ export async function main(
     instruments: createInstruments(metrics),
   });
   try {
-    return await serve(config, { deps, metrics, stdioFront });
+    return await serve(config, { deps, metrics });
   } finally {
     await settledWithin(logs.flush(), LOG_FLUSH_MS);
   }
 }
 
-function fail(message: string): number {
-  console.error(`${SERVER_NAME}: ${message}`);
+async function fail(message: string, args: readonly string[]): Promise<number> {
+  const line = `${SERVER_NAME}: ${message}`;
+  console.error(line);
+  // A desktop client shows "Connection closed" and nothing more unless its handshake is answered.
+  if (talksMcpOverStdin(args)) await refuseFirstRequest(line, { timeoutMs: REFUSAL_WAIT_MS });
   return 2;
+}
+
+// As the server would have served it: `--stdio`, or (without `doctor`) stdin a pipe.
+function talksMcpOverStdin(args: readonly string[]): boolean {
+  if (args[0] === "doctor" || Deno.stdin.isTerminal()) return false;
+  const options = args.includes("--") ? args.slice(0, args.indexOf("--")) : args;
+  return options.includes("--stdio") || stdinIsPipe();
 }
 
 async function serve(
   config: Config,
-  { deps, metrics, stdioFront }: {
-    deps: ToolDeps;
-    metrics: MetricsRegistry;
-    stdioFront?: StdioFront;
-  },
+  { deps, metrics }: { deps: ToolDeps; metrics: MetricsRegistry },
 ): Promise<number> {
   if (config.transport === "stdio") {
     logger("main").info("Serving MCP over stdio{mode}", {
       mode: config.demo ? " (demo catalogue)" : "",
     });
     warnWithoutCredential(config);
-    await serveStdio(createServer(deps), { drainTimeoutMs: STDIO_DRAIN_MS, front: stdioFront });
+    await serveStdio(createServer(deps), { drainTimeoutMs: STDIO_DRAIN_MS });
     return 0;
   }
   // The original server's desktop configs start it with --port and no --stdio, then talk MCP
   // over the pipe: a piped stdin is served beside HTTP, and its end stops only that side.
-  const stdio = stdioFront || stdinIsPipe() ? serveStdioBesideHttp(deps, stdioFront) : undefined;
+  const stdio = stdinIsPipe() ? serveStdioBesideHttp(deps) : undefined;
   return await serveHttp(config, { deps, now: Date.now, stdio, metrics });
 }
 
-async function serveStdioBesideHttp(deps: ToolDeps, front?: StdioFront): Promise<void> {
+async function serveStdioBesideHttp(deps: ToolDeps): Promise<void> {
   const log = logger("main");
   log.info("Serving MCP over stdio too: stdin is a pipe");
-  await serveStdio(createServer(deps), { drainTimeoutMs: STDIO_DRAIN_MS, front });
+  await serveStdio(createServer(deps), { drainTimeoutMs: STDIO_DRAIN_MS });
   log.info("Stdin closed: MCP over stdio has ended");
 }
 

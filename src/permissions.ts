@@ -21,15 +21,6 @@ const MISSING =
   `Deno did not grant the permissions the server needs: start it with deno task start, or add ${PERMISSION_FLAGS} to deno run`;
 
 /**
- * Returns the one-line message to print when the server's own modules at
- * `path` cannot be read: `main.ts` loads them on demand, which Deno allows
- * only with read permission.
- */
-export function missingReadPermission(query: QueryPermission, path: string): string | undefined {
-  return query({ name: "read", path }).state === "granted" ? undefined : MISSING;
-}
-
-/**
  * Returns the one-line message to print when reading `variables` (by default
  * every fixed one the server reads) is not allowed.
  */

@@ -164,3 +164,51 @@ Deno.test("over stdio a client that stops reading stdout ends the server cleanly
   assert.equal(status.code, 0, stderr);
   assert.ok(!/Uncaught|EPIPE/.test(stderr), stderr);
 });
+
+const MAIN = new URL("../main.ts", import.meta.url).pathname;
+
+Deno.test("over stdio a server that cannot start answers initialize with its stderr line, then exits 2", async () => {
+  const failures = [
+    serverArgs(["--stdio", "--port", "abc"]),
+    serverArgs(["--stdio", "--config", "tests/testdata/tmp/no-such-config.json"]),
+    ["run", MAIN, "--stdio"], // no permission flags
+  ];
+  for (const args of failures) {
+    const child = new Deno.Command(Deno.execPath(), {
+      args,
+      env: cleanEnv(),
+      clearEnv: true,
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const writer = child.stdin.getWriter();
+    await send(writer, [INITIALIZE_REQUEST]);
+    const [status, stdout, stderr] = await Promise.all([
+      child.status,
+      new Response(child.stdout).text(),
+      new Response(child.stderr).text(),
+    ]);
+    await writer.close().catch(() => {});
+    const line = stderr.trim();
+    assert.equal(status.code, 2, args.join(" "));
+    assert.match(line, /^byted-live-promotion: [^\n]+$/, "one line on stderr");
+    assert.deepEqual(JSON.parse(stdout), {
+      jsonrpc: "2.0",
+      id: 1,
+      error: { code: -32603, message: line },
+    });
+  }
+});
+
+Deno.test("over stdio an SDK client is told why the server did not start, not just that the connection closed", async () => {
+  const transport = new StdioClientTransport({
+    command: Deno.execPath(),
+    args: serverArgs(["--stdio", "--log-level", "loud"]),
+    env: cleanEnv(),
+    stderr: "ignore",
+  });
+  const client = new Client({ name: "e2e-stdio", version: "0" });
+  await assert.rejects(client.connect(transport), /byted-live-promotion: .*--log-level/);
+  await client.close();
+});

@@ -1,0 +1,115 @@
+import assert from "node:assert/strict";
+import { createLineSplitter, refuseFirstRequest } from "../src/stdio.ts";
+import { INITIALIZE_REQUEST } from "./harness.ts";
+
+const encoder = new TextEncoder();
+
+type Message = Record<string, unknown>;
+
+function splitInto(maxLineBytes: number) {
+  const lines: string[] = [];
+  let oversized = 0;
+  const splitter = createLineSplitter({
+    maxLineBytes,
+    onLine: (line) => lines.push(line),
+    onOversized: () => oversized++,
+  });
+  return { splitter, lines, oversized: () => oversized };
+}
+
+/** A fake stdin to write text to, and a fake stdout whose messages can be awaited. */
+function fakeStdio() {
+  let input!: ReadableStreamDefaultController<Uint8Array>;
+  const written: Message[] = [];
+  const waiters: { count: number; resolve: () => void }[] = [];
+  let text = "";
+  return {
+    input: new ReadableStream<Uint8Array>({ start: (controller) => void (input = controller) }),
+    output: {
+      write(bytes: Uint8Array) {
+        text += new TextDecoder().decode(bytes);
+        const lines = text.split("\n");
+        text = lines.pop() ?? "";
+        written.push(...lines.map((line) => JSON.parse(line)));
+        for (const waiter of waiters) if (written.length >= waiter.count) waiter.resolve();
+        return Promise.resolve(bytes.length);
+      },
+    },
+    send: (text: string) => input.enqueue(encoder.encode(text)),
+    end: () => input.close(),
+    written,
+    /** Resolves once `count` messages were written in all. */
+    writtenCount(count: number): Promise<void> {
+      if (written.length >= count) return Promise.resolve();
+      return new Promise((resolve) => waiters.push({ count, resolve }));
+    },
+  };
+}
+
+function line(message: Message): string {
+  return `${JSON.stringify(message)}\n`;
+}
+
+Deno.test("the line splitter looks at each byte once, however small the chunks of a long line", () => {
+  const { splitter, lines } = splitInto(4 * 1024 * 1024);
+  const long = "x".repeat(256 * 1024);
+  const bytes = encoder.encode(`${long}\nnext\n`);
+  for (let start = 0; start < bytes.length; start += 16) {
+    splitter.push(bytes.subarray(start, start + 16));
+  }
+  assert.deepEqual(lines, [long, "next"]);
+  assert.equal(splitter.scannedBytes, bytes.length);
+});
+
+Deno.test("the line splitter ends lines at LF or CRLF, also when the CR and LF arrive apart", () => {
+  const { splitter, lines } = splitInto(1024);
+  for (const chunk of ["a\r\nb\n", "c\r", "\nd", "é\r\n", "\n \r\n", "unterminated"]) {
+    splitter.push(encoder.encode(chunk));
+  }
+  assert.deepEqual(
+    lines,
+    ["a", "b", "c", "dé"],
+    "blank lines and the unterminated rest are not lines",
+  );
+});
+
+Deno.test("the line splitter drops a line over its limit, says so once, and reads the next", () => {
+  const { splitter, lines, oversized } = splitInto(10);
+  splitter.push(encoder.encode("0123456"));
+  splitter.push(encoder.encode("789a"));
+  assert.equal(oversized(), 1, "reported as soon as the limit is passed");
+  splitter.push(encoder.encode("bcdefghijklmnop"));
+  splitter.push(encoder.encode("qrs\nshort\n0123456789\n"));
+  assert.equal(oversized(), 1);
+  assert.deepEqual(lines, ["short", "0123456789"]);
+});
+
+Deno.test("a server that cannot start answers the first request on stdin with its message", async () => {
+  const stdio = fakeStdio();
+  const refused = refuseFirstRequest("byted-live-promotion: Option --port needs a number", {
+    timeoutMs: 5_000,
+    input: stdio.input,
+    output: stdio.output,
+  });
+  stdio.send(line({ ...INITIALIZE_REQUEST, id: "init-7" }));
+  await refused;
+  assert.deepEqual(stdio.written, [{
+    jsonrpc: "2.0",
+    id: "init-7",
+    error: { code: -32603, message: "byted-live-promotion: Option --port needs a number" },
+  }]);
+});
+
+Deno.test("a server that cannot start writes nothing when stdin ends, holds no request, or stays silent", async () => {
+  for (const text of [undefined, line({ jsonrpc: "2.0", method: "notifications/initialized" })]) {
+    const stdio = fakeStdio();
+    const refused = refuseFirstRequest("no", { timeoutMs: 5_000, ...stdio });
+    if (text) stdio.send(text);
+    stdio.end();
+    await refused;
+    assert.deepEqual(stdio.written, []);
+  }
+  const silent = fakeStdio();
+  await refuseFirstRequest("no", { timeoutMs: 20, ...silent });
+  assert.deepEqual(silent.written, []);
+});
