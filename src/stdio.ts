@@ -17,9 +17,10 @@ import {
   type Transport,
 } from "./mcp_sdk.ts";
 
-/** The longest first line read by {@linkcode refuseFirstRequest}. */
+/** The longest line read from stdin; a longer one is refused with a JSON-RPC parse error. */
 export const MAX_LINE_BYTES = 4 * 1024 * 1024;
 
+const PARSE_ERROR = -32700;
 // Not -32000: the SDK's client reads that code as "connection closed", which hides the message.
 const INTERNAL_ERROR = -32603;
 
@@ -134,6 +135,8 @@ export interface ServeStdioOptions {
   input?: ReadableStream<Uint8Array>;
   /** Where answers go; `Deno.stdout` by default. */
   output?: Output;
+  /** The longest line accepted; {@linkcode MAX_LINE_BYTES} by default. */
+  maxLineBytes?: number;
 }
 
 /**
@@ -168,10 +171,16 @@ export async function serveStdio(server: McpServer, options: ServeStdioOptions):
       return Promise.resolve();
     },
   };
+  const maxLineBytes = options.maxLineBytes ?? MAX_LINE_BYTES;
   const splitter = createLineSplitter({
-    maxLineBytes: Infinity,
+    maxLineBytes,
     onLine: (line) => receive(line, { transport, unanswered, closed: () => closed }),
-    onOversized: () => {},
+    onOversized: () =>
+      void write(errorLine(null, {
+        code: PARSE_ERROR,
+        message:
+          `Parse error: a line passed ${maxLineBytes} bytes and was dropped: send each message on one line of at most that size`,
+      })),
   });
   const closedDown = new Promise<void>((resolve) => transport.onclose = resolve);
   await server.connect(transport);

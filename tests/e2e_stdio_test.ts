@@ -212,3 +212,32 @@ Deno.test("over stdio an SDK client is told why the server did not start, not ju
   await assert.rejects(client.connect(transport), /byted-live-promotion: .*--log-level/);
   await client.close();
 });
+
+Deno.test("over stdio a line over 4 MiB gets a parse error, and the next request (CRLF-ended) is answered", async () => {
+  const child = spawnStdioServer(["--demo"]);
+  const writer = child.stdin.getWriter();
+  const pad = "x".repeat(5 * 1024 * 1024);
+  await writer.write(encoder.encode(`${JSON.stringify(INITIALIZE_REQUEST)}\r\n`));
+  await writer.write(encoder.encode(`{"jsonrpc":"2.0","id":2,"method":"ping","params":{"p":"`));
+  for (let i = 0; i < pad.length; i += 64 * 1024) {
+    await writer.write(encoder.encode(pad.slice(i, i + 64 * 1024)));
+  }
+  await writer.write(encoder.encode(`"}}\n`));
+  await writer.write(encoder.encode(`{"jsonrpc":"2.0","id":3,"method":"tools/list"}\r\n`));
+  await writer.close();
+  const [status, stdout] = await Promise.all([
+    child.status,
+    new Response(child.stdout).text(),
+    child.stderr.cancel(),
+  ]);
+  assert.equal(status.code, 0);
+  const answers = stdout.trim().split("\n").map((line) => JSON.parse(line));
+  const byId = new Map(answers.map((answer) => [answer.id, answer]));
+  assert.equal(
+    answers.length,
+    3,
+    "initialize, the refusal and tools/list; the long ping is not run",
+  );
+  assert.equal(byId.get(null).error.code, -32700);
+  assert.equal(byId.get(3).result.tools.length, 4);
+});

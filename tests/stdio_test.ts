@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
-import { createLineSplitter, refuseFirstRequest } from "../src/stdio.ts";
-import { INITIALIZE_REQUEST } from "./harness.ts";
+import { createDependencies, createServer } from "../src/server.ts";
+import { createLineSplitter, refuseFirstRequest, serveStdio } from "../src/stdio.ts";
+import { recordingLogger } from "./fake_upstream.ts";
+import { demoFetchFor, INITIALIZE_REQUEST, testConfig } from "./harness.ts";
 
 const encoder = new TextEncoder();
 
@@ -82,6 +84,39 @@ Deno.test("the line splitter drops a line over its limit, says so once, and read
   splitter.push(encoder.encode("qrs\nshort\n0123456789\n"));
   assert.equal(oversized(), 1);
   assert.deepEqual(lines, ["short", "0123456789"]);
+});
+
+function demoServer() {
+  const config = testConfig(["--demo"]);
+  const deps = createDependencies(config, {
+    fetch: demoFetchFor(config),
+    now: Date.now,
+    logger: () => recordingLogger(),
+  });
+  return createServer(deps);
+}
+
+Deno.test("over stdio a line over the limit gets a parse error with id null, and the next request is answered", async () => {
+  const stdio = fakeStdio();
+  const served = serveStdio(demoServer(), {
+    drainTimeoutMs: 5_000,
+    input: stdio.input,
+    output: stdio.output,
+    maxLineBytes: 1024,
+  });
+  stdio.send(line(INITIALIZE_REQUEST));
+  stdio.send(`{"jsonrpc":"2.0","id":2,"method":"ping","params":{"pad":"${"x".repeat(2048)}"}}\n`);
+  stdio.send(line({ jsonrpc: "2.0", id: 3, method: "ping" }));
+  await stdio.writtenCount(3);
+  stdio.end();
+  await served;
+  // The refusal is written at once, maybe before the answer to a request read earlier.
+  assert.deepEqual(stdio.written.map((message) => String(message.id)).sort(), ["1", "3", "null"]);
+  const refusal = stdio.written.find((message) => message.id === null) as {
+    error: { code: number; message: string };
+  };
+  assert.equal(refusal.error.code, -32700);
+  assert.match(refusal.error.message, /passed 1024 bytes/);
 });
 
 Deno.test("a server that cannot start answers the first request on stdin with its message", async () => {
