@@ -148,3 +148,18 @@ Deno.test("a server that cannot start writes nothing when stdin ends, holds no r
   await refuseFirstRequest("no", { timeoutMs: 20, ...silent });
   assert.deepEqual(silent.written, []);
 });
+
+Deno.test("the server's modules import no node:crypto, which would cost every start as much CPU as the rest of them", async () => {
+  const { stdout } = await new Deno.Command(Deno.execPath(), {
+    args: ["info", "--json", new URL("../main.ts", import.meta.url).pathname],
+    stdout: "piped",
+    stderr: "null",
+  }).output();
+  const graph: { modules: { specifier: string; dependencies?: { specifier: string }[] }[] } = JSON
+    .parse(new TextDecoder().decode(stdout));
+  const importers = graph.modules.filter((module) =>
+    module.dependencies?.some((dependency) => dependency.specifier === "node:crypto")
+  ).map((module) => module.specifier);
+  assert.ok(graph.modules.length > 10, "deno info listed the graph");
+  assert.deepEqual(importers, []);
+});
