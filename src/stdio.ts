@@ -6,6 +6,7 @@
  */
 
 import { fstatSync } from "node:fs";
+import { concatBytes } from "./bytes.ts";
 import { isRecord } from "./json.ts";
 import {
   isJSONRPCErrorResponse,
@@ -93,7 +94,7 @@ export function createLineSplitter(options: LineSplitterOptions): LineSplitter {
       skipping = false;
       return;
     }
-    const line = decoder.decode(concat(pieces, pending)).replace(/\r$/, "");
+    const line = decoder.decode(concatBytes(pieces, pending)).replace(/\r$/, "");
     pieces = [];
     pending = 0;
     if (line.trim() !== "") onLine(line);
@@ -114,17 +115,6 @@ export function createLineSplitter(options: LineSplitterOptions): LineSplitter {
       return scannedBytes;
     },
   };
-}
-
-function concat(pieces: readonly Uint8Array[], length: number): Uint8Array {
-  if (pieces.length === 1) return pieces[0];
-  const bytes = new Uint8Array(length);
-  let offset = 0;
-  for (const piece of pieces) {
-    bytes.set(piece, offset);
-    offset += piece.length;
-  }
-  return bytes;
 }
 
 /** Options for {@linkcode serveStdio}. */

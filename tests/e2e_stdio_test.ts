@@ -17,8 +17,13 @@ function searchCall(id: number, keyword: string) {
 
 /** The server as a desktop client starts it, with stdin, stdout and stderr piped to the test. */
 function spawnStdioServer(args: string[], env: Record<string, string> = {}) {
+  return spawnPiped(serverArgs(["--stdio", ...args]), env);
+}
+
+/** `deno denoArgs` with stdin, stdout and stderr piped to the test. */
+function spawnPiped(denoArgs: string[], env: Record<string, string> = {}) {
   return new Deno.Command(Deno.execPath(), {
-    args: serverArgs(["--stdio", ...args]),
+    args: denoArgs,
     env: cleanEnv(env),
     clearEnv: true,
     stdin: "piped",
@@ -174,14 +179,7 @@ Deno.test("over stdio a server that cannot start answers initialize with its std
     ["run", MAIN, "--stdio"], // no permission flags
   ];
   for (const args of failures) {
-    const child = new Deno.Command(Deno.execPath(), {
-      args,
-      env: cleanEnv(),
-      clearEnv: true,
-      stdin: "piped",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
+    const child = spawnPiped(args);
     const writer = child.stdin.getWriter();
     await send(writer, [INITIALIZE_REQUEST]);
     const [status, stdout, stderr] = await Promise.all([
