@@ -60,6 +60,11 @@ export interface SearchOptions {
   waitAllRegions?: boolean;
   /** Search only the regions of these names; every region when absent. Unknown names are ignored. */
   regions?: readonly string[];
+  /**
+   * The caller's (one session's) memory of PSMs: the answer's PSMs are added to it, and
+   * "did you mean" draws on it besides the answer's own. Without it, on the answer alone.
+   */
+  recentPsms?: RecentPsms;
 }
 
 /** Options for {@linkcode Discovery.searchMany}. */
@@ -83,8 +88,6 @@ export interface DiscoveryOptions {
   concurrency?: number;
   /** Keywords of one batch searched at the same time. Default `concurrency`. */
   batchConcurrency?: number;
-  /** Remembers the PSMs of every answer; "did you mean" draws on it too. */
-  recentPsms?: RecentPsms;
   /** Milliseconds since the epoch, for the cache and the circuit breakers. Default `Date.now`. */
   now?: () => number;
   /** Spreads out retries; a number in [0, 1). Default `Math.random`. */
@@ -97,7 +100,7 @@ export interface DiscoveryOptions {
 
 /** Creates a {@linkcode Discovery} over `options.regions`; build one per process. */
 export function createDiscovery(options: DiscoveryOptions): Discovery {
-  const { regions, logger, maxCandidates = 20, recentPsms } = options;
+  const { regions, logger, maxCandidates = 20 } = options;
   const { now = Date.now, concurrency = DEFAULT_CONCURRENCY } = options;
   // As many keywords as the limiter lets through per region keep it busy; more would only wait
   // there, all past the circuit breaker before it could open for a region that stopped answering.
@@ -121,7 +124,7 @@ export function createDiscovery(options: DiscoveryOptions): Discovery {
   }
 
   async function search(keyword: string, options: SearchOptions = {}): Promise<SearchResult> {
-    const { signal, refresh, waitAllRegions = false } = options;
+    const { signal, refresh, waitAllRegions = false, recentPsms } = options;
     const chosen = options.regions
       ? regions.filter((region) => options.regions!.includes(region.name))
       : regions;
@@ -150,7 +153,8 @@ export function createDiscovery(options: DiscoveryOptions): Discovery {
       pending,
       searchedAt: now(),
     };
-    return withSuggestions(result, () => recentPsms?.list() ?? answered);
+    // Never the PSMs other sessions have seen: a suggestion would tell what they searched.
+    return withSuggestions(result, () => [...answered, ...recentPsms?.list() ?? []]);
   }
 
   function keepInBackground(work: Promise<unknown>, keyword: string) {
