@@ -11,7 +11,13 @@
  */
 
 import { LruMap } from "../lru.ts";
-import type { RegionAnswer, RegionOutcome, RegionSearchWrapper, Service } from "./types.ts";
+import {
+  matchCount,
+  type RegionAnswer,
+  type RegionOutcome,
+  type RegionSearchWrapper,
+  type Service,
+} from "./types.ts";
 
 /** Entries kept at most; the least recently used goes first. */
 export const DEFAULT_CACHE_ENTRIES = 1_000;
@@ -32,6 +38,7 @@ export interface CacheOptions {
 
 interface Entry {
   readonly services: readonly Service[];
+  readonly matches: number;
   readonly fetchedAt: number;
   readonly freshUntil: number;
 }
@@ -58,7 +65,12 @@ export function createCache(options: CacheOptions): RegionSearchWrapper {
     const fetchedAt = now();
     if (outcome.ok) {
       const ttl = outcome.services.length > 0 ? ttlMs : notFoundTtlMs;
-      entries.set(key, { services: outcome.services, fetchedAt, freshUntil: fetchedAt + ttl });
+      entries.set(key, {
+        services: outcome.services,
+        matches: matchCount(outcome),
+        fetchedAt,
+        freshUntil: fetchedAt + ttl,
+      });
       return stamp(outcome, fetchedAt);
     }
     const kept = entries.get(key);
@@ -75,6 +87,7 @@ function answerFrom(region: string, entry: Entry): RegionAnswer {
     region,
     ok: true,
     services: entry.services,
+    matches: entry.matches,
     fetchedAt: entry.fetchedAt,
     fromCache: true,
   };

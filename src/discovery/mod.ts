@@ -28,7 +28,15 @@ export type { CircuitState, RegionHealth } from "./breaker.ts";
 export type { Sleep } from "./retry.ts";
 export { parseSearchAnswer, type ParseSearchAnswerOptions, searchRegion } from "./region_search.ts";
 export type { SearchRegionOptions } from "./region_search.ts";
-export { type Matches, selectMatches, type SelectMatchesOptions } from "./ranking.ts";
+export {
+  type Matches,
+  type MostRelevant,
+  mostRelevant,
+  type MostRelevantOptions,
+  selectMatches,
+  type SelectMatchesOptions,
+} from "./ranking.ts";
+export type { RegionMatches } from "./region_search.ts";
 export { createRecentPsms, type RecentPsms, type RecentPsmsOptions } from "./recent_psms.ts";
 export type { Suggestions } from "./suggest.ts";
 
@@ -112,6 +120,8 @@ export function createDiscovery(options: DiscoveryOptions): Discovery {
     breaker,
     cacheTtlMs: options.cacheTtlMs ?? 0,
     concurrency,
+    // Each region's answer is cut to what a result can show before anything keeps it.
+    maxCandidates,
   });
   const background = new Set<Promise<unknown>>();
 
