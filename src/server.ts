@@ -78,6 +78,7 @@ export function createDependencies(config: Config, options: DependencyOptions): 
     now,
     timeoutMs: config.timeoutMs,
     cacheTtlMs: config.cacheTtlMs,
+    cacheMaxBytes: config.cacheMaxBytes,
     concurrency: config.concurrency,
     logger: logger("discovery"),
     observe: instruments && { searches: instruments.searches, requests: instruments.requests },

@@ -62,6 +62,7 @@ const configFileSchema = z.strictObject({
   timeout_ms: wholeNumber(INTEGER_OPTIONS.timeoutMs),
   cache_ttl: wholeNumber(INTEGER_OPTIONS.cacheTtl),
   concurrency: wholeNumber(INTEGER_OPTIONS.concurrency),
+  cache_max_mb: wholeNumber(INTEGER_OPTIONS.cacheMaxMb),
   stateless: z.boolean(),
   no_auth: z.boolean(),
   allowed_origins: z.array(checked(originProblem).transform((raw) => new URL(raw.trim()).origin)),

@@ -41,6 +41,8 @@ export type { Region, RegionConfig } from "./regions.ts";
 export { DEFAULTS, USAGE } from "./usage.ts";
 export { ConfigError, type LogLevel } from "./values.ts";
 
+const MIB = 1024 * 1024;
+
 /** The validated configuration of one server process. */
 export interface Config {
   readonly port: number;
@@ -60,6 +62,8 @@ export interface Config {
   readonly cacheTtlMs: number;
   /** Registry requests in flight per region, across every call. */
   readonly concurrency: number;
+  /** The estimated heap the answer cache may hold, stale answers included, in bytes. */
+  readonly cacheMaxBytes: number;
   /** Every credential value read (cookies, service account secrets), to be scrubbed from logs. */
   readonly secrets: readonly Secret[];
   /** The bearer token HTTP clients must send; required to serve beyond loopback. */
@@ -143,6 +147,8 @@ export function parseCommand(
       DEFAULTS.cacheTtlSeconds) * 1000,
     concurrency: integer(INTEGER_OPTIONS.concurrency, flags.concurrency) ?? file.concurrency ??
       DEFAULTS.concurrency,
+    cacheMaxBytes: (integer(INTEGER_OPTIONS.cacheMaxMb, flags["cache-max-mb"]) ??
+      file.cache_max_mb ?? DEFAULTS.cacheMaxMb) * MIB,
     secrets: credentials.secrets(),
     authToken: parseAuthToken(flags["auth-token"], read("MCP_AUTH_TOKEN")),
     noAuth: flags["no-auth"] || (file.no_auth ?? false),

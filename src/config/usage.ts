@@ -14,6 +14,7 @@ export const DEFAULTS = {
   timeoutMs: 10_000,
   cacheTtlSeconds: 60,
   concurrency: 8,
+  cacheMaxMb: 64,
 } as const;
 
 /** The text printed by `--help`. */
@@ -49,6 +50,8 @@ Options:
                                                           env CACHE_TTL     default ${DEFAULTS.cacheTtlSeconds}
   --concurrency N      registry requests in flight per region
                                                           env MCP_CONCURRENCY  default ${DEFAULTS.concurrency}
+  --cache-max-mb N     MiB the cached answers may hold, stale ones included
+                                                          env MCP_CACHE_MAX_MB  default ${DEFAULTS.cacheMaxMb}
   --help               print this help and exit
   --version            print the version and exit
 

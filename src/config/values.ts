@@ -34,6 +34,9 @@ const MAX_CACHE_TTL_SECONDS = 86_400;
 /** The most `--concurrency` accepted. */
 const MAX_CONCURRENCY = 256;
 
+/** The largest `--cache-max-mb` accepted: 16 GiB. */
+const MAX_CACHE_MB = 16_384;
+
 /**
  * Returns why `raw` is not an absolute http(s) URL without embedded
  * credentials, as a fragment such as `not a URL`, or `undefined` when it is one.
@@ -102,6 +105,13 @@ export const INTEGER_OPTIONS = {
     min: 1,
     max: MAX_CONCURRENCY,
     hint: "registry requests in flight per region",
+  },
+  cacheMaxMb: {
+    flag: "--cache-max-mb",
+    env: "MCP_CACHE_MAX_MB",
+    min: 1,
+    max: MAX_CACHE_MB,
+    hint: "MiB the cached answers may hold",
   },
 } as const satisfies Record<string, IntegerOption>;
 

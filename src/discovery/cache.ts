@@ -1,7 +1,10 @@
 /**
  * The result cache, a {@linkcode RegionSearchWrapper}: one region's answer to
  * one keyword is served fresh for a while, kept longer to stand in (labelled
- * stale) when the region later fails, and never holds a failure.
+ * stale) when the region later fails, and never holds a failure. It is
+ * bounded by count and by an estimate of the heap its entries hold, stale ones
+ * included (see `heap_size.ts`); an answer is already cut to what a result can
+ * show (`mostRelevant`) before it reaches the cache.
  *
  * A small Map-based LRU of our own rather than `lru-cache`: expiry here is
  * read against the injected clock (fresh, stale, gone), which `lru-cache`'s
@@ -11,6 +14,7 @@
  */
 
 import { LruMap } from "../lru.ts";
+import { estimateHeapBytes } from "./heap_size.ts";
 import {
   matchCount,
   type RegionAnswer,
@@ -21,6 +25,10 @@ import {
 
 /** Entries kept at most; the least recently used goes first. */
 export const DEFAULT_CACHE_ENTRIES = 1_000;
+/** The estimated heap all entries may hold together: 64 MiB. */
+export const DEFAULT_CACHE_BYTES = 64 * 1024 * 1024;
+// A Map entry (key, value and the table's links) and the entry object's other fields.
+const ENTRY_OVERHEAD_BYTES = 96;
 /** How long an empty answer (no service matched) is served, at most. */
 export const NOT_FOUND_TTL_MS = 15_000;
 /** How long an answer is kept to stand in for a failing region. */
@@ -34,6 +42,11 @@ export interface CacheOptions {
   ttlMs: number;
   /** Entries kept at most. Default {@linkcode DEFAULT_CACHE_ENTRIES}. */
   maxEntries?: number;
+  /**
+   * The estimated heap all entries may hold together, stale ones included; an answer
+   * estimated larger alone is not cached. Default {@linkcode DEFAULT_CACHE_BYTES}.
+   */
+  maxBytes?: number;
 }
 
 interface Entry {
@@ -48,8 +61,12 @@ interface Entry {
  * `fetchedAt` and `fromCache`, also when the cache is disabled.
  */
 export function createCache(options: CacheOptions): RegionSearchWrapper {
-  const { now, ttlMs, maxEntries = DEFAULT_CACHE_ENTRIES } = options;
-  const entries = new LruMap<string, Entry>(maxEntries);
+  const { now, ttlMs, maxEntries = DEFAULT_CACHE_ENTRIES, maxBytes = DEFAULT_CACHE_BYTES } =
+    options;
+  const entries = new LruMap<string, Entry>(maxEntries, {
+    maxSize: maxBytes,
+    sizeOf: estimateEntryBytes,
+  });
   const notFoundTtlMs = Math.min(NOT_FOUND_TTL_MS, ttlMs);
 
   return (next) => async (region, keyword, searchOptions = {}) => {
@@ -76,6 +93,11 @@ export function createCache(options: CacheOptions): RegionSearchWrapper {
     const kept = entries.get(key);
     return kept ? { ...answerFrom(region.name, kept), staleReason: outcome.error } : outcome;
   };
+}
+
+// The estimated heap one entry holds, its key included; the count is a number inside the entry.
+function estimateEntryBytes(key: string, entry: Entry): number {
+  return ENTRY_OVERHEAD_BYTES + estimateHeapBytes(key) + estimateHeapBytes(entry.services);
 }
 
 function stamp(outcome: RegionOutcome, fetchedAt: number): RegionOutcome {

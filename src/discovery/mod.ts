@@ -92,6 +92,8 @@ export interface DiscoveryOptions {
   maxCandidates?: number;
   /** How long an answer is served from the cache. Default 0: no cache. */
   cacheTtlMs?: number;
+  /** The estimated heap the cache may hold, stale answers included, in bytes. Default 64 MiB. */
+  cacheMaxBytes?: number;
   /** Registry requests in flight per region, across every call. Default 8. */
   concurrency?: number;
   /** Keywords of one batch searched at the same time. Default `concurrency`. */
