@@ -201,6 +201,8 @@ async function serveHttp(
     allowedOrigins: config.allowedOrigins,
     allowedHosts: config.allowedHosts,
     stateless: config.stateless,
+    maxSessions: config.maxSessions,
+    maxSessionsPerClient: config.maxSessionsPerClient,
   });
   let server: Deno.HttpServer;
   try {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import denoConfig from "../deno.json" with { type: "json" };
-import { SENTINEL_COOKIE, textOf } from "./harness.ts";
+import { INITIALIZE_REQUEST, SENTINEL_COOKIE, textOf } from "./harness.ts";
 import { Client, SSEClientTransport, StreamableHTTPClientTransport } from "./mcp_client.ts";
 import {
   COMPILE_PERMISSIONS,
@@ -304,5 +304,34 @@ Deno.test("the real server answers a plain JSON call, then /ready and /metrics c
     const exit = await server.stop();
     await upstream.close();
     assert.equal(exit.code, 0);
+  }
+});
+
+Deno.test("--max-sessions-per-client caps a client's sessions on the real server", async () => {
+  const server = await startServer(["--demo", "--max-sessions-per-client", "1"], {});
+  const post = (body: object, sessionId?: string) =>
+    fetch(server.url, {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        accept: "application/json, text/event-stream",
+        ...(sessionId && { "mcp-session-id": sessionId }),
+      },
+      body: JSON.stringify(body),
+    });
+  try {
+    const first = await post(INITIALIZE_REQUEST);
+    await first.body?.cancel();
+    const second = await post(INITIALIZE_REQUEST);
+    await second.body?.cancel();
+    assert.equal(second.status, 200);
+    const late = await post(
+      { jsonrpc: "2.0", id: 2, method: "ping" },
+      first.headers.get("mcp-session-id")!,
+    );
+    assert.equal(late.status, 404, "the client's older session made room for its new one");
+    assert.match((await late.json()).error.message, /closed to make room/);
+  } finally {
+    await server.stop();
   }
 });

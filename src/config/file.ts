@@ -62,6 +62,8 @@ const configFileSchema = z.strictObject({
   timeout_ms: wholeNumber(INTEGER_OPTIONS.timeoutMs),
   cache_ttl: wholeNumber(INTEGER_OPTIONS.cacheTtl),
   concurrency: wholeNumber(INTEGER_OPTIONS.concurrency),
+  max_sessions: wholeNumber(INTEGER_OPTIONS.maxSessions),
+  max_sessions_per_client: wholeNumber(INTEGER_OPTIONS.maxSessionsPerClient),
   stateless: z.boolean(),
   no_auth: z.boolean(),
   allowed_origins: z.array(checked(originProblem).transform((raw) => new URL(raw.trim()).origin)),
