@@ -58,6 +58,7 @@ export interface Slot<S extends TableSession> {
 export interface SessionGroup<S extends TableSession> {
   /** Open sessions of this transport. */
   count(): number;
+  /** The open session `id` of this transport, if there is one. */
   get(id: string): S | undefined;
   /**
    * Takes a slot for a new session of `client`, first closing the least
@@ -71,6 +72,7 @@ export interface SessionGroup<S extends TableSession> {
 
 /** Options for {@linkcode createSessionTable}. */
 export interface SessionTableOptions {
+  /** Where sessions opened, closed and refused are logged. */
   logger: Logger;
   /** Milliseconds since the epoch. */
   now: () => number;
@@ -119,7 +121,7 @@ const REMEMBERED_ENDINGS = 4096;
 
 /** What a client whose session made room for another is told when it comes back. */
 export const EVICTED =
-  "Session closed to make room for other clients (the server was at its session limit): reconnect to start a new one";
+  "Session closed to make room for a newer one (the server or this client was at its session limit): reconnect to start a new one";
 
 /** Creates an empty {@linkcode SessionTable}. */
 export function createSessionTable(options: SessionTableOptions): SessionTable {
@@ -278,6 +280,7 @@ export function createSessionTable(options: SessionTableOptions): SessionTable {
 export interface Answerable {
   /** Stops the work of `id` as a client's `notifications/cancelled` would. */
   cancel(id: RequestId, reason: string): void;
+  /** Sends `message` to the client. */
   send(message: JSONRPCMessage): Promise<void>;
 }
 
