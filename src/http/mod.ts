@@ -34,7 +34,7 @@ import {
 
 export { isLoopback } from "./guards.ts";
 export { EVICTED, SHUTTING_DOWN } from "./sessions.ts";
-export { BACKED_UP } from "./sse.ts";
+export { BACKED_UP, StreamBackedUpError } from "./sse.ts";
 export type { Handler, ServeInfo } from "./route.ts";
 
 /** Options for {@linkcode createHttpApp}; the limits default to the values the server runs with. */
