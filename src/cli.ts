@@ -18,7 +18,7 @@ import {
 import { describeUnconfigured } from "./auth_sources.ts";
 import { createDemoFetch } from "./demo.ts";
 import { formatDoctorReport, runDoctor } from "./doctor.ts";
-import { createHttpApp, endpointUrl, type HttpApp } from "./http/mod.ts";
+import { createHttpApp, endpointUrl, type HttpApp, StreamBackedUpError } from "./http/mod.ts";
 import { logger, setupLogging } from "./log.ts";
 import { missingEnvPermission, missingNetPermission } from "./permissions.ts";
 import {
@@ -201,6 +201,8 @@ async function serveHttp(
     allowedOrigins: config.allowedOrigins,
     allowedHosts: config.allowedHosts,
     stateless: config.stateless,
+    maxSessions: config.maxSessions,
+    maxSessionsPerClient: config.maxSessionsPerClient,
   });
   let server: Deno.HttpServer;
   try {
@@ -210,7 +212,10 @@ async function serveHttp(
       onListen: ({ port }) => announce(config, port),
       // Logged through the redacting logger, not printed raw by Deno.
       onError: (error) => {
-        log.error("Request failed: {error}", { error });
+        // An /sse stream ended because its client stopped reading was logged when it was closed.
+        if (!(error instanceof StreamBackedUpError)) {
+          log.error("Request failed: {error}", { error });
+        }
         return Response.json({ error: "Internal server error: see the server's log" }, {
           status: 500,
         });

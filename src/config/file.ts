@@ -63,6 +63,8 @@ const configFileSchema = z.strictObject({
   cache_ttl: wholeNumber(INTEGER_OPTIONS.cacheTtl),
   concurrency: wholeNumber(INTEGER_OPTIONS.concurrency),
   cache_max_mb: wholeNumber(INTEGER_OPTIONS.cacheMaxMb),
+  max_sessions: wholeNumber(INTEGER_OPTIONS.maxSessions),
+  max_sessions_per_client: wholeNumber(INTEGER_OPTIONS.maxSessionsPerClient),
   stateless: z.boolean(),
   no_auth: z.boolean(),
   allowed_origins: z.array(checked(originProblem).transform((raw) => new URL(raw.trim()).origin)),

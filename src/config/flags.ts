@@ -46,6 +46,8 @@ export function parseFlags(args: readonly string[]) {
         "cache-ttl": { type: "string" },
         concurrency: { type: "string" },
         "cache-max-mb": { type: "string" },
+        "max-sessions": { type: "string" },
+        "max-sessions-per-client": { type: "string" },
         config: { type: "string" },
         json: { type: "boolean", default: false },
         help: { type: "boolean", short: "h", default: false },

@@ -64,6 +64,10 @@ export interface Config {
   readonly concurrency: number;
   /** The estimated heap the answer cache may hold, stale answers included, in bytes. */
   readonly cacheMaxBytes: number;
+  /** HTTP sessions open at once, `/mcp` and `/sse` together. */
+  readonly maxSessions: number;
+  /** HTTP sessions open at once for one client (bearer token, else address). */
+  readonly maxSessionsPerClient: number;
   /** Every credential value read (cookies, service account secrets), to be scrubbed from logs. */
   readonly secrets: readonly Secret[];
   /** The bearer token HTTP clients must send; required to serve beyond loopback. */
@@ -125,7 +129,7 @@ export function parseCommand(
   const credentials = readCredentials(read, { validate: !demo });
 
   const integer = (option: typeof INTEGER_OPTIONS[keyof typeof INTEGER_OPTIONS], flag?: string) =>
-    parseIntegerOption(flag, envValue(option.env), option);
+    parseIntegerOption(flag, "env" in option ? envValue(option.env) : undefined, option);
 
   const config: Config = {
     port: integer(INTEGER_OPTIONS.port, flags.port) ?? file.port ?? DEFAULTS.port,
@@ -149,6 +153,11 @@ export function parseCommand(
       DEFAULTS.concurrency,
     cacheMaxBytes: (integer(INTEGER_OPTIONS.cacheMaxMb, flags["cache-max-mb"]) ??
       file.cache_max_mb ?? DEFAULTS.cacheMaxMb) * MIB,
+    maxSessions: integer(INTEGER_OPTIONS.maxSessions, flags["max-sessions"]) ??
+      file.max_sessions ?? DEFAULTS.maxSessions,
+    maxSessionsPerClient:
+      integer(INTEGER_OPTIONS.maxSessionsPerClient, flags["max-sessions-per-client"]) ??
+        file.max_sessions_per_client ?? DEFAULTS.maxSessionsPerClient,
     secrets: credentials.secrets(),
     authToken: parseAuthToken(flags["auth-token"], read("MCP_AUTH_TOKEN")),
     noAuth: flags["no-auth"] || (file.no_auth ?? false),

@@ -102,7 +102,7 @@ export function requireBearer(token: Secret | undefined): Middleware {
   if (!token) return (next) => next;
   const expected = digest(token.reveal());
   return (next) => (request, context) => {
-    const given = request.headers.get("authorization")?.match(/^Bearer\s+(\S+)\s*$/i)?.[1];
+    const given = bearerTokenOf(request);
     if (given !== undefined && timingSafeEqual(digest(given), expected)) {
       return next(request, context);
     }
@@ -110,6 +110,11 @@ export function requireBearer(token: Secret | undefined): Middleware {
       error: "Unauthorized: send the server's token as Authorization: Bearer <token>",
     }, { "www-authenticate": 'Bearer realm="mcp"' }));
   };
+}
+
+/** The token of the request's `Authorization: Bearer <token>` header, if it has one. */
+export function bearerTokenOf(request: Request): string | undefined {
+  return request.headers.get("authorization")?.match(/^Bearer\s+(\S+)\s*$/i)?.[1];
 }
 
 // Equal-length digests let timingSafeEqual compare tokens of any length without leaking it.

@@ -10,6 +10,8 @@
 export interface ServeInfo {
   /** Settles once the response was sent, or the client went away. */
   readonly completed: Promise<void>;
+  /** The client's end of the connection. */
+  readonly remoteAddr?: Deno.Addr;
 }
 
 /** A request handler, as `Deno.serve` and tests call it. */
@@ -21,6 +23,8 @@ export interface RequestContext {
   readonly url: URL;
   /** From {@linkcode ServeInfo}; absent when a test calls the handler directly. */
   readonly completed?: Promise<void>;
+  /** The client's address, from {@linkcode ServeInfo}; absent when a test calls the handler directly. */
+  readonly remoteAddress?: string;
   /** The parsed JSON body of a POST, once `readJsonBody` has read it. */
   body?: unknown;
 }
@@ -39,7 +43,17 @@ export function compose(middlewares: readonly Middleware[], route: Route): Route
 /** Turns a route into a {@linkcode Handler}, parsing the URL once for every wrapper. */
 export function toHandler(route: Route): Handler {
   return (request, info) =>
-    route(request, { url: new URL(request.url), completed: info?.completed });
+    route(request, {
+      url: new URL(request.url),
+      completed: info?.completed,
+      remoteAddress: addressOf(info?.remoteAddr),
+    });
+}
+
+function addressOf(addr: Deno.Addr | undefined): string | undefined {
+  if (addr && "hostname" in addr) return addr.hostname;
+  if (addr && "path" in addr) return addr.path;
+  return undefined;
 }
 
 /**
