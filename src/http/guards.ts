@@ -10,7 +10,8 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import { readCapped } from "../bytes.ts";
 import type { Secret } from "../secret.ts";
-import { BAD_REQUEST, json, PARSE_ERROR, rpcError } from "./respond.ts";
+import { BAD_REQUEST, INVALID_REQUEST, json, PARSE_ERROR, rpcError } from "./respond.ts";
+import { repeatedRequestId } from "./rpc_messages.ts";
 import type { Middleware } from "./route.ts";
 
 /** Options for {@linkcode guardHost}. */
@@ -139,8 +140,8 @@ export interface JsonBodyLimits {
 /**
  * Reads the body of a POST, at most `maxBytes` of it (413 beyond, with or
  * without Content-Length), parses it as JSON (JSON-RPC -32700 otherwise),
- * refuses a batch of more than `maxBatchMessages` messages, and hands it on as
- * `context.body`, so nothing reads it twice.
+ * refuses a batch of more than `maxBatchMessages` messages or one that repeats
+ * a request id, and hands it on as `context.body`, so nothing reads it twice.
  */
 export function readJsonBody({ maxBytes, maxBatchMessages }: JsonBodyLimits): Middleware {
   // Without `stream`, decode() keeps no state between calls: one decoder serves every request.
@@ -170,6 +171,16 @@ export function readJsonBody({ maxBytes, maxBatchMessages }: JsonBodyLimits): Mi
         code: BAD_REQUEST,
         message:
           `Batch too large: send at most ${maxBatchMessages} JSON-RPC messages in one request, or send them one at a time`,
+      });
+    }
+    // Answers are paired with requests by id alone: refused whole, as nothing of it has run yet.
+    const repeated = repeatedRequestId(context.body);
+    if (repeated !== undefined) {
+      return rpcError(400, {
+        code: INVALID_REQUEST,
+        message: `Batch repeats request id ${
+          JSON.stringify(repeated)
+        }: give each request of a batch its own id`,
       });
     }
     return await next(request, context);

@@ -6,11 +6,11 @@
  */
 
 import { settledWithin } from "../async.ts";
-import { isRecord } from "../json.ts";
 import type { Logger } from "../log.ts";
 import type { McpServer } from "../mcp_sdk.ts";
 import { McpTransport, nextTurnTimer } from "./mcp_transport.ts";
-import { BAD_REQUEST, rpcError, SESSION_NOT_FOUND } from "./respond.ts";
+import { BAD_REQUEST, requestIdInUse, rpcError, SESSION_NOT_FOUND } from "./respond.ts";
+import { isRequestId, messagesOf, requestIdsOf } from "./rpc_messages.ts";
 import { type RequestContext, type Route, whenSent } from "./route.ts";
 import { type SessionLimit, tooManySessions } from "./session_limit.ts";
 
@@ -84,23 +84,21 @@ export function createMcpEndpoint(options: McpEndpointOptions): McpEndpoint {
   const nextTurn = nextTurnTimer();
   let closing = false;
 
-  // Serves one request on `transport`; `onEnd` runs once its response ended, whatever the reason,
-  // told whether every call of the request was answered (none was cut short).
+  // Serves one request on `transport`; `onEnd` runs once its response ended, whatever the reason.
   async function exchange(
     transport: Transport,
     request: Request,
     context: RequestContext,
-    onEnd: (answered: boolean) => void,
+    onEnd: () => void,
   ): Promise<Response> {
     const ids = requestIdsOf(context.body);
     const ended = Promise.withResolvers<void>();
     const call: Call = { transport, ids, ended: ended.promise };
     const finish = () => {
       calls.delete(call);
-      const answered = ids.every((id) => !transport.isUnanswered(id));
       // A request still running when its response ended lost its client: stop its upstream work.
-      for (const id of ids) transport.cancel(id, "The client closed the HTTP stream");
-      onEnd(answered);
+      for (const id of ids) transport.abandon(id, "The client closed the HTTP stream");
+      onEnd();
       ended.resolve();
     };
     if (ids.length > 0) calls.add(call);
@@ -120,6 +118,9 @@ export function createMcpEndpoint(options: McpEndpointOptions): McpEndpoint {
   }
 
   function serveInSession(session: Session, request: Request, context: RequestContext) {
+    // The answer to either would go to whichever asked first: the server pairs them by id alone.
+    const taken = requestIdsOf(context.body).find((id) => session.transport.isUnanswered(id));
+    if (taken !== undefined) return Promise.resolve(requestIdInUse(taken));
     session.openRequests++;
     session.lastActive = now();
     return exchange(session.transport, request, context, () => {
@@ -195,9 +196,10 @@ export function createMcpEndpoint(options: McpEndpointOptions): McpEndpoint {
   async function serveStateless(request: Request, context: RequestContext): Promise<Response> {
     const connection = idle.pop() ?? await connectStateless();
     const reusable = leavesNoClientState(context.body);
-    return await exchange(connection.transport, request, context, (answered) => {
-      // A call cut short may still be winding down in the server: that one is not reused.
-      if (answered && reusable && !closing && idle.length < MAX_IDLE_SERVERS) {
+    return await exchange(connection.transport, request, context, () => {
+      // Another client may use the server only once nothing of this one runs in it: an answer
+      // still to come would go to that client's request of the same id.
+      if (connection.transport.isIdle() && reusable && !closing && idle.length < MAX_IDLE_SERVERS) {
         idle.push(connection);
         return;
       }
@@ -302,21 +304,6 @@ function leavesNoClientState(body: unknown): boolean {
   return messagesOf(body).every((m) =>
     typeof m.method === "string" && STATELESS_METHODS.has(m.method)
   );
-}
-
-function messagesOf(body: unknown): Record<string, unknown>[] {
-  const messages = Array.isArray(body) ? body : [body];
-  return messages.filter(isRecord);
-}
-
-function isRequestId(value: unknown): value is RequestId {
-  return typeof value === "string" || typeof value === "number";
-}
-
-function requestIdsOf(body: unknown): RequestId[] {
-  return messagesOf(body)
-    .filter((m) => typeof m.method === "string" && isRequestId(m.id))
-    .map((m) => m.id as RequestId);
 }
 
 function cancelledIdsOf(body: unknown): RequestId[] {

@@ -26,7 +26,8 @@ import {
 } from "../mcp_sdk.ts";
 import { settledWithin } from "../async.ts";
 import { SHUTTING_DOWN } from "./mcp.ts";
-import { BAD_REQUEST, rpcError, SESSION_NOT_FOUND } from "./respond.ts";
+import { BAD_REQUEST, requestIdInUse, rpcError, SESSION_NOT_FOUND } from "./respond.ts";
+import { requestIdsOf } from "./rpc_messages.ts";
 import { type RequestContext, type Route, whenSent } from "./route.ts";
 import { type SessionLimit, tooManySessions } from "./session_limit.ts";
 
@@ -102,6 +103,11 @@ export class SseServerTransport implements Transport {
       this.#pending.add(message.id);
     }
     this.onmessage?.(message);
+  }
+
+  /** Whether a request of id `id` was received and is not answered yet. */
+  isPending(id: RequestId): boolean {
+    return this.#pending.has(id);
   }
 
   /** The ids of requests received and not answered yet. */
@@ -246,6 +252,9 @@ export function createSseEndpoint(options: SseEndpointOptions): SseEndpoint {
         message: "Invalid JSON-RPC message: send one JSON-RPC 2.0 object (or a list of them)",
       }));
     }
+    // Answers go out on the stream paired by id alone: the second would reach whoever asked first.
+    const taken = requestIdsOf(messages).find((id) => session.transport.isPending(id));
+    if (taken !== undefined) return Promise.resolve(requestIdInUse(taken));
     session.confirmed = true;
     for (const message of messages) session.transport.handleMessage(message);
     return Promise.resolve(new Response("Accepted", { status: 202 }));

@@ -249,3 +249,39 @@ Deno.test("a POST to /messages with a batch of more than 32 messages is 400 and 
   );
   await events.cancel();
 });
+
+Deno.test("/messages refuses a request whose id is still in flight in the session, and a batch that repeats one", async () => {
+  const upstream = hangingUpstream();
+  const app = createTestApp("localhost", { fetch: upstream.fetch });
+  const { events, endpoint } = await openSse(app);
+  try {
+    await postMessage(app, endpoint, INITIALIZE_REQUEST).then((r) => r.body?.cancel());
+    await events.next();
+    await postMessage(app, endpoint, SEARCH_CALL).then((r) => r.body?.cancel());
+    await upstream.started;
+
+    const taken = await postMessage(app, endpoint, { jsonrpc: "2.0", id: 7, method: "ping" });
+    assert.equal(taken.status, 409);
+    const refusal = await taken.json();
+    assert.equal(refusal.id, null);
+    assert.match(refusal.error.message, /^Request id 7 is in use by a call still in flight/);
+    const repeated = await postMessage(app, endpoint, [
+      { jsonrpc: "2.0", id: 8, method: "ping" },
+      { jsonrpc: "2.0", id: 8, method: "tools/list" },
+    ]);
+    assert.equal(repeated.status, 400);
+    assert.match((await repeated.json()).error.message, /^Batch repeats request id 8/);
+
+    const free = await postMessage(app, endpoint, { jsonrpc: "2.0", id: 9, method: "ping" });
+    assert.equal(free.status, 202);
+    await free.body?.cancel();
+    assert.equal(
+      JSON.parse((await events.next()).data!).id,
+      9,
+      "nothing refused reached the stream",
+    );
+  } finally {
+    await app.close();
+    await events.cancel();
+  }
+});
