@@ -10,8 +10,8 @@
  * @module
  */
 
-import { isRecord } from "../json.ts";
 import {
+  isJSONRPCRequest,
   type JSONRPCMessage,
   type RequestId,
   SUPPORTED_PROTOCOL_VERSIONS,
@@ -304,22 +304,8 @@ interface CallRequest {
   readonly params?: Record<string, unknown>;
 }
 
-// The SDK's isJSONRPCRequest runs a zod schema; this is the same shape, checked by hand. The
-// server still validates each method's parameters against its own schema.
+// The server still validates each method's parameters against its own schema.
 function requestsOf(body: unknown): CallRequest[] {
   const messages = Array.isArray(body) ? body : [body];
-  return messages.filter(isCallRequest);
+  return messages.filter(isJSONRPCRequest);
 }
-
-function isCallRequest(message: unknown): message is CallRequest {
-  if (!isRecord(message)) return false;
-  const { jsonrpc, method, id, params } = message;
-  return jsonrpc === "2.0" && typeof method === "string" &&
-    (typeof id === "string" || (typeof id === "number" && Number.isInteger(id))) &&
-    (params === undefined ||
-      (isRecord(params) && (params._meta === undefined || isRecord(params._meta)))) &&
-    Object.keys(message).every((key) => REQUEST_KEYS.has(key));
-}
-
-// A JSON-RPC request has these members and no other (the SDK's schema is strict).
-const REQUEST_KEYS: ReadonlySet<string> = new Set(["jsonrpc", "id", "method", "params"]);
