@@ -20,15 +20,16 @@ export interface HostGuardOptions {
   bindHost: string;
   /** Host names also served, such as the name a reverse proxy forwards. */
   allowedHosts?: readonly string[];
-  /** Origins (`https://app.example`) whose pages may call the server. */
+  /** Origins (`https://app.example`) whose pages may call the server, on top of loopback ones. */
   allowedOrigins?: readonly string[];
 }
 
 /**
  * Refuses what a page from another site could send through DNS rebinding:
  * on a loopback bind (or when `allowedHosts` is given) the Host must be
- * loopback or allowed, and any Origin must be loopback, the Host itself or
- * allowed.
+ * loopback or allowed, and any Origin must be loopback, listed in
+ * `allowedOrigins` or on a host of `allowedHosts`. A request without Origin
+ * (any client but a browser) passes.
  */
 export function guardHost(options: HostGuardOptions): Middleware {
   const allowedHosts = new Set(options.allowedHosts?.map(canonicalHost));
@@ -38,11 +39,12 @@ export function guardHost(options: HostGuardOptions): Middleware {
   const hostAllowed = (url: URL) =>
     anyHost || isCanonicalLoopback(url.hostname) || allowedHosts.has(url.hostname) ||
     allowedHosts.has(url.host);
-  const originAllowed = (origin: string, url: URL) => {
-    if (!URL.canParse(origin)) return false;
-    const { hostname } = new URL(origin);
-    return isCanonicalLoopback(hostname) || hostname === url.hostname ||
-      allowedOrigins.has(canonicalOrigin(origin));
+  // Never "the Origin is the Host": a rebound name makes both the attacker's.
+  const originAllowed = (origin: string) => {
+    const parsed = URL.parse(origin);
+    if (!parsed) return false;
+    return isCanonicalLoopback(parsed.hostname) || allowedOrigins.has(parsed.origin) ||
+      allowedHosts.has(parsed.hostname) || allowedHosts.has(parsed.host);
   };
   return (next) => (request, context) => {
     const { url } = context;
@@ -53,7 +55,7 @@ export function guardHost(options: HostGuardOptions): Middleware {
       }));
     }
     const origin = request.headers.get("origin");
-    if (origin !== null && !originAllowed(origin, url)) {
+    if (origin !== null && !originAllowed(origin)) {
       return Promise.resolve(json(403, {
         error: `Forbidden: Origin ${origin} may not call this server; add it with --allowed-origin`,
       }));
