@@ -6,7 +6,7 @@ import { McpTransport } from "../../src/http/mcp_transport.ts";
 import { createDependencies, createServer } from "../../src/server.ts";
 import { gate, recordingLogger, settle } from "../fake_upstream.ts";
 import { demoFetchFor, INITIALIZE_REQUEST, testConfig } from "../harness.ts";
-import { createTestApp } from "../http_app.ts";
+import { createTestApp, type TestAppOptions } from "../http_app.ts";
 
 const MCP_HEADERS = {
   "content-type": "application/json",
@@ -35,20 +35,22 @@ function search(id: number | string, keyword: string) {
 
 /**
  * The demo upstream, where a search whose keyword holds one of `gateNames` waits until that
- * gate opens or the search is aborted; `seen` and `aborted` count such searches.
+ * gate opens or the search is aborted; `seen` counts the searches of a keyword holding a name,
+ * `aborted` the gated searches aborted.
  */
 function gatedUpstream(gateNames: readonly string[]) {
   const config = testConfig(["--demo"]);
   const demo = demoFetchFor(config);
   const gates = new Map(gateNames.map((name) => [name, gate()]));
-  const seen = new Map<string, number>();
+  const searched: string[] = [];
   let aborted = 0;
   const fetch: Fetch = async (input, init) => {
     const request = new Request(input, init);
-    const keyword = new URL(request.url).searchParams.get("keyword") ?? "";
+    const keyword = new URL(request.url).searchParams.get("keyword");
+    if (keyword === null) return await demo(input, init);
+    searched.push(keyword);
     for (const [name, held] of gates) {
       if (!keyword.includes(name)) continue;
-      seen.set(name, (seen.get(name) ?? 0) + 1);
       const abort = Promise.withResolvers<void>();
       request.signal.addEventListener("abort", () => abort.resolve(), { once: true });
       await Promise.race([held.promise, abort.promise]);
@@ -63,9 +65,34 @@ function gatedUpstream(gateNames: readonly string[]) {
     config,
     fetch,
     gates,
-    seen: (name: string) => seen.get(name) ?? 0,
+    seen: (name: string) => searched.filter((keyword) => keyword.includes(name)).length,
     aborted: () => aborted,
   };
+}
+
+type GatedUpstream = ReturnType<typeof gatedUpstream>;
+
+/**
+ * Runs `test` on an app over a {@linkcode gatedUpstream} of `gateNames`, with `options` on top;
+ * opens every gate and closes the app after it.
+ */
+async function withGatedApp(
+  gateNames: readonly string[],
+  options: (upstream: GatedUpstream) => TestAppOptions,
+  test: (app: HttpApp, upstream: GatedUpstream) => Promise<void>,
+) {
+  const upstream = gatedUpstream(gateNames);
+  const app = createTestApp("localhost", {
+    config: upstream.config,
+    fetch: upstream.fetch,
+    ...options(upstream),
+  });
+  try {
+    await test(app, upstream);
+  } finally {
+    upstream.gates.forEach((held) => held.open());
+    await app.close();
+  }
 }
 
 // The text of the one JSON-RPC answer in a JSON or event-stream body, or "" when there is none.
@@ -112,13 +139,7 @@ async function until(condition: () => boolean) {
 }
 
 Deno.test("stateless: batches that repeat an id hand no client another's answer", async () => {
-  const upstream = gatedUpstream(["attacker", "honest"]);
-  const app = createTestApp("localhost", {
-    config: upstream.config,
-    fetch: upstream.fetch,
-    stateless: true,
-  });
-  try {
+  await withGatedApp(["attacker", "honest"], () => ({ stateless: true }), async (app, upstream) => {
     // Each attack pairs a slow call with a ping of the same id, as if the ping answered it.
     const attacks = await Promise.all(
       Array.from(
@@ -142,21 +163,12 @@ Deno.test("stateless: batches that repeat an id hand no client another's answer"
     );
     const strayed = texts.flatMap((text, i) => new RegExp(`honest-${i}\\b`).test(text) ? [] : [i]);
     assert.deepEqual(strayed, [], "these honest calls did not get their own answer");
-  } finally {
-    upstream.gates.forEach((held) => held.open());
-    await app.close();
-  }
+  });
 });
 
 for (const stateless of [false, true]) {
   Deno.test(`a batch that repeats a request id is refused whole with 400 (${stateless ? "stateless" : "session"})`, async () => {
-    const upstream = gatedUpstream([]);
-    const app = createTestApp("localhost", {
-      config: upstream.config,
-      fetch: upstream.fetch,
-      stateless,
-    });
-    try {
+    await withGatedApp([], () => ({ stateless }), async (app, upstream) => {
       const headers: Record<string, string> = stateless
         ? {}
         : { "mcp-session-id": await initialize(app) };
@@ -180,35 +192,28 @@ for (const stateless of [false, true]) {
       }], headers);
       assert.equal(distinct.status, 200, '1 and "1" are different ids');
       assert.match(await distinct.text(), /Found oec\.live\.promotion/);
-    } finally {
-      await app.close();
-    }
+      assert.ok(upstream.seen("oec") > 0, "the upstream saw the search it served");
+    });
   });
 }
 
 Deno.test("stateless: the server of a call cancelled in its own request is not reused", async () => {
   let servers = 0;
-  const upstream = gatedUpstream(["slow"]);
-  const app = createTestApp("localhost", {
-    config: upstream.config,
-    fetch: upstream.fetch,
-    stateless: true,
-    createServer: countServers(upstream, () => servers++),
-  });
-  try {
-    const cancelled = await post(app, [
-      search(1, "slow"),
-      { jsonrpc: "2.0", method: "notifications/cancelled", params: { requestId: 1 } },
-    ]);
-    await cancelled.text();
-    await settle();
-    const next = await post(app, { jsonrpc: "2.0", id: 2, method: "tools/list" });
-    assert.match(await next.text(), /search_psm_service/);
-    assert.equal(servers, 2, "the cancelled call may still run in the first server");
-  } finally {
-    upstream.gates.forEach((held) => held.open());
-    await app.close();
-  }
+  await withGatedApp(
+    ["slow"],
+    (upstream) => ({ stateless: true, createServer: countServers(upstream, () => servers++) }),
+    async (app) => {
+      const cancelled = await post(app, [
+        search(1, "slow"),
+        { jsonrpc: "2.0", method: "notifications/cancelled", params: { requestId: 1 } },
+      ]);
+      await cancelled.text();
+      await settle();
+      const next = await post(app, { jsonrpc: "2.0", id: 2, method: "tools/list" });
+      assert.match(await next.text(), /search_psm_service/);
+      assert.equal(servers, 2, "the cancelled call may still run in the first server");
+    },
+  );
 });
 
 Deno.test("McpTransport stays busy until every request that shares an id is answered", async () => {
@@ -236,9 +241,7 @@ Deno.test("McpTransport stays busy until every request that shares an id is answ
 });
 
 Deno.test("in a session, a request whose id is in flight is refused 409 and the first call keeps its answer", async () => {
-  const upstream = gatedUpstream(["slow"]);
-  const app = createTestApp("localhost", { config: upstream.config, fetch: upstream.fetch });
-  try {
+  await withGatedApp(["slow"], () => ({}), async (app, upstream) => {
     const headers = { "mcp-session-id": await initialize(app) };
     const first = await post(app, search(5, "slow-first"), headers);
     const second = await post(app, search(5, "oec.live.promotion"), headers);
@@ -253,16 +256,12 @@ Deno.test("in a session, a request whose id is in flight is refused 409 and the 
     const again = await post(app, search(5, "oec.live.promotion"), headers);
     assert.equal(again.status, 200, "the id is free again once answered");
     assert.match(answerText(await again.text()), /Found oec\.live\.promotion/);
-  } finally {
-    upstream.gates.forEach((held) => held.open());
-    await app.close();
-  }
+    assert.equal(upstream.seen("oec"), 2, "only the second call of id 5 searched (cn and us)");
+  });
 });
 
 Deno.test("a JSON call its client left leaves nothing behind: its id serves the next call whole", async () => {
-  const upstream = gatedUpstream(["slow"]);
-  const app = createTestApp("localhost", { config: upstream.config, fetch: upstream.fetch });
-  try {
+  await withGatedApp(["slow"], () => ({}), async (app, upstream) => {
     const headers = { "mcp-session-id": await initialize(app) };
     const left = await post(app, search(7, "slow"), headers);
     assert.equal(left.headers.get("content-type"), "application/json");
@@ -279,8 +278,5 @@ Deno.test("a JSON call its client left leaves nothing behind: its id serves the 
     const first = await Promise.race([reader.read(), settleTimes(200).then(() => undefined)]);
     await reader.cancel();
     assert.match(first?.value ?? "", /Found oec\.live\.promotion/, "answered on its stream");
-  } finally {
-    upstream.gates.forEach((held) => held.open());
-    await app.close();
-  }
+  });
 });
