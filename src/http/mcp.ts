@@ -10,7 +10,7 @@ import type { Logger } from "../log.ts";
 import type { McpServer } from "../mcp_sdk.ts";
 import { McpTransport, nextTurnTimer } from "./mcp_transport.ts";
 import { BAD_REQUEST, requestIdInUse, rpcError, SESSION_NOT_FOUND } from "./respond.ts";
-import { isRequestId, messagesOf, requestIdsOf } from "./rpc_messages.ts";
+import { cancelledIdsOf, messagesOf, requestIdsOf } from "./rpc_messages.ts";
 import { type RequestContext, type Route, whenSent } from "./route.ts";
 import { type SessionLimit, tooManySessions } from "./session_limit.ts";
 
@@ -304,11 +304,4 @@ function leavesNoClientState(body: unknown): boolean {
   return messagesOf(body).every((m) =>
     typeof m.method === "string" && STATELESS_METHODS.has(m.method)
   );
-}
-
-function cancelledIdsOf(body: unknown): RequestId[] {
-  return messagesOf(body)
-    .filter((m) => m.method === "notifications/cancelled")
-    .map((m) => (m.params as { requestId?: unknown } | undefined)?.requestId)
-    .filter(isRequestId);
 }

@@ -40,3 +40,11 @@ export function repeatedRequestId(body: unknown): RequestId | undefined {
   }
   return undefined;
 }
+
+/** The ids of the requests that the `notifications/cancelled` messages of a body cancel. */
+export function cancelledIdsOf(body: unknown): RequestId[] {
+  return messagesOf(body)
+    .filter((m) => m.method === "notifications/cancelled")
+    .map((m) => (m.params as { requestId?: unknown } | undefined)?.requestId)
+    .filter(isRequestId);
+}

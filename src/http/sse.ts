@@ -27,7 +27,7 @@ import {
 import { settledWithin } from "../async.ts";
 import { SHUTTING_DOWN } from "./mcp.ts";
 import { BAD_REQUEST, requestIdInUse, rpcError, SESSION_NOT_FOUND } from "./respond.ts";
-import { requestIdsOf } from "./rpc_messages.ts";
+import { cancelledIdsOf, requestIdsOf } from "./rpc_messages.ts";
 import { type RequestContext, type Route, whenSent } from "./route.ts";
 import { type SessionLimit, tooManySessions } from "./session_limit.ts";
 
@@ -102,6 +102,8 @@ export class SseServerTransport implements Transport {
       if (this.#pending.size === 0) this.#drained = Promise.withResolvers<void>();
       this.#pending.add(message.id);
     }
+    // The server sends nothing for a cancelled request: it is pending no longer.
+    for (const id of cancelledIdsOf(message)) this.#settled(id);
     this.onmessage?.(message);
   }
 

@@ -285,3 +285,34 @@ Deno.test("/messages refuses a request whose id is still in flight in the sessio
     await events.cancel();
   }
 });
+
+Deno.test("/messages: a request the client cancelled is in flight no longer, and its id may serve again", async () => {
+  const upstream = hangingUpstream();
+  const app = createTestApp("localhost", { fetch: upstream.fetch });
+  const { events, endpoint } = await openSse(app);
+  try {
+    await postMessage(app, endpoint, INITIALIZE_REQUEST).then((r) => r.body?.cancel());
+    await events.next();
+    await postMessage(app, endpoint, SEARCH_CALL).then((r) => r.body?.cancel());
+    await upstream.started;
+    const cancelled = await postMessage(app, endpoint, {
+      jsonrpc: "2.0",
+      method: "notifications/cancelled",
+      params: { requestId: 7, reason: "user pressed stop" },
+    });
+    assert.equal(cancelled.status, 202);
+    await cancelled.body?.cancel();
+    assert.ok(upstream.aborted.length > 0, "the cancelled call's searches were aborted");
+    const reused = await postMessage(app, endpoint, { jsonrpc: "2.0", id: 7, method: "ping" });
+    assert.equal(reused.status, 202);
+    await reused.body?.cancel();
+    assert.deepEqual(JSON.parse((await events.next()).data!), {
+      jsonrpc: "2.0",
+      id: 7,
+      result: {},
+    });
+  } finally {
+    await app.close();
+    await events.cancel();
+  }
+});
