@@ -250,7 +250,15 @@ Deno.test("a POST to /messages with a batch of more than 32 messages is 400 and 
   await events.cancel();
 });
 
-Deno.test("/messages refuses a request whose id is still in flight in the session, and a batch that repeats one", async () => {
+/** Runs `test` on a stream whose session has call 7 (SEARCH_CALL) hanging upstream. */
+async function withCallInFlight(
+  test: (
+    session: Awaited<ReturnType<typeof openSse>> & {
+      app: HttpApp;
+      upstream: ReturnType<typeof hangingUpstream>;
+    },
+  ) => Promise<void>,
+) {
   const upstream = hangingUpstream();
   const app = createTestApp("localhost", { fetch: upstream.fetch });
   const { events, endpoint } = await openSse(app);
@@ -259,7 +267,15 @@ Deno.test("/messages refuses a request whose id is still in flight in the sessio
     await events.next();
     await postMessage(app, endpoint, SEARCH_CALL).then((r) => r.body?.cancel());
     await upstream.started;
+    await test({ app, upstream, events, endpoint });
+  } finally {
+    await app.close();
+    await events.cancel();
+  }
+}
 
+Deno.test("/messages refuses a request whose id is still in flight in the session, and a batch that repeats one", async () => {
+  await withCallInFlight(async ({ app, events, endpoint }) => {
     const taken = await postMessage(app, endpoint, { jsonrpc: "2.0", id: 7, method: "ping" });
     assert.equal(taken.status, 409);
     const refusal = await taken.json();
@@ -280,21 +296,11 @@ Deno.test("/messages refuses a request whose id is still in flight in the sessio
       9,
       "nothing refused reached the stream",
     );
-  } finally {
-    await app.close();
-    await events.cancel();
-  }
+  });
 });
 
 Deno.test("/messages: a request the client cancelled is in flight no longer, and its id may serve again", async () => {
-  const upstream = hangingUpstream();
-  const app = createTestApp("localhost", { fetch: upstream.fetch });
-  const { events, endpoint } = await openSse(app);
-  try {
-    await postMessage(app, endpoint, INITIALIZE_REQUEST).then((r) => r.body?.cancel());
-    await events.next();
-    await postMessage(app, endpoint, SEARCH_CALL).then((r) => r.body?.cancel());
-    await upstream.started;
+  await withCallInFlight(async ({ app, upstream, events, endpoint }) => {
     const cancelled = await postMessage(app, endpoint, {
       jsonrpc: "2.0",
       method: "notifications/cancelled",
@@ -311,8 +317,5 @@ Deno.test("/messages: a request the client cancelled is in flight no longer, and
       id: 7,
       result: {},
     });
-  } finally {
-    await app.close();
-    await events.cancel();
-  }
+  });
 });
