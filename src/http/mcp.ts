@@ -5,11 +5,11 @@
  * @module
  */
 
-import { isRecord } from "../json.ts";
 import type { Logger } from "../log.ts";
 import type { McpServer } from "../mcp_sdk.ts";
 import { McpTransport, nextTurnTimer } from "./mcp_transport.ts";
-import { BAD_REQUEST, rpcError } from "./respond.ts";
+import { BAD_REQUEST, requestIdInUse, rpcError } from "./respond.ts";
+import { cancelledIdsOf, messagesOf, requestIdsOf } from "./rpc_messages.ts";
 import { type RequestContext, type Route, whenSent } from "./route.ts";
 import {
   answerShuttingDown,
@@ -69,13 +69,12 @@ export function createMcpEndpoint(options: McpEndpointOptions): McpEndpoint {
   const sessions = table.group<Session>("Session");
   const nextTurn = nextTurnTimer();
 
-  // Serves one request on `transport`; `onEnd` runs once its response ended, whatever the reason,
-  // told whether every call of the request was answered (none was cut short).
+  // Serves one request on `transport`; `onEnd` runs once its response ended, whatever the reason.
   async function exchange(
     transport: Transport,
     request: Request,
     context: RequestContext,
-    onEnd: (answered: boolean) => void,
+    onEnd: () => void,
   ): Promise<Response> {
     const ids = requestIdsOf(context.body);
     const ended = Promise.withResolvers<void>();
@@ -87,10 +86,9 @@ export function createMcpEndpoint(options: McpEndpointOptions): McpEndpoint {
     });
     const finish = () => {
       untrack();
-      const answered = ids.every((id) => !transport.isUnanswered(id));
       // A request still running when its response ended lost its client: stop its upstream work.
-      for (const id of ids) transport.cancel(id, "The client closed the HTTP stream");
-      onEnd(answered);
+      for (const id of ids) transport.abandon(id, "The client closed the HTTP stream");
+      onEnd();
       ended.resolve();
     };
     let response: Response;
@@ -109,6 +107,9 @@ export function createMcpEndpoint(options: McpEndpointOptions): McpEndpoint {
   }
 
   function serveInSession(session: Session, request: Request, context: RequestContext) {
+    // The answer to either would go to whichever asked first: the server pairs them by id alone.
+    const taken = requestIdsOf(context.body).find((id) => session.transport.isUnanswered(id));
+    if (taken !== undefined) return Promise.resolve(requestIdInUse(taken));
     session.openRequests++;
     session.lastActive = now();
     return exchange(session.transport, request, context, () => {
@@ -176,9 +177,13 @@ export function createMcpEndpoint(options: McpEndpointOptions): McpEndpoint {
   async function serveStateless(request: Request, context: RequestContext): Promise<Response> {
     const connection = idle.pop() ?? await connectStateless();
     const reusable = leavesNoClientState(context.body);
-    return await exchange(connection.transport, request, context, (answered) => {
-      // A call cut short may still be winding down in the server: that one is not reused.
-      if (answered && reusable && !table.closing() && idle.length < MAX_IDLE_SERVERS) {
+    return await exchange(connection.transport, request, context, () => {
+      // Another client may use the server only once nothing of this one runs in it: an answer
+      // still to come would go to that client's request of the same id.
+      if (
+        connection.transport.isIdle() && reusable && !table.closing() &&
+        idle.length < MAX_IDLE_SERVERS
+      ) {
         idle.push(connection);
         return;
       }
@@ -247,26 +252,4 @@ function leavesNoClientState(body: unknown): boolean {
   return messagesOf(body).every((m) =>
     typeof m.method === "string" && STATELESS_METHODS.has(m.method)
   );
-}
-
-function messagesOf(body: unknown): Record<string, unknown>[] {
-  const messages = Array.isArray(body) ? body : [body];
-  return messages.filter(isRecord);
-}
-
-function isRequestId(value: unknown): value is RequestId {
-  return typeof value === "string" || typeof value === "number";
-}
-
-function requestIdsOf(body: unknown): RequestId[] {
-  return messagesOf(body)
-    .filter((m) => typeof m.method === "string" && isRequestId(m.id))
-    .map((m) => m.id as RequestId);
-}
-
-function cancelledIdsOf(body: unknown): RequestId[] {
-  return messagesOf(body)
-    .filter((m) => m.method === "notifications/cancelled")
-    .map((m) => (m.params as { requestId?: unknown } | undefined)?.requestId)
-    .filter(isRequestId);
 }

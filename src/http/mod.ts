@@ -57,7 +57,7 @@ export interface HttpAppOptions {
   now?: () => number;
   /** When set, every route but `/health` and `/ready` requires `Authorization: Bearer <token>`. */
   authToken?: Secret;
-  /** Origins whose pages may call the server, on top of loopback and the Host itself. */
+  /** Origins whose pages may call the server, on top of loopback ones and those on `allowedHosts`. */
   allowedOrigins?: readonly string[];
   /** Host names served on top of loopback ones (such as the name a reverse proxy forwards). */
   allowedHosts?: readonly string[];

@@ -24,7 +24,8 @@ import {
   type RequestId,
   type Transport,
 } from "../mcp_sdk.ts";
-import { BAD_REQUEST, rpcError } from "./respond.ts";
+import { BAD_REQUEST, requestIdInUse, rpcError } from "./respond.ts";
+import { cancelledIdsOf, requestIdsOf } from "./rpc_messages.ts";
 import { type RequestContext, type Route, whenSent } from "./route.ts";
 import {
   answerShuttingDown,
@@ -118,6 +119,8 @@ export class SseServerTransport implements Transport {
       if (this.#pending.size === 0) this.#drained = Promise.withResolvers<void>();
       this.#pending.add(message.id);
     }
+    // The server sends nothing for a cancelled request: it is pending no longer.
+    for (const id of cancelledIdsOf(message)) this.#settled(id);
     this.onmessage?.(message);
   }
 
@@ -134,6 +137,11 @@ export class SseServerTransport implements Transport {
   unsentBytes(): number {
     if (this.#closed) return 0;
     return this.#maxUnsentBytes - (this.#controller.desiredSize ?? this.#maxUnsentBytes);
+  }
+
+  /** Whether a request of id `id` was received and is not answered yet. */
+  isPending(id: RequestId): boolean {
+    return this.#pending.has(id);
   }
 
   /** The ids of requests received and not answered yet. */
@@ -312,6 +320,9 @@ export function createSseEndpoint(options: SseEndpointOptions): SseEndpoint {
         message: "Invalid JSON-RPC message: send one JSON-RPC 2.0 object (or a list of them)",
       }));
     }
+    // Answers go out on the stream paired by id alone: the second would reach whoever asked first.
+    const taken = requestIdsOf(messages).find((id) => session.transport.isPending(id));
+    if (taken !== undefined) return Promise.resolve(requestIdInUse(taken));
     session.confirmed = true;
     session.lastActive = now();
     for (const message of messages) session.transport.handleMessage(message);

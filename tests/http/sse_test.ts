@@ -335,3 +335,73 @@ Deno.test("a client that never reads its /sse stream loses the session; its post
   assert.equal((await refused.json()).error.message, BACKED_UP);
   assert.equal(app.sessionCount(), 0);
 });
+
+/** Runs `test` on a stream whose session has call 7 (SEARCH_CALL) hanging upstream. */
+async function withCallInFlight(
+  test: (
+    session: Awaited<ReturnType<typeof openSse>> & {
+      app: HttpApp;
+      upstream: ReturnType<typeof hangingUpstream>;
+    },
+  ) => Promise<void>,
+) {
+  const upstream = hangingUpstream();
+  const app = createTestApp("localhost", { fetch: upstream.fetch });
+  const { events, endpoint } = await openSse(app);
+  try {
+    await postMessage(app, endpoint, INITIALIZE_REQUEST).then((r) => r.body?.cancel());
+    await events.next();
+    await postMessage(app, endpoint, SEARCH_CALL).then((r) => r.body?.cancel());
+    await upstream.started;
+    await test({ app, upstream, events, endpoint });
+  } finally {
+    await app.close();
+    await events.cancel();
+  }
+}
+
+Deno.test("/messages refuses a request whose id is still in flight in the session, and a batch that repeats one", async () => {
+  await withCallInFlight(async ({ app, events, endpoint }) => {
+    const taken = await postMessage(app, endpoint, { jsonrpc: "2.0", id: 7, method: "ping" });
+    assert.equal(taken.status, 409);
+    const refusal = await taken.json();
+    assert.equal(refusal.id, null);
+    assert.match(refusal.error.message, /^Request id 7 is in use by a call still in flight/);
+    const repeated = await postMessage(app, endpoint, [
+      { jsonrpc: "2.0", id: 8, method: "ping" },
+      { jsonrpc: "2.0", id: 8, method: "tools/list" },
+    ]);
+    assert.equal(repeated.status, 400);
+    assert.match((await repeated.json()).error.message, /^Batch repeats request id 8/);
+
+    const free = await postMessage(app, endpoint, { jsonrpc: "2.0", id: 9, method: "ping" });
+    assert.equal(free.status, 202);
+    await free.body?.cancel();
+    assert.equal(
+      JSON.parse((await events.next()).data!).id,
+      9,
+      "nothing refused reached the stream",
+    );
+  });
+});
+
+Deno.test("/messages: a request the client cancelled is in flight no longer, and its id may serve again", async () => {
+  await withCallInFlight(async ({ app, upstream, events, endpoint }) => {
+    const cancelled = await postMessage(app, endpoint, {
+      jsonrpc: "2.0",
+      method: "notifications/cancelled",
+      params: { requestId: 7, reason: "user pressed stop" },
+    });
+    assert.equal(cancelled.status, 202);
+    await cancelled.body?.cancel();
+    assert.ok(upstream.aborted.length > 0, "the cancelled call's searches were aborted");
+    const reused = await postMessage(app, endpoint, { jsonrpc: "2.0", id: 7, method: "ping" });
+    assert.equal(reused.status, 202);
+    await reused.body?.cancel();
+    assert.deepEqual(JSON.parse((await events.next()).data!), {
+      jsonrpc: "2.0",
+      id: 7,
+      result: {},
+    });
+  });
+});
