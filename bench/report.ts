@@ -111,3 +111,11 @@ async function gitCommit(): Promise<string> {
     return "unknown";
   }
 }
+
+/** The resident set size of process `pid` in bytes, from `/proc/<pid>/status`. */
+export async function rssOf(pid: number): Promise<number> {
+  const status = await readProcFile(`/proc/${pid}/status`);
+  const kib = status.match(/VmRSS:\s+(\d+)\s+kB/)?.[1];
+  if (kib === undefined) throw new Error(`No VmRSS in /proc/${pid}/status: run on Linux`);
+  return Number(kib) * 1024;
+}

@@ -36,9 +36,9 @@ import {
   ms,
   percentile,
   ratio,
-  readProcFile,
   replaceGenerated,
   type Row,
+  rssOf,
   yesNo,
 } from "./report.ts";
 
@@ -615,14 +615,6 @@ async function rssGrowth(server: ServerProcess, call: ToolCall, sizes: Sizes): P
 async function idleRssOf(pid: number): Promise<number> {
   await new Promise((resolve) => setTimeout(resolve, 500));
   return await rssOf(pid);
-}
-
-/** The resident set size of process `pid` in bytes, from `/proc/<pid>/status`. */
-async function rssOf(pid: number): Promise<number> {
-  const status = await readProcFile(`/proc/${pid}/status`);
-  const kib = status.match(/VmRSS:\s+(\d+)\s+kB/)?.[1];
-  if (kib === undefined) throw new Error(`No VmRSS in /proc/${pid}/status: run on Linux`);
-  return Number(kib) * 1024;
 }
 
 function progress(message: string) {

@@ -18,7 +18,7 @@ import {
 import { describeUnconfigured } from "./auth_sources.ts";
 import { createDemoFetch } from "./demo.ts";
 import { formatDoctorReport, runDoctor } from "./doctor.ts";
-import { createHttpApp, endpointUrl, type HttpApp } from "./http/mod.ts";
+import type { HttpApp } from "./http/mod.ts";
 import { logger, setupLogging } from "./log.ts";
 import { missingEnvPermission, missingNetPermission } from "./permissions.ts";
 import {
@@ -192,6 +192,9 @@ async function serveHttp(
 ): Promise<number> {
   const startedAt = now();
   const log = logger("http");
+  // Loaded here, not at start: a stdio start spends nothing on the HTTP side (node:crypto among
+  // it), which is what P6 of bench/RESULTS.md measures.
+  const { createHttpApp, endpointUrl, StreamBackedUpError } = await import("./http/mod.ts");
   const app = createHttpApp({
     createServer: serverFactory(deps),
     health: () => describeHealth(deps, { startedAt, now }),
@@ -204,16 +207,21 @@ async function serveHttp(
     allowedOrigins: config.allowedOrigins,
     allowedHosts: config.allowedHosts,
     stateless: config.stateless,
+    maxSessions: config.maxSessions,
+    maxSessionsPerClient: config.maxSessionsPerClient,
   });
   let server: Deno.HttpServer;
   try {
     server = Deno.serve({
       hostname: config.host,
       port: config.port,
-      onListen: ({ port }) => announce(config, port),
+      onListen: ({ port }) => announce(config, endpointUrl(config.host, port)),
       // Logged through the redacting logger, not printed raw by Deno.
       onError: (error) => {
-        log.error("Request failed: {error}", { error });
+        // An /sse stream ended because its client stopped reading was logged when it was closed.
+        if (!(error instanceof StreamBackedUpError)) {
+          log.error("Request failed: {error}", { error });
+        }
         return Response.json({ error: "Internal server error: see the server's log" }, {
           status: 500,
         });
@@ -268,9 +276,9 @@ async function shutdown(server: Deno.HttpServer, app: HttpApp): Promise<void> {
 }
 
 // Printed whatever the log level: it is how a user learns where to connect.
-function announce(config: Config, port: number) {
+function announce(config: Config, url: string) {
   const mode = config.demo ? " (demo catalogue, no credentials needed)" : "";
-  console.error(`${SERVER_NAME} ${VERSION} listening on ${endpointUrl(config.host, port)}${mode}`);
+  console.error(`${SERVER_NAME} ${VERSION} listening on ${url}${mode}`);
 }
 
 function describeListenError(error: unknown, config: Config): string {

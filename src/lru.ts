@@ -1,42 +1,73 @@
 /**
- * A map that keeps at most a given number of entries, dropping the least
- * recently used: the cache of answers, the formatted results and the PSMs
- * seen recently share it.
+ * A map that keeps at most a given number of entries, and optionally at most
+ * a given total size, dropping the least recently used: the cache of answers,
+ * the formatted results and the PSMs seen recently share it.
  *
  * @module
  */
 
+/** Options for {@linkcode LruMap}. */
+export interface LruMapOptions<K, V> {
+  /** The most the entries may weigh together, as `sizeOf` measures them. Default no limit. */
+  maxSize?: number;
+  /** The weight of one entry, its key included. Default 0. */
+  sizeOf?: (key: K, value: V) => number;
+}
+
 /** A bounded map; reading or writing a key makes it the most recently used. */
 export class LruMap<K, V> {
   // A Map keeps insertion order: re-inserting on each use makes its first key the least recently used.
-  readonly #map = new Map<K, V>();
+  readonly #map = new Map<K, { value: V; size: number }>();
   readonly #max: number;
+  readonly #maxSize: number;
+  readonly #sizeOf?: (key: K, value: V) => number;
+  #size = 0;
 
   /** Creates an empty map that holds at most `max` entries (at least one). */
-  constructor(max: number) {
+  constructor(max: number, options: LruMapOptions<K, V> = {}) {
     this.#max = Math.max(1, max);
+    this.#maxSize = options.maxSize ?? Infinity;
+    this.#sizeOf = options.sizeOf;
+  }
+
+  /** The entries' total weight, as `sizeOf` measured them when they were set. */
+  get size(): number {
+    return this.#size;
   }
 
   /** Returns the value of `key`, now the most recently used, or `undefined`. */
   get(key: K): V | undefined {
-    const value = this.#map.get(key);
-    if (value !== undefined) {
+    const entry = this.#map.get(key);
+    if (entry !== undefined) {
       this.#map.delete(key);
-      this.#map.set(key, value);
+      this.#map.set(key, entry);
     }
-    return value;
+    return entry?.value;
   }
 
-  /** Sets `key`, now the most recently used, and drops the least recently used past the bound. */
-  set(key: K, value: V): void {
-    this.#map.delete(key);
-    this.#map.set(key, value);
-    if (this.#map.size > this.#max) this.#map.delete(this.#map.keys().next().value as K);
+  /**
+   * Sets `key`, now the most recently used, and drops the least recently used
+   * past the bounds. A value that alone weighs more than `maxSize` is not kept
+   * (and the key's earlier value is gone): returns false then.
+   */
+  set(key: K, value: V): boolean {
+    this.delete(key);
+    const size = this.#sizeOf?.(key, value) ?? 0;
+    if (size > this.#maxSize) return false;
+    this.#map.set(key, { value, size });
+    this.#size += size;
+    while (this.#map.size > this.#max || this.#size > this.#maxSize) {
+      this.delete(this.#map.keys().next().value as K);
+    }
+    return true;
   }
 
   /** Removes `key`. */
   delete(key: K): void {
+    const entry = this.#map.get(key);
+    if (entry === undefined) return;
     this.#map.delete(key);
+    this.#size -= entry.size;
   }
 
   /** The keys, least recently used first. */

@@ -1,18 +1,18 @@
 /**
  * The prompt `find_psm(keyword)`: asks the model to look a service up with
- * the search tools. Its `keyword` argument completes from the PSMs seen
- * lately (the whole catalogue in demo mode).
+ * the search tools. Its `keyword` argument completes from the PSMs the
+ * session has seen (the whole catalogue in demo mode).
  *
  * @module
  */
 
 import { z } from "zod";
 import { completable, type McpServer } from "./mcp_sdk.ts";
-import type { ToolDeps } from "./tools/deps.ts";
+import type { SessionDeps } from "./tools/deps.ts";
 import { keywordSchema } from "./tools/search_result.ts";
 
 /** Registers the `find_psm` prompt on `server`. */
-export function registerFindPsmPrompt(server: McpServer, { recentPsms }: ToolDeps): void {
+export function registerFindPsmPrompt(server: McpServer, { recentPsms }: SessionDeps): void {
   // `completable` marks the schema object it is given: a fresh one per server, never the
   // shared keywordSchema itself.
   const keyword = completable(

@@ -1,13 +1,13 @@
 /**
  * The resource template `psm://{psm}`: one service's details as JSON, for
  * clients that attach resources to a conversation; its `psm` variable
- * completes from the PSMs seen lately.
+ * completes from the PSMs the session has seen.
  *
  * @module
  */
 
 import { McpError, type McpServer, ResourceTemplate } from "./mcp_sdk.ts";
-import type { ToolDeps } from "./tools/deps.ts";
+import type { SessionDeps } from "./tools/deps.ts";
 import { summarize, toStructured } from "./tools/search_result.ts";
 
 /** The JSON-RPC error code MCP gives a resource that does not exist. */
@@ -18,7 +18,7 @@ export const RESOURCE_NOT_FOUND = -32002;
 const MAX_LISTED = 100;
 
 /** Registers the `psm://{psm}` resource template on `server`. */
-export function registerPsmResource(server: McpServer, deps: ToolDeps): void {
+export function registerPsmResource(server: McpServer, deps: SessionDeps): void {
   const { discovery, recentPsms } = deps;
   const template = new ResourceTemplate("psm://{psm}", {
     list: () => ({

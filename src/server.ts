@@ -11,7 +11,12 @@ import { AjvJsonSchemaValidator, McpServer } from "./mcp_sdk.ts";
 import { type Credential, isoTime } from "./auth.ts";
 import { createAuthSources } from "./auth_sources.ts";
 import type { Config } from "./config/mod.ts";
-import { createDiscovery, createRecentPsms } from "./discovery/mod.ts";
+import {
+  createDiscovery,
+  createRecentPsms,
+  type Discovery,
+  type RecentPsms,
+} from "./discovery/mod.ts";
 import { DEMO_CATALOGUE } from "./demo.ts";
 import type { Instruments } from "./instruments.ts";
 import type { Logger } from "./log.ts";
@@ -19,6 +24,7 @@ import { registerFindPsmPrompt } from "./prompts.ts";
 import { registerPsmResource } from "./resources.ts";
 import { Secret } from "./secret.ts";
 import { createSearchFormatter } from "./tools/format_cache.ts";
+import type { SessionDeps } from "./tools/deps.ts";
 import { registerTools, type ToolDeps } from "./tools/mod.ts";
 import { groupByReason } from "./tools/search_result.ts";
 import type { Fetch } from "./upstream.ts";
@@ -63,18 +69,16 @@ export function createDependencies(config: Config, options: DependencyOptions): 
     onRefresh: instruments?.authRefresh,
   });
   // In demo mode the whole catalogue counts as seen: completions and suggestions work at once.
-  const recentPsms = createRecentPsms({
-    initial: config.demo ? DEMO_CATALOGUE.map((service) => service.psm) : [],
-  });
+  const knownPsms = config.demo ? DEMO_CATALOGUE.map((service) => service.psm) : [];
   const discovery = createDiscovery({
     // Discovery and the tools see names and URLs only, never a credential.
     regions: regions.map(({ name, baseUrl }) => ({ name, baseUrl })),
-    recentPsms,
     tokenFor: auth.tokenFor,
     fetch,
     now,
     timeoutMs: config.timeoutMs,
     cacheTtlMs: config.cacheTtlMs,
+    cacheMaxBytes: config.cacheMaxBytes,
     concurrency: config.concurrency,
     logger: logger("discovery"),
     observe: instruments && { searches: instruments.searches, requests: instruments.requests },
@@ -82,7 +86,10 @@ export function createDependencies(config: Config, options: DependencyOptions): 
   instruments?.watchRegions(discovery.health);
   return {
     discovery,
-    recentPsms,
+    // A stateless server answers one client's request, then the next client's: it must not
+    // carry the first one's PSMs over, so it remembers none.
+    newRecentPsms: () =>
+      createRecentPsms({ initial: knownPsms, capacity: config.stateless ? 0 : undefined }),
     auth,
     authUrl: config.authUrl,
     timeoutMs: config.timeoutMs,
@@ -105,7 +112,8 @@ export interface ServerOptions {
 
 /**
  * Creates an `McpServer` with the four tools, the `psm://{psm}` resource
- * template and the `find_psm` prompt; one per session or stdio connection.
+ * template and the `find_psm` prompt; one per session or stdio connection,
+ * each with its own memory of the PSMs it has seen.
  */
 export function createServer(deps: ToolDeps, options: ServerOptions = {}): McpServer {
   const server = new McpServer(
@@ -118,10 +126,25 @@ export function createServer(deps: ToolDeps, options: ServerOptions = {}): McpSe
     },
   );
   if (options.validateToolOutput === false) trustToolOutput(server);
-  registerTools(server, deps);
-  registerPsmResource(server, deps);
-  registerFindPsmPrompt(server, deps);
+  const session = sessionDeps(deps);
+  registerTools(server, session);
+  registerPsmResource(server, session);
+  registerFindPsmPrompt(server, session);
   return server;
+}
+
+// The shared dependencies with a memory of PSMs for this server alone, which its searches fill.
+function sessionDeps(deps: ToolDeps): SessionDeps {
+  const recentPsms = deps.newRecentPsms();
+  return { ...deps, recentPsms, discovery: rememberingIn(deps.discovery, recentPsms) };
+}
+
+function rememberingIn(discovery: Discovery, recentPsms: RecentPsms): Discovery {
+  return {
+    ...discovery,
+    search: (keyword, options) => discovery.search(keyword, { ...options, recentPsms }),
+    searchMany: (keywords, options) => discovery.searchMany(keywords, { ...options, recentPsms }),
+  };
 }
 
 /**

@@ -215,6 +215,26 @@ Deno.test("the per-region concurrency comes from --concurrency, else MCP_CONCURR
   assert.match(configError([], { MCP_CONCURRENCY: "many" }).message, /MCP_CONCURRENCY/);
 });
 
+Deno.test("the cache's size limit comes from --cache-max-mb, else MCP_CACHE_MAX_MB, else 64 MiB", () => {
+  const MIB = 1024 * 1024;
+  assert.equal(serve(["--cache-max-mb", "8"], { MCP_CACHE_MAX_MB: "16" }).cacheMaxBytes, 8 * MIB);
+  assert.equal(serve([], { MCP_CACHE_MAX_MB: "16" }).cacheMaxBytes, 16 * MIB);
+  assert.equal(serve([]).cacheMaxBytes, 64 * MIB);
+  assert.match(configError(["--cache-max-mb", "0"]).message, /--cache-max-mb.*1 to 16384/);
+  assert.match(configError([], { MCP_CACHE_MAX_MB: "1.5" }).message, /MCP_CACHE_MAX_MB/);
+});
+
+Deno.test("the session caps come from --max-sessions and --max-sessions-per-client, else 1000 and 100", () => {
+  const flagged = serve(["--max-sessions", "50", "--max-sessions-per-client", "5"]);
+  assert.deepEqual([flagged.maxSessions, flagged.maxSessionsPerClient], [50, 5]);
+  assert.deepEqual([serve([]).maxSessions, serve([]).maxSessionsPerClient], [1000, 100]);
+  assert.match(configError(["--max-sessions", "0"]).message, /--max-sessions.*1 to 100000/);
+  assert.match(
+    configError(["--max-sessions-per-client", "x"]).message,
+    /--max-sessions-per-client "x": expected a whole number/,
+  );
+});
+
 Deno.test("DEMO=1 or DEMO=true turns demo mode on, DEMO=0 leaves it off", () => {
   assert.equal(serve([], { DEMO: "1" }).demo, true);
   assert.equal(serve([], { DEMO: "true" }).demo, true);
@@ -850,6 +870,30 @@ Deno.test("a config file can set the cache lifetime and the concurrency, under t
   assert.deepEqual([config.cacheTtlMs, config.concurrency], [5000, 2]);
   const flagged = serveWithFiles(["--config", "regions.json", "--concurrency", "3"], {}, files);
   assert.equal(flagged.concurrency, 3);
+});
+
+Deno.test("a config file can set the cache's size limit, under its flag and variable", () => {
+  const files = { "regions.json": { cache_max_mb: 32 } };
+  const config = serveWithFiles(["--config", "regions.json"], {}, files);
+  assert.equal(config.cacheMaxBytes, 32 * 1024 * 1024);
+  const env = serveWithFiles(["--config", "regions.json"], { MCP_CACHE_MAX_MB: "2" }, files);
+  assert.equal(env.cacheMaxBytes, 2 * 1024 * 1024);
+  assert.match(
+    configFileError({ "regions.json": { cache_max_mb: 0 } }).message,
+    /cache_max_mb: expected a whole number from 1 to 16384/,
+  );
+});
+
+Deno.test("a config file can set the session caps, under their flags", () => {
+  const files = { "regions.json": { max_sessions: 20, max_sessions_per_client: 4 } };
+  const config = serveWithFiles(["--config", "regions.json"], {}, files);
+  assert.deepEqual([config.maxSessions, config.maxSessionsPerClient], [20, 4]);
+  const flagged = serveWithFiles(["--config", "regions.json", "--max-sessions", "30"], {}, files);
+  assert.equal(flagged.maxSessions, 30);
+  assert.match(
+    configFileError({ "regions.json": { max_sessions_per_client: 0 } }).message,
+    /max_sessions_per_client: expected a whole number from 1 to 100000/,
+  );
 });
 
 Deno.test("the example config file is valid, names the known auth hosts, and is the README's", () => {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import denoConfig from "../deno.json" with { type: "json" };
-import { SENTINEL_COOKIE, textOf } from "./harness.ts";
+import { INITIALIZE_REQUEST, SENTINEL_COOKIE, textOf } from "./harness.ts";
 import { Client, SSEClientTransport, StreamableHTTPClientTransport } from "./mcp_client.ts";
 import {
   COMPILE_PERMISSIONS,
@@ -305,4 +305,75 @@ Deno.test("the real server answers a plain JSON call, then /ready and /metrics c
     await upstream.close();
     assert.equal(exit.code, 0);
   }
+});
+
+Deno.test("--max-sessions-per-client caps a client's sessions on the real server", async () => {
+  const server = await startServer(["--demo", "--max-sessions-per-client", "1"], {});
+  const post = (body: object, sessionId?: string) =>
+    fetch(server.url, {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        accept: "application/json, text/event-stream",
+        ...(sessionId && { "mcp-session-id": sessionId }),
+      },
+      body: JSON.stringify(body),
+    });
+  try {
+    const first = await post(INITIALIZE_REQUEST);
+    await first.body?.cancel();
+    const second = await post(INITIALIZE_REQUEST);
+    await second.body?.cancel();
+    assert.equal(second.status, 200);
+    const late = await post(
+      { jsonrpc: "2.0", id: 2, method: "ping" },
+      first.headers.get("mcp-session-id")!,
+    );
+    assert.equal(late.status, 404, "the client's older session made room for its new one");
+    assert.match((await late.json()).error.message, /closed to make room/);
+  } finally {
+    await server.stop();
+  }
+});
+
+Deno.test("a legacy SSE client that never reads loses its session on the real server, quietly", async () => {
+  const server = await startServer(["--demo"], {});
+  const { hostname, port } = new URL(server.url);
+  const connection = await Deno.connect({ hostname, port: Number(port) });
+  try {
+    const request =
+      `GET /sse HTTP/1.1\r\nHost: ${hostname}:${port}\r\naccept: text/event-stream\r\n\r\n`;
+    await connection.write(new TextEncoder().encode(request));
+    // Reads up to the endpoint event, then never again.
+    const buffer = new Uint8Array(4096);
+    let head = "";
+    while (!/sessionId=[^\r\n]+\r?\n/.test(head)) {
+      const read = await connection.read(buffer);
+      assert.ok(read, "the stream ended before its endpoint event");
+      head += new TextDecoder().decode(buffer.subarray(0, read));
+    }
+    const endpoint = head.match(/data: (\/messages\?sessionId=[^\r\n]+)/)![1];
+    const batch = Array.from(
+      { length: 32 },
+      (_, id) => ({ jsonrpc: "2.0", id, method: "tools/list" }),
+    );
+    let refused: Response | undefined;
+    for (let i = 0; i < 200 && !refused; i++) {
+      const response = await fetch(new URL(endpoint, server.url), {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(batch),
+      });
+      if (response.status === 404) refused = response;
+      else await response.body?.cancel();
+    }
+    assert.ok(refused, "the session was closed once 4 MiB were left unread");
+    assert.match((await refused.json()).error.message, /stopped reading the event stream/);
+  } finally {
+    connection.close();
+    await server.stop();
+  }
+  const { stderr } = server.output();
+  assert.match(stderr, /SSE session \S+ closed: The client left over 4194304 bytes/);
+  assert.doesNotMatch(stderr, /Request failed/, "no error with a stack trace for it");
 });

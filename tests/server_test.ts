@@ -10,7 +10,7 @@ import {
   InMemoryTransport,
   type McpServer,
 } from "../src/mcp_sdk.ts";
-import { recordingLogger } from "./fake_upstream.ts";
+import { CN, recordingLogger, regionsUpstream, searchAnswer, searchUrl } from "./fake_upstream.ts";
 import { demoFetchFor, testConfig } from "./harness.ts";
 
 // The SDK keeps the validator in a private field; nothing public tells whether it is shared.
@@ -101,4 +101,22 @@ Deno.test("HTTP servers skip the output-schema check unless asked, which the tes
   assert.deepEqual(trusted.structuredContent, { n: "not a number" });
   const checked = await callMistypedTool(serverFactory(deps, { validateToolOutput: true })());
   assert.equal(checked.isError, true);
+});
+
+Deno.test("the discovery of createDependencies bounds its cache by --cache-max-mb", async () => {
+  // One service with a 600 000-character description: over 1 MiB by the estimate, under 64.
+  const big = () => searchAnswer([{ psm: "big.one", description: "d".repeat(600_000) }]);
+  const asked = async (args: string[]) => {
+    const upstream = regionsUpstream({ cn: big, us: big });
+    const deps = createDependencies(testConfig(args), {
+      fetch: upstream.fetch,
+      now: Date.now,
+      logger: () => recordingLogger(),
+    });
+    await deps.discovery.search("big.one", { waitAllRegions: true });
+    await deps.discovery.search("big.one", { waitAllRegions: true });
+    return upstream.count(searchUrl(CN));
+  };
+  assert.equal(await asked([]), 1, "cached under the default 64 MiB");
+  assert.equal(await asked(["--cache-max-mb", "1"]), 2, "too large to cache under 1 MiB");
 });

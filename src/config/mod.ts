@@ -41,6 +41,8 @@ export type { Region, RegionConfig } from "./regions.ts";
 export { DEFAULTS, USAGE } from "./usage.ts";
 export { ConfigError, type LogLevel } from "./values.ts";
 
+const MIB = 1024 * 1024;
+
 /** The validated configuration of one server process. */
 export interface Config {
   readonly port: number;
@@ -60,6 +62,12 @@ export interface Config {
   readonly cacheTtlMs: number;
   /** Registry requests in flight per region, across every call. */
   readonly concurrency: number;
+  /** The estimated heap the answer cache may hold, stale answers included, in bytes. */
+  readonly cacheMaxBytes: number;
+  /** HTTP sessions open at once, `/mcp` and `/sse` together. */
+  readonly maxSessions: number;
+  /** HTTP sessions open at once for one client (bearer token, else address). */
+  readonly maxSessionsPerClient: number;
   /** Every credential value read (cookies, service account secrets), to be scrubbed from logs. */
   readonly secrets: readonly Secret[];
   /** The bearer token HTTP clients must send; required to serve beyond loopback. */
@@ -121,7 +129,7 @@ export function parseCommand(
   const credentials = readCredentials(read, { validate: !demo });
 
   const integer = (option: typeof INTEGER_OPTIONS[keyof typeof INTEGER_OPTIONS], flag?: string) =>
-    parseIntegerOption(flag, envValue(option.env), option);
+    parseIntegerOption(flag, "env" in option ? envValue(option.env) : undefined, option);
 
   const config: Config = {
     port: integer(INTEGER_OPTIONS.port, flags.port) ?? file.port ?? DEFAULTS.port,
@@ -143,6 +151,13 @@ export function parseCommand(
       DEFAULTS.cacheTtlSeconds) * 1000,
     concurrency: integer(INTEGER_OPTIONS.concurrency, flags.concurrency) ?? file.concurrency ??
       DEFAULTS.concurrency,
+    cacheMaxBytes: (integer(INTEGER_OPTIONS.cacheMaxMb, flags["cache-max-mb"]) ??
+      file.cache_max_mb ?? DEFAULTS.cacheMaxMb) * MIB,
+    maxSessions: integer(INTEGER_OPTIONS.maxSessions, flags["max-sessions"]) ??
+      file.max_sessions ?? DEFAULTS.maxSessions,
+    maxSessionsPerClient:
+      integer(INTEGER_OPTIONS.maxSessionsPerClient, flags["max-sessions-per-client"]) ??
+        file.max_sessions_per_client ?? DEFAULTS.maxSessionsPerClient,
     secrets: credentials.secrets(),
     authToken: parseAuthToken(flags["auth-token"], read("MCP_AUTH_TOKEN")),
     noAuth: flags["no-auth"] || (file.no_auth ?? false),

@@ -14,6 +14,9 @@ export const DEFAULTS = {
   timeoutMs: 10_000,
   cacheTtlSeconds: 60,
   concurrency: 8,
+  cacheMaxMb: 64,
+  maxSessions: 1000,
+  maxSessionsPerClient: 100,
 } as const;
 
 /** The text printed by `--help`. */
@@ -49,6 +52,13 @@ Options:
                                                           env CACHE_TTL     default ${DEFAULTS.cacheTtlSeconds}
   --concurrency N      registry requests in flight per region
                                                           env MCP_CONCURRENCY  default ${DEFAULTS.concurrency}
+  --cache-max-mb N     MiB the cached answers may hold, stale ones included
+                                                          env MCP_CACHE_MAX_MB  default ${DEFAULTS.cacheMaxMb}
+  --max-sessions N     HTTP sessions open at once (/mcp and /sse); when full, the least
+                       recently active idle one is closed      default ${DEFAULTS.maxSessions}
+  --max-sessions-per-client N
+                       HTTP sessions one client holds (its bearer token, else its address)
+                                                          default ${DEFAULTS.maxSessionsPerClient}
   --help               print this help and exit
   --version            print the version and exit
 

@@ -34,6 +34,11 @@ const MAX_CACHE_TTL_SECONDS = 86_400;
 /** The most `--concurrency` accepted. */
 const MAX_CONCURRENCY = 256;
 
+/** The largest `--cache-max-mb` accepted: 16 GiB. */
+const MAX_CACHE_MB = 16_384;
+/** The most `--max-sessions` (and `--max-sessions-per-client`) accepted. */
+const MAX_SESSIONS = 100_000;
+
 /**
  * Returns why `raw` is not an absolute http(s) URL without embedded
  * credentials, as a fragment such as `not a URL`, or `undefined` when it is one.
@@ -70,10 +75,10 @@ export function originProblem(raw: string): string | undefined {
     : "expected an origin such as https://app.example";
 }
 
-/** An integer option: its flag, its environment variable, its range and what the number means. */
+/** An integer option: its flag, its environment variable if any, its range and what the number means. */
 export interface IntegerOption {
   readonly flag: string;
-  readonly env: string;
+  readonly env?: string;
   readonly min: number;
   readonly max: number;
   readonly hint: string;
@@ -103,6 +108,25 @@ export const INTEGER_OPTIONS = {
     max: MAX_CONCURRENCY,
     hint: "registry requests in flight per region",
   },
+  cacheMaxMb: {
+    flag: "--cache-max-mb",
+    env: "MCP_CACHE_MAX_MB",
+    min: 1,
+    max: MAX_CACHE_MB,
+    hint: "MiB the cached answers may hold",
+  },
+  maxSessions: {
+    flag: "--max-sessions",
+    min: 1,
+    max: MAX_SESSIONS,
+    hint: "sessions open at once, /mcp and /sse together",
+  },
+  maxSessionsPerClient: {
+    flag: "--max-sessions-per-client",
+    min: 1,
+    max: MAX_SESSIONS,
+    hint: "sessions open at once for one bearer token or client address",
+  },
 } as const satisfies Record<string, IntegerOption>;
 
 /**
@@ -126,9 +150,9 @@ export function parseIntegerOption(
 export function flagOrEnv(
   flag: string | undefined,
   env: string | undefined,
-  names: { flag: string; env: string },
+  names: { flag: string; env?: string },
 ): [raw: string | undefined, source: string] {
-  return flag !== undefined ? [flag, names.flag] : [env, names.env];
+  return flag !== undefined ? [flag, names.flag] : [env, names.env ?? names.flag];
 }
 
 function parseInteger(

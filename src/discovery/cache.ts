@@ -1,7 +1,10 @@
 /**
  * The result cache, a {@linkcode RegionSearchWrapper}: one region's answer to
  * one keyword is served fresh for a while, kept longer to stand in (labelled
- * stale) when the region later fails, and never holds a failure.
+ * stale) when the region later fails, and never holds a failure. It is
+ * bounded by count and by an estimate of the heap its entries hold, stale ones
+ * included (see `heap_size.ts`); an answer is already cut to what a result can
+ * show (`mostRelevant`) before it reaches the cache.
  *
  * A small Map-based LRU of our own rather than `lru-cache`: expiry here is
  * read against the injected clock (fresh, stale, gone), which `lru-cache`'s
@@ -11,10 +14,21 @@
  */
 
 import { LruMap } from "../lru.ts";
-import type { RegionAnswer, RegionOutcome, RegionSearchWrapper, Service } from "./types.ts";
+import { estimateHeapBytes } from "./heap_size.ts";
+import {
+  matchCount,
+  type RegionAnswer,
+  type RegionOutcome,
+  type RegionSearchWrapper,
+  type Service,
+} from "./types.ts";
 
 /** Entries kept at most; the least recently used goes first. */
 export const DEFAULT_CACHE_ENTRIES = 1_000;
+/** The estimated heap all entries may hold together: 64 MiB. */
+export const DEFAULT_CACHE_BYTES = 64 * 1024 * 1024;
+// A Map entry (key, value and the table's links) and the entry object's other fields.
+const ENTRY_OVERHEAD_BYTES = 96;
 /** How long an empty answer (no service matched) is served, at most. */
 export const NOT_FOUND_TTL_MS = 15_000;
 /** How long an answer is kept to stand in for a failing region. */
@@ -28,10 +42,16 @@ export interface CacheOptions {
   ttlMs: number;
   /** Entries kept at most. Default {@linkcode DEFAULT_CACHE_ENTRIES}. */
   maxEntries?: number;
+  /**
+   * The estimated heap all entries may hold together, stale ones included; an answer
+   * estimated larger alone is not cached. Default {@linkcode DEFAULT_CACHE_BYTES}.
+   */
+  maxBytes?: number;
 }
 
 interface Entry {
   readonly services: readonly Service[];
+  readonly matches: number;
   readonly fetchedAt: number;
   readonly freshUntil: number;
 }
@@ -41,8 +61,12 @@ interface Entry {
  * `fetchedAt` and `fromCache`, also when the cache is disabled.
  */
 export function createCache(options: CacheOptions): RegionSearchWrapper {
-  const { now, ttlMs, maxEntries = DEFAULT_CACHE_ENTRIES } = options;
-  const entries = new LruMap<string, Entry>(maxEntries);
+  const { now, ttlMs, maxEntries = DEFAULT_CACHE_ENTRIES, maxBytes = DEFAULT_CACHE_BYTES } =
+    options;
+  const entries = new LruMap<string, Entry>(maxEntries, {
+    maxSize: maxBytes,
+    sizeOf: estimateEntryBytes,
+  });
   const notFoundTtlMs = Math.min(NOT_FOUND_TTL_MS, ttlMs);
 
   return (next) => async (region, keyword, searchOptions = {}) => {
@@ -58,12 +82,22 @@ export function createCache(options: CacheOptions): RegionSearchWrapper {
     const fetchedAt = now();
     if (outcome.ok) {
       const ttl = outcome.services.length > 0 ? ttlMs : notFoundTtlMs;
-      entries.set(key, { services: outcome.services, fetchedAt, freshUntil: fetchedAt + ttl });
+      entries.set(key, {
+        services: outcome.services,
+        matches: matchCount(outcome),
+        fetchedAt,
+        freshUntil: fetchedAt + ttl,
+      });
       return stamp(outcome, fetchedAt);
     }
     const kept = entries.get(key);
     return kept ? { ...answerFrom(region.name, kept), staleReason: outcome.error } : outcome;
   };
+}
+
+// The estimated heap one entry holds, its key included; the count is a number inside the entry.
+function estimateEntryBytes(key: string, entry: Entry): number {
+  return ENTRY_OVERHEAD_BYTES + estimateHeapBytes(key) + estimateHeapBytes(entry.services);
 }
 
 function stamp(outcome: RegionOutcome, fetchedAt: number): RegionOutcome {
@@ -75,6 +109,7 @@ function answerFrom(region: string, entry: Entry): RegionAnswer {
     region,
     ok: true,
     services: entry.services,
+    matches: entry.matches,
     fetchedAt: entry.fetchedAt,
     fromCache: true,
   };

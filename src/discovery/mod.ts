@@ -28,7 +28,15 @@ export type { CircuitState, RegionHealth } from "./breaker.ts";
 export type { Sleep } from "./retry.ts";
 export { parseSearchAnswer, type ParseSearchAnswerOptions, searchRegion } from "./region_search.ts";
 export type { SearchRegionOptions } from "./region_search.ts";
-export { type Matches, selectMatches, type SelectMatchesOptions } from "./ranking.ts";
+export {
+  type Matches,
+  type MostRelevant,
+  mostRelevant,
+  type MostRelevantOptions,
+  selectMatches,
+  type SelectMatchesOptions,
+} from "./ranking.ts";
+export type { RegionMatches } from "./region_search.ts";
 export { createRecentPsms, type RecentPsms, type RecentPsmsOptions } from "./recent_psms.ts";
 export type { Suggestions } from "./suggest.ts";
 
@@ -60,6 +68,11 @@ export interface SearchOptions {
   waitAllRegions?: boolean;
   /** Search only the regions of these names; every region when absent. Unknown names are ignored. */
   regions?: readonly string[];
+  /**
+   * The caller's (one session's) memory of PSMs: the answer's PSMs are added to it, and
+   * "did you mean" draws on it besides the answer's own. Without it, on the answer alone.
+   */
+  recentPsms?: RecentPsms;
 }
 
 /** Options for {@linkcode Discovery.searchMany}. */
@@ -79,12 +92,12 @@ export interface DiscoveryOptions {
   maxCandidates?: number;
   /** How long an answer is served from the cache. Default 0: no cache. */
   cacheTtlMs?: number;
+  /** The estimated heap the cache may hold, stale answers included, in bytes. Default 64 MiB. */
+  cacheMaxBytes?: number;
   /** Registry requests in flight per region, across every call. Default 8. */
   concurrency?: number;
   /** Keywords of one batch searched at the same time. Default `concurrency`. */
   batchConcurrency?: number;
-  /** Remembers the PSMs of every answer; "did you mean" draws on it too. */
-  recentPsms?: RecentPsms;
   /** Milliseconds since the epoch, for the cache and the circuit breakers. Default `Date.now`. */
   now?: () => number;
   /** Spreads out retries; a number in [0, 1). Default `Math.random`. */
@@ -97,7 +110,7 @@ export interface DiscoveryOptions {
 
 /** Creates a {@linkcode Discovery} over `options.regions`; build one per process. */
 export function createDiscovery(options: DiscoveryOptions): Discovery {
-  const { regions, logger, maxCandidates = 20, recentPsms } = options;
+  const { regions, logger, maxCandidates = 20 } = options;
   const { now = Date.now, concurrency = DEFAULT_CONCURRENCY } = options;
   // As many keywords as the limiter lets through per region keep it busy; more would only wait
   // there, all past the circuit breaker before it could open for a region that stopped answering.
@@ -109,6 +122,8 @@ export function createDiscovery(options: DiscoveryOptions): Discovery {
     breaker,
     cacheTtlMs: options.cacheTtlMs ?? 0,
     concurrency,
+    // Each region's answer is cut to what a result can show before anything keeps it.
+    maxCandidates,
   });
   const background = new Set<Promise<unknown>>();
 
@@ -121,7 +136,7 @@ export function createDiscovery(options: DiscoveryOptions): Discovery {
   }
 
   async function search(keyword: string, options: SearchOptions = {}): Promise<SearchResult> {
-    const { signal, refresh, waitAllRegions = false } = options;
+    const { signal, refresh, waitAllRegions = false, recentPsms } = options;
     const chosen = options.regions
       ? regions.filter((region) => options.regions!.includes(region.name))
       : regions;
@@ -150,7 +165,8 @@ export function createDiscovery(options: DiscoveryOptions): Discovery {
       pending,
       searchedAt: now(),
     };
-    return withSuggestions(result, () => recentPsms?.list() ?? answered);
+    // Never the PSMs other sessions have seen: a suggestion would tell what they searched.
+    return withSuggestions(result, () => [...answered, ...recentPsms?.list() ?? []]);
   }
 
   function keepInBackground(work: Promise<unknown>, keyword: string) {

@@ -23,6 +23,8 @@ export interface PipelineOptions extends RegionSearchDeps, RetryOptions {
   now: () => number;
   /** How long an answer is served from the cache; 0 disables the cache. */
   cacheTtlMs: number;
+  /** The estimated heap the cache may hold, in bytes. Default 64 MiB. */
+  cacheMaxBytes?: number;
   /** Registry requests in flight per region, across every call. */
   concurrency: number;
   /** Layers that only watch, such as metrics. */
@@ -46,7 +48,7 @@ export function buildRegionSearch(options: PipelineOptions): RegionSearch {
   const { searches, requests } = options.observe ?? {};
   const layers: RegionSearchWrapper[] = [
     ...(searches ? [searches] : []),
-    createCache({ now: options.now, ttlMs: options.cacheTtlMs }),
+    createCache({ now: options.now, ttlMs: options.cacheTtlMs, maxBytes: options.cacheMaxBytes }),
     createSingleFlight(),
     options.breaker.wrap,
     withRetry(options),

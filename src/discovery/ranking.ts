@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { FoundService, RegionOutcome, SearchResult } from "./types.ts";
+import { type FoundService, matchCount, type RegionOutcome, type SearchResult } from "./types.ts";
 
 /** What {@linkcode selectMatches} decides: a search result but for its timing and pending regions. */
 export type Matches = Omit<SearchResult, "pending" | "searchedAt">;
@@ -19,6 +19,12 @@ export interface SelectMatchesOptions {
  * Chooses what to show for `keyword` from every region's outcome: the exact
  * PSM (with every region it is in) when any region has it, else the fuzzy
  * candidates merged by PSM and ranked, at most `maxCandidates`.
+ *
+ * A region's answer holds only its most relevant services (see
+ * {@linkcode mostRelevant}), which is enough for the exact PSM and the ranked
+ * candidates across regions. The distinct PSMs of all regions together are
+ * then known only when no answer was cut: `totalMatches` is otherwise the
+ * largest count of one region or the PSMs kept, whichever is more, a lower bound.
  */
 export function selectMatches(
   keyword: string,
@@ -27,10 +33,12 @@ export function selectMatches(
 ): Matches {
   const merged = mergeByPsm(outcomes);
   const exact = merged.get(keyword);
-  const base = { keyword, totalMatches: merged.size, outcomes };
+  const regionCounts = outcomes.map((outcome) => outcome.ok ? matchCount(outcome) : 0);
+  const base = { keyword, totalMatches: Math.max(merged.size, ...regionCounts), outcomes };
   if (exact) return { ...base, status: "found", services: [exact] };
   if (merged.size > 0) {
-    const ranked = [...merged.values()].sort(byRelevanceTo(keyword));
+    const order = byRelevanceTo(keyword);
+    const ranked = [...merged.values()].sort((a, b) => order(a.psm, b.psm));
     return { ...base, status: "candidates", services: ranked.slice(0, maxCandidates) };
   }
   const anyAnswered = outcomes.some((outcome) => outcome.ok);
@@ -55,15 +63,60 @@ function mergeByPsm(outcomes: readonly RegionOutcome[]): Map<string, FoundServic
   return merged;
 }
 
-// Prefix of the PSM, then prefix of a segment, then anywhere; then shorter, then alphabetical.
+/** Options for {@linkcode mostRelevant}. */
+export interface MostRelevantOptions<T> {
+  /** Items kept at most. */
+  max: number;
+  /** The PSM of an item; an item without one is skipped. */
+  psmOf: (item: T) => string | undefined;
+}
+
+/** What {@linkcode mostRelevant} keeps of a list. */
+export interface MostRelevant<T> {
+  /** The most relevant items, the most relevant first. */
+  readonly kept: T[];
+  /** How many distinct PSMs the list held. */
+  readonly matches: number;
+}
+
+/**
+ * Keeps of one answer's `items` what a result can show: one per PSM (the
+ * first listed), the `options.max` most relevant to `keyword` in the order
+ * {@linkcode selectMatches} ranks them (an exact PSM first), and how many
+ * distinct PSMs there were. Ranking is the same for every region, so the
+ * candidates merged from the kept items are those merged from whole answers.
+ */
+export function mostRelevant<T>(
+  keyword: string,
+  items: Iterable<T>,
+  { max, psmOf }: MostRelevantOptions<T>,
+): MostRelevant<T> {
+  const order = byRelevanceTo(keyword);
+  const seen = new Set<string>();
+  const kept: { psm: string; item: T }[] = [];
+  for (const item of items) {
+    const psm = psmOf(item);
+    if (psm === undefined || seen.has(psm)) continue;
+    seen.add(psm);
+    if (max <= 0 || (kept.length === max && order(psm, kept[max - 1].psm) >= 0)) continue;
+    let at = kept.length;
+    while (at > 0 && order(psm, kept[at - 1].psm) < 0) at--;
+    kept.splice(at, 0, { psm, item });
+    if (kept.length > max) kept.pop();
+  }
+  return { kept: kept.map(({ item }) => item), matches: seen.size };
+}
+
+// The exact PSM, then prefix of the PSM, then prefix of a segment, then anywhere; then shorter,
+// then alphabetical.
 function byRelevanceTo(keyword: string) {
   const needle = keyword.toLowerCase();
   const tier = (psm: string) => {
+    if (psm === keyword) return -1;
     const name = psm.toLowerCase();
     if (name.startsWith(needle)) return 0;
     if (name.split(".").some((segment) => segment.startsWith(needle))) return 1;
     return name.includes(needle) ? 2 : 3;
   };
-  return (a: FoundService, b: FoundService) =>
-    tier(a.psm) - tier(b.psm) || a.psm.length - b.psm.length || a.psm.localeCompare(b.psm);
+  return (a: string, b: string) => tier(a) - tier(b) || a.length - b.length || a.localeCompare(b);
 }

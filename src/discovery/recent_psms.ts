@@ -1,6 +1,8 @@
 /**
- * The PSMs this process has seen in registry answers, most recent first and
- * bounded, for "did you mean" suggestions and argument completions.
+ * The PSMs one session has seen in registry answers, most recent first and
+ * bounded, for "did you mean" suggestions and argument completions. Each
+ * session keeps its own: on a shared server, one client's memory would tell
+ * another what it searched.
  *
  * @module
  */
@@ -22,7 +24,7 @@ export interface RecentPsms {
 
 /** Options for {@linkcode createRecentPsms}. */
 export interface RecentPsmsOptions {
-  /** PSMs remembered at most. Default 1000. */
+  /** PSMs remembered at most, on top of `initial`; 0 remembers none. Default 1000. */
   capacity?: number;
   /** PSMs known from the start, such as the demo catalogue. */
   initial?: Iterable<string>;
@@ -31,16 +33,17 @@ export interface RecentPsmsOptions {
 /** Creates an empty {@linkcode RecentPsms}, or one holding `options.initial`. */
 export function createRecentPsms(options: RecentPsmsOptions = {}): RecentPsms {
   const { capacity = 1000 } = options;
-  const seen = new LruMap<string, true>(capacity);
-  function add(psms: Iterable<string>) {
-    for (const psm of psms) seen.set(psm, true);
-  }
+  const initial = [...options.initial ?? []];
+  const seen = new LruMap<string, true>(Math.max(capacity, initial.length));
+  for (const psm of initial) seen.set(psm, true);
   function list() {
     return [...seen.keys()].reverse();
   }
-  add(options.initial ?? []);
   return {
-    add,
+    add(psms) {
+      if (capacity === 0) return;
+      for (const psm of psms) seen.set(psm, true);
+    },
     list,
     complete(prefix, { limit = 100 } = {}) {
       const needle = prefix.trim().toLowerCase();

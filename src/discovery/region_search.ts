@@ -12,6 +12,7 @@ import { AuthError, type TokenProvider } from "../auth.ts";
 import type { Region } from "../config/mod.ts";
 import { isRecord, parseJson } from "../json.ts";
 import type { Logger } from "../log.ts";
+import { mostRelevant } from "./ranking.ts";
 import { redact } from "../secret.ts";
 import {
   type Fetch,
@@ -37,6 +38,8 @@ export interface RegionSearchDeps {
   fetch: Fetch;
   timeoutMs: number;
   logger: Logger;
+  /** Services kept of each answer, the most relevant to the keyword; all of them when absent. */
+  maxCandidates?: number;
 }
 
 /**
@@ -92,7 +95,7 @@ export async function searchRegion(
       );
     }
     refused.delete(region.name);
-    return { region: region.name, ok: true, services: answer };
+    return { region: region.name, ok: true, ...answer };
   } catch (error) {
     if (options.signal?.aborted) throw options.signal.reason;
     return {
@@ -106,8 +109,8 @@ export async function searchRegion(
 async function queryRegion(
   region: Region,
   { keyword, token }: { keyword: string; token: string },
-  { fetch, timeoutMs, signal, logger }: SearchRegionOptions,
-): Promise<Service[] | "auth_rejected"> {
+  { fetch, timeoutMs, signal, logger, maxCandidates }: SearchRegionOptions,
+): Promise<RegionMatches | "auth_rejected"> {
   const url = new URL(SEARCH_PATH, `${region.baseUrl}/`);
   url.searchParams.set("keyword", keyword);
   url.searchParams.set("search_type", "all");
@@ -126,7 +129,8 @@ async function queryRegion(
     ms: Math.round(performance.now() - started),
   });
   if (isRedirect(answer.status)) throw redirected(region, answer, url);
-  return parseSearchAnswer(answer, { region: region.name, token });
+  const keep = maxCandidates === undefined ? undefined : { keyword, max: maxCandidates };
+  return parseSearchAnswer(answer, { region: region.name, token, keep });
 }
 
 // Only the target's origin is named: its path and query may carry tokens.
@@ -150,18 +154,33 @@ export interface ParseSearchAnswerOptions {
   region: string;
   /** The JWT the request carried, scrubbed from any upstream text that echoes it. */
   token?: string;
+  /**
+   * Keep only the `max` services most relevant to `keyword`, the rest counted; all of them,
+   * in the order given, when absent.
+   */
+  keep?: { keyword: string; max: number };
+}
+
+/** The services of one answer and how many distinct PSMs it listed. */
+export interface RegionMatches {
+  /** Every service, or with `keep` the most relevant ones, the most relevant first. */
+  readonly services: Service[];
+  /** Distinct PSMs listed, those left out included. */
+  readonly matches: number;
 }
 
 /**
  * Interprets one Neptune search answer: the services it lists, or
- * `auth_rejected` when the JWT was refused.
+ * `auth_rejected` when the JWT was refused. With `keep`, only the services a
+ * result can show become objects: an answer of 50 000 services does not
+ * become 50 000 more objects to hold.
  *
  * @throws {RegionError} for any other failure.
  */
 export function parseSearchAnswer(
   answer: { status: number; text: string },
-  { region, token }: ParseSearchAnswerOptions,
-): Service[] | "auth_rejected" {
+  { region, token, keep }: ParseSearchAnswerOptions,
+): RegionMatches | "auth_rejected" {
   const { status } = answer;
   const body = parseJson(answer.text);
   const errorCode = isRecord(body) ? Number(body.error_code ?? 0) : 0;
@@ -174,11 +193,20 @@ export function parseSearchAnswer(
   if (errorCode !== 0) {
     throw fail("upstream_error", `answered error_code ${body.error_code}${detail}`);
   }
-  if (body.data === undefined || body.data === null) return [];
+  if (body.data === undefined || body.data === null) return { services: [], matches: 0 };
   if (!Array.isArray(body.data)) {
     throw fail("invalid_body", "answered with a data field that is not a list");
   }
-  return body.data.flatMap((item) => parseService(item) ?? []);
+  if (!keep) {
+    const services = body.data.flatMap((item) => parseService(item) ?? []);
+    return { services, matches: new Set(services.map((service) => service.psm)).size };
+  }
+  const { kept, matches } = mostRelevant(keep.keyword, body.data, { max: keep.max, psmOf });
+  return { services: kept.map((item) => parseService(item)!), matches };
+}
+
+function psmOf(raw: unknown): string | undefined {
+  return isRecord(raw) ? optionalText(raw.psm) : undefined;
 }
 
 function describeUpstreamError(body: Record<string, unknown>, token?: string): string {
@@ -193,9 +221,8 @@ function describeUpstreamError(body: Record<string, unknown>, token?: string): s
 }
 
 function parseService(raw: unknown): Service | undefined {
-  if (!isRecord(raw)) return undefined;
-  const psm = optionalText(raw.psm);
-  if (!psm) return undefined;
+  const psm = psmOf(raw);
+  if (!psm || !isRecord(raw)) return undefined;
   return {
     psm,
     description: optionalText(raw.description),

@@ -84,13 +84,21 @@ export class RegionError extends Error {
 export interface RegionAnswer {
   readonly region: string;
   readonly ok: true;
+  /** The region's matches; of a long answer, only the most relevant that a result can show. */
   readonly services: readonly Service[];
+  /** Distinct PSMs the region matched, `services` included; all of `services` when absent. */
+  readonly matches?: number;
   /** When the registry gave this answer, in ms since the epoch; absent without a cache layer. */
   readonly fetchedAt?: number;
   /** True when the answer was served from the cache rather than asked for now. */
   readonly fromCache?: boolean;
   /** The failure of the region that made the cache answer with an expired entry. */
   readonly staleReason?: RegionError;
+}
+
+/** Returns how many distinct PSMs `answer` matched, those not kept in its services included. */
+export function matchCount(answer: RegionAnswer): number {
+  return answer.matches ?? new Set(answer.services.map((service) => service.psm)).size;
 }
 
 /** What one region answered: its services, or why it could not. */
@@ -131,7 +139,10 @@ export interface SearchResult {
   readonly status: SearchStatus;
   /** The exact match alone, or the best candidates, at most `maxCandidates`. */
   readonly services: readonly FoundService[];
-  /** Distinct PSMs that matched, including those not in `services`. */
+  /**
+   * Distinct PSMs that matched, including those not in `services`; a lower bound when a
+   * region's answer was cut to its most relevant services (see `selectMatches`).
+   */
   readonly totalMatches: number;
   /** One per region that settled before the answer, in configuration order. */
   readonly outcomes: readonly RegionOutcome[];

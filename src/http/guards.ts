@@ -9,7 +9,8 @@
 
 import { readCapped } from "../bytes.ts";
 import type { Secret } from "../secret.ts";
-import { BAD_REQUEST, json, PARSE_ERROR, rpcError } from "./respond.ts";
+import { BAD_REQUEST, INVALID_REQUEST, json, PARSE_ERROR, rpcError } from "./respond.ts";
+import { repeatedRequestId } from "./rpc_messages.ts";
 import type { Middleware } from "./route.ts";
 
 /** Options for {@linkcode guardHost}. */
@@ -18,15 +19,16 @@ export interface HostGuardOptions {
   bindHost: string;
   /** Host names also served, such as the name a reverse proxy forwards. */
   allowedHosts?: readonly string[];
-  /** Origins (`https://app.example`) whose pages may call the server. */
+  /** Origins (`https://app.example`) whose pages may call the server, on top of loopback ones. */
   allowedOrigins?: readonly string[];
 }
 
 /**
  * Refuses what a page from another site could send through DNS rebinding:
  * on a loopback bind (or when `allowedHosts` is given) the Host must be
- * loopback or allowed, and any Origin must be loopback, the Host itself or
- * allowed.
+ * loopback or allowed, and any Origin must be loopback, listed in
+ * `allowedOrigins` or on a host of `allowedHosts`. A request without Origin
+ * (any client but a browser) passes.
  */
 export function guardHost(options: HostGuardOptions): Middleware {
   const allowedHosts = new Set(options.allowedHosts?.map(canonicalHost));
@@ -36,11 +38,12 @@ export function guardHost(options: HostGuardOptions): Middleware {
   const hostAllowed = (url: URL) =>
     anyHost || isCanonicalLoopback(url.hostname) || allowedHosts.has(url.hostname) ||
     allowedHosts.has(url.host);
-  const originAllowed = (origin: string, url: URL) => {
-    if (!URL.canParse(origin)) return false;
-    const { hostname } = new URL(origin);
-    return isCanonicalLoopback(hostname) || hostname === url.hostname ||
-      allowedOrigins.has(canonicalOrigin(origin));
+  // Never "the Origin is the Host": a rebound name makes both the attacker's.
+  const originAllowed = (origin: string) => {
+    const parsed = URL.parse(origin);
+    if (!parsed) return false;
+    return isCanonicalLoopback(parsed.hostname) || allowedOrigins.has(parsed.origin) ||
+      allowedHosts.has(parsed.hostname) || allowedHosts.has(parsed.host);
   };
   return (next) => (request, context) => {
     const { url } = context;
@@ -51,7 +54,7 @@ export function guardHost(options: HostGuardOptions): Middleware {
       }));
     }
     const origin = request.headers.get("origin");
-    if (origin !== null && !originAllowed(origin, url)) {
+    if (origin !== null && !originAllowed(origin)) {
       return Promise.resolve(json(403, {
         error: `Forbidden: Origin ${origin} may not call this server; add it with --allowed-origin`,
       }));
@@ -101,7 +104,7 @@ export function requireBearer(token: Secret | undefined): Middleware {
   if (!token) return (next) => next;
   const expected = digest(token.reveal());
   return (next) => async (request, context) => {
-    const given = request.headers.get("authorization")?.match(/^Bearer\s+(\S+)\s*$/i)?.[1];
+    const given = bearerTokenOf(request);
     if (given !== undefined && sameBytes(await digest(given), await expected)) {
       return await next(request, context);
     }
@@ -109,6 +112,11 @@ export function requireBearer(token: Secret | undefined): Middleware {
       error: "Unauthorized: send the server's token as Authorization: Bearer <token>",
     }, { "www-authenticate": 'Bearer realm="mcp"' });
   };
+}
+
+/** The token of the request's `Authorization: Bearer <token>` header, if it has one. */
+export function bearerTokenOf(request: Request): string | undefined {
+  return request.headers.get("authorization")?.match(/^Bearer\s+(\S+)\s*$/i)?.[1];
 }
 
 // Web Crypto, not node:crypto: loading node:crypto costs every start (stdio too) about as much
@@ -146,8 +154,8 @@ export interface JsonBodyLimits {
 /**
  * Reads the body of a POST, at most `maxBytes` of it (413 beyond, with or
  * without Content-Length), parses it as JSON (JSON-RPC -32700 otherwise),
- * refuses a batch of more than `maxBatchMessages` messages, and hands it on as
- * `context.body`, so nothing reads it twice.
+ * refuses a batch of more than `maxBatchMessages` messages or one that repeats
+ * a request id, and hands it on as `context.body`, so nothing reads it twice.
  */
 export function readJsonBody({ maxBytes, maxBatchMessages }: JsonBodyLimits): Middleware {
   // Without `stream`, decode() keeps no state between calls: one decoder serves every request.
@@ -177,6 +185,16 @@ export function readJsonBody({ maxBytes, maxBatchMessages }: JsonBodyLimits): Mi
         code: BAD_REQUEST,
         message:
           `Batch too large: send at most ${maxBatchMessages} JSON-RPC messages in one request, or send them one at a time`,
+      });
+    }
+    // Answers are paired with requests by id alone: refused whole, as nothing of it has run yet.
+    const repeated = repeatedRequestId(context.body);
+    if (repeated !== undefined) {
+      return rpcError(400, {
+        code: INVALID_REQUEST,
+        message: `Batch repeats request id ${
+          JSON.stringify(repeated)
+        }: give each request of a batch its own id`,
       });
     }
     return await next(request, context);

@@ -5,14 +5,20 @@
  * @module
  */
 
-import { settledWithin } from "../async.ts";
-import { isRecord } from "../json.ts";
 import type { Logger } from "../log.ts";
 import type { McpServer } from "../mcp_sdk.ts";
 import { McpTransport, nextTurnTimer } from "./mcp_transport.ts";
-import { BAD_REQUEST, rpcError, SESSION_NOT_FOUND } from "./respond.ts";
+import { BAD_REQUEST, requestIdInUse, rpcError } from "./respond.ts";
+import { cancelledIdsOf, messagesOf, requestIdsOf } from "./rpc_messages.ts";
 import { type RequestContext, type Route, whenSent } from "./route.ts";
-import { type SessionLimit, tooManySessions } from "./session_limit.ts";
+import {
+  answerShuttingDown,
+  type SessionTable,
+  SHUTTING_DOWN,
+  type TableSession,
+} from "./sessions.ts";
+
+export { SHUTTING_DOWN } from "./sessions.ts";
 
 /** Options for {@linkcode createMcpEndpoint}. */
 export interface McpEndpointOptions {
@@ -23,12 +29,10 @@ export interface McpEndpointOptions {
   now: () => number;
   /** Serve every request on its own, without sessions (for instances behind a load balancer). */
   stateless: boolean;
-  /** The cap on open sessions, shared with the other transports; beyond it `initialize` is answered 503. */
-  limit: SessionLimit;
-  /** A session with no open request (an open stream counts) this long is closed. */
-  sessionIdleMs: number;
-  /** A session whose client sends nothing after `initialize` is closed after this long. */
-  initializeTimeoutMs: number;
+  /** The sessions of every transport: their limits, idle sweep and shutdown. */
+  sessions: SessionTable;
+  /** Who a new session counts against, for the per-client limit. */
+  clientOf: (request: Request, context: RequestContext) => string;
 }
 
 /** The `/mcp` route and what the app needs to manage its sessions. */
@@ -36,19 +40,14 @@ export interface McpEndpoint {
   readonly route: Route;
   /** Number of open sessions. */
   sessionCount(): number;
-  /** Closes the sessions idle (or never used after `initialize`) for too long. */
-  closeIdleSessions(): Promise<void>;
-  /**
-   * Refuses new requests, lets calls in flight finish for up to `deadlineMs`,
-   * answers the rest with a JSON-RPC error, then closes every session.
-   */
-  close(options?: { deadlineMs?: number }): Promise<void>;
+  /** Closes the servers kept for reuse in stateless mode; the session table closes the rest. */
+  close(): Promise<void>;
 }
 
 type RequestId = string | number;
 type Transport = McpTransport;
 
-interface Session {
+interface Session extends TableSession {
   readonly server: McpServer;
   readonly transport: Transport;
   openRequests: number;
@@ -63,47 +62,35 @@ interface Connection {
   readonly transport: Transport;
 }
 
-// A POST carrying requests, until its response has been sent or its client went away.
-interface Call {
-  readonly transport: Transport;
-  readonly ids: readonly RequestId[];
-  readonly ended: Promise<void>;
-}
-
-/** The JSON-RPC error code and message of a call cut short by shutdown. */
-export const SHUTTING_DOWN = {
-  code: BAD_REQUEST,
-  message: "Server shutting down: reconnect when it is back",
-} as const;
-
 /** Creates the `/mcp` endpoint; the route expects `context.body` read by `readJsonBody`. */
 export function createMcpEndpoint(options: McpEndpointOptions): McpEndpoint {
   const { logger, now } = options;
-  const sessions = new Map<string, Session>();
-  const calls = new Set<Call>();
+  const table = options.sessions;
+  const sessions = table.group<Session>("Session");
   const nextTurn = nextTurnTimer();
-  let closing = false;
 
-  // Serves one request on `transport`; `onEnd` runs once its response ended, whatever the reason,
-  // told whether every call of the request was answered (none was cut short).
+  // Serves one request on `transport`; `onEnd` runs once its response ended, whatever the reason.
   async function exchange(
     transport: Transport,
     request: Request,
     context: RequestContext,
-    onEnd: (answered: boolean) => void,
+    onEnd: () => void,
   ): Promise<Response> {
     const ids = requestIdsOf(context.body);
     const ended = Promise.withResolvers<void>();
-    const call: Call = { transport, ids, ended: ended.promise };
+    // A POST carrying requests is in flight until its response has been sent or its client left.
+    const untrack = ids.length === 0 ? () => {} : table.track({
+      settled: () => ended.promise,
+      answerShuttingDown: () =>
+        answerShuttingDown(transport, ids.filter((id) => transport.isUnanswered(id))),
+    });
     const finish = () => {
-      calls.delete(call);
-      const answered = ids.every((id) => !transport.isUnanswered(id));
+      untrack();
       // A request still running when its response ended lost its client: stop its upstream work.
-      for (const id of ids) transport.cancel(id, "The client closed the HTTP stream");
-      onEnd(answered);
+      for (const id of ids) transport.abandon(id, "The client closed the HTTP stream");
+      onEnd();
       ended.resolve();
     };
-    if (ids.length > 0) calls.add(call);
     let response: Response;
     try {
       response = await transport.handleRequest(request, {
@@ -120,6 +107,9 @@ export function createMcpEndpoint(options: McpEndpointOptions): McpEndpoint {
   }
 
   function serveInSession(session: Session, request: Request, context: RequestContext) {
+    // The answer to either would go to whichever asked first: the server pairs them by id alone.
+    const taken = requestIdsOf(context.body).find((id) => session.transport.isUnanswered(id));
+    if (taken !== undefined) return Promise.resolve(requestIdInUse(taken));
     session.openRequests++;
     session.lastActive = now();
     return exchange(session.transport, request, context, () => {
@@ -129,13 +119,8 @@ export function createMcpEndpoint(options: McpEndpointOptions): McpEndpoint {
   }
 
   async function startSession(request: Request, context: RequestContext): Promise<Response> {
-    const release = options.limit.take();
-    if (!release) {
-      logger.warn("Refused a new session: {count} are open, the limit", {
-        count: options.limit.count(),
-      });
-      return tooManySessions();
-    }
+    const slot = sessions.reserve(options.clientOf(request, context));
+    if (slot instanceof Response) return slot;
     let kept = false;
     try {
       const server = options.createServer();
@@ -143,10 +128,10 @@ export function createMcpEndpoint(options: McpEndpointOptions): McpEndpoint {
         nextTurn,
         sessionIdGenerator: () => crypto.randomUUID(),
         onsessioninitialized: (id) => {
-          sessions.set(id, session);
+          slot.add(id, session);
           logger.info("Session {sessionId} started ({count} open)", {
             sessionId: id,
-            count: sessions.size,
+            count: table.count(),
           });
         },
       });
@@ -156,13 +141,10 @@ export function createMcpEndpoint(options: McpEndpointOptions): McpEndpoint {
         openRequests: 0,
         lastActive: now(),
         confirmed: false,
+        busy: () => session.openRequests > 0,
+        close: () => server.close(),
       };
-      transport.onclose = () => {
-        release();
-        if (transport.sessionId && sessions.delete(transport.sessionId)) {
-          logger.info("Session {sessionId} closed", { sessionId: transport.sessionId });
-        }
-      };
+      transport.onclose = () => slot.release();
       transport.onerror = (error) => {
         logger.debug("MCP transport error: {message}", { message: error.message });
       };
@@ -173,7 +155,7 @@ export function createMcpEndpoint(options: McpEndpointOptions): McpEndpoint {
       if (!kept) await server.close();
       return response;
     } finally {
-      if (!kept) release();
+      if (!kept) slot.release();
     }
   }
 
@@ -195,9 +177,13 @@ export function createMcpEndpoint(options: McpEndpointOptions): McpEndpoint {
   async function serveStateless(request: Request, context: RequestContext): Promise<Response> {
     const connection = idle.pop() ?? await connectStateless();
     const reusable = leavesNoClientState(context.body);
-    return await exchange(connection.transport, request, context, (answered) => {
-      // A call cut short may still be winding down in the server: that one is not reused.
-      if (answered && reusable && !closing && idle.length < MAX_IDLE_SERVERS) {
+    return await exchange(connection.transport, request, context, () => {
+      // Another client may use the server only once nothing of this one runs in it: an answer
+      // still to come would go to that client's request of the same id.
+      if (
+        connection.transport.isIdle() && reusable && !table.closing() &&
+        idle.length < MAX_IDLE_SERVERS
+      ) {
         idle.push(connection);
         return;
       }
@@ -212,11 +198,10 @@ export function createMcpEndpoint(options: McpEndpointOptions): McpEndpoint {
     if (sessionId) {
       const session = sessions.get(sessionId);
       if (!session) {
-        return Promise.resolve(rpcError(404, {
-          code: SESSION_NOT_FOUND,
-          message:
-            "Session not found: it ended or the server restarted; reconnect to start a new one",
-        }));
+        return Promise.resolve(sessions.notFound(
+          sessionId,
+          "Session not found: it ended or the server restarted; reconnect to start a new one",
+        ));
       }
       session.confirmed = true;
       return serveInSession(session, request, context);
@@ -234,49 +219,14 @@ export function createMcpEndpoint(options: McpEndpointOptions): McpEndpoint {
 
   return {
     route: (request, context) => {
-      if (closing) return Promise.resolve(rpcError(503, SHUTTING_DOWN));
+      if (table.closing()) return Promise.resolve(rpcError(503, SHUTTING_DOWN));
       return serve(request, context);
     },
-    sessionCount: () => sessions.size,
-    async closeIdleSessions() {
-      const expired = [...sessions].filter(([, session]) => {
-        const limit = session.confirmed ? options.sessionIdleMs : options.initializeTimeoutMs;
-        return session.openRequests === 0 && now() - session.lastActive > limit;
-      });
-      for (const [sessionId, { confirmed }] of expired) {
-        if (confirmed) {
-          logger.info("Session {sessionId} was idle for {minutes} min: closing it", {
-            sessionId,
-            minutes: Math.round(options.sessionIdleMs / 60_000),
-          });
-        } else {
-          logger.info("Session {sessionId} sent nothing after initialize: closing it", {
-            sessionId,
-          });
-        }
-      }
-      await Promise.all(expired.map(([, { server }]) => server.close()));
-    },
-    async close({ deadlineMs = 0 } = {}) {
-      closing = true;
-      if (calls.size > 0 && deadlineMs > 0) {
-        await settledWithin(Promise.all([...calls].map((call) => call.ended)), deadlineMs);
-      }
-      await Promise.all([...calls].map(answerShuttingDown));
-      await Promise.all(
-        [...sessions.values(), ...idle.splice(0)].map(({ server }) => server.close()),
-      );
+    sessionCount: () => sessions.count(),
+    async close() {
+      await Promise.all(idle.splice(0).map(({ server }) => server.close()));
     },
   };
-}
-
-async function answerShuttingDown({ transport, ids }: Call): Promise<void> {
-  for (const id of ids) {
-    if (!transport.isUnanswered(id)) continue;
-    transport.cancel(id, SHUTTING_DOWN.message);
-    // Fails only when the client already went away: there is no one left to tell.
-    await transport.send({ jsonrpc: "2.0", id, error: SHUTTING_DOWN }).catch(() => {});
-  }
 }
 
 /** Servers kept for reuse in stateless mode, at most: as many as calls ran at once, up to this. */
@@ -302,26 +252,4 @@ function leavesNoClientState(body: unknown): boolean {
   return messagesOf(body).every((m) =>
     typeof m.method === "string" && STATELESS_METHODS.has(m.method)
   );
-}
-
-function messagesOf(body: unknown): Record<string, unknown>[] {
-  const messages = Array.isArray(body) ? body : [body];
-  return messages.filter(isRecord);
-}
-
-function isRequestId(value: unknown): value is RequestId {
-  return typeof value === "string" || typeof value === "number";
-}
-
-function requestIdsOf(body: unknown): RequestId[] {
-  return messagesOf(body)
-    .filter((m) => typeof m.method === "string" && isRequestId(m.id))
-    .map((m) => m.id as RequestId);
-}
-
-function cancelledIdsOf(body: unknown): RequestId[] {
-  return messagesOf(body)
-    .filter((m) => m.method === "notifications/cancelled")
-    .map((m) => (m.params as { requestId?: unknown } | undefined)?.requestId)
-    .filter(isRequestId);
 }

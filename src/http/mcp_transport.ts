@@ -10,8 +10,8 @@
  * @module
  */
 
-import { isRecord } from "../json.ts";
 import {
+  isJSONRPCRequest,
   type JSONRPCMessage,
   type RequestId,
   SUPPORTED_PROTOCOL_VERSIONS,
@@ -76,7 +76,11 @@ export class McpTransport implements Transport {
   #stream: WebStandardStreamableHTTPServerTransport | undefined;
   #closed = false;
   readonly #plain = new Map<RequestId, Settle>();
-  readonly #unanswered = new Set<RequestId>();
+  // How many requests of each id came in and are unanswered: counted, not kept in a set, so
+  // that a request sharing its id with another one keeps the transport busy until both end.
+  readonly #unanswered = new Map<RequestId, number>();
+  // A call was cancelled: its handler may still be running, and nothing tells when it ends.
+  #abandoned = false;
 
   constructor(options: McpTransportOptions = {}) {
     this.#stateless = options.sessionIdGenerator === undefined;
@@ -125,7 +129,7 @@ export class McpTransport implements Transport {
   async send(message: JSONRPCMessage, options?: SendOptions): Promise<void> {
     const answered = answeredIdOf(message);
     const id = answered ?? options?.relatedRequestId;
-    if (answered !== undefined) this.#unanswered.delete(answered);
+    if (answered !== undefined) this.#answered(answered);
     const settle = id === undefined ? undefined : this.#plain.get(id);
     if (!settle) {
       if (this.#stream) return await this.#stream.send(message, options);
@@ -159,12 +163,18 @@ export class McpTransport implements Transport {
    */
   handleRequest(request: Request, { parsedBody, url }: HandleOptions = {}): Promise<Response> {
     const requests = request.method === "POST" ? requestsOf(parsedBody) : [];
-    for (const { id } of requests) this.#unanswered.add(id);
+    for (const { id } of requests) this.#unanswered.set(id, (this.#unanswered.get(id) ?? 0) + 1);
     const call = parsedBody === requests[0] ? requests[0] : undefined;
     if (!call || !this.#answersInJson(request, call)) {
       return this.#streamFor().handleRequest(request, { parsedBody });
     }
     return this.#answerInJson(request, call, url);
+  }
+
+  #answered(id: RequestId) {
+    const count = this.#unanswered.get(id) ?? 0;
+    if (count > 1) this.#unanswered.set(id, count - 1);
+    else this.#unanswered.delete(id);
   }
 
   /** Calls in flight that this transport keeps track of (none once every call ended). */
@@ -178,11 +188,20 @@ export class McpTransport implements Transport {
   }
 
   /**
+   * Whether nothing runs in the server behind this transport: every call it
+   * served was answered, none was cancelled, so another client may use it.
+   */
+  isIdle(): boolean {
+    return this.#unanswered.size === 0 && this.#plain.size === 0 && !this.#abandoned;
+  }
+
+  /**
    * Cancels `requestId` as if the client had sent `notifications/cancelled`:
    * the handler's signal aborts, and with it every upstream request it started.
    */
   cancel(requestId: RequestId, reason: string): void {
     if (!this.#unanswered.delete(requestId)) return;
+    this.#abandoned = true;
     this.onmessage?.({
       jsonrpc: "2.0",
       method: "notifications/cancelled",
@@ -190,13 +209,28 @@ export class McpTransport implements Transport {
     });
   }
 
+  /**
+   * Cancels `requestId` if it is still unanswered and drops its JSON answer,
+   * for a call whose client left: nothing of it stays behind.
+   */
+  abandon(requestId: RequestId, reason: string): void {
+    this.cancel(requestId, reason);
+    this.#settlePlain(requestId);
+  }
+
   /** Ends the response of a cancelled call, which the server never answers. */
   endResponse(requestId: RequestId): void {
-    this.#unanswered.delete(requestId);
+    if (this.#unanswered.delete(requestId)) this.#abandoned = true;
+    if (!this.#settlePlain(requestId)) this.#stream?.closeSSEStream(requestId);
+  }
+
+  // Ends the JSON answer of `requestId` without an answer; false when it has none.
+  #settlePlain(requestId: RequestId): boolean {
     const settle = this.#plain.get(requestId);
-    if (!settle) return this.#stream?.closeSSEStream(requestId);
+    if (!settle) return false;
     this.#plain.delete(requestId);
     settle(undefined);
+    return true;
   }
 
   // Everything the SDK's transport would refuse, or needs a stream for, goes to it instead.
@@ -270,22 +304,8 @@ interface CallRequest {
   readonly params?: Record<string, unknown>;
 }
 
-// The SDK's isJSONRPCRequest runs a zod schema; this is the same shape, checked by hand. The
-// server still validates each method's parameters against its own schema.
+// The server still validates each method's parameters against its own schema.
 function requestsOf(body: unknown): CallRequest[] {
   const messages = Array.isArray(body) ? body : [body];
-  return messages.filter(isCallRequest);
+  return messages.filter(isJSONRPCRequest);
 }
-
-function isCallRequest(message: unknown): message is CallRequest {
-  if (!isRecord(message)) return false;
-  const { jsonrpc, method, id, params } = message;
-  return jsonrpc === "2.0" && typeof method === "string" &&
-    (typeof id === "string" || (typeof id === "number" && Number.isInteger(id))) &&
-    (params === undefined ||
-      (isRecord(params) && (params._meta === undefined || isRecord(params._meta)))) &&
-    Object.keys(message).every((key) => REQUEST_KEYS.has(key));
-}
-
-// A JSON-RPC request has these members and no other (the SDK's schema is strict).
-const REQUEST_KEYS: ReadonlySet<string> = new Set(["jsonrpc", "id", "method", "params"]);

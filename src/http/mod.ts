@@ -21,12 +21,20 @@ import {
 import { createMcpEndpoint } from "./mcp.ts";
 import { json } from "./respond.ts";
 import { createPlainCalls } from "./plain_call.ts";
-import { createSessionLimit } from "./session_limit.ts";
+import { clientOf, createSessionTable } from "./sessions.ts";
 import { createSseEndpoint, MESSAGES_PATH } from "./sse.ts";
-import { compose, type Handler, type Middleware, type Route, toHandler } from "./route.ts";
+import {
+  compose,
+  type Handler,
+  type Middleware,
+  type RequestContext,
+  type Route,
+  toHandler,
+} from "./route.ts";
 
 export { isLoopback } from "./guards.ts";
-export { SHUTTING_DOWN } from "./mcp.ts";
+export { EVICTED, SHUTTING_DOWN } from "./sessions.ts";
+export { BACKED_UP, StreamBackedUpError } from "./sse.ts";
 export type { Handler, ServeInfo } from "./route.ts";
 
 /** Options for {@linkcode createHttpApp}; the limits default to the values the server runs with. */
@@ -49,7 +57,7 @@ export interface HttpAppOptions {
   now?: () => number;
   /** When set, every route but `/health` and `/ready` requires `Authorization: Bearer <token>`. */
   authToken?: Secret;
-  /** Origins whose pages may call the server, on top of loopback and the Host itself. */
+  /** Origins whose pages may call the server, on top of loopback ones and those on `allowedHosts`. */
   allowedOrigins?: readonly string[];
   /** Host names served on top of loopback ones (such as the name a reverse proxy forwards). */
   allowedHosts?: readonly string[];
@@ -59,14 +67,24 @@ export interface HttpAppOptions {
   maxBodyBytes?: number;
   /** Most JSON-RPC messages in one batch (a JSON array) on `/mcp` and `/messages`. Default 32. */
   maxBatchMessages?: number;
-  /** Most sessions open at once. Default 1000. */
+  /**
+   * Most sessions open at once; when reached, the least recently active idle
+   * session makes room for a new one. Default 1000.
+   */
   maxSessions?: number;
+  /**
+   * Most sessions open at once for one client: one bearer token when the
+   * server has one, else one address. Default 100.
+   */
+  maxSessionsPerClient?: number;
   /** A session with no open request (an open stream counts) this long is closed. Default 30 min. */
   sessionIdleMs?: number;
   /** A session whose client sends nothing after `initialize` is closed after this long. Default 60 s. */
   initializeTimeoutMs?: number;
   /** How often a comment line keeps a quiet `/sse` stream open. Default 25 s. */
   sseKeepAliveMs?: number;
+  /** The most bytes of an `/sse` stream its client may leave unread before the session is closed. Default 4 MiB. */
+  sseMaxUnsentBytes?: number;
 }
 
 /** The HTTP application: its handler, and a way to end every session. */
@@ -89,6 +107,7 @@ const HTTP_LIMITS = {
   maxBodyBytes: 1024 * 1024,
   maxBatchMessages: 32,
   maxSessions: 1000,
+  maxSessionsPerClient: 100,
   sessionIdleMs: 30 * 60 * 1000,
   initializeTimeoutMs: 60_000,
 } as const;
@@ -96,25 +115,34 @@ const HTTP_LIMITS = {
 /** Creates the HTTP application; a session lasts until its client ends it or it is idle too long. */
 export function createHttpApp(options: HttpAppOptions): HttpApp {
   const { logger, now = Date.now, stateless = false } = options;
-  const sessionLimit = createSessionLimit(options.maxSessions ?? HTTP_LIMITS.maxSessions);
-  const initializeTimeoutMs = options.initializeTimeoutMs ?? HTTP_LIMITS.initializeTimeoutMs;
+  const sessions = createSessionTable({
+    logger,
+    now,
+    maxSessions: options.maxSessions ?? HTTP_LIMITS.maxSessions,
+    maxSessionsPerClient: options.maxSessionsPerClient ?? HTTP_LIMITS.maxSessionsPerClient,
+    sessionIdleMs: options.sessionIdleMs ?? HTTP_LIMITS.sessionIdleMs,
+    initializeTimeoutMs: options.initializeTimeoutMs ?? HTTP_LIMITS.initializeTimeoutMs,
+  });
+  const byToken = options.authToken !== undefined;
+  const sessionClient = (request: Request, context: RequestContext) =>
+    clientOf(request, context, byToken);
   const mcp = createMcpEndpoint({
     createServer: options.createServer,
     logger,
     now,
     stateless,
-    limit: sessionLimit,
-    sessionIdleMs: options.sessionIdleMs ?? HTTP_LIMITS.sessionIdleMs,
-    initializeTimeoutMs,
+    sessions,
+    clientOf: sessionClient,
   });
   const plainCalls = createPlainCalls({ createServer: options.createServer, logger });
   const sse = createSseEndpoint({
     createServer: options.createServer,
     logger,
     now,
-    limit: sessionLimit,
-    initializeTimeoutMs,
+    sessions,
+    clientOf: sessionClient,
     keepAliveMs: options.sseKeepAliveMs,
+    maxUnsentBytes: options.sseMaxUnsentBytes,
   });
 
   // Every route but the probes is wrapped in `authorized` first, so the token guards it:
@@ -178,15 +206,10 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
   return {
     handle: toHandler(compose([withLogging(logger), hostGuard, allowAcceptedOrigins()], dispatch)),
     sessionCount: () => mcp.sessionCount() + sse.sessionCount(),
-    async closeIdleSessions() {
-      await Promise.all([mcp.closeIdleSessions(), sse.closeIdleSessions()]);
-    },
+    closeIdleSessions: () => sessions.closeIdle(),
     async close(closeOptions) {
-      await Promise.all([
-        mcp.close(closeOptions),
-        sse.close(closeOptions),
-        plainCalls.close(closeOptions),
-      ]);
+      await Promise.all([sessions.close(closeOptions), plainCalls.close(closeOptions)]);
+      await mcp.close();
     },
   };
 }

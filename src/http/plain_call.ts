@@ -90,21 +90,32 @@ export function createPlainCalls(options: PlainCallOptions): PlainCalls {
       if (call === undefined) return await next(request, context);
       if ("problem" in call) return json(400, errorAnswer(call.tool, call.problem));
       if (closing) return json(503, errorAnswer(call.tool, SHUTTING_DOWN.message));
-      // The client went away: stop the tool's upstream work (a no-op once answered).
+      // The client went away: stop the tool's upstream work. `request.signal` tells at once;
+      // `completed` settles only once this handler has returned, after all the work is done.
+      // Linked only while the call runs: Deno.serve also aborts the signal after a normal answer.
       const abandoned = new AbortController();
-      context.completed?.then(() => abandoned.abort()).catch(() => {});
+      const abandon = () => abandoned.abort(request.signal.reason);
+      request.signal.addEventListener("abort", abandon, { once: true });
+      if (request.signal.aborted) abandon();
       const answered = run(call.tool, call.arguments, abandoned.signal);
       inFlight.add(answered);
       try {
         return await answered;
       } catch (error) {
         if (closing) return json(503, errorAnswer(call.tool, SHUTTING_DOWN.message));
+        if (abandoned.signal.aborted) {
+          options.logger.debug("A plain JSON call to {tool} was left by its client", {
+            tool: call.tool,
+          });
+          return json(400, errorAnswer(call.tool, "The client went away before the answer"));
+        }
         options.logger.warn("A plain JSON call to {tool} failed: {error}", {
           tool: call.tool,
           error,
         });
         return json(500, errorAnswer(call.tool, "The call failed: see the server's log"));
       } finally {
+        request.signal.removeEventListener("abort", abandon);
         inFlight.delete(answered);
       }
     },

@@ -6,10 +6,14 @@
  * @module
  */
 
+import { json } from "./respond.ts";
+
 /** What `Deno.serve` tells a handler besides the request; tests may leave it out. */
 export interface ServeInfo {
   /** Settles once the response was sent, or the client went away. */
   readonly completed: Promise<void>;
+  /** The client's end of the connection. */
+  readonly remoteAddr?: Deno.Addr;
 }
 
 /** A request handler, as `Deno.serve` and tests call it. */
@@ -21,6 +25,8 @@ export interface RequestContext {
   readonly url: URL;
   /** From {@linkcode ServeInfo}; absent when a test calls the handler directly. */
   readonly completed?: Promise<void>;
+  /** The client's address, from {@linkcode ServeInfo}; absent when a test calls the handler directly. */
+  readonly remoteAddress?: string;
   /** The parsed JSON body of a POST, once `readJsonBody` has read it. */
   body?: unknown;
 }
@@ -36,10 +42,34 @@ export function compose(middlewares: readonly Middleware[], route: Route): Route
   return middlewares.reduceRight((next, middleware) => middleware(next), route);
 }
 
-/** Turns a route into a {@linkcode Handler}, parsing the URL once for every wrapper. */
+/**
+ * Turns a route into a {@linkcode Handler}, parsing the URL once for every
+ * wrapper; a request whose URL does not parse is answered 400 before any.
+ */
 export function toHandler(route: Route): Handler {
-  return (request, info) =>
-    route(request, { url: new URL(request.url), completed: info?.completed });
+  return (request, info) => {
+    // Deno.serve builds the URL from the Host header as sent (`a b`, `x:99999`) without checking.
+    const url = URL.parse(request.url);
+    if (!url) return Promise.resolve(invalidHost());
+    return route(request, {
+      url,
+      completed: info?.completed,
+      remoteAddress: addressOf(info?.remoteAddr),
+    });
+  };
+}
+
+function addressOf(addr: Deno.Addr | undefined): string | undefined {
+  if (addr && "hostname" in addr) return addr.hostname;
+  if (addr && "path" in addr) return addr.path;
+  return undefined;
+}
+
+function invalidHost(): Response {
+  return json(400, {
+    error:
+      "Bad request: the Host header is not valid; send a host name or address, with a port up to 65535",
+  });
 }
 
 /**

@@ -24,11 +24,15 @@ import {
   type RequestId,
   type Transport,
 } from "../mcp_sdk.ts";
-import { settledWithin } from "../async.ts";
-import { SHUTTING_DOWN } from "./mcp.ts";
-import { BAD_REQUEST, rpcError, SESSION_NOT_FOUND } from "./respond.ts";
+import { BAD_REQUEST, requestIdInUse, rpcError } from "./respond.ts";
+import { cancelledIdsOf, requestIdsOf } from "./rpc_messages.ts";
 import { type RequestContext, type Route, whenSent } from "./route.ts";
-import { type SessionLimit, tooManySessions } from "./session_limit.ts";
+import {
+  answerShuttingDown,
+  type SessionTable,
+  SHUTTING_DOWN,
+  type TableSession,
+} from "./sessions.ts";
 
 /** Where clients POST their messages; the `endpoint` event adds `?sessionId=...`. */
 export const MESSAGES_PATH = "/messages";
@@ -37,9 +41,20 @@ export const MESSAGES_PATH = "/messages";
 export interface SseServerTransportOptions {
   /** How often a comment line keeps proxies from closing a quiet stream. Default 25 s. */
   keepAliveMs?: number;
+  /**
+   * The most bytes written to the stream and not yet read by the client;
+   * past it the session is closed. Default 4 MiB.
+   */
+  maxUnsentBytes?: number;
 }
 
 const KEEP_ALIVE_MS = 25_000;
+const MAX_UNSENT_BYTES = 4 * 1024 * 1024;
+
+/** The client of an SSE session stopped reading its stream: the session was closed. */
+export class StreamBackedUpError extends Error {
+  override name = "StreamBackedUpError";
+}
 
 /**
  * One SSE session as an SDK `Transport`: what the server sends is written to
@@ -57,6 +72,7 @@ export class SseServerTransport implements Transport {
   #controller!: ReadableStreamDefaultController<Uint8Array>;
   #encoder = new TextEncoder();
   #keepAliveMs: number;
+  #maxUnsentBytes: number;
   #keepAlive?: ReturnType<typeof setInterval>;
   #closed = false;
   // Requests received and not answered yet, so that shutdown can answer them.
@@ -65,13 +81,15 @@ export class SseServerTransport implements Transport {
 
   constructor(options: SseServerTransportOptions = {}) {
     this.#keepAliveMs = options.keepAliveMs ?? KEEP_ALIVE_MS;
+    this.#maxUnsentBytes = options.maxUnsentBytes ?? MAX_UNSENT_BYTES;
+    // Counting the queue in bytes makes `desiredSize` the room left before the limit.
     this.stream = new ReadableStream<Uint8Array>({
       start: (controller) => {
         this.#controller = controller;
       },
       // The client went away.
       cancel: () => this.close(),
-    });
+    }, new ByteLengthQueuingStrategy({ highWaterMark: this.#maxUnsentBytes }));
     this.#drained.resolve();
   }
 
@@ -101,7 +119,29 @@ export class SseServerTransport implements Transport {
       if (this.#pending.size === 0) this.#drained = Promise.withResolvers<void>();
       this.#pending.add(message.id);
     }
+    // The server sends nothing for a cancelled request: it is pending no longer.
+    for (const id of cancelledIdsOf(message)) this.#settled(id);
     this.onmessage?.(message);
+  }
+
+  /** Stops the work of request `id` as the client's `notifications/cancelled` would. */
+  cancel(id: RequestId, reason: string): void {
+    this.onmessage?.({
+      jsonrpc: "2.0",
+      method: "notifications/cancelled",
+      params: { requestId: id, reason },
+    });
+  }
+
+  /** Bytes written to the open stream and not yet read by the client. */
+  unsentBytes(): number {
+    if (this.#closed) return 0;
+    return this.#maxUnsentBytes - (this.#controller.desiredSize ?? this.#maxUnsentBytes);
+  }
+
+  /** Whether a request of id `id` was received and is not answered yet. */
+  isPending(id: RequestId): boolean {
+    return this.#pending.has(id);
   }
 
   /** The ids of requests received and not answered yet. */
@@ -116,16 +156,23 @@ export class SseServerTransport implements Transport {
 
   /** Ends the stream; the session is over. */
   close(): Promise<void> {
-    if (this.#closed) return Promise.resolve();
+    this.#end();
+    return Promise.resolve();
+  }
+
+  // Without `error`, what was written is still delivered; with it, the unsent bytes are dropped.
+  #end(error?: Error) {
+    if (this.#closed) return;
     this.#closed = true;
     clearInterval(this.#keepAlive);
     try {
-      this.#controller.close();
+      if (error) this.#controller.error(error);
+      else this.#controller.close();
     } catch {
       // Already cancelled by the client.
     }
+    if (error) this.onerror?.(error);
     this.onclose?.();
-    return Promise.resolve();
   }
 
   #settled(id: RequestId | undefined) {
@@ -135,8 +182,18 @@ export class SseServerTransport implements Transport {
 
   #write(text: string) {
     if (this.#closed) return;
+    const bytes = this.#encoder.encode(text);
+    // A client that does not read would otherwise make every answer queue in memory.
+    if (bytes.byteLength > (this.#controller.desiredSize ?? 0)) {
+      this.#end(
+        new StreamBackedUpError(
+          `The client left over ${this.#maxUnsentBytes} bytes of its event stream unread`,
+        ),
+      );
+      return;
+    }
     try {
-      this.#controller.enqueue(this.#encoder.encode(text));
+      this.#controller.enqueue(bytes);
     } catch (error) {
       this.onerror?.(error instanceof Error ? error : new Error(String(error)));
       void this.close();
@@ -151,12 +208,14 @@ export interface SseEndpointOptions {
   logger: Logger;
   /** Milliseconds since the epoch. */
   now: () => number;
-  /** The cap on open sessions, shared with `/mcp`. */
-  limit: SessionLimit;
-  /** A stream whose client POSTs nothing this long after connecting is closed. */
-  initializeTimeoutMs: number;
+  /** The sessions of every transport: their limits, idle sweep and shutdown. */
+  sessions: SessionTable;
+  /** Who a new session counts against, for the per-client limit. */
+  clientOf: (request: Request, context: RequestContext) => string;
   /** How often a comment keeps a quiet stream open. Default 25 s. */
   keepAliveMs?: number;
+  /** The most bytes of a stream its client may leave unread before the session is closed. Default 4 MiB. */
+  maxUnsentBytes?: number;
 }
 
 /** The two routes of the legacy transport and what the app needs to manage its sessions. */
@@ -166,50 +225,66 @@ export interface SseEndpoint {
   /** `POST /messages?sessionId=...`: expects `context.body` read by `readJsonBody`. */
   readonly post: Route;
   sessionCount(): number;
-  /** Closes the streams whose client never sent a message; an open stream is otherwise never idle. */
-  closeIdleSessions(): Promise<void>;
-  /** Refuses new streams, lets requests in flight finish for up to `deadlineMs`, answers the rest, closes every stream. */
-  close(options?: { deadlineMs?: number }): Promise<void>;
 }
 
-interface SseSession {
-  readonly server: McpServer;
+interface SseSession extends TableSession {
   readonly transport: SseServerTransport;
-  readonly openedAt: number;
+  lastActive: number;
   /** The client POSTed something. */
   confirmed: boolean;
 }
 
+/** What a client whose session was closed because it did not read its stream is told. */
+export const BACKED_UP =
+  "Session closed: its client stopped reading the event stream of GET /sse; reconnect to /sse and read the stream";
+
 /** Creates the legacy SSE endpoint. */
 export function createSseEndpoint(options: SseEndpointOptions): SseEndpoint {
   const { logger, now } = options;
-  const sessions = new Map<string, SseSession>();
-  let closing = false;
+  const table = options.sessions;
+  const sessions = table.group<SseSession>("SSE session");
 
-  async function open(_request: Request, context: RequestContext) {
-    if (closing) return rpcError(503, SHUTTING_DOWN);
-    const release = options.limit.take();
-    if (!release) {
-      logger.warn("Refused a new SSE stream: {count} sessions are open, the limit", {
-        count: options.limit.count(),
-      });
-      return tooManySessions();
-    }
-    const transport = new SseServerTransport({ keepAliveMs: options.keepAliveMs });
+  async function open(request: Request, context: RequestContext) {
+    if (table.closing()) return rpcError(503, SHUTTING_DOWN);
+    const slot = sessions.reserve(options.clientOf(request, context));
+    if (slot instanceof Response) return slot;
+    const transport = new SseServerTransport({
+      keepAliveMs: options.keepAliveMs,
+      maxUnsentBytes: options.maxUnsentBytes,
+    });
     const server = options.createServer();
     const { sessionId } = transport;
-    sessions.set(sessionId, { server, transport, openedAt: now(), confirmed: false });
+    const session: SseSession = {
+      transport,
+      lastActive: now(),
+      confirmed: false,
+      busy: () => transport.pendingRequestIds().length > 0,
+      close: () => server.close(),
+    };
+    slot.add(sessionId, session);
+    const untrack = table.track({
+      settled: () => transport.drained(),
+      answerShuttingDown: () => answerShuttingDown(transport, transport.pendingRequestIds()),
+    });
     transport.onclose = () => {
-      release();
-      if (sessions.delete(sessionId)) logger.info("SSE session {sessionId} closed", { sessionId });
+      untrack();
+      slot.release();
     };
     transport.onerror = (error) => {
+      if (error instanceof StreamBackedUpError) {
+        logger.warn("SSE session {sessionId} closed: {message}", {
+          sessionId,
+          message: error.message,
+        });
+        slot.release(BACKED_UP);
+        return;
+      }
       logger.debug("SSE transport error: {message}", { message: error.message });
     };
     await server.connect(transport);
     logger.info("SSE session {sessionId} started ({count} open)", {
       sessionId,
-      count: sessions.size,
+      count: table.count(),
     });
     const response = new Response(transport.stream, {
       headers: {
@@ -233,11 +308,10 @@ export function createSseEndpoint(options: SseEndpointOptions): SseEndpoint {
     }
     const session = sessions.get(sessionId);
     if (!session) {
-      return Promise.resolve(rpcError(404, {
-        code: SESSION_NOT_FOUND,
-        message:
-          "Session not found: its SSE stream ended or the server restarted; reconnect to /sse",
-      }));
+      return Promise.resolve(sessions.notFound(
+        sessionId,
+        "Session not found: its SSE stream ended or the server restarted; reconnect to /sse",
+      ));
     }
     const messages = parseMessages(context.body);
     if (!messages) {
@@ -246,51 +320,16 @@ export function createSseEndpoint(options: SseEndpointOptions): SseEndpoint {
         message: "Invalid JSON-RPC message: send one JSON-RPC 2.0 object (or a list of them)",
       }));
     }
+    // Answers go out on the stream paired by id alone: the second would reach whoever asked first.
+    const taken = requestIdsOf(messages).find((id) => session.transport.isPending(id));
+    if (taken !== undefined) return Promise.resolve(requestIdInUse(taken));
     session.confirmed = true;
+    session.lastActive = now();
     for (const message of messages) session.transport.handleMessage(message);
     return Promise.resolve(new Response("Accepted", { status: 202 }));
   }
 
-  return {
-    open,
-    post,
-    sessionCount: () => sessions.size,
-    async closeIdleSessions() {
-      const silent = [...sessions.values()].filter((session) =>
-        !session.confirmed && now() - session.openedAt > options.initializeTimeoutMs
-      );
-      for (const { transport } of silent) {
-        logger.info("SSE session {sessionId} sent nothing after connecting: closing it", {
-          sessionId: transport.sessionId,
-        });
-      }
-      await Promise.all(silent.map(({ server }) => server.close()));
-    },
-    async close({ deadlineMs = 0 } = {}) {
-      closing = true;
-      const open = [...sessions.values()];
-      if (deadlineMs > 0) {
-        await settledWithin(
-          Promise.all(open.map(({ transport }) => transport.drained())),
-          deadlineMs,
-        );
-      }
-      await Promise.all(open.map(answerShuttingDown));
-      await Promise.all(open.map(({ server }) => server.close()));
-    },
-  };
-}
-
-async function answerShuttingDown({ transport }: SseSession): Promise<void> {
-  for (const id of transport.pendingRequestIds()) {
-    // Stops the handler's upstream work as a client's cancellation would.
-    transport.onmessage?.({
-      jsonrpc: "2.0",
-      method: "notifications/cancelled",
-      params: { requestId: id, reason: SHUTTING_DOWN.message },
-    });
-    await transport.send({ jsonrpc: "2.0", id, error: SHUTTING_DOWN }).catch(() => {});
-  }
+  return { open, post, sessionCount: () => sessions.count() };
 }
 
 function parseMessages(body: unknown): JSONRPCMessage[] | undefined {

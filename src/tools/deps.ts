@@ -20,8 +20,11 @@ export type ToolRegistry = Pick<McpServer, "registerTool" | "sendLoggingMessage"
 /** The dependencies every tool is registered with. */
 export interface ToolDeps {
   readonly discovery: Discovery;
-  /** The PSMs seen in answers lately, for completions. */
-  readonly recentPsms: RecentPsms;
+  /**
+   * A new, empty memory of the PSMs one session sees (holding the demo catalogue in demo
+   * mode); one that remembers nothing when a server serves several clients in turn.
+   */
+  readonly newRecentPsms: () => RecentPsms;
   /** Every auth service and credential in use, and the regions each serves. */
   readonly auth: AuthSources;
   readonly authUrl: string;
@@ -31,4 +34,10 @@ export interface ToolDeps {
   readonly formatter: SearchFormatter;
   /** Told how each tool call ended, for metrics. */
   readonly onToolCall?: (tool: string, outcome: ToolCallOutcome) => void;
+}
+
+/** What one session's server is registered with: the shared dependencies and its own memory. */
+export interface SessionDeps extends ToolDeps {
+  /** The PSMs this session has seen in answers, for completions and suggestions. */
+  readonly recentPsms: RecentPsms;
 }

@@ -15,6 +15,7 @@ import type {
   SearchResult,
   Suggestions,
 } from "../discovery/mod.ts";
+import { matchCount } from "../discovery/mod.ts";
 
 /** The longest keyword accepted. */
 export const MAX_KEYWORD_LENGTH = 256;
@@ -159,7 +160,7 @@ function toStructuredRegion(outcome: RegionOutcome): StructuredSearchResult["reg
     name: outcome.region,
     ok: true,
     status: regionStatus(outcome),
-    matches: outcome.services.length,
+    matches: matchCount(outcome),
     ...(staleReason && { error: staleReason.message }),
     ...(fetchedAt !== undefined && { fetched_at: new Date(fetchedAt).toISOString() }),
     ...(fromCache !== undefined && { from_cache: fromCache }),

@@ -140,6 +140,54 @@ Deno.test("the cache keeps at most 1000 entries, dropping the least recently use
   assert.equal(upstream.count(searchUrl(CN)), before + 1, "k1 was dropped");
 });
 
+/** A cn registry that answers each keyword with one service whose description is `size[keyword]` long. */
+function sizedCn(sizes: Record<string, number>): Route {
+  return {
+    url: searchUrl(CN),
+    respond: (request) => {
+      const keyword = keywordOf(request);
+      return searchAnswer([{ psm: keyword, description: "d".repeat(sizes[keyword]) }]);
+    },
+  };
+}
+
+Deno.test("the cache holds at most its size limit, dropping the least recently used answers first", async () => {
+  // Each answer is estimated at a little over 2 * 20 000 bytes: two fit in 100 000, not three.
+  const sizes = { "a.a.a": 20_000, "b.b.b": 20_000, "c.c.c": 20_000 };
+  const { discovery, upstream } = discoveryOver([sizedCn(sizes)], {
+    regions: [CN],
+    cacheTtlMs: TTL_MS,
+    cacheMaxBytes: 100_000,
+  });
+  const asked = () => upstream.count(searchUrl(CN));
+
+  await discovery.search("a.a.a");
+  await discovery.search("b.b.b");
+  await discovery.search("a.a.a"); // a hit: b.b.b is now the least recently used
+  assert.equal(asked(), 2);
+  await discovery.search("c.c.c"); // no room for three: b.b.b goes
+  await discovery.search("a.a.a");
+  assert.equal(asked(), 3, "a.a.a was kept");
+  await discovery.search("b.b.b");
+  assert.equal(asked(), 4, "b.b.b was dropped");
+});
+
+Deno.test("an answer larger than the whole cache limit is not cached", async () => {
+  const { discovery, upstream } = discoveryOver([sizedCn({ "big.one": 60_000, "a.a.a": 10 })], {
+    regions: [CN],
+    cacheTtlMs: TTL_MS,
+    cacheMaxBytes: 100_000,
+  });
+
+  await discovery.search("a.a.a");
+  const first = answer((await discovery.search("big.one")).outcomes[0]);
+  const second = answer((await discovery.search("big.one")).outcomes[0]);
+  await discovery.search("a.a.a");
+
+  assert.deepEqual([first.fromCache, second.fromCache], [false, false]);
+  assert.equal(upstream.count(searchUrl(CN)), 3, "big.one asked twice, a.a.a kept");
+});
+
 Deno.test("when a region fails, its expired answer stands in, labelled stale with the failure", async () => {
   const state = { down: false };
   const { discovery, clock } = discoveryOver([flakyCn(state)], {

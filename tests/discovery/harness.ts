@@ -47,7 +47,13 @@ export type HarnessOptions =
   & Partial<
     Pick<
       DiscoveryOptions,
-      "regions" | "timeoutMs" | "cacheTtlMs" | "concurrency" | "batchConcurrency" | "maxCandidates"
+      | "regions"
+      | "timeoutMs"
+      | "cacheTtlMs"
+      | "cacheMaxBytes"
+      | "concurrency"
+      | "batchConcurrency"
+      | "maxCandidates"
     >
   >
   & {

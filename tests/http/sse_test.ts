@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { type HttpApp, SHUTTING_DOWN } from "../../src/http/mod.ts";
+import { BACKED_UP, EVICTED, type HttpApp, SHUTTING_DOWN } from "../../src/http/mod.ts";
+import { SseServerTransport } from "../../src/http/sse.ts";
 import { Secret } from "../../src/secret.ts";
 import { fakeClock } from "../fake_upstream.ts";
 import { INITIALIZE_REQUEST, textOf } from "../harness.ts";
@@ -140,10 +141,8 @@ Deno.test("/sse and /messages need the bearer token when one is configured", asy
   await events.cancel();
 });
 
-Deno.test("SSE streams and /mcp sessions count against one session limit", async () => {
-  const app = createTestApp("localhost", { maxSessions: 1 });
-  const { events } = await openSse(app);
-  const mcp = await app.handle(
+function initializeMcp(app: HttpApp) {
+  return app.handle(
     new Request("http://localhost/mcp", {
       method: "POST",
       headers: {
@@ -153,14 +152,51 @@ Deno.test("SSE streams and /mcp sessions count against one session limit", async
       body: JSON.stringify(INITIALIZE_REQUEST),
     }),
   );
-  assert.equal(mcp.status, 503, "the /sse stream holds the only slot");
+}
+
+Deno.test("SSE streams and /mcp sessions share one session table: a new one makes room from either", async () => {
+  const app = createTestApp("localhost", { maxSessions: 1 });
+  const sse = await openSse(app);
+  const mcp = await initializeMcp(app);
+  assert.equal(mcp.status, 200, "the idle /sse stream made room");
   await mcp.body?.cancel();
-  const second = await app.handle(new Request("http://localhost/sse"));
-  assert.equal(second.status, 503);
-  assert.match(second.headers.get("retry-after") ?? "", /^\d+$/);
-  await second.body?.cancel();
+  await assert.rejects(() => sse.events.next(), /The stream ended/);
+  const late = await postMessage(app, sse.endpoint, INITIALIZE_REQUEST);
+  assert.equal(late.status, 404);
+  assert.equal((await late.json()).error.message, EVICTED);
+  assert.equal(app.sessionCount(), 1);
+
+  const next = await openSse(app);
+  const mcpLate = await app.handle(
+    new Request("http://localhost/mcp", {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        accept: "application/json, text/event-stream",
+        "mcp-session-id": mcp.headers.get("mcp-session-id")!,
+      },
+      body: JSON.stringify({ jsonrpc: "2.0", id: 2, method: "ping" }),
+    }),
+  );
+  assert.equal(mcpLate.status, 404, "the /mcp session made room for the new stream");
+  assert.equal((await mcpLate.json()).error.message, EVICTED);
+  await next.events.cancel();
+});
+
+Deno.test("an SSE stream with a call in flight keeps its slot: a new session is refused 503", async () => {
+  const upstream = hangingUpstream();
+  const app = createTestApp("localhost", { maxSessions: 1, fetch: upstream.fetch });
+  const { events, endpoint } = await openSse(app);
+  await postMessage(app, endpoint, INITIALIZE_REQUEST).then((r) => r.body?.cancel());
+  await events.next();
+  await postMessage(app, endpoint, SEARCH_CALL).then((r) => r.body?.cancel());
+  await upstream.started;
+  const mcp = await initializeMcp(app);
+  assert.equal(mcp.status, 503);
+  assert.match(mcp.headers.get("retry-after") ?? "", /^\d+$/);
+  await mcp.body?.cancel();
+  await app.close();
   await events.cancel();
-  await openSse(app).then(({ events }) => events.cancel());
 });
 
 Deno.test("a quiet stream gets keep-alive comments", async () => {
@@ -248,4 +284,124 @@ Deno.test("a POST to /messages with a batch of more than 32 messages is 400 and 
     "the stream carries no answer to the refused batch",
   );
   await events.cancel();
+});
+
+Deno.test("an SSE session that posted once still idles out like any other", async () => {
+  const clock = fakeClock();
+  const app = createTestApp("localhost", { now: clock.now, sessionIdleMs: 60_000 });
+  const { events, endpoint } = await openSse(app);
+  await postMessage(app, endpoint, INITIALIZE_REQUEST).then((r) => r.body?.cancel());
+  await events.next();
+  clock.advance(59_000);
+  await app.closeIdleSessions();
+  assert.equal(app.sessionCount(), 1, "not idle long enough yet");
+  clock.advance(2_000);
+  await app.closeIdleSessions();
+  assert.equal(app.sessionCount(), 0, "the open stream does not keep an idle session");
+  await assert.rejects(() => events.next(), /The stream ended/);
+});
+
+Deno.test("an SSE stream its client never reads holds at most the unsent limit, then closes", async () => {
+  const limit = 4096;
+  const transport = new SseServerTransport({ maxUnsentBytes: limit });
+  let closed = false;
+  transport.onclose = () => closed = true;
+  await transport.start();
+  const answer = { jsonrpc: "2.0" as const, id: 1, result: { text: "x".repeat(300) } };
+  for (let i = 0; i < 100 && !closed; i++) {
+    await transport.send(answer);
+    assert.ok(transport.unsentBytes() <= limit, `${transport.unsentBytes()} bytes queued`);
+  }
+  assert.ok(closed, "the session was closed once the limit was reached");
+  await assert.rejects(() => transport.send(answer), /Not connected/);
+});
+
+Deno.test("a client that never reads its /sse stream loses the session; its posts are then 404", async () => {
+  const app = createTestApp("localhost", { sseMaxUnsentBytes: 16 * 1024 });
+  const { endpoint } = await openSse(app);
+  const tick = () => new Promise((resolve) => setTimeout(resolve, 0));
+  let refused: Response | undefined;
+  for (let i = 0; i < 200 && !refused; i++) {
+    const response = await postMessage(app, endpoint, {
+      jsonrpc: "2.0",
+      id: i,
+      method: "tools/list",
+    });
+    if (response.status === 404) refused = response;
+    else await response.body?.cancel();
+    await tick();
+  }
+  assert.ok(refused, "the posts were refused once the stream backed up");
+  assert.equal((await refused.json()).error.message, BACKED_UP);
+  assert.equal(app.sessionCount(), 0);
+});
+
+/** Runs `test` on a stream whose session has call 7 (SEARCH_CALL) hanging upstream. */
+async function withCallInFlight(
+  test: (
+    session: Awaited<ReturnType<typeof openSse>> & {
+      app: HttpApp;
+      upstream: ReturnType<typeof hangingUpstream>;
+    },
+  ) => Promise<void>,
+) {
+  const upstream = hangingUpstream();
+  const app = createTestApp("localhost", { fetch: upstream.fetch });
+  const { events, endpoint } = await openSse(app);
+  try {
+    await postMessage(app, endpoint, INITIALIZE_REQUEST).then((r) => r.body?.cancel());
+    await events.next();
+    await postMessage(app, endpoint, SEARCH_CALL).then((r) => r.body?.cancel());
+    await upstream.started;
+    await test({ app, upstream, events, endpoint });
+  } finally {
+    await app.close();
+    await events.cancel();
+  }
+}
+
+Deno.test("/messages refuses a request whose id is still in flight in the session, and a batch that repeats one", async () => {
+  await withCallInFlight(async ({ app, events, endpoint }) => {
+    const taken = await postMessage(app, endpoint, { jsonrpc: "2.0", id: 7, method: "ping" });
+    assert.equal(taken.status, 409);
+    const refusal = await taken.json();
+    assert.equal(refusal.id, null);
+    assert.match(refusal.error.message, /^Request id 7 is in use by a call still in flight/);
+    const repeated = await postMessage(app, endpoint, [
+      { jsonrpc: "2.0", id: 8, method: "ping" },
+      { jsonrpc: "2.0", id: 8, method: "tools/list" },
+    ]);
+    assert.equal(repeated.status, 400);
+    assert.match((await repeated.json()).error.message, /^Batch repeats request id 8/);
+
+    const free = await postMessage(app, endpoint, { jsonrpc: "2.0", id: 9, method: "ping" });
+    assert.equal(free.status, 202);
+    await free.body?.cancel();
+    assert.equal(
+      JSON.parse((await events.next()).data!).id,
+      9,
+      "nothing refused reached the stream",
+    );
+  });
+});
+
+Deno.test("/messages: a request the client cancelled is in flight no longer, and its id may serve again", async () => {
+  await withCallInFlight(async ({ app, upstream, events, endpoint }) => {
+    const cancelled = await postMessage(app, endpoint, {
+      jsonrpc: "2.0",
+      method: "notifications/cancelled",
+      params: { requestId: 7, reason: "user pressed stop" },
+    });
+    assert.equal(cancelled.status, 202);
+    await cancelled.body?.cancel();
+    assert.ok(upstream.aborted.length > 0, "the cancelled call's searches were aborted");
+    const reused = await postMessage(app, endpoint, { jsonrpc: "2.0", id: 7, method: "ping" });
+    assert.equal(reused.status, 202);
+    await reused.body?.cancel();
+    assert.deepEqual(JSON.parse((await events.next()).data!), {
+      jsonrpc: "2.0",
+      id: 7,
+      result: {},
+    });
+  });
 });

@@ -1,0 +1,164 @@
+import assert from "node:assert/strict";
+import { EVICTED, type HttpApp } from "../../src/http/mod.ts";
+import { clientOf } from "../../src/http/sessions.ts";
+import { Secret } from "../../src/secret.ts";
+import { fakeClock, recordingLogger } from "../fake_upstream.ts";
+import { INITIALIZE_REQUEST } from "../harness.ts";
+import { createTestApp } from "../http_app.ts";
+
+const TOKEN = "SENTINEL-TOKEN-8c1d";
+
+/**
+ * POSTs `message` to /mcp as a client at `address` would reach a served app,
+ * and reads the whole answer.
+ */
+async function post(
+  app: HttpApp,
+  message: object,
+  { sessionId, address = "192.0.2.1", token }: {
+    sessionId?: string;
+    address?: string;
+    token?: string;
+  } = {},
+) {
+  const completed = Promise.withResolvers<void>();
+  const response = await app.handle(
+    new Request("http://localhost/mcp", {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        accept: "application/json, text/event-stream",
+        ...(sessionId && { "mcp-session-id": sessionId }),
+        ...(token && { authorization: `Bearer ${token}` }),
+      },
+      body: JSON.stringify(message),
+    }),
+    {
+      completed: completed.promise,
+      remoteAddr: { transport: "tcp", hostname: address, port: 40000 },
+    },
+  );
+  const text = await response.text();
+  completed.resolve();
+  return { status: response.status, sessionId: response.headers.get("mcp-session-id"), text };
+}
+
+async function initialize(app: HttpApp, options: { address?: string; token?: string } = {}) {
+  const { status, sessionId } = await post(app, INITIALIZE_REQUEST, options);
+  assert.equal(status, 200);
+  assert.ok(sessionId);
+  return sessionId;
+}
+
+function ping(app: HttpApp, sessionId: string, options: { address?: string; token?: string } = {}) {
+  return post(app, { jsonrpc: "2.0", id: 2, method: "ping" }, { sessionId, ...options });
+}
+
+function holdStream(app: HttpApp, sessionId: string) {
+  return app.handle(
+    new Request("http://localhost/mcp", {
+      headers: { accept: "text/event-stream", "mcp-session-id": sessionId },
+    }),
+  );
+}
+
+Deno.test("at the session limit the least recently active idle session makes room, and its client is told so", async () => {
+  const clock = fakeClock();
+  const app = createTestApp("localhost", { now: clock.now, maxSessions: 2 });
+  const first = await initialize(app, { address: "192.0.2.1" });
+  clock.advance(1_000);
+  const second = await initialize(app, { address: "192.0.2.2" });
+  clock.advance(1_000);
+  assert.equal((await ping(app, first, { address: "192.0.2.1" })).status, 200);
+  clock.advance(1_000);
+
+  await initialize(app, { address: "192.0.2.3" });
+  assert.equal(app.sessionCount(), 2);
+  const evicted = await ping(app, second, { address: "192.0.2.2" });
+  assert.equal(evicted.status, 404);
+  assert.equal(JSON.parse(evicted.text).error.code, -32001);
+  assert.equal(JSON.parse(evicted.text).error.message, EVICTED);
+  assert.equal((await ping(app, first, { address: "192.0.2.1" })).status, 200, "used recently");
+  await app.close();
+});
+
+Deno.test("a session with a request in flight is never closed to make room", async () => {
+  const clock = fakeClock();
+  const app = createTestApp("localhost", { now: clock.now, maxSessions: 2 });
+  const busy = await initialize(app, { address: "192.0.2.1" });
+  clock.advance(1_000);
+  const idle = await initialize(app, { address: "192.0.2.2" });
+  const stream = await holdStream(app, busy);
+  clock.advance(1_000);
+  await initialize(app, { address: "192.0.2.3" });
+  assert.equal((await ping(app, idle, { address: "192.0.2.2" })).status, 404);
+  await stream.body?.cancel();
+  assert.equal((await ping(app, busy, { address: "192.0.2.1" })).status, 200);
+  await app.close();
+});
+
+Deno.test("one client address holds at most its share of sessions; others keep theirs", async () => {
+  const clock = fakeClock();
+  const app = createTestApp("localhost", { now: clock.now, maxSessionsPerClient: 2 });
+  const other = await initialize(app, { address: "192.0.2.9" });
+  clock.advance(1_000);
+  const own = [];
+  for (let i = 0; i < 2; i++) {
+    own.push(await initialize(app, { address: "192.0.2.1" }));
+    clock.advance(1_000);
+  }
+  await initialize(app, { address: "192.0.2.1" });
+  assert.equal(app.sessionCount(), 3, "the client's oldest session made room for its new one");
+  assert.equal((await ping(app, own[0], { address: "192.0.2.1" })).status, 404);
+  assert.equal((await ping(app, other, { address: "192.0.2.9" })).status, 200, "not its session");
+  await app.close();
+});
+
+Deno.test("a client whose every session is busy is refused 429 past its share", async () => {
+  const app = createTestApp("localhost", { maxSessionsPerClient: 1 });
+  const sessionId = await initialize(app, { address: "192.0.2.1" });
+  const stream = await holdStream(app, sessionId);
+  const refused = await post(app, INITIALIZE_REQUEST, { address: "192.0.2.1" });
+  assert.equal(refused.status, 429);
+  assert.match(JSON.parse(refused.text).error.message, /Too many open sessions for this client/);
+  assert.equal((await post(app, INITIALIZE_REQUEST, { address: "192.0.2.2" })).status, 200);
+  await stream.body?.cancel();
+  await app.close();
+});
+
+Deno.test("with a token, sessions count against the token, whatever address they come from", async () => {
+  const app = createTestApp("localhost", {
+    maxSessionsPerClient: 1,
+    authToken: new Secret(TOKEN),
+  });
+  const first = await initialize(app, { address: "192.0.2.1", token: TOKEN });
+  await initialize(app, { address: "192.0.2.2", token: TOKEN });
+  assert.equal(app.sessionCount(), 1);
+  assert.equal((await ping(app, first, { address: "192.0.2.1", token: TOKEN })).status, 404);
+  await app.close();
+});
+
+Deno.test("a client is known by its token's hash, never the token, or else by its address", () => {
+  const withToken = (token: string) =>
+    new Request("http://localhost/mcp", { headers: { authorization: `Bearer ${token}` } });
+  const context = { url: new URL("http://localhost/mcp"), remoteAddress: "192.0.2.1" };
+  const key = clientOf(withToken(TOKEN), context, true);
+  assert.ok(!key.includes(TOKEN));
+  assert.equal(key, clientOf(withToken(TOKEN), { ...context, remoteAddress: "192.0.2.2" }, true));
+  assert.notEqual(key, clientOf(withToken(`${TOKEN}x`), context, true));
+  assert.equal(clientOf(withToken(TOKEN), context, false), "address:192.0.2.1");
+});
+
+Deno.test("evicting a session logs its id, never the client's token", async () => {
+  const logger = recordingLogger();
+  const app = createTestApp("localhost", {
+    logger,
+    maxSessions: 1,
+    authToken: new Secret(TOKEN),
+  });
+  await initialize(app, { token: TOKEN });
+  await initialize(app, { token: TOKEN });
+  assert.ok(logger.lines.some((line) => /closed to make room/.test(line)));
+  assert.ok(logger.lines.every((line) => !line.includes(TOKEN)));
+  await app.close();
+});
