@@ -127,15 +127,15 @@ async function fail(message: string, args: readonly string[]): Promise<number> {
   const line = `${SERVER_NAME}: ${message}`;
   console.error(line);
   // A desktop client shows "Connection closed" and nothing more unless its handshake is answered.
-  if (talksMcpOverStdin(args)) await refuseFirstRequest(line, { timeoutMs: REFUSAL_WAIT_MS });
+  if (await talksMcpOverStdin(args)) await refuseFirstRequest(line, { timeoutMs: REFUSAL_WAIT_MS });
   return 2;
 }
 
 // As the server would have served it: `--stdio`, or (without `doctor`) stdin a pipe.
-function talksMcpOverStdin(args: readonly string[]): boolean {
+async function talksMcpOverStdin(args: readonly string[]): Promise<boolean> {
   if (args[0] === "doctor" || Deno.stdin.isTerminal()) return false;
   const options = args.includes("--") ? args.slice(0, args.indexOf("--")) : args;
-  return options.includes("--stdio") || stdinIsPipe();
+  return options.includes("--stdio") || await stdinIsPipe();
 }
 
 async function serve(
@@ -152,7 +152,7 @@ async function serve(
   }
   // The original server's desktop configs start it with --port and no --stdio, then talk MCP
   // over the pipe: a piped stdin is served beside HTTP, and its end stops only that side.
-  const stdio = stdinIsPipe() ? serveStdioBesideHttp(deps) : undefined;
+  const stdio = await stdinIsPipe() ? serveStdioBesideHttp(deps) : undefined;
   return await serveHttp(config, { deps, now: Date.now, stdio, metrics });
 }
 

@@ -5,7 +5,6 @@
  * @module
  */
 
-import { fstatSync } from "node:fs";
 import { concatBytes } from "./bytes.ts";
 import { isRecord } from "./json.ts";
 import {
@@ -30,9 +29,11 @@ const INTERNAL_ERROR = -32603;
  * launched the server to talk MCP with it; false for a terminal, a file or
  * `/dev/null`, and when it cannot be told.
  */
-export function stdinIsPipe(): boolean {
+export async function stdinIsPipe(): Promise<boolean> {
   if (Deno.stdin.isTerminal()) return false;
-  // node:fs reads the open descriptor, so no read permission on /dev/stdin is needed.
+  // node:fs reads the open descriptor, so no read permission on /dev/stdin is needed. Loaded
+  // here, not at start: a --stdio start never asks, and node:fs costs it measurably (P6).
+  const { fstatSync } = await import("node:fs");
   try {
     const stat = fstatSync(0);
     return stat.isFIFO() || stat.isSocket();
