@@ -164,7 +164,8 @@ function warnWithoutCredential(config: Config) {
   if (config.demo) return;
   const unconfigured = config.regions.filter((region) => !region.credential);
   if (unconfigured.length === 0) return;
-  if (unconfigured.length === config.regions.length && config.regions.length > 0) {
+  const noneSet = unconfigured.every((region) => !region.withheld);
+  if (noneSet && unconfigured.length === config.regions.length && config.regions.length > 0) {
     logger("main").warn(
       "CAS_SESSION is not set: searches will fail until you copy the cookie from the browser into the environment and restart (or use --demo)",
     );
@@ -173,7 +174,7 @@ function warnWithoutCredential(config: Config) {
   for (const region of unconfigured) {
     logger("main").warn("Region {region} is skipped, {reason}", {
       region: region.name,
-      reason: describeUnconfigured(region.name),
+      reason: describeUnconfigured(region),
     });
   }
 }
