@@ -19,6 +19,7 @@ import { describeUnconfigured } from "./auth_sources.ts";
 import { createDemoFetch } from "./demo.ts";
 import { formatDoctorReport, runDoctor } from "./doctor.ts";
 import { createHttpApp, endpointUrl, type HttpApp } from "./http/mod.ts";
+import { listen, type Listener } from "./http/listen.ts";
 import { logger, setupLogging } from "./log.ts";
 import { missingEnvPermission, missingNetPermission } from "./permissions.ts";
 import {
@@ -203,9 +204,9 @@ async function serveHttp(
     allowedHosts: config.allowedHosts,
     stateless: config.stateless,
   });
-  let server: Deno.HttpServer;
+  let server: Listener;
   try {
-    server = Deno.serve({
+    server = listen(app.handle, {
       hostname: config.host,
       port: config.port,
       onListen: ({ port }) => announce(config, port),
@@ -216,7 +217,8 @@ async function serveHttp(
           status: 500,
         });
       },
-    }, app.handle);
+      logger: log,
+    });
   } catch (error) {
     if (stdio) {
       logger("main").warn("Not serving HTTP: {reason}; serving MCP over stdio only", {
@@ -259,7 +261,7 @@ async function serveHttp(
 // New connections stop first; calls in flight get a deadline to finish, the rest are answered
 // with an error, and closing the sessions ends their open streams so the server can finish.
 // A client that still holds on is not waited for past a last short deadline.
-async function shutdown(server: Deno.HttpServer, app: HttpApp): Promise<void> {
+async function shutdown(server: Listener, app: HttpApp): Promise<void> {
   const finished = server.shutdown();
   await app.close({ deadlineMs: SHUTDOWN_DEADLINE_MS });
   await settledWithin(finished, CONNECTIONS_DEADLINE_MS);
