@@ -906,27 +906,21 @@ function credentialsWith(env: Env, optIn?: string): Record<string, string | unde
   return Object.fromEntries(config.regions.map((r) => [r.name, r.credential?.source]));
 }
 
-Deno.test("the unsuffixed CAS_SESSION goes only to auth services on the default auth URL's site", () => {
-  assert.deepEqual(credentialsWith({ CAS_SESSION: "c" }), {
-    cn: "CAS_SESSION",
-    us: "CAS_SESSION",
-    i18n: "CAS_SESSION",
-    eu: undefined,
-  });
-  const config = serveWithFiles(["--config", "regions.json"], { CAS_SESSION: "c" }, {
-    "regions.json": exampleFile(),
-  });
-  assert.equal(config.regions.find((r) => r.name === "eu")?.withheld, "CAS_SESSION");
-  assert.equal(config.regions.find((r) => r.name === "cn")?.withheld, undefined);
-});
-
-Deno.test("the unsuffixed SERVICE_ACCOUNT_SECRET is kept to the default auth URL's site too", () => {
-  assert.deepEqual(credentialsWith({ SERVICE_ACCOUNT_SECRET: "s" }), {
-    cn: "SERVICE_ACCOUNT_SECRET",
-    us: "SERVICE_ACCOUNT_SECRET",
-    i18n: "SERVICE_ACCOUNT_SECRET",
-    eu: undefined,
-  });
+Deno.test("the unsuffixed CAS_SESSION and SERVICE_ACCOUNT_SECRET go only to the default auth URL's site", () => {
+  for (const variable of ["CAS_SESSION", "SERVICE_ACCOUNT_SECRET"] as const) {
+    const config = serveWithFiles(["--config", "regions.json"], { [variable]: "c" }, {
+      "regions.json": exampleFile(),
+    });
+    assert.deepEqual(
+      config.regions.map((r) => [r.name, r.credential?.source, r.withheld]),
+      [
+        ["cn", variable, undefined],
+        ["us", variable, undefined],
+        ["i18n", variable, undefined],
+        ["eu", undefined, variable],
+      ],
+    );
+  }
 });
 
 Deno.test("a region on another site signs in with its own variable, or the shared one it opts in to", () => {

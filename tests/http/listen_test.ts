@@ -1,5 +1,10 @@
 import assert from "node:assert/strict";
-import { listen, type ServedPort, type ServeFunction } from "../../src/http/listen.ts";
+import {
+  listen,
+  type ListenOptions,
+  type ServedPort,
+  type ServeFunction,
+} from "../../src/http/listen.ts";
 import { recordingLogger } from "../fake_upstream.ts";
 
 const TOO_MANY_OPEN_FILES = new Error("Too many open files (os error 24)");
@@ -45,17 +50,26 @@ async function until(condition: () => boolean) {
 
 const handler = () => new Response("ok");
 
-Deno.test("a listener that stops accepting is listened on again, on the port first picked", async () => {
-  const fake = fakeServe([]);
+/** Listens through `fake` on 127.0.0.1:8123 with a 1 ms back-off, unless `options` say otherwise. */
+function listenWith(fake: { serve: ServeFunction }, options: Partial<ListenOptions> = {}) {
   const logger = recordingLogger();
-  const announced: number[] = [];
   const listener = listen(handler, {
     hostname: "127.0.0.1",
-    port: 0,
-    onListen: ({ port }) => announced.push(port),
+    port: 8123,
     logger,
     serve: fake.serve,
     backoffMs: 1,
+    ...options,
+  });
+  return { listener, logger };
+}
+
+Deno.test("a listener that stops accepting is listened on again, on the port first picked", async () => {
+  const fake = fakeServe([]);
+  const announced: number[] = [];
+  const { listener, logger } = listenWith(fake, {
+    port: 0,
+    onListen: ({ port }) => announced.push(port),
   });
   assert.equal(listener.port, 40_000);
   fake.ports[0].fail(TOO_MANY_OPEN_FILES);
@@ -71,15 +85,7 @@ Deno.test("a listener that stops accepting is listened on again, on the port fir
 
 Deno.test("while the port cannot be listened on, it is tried again until it can, with one warning", async () => {
   const fake = fakeServe(["ok", TOO_MANY_OPEN_FILES, TOO_MANY_OPEN_FILES, TOO_MANY_OPEN_FILES]);
-  const logger = recordingLogger();
-  const listener = listen(handler, {
-    hostname: "127.0.0.1",
-    port: 8123,
-    logger,
-    serve: fake.serve,
-    backoffMs: 1,
-    maxBackoffMs: 4,
-  });
+  const { listener, logger } = listenWith(fake, { maxBackoffMs: 4 });
   fake.ports[0].fail(TOO_MANY_OPEN_FILES);
   await until(() => fake.ports.length === 2);
   assert.equal(fake.calls.length, 5);
@@ -93,14 +99,7 @@ Deno.test("while the port cannot be listened on, it is tried again until it can,
 
 Deno.test("shutdown stops the listener and any further attempt to listen", async () => {
   const fake = fakeServe(["ok", TOO_MANY_OPEN_FILES]);
-  const listener = listen(handler, {
-    hostname: "127.0.0.1",
-    port: 8123,
-    logger: recordingLogger(),
-    serve: fake.serve,
-    backoffMs: 1,
-    maxBackoffMs: 60_000,
-  });
+  const { listener } = listenWith(fake, { maxBackoffMs: 60_000 });
   fake.ports[0].fail(TOO_MANY_OPEN_FILES);
   await until(() => fake.calls.length === 2);
   // Now waiting a minute before the next attempt: shutdown does not wait for it.
@@ -110,14 +109,7 @@ Deno.test("shutdown stops the listener and any further attempt to listen", async
 
 Deno.test("a clean shutdown is not taken for a failure", async () => {
   const fake = fakeServe([]);
-  const logger = recordingLogger();
-  const listener = listen(handler, {
-    hostname: "127.0.0.1",
-    port: 8123,
-    logger,
-    serve: fake.serve,
-    backoffMs: 1,
-  });
+  const { listener, logger } = listenWith(fake);
   await listener.shutdown();
   await new Promise((resolve) => setTimeout(resolve, 5));
   assert.equal(fake.calls.length, 1);
@@ -127,14 +119,5 @@ Deno.test("a clean shutdown is not taken for a failure", async () => {
 Deno.test("a port that cannot be listened on at start is an error for the caller", () => {
   const inUse = new Deno.errors.AddrInUse("Address already in use");
   const fake = fakeServe([inUse]);
-  assert.throws(
-    () =>
-      listen(handler, {
-        hostname: "127.0.0.1",
-        port: 8123,
-        logger: recordingLogger(),
-        serve: fake.serve,
-      }),
-    (error) => error === inUse,
-  );
+  assert.throws(() => listenWith(fake), (error) => error === inUse);
 });
