@@ -11,8 +11,8 @@
  */
 
 // Second-level domains under which anyone registers (co.uk, com.cn, ...): the site is one label
-// more. Only the generic ones; an unlisted one makes two hosts look alike that are not (the
-// cookie then goes to its own country's suffix), which is why the list covers the usual ones.
+// more. Under a two-label public suffix not listed here two unrelated hosts would count as one
+// site: the rule is meant for SSO domains a company owns, not for the whole public suffix list.
 const GENERIC_SECOND_LEVEL = new Set(["ac", "co", "com", "edu", "gov", "ne", "net", "or", "org"]);
 
 /** Returns the site of `hostname` (lower case): its registrable domain, or the host itself. */

@@ -85,13 +85,9 @@ export function listen(
       if (stopping) stopped.resolve();
     }, (error) => {
       if (stopping) return stopped.resolve();
-      logger.error(
-        "The HTTP listener stopped accepting ({error}): listening again on port {port}",
-        {
-          error,
-          port,
-        },
-      );
+      const message =
+        "The HTTP listener stopped accepting ({error}): listening again on port {port}";
+      logger.error(message, { error, port });
       listenAgain(backoffMs, 1);
     });
   }
