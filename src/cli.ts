@@ -19,6 +19,7 @@ import { describeUnconfigured } from "./auth_sources.ts";
 import { createDemoFetch } from "./demo.ts";
 import { formatDoctorReport, runDoctor } from "./doctor.ts";
 import { createHttpApp, endpointUrl, type HttpApp, StreamBackedUpError } from "./http/mod.ts";
+import { listen, type Listener } from "./http/listen.ts";
 import { logger, setupLogging } from "./log.ts";
 import { missingEnvPermission, missingNetPermission } from "./permissions.ts";
 import {
@@ -164,7 +165,8 @@ function warnWithoutCredential(config: Config) {
   if (config.demo) return;
   const unconfigured = config.regions.filter((region) => !region.credential);
   if (unconfigured.length === 0) return;
-  if (unconfigured.length === config.regions.length && config.regions.length > 0) {
+  const noneSet = unconfigured.every((region) => !region.withheld);
+  if (noneSet && unconfigured.length === config.regions.length && config.regions.length > 0) {
     logger("main").warn(
       "CAS_SESSION is not set: searches will fail until you copy the cookie from the browser into the environment and restart (or use --demo)",
     );
@@ -173,7 +175,7 @@ function warnWithoutCredential(config: Config) {
   for (const region of unconfigured) {
     logger("main").warn("Region {region} is skipped, {reason}", {
       region: region.name,
-      reason: describeUnconfigured(region.name),
+      reason: describeUnconfigured(region),
     });
   }
 }
@@ -204,9 +206,9 @@ async function serveHttp(
     maxSessions: config.maxSessions,
     maxSessionsPerClient: config.maxSessionsPerClient,
   });
-  let server: Deno.HttpServer;
+  let server: Listener;
   try {
-    server = Deno.serve({
+    server = listen(app.handle, {
       hostname: config.host,
       port: config.port,
       onListen: ({ port }) => announce(config, port),
@@ -220,7 +222,8 @@ async function serveHttp(
           status: 500,
         });
       },
-    }, app.handle);
+      logger: log,
+    });
   } catch (error) {
     if (stdio) {
       logger("main").warn("Not serving HTTP: {reason}; serving MCP over stdio only", {
@@ -263,7 +266,7 @@ async function serveHttp(
 // New connections stop first; calls in flight get a deadline to finish, the rest are answered
 // with an error, and closing the sessions ends their open streams so the server can finish.
 // A client that still holds on is not waited for past a last short deadline.
-async function shutdown(server: Deno.HttpServer, app: HttpApp): Promise<void> {
+async function shutdown(server: Listener, app: HttpApp): Promise<void> {
   const finished = server.shutdown();
   await app.close({ deadlineMs: SHUTDOWN_DEADLINE_MS });
   await settledWithin(finished, CONNECTIONS_DEADLINE_MS);

@@ -92,16 +92,23 @@ function checkCredentials({ auth, demo }: ToolDeps): DoctorCheck {
     credential ? [`${credential.source} for ${regions.join(", ")}`] : []
   );
   if (missing.length === 0) return pass("credentials", set.join("; "));
-  if (set.length === 0) {
+  const withheld = auth.sources.filter((source) => source.withheld);
+  if (set.length === 0 && withheld.length === 0) {
     return fail("credentials", "CAS_SESSION is not set", {
       fix:
         "Sign in to SSO in the browser, copy the CAS_SESSION cookie's value and export CAS_SESSION=<value>",
     });
   }
-  return fail("credentials", `${set.join("; ")}; none for ${missing.join(", ")}`, {
-    fix: `Set CAS_SESSION_<region> or SERVICE_ACCOUNT_SECRET_<region> for ${
-      missing.join(", ")
-    } (or CAS_SESSION for every region)`,
+  return fail("credentials", [...set, `none for ${missing.join(", ")}`].join("; "), {
+    fix: `Set CAS_SESSION_<region> or SERVICE_ACCOUNT_SECRET_<region> for ${missing.join(", ")} ${
+      withheld.length === 0
+        ? "(or CAS_SESSION for every region)"
+        : `(${withheld[0].withheld} is not sent to ${
+          withheld.map((s) => new URL(s.authUrl).hostname).join(", ")
+        }, another site than the default auth URL's, unless the config file's region says "credential": "${
+          withheld[0].withheld
+        }")`
+    }`,
   });
 }
 

@@ -934,3 +934,80 @@ Deno.test("--region or NEPTUNE_REGIONS replacing the config file's regions is a 
   assert.match(warnings(["--region", "eu=https://eu.example"])[0], /^--region replaces the 2/);
   assert.deepEqual(serve([], { NEPTUNE_REGIONS: "eu=https://eu.example" }).warnings, []);
 });
+
+/** The README's example file: cn, us and i18n on bytedance.net, eu on tiktok-eu.org. */
+function exampleFile(optIn?: string) {
+  const text = Deno.readTextFileSync(new URL("../examples/regions.example.json", import.meta.url));
+  const file = JSON.parse(text) as { regions: Record<string, string>[] };
+  if (optIn) file.regions.find((r) => r.name === "eu")!.credential = optIn;
+  return file;
+}
+
+function credentialsWith(env: Env, optIn?: string): Record<string, string | undefined> {
+  const config = serveWithFiles(["--config", "regions.json"], env, {
+    "regions.json": exampleFile(optIn),
+  });
+  return Object.fromEntries(config.regions.map((r) => [r.name, r.credential?.source]));
+}
+
+Deno.test("the unsuffixed CAS_SESSION and SERVICE_ACCOUNT_SECRET go only to the default auth URL's site", () => {
+  for (const variable of ["CAS_SESSION", "SERVICE_ACCOUNT_SECRET"] as const) {
+    const config = serveWithFiles(["--config", "regions.json"], { [variable]: "c" }, {
+      "regions.json": exampleFile(),
+    });
+    assert.deepEqual(
+      config.regions.map((r) => [r.name, r.credential?.source, r.withheld]),
+      [
+        ["cn", variable, undefined],
+        ["us", variable, undefined],
+        ["i18n", variable, undefined],
+        ["eu", undefined, variable],
+      ],
+    );
+  }
+});
+
+Deno.test("a region on another site signs in with its own variable, or the shared one it opts in to", () => {
+  assert.equal(credentialsWith({ CAS_SESSION: "c", CAS_SESSION_eu: "e" }).eu, "CAS_SESSION_eu");
+  assert.equal(
+    credentialsWith({ CAS_SESSION: "c", SERVICE_ACCOUNT_SECRET_eu: "e" }).eu,
+    "SERVICE_ACCOUNT_SECRET_eu",
+  );
+  assert.equal(credentialsWith({ CAS_SESSION: "c" }, "CAS_SESSION").eu, "CAS_SESSION");
+  // Opting in to one shared variable does not let the other through.
+  assert.equal(
+    credentialsWith({ SERVICE_ACCOUNT_SECRET: "s", CAS_SESSION: "c" }, "CAS_SESSION").eu,
+    "CAS_SESSION",
+  );
+  assert.equal(credentialsWith({ SERVICE_ACCOUNT_SECRET: "s" }, "CAS_SESSION").eu, undefined);
+});
+
+Deno.test("a config file's credential names a shared variable, never holds a value", () => {
+  const error = configFileError({ "regions.json": exampleFile(SENTINEL_COOKIE) });
+  assert.match(
+    error.message,
+    /regions\[3\]\.credential: expected the name CAS_SESSION or SERVICE_ACCOUNT_SECRET/,
+  );
+  assert.ok(!error.message.includes(SENTINEL_COOKIE), error.message);
+});
+
+Deno.test("a placeholder from the docs in a credential variable is refused in one line, naming it", () => {
+  const placeholders = [
+    ["CAS_SESSION", "paste-the-cookie-value-here"],
+    ["CAS_SESSION", "your_cookie_value_here"],
+    ["CAS_SESSION", "'paste-the-cookie-value-here'"],
+    ["CAS_SESSION", "<value>"],
+    ["CAS_SESSION", "${input:cas-session}"],
+    ["CAS_SESSION_us", "paste-the-us-cookie"],
+    ["SERVICE_ACCOUNT_SECRET_us", "paste-the-secret"],
+    ["SERVICE_ACCOUNT_SECRET", "Bearer paste-the-secret"],
+  ] as const;
+  for (const [name, value] of placeholders) {
+    const error = configError(["--region", "us=https://us.example"], { [name]: value });
+    assert.match(error.message, new RegExp(`^${name} still holds a placeholder from the docs: `));
+    assert.ok(!error.message.includes("\n"), error.message);
+  }
+  // Demo mode sends no credential: the README's configs start it with the placeholder.
+  assert.equal(serve(["--demo"], { CAS_SESSION: "paste-the-cookie-value-here" }).demo, true);
+  assert.equal(credentialOf(serve([], { CAS_SESSION: "0123abcdef-here" })), "0123abcdef-here");
+});

@@ -167,6 +167,29 @@ Deno.test("doctor checks the JWT of each credential and skips the regions of one
   });
 });
 
+Deno.test("doctor says why a region on another site has no credential, and how to opt in", async () => {
+  const config = testConfig();
+  const otherSite = "https://sso.other-site.test/auth/api/v1/jwt";
+  const regions = config.regions.map((region) =>
+    region.name === "us"
+      ? { ...region, authUrl: otherSite, credential: undefined, withheld: "CAS_SESSION" as const }
+      : region
+  );
+  const report = await runDoctor({ ...config, regions }, {
+    env: { CAS_SESSION: SENTINEL_COOKIE },
+    fetch: upstream().fetch,
+    now: clock.now,
+    logger: () => recordingLogger(),
+  });
+  const checks = byName(report);
+  assert.equal(checks.credentials.status, "fail");
+  assert.equal(checks.credentials.detail, "CAS_SESSION for cn; none for us");
+  const fix = checks.credentials.fix ?? "";
+  assert.match(fix, /CAS_SESSION is not sent to sso\.other-site\.test, another site/);
+  assert.match(fix, /"credential": "CAS_SESSION"/);
+  assert.doesNotMatch(fix, /CAS_SESSION for every region/);
+});
+
 Deno.test("doctor shows the proxy in effect as scheme://host:port only, never its password", async () => {
   const report = await doctor(upstream().fetch, {
     env: {

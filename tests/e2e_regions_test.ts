@@ -69,6 +69,46 @@ Deno.test("with a config file the real server signs each region in at its own au
   }
 });
 
+Deno.test("the real server keeps CAS_SESSION from an auth service on another site and names the region at start", async () => {
+  const { fake, close } = serveRegions();
+  const file = fourRegionConfigFile(fake);
+  // localhost is another site than 127.0.0.1, where the default auth service is.
+  const otherSite = fake.authUrl("cloud").replace("127.0.0.1", "localhost");
+  const eu = { name: "eu", base_url: fake.baseUrl("eu"), auth_url: otherSite };
+  const path = await writeConfig({ ...file, regions: [...file.regions, eu] });
+  const server = await startServer(["--config", path], {
+    CAS_SESSION: CLOUD_COOKIE,
+    CAS_SESSION_us: US_COOKIE,
+    SERVICE_ACCOUNT_SECRET_i18n: I18N_SECRET,
+  });
+  const client = new Client({ name: "e2e-regions", version: "0" });
+  let regions = "";
+  try {
+    await client.connect(new StreamableHTTPClientTransport(new URL(server.url)));
+    const result = await client.callTool({
+      name: "search_psm_service",
+      arguments: { keyword: "svc" },
+    });
+    assert.match(textOf(result), /Only cn, boe, us, i18n answered/);
+    regions = textOf(await client.callTool({ name: "list_available_regions" }));
+  } finally {
+    await client.close();
+    await server.stop();
+    await close();
+    await Deno.remove(path);
+  }
+  assert.match(regions, /^- eu: .*not configured: CAS_SESSION is not sent to localhost/m);
+  assert.match(
+    server.output().stderr,
+    /\[WRN\].*Region eu is skipped, not configured: CAS_SESSION is not sent to localhost/,
+  );
+  assert.equal(fake.unexpected.length, 0, fake.unexpected.join("\n"));
+  assert.equal(
+    fake.requests.filter((r) => r.headers.get("host")?.startsWith("localhost")).length,
+    0,
+  );
+});
+
 Deno.test("a bad config file exits 2 naming every problem with its path in the file", async () => {
   const path = await writeConfig({
     colour: "blue",

@@ -130,6 +130,8 @@ export interface ServerProcess {
 export interface StartServerOptions {
   /** `piped` gives the test the server's stdin, as a desktop client has it. Default `null`. */
   stdin?: "null" | "piped";
+  /** A soft limit of open files for the process (`ulimit -n`, through bash); none by default. */
+  openFiles?: number;
 }
 
 /**
@@ -139,10 +141,10 @@ export interface StartServerOptions {
 export function startServer(
   args: readonly string[],
   env: Record<string, string>,
-  { stdin = "null" }: StartServerOptions = {},
+  { stdin = "null", openFiles }: StartServerOptions = {},
 ): Promise<ServerProcess> {
   const denoArgs = serverArgs(["--host", "127.0.0.1", "--port", "0", ...args]);
-  return startAnnouncingProcess(denoArgs, env, { stdin });
+  return startAnnouncingProcess(denoArgs, env, { stdin, openFiles });
 }
 
 /**
@@ -152,10 +154,14 @@ export function startServer(
 export async function startAnnouncingProcess(
   denoArgs: readonly string[],
   env: Record<string, string>,
-  { stdin = "null" }: StartServerOptions = {},
+  { stdin = "null", openFiles }: StartServerOptions = {},
 ): Promise<ServerProcess> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [...denoArgs],
+  // exec keeps the pid the server's own, so stop() signals the server rather than bash.
+  const [command, args] = openFiles === undefined
+    ? [Deno.execPath(), [...denoArgs]]
+    : ["bash", ["-c", `ulimit -n ${openFiles} && exec "$0" "$@"`, Deno.execPath(), ...denoArgs]];
+  const child = new Deno.Command(command, {
+    args,
     env: cleanEnv(env),
     clearEnv: true,
     stdin,

@@ -9,6 +9,7 @@
 
 import { z } from "zod";
 import { parseJson } from "../json.ts";
+import { SHARED_CREDENTIAL_VARIABLES } from "./credentials.ts";
 import { REGION_NAME_PATTERN } from "./regions.ts";
 import {
   bareHost,
@@ -43,6 +44,11 @@ const regionSchema = z.strictObject({
   ),
   base_url: httpUrl.transform((href) => href.replace(/\/+$/, "")),
   auth_url: httpUrl.optional(),
+  // The name of a variable, never a value: lets a region on another site use the shared one.
+  credential: z.enum(SHARED_CREDENTIAL_VARIABLES, {
+    error:
+      "expected the name CAS_SESSION or SERVICE_ACCOUNT_SECRET (the value stays in the environment)",
+  }).optional(),
 });
 
 const configFileSchema = z.strictObject({
