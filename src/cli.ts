@@ -32,7 +32,7 @@ import {
 } from "./server.ts";
 import { createInstruments } from "./instruments.ts";
 import { createMetricsRegistry, type MetricsRegistry } from "./metrics.ts";
-import { forcedStopStatus, type StopSignal, stdinIsPipe, stopSignals } from "./platform.ts";
+import { forcedStopStatus, stdinIsPipe, type StopSignal, stopSignals } from "./platform.ts";
 import { serveStdio } from "./stdio.ts";
 import type { StdioFront } from "./stdio_front/mod.ts";
 import type { ToolDeps } from "./tools/mod.ts";

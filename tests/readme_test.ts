@@ -15,7 +15,7 @@ import { USAGE } from "../src/config/mod.ts";
 
 const ENGLISH = "README.md";
 const CHINESE = "README.zh-CN.md";
-const MAIN = new URL("../main.ts", import.meta.url).pathname;
+const MAIN = new URL("../main.ts", import.meta.url).href;
 const HTTP_URL = "http://localhost:8123/mcp";
 const BINARY = /(^|[/\\])byted-live-promotion(\.exe)?$/;
 
