@@ -9,6 +9,8 @@
 
 import assert from "node:assert/strict";
 import { parse } from "npm:yaml@2.9.1";
+import denoConfig from "../deno.json" with { type: "json" };
+import { planBuilds } from "../scripts/compile_all.ts";
 import { workflowProblems } from "../scripts/check_workflows.ts";
 
 interface Step {
@@ -93,4 +95,24 @@ Deno.test("a release builds and smoke-tests each binary on its own OS before pub
   assert.match(jobs.release.if ?? "", /refs\/tags\//);
   const publish = jobs.release.steps.find((step) => step.uses?.startsWith("softprops/"));
   assert.equal(publish?.with?.body_path, "release-notes.md");
+});
+
+Deno.test("a release builds every binary compile:all builds, one runner each, and attaches them with SHA256SUMS", async () => {
+  const { jobs } = await workflow("release.yml");
+  const compile = denoConfig.tasks.compile.command;
+  const matrix = jobs.build.strategy?.matrix.include ?? [];
+  const outputOf = (args: string[]) => args[args.indexOf("--output") + 1];
+  assert.deepEqual(
+    matrix.map(({ platform }) => planBuilds(compile, { platforms: [platform] })[0]),
+    planBuilds(compile),
+    "one runner per platform, in compile:all's order",
+  );
+  assert.deepEqual(matrix.map(({ binary }) => `dist/${binary}`), planBuilds(compile).map(outputOf));
+  const build = runs(jobs.build);
+  assert.ok(build.includes("deno task compile:all ${{ matrix.platform }}"));
+  assert.ok(build.includes("deno task smoke dist/${{ matrix.binary }}"));
+  const release = runs(jobs.release).join("\n");
+  assert.match(release, /sha256sum byted-live-promotion-\* > SHA256SUMS/);
+  const publish = jobs.release.steps.find((step) => step.uses?.startsWith("softprops/"));
+  assert.match(String(publish?.with?.files), /dist\/SHA256SUMS/);
 });
