@@ -33,6 +33,7 @@ const TOOLS = [
 /** A PSM of the demo catalogue (`src/demo.ts`) that a search must find. */
 const DEMO_PSM = "oec.affiliate.monitor";
 const SEARCH = { name: "search_psm_service", arguments: { keyword: DEMO_PSM } };
+const FOUND = new RegExp(DEMO_PSM.replaceAll(".", "\\."));
 const START_TIMEOUT_MS = 60_000;
 const STOP_TIMEOUT_MS = 15_000;
 
@@ -75,7 +76,7 @@ async function checkStdio(command: readonly string[], check: Check): Promise<voi
     await check(`stdio search finds ${DEMO_PSM}`, async () => {
       const result = await client.callTool(SEARCH);
       assert.notEqual(result.isError, true, textOf(result));
-      assert.match(textOf(result), new RegExp(DEMO_PSM.replaceAll(".", "\\.")));
+      assert.match(textOf(result), FOUND);
     });
   } finally {
     await client.close();
@@ -110,7 +111,7 @@ async function checkHttp(command: readonly string[], check: Check): Promise<void
       const client = new Client({ name: "smoke", version: denoConfig.version });
       try {
         await client.connect(new StreamableHTTPClientTransport(new URL(mcpUrl)));
-        assert.match(textOf(await client.callTool(SEARCH)), new RegExp(DEMO_PSM));
+        assert.match(textOf(await client.callTool(SEARCH)), FOUND);
       } finally {
         await client.close();
       }
@@ -125,13 +126,13 @@ async function checkHttp(command: readonly string[], check: Check): Promise<void
       const answer = await response.json();
       assert.equal(answer.tool, SEARCH.name);
       assert.equal(answer.isError, false);
-      assert.match(textOf(answer), new RegExp(DEMO_PSM));
+      assert.match(textOf(answer), FOUND);
     });
     const stop = stopOf(Deno.build.os);
     await check(`http server ${stop.describe}`, async () => {
       child.kill(stop.signal);
-      await settledWithin(child.status, STOP_TIMEOUT_MS);
-      const status = await Promise.race([child.status, Promise.resolve(undefined)]);
+      let status: Deno.CommandStatus | undefined;
+      await settledWithin(child.status.then((exit) => status = exit), STOP_TIMEOUT_MS);
       assert.ok(status, `the server did not stop within ${STOP_TIMEOUT_MS} ms`);
       stopped = true;
       if (stop.exitCode !== undefined) {
