@@ -16,7 +16,7 @@
 import assert from "node:assert/strict";
 import denoConfig from "../deno.json" with { type: "json" };
 import { settledWithin } from "../src/async.ts";
-import { COMPILE_PERMISSIONS } from "../tests/server_process.ts";
+import { cleanEnv, COMPILE_PERMISSIONS } from "../tests/server_process.ts";
 import {
   Client,
   StdioClientTransport,
@@ -61,6 +61,8 @@ async function checkStdio(command: readonly string[], check: Check): Promise<voi
   const transport = new StdioClientTransport({
     command: program,
     args: [...args, "--demo", "--stdio"],
+    // Only what Deno needs (DENO_DIR among it): no credential reaches a demo server.
+    env: cleanEnv(),
     stderr: "pipe",
   });
   const client = new Client({ name: "smoke", version: denoConfig.version });
@@ -87,6 +89,8 @@ async function checkHttp(command: readonly string[], check: Check): Promise<void
   const [program, ...args] = command;
   const child = new Deno.Command(program, {
     args: [...args, "--demo", "--host", "127.0.0.1", "--port", "0"],
+    env: cleanEnv(),
+    clearEnv: true,
     stdin: "null",
     stdout: "null",
     stderr: "piped",

@@ -43,7 +43,17 @@ export function serverArgs(args: readonly string[]): string[] {
 
 /** An environment with only what Deno itself needs, plus `extra`. */
 export function cleanEnv(extra: Record<string, string> = {}): Record<string, string> {
-  const keep = ["HOME", "PATH", "DENO_DIR", "XDG_CACHE_HOME", "SYSTEMROOT", "TMPDIR"];
+  // Windows: SYSTEMROOT for sockets, LOCALAPPDATA and USERPROFILE for Deno's cache and home.
+  const keep = [
+    "HOME",
+    "PATH",
+    "DENO_DIR",
+    "XDG_CACHE_HOME",
+    "SYSTEMROOT",
+    "TMPDIR",
+    "LOCALAPPDATA",
+    "USERPROFILE",
+  ];
   const env: Record<string, string> = { NO_COLOR: "1" };
   for (const name of keep) {
     const value = Deno.env.get(name);
