@@ -20,7 +20,7 @@ const CLI_MODULE = new URL("./src/cli.ts", import.meta.url);
 /** Runs the command line `args` and returns the exit status. */
 export async function main(args: readonly string[]): Promise<number> {
   const query = (descriptor: Deno.PermissionDescriptor) => Deno.permissions.querySync(descriptor);
-  const noRead = missingReadPermission(query, CLI_MODULE.pathname);
+  const noRead = missingReadPermission(query, CLI_MODULE);
   if (noRead) {
     // --help and --version need no permission: without read access the server cannot load to
     // print them, so they are printed here.

@@ -33,7 +33,8 @@ import {
 } from "./server.ts";
 import { createInstruments } from "./instruments.ts";
 import { createMetricsRegistry, type MetricsRegistry } from "./metrics.ts";
-import { serveStdio, stdinIsPipe } from "./stdio.ts";
+import { forcedStopStatus, stdinIsPipe, type StopSignal, stopSignals } from "./platform.ts";
+import { serveStdio } from "./stdio.ts";
 import type { StdioFront } from "./stdio_front/mod.ts";
 import type { ToolDeps } from "./tools/mod.ts";
 
@@ -46,10 +47,6 @@ const SHUTDOWN_DEADLINE_MS = 5_000;
 // How long log lines still buffered at exit may take to reach a stderr that is read.
 const LOG_FLUSH_MS = 1_000;
 const CONNECTIONS_DEADLINE_MS = 1_000;
-const SIGNAL_NUMBERS = { SIGINT: 2, SIGTERM: 15 } as const;
-const STOP_SIGNALS: Deno.Signal[] = Deno.build.os === "windows"
-  ? ["SIGINT"]
-  : ["SIGINT", "SIGTERM"];
 
 /** Options for {@linkcode main}. */
 export interface MainOptions {
@@ -248,9 +245,9 @@ async function serveHttp(
 
   const exitStatus = Promise.withResolvers<number>();
   let stopping = false;
-  const onSignal = (signal: Deno.Signal) => () => {
+  const onSignal = (signal: StopSignal) => () => {
     // A second signal means now: the graceful shutdown is not waited for.
-    if (stopping) Deno.exit(128 + SIGNAL_NUMBERS[signal as keyof typeof SIGNAL_NUMBERS]);
+    if (stopping) Deno.exit(forcedStopStatus(signal));
     stopping = true;
     logger("main").info("Shutting down");
     clearInterval(sweep);
@@ -259,7 +256,7 @@ async function serveHttp(
       exitStatus.resolve(1);
     });
   };
-  for (const signal of STOP_SIGNALS) Deno.addSignalListener(signal, onSignal(signal));
+  for (const signal of stopSignals(Deno.build.os)) Deno.addSignalListener(signal, onSignal(signal));
   return await exitStatus.promise;
 }
 

@@ -23,9 +23,13 @@ const MISSING =
 /**
  * Returns the one-line message to print when the server's own modules at
  * `path` cannot be read: `main.ts` loads them on demand, which Deno allows
- * only with read permission.
+ * only with read permission. A file URL is given as it is: Deno turns it into
+ * a path of the OS it runs on (`C:\...` on Windows, where its `pathname` is `/C:/...`).
  */
-export function missingReadPermission(query: QueryPermission, path: string): string | undefined {
+export function missingReadPermission(
+  query: QueryPermission,
+  path: string | URL,
+): string | undefined {
   return query({ name: "read", path }).state === "granted" ? undefined : MISSING;
 }
 

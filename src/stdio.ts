@@ -5,25 +5,8 @@
  * @module
  */
 
-import { fstatSync } from "node:fs";
 import { JSONRPCMessageSchema, type McpServer } from "./mcp_sdk.ts";
 import { openStdioFront, type StdioFront } from "./stdio_front/mod.ts";
-
-/**
- * Returns true when stdin is a pipe or a socket, as when a desktop client
- * launched the server to talk MCP with it; false for a terminal, a file or
- * `/dev/null`, and when it cannot be told.
- */
-export function stdinIsPipe(): boolean {
-  if (Deno.stdin.isTerminal()) return false;
-  // node:fs reads the open descriptor, so no read permission on /dev/stdin is needed.
-  try {
-    const stat = fstatSync(0);
-    return stat.isFIFO() || stat.isSocket();
-  } catch {
-    return false;
-  }
-}
 
 /** Options for {@linkcode serveStdio}. */
 export interface ServeStdioOptions {

@@ -661,6 +661,42 @@ Deno.test("MCP_CONFIG names the config file when --config is not given", () => {
   assert.deepEqual(config.regions.map((r) => r.name), ["cn", "i18n"]);
 });
 
+// Windows paths reach the file reader as the user wrote them: Deno.readTextFileSync takes drive
+// letters, backslashes and UNC shares on Windows, and nothing here may split or rewrite them.
+const WINDOWS_PATHS = [
+  "C:\\Users\\Li Lei\\AppData\\Roaming\\byted\\regions.json",
+  "D:/mcp/regions.json",
+  "\\\\fileserver\\team\\regions.json",
+  "regions\\prod.json",
+];
+
+Deno.test("--config, --config=, and MCP_CONFIG pass a Windows path to the reader unchanged", () => {
+  for (const path of WINDOWS_PATHS) {
+    const files = { [path]: REGIONS_FILE };
+    for (
+      const [args, env] of [
+        [["--config", path], {}],
+        [[`--config=${path}`], {}],
+        [[], { MCP_CONFIG: path }],
+      ] as const
+    ) {
+      const config = serveWithFiles(args, env, files);
+      assert.deepEqual(config.regions.map((r) => r.name), ["cn", "i18n"], path);
+    }
+  }
+});
+
+Deno.test("a Windows config path that does not exist is named as written in the error", () => {
+  const [path] = WINDOWS_PATHS;
+  try {
+    parseCommand([], { MCP_CONFIG: path }, { readFile: readFrom({}) });
+    assert.fail("a missing config file was accepted");
+  } catch (error) {
+    assert.ok(error instanceof ConfigError, `expected a ConfigError, got ${error}`);
+    assert.equal(error.message, `Config file ${path} does not exist: check --config or MCP_CONFIG`);
+  }
+});
+
 Deno.test("flags and environment win over the config file, which wins over the defaults", () => {
   const file = {
     "regions.json": { port: 9100, host: "127.0.0.2", log_level: "debug", timeout_ms: 2000 },

@@ -5,7 +5,7 @@ import { INITIALIZE_REQUEST } from "./harness.ts";
 import { cleanEnv, serverArgs, startServer } from "./server_process.ts";
 import denoConfig from "../deno.json" with { type: "json" };
 
-const MAIN = new URL("../main.ts", import.meta.url).pathname;
+const MAIN = new URL("../main.ts", import.meta.url).href;
 const encoder = new TextEncoder();
 
 // Runs `deno run` with `denoArgs` and asserts the one line of a refusal for missing permissions.

@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { textOf } from "./harness.ts";
 import { Client, StreamableHTTPClientTransport } from "./mcp_client.ts";
 import { fourRegionConfigFile, fourRegionUpstream } from "./fake_regions.ts";
-import { runServer, startServer } from "./server_process.ts";
+import { fileURLToPath } from "node:url";
+import { assertStoppedCleanly, runServer, startServer } from "./server_process.ts";
 
 const CLOUD_COOKIE = "SENTINEL-E2E-CLOUD-8e1f";
 const US_COOKIE = "SENTINEL-E2E-US-44a0";
@@ -13,7 +14,7 @@ const SCRATCH = new URL("./testdata/tmp/", import.meta.url);
 
 async function writeConfig(content: unknown): Promise<string> {
   await Deno.mkdir(SCRATCH, { recursive: true });
-  const path = await Deno.makeTempFile({ dir: SCRATCH.pathname, suffix: ".json" });
+  const path = await Deno.makeTempFile({ dir: fileURLToPath(SCRATCH), suffix: ".json" });
   await Deno.writeTextFile(path, JSON.stringify(content));
   return path;
 }
@@ -57,7 +58,7 @@ Deno.test("with a config file the real server signs each region in at its own au
     const status = await server.stop();
     await close();
     await Deno.remove(path);
-    assert.equal(status.code, 0);
+    assertStoppedCleanly(status);
   }
   assert.deepEqual([...fake.searches].sort(), ["boe:cloud", "cn:cloud", "i18n:i18n", "us:us"]);
   assert.equal(fake.authRequests("cloud"), 1, "cn and boe share one token");
