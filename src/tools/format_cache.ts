@@ -12,6 +12,7 @@ import {
   describeSources,
   type Detail,
   formatSearchText,
+  type SearchScope,
   type StructuredSearchResult,
   toStructured,
 } from "./search_result.ts";
@@ -24,7 +25,7 @@ export interface FormattedSearch {
 
 /** Formats search results, reusing the work of an earlier result with the same content. */
 export interface SearchFormatter {
-  format(result: SearchResult, detail: Detail): FormattedSearch;
+  format(result: SearchResult, detail: Detail, options?: { scope?: SearchScope }): FormattedSearch;
 }
 
 /** Options for {@linkcode createSearchFormatter}. */
@@ -45,13 +46,13 @@ export function createSearchFormatter(options: SearchFormatterOptions = {}): Sea
   };
   const recent = new LruMap<string, FormattedSearch>(maxEntries);
   return {
-    format(result, detail) {
-      const key = contentKey(result, detail, idOf);
+    format(result, detail, { scope } = {}) {
+      const key = contentKey(result, { detail, scope }, idOf);
       const known = recent.get(key);
       if (known) return known;
       const formatted = {
-        text: formatSearchText(result, { detail }),
-        structured: toStructured(result, { detail }),
+        text: formatSearchText(result, { detail, scope }),
+        structured: toStructured(result, { detail, scope }),
       };
       recent.set(key, formatted);
       return formatted;
@@ -61,10 +62,20 @@ export function createSearchFormatter(options: SearchFormatterOptions = {}): Sea
 
 // Everything the text and structured content are made of. Status, services and match counts
 // follow from the keyword and the regions' outcomes, whose service lists are the cache's own
-// arrays (named by identity); the time of the search shows only in the source lines ("cached,
-// fetched 40 s ago"), which are part of the key.
-function contentKey(result: SearchResult, detail: Detail, idOf: (value: object) => number) {
-  const parts = [detail, result.keyword, result.pending.join(","), ...describeSources(result)];
+// arrays (named by identity); the time of the search shows only in the source lines ("stale,
+// fetched 7 min ago"), which are part of the key, as are the regions configured.
+function contentKey(
+  result: SearchResult,
+  { detail, scope }: { detail: Detail; scope?: SearchScope },
+  idOf: (value: object) => number,
+) {
+  const parts = [
+    detail,
+    result.keyword,
+    result.pending.join(","),
+    scope?.regions.join(",") ?? "",
+    ...describeSources(result),
+  ];
   for (const outcome of result.outcomes) {
     parts.push(
       outcome.ok
