@@ -6,6 +6,7 @@ import {
   fakeClock,
   fakeUpstream,
   jwtExpiringAt,
+  recordingLogger,
   regionsUpstream,
   searchAnswer,
   searchUrl,
@@ -596,4 +597,119 @@ Deno.test("search_multiple_services passes refresh and wait_all_regions to every
   } finally {
     await connection.close();
   }
+});
+
+Deno.test("a missing keyword or keywords is refused with what to pass and an example", async () => {
+  const config = testConfig();
+  const upstream = fakeUpstream([]);
+  await withConnection(config, { upstream }, async (client) => {
+    await assertToolError(
+      client,
+      { name: "search_psm_service", arguments: {} },
+      /No keyword given: pass keyword, a PSM such as oec\.affiliate\.monitor/,
+    );
+    await assertToolError(
+      client,
+      { name: "search_multiple_services", arguments: {} },
+      /No keyword given: pass keywords, PSMs separated by commas such as/,
+    );
+    await assertToolError(
+      client,
+      { name: "search_multiple_services", arguments: { keywords: 42 } },
+      /keywords must be text or an array of text/,
+    );
+    assert.equal(upstream.requests.length, 0);
+  });
+});
+
+Deno.test("search_multiple_services takes new lines, semicolons, spaces and arrays as separators", async () => {
+  const config = testConfig();
+  await withConnection(config, { fetch: demoFetchFor(config) }, async (client) => {
+    const given: unknown[] = [
+      "oec.live.room\noec.trade.order",
+      "oec.live.room; oec.trade.order",
+      "oec.live.room   oec.trade.order",
+      '["oec.live.room", "oec.trade.order"]',
+      ["oec.live.room", " oec.trade.order "],
+    ];
+    for (const keywords of given) {
+      const result = await client.callTool({
+        name: "search_multiple_services",
+        arguments: { keywords },
+      });
+      const structured = result.structuredContent as {
+        keywords: string[];
+        summary: { found: number };
+      };
+      assert.deepEqual(structured.keywords, ["oec.live.room", "oec.trade.order"], `${keywords}`);
+      assert.equal(structured.summary.found, 2, `${keywords}`);
+    }
+  });
+});
+
+Deno.test("region names match without regard to case, and an unknown one lists those that exist", async () => {
+  const config = testConfig();
+  await withConnection(config, { fetch: demoFetchFor(config) }, async (client) => {
+    const result = await client.callTool({
+      name: "search_psm_service",
+      arguments: { keyword: "oec.live.room", regions: ["CN"] },
+    });
+    assert.equal(result.isError, false);
+    assert.deepEqual(
+      (result.structuredContent as { regions: { name: string }[] }).regions.map((r) => r.name),
+      ["cn"],
+    );
+    await assertToolError(
+      client,
+      { name: "search_psm_service", arguments: { keyword: "oec.live.room", regions: ["eu"] } },
+      /Unknown region "eu": use any of cn, us, or leave regions out/,
+    );
+  });
+});
+
+Deno.test("a keyword list given to search_psm_service searches the first and points to the batch tool", async () => {
+  const config = testConfig();
+  await withConnection(config, { fetch: demoFetchFor(config) }, async (client) => {
+    const result = await client.callTool({
+      name: "search_psm_service",
+      arguments: { keyword: "oec.live.room, oec.trade.order", wait_all_regions: true },
+    });
+    const structured = result.structuredContent as { keyword: string; message: string };
+    assert.equal(structured.keyword, "oec.live.room");
+    assert.match(
+      structured.message,
+      /only "oec\.live\.room" was searched; pass them all to search_multiple_services/,
+    );
+    assert.doesNotMatch(textOf(result), /spelling/);
+  });
+});
+
+Deno.test("an answer with a region failed or left out never advises checking the spelling", async () => {
+  const upstream = upstreamWithFailingUs(502);
+  await withConnection(testConfig(), { upstream }, async (client) => {
+    const failed = await client.callTool({
+      name: "search_psm_service",
+      arguments: { keyword: "nope.nope.nope", wait_all_regions: true },
+    });
+    assert.doesNotMatch(textOf(failed), /spelling|Did you mean/);
+    assert.match(textOf(failed), /It may be in a region not searched: us: answered HTTP 502/);
+    const filtered = await client.callTool({
+      name: "search_psm_service",
+      arguments: { keyword: "nope.nope.nope", regions: ["cn"] },
+    });
+    assert.doesNotMatch(textOf(filtered), /spelling/);
+    assert.match(textOf(filtered), /Left out by the regions filter: us/);
+  });
+});
+
+Deno.test("in demo mode the log says the JWT came from the demo auth service, not a real host", async () => {
+  const config = testConfig(["--demo"]);
+  const logger = recordingLogger();
+  await withConnection(config, { fetch: demoFetchFor(config), logger }, async (client) => {
+    await client.callTool({ name: "search_psm_service", arguments: { keyword: "oec.live.room" } });
+  });
+  const obtained = logger.lines.filter((line) => line.includes("Obtained a JWT"));
+  assert.equal(obtained.length, 1, logger.lines.join("\n"));
+  assert.match(obtained[0], /from the demo auth service \(in-process, nothing contacted\)/);
+  assert.doesNotMatch(obtained[0], /auth\.test/);
 });

@@ -49,7 +49,7 @@ Deno.test("a result made of the same cached answers is formatted once, and as fo
 
 function stale(services: readonly Service[], region: string): RegionOutcome {
   const staleReason = new RegionError("answered HTTP 502", { region, kind: "http_status" });
-  return { ...cached(services, region), ok: true, staleReason };
+  return { region, ok: true, services, fetchedAt: FETCHED_AT, fromCache: true, staleReason };
 }
 
 Deno.test("a cached answer's age changes nothing shown; a stale answer's age is shown again", () => {
