@@ -219,3 +219,21 @@ Deno.test("a 5 MB description and a huge candidate list give results under 64 Ki
     }
   });
 });
+
+// "`Found oec.live.promotion in cn, us.` ([search_found](tests/testdata/search_outputs/search_found.txt))"
+const README_EXAMPLE = /`([^`]+)` \(\[(\w+)\]\(tests\/testdata\/search_outputs\/\2\.txt\)\)/g;
+
+Deno.test("every example answer in the READMEs' Tools table is a line of its snapshot", async () => {
+  const examples: string[][][] = [];
+  for (const readme of ["README.md", "README.zh-CN.md"]) {
+    const text = await Deno.readTextFile(new URL(`../${readme}`, import.meta.url));
+    const found = [...text.matchAll(README_EXAMPLE)].map(([, line, name]) => [name, line]);
+    assert.ok(found.length >= 16, `${readme} shows ${found.length} example answers`);
+    for (const [name, line] of found) {
+      const snapshot = await Deno.readTextFile(new URL(`${name}.txt`, SNAPSHOTS));
+      assert.ok(snapshot.split("\n").includes(line), `${readme}: ${name}.txt has no line ${line}`);
+    }
+    examples.push(found);
+  }
+  assert.deepEqual(examples[0], examples[1], "both READMEs show the same examples");
+});
