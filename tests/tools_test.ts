@@ -174,7 +174,7 @@ Deno.test("search_psm_service answers from the regions that worked and names the
     assert.equal(result.isError, false);
     assert.match(
       textOf(result),
-      /Found oec\.live\.room in cn\. Not searched: us: answered HTTP 502\. Search again in a moment to cover it\./,
+      /Found oec\.live\.room in cn\. Only cn answered: us: answered HTTP 502\. Search again in a moment to cover it\./,
     );
     const structured = result.structuredContent as { regions: { fetched_at?: string }[] };
     assert.deepEqual(structured.regions.map(({ fetched_at: _, ...rest }) => rest), [
@@ -692,7 +692,7 @@ Deno.test("an answer with a region failed or left out never advises checking the
       arguments: { keyword: "nope.nope.nope", wait_all_regions: true },
     });
     assert.doesNotMatch(textOf(failed), /spelling|Did you mean/);
-    assert.match(textOf(failed), /It may be in a region not searched: us: answered HTTP 502/);
+    assert.match(textOf(failed), /Only cn answered; the PSM may be in a region not searched: us: answered HTTP 502/);
     const filtered = await client.callTool({
       name: "search_psm_service",
       arguments: { keyword: "nope.nope.nope", regions: ["cn"] },

@@ -404,12 +404,15 @@ function describeMissing(
   const parts: string[] = [];
   const failures = describeFailures(result.outcomes, stated);
   if (failures) {
-    const verb = result.status === "found" ? "Not searched" : "It may be in a region not searched";
-    parts.push(`${verb}: ${failures}.${retryAdvice(result.outcomes)}`);
+    const answered = result.outcomes.filter((o) => o.ok).map((o) => o.region).join(", ");
+    const where = result.status === "found" ? "" : "; the PSM may be in a region not searched";
+    parts.push(`Only ${answered} answered${where}: ${failures}.${retryAdvice(result.outcomes)}`);
   }
   const alreadyStated = result.outcomes.filter((o) => !o.ok && stated.has(o.region));
   if (alreadyStated.length > 0 && result.status !== "found") {
-    parts.push(`It may be in ${alreadyStated.map((o) => o.region).join(", ")} (not searched).`);
+    parts.push(
+      `The PSM may be in ${alreadyStated.map((o) => o.region).join(", ")} (not searched).`,
+    );
   }
   const leftOut = regionsLeftOut([result], scope);
   if (leftOut.length > 0 && result.status !== "found") {
