@@ -692,7 +692,10 @@ Deno.test("an answer with a region failed or left out never advises checking the
       arguments: { keyword: "nope.nope.nope", wait_all_regions: true },
     });
     assert.doesNotMatch(textOf(failed), /spelling|Did you mean/);
-    assert.match(textOf(failed), /Only cn answered; the PSM may be in a region not searched: us: answered HTTP 502/);
+    assert.match(
+      textOf(failed),
+      /Only cn answered; the PSM may be in a region not searched: us: answered HTTP 502/,
+    );
     const filtered = await client.callTool({
       name: "search_psm_service",
       arguments: { keyword: "nope.nope.nope", regions: ["cn"] },
@@ -712,4 +715,16 @@ Deno.test("in demo mode the log says the JWT came from the demo auth service, no
   assert.equal(obtained.length, 1, logger.lines.join("\n"));
   assert.match(obtained[0], /from the demo auth service \(in-process, nothing contacted\)/);
   assert.doesNotMatch(obtained[0], /auth\.test/);
+});
+
+Deno.test("list_available_regions in demo mode says the session is the demo's, not a cookie's", async () => {
+  const config = testConfig(["--demo"]);
+  await withConnection(config, { fetch: demoFetchFor(config) }, async (client) => {
+    const text = textOf(await client.callTool({ name: "list_available_regions", arguments: {} }));
+    assert.match(
+      text,
+      /- cn: \S+ \(demo session from the built-in demo auth service, nothing contacted;/,
+    );
+    assert.doesNotMatch(text, /cookie from demo/);
+  });
 });
