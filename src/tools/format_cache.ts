@@ -11,6 +11,7 @@ import type { SearchResult } from "../discovery/mod.ts";
 import {
   describeSources,
   type Detail,
+  fitStructured,
   formatSearchText,
   type SearchScope,
   type StructuredSearchResult,
@@ -23,7 +24,15 @@ export interface FormattedSearch {
   readonly structured: StructuredSearchResult;
 }
 
-/** Formats search results, reusing the work of an earlier result with the same content. */
+// Room a tool keeps for the notes it adds to a result (a pattern searched as text, a list
+// given for one keyword), each quoting a keyword of at most 256 characters, in text and message.
+const NOTES_RESERVE = 8 * 1024;
+
+/**
+ * Formats search results, reusing the work of an earlier result with the same
+ * content; text and structured content together stay under 64 KiB, less
+ * room for a few notes.
+ */
 export interface SearchFormatter {
   format(result: SearchResult, detail: Detail, options?: { scope?: SearchScope }): FormattedSearch;
 }
@@ -37,6 +46,7 @@ export interface SearchFormatterOptions {
 /** Creates a {@linkcode SearchFormatter}; build one per process and share it. */
 export function createSearchFormatter(options: SearchFormatterOptions = {}): SearchFormatter {
   const { maxEntries = 128 } = options;
+  const reserve = NOTES_RESERVE;
   const ids = new WeakMap<object, number>();
   let lastId = 0;
   const idOf = (value: object) => {
@@ -50,10 +60,11 @@ export function createSearchFormatter(options: SearchFormatterOptions = {}): Sea
       const key = contentKey(result, { detail, scope }, idOf);
       const known = recent.get(key);
       if (known) return known;
-      const formatted = {
-        text: formatSearchText(result, { detail, scope }),
-        structured: toStructured(result, { detail, scope }),
-      };
+      const text = formatSearchText(result, { detail, scope });
+      const whole = toStructured(result, { detail, scope });
+      const structured = fitStructured(text, [whole], { wrap: ([one]) => one, reserve }) ??
+        { ...whole, services: [], omitted: whole.total_matches };
+      const formatted = { text, structured };
       recent.set(key, formatted);
       return formatted;
     },

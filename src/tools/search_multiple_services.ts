@@ -159,11 +159,13 @@ function fitBatch(text: string, batch: BatchStructured): BatchStructured | undef
   let results: StructuredSearchResult[] = batch.results;
   for (;;) {
     const omitted = batch.results.length - results.length;
-    const fitted = fitStructured(text, results, (shown) => ({
-      ...batch,
-      results: shown,
-      ...(omitted > 0 && { results_omitted: omitted }),
-    }));
+    const fitted = fitStructured(text, results, {
+      wrap: (shown) => ({
+        ...batch,
+        results: shown,
+        ...(omitted > 0 && { results_omitted: omitted }),
+      }),
+    });
     if (fitted || results.length === 0) return fitted;
     results = results.slice(0, Math.floor(results.length / 2));
   }

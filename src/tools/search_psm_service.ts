@@ -6,16 +6,14 @@
  */
 
 import type { ToolDeps, ToolRegistry } from "./deps.ts";
-import { isList, patternNote, splitKeywords, toSearchTerm } from "./keywords.ts";
+import { isList, patternNote, type SearchTerm, splitKeywords, toSearchTerm } from "./keywords.ts";
 import { notifyRegionFailures } from "./notify_failures.ts";
 import {
   detailSchema,
-  fitStructured,
   keywordSchema,
   resolveRegions,
   searchOptionsShape,
   searchResultSchema,
-  toolError,
 } from "./search_result.ts";
 
 /** Registers `search_psm_service` on `server`. */
@@ -46,18 +44,7 @@ export function registerSearchPsmService(
     async ({ keyword, refresh, wait_all_regions, regions, detail }, { signal, sessionId }) => {
       const chosen = resolveRegions(regions, discovery.regions);
       if ("error" in chosen) return chosen.error;
-      const notes: string[] = [];
-      let given = keyword;
-      if (isList(keyword)) {
-        const all = splitKeywords(keyword);
-        given = all[0];
-        notes.push(
-          `"${keyword}" holds ${all.length} keywords: only "${given}" was searched; pass them all to search_multiple_services to search each.`,
-        );
-      }
-      const term = toSearchTerm(given);
-      const pattern = patternNote(term);
-      if (pattern) notes.push(pattern);
+      const { term, notes } = readKeyword(keyword);
       const result = await discovery.search(term.keyword, {
         signal,
         refresh,
@@ -66,20 +53,31 @@ export function registerSearchPsmService(
       });
       await notifyRegionFailures(server, [result], { sessionId });
       const scope = { regions: discovery.regions.map((region) => region.name) };
-      const formatted = formatter.format(result, detail ?? "standard", { scope });
-      const text = [...notes, formatted.text].join("\n");
-      const structured = fitStructured(text, [formatted.structured], ([one]) => ({
-        ...one,
-        message: [...notes, one.message].join(" "),
-      }));
-      if (!structured) {
-        return toolError("The answer is too large to show: search for a longer part of the PSM");
-      }
+      const { text, structured } = formatter.format(result, detail ?? "standard", { scope });
       return {
-        content: [{ type: "text", text }],
-        structuredContent: structured,
+        content: [{ type: "text", text: [...notes, text].join("\n") }],
+        structuredContent: notes.length === 0
+          ? structured
+          : { ...structured, message: [...notes, structured.message].join(" ") },
         isError: result.status === "failed",
       };
     },
   );
+}
+
+// What to search for `keyword`, and notes on how it was read: a list searches its first keyword,
+// a pattern the text it holds.
+function readKeyword(keyword: string): { term: SearchTerm; notes: string[] } {
+  const notes: string[] = [];
+  let given = keyword;
+  if (isList(keyword)) {
+    const all = splitKeywords(keyword);
+    given = all[0];
+    notes.push(
+      `"${keyword}" holds ${all.length} keywords: only "${given}" was searched; pass them all to search_multiple_services to search each.`,
+    );
+  }
+  const term = toSearchTerm(given);
+  const pattern = patternNote(term);
+  return { term, notes: pattern ? [...notes, pattern] : notes };
 }

@@ -584,15 +584,16 @@ function formatDidYouMean({ psms, caseOnly }: Suggestions): string {
 }
 
 /**
- * Returns `structured` with fewer services where needed (each `omitted`
- * counting them) so that `text` and `wrap(structured)` together stay under
- * {@linkcode MAX_RESULT_BYTES} as JSON; `wrap` builds the whole structured
- * content from the results. Returns `undefined` when even no services would not fit.
+ * Returns `results` with fewer services where needed (each `omitted` counting
+ * them) so that `text` and `wrap(results)` together stay under
+ * {@linkcode MAX_RESULT_BYTES} as JSON, less `reserve` bytes for what a caller
+ * adds later; `wrap` builds the whole structured content from the results.
+ * Returns `undefined` when even no services would not fit.
  */
 export function fitStructured<T>(
   text: string,
   results: readonly StructuredSearchResult[],
-  wrap: (results: StructuredSearchResult[]) => T,
+  { wrap, reserve = 0 }: { wrap: (results: StructuredSearchResult[]) => T; reserve?: number },
 ): T | undefined {
   const fitted = results.map((result) => ({ ...result, services: [...result.services] }));
   const lists = fitted.map((result) => ({
@@ -605,6 +606,6 @@ export function fitStructured<T>(
     },
   }));
   // The envelope of a result: content array, type, isError; generous on purpose.
-  const budget = MAX_RESULT_BYTES - jsonBytes(text) - 256;
+  const budget = MAX_RESULT_BYTES - reserve - jsonBytes(text) - 256;
   return shrinkToFit(lists, budget, () => jsonBytes(wrap(fitted))) ? wrap(fitted) : undefined;
 }
