@@ -410,6 +410,18 @@ Deno.test("a positional option name is echoed with the flag it probably meant", 
   assert.match(error.message, /Unexpected argument "demo": .*did you mean --demo\?/);
 });
 
+Deno.test("a mistyped option gets the one it probably meant, as bare words do", () => {
+  const cases: [string[], RegExp][] = [
+    [["--prot", "9000"], /^Unknown option --prot: did you mean --port\? See --help$/],
+    [["--prot=9000"], /^Unknown option --prot: did you mean --port\?/],
+    [["--hots", "0.0.0.0"], /did you mean --host\?/],
+    [["--log-levle", "debug"], /did you mean --log-level\?/],
+    [["--stateles"], /did you mean --stateless\?/],
+    [["--frobnicate"], /^Unknown option --frobnicate: run with --help/],
+  ];
+  for (const [args, expected] of cases) assert.match(configError(args).message, expected);
+});
+
 Deno.test("plain http upstream URLs off loopback give a warning each; https, loopback and demo none", () => {
   const serve = (args: string[], env = {}) => {
     const command = parseCommand(args, env);
@@ -804,6 +816,20 @@ Deno.test("a config file that is missing, not JSON or not an object says so", ()
     configFileError({ "regions.json": [1, 2] }).message,
     /the file: expected an object/,
   );
+});
+
+Deno.test("a config file that is not JSON names the line and column, never the text there", () => {
+  const cases: [string, RegExp][] = [
+    ['{\n  "regions": [],\n}', /not valid JSON at line 3, column 1:/],
+    [`{\n  "host": "x",\n  "port" ${SENTINEL_COOKIE}\n}`, /not valid JSON at line 3, column 10:/],
+    [`{"host": ${SENTINEL_COOKIE}}`, /not valid JSON at line 1, column 10:/],
+    ['{"regions": [', /not valid JSON at line 1, column 14:/],
+  ];
+  for (const [text, expected] of cases) {
+    const { message } = configFileError({ "regions.json": text });
+    assert.match(message, expected, text);
+    assert.ok(!message.includes(SENTINEL_COOKIE), message);
+  }
 });
 
 Deno.test("a config file's problems never echo its values", () => {
