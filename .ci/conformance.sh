@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs the official MCP conformance suite (pinned in deno.json, cached by `deno install`)
+# Runs the official MCP conformance suite (pinned here and locked in .ci/conformance.lock, cached
+# by .ci/run's `deno install`; deno.json and deno.lock hold only what the server runs)
 # against the server in demo mode on a free 127.0.0.1 port, one scenario at a time.
 # Ends with one line: "N passed, N failed" (one count per scenario).
 # Scenarios that do not apply to this server are listed in README (Development).
@@ -17,9 +18,7 @@ SCENARIOS=(
   resources-list
   prompts-list
 )
-SUITE="npm:@modelcontextprotocol/conformance@$(
-  sed -nE 's/.*"npm:@modelcontextprotocol\/conformance@([^"]+)".*/\1/p' deno.json
-)"
+SUITE="npm:@modelcontextprotocol/conformance@0.1.16"
 
 server_log=$(mktemp)
 deno task start --demo --host 127.0.0.1 --port 0 </dev/null >"$server_log" 2>&1 &
@@ -43,7 +42,8 @@ fi
 passed=0
 failed=0
 for scenario in "${SCENARIOS[@]}"; do
-  if output=$(timeout 60 deno run -A --frozen --cached-only "$SUITE" server \
+  if output=$(timeout 60 deno run -A --no-config --frozen --lock=.ci/conformance.lock --cached-only \
+    "$SUITE" server \
     --url "$url" --scenario "$scenario" </dev/null 2>&1) &&
     grep -qE '^Passed: [0-9]+/[0-9]+, 0 failed' <<<"$output"; then
     echo "conformance $scenario ... ok"

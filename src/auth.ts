@@ -125,8 +125,11 @@ export function createTokenProvider(options: TokenProviderOptions): TokenProvide
       options.missingCredentialMessage ?? MISSING_COOKIE,
     );
   const margin = options.refreshMarginMs ?? DEFAULT_REFRESH_MARGIN_MS;
-  // Named in every log line: with several auth sources, it tells them apart.
-  const authHost = new URL(authUrl).host;
+  // Named in every log line: with several auth sources, it tells them apart. Demo mode answers
+  // in-process: naming the real host would say it was contacted.
+  const authHost = credential?.source === "demo"
+    ? "the demo auth service (in-process, nothing contacted)"
+    : new URL(authUrl).host;
   let cached: CachedToken | undefined;
   let inFlight: Promise<string> | undefined;
   let lastRefreshAt: number | undefined;

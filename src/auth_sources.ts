@@ -25,6 +25,8 @@ export interface AuthSource {
   readonly regions: readonly string[];
   /** Which variable to set, when it has no credential: `not configured: set ...`. */
   readonly unconfigured?: string;
+  /** The shared variable set but kept from this auth service, on another site than the default. */
+  readonly withheld?: string;
   readonly tokens: TokenProvider;
 }
 
@@ -58,7 +60,7 @@ export function createAuthSources(
   regions: readonly RegionConfig[],
   options: AuthSourcesOptions,
 ): AuthSources {
-  const unconfiguredAlike = regions.every((r) => !r.credential) &&
+  const unconfiguredAlike = regions.every((r) => !r.credential && !r.withheld) &&
     new Set(regions.map((r) => r.authUrl)).size === 1;
   const groups = new Map<string, { region: RegionConfig; names: string[] }>();
   for (const region of regions) {
@@ -77,7 +79,7 @@ export function createAuthSources(
       ...providerOptions,
       authUrl,
       credential,
-      missingCredentialMessage: unconfiguredAlike ? undefined : describeUnconfigured(region.name),
+      missingCredentialMessage: unconfiguredAlike ? undefined : describeUnconfigured(region),
       refusalHint: credential && defaultAuthUrl !== undefined && authUrl !== defaultAuthUrl
         ? hintForSharedCredential(credential, { authUrl, regions: names })
         : undefined,
@@ -91,7 +93,8 @@ export function createAuthSources(
         ? undefined
         : unconfiguredAlike
         ? UNCONFIGURED_SHARED
-        : describeUnconfigured(region.name),
+        : describeUnconfigured(region),
+      withheld: region.withheld,
       tokens,
     };
   });
@@ -125,7 +128,19 @@ function describeKey(credential: Credential | undefined): string {
 // The single-cookie setup without its cookie: CAS_SESSION alone is what to set.
 const UNCONFIGURED_SHARED = "not configured: set CAS_SESSION and restart the server";
 
-/** The reason shown for a region that has no credential, such as `us: not configured: ...`. */
-export function describeUnconfigured(region: string): string {
-  return `not configured: set CAS_SESSION_${region} (or SERVICE_ACCOUNT_SECRET_${region}, or CAS_SESSION for every region) and restart the server`;
+/**
+ * The reason shown for a region that has no credential, such as
+ * `us: not configured: ...`: which variables to set, and when a shared one is
+ * set but kept for the default auth URL's site, how to opt in to it.
+ */
+export function describeUnconfigured(
+  region: Pick<RegionConfig, "name" | "authUrl" | "withheld">,
+): string {
+  const { name, authUrl, withheld } = region;
+  if (!withheld) {
+    return `not configured: set CAS_SESSION_${name} (or SERVICE_ACCOUNT_SECRET_${name}, or CAS_SESSION for every region) and restart the server`;
+  }
+  return `not configured: ${withheld} is not sent to ${
+    new URL(authUrl).hostname
+  }, another site than the default auth URL's; set CAS_SESSION_${name} or SERVICE_ACCOUNT_SECRET_${name} (or add "credential": "${withheld}" to region ${name} in the config file) and restart the server`;
 }

@@ -19,6 +19,7 @@ import { describeUnconfigured } from "./auth_sources.ts";
 import { createDemoFetch } from "./demo.ts";
 import { formatDoctorReport, runDoctor } from "./doctor.ts";
 import type { HttpApp } from "./http/mod.ts";
+import type { Listener } from "./http/listen.ts";
 import { logger, setupLogging } from "./log.ts";
 import { missingEnvPermission, missingNetPermission } from "./permissions.ts";
 import {
@@ -32,7 +33,8 @@ import {
 } from "./server.ts";
 import { createInstruments } from "./instruments.ts";
 import { createMetricsRegistry, type MetricsRegistry } from "./metrics.ts";
-import { refuseFirstRequest, serveStdio, stdinIsPipe } from "./stdio.ts";
+import { forcedStopStatus, stdinIsPipe, type StopSignal, stopSignals } from "./platform.ts";
+import { refuseFirstRequest, serveStdio } from "./stdio.ts";
 import type { ToolDeps } from "./tools/mod.ts";
 
 // Once a stdio client closes stdin, how long requests it already sent may take to be answered.
@@ -46,10 +48,6 @@ const SHUTDOWN_DEADLINE_MS = 5_000;
 // How long log lines still buffered at exit may take to reach a stderr that is read.
 const LOG_FLUSH_MS = 1_000;
 const CONNECTIONS_DEADLINE_MS = 1_000;
-const SIGNAL_NUMBERS = { SIGINT: 2, SIGTERM: 15 } as const;
-const STOP_SIGNALS: Deno.Signal[] = Deno.build.os === "windows"
-  ? ["SIGINT"]
-  : ["SIGINT", "SIGTERM"];
 
 /**
  * Runs the command line `args` and returns the exit status. Flags,
@@ -167,7 +165,8 @@ function warnWithoutCredential(config: Config) {
   if (config.demo) return;
   const unconfigured = config.regions.filter((region) => !region.credential);
   if (unconfigured.length === 0) return;
-  if (unconfigured.length === config.regions.length && config.regions.length > 0) {
+  const noneSet = unconfigured.every((region) => !region.withheld);
+  if (noneSet && unconfigured.length === config.regions.length && config.regions.length > 0) {
     logger("main").warn(
       "CAS_SESSION is not set: searches will fail until you copy the cookie from the browser into the environment and restart (or use --demo)",
     );
@@ -176,7 +175,7 @@ function warnWithoutCredential(config: Config) {
   for (const region of unconfigured) {
     logger("main").warn("Region {region} is skipped, {reason}", {
       region: region.name,
-      reason: describeUnconfigured(region.name),
+      reason: describeUnconfigured(region),
     });
   }
 }
@@ -195,6 +194,7 @@ async function serveHttp(
   // Loaded here, not at start: a stdio start spends nothing on the HTTP side (node:crypto among
   // it), which is what P6 of bench/RESULTS.md measures.
   const { createHttpApp, endpointUrl, StreamBackedUpError } = await import("./http/mod.ts");
+  const { listen } = await import("./http/listen.ts");
   const app = createHttpApp({
     createServer: serverFactory(deps),
     health: () => describeHealth(deps, { startedAt, now }),
@@ -210,9 +210,9 @@ async function serveHttp(
     maxSessions: config.maxSessions,
     maxSessionsPerClient: config.maxSessionsPerClient,
   });
-  let server: Deno.HttpServer;
+  let server: Listener;
   try {
-    server = Deno.serve({
+    server = listen(app.handle, {
       hostname: config.host,
       port: config.port,
       onListen: ({ port }) => announce(config, endpointUrl(config.host, port)),
@@ -226,7 +226,8 @@ async function serveHttp(
           status: 500,
         });
       },
-    }, app.handle);
+      logger: log,
+    });
   } catch (error) {
     if (stdio) {
       logger("main").warn("Not serving HTTP: {reason}; serving MCP over stdio only", {
@@ -251,9 +252,9 @@ async function serveHttp(
 
   const exitStatus = Promise.withResolvers<number>();
   let stopping = false;
-  const onSignal = (signal: Deno.Signal) => () => {
+  const onSignal = (signal: StopSignal) => () => {
     // A second signal means now: the graceful shutdown is not waited for.
-    if (stopping) Deno.exit(128 + SIGNAL_NUMBERS[signal as keyof typeof SIGNAL_NUMBERS]);
+    if (stopping) Deno.exit(forcedStopStatus(signal));
     stopping = true;
     logger("main").info("Shutting down");
     clearInterval(sweep);
@@ -262,14 +263,14 @@ async function serveHttp(
       exitStatus.resolve(1);
     });
   };
-  for (const signal of STOP_SIGNALS) Deno.addSignalListener(signal, onSignal(signal));
+  for (const signal of stopSignals(Deno.build.os)) Deno.addSignalListener(signal, onSignal(signal));
   return await exitStatus.promise;
 }
 
 // New connections stop first; calls in flight get a deadline to finish, the rest are answered
 // with an error, and closing the sessions ends their open streams so the server can finish.
 // A client that still holds on is not waited for past a last short deadline.
-async function shutdown(server: Deno.HttpServer, app: HttpApp): Promise<void> {
+async function shutdown(server: Listener, app: HttpApp): Promise<void> {
   const finished = server.shutdown();
   await app.close({ deadlineMs: SHUTDOWN_DEADLINE_MS });
   await settledWithin(finished, CONNECTIONS_DEADLINE_MS);

@@ -49,12 +49,52 @@ export interface DoctorOptions {
 /** A keyword every registry can answer quickly; whether it matches does not matter. */
 const PROBE_KEYWORD = "infra.neptune.registry";
 
-const NETWORK_FIX =
-  "Check the VPN; behind a corporate proxy set HTTPS_PROXY (and NO_PROXY), and when it inspects TLS set DENO_TLS_CA_STORE=system or DENO_CERT to its CA file";
+const CA_FIX =
+  "when it inspects TLS set DENO_TLS_CA_STORE=system, or DENO_CERT or NODE_EXTRA_CA_CERTS to its CA file";
+
+/**
+ * What to do when `url` could not be reached: with a proxy in effect for it,
+ * check that proxy (named); without one, the VPN, or set a proxy.
+ */
+function networkFix(url: string, read: EnvReader): string {
+  const proxy = proxyFor(url, read);
+  const host = new URL(url).host;
+  if (!proxy) {
+    return `Check the VPN; behind a corporate proxy set HTTPS_PROXY (and NO_PROXY), and ${CA_FIX}`;
+  }
+  return `${host} was not reached through the proxy ${proxy.address} (${proxy.variable}): check that the proxy runs and lets ${host} through, or add ${host} to NO_PROXY to go direct; ${CA_FIX}`;
+}
+
+/**
+ * Returns the proxy Deno's fetch uses for `url`, as `scheme://host:port`,
+ * and the variable it comes from; `undefined` when requests go direct.
+ */
+export function proxyFor(
+  url: string,
+  read: EnvReader,
+): { variable: string; address: string } | undefined {
+  const target = new URL(url);
+  const variable = target.protocol === "https:" ? "HTTPS_PROXY" : "HTTP_PROXY";
+  const raw = read(variable)?.trim();
+  const address = raw ? proxyAddress(raw) : undefined;
+  if (!address || bypassesProxy(target, read("NO_PROXY"))) return undefined;
+  return { variable, address };
+}
+
+// NO_PROXY as Deno reads it: `*`, or host names (a leading dot or not) matching the host and
+// its subdomains, each optionally with a port.
+function bypassesProxy(target: URL, noProxy: string | undefined): boolean {
+  const host = target.hostname.toLowerCase();
+  const port = target.port || (target.protocol === "https:" ? "443" : "80");
+  return (noProxy ?? "").split(/[\s,]+/).filter(Boolean).some((entry) => {
+    if (entry === "*") return true;
+    const [name, entryPort] = entry.toLowerCase().replace(/^\*?\./, "").split(":");
+    if (entryPort && entryPort !== port) return false;
+    return host === name || host.endsWith(`.${name}`);
+  });
+}
 
 const REGION_FIXES: Partial<Record<RegionFailureKind, string>> = {
-  timeout: NETWORK_FIX,
-  network: NETWORK_FIX,
   // A region is only searched once its JWT was obtained: the credential works, the registry
   // refused the token it brought.
   auth:
@@ -69,14 +109,14 @@ export async function runDoctor(config: Config, options: DoctorOptions): Promise
   const deps = createDependencies(config, { ...options, fetch: timing.fetch });
   const { env } = options;
   const read = envReaderOf(env);
-  const jwts = await checkJwts(deps, options.now);
+  const jwts = await checkJwts(deps, { now: options.now, read });
   const withToken = new Set(
     jwts.flatMap(({ regions, check }) => check.status === "pass" ? regions : []),
   );
   const checks = [
     checkCredentials(deps),
     ...jwts.map(({ check }) => check),
-    ...await checkRegions(deps, { timing, withToken }),
+    ...await checkRegions(deps, { timing, withToken, read }),
     describeProxy(read, config),
     describeCertificates(read, config),
   ];
@@ -92,41 +132,48 @@ function checkCredentials({ auth, demo }: ToolDeps): DoctorCheck {
     credential ? [`${credential.source} for ${regions.join(", ")}`] : []
   );
   if (missing.length === 0) return pass("credentials", set.join("; "));
-  if (set.length === 0) {
+  const withheld = auth.sources.filter((source) => source.withheld);
+  if (set.length === 0 && withheld.length === 0) {
     return fail("credentials", "CAS_SESSION is not set", {
       fix:
         "Sign in to SSO in the browser, copy the CAS_SESSION cookie's value and export CAS_SESSION=<value>",
     });
   }
-  return fail("credentials", `${set.join("; ")}; none for ${missing.join(", ")}`, {
-    fix: `Set CAS_SESSION_<region> or SERVICE_ACCOUNT_SECRET_<region> for ${
-      missing.join(", ")
-    } (or CAS_SESSION for every region)`,
+  return fail("credentials", [...set, `none for ${missing.join(", ")}`].join("; "), {
+    fix: `Set CAS_SESSION_<region> or SERVICE_ACCOUNT_SECRET_<region> for ${missing.join(", ")} ${
+      withheld.length === 0
+        ? "(or CAS_SESSION for every region)"
+        : `(${withheld[0].withheld} is not sent to ${
+          withheld.map((s) => new URL(s.authUrl).hostname).join(", ")
+        }, another site than the default auth URL's, unless the config file's region says "credential": "${
+          withheld[0].withheld
+        }")`
+    }`,
   });
 }
 
 /** One JWT check per auth service and credential, with the regions it serves. */
-async function checkJwts(deps: ToolDeps, now: () => number) {
+async function checkJwts(deps: ToolDeps, { now, read }: { now: () => number; read: EnvReader }) {
   const sources = deps.auth.sources.filter((source) => source.credential);
   return await Promise.all(sources.map(async (source) => {
     const name = sources.length === 1 ? "jwt" : `jwt ${source.regions.join(",")}`;
     return {
       regions: source.regions,
-      check: await checkJwt(source, { name, now, demo: deps.demo }),
+      check: await checkJwt(source, { name, now, read, demo: deps.demo }),
     };
   }));
 }
 
 async function checkJwt(
   { tokens, authUrl }: AuthSource,
-  { name, now, demo }: { name: string; now: () => number; demo: boolean },
+  { name, now, read, demo }: { name: string; now: () => number; read: EnvReader; demo: boolean },
 ): Promise<DoctorCheck> {
   try {
     await tokens.getToken();
   } catch (error) {
     if (!(error instanceof AuthError)) throw error;
     const network = error.code === "network" || error.code === "timeout";
-    return fail(name, error.message, { fix: network ? NETWORK_FIX : undefined });
+    return fail(name, error.message, { fix: network ? networkFix(authUrl, read) : undefined });
   }
   const { expiresAt } = tokens.status();
   const expiry = expiresAt
@@ -138,7 +185,11 @@ async function checkJwt(
 
 async function checkRegions(
   { discovery, auth }: ToolDeps,
-  { timing, withToken }: { timing: RequestTiming; withToken: ReadonlySet<string> },
+  { timing, withToken, read }: {
+    timing: RequestTiming;
+    withToken: ReadonlySet<string>;
+    read: EnvReader;
+  },
 ): Promise<DoctorCheck[]> {
   const credentialed = new Set(auth.sources.flatMap((s) => s.credential ? s.regions : []));
   const skip = (region: string) =>
@@ -155,8 +206,10 @@ async function checkRegions(
       return pass(name, `answered a search${elapsed === undefined ? "" : ` in ${elapsed} ms`}`);
     }
     const after = elapsed === undefined ? "" : ` (after ${elapsed} ms)`;
+    const { kind } = outcome.error;
+    const unreachable = region && (kind === "timeout" || kind === "network");
     return fail(name, `${outcome.error.message}${after}`, {
-      fix: REGION_FIXES[outcome.error.kind],
+      fix: unreachable ? networkFix(region.baseUrl, read) : REGION_FIXES[kind],
     });
   });
 }
@@ -214,7 +267,10 @@ function describeCertificates(read: EnvReader, config: Config): DoctorCheck {
   }
   const parts = [
     store ? `DENO_TLS_CA_STORE=${store}` : "DENO_TLS_CA_STORE not set (Mozilla's CA list)",
-    read("DENO_CERT")?.trim() ? `DENO_CERT=${read("DENO_CERT")!.trim()}` : "DENO_CERT not set",
+    ...(["DENO_CERT", "NODE_EXTRA_CA_CERTS"] as const).map((name) => {
+      const file = read(name)?.trim();
+      return file ? `${name}=${file}` : `${name} not set`;
+    }),
   ];
   return info("tls", `${parts.join("; ")}${notUsedInDemo(config)}`);
 }

@@ -6,12 +6,28 @@
  * @module
  */
 
-import { McpError, type McpServer, ResourceTemplate } from "./mcp_sdk.ts";
+import { type McpServer, ResourceTemplate } from "./mcp_sdk.ts";
 import type { SessionDeps } from "./tools/deps.ts";
 import { summarize, toStructured } from "./tools/search_result.ts";
 
 /** The JSON-RPC error code MCP gives a resource that does not exist. */
 export const RESOURCE_NOT_FOUND = -32002;
+
+/**
+ * A JSON-RPC error a resource read answers with. Unlike the SDK's `McpError`,
+ * whose message starts with `MCP error CODE:`, its message is sent as it is:
+ * the client adds that prefix itself, so it is said once.
+ */
+export class ResourceReadError extends Error {
+  override name = "ResourceReadError";
+  /** The JSON-RPC error code the SDK sends with the message. */
+  readonly code: number;
+
+  constructor(code: number, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.code = code;
+  }
+}
 
 // A template's variable is completed from memory only: asking the registry on each keystroke
 // would cost a search per character.
@@ -42,7 +58,7 @@ export function registerPsmResource(server: McpServer, deps: SessionDeps): void 
     async (uri, variables, { signal }) => {
       const psm = [variables.psm].flat()[0]?.trim() ?? "";
       if (psm === "") {
-        throw new McpError(
+        throw new ResourceReadError(
           RESOURCE_NOT_FOUND,
           "The resource URI names no PSM: use psm://product.subsystem.module, such as psm://oec.affiliate.monitor",
         );
@@ -63,7 +79,7 @@ export function registerPsmResource(server: McpServer, deps: SessionDeps): void 
       const hint = result.status === "candidates" && closest.length > 0
         ? ` Read one of psm://${closest.slice(0, 3).join(", psm://")}`
         : "";
-      throw new McpError(
+      throw new ResourceReadError(
         result.status === "failed" ? -32603 : RESOURCE_NOT_FOUND,
         `${summarize(result)}${hint}`,
       );

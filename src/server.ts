@@ -33,7 +33,7 @@ export { SERVER_NAME, VERSION } from "./about.ts";
 
 const INSTRUCTIONS =
   "Look up internal services (PSMs, product.subsystem.module) in the Neptune registry of every region. " +
-  "Use search_psm_service for one PSM or a partial name, search_multiple_services for a comma-separated list, " +
+  "Use search_psm_service for one PSM or a partial name, search_multiple_services for several (an array, or separated by commas or new lines), " +
   "list_available_regions to see where searches go, and check_jwt_status when searches fail to authenticate.";
 
 // Demo mode signs in to its own fake auth service; the user's cookie is never used there.

@@ -24,24 +24,6 @@ const PARSE_ERROR = -32700;
 // Not -32000: the SDK's client reads that code as "connection closed", which hides the message.
 const INTERNAL_ERROR = -32603;
 
-/**
- * Returns true when stdin is a pipe or a socket, as when a desktop client
- * launched the server to talk MCP with it; false for a terminal, a file or
- * `/dev/null`, and when it cannot be told.
- */
-export async function stdinIsPipe(): Promise<boolean> {
-  if (Deno.stdin.isTerminal()) return false;
-  // node:fs reads the open descriptor, so no read permission on /dev/stdin is needed. Loaded
-  // here, not at start: a --stdio start never asks, and node:fs costs it measurably (P6).
-  const { fstatSync } = await import("node:fs");
-  try {
-    const stat = fstatSync(0);
-    return stat.isFIFO() || stat.isSocket();
-  } catch {
-    return false;
-  }
-}
-
 /** Where answers are written: `Deno.stdout`, or a fake in tests. */
 export interface Output {
   /** Writes some of `bytes` and resolves with how many. */

@@ -410,6 +410,18 @@ Deno.test("a positional option name is echoed with the flag it probably meant", 
   assert.match(error.message, /Unexpected argument "demo": .*did you mean --demo\?/);
 });
 
+Deno.test("a mistyped option gets the one it probably meant, as bare words do", () => {
+  const cases: [string[], RegExp][] = [
+    [["--prot", "9000"], /^Unknown option --prot: did you mean --port\? See --help$/],
+    [["--prot=9000"], /^Unknown option --prot: did you mean --port\?/],
+    [["--hots", "0.0.0.0"], /did you mean --host\?/],
+    [["--log-levle", "debug"], /did you mean --log-level\?/],
+    [["--stateles"], /did you mean --stateless\?/],
+    [["--frobnicate"], /^Unknown option --frobnicate: run with --help/],
+  ];
+  for (const [args, expected] of cases) assert.match(configError(args).message, expected);
+});
+
 Deno.test("plain http upstream URLs off loopback give a warning each; https, loopback and demo none", () => {
   const serve = (args: string[], env = {}) => {
     const command = parseCommand(args, env);
@@ -661,6 +673,42 @@ Deno.test("MCP_CONFIG names the config file when --config is not given", () => {
   assert.deepEqual(config.regions.map((r) => r.name), ["cn", "i18n"]);
 });
 
+// Windows paths reach the file reader as the user wrote them: Deno.readTextFileSync takes drive
+// letters, backslashes and UNC shares on Windows, and nothing here may split or rewrite them.
+const WINDOWS_PATHS = [
+  "C:\\Users\\Li Lei\\AppData\\Roaming\\byted\\regions.json",
+  "D:/mcp/regions.json",
+  "\\\\fileserver\\team\\regions.json",
+  "regions\\prod.json",
+];
+
+Deno.test("--config, --config=, and MCP_CONFIG pass a Windows path to the reader unchanged", () => {
+  for (const path of WINDOWS_PATHS) {
+    const files = { [path]: REGIONS_FILE };
+    for (
+      const [args, env] of [
+        [["--config", path], {}],
+        [[`--config=${path}`], {}],
+        [[], { MCP_CONFIG: path }],
+      ] as const
+    ) {
+      const config = serveWithFiles(args, env, files);
+      assert.deepEqual(config.regions.map((r) => r.name), ["cn", "i18n"], path);
+    }
+  }
+});
+
+Deno.test("a Windows config path that does not exist is named as written in the error", () => {
+  const [path] = WINDOWS_PATHS;
+  try {
+    parseCommand([], { MCP_CONFIG: path }, { readFile: readFrom({}) });
+    assert.fail("a missing config file was accepted");
+  } catch (error) {
+    assert.ok(error instanceof ConfigError, `expected a ConfigError, got ${error}`);
+    assert.equal(error.message, `Config file ${path} does not exist: check --config or MCP_CONFIG`);
+  }
+});
+
 Deno.test("flags and environment win over the config file, which wins over the defaults", () => {
   const file = {
     "regions.json": { port: 9100, host: "127.0.0.2", log_level: "debug", timeout_ms: 2000 },
@@ -768,6 +816,20 @@ Deno.test("a config file that is missing, not JSON or not an object says so", ()
     configFileError({ "regions.json": [1, 2] }).message,
     /the file: expected an object/,
   );
+});
+
+Deno.test("a config file that is not JSON names the line and column, never the text there", () => {
+  const cases: [string, RegExp][] = [
+    ['{\n  "regions": [],\n}', /not valid JSON at line 3, column 1:/],
+    [`{\n  "host": "x",\n  "port" ${SENTINEL_COOKIE}\n}`, /not valid JSON at line 3, column 10:/],
+    [`{"host": ${SENTINEL_COOKIE}}`, /not valid JSON at line 1, column 10:/],
+    ['{"regions": [', /not valid JSON at line 1, column 14:/],
+  ];
+  for (const [text, expected] of cases) {
+    const { message } = configFileError({ "regions.json": text });
+    assert.match(message, expected, text);
+    assert.ok(!message.includes(SENTINEL_COOKIE), message);
+  }
 });
 
 Deno.test("a config file's problems never echo its values", () => {
@@ -933,4 +995,81 @@ Deno.test("--region or NEPTUNE_REGIONS replacing the config file's regions is a 
   ]);
   assert.match(warnings(["--region", "eu=https://eu.example"])[0], /^--region replaces the 2/);
   assert.deepEqual(serve([], { NEPTUNE_REGIONS: "eu=https://eu.example" }).warnings, []);
+});
+
+/** The README's example file: cn, us and i18n on bytedance.net, eu on tiktok-eu.org. */
+function exampleFile(optIn?: string) {
+  const text = Deno.readTextFileSync(new URL("../examples/regions.example.json", import.meta.url));
+  const file = JSON.parse(text) as { regions: Record<string, string>[] };
+  if (optIn) file.regions.find((r) => r.name === "eu")!.credential = optIn;
+  return file;
+}
+
+function credentialsWith(env: Env, optIn?: string): Record<string, string | undefined> {
+  const config = serveWithFiles(["--config", "regions.json"], env, {
+    "regions.json": exampleFile(optIn),
+  });
+  return Object.fromEntries(config.regions.map((r) => [r.name, r.credential?.source]));
+}
+
+Deno.test("the unsuffixed CAS_SESSION and SERVICE_ACCOUNT_SECRET go only to the default auth URL's site", () => {
+  for (const variable of ["CAS_SESSION", "SERVICE_ACCOUNT_SECRET"] as const) {
+    const config = serveWithFiles(["--config", "regions.json"], { [variable]: "c" }, {
+      "regions.json": exampleFile(),
+    });
+    assert.deepEqual(
+      config.regions.map((r) => [r.name, r.credential?.source, r.withheld]),
+      [
+        ["cn", variable, undefined],
+        ["us", variable, undefined],
+        ["i18n", variable, undefined],
+        ["eu", undefined, variable],
+      ],
+    );
+  }
+});
+
+Deno.test("a region on another site signs in with its own variable, or the shared one it opts in to", () => {
+  assert.equal(credentialsWith({ CAS_SESSION: "c", CAS_SESSION_eu: "e" }).eu, "CAS_SESSION_eu");
+  assert.equal(
+    credentialsWith({ CAS_SESSION: "c", SERVICE_ACCOUNT_SECRET_eu: "e" }).eu,
+    "SERVICE_ACCOUNT_SECRET_eu",
+  );
+  assert.equal(credentialsWith({ CAS_SESSION: "c" }, "CAS_SESSION").eu, "CAS_SESSION");
+  // Opting in to one shared variable does not let the other through.
+  assert.equal(
+    credentialsWith({ SERVICE_ACCOUNT_SECRET: "s", CAS_SESSION: "c" }, "CAS_SESSION").eu,
+    "CAS_SESSION",
+  );
+  assert.equal(credentialsWith({ SERVICE_ACCOUNT_SECRET: "s" }, "CAS_SESSION").eu, undefined);
+});
+
+Deno.test("a config file's credential names a shared variable, never holds a value", () => {
+  const error = configFileError({ "regions.json": exampleFile(SENTINEL_COOKIE) });
+  assert.match(
+    error.message,
+    /regions\[3\]\.credential: expected the name CAS_SESSION or SERVICE_ACCOUNT_SECRET/,
+  );
+  assert.ok(!error.message.includes(SENTINEL_COOKIE), error.message);
+});
+
+Deno.test("a placeholder from the docs in a credential variable is refused in one line, naming it", () => {
+  const placeholders = [
+    ["CAS_SESSION", "paste-the-cookie-value-here"],
+    ["CAS_SESSION", "your_cookie_value_here"],
+    ["CAS_SESSION", "'paste-the-cookie-value-here'"],
+    ["CAS_SESSION", "<value>"],
+    ["CAS_SESSION", "${input:cas-session}"],
+    ["CAS_SESSION_us", "paste-the-us-cookie"],
+    ["SERVICE_ACCOUNT_SECRET_us", "paste-the-secret"],
+    ["SERVICE_ACCOUNT_SECRET", "Bearer paste-the-secret"],
+  ] as const;
+  for (const [name, value] of placeholders) {
+    const error = configError(["--region", "us=https://us.example"], { [name]: value });
+    assert.match(error.message, new RegExp(`^${name} still holds a placeholder from the docs: `));
+    assert.ok(!error.message.includes("\n"), error.message);
+  }
+  // Demo mode sends no credential: the README's configs start it with the placeholder.
+  assert.equal(serve(["--demo"], { CAS_SESSION: "paste-the-cookie-value-here" }).demo, true);
+  assert.equal(credentialOf(serve([], { CAS_SESSION: "0123abcdef-here" })), "0123abcdef-here");
 });

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import type { Env } from "../src/config/mod.ts";
-import { formatDoctorReport, proxyAddress, runDoctor } from "../src/doctor.ts";
+import { formatDoctorReport, proxyAddress, proxyFor, runDoctor } from "../src/doctor.ts";
 import {
   AUTH_URL,
   CN,
@@ -167,6 +167,29 @@ Deno.test("doctor checks the JWT of each credential and skips the regions of one
   });
 });
 
+Deno.test("doctor says why a region on another site has no credential, and how to opt in", async () => {
+  const config = testConfig();
+  const otherSite = "https://sso.other-site.test/auth/api/v1/jwt";
+  const regions = config.regions.map((region) =>
+    region.name === "us"
+      ? { ...region, authUrl: otherSite, credential: undefined, withheld: "CAS_SESSION" as const }
+      : region
+  );
+  const report = await runDoctor({ ...config, regions }, {
+    env: { CAS_SESSION: SENTINEL_COOKIE },
+    fetch: upstream().fetch,
+    now: clock.now,
+    logger: () => recordingLogger(),
+  });
+  const checks = byName(report);
+  assert.equal(checks.credentials.status, "fail");
+  assert.equal(checks.credentials.detail, "CAS_SESSION for cn; none for us");
+  const fix = checks.credentials.fix ?? "";
+  assert.match(fix, /CAS_SESSION is not sent to sso\.other-site\.test, another site/);
+  assert.match(fix, /"credential": "CAS_SESSION"/);
+  assert.doesNotMatch(fix, /CAS_SESSION for every region/);
+});
+
 Deno.test("doctor shows the proxy in effect as scheme://host:port only, never its password", async () => {
   const report = await doctor(upstream().fetch, {
     env: {
@@ -205,7 +228,14 @@ Deno.test("doctor reports the CA settings and fails an unknown DENO_TLS_CA_STORE
       DENO_CERT: "/etc/corp-ca.pem",
     },
   });
-  assert.equal(byName(system).tls.detail, "DENO_TLS_CA_STORE=system; DENO_CERT=/etc/corp-ca.pem");
+  assert.equal(
+    byName(system).tls.detail,
+    "DENO_TLS_CA_STORE=system; DENO_CERT=/etc/corp-ca.pem; NODE_EXTRA_CA_CERTS not set",
+  );
+  const node = await doctor(upstream().fetch, {
+    env: { CAS_SESSION: SENTINEL_COOKIE, NODE_EXTRA_CA_CERTS: "/etc/extra-ca.pem" },
+  });
+  assert.match(byName(node).tls.detail, /NODE_EXTRA_CA_CERTS=\/etc\/extra-ca\.pem$/);
   const bogus = await doctor(upstream().fetch, {
     env: { CAS_SESSION: SENTINEL_COOKIE, DENO_TLS_CA_STORE: "windows" },
   });
@@ -221,4 +251,56 @@ Deno.test("proxyAddress keeps scheme, host and port and drops credentials, paths
   assert.equal(proxyAddress("socks5://proxy.example:1080"), "socks5://proxy.example:1080");
   assert.equal(proxyAddress("10.0.0.1:3128"), "http://10.0.0.1:3128");
   assert.equal(proxyAddress("http://"), undefined);
+});
+
+Deno.test("doctor names the proxy it went through when the auth service was unreachable", async () => {
+  const unreachable = fakeUpstream([{
+    url: AUTH_URL,
+    respond: () => {
+      throw new TypeError("error sending request: connection refused");
+    },
+  }]);
+  const through = await doctor(unreachable.fetch, {
+    env: {
+      CAS_SESSION: SENTINEL_COOKIE,
+      HTTPS_PROXY: "http://carol:pw@proxy.corp.example:3128",
+    },
+  });
+  const { fix } = byName(through).jwt;
+  assert.match(
+    fix ?? "",
+    /^auth\.test was not reached through the proxy http:\/\/proxy\.corp\.example:3128 \(HTTPS_PROXY\)/,
+  );
+  assert.doesNotMatch(fix ?? "", /set HTTPS_PROXY|carol|pw@/);
+  const direct = await doctor(unreachable.fetch, {
+    env: {
+      CAS_SESSION: SENTINEL_COOKIE,
+      HTTPS_PROXY: "http://proxy.corp.example:3128",
+      NO_PROXY: ".test",
+    },
+  });
+  assert.match(
+    byName(direct).jwt.fix ?? "",
+    /^Check the VPN; behind a corporate proxy set HTTPS_PROXY/,
+  );
+});
+
+Deno.test("proxyFor follows NO_PROXY: *, a domain and its subdomains, a port", () => {
+  const env = (values: Record<string, string>) => (name: string) => values[name];
+  const proxy = { HTTPS_PROXY: "proxy.example:3128" };
+  assert.deepEqual(proxyFor("https://a.test/x", env(proxy)), {
+    variable: "HTTPS_PROXY",
+    address: "http://proxy.example:3128",
+  });
+  assert.equal(proxyFor("http://a.test/x", env(proxy)), undefined, "HTTP_PROXY is not set");
+  for (const noProxy of ["*", "a.test", ".test", "b.example, a.test:443"]) {
+    assert.equal(
+      proxyFor("https://a.test/x", env({ ...proxy, NO_PROXY: noProxy })),
+      undefined,
+      noProxy,
+    );
+  }
+  for (const noProxy of ["b.test", "a.test:8443", "ba.test"]) {
+    assert.ok(proxyFor("https://a.test/x", env({ ...proxy, NO_PROXY: noProxy })), noProxy);
+  }
 });

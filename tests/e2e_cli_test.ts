@@ -13,12 +13,17 @@ for (
     ],
     [["--region", "cn"], {}, /Invalid --region "cn": expected NAME=URL/],
     [["--frobnicate"], {}, /Unknown option --frobnicate: run with --help/],
+    [
+      [],
+      { CAS_SESSION: "paste-the-cookie-value-here" },
+      /CAS_SESSION still holds a placeholder from the docs/,
+    ],
   ] as const
 ) {
   Deno.test(`a bad value (${args.join(" ") || Object.keys(env).join(" ")}) exits 2 with one clear line`, async () => {
     const { code, stdout, stderr } = await runServer(args, {
-      ...env,
       CAS_SESSION: SENTINEL_COOKIE,
+      ...env,
     });
     assert.equal(code, 2);
     assert.equal(stdout, "");

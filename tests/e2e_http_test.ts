@@ -3,7 +3,9 @@ import denoConfig from "../deno.json" with { type: "json" };
 import { INITIALIZE_REQUEST, SENTINEL_COOKIE, textOf } from "./harness.ts";
 import { Client, SSEClientTransport, StreamableHTTPClientTransport } from "./mcp_client.ts";
 import {
+  assertStoppedCleanly,
   COMPILE_PERMISSIONS,
+  NO_STOP_SIGNAL_ON_WINDOWS,
   permissionFlagsOf,
   serveUpstream,
   startServer,
@@ -85,7 +87,7 @@ Deno.test("over streamable HTTP an SDK client lists and calls all four tools of 
     await client.close();
     const exit = await server.stop();
     await upstream.close();
-    assert.equal(exit.code, 0, "SIGTERM shuts the server down cleanly");
+    assertStoppedCleanly(exit, "SIGTERM shuts the server down cleanly");
   }
 
   const authRequests = upstream.seen.filter((r) => r.url === upstream.authUrl);
@@ -107,7 +109,10 @@ Deno.test("over streamable HTTP an SDK client lists and calls all four tools of 
   }
 });
 
-Deno.test("SIGTERM with a client session still open shuts the server down with code 0 in seconds", async () => {
+Deno.test({
+  name: "SIGTERM with a client session still open shuts the server down with code 0 in seconds",
+  ignore: NO_STOP_SIGNAL_ON_WINDOWS,
+}, async () => {
   const upstream = serveUpstream();
   const server = await startServer([...upstream.args, "--log-level", "DEBUG"], {
     CAS_SESSION: SENTINEL_COOKIE,
@@ -207,7 +212,10 @@ Deno.test("the real server with MCP_AUTH_TOKEN serves a client that sends it and
   );
 });
 
-Deno.test("SIGTERM answers a call still running after the deadline with a shutdown error", async () => {
+Deno.test({
+  name: "SIGTERM answers a call still running after the deadline with a shutdown error",
+  ignore: NO_STOP_SIGNAL_ON_WINDOWS,
+}, async () => {
   const upstream = serveUpstream({ searchDelayMs: 60_000 });
   const server = await startServer([...upstream.args], { CAS_SESSION: SENTINEL_COOKIE });
   const client = new Client({ name: "e2e-http-shutdown", version: "0" });
@@ -267,7 +275,7 @@ Deno.test("over the legacy SSE transport an SDK client lists and calls the tools
     });
     assert.match(textOf(found), /Found oec\.live\.promotion in cn/);
     exit = await server.stop();
-    assert.equal(exit.code, 0, "SIGTERM with the SSE stream open ends it and exits cleanly");
+    assertStoppedCleanly(exit, "SIGTERM with the SSE stream open ends it and exits cleanly");
   } finally {
     await client.close();
     if (!exit) await server.stop();
@@ -303,7 +311,7 @@ Deno.test("the real server answers a plain JSON call, then /ready and /metrics c
   } finally {
     const exit = await server.stop();
     await upstream.close();
-    assert.equal(exit.code, 0);
+    assertStoppedCleanly(exit);
   }
 });
 

@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { textOf } from "./harness.ts";
 import { Client, StreamableHTTPClientTransport } from "./mcp_client.ts";
 import { fourRegionConfigFile, fourRegionUpstream } from "./fake_regions.ts";
-import { runServer, startServer } from "./server_process.ts";
+import { fileURLToPath } from "node:url";
+import { assertStoppedCleanly, runServer, startServer } from "./server_process.ts";
 
 const CLOUD_COOKIE = "SENTINEL-E2E-CLOUD-8e1f";
 const US_COOKIE = "SENTINEL-E2E-US-44a0";
@@ -13,7 +14,7 @@ const SCRATCH = new URL("./testdata/tmp/", import.meta.url);
 
 async function writeConfig(content: unknown): Promise<string> {
   await Deno.mkdir(SCRATCH, { recursive: true });
-  const path = await Deno.makeTempFile({ dir: SCRATCH.pathname, suffix: ".json" });
+  const path = await Deno.makeTempFile({ dir: fileURLToPath(SCRATCH), suffix: ".json" });
   await Deno.writeTextFile(path, JSON.stringify(content));
   return path;
 }
@@ -57,7 +58,7 @@ Deno.test("with a config file the real server signs each region in at its own au
     const status = await server.stop();
     await close();
     await Deno.remove(path);
-    assert.equal(status.code, 0);
+    assertStoppedCleanly(status);
   }
   assert.deepEqual([...fake.searches].sort(), ["boe:cloud", "cn:cloud", "i18n:i18n", "us:us"]);
   assert.equal(fake.authRequests("cloud"), 1, "cn and boe share one token");
@@ -67,6 +68,46 @@ Deno.test("with a config file the real server signs each region in at its own au
       assert.ok(!text.includes(credential), `a credential leaked:\n${text}`);
     }
   }
+});
+
+Deno.test("the real server keeps CAS_SESSION from an auth service on another site and names the region at start", async () => {
+  const { fake, close } = serveRegions();
+  const file = fourRegionConfigFile(fake);
+  // localhost is another site than 127.0.0.1, where the default auth service is.
+  const otherSite = fake.authUrl("cloud").replace("127.0.0.1", "localhost");
+  const eu = { name: "eu", base_url: fake.baseUrl("eu"), auth_url: otherSite };
+  const path = await writeConfig({ ...file, regions: [...file.regions, eu] });
+  const server = await startServer(["--config", path], {
+    CAS_SESSION: CLOUD_COOKIE,
+    CAS_SESSION_us: US_COOKIE,
+    SERVICE_ACCOUNT_SECRET_i18n: I18N_SECRET,
+  });
+  const client = new Client({ name: "e2e-regions", version: "0" });
+  let regions = "";
+  try {
+    await client.connect(new StreamableHTTPClientTransport(new URL(server.url)));
+    const result = await client.callTool({
+      name: "search_psm_service",
+      arguments: { keyword: "svc" },
+    });
+    assert.match(textOf(result), /Only cn, boe, us, i18n answered/);
+    regions = textOf(await client.callTool({ name: "list_available_regions" }));
+  } finally {
+    await client.close();
+    await server.stop();
+    await close();
+    await Deno.remove(path);
+  }
+  assert.match(regions, /^- eu: .*not configured: CAS_SESSION is not sent to localhost/m);
+  assert.match(
+    server.output().stderr,
+    /\[WRN\].*Region eu is skipped, not configured: CAS_SESSION is not sent to localhost/,
+  );
+  assert.equal(fake.unexpected.length, 0, fake.unexpected.join("\n"));
+  assert.equal(
+    fake.requests.filter((r) => r.headers.get("host")?.startsWith("localhost")).length,
+    0,
+  );
 });
 
 Deno.test("a bad config file exits 2 naming every problem with its path in the file", async () => {

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { INITIALIZE_REQUEST, textOf } from "./harness.ts";
 import { Client, StdioClientTransport, StreamableHTTPClientTransport } from "./mcp_client.ts";
-import { cleanEnv, serverArgs, startServer } from "./server_process.ts";
+import { assertStoppedCleanly, cleanEnv, serverArgs, startServer } from "./server_process.ts";
 
 const encoder = new TextEncoder();
 const INITIALIZED = { jsonrpc: "2.0", method: "notifications/initialized" };
@@ -76,8 +76,7 @@ Deno.test("when the stdio client closes stdin, HTTP keeps serving and stdout hel
     assert.match(textOf(found), /Found tiktok\.live\.gift in us\./);
     await client.close();
   } finally {
-    const status = await server.stop();
-    assert.equal(status.code, 0, server.output().stderr);
+    assertStoppedCleanly(await server.stop(), server.output().stderr);
   }
   assert.deepEqual(jsonRpcIds(server.output().stdout), [1, 2], "stdout holds the answers only");
 });

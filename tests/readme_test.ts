@@ -15,7 +15,7 @@ import { USAGE } from "../src/config/mod.ts";
 
 const ENGLISH = "README.md";
 const CHINESE = "README.zh-CN.md";
-const MAIN = new URL("../main.ts", import.meta.url).pathname;
+const MAIN = new URL("../main.ts", import.meta.url).href;
 const HTTP_URL = "http://localhost:8123/mcp";
 const BINARY = /(^|[/\\])byted-live-promotion(\.exe)?$/;
 
@@ -223,7 +223,7 @@ Deno.test("every JSON snippet of both READMEs is valid JSON", () => {
 Deno.test("the README gives a stdio and an HTTP config for every client it names", () => {
   const kinds = (section: string) =>
     launches.filter((l) => l.name.startsWith(`${section} #`)).map((l) => l.launch.kind);
-  assert.deepEqual(kinds("Claude Desktop"), ["stdio", "stdio", "stdio", "url"]);
+  assert.deepEqual(kinds("Claude Desktop"), ["stdio", "stdio", "stdio", "stdio", "url"]);
   for (const client of ["Claude Code", "Cursor", "VS Code"]) {
     assert.deepEqual(kinds(client), ["stdio", "url"], client);
   }
@@ -241,6 +241,17 @@ for (const { name, launch } of launches) {
     assert.equal(answer.result?.serverInfo?.name, "byted-live-promotion");
   });
 }
+
+Deno.test("the README's Claude Desktop configs start the binary by its full path on macOS and on Windows", () => {
+  const commands = readme.blocks.filter((b) => b.lang === "json" && b.section === "Claude Desktop")
+    .flatMap((b) => serverEntries(JSON.parse(b.text))).flatMap((entry) => entry.command ?? [])
+    .filter((command) => BINARY.test(command));
+  assert.deepEqual(commands.map((command) => /^\/Users\/[^/]+\//.test(command)), [true, false]);
+  assert.match(commands[1], /^C:\\Users\\[^\\]+\\.*\\byted-live-promotion\.exe$/);
+  const text = read(ENGLISH);
+  assert.ok(text.includes("%APPDATA%\\Claude\\claude_desktop_config.json"));
+  assert.ok(text.includes("~/Library/Application Support/Claude/claude_desktop_config.json"));
+});
 
 /** GitHub's anchor for a heading: lower case, punctuation dropped, spaces as hyphens. */
 function slug(heading: string): string {

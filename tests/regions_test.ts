@@ -89,6 +89,57 @@ Deno.test("a region without its cookie is skipped with a hint, the others still 
   assert.deepEqual([...fake.searches].sort(), ["cn:cloud", "i18n:i18n"]);
 });
 
+// An auth service on another site than the fake's (fake.test): no route answers it, so a
+// request to it fails the test.
+const OTHER_SITE_AUTH = "https://sso.other-site.test/auth/api/v1/jwt";
+
+/** The four regions plus eu, which signs in on another site. */
+function configWithOtherSite(fake: ReturnType<typeof upstream>, env: Env, credential?: string) {
+  const file = fourRegionConfigFile(fake);
+  const eu = { name: "eu", base_url: fake.baseUrl("eu"), auth_url: OTHER_SITE_AUTH, credential };
+  const command = parseCommand(["--config", "regions.json"], env, {
+    readFile: () => JSON.stringify({ ...file, regions: [...file.regions, eu] }),
+  });
+  if (command.kind !== "serve") throw new Error("expected a serve command");
+  return command.config;
+}
+
+Deno.test("the shared cookie is never sent to an auth service on another site: that region is skipped and named", async () => {
+  const fake = upstream();
+  const logger = recordingLogger();
+  await withConnection(
+    configWithOtherSite(fake, EVERY_CREDENTIAL),
+    { upstream: fake, logger },
+    async (client) => {
+      const result = await client.callTool({
+        name: "search_psm_service",
+        arguments: { keyword: "svc" },
+      });
+      const reason =
+        /not configured: CAS_SESSION is not sent to sso\.other-site\.test, another site than the default auth URL's; set CAS_SESSION_eu or SERVICE_ACCOUNT_SECRET_eu \(or add "credential": "CAS_SESSION" to region eu in the config file\)/;
+      assert.match(textOf(result), reason);
+      assert.match(textOf(result), /Only cn, boe, us, i18n answered/);
+      const regions = await client.callTool({ name: "list_available_regions" });
+      assert.match(
+        textOf(regions),
+        /^- eu: \S+ \(auth \S+; not configured: CAS_SESSION is not sent to sso\.other-site\.test/m,
+      );
+      const eu = (regions.structuredContent as { regions: Record<string, unknown>[] }).regions
+        .find((r) => r.name === "eu");
+      assert.equal(eu?.credential_source, undefined);
+      assert.match(eu?.unconfigured as string, reason);
+      assertNoCredential([JSON.stringify(result), JSON.stringify(regions), ...logger.lines]);
+    },
+  );
+  assert.equal(fake.count("https://sso.other-site.test/"), 0, "nothing is sent to the other site");
+  assert.deepEqual([...new Set(fake.searches)].sort(), [
+    "boe:cloud",
+    "cn:cloud",
+    "i18n:i18n",
+    "us:us",
+  ]);
+});
+
 Deno.test("a credential another auth service does not accept fails that region only", async () => {
   const fake = upstream();
   // us falls back to the cloud cookie, which the us auth service refuses.

@@ -109,6 +109,8 @@ Deno.test("psm://{psm} for an unknown PSM is a not-found error naming the closes
       (error: Error & { code?: number }) => {
         assert.equal(error.code, RESOURCE_NOT_FOUND);
         assert.match(error.message, /No service matches "no\.such\.service"/);
+        // The client prefixes the wire message with "MCP error -32002: " once; the server must not.
+        assert.equal(error.message.match(/MCP error/g)?.length, 1, error.message);
         return true;
       },
     );

@@ -6,6 +6,7 @@
  * @module
  */
 
+import assert from "node:assert/strict";
 import denoConfig from "../deno.json" with { type: "json" };
 import type { Region } from "../src/config/mod.ts";
 import { createDemoUpstream } from "../src/demo.ts";
@@ -18,7 +19,22 @@ export function permissionFlagsOf(command: string): string[] {
 /** The permissions the compiled binary gets. */
 export const COMPILE_PERMISSIONS = permissionFlagsOf(denoConfig.tasks.compile.command);
 
-const MAIN = new URL("../main.ts", import.meta.url).pathname;
+// A file URL, not a path: `deno run` takes it on every OS (a URL's pathname is /C:/... on Windows).
+const MAIN = new URL("../main.ts", import.meta.url).href;
+
+/**
+ * Why a test is skipped on Windows: Deno there cannot send a child a signal it handles
+ * (`kill` is TerminateProcess), so a graceful stop of the server by signal cannot be tested.
+ */
+export const NO_STOP_SIGNAL_ON_WINDOWS = Deno.build.os === "windows";
+
+/**
+ * Asserts that a server stopped by {@linkcode ServerProcess.stop} exited cleanly (code 0 after
+ * SIGTERM); on Windows, where `stop` can only terminate it, that it was terminated (code 1).
+ */
+export function assertStoppedCleanly(status: Deno.CommandStatus, message?: string): void {
+  assert.equal(status.code, Deno.build.os === "windows" ? 1 : 0, message);
+}
 
 /** `deno run` arguments that start the server like the compiled binary, then `args`. */
 export function serverArgs(args: readonly string[]): string[] {
@@ -27,7 +43,17 @@ export function serverArgs(args: readonly string[]): string[] {
 
 /** An environment with only what Deno itself needs, plus `extra`. */
 export function cleanEnv(extra: Record<string, string> = {}): Record<string, string> {
-  const keep = ["HOME", "PATH", "DENO_DIR", "XDG_CACHE_HOME", "SYSTEMROOT", "TMPDIR"];
+  // Windows: SYSTEMROOT for sockets, LOCALAPPDATA and USERPROFILE for Deno's cache and home.
+  const keep = [
+    "HOME",
+    "PATH",
+    "DENO_DIR",
+    "XDG_CACHE_HOME",
+    "SYSTEMROOT",
+    "TMPDIR",
+    "LOCALAPPDATA",
+    "USERPROFILE",
+  ];
   const env: Record<string, string> = { NO_COLOR: "1" };
   for (const name of keep) {
     const value = Deno.env.get(name);
@@ -130,6 +156,8 @@ export interface ServerProcess {
 export interface StartServerOptions {
   /** `piped` gives the test the server's stdin, as a desktop client has it. Default `null`. */
   stdin?: "null" | "piped";
+  /** A soft limit of open files for the process (`ulimit -n`, through bash); none by default. */
+  openFiles?: number;
 }
 
 /**
@@ -139,10 +167,10 @@ export interface StartServerOptions {
 export function startServer(
   args: readonly string[],
   env: Record<string, string>,
-  { stdin = "null" }: StartServerOptions = {},
+  { stdin = "null", openFiles }: StartServerOptions = {},
 ): Promise<ServerProcess> {
   const denoArgs = serverArgs(["--host", "127.0.0.1", "--port", "0", ...args]);
-  return startAnnouncingProcess(denoArgs, env, { stdin });
+  return startAnnouncingProcess(denoArgs, env, { stdin, openFiles });
 }
 
 /**
@@ -152,10 +180,14 @@ export function startServer(
 export async function startAnnouncingProcess(
   denoArgs: readonly string[],
   env: Record<string, string>,
-  { stdin = "null" }: StartServerOptions = {},
+  { stdin = "null", openFiles }: StartServerOptions = {},
 ): Promise<ServerProcess> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [...denoArgs],
+  // exec keeps the pid the server's own, so stop() signals the server rather than bash.
+  const [command, args] = openFiles === undefined
+    ? [Deno.execPath(), [...denoArgs]]
+    : ["bash", ["-c", `ulimit -n ${openFiles} && exec "$0" "$@"`, Deno.execPath(), ...denoArgs]];
+  const child = new Deno.Command(command, {
+    args,
     env: cleanEnv(env),
     clearEnv: true,
     stdin,

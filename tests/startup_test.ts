@@ -231,3 +231,49 @@ Deno.test({
     }
   },
 });
+
+// startup.ps1 cannot run here (no PowerShell): these check that it is startup.sh's twin on paper.
+const POWERSHELL_SCRIPT = new URL("../startup.ps1", import.meta.url);
+const SHELL_SCRIPT = new URL("../startup.sh", import.meta.url);
+
+Deno.test("startup.ps1 keeps the same pid and log files as startup.sh, beside it or in MCP_RUN_DIR", async () => {
+  const sh = await Deno.readTextFile(SHELL_SCRIPT);
+  const ps1 = await Deno.readTextFile(POWERSHELL_SCRIPT);
+  for (const file of ["mcp-server.pid", "mcp-server.log"]) {
+    assert.match(sh, new RegExp(`\\$run_dir/${file.replace(".", "\\.")}`), file);
+    assert.match(ps1, new RegExp(`Join-Path \\$RunDir '${file.replace(".", "\\.")}'`), file);
+  }
+  assert.match(
+    ps1,
+    /\$RunDir = if \(\$env:MCP_RUN_DIR\) \{ \$env:MCP_RUN_DIR \} else \{ \$Root \}/,
+  );
+});
+
+Deno.test("startup.ps1 has startup.sh's actions, variables, credential check and exit statuses", async () => {
+  const sh = await Deno.readTextFile(SHELL_SCRIPT);
+  const ps1 = await Deno.readTextFile(POWERSHELL_SCRIPT);
+  for (const action of ["stop", "status", "start", "help"]) {
+    assert.match(sh, new RegExp(`^  ${action}\\b.*\\)`, "m"), `startup.sh ${action}`);
+    assert.match(ps1, new RegExp(`'${action}'`), `startup.ps1 ${action}`);
+  }
+  for (const name of ["MCP_RUN_DIR", "STARTUP_TIMEOUT_S", "MCP_PORT", "--demo", "DEMO"]) {
+    assert.ok(sh.includes(name) && ps1.includes(name), name);
+  }
+  const refusal = "CAS_SESSION is not set (nor CAS_SESSION_<region> or SERVICE_ACCOUNT_SECRET)";
+  assert.ok(sh.includes(refusal) && ps1.includes(refusal));
+  assert.match(
+    ps1,
+    /CAS_SESSION\|CAS_SESSION_\.\+\|SERVICE_ACCOUNT_SECRET\|SERVICE_ACCOUNT_SECRET_\.\+/,
+  );
+  const statuses = "Exit status: 0 done, 1 failed, 3 `status` found it not running.";
+  assert.ok(sh.includes(statuses) && ps1.includes(statuses));
+  assert.match(ps1, /return 3/);
+  // The start task's flags are read from deno.json, as startup.sh does, and never copied.
+  assert.match(ps1, /\.tasks\.start\.command/);
+  assert.ok(!ps1.includes("--allow-env="), "no copy of the permission flags");
+});
+
+Deno.test("startup.ps1 is ASCII, which Windows PowerShell 5.1 reads right without a byte order mark", async () => {
+  const bytes = await Deno.readFile(POWERSHELL_SCRIPT);
+  assert.equal(bytes.findIndex((byte) => byte > 0x7f), -1);
+});

@@ -6,6 +6,7 @@ import {
   fakeClock,
   fakeUpstream,
   jwtExpiringAt,
+  recordingLogger,
   regionsUpstream,
   searchAnswer,
   searchUrl,
@@ -173,7 +174,7 @@ Deno.test("search_psm_service answers from the regions that worked and names the
     assert.equal(result.isError, false);
     assert.match(
       textOf(result),
-      /Found oec\.live\.room in cn\. Only cn answered: us: answered HTTP 502/,
+      /Found oec\.live\.room in cn\. Only cn answered: us: answered HTTP 502\. Search again in a moment to cover it\./,
     );
     const structured = result.structuredContent as { regions: { fetched_at?: string }[] };
     assert.deepEqual(structured.regions.map(({ fetched_at: _, ...rest }) => rest), [
@@ -297,7 +298,7 @@ Deno.test("search_multiple_services refuses no keywords and more than 100", asyn
     await assertToolError(
       client,
       { name: "search_multiple_services", arguments: { keywords: " , ," } },
-      /No keyword given: pass PSMs separated by commas/,
+      /No keyword given: pass keywords, PSMs separated by commas/,
     );
     await assertToolError(
       client,
@@ -504,7 +505,7 @@ Deno.test("search_psm_service answers on an exact match and names the region it 
   upstream.assertNoUnexpected();
 });
 
-Deno.test("a cached answer says when it was fetched, and refresh asks the registry again", async () => {
+Deno.test("a cached answer reads like a fresh one, its age in structuredContent; refresh asks again", async () => {
   const clock = fakeClock();
   const upstream = upstreamWithSlowUs(clock, { cnDown: false, usHeld: Promise.resolve() });
   const connection = await connectInMemory(testConfig(), { fetch: upstream.fetch, now: clock.now });
@@ -514,13 +515,14 @@ Deno.test("a cached answer says when it was fetched, and refresh asks the regist
       arguments: { keyword: "oec.live.room", wait_all_regions: true, ...args },
     });
   try {
-    await search({});
+    const fresh = await search({});
     const fetchedAt = new Date(clock.now()).toISOString();
     clock.advance(40_000);
     const cached = await search({});
     const refreshed = await search({ refresh: true });
 
-    assert.match(textOf(cached), /^Found oec\.live\.room in cn\.\ncn: cached, fetched 40 s ago\n/);
+    assert.equal(textOf(cached), textOf(fresh));
+    assert.doesNotMatch(textOf(cached), /cached|fetched/);
     assert.deepEqual(regionsOf(cached)[0], {
       name: "cn",
       ok: true,
@@ -595,4 +597,134 @@ Deno.test("search_multiple_services passes refresh and wait_all_regions to every
   } finally {
     await connection.close();
   }
+});
+
+Deno.test("a missing keyword or keywords is refused with what to pass and an example", async () => {
+  const config = testConfig();
+  const upstream = fakeUpstream([]);
+  await withConnection(config, { upstream }, async (client) => {
+    await assertToolError(
+      client,
+      { name: "search_psm_service", arguments: {} },
+      /No keyword given: pass keyword, a PSM such as oec\.affiliate\.monitor/,
+    );
+    await assertToolError(
+      client,
+      { name: "search_multiple_services", arguments: {} },
+      /No keyword given: pass keywords, PSMs separated by commas such as/,
+    );
+    await assertToolError(
+      client,
+      { name: "search_multiple_services", arguments: { keywords: 42 } },
+      /keywords must be text or an array of text/,
+    );
+    assert.equal(upstream.requests.length, 0);
+  });
+});
+
+Deno.test("search_multiple_services takes new lines, semicolons, spaces and arrays as separators", async () => {
+  const config = testConfig();
+  await withConnection(config, { fetch: demoFetchFor(config) }, async (client) => {
+    const given: unknown[] = [
+      "oec.live.room\noec.trade.order",
+      "oec.live.room; oec.trade.order",
+      "oec.live.room   oec.trade.order",
+      '["oec.live.room", "oec.trade.order"]',
+      ["oec.live.room", " oec.trade.order "],
+    ];
+    for (const keywords of given) {
+      const result = await client.callTool({
+        name: "search_multiple_services",
+        arguments: { keywords },
+      });
+      const structured = result.structuredContent as {
+        keywords: string[];
+        summary: { found: number };
+      };
+      assert.deepEqual(structured.keywords, ["oec.live.room", "oec.trade.order"], `${keywords}`);
+      assert.equal(structured.summary.found, 2, `${keywords}`);
+    }
+  });
+});
+
+Deno.test("region names match without regard to case, and an unknown one lists those that exist", async () => {
+  const config = testConfig();
+  await withConnection(config, { fetch: demoFetchFor(config) }, async (client) => {
+    const result = await client.callTool({
+      name: "search_psm_service",
+      arguments: { keyword: "oec.live.room", regions: ["CN"] },
+    });
+    assert.equal(result.isError, false);
+    assert.deepEqual(
+      (result.structuredContent as { regions: { name: string }[] }).regions.map((r) => r.name),
+      ["cn"],
+    );
+    await assertToolError(
+      client,
+      { name: "search_psm_service", arguments: { keyword: "oec.live.room", regions: ["eu"] } },
+      /Unknown region "eu": use any of cn, us, or leave regions out/,
+    );
+  });
+});
+
+Deno.test("a keyword list given to search_psm_service searches the first and points to the batch tool", async () => {
+  const config = testConfig();
+  await withConnection(config, { fetch: demoFetchFor(config) }, async (client) => {
+    const result = await client.callTool({
+      name: "search_psm_service",
+      arguments: { keyword: "oec.live.room, oec.trade.order", wait_all_regions: true },
+    });
+    const structured = result.structuredContent as { keyword: string; message: string };
+    assert.equal(structured.keyword, "oec.live.room");
+    assert.match(
+      structured.message,
+      /only "oec\.live\.room" was searched; pass them all to search_multiple_services/,
+    );
+    assert.doesNotMatch(textOf(result), /spelling/);
+  });
+});
+
+Deno.test("an answer with a region failed or left out never advises checking the spelling", async () => {
+  const upstream = upstreamWithFailingUs(502);
+  await withConnection(testConfig(), { upstream }, async (client) => {
+    const failed = await client.callTool({
+      name: "search_psm_service",
+      arguments: { keyword: "nope.nope.nope", wait_all_regions: true },
+    });
+    assert.doesNotMatch(textOf(failed), /spelling|Did you mean/);
+    assert.match(
+      textOf(failed),
+      /Only cn answered; the PSM may be in a region not searched: us: answered HTTP 502/,
+    );
+    const filtered = await client.callTool({
+      name: "search_psm_service",
+      arguments: { keyword: "nope.nope.nope", regions: ["cn"] },
+    });
+    assert.doesNotMatch(textOf(filtered), /spelling/);
+    assert.match(textOf(filtered), /Left out by the regions filter: us/);
+  });
+});
+
+Deno.test("in demo mode the log says the JWT came from the demo auth service, not a real host", async () => {
+  const config = testConfig(["--demo"]);
+  const logger = recordingLogger();
+  await withConnection(config, { fetch: demoFetchFor(config), logger }, async (client) => {
+    await client.callTool({ name: "search_psm_service", arguments: { keyword: "oec.live.room" } });
+  });
+  const obtained = logger.lines.filter((line) => line.includes("Obtained a JWT"));
+  assert.equal(obtained.length, 1, logger.lines.join("\n"));
+  assert.match(obtained[0], /from the demo auth service \(in-process, nothing contacted\)/);
+  assert.doesNotMatch(obtained[0], /auth\.test/);
+});
+
+Deno.test("list_available_regions in demo mode says the session is the demo's, not a cookie's", async () => {
+  const config = testConfig(["--demo"]);
+  await withConnection(config, { fetch: demoFetchFor(config) }, async (client) => {
+    const text = textOf(await client.callTool({ name: "list_available_regions", arguments: {} }));
+    assert.match(
+      text,
+      /- cn: \S+ \(demo session from the built-in demo auth service, nothing contacted;/,
+    );
+    assert.doesNotMatch(text, /cookie from demo/);
+  });
 });

@@ -1,7 +1,9 @@
 /**
  * Where each region's credential comes from: its own variables first
  * (`SERVICE_ACCOUNT_SECRET_<region>`, `CAS_SESSION_<region>`), then the shared
- * ones; every value read is kept to be scrubbed from logs.
+ * ones, which are sent only to auth services of the default auth URL's site
+ * (or where the config file opts in); every value read is kept to be scrubbed
+ * from logs.
  *
  * @module
  */
@@ -9,22 +11,55 @@
 import type { Credential, CredentialKind } from "../auth.ts";
 import { Secret } from "../secret.ts";
 import type { EnvReader, EnvVar, RegionalEnvVar } from "./env.ts";
+import { siteOfUrl } from "./site.ts";
 import { ConfigError } from "./values.ts";
 
+/** The variables every region may fall back to, each holding the default auth site's credential. */
+export const SHARED_CREDENTIAL_VARIABLES = ["CAS_SESSION", "SERVICE_ACCOUNT_SECRET"] as const;
+
+/** One of {@linkcode SHARED_CREDENTIAL_VARIABLES}. */
+export type SharedCredentialVariable = typeof SHARED_CREDENTIAL_VARIABLES[number];
+
 // Most specific first; a service account wins over a cookie at the same level.
-function credentialVariables(region: string): { kind: CredentialKind; source: string }[] {
+function credentialVariables(
+  region: string,
+): { kind: CredentialKind; source: string; shared?: SharedCredentialVariable }[] {
   return [
     { kind: "service_account", source: `SERVICE_ACCOUNT_SECRET_${region}` },
     { kind: "cas_session", source: `CAS_SESSION_${region}` },
-    { kind: "service_account", source: "SERVICE_ACCOUNT_SECRET" },
-    { kind: "cas_session", source: "CAS_SESSION" },
+    {
+      kind: "service_account",
+      source: "SERVICE_ACCOUNT_SECRET",
+      shared: "SERVICE_ACCOUNT_SECRET",
+    },
+    { kind: "cas_session", source: "CAS_SESSION", shared: "CAS_SESSION" },
   ];
+}
+
+/** Where a region signs in, which decides whether the shared variables may be sent there. */
+export interface RegionAuth {
+  /** The region's auth URL. */
+  readonly authUrl: string;
+  /** The default auth URL: the shared variables hold a credential of its site. */
+  readonly defaultAuthUrl: string;
+  /** A shared variable the config file lets this region use on another site. */
+  readonly optIn?: SharedCredentialVariable;
+}
+
+/** A region's credential, or the shared variable that is set but kept from its auth service. */
+export interface RegionCredential {
+  readonly credential?: Credential;
+  /** Set when the region has no credential because a shared one belongs to another site. */
+  readonly withheld?: SharedCredentialVariable;
 }
 
 /** Each region's credential, and every credential value read. */
 export interface Credentials {
-  /** The credential of `region`, or `undefined` when none of its variables is set. */
-  forRegion(region: string): Credential | undefined;
+  /**
+   * The credential of `region`: its own variables, else a shared one when
+   * `auth` is on the default auth URL's site or opts in to it.
+   */
+  forRegion(region: string, auth: RegionAuth): RegionCredential;
   /** Every value read, to be scrubbed from logs. */
   secrets(): Secret[];
 }
@@ -53,12 +88,16 @@ export function readCredentials(
   credentialFrom("service_account", "SERVICE_ACCOUNT_SECRET");
   credentialFrom("cas_session", "CAS_SESSION");
   return {
-    forRegion(region: string): Credential | undefined {
-      for (const { kind, source } of credentialVariables(region)) {
+    forRegion(region: string, auth: RegionAuth): RegionCredential {
+      const home = siteOfUrl(auth.authUrl) === siteOfUrl(auth.defaultAuthUrl);
+      let withheld: SharedCredentialVariable | undefined;
+      for (const { kind, source, shared } of credentialVariables(region)) {
         const credential = credentialFrom(kind, source);
-        if (credential) return credential;
+        if (!credential) continue;
+        if (!shared || home || auth.optIn === shared) return { credential };
+        withheld ??= shared;
       }
-      return undefined;
+      return { withheld };
     },
     secrets(): Secret[] {
       return [...seen.values()].flatMap((credential) => credential ? [credential.value] : []);
@@ -74,6 +113,7 @@ function parseCookie(
   const value = raw?.trim().replace(/^CAS_SESSION=/, "").replace(/^(["'])(.*)\1$/, "$2").trim();
   if (!value) return undefined;
   if (!validate) return new Secret(value);
+  refusePlaceholder(value, source);
   // Only printable ASCII without ; , " \ or spaces can be a cookie value (RFC 6265); the
   // value is not echoed, it is a credential.
   if (!/^[\x21\x23-\x2b\x2d-\x3a\x3c-\x5b\x5d-\x7e]+$/.test(value)) {
@@ -91,10 +131,24 @@ function parseServiceSecret(
 ): Secret | undefined {
   const value = raw?.trim().replace(/^Bearer\s+/i, "").replace(/^(["'])(.*)\1$/, "$2").trim();
   if (!value) return undefined;
-  if (validate && !/^[\x21-\x7e]+$/.test(value)) {
+  if (!validate) return new Secret(value);
+  refusePlaceholder(value, source);
+  if (!/^[\x21-\x7e]+$/.test(value)) {
     throw new ConfigError(
       `Invalid ${source}: it holds spaces, control or non-ASCII characters; copy only the secret itself`,
     );
   }
   return new Secret(value);
+}
+
+// The docs' placeholders (`paste-the-cookie-value-here`, `paste-the-secret`, the Python server's
+// `your_cookie_value_here`), a `<value>` left as written, or a `${input:...}` a client did not
+// expand: sent as they are, they would only earn a redirect to the SSO login much later.
+const PLACEHOLDER = /^(paste[-_]the[-_].*|your[-_].*[-_]here|<[^>]*>|\$\{[^}]*\})$/i;
+
+function refusePlaceholder(value: string, source: string) {
+  if (!PLACEHOLDER.test(value)) return;
+  throw new ConfigError(
+    `${source} still holds a placeholder from the docs: put the real value there (or run with --demo) and restart`,
+  );
 }

@@ -28,6 +28,7 @@ export const ENV_VARS = [
   "NO_PROXY",
   "DENO_TLS_CA_STORE",
   "DENO_CERT",
+  "NODE_EXTRA_CA_CERTS",
 ] as const;
 
 /** One of {@linkcode ENV_VARS}. */

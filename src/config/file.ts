@@ -9,6 +9,7 @@
 
 import { z } from "zod";
 import { parseJson } from "../json.ts";
+import { SHARED_CREDENTIAL_VARIABLES } from "./credentials.ts";
 import { REGION_NAME_PATTERN } from "./regions.ts";
 import {
   bareHost,
@@ -43,6 +44,11 @@ const regionSchema = z.strictObject({
   ),
   base_url: httpUrl.transform((href) => href.replace(/\/+$/, "")),
   auth_url: httpUrl.optional(),
+  // The name of a variable, never a value: lets a region on another site use the shared one.
+  credential: z.enum(SHARED_CREDENTIAL_VARIABLES, {
+    error:
+      "expected the name CAS_SESSION or SERVICE_ACCOUNT_SECRET (the value stays in the environment)",
+  }).optional(),
 });
 
 const configFileSchema = z.strictObject({
@@ -105,11 +111,58 @@ export class ConfigFileError extends Error {
 export function parseConfigFile(text: string): ConfigFile {
   const json = parseJson(text);
   if (json === undefined) {
-    throw new ConfigFileError(["the file is not valid JSON: check its commas and quotes"]);
+    const { line, column } = jsonErrorPlace(text);
+    throw new ConfigFileError([
+      `the file is not valid JSON at line ${line}, column ${column}: check the commas and quotes there and just before`,
+    ]);
   }
   const result = configFileSchema.safeParse(json, { error: describeIssue });
   if (result.success) return result.data;
   throw new ConfigFileError(result.error.issues.flatMap(formatIssue));
+}
+
+/**
+ * Returns the line and column (from 1) where `text` stops being JSON. V8 names
+ * the offset in most messages; for the others it is the shortest prefix that
+ * fails otherwise than by ending early. The message itself is never shown: it
+ * may quote the file.
+ */
+export function jsonErrorPlace(text: string): { line: number; column: number } {
+  const offset = jsonErrorOffset(text);
+  const before = text.slice(0, offset).split("\n");
+  return { line: before.length, column: before.at(-1)!.length + 1 };
+}
+
+function jsonErrorOffset(text: string): number {
+  const named = namedOffset(jsonError(text));
+  if (named !== undefined) return named;
+  // Each prefix before the fault fails only by ending early; from the fault on, otherwise.
+  const endsEarly = (end: number) => {
+    const message = jsonError(text.slice(0, end)) ?? "";
+    return /Unexpected end|Unterminated/.test(message) || namedOffset(message) === end;
+  };
+  let low = 0;
+  let high = text.length;
+  while (low < high) {
+    const middle = Math.ceil((low + high) / 2);
+    if (endsEarly(middle)) low = middle;
+    else high = middle - 1;
+  }
+  return low;
+}
+
+function namedOffset(message: string | undefined): number | undefined {
+  const position = message?.match(/at position (\d+)/);
+  return position ? Number(position[1]) : undefined;
+}
+
+function jsonError(text: string): string | undefined {
+  try {
+    JSON.parse(text);
+    return undefined;
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error);
+  }
 }
 
 // Only for issues whose schema gave no message of its own. No value is echoed: a pasted

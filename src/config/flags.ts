@@ -5,8 +5,34 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
+import { parseArgs, type ParseArgsConfig } from "node:util";
+import { boundedEditDistance } from "../edit_distance.ts";
 import { ConfigError } from "./values.ts";
+
+const OPTIONS = {
+  port: { type: "string" },
+  host: { type: "string" },
+  "log-level": { type: "string" },
+  stdio: { type: "boolean", default: false },
+  demo: { type: "boolean", default: false },
+  "auth-url": { type: "string" },
+  region: { type: "string", multiple: true },
+  timeout: { type: "string" },
+  "auth-token": { type: "string" },
+  "no-auth": { type: "boolean", default: false },
+  "allowed-origin": { type: "string", multiple: true },
+  "allowed-host": { type: "string", multiple: true },
+  stateless: { type: "boolean", default: false },
+  "cache-ttl": { type: "string" },
+  concurrency: { type: "string" },
+  "cache-max-mb": { type: "string" },
+  "max-sessions": { type: "string" },
+  "max-sessions-per-client": { type: "string" },
+  config: { type: "string" },
+  json: { type: "boolean", default: false },
+  help: { type: "boolean", short: "h", default: false },
+  version: { type: "boolean", short: "V", default: false },
+} as const satisfies ParseArgsConfig["options"];
 
 /** The flags of one command line, as `parseArgs` returns them. */
 export type Flags = ReturnType<typeof parseFlags>;
@@ -29,30 +55,7 @@ export function parseFlags(args: readonly string[]) {
       args: [...args],
       strict: true,
       allowPositionals: false,
-      options: {
-        port: { type: "string" },
-        host: { type: "string" },
-        "log-level": { type: "string" },
-        stdio: { type: "boolean", default: false },
-        demo: { type: "boolean", default: false },
-        "auth-url": { type: "string" },
-        region: { type: "string", multiple: true },
-        timeout: { type: "string" },
-        "auth-token": { type: "string" },
-        "no-auth": { type: "boolean", default: false },
-        "allowed-origin": { type: "string", multiple: true },
-        "allowed-host": { type: "string", multiple: true },
-        stateless: { type: "boolean", default: false },
-        "cache-ttl": { type: "string" },
-        concurrency: { type: "string" },
-        "cache-max-mb": { type: "string" },
-        "max-sessions": { type: "string" },
-        "max-sessions-per-client": { type: "string" },
-        config: { type: "string" },
-        json: { type: "boolean", default: false },
-        help: { type: "boolean", short: "h", default: false },
-        version: { type: "boolean", short: "V", default: false },
-      },
+      options: OPTIONS,
     }).values;
   } catch (error) {
     throw new ConfigError(describeFlagError(error), { cause: error });
@@ -62,7 +65,12 @@ export function parseFlags(args: readonly string[]) {
 function describeFlagError(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
   const unknown = message.match(/Unknown option '([^']+)'/);
-  if (unknown) return `Unknown option ${unknown[1]}: run with --help to see the accepted options`;
+  if (unknown) {
+    const near = nearestOption(unknown[1]);
+    return near
+      ? `Unknown option ${unknown[1]}: did you mean --${near}? See --help`
+      : `Unknown option ${unknown[1]}: run with --help to see the accepted options`;
+  }
   const positional = message.match(/Unexpected argument '(.*)'/s);
   if (positional) return describePositional(positional[1]);
   const missing = message.match(/Option '(?:-\w, )?(--[\w-]+) <value>' argument missing/);
@@ -76,6 +84,18 @@ function describeFlagError(error: unknown): string {
     }=VALUE for one that starts with "-"`;
   }
   return `${message.split("\n")[0].replace(/\.$/, "")}: see --help`;
+}
+
+// The option `given` (--prot, --Port) most likely stands for, within two edits.
+function nearestOption(given: string): string | undefined {
+  const name = given.replace(/^-+/, "").split("=")[0].toLowerCase();
+  if (name.length < 3) return undefined;
+  const bound = name.length <= 4 ? 1 : 2;
+  const [best] = Object.keys(OPTIONS)
+    .map((option) => ({ option, distance: boundedEditDistance(name, option, bound) }))
+    .filter(({ distance }) => distance <= bound)
+    .sort((a, b) => a.distance - b.distance);
+  return best?.option;
 }
 
 // Words that name an option: safe to echo back, unlike any other positional value.

@@ -8,7 +8,7 @@
 
 import { isLoopback } from "../http/guards.ts";
 import type { Secret } from "../secret.ts";
-import { readCredentials } from "./credentials.ts";
+import { readCredentials, type SharedCredentialVariable } from "./credentials.ts";
 import { type Env, envReaderOf, type EnvVar, nonEmpty } from "./env.ts";
 import { type ConfigFile, readConfigFile, type ReadConfigFileOptions } from "./file.ts";
 import { parseFlags } from "./flags.ts";
@@ -37,6 +37,7 @@ export {
   REGIONAL_ENV_PREFIXES,
   type RegionalEnvVar,
 } from "./env.ts";
+export type { SharedCredentialVariable } from "./credentials.ts";
 export type { Region, RegionConfig } from "./regions.ts";
 export { DEFAULTS, USAGE } from "./usage.ts";
 export { ConfigError, type LogLevel } from "./values.ts";
@@ -139,12 +140,14 @@ export function parseCommand(
     transport: flags.stdio || file.stdio ? "stdio" : "http",
     demo,
     authUrl,
-    regions: regions.map(({ name, baseUrl, authUrl: own }) => ({
-      name,
-      baseUrl,
-      authUrl: own ?? authUrl,
-      credential: credentials.forRegion(name),
-    })),
+    regions: regions.map(({ name, baseUrl, authUrl: own = authUrl, optIn }) => {
+      const { credential, withheld } = credentials.forRegion(name, {
+        authUrl: own,
+        defaultAuthUrl: authUrl,
+        optIn,
+      });
+      return { name, baseUrl, authUrl: own, credential, ...(withheld && { withheld }) };
+    }),
     timeoutMs: integer(INTEGER_OPTIONS.timeoutMs, flags.timeout) ?? file.timeout_ms ??
       DEFAULTS.timeoutMs,
     cacheTtlMs: (integer(INTEGER_OPTIONS.cacheTtl, flags["cache-ttl"]) ?? file.cache_ttl ??
@@ -181,10 +184,15 @@ function chooseRegions(
   flags: readonly string[] | undefined,
   env: string | undefined,
   file: ConfigFile,
-): (Region & { authUrl?: string })[] {
+): (Region & { authUrl?: string; optIn?: SharedCredentialVariable })[] {
   if (flags?.length) return parseRegions(flags, "--region");
   if (env === undefined && file.regions) {
-    return file.regions.map((r) => ({ name: r.name, baseUrl: r.base_url, authUrl: r.auth_url }));
+    return file.regions.map((r) => ({
+      name: r.name,
+      baseUrl: r.base_url,
+      authUrl: r.auth_url,
+      optIn: r.credential,
+    }));
   }
   return parseRegions((env ?? DEFAULTS.regions).split(","), "NEPTUNE_REGIONS");
 }

@@ -6,6 +6,7 @@
  */
 
 import type { Credential } from "../auth.ts";
+import type { SharedCredentialVariable } from "./credentials.ts";
 import { ConfigError, parseHttpUrl } from "./values.ts";
 
 /** One Neptune registry that searches are sent to. */
@@ -22,6 +23,11 @@ export interface RegionConfig extends Region {
   readonly authUrl: string;
   /** Absent when none of the region's variables is set: the region is then skipped. */
   readonly credential?: Credential;
+  /**
+   * The shared variable that is set but not sent to this region, because its
+   * auth URL is on another site than the default one; absent otherwise.
+   */
+  readonly withheld?: SharedCredentialVariable;
 }
 
 /** What a region's name may look like: it becomes part of variable names (`CAS_SESSION_cn`). */

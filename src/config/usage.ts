@@ -71,6 +71,7 @@ Credentials (each region uses the first one set):
 Network (applied by Deno itself, reported by doctor):
   HTTPS_PROXY, HTTP_PROXY, NO_PROXY      proxy for the upstream requests
   DENO_TLS_CA_STORE=system, DENO_CERT    trust the system's or a file's CAs (TLS-inspecting proxies)
+  NODE_EXTRA_CA_CERTS                    a file of extra CAs, also honoured by Deno
 
 Endpoints (HTTP): /mcp (streamable HTTP, and plain {"tool", "arguments"} calls),
   /sse + /messages (legacy HTTP+SSE), /health, /ready, /metrics

@@ -6,7 +6,10 @@
  * @module
  */
 
+import { boundedEditDistance } from "../edit_distance.ts";
 import type { RegionOutcome, SearchResult } from "./types.ts";
+
+export { boundedEditDistance };
 
 /** Suggestions for one keyword. */
 export interface Suggestions {
@@ -59,34 +62,6 @@ export function suggestPsms(
 function maxEditsFor(keyword: string): number {
   if (keyword.length <= 4) return 1;
   return keyword.length <= 12 ? 2 : 3;
-}
-
-/**
- * Returns the optimal-string-alignment distance between `a` and `b`
- * (insertions, deletions, substitutions and adjacent transpositions), or
- * `bound + 1` as soon as it is known to exceed `bound`.
- */
-export function boundedEditDistance(a: string, b: string, bound: number): number {
-  if (Math.abs(a.length - b.length) > bound) return bound + 1;
-  let beforePrevious: number[] = [];
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    let rowMinimum = i;
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      let value = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
-        value = Math.min(value, beforePrevious[j - 2] + 1);
-      }
-      current.push(value);
-      rowMinimum = Math.min(rowMinimum, value);
-    }
-    if (rowMinimum > bound) return bound + 1;
-    beforePrevious = previous;
-    previous = current;
-  }
-  return Math.min(previous[b.length], bound + 1);
 }
 
 /**

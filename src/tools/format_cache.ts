@@ -11,7 +11,9 @@ import type { SearchResult } from "../discovery/mod.ts";
 import {
   describeSources,
   type Detail,
+  fitStructured,
   formatSearchText,
+  type SearchScope,
   type StructuredSearchResult,
   toStructured,
 } from "./search_result.ts";
@@ -22,9 +24,17 @@ export interface FormattedSearch {
   readonly structured: StructuredSearchResult;
 }
 
-/** Formats search results, reusing the work of an earlier result with the same content. */
+// Room a tool keeps for the notes it adds to a result (a pattern searched as text, a list
+// given for one keyword), each quoting a keyword of at most 256 characters, in text and message.
+const NOTES_RESERVE = 8 * 1024;
+
+/**
+ * Formats search results, reusing the work of an earlier result with the same
+ * content; text and structured content together stay under 64 KiB, less
+ * room for a few notes.
+ */
 export interface SearchFormatter {
-  format(result: SearchResult, detail: Detail): FormattedSearch;
+  format(result: SearchResult, detail: Detail, options?: { scope?: SearchScope }): FormattedSearch;
 }
 
 /** Options for {@linkcode createSearchFormatter}. */
@@ -36,6 +46,7 @@ export interface SearchFormatterOptions {
 /** Creates a {@linkcode SearchFormatter}; build one per process and share it. */
 export function createSearchFormatter(options: SearchFormatterOptions = {}): SearchFormatter {
   const { maxEntries = 128 } = options;
+  const reserve = NOTES_RESERVE;
   const ids = new WeakMap<object, number>();
   let lastId = 0;
   const idOf = (value: object) => {
@@ -45,14 +56,15 @@ export function createSearchFormatter(options: SearchFormatterOptions = {}): Sea
   };
   const recent = new LruMap<string, FormattedSearch>(maxEntries);
   return {
-    format(result, detail) {
-      const key = contentKey(result, detail, idOf);
+    format(result, detail, { scope } = {}) {
+      const key = contentKey(result, { detail, scope }, idOf);
       const known = recent.get(key);
       if (known) return known;
-      const formatted = {
-        text: formatSearchText(result, { detail }),
-        structured: toStructured(result, { detail }),
-      };
+      const text = formatSearchText(result, { detail, scope });
+      const whole = toStructured(result, { detail, scope });
+      const structured = fitStructured(text, [whole], { wrap: ([one]) => one, reserve }) ??
+        { ...whole, services: [], omitted: whole.total_matches };
+      const formatted = { text, structured };
       recent.set(key, formatted);
       return formatted;
     },
@@ -61,10 +73,20 @@ export function createSearchFormatter(options: SearchFormatterOptions = {}): Sea
 
 // Everything the text and structured content are made of. Status, services and match counts
 // follow from the keyword and the regions' outcomes, whose service lists are the cache's own
-// arrays (named by identity); the time of the search shows only in the source lines ("cached,
-// fetched 40 s ago"), which are part of the key.
-function contentKey(result: SearchResult, detail: Detail, idOf: (value: object) => number) {
-  const parts = [detail, result.keyword, result.pending.join(","), ...describeSources(result)];
+// arrays (named by identity); the time of the search shows only in the source lines ("stale,
+// fetched 7 min ago"), which are part of the key, as are the regions configured.
+function contentKey(
+  result: SearchResult,
+  { detail, scope }: { detail: Detail; scope?: SearchScope },
+  idOf: (value: object) => number,
+) {
+  const parts = [
+    detail,
+    result.keyword,
+    result.pending.join(","),
+    scope?.regions.join(",") ?? "",
+    ...describeSources(result),
+  ];
   for (const outcome of result.outcomes) {
     parts.push(
       outcome.ok

@@ -116,17 +116,23 @@ function reportRegion(
 function formatRegion(region: RegionReport, { sharedAuth }: { sharedAuth: boolean }): string {
   const details = [
     ...(sharedAuth ? [] : [`auth ${region.auth_url}`]),
-    region.credential_source
-      ? `${
-        region.credential_kind === "cookie" ? "cookie" : "service account"
-      } from ${region.credential_source}`
-      : region.unconfigured,
+    describeCredential(region),
     // A region without a credential fails every search the same way: that is said once.
     region.unconfigured && region.health.last_error === region.unconfigured
       ? undefined
       : describeHealth(region.health),
   ].filter(Boolean);
   return `- ${region.name}: ${region.base_url} (${details.join("; ")})`;
+}
+
+// "cookie from CAS_SESSION"; in demo mode the built-in session, with nothing contacted.
+function describeCredential(region: RegionReport): string | undefined {
+  if (!region.credential_source) return region.unconfigured;
+  if (region.credential_source === "demo") {
+    return "demo session from the built-in demo auth service, nothing contacted";
+  }
+  const kind = region.credential_kind === "cookie" ? "cookie" : "service account";
+  return `${kind} from ${region.credential_source}`;
 }
 
 function describeHealth(health: RegionReport["health"]): string {

@@ -8,33 +8,50 @@
 import { z } from "zod";
 import type { SearchResult } from "../discovery/mod.ts";
 import type { ToolDeps, ToolRegistry } from "./deps.ts";
+import { patternNote, splitKeywords, toSearchTerm } from "./keywords.ts";
 import { notifyRegionFailures } from "./notify_failures.ts";
 import {
+  describeFailures,
   type Detail,
   detailSchema,
+  fitStructured,
   fitWithin,
   formatSearchLine,
   formatSearchText,
   keywordSchema,
+  regionsLeftOut,
+  resolveRegions,
+  retryAdvice,
   searchOptionsShape,
   searchResultSchema,
+  type SearchScope,
+  type StructuredSearchResult,
   TEXT_BUDGET,
+  toolError,
   toStructured,
-  unknownRegionsError,
 } from "./search_result.ts";
 
 /** The most keywords one call may search. */
 const MAX_KEYWORDS = 100;
 
-/** Comma-separated keywords: split, trimmed, empties dropped, duplicates once, 1 to 100. */
-const keywordListSchema = z.string()
-  .transform((text) => [...new Set(text.split(",").map((k) => k.trim()).filter(Boolean))])
+const NO_KEYWORD =
+  "No keyword given: pass keywords, PSMs separated by commas such as oec.affiliate.monitor,toutiao.user.info, or an array of them";
+
+/**
+ * Keywords as a string separated by commas, semicolons, new lines or spaces
+ * (a JSON array in a string too), or as an array of strings: split, trimmed,
+ * empties dropped, duplicates once, 1 to 100.
+ */
+const keywordListSchema = z.union([z.string(), z.array(z.string())], {
+  error: (issue) =>
+    issue.input === undefined
+      ? NO_KEYWORD
+      : "keywords must be text or an array of text: pass PSMs such as oec.affiliate.monitor,toutiao.user.info",
+})
+  .transform(splitKeywords)
   .pipe(
     z.array(keywordSchema)
-      .min(
-        1,
-        "No keyword given: pass PSMs separated by commas, such as oec.affiliate.monitor,toutiao.user.info",
-      )
+      .min(1, NO_KEYWORD)
       .max(
         MAX_KEYWORDS,
         `Too many keywords: pass at most ${MAX_KEYWORDS} per call and split the rest`,
@@ -50,6 +67,9 @@ const outputSchema = z.object({
     failed: z.number().int(),
   }),
   results: z.array(searchResultSchema),
+  results_omitted: z.number().int().optional().describe(
+    "Keywords at the end of the list whose results were left out to keep the answer under 64 KiB",
+  ),
 });
 
 /** Registers `search_multiple_services` on `server`. */
@@ -62,11 +82,12 @@ export function registerSearchMultipleServices(
     {
       title: "Search several PSM services",
       description: "Look up several services (PSMs) in one call, in every region. " +
-        `Pass up to ${MAX_KEYWORDS} PSMs or partial keywords separated by commas; ` +
+        `Pass up to ${MAX_KEYWORDS} PSMs or partial keywords, as an array or separated by commas, ` +
+        "semicolons, spaces or new lines; " +
         "each gets its own result, as search_psm_service would give it.",
       inputSchema: {
         keywords: keywordListSchema.describe(
-          "Comma-separated PSMs or parts of them, such as oec.affiliate.monitor,toutiao.user.info",
+          'PSMs or parts of them, separated by commas (oec.affiliate.monitor,toutiao.user.info), semicolons, spaces or new lines, or an array such as ["oec.affiliate.monitor", "toutiao.user.info"]',
         ),
         ...searchOptionsShape,
         detail: detailSchema("concise"),
@@ -78,14 +99,16 @@ export function registerSearchMultipleServices(
       { keywords, refresh, wait_all_regions, regions, detail = "concise" },
       { signal, sessionId, _meta, sendNotification },
     ) => {
-      const unknown = unknownRegionsError(regions, discovery.regions);
-      if (unknown) return unknown;
+      const chosen = resolveRegions(regions, discovery.regions);
+      if ("error" in chosen) return chosen.error;
+      const terms = keywords.map(toSearchTerm);
+      const searched = [...new Set(terms.map((term) => term.keyword))];
       const progressToken = _meta?.progressToken;
-      const results = await discovery.searchMany(keywords, {
+      const results = await discovery.searchMany(searched, {
         signal,
         refresh,
         waitAllRegions: wait_all_regions,
-        regions,
+        regions: chosen.regions,
         onProgress: progressToken === undefined
           ? undefined
           : (progress, total) =>
@@ -101,13 +124,20 @@ export function registerSearchMultipleServices(
       });
       await notifyRegionFailures(server, results, { sessionId });
       const summary = countByStatus(results);
+      const scope = { regions: discovery.regions.map((region) => region.name) };
+      const notes = terms.flatMap((term) => patternNote(term) ?? []);
+      const text = formatBatchText(results, { summary, detail, scope, notes });
+      const structured = fitBatch(text, {
+        keywords: searched,
+        summary,
+        results: results.map((result) => toStructured(result, { detail, scope })),
+      });
+      if (!structured) {
+        return toolError("The answer is too large to show: search fewer keywords per call");
+      }
       return {
-        content: [{ type: "text", text: formatBatchText(results, summary, detail) }],
-        structuredContent: {
-          keywords,
-          summary,
-          results: results.map((result) => toStructured(result, { detail })),
-        },
+        content: [{ type: "text", text }],
+        structuredContent: structured,
         isError: summary.failed === results.length,
       };
     },
@@ -115,6 +145,7 @@ export function registerSearchMultipleServices(
 }
 
 type Summary = z.infer<typeof outputSchema>["summary"];
+type BatchStructured = z.infer<typeof outputSchema>;
 
 function countByStatus(results: readonly SearchResult[]): Summary {
   const summary: Summary = { found: 0, candidates: 0, not_found: 0, failed: 0 };
@@ -122,22 +153,56 @@ function countByStatus(results: readonly SearchResult[]): Summary {
   return summary;
 }
 
-// A heading with the counts, then a line per keyword (concise) or a section per keyword (full),
-// as many as fit in the budget; a full section is itself held to the budget a single search has.
+// Fewer services per keyword first, then fewer keywords (counted in results_omitted), until the
+// whole answer stays under 64 KiB.
+function fitBatch(text: string, batch: BatchStructured): BatchStructured | undefined {
+  let results: StructuredSearchResult[] = batch.results;
+  for (;;) {
+    const omitted = batch.results.length - results.length;
+    const fitted = fitStructured(text, results, {
+      wrap: (shown) => ({
+        ...batch,
+        results: shown,
+        ...(omitted > 0 && { results_omitted: omitted }),
+      }),
+    });
+    if (fitted || results.length === 0) return fitted;
+    results = results.slice(0, Math.floor(results.length / 2));
+  }
+}
+
+/** What a batch's text is made of besides its results. */
+interface BatchTextOptions {
+  summary: Summary;
+  detail: Detail;
+  scope: SearchScope;
+  /** Lines about the keywords as given, such as a pattern searched as plain text. */
+  notes: readonly string[];
+}
+
+// A heading with the counts and the regions that failed for the whole batch, then a line per
+// keyword (concise) or a section per keyword (full), as many as fit in the budget; a full
+// section is itself held to the budget a single search has.
 function formatBatchText(
   results: readonly SearchResult[],
-  summary: Summary,
-  detail: Detail,
+  { summary, detail, scope, notes }: BatchTextOptions,
 ): string {
-  const heading = `Searched ${results.length} ${results.length === 1 ? "keyword" : "keywords"}: ` +
+  const stated = failedEverywhere(results);
+  const heading = [
+    `Searched ${results.length} ${results.length === 1 ? "keyword" : "keywords"}: ` +
     `${summary.found} found, ${summary.candidates} with candidates only, ` +
-    `${summary.not_found} not found, ${summary.failed} failed.`;
-  const blocks = detail === "concise" ? results.map(formatSearchLine) : results.map((r) => {
-    const title = `## ${r.keyword}\n\n`;
-    // Room for the heading and the closing line, so that even the first section fits.
-    const budget = TEXT_BUDGET - heading.length - title.length - 200;
-    return `${title}${formatSearchText(r, { detail, budget })}`;
-  });
+    `${summary.not_found} not found, ${summary.failed} failed.`,
+    ...describeBatchGaps(results, { stated, scope }),
+    ...notes,
+  ].join("\n");
+  const blocks = detail === "concise"
+    ? results.map((r) => formatSearchLine(r, { scope, stated }))
+    : results.map((r) => {
+      const title = `## ${r.keyword}\n\n`;
+      // Room for the heading and the closing line, so that even the first section fits.
+      const budget = TEXT_BUDGET - heading.length - title.length - 200;
+      return `${title}${formatSearchText(r, { detail, budget, scope, stated })}`;
+    });
   const separator = detail === "concise" ? "\n" : "\n\n";
   const { text } = fitWithin(blocks, TEXT_BUDGET - heading.length - 2, {
     separator,
@@ -146,4 +211,43 @@ function formatBatchText(
       `${detail === "full" ? 'pass detail: "concise", or ' : ""}search fewer keywords per call.`,
   });
   return `${heading}\n\n${text}`;
+}
+
+// The regions that failed alike for every keyword of a batch: stated once in its heading.
+function failedEverywhere(results: readonly SearchResult[]): ReadonlySet<string> {
+  const [first, ...rest] = results;
+  const reasonIn = (result: SearchResult, region: string) => {
+    const outcome = result.outcomes.find((o) => o.region === region);
+    return outcome && !outcome.ok ? outcome.error.message : undefined;
+  };
+  const regions = (first?.outcomes ?? []).flatMap((o) => o.ok ? [] : [o.region]).filter((region) =>
+    rest.every((result) => reasonIn(result, region) === reasonIn(first, region))
+  );
+  return new Set(regions);
+}
+
+// "Not searched for any keyword: us: skipped until ...; a PSM not found may be there." and the
+// regions a filter left out, once for the batch.
+function describeBatchGaps(
+  results: readonly SearchResult[],
+  { stated, scope }: { stated: ReadonlySet<string>; scope: SearchScope },
+): string[] {
+  const lines: string[] = [];
+  const first = results[0]?.outcomes.filter((o) => stated.has(o.region)) ?? [];
+  if (first.length > 0) {
+    lines.push(
+      `Not searched for any keyword: ${
+        describeFailures(first)
+      }. A PSM not found below may be there.${retryAdvice(first)}`,
+    );
+  }
+  const leftOut = regionsLeftOut(results, scope);
+  if (results.length > 0 && leftOut.length > 0) {
+    lines.push(
+      `Left out by the regions filter: ${
+        leftOut.join(", ")
+      }; leave regions out to search every region.`,
+    );
+  }
+  return lines;
 }

@@ -6,13 +6,14 @@
  */
 
 import type { ToolDeps, ToolRegistry } from "./deps.ts";
+import { isList, patternNote, type SearchTerm, splitKeywords, toSearchTerm } from "./keywords.ts";
 import { notifyRegionFailures } from "./notify_failures.ts";
 import {
   detailSchema,
   keywordSchema,
+  resolveRegions,
   searchOptionsShape,
   searchResultSchema,
-  unknownRegionsError,
 } from "./search_result.ts";
 
 /** Registers `search_psm_service` on `server`. */
@@ -27,8 +28,9 @@ export function registerSearchPsmService(
       description:
         "Find a service (PSM, product.subsystem.module) in the Neptune registry of every region at once. " +
         "An exact PSM returns that service's details and the regions it is deployed in; " +
-        "a partial keyword returns the closest matching PSMs. " +
-        "Answers as soon as one region has the exact PSM, and from a short-lived cache.",
+        "a partial keyword returns the closest matching PSMs (search is by substring, not by pattern). " +
+        "Answers as soon as one region has the exact PSM, and from a short-lived cache. " +
+        "For several PSMs, use search_multiple_services.",
       inputSchema: {
         keyword: keywordSchema.describe(
           "A PSM such as oec.affiliate.monitor, or part of one such as oec.affiliate",
@@ -39,25 +41,43 @@ export function registerSearchPsmService(
       outputSchema: searchResultSchema.shape,
       annotations: { readOnlyHint: true, openWorldHint: true },
     },
-    async (
-      { keyword, refresh, wait_all_regions, regions, detail = "full" },
-      { signal, sessionId },
-    ) => {
-      const unknown = unknownRegionsError(regions, discovery.regions);
-      if (unknown) return unknown;
-      const result = await discovery.search(keyword, {
+    async ({ keyword, refresh, wait_all_regions, regions, detail }, { signal, sessionId }) => {
+      const chosen = resolveRegions(regions, discovery.regions);
+      if ("error" in chosen) return chosen.error;
+      const { term, notes } = readKeyword(keyword);
+      const result = await discovery.search(term.keyword, {
         signal,
         refresh,
         waitAllRegions: wait_all_regions,
-        regions,
+        regions: chosen.regions,
       });
       await notifyRegionFailures(server, [result], { sessionId });
-      const { text, structured } = formatter.format(result, detail);
+      const scope = { regions: discovery.regions.map((region) => region.name) };
+      const { text, structured } = formatter.format(result, detail ?? "standard", { scope });
       return {
-        content: [{ type: "text", text }],
-        structuredContent: structured,
+        content: [{ type: "text", text: [...notes, text].join("\n") }],
+        structuredContent: notes.length === 0
+          ? structured
+          : { ...structured, message: [...notes, structured.message].join(" ") },
         isError: result.status === "failed",
       };
     },
   );
+}
+
+// What to search for `keyword`, and notes on how it was read: a list searches its first keyword,
+// a pattern the text it holds.
+function readKeyword(keyword: string): { term: SearchTerm; notes: string[] } {
+  const notes: string[] = [];
+  let given = keyword;
+  if (isList(keyword)) {
+    const all = splitKeywords(keyword);
+    given = all[0];
+    notes.push(
+      `"${keyword}" holds ${all.length} keywords: only "${given}" was searched; pass them all to search_multiple_services to search each.`,
+    );
+  }
+  const term = toSearchTerm(given);
+  const pattern = patternNote(term);
+  return { term, notes: pattern ? [...notes, pattern] : notes };
 }

@@ -16,12 +16,25 @@ import type {
   Suggestions,
 } from "../discovery/mod.ts";
 import { matchCount } from "../discovery/mod.ts";
+import {
+  cut,
+  cutOwners,
+  FIELD_LIMITS,
+  jsonBytes,
+  MAX_RESULT_BYTES,
+  shrinkToFit,
+} from "./bounds.ts";
 
 /** The longest keyword accepted. */
 export const MAX_KEYWORD_LENGTH = 256;
 
 /** A search keyword: trimmed, non-empty, at most {@linkcode MAX_KEYWORD_LENGTH} characters. */
-export const keywordSchema = z.string()
+export const keywordSchema = z.string({
+  error: (issue) =>
+    issue.input === undefined
+      ? "No keyword given: pass keyword, a PSM such as oec.affiliate.monitor or a part of one such as oec.affiliate"
+      : "The keyword must be text: pass a PSM such as oec.affiliate.monitor, or a part of one",
+})
   .trim()
   .min(1, "The keyword is empty: give a PSM such as oec.affiliate.monitor, or a part of one")
   .max(
@@ -29,8 +42,12 @@ export const keywordSchema = z.string()
     `The keyword is longer than ${MAX_KEYWORD_LENGTH} characters: give one PSM or a part of it`,
   );
 
-/** How much a search result shows: every field, or one line per service or keyword. */
-export type Detail = "concise" | "full";
+/**
+ * How much a search result shows: `full`, every field of every service;
+ * `standard`, every field of an exact match and one line per candidate;
+ * `concise`, one line per service or keyword.
+ */
+export type Detail = "concise" | "standard" | "full";
 
 /** The most characters of text a search result shows; what does not fit is counted instead. */
 export const TEXT_BUDGET = 8_000;
@@ -41,13 +58,19 @@ const CONCISE_SERVICES = 5;
 // The longest a single field is shown in text: a registry description can be any length.
 const MAX_FIELD_CHARS = 300;
 
+// The longest a description is shown in a one-line candidate.
+const LINE_DESCRIPTION_CHARS = 80;
+
 /** The `detail` argument of both search tools; each has its own default. */
 export function detailSchema(fallback: Detail) {
+  const byDefault = fallback === "concise"
+    ? "Default concise"
+    : "Default: an exact match in full, candidates one line each (PSM, level, owners, regions)";
   return z.enum(["concise", "full"]).optional().describe(
     `concise: one line per ${
       fallback === "concise" ? "keyword" : "service"
     }, the closest ${CONCISE_SERVICES} services in structuredContent; full: every field of every service. ` +
-      `Default ${fallback}. Either way the text stays under ${TEXT_BUDGET} characters and says how many more matched.`,
+      `${byDefault}. Either way the text stays under ${TEXT_BUDGET} characters and says how many more matched.`,
   );
 }
 
@@ -67,22 +90,49 @@ export const searchOptionsShape = {
     ),
 };
 
+/** A tool's error result: a sentence saying what to pass instead. */
+export type ToolError = {
+  content: { type: "text"; text: string }[];
+  isError: true;
+};
+
+/** Returns an error result of `text`. */
+export function toolError(text: string): ToolError {
+  return { content: [{ type: "text", text }], isError: true };
+}
+
 /**
- * Returns a tool error naming the unknown names among `names` and the known
- * regions, or `undefined` when every name is known.
+ * Returns the configured names of the regions `names` asks for, matched
+ * without regard to case (`CN` is `cn`), or a tool error naming the unknown
+ * ones and the regions that exist.
  */
-export function unknownRegionsError(
+export function resolveRegions(
   names: readonly string[] | undefined,
   known: readonly { readonly name: string }[],
-): { content: { type: "text"; text: string }[]; isError: true } | undefined {
+): { regions?: string[] } | { error: ToolError } {
+  if (names === undefined) return {};
   const knownNames = known.map((region) => region.name);
-  const unknown = [...new Set(names ?? [])].filter((name) => !knownNames.includes(name));
-  if (unknown.length === 0) return undefined;
-  const listed = unknown.map((name) => JSON.stringify(name)).join(", ");
-  const text = `Unknown ${unknown.length === 1 ? "region" : "regions"} ${listed}: use ${
-    knownNames.length === 1 ? "" : "any of "
-  }${knownNames.join(", ")}, or leave regions out to search every region`;
-  return { content: [{ type: "text", text }], isError: true };
+  const byLowerCase = new Map(knownNames.map((name) => [name.toLowerCase(), name]));
+  const unknown = [...new Set(names)].filter((name) => !byLowerCase.has(name.toLowerCase()));
+  if (unknown.length === 0) {
+    return { regions: [...new Set(names.map((name) => byLowerCase.get(name.toLowerCase())!))] };
+  }
+  const listed = unknown.map((name) => JSON.stringify(cut(name, FIELD_LIMITS.text))).join(", ");
+  return {
+    error: toolError(
+      `Unknown ${unknown.length === 1 ? "region" : "regions"} ${listed}: use ${
+        knownNames.length === 1 ? "" : "any of "
+      }${knownNames.join(", ")}, or leave regions out to search every region`,
+    ),
+  };
+}
+
+/**
+ * What a search covered: every configured region's name, so that a result can
+ * say which were left out by a `regions` filter.
+ */
+export interface SearchScope {
+  readonly regions: readonly string[];
 }
 
 /** One service in a tool result. */
@@ -128,10 +178,22 @@ export const searchResultSchema = z.object({
 /** The structured form of a search result, as `searchResultSchema` describes it. */
 export type StructuredSearchResult = z.infer<typeof searchResultSchema>;
 
-/** Converts `result` to its structured form; a concise one keeps the closest few services. */
+/** Options for {@linkcode toStructured} and {@linkcode formatSearchText}. */
+export interface FormatOptions {
+  detail?: Detail;
+  /** Every configured region, to name those a `regions` filter left out. */
+  scope?: SearchScope;
+  /** Regions whose failure was already stated (in a batch's heading): named, not explained. */
+  stated?: ReadonlySet<string>;
+}
+
+/**
+ * Converts `result` to its structured form, every field cut to
+ * {@linkcode FIELD_LIMITS}; a concise one keeps the closest few services.
+ */
 export function toStructured(
   result: SearchResult,
-  { detail = "full" }: { detail?: Detail } = {},
+  { detail = "full", scope }: FormatOptions = {},
 ): StructuredSearchResult {
   const services = detail === "concise"
     ? result.services.slice(0, CONCISE_SERVICES)
@@ -146,14 +208,14 @@ export function toStructured(
       ...result.outcomes.map(toStructuredRegion),
       ...result.pending.map((name) => ({ name, ok: false, status: "pending" as const })),
     ],
-    message: summarize(result),
+    message: summarize(result, { scope }),
     ...(result.suggestions && { suggestions: [...result.suggestions.psms] }),
   };
 }
 
 function toStructuredRegion(outcome: RegionOutcome): StructuredSearchResult["regions"][number] {
   if (!outcome.ok) {
-    return { name: outcome.region, ok: false, status: "failed", error: outcome.error.message };
+    return { name: outcome.region, ok: false, status: "failed", error: reasonOf(outcome.error) };
   }
   const { staleReason, fetchedAt, fromCache } = outcome;
   return {
@@ -161,7 +223,7 @@ function toStructuredRegion(outcome: RegionOutcome): StructuredSearchResult["reg
     ok: true,
     status: regionStatus(outcome),
     matches: matchCount(outcome),
-    ...(staleReason && { error: staleReason.message }),
+    ...(staleReason && { error: reasonOf(staleReason) }),
     ...(fetchedAt !== undefined && { fetched_at: new Date(fetchedAt).toISOString() }),
     ...(fromCache !== undefined && { from_cache: fromCache }),
   };
@@ -172,41 +234,49 @@ function regionStatus(answer: RegionAnswer): "live" | "cached" | "stale" {
   return answer.fromCache ? "cached" : "live";
 }
 
+function reasonOf(error: Error): string {
+  return cut(error.message, FIELD_LIMITS.reason);
+}
+
 function toStructuredService(service: FoundService) {
+  const text = (value: string | undefined) => cut(value, FIELD_LIMITS.text);
   return {
-    psm: service.psm,
-    description: service.description,
-    chinese_name: service.chineseName,
-    owners: [...service.owners],
-    framework: service.framework,
-    type: service.type,
-    deployment_platform: service.deploymentPlatform,
-    level: service.level,
-    updated_at: service.updatedAt,
+    psm: cut(service.psm, FIELD_LIMITS.psm),
+    description: cut(service.description, FIELD_LIMITS.description),
+    chinese_name: text(service.chineseName),
+    owners: cutOwners(service.owners),
+    framework: text(service.framework),
+    type: text(service.type),
+    deployment_platform: text(service.deploymentPlatform),
+    level: text(service.level),
+    updated_at: text(service.updatedAt),
     regions: [...service.regions],
   };
 }
 
 /**
- * Returns `result` as text: a summary line, a line for each region not asked
- * just now (cached, stale, not awaited), then each service, in full (every
- * field) or concisely (one line each), as many as fit in `budget` characters.
+ * Returns `result` as text: a summary line, a line for each region whose
+ * answer is not fresh (stale, not awaited), then each service: an exact match
+ * in full unless concise, candidates one line each unless `detail` is full,
+ * as many as fit in `budget` characters.
  */
 export function formatSearchText(
   result: SearchResult,
-  { detail = "full", budget = TEXT_BUDGET }: { detail?: Detail; budget?: number } = {},
+  { detail = "full", budget = TEXT_BUDGET, scope, stated }: FormatOptions & { budget?: number } =
+    {},
 ): string {
-  const head = [summarize(result), ...describeSources(result)].join("\n");
+  const head = [summarize(result, { scope, stated }), ...describeSources(result)].join("\n");
   if (result.status !== "found" && result.status !== "candidates") return head;
   const numbered = result.status === "candidates";
+  const inFull = detail === "full" || (detail === "standard" && !numbered);
   const services = result.services.map((service, i) => {
     const prefix = numbered ? `${i + 1}. ` : "";
-    return detail === "full" ? formatService(service, prefix) : `${prefix}${serviceLine(service)}`;
+    return inFull ? formatService(service, prefix) : `${prefix}${serviceLine(service)}`;
   });
   const narrow = (shown: number) =>
     `…and ${result.totalMatches - shown} more: use a longer keyword to narrow the list.`;
   const fitted = fitWithin(services, budget - head.length - 2, {
-    separator: detail === "full" ? "\n\n" : "\n",
+    separator: inFull ? "\n\n" : "\n",
     more: (omitted) => narrow(services.length - omitted),
   });
   // Discovery already kept only the closest candidates: the rest are counted too. An exact
@@ -217,14 +287,24 @@ export function formatSearchText(
 
 /**
  * Returns one line for `result`, for a concise batch: `oec.live.promotion:
- * found in cn, us: Live promotion campaigns and slots (zhang.wei)`.
+ * found in cn, us: Live promotion campaigns and slots (zhang.wei)`. Regions
+ * in `stated` failed alike for the whole batch, as its heading says: they are
+ * not repeated here.
  */
-export function formatSearchLine(result: SearchResult): string {
+export function formatSearchLine(
+  result: SearchResult,
+  { scope, stated = new Set() }: { scope?: SearchScope; stated?: ReadonlySet<string> } = {},
+): string {
   const { keyword, services, totalMatches, outcomes } = result;
   const answered = outcomes.filter((o) => o.ok).map((o) => o.region).join(", ");
-  const failures = describeFailures(outcomes);
-  const caveat = failures && result.status !== "failed" ? ` [failed: ${failures}]` : "";
-  const didYouMean = result.suggestions ? `. ${formatDidYouMean(result.suggestions)}` : "";
+  const failed = outcomes.flatMap((o) => !o.ok && !stated.has(o.region) ? [o.region] : []);
+  const caveat = failed.length > 0 && result.status !== "failed"
+    ? ` [not searched: ${failed.join(", ")}]`
+    : "";
+  const complete = isComplete(result, scope);
+  const didYouMean = result.suggestions && complete
+    ? `. ${formatDidYouMean(result.suggestions)}`
+    : "";
   switch (result.status) {
     case "found":
       return `${keyword}: found in ${services[0].regions.join(", ")}: ${
@@ -240,7 +320,7 @@ export function formatSearchLine(result: SearchResult): string {
     case "not_found":
       return `${keyword}: not found in ${answered}${didYouMean}${caveat}`;
     case "failed":
-      return `${keyword}: failed: ${failures}`;
+      return `${keyword}: failed: ${describeFailures(outcomes, stated)}`.replace(/: $/, "");
   }
 }
 
@@ -276,40 +356,126 @@ export function fitWithin(
   return { text: [...kept, ...(omitted > 0 ? [more(omitted)] : [])].join(separator), omitted };
 }
 
-/** Returns the one-line summary of `result`, naming failed regions and the next step. */
-export function summarize(result: SearchResult): string {
+/**
+ * Returns the one-line summary of `result` with the next step. Spelling advice
+ * and "did you mean" come only with a complete answer: when a region failed
+ * or was left out, the summary says the PSM may be there instead.
+ */
+export function summarize(
+  result: SearchResult,
+  { scope, stated = new Set() }: Omit<FormatOptions, "detail"> = {},
+): string {
   const { keyword, services, totalMatches, outcomes } = result;
-  const answered = outcomes.filter((o) => o.ok).map((o) => o.region);
-  const failures = describeFailures(outcomes);
-  const caveat = failures ? ` Only ${answered.join(", ")} answered: ${failures}.` : "";
-  const didYouMean = result.suggestions && formatDidYouMean(result.suggestions);
+  const answered = outcomes.filter((o) => o.ok).map((o) => o.region).join(", ");
+  const missing = describeMissing(result, { scope, stated });
+  const didYouMean = result.suggestions && !missing
+    ? ` ${formatDidYouMean(result.suggestions)}`
+    : "";
+  const tail = missing ? ` ${missing}` : "";
   switch (result.status) {
     case "found":
-      return `Found ${keyword} in ${services[0].regions.join(", ")}.${caveat}`;
+      return `Found ${keyword} in ${services[0].regions.join(", ")}.${tail}`;
     case "candidates":
       return `No service is named exactly "${keyword}"; ${totalMatches} ${
         totalMatches === 1 ? "service matches" : "services match"
-      }, the closest first.${didYouMean ? ` ${didYouMean}` : ""}${caveat}`;
+      }, the closest first.${didYouMean}${tail}`;
     case "not_found":
-      if (didYouMean) {
-        return `No service matches "${keyword}" in ${answered.join(", ")}. ${didYouMean}${caveat}`;
-      }
-      return `No service matches "${keyword}" in ${
-        answered.join(", ")
-      }: check the PSM's spelling (product.subsystem.module) or try a shorter part of it.${caveat}`;
+      if (missing) return `No service matches "${keyword}" in ${answered}.${tail}`;
+      if (didYouMean) return `No service matches "${keyword}" in ${answered}.${didYouMean}`;
+      return `No service matches "${keyword}" in ${answered}: check the PSM's spelling (product.subsystem.module) or try a shorter part of it.`;
     case "failed":
-      return [`No region could be searched for "${keyword}": ${failures}.`, nextStepFor(outcomes)]
-        .filter(Boolean).join(" ");
+      return [
+        `No region could be searched for "${keyword}": ${describeFailures(outcomes)}.`,
+        nextStepFor(outcomes),
+      ].filter(Boolean).join(" ");
   }
+}
+
+/** Whether every configured region answered `result` (none failed, none left out). */
+export function isComplete(result: SearchResult, scope?: SearchScope): boolean {
+  return describeMissing(result, { scope, stated: new Set() }) === "";
+}
+
+// What an answer lacks: regions that failed (the PSM may be there; when to retry) and regions
+// a `regions` filter left out. Empty for a complete answer.
+function describeMissing(
+  result: SearchResult,
+  { scope, stated }: { scope?: SearchScope; stated: ReadonlySet<string> },
+): string {
+  const parts: string[] = [];
+  const failures = describeFailures(result.outcomes, stated);
+  if (failures) {
+    const answered = result.outcomes.filter((o) => o.ok).map((o) => o.region).join(", ");
+    const where = result.status === "found" ? "" : "; the PSM may be in a region not searched";
+    parts.push(`Only ${answered} answered${where}: ${failures}.${retryAdvice(result.outcomes)}`);
+  }
+  const alreadyStated = result.outcomes.filter((o) => !o.ok && stated.has(o.region));
+  if (alreadyStated.length > 0 && result.status !== "found") {
+    parts.push(
+      `The PSM may be in ${alreadyStated.map((o) => o.region).join(", ")} (not searched).`,
+    );
+  }
+  const leftOut = regionsLeftOut([result], scope);
+  if (leftOut.length > 0 && result.status !== "found") {
+    parts.push(
+      `Left out by the regions filter: ${
+        leftOut.join(", ")
+      }; leave regions out to search every region.`,
+    );
+  }
+  return parts.join(" ");
+}
+
+/**
+ * Returns when to search again for the regions that failed in `outcomes`:
+ * after a skipped region's breaker lets it be tried, or in a moment for a
+ * passing fault; empty for faults that say their own fix.
+ */
+export function retryAdvice(outcomes: readonly RegionOutcome[]): string {
+  const errors = outcomes.flatMap((o) => o.ok ? [] : [o.error]);
+  const them = errors.length === 1 ? "it" : "them";
+  const at = retryTime(outcomes);
+  if (at) return ` Search again after ${at} to cover ${them}.`;
+  if (errors.every((e) => SELF_EXPLAINED_KINDS.has(e.kind))) return "";
+  return ` Search again in a moment to cover ${them}.`;
+}
+
+/**
+ * Returns the regions of `scope` that none of `results` searched: those a
+ * `regions` filter left out.
+ */
+export function regionsLeftOut(
+  results: readonly SearchResult[],
+  scope: SearchScope | undefined,
+): string[] {
+  const searched = new Set(
+    results.flatMap((r) => [...r.outcomes.map((o) => o.region), ...r.pending]),
+  );
+  return scope?.regions.filter((name) => !searched.has(name)) ?? [];
+}
+
+/** Returns the latest time a region skipped in `outcomes` is tried again, as "12:34:56 UTC". */
+export function retryTime(outcomes: readonly RegionOutcome[]): string | undefined {
+  const times = outcomes.flatMap((o) =>
+    !o.ok && o.error.retryAt ? [o.error.retryAt.getTime()] : []
+  );
+  if (times.length === 0) return undefined;
+  return `${new Date(Math.max(...times)).toISOString().slice(11, 19)} UTC`;
 }
 
 /**
  * Returns each failed region and why, regions that failed alike grouped,
  * such as `cn, us: did not answer within 10000 ms`; empty when none failed.
+ * Regions in `except` are left out.
  */
-function describeFailures(outcomes: readonly RegionOutcome[]): string {
+export function describeFailures(
+  outcomes: readonly RegionOutcome[],
+  except: ReadonlySet<string> = new Set(),
+): string {
   return groupByReason(
-    outcomes.flatMap((outcome) => outcome.ok ? [] : [[outcome.region, outcome.error.message]]),
+    outcomes.flatMap((outcome) =>
+      outcome.ok || except.has(outcome.region) ? [] : [[outcome.region, reasonOf(outcome.error)]]
+    ),
   ).join("; ");
 }
 
@@ -334,23 +500,18 @@ const SELF_EXPLAINED_KINDS: ReadonlySet<RegionFailureKind> = new Set([
 ]);
 
 /**
- * Returns a short line for the regions whose answer was not asked for just
- * now, those alike on one line: `cn, us: cached, fetched 40 s ago`, `cn:
- * stale, fetched 7 min ago; the region failed: ...`, `us: not awaited, ...`.
- * Live answers and failures (named in the summary) get none.
+ * Returns a short line for the regions whose answer is not fresh, those alike
+ * on one line: `cn: stale, fetched 7 min ago; the region failed: ...`, `us:
+ * not awaited, ...`. Live and cached answers get none (a cached answer's age
+ * is in the structured content); failures are named in the summary.
  */
 export function describeSources(result: SearchResult): string[] {
   const labels: [string, string][] = [];
   const add = (label: string, region: string) => labels.push([region, label]);
   for (const outcome of result.outcomes) {
-    if (!outcome.ok || !outcome.fromCache || outcome.fetchedAt === undefined) continue;
+    if (!outcome.ok || !outcome.staleReason || outcome.fetchedAt === undefined) continue;
     const fetched = `fetched ${formatAge(result.searchedAt - outcome.fetchedAt)} ago`;
-    add(
-      outcome.staleReason
-        ? `stale, ${fetched}; the region failed: ${outcome.staleReason.message}`
-        : `cached, ${fetched}`,
-      outcome.region,
-    );
+    add(`stale, ${fetched}; the region failed: ${reasonOf(outcome.staleReason)}`, outcome.region);
   }
   for (const region of result.pending) {
     add("not awaited, the exact PSM was found first (pass wait_all_regions: true to wait)", region);
@@ -369,12 +530,21 @@ function formatAge(ms: number): string {
 function nextStepFor(outcomes: readonly RegionOutcome[]): string {
   const kinds = outcomes.flatMap((o) => o.ok ? [] : [o.error.kind]);
   if (kinds.every((kind) => SELF_EXPLAINED_KINDS.has(kind))) return "";
-  return "Check your network or VPN connection and CAS_SESSION (check_jwt_status), then try again.";
+  const at = retryTime(outcomes);
+  return `Check your network or VPN connection and CAS_SESSION (check_jwt_status), then try again${
+    at ? ` after ${at}` : ""
+  }.`;
 }
 
-// "oec.live.promotion — Live promotion campaigns and slots (zhang.wei)"
+// "oec.live.room (P0; cn, us) — Live room state and lifecycle; owners liu.yang, zhang.wei"
 function serviceLine(service: FoundService): string {
-  return `${service.psm} — ${describeBriefly(service)}`;
+  const facts = [service.level ?? "", service.regions.join(", ")].filter(Boolean).map(clip)
+    .join("; ");
+  const about = service.description ?? service.chineseName;
+  const owners = service.owners.length > 0 ? `; owners ${clip(service.owners.join(", "))}` : "";
+  return `${clip(service.psm)}${facts ? ` (${facts})` : ""}${
+    about ? ` — ${cut(about, LINE_DESCRIPTION_CHARS)}` : ""
+  }${owners}`;
 }
 
 // "Live promotion campaigns and slots (zhang.wei)"
@@ -384,7 +554,7 @@ function describeBriefly(service: FoundService): string {
 }
 
 function clip(text: string): string {
-  return text.length > MAX_FIELD_CHARS ? `${text.slice(0, MAX_FIELD_CHARS - 1)}…` : text;
+  return cut(text, MAX_FIELD_CHARS);
 }
 
 function formatService(service: FoundService, prefix = ""): string {
@@ -401,7 +571,7 @@ function formatService(service: FoundService, prefix = ""): string {
   ];
   const indent = " ".repeat(prefix.length);
   return [
-    `${prefix}PSM: ${service.psm}`,
+    `${prefix}PSM: ${clip(service.psm)}`,
     ...lines.flatMap(([label, value]) => value ? [`${indent}${label}: ${clip(value)}`] : []),
   ].join("\n");
 }
@@ -412,4 +582,31 @@ function formatDidYouMean({ psms, caseOnly }: Suggestions): string {
     ? psms[0]
     : `${psms.slice(0, -1).join(", ")} or ${psms[psms.length - 1]}`;
   return `Did you mean ${names}?`;
+}
+
+/**
+ * Returns `results` with fewer services where needed (each `omitted` counting
+ * them) so that `text` and `wrap(results)` together stay under
+ * {@linkcode MAX_RESULT_BYTES} as JSON, less `reserve` bytes for what a caller
+ * adds later; `wrap` builds the whole structured content from the results.
+ * Returns `undefined` when even no services would not fit.
+ */
+export function fitStructured<T>(
+  text: string,
+  results: readonly StructuredSearchResult[],
+  { wrap, reserve = 0 }: { wrap: (results: StructuredSearchResult[]) => T; reserve?: number },
+): T | undefined {
+  const fitted = results.map((result) => ({ ...result, services: [...result.services] }));
+  const lists = fitted.map((result) => ({
+    get length() {
+      return result.services.length;
+    },
+    keep(count: number) {
+      result.omitted += result.services.length - count;
+      result.services.length = count;
+    },
+  }));
+  // The envelope of a result: content array, type, isError; generous on purpose.
+  const budget = MAX_RESULT_BYTES - reserve - jsonBytes(text) - 256;
+  return shrinkToFit(lists, budget, () => jsonBytes(wrap(fitted))) ? wrap(fitted) : undefined;
 }

@@ -4,7 +4,7 @@ import {
   type RegionErrorOptions,
   type SearchResult,
 } from "../../src/discovery/mod.ts";
-import { formatSearchText, summarize } from "../../src/tools/search_result.ts";
+import { formatSearchText, summarize, toStructured } from "../../src/tools/search_result.ts";
 
 function failedEverywhere(...failures: [string, string, Omit<RegionErrorOptions, "region">][]) {
   return {
@@ -57,7 +57,7 @@ Deno.test("a failed search ends with the reasons alone when they say what to do:
   );
 });
 
-Deno.test("regions answered alike from the cache share one compact line after the summary", () => {
+Deno.test("a stale and a pending region get a line after the summary; cached ones none", () => {
   const fetchedAt = Date.UTC(2026, 0, 1);
   const cached = (region: string) => ({
     region,
@@ -81,8 +81,18 @@ Deno.test("regions answered alike from the cache share one compact line after th
 
   assert.deepEqual(formatSearchText(result).split("\n").slice(0, 4), [
     "Found oec.live.room in cn, us.",
-    "cn, us: cached, fetched 2 h 5 min ago",
     "eu: stale, fetched 2 h 5 min ago; the region failed: answered HTTP 502",
     "sg: not awaited, the exact PSM was found first (pass wait_all_regions: true to wait)",
+    "",
   ]);
+});
+
+Deno.test("why a region was not searched arrives whole up to 600 characters, then is cut and marked", () => {
+  const advice = `not configured: ${"set CAS_SESSION_eu or add a credential; ".repeat(12)}`.trim();
+  assert.ok(advice.length > 200 && advice.length <= 600);
+  const whole = toStructured(failedEverywhere(["eu", advice, { kind: "auth" }]));
+  assert.equal(whole.regions[0].error, advice);
+  const huge = "x".repeat(5_000);
+  const cutShort = toStructured(failedEverywhere(["eu", huge, { kind: "network" }]));
+  assert.equal(cutShort.regions[0].error, `${"x".repeat(600)}… [cut: 5000 characters]`);
 });

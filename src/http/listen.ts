@@ -1,0 +1,133 @@
+/**
+ * The HTTP listener that outlives its accept loop: when `Deno.serve` stops
+ * accepting (out of file descriptors, "Too many open files", denoland/deno#10148),
+ * its `finished` promise rejects and the port is closed; nothing then keeps the
+ * process alive. Here that failure is logged, the port is listened on again
+ * after a short back-off, and again until it works, so the server answers as
+ * soon as connections close.
+ *
+ * @module
+ */
+
+import type { Logger } from "../log.ts";
+
+/** What the listener needs of a running `Deno.serve`. */
+export interface ServedPort {
+  readonly addr: Deno.NetAddr;
+  /** Settles when the server stops: resolves after `shutdown`, rejects when accepting failed. */
+  readonly finished: Promise<void>;
+  shutdown(): Promise<void>;
+}
+
+/** Starts serving, as `Deno.serve(options, handler)` does; throws when it cannot listen. */
+export type ServeFunction = (
+  options: Deno.ServeTcpOptions,
+  handler: Deno.ServeHandler<Deno.NetAddr>,
+) => ServedPort;
+
+/** Options for {@linkcode listen}. */
+export interface ListenOptions {
+  readonly hostname: string;
+  /** 0 picks a free port, kept when listening again. */
+  readonly port: number;
+  /** Called once, when the port is first listened on. */
+  readonly onListen?: (addr: Deno.NetAddr) => void;
+  /** Answers a request whose handler threw. */
+  readonly onError?: (error: unknown) => Response | Promise<Response>;
+  readonly logger: Logger;
+  /** `Deno.serve` by default; tests pass a fake. */
+  readonly serve?: ServeFunction;
+  /** First wait before listening again, doubled after each failed attempt up to `maxBackoffMs`. */
+  readonly backoffMs?: number;
+  readonly maxBackoffMs?: number;
+}
+
+/** A port served until {@linkcode Listener.shutdown}, whatever its accept loop meets. */
+export interface Listener {
+  /** The port listened on (the one picked, when 0 was asked for). */
+  readonly port: number;
+  /** Stops accepting, waits for connections to finish, and stops listening again. */
+  shutdown(): Promise<void>;
+}
+
+const DEFAULT_BACKOFF_MS = 50;
+const DEFAULT_MAX_BACKOFF_MS = 1_000;
+
+/**
+ * Serves `handler` on `hostname:port` and listens again whenever the
+ * listener fails.
+ *
+ * @throws when the port cannot be listened on at first (in use, not allowed).
+ */
+export function listen(
+  handler: Deno.ServeHandler<Deno.NetAddr>,
+  options: ListenOptions,
+): Listener {
+  const {
+    hostname,
+    onListen,
+    onError,
+    logger,
+    serve = serveWithDeno,
+    backoffMs = DEFAULT_BACKOFF_MS,
+    maxBackoffMs = DEFAULT_MAX_BACKOFF_MS,
+  } = options;
+  const start = (port: number, announce?: (addr: Deno.NetAddr) => void) =>
+    serve({ hostname, port, onListen: announce ?? (() => {}), onError }, handler);
+  let current: ServedPort = start(options.port, onListen);
+  const port = current.addr.port;
+  let stopping = false;
+  let retry: ReturnType<typeof setTimeout> | undefined;
+  const stopped = Promise.withResolvers<void>();
+
+  function watch(served: ServedPort) {
+    served.finished.then(() => {
+      if (stopping) stopped.resolve();
+    }, (error) => {
+      if (stopping) return stopped.resolve();
+      const message =
+        "The HTTP listener stopped accepting ({error}): listening again on port {port}";
+      logger.error(message, { error, port });
+      listenAgain(backoffMs, 1);
+    });
+  }
+
+  function listenAgain(delayMs: number, attempt: number) {
+    retry = setTimeout(() => {
+      retry = undefined;
+      if (stopping) return stopped.resolve();
+      try {
+        current = start(port);
+      } catch (error) {
+        // Out of descriptors the socket itself cannot be made: wait for connections to close.
+        if (attempt === 1) {
+          logger.warn("Cannot listen on port {port} yet ({error}): trying again", { port, error });
+        }
+        return listenAgain(Math.min(delayMs * 2, maxBackoffMs), attempt + 1);
+      }
+      logger.info("Listening on port {port} again", { port });
+      watch(current);
+    }, delayMs);
+  }
+
+  watch(current);
+  return {
+    port,
+    async shutdown() {
+      stopping = true;
+      if (retry !== undefined) {
+        clearTimeout(retry);
+        retry = undefined;
+        stopped.resolve();
+      }
+      await Promise.all([current.shutdown().catch(() => {}), stopped.promise]);
+    },
+  };
+}
+
+function serveWithDeno(
+  options: Deno.ServeTcpOptions,
+  handler: Deno.ServeHandler<Deno.NetAddr>,
+): ServedPort {
+  return Deno.serve(options, handler);
+}

@@ -1,0 +1,70 @@
+/**
+ * Keywords the way models write them: lists separated by commas, semicolons,
+ * new lines or spaces, JSON arrays, and patterns such as `oec.live.*` that a
+ * substring search cannot take as they are.
+ *
+ * @module
+ */
+
+// PSMs hold no whitespace, so any run of it separates keywords as a comma does.
+const SEPARATORS = /[,;\s]+/;
+
+/**
+ * Returns the keywords in `input`, trimmed, empties dropped, duplicates once,
+ * in the order given. A string may be a list or a JSON array of strings.
+ */
+export function splitKeywords(input: string | readonly string[]): string[] {
+  const parts = typeof input === "string" ? fromText(input) : input;
+  return [...new Set(parts.flatMap((part) => part.split(SEPARATORS)).filter(Boolean))];
+}
+
+function fromText(text: string): readonly string[] {
+  const trimmed = text.trim();
+  if (!trimmed.startsWith("[")) return [text];
+  try {
+    const parsed: unknown = JSON.parse(trimmed);
+    if (Array.isArray(parsed) && parsed.every((item) => typeof item === "string")) return parsed;
+  } catch {
+    // Not JSON after all: split it as text.
+  }
+  return [text.replace(/[[\]"']/g, " ")];
+}
+
+/** Whether `keyword` holds more than one keyword, as a list would: `"a, b"`. */
+export function isList(keyword: string): boolean {
+  return splitKeywords(keyword).length > 1;
+}
+
+/** A keyword as searched, and the pattern it was given as, if any. */
+export interface SearchTerm {
+  /** What is searched: the keyword without pattern characters. */
+  readonly keyword: string;
+  /** The keyword as given, when it held pattern characters that were taken out. */
+  readonly pattern?: string;
+}
+
+// Glob and regular-expression characters never found in a PSM.
+const PATTERN_CHARS = /[*?%^$()[\]{}|+\\]/;
+
+/**
+ * Returns what to search for `keyword`: a pattern such as `oec.live.*`,
+ * `^oec\.live` or `%live%` becomes the plain text it would match at least
+ * (`oec.live`), since the registry searches by substring.
+ */
+export function toSearchTerm(keyword: string): SearchTerm {
+  if (!PATTERN_CHARS.test(keyword)) return { keyword };
+  const plain = keyword
+    .replace(/\\\./g, ".")
+    .replace(/\.[*+?]/g, " ")
+    .split(/[\s*?%^$()[\]{}|+\\]+/)
+    .map((part) => part.replace(/^\.+|\.+$/g, "").trim())
+    .filter(Boolean)
+    .sort((a, b) => b.length - a.length)[0];
+  return plain ? { keyword: plain, pattern: keyword } : { keyword, pattern: keyword };
+}
+
+/** The note shown with a result searched for `term` instead of the pattern it was given as. */
+export function patternNote(term: SearchTerm): string | undefined {
+  if (term.pattern === undefined) return undefined;
+  return `Search is by substring, not by pattern: "${term.pattern}" was searched as "${term.keyword}", which finds every PSM containing it.`;
+}

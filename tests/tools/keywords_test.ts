@@ -1,0 +1,42 @@
+import assert from "node:assert/strict";
+import { isList, patternNote, splitKeywords, toSearchTerm } from "../../src/tools/keywords.ts";
+
+Deno.test("keywords split on commas, semicolons, new lines and spaces, once each, in order", () => {
+  assert.deepEqual(splitKeywords(" a.b.c,\n d.e.f ;g.h.i\t a.b.c ,, "), [
+    "a.b.c",
+    "d.e.f",
+    "g.h.i",
+  ]);
+  assert.deepEqual(splitKeywords(["a.b.c", " d.e.f; g.h.i", ""]), ["a.b.c", "d.e.f", "g.h.i"]);
+});
+
+Deno.test("a JSON array in a string is read as its items; a broken one as text", () => {
+  assert.deepEqual(splitKeywords('["a.b.c", "d.e.f"]'), ["a.b.c", "d.e.f"]);
+  assert.deepEqual(splitKeywords('["a.b.c", "d.e.f"'), ["a.b.c", "d.e.f"]);
+});
+
+Deno.test("a keyword holding a separator is a list; one PSM is not", () => {
+  assert.equal(isList("a.b.c, d.e.f"), true);
+  assert.equal(isList("a.b.c d.e.f"), true);
+  assert.equal(isList(" a.b.c "), false);
+});
+
+Deno.test("a pattern is searched as the longest plain text it holds, and the note says so", () => {
+  const cases: [string, string][] = [
+    ["oec.live.*", "oec.live"],
+    ["oec.live*", "oec.live"],
+    ["^oec\\.live\\.room$", "oec.live.room"],
+    ["%promotion%", "promotion"],
+    ["oec.*.order", "order"],
+  ];
+  for (const [pattern, keyword] of cases) {
+    const term = toSearchTerm(pattern);
+    assert.deepEqual(term, { keyword, pattern }, pattern);
+    assert.equal(
+      patternNote(term),
+      `Search is by substring, not by pattern: "${pattern}" was searched as "${keyword}", which finds every PSM containing it.`,
+    );
+  }
+  assert.deepEqual(toSearchTerm("oec.live.room"), { keyword: "oec.live.room" });
+  assert.equal(patternNote(toSearchTerm("oec.live.room")), undefined);
+});
