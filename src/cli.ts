@@ -32,6 +32,7 @@ import {
 } from "./server.ts";
 import { createInstruments } from "./instruments.ts";
 import { createMetricsRegistry, type MetricsRegistry } from "./metrics.ts";
+import { createGracefulStop } from "./shutdown.ts";
 import { serveStdio, stdinIsPipe } from "./stdio.ts";
 import type { StdioFront } from "./stdio_front/mod.ts";
 import type { ToolDeps } from "./tools/mod.ts";
@@ -46,6 +47,7 @@ const SHUTDOWN_DEADLINE_MS = 5_000;
 const LOG_FLUSH_MS = 1_000;
 const CONNECTIONS_DEADLINE_MS = 1_000;
 const SIGNAL_NUMBERS = { SIGINT: 2, SIGTERM: 15 } as const;
+type StopSignal = keyof typeof SIGNAL_NUMBERS;
 const STOP_SIGNALS: Deno.Signal[] = Deno.build.os === "windows"
   ? ["SIGINT"]
   : ["SIGINT", "SIGTERM"];
@@ -238,21 +240,20 @@ async function serveHttp(
   }, SESSION_SWEEP_MS);
   Deno.unrefTimer(sweep);
 
-  const exitStatus = Promise.withResolvers<number>();
-  let stopping = false;
-  const onSignal = (signal: Deno.Signal) => () => {
-    // A second signal means now: the graceful shutdown is not waited for.
-    if (stopping) Deno.exit(128 + SIGNAL_NUMBERS[signal as keyof typeof SIGNAL_NUMBERS]);
-    stopping = true;
-    logger("main").info("Shutting down");
-    clearInterval(sweep);
-    shutdown(server, app).then(() => exitStatus.resolve(0), (error) => {
-      log.error("Shutdown failed: {error}", { error });
-      exitStatus.resolve(1);
-    });
-  };
-  for (const signal of STOP_SIGNALS) Deno.addSignalListener(signal, onSignal(signal));
-  return await exitStatus.promise;
+  const stop = createGracefulStop({
+    drainDelayMs: config.drainDelayMs,
+    drain: () => app.drain(),
+    stop: () => {
+      clearInterval(sweep);
+      return shutdown(server, app);
+    },
+    exit: Deno.exit,
+    logger: logger("main"),
+  });
+  for (const signal of STOP_SIGNALS) {
+    Deno.addSignalListener(signal, () => stop.onSignal(SIGNAL_NUMBERS[signal as StopSignal]));
+  }
+  return await stop.exitStatus;
 }
 
 // New connections stop first; calls in flight get a deadline to finish, the rest are answered

@@ -19,6 +19,7 @@ export const ENV_VARS = [
   "MCP_STATELESS",
   "CACHE_TTL",
   "MCP_CONCURRENCY",
+  "MCP_DRAIN_DELAY",
   "MCP_CONFIG",
   "SERVICE_ACCOUNT_SECRET",
   // Deno's fetch applies these itself; they are read only for `doctor` to report them.

@@ -45,6 +45,7 @@ export function parseFlags(args: readonly string[]) {
         stateless: { type: "boolean", default: false },
         "cache-ttl": { type: "string" },
         concurrency: { type: "string" },
+        "drain-delay": { type: "string" },
         config: { type: "string" },
         json: { type: "boolean", default: false },
         help: { type: "boolean", short: "h", default: false },

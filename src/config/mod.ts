@@ -60,6 +60,8 @@ export interface Config {
   readonly cacheTtlMs: number;
   /** Registry requests in flight per region, across every call. */
   readonly concurrency: number;
+  /** After SIGTERM, how long `/ready` answers 503 while every route is still served, in ms. */
+  readonly drainDelayMs: number;
   /** Every credential value read (cookies, service account secrets), to be scrubbed from logs. */
   readonly secrets: readonly Secret[];
   /** The bearer token HTTP clients must send; required to serve beyond loopback. */
@@ -143,6 +145,8 @@ export function parseCommand(
       DEFAULTS.cacheTtlSeconds) * 1000,
     concurrency: integer(INTEGER_OPTIONS.concurrency, flags.concurrency) ?? file.concurrency ??
       DEFAULTS.concurrency,
+    drainDelayMs: (integer(INTEGER_OPTIONS.drainDelay, flags["drain-delay"]) ?? file.drain_delay ??
+      DEFAULTS.drainDelaySeconds) * 1000,
     secrets: credentials.secrets(),
     authToken: parseAuthToken(flags["auth-token"], read("MCP_AUTH_TOKEN")),
     noAuth: flags["no-auth"] || (file.no_auth ?? false),

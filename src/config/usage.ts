@@ -14,6 +14,7 @@ export const DEFAULTS = {
   timeoutMs: 10_000,
   cacheTtlSeconds: 60,
   concurrency: 8,
+  drainDelaySeconds: 0,
 } as const;
 
 /** The text printed by `--help`. */
@@ -49,6 +50,9 @@ Options:
                                                           env CACHE_TTL     default ${DEFAULTS.cacheTtlSeconds}
   --concurrency N      registry requests in flight per region
                                                           env MCP_CONCURRENCY  default ${DEFAULTS.concurrency}
+  --drain-delay SECONDS  on SIGTERM, answer /ready with 503 and keep serving this long
+                       before stopping (behind a load balancer or in Kubernetes)
+                                                          env MCP_DRAIN_DELAY  default ${DEFAULTS.drainDelaySeconds}
   --help               print this help and exit
   --version            print the version and exit
 

@@ -34,6 +34,9 @@ const MAX_CACHE_TTL_SECONDS = 86_400;
 /** The most `--concurrency` accepted. */
 const MAX_CONCURRENCY = 256;
 
+/** The longest `--drain-delay` accepted, in seconds. */
+const MAX_DRAIN_DELAY_SECONDS = 600;
+
 /**
  * Returns why `raw` is not an absolute http(s) URL without embedded
  * credentials, as a fragment such as `not a URL`, or `undefined` when it is one.
@@ -102,6 +105,13 @@ export const INTEGER_OPTIONS = {
     min: 1,
     max: MAX_CONCURRENCY,
     hint: "registry requests in flight per region",
+  },
+  drainDelay: {
+    flag: "--drain-delay",
+    env: "MCP_DRAIN_DELAY",
+    min: 0,
+    max: MAX_DRAIN_DELAY_SECONDS,
+    hint: "seconds /ready answers 503 before the server stops accepting",
   },
 } as const satisfies Record<string, IntegerOption>;
 
