@@ -104,3 +104,16 @@ for (const [what, file, from, to, problem] of TYPOS) {
     assert.ok(problems.some((p) => problem.test(p)), problems.join("\n"));
   });
 }
+
+Deno.test("docs/deploy.md applies every manifest, the ConfigMap before the Deployment", () => {
+  const guide = Deno.readTextFileSync(new URL("docs/deploy.md", ROOT));
+  const applied = [...guide.matchAll(/kubectl -n \S+ apply -f deploy\/kubernetes\/(\S+\.yaml)/g)]
+    .map((match) => match[1]);
+  assert.deepEqual([...applied].sort(), shipped().map((f) => f.name).sort());
+  assert.ok(applied.indexOf("configmap.yaml") < applied.indexOf("deployment.yaml"));
+  assert.match(
+    guide,
+    /claude mcp add --transport http \S+ https:\/\/\S+\/mcp --header "Authorization: Bearer \$TOKEN"/,
+  );
+  assert.match(guide, /deno task manifests/);
+});
