@@ -18,7 +18,13 @@
 // Tools of this script only: npm specifiers here rather than in deno.json's import map, which
 // holds what the server itself runs.
 import { parseAllDocuments } from "npm:yaml@2.9.1";
-import { ConfigMap, type IContainer, type IVolume, Service } from "npm:kubernetes-models@4.5.1/v1";
+import {
+  ConfigMap,
+  type IContainer,
+  type IPodSpec,
+  type IVolume,
+  Service,
+} from "npm:kubernetes-models@4.5.1/v1";
 import { Deployment } from "npm:kubernetes-models@4.5.1/apps/v1";
 import { PodDisruptionBudget } from "npm:kubernetes-models@4.5.1/policy/v1";
 import { HorizontalPodAutoscaler } from "npm:kubernetes-models@4.5.1/autoscaling/v2";
@@ -56,7 +62,7 @@ const MODELS: Record<string, new (data: never) => { validate(): void }> = {
 /** Returns every problem found in `files`, each a sentence naming its file; none when valid. */
 export function validateManifests(files: readonly ManifestFile[]): string[] {
   const problems: string[] = [];
-  const objects: { file: string; object: KubeObject }[] = [];
+  const objects: Found<KubeObject>[] = [];
   for (const { name, text } of files) {
     for (const document of parseAllDocuments(text)) {
       if (document.errors.length > 0) {
@@ -93,51 +99,73 @@ function schemaProblem(object: KubeObject): string | undefined {
   }
 }
 
-function deploymentProblems(objects: { file: string; object: KubeObject }[]): string[] {
-  const problems: string[] = [];
+type Found<T> = { file: string; object: T };
+
+function deploymentProblems(objects: Found<KubeObject>[]): string[] {
   const of = <T>(kind: string) =>
-    objects.filter(({ object }) => object.kind === kind) as { file: string; object: T }[];
+    objects.filter(({ object }) => object.kind === kind) as Found<T>[];
   const deployments = of<Deployment>("Deployment");
   if (deployments.length !== 1) return [`${MANIFESTS_DIR}: expected one Deployment`];
   const { file, object: deployment } = deployments[0];
   const pod = deployment.spec!.template.spec!;
-  const labels = deployment.spec!.template.metadata?.labels ?? {};
-  const container = pod.containers[0];
   const configMaps = of<ConfigMap>("ConfigMap").map(({ object }) => object);
+  return [
+    ...startProblems(pod.containers[0], pod.volumes ?? [], configMaps).map((p) => `${file}: ${p}`),
+    ...podProblems(pod).map((p) => `${file}: ${p}`),
+    ...referenceProblems(deployment, {
+      services: of<Service>("Service"),
+      budgets: of<PodDisruptionBudget>("PodDisruptionBudget"),
+      autoscalers: of<HorizontalPodAutoscaler>("HorizontalPodAutoscaler"),
+    }),
+  ];
+}
 
+// What a rolling restart without lost calls, and the cluster's policies, need of the pod.
+function podProblems(pod: IPodSpec): string[] {
+  const problems: string[] = [];
+  const container = pod.containers[0];
   const args = container.args ?? [];
   const drainAt = args.indexOf("--drain-delay");
   const drainSeconds = drainAt >= 0 ? Number(args[drainAt + 1]) : 0;
-  problems.push(
-    ...startProblems(container, pod.volumes ?? [], configMaps).map((p) => `${file}: ${p}`),
-  );
-  if (!args.includes("--stateless")) problems.push(`${file}: the replicas need --stateless`);
-  if (!(drainSeconds > 0)) problems.push(`${file}: give --drain-delay SECONDS`);
+  if (!args.includes("--stateless")) problems.push("the replicas need --stateless");
+  if (!(drainSeconds > 0)) problems.push("give --drain-delay SECONDS");
   const grace = pod.terminationGracePeriodSeconds ?? 30;
   if (grace <= drainSeconds + SHUTDOWN_SECONDS) {
     problems.push(
-      `${file}: terminationGracePeriodSeconds ${grace} must exceed the drain (${drainSeconds} s) plus the shutdown (${SHUTDOWN_SECONDS} s)`,
+      `terminationGracePeriodSeconds ${grace} must exceed the drain (${drainSeconds} s) plus the shutdown (${SHUTDOWN_SECONDS} s)`,
     );
   }
   if (container.readinessProbe?.httpGet?.path !== "/ready") {
-    problems.push(`${file}: the readinessProbe must GET /ready`);
+    problems.push("the readinessProbe must GET /ready");
   }
   if (container.livenessProbe?.httpGet?.path !== "/health") {
-    problems.push(`${file}: the livenessProbe must GET /health`);
+    problems.push("the livenessProbe must GET /health");
   }
-  const security = container.securityContext;
-  if (!pod.securityContext?.runAsNonRoot || !security?.readOnlyRootFilesystem) {
-    problems.push(`${file}: run as non-root with a read-only root filesystem`);
+  if (!pod.securityContext?.runAsNonRoot || !container.securityContext?.readOnlyRootFilesystem) {
+    problems.push("run as non-root with a read-only root filesystem");
   }
   if (!container.resources?.requests?.cpu || !container.resources?.limits?.memory) {
-    problems.push(`${file}: give a CPU request (the autoscaler needs it) and a memory limit`);
+    problems.push("give a CPU request (the autoscaler needs it) and a memory limit");
   }
-  const portNames = (container.ports ?? []).map((port) => port.name);
+  return problems;
+}
 
+// The Service, the PodDisruptionBudget and the autoscaler must reach the Deployment's pods.
+function referenceProblems(
+  deployment: Deployment,
+  { services, budgets, autoscalers }: {
+    services: Found<Service>[];
+    budgets: Found<PodDisruptionBudget>[];
+    autoscalers: Found<HorizontalPodAutoscaler>[];
+  },
+): string[] {
+  const problems: string[] = [];
+  const labels = deployment.spec!.template.metadata?.labels ?? {};
+  const portNames = (deployment.spec!.template.spec!.containers[0].ports ?? []).map((p) => p.name);
   const selects = (selector: Record<string, string> | undefined) =>
     selector !== undefined && Object.keys(selector).length > 0 &&
     Object.entries(selector).every(([key, value]) => labels[key] === value);
-  for (const { file, object } of of<Service>("Service")) {
+  for (const { file, object } of services) {
     if (!selects(object.spec?.selector)) problems.push(`${file}: the selector misses the pods`);
     for (const port of object.spec?.ports ?? []) {
       if (!portNames.includes(String(port.targetPort))) {
@@ -145,12 +173,12 @@ function deploymentProblems(objects: { file: string; object: KubeObject }[]): st
       }
     }
   }
-  for (const { file, object } of of<PodDisruptionBudget>("PodDisruptionBudget")) {
+  for (const { file, object } of budgets) {
     if (!selects(object.spec?.selector?.matchLabels)) {
       problems.push(`${file}: the selector misses the pods`);
     }
   }
-  for (const { file, object } of of<HorizontalPodAutoscaler>("HorizontalPodAutoscaler")) {
+  for (const { file, object } of autoscalers) {
     const target = object.spec!.scaleTargetRef;
     if (target.kind !== "Deployment" || target.name !== deployment.metadata?.name) {
       problems.push(`${file}: scaleTargetRef must name the Deployment`);
