@@ -94,11 +94,12 @@ async function main(args: string[]): Promise<number> {
   } finally {
     running.value = false;
     await Promise.all(clients);
-    await Promise.all(replicas.map((replica) => replica?.stop({ killAfterMs: 5_000 })));
+    // The load balancer first, so that it does not report the replicas going as an outage.
     if (haproxy) {
       haproxy.kill("SIGTERM");
       await haproxy.status;
     }
+    await Promise.all(replicas.map((replica) => replica?.stop({ killAfterMs: 5_000 })));
     clearTimeout(deadline);
   }
   return report(tally, drainSeconds);
