@@ -33,7 +33,8 @@ import {
 } from "./server.ts";
 import { createInstruments } from "./instruments.ts";
 import { createMetricsRegistry, type MetricsRegistry } from "./metrics.ts";
-import { forcedStopStatus, stdinIsPipe, type StopSignal, stopSignals } from "./platform.ts";
+import { stdinIsPipe, stopSignals } from "./platform.ts";
+import { createGracefulStop } from "./shutdown.ts";
 import { refuseFirstRequest, serveStdio } from "./stdio.ts";
 import type { ToolDeps } from "./tools/mod.ts";
 
@@ -250,21 +251,20 @@ async function serveHttp(
   }, SESSION_SWEEP_MS);
   Deno.unrefTimer(sweep);
 
-  const exitStatus = Promise.withResolvers<number>();
-  let stopping = false;
-  const onSignal = (signal: StopSignal) => () => {
-    // A second signal means now: the graceful shutdown is not waited for.
-    if (stopping) Deno.exit(forcedStopStatus(signal));
-    stopping = true;
-    logger("main").info("Shutting down");
-    clearInterval(sweep);
-    shutdown(server, app).then(() => exitStatus.resolve(0), (error) => {
-      log.error("Shutdown failed: {error}", { error });
-      exitStatus.resolve(1);
-    });
-  };
-  for (const signal of stopSignals(Deno.build.os)) Deno.addSignalListener(signal, onSignal(signal));
-  return await exitStatus.promise;
+  const stop = createGracefulStop({
+    drainDelayMs: config.drainDelayMs,
+    drain: () => app.drain(),
+    stop: () => {
+      clearInterval(sweep);
+      return shutdown(server, app);
+    },
+    exit: Deno.exit,
+    logger: logger("main"),
+  });
+  for (const signal of stopSignals(Deno.build.os)) {
+    Deno.addSignalListener(signal, () => stop.onSignal(signal));
+  }
+  return await stop.exitStatus;
 }
 
 // New connections stop first; calls in flight get a deadline to finish, the rest are answered

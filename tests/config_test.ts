@@ -235,6 +235,20 @@ Deno.test("the session caps come from --max-sessions and --max-sessions-per-clie
   );
 });
 
+Deno.test("the drain delay comes from --drain-delay, else MCP_DRAIN_DELAY, else the file, else 0", () => {
+  assert.equal(serve(["--drain-delay", "15"], { MCP_DRAIN_DELAY: "20" }).drainDelayMs, 15_000);
+  assert.equal(serve([], { MCP_DRAIN_DELAY: "20" }).drainDelayMs, 20_000);
+  assert.equal(serve([]).drainDelayMs, 0);
+  const files = { "regions.json": { drain_delay: 7 } };
+  assert.equal(serveWithFiles(["--config", "regions.json"], {}, files).drainDelayMs, 7_000);
+  assert.match(configError(["--drain-delay", "1.5"]).message, /--drain-delay.*0 to 600.*seconds/);
+  assert.match(configError([], { MCP_DRAIN_DELAY: "soon" }).message, /MCP_DRAIN_DELAY/);
+  assert.match(
+    configFileError({ "regions.json": { drain_delay: 601 } }).message,
+    /drain_delay/,
+  );
+});
+
 Deno.test("DEMO=1 or DEMO=true turns demo mode on, DEMO=0 leaves it off", () => {
   assert.equal(serve([], { DEMO: "1" }).demo, true);
   assert.equal(serve([], { DEMO: "true" }).demo, true);

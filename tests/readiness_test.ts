@@ -87,3 +87,26 @@ Deno.test("the probes need no token, HEAD /ready answers the status alone", asyn
   assert.equal(head.status, 200);
   assert.equal(await head.text(), "");
 });
+
+Deno.test("once draining, /ready answers 503 while /health and the tools are still served", async () => {
+  const app = createTestApp();
+  assert.equal((await ready(app)).status, 200);
+  app.drain();
+  const { status, body } = await ready(app);
+  assert.equal(status, 503);
+  assert.equal(body.ready, false);
+  assert.match(body.reasons[0], /shutting down/);
+  const health = await app.handle(new Request("http://localhost/health"));
+  assert.equal(health.status, 200);
+  await health.body?.cancel();
+  const call = await app.handle(
+    new Request("http://localhost/mcp", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ tool: "list_available_regions", arguments: {} }),
+    }),
+  );
+  assert.equal(call.status, 200);
+  assert.equal((await call.json()).isError, false);
+  await app.close();
+});

@@ -150,6 +150,10 @@ export interface ServerProcess {
    * so a shutdown that hangs shows as a `SIGKILL` status instead of a hung test.
    */
   stop(options?: { killAfterMs?: number }): Promise<Deno.CommandStatus>;
+  /** Sends `signal` without waiting (`stop` or `exited` wait for the exit). */
+  signal(signal: Deno.Signal): void;
+  /** Returns the exit status once the process has ended by itself and all output is read. */
+  exited(): Promise<Deno.CommandStatus>;
 }
 
 /** Options for {@linkcode startServer}. */
@@ -224,6 +228,12 @@ export async function startAnnouncingProcess(
       child.kill("SIGTERM");
       const timer = setTimeout(() => child.kill("SIGKILL"), killAfterMs);
       const status = await child.status.finally(() => clearTimeout(timer));
+      await Promise.all([stdout.done, stderr.done]);
+      return status;
+    },
+    signal: (signal) => child.kill(signal),
+    async exited() {
+      const status = await child.status;
       await Promise.all([stdout.done, stderr.done]);
       return status;
     },

@@ -20,6 +20,7 @@ export const ENV_VARS = [
   "CACHE_TTL",
   "MCP_CONCURRENCY",
   "MCP_CACHE_MAX_MB",
+  "MCP_DRAIN_DELAY",
   "MCP_CONFIG",
   "SERVICE_ACCOUNT_SECRET",
   // Deno's fetch applies these itself; they are read only for `doctor` to report them.

@@ -71,6 +71,7 @@ const configFileSchema = z.strictObject({
   cache_max_mb: wholeNumber(INTEGER_OPTIONS.cacheMaxMb),
   max_sessions: wholeNumber(INTEGER_OPTIONS.maxSessions),
   max_sessions_per_client: wholeNumber(INTEGER_OPTIONS.maxSessionsPerClient),
+  drain_delay: wholeNumber(INTEGER_OPTIONS.drainDelay),
   stateless: z.boolean(),
   no_auth: z.boolean(),
   allowed_origins: z.array(checked(originProblem).transform((raw) => new URL(raw.trim()).origin)),

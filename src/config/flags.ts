@@ -28,6 +28,7 @@ const OPTIONS = {
   "cache-max-mb": { type: "string" },
   "max-sessions": { type: "string" },
   "max-sessions-per-client": { type: "string" },
+  "drain-delay": { type: "string" },
   config: { type: "string" },
   json: { type: "boolean", default: false },
   help: { type: "boolean", short: "h", default: false },

@@ -69,6 +69,8 @@ export interface Config {
   readonly maxSessions: number;
   /** HTTP sessions open at once for one client (bearer token, else address). */
   readonly maxSessionsPerClient: number;
+  /** After SIGTERM, how long `/ready` answers 503 while every route is still served, in ms. */
+  readonly drainDelayMs: number;
   /** Every credential value read (cookies, service account secrets), to be scrubbed from logs. */
   readonly secrets: readonly Secret[];
   /** The bearer token HTTP clients must send; required to serve beyond loopback. */
@@ -161,6 +163,8 @@ export function parseCommand(
     maxSessionsPerClient:
       integer(INTEGER_OPTIONS.maxSessionsPerClient, flags["max-sessions-per-client"]) ??
         file.max_sessions_per_client ?? DEFAULTS.maxSessionsPerClient,
+    drainDelayMs: (integer(INTEGER_OPTIONS.drainDelay, flags["drain-delay"]) ?? file.drain_delay ??
+      DEFAULTS.drainDelaySeconds) * 1000,
     secrets: credentials.secrets(),
     authToken: parseAuthToken(flags["auth-token"], read("MCP_AUTH_TOKEN")),
     noAuth: flags["no-auth"] || (file.no_auth ?? false),

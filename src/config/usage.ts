@@ -17,6 +17,7 @@ export const DEFAULTS = {
   cacheMaxMb: 64,
   maxSessions: 1000,
   maxSessionsPerClient: 100,
+  drainDelaySeconds: 0,
 } as const;
 
 /** The text printed by `--help`. */
@@ -59,6 +60,9 @@ Options:
   --max-sessions-per-client N
                        HTTP sessions one client holds (its bearer token, else its address)
                                                           default ${DEFAULTS.maxSessionsPerClient}
+  --drain-delay SECONDS  on SIGTERM, answer /ready with 503 and keep serving this long
+                       before stopping (behind a load balancer or in Kubernetes)
+                                                          env MCP_DRAIN_DELAY  default ${DEFAULTS.drainDelaySeconds}
   --help               print this help and exit
   --version            print the version and exit
 

@@ -38,6 +38,8 @@ const MAX_CONCURRENCY = 256;
 const MAX_CACHE_MB = 16_384;
 /** The most `--max-sessions` (and `--max-sessions-per-client`) accepted. */
 const MAX_SESSIONS = 100_000;
+/** The longest `--drain-delay` accepted, in seconds. */
+const MAX_DRAIN_DELAY_SECONDS = 600;
 
 /**
  * Returns why `raw` is not an absolute http(s) URL without embedded
@@ -126,6 +128,13 @@ export const INTEGER_OPTIONS = {
     min: 1,
     max: MAX_SESSIONS,
     hint: "sessions open at once for one bearer token or client address",
+  },
+  drainDelay: {
+    flag: "--drain-delay",
+    env: "MCP_DRAIN_DELAY",
+    min: 0,
+    max: MAX_DRAIN_DELAY_SECONDS,
+    hint: "seconds /ready answers 503 before the server stops accepting",
   },
 } as const satisfies Record<string, IntegerOption>;
 

@@ -95,6 +95,11 @@ export interface HttpApp {
   /** Closes the sessions idle for longer than `sessionIdleMs`; call it now and then. */
   closeIdleSessions(): Promise<void>;
   /**
+   * From now on `/ready` answers 503 so that load balancers stop sending
+   * requests; every route, `/health` included, is still served.
+   */
+  drain(): void;
+  /**
    * Refuses new MCP requests, gives calls in flight up to `deadlineMs`
    * (default 0) to finish, answers the rest with {@linkcode SHUTTING_DOWN}
    * and closes every session.
@@ -145,6 +150,7 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
     maxUnsentBytes: options.sseMaxUnsentBytes,
   });
 
+  let draining = false;
   // Every route but the probes is wrapped in `authorized` first, so the token guards it:
   // Kubernetes and load balancer probes cannot send one.
   const authorized = requireBearer(options.authToken);
@@ -171,6 +177,7 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
       : compose([authorized, allowMethods(["POST"]), jsonBody], sse.post),
     "/health": probe(() => Promise.resolve({ status: 200, body: options.health() })),
     "/ready": probe(async () => {
+      if (draining) return { status: 503, body: DRAINING };
       if (!options.ready) return { status: 200, body: options.health() };
       const readiness = await options.ready();
       return { status: readiness.ready ? 200 : 503, body: readiness };
@@ -206,6 +213,9 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
   return {
     handle: toHandler(compose([withLogging(logger), hostGuard, allowAcceptedOrigins()], dispatch)),
     sessionCount: () => mcp.sessionCount() + sse.sessionCount(),
+    drain() {
+      draining = true;
+    },
     closeIdleSessions: () => sessions.closeIdle(),
     async close(closeOptions) {
       await Promise.all([sessions.close(closeOptions), plainCalls.close(closeOptions)]);
@@ -213,6 +223,11 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
     },
   };
 }
+
+const DRAINING = {
+  ready: false,
+  reasons: ["The server is shutting down: its load balancer sends new requests elsewhere"],
+};
 
 // A probe answers GET with its JSON body and HEAD with its status alone.
 function probe(check: () => Promise<{ status: number; body: unknown }>): Route {
