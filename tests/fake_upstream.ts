@@ -185,6 +185,15 @@ export function authErrorAnswer(status = 401): Response {
   }, { status });
 }
 
+/** A registry answer with HTTP `status` carrying `error_code` and `error_message`. */
+export function errorAnswer(errorCode: number, errorMessage: string, status = 200): Response {
+  return Response.json({
+    error_code: errorCode,
+    error_type: "INTERNAL_ERROR",
+    error_message: errorMessage,
+  }, { status });
+}
+
 /** A promise with its resolve function, to hold an answer back until the test lets it go. */
 export interface Gate {
   readonly promise: Promise<void>;

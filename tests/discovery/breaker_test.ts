@@ -2,8 +2,17 @@ import assert from "node:assert/strict";
 import { AuthError } from "../../src/auth.ts";
 import { createCircuitBreaker } from "../../src/discovery/breaker.ts";
 import type { RegionOutcome } from "../../src/discovery/mod.ts";
-import { CN, fakeClock, US } from "../fake_upstream.ts";
+import {
+  CN,
+  errorAnswer,
+  fakeClock,
+  never,
+  searchAnswer,
+  searchUrl,
+  US,
+} from "../fake_upstream.ts";
 import { answered, errorOf, failed, fakeSearch, timedOut } from "./fake_search.ts";
+import { discoveryOver } from "./harness.ts";
 
 /** A breaker over a fake inner search answering `respond`, with a clock at 2026-01-01T00:00Z. */
 function breakerOver(
@@ -236,4 +245,49 @@ Deno.test("health measures the latency of the last search with the injected cloc
   await search(CN, "k");
 
   assert.equal(breaker.health("cn").lastLatencyMs, 1_234);
+});
+
+Deno.test("a batch of 100 keywords against a region that never answers costs at most 8 timeouts", async () => {
+  const { upstream, discovery } = discoveryOver([
+    { url: searchUrl(CN), respond: () => searchAnswer([]) },
+    { url: searchUrl(US), respond: never },
+  ], { timeoutMs: 20, batchConcurrency: 4 });
+  const keywords = Array.from({ length: 100 }, (_, i) => `k${i}`);
+
+  const results = await discovery.searchMany(keywords);
+
+  upstream.assertNoUnexpected();
+  // Two rounds of 4 keywords in flight together: the 5th timeout opens the circuit, and the
+  // 3 requests already in flight beside it run out their time limit.
+  assert.equal(upstream.count(searchUrl(US)), 8, "asked until its circuit opened");
+  assert.equal(upstream.count(searchUrl(CN)), 100, "the healthy region was asked every time");
+  const usErrors = results.map((r) => errorOf(r.outcomes[1]));
+  assert.equal(usErrors.filter((e) => !e.skipped).length, 8);
+  assert.ok(usErrors.slice(0, 8).every((e) => e.message === "did not answer within 20 ms"));
+  for (const error of usErrors.slice(8)) {
+    assert.equal(error.kind, "timeout");
+    assert.equal(error.skipped, true);
+    assert.match(
+      error.message,
+      /^skipped until 00:00:30 UTC: failed [5-8] times in a row \(last: did not answer within 20 ms\)$/,
+    );
+  }
+  assert.ok(results.every((r) => r.status === "not_found"));
+  const [cn, us] = discovery.health();
+  assert.deepEqual([cn.name, cn.state, cn.consecutiveFailures], ["cn", "closed", 0]);
+  assert.deepEqual([us.name, us.state, us.consecutiveFailures], ["us", "open", 8]);
+  assert.deepEqual(us.openUntil, new Date(Date.UTC(2026, 0, 1, 0, 0, 30)));
+  assert.equal(us.lastOutcome, "timeout");
+});
+
+Deno.test("searchMany keeps asking a region that answers with errors that are not outages", async () => {
+  const { upstream, discovery } = discoveryOver([
+    { url: searchUrl(CN), respond: () => searchAnswer([]) },
+    { url: searchUrl(US), respond: () => errorAnswer(404, "no such index", 404) },
+  ], { batchConcurrency: 1 });
+
+  await discovery.searchMany(["k1", "k2", "k3", "k4", "k5", "k6", "k7"]);
+
+  assert.equal(upstream.count(searchUrl(US)), 7);
+  assert.equal(discovery.health()[1].state, "closed");
 });

@@ -11,6 +11,7 @@ import {
   type RegionOutcome,
   type RegionSearch,
   type RegionSearchOptions,
+  type Service,
 } from "../../src/discovery/mod.ts";
 
 /** One call the fake search received. */
@@ -58,8 +59,16 @@ export function timedOut(region: string): RegionOutcome {
   return failed(region, "did not answer within 10000 ms", { kind: "timeout" });
 }
 
-/** The error of a failed outcome; throws when it succeeded. */
-export function errorOf(outcome: RegionOutcome): RegionError {
+/** The error of a failed outcome; throws when it succeeded or is missing. */
+export function errorOf(outcome: RegionOutcome | undefined): RegionError {
+  if (!outcome) throw new Error("expected an outcome");
   if (outcome.ok) throw new Error(`expected region ${outcome.region} to fail`);
   return outcome.error;
+}
+
+/** The services of a successful outcome; throws when it failed or is missing. */
+export function servicesOf(outcome: RegionOutcome | undefined): readonly Service[] {
+  if (!outcome) throw new Error("expected an outcome");
+  if (!outcome.ok) throw new Error(`expected region ${outcome.region} to answer`);
+  return outcome.services;
 }

@@ -1,6 +1,22 @@
 import assert from "node:assert/strict";
-import { CN, gate, never, searchAnswer, searchUrl, settle, US } from "../fake_upstream.ts";
-import { discoveryOver, type HarnessOptions } from "./harness.ts";
+import {
+  AUTH_URL,
+  CN,
+  fakeClock,
+  fakeUpstream,
+  gate,
+  never,
+  recordingLogger,
+  searchAnswer,
+  searchUrl,
+  settle,
+  US,
+} from "../fake_upstream.ts";
+import { CAS_SESSION, discoveryOver, type HarnessOptions } from "./harness.ts";
+import { createTokenProvider } from "../../src/auth.ts";
+import { createDiscovery } from "../../src/discovery/mod.ts";
+import { Secret } from "../../src/secret.ts";
+import { errorOf } from "./fake_search.ts";
 
 const PSM = "oec.live.room";
 
@@ -169,4 +185,183 @@ Deno.test("cancelling the caller after an early answer does not abort the region
   assert.equal(usRequest.signal.aborted, false);
   usHeld.open();
   await discovery.settled();
+});
+
+function deferred(): { promise: Promise<void>; resolve: () => void } {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => resolve = r);
+  return { promise, resolve };
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+Deno.test("search queries both regions concurrently", async () => {
+  const bothArrived = deferred();
+  let arrived = 0;
+  const waitForBoth = async (psm: string) => {
+    if (++arrived === 2) bothArrived.resolve();
+    await bothArrived.promise;
+    return searchAnswer([{ psm }]);
+  };
+  // Were the regions searched one after the other, the first would time out.
+  const { upstream, discovery } = discoveryOver([
+    { url: searchUrl(CN), respond: () => waitForBoth("oec.cn.only") },
+    { url: searchUrl(US), respond: () => waitForBoth("oec.us.only") },
+  ], { timeoutMs: 1_000 });
+
+  const result = await discovery.search("oec");
+
+  upstream.assertNoUnexpected();
+  assert.equal(arrived, 2);
+  assert.deepEqual(result.outcomes.map((o) => o.ok), [true, true]);
+  assert.deepEqual(result.services.map((s) => s.psm).sort(), ["oec.cn.only", "oec.us.only"]);
+});
+
+Deno.test("searchMany searches duplicates once and returns the results in the order given", async () => {
+  const { upstream, discovery } = discoveryOver([
+    {
+      url: searchUrl(CN),
+      respond: (request) => {
+        const keyword = new URL(request.url).searchParams.get("keyword") ?? "";
+        return searchAnswer(keyword === "b.b.b" ? [{ psm: "b.b.b" }] : []);
+      },
+    },
+    { url: searchUrl(US), respond: () => searchAnswer([]) },
+  ]);
+
+  const results = await discovery.searchMany(["c.c.c", "b.b.b", "c.c.c", "a.a.a", "b.b.b"]);
+
+  upstream.assertNoUnexpected();
+  assert.deepEqual(results.map((r) => r.keyword), ["c.c.c", "b.b.b", "a.a.a"]);
+  assert.deepEqual(results.map((r) => r.status), ["not_found", "found", "not_found"]);
+  assert.equal(upstream.count(searchUrl(CN)), 3);
+  assert.equal(upstream.count(searchUrl(US)), 3);
+  assert.equal(upstream.count(AUTH_URL), 1);
+});
+
+Deno.test("searchMany reports progress once per distinct keyword with done and total", async () => {
+  const { upstream, discovery } = discoveryOver([
+    { url: searchUrl(CN), respond: () => searchAnswer([]) },
+    { url: searchUrl(US), respond: () => searchAnswer([]) },
+  ]);
+  const progress: [number, number][] = [];
+
+  await discovery.searchMany(["a", "b", "a", "c"], {
+    onProgress: (done, total) => progress.push([done, total]),
+  });
+
+  upstream.assertNoUnexpected();
+  assert.deepEqual(progress, [[1, 3], [2, 3], [3, 3]]);
+});
+
+Deno.test("searchMany searches at most batchConcurrency keywords at a time", async () => {
+  const inFlight = new Map<string, number>();
+  let maxInFlight = 0;
+  const respond = async (request: Request) => {
+    const keyword = new URL(request.url).searchParams.get("keyword") ?? "";
+    inFlight.set(keyword, (inFlight.get(keyword) ?? 0) + 1);
+    maxInFlight = Math.max(maxInFlight, inFlight.size);
+    await delay(5);
+    const left = (inFlight.get(keyword) ?? 1) - 1;
+    if (left === 0) inFlight.delete(keyword);
+    else inFlight.set(keyword, left);
+    return searchAnswer([]);
+  };
+  const { upstream, discovery } = discoveryOver([
+    { url: searchUrl(CN), respond },
+    { url: searchUrl(US), respond },
+  ], { batchConcurrency: 2 });
+  const keywords = ["k1", "k2", "k3", "k4", "k5", "k6"];
+
+  const results = await discovery.searchMany(keywords);
+
+  upstream.assertNoUnexpected();
+  assert.deepEqual(results.map((r) => r.keyword), keywords);
+  assert.equal(maxInFlight, 2);
+  assert.equal(upstream.count(searchUrl(CN)), 6);
+});
+
+Deno.test("searchMany still searches every keyword when batchConcurrency is below one", async () => {
+  const { upstream, discovery } = discoveryOver([
+    { url: searchUrl(CN), respond: () => searchAnswer([]) },
+    { url: searchUrl(US), respond: () => searchAnswer([]) },
+  ], { batchConcurrency: 0 });
+
+  const results = await discovery.searchMany(["k1", "k2"]);
+
+  assert.deepEqual(results.map((r) => [r.keyword, r.status]), [
+    ["k1", "not_found"],
+    ["k2", "not_found"],
+  ]);
+  assert.equal(upstream.count(searchUrl(CN)), 2);
+});
+
+Deno.test("searchMany rejects with the abort reason when its signal is aborted mid-search", async () => {
+  const arrived = deferred();
+  const { upstream, discovery } = discoveryOver([
+    {
+      url: searchUrl(CN),
+      respond: () => {
+        arrived.resolve();
+        return never();
+      },
+    },
+    { url: searchUrl(US), respond: never },
+  ]);
+  const controller = new AbortController();
+  const reason = new Error("The client cancelled the request");
+
+  const searching = discovery.searchMany(["a.b.c", "d.e.f"], { signal: controller.signal });
+  await arrived.promise;
+  controller.abort(reason);
+
+  await assert.rejects(searching, (error) => error === reason);
+  upstream.assertNoUnexpected();
+});
+
+Deno.test("searchMany rejects with the abort reason and sends no search when the signal is already aborted", async () => {
+  const { upstream, discovery } = discoveryOver([
+    { url: searchUrl(CN), respond: () => searchAnswer([]) },
+    { url: searchUrl(US), respond: () => searchAnswer([]) },
+  ]);
+  const reason = new Error("Cancelled before it started");
+
+  await assert.rejects(
+    discovery.searchMany(["a.b.c"], { signal: AbortSignal.abort(reason) }),
+    (error) => error === reason,
+  );
+  assert.equal(upstream.count(searchUrl(CN)) + upstream.count(searchUrl(US)), 0);
+  upstream.assertNoUnexpected();
+});
+
+Deno.test("a batch against an auth service that does not answer costs one auth request", async () => {
+  const clock = fakeClock();
+  const logger = recordingLogger();
+  const upstream = fakeUpstream([{ url: AUTH_URL, respond: never }]);
+  const tokens = createTokenProvider({
+    authUrl: AUTH_URL,
+    credential: { kind: "cas_session", value: new Secret(CAS_SESSION) },
+    fetch: upstream.fetch,
+    now: clock.now,
+    timeoutMs: 20,
+    logger,
+  });
+  const discovery = createDiscovery({
+    regions: [CN, US],
+    tokenFor: () => tokens,
+    fetch: upstream.fetch,
+    now: clock.now,
+    timeoutMs: 20,
+    logger,
+    batchConcurrency: 2,
+  });
+
+  const results = await discovery.searchMany(Array.from({ length: 10 }, (_, i) => `k${i}`));
+
+  upstream.assertNoUnexpected();
+  assert.equal(upstream.count(AUTH_URL), 1);
+  assert.ok(results.every((r) => r.status === "failed"));
+  assert.match(errorOf(results[9].outcomes[0]).message, /did not answer within 20 ms/);
 });

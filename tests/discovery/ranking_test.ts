@@ -2,11 +2,13 @@ import assert from "node:assert/strict";
 import {
   mostRelevant,
   parseSearchAnswer,
+  type RegionError,
   type RegionOutcome,
   selectMatches,
   type Service,
 } from "../../src/discovery/mod.ts";
-import { searchAnswer, searchUrl, US } from "../fake_upstream.ts";
+import { CN, errorAnswer, searchAnswer, searchUrl, US } from "../fake_upstream.ts";
+import { errorOf } from "./fake_search.ts";
 import { discoveryOver } from "./harness.ts";
 
 const psmOf = (service: Service) => service.psm;
@@ -121,4 +123,216 @@ Deno.test("an answer of 50 000 services is cut to what a result can show before 
     "oec.big.s1",
     "oec.big.s2",
   ]);
+});
+
+Deno.test("search prefers an exact PSM match over fuzzy candidates and lists every region it is in", async () => {
+  const { upstream, discovery } = discoveryOver([
+    {
+      url: searchUrl(CN),
+      respond: () =>
+        searchAnswer([
+          { psm: "oec.live.promotion_admin" },
+          { psm: "oec.live.promotion", owners: "zhang.wei", level: "P0" },
+          { psm: "oec.live.promotion_job" },
+        ]),
+    },
+    {
+      url: searchUrl(US),
+      respond: () => searchAnswer([{ psm: "oec.live.promotion" }, { psm: "oec.live.promotions" }]),
+    },
+  ]);
+
+  const result = await discovery.search("oec.live.promotion");
+
+  upstream.assertNoUnexpected();
+  assert.equal(result.status, "found");
+  assert.equal(result.keyword, "oec.live.promotion");
+  assert.equal(result.services.length, 1);
+  const [service] = result.services;
+  assert.equal(service.psm, "oec.live.promotion");
+  assert.deepEqual(service.regions, ["cn", "us"]);
+  assert.deepEqual(service.owners, ["zhang.wei"]);
+  assert.equal(service.level, "P0");
+  assert.equal(result.totalMatches, 4);
+});
+
+Deno.test("search reports an exact match found in one region only with that region alone", async () => {
+  const { upstream, discovery } = discoveryOver([
+    { url: searchUrl(CN), respond: () => searchAnswer([{ psm: "oec.trade.order_v2" }]) },
+    { url: searchUrl(US), respond: () => searchAnswer([{ psm: "oec.trade.order" }]) },
+  ]);
+
+  const result = await discovery.search("oec.trade.order");
+
+  upstream.assertNoUnexpected();
+  assert.equal(result.status, "found");
+  assert.deepEqual(result.services.map((s) => [s.psm, s.regions]), [["oec.trade.order", ["us"]]]);
+});
+
+Deno.test("search merges fuzzy candidates from both regions by PSM with the regions of each", async () => {
+  const { upstream, discovery } = discoveryOver([
+    {
+      url: searchUrl(CN),
+      respond: () =>
+        searchAnswer([
+          { psm: "oec.affiliate.api", description: "cn description" },
+          { psm: "oec.affiliate.commission" },
+          { psm: "oec.affiliate.api" },
+        ]),
+    },
+    {
+      url: searchUrl(US),
+      respond: () =>
+        searchAnswer([{ psm: "oec.affiliate.settlement" }, { psm: "oec.affiliate.api" }]),
+    },
+  ]);
+
+  const result = await discovery.search("oec.affiliate");
+
+  upstream.assertNoUnexpected();
+  assert.equal(result.status, "candidates");
+  assert.equal(result.totalMatches, 3);
+  assert.deepEqual(result.services.map((s) => [s.psm, s.regions]), [
+    ["oec.affiliate.api", ["cn", "us"]],
+    ["oec.affiliate.commission", ["cn"]],
+    ["oec.affiliate.settlement", ["us"]],
+  ]);
+  assert.equal(result.services[0].description, "cn description");
+});
+
+Deno.test("candidates that start with the keyword come first, then shorter PSMs, then alphabetical order", () => {
+  const outcomes: RegionOutcome[] = [
+    {
+      region: "cn",
+      ok: true,
+      services: [
+        { psm: "x.live.bb", owners: [] },
+        { psm: "live.promotion.center", owners: [] },
+        { psm: "a.live.long_name", owners: [] },
+        { psm: "x.live.aa", owners: [] },
+      ],
+    },
+    {
+      region: "us",
+      ok: true,
+      services: [{ psm: "live.a.b", owners: [] }, { psm: "y.live.a", owners: [] }],
+    },
+  ];
+
+  const result = selectMatches("live", outcomes, { maxCandidates: 20 });
+
+  assert.equal(result.status, "candidates");
+  assert.deepEqual(result.services.map((s) => s.psm), [
+    "live.a.b",
+    "live.promotion.center",
+    "y.live.a",
+    "x.live.aa",
+    "x.live.bb",
+    "a.live.long_name",
+  ]);
+});
+
+Deno.test("candidates with a segment starting with the keyword rank before those merely containing it", () => {
+  const outcomes: RegionOutcome[] = [{
+    region: "cn",
+    ok: true,
+    services: [
+      { psm: "a.xpromo.b", owners: [] },
+      { psm: "ad.promotion.delivery", owners: [] },
+      { psm: "PROMO.upper.case", owners: [] },
+    ],
+  }];
+
+  const result = selectMatches("promo", outcomes, { maxCandidates: 20 });
+
+  assert.deepEqual(result.services.map((s) => s.psm), [
+    "PROMO.upper.case",
+    "ad.promotion.delivery",
+    "a.xpromo.b",
+  ]);
+});
+
+Deno.test("search shows at most 20 candidates by default and counts every distinct match", async () => {
+  const psm = (i: number) => `svc.match.n${String(i).padStart(2, "0")}`;
+  const range = (from: number, to: number) =>
+    Array.from({ length: to - from }, (_, k) => ({ psm: psm(from + k) }));
+  const { upstream, discovery } = discoveryOver([
+    { url: searchUrl(CN), respond: () => searchAnswer(range(0, 15)) },
+    { url: searchUrl(US), respond: () => searchAnswer(range(10, 25)) },
+  ]);
+
+  const result = await discovery.search("svc.match");
+
+  upstream.assertNoUnexpected();
+  assert.equal(result.status, "candidates");
+  assert.equal(result.totalMatches, 25);
+  assert.equal(result.services.length, 20);
+  assert.deepEqual(result.services.map((s) => s.psm), range(0, 20).map((s) => s.psm));
+  assert.deepEqual(result.services[0].regions, ["cn"]);
+  assert.deepEqual(result.services[12].regions, ["cn", "us"]);
+  assert.deepEqual(result.services[19].regions, ["us"]);
+});
+
+Deno.test("search honours a smaller maxCandidates", async () => {
+  const { upstream, discovery } = discoveryOver([
+    {
+      url: searchUrl(CN),
+      respond: () => searchAnswer([{ psm: "a.b.c1" }, { psm: "a.b.c2" }, { psm: "a.b.c3" }]),
+    },
+    { url: searchUrl(US), respond: () => searchAnswer([{ psm: "a.b.c4" }]) },
+  ], { maxCandidates: 2 });
+
+  const result = await discovery.search("a.b");
+
+  upstream.assertNoUnexpected();
+  assert.deepEqual(result.services.map((s) => s.psm), ["a.b.c1", "a.b.c2"]);
+  // cn's answer was cut to its first 2 PSMs: the third might have been us's a.b.c4, so 3 is
+  // what is known (a lower bound); each region's own count is whole.
+  assert.equal(result.totalMatches, 3);
+  assert.deepEqual(result.outcomes.map((outcome) => outcome.ok && outcome.matches), [3, 1]);
+});
+
+Deno.test("search reports not_found when one region finds nothing and the other fails", async () => {
+  const { upstream, discovery } = discoveryOver([
+    { url: searchUrl(CN), respond: () => searchAnswer([]) },
+    { url: searchUrl(US), respond: () => new Response("down", { status: 503 }) },
+  ]);
+
+  const result = await discovery.search("no.such.psm");
+
+  upstream.assertNoUnexpected();
+  assert.equal(result.status, "not_found");
+  assert.equal(errorOf(result.outcomes[1]).kind, "http_status");
+});
+
+Deno.test("search reports failed when every region fails", async () => {
+  const { upstream, discovery } = discoveryOver([
+    { url: searchUrl(CN), respond: () => new Response("oops", { status: 500 }) },
+    { url: searchUrl(US), respond: () => errorAnswer(500, "database unavailable") },
+  ]);
+
+  const result = await discovery.search("oec.live.room");
+
+  upstream.assertNoUnexpected();
+  assert.equal(result.status, "failed");
+  assert.deepEqual(result.services, []);
+  assert.equal(result.totalMatches, 0);
+  assert.deepEqual(result.outcomes.map((o) => errorOf(o).kind), ["http_status", "upstream_error"]);
+});
+
+Deno.test("selectMatches reports failed only when no region answered", () => {
+  const error = (region: string) =>
+    ({ region, ok: false, error: new Error("x") as RegionError }) as const;
+
+  assert.equal(
+    selectMatches("a", [error("cn"), error("us")], { maxCandidates: 5 }).status,
+    "failed",
+  );
+  assert.equal(
+    selectMatches("a", [error("cn"), { region: "us", ok: true, services: [] }], {
+      maxCandidates: 5,
+    }).status,
+    "not_found",
+  );
+  assert.equal(selectMatches("a", [], { maxCandidates: 5 }).status, "failed");
 });
