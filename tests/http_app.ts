@@ -4,13 +4,20 @@
  * @module
  */
 
-import { createHttpApp, type HttpApp, type HttpAppOptions } from "../src/http/mod.ts";
+import assert from "node:assert/strict";
+import {
+  createHttpApp,
+  type HttpApp,
+  type HttpAppOptions,
+  type ServeInfo,
+} from "../src/http/mod.ts";
 import type { Config } from "../src/config/mod.ts";
 import { createInstruments } from "../src/instruments.ts";
 import { checkReadiness, createDependencies, createServer, describeHealth } from "../src/server.ts";
 import type { Fetch } from "../src/upstream.ts";
 import { recordingLogger } from "./fake_upstream.ts";
-import { demoFetchFor, testConfig } from "./harness.ts";
+import { demoFetchFor, INITIALIZE_REQUEST, testConfig } from "./harness.ts";
+import { Client, StreamableHTTPClientTransport } from "./mcp_client.ts";
 
 /** Options for {@linkcode createTestApp}: the app's own, and the upstream. */
 export interface TestAppOptions extends Partial<HttpAppOptions> {
@@ -71,3 +78,77 @@ export const SEARCH_CALL = {
   method: "tools/call",
   params: { name: "search_psm_service", arguments: { keyword: "oec.live.promotion" } },
 };
+
+/** The headers of a client's POST to /mcp. */
+export const MCP_HEADERS = {
+  "content-type": "application/json",
+  accept: "application/json, text/event-stream",
+};
+
+/** POSTs one JSON-RPC `message` to /mcp, as a client would, with `headers` on top. */
+export function postMcp(
+  app: HttpApp,
+  message: object,
+  headers: Record<string, string> = {},
+  info?: ServeInfo,
+) {
+  return app.handle(
+    new Request("http://localhost/mcp", {
+      method: "POST",
+      headers: { ...MCP_HEADERS, ...headers },
+      body: JSON.stringify(message),
+    }),
+    info,
+  );
+}
+
+/** Sends `initialize` to /mcp and returns the id of the session it opened. */
+export async function initializeRaw(app: HttpApp): Promise<string> {
+  const response = await postMcp(app, INITIALIZE_REQUEST);
+  await response.text();
+  const sessionId = response.headers.get("mcp-session-id");
+  assert.ok(sessionId, "initialize opened a session");
+  return sessionId;
+}
+
+/** Connects an SDK client to `app` over streamable HTTP at `url`, with `headers` on every request. */
+export async function connectClient(
+  app: HttpApp,
+  url = "http://localhost/mcp",
+  headers: Record<string, string> = {},
+) {
+  const transport = new StreamableHTTPClientTransport(new URL(url), {
+    fetch: (input, init) => app.handle(new Request(input, init)),
+    requestInit: { headers },
+  });
+  const client = new Client({ name: "http-test", version: "0" });
+  await client.connect(transport);
+  return { client, transport };
+}
+
+/** Opens a session on /mcp and returns the headers that address it. */
+export async function openSession(app: HttpApp): Promise<Record<string, string>> {
+  const sessionId = await initializeRaw(app);
+  const headers = { "mcp-session-id": sessionId, "mcp-protocol-version": "2025-06-18" };
+  await (await postMcp(app, { jsonrpc: "2.0", method: "notifications/initialized" }, headers))
+    .body?.cancel();
+  return headers;
+}
+
+/**
+ * A call asking for progress is answered on an event stream, any other in JSON: both must end
+ * the same ways.
+ */
+export const ANSWER_KINDS = [
+  { kind: "JSON answer", call: SEARCH_CALL },
+  {
+    kind: "event stream",
+    call: { ...SEARCH_CALL, params: { ...SEARCH_CALL.params, _meta: { progressToken: "p7" } } },
+  },
+] as const;
+
+/** The one JSON-RPC message of a response body, whether JSON or an event stream. */
+export function messageIn(body: string): { id?: unknown; error?: unknown; result?: unknown } {
+  const data = body.split("\n").find((line) => line.startsWith("data: "));
+  return JSON.parse(data ? data.slice("data: ".length) : body);
+}

@@ -1,0 +1,129 @@
+import assert from "node:assert/strict";
+
+import { createDependencies, createServer } from "../../src/server.ts";
+import { recordingLogger } from "../fake_upstream.ts";
+import { demoFetchFor, INITIALIZE_REQUEST, testConfig } from "../harness.ts";
+import {
+  ANSWER_KINDS,
+  createTestApp,
+  MCP_HEADERS,
+  messageIn,
+  openSession,
+  postMcp,
+  SEARCH_CALL,
+} from "../http_app.ts";
+import { McpTransport } from "../../src/http/mcp_transport.ts";
+import { WebStandardStreamableHTTPServerTransport } from "../../src/mcp_sdk.ts";
+
+// The SDK transport's maps, read where the SDK keeps them (private fields: nothing public tells).
+function sdkMapSizes(transport: unknown): number[] {
+  const maps = transport as Record<
+    "_streamMapping" | "_requestToStreamMapping",
+    Map<unknown, unknown>
+  >;
+  return [maps._streamMapping.size, maps._requestToStreamMapping.size];
+}
+
+Deno.test("a call without a progress token is answered in JSON, one with a token on an event stream", async () => {
+  const app = createTestApp();
+  const headers = await openSession(app);
+  const plain = await postMcp(app, SEARCH_CALL, headers);
+  assert.equal(plain.headers.get("content-type"), "application/json");
+  assert.match(JSON.stringify(messageIn(await plain.text()).result), /Found oec\.live\.promotion/);
+  const [, streamed] = ANSWER_KINDS;
+  const withProgress = await postMcp(app, streamed.call, headers);
+  assert.equal(withProgress.headers.get("content-type"), "text/event-stream");
+  assert.match(JSON.stringify(messageIn(await withProgress.text()).result), /Found/);
+  await app.close();
+});
+
+Deno.test("a call the SDK's transport refuses is refused as before, JSON answers or not", async () => {
+  const app = createTestApp();
+  const headers = await openSession(app);
+  const refusals = [
+    { body: { ...SEARCH_CALL, extra: 1 }, headers, status: 400 },
+    {
+      body: SEARCH_CALL,
+      headers: { ...headers, "mcp-protocol-version": "1999-01-01" },
+      status: 400,
+    },
+    { body: SEARCH_CALL, headers: { ...headers, accept: "application/json" }, status: 406 },
+    { body: { ...SEARCH_CALL, id: 1.5 }, headers, status: 400 },
+  ];
+  for (const refusal of refusals) {
+    const response = await postMcp(app, refusal.body, refusal.headers);
+    assert.equal(response.status, refusal.status, JSON.stringify(refusal));
+    await response.body?.cancel();
+  }
+  await app.close();
+});
+
+Deno.test("JSON answers leave nothing behind: no entry per call in the SDK's maps (typescript-sdk#2559)", async () => {
+  const deps = createDependencies(testConfig(["--demo"]), {
+    fetch: demoFetchFor(testConfig(["--demo"])),
+    now: Date.now,
+    logger: () => recordingLogger(),
+  });
+  const list = (id: number) => ({ jsonrpc: "2.0", id, method: "tools/list" });
+  const post = (body: object, headers: Record<string, string> = {}) =>
+    new Request("http://localhost/mcp", {
+      method: "POST",
+      headers: { ...MCP_HEADERS, "mcp-protocol-version": "2025-06-18", ...headers },
+      body: JSON.stringify(body),
+    });
+  const calls = 200;
+
+  const initialize = async (transport: { handleRequest: McpTransport["handleRequest"] }) =>
+    await (await transport.handleRequest(post(INITIALIZE_REQUEST), {
+      parsedBody: INITIALIZE_REQUEST,
+    })).text();
+  const session = { "mcp-session-id": "s1" };
+
+  // The SDK's own JSON mode keeps one entry per call: the leak this transport avoids.
+  const leaky = new WebStandardStreamableHTTPServerTransport({
+    sessionIdGenerator: () => "s1",
+    enableJsonResponse: true,
+  });
+  await createServer(deps).connect(leaky);
+  await initialize(leaky);
+  for (let id = 2; id <= calls + 1; id++) {
+    await (await leaky.handleRequest(post(list(id), session), { parsedBody: list(id) })).text();
+  }
+  assert.ok(
+    sdkMapSizes(leaky)[0] >= calls,
+    "the SDK still keeps its entries where this test looks",
+  );
+
+  const transport = new McpTransport({ sessionIdGenerator: () => "s1" });
+  await createServer(deps).connect(transport);
+  await (await transport.handleRequest(post(INITIALIZE_REQUEST), {
+    parsedBody: INITIALIZE_REQUEST,
+  }))
+    .text();
+  for (let id = 2; id <= calls + 1; id++) {
+    const response = await transport.handleRequest(post(list(id), { "mcp-session-id": "s1" }), {
+      parsedBody: list(id),
+    });
+    assert.equal(response.headers.get("content-type"), "application/json");
+    await response.text();
+  }
+  assert.deepEqual(sdkMapSizes(transport.stream), [0, 0]);
+  assert.equal(transport.heldCalls(), 0);
+  await transport.close();
+  await leaky.close();
+});
+
+Deno.test("a stateless transport drops a notification with no stream to carry it, as the SDK's does", async () => {
+  const transport = new McpTransport();
+  await transport.start();
+  await transport.send({
+    jsonrpc: "2.0",
+    method: "notifications/message",
+    params: { level: "warning", data: "cn failed" },
+  });
+  await assert.rejects(
+    transport.send({ jsonrpc: "2.0", id: 3, result: {} }),
+    /No request 3 is open to answer/,
+  );
+  await transport.close();
+});
