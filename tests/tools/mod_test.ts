@@ -12,7 +12,7 @@ import {
   searchUrl,
   tokenAnswer,
   US,
-} from "./fake_upstream.ts";
+} from "../fake_upstream.ts";
 import {
   connectInMemory,
   demoFetchFor,
@@ -20,9 +20,9 @@ import {
   testConfig,
   textOf,
   withConnection,
-} from "./harness.ts";
-import type { Client } from "./mcp_client.ts";
-import { describeHealth } from "../src/server.ts";
+} from "../harness.ts";
+import type { Client } from "../mcp_client.ts";
+import { describeHealth } from "../../src/server.ts";
 
 async function assertToolError(
   client: Client,
@@ -34,7 +34,7 @@ async function assertToolError(
   assert.match(textOf(result), message);
 }
 
-const SNAPSHOT = new URL("./testdata/tools_list.json", import.meta.url);
+const SNAPSHOT = new URL("../testdata/tools_list.json", import.meta.url);
 
 Deno.test("tools/list matches the reviewed snapshot in tests/testdata/tools_list.json", async () => {
   const config = testConfig();

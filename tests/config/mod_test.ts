@@ -9,8 +9,8 @@ import {
   insecureUrlWarnings,
   parseCommand,
   REGIONAL_ENV_PREFIXES,
-} from "../src/config/mod.ts";
-import { parseConfigFile } from "../src/config/file.ts";
+} from "../../src/config/mod.ts";
+import { parseConfigFile } from "../../src/config/file.ts";
 
 const SENTINEL_COOKIE = "SENTINEL-COOKIE-9f3c";
 
@@ -973,7 +973,9 @@ Deno.test("a config file can set the session caps, under their flags", () => {
 });
 
 Deno.test("the example config file is valid, names the known auth hosts, and is the README's", () => {
-  const text = Deno.readTextFileSync(new URL("../examples/regions.example.json", import.meta.url));
+  const text = Deno.readTextFileSync(
+    new URL("../../examples/regions.example.json", import.meta.url),
+  );
   const file = parseConfigFile(text);
   const hosts = file.regions?.map((r) => new URL(r.auth_url ?? file.auth_url!).host);
   assert.deepEqual(hosts, [
@@ -983,7 +985,7 @@ Deno.test("the example config file is valid, names the known auth hosts, and is 
     "cloud-i18n.tiktok-eu.org",
   ]);
   for (const readme of ["README.md", "README.zh-CN.md"]) {
-    const markdown = Deno.readTextFileSync(new URL(`../${readme}`, import.meta.url));
+    const markdown = Deno.readTextFileSync(new URL(`../../${readme}`, import.meta.url));
     const shown = [...markdown.matchAll(/```json\n([^]*?)\n```/g)].map((m) => m[1]);
     assert.ok(
       shown.some((block) => JSON.stringify(JSON.parse(block)) === JSON.stringify(JSON.parse(text))),
@@ -1013,7 +1015,9 @@ Deno.test("--region or NEPTUNE_REGIONS replacing the config file's regions is a 
 
 /** The README's example file: cn, us and i18n on bytedance.net, eu on tiktok-eu.org. */
 function exampleFile(optIn?: string) {
-  const text = Deno.readTextFileSync(new URL("../examples/regions.example.json", import.meta.url));
+  const text = Deno.readTextFileSync(
+    new URL("../../examples/regions.example.json", import.meta.url),
+  );
   const file = JSON.parse(text) as { regions: Record<string, string>[] };
   if (optIn) file.regions.find((r) => r.name === "eu")!.credential = optIn;
   return file;
