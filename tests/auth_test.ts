@@ -16,7 +16,6 @@ import {
   fakeClock,
   type FakeUpstream,
   fakeUpstream,
-  gate,
   HOUR_MS,
   jwtExpiringAt,
   never,
@@ -181,7 +180,7 @@ Deno.test("a token is refreshed once it is within 60 s of expiry", async () => {
 
 Deno.test("concurrent callers share one auth request", async () => {
   const token = jwtExpiringAt(fakeClock().now() + HOUR_MS);
-  const held = gate();
+  const held = Promise.withResolvers<void>();
   const h = harness(async () => {
     await held.promise;
     return tokenAnswer(token);
@@ -189,7 +188,7 @@ Deno.test("concurrent callers share one auth request", async () => {
   const callers = Array.from({ length: 5 }, () => h.provider.getToken());
   await new Promise((resolve) => setTimeout(resolve, 0));
   assert.equal(h.fake.requests.length, 1);
-  held.open();
+  held.resolve();
   assert.deepEqual(await Promise.all(callers), Array(5).fill(token));
   assert.equal(h.fake.requests.length, 1);
   h.fake.assertNoUnexpected();
@@ -348,20 +347,20 @@ Deno.test("after a failed request callers get the same error for 5 s, then one n
 });
 
 Deno.test("concurrent callers all receive the failure of the shared request", async () => {
-  const held = gate();
+  const held = Promise.withResolvers<void>();
   const h = harness(async () => {
     await held.promise;
     return new Response(null, { status: 403 });
   });
   const callers = Array.from({ length: 3 }, () => h.provider.getToken());
-  held.open();
+  held.resolve();
   for (const caller of callers) await assertAuthError(caller, "session_expired");
   assert.equal(h.fake.requests.length, 1);
 });
 
 Deno.test("a caller whose signal aborts stops waiting while the shared request goes on", async () => {
   const token = jwtExpiringAt(fakeClock().now() + HOUR_MS);
-  const held = gate();
+  const held = Promise.withResolvers<void>();
   const h = harness(async () => {
     await held.promise;
     return tokenAnswer(token);
@@ -376,7 +375,7 @@ Deno.test("a caller whose signal aborts stops waiting while the shared request g
   await assert.rejects(leaving, (error) => error === reason);
   assert.equal(h.fake.requests[0].signal.aborted, false, "the shared request was aborted");
 
-  held.open();
+  held.resolve();
   assert.equal(await staying, token);
   assert.equal(await alsoStaying, token);
   assert.equal(h.fake.requests.length, 1);
@@ -439,7 +438,7 @@ Deno.test("a renewal that fails before expiry keeps serving the current token un
 
 Deno.test("callers in the renewal window get the current token at once, not after the renewal", async () => {
   const start = fakeClock().now();
-  const held = gate();
+  const held = Promise.withResolvers<void>();
   let answers = 0;
   const h = harness(async () => {
     if (answers++ === 0) return tokenAnswer(jwtExpiringAt(start + HOUR_MS, { n: 1 }));
@@ -453,7 +452,7 @@ Deno.test("callers in the renewal window get the current token at once, not afte
   assert.deepEqual(during, [first, first]);
   assert.equal(h.fake.requests.length, 2, "one renewal for both callers");
 
-  held.open();
+  held.resolve();
   await settle();
   assert.notEqual(await h.provider.getToken(), first, "the renewed token is used next");
   assert.equal(h.fake.requests.length, 2);

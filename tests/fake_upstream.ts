@@ -194,19 +194,6 @@ export function errorAnswer(errorCode: number, errorMessage: string, status = 20
   }, { status });
 }
 
-/** A promise with its resolve function, to hold an answer back until the test lets it go. */
-export interface Gate {
-  readonly promise: Promise<void>;
-  open(): void;
-}
-
-/** Creates a closed {@linkcode Gate}. */
-export function gate(): Gate {
-  let open!: () => void;
-  const promise = new Promise<void>((resolve) => open = resolve);
-  return { promise, open };
-}
-
 /** Lets pending promise callbacks and zero-delay timers (the fake clock's too) run. */
 export function settle(): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, 0));

@@ -120,11 +120,10 @@ Deno.test("a region that refuses a freshly issued JWT is skipped at once", async
 
 Deno.test("after 30 s one search probes the region while the others still skip it; an answer closes it", async () => {
   let healthy = false;
-  let releaseProbe!: () => void;
-  const probeHeld = new Promise<void>((resolve) => releaseProbe = resolve);
+  const probeHeld = Promise.withResolvers<void>();
   const { inner, search, clock, breaker } = breakerOver(async () => {
     if (!healthy) return timedOut("cn");
-    await probeHeld;
+    await probeHeld.promise;
     return answered("cn", ["a.b.c"]);
   });
   await searchTimes(search, 5);
@@ -134,7 +133,7 @@ Deno.test("after 30 s one search probes the region while the others still skip i
   const probe = search(CN, "probe");
   const other = await search(CN, "other");
   assert.equal(breaker.health("cn").state, "half_open");
-  releaseProbe();
+  probeHeld.resolve();
   const probed = await probe;
   const after = await search(CN, "after");
 

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { Semaphore } from "../../src/discovery/limiter.ts";
-import { CN, gate, searchAnswer, searchUrl, settle, US } from "../fake_upstream.ts";
+import { CN, searchAnswer, searchUrl, settle, US } from "../fake_upstream.ts";
 import { discoveryOver, inFlightCounter } from "./harness.ts";
 
 const keywords = (prefix: string, count: number) =>
@@ -114,7 +114,7 @@ Deno.test("a cancelled waiter leaves the line and its turn goes to the next", as
 });
 
 Deno.test("a batch cancelled while its searches wait for the limiter sends no more requests", async () => {
-  const held = gate();
+  const held = Promise.withResolvers<void>();
   const { discovery, upstream } = discoveryOver([
     { url: searchUrl(CN), respond: () => held.promise.then(() => searchAnswer([])) },
     { url: searchUrl(US), respond: () => held.promise.then(() => searchAnswer([])) },
@@ -127,7 +127,7 @@ Deno.test("a batch cancelled while its searches wait for the limiter sends no mo
   assert.equal(upstream.count(searchUrl(CN)), 2, "two in flight, eight in line");
   controller.abort(reason);
   await assert.rejects(batch, (error) => error === reason);
-  held.open();
+  held.resolve();
   await settle();
 
   assert.equal(upstream.count(searchUrl(CN)), 2, "none of those in line was sent");

@@ -4,7 +4,6 @@ import {
   CN,
   fakeClock,
   fakeUpstream,
-  gate,
   never,
   recordingLogger,
   searchAnswer,
@@ -45,7 +44,7 @@ function cnAtOnceUsHeld(
   usAnswer: () => Response | Promise<Response>,
   options: HarnessOptions = {},
 ) {
-  const usHeld = gate();
+  const usHeld = Promise.withResolvers<void>();
   const harness = discoveryOver([
     { url: searchUrl(CN), respond: () => searchAnswer([{ psm: PSM }]) },
     {
@@ -70,7 +69,7 @@ Deno.test("search answers as soon as one region has the exact PSM and names the 
   assert.deepEqual(result.services[0].regions, ["cn"]);
   assert.deepEqual(result.outcomes.map((o) => o.region), ["cn"]);
   assert.deepEqual(result.pending, ["us"]);
-  usHeld.open();
+  usHeld.resolve();
   await discovery.settled();
   upstream.assertNoUnexpected();
 });
@@ -81,7 +80,7 @@ Deno.test("a region not awaited goes on in the background and fills the cache", 
   });
 
   const early = await discovery.search(PSM);
-  usHeld.open();
+  usHeld.resolve();
   await discovery.settled();
   const later = await discovery.search(PSM);
 
@@ -100,7 +99,7 @@ Deno.test("with waitAllRegions the search waits for every region despite an exac
   const searching = discovery.search(PSM, { waitAllRegions: true }).finally(() => answered = true);
   await settle();
   assert.equal(answered, false, "the search waits for us");
-  usHeld.open();
+  usHeld.resolve();
   const result = await searching;
 
   assert.deepEqual(result.pending, []);
@@ -108,7 +107,7 @@ Deno.test("with waitAllRegions the search waits for every region despite an exac
 });
 
 Deno.test("fuzzy candidates alone do not answer early: every region is awaited", async () => {
-  const usHeld = gate();
+  const usHeld = Promise.withResolvers<void>();
   const { discovery } = discoveryOver([
     { url: searchUrl(CN), respond: () => searchAnswer([{ psm: `${PSM}.extra` }]) },
     {
@@ -122,7 +121,7 @@ Deno.test("fuzzy candidates alone do not answer early: every region is awaited",
 
   const searching = discovery.search(PSM);
   await settle();
-  usHeld.open();
+  usHeld.resolve();
   const result = await searching;
 
   assert.equal(result.status, "found");
@@ -137,7 +136,7 @@ Deno.test("a region failing in the background after an early answer is logged, n
     });
 
     const result = await discovery.search(PSM);
-    usHeld.open();
+    usHeld.resolve();
     await discovery.settled();
 
     assert.deepEqual(result.pending, ["us"]);
@@ -150,12 +149,12 @@ Deno.test("a region failing in the background after an early answer is logged, n
 
 Deno.test("cancelling a search while every region is pending rejects with the reason and leaves no unhandled rejection", async () => {
   await withoutUnhandledRejections(async () => {
-    const asked = gate();
+    const asked = Promise.withResolvers<void>();
     const { discovery, upstream } = discoveryOver([
       {
         url: searchUrl(CN),
         respond: () => {
-          asked.open();
+          asked.resolve();
           return never();
         },
       },
@@ -183,22 +182,16 @@ Deno.test("cancelling the caller after an early answer does not abort the region
   controller.abort(new Error("The client went away"));
   const [usRequest] = upstream.requests.filter((r) => r.url.startsWith(searchUrl(US)));
   assert.equal(usRequest.signal.aborted, false);
-  usHeld.open();
+  usHeld.resolve();
   await discovery.settled();
 });
-
-function deferred(): { promise: Promise<void>; resolve: () => void } {
-  let resolve!: () => void;
-  const promise = new Promise<void>((r) => resolve = r);
-  return { promise, resolve };
-}
 
 function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 Deno.test("search queries both regions concurrently", async () => {
-  const bothArrived = deferred();
+  const bothArrived = Promise.withResolvers<void>();
   let arrived = 0;
   const waitForBoth = async (psm: string) => {
     if (++arrived === 2) bothArrived.resolve();
@@ -299,7 +292,7 @@ Deno.test("searchMany still searches every keyword when batchConcurrency is belo
 });
 
 Deno.test("searchMany rejects with the abort reason when its signal is aborted mid-search", async () => {
-  const arrived = deferred();
+  const arrived = Promise.withResolvers<void>();
   const { upstream, discovery } = discoveryOver([
     {
       url: searchUrl(CN),

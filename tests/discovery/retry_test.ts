@@ -120,8 +120,26 @@ Deno.test("abortableSleep rejects at once with the reason of an already aborted 
   );
 });
 
-Deno.test("abortableSleep resolves after the wait when nothing aborts it", async () => {
+Deno.test("abortableSleep resolves after the wait when nothing aborts it, and stops listening", async () => {
   const controller = new AbortController();
-  await abortableSleep(1, { signal: controller.signal });
-  controller.abort(); // after the wait: nothing left listening
+  const listening = new Set<unknown>();
+  // The real signal, with its abort listeners counted.
+  const signal = Object.assign(Object.create(controller.signal), {
+    addEventListener(type: string, listener: unknown, options?: AddEventListenerOptions) {
+      if (type === "abort") listening.add(listener);
+      controller.signal.addEventListener(type, listener as EventListener, options);
+    },
+    removeEventListener(type: string, listener: unknown) {
+      if (type === "abort") listening.delete(listener);
+      controller.signal.removeEventListener(type, listener as EventListener);
+    },
+  }) as AbortSignal;
+  const started = performance.now();
+
+  const slept = abortableSleep(20, { signal });
+  assert.equal(listening.size, 1, "listens for an abort while it waits");
+  assert.equal(await slept, undefined);
+
+  assert.ok(performance.now() - started >= 15, "resolved only after the wait");
+  assert.equal(listening.size, 0, "nothing left listening after the wait");
 });

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { CN, gate, searchAnswer, searchUrl, settle, US } from "../fake_upstream.ts";
+import { CN, searchAnswer, searchUrl, settle, US } from "../fake_upstream.ts";
 import { discoveryOver } from "./harness.ts";
 
 const PSM = "oec.live.room";
@@ -14,7 +14,7 @@ function heldRegions(held: Promise<void>) {
 }
 
 Deno.test("100 concurrent identical searches send one request per region", async () => {
-  const held = gate();
+  const held = Promise.withResolvers<void>();
   const { discovery, upstream } = discoveryOver(heldRegions(held.promise), { cacheTtlMs: 0 });
 
   const searches = Array.from(
@@ -22,7 +22,7 @@ Deno.test("100 concurrent identical searches send one request per region", async
     () => discovery.search(PSM, { waitAllRegions: true }),
   );
   await settle();
-  held.open();
+  held.resolve();
   const results = await Promise.all(searches);
 
   assert.equal(upstream.count(searchUrl(CN)), 1);
@@ -32,7 +32,7 @@ Deno.test("100 concurrent identical searches send one request per region", async
 });
 
 Deno.test("a shared request does not follow the first caller's cancellation: the others get the answer", async () => {
-  const held = gate();
+  const held = Promise.withResolvers<void>();
   const { discovery, upstream } = discoveryOver(heldRegions(held.promise), {
     regions: [CN],
     cacheTtlMs: 0,
@@ -47,14 +47,14 @@ Deno.test("a shared request does not follow the first caller's cancellation: the
   await assert.rejects(cancelled, (error) => error === reason);
   const [request] = upstream.requests.filter((r) => r.url.startsWith(searchUrl(CN)));
   assert.equal(request.signal.aborted, false, "the shared request goes on");
-  held.open();
+  held.resolve();
 
   assert.equal((await second).status, "found");
   assert.equal(upstream.count(searchUrl(CN)), 1);
 });
 
 Deno.test("the last caller's cancellation aborts the shared request, and a new search asks afresh", async () => {
-  const held = gate();
+  const held = Promise.withResolvers<void>();
   const { discovery, upstream } = discoveryOver(heldRegions(held.promise), {
     regions: [CN],
     cacheTtlMs: 0,
@@ -70,7 +70,7 @@ Deno.test("the last caller's cancellation aborts the shared request, and a new s
   assert.equal(request.signal.aborted, true, "no caller is left");
   await Promise.allSettled(searches);
 
-  held.open();
+  held.resolve();
   assert.equal((await discovery.search(PSM)).status, "found");
   assert.equal(upstream.count(searchUrl(CN)), 2, "the aborted request was not joined");
 });

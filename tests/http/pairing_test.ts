@@ -4,7 +4,7 @@ import type { Fetch } from "../../src/upstream.ts";
 import type { Config } from "../../src/config/mod.ts";
 import { McpTransport } from "../../src/http/mcp_transport.ts";
 import { createDependencies, createServer } from "../../src/server.ts";
-import { gate, recordingLogger, settle } from "../fake_upstream.ts";
+import { recordingLogger, settle } from "../fake_upstream.ts";
 import { demoFetchFor, INITIALIZE_REQUEST, testConfig } from "../harness.ts";
 import { createTestApp, type TestAppOptions } from "../http_app.ts";
 
@@ -41,7 +41,7 @@ function search(id: number | string, keyword: string) {
 function gatedUpstream(gateNames: readonly string[]) {
   const config = testConfig(["--demo"]);
   const demo = demoFetchFor(config);
-  const gates = new Map(gateNames.map((name) => [name, gate()]));
+  const gates = new Map(gateNames.map((name) => [name, Promise.withResolvers<void>()]));
   const searched: string[] = [];
   let aborted = 0;
   const fetch: Fetch = async (input, init) => {
@@ -90,7 +90,7 @@ async function withGatedApp(
   try {
     await test(app, upstream);
   } finally {
-    upstream.gates.forEach((held) => held.open());
+    upstream.gates.forEach((held) => held.resolve());
     await app.close();
   }
 }
@@ -155,9 +155,9 @@ Deno.test("stateless: batches that repeat an id hand no client another's answer"
       Array.from({ length: 16 }, (_, i) => post(app, search(1, `honest-${i}`))),
     );
     // The attackers' calls end first, while every honest call waits for its answer.
-    upstream.gates.get("attacker")?.open();
+    upstream.gates.get("attacker")?.resolve();
     await settle();
-    upstream.gates.get("honest")?.open();
+    upstream.gates.get("honest")?.resolve();
     const texts = await Promise.all(
       honest.map(async (response) => answerText(await response.text())),
     );
@@ -232,10 +232,10 @@ Deno.test("McpTransport stays busy until every request that shares an id is answ
     );
     await response.text();
     assert.equal(transport.isIdle(), false, "the slow call of id 1 still runs");
-    upstream.gates.get("slow")?.open();
+    upstream.gates.get("slow")?.resolve();
     await until(() => transport.isIdle());
   } finally {
-    upstream.gates.forEach((held) => held.open());
+    upstream.gates.forEach((held) => held.resolve());
     await transport.close();
   }
 });
@@ -251,7 +251,7 @@ Deno.test("in a session, a request whose id is in flight is refused 409 and the 
     assert.equal(refusal.error.code, -32600);
     assert.match(refusal.error.message, /^Request id 5 is in use by a call still in flight/);
     assert.equal(upstream.seen("oec"), 0, "the refused call did not run");
-    upstream.gates.get("slow")?.open();
+    upstream.gates.get("slow")?.resolve();
     assert.match(answerText(await first.text()), /slow-first/);
     const again = await post(app, search(5, "oec.live.promotion"), headers);
     assert.equal(again.status, 200, "the id is free again once answered");
