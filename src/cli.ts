@@ -216,7 +216,6 @@ async function serveHttp(
     server = listen(app.handle, {
       hostname: config.host,
       port: config.port,
-      onListen: ({ port }) => announce(config, endpointUrl(config.host, port)),
       // Logged through the redacting logger, not printed raw by Deno.
       onError: (error) => {
         // An /sse stream ended because its client stopped reading was logged when it was closed.
@@ -264,6 +263,9 @@ async function serveHttp(
   for (const signal of stopSignals(Deno.build.os)) {
     Deno.addSignalListener(signal, () => stop.onSignal(signal));
   }
+  // Announced only now: whoever acts on this line (a supervisor, a test) may stop the server at
+  // once, and a stop signal before the listeners above would kill it without a graceful stop.
+  announce(config, endpointUrl(config.host, server.port));
   return await stop.exitStatus;
 }
 
