@@ -192,7 +192,8 @@ function serveHostileUpstream({ authFault, usFault }: HostileFaults = {}): Hosti
       "--region",
       `us=${origin}/us`,
       "--timeout",
-      "300",
+      // Long enough for a loaded machine, far shorter than the timeout fault's 5 s.
+      "1000",
       "--log-level",
       "DEBUG",
     ],
