@@ -65,7 +65,10 @@ function isTransient(error: RegionError): boolean {
 }
 
 /** Waits `ms` milliseconds, or rejects with `signal`'s reason as soon as it aborts. */
-export function abortableSleep(ms: number, { signal }: { signal?: AbortSignal } = {}) {
+export function abortableSleep(
+  ms: number,
+  { signal }: { signal?: AbortSignal } = {},
+): Promise<void> {
   if (signal?.aborted) return Promise.reject(signal.reason);
   return new Promise<void>((resolve, reject) => {
     const onAbort = () => {
