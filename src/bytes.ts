@@ -23,6 +23,11 @@ export async function readCapped(
     // A chunk may be a view into a large read buffer; copy it so the buffer can be freed.
     chunks.push(chunk.slice());
   }
+  return concatBytes(chunks, size);
+}
+
+/** Returns `chunks` joined into one array of `size` bytes (the first chunk itself when alone). */
+export function concatBytes(chunks: readonly Uint8Array[], size: number): Uint8Array {
   if (chunks.length === 1) return chunks[0];
   const bytes = new Uint8Array(size);
   let offset = 0;

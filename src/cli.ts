@@ -18,8 +18,8 @@ import {
 import { describeUnconfigured } from "./auth_sources.ts";
 import { createDemoFetch } from "./demo.ts";
 import { formatDoctorReport, runDoctor } from "./doctor.ts";
-import { createHttpApp, endpointUrl, type HttpApp, StreamBackedUpError } from "./http/mod.ts";
-import { listen, type Listener } from "./http/listen.ts";
+import type { HttpApp } from "./http/mod.ts";
+import type { Listener } from "./http/listen.ts";
 import { logger, setupLogging } from "./log.ts";
 import { missingEnvPermission, missingNetPermission } from "./permissions.ts";
 import {
@@ -35,12 +35,13 @@ import { createInstruments } from "./instruments.ts";
 import { createMetricsRegistry, type MetricsRegistry } from "./metrics.ts";
 import { stdinIsPipe, stopSignals } from "./platform.ts";
 import { createGracefulStop } from "./shutdown.ts";
-import { serveStdio } from "./stdio.ts";
-import type { StdioFront } from "./stdio_front/mod.ts";
+import { refuseFirstRequest, serveStdio } from "./stdio.ts";
 import type { ToolDeps } from "./tools/mod.ts";
 
 // Once a stdio client closes stdin, how long requests it already sent may take to be answered.
 const STDIO_DRAIN_MS = 30_000;
+// How long a server that cannot start waits for a stdio client's first request, to answer why.
+const REFUSAL_WAIT_MS = 5_000;
 // How often expired HTTP sessions are looked for; how long calls in flight may take to finish
 // at shutdown, and how long after that the last connections are waited for.
 const SESSION_SWEEP_MS = 10_000;
@@ -49,17 +50,13 @@ const SHUTDOWN_DEADLINE_MS = 5_000;
 const LOG_FLUSH_MS = 1_000;
 const CONNECTIONS_DEADLINE_MS = 1_000;
 
-/** Options for {@linkcode main}. */
-export interface MainOptions {
-  /** The stdio front `main.ts` opened, answering the handshake while this module loaded. */
-  stdioFront?: StdioFront;
-}
-
-/** Runs the command line `args` and returns the exit status. */
-export async function main(
-  args: readonly string[],
-  { stdioFront }: MainOptions = {},
-): Promise<number> {
+/**
+ * Runs the command line `args` and returns the exit status. Flags,
+ * environment and config file are checked before anything is written to
+ * stdout; a server that cannot start says why on stderr, and over stdio also
+ * in its answer to the client's `initialize`.
+ */
+export async function main(args: readonly string[]): Promise<number> {
   const query = (descriptor: Deno.PermissionDescriptor) => Deno.permissions.querySync(descriptor);
   // --help and --version need no permission, so the environment is checked after the flags.
   const noEnv = missingEnvPermission(query);
@@ -76,7 +73,7 @@ export async function main(
     command = parseCommand(args, env);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    return fail(error.message);
+    return await fail(error.message, args);
   } finally {
     // Read access exists for the config file alone: once it is read, nothing may read a file.
     Deno.permissions.revokeSync({ name: "read" });
@@ -87,7 +84,7 @@ export async function main(
 
   const { config } = command;
   const noPermission = noEnv ?? missingNetPermission(config, query);
-  if (noPermission) return fail(noPermission);
+  if (noPermission) return await fail(noPermission, args);
   const secrets = [...config.secrets, config.authToken].filter((s) => s !== undefined);
   const now = Date.now;
   const fetch = config.demo
@@ -119,43 +116,49 @@ export async function main(
     instruments: createInstruments(metrics),
   });
   try {
-    return await serve(config, { deps, metrics, stdioFront });
+    return await serve(config, { deps, metrics });
   } finally {
     await settledWithin(logs.flush(), LOG_FLUSH_MS);
   }
 }
 
-function fail(message: string): number {
-  console.error(`${SERVER_NAME}: ${message}`);
+async function fail(message: string, args: readonly string[]): Promise<number> {
+  const line = `${SERVER_NAME}: ${message}`;
+  console.error(line);
+  // A desktop client shows "Connection closed" and nothing more unless its handshake is answered.
+  if (await talksMcpOverStdin(args)) await refuseFirstRequest(line, { timeoutMs: REFUSAL_WAIT_MS });
   return 2;
+}
+
+// As the server would have served it: `--stdio`, or (without `doctor`) stdin a pipe.
+async function talksMcpOverStdin(args: readonly string[]): Promise<boolean> {
+  if (args[0] === "doctor" || Deno.stdin.isTerminal()) return false;
+  const options = args.includes("--") ? args.slice(0, args.indexOf("--")) : args;
+  return options.includes("--stdio") || await stdinIsPipe();
 }
 
 async function serve(
   config: Config,
-  { deps, metrics, stdioFront }: {
-    deps: ToolDeps;
-    metrics: MetricsRegistry;
-    stdioFront?: StdioFront;
-  },
+  { deps, metrics }: { deps: ToolDeps; metrics: MetricsRegistry },
 ): Promise<number> {
   if (config.transport === "stdio") {
     logger("main").info("Serving MCP over stdio{mode}", {
       mode: config.demo ? " (demo catalogue)" : "",
     });
     warnWithoutCredential(config);
-    await serveStdio(createServer(deps), { drainTimeoutMs: STDIO_DRAIN_MS, front: stdioFront });
+    await serveStdio(createServer(deps), { drainTimeoutMs: STDIO_DRAIN_MS });
     return 0;
   }
   // The original server's desktop configs start it with --port and no --stdio, then talk MCP
   // over the pipe: a piped stdin is served beside HTTP, and its end stops only that side.
-  const stdio = stdioFront || stdinIsPipe() ? serveStdioBesideHttp(deps, stdioFront) : undefined;
+  const stdio = await stdinIsPipe() ? serveStdioBesideHttp(deps) : undefined;
   return await serveHttp(config, { deps, now: Date.now, stdio, metrics });
 }
 
-async function serveStdioBesideHttp(deps: ToolDeps, front?: StdioFront): Promise<void> {
+async function serveStdioBesideHttp(deps: ToolDeps): Promise<void> {
   const log = logger("main");
   log.info("Serving MCP over stdio too: stdin is a pipe");
-  await serveStdio(createServer(deps), { drainTimeoutMs: STDIO_DRAIN_MS, front });
+  await serveStdio(createServer(deps), { drainTimeoutMs: STDIO_DRAIN_MS });
   log.info("Stdin closed: MCP over stdio has ended");
 }
 
@@ -189,6 +192,10 @@ async function serveHttp(
 ): Promise<number> {
   const startedAt = now();
   const log = logger("http");
+  // Loaded here, not at start: a stdio start spends nothing on the HTTP side (node:crypto among
+  // it), which is what P6 of bench/RESULTS.md measures.
+  const { createHttpApp, endpointUrl, StreamBackedUpError } = await import("./http/mod.ts");
+  const { listen } = await import("./http/listen.ts");
   const app = createHttpApp({
     createServer: serverFactory(deps),
     health: () => describeHealth(deps, { startedAt, now }),
@@ -209,7 +216,7 @@ async function serveHttp(
     server = listen(app.handle, {
       hostname: config.host,
       port: config.port,
-      onListen: ({ port }) => announce(config, port),
+      onListen: ({ port }) => announce(config, endpointUrl(config.host, port)),
       // Logged through the redacting logger, not printed raw by Deno.
       onError: (error) => {
         // An /sse stream ended because its client stopped reading was logged when it was closed.
@@ -270,9 +277,9 @@ async function shutdown(server: Listener, app: HttpApp): Promise<void> {
 }
 
 // Printed whatever the log level: it is how a user learns where to connect.
-function announce(config: Config, port: number) {
+function announce(config: Config, url: string) {
   const mode = config.demo ? " (demo catalogue, no credentials needed)" : "";
-  console.error(`${SERVER_NAME} ${VERSION} listening on ${endpointUrl(config.host, port)}${mode}`);
+  console.error(`${SERVER_NAME} ${VERSION} listening on ${url}${mode}`);
 }
 
 function describeListenError(error: unknown, config: Config): string {

@@ -22,19 +22,6 @@ const START = "start it with deno task start";
 const MISSING =
   `Deno did not grant the permissions the server needs: ${START}, or add ${PERMISSION_FLAGS} to deno run`;
 
-/**
- * Returns the one-line message to print when the server's own modules at
- * `path` cannot be read: `main.ts` loads them on demand, which Deno allows
- * only with read permission. A file URL is given as it is: Deno turns it into
- * a path of the OS it runs on (`C:\...` on Windows, where its `pathname` is `/C:/...`).
- */
-export function missingReadPermission(
-  query: QueryPermission,
-  path: string | URL,
-): string | undefined {
-  return query({ name: "read", path }).state === "granted" ? undefined : MISSING;
-}
-
 function withRegionalSiblings(variable: string): string[] {
   const prefix = REGIONAL_ENV_PREFIXES.find((p) => variable.startsWith(p));
   if (!prefix) return [variable];

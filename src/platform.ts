@@ -6,8 +6,6 @@
  * @module
  */
 
-import { fstatSync } from "node:fs";
-
 /** An operating system as `Deno.build.os` names it. */
 export type Os = typeof Deno.build.os;
 
@@ -51,14 +49,16 @@ export function isPipe(os: Os, facts: StdinFacts): boolean {
 }
 
 /** Returns true when this process's stdin is a pipe or a socket (see {@linkcode isPipe}). */
-export function stdinIsPipe(): boolean {
+export async function stdinIsPipe(): Promise<boolean> {
   const terminal = Deno.stdin.isTerminal();
   if (terminal) return false;
-  return isPipe(Deno.build.os, { terminal, stat: stdinStat() });
+  return isPipe(Deno.build.os, { terminal, stat: await stdinStat() });
 }
 
-function stdinStat(): StdinFacts["stat"] {
-  // node:fs reads the open descriptor, so no read permission on /dev/stdin is needed.
+async function stdinStat(): Promise<StdinFacts["stat"]> {
+  // node:fs reads the open descriptor, so no read permission on /dev/stdin is needed. Loaded
+  // here, not at start: a --stdio start never asks, and node:fs costs it measurably (P6).
+  const { fstatSync } = await import("node:fs");
   try {
     const stat = fstatSync(0);
     return { fifo: stat.isFIFO(), socket: stat.isSocket(), file: stat.isFile() };

@@ -17,8 +17,13 @@ function searchCall(id: number, keyword: string) {
 
 /** The server as a desktop client starts it, with stdin, stdout and stderr piped to the test. */
 function spawnStdioServer(args: string[], env: Record<string, string> = {}) {
+  return spawnPiped(serverArgs(["--stdio", ...args]), env);
+}
+
+/** `deno denoArgs` with stdin, stdout and stderr piped to the test. */
+function spawnPiped(denoArgs: string[], env: Record<string, string> = {}) {
   return new Deno.Command(Deno.execPath(), {
-    args: serverArgs(["--stdio", ...args]),
+    args: denoArgs,
     env: cleanEnv(env),
     clearEnv: true,
     stdin: "piped",
@@ -163,4 +168,74 @@ Deno.test("over stdio a client that stops reading stdout ends the server cleanly
 
   assert.equal(status.code, 0, stderr);
   assert.ok(!/Uncaught|EPIPE/.test(stderr), stderr);
+});
+
+const MAIN = new URL("../main.ts", import.meta.url).pathname;
+
+Deno.test("over stdio a server that cannot start answers initialize with its stderr line, then exits 2", async () => {
+  const failures = [
+    serverArgs(["--stdio", "--port", "abc"]),
+    serverArgs(["--stdio", "--config", "tests/testdata/tmp/no-such-config.json"]),
+    ["run", MAIN, "--stdio"], // no permission flags
+  ];
+  for (const args of failures) {
+    const child = spawnPiped(args);
+    const writer = child.stdin.getWriter();
+    await send(writer, [INITIALIZE_REQUEST]);
+    const [status, stdout, stderr] = await Promise.all([
+      child.status,
+      new Response(child.stdout).text(),
+      new Response(child.stderr).text(),
+    ]);
+    await writer.close().catch(() => {});
+    const line = stderr.trim();
+    assert.equal(status.code, 2, args.join(" "));
+    assert.match(line, /^byted-live-promotion: [^\n]+$/, "one line on stderr");
+    assert.deepEqual(JSON.parse(stdout), {
+      jsonrpc: "2.0",
+      id: 1,
+      error: { code: -32603, message: line },
+    });
+  }
+});
+
+Deno.test("over stdio an SDK client is told why the server did not start, not just that the connection closed", async () => {
+  const transport = new StdioClientTransport({
+    command: Deno.execPath(),
+    args: serverArgs(["--stdio", "--log-level", "loud"]),
+    env: cleanEnv(),
+    stderr: "ignore",
+  });
+  const client = new Client({ name: "e2e-stdio", version: "0" });
+  await assert.rejects(client.connect(transport), /byted-live-promotion: .*--log-level/);
+  await client.close();
+});
+
+Deno.test("over stdio a line over 4 MiB gets a parse error, and the next request (CRLF-ended) is answered", async () => {
+  const child = spawnStdioServer(["--demo"]);
+  const writer = child.stdin.getWriter();
+  const pad = "x".repeat(5 * 1024 * 1024);
+  await writer.write(encoder.encode(`${JSON.stringify(INITIALIZE_REQUEST)}\r\n`));
+  await writer.write(encoder.encode(`{"jsonrpc":"2.0","id":2,"method":"ping","params":{"p":"`));
+  for (let i = 0; i < pad.length; i += 64 * 1024) {
+    await writer.write(encoder.encode(pad.slice(i, i + 64 * 1024)));
+  }
+  await writer.write(encoder.encode(`"}}\n`));
+  await writer.write(encoder.encode(`{"jsonrpc":"2.0","id":3,"method":"tools/list"}\r\n`));
+  await writer.close();
+  const [status, stdout] = await Promise.all([
+    child.status,
+    new Response(child.stdout).text(),
+    child.stderr.cancel(),
+  ]);
+  assert.equal(status.code, 0);
+  const answers = stdout.trim().split("\n").map((line) => JSON.parse(line));
+  const byId = new Map(answers.map((answer) => [answer.id, answer]));
+  assert.equal(
+    answers.length,
+    3,
+    "initialize, the refusal and tools/list; the long ping is not run",
+  );
+  assert.equal(byId.get(null).error.code, -32700);
+  assert.equal(byId.get(3).result.tools.length, 4);
 });

@@ -7,7 +7,6 @@
  * @module
  */
 
-import { createHash, timingSafeEqual } from "node:crypto";
 import { readCapped } from "../bytes.ts";
 import type { Secret } from "../secret.ts";
 import { BAD_REQUEST, INVALID_REQUEST, json, PARSE_ERROR, rpcError } from "./respond.ts";
@@ -104,14 +103,14 @@ export function allowAcceptedOrigins(): Middleware {
 export function requireBearer(token: Secret | undefined): Middleware {
   if (!token) return (next) => next;
   const expected = digest(token.reveal());
-  return (next) => (request, context) => {
+  return (next) => async (request, context) => {
     const given = bearerTokenOf(request);
-    if (given !== undefined && timingSafeEqual(digest(given), expected)) {
-      return next(request, context);
+    if (given !== undefined && sameBytes(await digest(given), await expected)) {
+      return await next(request, context);
     }
-    return Promise.resolve(json(401, {
+    return json(401, {
       error: "Unauthorized: send the server's token as Authorization: Bearer <token>",
-    }, { "www-authenticate": 'Bearer realm="mcp"' }));
+    }, { "www-authenticate": 'Bearer realm="mcp"' });
   };
 }
 
@@ -120,9 +119,17 @@ export function bearerTokenOf(request: Request): string | undefined {
   return request.headers.get("authorization")?.match(/^Bearer\s+(\S+)\s*$/i)?.[1];
 }
 
-// Equal-length digests let timingSafeEqual compare tokens of any length without leaking it.
-function digest(value: string): Uint8Array {
-  return createHash("sha256").update(value).digest();
+// Web Crypto, not node:crypto: loading node:crypto costs every start (stdio too) about as much
+// CPU as the rest of our modules (bench/RESULTS.md, P6).
+async function digest(value: string): Promise<Uint8Array> {
+  return new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(value)));
+}
+
+// Equal-length digests, compared in full: the time taken says nothing about the token.
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  let difference = a.length ^ b.length;
+  a.forEach((byte, i) => difference |= byte ^ (b[i] ?? 0));
+  return difference === 0;
 }
 
 /** Answers 405 with `Allow` to any method but `methods`. */

@@ -1,0 +1,184 @@
+import assert from "node:assert/strict";
+import { createDependencies, createServer } from "../src/server.ts";
+import { createLineSplitter, refuseFirstRequest, serveStdio } from "../src/stdio.ts";
+import { recordingLogger } from "./fake_upstream.ts";
+import { demoFetchFor, INITIALIZE_REQUEST, testConfig } from "./harness.ts";
+
+const encoder = new TextEncoder();
+
+type Message = Record<string, unknown>;
+
+function splitInto(maxLineBytes: number) {
+  const lines: string[] = [];
+  let oversized = 0;
+  const splitter = createLineSplitter({
+    maxLineBytes,
+    onLine: (line) => lines.push(line),
+    onOversized: () => oversized++,
+  });
+  return { splitter, lines, oversized: () => oversized };
+}
+
+/** A fake stdin to write text to, and a fake stdout whose messages can be awaited. */
+function fakeStdio() {
+  let input!: ReadableStreamDefaultController<Uint8Array>;
+  const written: Message[] = [];
+  const waiters: { count: number; resolve: () => void }[] = [];
+  let text = "";
+  return {
+    input: new ReadableStream<Uint8Array>({ start: (controller) => void (input = controller) }),
+    output: {
+      write(bytes: Uint8Array) {
+        text += new TextDecoder().decode(bytes);
+        const lines = text.split("\n");
+        text = lines.pop() ?? "";
+        written.push(...lines.map((line) => JSON.parse(line)));
+        for (const waiter of waiters) if (written.length >= waiter.count) waiter.resolve();
+        return Promise.resolve(bytes.length);
+      },
+    },
+    send: (text: string) => input.enqueue(encoder.encode(text)),
+    end: () => input.close(),
+    written,
+    /** Resolves once `count` messages were written in all. */
+    writtenCount(count: number): Promise<void> {
+      if (written.length >= count) return Promise.resolve();
+      return new Promise((resolve) => waiters.push({ count, resolve }));
+    },
+  };
+}
+
+function line(message: Message): string {
+  return `${JSON.stringify(message)}\n`;
+}
+
+Deno.test("the line splitter looks at each byte once, however small the chunks of a long line", () => {
+  const { splitter, lines } = splitInto(4 * 1024 * 1024);
+  const long = "x".repeat(256 * 1024);
+  const bytes = encoder.encode(`${long}\nnext\n`);
+  for (let start = 0; start < bytes.length; start += 16) {
+    splitter.push(bytes.subarray(start, start + 16));
+  }
+  assert.deepEqual(lines, [long, "next"]);
+  assert.equal(splitter.scannedBytes, bytes.length);
+});
+
+Deno.test("the line splitter ends lines at LF or CRLF, also when the CR and LF arrive apart", () => {
+  const { splitter, lines } = splitInto(1024);
+  for (const chunk of ["a\r\nb\n", "c\r", "\nd", "é\r\n", "\n \r\n", "unterminated"]) {
+    splitter.push(encoder.encode(chunk));
+  }
+  assert.deepEqual(
+    lines,
+    ["a", "b", "c", "dé"],
+    "blank lines and the unterminated rest are not lines",
+  );
+});
+
+Deno.test("the line splitter drops a line over its limit, says so once, and reads the next", () => {
+  const { splitter, lines, oversized } = splitInto(10);
+  splitter.push(encoder.encode("0123456"));
+  splitter.push(encoder.encode("789a"));
+  assert.equal(oversized(), 1, "reported as soon as the limit is passed");
+  splitter.push(encoder.encode("bcdefghijklmnop"));
+  splitter.push(encoder.encode("qrs\nshort\n0123456789\n"));
+  assert.equal(oversized(), 1);
+  assert.deepEqual(lines, ["short", "0123456789"]);
+});
+
+function demoServer() {
+  const config = testConfig(["--demo"]);
+  const deps = createDependencies(config, {
+    fetch: demoFetchFor(config),
+    now: Date.now,
+    logger: () => recordingLogger(),
+  });
+  return createServer(deps);
+}
+
+Deno.test("over stdio a line over the limit gets a parse error with id null, and the next request is answered", async () => {
+  const stdio = fakeStdio();
+  const served = serveStdio(demoServer(), {
+    drainTimeoutMs: 5_000,
+    input: stdio.input,
+    output: stdio.output,
+    maxLineBytes: 1024,
+  });
+  stdio.send(line(INITIALIZE_REQUEST));
+  stdio.send(`{"jsonrpc":"2.0","id":2,"method":"ping","params":{"pad":"${"x".repeat(2048)}"}}\n`);
+  stdio.send(line({ jsonrpc: "2.0", id: 3, method: "ping" }));
+  await stdio.writtenCount(3);
+  stdio.end();
+  await served;
+  // The refusal is written at once, maybe before the answer to a request read earlier.
+  assert.deepEqual(stdio.written.map((message) => String(message.id)).sort(), ["1", "3", "null"]);
+  const refusal = stdio.written.find((message) => message.id === null) as {
+    error: { code: number; message: string };
+  };
+  assert.equal(refusal.error.code, -32700);
+  assert.match(refusal.error.message, /passed 1024 bytes/);
+});
+
+Deno.test("a server that cannot start answers the first request on stdin with its message", async () => {
+  const stdio = fakeStdio();
+  const refused = refuseFirstRequest("byted-live-promotion: Option --port needs a number", {
+    timeoutMs: 5_000,
+    input: stdio.input,
+    output: stdio.output,
+  });
+  stdio.send(line({ ...INITIALIZE_REQUEST, id: "init-7" }));
+  await refused;
+  assert.deepEqual(stdio.written, [{
+    jsonrpc: "2.0",
+    id: "init-7",
+    error: { code: -32603, message: "byted-live-promotion: Option --port needs a number" },
+  }]);
+});
+
+Deno.test("a server that cannot start writes nothing when stdin ends, holds no request, or stays silent", async () => {
+  for (const text of [undefined, line({ jsonrpc: "2.0", method: "notifications/initialized" })]) {
+    const stdio = fakeStdio();
+    const refused = refuseFirstRequest("no", { timeoutMs: 5_000, ...stdio });
+    if (text) stdio.send(text);
+    stdio.end();
+    await refused;
+    assert.deepEqual(stdio.written, []);
+  }
+  const silent = fakeStdio();
+  await refuseFirstRequest("no", { timeoutMs: 20, ...silent });
+  assert.deepEqual(silent.written, []);
+});
+
+Deno.test("a stdio start loads neither node:crypto nor node:fs, which cost it as much as our own modules", async () => {
+  const { stdout } = await new Deno.Command(Deno.execPath(), {
+    args: ["info", "--json", new URL("../main.ts", import.meta.url).pathname],
+    stdout: "piped",
+    stderr: "null",
+  }).output();
+  const graph: {
+    roots: string[];
+    modules: { specifier: string; dependencies?: Dependency[] }[];
+  } = JSON.parse(new TextDecoder().decode(stdout));
+  // What main.ts loads before running: its static imports, followed to the end.
+  const byName = new Map(graph.modules.map((module) => [module.specifier, module]));
+  const loaded = new Set<string>();
+  const visit = (specifier: string) => {
+    if (loaded.has(specifier)) return;
+    loaded.add(specifier);
+    for (const dependency of byName.get(specifier)?.dependencies ?? []) {
+      if (dependency.isDynamic) continue;
+      if (dependency.specifier.startsWith("node:")) loaded.add(dependency.specifier);
+      else if (dependency.code) visit(dependency.code.specifier);
+    }
+  };
+  for (const root of graph.roots) visit(root);
+  assert.ok(loaded.size > 10, "deno info listed the graph");
+  const builtIns = [...loaded].filter((specifier) => specifier.startsWith("node:"));
+  assert.deepEqual(builtIns.filter((name) => ["node:crypto", "node:fs"].includes(name)), []);
+});
+
+interface Dependency {
+  specifier: string;
+  code?: { specifier: string };
+  isDynamic?: boolean;
+}
