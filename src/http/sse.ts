@@ -30,6 +30,7 @@ import { type RequestContext, type Route, whenSent } from "./route.ts";
 import {
   answerShuttingDown,
   type SessionTable,
+  sessionTag,
   SHUTTING_DOWN,
   type TableSession,
 } from "./sessions.ts";
@@ -210,7 +211,7 @@ export interface SseEndpointOptions {
   now: () => number;
   /** The sessions of every transport: their limits, idle sweep and shutdown. */
   sessions: SessionTable;
-  /** Who a new session counts against, for the per-client limit. */
+  /** Who opens a session: it counts against their limit, and serves only them. */
   clientOf: (request: Request, context: RequestContext) => string;
   /** How often a comment keeps a quiet stream open. Default 25 s. */
   keepAliveMs?: number;
@@ -272,8 +273,8 @@ export function createSseEndpoint(options: SseEndpointOptions): SseEndpoint {
     };
     transport.onerror = (error) => {
       if (error instanceof StreamBackedUpError) {
-        logger.warn("SSE session {sessionId} closed: {message}", {
-          sessionId,
+        logger.warn("SSE session {session} closed: {message}", {
+          session: sessionTag(sessionId),
           message: error.message,
         });
         slot.release(BACKED_UP);
@@ -282,8 +283,8 @@ export function createSseEndpoint(options: SseEndpointOptions): SseEndpoint {
       logger.debug("SSE transport error: {message}", { message: error.message });
     };
     await server.connect(transport);
-    logger.info("SSE session {sessionId} started ({count} open)", {
-      sessionId,
+    logger.info("SSE session {session} started ({count} open)", {
+      session: sessionTag(sessionId),
       count: table.count(),
     });
     const response = new Response(transport.stream, {
@@ -297,7 +298,7 @@ export function createSseEndpoint(options: SseEndpointOptions): SseEndpoint {
     return whenSent(response, context.completed, () => void server.close());
   }
 
-  function post(_request: Request, context: RequestContext) {
+  function post(request: Request, context: RequestContext) {
     const sessionId = context.url.searchParams.get("sessionId");
     if (!sessionId) {
       return Promise.resolve(rpcError(400, {
@@ -306,10 +307,13 @@ export function createSseEndpoint(options: SseEndpointOptions): SseEndpoint {
           "The sessionId query parameter is missing: POST to the URL of the endpoint event of GET /sse",
       }));
     }
-    const session = sessions.get(sessionId);
+    // A session serves only the client that opened it: its id alone is no credential.
+    const client = options.clientOf(request, context);
+    const session = sessions.get(sessionId, client);
     if (!session) {
       return Promise.resolve(sessions.notFound(
         sessionId,
+        client,
         "Session not found: its SSE stream ended or the server restarted; reconnect to /sse",
       ));
     }
