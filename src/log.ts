@@ -87,8 +87,13 @@ export async function setupLogging(
 }
 
 // A keyword from a client or a message from an upstream may hold line breaks: written as they
-// are, they would forge log lines of their own. Control characters are escaped instead.
-const CONTROL_CHARACTERS = /\p{Cc}/gu;
+// are, they would forge log lines of their own. Control characters are escaped instead, and so
+// are the ones that reorder or break a line on screen without being controls: the bidirectional
+// marks, embeddings, overrides and isolates (U+202E shows the rest of a line reversed), the line
+// and paragraph separators, and U+FEFF (invisible). Other format characters, such as the zero
+// width joiner inside emoji, are left alone.
+const CONTROL_CHARACTERS =
+  /[\p{Cc}\u061C\u200E\u200F\u2028\u2029\u202A-\u202E\u2066-\u2069\uFEFF]/gu;
 const ESCAPES: Record<string, string> = { "\n": "\\n", "\r": "\\r", "\t": "\\t" };
 
 function oneLine(text: string): string {
