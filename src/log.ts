@@ -104,6 +104,17 @@ function oneLine(text: string): string {
 }
 
 /**
+ * An error as one short log value: its name and the first line of its
+ * message, without the stack (Deno's own errors may carry one in the message).
+ * For failures that are expected, such as a client going away.
+ */
+export function errorSummary(error: unknown): string {
+  if (!(error instanceof Error)) return String(error).split("\n")[0];
+  const firstLine = error.message.split("\n")[0];
+  return firstLine.startsWith(`${error.name}:`) ? firstLine : `${error.name}: ${firstLine}`;
+}
+
+/**
  * The logger of one part of the server, such as `auth` or `http`. A call
  * below the configured level returns at once: LogTape would build (and then
  * drop) a whole record for it, which costs on every request.

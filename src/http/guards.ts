@@ -9,7 +9,7 @@
 
 import { createHash, timingSafeEqual } from "node:crypto";
 import { readCapped } from "../bytes.ts";
-import type { Logger } from "../log.ts";
+import { errorSummary, type Logger } from "../log.ts";
 import type { Secret } from "../secret.ts";
 import { BAD_REQUEST, INVALID_REQUEST, json, PARSE_ERROR, rpcError } from "./respond.ts";
 import { repeatedRequestId } from "./rpc_messages.ts";
@@ -181,7 +181,7 @@ export function readJsonBody(limits: JsonBodyLimits): Middleware {
       }
       // The client went away in the middle of its body: nothing failed here, and no one reads this.
       logger.debug("A client went away while sending its request body ({reason})", {
-        reason: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+        reason: errorSummary(error),
       });
       return rpcError(400, {
         code: BAD_REQUEST,
