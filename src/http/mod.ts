@@ -87,6 +87,11 @@ export interface HttpAppOptions {
   sseKeepAliveMs?: number;
   /** The most bytes of an `/sse` stream its client may leave unread before the session is closed. Default 4 MiB. */
   sseMaxUnsentBytes?: number;
+  /**
+   * The most unsent bytes of every `/sse` stream together; past it the session
+   * with the most is closed like one past its own limit. Default 64 MiB.
+   */
+  sseMaxTotalUnsentBytes?: number;
 }
 
 /** The HTTP application: its handler, and a way to end every session. */
@@ -151,6 +156,7 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
     clientOf: sessionClient,
     keepAliveMs: options.sseKeepAliveMs,
     maxUnsentBytes: options.sseMaxUnsentBytes,
+    maxTotalUnsentBytes: options.sseMaxTotalUnsentBytes,
   });
 
   let draining = false;

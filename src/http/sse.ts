@@ -47,10 +47,14 @@ export interface SseServerTransportOptions {
    * past it the session is closed. Default 4 MiB.
    */
   maxUnsentBytes?: number;
+  /** The unsent bytes of every stream together, which this one's count against. */
+  budget?: UnsentBudget;
 }
 
 const KEEP_ALIVE_MS = 25_000;
 const MAX_UNSENT_BYTES = 4 * 1024 * 1024;
+/** The default of {@linkcode createUnsentBudget}: unsent bytes of every `/sse` stream together. */
+export const MAX_TOTAL_UNSENT_BYTES = 64 * 1024 * 1024;
 
 /** The client of an SSE session stopped reading its stream: the session was closed. */
 export class StreamBackedUpError extends Error {
@@ -79,10 +83,12 @@ export class SseServerTransport implements Transport {
   // Requests received and not answered yet, so that shutdown can answer them.
   #pending = new Set<RequestId>();
   #drained = Promise.withResolvers<void>();
+  #budget?: UnsentBudget;
 
   constructor(options: SseServerTransportOptions = {}) {
     this.#keepAliveMs = options.keepAliveMs ?? KEEP_ALIVE_MS;
     this.#maxUnsentBytes = options.maxUnsentBytes ?? MAX_UNSENT_BYTES;
+    this.#budget = options.budget;
     // Counting the queue in bytes makes `desiredSize` the room left before the limit.
     this.stream = new ReadableStream<Uint8Array>({
       start: (controller) => {
@@ -92,6 +98,7 @@ export class SseServerTransport implements Transport {
       cancel: () => this.close(),
     }, new ByteLengthQueuingStrategy({ highWaterMark: this.#maxUnsentBytes }));
     this.#drained.resolve();
+    this.#budget?.add(this);
   }
 
   /** Sends the `endpoint` event and starts the keep-alive comments. */
@@ -161,10 +168,19 @@ export class SseServerTransport implements Transport {
     return Promise.resolve();
   }
 
+  /**
+   * Ends the session because its client left too much unread (`why`): what
+   * was not sent is dropped, and `onerror` gets a {@linkcode StreamBackedUpError}.
+   */
+  closeBackedUp(why: string): void {
+    this.#end(new StreamBackedUpError(why));
+  }
+
   // Without `error`, what was written is still delivered; with it, the unsent bytes are dropped.
   #end(error?: Error) {
     if (this.#closed) return;
     this.#closed = true;
+    this.#budget?.delete(this);
     clearInterval(this.#keepAlive);
     try {
       if (error) this.#controller.error(error);
@@ -186,13 +202,12 @@ export class SseServerTransport implements Transport {
     const bytes = this.#encoder.encode(text);
     // A client that does not read would otherwise make every answer queue in memory.
     if (bytes.byteLength > (this.#controller.desiredSize ?? 0)) {
-      this.#end(
-        new StreamBackedUpError(
-          `The client left over ${this.#maxUnsentBytes} bytes of its event stream unread`,
-        ),
+      this.closeBackedUp(
+        `The client left over ${this.#maxUnsentBytes} bytes of its event stream unread`,
       );
       return;
     }
+    if (this.#budget && !this.#budget.makeRoom(this, bytes.byteLength)) return;
     try {
       this.#controller.enqueue(bytes);
     } catch (error) {
@@ -200,6 +215,60 @@ export class SseServerTransport implements Transport {
       void this.close();
     }
   }
+}
+
+/**
+ * The unsent bytes of every `/sse` stream together, bounded: without it the
+ * per-stream limit times the session limit (4 GiB by default) could queue in
+ * memory.
+ */
+export interface UnsentBudget {
+  /** Counts the unsent bytes of `transport` until {@linkcode UnsentBudget.delete}. */
+  add(transport: SseServerTransport): void;
+  delete(transport: SseServerTransport): void;
+  /**
+   * Makes room for `bytes` more from `writer`: while the streams' unsent bytes
+   * would pass the budget, the session with the most is closed as backed up.
+   * False when that was `writer`'s own: the bytes are not to be written.
+   */
+  makeRoom(writer: SseServerTransport, bytes: number): boolean;
+}
+
+/**
+ * Creates an {@linkcode UnsentBudget} of `maxBytes`
+ * ({@linkcode MAX_TOTAL_UNSENT_BYTES} by default).
+ */
+export function createUnsentBudget(maxBytes: number = MAX_TOTAL_UNSENT_BYTES): UnsentBudget {
+  const streams = new Set<SseServerTransport>();
+  // Summed on demand: a stream's backlog shrinks as its client reads, which nothing reports.
+  // The client that reads least is the one closed, not whoever writes when the budget is full.
+  function largest(): { worst?: SseServerTransport; most: number; total: number } {
+    let total = 0;
+    let most = 0;
+    let worst: SseServerTransport | undefined;
+    for (const stream of streams) {
+      const unsent = stream.unsentBytes();
+      total += unsent;
+      if (!worst || unsent > most) [worst, most] = [stream, unsent];
+    }
+    return { worst, most, total };
+  }
+  return {
+    add: (transport) => void streams.add(transport),
+    delete: (transport) => void streams.delete(transport),
+    makeRoom(writer, bytes) {
+      while (true) {
+        const { worst, most, total } = largest();
+        if (total + bytes <= maxBytes) return true;
+        // With nothing left unsent anywhere, the write alone is over the budget.
+        const victim = worst && most > 0 ? worst : writer;
+        victim.closeBackedUp(
+          `The event streams held over ${maxBytes} unsent bytes together, this one the most (${most})`,
+        );
+        if (victim === writer) return false;
+      }
+    },
+  };
 }
 
 /** Options for {@linkcode createSseEndpoint}. */
@@ -217,6 +286,11 @@ export interface SseEndpointOptions {
   keepAliveMs?: number;
   /** The most bytes of a stream its client may leave unread before the session is closed. Default 4 MiB. */
   maxUnsentBytes?: number;
+  /**
+   * The most unsent bytes of every stream together; past it the session with
+   * the most is closed. Default {@linkcode MAX_TOTAL_UNSENT_BYTES}.
+   */
+  maxTotalUnsentBytes?: number;
 }
 
 /** The two routes of the legacy transport and what the app needs to manage its sessions. */
@@ -244,6 +318,7 @@ export function createSseEndpoint(options: SseEndpointOptions): SseEndpoint {
   const { logger, now } = options;
   const table = options.sessions;
   const sessions = table.group<SseSession>("SSE session");
+  const budget = createUnsentBudget(options.maxTotalUnsentBytes);
 
   async function open(request: Request, context: RequestContext) {
     if (table.closing()) return rpcError(503, SHUTTING_DOWN);
@@ -252,6 +327,7 @@ export function createSseEndpoint(options: SseEndpointOptions): SseEndpoint {
     const transport = new SseServerTransport({
       keepAliveMs: options.keepAliveMs,
       maxUnsentBytes: options.maxUnsentBytes,
+      budget,
     });
     const server = options.createServer();
     const { sessionId } = transport;
