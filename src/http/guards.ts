@@ -48,11 +48,12 @@ export function guardHost(options: HostGuardOptions): Middleware {
       allowedHosts.has(parsed.hostname) || allowedHosts.has(parsed.host);
   };
   return (next) => (request, context) => {
-    const { url } = context;
-    if (!hostAllowed(url)) {
+    // The Host as sent: the one a rebound browser sends, even under an absolute-form target.
+    const host = context.sentHost ?? context.url;
+    if (!hostAllowed(host)) {
       return Promise.resolve(json(403, {
         error:
-          `Forbidden: Host ${url.hostname} is not served here; connect to localhost or add it with --allowed-host`,
+          `Forbidden: Host ${host.hostname} is not served here; connect to localhost or add it with --allowed-host`,
       }));
     }
     const origin = request.headers.get("origin");
