@@ -316,21 +316,26 @@ Deno.test("an SSE stream its client never reads holds at most the unsent limit, 
   await assert.rejects(() => transport.send(answer), /Not connected/);
 });
 
-Deno.test("a client that never reads its /sse stream loses the session; its posts are then 404", async () => {
-  const app = createTestApp("localhost", { sseMaxUnsentBytes: 16 * 1024 });
-  const { endpoint } = await openSse(app);
+/** POSTs `tools/list` calls, up to `most`, until one is refused 404; returns that answer. */
+async function postUntilRefused(app: HttpApp, endpoint: string, most: number) {
   const tick = () => new Promise((resolve) => setTimeout(resolve, 0));
-  let refused: Response | undefined;
-  for (let i = 0; i < 200 && !refused; i++) {
+  for (let i = 0; i < most; i++) {
     const response = await postMessage(app, endpoint, {
       jsonrpc: "2.0",
       id: i,
       method: "tools/list",
     });
-    if (response.status === 404) refused = response;
-    else await response.body?.cancel();
+    if (response.status === 404) return response;
+    await response.body?.cancel();
     await tick();
   }
+  return undefined;
+}
+
+Deno.test("a client that never reads its /sse stream loses the session; its posts are then 404", async () => {
+  const app = createTestApp("localhost", { sseMaxUnsentBytes: 16 * 1024 });
+  const { endpoint } = await openSse(app);
+  const refused = await postUntilRefused(app, endpoint, 200);
   assert.ok(refused, "the posts were refused once the stream backed up");
   assert.equal((await refused.json()).error.message, BACKED_UP);
   assert.equal(app.sessionCount(), 0);
@@ -445,18 +450,7 @@ Deno.test("a client past the all-streams budget loses its session, though under 
     sseMaxTotalUnsentBytes: 16 * 1024,
   });
   const { endpoint } = await openSse(app);
-  const tick = () => new Promise((resolve) => setTimeout(resolve, 0));
-  let refused: Response | undefined;
-  for (let i = 0; i < 50 && !refused; i++) {
-    const response = await postMessage(app, endpoint, {
-      jsonrpc: "2.0",
-      id: i,
-      method: "tools/list",
-    });
-    if (response.status === 404) refused = response;
-    else await response.body?.cancel();
-    await tick();
-  }
+  const refused = await postUntilRefused(app, endpoint, 50);
   assert.ok(refused, "the posts were refused once the streams together backed up");
   assert.equal((await refused.json()).error.message, BACKED_UP);
 });
