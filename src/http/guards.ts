@@ -248,10 +248,30 @@ async function readBodyCapped(
     timeoutMs,
   );
   try {
+    // A small body that declares its length (most calls) is read in one piece, without a reader,
+    // which costs less per request; past the deadline that read cannot be stopped, only left to
+    // end with its connection, holding at most this much. A larger one is read chunk by chunk,
+    // and the deadline cancels the read.
+    if (declared >= 0 && declared <= WHOLE_READ_MAX_BYTES) {
+      const bytes = await untilAborted(request.bytes(), deadline.signal);
+      // A Request built by hand may declare any length.
+      return bytes.byteLength > maxBytes ? undefined : bytes;
+    }
     return await readCapped(request.body, maxBytes, { signal: deadline.signal });
   } finally {
     clearTimeout(timer);
   }
+}
+
+const WHOLE_READ_MAX_BYTES = 64 * 1024;
+
+// Settles as `work` does, or rejects with the signal's reason once it aborts (`work` then goes on
+// and settles unobserved).
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise((resolve, reject) => {
+    signal.addEventListener("abort", () => reject(signal.reason), { once: true });
+    work.then(resolve, reject);
+  });
 }
 
 /**

@@ -173,8 +173,11 @@ for (const route of ROUTES) {
   });
 }
 
-/** A POST to /mcp whose body sends `start`, then `end`s it (an error) or never ends. */
-function dribbledPost(start: string, end?: Error) {
+/**
+ * A POST to /mcp whose body sends `start`, then `end`s it (an error) or never
+ * ends; it declares `declaredLength` when given.
+ */
+function dribbledPost(start: string, end?: Error, declaredLength?: number) {
   let cancelled = false;
   const body = new ReadableStream<Uint8Array>({
     start(controller) {
@@ -187,7 +190,10 @@ function dribbledPost(start: string, end?: Error) {
   });
   const request = new Request("http://localhost/mcp", {
     method: "POST",
-    headers: { "content-type": "application/json" },
+    headers: {
+      "content-type": "application/json",
+      ...(declaredLength !== undefined && { "content-length": String(declaredLength) }),
+    },
     body,
   });
   return { request, cancelled: () => cancelled };
@@ -202,6 +208,14 @@ Deno.test("a body not received whole in time is answered 408 and no longer read"
   assert.match((await response.json()).error.message, /within 20 ms/);
   assert.ok(post.cancelled(), "the body's stream was cancelled");
   assert.ok(logger.lines.every((line) => line.startsWith("debug ")), logger.lines.join("\n"));
+  await app.close();
+});
+
+Deno.test("a small body that declares its length, not received whole in time, is answered 408 too", async () => {
+  const app = createTestApp("localhost", { bodyTimeoutMs: 20 });
+  const response = await app.handle(dribbledPost('{"tool":', undefined, 100).request);
+  assert.equal(response.status, 408);
+  await response.body?.cancel();
   await app.close();
 });
 
@@ -224,29 +238,31 @@ Deno.test("a client that goes away in the middle of its body is one debug line, 
 
 // Deno.serve keeps the connection until the client sends the rest or leaves (nothing in its API
 // closes it): the handler, its timer and what it read are freed; the socket is the proxy's job.
-Deno.test("over a real socket a dribbled body is answered 408 once its time is up", async () => {
-  const app = createTestApp("localhost", { bodyTimeoutMs: 50 });
-  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, app.handle);
-  const conn = await Deno.connect({ hostname: "127.0.0.1", port: server.addr.port });
-  // Ends the test rather than hanging it when no answer comes.
-  const giveUp = setTimeout(() => conn.close(), 10_000);
-  try {
-    await conn.write(new TextEncoder().encode(
-      "POST /mcp HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n" +
-        'Content-Length: 100000\r\n\r\n{"tool":',
-    ));
-    let answer = "";
-    const buffer = new Uint8Array(4096);
-    while (!answer.includes("within 50 ms")) {
-      const read = await conn.read(buffer);
-      assert.ok(read !== null, `the connection ended after ${JSON.stringify(answer)}`);
-      answer += new TextDecoder().decode(buffer.subarray(0, read));
+for (const declared of [100_000, 100]) {
+  Deno.test(`over a real socket a dribbled body of ${declared} bytes is answered 408 once its time is up`, async () => {
+    const app = createTestApp("localhost", { bodyTimeoutMs: 50 });
+    const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, app.handle);
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port: server.addr.port });
+    // Ends the test rather than hanging it when no answer comes.
+    const giveUp = setTimeout(() => conn.close(), 10_000);
+    try {
+      await conn.write(new TextEncoder().encode(
+        "POST /mcp HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n" +
+          `Content-Length: ${declared}\r\n\r\n{"tool":`,
+      ));
+      let answer = "";
+      const buffer = new Uint8Array(4096);
+      while (!answer.includes("within 50 ms")) {
+        const read = await conn.read(buffer);
+        assert.ok(read !== null, `the connection ended after ${JSON.stringify(answer)}`);
+        answer += new TextDecoder().decode(buffer.subarray(0, read));
+      }
+      assert.match(answer, /^HTTP\/1\.1 408 /);
+    } finally {
+      clearTimeout(giveUp);
+      conn.close();
+      await app.close();
+      await server.shutdown();
     }
-    assert.match(answer, /^HTTP\/1\.1 408 /);
-  } finally {
-    clearTimeout(giveUp);
-    conn.close();
-    await app.close();
-    await server.shutdown();
-  }
-});
+  });
+}
