@@ -151,7 +151,7 @@ function rememberingIn(discovery: Discovery, recentPsms: RecentPsms): Discovery 
  * Returns a function that creates servers sharing one JSON-schema validator,
  * for HTTP, where a server is built per session or (stateless) per request.
  * They skip the output-schema check unless `validateToolOutput` is set: it
- * cost ~5% of a cached call, and the tests keep it (servers from
+ * slows every cached call (bench/RESULTS.md, P5), and the tests keep it (servers from
  * {@linkcode createServer}, and the SDK client checks every result again).
  */
 export function serverFactory(
