@@ -3,7 +3,8 @@
  * measured against the real server process and a fake upstream on
  * 127.0.0.1, each reported beside a baseline measured in the same run. Prints
  * the table and writes it with the machine's details to `bench/RESULTS.md`.
- * `--only P6` measures the stdio start alone and only prints its row.
+ * `--only P6` measures the stdio start alone and `--only P5` the cached
+ * throughput alone; each only prints its row.
  * `--profile` instead profiles the server under the P5 load and prints where
  * its CPU time goes.
  *
@@ -120,10 +121,12 @@ async function main(args: string[]): Promise<number> {
       console.log(await profileThroughput(upstream, { stops }));
       return 0;
     }
-    if (values.only !== undefined) {
-      if (values.only !== "P6") throw new Error(`--only knows P6, not ${values.only}`);
+    if (values.only === "P6") {
       console.log(markdownTable([await p6StdioStart({ upstream, sizes })]));
       return 0;
+    }
+    if (values.only !== undefined && values.only !== "P5") {
+      throw new Error(`--only knows P5 and P6, not ${values.only}`);
     }
     const echo = await startAnnouncingProcess(["run", "--allow-net=127.0.0.1", ECHO_SERVER], {});
     stops.push(() => echo.stop());
@@ -134,6 +137,10 @@ async function main(args: string[]): Promise<number> {
     stops.push(() => echoClient.close());
     const relay = await relayCall(upstream, "cn");
     const bench: Bench = { sizes, upstream, echo, features, echoClient, relay };
+    if (values.only === "P5") {
+      console.log(markdownTable([await p5Throughput(bench, await started([]))]));
+      return 0;
+    }
 
     const uncached = await started(features.cacheTtl ? ["--cache-ttl", "0"] : []);
     const p1 = await p1Latency(bench, uncached);

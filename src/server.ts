@@ -7,7 +7,7 @@
  */
 
 import { SERVER_NAME, VERSION } from "./about.ts";
-import { AjvJsonSchemaValidator, McpServer } from "./mcp_sdk.ts";
+import { AjvJsonSchemaValidator, type JsonSchemaValidator, McpServer } from "./mcp_sdk.ts";
 import { type Credential, isoTime } from "./auth.ts";
 import { createAuthSources } from "./auth_sources.ts";
 import type { Config } from "./config/mod.ts";
@@ -102,12 +102,7 @@ export function createDependencies(config: Config, options: DependencyOptions): 
 /** Options for {@linkcode createServer}. */
 export interface ServerOptions {
   /** A JSON-schema validator to share; without it the SDK builds a new Ajv for every server. */
-  jsonSchemaValidator?: AjvJsonSchemaValidator;
-  /**
-   * Check every tool's `structuredContent` against its output schema before answering.
-   * Default true; see {@linkcode serverFactory} for why HTTP servers turn it off.
-   */
-  validateToolOutput?: boolean;
+  jsonSchemaValidator?: JsonSchemaValidator;
 }
 
 /**
@@ -125,7 +120,6 @@ export function createServer(deps: ToolDeps, options: ServerOptions = {}): McpSe
       capabilities: { logging: {} },
     },
   );
-  if (options.validateToolOutput === false) trustToolOutput(server);
   const session = sessionDeps(deps);
   registerTools(server, session);
   registerPsmResource(server, session);
@@ -148,25 +142,15 @@ function rememberingIn(discovery: Discovery, recentPsms: RecentPsms): Discovery 
 }
 
 /**
- * Returns a function that creates servers sharing one JSON-schema validator,
- * for HTTP, where a server is built per session or (stateless) per request.
- * They skip the output-schema check unless `validateToolOutput` is set: it
- * cost ~5% of a cached call, and the tests keep it (servers from
- * {@linkcode createServer}, and the SDK client checks every result again).
+ * Returns a function that creates servers sharing one JSON-schema validator
+ * (a new Ajv by default), for HTTP, where a server is built per session or
+ * (stateless) per request.
  */
 export function serverFactory(
   deps: ToolDeps,
-  { validateToolOutput = false }: Pick<ServerOptions, "validateToolOutput"> = {},
+  { jsonSchemaValidator = new AjvJsonSchemaValidator() }: ServerOptions = {},
 ): () => McpServer {
-  const jsonSchemaValidator = new AjvJsonSchemaValidator();
-  return () => createServer(deps, { jsonSchemaValidator, validateToolOutput });
-}
-
-// The SDK runs zod over every structuredContent (McpServer's private `validateToolOutput`) and
-// has no option to turn it off; tests/server_test.ts fails if this stops taking effect.
-function trustToolOutput(server: McpServer): void {
-  (server as unknown as { validateToolOutput: () => Promise<void> }).validateToolOutput = () =>
-    Promise.resolve();
+  return () => createServer(deps, { jsonSchemaValidator });
 }
 
 /** The body of `GET /health`. */
