@@ -8,7 +8,9 @@ import {
 } from "../src/http/mod.ts";
 import { Secret } from "../src/secret.ts";
 import type { Fetch } from "../src/upstream.ts";
-import { createDependencies, createServer, VERSION } from "../src/server.ts";
+import { VERSION } from "../src/about.ts";
+import { createDependencies } from "../src/dependencies.ts";
+import { createServer } from "../src/server.ts";
 import { fakeClock, recordingLogger } from "./fake_upstream.ts";
 import { demoFetchFor, INITIALIZE_REQUEST, testConfig, textOf } from "./harness.ts";
 import { createTestApp, hangingUpstream, SEARCH_CALL } from "./http_app.ts";

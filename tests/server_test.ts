@@ -1,8 +1,10 @@
 import assert from "node:assert/strict";
 import type { TokenStatus } from "../src/auth.ts";
 import { z } from "zod";
-import { createDependencies, createServer, describeHealth, serverFactory } from "../src/server.ts";
-import type { ToolDeps } from "../src/tools/mod.ts";
+import { createDependencies } from "../src/dependencies.ts";
+import { describeHealth } from "../src/health.ts";
+import { createServer, serverFactory } from "../src/server.ts";
+import type { Dependencies } from "../src/tools/deps.ts";
 import {
   type CallToolResult,
   CallToolResultSchema,
@@ -15,7 +17,7 @@ import {
 import { CN, recordingLogger, regionsUpstream, searchAnswer, searchUrl } from "./fake_upstream.ts";
 import { demoFetchFor, testConfig } from "./harness.ts";
 
-function demoDeps(): ToolDeps {
+function demoDeps(): Dependencies {
   const config = testConfig(["--demo"]);
   return createDependencies(config, {
     fetch: demoFetchFor(config),

@@ -7,9 +7,10 @@
  */
 
 import { z } from "zod";
-import { type CredentialKind, isoTime, type TokenStatus } from "../auth.ts";
+import type { CredentialKind, TokenStatus } from "../auth.ts";
+import { isoTime } from "../wording.ts";
 import type { AuthSource } from "../auth_sources.ts";
-import type { ToolDeps, ToolRegistry } from "./deps.ts";
+import type { Dependencies, ToolRegistry } from "./deps.ts";
 
 const tokenFields = {
   configured: z.boolean().describe("Whether a credential is set (always true in demo mode)"),
@@ -49,7 +50,7 @@ const outputSchema = z.object({
 type SourceReport = z.infer<typeof sourceSchema>;
 
 /** Registers `check_jwt_status` on `server`. */
-export function registerCheckJwtStatus(server: ToolRegistry, deps: ToolDeps): void {
+export function registerCheckJwtStatus(server: ToolRegistry, deps: Dependencies): void {
   server.registerTool(
     "check_jwt_status",
     {

@@ -9,7 +9,7 @@
 import { z } from "zod";
 import type { AuthSource } from "../auth_sources.ts";
 import type { RegionHealth } from "../discovery/mod.ts";
-import type { ToolDeps, ToolRegistry } from "./deps.ts";
+import type { Dependencies, ToolRegistry } from "./deps.ts";
 import { KIND_NAMES } from "./check_jwt_status.ts";
 
 const regionSchema = z.object({
@@ -45,7 +45,7 @@ const outputSchema = z.object({
 type RegionReport = z.infer<typeof regionSchema>;
 
 /** Registers `list_available_regions` on `server`. */
-export function registerListAvailableRegions(server: ToolRegistry, deps: ToolDeps): void {
+export function registerListAvailableRegions(server: ToolRegistry, deps: Dependencies): void {
   server.registerTool(
     "list_available_regions",
     {

@@ -16,6 +16,7 @@ import type {
   Suggestions,
 } from "../discovery/mod.ts";
 import { matchCount } from "../discovery/mod.ts";
+import { groupByReason } from "../wording.ts";
 import {
   cut,
   cutOwners,
@@ -477,19 +478,6 @@ export function describeFailures(
       outcome.ok || except.has(outcome.region) ? [] : [[outcome.region, reasonOf(outcome.error)]]
     ),
   ).join("; ");
-}
-
-/**
- * Returns one `region, region: reason` line per distinct reason, in the order
- * reasons first appear, from `[region, reason]` pairs: the same sentence is
- * not repeated for every region it applies to.
- */
-export function groupByReason(pairs: Iterable<readonly [string, string]>): string[] {
-  const byReason = new Map<string, string[]>();
-  for (const [region, reason] of pairs) {
-    byReason.set(reason, [...byReason.get(reason) ?? [], region]);
-  }
-  return [...byReason].map(([reason, regions]) => `${regions.join(", ")}: ${reason}`);
 }
 
 // These reasons already say what to do: a generic step after them would only mislead.
