@@ -16,6 +16,7 @@ import { SERVER_NAME, VERSION } from "./about.ts";
 import { createDependencies } from "./dependencies.ts";
 import type { Dependencies } from "./tools/deps.ts";
 import type { Fetch } from "./upstream.ts";
+import { formatDuration } from "./wording.ts";
 
 /** `pass` and `fail` are checks; `skip` could not run; `info` describes a setting. */
 export type CheckStatus = "pass" | "fail" | "skip" | "info";
@@ -310,12 +311,6 @@ function timeRequests(fetch: Fetch, now: () => number): RequestTiming {
       return Math.round(end - own[0].start);
     },
   };
-}
-
-function formatDuration(ms: number): string {
-  const minutes = Math.round(ms / 60_000);
-  if (minutes < 120) return `${minutes} min`;
-  return `${Math.round(minutes / 60)} h`;
 }
 
 function pass(name: string, detail: string): DoctorCheck {

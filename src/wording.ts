@@ -1,9 +1,19 @@
 /**
- * How times and reasons are written in the texts a person reads:
+ * How times, durations and reasons are written in the texts a person reads:
  * tool results, `doctor`, `/ready`. One wording for each, whoever writes it.
  *
  * @module
  */
+
+/** Returns `ms` as `45 s`, `12 min` (under two hours) or `3 h 5 min`. */
+export function formatDuration(ms: number): string {
+  const seconds = Math.max(0, Math.round(ms / 1000));
+  if (seconds < 60) return `${seconds} s`;
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 120) return `${minutes} min`;
+  const rest = minutes % 60;
+  return `${Math.floor(minutes / 60)} h${rest ? ` ${rest} min` : ""}`;
+}
 
 /** Returns the time of day in UTC, such as `12:34:56 UTC`, for waits too short for a date. */
 export function timeOfDay(time: Date | number): string {

@@ -13,6 +13,7 @@
  * @module
  */
 
+import { timeOfDay } from "../wording.ts";
 import { AuthError } from "../auth.ts";
 import {
   RegionError,
@@ -123,7 +124,7 @@ export function createCircuitBreaker(options: CircuitBreakerOptions): CircuitBre
     const retryAt = now() < circuit.openUntil! ? circuit.openUntil! : undefined;
     const until = retryAt === undefined
       ? "while another search tries it again"
-      : `until ${formatTime(retryAt)}`;
+      : `until ${timeOfDay(retryAt)}`;
     const error = new RegionError(`skipped ${until}: ${why}`, {
       region: name,
       kind: last.kind,
@@ -192,9 +193,4 @@ function judge(outcome: RegionOutcome): Verdict {
     case "redirect":
       return "answered";
   }
-}
-
-// The time of day in UTC, such as "12:34:56 UTC": the wait is never long enough for the date to matter.
-function formatTime(ms: number): string {
-  return `${new Date(ms).toISOString().slice(11, 19)} UTC`;
 }

@@ -15,8 +15,8 @@ import type {
   SearchResult,
   Suggestions,
 } from "../discovery/mod.ts";
+import { formatDuration, groupByReason, timeOfDay } from "../wording.ts";
 import { matchCount } from "../discovery/mod.ts";
-import { groupByReason } from "../wording.ts";
 import {
   cut,
   cutOwners,
@@ -461,7 +461,7 @@ export function retryTime(outcomes: readonly RegionOutcome[]): string | undefine
     !o.ok && o.error.retryAt ? [o.error.retryAt.getTime()] : []
   );
   if (times.length === 0) return undefined;
-  return `${new Date(Math.max(...times)).toISOString().slice(11, 19)} UTC`;
+  return timeOfDay(Math.max(...times));
 }
 
 /**
@@ -498,21 +498,13 @@ export function describeSources(result: SearchResult): string[] {
   const add = (label: string, region: string) => labels.push([region, label]);
   for (const outcome of result.outcomes) {
     if (!outcome.ok || !outcome.staleReason || outcome.fetchedAt === undefined) continue;
-    const fetched = `fetched ${formatAge(result.searchedAt - outcome.fetchedAt)} ago`;
+    const fetched = `fetched ${formatDuration(result.searchedAt - outcome.fetchedAt)} ago`;
     add(`stale, ${fetched}; the region failed: ${reasonOf(outcome.staleReason)}`, outcome.region);
   }
   for (const region of result.pending) {
     add("not awaited, the exact PSM was found first (pass wait_all_regions: true to wait)", region);
   }
   return groupByReason(labels);
-}
-
-function formatAge(ms: number): string {
-  const seconds = Math.max(0, Math.round(ms / 1000));
-  if (seconds < 60) return `${seconds} s`;
-  const minutes = Math.floor(seconds / 60);
-  if (minutes < 60) return `${minutes} min`;
-  return `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
 }
 
 function nextStepFor(outcomes: readonly RegionOutcome[]): string {
