@@ -54,8 +54,11 @@ export interface CircuitBreakerOptions {
 
 /** The circuits of every region; create one per process so that state lasts across calls. */
 export interface CircuitBreaker {
-  /** The layer that skips a region while its circuit is open and records every outcome. */
-  readonly wrap: RegionSearchWrapper;
+  /**
+   * Runs `search` of region `name` unless its circuit is open, when it
+   * answers at once that the region was skipped; records how `search` ended.
+   */
+  guard(name: string, search: () => Promise<RegionOutcome>): Promise<RegionOutcome>;
   /** The state of region `name`'s circuit, read-only. */
   health(name: string): RegionHealth;
 }
@@ -137,13 +140,13 @@ export function createCircuitBreaker(options: CircuitBreakerOptions): CircuitBre
   }
 
   return {
-    wrap: (next) => async (region, keyword, searchOptions) => {
-      const circuit = circuitOf(region.name);
+    async guard(name, search) {
+      const circuit = circuitOf(name);
       const admission = admit(circuit);
-      if (admission === "skip") return skip(region.name, circuit);
+      if (admission === "skip") return skip(name, circuit);
       const started = now();
       try {
-        const outcome = await next(region, keyword, searchOptions);
+        const outcome = await search();
         record(circuit, outcome, started);
         return outcome;
       } finally {
@@ -172,6 +175,12 @@ export function createCircuitBreaker(options: CircuitBreakerOptions): CircuitBre
       };
     },
   };
+}
+
+/** The layer that skips a region while `breaker` holds its circuit open. */
+export function withBreaker(breaker: CircuitBreaker): RegionSearchWrapper {
+  return (next) => (region, keyword, options) =>
+    breaker.guard(region.name, () => next(region, keyword, options));
 }
 
 function judge(outcome: RegionOutcome): Verdict {
