@@ -10,7 +10,9 @@ import { z } from "zod";
 import type { CredentialKind } from "../auth.ts";
 
 /** The `credential_kind` field of a tool's structured content. */
-export const credentialKindSchema = z.enum(["cookie", "service_account"]).optional();
+export const credentialKindSchema: z.ZodOptional<
+  z.ZodEnum<{ cookie: "cookie"; service_account: "service_account" }>
+> = z.enum(["cookie", "service_account"]).optional();
 
 /** The `credential_kind` value of a credential, if there is one. */
 export function credentialKindOf(
