@@ -4,7 +4,8 @@
  * 127.0.0.1, each reported beside a baseline measured in the same run. Prints
  * the table; a full run also writes it with the machine's details to
  * `bench/RESULTS.md`, while `--quick` leaves the committed results alone.
- * `--only P6` measures the stdio start alone and only prints its row.
+ * `--only P6` measures the stdio start alone and `--only P5` the cached
+ * throughput alone; each only prints its row.
  * `--profile` instead profiles the server under the P5 load and prints where
  * its CPU time goes.
  *
@@ -107,7 +108,7 @@ export interface BenchRun {
   /** Profile the server under the P5 load instead of measuring the targets. */
   readonly profile: boolean;
   /** The one scenario to measure and print, if any. */
-  readonly only?: "P6";
+  readonly only?: "P5" | "P6";
   /** Whether the table replaces the committed one in `bench/RESULTS.md`. */
   readonly writesResults: boolean;
 }
@@ -127,7 +128,9 @@ export function parseBenchArgs(args: readonly string[]): BenchRun {
     },
   });
   const { quick, profile, only } = values;
-  if (only !== undefined && only !== "P6") throw new Error(`--only knows P6, not ${only}`);
+  if (only !== undefined && only !== "P5" && only !== "P6") {
+    throw new Error(`--only knows P5 and P6, not ${only}`);
+  }
   return {
     mode: quick ? "quick" : "full",
     profile,
@@ -149,7 +152,7 @@ async function main(args: string[]): Promise<number> {
       console.log(await profileThroughput(upstream, { stops }));
       return 0;
     }
-    if (run.only !== undefined) {
+    if (run.only === "P6") {
       console.log(markdownTable([await p6StdioStart({ upstream, sizes })]));
       return 0;
     }
@@ -162,6 +165,10 @@ async function main(args: string[]): Promise<number> {
     stops.push(() => echoClient.close());
     const relay = await relayCall(upstream, "cn");
     const bench: Bench = { sizes, upstream, echo, features, echoClient, relay };
+    if (run.only === "P5") {
+      console.log(markdownTable([await p5Throughput(bench, await started([]))]));
+      return 0;
+    }
 
     const uncached = await started(features.cacheTtl ? ["--cache-ttl", "0"] : []);
     const p1 = await p1Latency(bench, uncached);

@@ -19,8 +19,6 @@ import {
   type TableSession,
 } from "./sessions.ts";
 
-export { SHUTTING_DOWN } from "./sessions.ts";
-
 /** Options for {@linkcode createMcpEndpoint}. */
 export interface McpEndpointOptions {
   /** Builds the `McpServer` of a new session (or request, in stateless mode). */
