@@ -14,11 +14,8 @@
 import { parseArgs } from "node:util";
 import { HOUR_MS, jwtExpiringAt, tokenAnswer } from "../tests/fake_upstream.ts";
 import { Client, StreamableHTTPClientTransport } from "../tests/mcp_client.ts";
-import {
-  COMPILE_PERMISSIONS,
-  startAnnouncingProcess,
-  upstreamArgs,
-} from "../tests/server_process.ts";
+import { PERMISSION_FLAGS } from "../src/permission_flags.ts";
+import { startAnnouncingProcess, upstreamArgs } from "../tests/server_process.ts";
 import { mib, rssOf } from "./report.ts";
 
 const KEYWORDS_PER_BATCH = 30;
@@ -59,7 +56,7 @@ async function main(args: string[]): Promise<number> {
   const server = await startAnnouncingProcess([
     "run",
     `--v8-flags=--max-old-space-size=${options["heap-mb"]}`,
-    ...COMPILE_PERMISSIONS,
+    ...PERMISSION_FLAGS,
     MAIN,
     ...["--host", "127.0.0.1", "--port", "0", "--log-level", "error", ...registry.args],
   ], { CAS_SESSION: "bench-dummy-session" });

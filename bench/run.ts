@@ -2,8 +2,10 @@
  * `deno task bench [--quick]`: the server's performance targets (P1..P7),
  * measured against the real server process and a fake upstream on
  * 127.0.0.1, each reported beside a baseline measured in the same run. Prints
- * the table and writes it with the machine's details to `bench/RESULTS.md`.
- * `--only P6` measures the stdio start alone and only prints its row.
+ * the table; a full run also writes it with the machine's details to
+ * `bench/RESULTS.md`, while `--quick` leaves the committed results alone.
+ * `--only P6` measures the stdio start alone and `--only P5` the cached
+ * throughput alone; each only prints its row.
  * `--profile` instead profiles the server under the P5 load and prints where
  * its CPU time goes.
  *
@@ -100,28 +102,57 @@ interface Bench {
   readonly relay: ToolCall;
 }
 
-async function main(args: string[]): Promise<number> {
+/** What a `deno task bench` command line asks for. */
+export interface BenchRun {
+  readonly mode: keyof typeof SIZES;
+  /** Profile the server under the P5 load instead of measuring the targets. */
+  readonly profile: boolean;
+  /** The one scenario to measure and print, if any. */
+  readonly only?: "P5" | "P6";
+  /** Whether the table replaces the committed one in `bench/RESULTS.md`. */
+  readonly writesResults: boolean;
+}
+
+/**
+ * Returns what `args` ask of the benchmark. Only a full run of every
+ * scenario writes `bench/RESULTS.md`: a quick run's figures are too rough to
+ * replace the committed ones.
+ */
+export function parseBenchArgs(args: readonly string[]): BenchRun {
   const { values } = parseArgs({
-    args,
+    args: [...args],
     options: {
       quick: { type: "boolean", default: false },
       profile: { type: "boolean", default: false },
       only: { type: "string" },
     },
   });
-  const mode = values.quick ? "quick" : "full";
+  const { quick, profile, only } = values;
+  if (only !== undefined && only !== "P5" && only !== "P6") {
+    throw new Error(`--only knows P5 and P6, not ${only}`);
+  }
+  return {
+    mode: quick ? "quick" : "full",
+    profile,
+    only,
+    writesResults: !quick && !profile && only === undefined,
+  };
+}
+
+async function main(args: string[]): Promise<number> {
+  const run = parseBenchArgs(args);
+  const { mode } = run;
   const sizes = SIZES[mode];
   const began = performance.now();
   const upstream = serveBenchUpstream();
   const stops: (() => Promise<unknown>)[] = [() => upstream.close()];
   const rows: Row[] = [];
   try {
-    if (values.profile) {
+    if (run.profile) {
       console.log(await profileThroughput(upstream, { stops }));
       return 0;
     }
-    if (values.only !== undefined) {
-      if (values.only !== "P6") throw new Error(`--only knows P6, not ${values.only}`);
+    if (run.only === "P6") {
       console.log(markdownTable([await p6StdioStart({ upstream, sizes })]));
       return 0;
     }
@@ -134,6 +165,10 @@ async function main(args: string[]): Promise<number> {
     stops.push(() => echoClient.close());
     const relay = await relayCall(upstream, "cn");
     const bench: Bench = { sizes, upstream, echo, features, echoClient, relay };
+    if (run.only === "P5") {
+      console.log(markdownTable([await p5Throughput(bench, await started([]))]));
+      return 0;
+    }
 
     const uncached = await started(features.cacheTtl ? ["--cache-ttl", "0"] : []);
     const p1 = await p1Latency(bench, uncached);
@@ -157,6 +192,10 @@ async function main(args: string[]): Promise<number> {
   }
   const table = markdownTable(rows);
   console.log(table);
+  if (!run.writesResults) {
+    progress("a quick run leaves bench/RESULTS.md as committed: run deno task bench to replace it");
+    return 0;
+  }
   const generated = `${await machineDetails(mode)}\n\n${table}\n`;
   const previous = await Deno.readTextFile(RESULTS).catch(() => "");
   await Deno.writeTextFile(RESULTS, replaceGenerated(previous, generated));

@@ -1,14 +1,15 @@
 /**
- * `deno task compile:all`: builds the binary for every platform a release
- * ships, from the `compile` task's own command line, so both always grant the
- * same permissions. `deno compile` reads `DENORT_BIN` itself and puts that one
- * runtime in whatever `--target` asks for, so with `DENORT_BIN` set exactly one
- * platform must be named.
+ * `deno task compile:all [PLATFORM...]`: builds the binary for every platform
+ * a release ships, or those named; `deno task compile` names `host`, this
+ * machine. Each binary gets the permission flags of `deno task start`, so the
+ * two always grant the same. `deno compile` reads `DENORT_BIN` itself and puts
+ * that one runtime in whatever `--target` asks for, so with `DENORT_BIN` set
+ * exactly one platform must be named.
  *
  * @module
  */
 
-import denoConfig from "../deno.json" with { type: "json" };
+import { PERMISSION_FLAGS } from "../src/permission_flags.ts";
 
 /** The platforms of a release, by the suffix of their binary's name, with their compile target. */
 export const PLATFORMS = {
@@ -19,10 +20,10 @@ export const PLATFORMS = {
   "windows-x64": "x86_64-pc-windows-msvc",
 } as const;
 
-/** One of {@linkcode PLATFORMS}. */
-export type Platform = keyof typeof PLATFORMS;
+/** One of {@linkcode PLATFORMS}, or `host`: this machine, whose binary is `dist/byted-live-promotion`. */
+export type Platform = keyof typeof PLATFORMS | "host";
 
-/** A command line this script cannot build from; the message says what to change. */
+/** Platforms this script cannot build as asked; the message says what to name instead. */
 export class CompileAllError extends Error {
   override name = "CompileAllError";
 }
@@ -36,40 +37,41 @@ export interface PlanOptions {
 }
 
 /**
- * Returns the `deno` arguments that build each platform's binary: the
- * `compile` task's command with `--target` added and the output renamed to
- * `dist/byted-live-promotion-<platform>[.exe]`.
+ * Returns the `deno` arguments that build each platform's binary, with the
+ * start task's permission flags, into `dist/byted-live-promotion-<platform>[.exe]`
+ * (`dist/byted-live-promotion` for `host`).
  */
-export function planBuilds(compileTask: string, options: PlanOptions = {}): string[][] {
+export function planBuilds(options: PlanOptions = {}): string[][] {
   const platforms = selectPlatforms(options.platforms ?? []);
   if (options.denortBin && platforms.length !== 1) {
     throw new CompileAllError(
       "DENORT_BIN holds the runtime of one platform and deno compile would put it in every binary: name that platform, such as `deno task compile:all linux-x64`",
     );
   }
-  const words = compileTask.trim().split(/\s+/);
-  const output = words.indexOf("--output");
-  if (words[0] !== "deno" || words[1] !== "compile" || output < 0) {
-    throw new CompileAllError(
-      "The compile task must read `deno compile ... --output dist/byted-live-promotion main.ts`: restore that shape in deno.json",
-    );
-  }
-  return platforms.map((platform) => {
-    const suffix = platform.startsWith("windows") ? ".exe" : "";
-    const args = words.slice(1);
-    args.splice(output - 1, 2, "--output", `dist/byted-live-promotion-${platform}${suffix}`);
-    args.splice(1, 0, "--target", PLATFORMS[platform]);
-    return args;
-  });
+  return platforms.map((platform) => [
+    "compile",
+    ...(platform === "host" ? [] : ["--target", PLATFORMS[platform]]),
+    ...PERMISSION_FLAGS,
+    "--output",
+    outputOf(platform),
+    "main.ts",
+  ]);
+}
+
+function outputOf(platform: Platform): string {
+  if (platform === "host") return "dist/byted-live-promotion";
+  return `dist/byted-live-promotion-${platform}${platform.startsWith("windows") ? ".exe" : ""}`;
 }
 
 function selectPlatforms(names: readonly string[]): Platform[] {
-  const known = Object.keys(PLATFORMS) as Platform[];
-  if (names.length === 0) return known;
+  const released = Object.keys(PLATFORMS) as Platform[];
+  if (names.length === 0) return released;
   for (const name of names) {
-    if (!(known as string[]).includes(name)) {
+    if (name !== "host" && !(released as string[]).includes(name)) {
       throw new CompileAllError(
-        `Unknown platform "${name}": name one or more of ${known.join(", ")}, or none for all`,
+        `Unknown platform "${name}": name one or more of ${
+          released.join(", ")
+        } or host (this machine), or none for all but host`,
       );
     }
   }
@@ -79,7 +81,7 @@ function selectPlatforms(names: readonly string[]): Platform[] {
 async function main(args: readonly string[]): Promise<number> {
   let builds;
   try {
-    builds = planBuilds(denoConfig.tasks.compile.command, {
+    builds = planBuilds({
       platforms: args,
       denortBin: Deno.env.get("DENORT_BIN"),
     });

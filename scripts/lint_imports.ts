@@ -24,7 +24,14 @@ export const LAYERS: readonly Layer[] = [
   { name: "transports", paths: ["src/http/", "src/stdio.ts"] },
   {
     name: "server",
-    paths: ["src/server.ts", "src/resources.ts", "src/prompts.ts", "src/instruments.ts"],
+    paths: [
+      "src/dependencies.ts",
+      "src/server.ts",
+      "src/health.ts",
+      "src/resources.ts",
+      "src/prompts.ts",
+      "src/instruments.ts",
+    ],
   },
   { name: "tools", paths: ["src/tools/"] },
   {

@@ -6,9 +6,9 @@
  * JSON call, and a clean stop (exit 0) on SIGINT.
  *
  * COMMAND starts the server: the release gives a binary's path; by default it
- * is `deno run` with the compile task's permission flags and `main.ts`, so
- * this run is what the binary would do. Prints one line per check and exits
- * 1 at the first failure.
+ * is `deno run` with the start task's permission flags (the binary's) and
+ * `main.ts`, so this run is what the binary would do. Prints one line per
+ * check and exits 1 at the first failure.
  *
  * @module
  */
@@ -16,7 +16,8 @@
 import assert from "node:assert/strict";
 import denoConfig from "../deno.json" with { type: "json" };
 import { settledWithin } from "../src/async.ts";
-import { cleanEnv, COMPILE_PERMISSIONS } from "../tests/server_process.ts";
+import { PERMISSION_FLAGS } from "../src/permission_flags.ts";
+import { cleanEnv } from "../tests/server_process.ts";
 import {
   Client,
   StdioClientTransport,
@@ -39,13 +40,13 @@ const STOP_TIMEOUT_MS = 15_000;
 
 /**
  * Returns the command (program, then arguments) that starts the server: `args` when given, else
- * `deno run` with the compile task's permission flags and `main.ts`.
+ * `deno run` with the start task's permission flags and `main.ts`.
  */
 export function serverCommand(args: readonly string[]): string[] {
   if (args.length > 0) return [...args];
   // A file URL, not a path: `deno run` takes it on every OS (a URL's pathname is /C:/... on Windows).
   const main = new URL("../main.ts", import.meta.url).href;
-  return [Deno.execPath(), "run", ...COMPILE_PERMISSIONS, main];
+  return [Deno.execPath(), "run", ...PERMISSION_FLAGS, main];
 }
 
 /** Returns the text of a tool result's first content block, or fails. */

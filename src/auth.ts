@@ -9,6 +9,7 @@ import { isRecord, parseJson } from "./json.ts";
 import type { Logger } from "./log.ts";
 import { decodeBase64Url, type Secret } from "./secret.ts";
 import { type Fetch, isRedirect, requestUpstream, UpstreamRequestError } from "./upstream.ts";
+import { isoTime } from "./wording.ts";
 
 /**
  * How a token is asked for: `cas_session`, an SSO session cookie sent as
@@ -341,11 +342,6 @@ export function readExpiry(token: string): number | undefined {
   if (typeof exp !== "number") return undefined;
   const ms = exp * 1000;
   return ms >= EARLIEST_EXP.getTime() && ms <= LATEST_EXP.getTime() ? ms : undefined;
-}
-
-/** Returns `date` as ISO 8601, or `undefined` when there is no date or it is not a valid one. */
-export function isoTime(date: Date | undefined): string | undefined {
-  return date && Number.isFinite(date.getTime()) ? date.toISOString() : undefined;
 }
 
 // The shared request keeps going for the other callers; only this caller stops waiting.

@@ -5,23 +5,50 @@
  * @module
  */
 
+/** Options for {@linkcode readCapped}. */
+export interface ReadCappedOptions {
+  /** Stops the read: the stream is cancelled and the signal's reason thrown. */
+  signal?: AbortSignal;
+}
+
 /**
  * Reads `stream` to its end and returns its bytes in one array, or undefined
  * as soon as it holds more than `maxBytes`; past the cap nothing is kept and
  * the stream is cancelled, unread.
+ *
+ * @throws the reason of `options.signal` once it aborts (the stream is then
+ * cancelled, even in the middle of a read that would never end), or the
+ * stream's own error.
  */
 export async function readCapped(
   stream: ReadableStream<Uint8Array>,
   maxBytes: number,
+  options: ReadCappedOptions = {},
 ): Promise<Uint8Array | undefined> {
+  const { signal } = options;
+  signal?.throwIfAborted();
+  const reader = stream.getReader();
+  // Cancelling ends a pending read at once: a client that never sends the rest cannot hold it.
+  const stop = () => void reader.cancel(signal?.reason).catch(() => {});
+  signal?.addEventListener("abort", stop, { once: true });
   const chunks: Uint8Array[] = [];
   let size = 0;
-  for await (const chunk of stream) {
-    size += chunk.byteLength;
-    // Leaving the loop early cancels the stream: the rest is never read.
-    if (size > maxBytes) return undefined;
-    // A chunk may be a view into a large read buffer; copy it so the buffer can be freed.
-    chunks.push(chunk.slice());
+  try {
+    while (true) {
+      const { value, done } = await reader.read();
+      signal?.throwIfAborted();
+      if (done) break;
+      size += value.byteLength;
+      if (size > maxBytes) {
+        await reader.cancel();
+        return undefined;
+      }
+      // A chunk may be a view into a large read buffer; copy it so the buffer can be freed.
+      chunks.push(value.slice());
+    }
+  } finally {
+    signal?.removeEventListener("abort", stop);
+    reader.releaseLock();
   }
   return concatBytes(chunks, size);
 }

@@ -22,21 +22,16 @@ import type { HttpApp } from "./http/mod.ts";
 import type { Listener } from "./http/listen.ts";
 import { logger, setupLogging } from "./log.ts";
 import { missingEnvPermission, missingNetPermission } from "./permissions.ts";
-import {
-  checkReadiness,
-  createDependencies,
-  createServer,
-  describeHealth,
-  SERVER_NAME,
-  serverFactory,
-  VERSION,
-} from "./server.ts";
+import { SERVER_NAME, VERSION } from "./about.ts";
+import { createDependencies } from "./dependencies.ts";
+import { checkReadiness, describeHealth } from "./health.ts";
+import { createServer, serverFactory } from "./server.ts";
 import { createInstruments } from "./instruments.ts";
 import { createMetricsRegistry, type MetricsRegistry } from "./metrics.ts";
 import { stdinIsPipe, stopSignals } from "./platform.ts";
 import { createGracefulStop } from "./shutdown.ts";
 import { refuseFirstRequest, serveStdio } from "./stdio.ts";
-import type { ToolDeps } from "./tools/mod.ts";
+import type { Dependencies } from "./tools/deps.ts";
 
 // Once a stdio client closes stdin, how long requests it already sent may take to be answered.
 const STDIO_DRAIN_MS = 30_000;
@@ -139,7 +134,7 @@ async function talksMcpOverStdin(args: readonly string[]): Promise<boolean> {
 
 async function serve(
   config: Config,
-  { deps, metrics }: { deps: ToolDeps; metrics: MetricsRegistry },
+  { deps, metrics }: { deps: Dependencies; metrics: MetricsRegistry },
 ): Promise<number> {
   if (config.transport === "stdio") {
     logger("main").info("Serving MCP over stdio{mode}", {
@@ -155,7 +150,7 @@ async function serve(
   return await serveHttp(config, { deps, now: Date.now, stdio, metrics });
 }
 
-async function serveStdioBesideHttp(deps: ToolDeps): Promise<void> {
+async function serveStdioBesideHttp(deps: Dependencies): Promise<void> {
   const log = logger("main");
   log.info("Serving MCP over stdio too: stdin is a pipe");
   await serveStdio(createServer(deps), { drainTimeoutMs: STDIO_DRAIN_MS });
@@ -184,7 +179,7 @@ function warnWithoutCredential(config: Config) {
 async function serveHttp(
   config: Config,
   { deps, now, stdio, metrics }: {
-    deps: ToolDeps;
+    deps: Dependencies;
     now: () => number;
     stdio?: Promise<void>;
     metrics: MetricsRegistry;

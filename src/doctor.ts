@@ -12,9 +12,11 @@ import type { AuthSource } from "./auth_sources.ts";
 import { type Config, type Env, type EnvReader, envReaderOf, type Region } from "./config/mod.ts";
 import type { RegionFailureKind } from "./discovery/mod.ts";
 import type { Logger } from "./log.ts";
-import { createDependencies, SERVER_NAME, VERSION } from "./server.ts";
-import type { ToolDeps } from "./tools/mod.ts";
+import { SERVER_NAME, VERSION } from "./about.ts";
+import { createDependencies } from "./dependencies.ts";
+import type { Dependencies } from "./tools/deps.ts";
 import type { Fetch } from "./upstream.ts";
+import { formatDuration } from "./wording.ts";
 
 /** `pass` and `fail` are checks; `skip` could not run; `info` describes a setting. */
 export type CheckStatus = "pass" | "fail" | "skip" | "info";
@@ -123,7 +125,7 @@ export async function runDoctor(config: Config, options: DoctorOptions): Promise
   return { ok: checks.every((check) => check.status !== "fail"), checks };
 }
 
-function checkCredentials({ auth, demo }: ToolDeps): DoctorCheck {
+function checkCredentials({ auth, demo }: Dependencies): DoctorCheck {
   if (demo) {
     return pass("credentials", "not needed: demo mode answers from the built-in catalogue");
   }
@@ -153,7 +155,10 @@ function checkCredentials({ auth, demo }: ToolDeps): DoctorCheck {
 }
 
 /** One JWT check per auth service and credential, with the regions it serves. */
-async function checkJwts(deps: ToolDeps, { now, read }: { now: () => number; read: EnvReader }) {
+async function checkJwts(
+  deps: Dependencies,
+  { now, read }: { now: () => number; read: EnvReader },
+) {
   const sources = deps.auth.sources.filter((source) => source.credential);
   return await Promise.all(sources.map(async (source) => {
     const name = sources.length === 1 ? "jwt" : `jwt ${source.regions.join(",")}`;
@@ -184,7 +189,7 @@ async function checkJwt(
 }
 
 async function checkRegions(
-  { discovery, auth }: ToolDeps,
+  { discovery, auth }: Dependencies,
   { timing, withToken, read }: {
     timing: RequestTiming;
     withToken: ReadonlySet<string>;
@@ -306,12 +311,6 @@ function timeRequests(fetch: Fetch, now: () => number): RequestTiming {
       return Math.round(end - own[0].start);
     },
   };
-}
-
-function formatDuration(ms: number): string {
-  const minutes = Math.round(ms / 60_000);
-  if (minutes < 120) return `${minutes} min`;
-  return `${Math.round(minutes / 60)} h`;
 }
 
 function pass(name: string, detail: string): DoctorCheck {

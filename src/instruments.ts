@@ -9,9 +9,7 @@
 import type { AuthErrorCode } from "./auth.ts";
 import type { RegionHealth, RegionOutcome, RegionSearchWrapper } from "./discovery/mod.ts";
 import type { MetricsRegistry } from "./metrics.ts";
-
-/** How a tool call ended: a result, an error result, a thrown exception, or cancelled. */
-export type ToolCallOutcome = "ok" | "error" | "exception" | "cancelled";
+import type { ToolCallOutcome } from "./tools/deps.ts";
 
 /** The hooks the parts of the server record their metrics through. */
 export interface Instruments {

@@ -87,8 +87,13 @@ export async function setupLogging(
 }
 
 // A keyword from a client or a message from an upstream may hold line breaks: written as they
-// are, they would forge log lines of their own. Control characters are escaped instead.
-const CONTROL_CHARACTERS = /\p{Cc}/gu;
+// are, they would forge log lines of their own. Control characters are escaped instead, and so
+// are the ones that reorder or break a line on screen without being controls: the bidirectional
+// marks, embeddings, overrides and isolates (U+202E shows the rest of a line reversed), the line
+// and paragraph separators, and U+FEFF (invisible). Other format characters, such as the zero
+// width joiner inside emoji, are left alone.
+const CONTROL_CHARACTERS =
+  /[\p{Cc}\u061C\u200E\u200F\u2028\u2029\u202A-\u202E\u2066-\u2069\uFEFF]/gu;
 const ESCAPES: Record<string, string> = { "\n": "\\n", "\r": "\\r", "\t": "\\t" };
 
 function oneLine(text: string): string {
@@ -96,6 +101,17 @@ function oneLine(text: string): string {
     CONTROL_CHARACTERS,
     (c) => ESCAPES[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
   );
+}
+
+/**
+ * An error as one short log value: its name and the first line of its
+ * message, without the stack (Deno's own errors may carry one in the message).
+ * For failures that are expected, such as a client going away.
+ */
+export function errorSummary(error: unknown): string {
+  if (!(error instanceof Error)) return String(error).split("\n")[0];
+  const firstLine = error.message.split("\n")[0];
+  return firstLine.startsWith(`${error.name}:`) ? firstLine : `${error.name}: ${firstLine}`;
 }
 
 /**

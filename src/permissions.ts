@@ -8,19 +8,16 @@
 
 import type { Config } from "./config/mod.ts";
 import { ENV_VARS, REGIONAL_ENV_PREFIXES } from "./config/env.ts";
+import { PERMISSION_FLAGS } from "./permission_flags.ts";
 
 /** Answers whether a permission is granted, like `Deno.permissions.querySync`. */
 export type QueryPermission = (descriptor: Deno.PermissionDescriptor) => Deno.PermissionStatus;
 
-/** The permission flags `deno task start` and `deno task compile` give the server. */
-export const PERMISSION_FLAGS = `--allow-net --allow-read --allow-env=${
-  [...ENV_VARS, ...REGIONAL_ENV_PREFIXES.map((prefix) => `${prefix}*`)].join(",")
-}`;
-
 const START = "start it with deno task start";
 
-const MISSING =
-  `Deno did not grant the permissions the server needs: ${START}, or add ${PERMISSION_FLAGS} to deno run`;
+const MISSING = `Deno did not grant the permissions the server needs: ${START}, or add ${
+  PERMISSION_FLAGS.join(" ")
+} to deno run`;
 
 function withRegionalSiblings(variable: string): string[] {
   const prefix = REGIONAL_ENV_PREFIXES.find((p) => variable.startsWith(p));

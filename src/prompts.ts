@@ -8,11 +8,14 @@
 
 import { z } from "zod";
 import { completable, type McpServer } from "./mcp_sdk.ts";
-import type { SessionDeps } from "./tools/deps.ts";
+import type { SessionDependencies } from "./tools/deps.ts";
 import { keywordSchema } from "./tools/search_result.ts";
 
 /** Registers the `find_psm` prompt on `server`. */
-export function registerFindPsmPrompt(server: McpServer, { recentPsms }: SessionDeps): void {
+export function registerFindPsmPrompt(
+  server: McpServer,
+  { recentPsms }: SessionDependencies,
+): void {
   // `completable` marks the schema object it is given: a fresh one per server, never the
   // shared keywordSchema itself.
   const keyword = completable(

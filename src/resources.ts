@@ -7,7 +7,7 @@
  */
 
 import { type McpServer, ResourceTemplate } from "./mcp_sdk.ts";
-import type { SessionDeps } from "./tools/deps.ts";
+import type { SessionDependencies } from "./tools/deps.ts";
 import { summarize, toStructured } from "./tools/search_result.ts";
 
 /** The JSON-RPC error code MCP gives a resource that does not exist. */
@@ -34,7 +34,7 @@ export class ResourceReadError extends Error {
 const MAX_LISTED = 100;
 
 /** Registers the `psm://{psm}` resource template on `server`. */
-export function registerPsmResource(server: McpServer, deps: SessionDeps): void {
+export function registerPsmResource(server: McpServer, deps: SessionDependencies): void {
   const { discovery, recentPsms } = deps;
   const template = new ResourceTemplate("psm://{psm}", {
     list: () => ({

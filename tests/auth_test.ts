@@ -3,11 +3,11 @@ import {
   AuthError,
   type AuthErrorCode,
   createTokenProvider,
-  isoTime,
   readExpiry,
   readJwtClaims,
   type TokenProvider,
 } from "../src/auth.ts";
+import { isoTime } from "../src/wording.ts";
 import { unsignedJwt } from "../src/demo.ts";
 import { Secret } from "../src/secret.ts";
 import {

@@ -34,3 +34,21 @@ Deno.test("readCapped keeps a copy of a chunk, not the large read buffer it is a
   assert.deepEqual(bytes, new Uint8Array(10).fill(7));
   assert.equal(bytes?.buffer.byteLength, 10);
 });
+
+Deno.test("readCapped stops a read that never ends once its signal aborts, and cancels the stream", async () => {
+  let cancelled: unknown;
+  const endless = new ReadableStream<Uint8Array>({
+    start(controller) {
+      controller.enqueue(new Uint8Array(3));
+    },
+    cancel(reason) {
+      cancelled = reason;
+    },
+  });
+  const deadline = new AbortController();
+  const reading = readCapped(endless, 1024, { signal: deadline.signal });
+  const reason = new Error("Too slow");
+  deadline.abort(reason);
+  await assert.rejects(reading, (error) => error === reason);
+  assert.equal(cancelled, reason);
+});

@@ -7,8 +7,9 @@
 
 import { type Config, type Env, parseCommand } from "../src/config/mod.ts";
 import { createDemoFetch } from "../src/demo.ts";
-import { createDependencies, createServer } from "../src/server.ts";
-import type { ToolDeps } from "../src/tools/mod.ts";
+import { createDependencies } from "../src/dependencies.ts";
+import { createServer } from "../src/server.ts";
+import type { Dependencies } from "../src/tools/deps.ts";
 import type { Fetch } from "../src/upstream.ts";
 import {
   AUTH_URL,
@@ -61,7 +62,7 @@ export function demoFetchFor(config: Config, now: () => number = Date.now): Fetc
 /** A connected client, the dependencies behind it, and a way to close both ends. */
 export interface Connection {
   readonly client: Client;
-  readonly deps: ToolDeps;
+  readonly deps: Dependencies;
   close(): Promise<void>;
 }
 
@@ -106,7 +107,7 @@ export async function connectInMemory(
 export async function withConnection(
   config: Config,
   options: ({ upstream: FakeUpstream } | { fetch: Fetch }) & { logger?: RecordingLogger },
-  test: (client: Client, deps: ToolDeps) => Promise<void>,
+  test: (client: Client, deps: Dependencies) => Promise<void>,
 ): Promise<void> {
   const upstream = "upstream" in options ? options.upstream : undefined;
   const fetch = "upstream" in options ? options.upstream.fetch : options.fetch;

@@ -13,7 +13,9 @@ import {
 } from "../src/http/mod.ts";
 import type { Config } from "../src/config/mod.ts";
 import { createInstruments } from "../src/instruments.ts";
-import { checkReadiness, createDependencies, createServer, describeHealth } from "../src/server.ts";
+import { createDependencies } from "../src/dependencies.ts";
+import { checkReadiness, describeHealth } from "../src/health.ts";
+import { createServer } from "../src/server.ts";
 import type { Fetch } from "../src/upstream.ts";
 import { recordingLogger } from "./fake_upstream.ts";
 import { demoFetchFor, INITIALIZE_REQUEST, testConfig } from "./harness.ts";

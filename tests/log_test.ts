@@ -71,6 +71,26 @@ Deno.test("a line break in a logged value is escaped, so a keyword or an upstrea
   });
 });
 
+Deno.test("bidirectional overrides, isolates, line separators and U+FEFF in a logged value are escaped", async () => {
+  await withLines("debug", [], async (lines, flush) => {
+    const keyword = "a\u202Edecnys\u202C\u2066b\u2069\u200E\u200F\u202A\u061C\u2028\u2029\uFEFF";
+    logger("discovery").info("Searched {keyword}", { keyword: `${keyword} 👩\u200D💻` });
+    await flush();
+    assert.equal(lines.length, 1, lines.join(""));
+    assert.ok(
+      lines[0].includes(
+        "a\\u202edecnys\\u202c\\u2066b\\u2069\\u200e\\u200f\\u202a\\u061c\\u2028\\u2029\\ufeff",
+      ),
+      lines[0],
+    );
+    assert.doesNotMatch(
+      lines[0],
+      /[\u061C\u200E\u200F\u2028\u2029\u202A-\u202E\u2066-\u2069\uFEFF]/u,
+    );
+    assert.ok(lines[0].includes("👩\u200D💻"), "an emoji's zero width joiner is kept");
+  });
+});
+
 Deno.test("records below the configured level are dropped, those at or above it are written", async () => {
   await withLines("warning", [], async (lines, flush) => {
     logger("x").debug("debug line");

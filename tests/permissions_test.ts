@@ -3,9 +3,9 @@ import { ENV_VARS } from "../src/config/env.ts";
 import {
   missingEnvPermission,
   missingNetPermission,
-  PERMISSION_FLAGS,
   type QueryPermission,
 } from "../src/permissions.ts";
+import { PERMISSION_FLAGS } from "../src/permission_flags.ts";
 import { testConfig } from "./harness.ts";
 
 /** A permission query that grants everything but `denied` env variables and net hosts. */
@@ -41,7 +41,7 @@ Deno.test("a regional variable missing from --allow-env names its prefix's wildc
 
 Deno.test("without any --allow-env the message gives deno task start's flags to copy", () => {
   const message = missingEnvPermission(queryDenying(ENV_VARS));
-  assert.ok(message?.includes(PERMISSION_FLAGS), message);
+  assert.ok(message?.includes(PERMISSION_FLAGS.join(" ")), message);
   assert.equal(missingEnvPermission(queryDenying([])), undefined);
 });
 

@@ -9,13 +9,19 @@
  */
 
 import assert from "node:assert/strict";
+import { fileURLToPath } from "node:url";
 import { demoFetchFor, INITIALIZE_REQUEST, testConfig, textOf, withConnection } from "./harness.ts";
-import { cleanEnv, COMPILE_PERMISSIONS, permissionFlagsOf } from "./server_process.ts";
+import { cleanEnv } from "./server_process.ts";
 import { USAGE } from "../src/config/mod.ts";
+import { PERMISSION_FLAGS } from "../src/permission_flags.ts";
 
 const ENGLISH = "README.md";
 const CHINESE = "README.zh-CN.md";
 const MAIN = new URL("../main.ts", import.meta.url).href;
+const DENO_JSON = fileURLToPath(new URL("../deno.json", import.meta.url));
+// The root of the file system: a directory where no deno.json of this checkout is found by itself.
+const ELSEWHERE = new URL("/", import.meta.url);
+const START_TASK = ["task", "--config", "/path/to/byted-live-promotion/deno.json", "start"];
 const HTTP_URL = "http://localhost:8123/mcp";
 const BINARY = /(^|[/\\])byted-live-promotion(\.exe)?$/;
 
@@ -59,7 +65,12 @@ function parseMarkdown(markdown: string) {
 
 /** What a client config asks for: a command line that should start this server, or a URL. */
 type Launch =
-  | { readonly kind: "stdio"; readonly args: string[]; readonly env: Record<string, string> }
+  | {
+    readonly kind: "stdio";
+    readonly args: string[];
+    readonly env: Record<string, string>;
+    readonly cwd?: URL;
+  }
   | { readonly kind: "url"; readonly url: string };
 
 interface ServerEntry {
@@ -82,13 +93,14 @@ function serverEntries(config: unknown): ServerEntry[] {
 /**
  * The `deno` arguments that do what `command` and `args` would, in this
  * checkout: `npx -y deno` runs as the `deno` running the tests (npx would need
- * the network), and the binary, which cannot be built here, as `main.ts` with
- * the compile task's permissions, which is what the binary is.
+ * the network), the start task from another directory with this checkout's
+ * `deno.json`, and the binary, which cannot be built here, as `main.ts` with
+ * the start task's permissions, which is what the binary is.
  */
 function launchOf(command: string, args: readonly string[], env: Record<string, string>): Launch {
   if (command === "npx" && args[1] === "mcp-remote") return { kind: "url", url: args.at(-1)! };
   if (BINARY.test(command)) {
-    return { kind: "stdio", args: ["run", ...COMPILE_PERMISSIONS, MAIN, ...args], env };
+    return { kind: "stdio", args: ["run", ...PERMISSION_FLAGS, MAIN, ...args], env };
   }
   let denoArgs: readonly string[];
   if (command === "deno") denoArgs = args;
@@ -96,18 +108,19 @@ function launchOf(command: string, args: readonly string[], env: Record<string, 
   else {throw new Error(
       `A config runs "${command} ${args.join(" ")}", which the test does not know`,
     );}
-  assert.equal(denoArgs[0], "run", `"${command} ${args.join(" ")}" should be deno run`);
   assert.deepEqual(
-    permissionFlagsOf(denoArgs.join(" ")),
-    COMPILE_PERMISSIONS,
-    "The README's deno run flags must be the compile task's: update every config in both READMEs",
+    denoArgs.slice(0, START_TASK.length),
+    START_TASK,
+    `"${command} ${args.join(" ")}" should run ${
+      START_TASK.join(" ")
+    }, so that no one copies the permission flags`,
   );
-  const scripts = denoArgs.filter((arg) => arg.endsWith("main.ts"));
-  assert.deepEqual(scripts, ["/path/to/byted-live-promotion/main.ts"]);
+  const rest = denoArgs.slice(START_TASK.length);
   return {
     kind: "stdio",
-    args: denoArgs.map((arg) => arg.endsWith("main.ts") ? MAIN : arg),
+    args: ["task", "--config", DENO_JSON, "start", ...rest],
     env,
+    cwd: ELSEWHERE,
   };
 }
 
@@ -160,6 +173,7 @@ function launchOfClaudeAdd(line: string): Launch {
 async function initializeOverStdio(launch: Launch & { kind: "stdio" }): Promise<unknown> {
   const child = new Deno.Command(Deno.execPath(), {
     args: [...launch.args, "--demo"],
+    cwd: launch.cwd,
     env: cleanEnv(launch.env),
     clearEnv: true,
     stdin: "piped",

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { createAuthSources } from "../src/auth_sources.ts";
 import { type Config, type Env, parseCommand, type RegionConfig } from "../src/config/mod.ts";
 import { Secret } from "../src/secret.ts";
-import { describeHealth } from "../src/server.ts";
+import { describeHealth } from "../src/health.ts";
 import { fakeUpstream, recordingLogger } from "./fake_upstream.ts";
 import { fourRegionConfigFile, fourRegionUpstream } from "./fake_regions.ts";
 import { testConfig, textOf, withConnection } from "./harness.ts";

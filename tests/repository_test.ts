@@ -6,10 +6,12 @@
  */
 
 import assert from "node:assert/strict";
+import denoConfig from "../deno.json" with { type: "json" };
+import { ALLOWED_ENV } from "../src/permission_flags.ts";
 
 const ROOT = new URL("../", import.meta.url);
 const SKIPPED = new Set([".git", ".coverage", "dist", "node_modules", "testdata", "deno.lock"]);
-const TEXT = /\.(ts|md|json|sh|yml|yaml)$|^run$|^\.gitignore$/;
+const TEXT = /\.(ts|md|json|sh|ps1|yml|yaml)$|^run$|^\.gitignore$|^Dockerfile$/;
 const THIS_FILE = "tests/repository_test.ts";
 
 // Places outside the repository that notes and comments have named before.
@@ -81,4 +83,35 @@ Deno.test("every source path a Markdown file names exists", () => {
     }
   }
   assert.deepEqual(missing, []);
+});
+
+// Names joined by commas, quoted or not, as in `--allow-env=A,B` or `["A", "B"]`.
+const NAME_LIST = /["']?[A-Z][A-Z0-9_]*\*?["']?(?:\s*,\s*["']?[A-Z][A-Z0-9_]*\*?["']?)+/g;
+// Prose names a few variables together ("HTTPS_PROXY, HTTP_PROXY, NO_PROXY"); a copy names more.
+const COPY_LENGTH = 5;
+
+function listsOfAllowedEnv(text: string): string[] {
+  return [...text.matchAll(NAME_LIST)].map((m) => m[0]).filter((list) =>
+    list.split(",").map((name) => name.trim().replace(/^["']|["']$/g, ""))
+      .filter((name) => ALLOWED_ENV.includes(name)).length >= COPY_LENGTH
+  );
+}
+
+Deno.test("the --allow-env list is written once, in deno.json's start task", () => {
+  assert.ok(ALLOWED_ENV.length >= COPY_LENGTH, "the start task's --allow-env list was not found");
+  const copies: string[] = [];
+  for (const path of textFiles(ROOT)) {
+    if (path === "deno.json") continue;
+    const text = Deno.readTextFileSync(new URL(path, ROOT));
+    copies.push(...listsOfAllowedEnv(text).map((list) => `${path}: ${list.slice(0, 60)}…`));
+  }
+  for (const [name, task] of Object.entries(denoConfig.tasks)) {
+    if (name === "start") continue;
+    copies.push(...listsOfAllowedEnv(task.command).map(() => `deno.json: the ${name} task`));
+  }
+  assert.deepEqual(
+    copies,
+    [],
+    "Read the list from src/permission_flags.ts (or deno.json's start task) instead of copying it",
+  );
 });

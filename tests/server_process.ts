@@ -1,23 +1,16 @@
 /**
  * The real server as a process, and a fake upstream on 127.0.0.1 for it to
- * talk to. The process runs with exactly the permission flags of the
- * `compile` task, so a permission the binary lacks fails here first.
+ * talk to. The process runs with exactly the permission flags of the `start`
+ * task, which the compiled binary gets too, so a permission the server lacks
+ * fails here first.
  *
  * @module
  */
 
 import assert from "node:assert/strict";
-import denoConfig from "../deno.json" with { type: "json" };
 import type { Region } from "../src/config/mod.ts";
 import { createDemoUpstream } from "../src/demo.ts";
-
-/** The `--allow-*` flags of a task's command line. */
-export function permissionFlagsOf(command: string): string[] {
-  return command.split(/\s+/).filter((word) => word.startsWith("--allow-"));
-}
-
-/** The permissions the compiled binary gets. */
-export const COMPILE_PERMISSIONS = permissionFlagsOf(denoConfig.tasks.compile.command);
+import { PERMISSION_FLAGS } from "../src/permission_flags.ts";
 
 // A file URL, not a path: `deno run` takes it on every OS (a URL's pathname is /C:/... on Windows).
 const MAIN = new URL("../main.ts", import.meta.url).href;
@@ -38,7 +31,7 @@ export function assertStoppedCleanly(status: Deno.CommandStatus, message?: strin
 
 /** `deno run` arguments that start the server like the compiled binary, then `args`. */
 export function serverArgs(args: readonly string[]): string[] {
-  return ["run", ...COMPILE_PERMISSIONS, MAIN, ...args];
+  return ["run", ...PERMISSION_FLAGS, MAIN, ...args];
 }
 
 /** An environment with only what Deno itself needs, plus `extra`. */

@@ -1,24 +1,23 @@
 import assert from "node:assert/strict";
 import type { TokenStatus } from "../src/auth.ts";
 import { z } from "zod";
-import { createDependencies, createServer, describeHealth, serverFactory } from "../src/server.ts";
-import type { ToolDeps } from "../src/tools/mod.ts";
+import { createDependencies } from "../src/dependencies.ts";
+import { describeHealth } from "../src/health.ts";
+import { createServer, serverFactory } from "../src/server.ts";
+import type { Dependencies } from "../src/tools/deps.ts";
 import {
   type CallToolResult,
   CallToolResultSchema,
   Client,
+  ElicitRequestSchema,
   InMemoryTransport,
+  type JsonSchemaValidator,
   type McpServer,
 } from "../src/mcp_sdk.ts";
 import { CN, recordingLogger, regionsUpstream, searchAnswer, searchUrl } from "./fake_upstream.ts";
 import { demoFetchFor, testConfig } from "./harness.ts";
 
-// The SDK keeps the validator in a private field; nothing public tells whether it is shared.
-function validatorOf(server: McpServer): unknown {
-  return (server.server as unknown as { _jsonSchemaValidator: unknown })._jsonSchemaValidator;
-}
-
-function demoDeps(): ToolDeps {
+function demoDeps(): Dependencies {
   const config = testConfig(["--demo"]);
   return createDependencies(config, {
     fetch: demoFetchFor(config),
@@ -27,17 +26,44 @@ function demoDeps(): ToolDeps {
   });
 }
 
-Deno.test("servers from one factory share one JSON-schema validator instead of one Ajv each", () => {
-  const config = testConfig(["--demo"]);
-  const deps = createDependencies(config, {
-    fetch: demoFetchFor(config),
-    now: Date.now,
-    logger: () => recordingLogger(),
+// A validator that counts the schemas it is asked for and accepts everything.
+function countingValidator() {
+  const counted = { schemas: 0 };
+  const validator: JsonSchemaValidator = {
+    getValidator: () => {
+      counted.schemas++;
+      return (input) => ({ valid: true, data: input as never, errorMessage: undefined });
+    },
+  };
+  return { validator, counted };
+}
+
+// Asks a client that accepts every elicitation for a form: the SDK checks the answer against
+// the form's schema with the server's JSON-schema validator, its only use on a server.
+async function elicitThrough(server: McpServer): Promise<void> {
+  const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
+  await server.connect(serverSide);
+  const client = new Client({ name: "test", version: "0" }, {
+    capabilities: { elicitation: { form: {} } },
   });
-  const create = serverFactory(deps);
-  const first = validatorOf(create());
-  assert.ok(first, "the SDK still keeps a validator where this test looks");
-  assert.equal(validatorOf(create()), first);
+  client.setRequestHandler(ElicitRequestSchema, () => ({ action: "accept", content: { n: 1 } }));
+  await client.connect(clientSide);
+  try {
+    await server.server.elicitInput({
+      message: "A number",
+      requestedSchema: { type: "object", properties: { n: { type: "number" } } },
+    });
+  } finally {
+    await client.close();
+  }
+}
+
+Deno.test("servers from one factory share one JSON-schema validator instead of one Ajv each", async () => {
+  const { validator, counted } = countingValidator();
+  const create = serverFactory(demoDeps(), { jsonSchemaValidator: validator });
+  await elicitThrough(create());
+  await elicitThrough(create());
+  assert.equal(counted.schemas, 2, "both servers validated with the one validator given");
 });
 
 Deno.test("describeHealth never throws, even on an invalid expiry date", () => {
@@ -94,13 +120,10 @@ Deno.test("createServer checks structuredContent against the tool's output schem
   assert.match(JSON.stringify(result.content), /Output validation error/);
 });
 
-Deno.test("HTTP servers skip the output-schema check unless asked, which the tests keep", async () => {
-  const deps = demoDeps();
-  const trusted = await callMistypedTool(serverFactory(deps)());
-  assert.notEqual(trusted.isError, true);
-  assert.deepEqual(trusted.structuredContent, { n: "not a number" });
-  const checked = await callMistypedTool(serverFactory(deps, { validateToolOutput: true })());
-  assert.equal(checked.isError, true);
+Deno.test("HTTP servers check structuredContent against the output schema too", async () => {
+  const result = await callMistypedTool(serverFactory(demoDeps())());
+  assert.equal(result.isError, true);
+  assert.match(JSON.stringify(result.content), /Output validation error/);
 });
 
 Deno.test("the discovery of createDependencies bounds its cache by --cache-max-mb", async () => {

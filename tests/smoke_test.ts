@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
 import { serverCommand, stopOf } from "../scripts/smoke.ts";
-import { COMPILE_PERMISSIONS } from "./server_process.ts";
+import { PERMISSION_FLAGS } from "../src/permission_flags.ts";
 
-Deno.test("smoke runs main.ts with the compile task's permissions unless given a binary", () => {
+Deno.test("smoke runs main.ts with the start task's permissions unless given a binary", () => {
   const [deno, run, ...rest] = serverCommand([]);
   assert.equal(deno, Deno.execPath());
   assert.equal(run, "run");
-  assert.deepEqual(rest.slice(0, -1), COMPILE_PERMISSIONS);
+  assert.deepEqual(rest.slice(0, -1), PERMISSION_FLAGS);
   assert.equal(rest.at(-1), new URL("../main.ts", import.meta.url).href);
   const binary = ["dist/byted-live-promotion-windows-x64.exe"];
   assert.deepEqual(serverCommand(binary), binary);

@@ -8,7 +8,8 @@
  */
 
 import assert from "node:assert/strict";
-import { cleanEnv, COMPILE_PERMISSIONS } from "./server_process.ts";
+import { cleanEnv } from "./server_process.ts";
+import { PERMISSION_FLAGS } from "../src/permission_flags.ts";
 
 const SCRIPT = new URL("../startup.sh", import.meta.url).pathname;
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
@@ -207,7 +208,7 @@ Deno.test({
     const dir = runDir();
     const port = freePort();
     const env = { MCP_PORT: String(port) };
-    // A copy of the script beside a stand-in binary: main.ts with the compile task's permissions,
+    // A copy of the script beside a stand-in binary: main.ts with the start task's permissions,
     // which is what the binary is.
     await sh(
       `mkdir -p "$1/dist" && cp "$2" "$1/startup.sh"
@@ -216,7 +217,7 @@ Deno.test({
       dir,
       SCRIPT,
       Deno.execPath(),
-      COMPILE_PERMISSIONS.map((flag) => `'${flag}'`).join(" "),
+      PERMISSION_FLAGS.map((flag) => `'${flag}'`).join(" "),
       MAIN,
     );
     const script = `${dir}/startup.sh`;

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { createDependencies, createServer } from "../src/server.ts";
+import { createDependencies } from "../src/dependencies.ts";
+import { createServer } from "../src/server.ts";
 import { createLineSplitter, refuseFirstRequest, serveStdio } from "../src/stdio.ts";
 import { recordingLogger } from "./fake_upstream.ts";
 import { demoFetchFor, INITIALIZE_REQUEST, testConfig } from "./harness.ts";

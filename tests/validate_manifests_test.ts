@@ -1,11 +1,21 @@
+/**
+ * `deno task manifests` (tools/validate_manifests.ts) passes the shipped
+ * manifests and fails on each typo that matters; each run is the task's own
+ * command, under the dev tools' config and lock, given the files on stdin.
+ *
+ * @module
+ */
+
 import assert from "node:assert/strict";
-import {
-  type ManifestFile,
-  MANIFESTS_DIR,
-  validateManifests,
-} from "../scripts/validate_manifests.ts";
+import type { NamedText as ManifestFile } from "../tools/files.ts";
+import { runToolTask, type ToolRun } from "./dev_tools.ts";
 
 const ROOT = new URL("../", import.meta.url);
+const MANIFESTS_DIR = "deploy/kubernetes";
+
+function validateManifests(files: readonly ManifestFile[]): Promise<ToolRun> {
+  return runToolTask("manifests", { args: ["--stdin"], stdin: JSON.stringify(files) });
+}
 
 function shipped(): ManifestFile[] {
   return [...Deno.readDirSync(new URL(`${MANIFESTS_DIR}/`, ROOT))]
@@ -26,7 +36,7 @@ function withTypo(file: string, from: string | RegExp, to: string): ManifestFile
   });
 }
 
-Deno.test("the Kubernetes manifests validate: schemas, the server's options, probes, selectors", () => {
+Deno.test("the Kubernetes manifests validate: schemas, the server's options, probes, selectors", async () => {
   const files = shipped();
   assert.deepEqual(files.map((f) => f.name).sort(), [
     "configmap.yaml",
@@ -35,7 +45,9 @@ Deno.test("the Kubernetes manifests validate: schemas, the server's options, pro
     "poddisruptionbudget.yaml",
     "service.yaml",
   ]);
-  assert.deepEqual(validateManifests(files), []);
+  const run = await validateManifests(files);
+  assert.equal(run.code, 0, run.stderr);
+  assert.match(run.stdout, /^5 manifests in deploy\/kubernetes are valid$/m);
 });
 
 const TYPOS: [what: string, file: string, from: string | RegExp, to: string, problem: RegExp][] = [
@@ -99,11 +111,25 @@ const TYPOS: [what: string, file: string, from: string | RegExp, to: string, pro
 ];
 
 for (const [what, file, from, to, problem] of TYPOS) {
-  Deno.test(`manifest validation fails on ${what}`, () => {
-    const problems = validateManifests(withTypo(file, from, to));
-    assert.ok(problems.some((p) => problem.test(p)), problems.join("\n"));
+  Deno.test(`manifest validation fails on ${what}`, async () => {
+    const run = await validateManifests(withTypo(file, from, to));
+    assert.equal(run.code, 1, run.stderr);
+    assert.match(run.stderr, problem);
   });
 }
+
+Deno.test("manifest validation refuses stdin that is not a list of files, saying what to send", async () => {
+  for (
+    const [stdin, message] of [
+      ["deployment.yaml", /Stdin is not JSON: send an array of \{name, text\}/],
+      ['[{"name": "service.yaml"}]', /Stdin is not an array of \{name, text\}: send one object/],
+    ] as const
+  ) {
+    const run = await runToolTask("manifests", { args: ["--stdin"], stdin });
+    assert.notEqual(run.code, 0, stdin);
+    assert.match(run.stderr, message);
+  }
+});
 
 Deno.test("docs/deploy.md applies every manifest, the ConfigMap before the Deployment", () => {
   const guide = Deno.readTextFileSync(new URL("docs/deploy.md", ROOT));

@@ -5,40 +5,23 @@
  * @module
  */
 
-/** Environment variables the server reads; nothing else is read. */
-export const ENV_VARS = [
-  "CAS_SESSION",
-  "MCP_PORT",
-  "MCP_HOST",
-  "LOG_LEVEL",
-  "DEMO",
-  "JWT_AUTH_URL",
-  "NEPTUNE_REGIONS",
-  "UPSTREAM_TIMEOUT_MS",
-  "MCP_AUTH_TOKEN",
-  "MCP_STATELESS",
-  "CACHE_TTL",
-  "MCP_CONCURRENCY",
-  "MCP_CACHE_MAX_MB",
-  "MCP_DRAIN_DELAY",
-  "MCP_CONFIG",
-  "SERVICE_ACCOUNT_SECRET",
-  // Deno's fetch applies these itself; they are read only for `doctor` to report them.
-  "HTTPS_PROXY",
-  "HTTP_PROXY",
-  "NO_PROXY",
-  "DENO_TLS_CA_STORE",
-  "DENO_CERT",
-  "NODE_EXTRA_CA_CERTS",
-] as const;
+import { ALLOWED_ENV } from "../permission_flags.ts";
+
+/**
+ * Environment variables the server reads, as `deno task start` allows them; nothing else is
+ * read. Deno's fetch applies the proxy and CA variables itself: they are read only for `doctor`
+ * to report them.
+ */
+export const ENV_VARS: readonly string[] = ALLOWED_ENV.filter((name) => !name.endsWith("*"));
 
 /** One of {@linkcode ENV_VARS}. */
-export type EnvVar = typeof ENV_VARS[number];
+export type EnvVar = string;
 /** Prefixes of the variables named after a region, such as `CAS_SESSION_us`. */
-export const REGIONAL_ENV_PREFIXES = ["CAS_SESSION_", "SERVICE_ACCOUNT_SECRET_"] as const;
+export const REGIONAL_ENV_PREFIXES: readonly string[] = ALLOWED_ENV
+  .filter((name) => name.endsWith("*")).map((name) => name.slice(0, -1));
 
 /** A variable named after a region, such as `SERVICE_ACCOUNT_SECRET_eu`. */
-export type RegionalEnvVar = `${typeof REGIONAL_ENV_PREFIXES[number]}${string}`;
+export type RegionalEnvVar = string;
 
 /** The environment as the config sees it, as a record (tests) or read on demand (main). */
 export type Env = Partial<Record<EnvVar | RegionalEnvVar, string>> | EnvReader;

@@ -13,6 +13,7 @@
  * @module
  */
 
+import { timeOfDay } from "../wording.ts";
 import { AuthError } from "../auth.ts";
 import {
   RegionError,
@@ -53,8 +54,11 @@ export interface CircuitBreakerOptions {
 
 /** The circuits of every region; create one per process so that state lasts across calls. */
 export interface CircuitBreaker {
-  /** The layer that skips a region while its circuit is open and records every outcome. */
-  readonly wrap: RegionSearchWrapper;
+  /**
+   * Runs `search` of region `name` unless its circuit is open, when it
+   * answers at once that the region was skipped; records how `search` ended.
+   */
+  guard(name: string, search: () => Promise<RegionOutcome>): Promise<RegionOutcome>;
   /** The state of region `name`'s circuit, read-only. */
   health(name: string): RegionHealth;
 }
@@ -123,7 +127,7 @@ export function createCircuitBreaker(options: CircuitBreakerOptions): CircuitBre
     const retryAt = now() < circuit.openUntil! ? circuit.openUntil! : undefined;
     const until = retryAt === undefined
       ? "while another search tries it again"
-      : `until ${formatTime(retryAt)}`;
+      : `until ${timeOfDay(retryAt)}`;
     const error = new RegionError(`skipped ${until}: ${why}`, {
       region: name,
       kind: last.kind,
@@ -136,13 +140,13 @@ export function createCircuitBreaker(options: CircuitBreakerOptions): CircuitBre
   }
 
   return {
-    wrap: (next) => async (region, keyword, searchOptions) => {
-      const circuit = circuitOf(region.name);
+    async guard(name, search) {
+      const circuit = circuitOf(name);
       const admission = admit(circuit);
-      if (admission === "skip") return skip(region.name, circuit);
+      if (admission === "skip") return skip(name, circuit);
       const started = now();
       try {
-        const outcome = await next(region, keyword, searchOptions);
+        const outcome = await search();
         record(circuit, outcome, started);
         return outcome;
       } finally {
@@ -173,6 +177,12 @@ export function createCircuitBreaker(options: CircuitBreakerOptions): CircuitBre
   };
 }
 
+/** The layer that skips a region while `breaker` holds its circuit open. */
+export function withBreaker(breaker: CircuitBreaker): RegionSearchWrapper {
+  return (next) => (region, keyword, options) =>
+    breaker.guard(region.name, () => next(region, keyword, options));
+}
+
 function judge(outcome: RegionOutcome): Verdict {
   if (outcome.ok) return "answered";
   const { error } = outcome;
@@ -192,9 +202,4 @@ function judge(outcome: RegionOutcome): Verdict {
     case "redirect":
       return "answered";
   }
-}
-
-// The time of day in UTC, such as "12:34:56 UTC": the wait is never long enough for the date to matter.
-function formatTime(ms: number): string {
-  return `${new Date(ms).toISOString().slice(11, 19)} UTC`;
 }

@@ -34,7 +34,7 @@ export const NOT_FOUND_TTL_MS = 15_000;
 /** How long an answer is kept to stand in for a failing region. */
 export const STALE_KEEP_MS = 24 * 60 * 60 * 1000;
 
-/** Options for {@linkcode createCache}. */
+/** Options for {@linkcode withCache}. */
 export interface CacheOptions {
   /** Milliseconds since the epoch. */
   now: () => number;
@@ -60,7 +60,7 @@ interface Entry {
  * Returns the cache layer. Every answer that passes is stamped with
  * `fetchedAt` and `fromCache`, also when the cache is disabled.
  */
-export function createCache(options: CacheOptions): RegionSearchWrapper {
+export function withCache(options: CacheOptions): RegionSearchWrapper {
   const { now, ttlMs, maxEntries = DEFAULT_CACHE_ENTRIES, maxBytes = DEFAULT_CACHE_BYTES } =
     options;
   const entries = new LruMap<string, Entry>(maxEntries, {

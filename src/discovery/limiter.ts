@@ -12,14 +12,14 @@ import type { RegionSearchWrapper } from "./types.ts";
 /** Registry requests in flight per region unless configured otherwise. */
 export const DEFAULT_CONCURRENCY = 8;
 
-/** Options for {@linkcode createLimiter}. */
+/** Options for {@linkcode withLimiter}. */
 export interface LimiterOptions {
   /** Requests in flight per region, at least one. Default {@linkcode DEFAULT_CONCURRENCY}. */
   concurrency?: number;
 }
 
 /** Returns the limiter layer; it holds one {@linkcode Semaphore} per region, made on first use. */
-export function createLimiter(options: LimiterOptions = {}): RegionSearchWrapper {
+export function withLimiter(options: LimiterOptions = {}): RegionSearchWrapper {
   const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
   const semaphores = new Map<string, Semaphore>();
   const semaphoreOf = (region: string) => {

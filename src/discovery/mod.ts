@@ -38,7 +38,6 @@ export {
 } from "./ranking.ts";
 export type { RegionMatches } from "./region_search.ts";
 export { createRecentPsms, type RecentPsms, type RecentPsmsOptions } from "./recent_psms.ts";
-export type { Suggestions } from "./suggest.ts";
 
 /** Searches the configured regions. */
 export interface Discovery {

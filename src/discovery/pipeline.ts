@@ -1,18 +1,19 @@
 /**
  * The one place where a region search is assembled from its layers. Each
- * layer is a {@linkcode RegionSearchWrapper} in a module of its own; they are
+ * layer is a {@linkcode RegionSearchWrapper} made by a `withX(options)` of a
+ * module of its own (`withCache`, `withRetry`, ...); they are
  * listed here outermost first, so the order in which a search meets them reads
  * top to bottom: search -> cache -> single flight -> breaker -> retry -> limiter -> fetch.
  *
  * @module
  */
 
-import type { CircuitBreaker } from "./breaker.ts";
-import { createCache } from "./cache.ts";
-import { createLimiter } from "./limiter.ts";
+import { type CircuitBreaker, withBreaker } from "./breaker.ts";
+import { withCache } from "./cache.ts";
+import { withLimiter } from "./limiter.ts";
 import { createRegionSearch, type RegionSearchDeps } from "./region_search.ts";
 import { type RetryOptions, withRetry } from "./retry.ts";
-import { createSingleFlight } from "./single_flight.ts";
+import { withSingleFlight } from "./single_flight.ts";
 import type { RegionSearch, RegionSearchWrapper } from "./types.ts";
 
 /** Options for {@linkcode buildRegionSearch}. */
@@ -48,18 +49,13 @@ export function buildRegionSearch(options: PipelineOptions): RegionSearch {
   const { searches, requests } = options.observe ?? {};
   const layers: RegionSearchWrapper[] = [
     ...(searches ? [searches] : []),
-    createCache({ now: options.now, ttlMs: options.cacheTtlMs, maxBytes: options.cacheMaxBytes }),
-    createSingleFlight(),
-    options.breaker.wrap,
+    withCache({ now: options.now, ttlMs: options.cacheTtlMs, maxBytes: options.cacheMaxBytes }),
+    withSingleFlight(),
+    withBreaker(options.breaker),
     withRetry(options),
     // Innermost, so that shared searches take one slot and a retry waits for one.
-    createLimiter({ concurrency: options.concurrency }),
+    withLimiter({ concurrency: options.concurrency }),
     ...(requests ? [requests] : []),
   ];
-  return compose(createRegionSearch(options), layers);
-}
-
-/** Wraps `core` in `layers`, the first of them outermost. */
-export function compose(core: RegionSearch, layers: readonly RegionSearchWrapper[]): RegionSearch {
-  return layers.reduceRight((inner, wrap) => wrap(inner), core);
+  return layers.reduceRight((inner, wrap) => wrap(inner), createRegionSearch(options));
 }

@@ -18,7 +18,7 @@ interface Flight {
 }
 
 /** Returns the single-flight layer; it holds the searches in flight of one process. */
-export function createSingleFlight(): RegionSearchWrapper {
+export function withSingleFlight(): RegionSearchWrapper {
   const flights = new Map<string, Flight>();
 
   return (next) => (region, keyword, options = {}) => {

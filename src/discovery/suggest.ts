@@ -7,17 +7,9 @@
  */
 
 import { boundedEditDistance } from "../edit_distance.ts";
-import type { RegionOutcome, SearchResult } from "./types.ts";
+import type { RegionOutcome, SearchResult, Suggestions } from "./types.ts";
 
 export { boundedEditDistance };
-
-/** Suggestions for one keyword. */
-export interface Suggestions {
-  /** The nearest PSMs (or PSM prefixes), closest first. */
-  readonly psms: readonly string[];
-  /** True when the first suggestion differs from the keyword only in letter case. */
-  readonly caseOnly: boolean;
-}
 
 /** Options for {@linkcode suggestPsms}. */
 export interface SuggestOptions {

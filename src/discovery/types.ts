@@ -7,7 +7,6 @@
  */
 
 import type { Region } from "../config/mod.ts";
-import type { Suggestions } from "./suggest.ts";
 
 /** One service as the registry describes it; every field but `psm` may be missing. */
 export interface Service {
@@ -155,4 +154,12 @@ export interface SearchResult {
   readonly pending: readonly string[];
   /** When the result was assembled, in ms since the epoch; ages are measured from it. */
   readonly searchedAt: number;
+}
+
+/** Suggestions for one keyword. */
+export interface Suggestions {
+  /** The nearest PSMs (or PSM prefixes), closest first. */
+  readonly psms: readonly string[];
+  /** True when the first suggestion differs from the keyword only in letter case. */
+  readonly caseOnly: boolean;
 }

@@ -8,6 +8,7 @@
  */
 
 import { readCapped } from "../bytes.ts";
+import { errorSummary, type Logger } from "../log.ts";
 import type { Secret } from "../secret.ts";
 import { BAD_REQUEST, INVALID_REQUEST, json, PARSE_ERROR, rpcError } from "./respond.ts";
 import { repeatedRequestId } from "./rpc_messages.ts";
@@ -46,11 +47,12 @@ export function guardHost(options: HostGuardOptions): Middleware {
       allowedHosts.has(parsed.hostname) || allowedHosts.has(parsed.host);
   };
   return (next) => (request, context) => {
-    const { url } = context;
-    if (!hostAllowed(url)) {
+    // The Host as sent: the one a rebound browser sends, even under an absolute-form target.
+    const host = context.sentHost ?? context.url;
+    if (!hostAllowed(host)) {
       return Promise.resolve(json(403, {
         error:
-          `Forbidden: Host ${url.hostname} is not served here; connect to localhost or add it with --allowed-host`,
+          `Forbidden: Host ${host.hostname} is not served here; connect to localhost or add it with --allowed-host`,
       }));
     }
     const origin = request.headers.get("origin");
@@ -143,26 +145,57 @@ export function allowMethods(methods: readonly string[]): Middleware {
   };
 }
 
-/** Limits for {@linkcode readJsonBody}. */
+/** Limits for {@linkcode readJsonBody}, and where it logs clients that went away. */
 export interface JsonBodyLimits {
   /** Larger bodies are answered 413 before they are parsed. */
   maxBytes: number;
   /** Batches (JSON arrays) of more messages are answered 400 before any is served. */
   maxBatchMessages: number;
+  /** A body not read whole this many milliseconds after its read started is answered 408. */
+  timeoutMs: number;
+  /** Where a client that went away in the middle of its body is noted, at debug level. */
+  logger: Logger;
+}
+
+/** A request body was not received whole in time: its read was stopped. */
+export class BodyTimeoutError extends Error {
+  override name = "BodyTimeoutError";
 }
 
 /**
  * Reads the body of a POST, at most `maxBytes` of it (413 beyond, with or
- * without Content-Length), parses it as JSON (JSON-RPC -32700 otherwise),
- * refuses a batch of more than `maxBatchMessages` messages or one that repeats
- * a request id, and hands it on as `context.body`, so nothing reads it twice.
+ * without Content-Length) and for at most `timeoutMs` (408 beyond), parses it
+ * as JSON (JSON-RPC -32700 otherwise), refuses a batch of more than
+ * `maxBatchMessages` messages or one that repeats a request id, and hands it
+ * on as `context.body`, so nothing reads it twice.
  */
-export function readJsonBody({ maxBytes, maxBatchMessages }: JsonBodyLimits): Middleware {
+export function readJsonBody(limits: JsonBodyLimits): Middleware {
+  const { maxBytes, maxBatchMessages, logger } = limits;
   // Without `stream`, decode() keeps no state between calls: one decoder serves every request.
   const decoder = new TextDecoder("utf-8", { fatal: true });
   return (next) => async (request, context) => {
     if (request.method !== "POST") return await next(request, context);
-    const bytes = await readBodyCapped(request, maxBytes);
+    let bytes: Uint8Array | undefined;
+    try {
+      bytes = await readBodyCapped(request, limits);
+    } catch (error) {
+      if (error instanceof BodyTimeoutError) {
+        logger.debug("Stopped reading a request body: {reason}", { reason: error.message });
+        return rpcError(408, {
+          code: BAD_REQUEST,
+          message:
+            `Request body too slow: send the whole body within ${limits.timeoutMs} ms of its start`,
+        });
+      }
+      // The client went away in the middle of its body: nothing failed here, and no one reads this.
+      logger.debug("A client went away while sending its request body ({reason})", {
+        reason: errorSummary(error),
+      });
+      return rpcError(400, {
+        code: BAD_REQUEST,
+        message: "The request body ended early: send it whole",
+      });
+    }
     if (!bytes) {
       return rpcError(413, {
         code: BAD_REQUEST,
@@ -201,21 +234,51 @@ export function readJsonBody({ maxBytes, maxBatchMessages }: JsonBodyLimits): Mi
   };
 }
 
-// Undefined when the body is over `maxBytes`; nothing past the limit is kept.
-async function readBodyCapped(request: Request, maxBytes: number): Promise<Uint8Array | undefined> {
+// Undefined when the body is over `maxBytes`; nothing past the limit is kept. Throws
+// BodyTimeoutError past `timeoutMs`: a client that dribbles its body (or never ends it) would
+// otherwise hold the request, and its connection, for as long as it likes.
+async function readBodyCapped(
+  request: Request,
+  { maxBytes, timeoutMs }: JsonBodyLimits,
+): Promise<Uint8Array | undefined> {
   const declared = Number(request.headers.get("content-length") ?? NaN);
   if (declared > maxBytes) {
     await request.body?.cancel();
     return undefined;
   }
   if (!request.body) return new Uint8Array();
-  // HTTP framing ends the body at its Content-Length: read it in one piece, without a reader
-  // (the check after it is for a Request built by hand, whose header may say anything).
-  if (declared >= 0) {
-    const bytes = await request.bytes();
-    return bytes.byteLength > maxBytes ? undefined : bytes;
+  // A timer cleared at the end, not AbortSignal.timeout: that one lives on until it fires.
+  const deadline = new AbortController();
+  const timer = setTimeout(
+    () =>
+      deadline.abort(new BodyTimeoutError(`The body was not received whole in ${timeoutMs} ms`)),
+    timeoutMs,
+  );
+  try {
+    // A small body that declares its length (most calls) is read in one piece, without a reader,
+    // which costs less per request; past the deadline that read cannot be stopped, only left to
+    // end with its connection, holding at most this much. A larger one is read chunk by chunk,
+    // and the deadline cancels the read.
+    if (declared >= 0 && declared <= WHOLE_READ_MAX_BYTES) {
+      const bytes = await untilAborted(request.bytes(), deadline.signal);
+      // A Request built by hand may declare any length.
+      return bytes.byteLength > maxBytes ? undefined : bytes;
+    }
+    return await readCapped(request.body, maxBytes, { signal: deadline.signal });
+  } finally {
+    clearTimeout(timer);
   }
-  return await readCapped(request.body, maxBytes);
+}
+
+const WHOLE_READ_MAX_BYTES = 64 * 1024;
+
+// Settles as `work` does, or rejects with the signal's reason once it aborts (`work` then goes on
+// and settles unobserved).
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise((resolve, reject) => {
+    signal.addEventListener("abort", () => reject(signal.reason), { once: true });
+    work.then(resolve, reject);
+  });
 }
 
 /**

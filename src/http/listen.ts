@@ -6,10 +6,16 @@
  * after a short back-off, and again until it works, so the server answers as
  * soon as connections close.
  *
+ * Between the failure and the next listen the port is free, and another local
+ * process may take it: Deno 2.9 offers no way to keep it (`Deno.serve` only
+ * serves a socket it opens itself, `Deno.serveHttp` is gone, and `node:http`
+ * stops answering for good once out of descriptors). The README's Security
+ * section says what a deployment does about it.
+ *
  * @module
  */
 
-import type { Logger } from "../log.ts";
+import { errorSummary, type Logger } from "../log.ts";
 
 /** What the listener needs of a running `Deno.serve`. */
 export interface ServedPort {
@@ -86,8 +92,8 @@ export function listen(
     }, (error) => {
       if (stopping) return stopped.resolve();
       const message =
-        "The HTTP listener stopped accepting ({error}): listening again on port {port}";
-      logger.error(message, { error, port });
+        "The HTTP listener stopped accepting ({reason}): listening again on port {port}";
+      logger.error(message, { reason: errorSummary(error), port });
       listenAgain(backoffMs, 1);
     });
   }
@@ -101,7 +107,10 @@ export function listen(
       } catch (error) {
         // Out of descriptors the socket itself cannot be made: wait for connections to close.
         if (attempt === 1) {
-          logger.warn("Cannot listen on port {port} yet ({error}): trying again", { port, error });
+          logger.warn("Cannot listen on port {port} yet ({reason}): trying again", {
+            port,
+            reason: errorSummary(error),
+          });
         }
         return listenAgain(Math.min(delayMs * 2, maxBackoffMs), attempt + 1);
       }

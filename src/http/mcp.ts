@@ -14,11 +14,10 @@ import { type RequestContext, type Route, whenSent } from "./route.ts";
 import {
   answerShuttingDown,
   type SessionTable,
+  sessionTag,
   SHUTTING_DOWN,
   type TableSession,
 } from "./sessions.ts";
-
-export { SHUTTING_DOWN } from "./sessions.ts";
 
 /** Options for {@linkcode createMcpEndpoint}. */
 export interface McpEndpointOptions {
@@ -31,7 +30,7 @@ export interface McpEndpointOptions {
   stateless: boolean;
   /** The sessions of every transport: their limits, idle sweep and shutdown. */
   sessions: SessionTable;
-  /** Who a new session counts against, for the per-client limit. */
+  /** Who opens a session: it counts against their limit, and serves only them. */
   clientOf: (request: Request, context: RequestContext) => string;
 }
 
@@ -129,8 +128,8 @@ export function createMcpEndpoint(options: McpEndpointOptions): McpEndpoint {
         sessionIdGenerator: () => crypto.randomUUID(),
         onsessioninitialized: (id) => {
           slot.add(id, session);
-          logger.info("Session {sessionId} started ({count} open)", {
-            sessionId: id,
+          logger.info("Session {session} started ({count} open)", {
+            session: sessionTag(id),
             count: table.count(),
           });
         },
@@ -196,10 +195,13 @@ export function createMcpEndpoint(options: McpEndpointOptions): McpEndpoint {
   function serveStateful(request: Request, context: RequestContext): Promise<Response> {
     const sessionId = request.headers.get("mcp-session-id");
     if (sessionId) {
-      const session = sessions.get(sessionId);
+      // A session serves only the client that opened it: its id alone is no credential.
+      const client = options.clientOf(request, context);
+      const session = sessions.get(sessionId, client);
       if (!session) {
         return Promise.resolve(sessions.notFound(
           sessionId,
+          client,
           "Session not found: it ended or the server restarted; reconnect to start a new one",
         ));
       }

@@ -5,7 +5,7 @@
  * that did not. The SDK answers a POST with an event stream unless JSON
  * responses are turned on for the whole transport, where progress cannot be
  * sent and every call leaves an entry behind (typescript-sdk#2559); a stream
- * per response cost ~15% of a cached call.
+ * per response was the largest cost of a cached call (bench/RESULTS.md, P5).
  *
  * @module
  */

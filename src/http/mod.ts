@@ -65,6 +65,8 @@ export interface HttpAppOptions {
   stateless?: boolean;
   /** Largest request body in bytes. Default 1 MiB. */
   maxBodyBytes?: number;
+  /** A request body not received whole this long after its read started is answered 408. Default 30 s. */
+  bodyTimeoutMs?: number;
   /** Most JSON-RPC messages in one batch (a JSON array) on `/mcp` and `/messages`. Default 32. */
   maxBatchMessages?: number;
   /**
@@ -85,6 +87,11 @@ export interface HttpAppOptions {
   sseKeepAliveMs?: number;
   /** The most bytes of an `/sse` stream its client may leave unread before the session is closed. Default 4 MiB. */
   sseMaxUnsentBytes?: number;
+  /**
+   * The most unsent bytes of every `/sse` stream together; past it the session
+   * with the most is closed like one past its own limit. Default 64 MiB.
+   */
+  sseMaxTotalUnsentBytes?: number;
 }
 
 /** The HTTP application: its handler, and a way to end every session. */
@@ -110,6 +117,7 @@ export interface HttpApp {
 /** The default limits, as documented in the README. */
 const HTTP_LIMITS = {
   maxBodyBytes: 1024 * 1024,
+  bodyTimeoutMs: 30_000,
   maxBatchMessages: 32,
   maxSessions: 1000,
   maxSessionsPerClient: 100,
@@ -148,6 +156,7 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
     clientOf: sessionClient,
     keepAliveMs: options.sseKeepAliveMs,
     maxUnsentBytes: options.sseMaxUnsentBytes,
+    maxTotalUnsentBytes: options.sseMaxTotalUnsentBytes,
   });
 
   let draining = false;
@@ -157,6 +166,8 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
   const jsonBody = readJsonBody({
     maxBytes: options.maxBodyBytes ?? HTTP_LIMITS.maxBodyBytes,
     maxBatchMessages: options.maxBatchMessages ?? HTTP_LIMITS.maxBatchMessages,
+    timeoutMs: options.bodyTimeoutMs ?? HTTP_LIMITS.bodyTimeoutMs,
+    logger,
   });
   const routes: Record<string, Route> = {
     // Stateless mode has no session to stream on (GET) or end (DELETE).

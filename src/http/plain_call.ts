@@ -13,7 +13,7 @@ import { isRecord } from "../json.ts";
 import type { Logger } from "../log.ts";
 import { type CallToolResult, Client, InMemoryTransport, type McpServer } from "../mcp_sdk.ts";
 import { settledWithin } from "../async.ts";
-import { SHUTTING_DOWN } from "./mcp.ts";
+import { SHUTTING_DOWN } from "./sessions.ts";
 import { json } from "./respond.ts";
 import type { Middleware } from "./route.ts";
 

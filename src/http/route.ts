@@ -23,6 +23,13 @@ export type Handler = (request: Request, info?: ServeInfo) => Promise<Response>;
 export interface RequestContext {
   /** The request URL, parsed once. */
   readonly url: URL;
+  /**
+   * The `Host` header as the client sent it, parsed as `http://<Host>` (the
+   * request URL when it sent none): an absolute-form target
+   * (`GET http://localhost/ HTTP/1.1`) makes the URL, whatever the Host says.
+   * Absent when a test builds a context by hand; the URL stands in.
+   */
+  readonly sentHost?: URL;
   /** From {@linkcode ServeInfo}; absent when a test calls the handler directly. */
   readonly completed?: Promise<void>;
   /** The client's address, from {@linkcode ServeInfo}; absent when a test calls the handler directly. */
@@ -50,13 +57,25 @@ export function toHandler(route: Route): Handler {
   return (request, info) => {
     // Deno.serve builds the URL from the Host header as sent (`a b`, `x:99999`) without checking.
     const url = URL.parse(request.url);
-    if (!url) return Promise.resolve(invalidHost());
+    const sentHost = url && hostSent(request, url);
+    if (!url || !sentHost) return Promise.resolve(invalidHost());
     return route(request, {
       url,
+      sentHost,
       completed: info?.completed,
       remoteAddress: addressOf(info?.remoteAddr),
     });
   };
+}
+
+// Null when the Host header is not a host with an optional port.
+function hostSent(request: Request, url: URL): URL | null {
+  const sent = request.headers.get("host");
+  // Deno.serve builds the URL from the Host header, unless the target is in absolute form.
+  if (sent === null || sent === url.host) return url;
+  // A URL would read these as a user, a path or a query, and check the host after them.
+  if (/[\s/?#@\\]/.test(sent)) return null;
+  return URL.parse(`http://${sent}`);
 }
 
 function addressOf(addr: Deno.Addr | undefined): string | undefined {

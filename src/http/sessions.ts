@@ -58,16 +58,22 @@ export interface Slot<S extends TableSession> {
 export interface SessionGroup<S extends TableSession> {
   /** Open sessions of this transport. */
   count(): number;
-  /** The open session `id` of this transport, if there is one. */
-  get(id: string): S | undefined;
+  /**
+   * The open session `id` of this transport, if there is one and `client`
+   * opened it: to anyone else a session id is unknown, even one they learned.
+   */
+  get(id: string, client: string): S | undefined;
   /**
    * Takes a slot for a new session of `client`, first closing the least
    * recently active idle session when the table (or the client's share) is
    * full; returns the refusal to answer with when every session is busy.
    */
   reserve(client: string): Slot<S> | Response;
-  /** The 404 answer to an unknown session id: why it ended, when known, else `message`. */
-  notFound(id: string, message: string): Response;
+  /**
+   * The 404 answer to an unknown session id: why it ended, when known and
+   * asked by the client that opened it, else `message`.
+   */
+  notFound(id: string, client: string, message: string): Response;
 }
 
 /** Options for {@linkcode createSessionTable}. */
@@ -127,14 +133,15 @@ export const EVICTED =
 export function createSessionTable(options: SessionTableOptions): SessionTable {
   const { logger, now } = options;
   const entries = new Map<string, Entry>();
-  const endings = new LruMap<string, string>(REMEMBERED_ENDINGS);
+  const endings = new LruMap<string, { client: string; reason: string }>(REMEMBERED_ENDINGS);
   const perClient = new Map<string, number>();
   const inFlight = new Set<InFlight>();
   let taken = 0;
   let closing = false;
 
   function forget(id: string, reason?: string) {
-    if (reason) endings.set(id, reason);
+    const entry = entries.get(id);
+    if (entry && reason) endings.set(id, { client: entry.client, reason });
     return entries.delete(id);
   }
 
@@ -151,9 +158,9 @@ export function createSessionTable(options: SessionTableOptions): SessionTable {
   }
 
   function evict([id, entry]: [string, Entry]) {
-    logger.info("{label} {sessionId} closed to make room for a new one", {
+    logger.info("{label} {session} closed to make room for a new one", {
       label: entry.group,
-      sessionId: id,
+      session: sessionTag(id),
     });
     entry.slot.release(EVICTED);
     entry.session.close().catch((error) =>
@@ -174,9 +181,9 @@ export function createSessionTable(options: SessionTableOptions): SessionTable {
       release(reason) {
         // A session closed for a reason was logged with it.
         if (id !== undefined && forget(id, reason) && !reason) {
-          logger.info("{label} {sessionId} closed", {
+          logger.info("{label} {session} closed", {
             label: group,
-            sessionId: id,
+            session: sessionTag(id),
           });
         }
         if (released) return;
@@ -223,13 +230,15 @@ export function createSessionTable(options: SessionTableOptions): SessionTable {
   function group<S extends TableSession>(name: string): SessionGroup<S> {
     return {
       count: () => [...entries.values()].filter((entry) => entry.group === name).length,
-      get(id) {
+      get(id, client) {
         const entry = entries.get(id);
-        return entry?.group === name ? entry.session as S : undefined;
+        return entry?.group === name && entry.client === client ? entry.session as S : undefined;
       },
       reserve: (client) => reserve<S>(name, client),
-      notFound(id, message) {
-        return rpcError(404, { code: SESSION_NOT_FOUND, message: endings.get(id) ?? message });
+      notFound(id, client, message) {
+        const ending = endings.get(id);
+        const reason = ending?.client === client ? ending.reason : undefined;
+        return rpcError(404, { code: SESSION_NOT_FOUND, message: reason ?? message });
       },
     };
   }
@@ -251,15 +260,15 @@ export function createSessionTable(options: SessionTableOptions): SessionTable {
       const expired = [...entries].filter(([, entry]) => isExpired(entry));
       for (const [sessionId, { group, session }] of expired) {
         if (session.confirmed) {
-          logger.info("{label} {sessionId} was idle for {minutes} min: closing it", {
+          logger.info("{label} {session} was idle for {minutes} min: closing it", {
             label: group,
-            sessionId,
+            session: sessionTag(sessionId),
             minutes: Math.round(options.sessionIdleMs / 60_000),
           });
         } else {
-          logger.info("{label} {sessionId} sent nothing after opening: closing it", {
+          logger.info("{label} {session} sent nothing after opening: closing it", {
             label: group,
-            sessionId,
+            session: sessionTag(sessionId),
           });
         }
       }
@@ -294,6 +303,15 @@ export async function answerShuttingDown(
     // Fails only when the client already went away: there is no one left to tell.
     await transport.send({ jsonrpc: "2.0", id, error: SHUTTING_DOWN }).catch(() => {});
   }
+}
+
+/**
+ * How a session is named in the logs: the first 8 hex digits of its id,
+ * enough to follow it from line to line, too few to stand for it (and an id
+ * serves only the client that opened it anyway).
+ */
+export function sessionTag(id: string): string {
+  return id.slice(0, 8);
 }
 
 /**

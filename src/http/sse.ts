@@ -30,6 +30,7 @@ import { type RequestContext, type Route, whenSent } from "./route.ts";
 import {
   answerShuttingDown,
   type SessionTable,
+  sessionTag,
   SHUTTING_DOWN,
   type TableSession,
 } from "./sessions.ts";
@@ -46,10 +47,14 @@ export interface SseServerTransportOptions {
    * past it the session is closed. Default 4 MiB.
    */
   maxUnsentBytes?: number;
+  /** The unsent bytes of every stream together, which this one's count against. */
+  budget?: UnsentBudget;
 }
 
 const KEEP_ALIVE_MS = 25_000;
 const MAX_UNSENT_BYTES = 4 * 1024 * 1024;
+/** The default of {@linkcode createUnsentBudget}: unsent bytes of every `/sse` stream together. */
+export const MAX_TOTAL_UNSENT_BYTES = 64 * 1024 * 1024;
 
 /** The client of an SSE session stopped reading its stream: the session was closed. */
 export class StreamBackedUpError extends Error {
@@ -78,10 +83,12 @@ export class SseServerTransport implements Transport {
   // Requests received and not answered yet, so that shutdown can answer them.
   #pending = new Set<RequestId>();
   #drained = Promise.withResolvers<void>();
+  #budget?: UnsentBudget;
 
   constructor(options: SseServerTransportOptions = {}) {
     this.#keepAliveMs = options.keepAliveMs ?? KEEP_ALIVE_MS;
     this.#maxUnsentBytes = options.maxUnsentBytes ?? MAX_UNSENT_BYTES;
+    this.#budget = options.budget;
     // Counting the queue in bytes makes `desiredSize` the room left before the limit.
     this.stream = new ReadableStream<Uint8Array>({
       start: (controller) => {
@@ -91,6 +98,7 @@ export class SseServerTransport implements Transport {
       cancel: () => this.close(),
     }, new ByteLengthQueuingStrategy({ highWaterMark: this.#maxUnsentBytes }));
     this.#drained.resolve();
+    this.#budget?.add(this);
   }
 
   /** Sends the `endpoint` event and starts the keep-alive comments. */
@@ -160,10 +168,19 @@ export class SseServerTransport implements Transport {
     return Promise.resolve();
   }
 
+  /**
+   * Ends the session because its client left too much unread (`why`): what
+   * was not sent is dropped, and `onerror` gets a {@linkcode StreamBackedUpError}.
+   */
+  closeBackedUp(why: string): void {
+    this.#end(new StreamBackedUpError(why));
+  }
+
   // Without `error`, what was written is still delivered; with it, the unsent bytes are dropped.
   #end(error?: Error) {
     if (this.#closed) return;
     this.#closed = true;
+    this.#budget?.delete(this);
     clearInterval(this.#keepAlive);
     try {
       if (error) this.#controller.error(error);
@@ -185,13 +202,12 @@ export class SseServerTransport implements Transport {
     const bytes = this.#encoder.encode(text);
     // A client that does not read would otherwise make every answer queue in memory.
     if (bytes.byteLength > (this.#controller.desiredSize ?? 0)) {
-      this.#end(
-        new StreamBackedUpError(
-          `The client left over ${this.#maxUnsentBytes} bytes of its event stream unread`,
-        ),
+      this.closeBackedUp(
+        `The client left over ${this.#maxUnsentBytes} bytes of its event stream unread`,
       );
       return;
     }
+    if (this.#budget && !this.#budget.makeRoom(this, bytes.byteLength)) return;
     try {
       this.#controller.enqueue(bytes);
     } catch (error) {
@@ -199,6 +215,60 @@ export class SseServerTransport implements Transport {
       void this.close();
     }
   }
+}
+
+/**
+ * The unsent bytes of every `/sse` stream together, bounded: without it the
+ * per-stream limit times the session limit (4 GiB by default) could queue in
+ * memory.
+ */
+export interface UnsentBudget {
+  /** Counts the unsent bytes of `transport` until {@linkcode UnsentBudget.delete}. */
+  add(transport: SseServerTransport): void;
+  delete(transport: SseServerTransport): void;
+  /**
+   * Makes room for `bytes` more from `writer`: while the streams' unsent bytes
+   * would pass the budget, the session with the most is closed as backed up.
+   * False when that was `writer`'s own: the bytes are not to be written.
+   */
+  makeRoom(writer: SseServerTransport, bytes: number): boolean;
+}
+
+/**
+ * Creates an {@linkcode UnsentBudget} of `maxBytes`
+ * ({@linkcode MAX_TOTAL_UNSENT_BYTES} by default).
+ */
+export function createUnsentBudget(maxBytes: number = MAX_TOTAL_UNSENT_BYTES): UnsentBudget {
+  const streams = new Set<SseServerTransport>();
+  // Summed on demand: a stream's backlog shrinks as its client reads, which nothing reports.
+  // The client that reads least is the one closed, not whoever writes when the budget is full.
+  function largest(): { worst?: SseServerTransport; most: number; total: number } {
+    let total = 0;
+    let most = 0;
+    let worst: SseServerTransport | undefined;
+    for (const stream of streams) {
+      const unsent = stream.unsentBytes();
+      total += unsent;
+      if (!worst || unsent > most) [worst, most] = [stream, unsent];
+    }
+    return { worst, most, total };
+  }
+  return {
+    add: (transport) => void streams.add(transport),
+    delete: (transport) => void streams.delete(transport),
+    makeRoom(writer, bytes) {
+      while (true) {
+        const { worst, most, total } = largest();
+        if (total + bytes <= maxBytes) return true;
+        // With nothing left unsent anywhere, the write alone is over the budget.
+        const victim = worst && most > 0 ? worst : writer;
+        victim.closeBackedUp(
+          `The event streams held over ${maxBytes} unsent bytes together, this one the most (${most})`,
+        );
+        if (victim === writer) return false;
+      }
+    },
+  };
 }
 
 /** Options for {@linkcode createSseEndpoint}. */
@@ -210,12 +280,17 @@ export interface SseEndpointOptions {
   now: () => number;
   /** The sessions of every transport: their limits, idle sweep and shutdown. */
   sessions: SessionTable;
-  /** Who a new session counts against, for the per-client limit. */
+  /** Who opens a session: it counts against their limit, and serves only them. */
   clientOf: (request: Request, context: RequestContext) => string;
   /** How often a comment keeps a quiet stream open. Default 25 s. */
   keepAliveMs?: number;
   /** The most bytes of a stream its client may leave unread before the session is closed. Default 4 MiB. */
   maxUnsentBytes?: number;
+  /**
+   * The most unsent bytes of every stream together; past it the session with
+   * the most is closed. Default {@linkcode MAX_TOTAL_UNSENT_BYTES}.
+   */
+  maxTotalUnsentBytes?: number;
 }
 
 /** The two routes of the legacy transport and what the app needs to manage its sessions. */
@@ -243,6 +318,7 @@ export function createSseEndpoint(options: SseEndpointOptions): SseEndpoint {
   const { logger, now } = options;
   const table = options.sessions;
   const sessions = table.group<SseSession>("SSE session");
+  const budget = createUnsentBudget(options.maxTotalUnsentBytes);
 
   async function open(request: Request, context: RequestContext) {
     if (table.closing()) return rpcError(503, SHUTTING_DOWN);
@@ -251,6 +327,7 @@ export function createSseEndpoint(options: SseEndpointOptions): SseEndpoint {
     const transport = new SseServerTransport({
       keepAliveMs: options.keepAliveMs,
       maxUnsentBytes: options.maxUnsentBytes,
+      budget,
     });
     const server = options.createServer();
     const { sessionId } = transport;
@@ -272,8 +349,8 @@ export function createSseEndpoint(options: SseEndpointOptions): SseEndpoint {
     };
     transport.onerror = (error) => {
       if (error instanceof StreamBackedUpError) {
-        logger.warn("SSE session {sessionId} closed: {message}", {
-          sessionId,
+        logger.warn("SSE session {session} closed: {message}", {
+          session: sessionTag(sessionId),
           message: error.message,
         });
         slot.release(BACKED_UP);
@@ -282,8 +359,8 @@ export function createSseEndpoint(options: SseEndpointOptions): SseEndpoint {
       logger.debug("SSE transport error: {message}", { message: error.message });
     };
     await server.connect(transport);
-    logger.info("SSE session {sessionId} started ({count} open)", {
-      sessionId,
+    logger.info("SSE session {session} started ({count} open)", {
+      session: sessionTag(sessionId),
       count: table.count(),
     });
     const response = new Response(transport.stream, {
@@ -297,7 +374,7 @@ export function createSseEndpoint(options: SseEndpointOptions): SseEndpoint {
     return whenSent(response, context.completed, () => void server.close());
   }
 
-  function post(_request: Request, context: RequestContext) {
+  function post(request: Request, context: RequestContext) {
     const sessionId = context.url.searchParams.get("sessionId");
     if (!sessionId) {
       return Promise.resolve(rpcError(400, {
@@ -306,10 +383,13 @@ export function createSseEndpoint(options: SseEndpointOptions): SseEndpoint {
           "The sessionId query parameter is missing: POST to the URL of the endpoint event of GET /sse",
       }));
     }
-    const session = sessions.get(sessionId);
+    // A session serves only the client that opened it: its id alone is no credential.
+    const client = options.clientOf(request, context);
+    const session = sessions.get(sessionId, client);
     if (!session) {
       return Promise.resolve(sessions.notFound(
         sessionId,
+        client,
         "Session not found: its SSE stream ended or the server restarted; reconnect to /sse",
       ));
     }

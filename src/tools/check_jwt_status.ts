@@ -7,9 +7,11 @@
  */
 
 import { z } from "zod";
-import { type CredentialKind, isoTime, type TokenStatus } from "../auth.ts";
+import type { TokenStatus } from "../auth.ts";
 import type { AuthSource } from "../auth_sources.ts";
-import type { ToolDeps, ToolRegistry } from "./deps.ts";
+import { formatDuration, isoTime } from "../wording.ts";
+import { credentialKindOf, credentialKindSchema, credentialKindWords } from "./credential_kind.ts";
+import type { Dependencies, ToolRegistry } from "./deps.ts";
 
 const tokenFields = {
   configured: z.boolean().describe("Whether a credential is set (always true in demo mode)"),
@@ -27,7 +29,7 @@ const tokenFields = {
 const sourceSchema = z.object({
   auth_url: z.string(),
   regions: z.array(z.string()).describe("The regions whose searches use this source's JWT"),
-  credential_kind: z.enum(["cookie", "service_account"]).optional(),
+  credential_kind: credentialKindSchema,
   credential_source: z.string().optional().describe(
     "The environment variable the credential comes from; its value is never shown",
   ),
@@ -49,7 +51,7 @@ const outputSchema = z.object({
 type SourceReport = z.infer<typeof sourceSchema>;
 
 /** Registers `check_jwt_status` on `server`. */
-export function registerCheckJwtStatus(server: ToolRegistry, deps: ToolDeps): void {
+export function registerCheckJwtStatus(server: ToolRegistry, deps: Dependencies): void {
   server.registerTool(
     "check_jwt_status",
     {
@@ -69,11 +71,11 @@ export function registerCheckJwtStatus(server: ToolRegistry, deps: ToolDeps): vo
         auth.sources.map((source) => source.tokens.getToken({ signal }).catch(() => {})),
       );
       const reports = auth.sources.map(reportSource);
-      const overall = summarize(reports);
+      const overall = overallStatus(reports);
       const message = (demo ? DEMO_NOTE : "") +
         (reports.length === 1
           ? describeStatus(auth.sources[0].tokens.status())
-          : describeSources(reports));
+          : describeAllSources(reports));
       const text = reports.length === 1
         ? formatStatusText(auth.sources[0].tokens.status(), message, { authUrl, demo })
         : formatSourcesText(reports, message);
@@ -92,17 +94,11 @@ export function registerCheckJwtStatus(server: ToolRegistry, deps: ToolDeps): vo
   );
 }
 
-/** How a credential kind is named in tool results. */
-export const KIND_NAMES: Record<CredentialKind, "cookie" | "service_account"> = {
-  cas_session: "cookie",
-  service_account: "service_account",
-};
-
 function reportSource(source: AuthSource): SourceReport {
   return {
     auth_url: source.authUrl,
     regions: [...source.regions],
-    credential_kind: source.credential && KIND_NAMES[source.credential.kind],
+    credential_kind: credentialKindOf(source.credential),
     credential_source: source.credential?.source,
     ...tokenReport(source.tokens.status()),
   };
@@ -122,7 +118,7 @@ function tokenReport(status: TokenStatus) {
 }
 
 // One source is reported as itself; several as the weakest of them.
-function summarize(reports: readonly SourceReport[]) {
+function overallStatus(reports: readonly SourceReport[]) {
   if (reports.length === 1) {
     const {
       regions: _,
@@ -160,18 +156,18 @@ function describeStatus(status: TokenStatus): string {
   if (status.valid && status.lastError === undefined) {
     const warning = status.expiryWarning ? ` Warning: ${status.expiryWarning}.` : "";
     return `The JWT is valid for ${
-      formatDuration(status.secondsLeft ?? 0)
+      formatDuration((status.secondsLeft ?? 0) * 1000)
     } and is renewed automatically.${warning}`;
   }
   if (status.valid) {
     return `The JWT is valid for ${
-      formatDuration(status.secondsLeft ?? 0)
+      formatDuration((status.secondsLeft ?? 0) * 1000)
     }, but the last renewal failed: ${status.lastError}`;
   }
   return status.lastError ?? "No JWT yet: it is obtained on the first search.";
 }
 
-function describeSources(reports: readonly SourceReport[]): string {
+function describeAllSources(reports: readonly SourceReport[]): string {
   const valid = reports.filter((r) => r.valid && r.last_error === undefined).length;
   if (valid === reports.length) {
     return `All ${reports.length} auth sources hold a valid JWT, renewed automatically.`;
@@ -210,17 +206,12 @@ function formatSourcesText(reports: readonly SourceReport[], message: string): s
 
 function formatSource(report: SourceReport): string {
   const credential = report.credential_source
-    ? `${
-      report.credential_kind === "cookie" ? "cookie" : "service account"
-    } from ${report.credential_source}`
+    ? `${credentialKindWords(report.credential_kind)} from ${report.credential_source}`
     : "no credential";
   const state = report.valid
-    ? `JWT valid for ${formatDuration(report.seconds_left ?? 0)}, expires at ${report.expires_at}`
+    ? `JWT valid for ${
+      formatDuration((report.seconds_left ?? 0) * 1000)
+    }, expires at ${report.expires_at}`
     : `no valid JWT${report.last_error ? `: ${report.last_error}` : ""}`;
   return `- ${report.regions.join(", ")} via ${report.auth_url} (${credential}): ${state}`;
-}
-
-function formatDuration(seconds: number): string {
-  const minutes = Math.floor(seconds / 60);
-  return minutes >= 1 ? `${minutes} min ${seconds % 60} s` : `${seconds} s`;
 }

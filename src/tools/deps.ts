@@ -7,9 +7,11 @@
 
 import type { AuthSources } from "../auth_sources.ts";
 import type { Discovery, RecentPsms } from "../discovery/mod.ts";
-import type { ToolCallOutcome } from "../instruments.ts";
 import type { McpServer } from "../mcp_sdk.ts";
 import type { SearchFormatter } from "./format_cache.ts";
+
+/** How a tool call ended: a result, an error result, a thrown exception, or cancelled. */
+export type ToolCallOutcome = "ok" | "error" | "exception" | "cancelled";
 
 /**
  * Where a tool is registered, and how it logs to the client: the `McpServer`,
@@ -18,7 +20,7 @@ import type { SearchFormatter } from "./format_cache.ts";
 export type ToolRegistry = Pick<McpServer, "registerTool" | "sendLoggingMessage">;
 
 /** The dependencies every tool is registered with. */
-export interface ToolDeps {
+export interface Dependencies {
   readonly discovery: Discovery;
   /**
    * A new, empty memory of the PSMs one session sees (holding the demo catalogue in demo
@@ -37,7 +39,7 @@ export interface ToolDeps {
 }
 
 /** What one session's server is registered with: the shared dependencies and its own memory. */
-export interface SessionDeps extends ToolDeps {
+export interface SessionDependencies extends Dependencies {
   /** The PSMs this session has seen in answers, for completions and suggestions. */
   readonly recentPsms: RecentPsms;
 }

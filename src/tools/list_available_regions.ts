@@ -9,14 +9,14 @@
 import { z } from "zod";
 import type { AuthSource } from "../auth_sources.ts";
 import type { RegionHealth } from "../discovery/mod.ts";
-import type { ToolDeps, ToolRegistry } from "./deps.ts";
-import { KIND_NAMES } from "./check_jwt_status.ts";
+import { credentialKindOf, credentialKindSchema, credentialKindWords } from "./credential_kind.ts";
+import type { Dependencies, ToolRegistry } from "./deps.ts";
 
 const regionSchema = z.object({
   name: z.string(),
   base_url: z.string().describe("The registry's search base URL"),
   auth_url: z.string().describe("Where this region's JWT comes from"),
-  credential_kind: z.enum(["cookie", "service_account"]).optional(),
+  credential_kind: credentialKindSchema,
   credential_source: z.string().optional().describe(
     "The environment variable the credential comes from (its value is never shown); absent when none is set",
   ),
@@ -45,7 +45,7 @@ const outputSchema = z.object({
 type RegionReport = z.infer<typeof regionSchema>;
 
 /** Registers `list_available_regions` on `server`. */
-export function registerListAvailableRegions(server: ToolRegistry, deps: ToolDeps): void {
+export function registerListAvailableRegions(server: ToolRegistry, deps: Dependencies): void {
   server.registerTool(
     "list_available_regions",
     {
@@ -97,8 +97,7 @@ function reportRegion(
     name: region.name,
     base_url: region.baseUrl,
     auth_url: source?.authUrl ?? "",
-    credential_kind: source?.credential &&
-      KIND_NAMES[source.credential.kind],
+    credential_kind: credentialKindOf(source?.credential),
     credential_source: source?.credential?.source,
     unconfigured: source?.unconfigured,
     health: {
@@ -120,7 +119,7 @@ function formatRegion(region: RegionReport, { sharedAuth }: { sharedAuth: boolea
     // A region without a credential fails every search the same way: that is said once.
     region.unconfigured && region.health.last_error === region.unconfigured
       ? undefined
-      : describeHealth(region.health),
+      : describeCircuit(region.health),
   ].filter(Boolean);
   return `- ${region.name}: ${region.base_url} (${details.join("; ")})`;
 }
@@ -131,11 +130,10 @@ function describeCredential(region: RegionReport): string | undefined {
   if (region.credential_source === "demo") {
     return "demo session from the built-in demo auth service, nothing contacted";
   }
-  const kind = region.credential_kind === "cookie" ? "cookie" : "service account";
-  return `${kind} from ${region.credential_source}`;
+  return `${credentialKindWords(region.credential_kind)} from ${region.credential_source}`;
 }
 
-function describeHealth(health: RegionReport["health"]): string {
+function describeCircuit(health: RegionReport["health"]): string {
   if (health.last_outcome === undefined) return "not searched yet";
   const latency = health.last_latency_ms === undefined ? "" : ` in ${health.last_latency_ms} ms`;
   const last = health.last_outcome === "ok"

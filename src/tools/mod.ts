@@ -7,13 +7,13 @@
 
 import type { CallToolResult, McpServer } from "../mcp_sdk.ts";
 import { registerCheckJwtStatus } from "./check_jwt_status.ts";
-import type { ToolDeps, ToolRegistry } from "./deps.ts";
+import type { Dependencies, ToolRegistry } from "./deps.ts";
 import { registerListAvailableRegions } from "./list_available_regions.ts";
 import { registerSearchMultipleServices } from "./search_multiple_services.ts";
 import { registerSearchPsmService } from "./search_psm_service.ts";
 
 /** Registers the four tools on `server`. */
-export function registerTools(server: McpServer, deps: ToolDeps): void {
+export function registerTools(server: McpServer, deps: Dependencies): void {
   const registry = deps.onToolCall ? watchingCalls(server, deps.onToolCall) : server;
   registerSearchPsmService(registry, deps);
   registerCheckJwtStatus(registry, deps);
@@ -23,7 +23,7 @@ export function registerTools(server: McpServer, deps: ToolDeps): void {
 
 // Registers each tool with a handler that reports how its call ended. Calls the SDK refuses
 // before the handler (an unknown tool, arguments failing the schema) are not seen here.
-function watchingCalls(server: McpServer, onCall: NonNullable<ToolDeps["onToolCall"]>) {
+function watchingCalls(server: McpServer, onCall: NonNullable<Dependencies["onToolCall"]>) {
   const registry: ToolRegistry = {
     sendLoggingMessage: (params, sessionId) => server.sendLoggingMessage(params, sessionId),
     registerTool(name, config, handler) {
@@ -45,5 +45,3 @@ function watchingCalls(server: McpServer, onCall: NonNullable<ToolDeps["onToolCa
   };
   return registry;
 }
-
-export type { ToolDeps } from "./deps.ts";

@@ -7,7 +7,7 @@
 
 import { z } from "zod";
 import type { SearchResult } from "../discovery/mod.ts";
-import type { ToolDeps, ToolRegistry } from "./deps.ts";
+import type { Dependencies, ToolRegistry } from "./deps.ts";
 import { patternNote, splitKeywords, toSearchTerm } from "./keywords.ts";
 import { notifyRegionFailures } from "./notify_failures.ts";
 import {
@@ -75,7 +75,7 @@ const outputSchema = z.object({
 /** Registers `search_multiple_services` on `server`. */
 export function registerSearchMultipleServices(
   server: ToolRegistry,
-  { discovery }: ToolDeps,
+  { discovery }: Dependencies,
 ): void {
   server.registerTool(
     "search_multiple_services",

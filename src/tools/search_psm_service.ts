@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { ToolDeps, ToolRegistry } from "./deps.ts";
+import type { Dependencies, ToolRegistry } from "./deps.ts";
 import { isList, patternNote, type SearchTerm, splitKeywords, toSearchTerm } from "./keywords.ts";
 import { notifyRegionFailures } from "./notify_failures.ts";
 import {
@@ -19,7 +19,7 @@ import {
 /** Registers `search_psm_service` on `server`. */
 export function registerSearchPsmService(
   server: ToolRegistry,
-  { discovery, formatter }: ToolDeps,
+  { discovery, formatter }: Dependencies,
 ): void {
   server.registerTool(
     "search_psm_service",

@@ -15,6 +15,7 @@ import type {
   SearchResult,
   Suggestions,
 } from "../discovery/mod.ts";
+import { formatDuration, groupByReason, timeOfDay } from "../wording.ts";
 import { matchCount } from "../discovery/mod.ts";
 import {
   cut,
@@ -460,7 +461,7 @@ export function retryTime(outcomes: readonly RegionOutcome[]): string | undefine
     !o.ok && o.error.retryAt ? [o.error.retryAt.getTime()] : []
   );
   if (times.length === 0) return undefined;
-  return `${new Date(Math.max(...times)).toISOString().slice(11, 19)} UTC`;
+  return timeOfDay(Math.max(...times));
 }
 
 /**
@@ -477,19 +478,6 @@ export function describeFailures(
       outcome.ok || except.has(outcome.region) ? [] : [[outcome.region, reasonOf(outcome.error)]]
     ),
   ).join("; ");
-}
-
-/**
- * Returns one `region, region: reason` line per distinct reason, in the order
- * reasons first appear, from `[region, reason]` pairs: the same sentence is
- * not repeated for every region it applies to.
- */
-export function groupByReason(pairs: Iterable<readonly [string, string]>): string[] {
-  const byReason = new Map<string, string[]>();
-  for (const [region, reason] of pairs) {
-    byReason.set(reason, [...byReason.get(reason) ?? [], region]);
-  }
-  return [...byReason].map(([reason, regions]) => `${regions.join(", ")}: ${reason}`);
 }
 
 // These reasons already say what to do: a generic step after them would only mislead.
@@ -510,21 +498,13 @@ export function describeSources(result: SearchResult): string[] {
   const add = (label: string, region: string) => labels.push([region, label]);
   for (const outcome of result.outcomes) {
     if (!outcome.ok || !outcome.staleReason || outcome.fetchedAt === undefined) continue;
-    const fetched = `fetched ${formatAge(result.searchedAt - outcome.fetchedAt)} ago`;
+    const fetched = `fetched ${formatDuration(result.searchedAt - outcome.fetchedAt)} ago`;
     add(`stale, ${fetched}; the region failed: ${reasonOf(outcome.staleReason)}`, outcome.region);
   }
   for (const region of result.pending) {
     add("not awaited, the exact PSM was found first (pass wait_all_regions: true to wait)", region);
   }
   return groupByReason(labels);
-}
-
-function formatAge(ms: number): string {
-  const seconds = Math.max(0, Math.round(ms / 1000));
-  if (seconds < 60) return `${seconds} s`;
-  const minutes = Math.floor(seconds / 60);
-  if (minutes < 60) return `${minutes} min`;
-  return `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
 }
 
 function nextStepFor(outcomes: readonly RegionOutcome[]): string {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { AuthError } from "../../src/auth.ts";
-import { createCircuitBreaker } from "../../src/discovery/breaker.ts";
+import { createCircuitBreaker, withBreaker } from "../../src/discovery/breaker.ts";
 import type { RegionOutcome } from "../../src/discovery/mod.ts";
 import {
   CN,
@@ -21,7 +21,7 @@ function breakerOver(
   const clock = fakeClock();
   const breaker = createCircuitBreaker({ now: clock.now });
   const inner = fakeSearch((n, call) => respond(n, call.region));
-  return { clock, breaker, inner, search: breaker.wrap(inner.search) };
+  return { clock, breaker, inner, search: withBreaker(breaker)(inner.search) };
 }
 
 async function searchTimes(search: ReturnType<typeof breakerOver>["search"], times: number) {
@@ -236,7 +236,7 @@ Deno.test("health tells each region's state, failures in a row, open-until and l
 Deno.test("health measures the latency of the last search with the injected clock", async () => {
   const clock = fakeClock();
   const breaker = createCircuitBreaker({ now: clock.now });
-  const search = breaker.wrap(() => {
+  const search = withBreaker(breaker)(() => {
     clock.advance(1_234);
     return Promise.resolve(answered("cn"));
   });

@@ -59,12 +59,12 @@ Deno.test("a Host header that makes no URL is a 400 from the handler, not a thro
   }
 });
 
-async function rawRequest(port: number, host: string): Promise<string> {
+async function rawRequest(port: number, host: string, target = "/health"): Promise<string> {
   const conn = await Deno.connect({ hostname: "127.0.0.1", port });
   try {
     await conn.write(
       new TextEncoder().encode(
-        `GET /health HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`,
+        `GET ${target} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`,
       ),
     );
     return await new Response(conn.readable).text();
@@ -92,6 +92,33 @@ Deno.test("over a real socket Deno.serve hands malformed Host headers on, and th
       assert.match(answer, /^HTTP\/1\.1 400 /, host);
     }
     assert.deepEqual(errors, [], "no request failed with an error");
+  } finally {
+    await server.shutdown();
+    await app.close();
+  }
+});
+
+Deno.test("the Host guard checks the Host header as sent, not a URL that an absolute-form target made", async () => {
+  const app = createTestApp("localhost");
+  const rebound = new Request("http://localhost/health", { headers: { host: "evil.com" } });
+  const response = await app.handle(rebound);
+  assert.equal(response.status, 403);
+  assert.match((await response.json()).error, /Host evil\.com is not served here/);
+  for (const host of ["localhost@evil.com", "evil.com/x", "a b"]) {
+    assert.equal(await statusOf(app, "http://localhost/health", { host }), 400, host);
+  }
+  assert.equal(await statusOf(app, "http://localhost/health", { host: "localhost:8123" }), 200);
+  assert.equal(await statusOf(app, "http://localhost/health"), 200, "no Host header: the URL's");
+});
+
+Deno.test("over a real socket an absolute-form target to localhost with a foreign Host gets 403", async () => {
+  const app = createTestApp("127.0.0.1");
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, app.handle);
+  try {
+    const answer = await rawRequest(server.addr.port, "evil.com", "http://localhost/health");
+    assert.match(answer, /^HTTP\/1\.1 403 /);
+    const own = await rawRequest(server.addr.port, "localhost", "http://localhost/health");
+    assert.match(own, /^HTTP\/1\.1 200 /);
   } finally {
     await server.shutdown();
     await app.close();

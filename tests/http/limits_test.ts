@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import type { HttpApp } from "../../src/http/mod.ts";
 import type { Fetch } from "../../src/upstream.ts";
-import { settle } from "../fake_upstream.ts";
+import { recordingLogger, settle } from "../fake_upstream.ts";
 import { demoFetchFor, INITIALIZE_REQUEST, testConfig } from "../harness.ts";
 import { createTestApp } from "../http_app.ts";
 
@@ -169,6 +169,100 @@ for (const route of ROUTES) {
       assert.match((await tooMany.json()).error.message, /^Batch too large: send at most 32/);
     } finally {
       await app.close();
+    }
+  });
+}
+
+/**
+ * A POST to /mcp whose body sends `start`, then `end`s it (an error) or never
+ * ends; it declares `declaredLength` when given.
+ */
+function dribbledPost(start: string, end?: Error, declaredLength?: number) {
+  let cancelled = false;
+  const body = new ReadableStream<Uint8Array>({
+    start(controller) {
+      controller.enqueue(new TextEncoder().encode(start));
+      if (end) controller.error(end);
+    },
+    cancel() {
+      cancelled = true;
+    },
+  });
+  const request = new Request("http://localhost/mcp", {
+    method: "POST",
+    headers: {
+      "content-type": "application/json",
+      ...(declaredLength !== undefined && { "content-length": String(declaredLength) }),
+    },
+    body,
+  });
+  return { request, cancelled: () => cancelled };
+}
+
+Deno.test("a body not received whole in time is answered 408 and no longer read", async () => {
+  const logger = recordingLogger();
+  const app = createTestApp("localhost", { bodyTimeoutMs: 20, logger });
+  const post = dribbledPost('{"tool":');
+  const response = await app.handle(post.request);
+  assert.equal(response.status, 408);
+  assert.match((await response.json()).error.message, /within 20 ms/);
+  assert.ok(post.cancelled(), "the body's stream was cancelled");
+  assert.ok(logger.lines.every((line) => line.startsWith("debug ")), logger.lines.join("\n"));
+  await app.close();
+});
+
+Deno.test("a small body that declares its length, not received whole in time, is answered 408 too", async () => {
+  const app = createTestApp("localhost", { bodyTimeoutMs: 20 });
+  const response = await app.handle(dribbledPost('{"tool":', undefined, 100).request);
+  assert.equal(response.status, 408);
+  await response.body?.cancel();
+  await app.close();
+});
+
+Deno.test("a client that goes away in the middle of its body is one debug line, without a stack", async () => {
+  const logger = recordingLogger();
+  const app = createTestApp("localhost", { logger });
+  const gone = new Deno.errors.BadResource("Cannot read body as underlying resource unavailable");
+  const response = await app.handle(dribbledPost('{"tool":', gone).request);
+  assert.equal(response.status, 400);
+  await response.body?.cancel();
+  const noted = logger.lines.filter((line) =>
+    /went away while sending its request body/.test(line)
+  );
+  assert.equal(noted.length, 1, logger.lines.join("\n"));
+  assert.match(noted[0], /^debug .*BadResource: Cannot read body/);
+  assert.ok(logger.lines.every((line) => !line.includes("\n")), "no stack trace");
+  assert.ok(logger.lines.every((line) => line.startsWith("debug ")), logger.lines.join("\n"));
+  await app.close();
+});
+
+// Deno.serve keeps the connection until the client sends the rest or leaves (nothing in its API
+// closes it): the handler, its timer and what it read are freed; the socket is the proxy's job.
+for (const declared of [100_000, 100]) {
+  Deno.test(`over a real socket a dribbled body of ${declared} bytes is answered 408 once its time is up`, async () => {
+    const app = createTestApp("localhost", { bodyTimeoutMs: 50 });
+    const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, app.handle);
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port: server.addr.port });
+    // Ends the test rather than hanging it when no answer comes.
+    const giveUp = setTimeout(() => conn.close(), 10_000);
+    try {
+      await conn.write(new TextEncoder().encode(
+        "POST /mcp HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n" +
+          `Content-Length: ${declared}\r\n\r\n{"tool":`,
+      ));
+      let answer = "";
+      const buffer = new Uint8Array(4096);
+      while (!answer.includes("within 50 ms")) {
+        const read = await conn.read(buffer);
+        assert.ok(read !== null, `the connection ended after ${JSON.stringify(answer)}`);
+        answer += new TextDecoder().decode(buffer.subarray(0, read));
+      }
+      assert.match(answer, /^HTTP\/1\.1 408 /);
+    } finally {
+      clearTimeout(giveUp);
+      conn.close();
+      await app.close();
+      await server.shutdown();
     }
   });
 }

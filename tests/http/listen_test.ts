@@ -1,10 +1,12 @@
 import assert from "node:assert/strict";
+import { reset } from "@logtape/logtape";
 import {
   listen,
   type ListenOptions,
   type ServedPort,
   type ServeFunction,
 } from "../../src/http/listen.ts";
+import { logger, setupLogging } from "../../src/log.ts";
 import { recordingLogger } from "../fake_upstream.ts";
 
 const TOO_MANY_OPEN_FILES = new Error("Too many open files (os error 24)");
@@ -120,4 +122,45 @@ Deno.test("a port that cannot be listened on at start is an error for the caller
   const inUse = new Deno.errors.AddrInUse("Address already in use");
   const fake = fakeServe([inUse]);
   assert.throws(() => listenWith(fake), (error) => error === inUse);
+});
+
+Deno.test("the listener's failures are logged as one line each, without a stack trace", async () => {
+  // As Deno reports them: the accept loop's error carries a stack line in its message.
+  const acceptFailed = new Deno.errors.Http(
+    "Error: Too many open files (os error 24)\n    at ext:deno_http/00_serve.ts:1:18520",
+  );
+  const taken = new Deno.errors.AddrInUse("Address already in use (os error 98)");
+  const fake = fakeServe(["ok", taken, taken]);
+  const lines: string[] = [];
+  const output = await setupLogging("debug", {
+    write: (text) => {
+      lines.push(...text.split(/(?<=\n)/));
+      return Promise.resolve();
+    },
+  });
+  try {
+    const listener = listen(handler, {
+      hostname: "127.0.0.1",
+      port: 8123,
+      logger: logger("http"),
+      serve: fake.serve,
+      backoffMs: 1,
+    });
+    fake.ports[0].fail(acceptFailed);
+    await until(() => fake.ports.length === 2);
+    await listener.shutdown();
+    await output.flush();
+  } finally {
+    await reset();
+  }
+  assert.equal(lines.length, 3, lines.join(""));
+  assert.match(
+    lines[0],
+    /\[ERR\] .*stopped accepting \(Http: Error: Too many open files \(os error 24\)\): listening again/,
+  );
+  assert.match(
+    lines[1],
+    /\[WRN\] .*Cannot listen on port 8123 yet \(AddrInUse: Address already in use \(os error 98\)\): trying again\n$/,
+  );
+  assert.match(lines[2], /\[INF\] .*Listening on port 8123 again/);
 });

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { type ServeInfo, SHUTTING_DOWN } from "../../src/http/mod.ts";
 import type { Fetch } from "../../src/upstream.ts";
-import { createDependencies, createServer } from "../../src/server.ts";
+import { createDependencies } from "../../src/dependencies.ts";
+import { createServer } from "../../src/server.ts";
 import { fakeClock, recordingLogger } from "../fake_upstream.ts";
 import { demoFetchFor, INITIALIZE_REQUEST, testConfig, textOf } from "../harness.ts";
 import {

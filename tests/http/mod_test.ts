@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { endpointUrl } from "../../src/http/mod.ts";
-import { VERSION } from "../../src/server.ts";
+import { VERSION } from "../../src/about.ts";
 import { createTestApp } from "../http_app.ts";
 
 Deno.test("GET /health reports status, version, uptime, demo, regions and auth state", async () => {

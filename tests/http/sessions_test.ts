@@ -54,11 +54,15 @@ function ping(app: HttpApp, sessionId: string, options: { address?: string; toke
   return post(app, { jsonrpc: "2.0", id: 2, method: "ping" }, { sessionId, ...options });
 }
 
-function holdStream(app: HttpApp, sessionId: string) {
+function holdStream(app: HttpApp, sessionId: string, address: string) {
   return app.handle(
     new Request("http://localhost/mcp", {
       headers: { accept: "text/event-stream", "mcp-session-id": sessionId },
     }),
+    {
+      completed: new Promise(() => {}),
+      remoteAddr: { transport: "tcp", hostname: address, port: 40000 },
+    },
   );
 }
 
@@ -88,7 +92,7 @@ Deno.test("a session with a request in flight is never closed to make room", asy
   const busy = await initialize(app, { address: "192.0.2.1" });
   clock.advance(1_000);
   const idle = await initialize(app, { address: "192.0.2.2" });
-  const stream = await holdStream(app, busy);
+  const stream = await holdStream(app, busy, "192.0.2.1");
   clock.advance(1_000);
   await initialize(app, { address: "192.0.2.3" });
   assert.equal((await ping(app, idle, { address: "192.0.2.2" })).status, 404);
@@ -117,7 +121,7 @@ Deno.test("one client address holds at most its share of sessions; others keep t
 Deno.test("a client whose every session is busy is refused 429 past its share", async () => {
   const app = createTestApp("localhost", { maxSessionsPerClient: 1 });
   const sessionId = await initialize(app, { address: "192.0.2.1" });
-  const stream = await holdStream(app, sessionId);
+  const stream = await holdStream(app, sessionId, "192.0.2.1");
   const refused = await post(app, INITIALIZE_REQUEST, { address: "192.0.2.1" });
   assert.equal(refused.status, 429);
   assert.match(JSON.parse(refused.text).error.message, /Too many open sessions for this client/);
@@ -160,5 +164,78 @@ Deno.test("evicting a session logs its id, never the client's token", async () =
   await initialize(app, { token: TOKEN });
   assert.ok(logger.lines.some((line) => /closed to make room/.test(line)));
   assert.ok(logger.lines.every((line) => !line.includes(TOKEN)));
+  await app.close();
+});
+
+Deno.test("a session serves only the client that opened it: to another its id is unknown", async () => {
+  const app = createTestApp("localhost");
+  const sessionId = await initialize(app, { address: "192.0.2.1" });
+  const stolen = await ping(app, sessionId, { address: "192.0.2.66" });
+  assert.equal(stolen.status, 404);
+  assert.match(JSON.parse(stolen.text).error.message, /Session not found/);
+  const deleted = await app.handle(
+    new Request("http://localhost/mcp", {
+      method: "DELETE",
+      headers: { "mcp-session-id": sessionId },
+    }),
+    {
+      completed: Promise.resolve(),
+      remoteAddr: { transport: "tcp", hostname: "192.0.2.66", port: 1 },
+    },
+  );
+  assert.equal(deleted.status, 404, "another client cannot end it either");
+  await deleted.body?.cancel();
+  assert.equal(app.sessionCount(), 1);
+  assert.equal((await ping(app, sessionId, { address: "192.0.2.1" })).status, 200);
+  await app.close();
+});
+
+Deno.test("another client is not told why a session it did not open ended", async () => {
+  const app = createTestApp("localhost", { maxSessions: 1 });
+  const evicted = await initialize(app, { address: "192.0.2.1" });
+  await initialize(app, { address: "192.0.2.2" });
+  const other = await ping(app, evicted, { address: "192.0.2.66" });
+  assert.equal(other.status, 404);
+  assert.notEqual(JSON.parse(other.text).error.message, EVICTED);
+  const own = await ping(app, evicted, { address: "192.0.2.1" });
+  assert.equal(JSON.parse(own.text).error.message, EVICTED);
+  await app.close();
+});
+
+Deno.test("/messages serves only the client that opened the /sse stream", async () => {
+  const app = createTestApp("localhost");
+  const from = (hostname: string) => ({
+    completed: new Promise<void>(() => {}),
+    remoteAddr: { transport: "tcp" as const, hostname, port: 1 },
+  });
+  const stream = await app.handle(new Request("http://localhost/sse"), from("192.0.2.1"));
+  const reader = stream.body!.pipeThrough(new TextDecoderStream()).getReader();
+  const endpoint = (await reader.read()).value!.match(/data: (\S+)/)![1];
+  const postAs = (hostname: string) =>
+    app.handle(
+      new Request(new URL(endpoint, "http://localhost"), {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "ping" }),
+      }),
+      from(hostname),
+    );
+  const stolen = await postAs("192.0.2.66");
+  assert.equal(stolen.status, 404);
+  await stolen.body?.cancel();
+  const own = await postAs("192.0.2.1");
+  assert.equal(own.status, 202);
+  await own.body?.cancel();
+  await reader.cancel();
+  await app.close();
+});
+
+Deno.test("session logs name a session by a short prefix of its id, never the whole id", async () => {
+  const logger = recordingLogger();
+  const app = createTestApp("localhost", { logger });
+  const sessionId = await initialize(app);
+  const started = logger.lines.find((line) => /Session \S+ started/.test(line));
+  assert.ok(started?.includes(sessionId.slice(0, 8)));
+  assert.ok(logger.lines.every((line) => !line.includes(sessionId)));
   await app.close();
 });

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { BACKED_UP, EVICTED, type HttpApp, SHUTTING_DOWN } from "../../src/http/mod.ts";
-import { SseServerTransport } from "../../src/http/sse.ts";
+import { createUnsentBudget, SseServerTransport, StreamBackedUpError } from "../../src/http/sse.ts";
 import { Secret } from "../../src/secret.ts";
 import { fakeClock } from "../fake_upstream.ts";
 import { INITIALIZE_REQUEST, textOf } from "../harness.ts";
@@ -316,21 +316,26 @@ Deno.test("an SSE stream its client never reads holds at most the unsent limit, 
   await assert.rejects(() => transport.send(answer), /Not connected/);
 });
 
-Deno.test("a client that never reads its /sse stream loses the session; its posts are then 404", async () => {
-  const app = createTestApp("localhost", { sseMaxUnsentBytes: 16 * 1024 });
-  const { endpoint } = await openSse(app);
+/** POSTs `tools/list` calls, up to `most`, until one is refused 404; returns that answer. */
+async function postUntilRefused(app: HttpApp, endpoint: string, most: number) {
   const tick = () => new Promise((resolve) => setTimeout(resolve, 0));
-  let refused: Response | undefined;
-  for (let i = 0; i < 200 && !refused; i++) {
+  for (let i = 0; i < most; i++) {
     const response = await postMessage(app, endpoint, {
       jsonrpc: "2.0",
       id: i,
       method: "tools/list",
     });
-    if (response.status === 404) refused = response;
-    else await response.body?.cancel();
+    if (response.status === 404) return response;
+    await response.body?.cancel();
     await tick();
   }
+  return undefined;
+}
+
+Deno.test("a client that never reads its /sse stream loses the session; its posts are then 404", async () => {
+  const app = createTestApp("localhost", { sseMaxUnsentBytes: 16 * 1024 });
+  const { endpoint } = await openSse(app);
+  const refused = await postUntilRefused(app, endpoint, 200);
   assert.ok(refused, "the posts were refused once the stream backed up");
   assert.equal((await refused.json()).error.message, BACKED_UP);
   assert.equal(app.sessionCount(), 0);
@@ -404,4 +409,48 @@ Deno.test("/messages: a request the client cancelled is in flight no longer, and
       result: {},
     });
   });
+});
+
+Deno.test("the unsent bytes of every SSE stream together stay within the budget; the stream with the most is closed", async () => {
+  const budget = createUnsentBudget(10 * 1024);
+  const transports = Array.from(
+    { length: 5 },
+    () => new SseServerTransport({ maxUnsentBytes: 8 * 1024, budget }),
+  );
+  const closed: number[] = [];
+  const errors: unknown[] = [];
+  transports.forEach((transport, index) => {
+    transport.onclose = () => closed.push(index);
+    transport.onerror = (error) => errors.push(error);
+  });
+  for (const transport of transports) await transport.start();
+  const total = () => transports.reduce((sum, t) => sum + t.unsentBytes(), 0);
+  const answer = (size: number) => ({
+    jsonrpc: "2.0" as const,
+    id: 1,
+    result: { text: "x".repeat(size) },
+  });
+  // Stream 0 is behind the most; then everyone writes in turn, each under its own 8 KiB.
+  await transports[0].send(answer(3_000));
+  for (let round = 0; round < 6; round++) {
+    for (const transport of transports) {
+      await transport.send(answer(300)).catch(() => {});
+      assert.ok(total() <= 10 * 1024, `${total()} bytes unsent in all`);
+    }
+  }
+  assert.equal(closed[0], 0, "the stream that left the most unread was closed first");
+  assert.ok(errors.every((error) => error instanceof StreamBackedUpError));
+  assert.match(String(errors[0]), /held over 10240 unsent bytes together/);
+  for (const transport of transports) await transport.close();
+});
+
+Deno.test("a client past the all-streams budget loses its session, though under its own limit", async () => {
+  const app = createTestApp("localhost", {
+    sseMaxUnsentBytes: 1024 * 1024,
+    sseMaxTotalUnsentBytes: 16 * 1024,
+  });
+  const { endpoint } = await openSse(app);
+  const refused = await postUntilRefused(app, endpoint, 50);
+  assert.ok(refused, "the posts were refused once the streams together backed up");
+  assert.equal((await refused.json()).error.message, BACKED_UP);
 });

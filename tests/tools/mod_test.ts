@@ -22,7 +22,7 @@ import {
   withConnection,
 } from "../harness.ts";
 import type { Client } from "../mcp_client.ts";
-import { describeHealth } from "../../src/server.ts";
+import { describeHealth } from "../../src/health.ts";
 
 async function assertToolError(
   client: Client,

@@ -2,12 +2,17 @@
  * `deno task ok` runs this: every file of `.github/workflows/` must be a valid
  * GitHub Actions workflow (the schema check of action-validator, run from its
  * WebAssembly build). Prints each problem with its place; exits 1 if any.
+ * With `--stdin`, checks the workflows sent on stdin instead (see `files.ts`).
+ *
+ *   deno task workflows
  *
  * @module
  */
 
-// Pinned here and locked in deno.lock; not in deno.json's imports, which hold what the server runs.
+// Pinned here and locked in tools/tools.lock: deno.json's imports and deno.lock hold only what
+// the server runs, so that its first start downloads nothing else.
 import { validateWorkflow } from "npm:@action-validator/core@0.6.0";
+import { filesToCheck } from "./files.ts";
 
 const WORKFLOWS = new URL("../.github/workflows/", import.meta.url);
 
@@ -37,12 +42,11 @@ function describe(error: ValidationError): string {
   }`;
 }
 
-async function main(): Promise<number> {
+async function main(args: readonly string[]): Promise<number> {
   let failed = 0;
-  for await (const entry of Deno.readDir(WORKFLOWS)) {
-    if (!entry.isFile || !/\.ya?ml$/.test(entry.name)) continue;
-    const problems = workflowProblems(await Deno.readTextFile(new URL(entry.name, WORKFLOWS)));
-    for (const problem of problems) console.error(`.github/workflows/${entry.name}: ${problem}`);
+  for (const { name, text } of await filesToCheck(WORKFLOWS, args)) {
+    const problems = workflowProblems(text);
+    for (const problem of problems) console.error(`.github/workflows/${name}: ${problem}`);
     if (problems.length > 0) failed++;
   }
   if (failed > 0) {
@@ -52,4 +56,4 @@ async function main(): Promise<number> {
   return 0;
 }
 
-if (import.meta.main) Deno.exit(await main());
+if (import.meta.main) Deno.exit(await main(Deno.args));

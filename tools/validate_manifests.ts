@@ -8,6 +8,8 @@
  *
  *   deno task manifests
  *
+ * With `--stdin`, checks the manifests sent on stdin instead (see `files.ts`).
+ *
  * The schemas accept unknown fields, as the API server does without strict
  * validation; the checks of this module are what catch a misspelled field
  * that matters here.
@@ -15,8 +17,8 @@
  * @module
  */
 
-// Tools of this script only: npm specifiers here rather than in deno.json's import map, which
-// holds what the server itself runs.
+// Tools of this script only, locked in tools/tools.lock: deno.json's import map and deno.lock
+// hold only what the server itself runs.
 import { parseAllDocuments } from "npm:yaml@2.9.1";
 import {
   ConfigMap,
@@ -29,19 +31,14 @@ import { Deployment } from "npm:kubernetes-models@4.5.1/apps/v1";
 import { PodDisruptionBudget } from "npm:kubernetes-models@4.5.1/policy/v1";
 import { HorizontalPodAutoscaler } from "npm:kubernetes-models@4.5.1/autoscaling/v2";
 import { type Env, ENV_VARS, parseCommand, REGIONAL_ENV_PREFIXES } from "../src/config/mod.ts";
+import { filesToCheck, type NamedText } from "./files.ts";
 
-/** The folder of the manifests, from the repository's root. */
-export const MANIFESTS_DIR = "deploy/kubernetes";
+// The folder of the manifests, from the repository's root.
+const MANIFESTS_DIR = "deploy/kubernetes";
 
 // What the server may take to stop once the drain is over: the calls' deadline, the last
 // connections and the log flush of src/cli.ts (5 + 1 + 1 s).
 const SHUTDOWN_SECONDS = 7;
-
-/** A manifest file's name and its YAML text. */
-export interface ManifestFile {
-  name: string;
-  text: string;
-}
 
 /** A Kubernetes object as parsed from YAML. */
 type KubeObject = Record<string, unknown> & {
@@ -60,7 +57,7 @@ const MODELS: Record<string, new (data: never) => { validate(): void }> = {
 };
 
 /** Returns every problem found in `files`, each a sentence naming its file; none when valid. */
-export function validateManifests(files: readonly ManifestFile[]): string[] {
+export function validateManifests(files: readonly NamedText[]): string[] {
   const problems: string[] = [];
   const objects: Found<KubeObject>[] = [];
   for (const { name, text } of files) {
@@ -235,16 +232,8 @@ function isServerVariable(name: string): boolean {
     REGIONAL_ENV_PREFIXES.some((prefix) => name.startsWith(prefix) && name.length > prefix.length);
 }
 
-async function main(): Promise<number> {
-  const files: ManifestFile[] = [];
-  for await (const entry of Deno.readDir(MANIFESTS_DIR)) {
-    if (!entry.isFile || !/\.ya?ml$/.test(entry.name)) continue;
-    files.push({
-      name: entry.name,
-      text: await Deno.readTextFile(`${MANIFESTS_DIR}/${entry.name}`),
-    });
-  }
-  files.sort((a, b) => a.name.localeCompare(b.name));
+async function main(args: readonly string[]): Promise<number> {
+  const files = await filesToCheck(new URL(`../${MANIFESTS_DIR}/`, import.meta.url), args);
   const problems = validateManifests(files);
   for (const problem of problems) console.error(problem);
   console.log(
@@ -255,4 +244,4 @@ async function main(): Promise<number> {
   return problems.length === 0 ? 0 : 1;
 }
 
-if (import.meta.main) Deno.exit(await main());
+if (import.meta.main) Deno.exit(await main(Deno.args));

@@ -1,0 +1,82 @@
+/**
+ * The composition root: {@linkcode createDependencies} turns a
+ * {@linkcode Config} into the token providers, discovery client and formatter
+ * that every session's server shares.
+ *
+ * @module
+ */
+
+import type { Credential } from "./auth.ts";
+import { createAuthSources } from "./auth_sources.ts";
+import type { Config } from "./config/mod.ts";
+import { createDiscovery, createRecentPsms } from "./discovery/mod.ts";
+import { DEMO_CATALOGUE } from "./demo.ts";
+import type { Instruments } from "./instruments.ts";
+import type { Logger } from "./log.ts";
+import { Secret } from "./secret.ts";
+import { createSearchFormatter } from "./tools/format_cache.ts";
+import type { Dependencies } from "./tools/deps.ts";
+import type { Fetch } from "./upstream.ts";
+
+// Demo mode signs in to its own fake auth service; the user's cookie is never used there.
+const DEMO_CREDENTIAL: Credential = {
+  kind: "cas_session",
+  source: "demo",
+  value: new Secret("demo-session"),
+};
+
+/** Options for {@linkcode createDependencies}. */
+export interface DependencyOptions {
+  fetch: Fetch;
+  /** Milliseconds since the epoch. */
+  now: () => number;
+  /** The logger of a part of the server, by name: `auth`, `discovery`. */
+  logger: (category: string) => Logger;
+  /** Where tool calls, registry requests, cache lookups and JWT refreshes are counted. */
+  instruments?: Instruments;
+}
+
+/** Builds the token providers and discovery client that every session shares. */
+export function createDependencies(config: Config, options: DependencyOptions): Dependencies {
+  const { fetch, now, logger, instruments } = options;
+  const regions = config.demo
+    ? config.regions.map((region) => ({ ...region, credential: DEMO_CREDENTIAL }))
+    : config.regions;
+  const auth = createAuthSources(regions, {
+    defaultAuthUrl: config.authUrl,
+    fetch,
+    now,
+    timeoutMs: config.timeoutMs,
+    logger: logger("auth"),
+    onRefresh: instruments?.authRefresh,
+  });
+  // In demo mode the whole catalogue counts as seen: completions and suggestions work at once.
+  const knownPsms = config.demo ? DEMO_CATALOGUE.map((service) => service.psm) : [];
+  const discovery = createDiscovery({
+    // Discovery and the tools see names and URLs only, never a credential.
+    regions: regions.map(({ name, baseUrl }) => ({ name, baseUrl })),
+    tokenFor: auth.tokenFor,
+    fetch,
+    now,
+    timeoutMs: config.timeoutMs,
+    cacheTtlMs: config.cacheTtlMs,
+    cacheMaxBytes: config.cacheMaxBytes,
+    concurrency: config.concurrency,
+    logger: logger("discovery"),
+    observe: instruments && { searches: instruments.searches, requests: instruments.requests },
+  });
+  instruments?.watchRegions(discovery.health);
+  return {
+    discovery,
+    // A stateless server answers one client's request, then the next client's: it must not
+    // carry the first one's PSMs over, so it remembers none.
+    newRecentPsms: () =>
+      createRecentPsms({ initial: knownPsms, capacity: config.stateless ? 0 : undefined }),
+    auth,
+    authUrl: config.authUrl,
+    timeoutMs: config.timeoutMs,
+    demo: config.demo,
+    formatter: createSearchFormatter(),
+    onToolCall: instruments?.toolCall,
+  };
+}
