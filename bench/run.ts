@@ -213,7 +213,7 @@ async function profileThroughput(
 ): Promise<string> {
   const [run, ...rest] = serverArgs([...upstream.args, "--host", "127.0.0.1", "--port", "0"]);
   const server = await startAnnouncingProcess(
-    [run, "--inspect=127.0.0.1:0", ...rest],
+    [run!, "--inspect=127.0.0.1:0", ...rest],
     DUMMY_SESSION,
   );
   stops.push(() => server.stop());
@@ -307,8 +307,8 @@ async function timeAlternately(a: Caller, b: Caller, count: number): Promise<num
   const times: number[][] = [[], []];
   for (let done = 0; done < count; done += 10) {
     const block = Math.min(10, count - done);
-    times[0].push(...await timeCalls(a.client, a.call, block));
-    times[1].push(...await timeCalls(b.client, b.call, block));
+    times[0]!.push(...await timeCalls(a.client, a.call, block));
+    times[1]!.push(...await timeCalls(b.client, b.call, block));
   }
   return times;
 }
@@ -356,17 +356,18 @@ async function p1Latency(
     // no cache answered them (single flight may still share a request now and then).
     const sent = { cn: (reached.cn ?? 0) - sizes.latencyCalls, us: reached.us ?? 0 };
     const uncached = Math.min(sent.cn, sent.us) > sizes.latencyCalls / 2;
-    const rtt = median(baseline);
-    const p50 = median(times);
-    const p99 = percentile(times, 99);
+    const rtt = median(baseline!);
+    const p50 = median(times!);
+    const p99 = percentile(times!, 99);
     const row = {
       id: "P1",
-      scenario:
-        `search_psm_service, both regions ${LATENCY_MS} ms, cache off, ${times.length} calls`,
+      scenario: `search_psm_service, both regions ${LATENCY_MS} ms, cache off, ${
+        times!.length
+      } calls`,
       target: "median <= RTT + 1 ms; p99 <= RTT + 10 ms",
       measured: `median ${ms(p50)}, p99 ${ms(p99)}; RTT ${ms(rtt)} (p99 ${
-        ms(percentile(baseline, 99))
-      }): the echo server relaying one upstream request; echo alone ${ms(median(echoTimes))}`,
+        ms(percentile(baseline!, 99))
+      }): the echo server relaying one upstream request; echo alone ${ms(median(echoTimes!))}`,
       ratio: `${ratio(p50, rtt)}; +${ms(p50 - rtt)}`,
       met: uncached
         ? yesNo(p50 <= rtt + 1 && p99 <= rtt + 10)
@@ -389,12 +390,13 @@ async function p2EarlyReturn(bench: Bench, server: ServerProcess): Promise<Row> 
       { client, call: search(EXACT_PSM) },
       sizes.earlyReturnCalls,
     );
-    const p50 = median(times);
-    const floor = median(baseline);
+    const p50 = median(times!);
+    const floor = median(baseline!);
     return {
       id: "P2",
-      scenario:
-        `exact match in a ${FAST_MS} ms region, other region ${SLOW_MS} ms, ${times.length} calls`,
+      scenario: `exact match in a ${FAST_MS} ms region, other region ${SLOW_MS} ms, ${
+        times!.length
+      } calls`,
       target: "median <= 30 ms",
       measured: `median ${ms(p50)}${features.waitAllRegions ? "" : " (no wait_all_regions yet)"}`,
       ratio: `${ratio(p50, floor)} of a relay to the ${FAST_MS} ms region (${ms(floor)})`,
@@ -563,7 +565,7 @@ async function p6StdioStart(
   // for each tool's output schema) is the client's time, which no server can shorten.
   const arrived = median(ours.map((start) => start.answered));
   const baseline = median(sdk.map((start) => start.answered));
-  const paired = median(ours.map((start, i) => start.answered / sdk[i].answered));
+  const paired = median(ours.map((start, i) => start.answered / sdk[i]!.answered));
   return {
     id: "P6",
     scenario: `stdio: process start to first tools/list answer, ${ours.length} starts`,

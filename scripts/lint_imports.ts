@@ -74,10 +74,10 @@ export function findCircles(graph: ImportGraph): string[][] {
     stack.push(root);
     onStack.add(root);
     while (work.length > 0) {
-      const frame = work[work.length - 1];
-      const targets = graph.get(frame.node) ?? [];
-      if (frame.next < targets.length) {
-        const target = targets[frame.next++];
+      const frame = work.at(-1);
+      if (!frame) break;
+      const target = (graph.get(frame.node) ?? [])[frame.next++];
+      if (target !== undefined) {
         if (!index.has(target)) {
           index.set(target, counter);
           low.set(target, counter++);
@@ -115,7 +115,7 @@ export function findUpwardImports(graph: ImportGraph, layers: readonly Layer[] =
     for (const to of targets) {
       const toLayer = layerOf(to, layers);
       if (toLayer < fromLayer) {
-        upward.push(`${from} -> ${to} (${layers[fromLayer].name} -> ${layers[toLayer].name})`);
+        upward.push(`${from} -> ${to} (${layers[fromLayer]!.name} -> ${layers[toLayer]!.name})`);
       }
     }
   }

@@ -60,7 +60,7 @@ function textOf(result: unknown): string {
 async function checkStdio(command: readonly string[], check: Check): Promise<void> {
   const [program, ...args] = command;
   const transport = new StdioClientTransport({
-    command: program,
+    command: program!,
     args: [...args, "--demo", "--stdio"],
     // Only what Deno needs (DENO_DIR among it): no credential reaches a demo server.
     env: cleanEnv(),
@@ -88,7 +88,7 @@ async function checkStdio(command: readonly string[], check: Check): Promise<voi
 
 async function checkHttp(command: readonly string[], check: Check): Promise<void> {
   const [program, ...args] = command;
-  const child = new Deno.Command(program, {
+  const child = new Deno.Command(program!, {
     args: [...args, "--demo", "--host", "127.0.0.1", "--port", "0"],
     env: cleanEnv(),
     clearEnv: true,

@@ -55,7 +55,8 @@ export async function readCapped(
 
 /** Returns `chunks` joined into one array of `size` bytes (the first chunk itself when alone). */
 export function concatBytes(chunks: readonly Uint8Array[], size: number): Uint8Array {
-  if (chunks.length === 1) return chunks[0];
+  const [first] = chunks;
+  if (first && chunks.length === 1) return first;
   const bytes = new Uint8Array(size);
   let offset = 0;
   for (const chunk of chunks) {

@@ -145,10 +145,10 @@ function checkCredentials({ auth, demo }: Dependencies): DoctorCheck {
     fix: `Set CAS_SESSION_<region> or SERVICE_ACCOUNT_SECRET_<region> for ${missing.join(", ")} ${
       withheld.length === 0
         ? "(or CAS_SESSION for every region)"
-        : `(${withheld[0].withheld} is not sent to ${
+        : `(${withheld[0]!.withheld} is not sent to ${
           withheld.map((s) => new URL(s.authUrl).hostname).join(", ")
         }, another site than the default auth URL's, unless the config file's region says "credential": "${
-          withheld[0].withheld
+          withheld[0]!.withheld
         }")`
     }`,
   });
@@ -308,7 +308,7 @@ function timeRequests(fetch: Fetch, now: () => number): RequestTiming {
       const own = requests.filter((r) => r.url.startsWith(`${region.baseUrl}/`));
       if (own.length === 0) return undefined;
       const end = Math.max(...own.map((r) => r.end ?? r.start));
-      return Math.round(end - own[0].start);
+      return Math.round(end - own[0]!.start);
     },
   };
 }

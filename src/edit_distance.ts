@@ -19,9 +19,9 @@ export function boundedEditDistance(a: string, b: string, bound: number): number
     let rowMinimum = i;
     for (let j = 1; j <= b.length; j++) {
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      let value = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost);
+      let value = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + cost);
       if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
-        value = Math.min(value, beforePrevious[j - 2] + 1);
+        value = Math.min(value, beforePrevious[j - 2]! + 1);
       }
       current.push(value);
       rowMinimum = Math.min(rowMinimum, value);
@@ -30,5 +30,5 @@ export function boundedEditDistance(a: string, b: string, bound: number): number
     beforePrevious = previous;
     previous = current;
   }
-  return Math.min(previous[b.length], bound + 1);
+  return Math.min(previous[b.length]!, bound + 1);
 }

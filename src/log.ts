@@ -109,8 +109,8 @@ function oneLine(text: string): string {
  * For failures that are expected, such as a client going away.
  */
 export function errorSummary(error: unknown): string {
-  if (!(error instanceof Error)) return String(error).split("\n")[0];
-  const firstLine = error.message.split("\n")[0];
+  if (!(error instanceof Error)) return String(error).split("\n")[0] ?? "";
+  const firstLine = error.message.split("\n")[0] ?? "";
   return firstLine.startsWith(`${error.name}:`) ? firstLine : `${error.name}: ${firstLine}`;
 }
 

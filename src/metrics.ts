@@ -97,9 +97,9 @@ export function createMetricsRegistry(): MetricsRegistry {
           }
           // Buckets are cumulative: an observation counts in every bucket at or above it.
           bounds.forEach((bound, i) => {
-            if (value <= bound) entry.counts[i]++;
+            if (value <= bound) entry.counts[i]!++;
           });
-          entry.counts[bounds.length]++;
+          entry.counts[bounds.length]!++;
           entry.sum += value;
         },
       };
@@ -129,7 +129,7 @@ export function createMetricsRegistry(): MetricsRegistry {
 function formatLabels(labels: Labels): string {
   let text = "";
   for (const name in labels) {
-    text += `${text ? "," : "{"}${name}="${escapeValue(labels[name])}"`;
+    text += `${text ? "," : "{"}${name}="${escapeValue(labels[name]!)}"`;
   }
   return text && `${text}}`;
 }

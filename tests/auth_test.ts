@@ -94,7 +94,7 @@ async function assertAuthError(
 Deno.test("readJwtClaims decodes the payload of a base64url JWT", () => {
   // "???>>>" encodes to base64 with "/" and "+", which base64url writes as "_" and "-".
   const token = unsignedJwt({ sub: "alice", note: "???>>>", n: 3 });
-  assert.match(token.split(".")[1], /[-_]/);
+  assert.match(token.split(".")[1]!, /[-_]/);
   assert.deepEqual(readJwtClaims(token), { sub: "alice", note: "???>>>", n: 3 });
 });
 
@@ -214,11 +214,11 @@ Deno.test("the auth request sends the cookie and Accept header and does not foll
   await h.provider.getToken();
   h.fake.assertNoUnexpected();
   const [request] = h.fake.requests;
-  assert.equal(request.method, "GET");
-  assert.equal(request.url, AUTH_URL);
-  assert.equal(request.headers.get("cookie"), `CAS_SESSION=${COOKIE}`);
-  assert.equal(request.headers.get("accept"), "application/json, text/plain, */*");
-  assert.equal(request.redirect, "manual");
+  assert.equal(request!.method, "GET");
+  assert.equal(request!.url, AUTH_URL);
+  assert.equal(request!.headers.get("cookie"), `CAS_SESSION=${COOKIE}`);
+  assert.equal(request!.headers.get("accept"), "application/json, text/plain, */*");
+  assert.equal(request!.redirect, "manual");
 });
 
 Deno.test("a redirect to the login page means the CAS_SESSION has expired", async () => {
@@ -306,7 +306,7 @@ Deno.test("status reports the cached token's state and never the token or cookie
   const json = JSON.stringify(after);
   assert.ok(!json.includes(COOKIE), json);
   assert.ok(!json.includes(token), json);
-  assert.ok(!json.includes(token.split(".")[1]), json);
+  assert.ok(!json.includes(token.split(".")[1]!), json);
 
   h.clock.advance(10 * MINUTE);
   const expired = h.provider.status();
@@ -373,7 +373,7 @@ Deno.test("a caller whose signal aborts stops waiting while the shared request g
 
   controller.abort(reason);
   await assert.rejects(leaving, (error) => error === reason);
-  assert.equal(h.fake.requests[0].signal.aborted, false, "the shared request was aborted");
+  assert.equal(h.fake.requests[0]!.signal.aborted, false, "the shared request was aborted");
 
   held.resolve();
   assert.equal(await staying, token);
@@ -402,7 +402,7 @@ Deno.test("no log line or error message of the provider contains the cookie", as
     () => tokenAnswer(jwtExpiringAt(fakeClock().now() + HOUR_MS)),
   ];
   let next = 0;
-  const h = harness(() => answers[next++]());
+  const h = harness(() => answers[next++]!());
   const messages: string[] = [];
   for (let i = 0; i < answers.length; i++) {
     await h.provider.getToken().catch((error: Error) => messages.push(error.message));
@@ -568,7 +568,7 @@ Deno.test("a service account sends its secret as a bearer token and no cookie", 
   const token = jwtExpiringAt(Date.UTC(2026, 0, 1, 1));
   const { provider, fake } = serviceAccountProvider(() => tokenAnswer(token));
   assert.equal(await provider.getToken(), token);
-  assert.equal(fake.requests[0].headers.get("cookie"), null);
+  assert.equal(fake.requests[0]!.headers.get("cookie"), null);
   fake.assertNoUnexpected();
 });
 
@@ -628,13 +628,13 @@ Deno.test("each log line about a new or failed JWT names the auth host, to tell 
     () => tokenAnswer(jwtExpiringAt(fakeClock().now() + HOUR_MS)),
   ];
   let next = 0;
-  const h = harness(() => answers[next++]());
+  const h = harness(() => answers[next++]!());
   await h.provider.getToken().catch(() => {});
   h.clock.advance(5_000); // past the failure backoff
   await h.provider.getToken();
   const host = new URL(AUTH_URL).host;
   const lines = h.logger.lines.filter((line) => /^(info|warn) /.test(line));
   assert.equal(lines.length, 2, lines.join("\n"));
-  assert.match(lines[0], new RegExp(`^warn Could not obtain a JWT from ${host}: `));
-  assert.match(lines[1], new RegExp(`^info Obtained a JWT valid until \\S+ from ${host} `));
+  assert.match(lines[0]!, new RegExp(`^warn Could not obtain a JWT from ${host}: `));
+  assert.match(lines[1]!, new RegExp(`^info Obtained a JWT valid until \\S+ from ${host} `));
 });

@@ -296,10 +296,10 @@ Deno.test("discovery over the demo fetch finds a demo PSM in both regions", asyn
   assert.deepEqual(regionsOf("oec.live.promotion"), ["cn", "us"]);
   assert.equal(found.status, "found");
   assert.equal(found.services.length, 1);
-  assert.equal(found.services[0].psm, "oec.live.promotion");
-  assert.deepEqual(found.services[0].regions, ["cn", "us"]);
-  assert.deepEqual(found.services[0].owners, ["zhang.wei"]);
-  assert.equal(found.services[0].level, "P0");
+  assert.equal(found.services[0]!.psm, "oec.live.promotion");
+  assert.deepEqual(found.services[0]!.regions, ["cn", "us"]);
+  assert.deepEqual(found.services[0]!.owners, ["zhang.wei"]);
+  assert.equal(found.services[0]!.level, "P0");
   assert.ok(found.outcomes.every((outcome) => outcome.ok));
 
   assert.equal(candidates.status, "candidates");

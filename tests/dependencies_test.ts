@@ -42,7 +42,7 @@ async function toolPackages(): Promise<string[]> {
   for await (const entry of Deno.readDir(new URL("tools/", ROOT))) {
     if (!entry.name.endsWith(".ts")) continue;
     const source = await Deno.readTextFile(new URL(`tools/${entry.name}`, ROOT));
-    for (const [, name] of source.matchAll(/from "npm:(@?[^@"]+)@[^"]+"/g)) names.add(name);
+    for (const [, name] of source.matchAll(/from "npm:(@?[^@"]+)@[^"]+"/g)) names.add(name!);
   }
   return [...names].sort();
 }

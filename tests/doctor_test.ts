@@ -70,9 +70,9 @@ Deno.test("doctor passes the credential, the JWT with its expiry, and each regio
     status: "pass",
     detail: "CAS_SESSION for cn, us",
   });
-  assert.equal(checks.jwt.status, "pass");
+  assert.equal(checks.jwt!.status, "pass");
   assert.match(
-    checks.jwt.detail,
+    checks.jwt!.detail,
     /obtained from auth\.test; expires 2026-01-01T01:00:00\.000Z \(in 60 min\)/,
   );
   assert.deepEqual(checks["region cn"], {
@@ -80,7 +80,7 @@ Deno.test("doctor passes the credential, the JWT with its expiry, and each regio
     status: "pass",
     detail: "answered a search in 42 ms",
   });
-  assert.equal(checks["region us"].status, "pass");
+  assert.equal(checks["region us"]!.status, "pass");
   assert.match(formatDoctorReport(report), /All checks passed\.$/);
 });
 
@@ -88,9 +88,9 @@ Deno.test("doctor fails a region that does not answer, says what to do, and neve
   const report = await doctor(upstream({ usStatus: 404 }).fetch);
   assert.equal(report.ok, false);
   const us = byName(report)["region us"];
-  assert.equal(us.status, "fail");
-  assert.match(us.detail, /HTTP 404/);
-  assert.match(us.fix ?? "", /check --region/);
+  assert.equal(us!.status, "fail");
+  assert.match(us!.detail, /HTTP 404/);
+  assert.match(us!.fix ?? "", /check --region/);
   const table = formatDoctorReport(report);
   assert.match(table, /^region us +FAIL +.*HTTP 404/m);
   assert.match(table, /^ +-> The registry is failing/m);
@@ -105,10 +105,10 @@ Deno.test("doctor without CAS_SESSION fails the credentials and skips what needs
   const report = await doctor(fakeUpstream([]).fetch, { env: {} });
   assert.equal(report.ok, false);
   const checks = byName(report);
-  assert.equal(checks.credentials.status, "fail");
-  assert.match(checks.credentials.fix ?? "", /export CAS_SESSION=/);
+  assert.equal(checks.credentials!.status, "fail");
+  assert.match(checks.credentials!.fix ?? "", /export CAS_SESSION=/);
   assert.equal(checks.jwt, undefined, "no credential, no JWT to check");
-  assert.deepEqual([checks["region cn"].status, checks["region us"].status], ["skip", "skip"]);
+  assert.deepEqual([checks["region cn"]!.status, checks["region us"]!.status], ["skip", "skip"]);
 });
 
 Deno.test("doctor fails the JWT check with the auth service's reason when the cookie expired", async () => {
@@ -118,8 +118,8 @@ Deno.test("doctor fails the JWT check with the auth service's reason when the co
   }]);
   const report = await doctor(expired.fetch);
   const checks = byName(report);
-  assert.equal(checks.jwt.status, "fail");
-  assert.match(checks.jwt.detail, /CAS_SESSION/);
+  assert.equal(checks.jwt!.status, "fail");
+  assert.match(checks.jwt!.detail, /CAS_SESSION/);
   assert.deepEqual(checks["region cn"], {
     name: "region cn",
     status: "skip",
@@ -132,11 +132,11 @@ Deno.test("a region that refuses the JWT its credential obtained is an access pr
     env: { CAS_SESSION_cn: SENTINEL_COOKIE, SERVICE_ACCOUNT_SECRET_us: "service-secret" },
   });
   const checks = byName(report);
-  assert.equal(checks["jwt us"].status, "pass");
-  assert.equal(checks["region us"].status, "fail");
-  assert.match(checks["region us"].detail, /rejected a freshly issued JWT/);
-  assert.match(checks["region us"].fix ?? "", /access to this registry/);
-  assert.doesNotMatch(checks["region us"].fix ?? "", /cookie/i);
+  assert.equal(checks["jwt us"]!.status, "pass");
+  assert.equal(checks["region us"]!.status, "fail");
+  assert.match(checks["region us"]!.detail, /rejected a freshly issued JWT/);
+  assert.match(checks["region us"]!.fix ?? "", /access to this registry/);
+  assert.doesNotMatch(checks["region us"]!.fix ?? "", /cookie/i);
 });
 
 Deno.test("doctor works in demo mode without a cookie", async () => {
@@ -148,18 +148,18 @@ Deno.test("doctor works in demo mode without a cookie", async () => {
     logger: () => recordingLogger(),
   });
   assert.equal(report.ok, true, formatDoctorReport(report));
-  assert.match(byName(report).credentials.detail, /not needed: demo mode/);
+  assert.match(byName(report).credentials!.detail, /not needed: demo mode/);
 });
 
 Deno.test("doctor checks the JWT of each credential and skips the regions of one that has none", async () => {
   const report = await doctor(upstream().fetch, { env: { CAS_SESSION_cn: SENTINEL_COOKIE } });
   assert.equal(report.ok, false);
   const checks = byName(report);
-  assert.equal(checks.credentials.status, "fail");
-  assert.equal(checks.credentials.detail, "CAS_SESSION_cn for cn; none for us");
-  assert.match(checks.credentials.fix ?? "", /CAS_SESSION_<region> .* for us/);
-  assert.equal(checks.jwt.status, "pass");
-  assert.equal(checks["region cn"].status, "pass");
+  assert.equal(checks.credentials!.status, "fail");
+  assert.equal(checks.credentials!.detail, "CAS_SESSION_cn for cn; none for us");
+  assert.match(checks.credentials!.fix ?? "", /CAS_SESSION_<region> .* for us/);
+  assert.equal(checks.jwt!.status, "pass");
+  assert.equal(checks["region cn"]!.status, "pass");
   assert.deepEqual(checks["region us"], {
     name: "region us",
     status: "skip",
@@ -182,9 +182,9 @@ Deno.test("doctor says why a region on another site has no credential, and how t
     logger: () => recordingLogger(),
   });
   const checks = byName(report);
-  assert.equal(checks.credentials.status, "fail");
-  assert.equal(checks.credentials.detail, "CAS_SESSION for cn; none for us");
-  const fix = checks.credentials.fix ?? "";
+  assert.equal(checks.credentials!.status, "fail");
+  assert.equal(checks.credentials!.detail, "CAS_SESSION for cn; none for us");
+  const fix = checks.credentials!.fix ?? "";
   assert.match(fix, /CAS_SESSION is not sent to sso\.other-site\.test, another site/);
   assert.match(fix, /"credential": "CAS_SESSION"/);
   assert.doesNotMatch(fix, /CAS_SESSION for every region/);
@@ -199,7 +199,7 @@ Deno.test("doctor shows the proxy in effect as scheme://host:port only, never it
       NO_PROXY: "localhost,.corp.example",
     },
   });
-  const { detail, status } = byName(report).proxy;
+  const { detail, status } = byName(report).proxy!;
   assert.equal(status, "info");
   assert.equal(
     detail,
@@ -215,8 +215,8 @@ Deno.test("doctor fails a proxy variable that is not a URL without echoing it", 
     env: { CAS_SESSION: SENTINEL_COOKIE, HTTPS_PROXY: "http://bob:pw@[::1" },
   });
   const proxy = byName(report).proxy;
-  assert.equal(proxy.status, "fail");
-  assert.equal(proxy.detail, "HTTPS_PROXY is not a URL");
+  assert.equal(proxy!.status, "fail");
+  assert.equal(proxy!.detail, "HTTPS_PROXY is not a URL");
   assert.equal(report.ok, false);
 });
 
@@ -229,18 +229,18 @@ Deno.test("doctor reports the CA settings and fails an unknown DENO_TLS_CA_STORE
     },
   });
   assert.equal(
-    byName(system).tls.detail,
+    byName(system).tls!.detail,
     "DENO_TLS_CA_STORE=system; DENO_CERT=/etc/corp-ca.pem; NODE_EXTRA_CA_CERTS not set",
   );
   const node = await doctor(upstream().fetch, {
     env: { CAS_SESSION: SENTINEL_COOKIE, NODE_EXTRA_CA_CERTS: "/etc/extra-ca.pem" },
   });
-  assert.match(byName(node).tls.detail, /NODE_EXTRA_CA_CERTS=\/etc\/extra-ca\.pem$/);
+  assert.match(byName(node).tls!.detail, /NODE_EXTRA_CA_CERTS=\/etc\/extra-ca\.pem$/);
   const bogus = await doctor(upstream().fetch, {
     env: { CAS_SESSION: SENTINEL_COOKIE, DENO_TLS_CA_STORE: "windows" },
   });
-  assert.equal(byName(bogus).tls.status, "fail");
-  assert.match(byName(bogus).tls.fix ?? "", /system, mozilla/);
+  assert.equal(byName(bogus).tls!.status, "fail");
+  assert.match(byName(bogus).tls!.fix ?? "", /system, mozilla/);
 });
 
 Deno.test("proxyAddress keeps scheme, host and port and drops credentials, paths and queries", () => {
@@ -266,7 +266,7 @@ Deno.test("doctor names the proxy it went through when the auth service was unre
       HTTPS_PROXY: "http://carol:pw@proxy.corp.example:3128",
     },
   });
-  const { fix } = byName(through).jwt;
+  const { fix } = byName(through).jwt!;
   assert.match(
     fix ?? "",
     /^auth\.test was not reached through the proxy http:\/\/proxy\.corp\.example:3128 \(HTTPS_PROXY\)/,
@@ -280,7 +280,7 @@ Deno.test("doctor names the proxy it went through when the auth service was unre
     },
   });
   assert.match(
-    byName(direct).jwt.fix ?? "",
+    byName(direct).jwt!.fix ?? "",
     /^Check the VPN; behind a corporate proxy set HTTPS_PROXY/,
   );
 });

@@ -29,8 +29,8 @@ for (
     assert.equal(stdout, "");
     const lines = stderr.trim().split("\n");
     assert.equal(lines.length, 1, `one line, no stack trace:\n${stderr}`);
-    assert.match(lines[0], /^byted-live-promotion: /);
-    assert.match(lines[0], named);
+    assert.match(lines[0]!, /^byted-live-promotion: /);
+    assert.match(lines[0]!, named);
     assert.ok(!stderr.includes(SENTINEL_COOKIE));
   });
 }
@@ -77,9 +77,9 @@ Deno.test("a second server on a port already in use exits 1 with one line naming
   assert.equal(stdout, "");
   const lines = stderr.trim().split("\n");
   assert.equal(lines.length, 1, `one line, no stack trace:\n${stderr}`);
-  assert.match(lines[0], /^byted-live-promotion: /);
-  assert.match(lines[0], new RegExp(`Port ${port} is already in use`));
-  assert.match(lines[0], /--port/);
+  assert.match(lines[0]!, /^byted-live-promotion: /);
+  assert.match(lines[0]!, new RegExp(`Port ${port} is already in use`));
+  assert.match(lines[0]!, /--port/);
   assert.ok(!stderr.includes(SENTINEL_COOKIE));
 });
 
@@ -91,7 +91,7 @@ Deno.test("the server refuses a non-loopback host without a token, in one line n
   assert.equal(stdout, "");
   const lines = stderr.trim().split("\n");
   assert.equal(lines.length, 1, stderr);
-  assert.match(lines[0], /Refusing to serve on 192\.0\.2\.1 without a token: .*--auth-token/);
+  assert.match(lines[0]!, /Refusing to serve on 192\.0\.2\.1 without a token: .*--auth-token/);
 });
 
 Deno.test("the server warns at start about a plain http auth URL and region off loopback", async () => {

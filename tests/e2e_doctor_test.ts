@@ -22,9 +22,9 @@ Deno.test("doctor --json reports a region that fails, exits 1, and shows no cred
     "--auth-url",
     upstream.authUrl,
     "--region",
-    `cn=${cn.baseUrl}`,
+    `cn=${cn!.baseUrl}`,
     "--region",
-    `us=${us.baseUrl}/wrong`,
+    `us=${us!.baseUrl}/wrong`,
   ];
   let result;
   try {

@@ -89,7 +89,7 @@ Deno.test("over streamable HTTP an SDK client lists and calls all four tools of 
 
   const authRequests = upstream.seen.filter((r) => r.url === upstream.authUrl);
   assert.equal(authRequests.length, 1, "one JWT serves every search");
-  assert.equal(authRequests[0].cookie, `CAS_SESSION=${SENTINEL_COOKIE}`);
+  assert.equal(authRequests[0]!.cookie, `CAS_SESSION=${SENTINEL_COOKIE}`);
   const token = upstream.seen.find((r) => r.jwt)?.jwt;
   assert.ok(token, "searches carried the JWT");
   const { stdout, stderr } = server.output();
@@ -364,7 +364,7 @@ Deno.test("a legacy SSE client that never reads loses its session on the real se
     );
     let refused: Response | undefined;
     for (let i = 0; i < 200 && !refused; i++) {
-      const response = await fetch(new URL(endpoint, server.url), {
+      const response = await fetch(new URL(endpoint!, server.url), {
         method: "POST",
         headers: { "content-type": "application/json" },
         body: JSON.stringify(batch),

@@ -24,8 +24,8 @@ async function assertPermissionRefusal(
   assert.equal(stdout.length, 0);
   const lines = text.trim().split("\n");
   assert.equal(lines.length, 1, `one line, no stack trace:\n${text}`);
-  assert.match(lines[0], expected);
-  return lines[0];
+  assert.match(lines[0]!, expected);
+  return lines[0]!;
 }
 
 Deno.test("deno run main.ts without permission flags exits 2 with one line naming the flags", async () => {

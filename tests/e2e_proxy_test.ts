@@ -87,5 +87,5 @@ Deno.test("doctor checks through the proxy, sends its credentials to it, and sho
   assert.ok(!stdout.includes("s3cret") && !stderr.includes("s3cret"), "no proxy password");
   assert.ok(!stdout.includes(SENTINEL_COOKIE) && !stderr.includes(SENTINEL_COOKIE), "no cookie");
   assert.ok(proxy.seen.length >= 3);
-  assert.equal(proxy.seen[0].proxyAuthorization, `Basic ${btoa("alice:s3cret-pass")}`);
+  assert.equal(proxy.seen[0]!.proxyAuthorization, `Basic ${btoa("alice:s3cret-pass")}`);
 });

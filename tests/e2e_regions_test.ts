@@ -120,7 +120,7 @@ Deno.test("a bad config file exits 2 naming every problem with its path in the f
     assert.equal(code, 2);
     assert.equal(stdout, "");
     const lines = stderr.trim().split("\n");
-    assert.match(lines[0], /^byted-live-promotion: Invalid config file .* \(3 problems\)/);
+    assert.match(lines[0]!, /^byted-live-promotion: Invalid config file .* \(3 problems\)/);
     assert.deepEqual(lines.slice(1).map((line) => line.trim()).sort(), [
       "colour: not an option of the config file, see the README",
       "regions[0].auth_url: not a URL",

@@ -218,7 +218,7 @@ class Exposure {
   assertNoSentinel() {
     for (const text of this.texts) {
       for (const sentinel of SENTINELS) {
-        assert.ok(!text.includes(sentinel), `a sentinel leaked in ${text.slice(0, 2000)}`);
+        assert.ok(!text.includes(sentinel!), `a sentinel leaked in ${text.slice(0, 2000)}`);
       }
     }
   }
@@ -361,7 +361,7 @@ async function collectHttpErrors(server: ServerProcess, exposure: Exposure) {
 async function runServer(
   upstream: HostileUpstream,
   exercise: (server: ServerProcess, exposure: Exposure) => Promise<void>,
-  credentials: Record<string, string> = CREDENTIALS["one cookie"],
+  credentials: Record<string, string> = CREDENTIALS["one cookie"]!,
 ): Promise<Exposure> {
   const exposure = new Exposure();
   const server = await startServer(upstream.args, {

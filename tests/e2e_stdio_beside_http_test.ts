@@ -103,7 +103,7 @@ Deno.test("when the port is taken, a piped stdin is still served, with a warning
     ]);
     assert.equal(status.code, 0, stderr);
     assert.deepEqual(jsonRpcIds(stdout), [1, 2]);
-    assert.equal(JSON.parse(stdout.trim().split("\n")[1]).result.tools.length, 4);
+    assert.equal(JSON.parse(stdout.trim().split("\n")[1]!).result.tools.length, 4);
     assert.match(
       stderr,
       new RegExp(`Not serving HTTP: Port ${port} is already in use.*serving MCP over stdio only`),

@@ -42,12 +42,12 @@ Deno.test("a log line has a secret's value and any JWT replaced by [redacted]", 
 
     assert.equal(lines.length, 3, lines.join(""));
     const [inMessage, inProperties, asSecret] = lines;
-    assert.match(inMessage, /x: Sent cookie \[redacted\] and token \[redacted\]\n$/);
+    assert.match(inMessage!, /x: Sent cookie \[redacted\] and token \[redacted\]\n$/);
     assert.match(
-      inProperties,
+      inProperties!,
       /Upstream said bad cookie CAS_SESSION=\[redacted\] for \[redacted\]/,
     );
-    assert.match(asSecret, /Configured with \[redacted\]/);
+    assert.match(asSecret!, /Configured with \[redacted\]/);
     for (const line of lines) {
       assert.ok(!line.includes(COOKIE), line);
       assert.ok(!line.includes(jwt), line);
@@ -66,8 +66,8 @@ Deno.test("a line break in a logged value is escaped, so a keyword or an upstrea
     });
     await flush();
     assert.equal(lines.length, 1, lines.join(""));
-    assert.ok(lines[0].includes("x\\n2026-01-01"), lines[0]);
-    assert.ok(lines[0].includes("forged\\r: answered HTTP 500 (a\\tb\\u001b[31m)"), lines[0]);
+    assert.ok(lines[0]!.includes("x\\n2026-01-01"), lines[0]);
+    assert.ok(lines[0]!.includes("forged\\r: answered HTTP 500 (a\\tb\\u001b[31m)"), lines[0]);
   });
 });
 
@@ -78,16 +78,16 @@ Deno.test("bidirectional overrides, isolates, line separators and U+FEFF in a lo
     await flush();
     assert.equal(lines.length, 1, lines.join(""));
     assert.ok(
-      lines[0].includes(
+      lines[0]!.includes(
         "a\\u202edecnys\\u202c\\u2066b\\u2069\\u200e\\u200f\\u202a\\u061c\\u2028\\u2029\\ufeff",
       ),
       lines[0],
     );
     assert.doesNotMatch(
-      lines[0],
+      lines[0]!,
       /[\u061C\u200E\u200F\u2028\u2029\u202A-\u202E\u2066-\u2069\uFEFF]/u,
     );
-    assert.ok(lines[0].includes("👩\u200D💻"), "an emoji's zero width joiner is kept");
+    assert.ok(lines[0]!.includes("👩\u200D💻"), "an emoji's zero width joiner is kept");
   });
 });
 
@@ -99,8 +99,8 @@ Deno.test("records below the configured level are dropped, those at or above it 
     logger("x").error("error line");
     await flush();
     assert.equal(lines.length, 2, lines.join(""));
-    assert.match(lines[0], /\[WRN\] byted-live-promotion\.x: warning line\n$/);
-    assert.match(lines[1], /\[ERR\] byted-live-promotion\.x: error line\n$/);
+    assert.match(lines[0]!, /\[WRN\] byted-live-promotion\.x: warning line\n$/);
+    assert.match(lines[1]!, /\[ERR\] byted-live-promotion\.x: error line\n$/);
   });
   await withLines("debug", [], async (lines, flush) => {
     logger("x").debug("debug line");
@@ -140,8 +140,8 @@ Deno.test("string property values are written without quotes, other values inspe
     });
     await flush();
     assert.equal(lines.length, 1);
-    assert.match(lines[0], /x: Region cn answered 2 in 15 ms: \[ "a", "b" \]\n$/);
-    assert.ok(!lines[0].includes('"cn"'), lines[0]);
+    assert.match(lines[0]!, /x: Region cn answered 2 in 15 ms: \[ "a", "b" \]\n$/);
+    assert.ok(!lines[0]!.includes('"cn"'), lines[0]);
   });
 });
 

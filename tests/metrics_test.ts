@@ -14,7 +14,7 @@ function parseExposition(text: string): Map<string, number> {
     const match = line.match(/^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/);
     assert.ok(match, `a sample line: ${line}`);
     const [, name, labels = "", value] = match;
-    samples.set(sampleKey(name, parseLabels(labels)), Number(value));
+    samples.set(sampleKey(name!, parseLabels(labels)), Number(value));
   }
   return samples;
 }
@@ -22,7 +22,7 @@ function parseExposition(text: string): Map<string, number> {
 function parseLabels(text: string): Record<string, string> {
   const labels: Record<string, string> = {};
   for (const [, name, value] of text.matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) {
-    labels[name] = value.replace(/\\n/g, "\n").replace(/\\(["\\])/g, "$1");
+    labels[name!] = value!.replace(/\\n/g, "\n").replace(/\\(["\\])/g, "$1");
   }
   return labels;
 }
@@ -73,7 +73,7 @@ Deno.test("/metrics after some calls counts tools, upstream latency, auth, cache
   const demo = demoFetchFor(config);
   // The us registry is down; cn and the auth service answer.
   const fetch: Fetch = (input, init) =>
-    String(input).startsWith(`${config.regions[1].baseUrl}/`)
+    String(input).startsWith(`${config.regions[1]!.baseUrl}/`)
       ? Promise.reject(new TypeError("connection refused"))
       : demo(input, init);
   const metrics = createMetricsRegistry();

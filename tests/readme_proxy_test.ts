@@ -15,7 +15,7 @@ function haproxySnippet(): string {
   const readme = Deno.readTextFileSync(new URL("../README.md", import.meta.url));
   const blocks = [...readme.matchAll(/^```haproxy\n([^]*?)\n```$/gm)].map((m) => m[1]);
   assert.equal(blocks.length, 1, "the README shows one HAProxy config");
-  return blocks[0];
+  return blocks[0]!;
 }
 
 function installed(command: string): boolean {

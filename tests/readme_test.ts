@@ -45,7 +45,7 @@ function parseMarkdown(markdown: string) {
   for (const line of markdown.split("\n")) {
     const fence = line.match(/^```(\S*)\s*$/);
     if (fence && !open) {
-      open = { lang: fence[1], lines: [] };
+      open = { lang: fence[1]!, lines: [] };
     } else if (fence && open) {
       blocks.push({ lang: open.lang, text: open.lines.join("\n"), section });
       open = undefined;
@@ -54,8 +54,8 @@ function parseMarkdown(markdown: string) {
     } else {
       const heading = line.match(/^(#{2,3}) (.+)$/);
       if (heading) {
-        headings.push({ level: heading[1].length, text: heading[2] });
-        section = heading[2];
+        headings.push({ level: heading[1]!.length, text: heading[2]! });
+        section = heading[2]!;
       }
     }
   }
@@ -141,32 +141,32 @@ function claudeAddPositionals(words: readonly string[]): string[] {
   let variadic = false;
   for (let i = 3; i < words.length && words[i] !== "--"; i++) {
     const word = words[i];
-    if (CLAUDE_VARIADIC.has(word)) variadic = true;
-    else if (CLAUDE_OPTIONS.has(word)) [variadic, i] = [false, i + 1];
-    else if (word.startsWith("-")) variadic = false;
-    else if (!variadic) positionals.push(word);
+    if (CLAUDE_VARIADIC.has(word!)) variadic = true;
+    else if (CLAUDE_OPTIONS.has(word!)) [variadic, i] = [false, i + 1];
+    else if (word!.startsWith("-")) variadic = false;
+    else if (!variadic) positionals.push(word!);
   }
   return positionals;
 }
 
 /** A `claude mcp add` line as the shell splits it (single quotes only, as the README uses). */
 function shellWords(line: string): string[] {
-  return [...line.trim().matchAll(/'([^']*)'|"([^"]*)"|(\S+)/g)].map((m) => m[1] ?? m[2] ?? m[3]);
+  return [...line.trim().matchAll(/'([^']*)'|"([^"]*)"|(\S+)/g)].map((m) => m[1] ?? m[2] ?? m[0]);
 }
 
 /** `claude mcp add [options] NAME -- COMMAND ARGS...` or `claude mcp add --transport http NAME URL`. */
 function launchOfClaudeAdd(line: string): Launch {
   const words = shellWords(line);
   const separator = words.indexOf("--");
-  if (separator < 0) return { kind: "url", url: claudeAddPositionals(words)[1] };
+  if (separator < 0) return { kind: "url", url: claudeAddPositionals(words)[1]! };
   const env: Record<string, string> = {};
   words.slice(0, separator).forEach((word, i, options) => {
     if (word === "--env" || word === "-e") {
-      const [name, ...value] = options[i + 1].split("=");
-      env[name] = value.join("=");
+      const [name, ...value] = options[i + 1]!.split("=");
+      env[name!] = value.join("=");
     }
   });
-  return launchOf(words[separator + 1], words.slice(separator + 2), env);
+  return launchOf((words[separator + 1])!, words.slice(separator + 2), env);
 }
 
 /** Starts `deno args --demo` as a desktop client would and returns its answer to `initialize`. */
@@ -261,7 +261,7 @@ Deno.test("the README's Claude Desktop configs start the binary by its full path
     .flatMap((b) => serverEntries(JSON.parse(b.text))).flatMap((entry) => entry.command ?? [])
     .filter((command) => BINARY.test(command));
   assert.deepEqual(commands.map((command) => /^\/Users\/[^/]+\//.test(command)), [true, false]);
-  assert.match(commands[1], /^C:\\Users\\[^\\]+\\.*\\byted-live-promotion\.exe$/);
+  assert.match(commands[1]!, /^C:\\Users\\[^\\]+\\.*\\byted-live-promotion\.exe$/);
   const text = read(ENGLISH);
   assert.ok(text.includes("%APPDATA%\\Claude\\claude_desktop_config.json"));
   assert.ok(text.includes("~/Library/Application Support/Claude/claude_desktop_config.json"));
@@ -276,10 +276,10 @@ Deno.test("every link to a section of a README lands on a heading of that README
   for (const name of [ENGLISH, CHINESE]) {
     const markdown = read(name);
     const anchors = new Set(
-      [...markdown.matchAll(/^#{1,6} (.+)$/gm)].map((m) => slug(m[1])),
+      [...markdown.matchAll(/^#{1,6} (.+)$/gm)].map((m) => slug(m[1]!)),
     );
     for (const [, anchor] of markdown.matchAll(/\]\(#([^)]+)\)/g)) {
-      assert.ok(anchors.has(anchor), `${name} links to #${anchor}, which no heading has`);
+      assert.ok(anchors.has(anchor!), `${name} links to #${anchor}, which no heading has`);
     }
   }
 });
@@ -300,7 +300,7 @@ Deno.test("README.zh-CN.md has the README's sections, in the same order and at t
     `Sections differ:\n${readme.headings.map((h) => h.text).join("\n")}`,
   );
   readme.headings.forEach((heading, i) => {
-    assert.deepEqual(codeSpans(chinese.headings[i].text), codeSpans(heading.text), heading.text);
+    assert.deepEqual(codeSpans(chinese.headings[i]!.text), codeSpans(heading.text), heading.text);
   });
 });
 
@@ -309,18 +309,18 @@ Deno.test("README.zh-CN.md has the README's commands, configs and examples, iden
   readme.blocks.forEach((block, i) => {
     const other = chinese.blocks[i];
     const where = `code block ${i + 1} (${block.lang || "plain"}, under "${block.section}")`;
-    if (block.lang === "sh") assert.deepEqual(commandsOf(other), commandsOf(block), where);
+    if (block.lang === "sh") assert.deepEqual(commandsOf(other!), commandsOf(block), where);
     else if (block.lang === "json") {
-      assert.deepEqual(JSON.parse(other.text), JSON.parse(block.text), where);
+      assert.deepEqual(JSON.parse(other!.text), JSON.parse(block.text), where);
     } // A plain block is a picture (the layout) whose words are translated.
-    else if (block.lang !== "") assert.equal(other.text, block.text, where);
+    else if (block.lang !== "") assert.equal(other!.text, block.text, where);
   });
 });
 
 /** A code span's text with its line breaks and runs of spaces as one space. */
 function codeSpans(markdown: string): Set<string> {
   const prose = markdown.replace(/^```[\s\S]*?^```/gm, "");
-  return new Set([...prose.matchAll(/`([^`]+)`/g)].map((m) => m[1].replace(/\s+/g, " ")));
+  return new Set([...prose.matchAll(/`([^`]+)`/g)].map((m) => m[1]!.replace(/\s+/g, " ")));
 }
 
 Deno.test("README.zh-CN.md names every flag, variable, endpoint and file the README names in its prose", () => {
@@ -331,18 +331,18 @@ Deno.test("README.zh-CN.md names every flag, variable, endpoint and file the REA
 
 Deno.test("the README starts with the clone, the demo server without credentials, and the tests", () => {
   const [quickStart] = readme.blocks;
-  assert.equal(readme.headings[0].text, "Quick start");
-  const [clone, demo, test] = commandsOf(quickStart);
-  assert.match(clone, /^git clone \S+ (\S+) && cd \1$/);
-  assert.match(demo, /^(npx -y )?deno task demo\b/);
-  assert.match(test, /^(npx -y )?deno task test\b/);
+  assert.equal(readme.headings[0]!.text, "Quick start");
+  const [clone, demo, test] = commandsOf(quickStart!);
+  assert.match(clone!, /^git clone \S+ (\S+) && cd \1$/);
+  assert.match(demo!, /^(npx -y )?deno task demo\b/);
+  assert.match(test!, /^(npx -y )?deno task test\b/);
 });
 
 Deno.test("every deno task the READMEs mention is a task of deno.json", () => {
   const { tasks } = JSON.parse(read("deno.json")) as { tasks: Record<string, unknown> };
   for (const name of [ENGLISH, CHINESE, "CONTRIBUTING.md"]) {
     for (const [, task] of read(name).matchAll(/deno task ([a-z][\w-]*(?::[\w-]+)*)/g)) {
-      assert.ok(task in tasks, `${name} mentions deno task ${task}, which deno.json lacks`);
+      assert.ok(task! in tasks, `${name} mentions deno task ${task}, which deno.json lacks`);
     }
   }
 });
@@ -370,7 +370,7 @@ Deno.test("the README's search examples are what the demo server answers", async
     // The README cuts this one short where a line is only "…".
     const partial = example('No service is named exactly "oec.live.promo"').split(/\n\s*…$/m)[0];
     assert.ok(
-      (await call("search_psm_service", { keyword: "oec.live.promo" })).startsWith(partial),
+      (await call("search_psm_service", { keyword: "oec.live.promo" })).startsWith(partial!),
     );
   });
 });
@@ -380,7 +380,7 @@ Deno.test("--help names every flag of the README's configuration table and every
   const flags = table.flatMap((line) => [...line.matchAll(/`(--[a-z-]+)/g)].map((m) => m[1]));
   assert.ok(flags.length > 10, "the README's configuration table was not found");
   const endpoints = ["/mcp", "/sse", "/messages", "/health", "/ready", "/metrics"];
-  const missing = [...flags, ...endpoints].filter((name) => !USAGE.includes(name));
+  const missing = [...flags, ...endpoints].filter((name) => !USAGE.includes(name!));
   assert.deepEqual(missing, [], "--help lacks these");
 });
 

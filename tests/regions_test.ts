@@ -232,7 +232,7 @@ Deno.test("with no credential at all and one auth URL, every region gives the CA
     region("us", "https://a.test/jwt"),
   ]);
   assert.equal(auth.sources.length, 1);
-  await assert.rejects(auth.sources[0].tokens.getToken(), /^AuthError: CAS_SESSION is not set/);
+  await assert.rejects(auth.sources[0]!.tokens.getToken(), /^AuthError: CAS_SESSION is not set/);
   assert.equal(fake.requests.length, 0);
 });
 
@@ -247,7 +247,7 @@ Deno.test("each region without a credential gets its own source naming its varia
     auth.tokenFor({ name: "eu", baseUrl: "" }).getToken(),
     /not configured: set CAS_SESSION_eu \(or SERVICE_ACCOUNT_SECRET_eu, or CAS_SESSION for every region\)/,
   );
-  assert.equal(auth.sources[1].credential, undefined);
+  assert.equal(auth.sources[1]!.credential, undefined);
 });
 
 Deno.test("the regions argument searches only the regions named, on both search tools", async () => {
@@ -307,9 +307,9 @@ Deno.test("check_jwt_status reports each auth source: its regions, credential ki
         [["i18n"], "service_account", "SERVICE_ACCOUNT_SECRET_i18n", true],
       ],
     );
-    assert.equal(structured.sources[1].auth_url, fake.authUrl("us"));
-    assert.match(structured.sources[1].last_error as string, /^CAS_SESSION is expired or invalid/);
-    assert.match(structured.sources[0].expires_at as string, /^\d{4}-\d\d-\d\dT/);
+    assert.equal(structured.sources[1]!.auth_url, fake.authUrl("us"));
+    assert.match(structured.sources[1]!.last_error as string, /^CAS_SESSION is expired or invalid/);
+    assert.match(structured.sources[0]!.expires_at as string, /^\d{4}-\d\d-\d\dT/);
     assert.equal(structured.valid, false);
     const text = textOf(result);
     assert.match(text, /^2 of 3 auth sources hold a valid JWT\. us: CAS_SESSION is expired/);

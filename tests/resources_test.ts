@@ -62,10 +62,10 @@ Deno.test("the find_psm prompt asks for the keyword to be searched with search_p
       arguments: { keyword: "oec.live.room" },
     });
     const [message] = messages;
-    assert.equal(message.role, "user");
-    assert.equal(message.content.type, "text");
+    assert.equal(message!.role, "user");
+    assert.equal(message!.content.type, "text");
     assert.match(
-      (message.content as { text: string }).text,
+      (message!.content as { text: string }).text,
       /"oec\.live\.room" with the search_psm_service tool/,
     );
   });
@@ -80,9 +80,9 @@ Deno.test("psm://{psm} is listed as a template and reads a service's JSON", asyn
     ]);
     const { contents } = await client.readResource({ uri: "psm://oec.live.promotion" });
     assert.equal(contents.length, 1);
-    assert.equal(contents[0].uri, "psm://oec.live.promotion");
-    assert.equal(contents[0].mimeType, "application/json");
-    assert.ok("text" in contents[0], "a text resource");
+    assert.equal(contents[0]!.uri, "psm://oec.live.promotion");
+    assert.equal(contents[0]!.mimeType, "application/json");
+    assert.ok("text" in contents[0]!, "a text resource");
     const service = JSON.parse(contents[0].text);
     assert.equal(service.psm, "oec.live.promotion");
     assert.deepEqual(service.owners, ["zhang.wei"]);

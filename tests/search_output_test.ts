@@ -197,10 +197,10 @@ Deno.test("a 5 MB description and a huge candidate list give results under 64 Ki
       assert.ok(resultBytes(exact) < MAX_RESULT_BYTES, `${detail}: ${resultBytes(exact)} bytes`);
       const [service] = (exact.structuredContent as { services: Record<string, unknown>[] })
         .services;
-      assert.equal(service.description, `${"d".repeat(1_000)}… [cut: 5000000 characters]`);
-      assert.equal(service.framework, `${"f".repeat(200)}… [cut: 10000 characters]`);
-      assert.equal((service.owners as string[]).length, 21);
-      assert.equal((service.owners as string[]).at(-1), "… [cut: 500 owners]");
+      assert.equal(service!.description, `${"d".repeat(1_000)}… [cut: 5000000 characters]`);
+      assert.equal(service!.framework, `${"f".repeat(200)}… [cut: 10000 characters]`);
+      assert.equal((service!.owners as string[]).length, 21);
+      assert.equal((service!.owners as string[]).at(-1), "… [cut: 500 owners]");
       assert.match(textOf(exact), /d… \[cut: 5000000 characters\]/);
     }
     const keywords = Array.from({ length: 30 }, (_, i) => `oec.huge.svc_${i}`);
@@ -214,8 +214,8 @@ Deno.test("a 5 MB description and a huge candidate list give results under 64 Ki
       const [first] = (batch.structuredContent as {
         results: { total_matches: number; omitted: number; services: unknown[] }[];
       }).results;
-      assert.equal(first.total_matches, 600);
-      assert.equal(first.omitted + first.services.length, 600, "what was left out is counted");
+      assert.equal(first!.total_matches, 600);
+      assert.equal(first!.omitted + first!.services.length, 600, "what was left out is counted");
     }
   });
 });
@@ -227,11 +227,11 @@ Deno.test("every example answer in the READMEs' Tools table is a line of its sna
   const examples: string[][][] = [];
   for (const readme of ["README.md", "README.zh-CN.md"]) {
     const text = await Deno.readTextFile(new URL(`../${readme}`, import.meta.url));
-    const found = [...text.matchAll(README_EXAMPLE)].map(([, line, name]) => [name, line]);
+    const found = [...text.matchAll(README_EXAMPLE)].map(([, line, name]) => [name!, line!]);
     assert.ok(found.length >= 16, `${readme} shows ${found.length} example answers`);
     for (const [name, line] of found) {
       const snapshot = await Deno.readTextFile(new URL(`${name}.txt`, SNAPSHOTS));
-      assert.ok(snapshot.split("\n").includes(line), `${readme}: ${name}.txt has no line ${line}`);
+      assert.ok(snapshot.split("\n").includes(line!), `${readme}: ${name}.txt has no line ${line}`);
     }
     examples.push(found);
   }

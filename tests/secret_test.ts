@@ -89,7 +89,7 @@ Deno.test("redact replaces a lone base64 run that decodes to JSON with JWT claim
   assert.equal(redact(`claims ${payload} rejected`), "claims [redacted] rejected");
   const padded = btoa(JSON.stringify({ iss: "auth", jti: "abc123" }));
   assert.equal(redact(`got ${padded}`), "got [redacted]");
-  const cut = payload.slice(0, payload.length - 5);
+  const cut = payload!.slice(0, payload!.length - 5);
   assert.equal(redact(`cut ${cut}`), "cut [redacted]", "a truncated payload still holds claims");
 });
 

@@ -212,7 +212,7 @@ export async function startAnnouncingProcess(
     await untilSettledOr(child.status, 25);
   }
   return {
-    url: stderr.text().match(announced)![1],
+    url: stderr.text().match(announced)![1]!,
     pid: child.pid,
     output: () => ({ stdout: stdout.text(), stderr: stderr.text() }),
     stdin: stdin === "piped" ? child.stdin : undefined,

@@ -31,7 +31,7 @@ Deno.test("the first signal drains at once and stops only once the drain delay h
   await settle();
   assert.deepEqual(events, ["drain"], "still serving during the drain");
   assert.deepEqual(delays.map((d) => d.ms), [5_000]);
-  delays[0].end();
+  delays[0]!.end();
   assert.equal(await stop.exitStatus, 0);
   assert.deepEqual(events, ["drain", "stop"]);
 });
@@ -42,7 +42,7 @@ Deno.test("a second signal during the drain exits at once with 128 + its number"
   stop.onSignal("SIGINT");
   await settle();
   assert.deepEqual(events, ["drain", "exit 130"]);
-  delays[0].end();
+  delays[0]!.end();
 });
 
 Deno.test("a second signal while calls in flight finish exits at once", async () => {

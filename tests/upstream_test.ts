@@ -47,8 +47,8 @@ Deno.test("requestUpstream returns the status, headers and body text of the answ
   assert.equal(response.headers.get("x-trace"), "t-1");
   assert.equal(response.text, "hello, 世界");
   assert.equal(fake.requests.length, 1);
-  assert.equal(fake.requests[0].method, "GET");
-  assert.equal(fake.requests[0].redirect, "follow");
+  assert.equal(fake.requests[0]!.method, "GET");
+  assert.equal(fake.requests[0]!.redirect, "follow");
 });
 
 Deno.test("requestUpstream passes the redirect mode it is given", async () => {
@@ -61,7 +61,7 @@ Deno.test("requestUpstream passes the redirect mode it is given", async () => {
     timeoutMs: 1000,
     redirect: "manual",
   });
-  assert.equal(fake.requests[0].redirect, "manual");
+  assert.equal(fake.requests[0]!.redirect, "manual");
   assert.equal(response.status, 302);
   assert.equal(response.headers.get("location"), "https://sso.test/");
   assert.equal(response.text, "");
@@ -97,7 +97,7 @@ Deno.test("requestUpstream fails with kind timeout when the upstream does not an
     },
   );
   assert.ok(performance.now() - started < 1000, "the timeout took far longer than 20 ms");
-  assert.ok(fake.requests[0].signal.aborted, "the request's signal was not aborted");
+  assert.ok(fake.requests[0]!.signal.aborted, "the request's signal was not aborted");
   fake.assertNoUnexpected();
 });
 
@@ -110,7 +110,7 @@ Deno.test("requestUpstream's time limit ends with the request: the signal never 
   await new Promise((resolve) => setTimeout(resolve, 30));
   caller.abort(new Error("a caller that goes away later"));
 
-  assert.equal(fake.requests[0].signal.aborted, false, "the finished request was left alone");
+  assert.equal(fake.requests[0]!.signal.aborted, false, "the finished request was left alone");
 });
 
 Deno.test("requestUpstream fails with kind network when the connection fails", async () => {
@@ -151,7 +151,7 @@ Deno.test("requestUpstream rejects with the caller's reason when the caller abor
     return true;
   });
   assert.equal(fake.requests.length, 1);
-  assert.ok(fake.requests[0].signal.aborted);
+  assert.ok(fake.requests[0]!.signal.aborted);
 });
 
 Deno.test("requestUpstream with an already aborted signal rejects with its reason", async () => {

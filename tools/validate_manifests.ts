@@ -63,7 +63,7 @@ export function validateManifests(files: readonly NamedText[]): string[] {
   for (const { name, text } of files) {
     for (const document of parseAllDocuments(text)) {
       if (document.errors.length > 0) {
-        problems.push(`${name}: not valid YAML: ${document.errors[0].message}`);
+        problems.push(`${name}: not valid YAML: ${document.errors[0]?.message}`);
         continue;
       }
       const object = document.toJS() as KubeObject | null;
@@ -101,13 +101,15 @@ type Found<T> = { file: string; object: T };
 function deploymentProblems(objects: Found<KubeObject>[]): string[] {
   const of = <T>(kind: string) =>
     objects.filter(({ object }) => object.kind === kind) as Found<T>[];
-  const deployments = of<Deployment>("Deployment");
-  if (deployments.length !== 1) return [`${MANIFESTS_DIR}: expected one Deployment`];
-  const { file, object: deployment } = deployments[0];
+  const [only, ...others] = of<Deployment>("Deployment");
+  if (!only || others.length > 0) return [`${MANIFESTS_DIR}: expected one Deployment`];
+  const { file, object: deployment } = only;
   const pod = deployment.spec!.template.spec!;
+  const [container] = pod.containers;
+  if (!container) return [`${file}: the Deployment's pod has no container`];
   const configMaps = of<ConfigMap>("ConfigMap").map(({ object }) => object);
   return [
-    ...startProblems(pod.containers[0], pod.volumes ?? [], configMaps).map((p) => `${file}: ${p}`),
+    ...startProblems(container, pod.volumes ?? [], configMaps).map((p) => `${file}: ${p}`),
     ...podProblems(pod).map((p) => `${file}: ${p}`),
     ...referenceProblems(deployment, {
       services: of<Service>("Service"),
@@ -120,7 +122,8 @@ function deploymentProblems(objects: Found<KubeObject>[]): string[] {
 // What a rolling restart without lost calls, and the cluster's policies, need of the pod.
 function podProblems(pod: IPodSpec): string[] {
   const problems: string[] = [];
-  const container = pod.containers[0];
+  const [container] = pod.containers;
+  if (!container) return []; // deploymentProblems reports it
   const args = container.args ?? [];
   const drainAt = args.indexOf("--drain-delay");
   const drainSeconds = drainAt >= 0 ? Number(args[drainAt + 1]) : 0;
@@ -158,7 +161,7 @@ function referenceProblems(
 ): string[] {
   const problems: string[] = [];
   const labels = deployment.spec!.template.metadata?.labels ?? {};
-  const portNames = (deployment.spec!.template.spec!.containers[0].ports ?? []).map((p) => p.name);
+  const portNames = (deployment.spec!.template.spec!.containers[0]?.ports ?? []).map((p) => p.name);
   const selects = (selector: Record<string, string> | undefined) =>
     selector !== undefined && Object.keys(selector).length > 0 &&
     Object.entries(selector).every(([key, value]) => labels[key] === value);

@@ -67,13 +67,13 @@ function describeFlagError(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
   const unknown = message.match(/Unknown option '([^']+)'/);
   if (unknown) {
-    const near = nearestOption(unknown[1]);
+    const near = nearestOption(unknown[1]!);
     return near
       ? `Unknown option ${unknown[1]}: did you mean --${near}? See --help`
       : `Unknown option ${unknown[1]}: run with --help to see the accepted options`;
   }
   const positional = message.match(/Unexpected argument '(.*)'/s);
-  if (positional) return describePositional(positional[1]);
+  if (positional) return describePositional(positional[1]!);
   const missing = message.match(/Option '(?:-\w, )?(--[\w-]+) <value>' argument missing/);
   if (missing) return `Option ${missing[1]} needs a value: see --help`;
   const ambiguous = message.match(
@@ -84,12 +84,12 @@ function describeFlagError(error: unknown): string {
       ambiguous[1]
     }=VALUE for one that starts with "-"`;
   }
-  return `${message.split("\n")[0].replace(/\.$/, "")}: see --help`;
+  return `${message.split("\n")[0]!.replace(/\.$/, "")}: see --help`;
 }
 
 // The option `given` (--prot, --Port) most likely stands for, within two edits.
 function nearestOption(given: string): string | undefined {
-  const name = given.replace(/^-+/, "").split("=")[0].toLowerCase();
+  const name = given.replace(/^-+/, "").split("=")[0]!.toLowerCase();
   if (name.length < 3) return undefined;
   const bound = name.length <= 4 ? 1 : 2;
   const [best] = Object.keys(OPTIONS)

@@ -21,7 +21,7 @@ export function siteOf(hostname: string): string {
   if (host.includes(":") || host.startsWith("[") || /^[\d.]+$/.test(host)) return host;
   const labels = host.split(".");
   if (labels.length <= 2) return host;
-  const [second, top] = labels.slice(-2);
+  const [second = "", top = ""] = labels.slice(-2);
   const count = top.length === 2 && GENERIC_SECOND_LEVEL.has(second) ? 3 : 2;
   return labels.slice(-count).join(".");
 }

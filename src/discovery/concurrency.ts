@@ -18,7 +18,7 @@ export async function mapConcurrently<T, R>(
   async function worker() {
     while (next < items.length) {
       const index = next++;
-      results[index] = await task(items[index]);
+      results[index] = await task(items[index]!);
     }
   }
   const workers = Math.min(Math.max(1, limit), items.length);

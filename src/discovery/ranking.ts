@@ -98,9 +98,9 @@ export function mostRelevant<T>(
     const psm = psmOf(item);
     if (psm === undefined || seen.has(psm)) continue;
     seen.add(psm);
-    if (max <= 0 || (kept.length === max && order(psm, kept[max - 1].psm) >= 0)) continue;
+    if (max <= 0 || (kept.length === max && order(psm, kept[max - 1]!.psm) >= 0)) continue;
     let at = kept.length;
-    while (at > 0 && order(psm, kept[at - 1].psm) < 0) at--;
+    while (at > 0 && order(psm, kept[at - 1]!.psm) < 0) at--;
     kept.splice(at, 0, { psm, item });
     if (kept.length > max) kept.pop();
   }

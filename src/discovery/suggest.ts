@@ -47,7 +47,7 @@ export function suggestPsms(
     .sort(([a, da], [b, db]) => da - db || a.length - b.length || a.localeCompare(b))
     .slice(0, limit)
     .map(([psm]) => psm);
-  return { psms, caseOnly: psms.length > 0 && psms[0].toLowerCase() === lowerTarget };
+  return { psms, caseOnly: psms.length > 0 && psms[0]!.toLowerCase() === lowerTarget };
 }
 
 // One typo per short keyword, more for long ones; beyond that a "suggestion" is noise.

@@ -74,10 +74,10 @@ export function registerCheckJwtStatus(server: ToolRegistry, deps: Dependencies)
       const overall = overallStatus(reports);
       const message = (demo ? DEMO_NOTE : "") +
         (reports.length === 1
-          ? describeStatus(auth.sources[0].tokens.status())
+          ? describeStatus(auth.sources[0]!.tokens.status())
           : describeAllSources(reports));
       const text = reports.length === 1
-        ? formatStatusText(auth.sources[0].tokens.status(), message, { authUrl, demo })
+        ? formatStatusText(auth.sources[0]!.tokens.status(), message, { authUrl, demo })
         : formatSourcesText(reports, message);
       return {
         content: [{ type: "text", text }],
@@ -119,14 +119,15 @@ function tokenReport(status: TokenStatus) {
 
 // One source is reported as itself; several as the weakest of them.
 function overallStatus(reports: readonly SourceReport[]) {
-  if (reports.length === 1) {
+  const [only] = reports;
+  if (only && reports.length === 1) {
     const {
       regions: _,
       auth_url: _url,
       credential_kind: _kind,
       credential_source: _source,
       ...token
-    } = reports[0];
+    } = only;
     return token;
   }
   const first = <K extends "expires_at" | "renews_at">(key: K) =>

@@ -216,11 +216,12 @@ function formatBatchText(
 // The regions that failed alike for every keyword of a batch: stated once in its heading.
 function failedEverywhere(results: readonly SearchResult[]): ReadonlySet<string> {
   const [first, ...rest] = results;
+  if (!first) return new Set();
   const reasonIn = (result: SearchResult, region: string) => {
     const outcome = result.outcomes.find((o) => o.region === region);
     return outcome && !outcome.ok ? outcome.error.message : undefined;
   };
-  const regions = (first?.outcomes ?? []).flatMap((o) => o.ok ? [] : [o.region]).filter((region) =>
+  const regions = first.outcomes.flatMap((o) => o.ok ? [] : [o.region]).filter((region) =>
     rest.every((result) => reasonIn(result, region) === reasonIn(first, region))
   );
   return new Set(regions);

@@ -72,7 +72,7 @@ function readKeyword(keyword: string): { term: SearchTerm; notes: string[] } {
   let given = keyword;
   if (isList(keyword)) {
     const all = splitKeywords(keyword);
-    given = all[0];
+    given = all[0] ?? keyword;
     notes.push(
       `"${keyword}" holds ${all.length} keywords: only "${given}" was searched; pass them all to search_multiple_services to search each.`,
     );

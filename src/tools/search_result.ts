@@ -308,8 +308,8 @@ export function formatSearchLine(
     : "";
   switch (result.status) {
     case "found":
-      return `${keyword}: found in ${services[0].regions.join(", ")}: ${
-        describeBriefly(services[0])
+      return `${keyword}: found in ${services[0]!.regions.join(", ")}: ${
+        describeBriefly(services[0]!)
       }${caveat}`;
     case "candidates": {
       const names = services.slice(0, CONCISE_SERVICES).map((s) => s.psm);
@@ -375,7 +375,7 @@ export function summarize(
   const tail = missing ? ` ${missing}` : "";
   switch (result.status) {
     case "found":
-      return `Found ${keyword} in ${services[0].regions.join(", ")}.${tail}`;
+      return `Found ${keyword} in ${services[0]!.regions.join(", ")}.${tail}`;
     case "candidates":
       return `No service is named exactly "${keyword}"; ${totalMatches} ${
         totalMatches === 1 ? "service matches" : "services match"

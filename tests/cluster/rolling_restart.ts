@@ -64,7 +64,7 @@ async function main(args: string[]): Promise<number> {
   try {
     for (const port of replicaPorts) replicas.push(await startReplica(port, drainSeconds));
     const frontend = `http://127.0.0.1:${ports[REPLICAS]}`;
-    haproxy = await startHaproxy(ports[REPLICAS], replicaPorts);
+    haproxy = await startHaproxy(ports[REPLICAS]!, replicaPorts);
     await waitForStatus(`${frontend}/ready`, 200);
     await delay(RISE * CHECK_INTERVAL_MS * 2);
 

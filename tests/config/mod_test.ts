@@ -39,7 +39,7 @@ function urlsOf(config: Config): { name: string; baseUrl: string }[] {
 }
 
 function credentialOf(config: Config): string | undefined {
-  return config.regions[0].credential?.value.reveal();
+  return config.regions[0]!.credential?.value.reveal();
 }
 
 Deno.test("an environment reader is asked only for known variables and each region's own", () => {
@@ -281,7 +281,7 @@ Deno.test("--help and --version ask for help and version without validating the 
 Deno.test("CAS_SESSION becomes a secret holding the trimmed cookie value", () => {
   const config = serve([], { CAS_SESSION: `  ${SENTINEL_COOKIE}\n` });
   assert.equal(credentialOf(config), SENTINEL_COOKIE);
-  assert.equal(String(config.regions[0].credential?.value), "[redacted]");
+  assert.equal(String(config.regions[0]!.credential?.value), "[redacted]");
   assert.deepEqual(config.secrets.map((secret) => secret.reveal()), [SENTINEL_COOKIE]);
 });
 
@@ -458,10 +458,10 @@ Deno.test("plain http upstream URLs off loopback give a warning each; https, loo
   ]);
   assert.equal(remote.length, 2, remote.join("\n"));
   assert.match(
-    remote[0],
+    remote[0]!,
     /auth URL http:\/\/auth\.example\/jwt is plain http: the session cookie or secret/,
   );
-  assert.match(remote[1], /Region cn \(http:\/\/neptune\.example\) is plain http: the JWT/);
+  assert.match(remote[1]!, /Region cn \(http:\/\/neptune\.example\) is plain http: the JWT/);
   assert.deepEqual(serve([]), [], "the defaults are https");
   assert.deepEqual(serve(["--demo", "--region", "cn=http://neptune.example"]), []);
 });
@@ -778,7 +778,7 @@ Deno.test("every problem of a config file is reported with its path in the file"
   });
   const lines = error.message.split("\n");
   assert.match(
-    lines[0],
+    lines[0]!,
     /^Invalid config file regions\.json \(6 problems\), fix them and restart:$/,
   );
   assert.deepEqual(lines.slice(1).map((line) => line.trim()).sort(), [
@@ -988,7 +988,9 @@ Deno.test("the example config file is valid, names the known auth hosts, and is 
     const markdown = Deno.readTextFileSync(new URL(`../../${readme}`, import.meta.url));
     const shown = [...markdown.matchAll(/```json\n([^]*?)\n```/g)].map((m) => m[1]);
     assert.ok(
-      shown.some((block) => JSON.stringify(JSON.parse(block)) === JSON.stringify(JSON.parse(text))),
+      shown.some((block) =>
+        JSON.stringify(JSON.parse(block!)) === JSON.stringify(JSON.parse(text))
+      ),
       `${readme} shows examples/regions.example.json`,
     );
   }
@@ -1009,7 +1011,7 @@ Deno.test("--region or NEPTUNE_REGIONS replacing the config file's regions is a 
   assert.deepEqual(warnings([], { NEPTUNE_REGIONS: "eu=https://eu.example" }), [
     "NEPTUNE_REGIONS replaces the 2 regions of the config file and their auth URLs: unset NEPTUNE_REGIONS to search the file's regions",
   ]);
-  assert.match(warnings(["--region", "eu=https://eu.example"])[0], /^--region replaces the 2/);
+  assert.match((warnings(["--region", "eu=https://eu.example"])[0])!, /^--region replaces the 2/);
   assert.deepEqual(serve([], { NEPTUNE_REGIONS: "eu=https://eu.example" }).warnings, []);
 });
 

@@ -273,10 +273,10 @@ Deno.test("a batch of 100 keywords against a region that never answers costs at 
   }
   assert.ok(results.every((r) => r.status === "not_found"));
   const [cn, us] = discovery.health();
-  assert.deepEqual([cn.name, cn.state, cn.consecutiveFailures], ["cn", "closed", 0]);
-  assert.deepEqual([us.name, us.state, us.consecutiveFailures], ["us", "open", 8]);
-  assert.deepEqual(us.openUntil, new Date(Date.UTC(2026, 0, 1, 0, 0, 30)));
-  assert.equal(us.lastOutcome, "timeout");
+  assert.deepEqual([cn!.name, cn!.state, cn!.consecutiveFailures], ["cn", "closed", 0]);
+  assert.deepEqual([us!.name, us!.state, us!.consecutiveFailures], ["us", "open", 8]);
+  assert.deepEqual(us!.openUntil, new Date(Date.UTC(2026, 0, 1, 0, 0, 30)));
+  assert.equal(us!.lastOutcome, "timeout");
 });
 
 Deno.test("searchMany keeps asking a region that answers with errors that are not outages", async () => {
@@ -288,5 +288,5 @@ Deno.test("searchMany keeps asking a region that answers with errors that are no
   await discovery.searchMany(["k1", "k2", "k3", "k4", "k5", "k6", "k7"]);
 
   assert.equal(upstream.count(searchUrl(US)), 7);
-  assert.equal(discovery.health()[1].state, "closed");
+  assert.equal(discovery.health()[1]!.state, "closed");
 });

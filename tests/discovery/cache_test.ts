@@ -146,7 +146,7 @@ function sizedCn(sizes: Record<string, number>): Route {
     url: searchUrl(CN),
     respond: (request) => {
       const keyword = keywordOf(request);
-      return searchAnswer([{ psm: keyword, description: "d".repeat(sizes[keyword]) }]);
+      return searchAnswer([{ psm: keyword, description: "d".repeat(sizes[keyword]!) }]);
     },
   };
 }
@@ -236,5 +236,5 @@ Deno.test("a keyword never answered is still a failure when its region fails", a
   const other = await discovery.search("oec.other.service");
 
   assert.equal(other.status, "failed");
-  assert.equal(other.outcomes[0].ok, false);
+  assert.equal(other.outcomes[0]!.ok, false);
 });

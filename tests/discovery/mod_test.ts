@@ -66,7 +66,7 @@ Deno.test("search answers as soon as one region has the exact PSM and names the 
   const result = await discovery.search(PSM);
 
   assert.equal(result.status, "found");
-  assert.deepEqual(result.services[0].regions, ["cn"]);
+  assert.deepEqual(result.services[0]!.regions, ["cn"]);
   assert.deepEqual(result.outcomes.map((o) => o.region), ["cn"]);
   assert.deepEqual(result.pending, ["us"]);
   usHeld.resolve();
@@ -86,7 +86,7 @@ Deno.test("a region not awaited goes on in the background and fills the cache", 
 
   assert.deepEqual(early.pending, ["us"]);
   assert.deepEqual(later.pending, []);
-  assert.deepEqual(later.services[0].regions, ["cn", "us"]);
+  assert.deepEqual(later.services[0]!.regions, ["cn", "us"]);
   assert.ok(later.outcomes.every((o) => o.ok && o.fromCache));
   assert.equal(upstream.count(searchUrl(US)), 1, "the background answer was cached");
   upstream.assertNoUnexpected();
@@ -103,7 +103,7 @@ Deno.test("with waitAllRegions the search waits for every region despite an exac
   const result = await searching;
 
   assert.deepEqual(result.pending, []);
-  assert.deepEqual(result.services[0].regions, ["cn", "us"]);
+  assert.deepEqual(result.services[0]!.regions, ["cn", "us"]);
 });
 
 Deno.test("fuzzy candidates alone do not answer early: every region is awaited", async () => {
@@ -126,7 +126,7 @@ Deno.test("fuzzy candidates alone do not answer early: every region is awaited",
 
   assert.equal(result.status, "found");
   assert.deepEqual(result.pending, []);
-  assert.deepEqual(result.services[0].regions, ["us"]);
+  assert.deepEqual(result.services[0]!.regions, ["us"]);
 });
 
 Deno.test("a region failing in the background after an early answer is logged, never an unhandled rejection", async () => {
@@ -170,7 +170,7 @@ Deno.test("cancelling a search while every region is pending rejects with the re
     await assert.rejects(searching, (error) => error === reason);
     await discovery.settled();
     const searches = upstream.requests.filter((r) => r.url.startsWith(searchUrl(CN)));
-    assert.ok(searches.length === 1 && searches[0].signal.aborted, "the request was aborted");
+    assert.ok(searches.length === 1 && searches[0]!.signal.aborted, "the request was aborted");
   });
 });
 
@@ -181,7 +181,7 @@ Deno.test("cancelling the caller after an early answer does not abort the region
   await discovery.search(PSM, { signal: controller.signal });
   controller.abort(new Error("The client went away"));
   const [usRequest] = upstream.requests.filter((r) => r.url.startsWith(searchUrl(US)));
-  assert.equal(usRequest.signal.aborted, false);
+  assert.equal(usRequest!.signal.aborted, false);
   usHeld.resolve();
   await discovery.settled();
 });
@@ -356,5 +356,5 @@ Deno.test("a batch against an auth service that does not answer costs one auth r
   upstream.assertNoUnexpected();
   assert.equal(upstream.count(AUTH_URL), 1);
   assert.ok(results.every((r) => r.status === "failed"));
-  assert.match(errorOf(results[9].outcomes[0]).message, /did not answer within 20 ms/);
+  assert.match(errorOf(results[9]!.outcomes[0]).message, /did not answer within 20 ms/);
 });

@@ -20,7 +20,7 @@ function servicesUnder(prefix: string, count: number, seed = 1): Service[] {
   for (let i = services.length - 1; i > 0; i--) {
     state = (state * 1_103_515_245 + 12_345) % 2 ** 31;
     const j = state % (i + 1);
-    [services[i], services[j]] = [services[j], services[i]];
+    [services[i], services[j]] = [services[j]!, services[i]!];
   }
   return services;
 }
@@ -107,14 +107,14 @@ Deno.test("an answer of 50 000 services is cut to what a result can show before 
   assert.equal(upstream.count(searchUrl(US)), 1);
   for (const result of [live, cached]) {
     const [outcome] = result.outcomes;
-    assert.ok(outcome.ok);
-    assert.equal(outcome.services.length, 20);
-    assert.equal(outcome.matches, 50_000);
-    assert.equal(outcome.services[0].psm, keyword);
+    assert.ok(outcome!.ok);
+    assert.equal(outcome!.services.length, 20);
+    assert.equal(outcome!.matches, 50_000);
+    assert.equal(outcome!.services[0]!.psm, keyword);
     assert.equal(result.status, "found");
   }
   const [cachedOutcome] = cached.outcomes;
-  assert.ok(cachedOutcome.ok && cachedOutcome.fromCache);
+  assert.ok(cachedOutcome!.ok && cachedOutcome!.fromCache);
   const candidates = await discovery.search("oec.big.s");
   assert.equal(candidates.status, "candidates");
   assert.equal(candidates.totalMatches, 50_000);
@@ -149,10 +149,10 @@ Deno.test("search prefers an exact PSM match over fuzzy candidates and lists eve
   assert.equal(result.keyword, "oec.live.promotion");
   assert.equal(result.services.length, 1);
   const [service] = result.services;
-  assert.equal(service.psm, "oec.live.promotion");
-  assert.deepEqual(service.regions, ["cn", "us"]);
-  assert.deepEqual(service.owners, ["zhang.wei"]);
-  assert.equal(service.level, "P0");
+  assert.equal(service!.psm, "oec.live.promotion");
+  assert.deepEqual(service!.regions, ["cn", "us"]);
+  assert.deepEqual(service!.owners, ["zhang.wei"]);
+  assert.equal(service!.level, "P0");
   assert.equal(result.totalMatches, 4);
 });
 
@@ -197,7 +197,7 @@ Deno.test("search merges fuzzy candidates from both regions by PSM with the regi
     ["oec.affiliate.commission", ["cn"]],
     ["oec.affiliate.settlement", ["us"]],
   ]);
-  assert.equal(result.services[0].description, "cn description");
+  assert.equal(result.services[0]!.description, "cn description");
 });
 
 Deno.test("candidates that start with the keyword come first, then shorter PSMs, then alphabetical order", () => {
@@ -268,9 +268,9 @@ Deno.test("search shows at most 20 candidates by default and counts every distin
   assert.equal(result.totalMatches, 25);
   assert.equal(result.services.length, 20);
   assert.deepEqual(result.services.map((s) => s.psm), range(0, 20).map((s) => s.psm));
-  assert.deepEqual(result.services[0].regions, ["cn"]);
-  assert.deepEqual(result.services[12].regions, ["cn", "us"]);
-  assert.deepEqual(result.services[19].regions, ["us"]);
+  assert.deepEqual(result.services[0]!.regions, ["cn"]);
+  assert.deepEqual(result.services[12]!.regions, ["cn", "us"]);
+  assert.deepEqual(result.services[19]!.regions, ["us"]);
 });
 
 Deno.test("search honours a smaller maxCandidates", async () => {

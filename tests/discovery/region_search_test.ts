@@ -88,7 +88,7 @@ Deno.test("a redirect within the region's own origin is not followed either", as
 
   assert.equal(error.message, "redirected to https://cn.neptune.test: check the region's URL");
   assert.equal(upstream.requests.length, 1);
-  assert.equal(upstream.requests[0].redirect, "manual");
+  assert.equal(upstream.requests[0]!.redirect, "manual");
 });
 
 Deno.test("a redirect with no usable location, or a fetch's opaque status 0, fails as redirected elsewhere", async () => {
@@ -309,7 +309,7 @@ Deno.test("search URL-encodes a keyword with spaces, an ampersand and non-ASCII 
   upstream.assertNoUnexpected();
   for (const region of [CN, US]) {
     const [request] = searches(region);
-    const url = new URL(request.url);
+    const url = new URL(request!.url);
     assert.equal(url.hash, "");
     assert.deepEqual([...url.searchParams], [["keyword", keyword], ["search_type", "all"]]);
     assert.doesNotMatch(url.search, /[ 直ü]/);
@@ -398,14 +398,14 @@ for (const status of [401, 200]) {
 
     upstream.assertNoUnexpected();
     assert.equal(result.status, "found");
-    assert.deepEqual(result.services[0].regions, ["us"]);
+    assert.deepEqual(result.services[0]!.regions, ["us"]);
     assert.equal(upstream.count(AUTH_URL), 2);
     assert.equal(issued.length, 2);
     assert.notEqual(issued[0], issued[1]);
     const [first, retry, ...more] = searches(US);
     assert.equal(more.length, 0);
-    assert.equal(first.headers.get("x-jwt-token"), issued[0]);
-    assert.equal(retry.headers.get("x-jwt-token"), issued[1]);
+    assert.equal(first!.headers.get("x-jwt-token"), issued[0]);
+    assert.equal(retry!.headers.get("x-jwt-token"), issued[1]);
     assert.equal(searches(CN).length, 1);
   });
 }
@@ -540,17 +540,17 @@ Deno.test("parseSearchAnswer ignores unknown fields, skips entries without a PSM
   const { services } = answer;
   assert.deepEqual(services.map((s) => s.psm), ["oec.affiliate.monitor", "toutiao.user.info"]);
   const [full, bare] = services;
-  assert.deepEqual(full.owners, ["wangzhonghua.97", "li.na"]);
-  assert.equal(full.description, "Affiliate monitoring");
-  assert.equal(full.chineseName, "联盟监控");
-  assert.equal(full.framework, "kitex");
-  assert.equal(full.type, "thrift");
-  assert.equal(full.deploymentPlatform, "tce");
-  assert.equal(full.level, "P2");
-  assert.equal(full.updatedAt, "2025-09-01T08:00:00Z");
-  assert.equal("brand_new_field" in full, false);
-  assert.equal("node_id" in full, false);
-  assert.deepEqual(bare.owners, []);
+  assert.deepEqual(full!.owners, ["wangzhonghua.97", "li.na"]);
+  assert.equal(full!.description, "Affiliate monitoring");
+  assert.equal(full!.chineseName, "联盟监控");
+  assert.equal(full!.framework, "kitex");
+  assert.equal(full!.type, "thrift");
+  assert.equal(full!.deploymentPlatform, "tce");
+  assert.equal(full!.level, "P2");
+  assert.equal(full!.updatedAt, "2025-09-01T08:00:00Z");
+  assert.equal("brand_new_field" in full!, false);
+  assert.equal("node_id" in full!, false);
+  assert.deepEqual(bare!.owners, []);
   for (
     const field of [
       "description",
@@ -562,7 +562,7 @@ Deno.test("parseSearchAnswer ignores unknown fields, skips entries without a PSM
       "updatedAt",
     ] as const
   ) {
-    assert.equal(bare[field], undefined, field);
+    assert.equal(bare![field], undefined, field);
   }
 });
 
@@ -573,7 +573,7 @@ Deno.test("parseSearchAnswer accepts owners given as a list", () => {
   }, { region: "cn" });
 
   assert.ok(answer !== "auth_rejected");
-  assert.deepEqual(answer.services[0].owners, ["x", "y", "3"]);
+  assert.deepEqual(answer.services[0]!.owners, ["x", "y", "3"]);
 });
 
 Deno.test("parseSearchAnswer treats HTTP 401 and error_code 401 as a rejected JWT", () => {
@@ -632,12 +632,12 @@ Deno.test("a JWT in an upstream error_message is redacted from the region's erro
 
   upstream.assertNoUnexpected();
   const [cnError, usError] = result.outcomes.map((o) => errorOf(o));
-  assert.equal(cnError.kind, "upstream_error");
-  assert.equal(cnError.message.includes(leaked), false);
-  assert.match(cnError.message, /token \[redacted\] is not allowed here/);
-  assert.equal(usError.kind, "http_status");
-  assert.equal(usError.message.includes(leaked), false);
-  assert.match(usError.message, /\[redacted\]/);
+  assert.equal(cnError!.kind, "upstream_error");
+  assert.equal(cnError!.message.includes(leaked), false);
+  assert.match(cnError!.message, /token \[redacted\] is not allowed here/);
+  assert.equal(usError!.kind, "http_status");
+  assert.equal(usError!.message.includes(leaked), false);
+  assert.match(usError!.message, /\[redacted\]/);
   assert.equal(logger.lines.some((line) => line.includes(leaked)), false);
 });
 
@@ -683,7 +683,7 @@ Deno.test("each registry request is logged at debug with region, status, keyword
     ),
     logger.lines.join("\n"),
   );
-  assert.ok(logger.lines.every((line) => !line.includes(issued[0])));
+  assert.ok(logger.lines.every((line) => !line.includes(issued[0]!)));
 });
 
 Deno.test("searchMany does not ask again a region that rejected a freshly issued JWT", async () => {
@@ -697,7 +697,7 @@ Deno.test("searchMany does not ask again a region that rejected a freshly issued
   assert.equal(upstream.count(searchUrl(US)), 2, "the first keyword's try and retry only");
   assert.equal(issued.length, 2, "one token, one refresh");
   assert.match(
-    errorOf(results[2].outcomes[1]).message,
+    errorOf(results[2]!.outcomes[1]).message,
     /^skipped until 00:00:30 UTC: rejected a freshly issued JWT/,
   );
 });
@@ -712,7 +712,7 @@ for (const pause of [0, 31_000]) {
     for (let i = 0; i < 5; i++) {
       const result = await discovery.search("a.b.c", { waitAllRegions: true });
       assert.equal(result.status, "found", `search ${i + 1}`);
-      assert.deepEqual(result.services[0].regions, ["cn"]);
+      assert.deepEqual(result.services[0]!.regions, ["cn"]);
       assert.match(errorOf(result.outcomes[1]).message, /rejected a freshly issued JWT/);
       clock.advance(pause);
     }
@@ -739,8 +739,8 @@ Deno.test("an unexpected exception for one keyword does not make the rest of a b
   const results = await discovery.searchMany(["k1", "k2", "k3", "k4", "k5", "k6", "k7"]);
 
   upstream.assertNoUnexpected();
-  assert.equal(errorOf(results[0].outcomes[0]).kind, "internal");
+  assert.equal(errorOf(results[0]!.outcomes[0]).kind, "internal");
   assert.ok(results.slice(1).every((r) => r.outcomes.every((o) => o.ok)));
   assert.equal(upstream.count(searchUrl(CN)), 6);
-  assert.equal(discovery.health()[0].state, "closed");
+  assert.equal(discovery.health()[0]!.state, "closed");
 });

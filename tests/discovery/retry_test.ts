@@ -46,7 +46,7 @@ Deno.test("retry asks at most twice and returns the second failure", async () =>
 Deno.test("retry spreads its wait between half and one and a half times the delay", async () => {
   const waits: number[] = [];
   for (const random of [0, 0.25, 0.999]) {
-    const inner = fakeSearch((n) => n === 1 ? transient[0][1] : answered("cn"));
+    const inner = fakeSearch((n) => n === 1 ? transient[0]![1] : answered("cn"));
     const { sleep, waits: these } = instantSleep();
     const search = withRetry({ logger: recordingLogger(), sleep, random: () => random })(
       inner.search,
@@ -88,7 +88,7 @@ for (const [name, failure] of final) {
 
 Deno.test("retry is logged at debug with the region, the keyword, the reason and the wait", async () => {
   const logger = recordingLogger();
-  const inner = fakeSearch((n) => n === 1 ? transient[1][1] : answered("cn"));
+  const inner = fakeSearch((n) => n === 1 ? transient[1]![1] : answered("cn"));
   const search = withRetry({ logger, sleep: instantSleep().sleep, random: () => 0 })(inner.search);
 
   await search(CN, "a.b.c");
@@ -103,7 +103,7 @@ Deno.test("the wait before a retry ends with the caller's cancellation, which re
   const reason = new Error("The client cancelled the request");
   const inner = fakeSearch(() => {
     queueMicrotask(() => controller.abort(reason));
-    return transient[0][1];
+    return transient[0]![1];
   });
   // A real timer far longer than the test: only the abort can end the wait.
   const search = withRetry({ logger: recordingLogger(), retryDelayMs: 60_000 })(inner.search);

@@ -27,7 +27,7 @@ Deno.test("100 concurrent identical searches send one request per region", async
 
   assert.equal(upstream.count(searchUrl(CN)), 1);
   assert.equal(upstream.count(searchUrl(US)), 1);
-  assert.ok(results.every((r) => r.status === "found" && r.services[0].regions.length === 2));
+  assert.ok(results.every((r) => r.status === "found" && r.services[0]!.regions.length === 2));
   upstream.assertNoUnexpected();
 });
 
@@ -46,7 +46,7 @@ Deno.test("a shared request does not follow the first caller's cancellation: the
   first.abort(reason);
   await assert.rejects(cancelled, (error) => error === reason);
   const [request] = upstream.requests.filter((r) => r.url.startsWith(searchUrl(CN)));
-  assert.equal(request.signal.aborted, false, "the shared request goes on");
+  assert.equal(request!.signal.aborted, false, "the shared request goes on");
   held.resolve();
 
   assert.equal((await second).status, "found");
@@ -64,10 +64,10 @@ Deno.test("the last caller's cancellation aborts the shared request, and a new s
   const searches = callers.map((c) => discovery.search(PSM, { signal: c.signal }));
   await settle();
   const [request] = upstream.requests.filter((r) => r.url.startsWith(searchUrl(CN)));
-  callers[0].abort(new Error("first left"));
-  assert.equal(request.signal.aborted, false, "one caller is still waiting");
-  callers[1].abort(new Error("last left"));
-  assert.equal(request.signal.aborted, true, "no caller is left");
+  callers[0]!.abort(new Error("first left"));
+  assert.equal(request!.signal.aborted, false, "one caller is still waiting");
+  callers[1]!.abort(new Error("last left"));
+  assert.equal(request!.signal.aborted, true, "no caller is left");
   await Promise.allSettled(searches);
 
   held.resolve();

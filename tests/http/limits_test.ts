@@ -230,7 +230,7 @@ Deno.test("a client that goes away in the middle of its body is one debug line, 
     /went away while sending its request body/.test(line)
   );
   assert.equal(noted.length, 1, logger.lines.join("\n"));
-  assert.match(noted[0], /^debug .*BadResource: Cannot read body/);
+  assert.match(noted[0]!, /^debug .*BadResource: Cannot read body/);
   assert.ok(logger.lines.every((line) => !line.includes("\n")), "no stack trace");
   assert.ok(logger.lines.every((line) => line.startsWith("debug ")), logger.lines.join("\n"));
   await app.close();

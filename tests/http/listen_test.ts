@@ -74,13 +74,13 @@ Deno.test("a listener that stops accepting is listened on again, on the port fir
     onListen: ({ port }) => announced.push(port),
   });
   assert.equal(listener.port, 40_000);
-  fake.ports[0].fail(TOO_MANY_OPEN_FILES);
+  fake.ports[0]!.fail(TOO_MANY_OPEN_FILES);
   await until(() => fake.calls.length === 2);
   assert.deepEqual(fake.calls.map((c) => c.port), [0, 40_000]);
   assert.deepEqual(announced, [40_000], "the start is announced once");
   assert.ok(logger.lines.some((line) => /stopped accepting.*Too many open files/.test(line)));
   // It keeps doing so, each time it fails.
-  fake.ports[1].fail(TOO_MANY_OPEN_FILES);
+  fake.ports[1]!.fail(TOO_MANY_OPEN_FILES);
   await until(() => fake.calls.length === 3);
   await listener.shutdown();
 });
@@ -88,7 +88,7 @@ Deno.test("a listener that stops accepting is listened on again, on the port fir
 Deno.test("while the port cannot be listened on, it is tried again until it can, with one warning", async () => {
   const fake = fakeServe(["ok", TOO_MANY_OPEN_FILES, TOO_MANY_OPEN_FILES, TOO_MANY_OPEN_FILES]);
   const { listener, logger } = listenWith(fake, { maxBackoffMs: 4 });
-  fake.ports[0].fail(TOO_MANY_OPEN_FILES);
+  fake.ports[0]!.fail(TOO_MANY_OPEN_FILES);
   await until(() => fake.ports.length === 2);
   assert.equal(fake.calls.length, 5);
   assert.equal(
@@ -102,7 +102,7 @@ Deno.test("while the port cannot be listened on, it is tried again until it can,
 Deno.test("shutdown stops the listener and any further attempt to listen", async () => {
   const fake = fakeServe(["ok", TOO_MANY_OPEN_FILES]);
   const { listener } = listenWith(fake, { maxBackoffMs: 60_000 });
-  fake.ports[0].fail(TOO_MANY_OPEN_FILES);
+  fake.ports[0]!.fail(TOO_MANY_OPEN_FILES);
   await until(() => fake.calls.length === 2);
   // Now waiting a minute before the next attempt: shutdown does not wait for it.
   await listener.shutdown();
@@ -146,7 +146,7 @@ Deno.test("the listener's failures are logged as one line each, without a stack 
       serve: fake.serve,
       backoffMs: 1,
     });
-    fake.ports[0].fail(acceptFailed);
+    fake.ports[0]!.fail(acceptFailed);
     await until(() => fake.ports.length === 2);
     await listener.shutdown();
     await output.flush();
@@ -155,12 +155,12 @@ Deno.test("the listener's failures are logged as one line each, without a stack 
   }
   assert.equal(lines.length, 3, lines.join(""));
   assert.match(
-    lines[0],
+    lines[0]!,
     /\[ERR\] .*stopped accepting \(Http: Error: Too many open files \(os error 24\)\): listening again/,
   );
   assert.match(
-    lines[1],
+    lines[1]!,
     /\[WRN\] .*Cannot listen on port 8123 yet \(AddrInUse: Address already in use \(os error 98\)\): trying again\n$/,
   );
-  assert.match(lines[2], /\[INF\] .*Listening on port 8123 again/);
+  assert.match(lines[2]!, /\[INF\] .*Listening on port 8123 again/);
 });

@@ -180,7 +180,7 @@ function readmeCurlCommands(readme: string): string[] {
     "";
   const shellBlocks = [...section.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1]);
   return shellBlocks
-    .flatMap((block) => block.replace(/\\\n\s*/g, "").split("\n"))
+    .flatMap((block) => block!.replace(/\\\n\s*/g, "").split("\n"))
     .filter((line) => line.startsWith("curl "));
 }
 
@@ -200,7 +200,7 @@ Deno.test("the README's curl examples work as written against a served app", asy
       const [body, status] = new TextDecoder().decode(stdout).split(/\n(?=\d+$)/);
       assert.equal(code, 0, new TextDecoder().decode(stderr));
       assert.equal(status, "200", `${command}\n${body}`);
-      const answer = JSON.parse(body);
+      const answer = JSON.parse(body!);
       assert.equal(answer.isError, false, command);
       assert.ok(answer.structuredContent, command);
     }

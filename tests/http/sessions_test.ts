@@ -113,7 +113,7 @@ Deno.test("one client address holds at most its share of sessions; others keep t
   }
   await initialize(app, { address: "192.0.2.1" });
   assert.equal(app.sessionCount(), 3, "the client's oldest session made room for its new one");
-  assert.equal((await ping(app, own[0], { address: "192.0.2.1" })).status, 404);
+  assert.equal((await ping(app, own[0]!, { address: "192.0.2.1" })).status, 404);
   assert.equal((await ping(app, other, { address: "192.0.2.9" })).status, 200, "not its session");
   await app.close();
 });
@@ -213,7 +213,7 @@ Deno.test("/messages serves only the client that opened the /sse stream", async 
   const endpoint = (await reader.read()).value!.match(/data: (\S+)/)![1];
   const postAs = (hostname: string) =>
     app.handle(
-      new Request(new URL(endpoint, "http://localhost"), {
+      new Request(new URL(endpoint!, "http://localhost"), {
         method: "POST",
         headers: { "content-type": "application/json" },
         body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "ping" }),

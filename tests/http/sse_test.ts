@@ -431,7 +431,7 @@ Deno.test("the unsent bytes of every SSE stream together stay within the budget;
     result: { text: "x".repeat(size) },
   });
   // Stream 0 is behind the most; then everyone writes in turn, each under its own 8 KiB.
-  await transports[0].send(answer(3_000));
+  await transports[0]!.send(answer(3_000));
   for (let round = 0; round < 6; round++) {
     for (const transport of transports) {
       await transport.send(answer(300)).catch(() => {});

@@ -92,7 +92,7 @@ Deno.test("the formatter keeps at most maxEntries results, dropping the least re
   const formatter = createSearchFormatter({ maxEntries: 2 });
   const [a, b, c] = ["oec.a", "oec.b", "oec.c"].map((keyword) =>
     resultOf(keyword, [cached(CN, "cn")])
-  );
+  ) as [SearchResult, SearchResult, SearchResult];
   const first = formatter.format(a, "full");
   formatter.format(b, "full");
   assert.equal(formatter.format(a, "full"), first, "a is kept and now the most recent");

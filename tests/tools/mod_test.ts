@@ -494,9 +494,9 @@ Deno.test("search_psm_service answers on an exact match and names the region it 
 
     const [summary, sources] = textOf(result).split("\n");
     assert.equal(summary, "Found oec.live.room in cn.");
-    assert.match(sources, /^us: not awaited, the exact PSM was found first .*wait_all_regions/);
+    assert.match(sources!, /^us: not awaited, the exact PSM was found first .*wait_all_regions/);
     assert.deepEqual(regionsOf(result)[1], { name: "us", ok: false, status: "pending" });
-    assert.equal(regionsOf(result)[0].status, "live");
+    assert.equal(regionsOf(result)[0]!.status, "live");
   } finally {
     usHeld.resolve();
     await connection.deps.discovery.settled();
@@ -531,7 +531,7 @@ Deno.test("a cached answer reads like a fresh one, its age in structuredContent;
       fetched_at: fetchedAt,
       from_cache: true,
     });
-    assert.equal(regionsOf(refreshed)[0].status, "live");
+    assert.equal(regionsOf(refreshed)[0]!.status, "live");
     assert.ok(!textOf(refreshed).includes("cached"), textOf(refreshed));
     assert.equal(upstream.count(searchUrl(CN)), 2);
   } finally {
@@ -713,8 +713,8 @@ Deno.test("in demo mode the log says the JWT came from the demo auth service, no
   });
   const obtained = logger.lines.filter((line) => line.includes("Obtained a JWT"));
   assert.equal(obtained.length, 1, logger.lines.join("\n"));
-  assert.match(obtained[0], /from the demo auth service \(in-process, nothing contacted\)/);
-  assert.doesNotMatch(obtained[0], /auth\.test/);
+  assert.match(obtained[0]!, /from the demo auth service \(in-process, nothing contacted\)/);
+  assert.doesNotMatch(obtained[0]!, /auth\.test/);
 });
 
 Deno.test("list_available_regions in demo mode says the session is the demo's, not a cookie's", async () => {

@@ -44,9 +44,9 @@ Deno.test("a region that failed a search is sent to the client as a warning log 
     await client.callTool({ name: "search_psm_service", arguments: { keyword: "oec.live.room" } });
     assert.equal(logs.length, 1, JSON.stringify(logs));
     const [log] = logs;
-    assert.equal(log.level, "warning");
-    assert.equal(log.logger, "discovery");
-    const data = log.data as { message: string; region: string; reason: string };
+    assert.equal(log!.level, "warning");
+    assert.equal(log!.logger, "discovery");
+    const data = log!.data as { message: string; region: string; reason: string };
     assert.equal(data.region, "us");
     assert.match(data.reason, /HTTP 503/);
     assert.match(data.message, /^Region us failed for "oec\.live\.room": .*503/);
@@ -63,7 +63,7 @@ Deno.test("a batch sends one warning per failed region and reason, naming the ke
       arguments: { keywords: "a.b.c, d.e.f, g.h.i" },
     });
     assert.equal(logs.length, 1, JSON.stringify(logs));
-    const data = logs[0].data as { message: string; keywords: string[] };
+    const data = logs[0]!.data as { message: string; keywords: string[] };
     assert.deepEqual(data.keywords, ["a.b.c", "d.e.f", "g.h.i"]);
     assert.match(data.message, /^Region us failed for 3 keywords: /);
   });

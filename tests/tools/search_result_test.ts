@@ -91,8 +91,8 @@ Deno.test("why a region was not searched arrives whole up to 600 characters, the
   const advice = `not configured: ${"set CAS_SESSION_eu or add a credential; ".repeat(12)}`.trim();
   assert.ok(advice.length > 200 && advice.length <= 600);
   const whole = toStructured(failedEverywhere(["eu", advice, { kind: "auth" }]));
-  assert.equal(whole.regions[0].error, advice);
+  assert.equal(whole.regions[0]!.error, advice);
   const huge = "x".repeat(5_000);
   const cutShort = toStructured(failedEverywhere(["eu", huge, { kind: "network" }]));
-  assert.equal(cutShort.regions[0].error, `${"x".repeat(600)}… [cut: 5000 characters]`);
+  assert.equal(cutShort.regions[0]!.error, `${"x".repeat(600)}… [cut: 5000 characters]`);
 });
