@@ -67,22 +67,22 @@ Deno.test("no flags and no environment give the documented defaults", () => {
   assert.equal(config.logLevel, "info");
   assert.equal(config.transport, "http");
   assert.equal(config.demo, false);
-  assert.equal(config.authUrl, DEFAULTS.authUrl);
+  assert.equal(config.authUrl, DEFAULTS.auth_url);
   assert.deepEqual(config.regions, [
     {
       name: "cn",
       baseUrl: "https://ms-neptune.byted.org",
-      authUrl: DEFAULTS.authUrl,
+      authUrl: DEFAULTS.auth_url,
       credential: undefined,
     },
     {
       name: "us",
       baseUrl: "https://ms-neptune.tiktok-us.org",
-      authUrl: DEFAULTS.authUrl,
+      authUrl: DEFAULTS.auth_url,
       credential: undefined,
     },
   ]);
-  assert.equal(config.timeoutMs, DEFAULTS.timeoutMs);
+  assert.equal(config.timeoutMs, DEFAULTS.timeout_ms);
   assert.deepEqual(config.secrets, []);
 });
 
@@ -100,9 +100,9 @@ Deno.test("empty or blank environment values fall back to the defaults", () => {
   assert.equal(config.host, DEFAULTS.host);
   assert.equal(config.logLevel, "info");
   assert.equal(config.demo, false);
-  assert.equal(config.authUrl, DEFAULTS.authUrl);
+  assert.equal(config.authUrl, DEFAULTS.auth_url);
   assert.equal(config.regions.length, 2);
-  assert.equal(config.timeoutMs, DEFAULTS.timeoutMs);
+  assert.equal(config.timeoutMs, DEFAULTS.timeout_ms);
 });
 
 Deno.test("port comes from --port, else MCP_PORT, else the default", () => {
@@ -147,7 +147,7 @@ Deno.test("auth URL comes from --auth-url, else JWT_AUTH_URL, else the default",
     serve([], { JWT_AUTH_URL: "http://env.example:8080/jwt" }).authUrl,
     "http://env.example:8080/jwt",
   );
-  assert.equal(serve([]).authUrl, DEFAULTS.authUrl);
+  assert.equal(serve([]).authUrl, DEFAULTS.auth_url);
 });
 
 Deno.test("regions come from NEPTUNE_REGIONS when no --region is given", () => {
@@ -189,7 +189,7 @@ Deno.test("trailing slashes are stripped from region URLs, paths are kept", () =
 Deno.test("timeout comes from --timeout, else UPSTREAM_TIMEOUT_MS, else the default", () => {
   assert.equal(serve(["--timeout", "2500"], { UPSTREAM_TIMEOUT_MS: "3000" }).timeoutMs, 2500);
   assert.equal(serve([], { UPSTREAM_TIMEOUT_MS: "3000" }).timeoutMs, 3000);
-  assert.equal(serve([]).timeoutMs, DEFAULTS.timeoutMs);
+  assert.equal(serve([]).timeoutMs, DEFAULTS.timeout_ms);
   assert.equal(serve(["--timeout", "1"]).timeoutMs, 1);
   assert.equal(serve(["--timeout", "600000"]).timeoutMs, 600_000);
 });
@@ -786,7 +786,7 @@ Deno.test("every problem of a config file is reported with its path in the file"
     "port: expected a whole number from 0 to 65535",
     "regions[1].base_url: expected a string",
     "regions[1].name: missing",
-    "regions[2].auth_url: not a URL",
+    "regions[2].auth_url: expected an absolute http(s) URL such as https://cloud.bytedance.net/auth/api/v1/jwt",
     "regions[2].cookie: credentials are not read from the file, set CAS_SESSION_<region> or SERVICE_ACCOUNT_SECRET_<region> in the environment",
   ]);
 });
