@@ -8,7 +8,7 @@
 import type { Credential } from "./config/mod.ts";
 import { isRecord, parseJson } from "./json.ts";
 import type { Logger } from "./log.ts";
-import { decodeBase64Url, type Secret } from "./secret.ts";
+import { decodeBase64Url } from "./secret.ts";
 import { type Fetch, isRedirect, requestUpstream, UpstreamRequestError } from "./upstream.ts";
 
 // What the token provider is asked with; declared with the configuration that reads it.
