@@ -15,7 +15,6 @@ import { readConfigFile, type ReadConfigFileOptions } from "./file.ts";
 import { parseFlags } from "./flags.ts";
 import {
   checkText,
-  ConfigError,
   defaultSettings,
   envOf,
   flagOf,
@@ -25,6 +24,7 @@ import {
   type TextValues,
 } from "./options.ts";
 import type { RegionConfig } from "./regions.ts";
+import { ConfigError } from "./values.ts";
 
 export {
   type Env,
@@ -37,7 +37,8 @@ export {
 } from "./env.ts";
 export type { Credential, CredentialKind, SharedCredentialVariable } from "./credentials.ts";
 export type { Region, RegionConfig } from "./regions.ts";
-export { ConfigError, DEFAULTS } from "./options.ts";
+export { DEFAULTS } from "./options.ts";
+export { ConfigError } from "./values.ts";
 export { USAGE } from "./usage.ts";
 
 const MIB = 1024 * 1024;

@@ -25,8 +25,6 @@ import {
   wholeNumber,
 } from "./values.ts";
 
-export { ConfigError } from "./values.ts";
-
 /** One option of the server. */
 export interface Option {
   /** The flag without its dashes; by default the key, with dashes for underscores. */
