@@ -12,11 +12,11 @@ const HELP_COLUMN = 23;
 function describeOption([key, { arg, env, help, ...option }]: [OptionKey, Option]): string {
   const name = `${flagOf(key)}${arg ? ` ${arg}` : ""}`;
   const shown = arg && typeof option.default !== "object" ? option.default : undefined;
-  const lines = [
-    ...help.split("\n"),
-    [env && `env ${env}${arg ? "" : "=1"}`, shown !== undefined && `default ${shown}`]
-      .filter(Boolean).join(", "),
-  ].filter(Boolean);
+  const where = [env && `env ${env}${arg ? "" : "=1"}`, shown !== undefined && `default ${shown}`]
+    .filter(Boolean).join(", ");
+  // A long default (the regions) goes on a line of its own, to stay within 80 columns.
+  const lines = [...help.split("\n"), ...where.split(where.length > 56 ? ", " : "\n")]
+    .filter(Boolean);
   const first = name.length < HELP_COLUMN - 3
     ? [`  ${name.padEnd(HELP_COLUMN - 2)}${lines.shift()}`]
     : [`  ${name}`];
