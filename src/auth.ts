@@ -13,7 +13,6 @@ import { type Fetch, isRedirect, requestUpstream, UpstreamRequestError } from ".
 import { isoTime } from "./wording.ts";
 
 // What the token provider is asked with; declared with the configuration that reads it.
-export type { Credential, CredentialKind } from "./config/mod.ts";
 
 /** Returns the name of the variable `credential` came from. */
 export function credentialSource(credential: Credential): string {
