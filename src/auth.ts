@@ -5,29 +5,14 @@
  * @module
  */
 
+import type { Credential } from "./config/mod.ts";
 import { isRecord, parseJson } from "./json.ts";
 import type { Logger } from "./log.ts";
-import { decodeBase64Url, type Secret } from "./secret.ts";
+import { decodeBase64Url } from "./secret.ts";
 import { type Fetch, isRedirect, requestUpstream, UpstreamRequestError } from "./upstream.ts";
 import { isoTime } from "./wording.ts";
 
-/**
- * How a token is asked for: `cas_session`, an SSO session cookie sent as
- * `Cookie: CAS_SESSION=...`; `service_account`, a secret sent as
- * `Authorization: Bearer ...`.
- */
-export type CredentialKind = "cas_session" | "service_account";
-
-/** What the auth service is asked with; only the request that needs the value reveals it. */
-export interface Credential {
-  readonly kind: CredentialKind;
-  /**
-   * The environment variable it came from, such as `CAS_SESSION_us`: what
-   * messages name instead of the value. Default `CAS_SESSION` or `SERVICE_ACCOUNT_SECRET`.
-   */
-  readonly source?: string;
-  readonly value: Secret;
-}
+// What the token provider is asked with; declared with the configuration that reads it.
 
 /** Returns the name of the variable `credential` came from. */
 export function credentialSource(credential: Credential): string {

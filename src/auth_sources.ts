@@ -8,13 +8,11 @@
 
 import {
   createTokenProvider,
-  type Credential,
-  type CredentialKind,
   credentialSource,
   type TokenProvider,
   type TokenProviderOptions,
 } from "./auth.ts";
-import type { Region, RegionConfig } from "./config/mod.ts";
+import type { Credential, CredentialKind, Region, RegionConfig } from "./config/mod.ts";
 
 /** One auth service and credential, and the regions whose tokens come from it. */
 export interface AuthSource {

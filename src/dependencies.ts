@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { Credential } from "./auth.ts";
+import type { Credential } from "./config/mod.ts";
 import { createAuthSources } from "./auth_sources.ts";
 import type { Config } from "./config/mod.ts";
 import { createDiscovery, createRecentPsms } from "./discovery/mod.ts";

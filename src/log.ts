@@ -16,8 +16,10 @@ import {
   type LogLevel as LogTapeLevel,
   type LogRecord,
 } from "@logtape/logtape";
-import type { LogLevel } from "./config/mod.ts";
 import { redact, type Secret } from "./secret.ts";
+
+/** The levels a user may set, lower-cased; `warning` is LogTape's name for warn. */
+export type LogLevel = "debug" | "info" | "warning" | "error";
 
 /** What modules need from a logger; LogTape's loggers satisfy it, and so do test recorders. */
 export interface Logger {

@@ -9,6 +9,7 @@
 import type { Config } from "./config/mod.ts";
 import { ENV_VARS, REGIONAL_ENV_PREFIXES } from "./config/env.ts";
 import { PERMISSION_FLAGS } from "./permission_flags.ts";
+import { urlHost } from "./net.ts";
 
 /** Answers whether a permission is granted, like `Deno.permissions.querySync`. */
 export type QueryPermission = (descriptor: Deno.PermissionDescriptor) => Deno.PermissionStatus;
@@ -71,7 +72,7 @@ export function missingNetPermission(config: Config, query: QueryPermission): st
 }
 
 function listenHost({ host, port }: Config): string {
-  const name = host.includes(":") && !host.startsWith("[") ? `[${host}]` : host;
+  const name = urlHost(host);
   return port === 0 ? name : `${name}:${port}`;
 }
 

@@ -123,7 +123,7 @@ Deno.test("a bad config file exits 2 naming every problem with its path in the f
     assert.match(lines[0]!, /^byted-live-promotion: Invalid config file .* \(3 problems\)/);
     assert.deepEqual(lines.slice(1).map((line) => line.trim()).sort(), [
       "colour: not an option of the config file, see the README",
-      "regions[0].auth_url: not a URL",
+      "regions[0].auth_url: expected an absolute http(s) URL such as https://cloud.bytedance.net/auth/api/v1/jwt",
       "regions[1].base_url: missing",
     ]);
   } finally {

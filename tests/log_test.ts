@@ -1,8 +1,7 @@
 import assert from "node:assert/strict";
 import { reset } from "@logtape/logtape";
-import type { LogLevel } from "../src/config/mod.ts";
 import { unsignedJwt } from "../src/demo.ts";
-import { createLogBuffer, logger, setupLogging } from "../src/log.ts";
+import { createLogBuffer, logger, type LogLevel, setupLogging } from "../src/log.ts";
 import { Secret } from "../src/secret.ts";
 
 const COOKIE = "SENTINEL-COOKIE-log-5e1f";

@@ -8,11 +8,28 @@
  * @module
  */
 
-import type { Credential, CredentialKind } from "../auth.ts";
 import { Secret } from "../secret.ts";
 import type { EnvReader, EnvVar, RegionalEnvVar } from "./env.ts";
 import { siteOfUrl } from "./site.ts";
 import { ConfigError } from "./values.ts";
+
+/**
+ * How a token is asked for: `cas_session`, an SSO session cookie sent as
+ * `Cookie: CAS_SESSION=...`; `service_account`, a secret sent as
+ * `Authorization: Bearer ...`.
+ */
+export type CredentialKind = "cas_session" | "service_account";
+
+/** What the auth service is asked with; only the request that needs the value reveals it. */
+export interface Credential {
+  readonly kind: CredentialKind;
+  /**
+   * The environment variable it came from, such as `CAS_SESSION_us`: what
+   * messages name instead of the value. Default `CAS_SESSION` or `SERVICE_ACCOUNT_SECRET`.
+   */
+  readonly source?: string;
+  readonly value: Secret;
+}
 
 /** The variables every region may fall back to, each holding the default auth site's credential. */
 export const SHARED_CREDENTIAL_VARIABLES = ["CAS_SESSION", "SERVICE_ACCOUNT_SECRET"] as const;
@@ -77,9 +94,7 @@ export function readCredentials(
   function credentialFrom(kind: CredentialKind, source: string): Credential | undefined {
     if (!seen.has(source)) {
       const raw = read(source as EnvVar | RegionalEnvVar);
-      const value = kind === "cas_session"
-        ? parseCookie(raw, { source, validate })
-        : parseServiceSecret(raw, { source, validate });
+      const value = parseCredential(raw, { kind, source, validate });
       seen.set(source, value && { kind, source, value });
     }
     return seen.get(source);
@@ -105,39 +120,33 @@ export function readCredentials(
   };
 }
 
-// People paste the cookie in several shapes; accept `CAS_SESSION=value` and quotes too.
-function parseCookie(
-  raw: string | undefined,
-  { source, validate }: { source: string; validate: boolean },
-): Secret | undefined {
-  const value = raw?.trim().replace(/^CAS_SESSION=/, "").replace(/^(["'])(.*)\1$/, "$2").trim();
-  if (!value) return undefined;
-  if (!validate) return new Secret(value);
-  refusePlaceholder(value, source);
-  // Only printable ASCII without ; , " \ or spaces can be a cookie value (RFC 6265); the
-  // value is not echoed, it is a credential.
-  if (!/^[\x21\x23-\x2b\x2d-\x3a\x3c-\x5b\x5d-\x7e]+$/.test(value)) {
-    throw new ConfigError(
-      `Invalid ${source}: it holds characters a cookie cannot (spaces, ; , " \\ or non-ASCII); copy only the cookie's value from the browser`,
-    );
-  }
-  return new Secret(value);
-}
+// How people paste each kind: a cookie with its name (`CAS_SESSION=value`), a secret with
+// `Bearer `, either in quotes; and what is left must fit in the header it is sent in. The
+// value is never echoed: it is a credential.
+const SHAPES = {
+  // Only printable ASCII without ; , " \ or spaces can be a cookie value (RFC 6265).
+  cas_session: {
+    prefix: /^CAS_SESSION=/,
+    allowed: /^[\x21\x23-\x2b\x2d-\x3a\x3c-\x5b\x5d-\x7e]+$/,
+    problem:
+      `it holds characters a cookie cannot (spaces, ; , " \\ or non-ASCII); copy only the cookie's value from the browser`,
+  },
+  service_account: {
+    prefix: /^Bearer\s+/i,
+    allowed: /^[\x21-\x7e]+$/,
+    problem: "it holds spaces, control or non-ASCII characters; copy only the secret itself",
+  },
+};
 
-// A pasted `Bearer ` prefix or quotes are dropped; what is left must fit in a header.
-function parseServiceSecret(
+function parseCredential(
   raw: string | undefined,
-  { source, validate }: { source: string; validate: boolean },
+  { kind, source, validate }: { kind: CredentialKind; source: string; validate: boolean },
 ): Secret | undefined {
-  const value = raw?.trim().replace(/^Bearer\s+/i, "").replace(/^(["'])(.*)\1$/, "$2").trim();
+  const { prefix, allowed, problem } = SHAPES[kind];
+  const value = raw?.trim().replace(prefix, "").replace(/^(["'])(.*)\1$/, "$2").trim();
   if (!value) return undefined;
-  if (!validate) return new Secret(value);
-  refusePlaceholder(value, source);
-  if (!/^[\x21-\x7e]+$/.test(value)) {
-    throw new ConfigError(
-      `Invalid ${source}: it holds spaces, control or non-ASCII characters; copy only the secret itself`,
-    );
-  }
+  if (validate) refusePlaceholder(value, source);
+  if (validate && !allowed.test(value)) throw new ConfigError(`Invalid ${source}: ${problem}`);
   return new Secret(value);
 }
 

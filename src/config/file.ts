@@ -1,6 +1,6 @@
 /**
  * The JSON file given by `--config FILE` (`MCP_CONFIG`): a `regions` list and
- * any other option, checked with zod so that every problem is reported at
+ * any other option, checked with the options' schema so that every problem is reported at
  * once with its place in the file (`regions[2].auth_url: not a URL`).
  * Credentials never go in the file; they stay in the environment.
  *
@@ -9,117 +9,39 @@
 
 import { z } from "zod";
 import { parseJson } from "../json.ts";
-import { SHARED_CREDENTIAL_VARIABLES } from "./credentials.ts";
-import { REGION_NAME_PATTERN } from "./regions.ts";
-import {
-  bareHost,
-  ConfigError,
-  hostProblem,
-  httpUrlProblem,
-  INTEGER_OPTIONS,
-  type IntegerOption,
-  LOG_LEVELS,
-  originProblem,
-} from "./values.ts";
+import { OPTION_ENTRIES, type OptionKey, SCHEMA, type Settings } from "./options.ts";
+import { ConfigError } from "./values.ts";
 
-function wholeNumber({ min, max }: IntegerOption) {
-  const message = `expected a whole number from ${min} to ${max}`;
-  return z.int(message).min(min, message).max(max, message);
-}
-
-function checked(problemOf: (raw: string) => string | undefined) {
-  return z.string().superRefine((raw, context) => {
-    const problem = problemOf(raw);
-    if (problem) context.addIssue({ code: "custom", message: problem });
-  });
-}
-
-const httpUrl = checked(httpUrlProblem).transform((raw) => new URL(raw.trim()).href);
-const host = checked(hostProblem).transform(bareHost);
-
-const regionSchema = z.strictObject({
-  name: z.string().regex(
-    REGION_NAME_PATTERN,
-    "expected letters, digits, _ or -, starting with a letter or digit",
-  ),
-  base_url: httpUrl.transform((href) => href.replace(/\/+$/, "")),
-  auth_url: httpUrl.optional(),
-  // The name of a variable, never a value: lets a region on another site use the shared one.
-  credential: z.enum(SHARED_CREDENTIAL_VARIABLES, {
-    error:
-      "expected the name CAS_SESSION or SERVICE_ACCOUNT_SECRET (the value stays in the environment)",
-  }).optional(),
-});
-
-const configFileSchema = z.strictObject({
-  port: wholeNumber(INTEGER_OPTIONS.port),
-  host,
-  log_level: z.string().transform((raw, context) => {
-    const level = LOG_LEVELS[raw.trim().toLowerCase() as keyof typeof LOG_LEVELS];
-    if (!level) {
-      context.addIssue({ code: "custom", message: "expected DEBUG, INFO, WARNING or ERROR" });
-      return z.NEVER;
-    }
-    return level;
-  }),
-  stdio: z.boolean(),
-  demo: z.boolean(),
-  auth_url: httpUrl,
-  timeout_ms: wholeNumber(INTEGER_OPTIONS.timeoutMs),
-  cache_ttl: wholeNumber(INTEGER_OPTIONS.cacheTtl),
-  concurrency: wholeNumber(INTEGER_OPTIONS.concurrency),
-  cache_max_mb: wholeNumber(INTEGER_OPTIONS.cacheMaxMb),
-  max_sessions: wholeNumber(INTEGER_OPTIONS.maxSessions),
-  max_sessions_per_client: wholeNumber(INTEGER_OPTIONS.maxSessionsPerClient),
-  drain_delay: wholeNumber(INTEGER_OPTIONS.drainDelay),
-  stateless: z.boolean(),
-  no_auth: z.boolean(),
-  allowed_origins: z.array(checked(originProblem).transform((raw) => new URL(raw.trim()).origin)),
-  allowed_hosts: z.array(host),
-  regions: z.array(regionSchema).min(1, "give at least one region").superRefine(
-    (regions, context) => {
-      regions.forEach((region, index) => {
-        if (regions.findIndex((r) => r.name === region.name) === index) return;
-        context.addIssue({
-          code: "custom",
-          path: [index, "name"],
-          message: `region "${region.name}" is given twice`,
-        });
-      });
-    },
-  ),
-}).partial();
-
-/** The options a config file holds, validated; every one is optional. */
-export type ConfigFile = z.infer<typeof configFileSchema>;
-
-/** A config file that could not be used: `problems` each name their place in the file. */
-export class ConfigFileError extends Error {
-  override name = "ConfigFileError";
-  readonly problems: readonly string[];
-
-  constructor(problems: readonly string[], options?: ErrorOptions) {
-    super(problems.join("; "), options);
-    this.problems = problems;
-  }
-}
+// The file's keys are the options' keys, less those that are credentials or commands.
+const FILE_SCHEMA = SCHEMA.pick(
+  Object.fromEntries(
+    OPTION_ENTRIES.flatMap(([key, option]) => option.notInFile ? [] : [[key, true]]),
+  ) as Record<OptionKey, true>,
+);
 
 /**
- * Parses the text of a config file.
+ * Parses the text of the config file at `path` (named in the error).
  *
- * @throws {ConfigFileError} listing every problem, each as `path: what is wrong`.
+ * @throws {ConfigError} listing every problem, each as `place: what is wrong`.
  */
-export function parseConfigFile(text: string): ConfigFile {
+export function parseConfigFile(text: string, path = "config file"): Settings {
   const json = parseJson(text);
-  if (json === undefined) {
-    const { line, column } = jsonErrorPlace(text);
-    throw new ConfigFileError([
-      `the file is not valid JSON at line ${line}, column ${column}: check the commas and quotes there and just before`,
-    ]);
-  }
-  const result = configFileSchema.safeParse(json, { error: describeIssue });
-  if (result.success) return result.data;
-  throw new ConfigFileError(result.error.issues.flatMap(formatIssue));
+  const result = json === undefined
+    ? undefined
+    : FILE_SCHEMA.safeParse(json, { error: describeIssue });
+  if (result?.success) return result.data;
+  const problems = result?.error.issues.flatMap(formatIssue) ?? [notJson(text)];
+  const count = problems.length;
+  throw new ConfigError(
+    `Invalid config file ${path} (${count} ${count === 1 ? "problem" : "problems"}), fix ${
+      count === 1 ? "it" : "them"
+    } and restart:\n${problems.map((problem) => `  ${problem}`).join("\n")}`,
+  );
+}
+
+function notJson(text: string): string {
+  const { line, column } = jsonErrorPlace(text);
+  return `the file is not valid JSON at line ${line}, column ${column}: check the commas and quotes there and just before`;
 }
 
 /**
@@ -195,12 +117,9 @@ function formatIssue(issue: z.core.$ZodIssue): string[] {
   return [`${formatPath(issue.path)}: ${issue.message}`];
 }
 
-/** Returns `path` as written in JavaScript, such as `regions[2].auth_url`. */
-function formatPath(path: readonly PropertyKey[]): string {
-  if (path.length === 0) return "the file";
-  return path.map((key, index) =>
-    typeof key === "number" ? `[${key}]` : index === 0 ? String(key) : `.${String(key)}`
-  ).join("");
+// `regions[2].auth_url`, as written in JavaScript.
+function formatPath(path: PropertyKey[]): string {
+  return path.length === 0 ? "the file" : z.core.toDotPath(path);
 }
 
 /** Options for {@linkcode readConfigFile}. */
@@ -217,7 +136,7 @@ export interface ReadConfigFileOptions {
 export function readConfigFile(
   path: string | undefined,
   options: ReadConfigFileOptions = {},
-): ConfigFile {
+): Settings {
   if (path === undefined) return {};
   const { readFile = Deno.readTextFileSync } = options;
   let text: string;
@@ -226,18 +145,7 @@ export function readConfigFile(
   } catch (error) {
     throw new ConfigError(describeReadError(error, path), { cause: error });
   }
-  try {
-    return parseConfigFile(text);
-  } catch (error) {
-    if (!(error instanceof ConfigFileError)) throw error;
-    const count = error.problems.length;
-    throw new ConfigError(
-      `Invalid config file ${path} (${count} ${count === 1 ? "problem" : "problems"}), fix ${
-        count === 1 ? "it" : "them"
-      } and restart:\n${error.problems.map((problem) => `  ${problem}`).join("\n")}`,
-      { cause: error },
-    );
-  }
+  return parseConfigFile(text, path);
 }
 
 function describeReadError(error: unknown, path: string): string {

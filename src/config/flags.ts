@@ -5,45 +5,28 @@
  * @module
  */
 
-import { parseArgs, type ParseArgsConfig } from "node:util";
+import { parseArgs, type ParseArgsOptionsConfig } from "node:util";
 import { boundedEditDistance } from "../edit_distance.ts";
+import { flagOf, OPTION_ENTRIES, type OptionKey, type TextValues } from "./options.ts";
 import { ConfigError } from "./values.ts";
 
-const OPTIONS = {
-  port: { type: "string" },
-  host: { type: "string" },
-  "log-level": { type: "string" },
-  stdio: { type: "boolean", default: false },
-  demo: { type: "boolean", default: false },
-  "auth-url": { type: "string" },
-  region: { type: "string", multiple: true },
-  timeout: { type: "string" },
-  "auth-token": { type: "string" },
-  "no-auth": { type: "boolean", default: false },
-  "allowed-origin": { type: "string", multiple: true },
-  "allowed-host": { type: "string", multiple: true },
-  stateless: { type: "boolean", default: false },
-  "cache-ttl": { type: "string" },
-  concurrency: { type: "string" },
-  "cache-max-mb": { type: "string" },
-  "max-sessions": { type: "string" },
-  "max-sessions-per-client": { type: "string" },
-  "drain-delay": { type: "string" },
-  config: { type: "string" },
-  json: { type: "boolean", default: false },
-  help: { type: "boolean", short: "h", default: false },
-  version: { type: "boolean", short: "V", default: false },
-} as const satisfies ParseArgsConfig["options"];
+const PARSE_OPTIONS: ParseArgsOptionsConfig = Object.fromEntries(
+  OPTION_ENTRIES.map(([key, { arg, multiple, short }]) => [flagOf(key).slice(2), {
+    type: arg ? "string" : "boolean",
+    ...(multiple && { multiple }),
+    ...(short && { short }),
+  }]),
+);
 
-/** The flags of one command line, as `parseArgs` returns them. */
-export type Flags = ReturnType<typeof parseFlags>;
+const KEY_OF_FLAG = new Map(OPTION_ENTRIES.map(([key]) => [flagOf(key).slice(2), key]));
 
 /**
- * Parses `args` (without a leading `doctor`) strictly.
+ * Parses `args` (without a leading `doctor`) strictly into the text of each
+ * option given, by option key; a switch given is `true`.
  *
  * @throws {ConfigError} naming an unknown option, a missing value or a stray argument.
  */
-export function parseFlags(args: readonly string[]) {
+export function parseFlags(args: readonly string[]): TextValues {
   // `deno task start -- --demo` passes the `--` on, and parseArgs would take
   // every argument after it for a positional one.
   if (args.includes("--")) {
@@ -52,12 +35,15 @@ export function parseFlags(args: readonly string[]) {
     );
   }
   try {
-    return parseArgs({
+    const { values } = parseArgs({
       args: [...args],
       strict: true,
       allowPositionals: false,
-      options: OPTIONS,
-    }).values;
+      options: PARSE_OPTIONS,
+    });
+    return Object.fromEntries(
+      Object.entries(values).map(([flag, value]) => [KEY_OF_FLAG.get(flag) as OptionKey, value]),
+    );
   } catch (error) {
     throw new ConfigError(describeFlagError(error), { cause: error });
   }
@@ -92,21 +78,18 @@ function nearestOption(given: string): string | undefined {
   const name = given.replace(/^-+/, "").split("=")[0]!.toLowerCase();
   if (name.length < 3) return undefined;
   const bound = name.length <= 4 ? 1 : 2;
-  const [best] = Object.keys(OPTIONS)
+  const [best] = [...KEY_OF_FLAG.keys()]
     .map((option) => ({ option, distance: boundedEditDistance(name, option, bound) }))
     .filter(({ distance }) => distance <= bound)
     .sort((a, b) => a.distance - b.distance);
   return best?.option;
 }
 
-// Words that name an option: safe to echo back, unlike any other positional value.
-const OPTION_WORDS = new Set(["port", "host", "stdio", "demo", "help", "version", "region"]);
-
 // A positional value may be a cookie pasted in the wrong place: it is shown only when it
 // cannot be one: an option's name without its dashes, `doctor`, or a short dash-led word.
 function describePositional(value: string): string {
   const word = value.toLowerCase();
-  if (OPTION_WORDS.has(word)) {
+  if (KEY_OF_FLAG.has(word)) {
     return `Unexpected argument "${value}": options take the form --name value, did you mean --${word}? See --help`;
   }
   if (word === "doctor") {

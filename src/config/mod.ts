@@ -6,27 +6,25 @@
  * @module
  */
 
-import { isLoopback } from "../http/guards.ts";
+import type { LogLevel } from "../log.ts";
+import { isLoopback } from "../net.ts";
 import type { Secret } from "../secret.ts";
-import { readCredentials, type SharedCredentialVariable } from "./credentials.ts";
-import { type Env, envReaderOf, type EnvVar, nonEmpty } from "./env.ts";
-import { type ConfigFile, readConfigFile, type ReadConfigFileOptions } from "./file.ts";
+import { readCredentials } from "./credentials.ts";
+import { type Env, type EnvReader, envReaderOf, nonEmpty } from "./env.ts";
+import { readConfigFile, type ReadConfigFileOptions } from "./file.ts";
 import { parseFlags } from "./flags.ts";
-import { parseRegions, type Region, type RegionConfig } from "./regions.ts";
-import { DEFAULTS } from "./usage.ts";
 import {
-  ConfigError,
-  flagOrEnv,
-  INTEGER_OPTIONS,
-  type LogLevel,
-  parseAuthToken,
-  parseBoolean,
-  parseHost,
-  parseHttpUrl,
-  parseIntegerOption,
-  parseLogLevel,
-  parseOrigin,
-} from "./values.ts";
+  checkText,
+  defaultSettings,
+  envOf,
+  flagOf,
+  type FullSettings,
+  OPTION_ENTRIES,
+  type Settings,
+  type TextValues,
+} from "./options.ts";
+import type { RegionConfig } from "./regions.ts";
+import { ConfigError } from "./values.ts";
 
 export {
   type Env,
@@ -37,10 +35,11 @@ export {
   REGIONAL_ENV_PREFIXES,
   type RegionalEnvVar,
 } from "./env.ts";
-export type { SharedCredentialVariable } from "./credentials.ts";
+export type { Credential, CredentialKind, SharedCredentialVariable } from "./credentials.ts";
 export type { Region, RegionConfig } from "./regions.ts";
-export { DEFAULTS, USAGE } from "./usage.ts";
-export { ConfigError, type LogLevel } from "./values.ts";
+export { DEFAULTS } from "./options.ts";
+export { ConfigError } from "./values.ts";
+export { USAGE } from "./usage.ts";
 
 const MIB = 1024 * 1024;
 
@@ -117,101 +116,78 @@ export function parseCommand(
   if (flags.help) return { kind: "help" };
   if (flags.version) return { kind: "version" };
   const read = envReaderOf(env);
-  const envValue = (name: EnvVar) => nonEmpty(read(name));
-  const file = readConfigFile(flags.config ?? envValue("MCP_CONFIG"), options);
-  const demo = flags.demo || (parseBoolean("DEMO", envValue("DEMO")) ?? file.demo ?? false);
-  const [rawAuthUrl, authUrlSource] = flagOrEnv(flags["auth-url"], envValue("JWT_AUTH_URL"), {
-    flag: "--auth-url",
-    env: "JWT_AUTH_URL",
+  const given = checkText(flags, flagOf);
+  // A variable counts only where no flag gives the option, as if it were not set.
+  const fromEnv = checkText(
+    Object.fromEntries(OPTION_ENTRIES.flatMap(([key, { env }]) => {
+      const value = env && given[key] === undefined ? nonEmpty(read(env)) : undefined;
+      return value === undefined ? [] : [[key, value]];
+    })) as TextValues,
+    envOf,
+  );
+  const file = readConfigFile(given.config ?? fromEnv.config, options);
+  const settings: FullSettings = { ...defaultSettings(), ...file, ...fromEnv, ...given };
+  const config = toConfig(settings, {
+    read,
+    warnings: regionsOverride(
+      file,
+      given.regions ? "--region" : fromEnv.regions && "NEPTUNE_REGIONS",
+    ),
   });
-  const authUrl = rawAuthUrl !== undefined
-    ? parseHttpUrl(rawAuthUrl, { source: authUrlSource, example: DEFAULTS.authUrl })
-    : file.auth_url ?? DEFAULTS.authUrl;
-  const regions = chooseRegions(flags.region, envValue("NEPTUNE_REGIONS"), file);
-  // Demo mode never sends a credential, so a malformed one does not stop it.
-  const credentials = readCredentials(read, { validate: !demo });
-
-  const integer = (option: typeof INTEGER_OPTIONS[keyof typeof INTEGER_OPTIONS], flag?: string) =>
-    parseIntegerOption(flag, "env" in option ? envValue(option.env) : undefined, option);
-
-  const config: Config = {
-    port: integer(INTEGER_OPTIONS.port, flags.port) ?? file.port ?? DEFAULTS.port,
-    host: parseHost(flags.host, envValue("MCP_HOST")) ?? file.host ?? DEFAULTS.host,
-    logLevel: parseLogLevel(flags["log-level"], envValue("LOG_LEVEL")) ?? file.log_level ??
-      DEFAULTS.logLevel,
-    transport: flags.stdio || file.stdio ? "stdio" : "http",
-    demo,
-    authUrl,
-    regions: regions.map(({ name, baseUrl, authUrl: own = authUrl, optIn }) => {
-      const { credential, withheld } = credentials.forRegion(name, {
-        authUrl: own,
-        defaultAuthUrl: authUrl,
-        optIn,
-      });
-      return { name, baseUrl, authUrl: own, credential, ...(withheld && { withheld }) };
-    }),
-    timeoutMs: integer(INTEGER_OPTIONS.timeoutMs, flags.timeout) ?? file.timeout_ms ??
-      DEFAULTS.timeoutMs,
-    cacheTtlMs: (integer(INTEGER_OPTIONS.cacheTtl, flags["cache-ttl"]) ?? file.cache_ttl ??
-      DEFAULTS.cacheTtlSeconds) * 1000,
-    concurrency: integer(INTEGER_OPTIONS.concurrency, flags.concurrency) ?? file.concurrency ??
-      DEFAULTS.concurrency,
-    cacheMaxBytes: (integer(INTEGER_OPTIONS.cacheMaxMb, flags["cache-max-mb"]) ??
-      file.cache_max_mb ?? DEFAULTS.cacheMaxMb) * MIB,
-    maxSessions: integer(INTEGER_OPTIONS.maxSessions, flags["max-sessions"]) ??
-      file.max_sessions ?? DEFAULTS.maxSessions,
-    maxSessionsPerClient:
-      integer(INTEGER_OPTIONS.maxSessionsPerClient, flags["max-sessions-per-client"]) ??
-        file.max_sessions_per_client ?? DEFAULTS.maxSessionsPerClient,
-    drainDelayMs: (integer(INTEGER_OPTIONS.drainDelay, flags["drain-delay"]) ?? file.drain_delay ??
-      DEFAULTS.drainDelaySeconds) * 1000,
-    secrets: credentials.secrets(),
-    authToken: parseAuthToken(flags["auth-token"], read("MCP_AUTH_TOKEN")),
-    noAuth: flags["no-auth"] || (file.no_auth ?? false),
-    allowedOrigins: flags["allowed-origin"]
-      ? flags["allowed-origin"].map(parseOrigin)
-      : file.allowed_origins ?? [],
-    allowedHosts: flags["allowed-host"]
-      ? flags["allowed-host"].map((host) => parseHost(host, undefined)!)
-      : file.allowed_hosts ?? [],
-    stateless: flags.stateless ||
-      (parseBoolean("MCP_STATELESS", envValue("MCP_STATELESS")) ?? file.stateless ?? false),
-
-    warnings: regionsOverride(flags.region, envValue("NEPTUNE_REGIONS"), file),
-  };
   requireTokenBeyondLoopback(config);
-  return doctor ? { kind: "doctor", config, json: flags.json } : { kind: "serve", config };
+  return doctor ? { kind: "doctor", config, json: flags.json === true } : { kind: "serve", config };
 }
 
-// `--region` and NEPTUNE_REGIONS name no auth URL: their regions use the default one.
-function chooseRegions(
-  flags: readonly string[] | undefined,
-  env: string | undefined,
-  file: ConfigFile,
-): (Region & { authUrl?: string; optIn?: SharedCredentialVariable })[] {
-  if (flags?.length) return parseRegions(flags, "--region");
-  if (env === undefined && file.regions) {
-    return file.regions.map((r) => ({
-      name: r.name,
-      baseUrl: r.base_url,
-      authUrl: r.auth_url,
-      optIn: r.credential,
-    }));
-  }
-  return parseRegions((env ?? DEFAULTS.regions).split(","), "NEPTUNE_REGIONS");
+function toConfig(
+  settings: FullSettings,
+  { read, warnings }: { read: EnvReader; warnings: string[] },
+): Config {
+  const { auth_url: authUrl, demo } = settings;
+  // Demo mode never sends a credential, so a malformed one does not stop it.
+  const credentials = readCredentials(read, { validate: !demo });
+  return {
+    port: settings.port,
+    host: settings.host,
+    logLevel: settings.log_level,
+    transport: settings.stdio ? "stdio" : "http",
+    demo,
+    authUrl,
+    regions: settings.regions.map(({ name, base_url, auth_url: own = authUrl, credential }) => {
+      const { credential: chosen, withheld } = credentials.forRegion(name, {
+        authUrl: own,
+        defaultAuthUrl: authUrl,
+        optIn: credential,
+      });
+      return {
+        name,
+        baseUrl: base_url,
+        authUrl: own,
+        credential: chosen,
+        ...(withheld && { withheld }),
+      };
+    }),
+    timeoutMs: settings.timeout_ms,
+    cacheTtlMs: settings.cache_ttl * 1000,
+    concurrency: settings.concurrency,
+    cacheMaxBytes: settings.cache_max_mb * MIB,
+    maxSessions: settings.max_sessions,
+    maxSessionsPerClient: settings.max_sessions_per_client,
+    drainDelayMs: settings.drain_delay * 1000,
+    secrets: credentials.secrets(),
+    authToken: settings.auth_token,
+    noAuth: settings.no_auth,
+    allowedOrigins: settings.allowed_origins,
+    allowedHosts: settings.allowed_hosts,
+    stateless: settings.stateless,
+    warnings,
+  };
 }
 
 // A NEPTUNE_REGIONS left in a shell profile would otherwise hide the file's regions, and
 // their auth URLs, without a word.
-function regionsOverride(
-  flags: readonly string[] | undefined,
-  env: string | undefined,
-  file: ConfigFile,
-): string[] {
-  if (!file.regions || (!flags?.length && env === undefined)) return [];
-  const [source, remedy] = flags?.length
-    ? ["--region", "drop --region"]
-    : ["NEPTUNE_REGIONS", "unset NEPTUNE_REGIONS"];
+function regionsOverride(file: Settings, source: string | undefined): string[] {
+  if (!file.regions || !source) return [];
+  const remedy = source === "--region" ? "drop --region" : "unset NEPTUNE_REGIONS";
   const count = file.regions.length;
   return [
     `${source} replaces the ${count} ${

@@ -1,13 +1,17 @@
 /**
- * Regions as `--region NAME=URL` and `NEPTUNE_REGIONS` give them: a name
- * that becomes part of variable names, and a registry URL.
+ * Regions: the config file's list of objects, or `NAME=URL` entries from
+ * `--region` and `NEPTUNE_REGIONS`, checked by one schema.
  *
  * @module
  */
 
-import type { Credential } from "../auth.ts";
-import type { SharedCredentialVariable } from "./credentials.ts";
-import { ConfigError, parseHttpUrl } from "./values.ts";
+import { z } from "zod";
+import {
+  type Credential,
+  SHARED_CREDENTIAL_VARIABLES,
+  type SharedCredentialVariable,
+} from "./credentials.ts";
+import { ConfigError, DEFAULT_AUTH_URL, httpUrl, QUIET } from "./values.ts";
 
 /** One Neptune registry that searches are sent to. */
 export interface Region {
@@ -30,36 +34,57 @@ export interface RegionConfig extends Region {
   readonly withheld?: SharedCredentialVariable;
 }
 
-/** What a region's name may look like: it becomes part of variable names (`CAS_SESSION_cn`). */
-export const REGION_NAME_PATTERN = /^[A-Za-z0-9][\w-]*$/;
+const REGISTRY_EXAMPLE = "https://ms-neptune.byted.org";
 
-/** Parses `NAME=URL` entries, each a region; `source` names the flag or variable in errors. */
-export function parseRegions(entries: readonly string[], source: string): Region[] {
-  const regions: Region[] = [];
-  for (const entry of entries.map((e) => e.trim()).filter(Boolean)) {
-    const region = parseRegion(entry, source);
-    if (regions.some((r) => r.name === region.name)) {
-      throw new ConfigError(`Invalid ${source}: region "${region.name}" is given twice`);
-    }
-    regions.push(region);
-  }
-  if (regions.length === 0) {
+const region = z.strictObject({
+  // The name becomes part of variable names (`CAS_SESSION_cn`).
+  name: z.string().regex(
+    /^[A-Za-z0-9][\w-]*$/,
+    "expected letters, digits, _ or -, starting with a letter or digit",
+  ),
+  base_url: httpUrl(REGISTRY_EXAMPLE).transform((href) => href.replace(/\/+$/, "")),
+  auth_url: httpUrl(DEFAULT_AUTH_URL).optional(),
+  // The name of a variable, never a value: lets a region on another site use the shared one.
+  credential: z.enum(SHARED_CREDENTIAL_VARIABLES, {
+    error:
+      "expected the name CAS_SESSION or SERVICE_ACCOUNT_SECRET (the value stays in the environment)",
+  }).optional(),
+});
+
+/** A list of regions with unique names, at least one. */
+export const regions = z.array(region).min(1, "give at least one region").superRefine(
+  (list, context) => {
+    list.forEach(({ name }, index) => {
+      if (list.findIndex((r) => r.name === name) === index) return;
+      context.addIssue({
+        code: "custom",
+        path: [index, "name"],
+        message: `region "${name}" is given twice`,
+        params: QUIET,
+      });
+    });
+  },
+);
+
+/**
+ * Splits `NAME=URL` entries (repeated flags, or one comma-separated
+ * variable) into the config file's region objects, for {@linkcode regions} to check.
+ *
+ * @throws {ConfigError} naming `source` when an entry is not `NAME=URL` or there is none.
+ */
+export function regionsText(raw: string | readonly string[], source: string): unknown {
+  const entries = (typeof raw === "string" ? raw.split(",") : raw).map((e) => e.trim())
+    .filter(Boolean);
+  if (entries.length === 0) {
     throw new ConfigError(`Invalid ${source}: give at least one region as NAME=URL`);
   }
-  return regions;
-}
-
-function parseRegion(entry: string, source: string): Region {
-  const separator = entry.indexOf("=");
-  const name = entry.slice(0, separator).trim();
-  if (separator < 1 || !REGION_NAME_PATTERN.test(name)) {
-    throw new ConfigError(
-      `Invalid ${source} "${entry}": expected NAME=URL such as cn=https://ms-neptune.byted.org`,
-    );
-  }
-  const baseUrl = parseHttpUrl(entry.slice(separator + 1), {
-    source: `${source} ${name}`,
-    example: "https://ms-neptune.byted.org",
+  return entries.map((entry) => {
+    const separator = entry.indexOf("=");
+    if (separator < 1) {
+      throw new ConfigError(
+        `Invalid ${source} "${entry}": expected NAME=URL such as cn=${REGISTRY_EXAMPLE}`,
+      );
+    }
+    return { name: entry.slice(0, separator).trim(), base_url: entry.slice(separator + 1) };
   });
-  return { name, baseUrl: baseUrl.replace(/\/+$/, "") };
 }

@@ -9,6 +9,7 @@
 
 import { readCapped } from "../bytes.ts";
 import { errorSummary, type Logger } from "../log.ts";
+import { canonicalHost, isCanonicalLoopback, isLoopback } from "../net.ts";
 import type { Secret } from "../secret.ts";
 import { BAD_REQUEST, INVALID_REQUEST, json, PARSE_ERROR, rpcError } from "./respond.ts";
 import { repeatedRequestId } from "./rpc_messages.ts";
@@ -279,28 +280,6 @@ function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
     signal.addEventListener("abort", () => reject(signal.reason), { once: true });
     work.then(resolve, reject);
   });
-}
-
-/**
- * Whether `hostname` names this machine's loopback interface, in any
- * spelling: `localhost`, `127.x.y.z`, `::1` (bracketed or written out) and
- * `::ffff:127.x.y.z`.
- */
-export function isLoopback(hostname: string): boolean {
-  return isCanonicalLoopback(canonicalHost(hostname));
-}
-
-function isCanonicalLoopback(name: string): boolean {
-  return name === "localhost" || name.endsWith(".localhost") || name === "[::1]" ||
-    /^127\.\d+\.\d+\.\d+$/.test(name) || /^\[::ffff:7f[0-9a-f]{2}:[0-9a-f]{1,4}\]$/.test(name);
-}
-
-// The WHATWG URL parser normalizes IP spellings (`0:0:0:0:0:0:0:1` is `[::1]`,
-// `::ffff:127.0.0.1` is `[::ffff:7f00:1]`, `127.1` is `127.0.0.1`) and case.
-function canonicalHost(host: string): string {
-  const bare = host.trim().replace(/^\[(.*)\]$/, "$1");
-  const spelled = bare.includes(":") ? `[${bare}]` : bare;
-  return URL.canParse(`http://${spelled}`) ? new URL(`http://${spelled}`).hostname : bare;
 }
 
 function canonicalOrigin(origin: string): string {

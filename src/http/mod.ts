@@ -9,6 +9,7 @@
 
 import type { Logger } from "../log.ts";
 import { type MetricsRegistry, PROMETHEUS_CONTENT_TYPE } from "../metrics.ts";
+import { urlHost } from "../net.ts";
 import type { McpServer } from "../mcp_sdk.ts";
 import type { Secret } from "../secret.ts";
 import {
@@ -32,7 +33,7 @@ import {
   toHandler,
 } from "./route.ts";
 
-export { isLoopback } from "./guards.ts";
+export { isLoopback } from "../net.ts";
 export { EVICTED, SHUTTING_DOWN } from "./sessions.ts";
 export { BACKED_UP, StreamBackedUpError } from "./sse.ts";
 export type { Handler, ServeInfo } from "./route.ts";
@@ -257,8 +258,7 @@ function statelessRefusal(): Promise<Response> {
 
 /** The URL clients connect to on `host`:`port`, with an IPv6 address in brackets once. */
 export function endpointUrl(host: string, port: number): string {
-  const bare = host.replace(/^\[(.*)\]$/, "$1");
-  return `http://${bare.includes(":") ? `[${bare}]` : bare}:${port}/mcp`;
+  return `http://${urlHost(host)}:${port}/mcp`;
 }
 
 function withLogging(logger: Logger): Middleware {

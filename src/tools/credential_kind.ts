@@ -7,7 +7,7 @@
  */
 
 import { z } from "zod";
-import type { CredentialKind } from "../auth.ts";
+import type { CredentialKind } from "../config/mod.ts";
 
 /** The `credential_kind` field of a tool's structured content. */
 export const credentialKindSchema: z.ZodOptional<

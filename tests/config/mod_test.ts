@@ -9,8 +9,10 @@ import {
   insecureUrlWarnings,
   parseCommand,
   REGIONAL_ENV_PREFIXES,
+  USAGE,
 } from "../../src/config/mod.ts";
 import { parseConfigFile } from "../../src/config/file.ts";
+import { flagOf, OPTION_ENTRIES } from "../../src/config/options.ts";
 
 const SENTINEL_COOKIE = "SENTINEL-COOKIE-9f3c";
 
@@ -67,22 +69,22 @@ Deno.test("no flags and no environment give the documented defaults", () => {
   assert.equal(config.logLevel, "info");
   assert.equal(config.transport, "http");
   assert.equal(config.demo, false);
-  assert.equal(config.authUrl, DEFAULTS.authUrl);
+  assert.equal(config.authUrl, DEFAULTS.auth_url);
   assert.deepEqual(config.regions, [
     {
       name: "cn",
       baseUrl: "https://ms-neptune.byted.org",
-      authUrl: DEFAULTS.authUrl,
+      authUrl: DEFAULTS.auth_url,
       credential: undefined,
     },
     {
       name: "us",
       baseUrl: "https://ms-neptune.tiktok-us.org",
-      authUrl: DEFAULTS.authUrl,
+      authUrl: DEFAULTS.auth_url,
       credential: undefined,
     },
   ]);
-  assert.equal(config.timeoutMs, DEFAULTS.timeoutMs);
+  assert.equal(config.timeoutMs, DEFAULTS.timeout_ms);
   assert.deepEqual(config.secrets, []);
 });
 
@@ -100,9 +102,9 @@ Deno.test("empty or blank environment values fall back to the defaults", () => {
   assert.equal(config.host, DEFAULTS.host);
   assert.equal(config.logLevel, "info");
   assert.equal(config.demo, false);
-  assert.equal(config.authUrl, DEFAULTS.authUrl);
+  assert.equal(config.authUrl, DEFAULTS.auth_url);
   assert.equal(config.regions.length, 2);
-  assert.equal(config.timeoutMs, DEFAULTS.timeoutMs);
+  assert.equal(config.timeoutMs, DEFAULTS.timeout_ms);
 });
 
 Deno.test("port comes from --port, else MCP_PORT, else the default", () => {
@@ -147,7 +149,7 @@ Deno.test("auth URL comes from --auth-url, else JWT_AUTH_URL, else the default",
     serve([], { JWT_AUTH_URL: "http://env.example:8080/jwt" }).authUrl,
     "http://env.example:8080/jwt",
   );
-  assert.equal(serve([]).authUrl, DEFAULTS.authUrl);
+  assert.equal(serve([]).authUrl, DEFAULTS.auth_url);
 });
 
 Deno.test("regions come from NEPTUNE_REGIONS when no --region is given", () => {
@@ -189,7 +191,7 @@ Deno.test("trailing slashes are stripped from region URLs, paths are kept", () =
 Deno.test("timeout comes from --timeout, else UPSTREAM_TIMEOUT_MS, else the default", () => {
   assert.equal(serve(["--timeout", "2500"], { UPSTREAM_TIMEOUT_MS: "3000" }).timeoutMs, 2500);
   assert.equal(serve([], { UPSTREAM_TIMEOUT_MS: "3000" }).timeoutMs, 3000);
-  assert.equal(serve([]).timeoutMs, DEFAULTS.timeoutMs);
+  assert.equal(serve([]).timeoutMs, DEFAULTS.timeout_ms);
   assert.equal(serve(["--timeout", "1"]).timeoutMs, 1);
   assert.equal(serve(["--timeout", "600000"]).timeoutMs, 600_000);
 });
@@ -786,7 +788,7 @@ Deno.test("every problem of a config file is reported with its path in the file"
     "port: expected a whole number from 0 to 65535",
     "regions[1].base_url: expected a string",
     "regions[1].name: missing",
-    "regions[2].auth_url: not a URL",
+    "regions[2].auth_url: expected an absolute http(s) URL such as https://cloud.bytedance.net/auth/api/v1/jwt",
     "regions[2].cookie: credentials are not read from the file, set CAS_SESSION_<region> or SERVICE_ACCOUNT_SECRET_<region> in the environment",
   ]);
 });
@@ -1092,4 +1094,61 @@ Deno.test("a placeholder from the docs in a credential variable is refused in on
   // Demo mode sends no credential: the README's configs start it with the placeholder.
   assert.equal(serve(["--demo"], { CAS_SESSION: "paste-the-cookie-value-here" }).demo, true);
   assert.equal(credentialOf(serve([], { CAS_SESSION: "0123abcdef-here" })), "0123abcdef-here");
+});
+
+Deno.test("--help lists every option with its variable and default, from the option table", () => {
+  for (const [key, option] of OPTION_ENTRIES) {
+    const line = USAGE.split("\n").findIndex((l) => l.startsWith(`  ${flagOf(key)}`));
+    assert.ok(line > 0, `--help lacks ${flagOf(key)}`);
+    const block = USAGE.split("\n").slice(line, line + 4).join("\n");
+    if (option.env) assert.match(block, new RegExp(`env ${option.env}`), flagOf(key));
+  }
+  assert.match(
+    USAGE,
+    /--port N {13}HTTP port, 0 picks a free one\n {23}env MCP_PORT, default 8123/,
+  );
+});
+
+Deno.test("a variable of an option given by its flag is not read, as if it were unset", () => {
+  assert.equal(serve(["--port", "9000"], { MCP_PORT: "abc" }).port, 9000);
+  assert.equal(serve(["--demo"], { DEMO: "maybe" }).demo, true);
+});
+
+Deno.test("a config file value under a flag is still checked: it applies once the flag goes", () => {
+  const error = configFileError({ "regions.json": { port: "9000" } });
+  assert.match(error.message, /port: expected a whole number from 0 to 65535/);
+  assert.throws(
+    () =>
+      serveWithFiles(["--config", "regions.json", "--port", "9000"], {}, {
+        "regions.json": { port: "9000" },
+      }),
+    /port: expected a whole number/,
+  );
+});
+
+Deno.test("switches read 1/0, true/false, yes/no, on/off from the environment and booleans from the file", () => {
+  assert.equal(serve([], { MCP_STATELESS: "yes" }).stateless, true);
+  assert.equal(serve([], { MCP_STATELESS: "Off" }).stateless, false);
+  assert.match(
+    configError([], { MCP_STATELESS: "sure" }).message,
+    /^Invalid MCP_STATELESS "sure": expected true or false \(or 1 or 0\)$/,
+  );
+  assert.match(
+    configFileError({ "regions.json": { demo: "yes" } }).message,
+    /\n {2}demo: expected true or false$/,
+  );
+});
+
+Deno.test("a bad --allowed-host names --allowed-host and the value", () => {
+  assert.match(
+    configError(["--allowed-host", "a b"]).message,
+    /^Invalid --allowed-host "a b": expected a host name or IP address/,
+  );
+});
+
+Deno.test("options that are commands or credentials are not keys of the config file", () => {
+  const error = configFileError({ "regions.json": { help: true, auth_token: "x", config: "y" } });
+  assert.match(error.message, /help: not an option of the config file/);
+  assert.match(error.message, /config: not an option of the config file/);
+  assert.match(error.message, /auth_token: credentials are not read from the file/);
 });

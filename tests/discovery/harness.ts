@@ -6,7 +6,8 @@
  * @module
  */
 
-import { createTokenProvider, type Credential, type TokenProvider } from "../../src/auth.ts";
+import { createTokenProvider, type TokenProvider } from "../../src/auth.ts";
+import type { Credential } from "../../src/config/mod.ts";
 import type { Region } from "../../src/config/mod.ts";
 import { createDiscovery, type Discovery, type DiscoveryOptions } from "../../src/discovery/mod.ts";
 import { Secret } from "../../src/secret.ts";

@@ -75,3 +75,10 @@ Deno.test("toDot draws every module inside its layer's cluster and every import"
   assert.match(dot, /label="top";\n {4}"src\/http\/mod.ts";/);
   assert.match(dot, /"src\/http\/mod.ts" -> "src\/log.ts";/);
 });
+Deno.test("the server's own import graph has no circle and no upward import", async () => {
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-run", "--allow-read", "scripts/lint_imports.ts"],
+    cwd: new URL("../../", import.meta.url),
+  }).output();
+  assert.equal(output.code, 0, new TextDecoder().decode(output.stderr));
+});

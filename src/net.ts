@@ -1,0 +1,42 @@
+/**
+ * Host names as people write them and as URLs spell them: IPv6 brackets,
+ * canonical spellings, and which names are this machine's loopback.
+ *
+ * @module
+ */
+
+/** Returns `host` trimmed, without the brackets a URL puts around an IPv6 address. */
+export function bareHost(host: string): string {
+  return host.trim().replace(/^\[(.*)\]$/, "$1");
+}
+
+/** Returns `host` as a URL spells it: an IPv6 address in brackets, once. */
+export function urlHost(host: string): string {
+  const bare = bareHost(host);
+  return bare.includes(":") ? `[${bare}]` : bare;
+}
+
+/**
+ * Returns `host` as the WHATWG URL parser normalizes it (`0:0:0:0:0:0:0:1` is
+ * `[::1]`, `::ffff:127.0.0.1` is `[::ffff:7f00:1]`, `127.1` is `127.0.0.1`, lower
+ * case), or bare when it cannot be a URL's host.
+ */
+export function canonicalHost(host: string): string {
+  const spelled = urlHost(host);
+  return URL.canParse(`http://${spelled}`) ? new URL(`http://${spelled}`).hostname : bareHost(host);
+}
+
+/**
+ * Whether `hostname` names this machine's loopback interface, in any
+ * spelling: `localhost`, `127.x.y.z`, `::1` (bracketed or written out) and
+ * `::ffff:127.x.y.z`.
+ */
+export function isLoopback(hostname: string): boolean {
+  return isCanonicalLoopback(canonicalHost(hostname));
+}
+
+/** {@linkcode isLoopback} for a name already canonical, such as a parsed URL's `hostname`. */
+export function isCanonicalLoopback(name: string): boolean {
+  return name === "localhost" || name.endsWith(".localhost") || name === "[::1]" ||
+    /^127\.\d+\.\d+\.\d+$/.test(name) || /^\[::ffff:7f[0-9a-f]{2}:[0-9a-f]{1,4}\]$/.test(name);
+}
