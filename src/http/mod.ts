@@ -33,7 +33,6 @@ import {
   toHandler,
 } from "./route.ts";
 
-export { isLoopback } from "../net.ts";
 export { EVICTED, SHUTTING_DOWN } from "./sessions.ts";
 export { BACKED_UP, StreamBackedUpError } from "./sse.ts";
 export type { Handler, ServeInfo } from "./route.ts";

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { type HttpApp, isLoopback } from "../../src/http/mod.ts";
+import type { HttpApp } from "../../src/http/mod.ts";
+import { isLoopback } from "../../src/net.ts";
 import { Secret } from "../../src/secret.ts";
 import type { Fetch } from "../../src/upstream.ts";
 import { demoFetchFor, INITIALIZE_REQUEST, testConfig } from "../harness.ts";
