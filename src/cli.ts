@@ -191,8 +191,10 @@ async function serveHttp(
   // it), which is what P6 of bench/RESULTS.md measures.
   const { createHttpApp, endpointUrl, StreamBackedUpError } = await import("./http/mod.ts");
   const { listen } = await import("./http/listen.ts");
+  const servers = serverFactory(deps);
   const app = createHttpApp({
-    createServer: serverFactory(deps),
+    createServer: servers.perSession,
+    createSharedServer: servers.shared,
     health: () => describeHealth(deps, { startedAt, now }),
     ready: () => checkReadiness(deps),
     metrics,

@@ -68,10 +68,10 @@ export function createDependencies(config: Config, options: DependencyOptions): 
   instruments?.watchRegions(discovery.health);
   return {
     discovery,
-    // A stateless server answers one client's request, then the next client's: it must not
-    // carry the first one's PSMs over, so it remembers none.
-    newRecentPsms: () =>
-      createRecentPsms({ initial: knownPsms, capacity: config.stateless ? 0 : undefined }),
+    // A shared server (plain calls, the stateless pool) answers one client, then the next: it
+    // must not carry the first one's PSMs over, so it remembers none, whatever the mode.
+    newRecentPsms: ({ shared = false } = {}) =>
+      createRecentPsms({ initial: knownPsms, capacity: shared ? 0 : undefined }),
     auth,
     authUrl: config.authUrl,
     timeoutMs: config.timeoutMs,

@@ -22,6 +22,11 @@ const INSTRUCTIONS =
 export interface ServerOptions {
   /** A JSON-schema validator to share; without it the SDK builds a new Ajv for every server. */
   jsonSchemaValidator?: JsonSchemaValidator;
+  /**
+   * The server answers several clients in turn (plain JSON calls, stateless requests): it
+   * remembers no PSM, so that no client learns what another searched. Default false.
+   */
+  shared?: boolean;
 }
 
 /**
@@ -39,7 +44,7 @@ export function createServer(deps: Dependencies, options: ServerOptions = {}): M
       capabilities: { logging: {} },
     },
   );
-  const session = sessionDeps(deps);
+  const session = sessionDeps(deps, options.shared ?? false);
   registerTools(server, session);
   registerPsmResource(server, session);
   registerFindPsmPrompt(server, session);
@@ -47,8 +52,8 @@ export function createServer(deps: Dependencies, options: ServerOptions = {}): M
 }
 
 // The shared dependencies with a memory of PSMs for this server alone, which its searches fill.
-function sessionDeps(deps: Dependencies): SessionDependencies {
-  const recentPsms = deps.newRecentPsms();
+function sessionDeps(deps: Dependencies, shared: boolean): SessionDependencies {
+  const recentPsms = deps.newRecentPsms({ shared });
   return { ...deps, recentPsms, discovery: rememberingIn(deps.discovery, recentPsms) };
 }
 
@@ -60,14 +65,25 @@ function rememberingIn(discovery: Discovery, recentPsms: RecentPsms): Discovery 
   };
 }
 
+/** Builders of the HTTP servers: one per session, or one that answers many clients. */
+export interface ServerFactory {
+  /** A server for one session (`/mcp`, `/sse`), remembering the PSMs it sees. */
+  perSession(): McpServer;
+  /** A server for plain JSON calls or stateless requests, remembering no PSM. */
+  shared(): McpServer;
+}
+
 /**
- * Returns a function that creates servers sharing one JSON-schema validator
- * (a new Ajv by default), for HTTP, where a server is built per session or
- * (stateless) per request.
+ * Returns the builders of HTTP servers, all sharing one JSON-schema validator
+ * (a new Ajv by default): a server is built per session, and shared ones for
+ * plain calls and (stateless) requests.
  */
 export function serverFactory(
   deps: Dependencies,
-  { jsonSchemaValidator = new AjvJsonSchemaValidator() }: ServerOptions = {},
-): () => McpServer {
-  return () => createServer(deps, { jsonSchemaValidator });
+  { jsonSchemaValidator = new AjvJsonSchemaValidator() }: Omit<ServerOptions, "shared"> = {},
+): ServerFactory {
+  return {
+    perSession: () => createServer(deps, { jsonSchemaValidator }),
+    shared: () => createServer(deps, { jsonSchemaValidator, shared: true }),
+  };
 }

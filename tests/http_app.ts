@@ -45,6 +45,7 @@ export function createTestApp(
   const startedAt = Date.now() - 5_000;
   return createHttpApp({
     createServer: () => createServer(deps),
+    createSharedServer: () => createServer(deps, { shared: true }),
     health: () => describeHealth(deps, { startedAt, now: Date.now }),
     ready: () => checkReadiness(deps),
     host,

@@ -61,8 +61,8 @@ async function elicitThrough(server: McpServer): Promise<void> {
 Deno.test("servers from one factory share one JSON-schema validator instead of one Ajv each", async () => {
   const { validator, counted } = countingValidator();
   const create = serverFactory(demoDeps(), { jsonSchemaValidator: validator });
-  await elicitThrough(create());
-  await elicitThrough(create());
+  await elicitThrough(create.perSession());
+  await elicitThrough(create.shared());
   assert.equal(counted.schemas, 2, "both servers validated with the one validator given");
 });
 
@@ -121,7 +121,7 @@ Deno.test("createServer checks structuredContent against the tool's output schem
 });
 
 Deno.test("HTTP servers check structuredContent against the output schema too", async () => {
-  const result = await callMistypedTool(serverFactory(demoDeps())());
+  const result = await callMistypedTool(serverFactory(demoDeps()).perSession());
   assert.equal(result.isError, true);
   assert.match(JSON.stringify(result.content), /Output validation error/);
 });

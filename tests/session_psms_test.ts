@@ -121,3 +121,26 @@ Deno.test("a stateless server reused for the next request remembers no PSM of th
     await app.close();
   }
 });
+
+Deno.test("plain JSON calls of two clients share no PSM: the second is suggested none the first found", async () => {
+  const config = testConfig();
+  const app = createTestApp("localhost", { config, fetch: demoFetchFor(config) });
+  const plainCall = async (keyword: string) => {
+    const response = await app.handle(
+      new Request("http://localhost/mcp", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ tool: "search_psm_service", arguments: { keyword } }),
+      }),
+    );
+    return await response.text();
+  };
+  try {
+    assert.match(await plainCall(SEEN_BY_FIRST), /toutiao\.user\.info/);
+    const second = await plainCall(TYPO);
+    assert.equal(JSON.parse(second).isError, false, second);
+    assert.doesNotMatch(second, /toutiao\.user\.info/);
+  } finally {
+    await app.close();
+  }
+});

@@ -39,8 +39,13 @@ export type { Handler, ServeInfo } from "./route.ts";
 
 /** Options for {@linkcode createHttpApp}; the limits default to the values the server runs with. */
 export interface HttpAppOptions {
-  /** Builds the `McpServer` of a new session (or request, in stateless mode). */
+  /** Builds the `McpServer` of a new session on `/mcp` or `/sse`. */
   createServer: () => McpServer;
+  /**
+   * Builds an `McpServer` that answers many clients (plain JSON calls, stateless requests);
+   * it must remember no PSM, so that no client learns what another searched.
+   */
+  createSharedServer: () => McpServer;
   /** The body of `GET /health`. */
   health: () => unknown;
   /**
@@ -140,14 +145,14 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
   const sessionClient = (request: Request, context: RequestContext) =>
     clientOf(request, context, byToken);
   const mcp = createMcpEndpoint({
-    createServer: options.createServer,
+    createServer: stateless ? options.createSharedServer : options.createServer,
     logger,
     now,
     stateless,
     sessions,
     clientOf: sessionClient,
   });
-  const plainCalls = createPlainCalls({ createServer: options.createServer, logger });
+  const plainCalls = createPlainCalls({ createServer: options.createSharedServer, logger });
   const sse = createSseEndpoint({
     createServer: options.createServer,
     logger,

@@ -24,9 +24,9 @@ export interface Dependencies {
   readonly discovery: Discovery;
   /**
    * A new, empty memory of the PSMs one session sees (holding the demo catalogue in demo
-   * mode); one that remembers nothing when a server serves several clients in turn.
+   * mode); with `shared`, for a server that answers several clients, one that remembers nothing.
    */
-  readonly newRecentPsms: () => RecentPsms;
+  readonly newRecentPsms: (options?: { shared?: boolean }) => RecentPsms;
   /** Every auth service and credential in use, and the regions each serves. */
   readonly auth: AuthSources;
   readonly authUrl: string;

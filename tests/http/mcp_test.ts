@@ -40,9 +40,9 @@ function countingStatelessApp(fetch?: Fetch) {
   });
   const app = createTestApp("localhost", {
     stateless: true,
-    createServer: () => {
+    createSharedServer: () => {
       servers++;
-      return createServer(deps);
+      return createServer(deps, { shared: true });
     },
   });
   return { app, servers: () => servers };

@@ -130,7 +130,7 @@ function countServers(upstream: { config: Config; fetch: Fetch }, count: () => v
   const deps = dependenciesFor(upstream);
   return () => {
     count();
-    return createServer(deps);
+    return createServer(deps, { shared: true });
   };
 }
 
@@ -202,7 +202,7 @@ Deno.test("stateless: the server of a call cancelled in its own request is not r
   let servers = 0;
   await withGatedApp(
     ["slow"],
-    (upstream) => ({ stateless: true, createServer: countServers(upstream, () => servers++) }),
+    (upstream) => ({ stateless: true, createSharedServer: countServers(upstream, () => servers++) }),
     async (app) => {
       const cancelled = await post(app, [
         search(1, "slow"),
