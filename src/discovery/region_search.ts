@@ -14,6 +14,7 @@ import { isRecord, parseJson } from "../json.ts";
 import type { Logger } from "../log.ts";
 import { mostRelevant } from "./ranking.ts";
 import { redact } from "../secret.ts";
+import { cut } from "../text.ts";
 import {
   type Fetch,
   isRedirect,
@@ -31,6 +32,8 @@ import {
 
 const SEARCH_PATH = "api/neptune/ms/service/search";
 const MAX_UPSTREAM_MESSAGE = 200;
+// An error code is a number or a short name; anything longer is cut, never sent whole.
+const MAX_ERROR_CODE = 32;
 
 /** Options for {@linkcode createRegionSearch}. */
 export interface RegionSearchDeps {
@@ -142,7 +145,9 @@ function redirected(region: Region, answer: UpstreamResponse, from: URL): Region
   } catch {
     target = undefined; // not a URL: said as "elsewhere"
   }
-  const where = target && target !== "null" ? `to ${target}` : "elsewhere";
+  const where = target && target !== "null"
+    ? `to ${cut(target, MAX_UPSTREAM_MESSAGE)}`
+    : "elsewhere";
   return new RegionError(`redirected ${where}: check the region's URL`, {
     region: region.name,
     kind: "redirect",
@@ -191,7 +196,7 @@ export function parseSearchAnswer(
   if (status < 200 || status >= 300) throw fail("http_status", `answered HTTP ${status}${detail}`);
   if (!isRecord(body)) throw fail("invalid_body", "answered with a body that is not a JSON object");
   if (errorCode !== 0) {
-    throw fail("upstream_error", `answered error_code ${body.error_code}${detail}`);
+    throw fail("upstream_error", `answered ${describeErrorCode(body.error_code)}${detail}`);
   }
   if (body.data === undefined || body.data === null) return { services: [], matches: 0 };
   if (!Array.isArray(body.data)) {
@@ -209,15 +214,18 @@ function psmOf(raw: unknown): string | undefined {
   return isRecord(raw) ? optionalText(raw.psm) : undefined;
 }
 
+function describeErrorCode(code: unknown): string {
+  if (typeof code === "number" && Number.isFinite(code)) return `error_code ${code}`;
+  if (typeof code === "string") return `error_code ${cut(code.trim(), MAX_ERROR_CODE)}`;
+  return "an error_code that is not a number";
+}
+
 function describeUpstreamError(body: Record<string, unknown>, token?: string): string {
   const parts = [body.error_type, body.error_message]
     .filter((part): part is string => typeof part === "string" && part.trim() !== "")
     .map((part) => part.trim());
   if (parts.length === 0) return "";
-  const message = redact(parts.join(": "), token ? [token] : []);
-  return ` (${
-    message.length > MAX_UPSTREAM_MESSAGE ? `${message.slice(0, MAX_UPSTREAM_MESSAGE)}…` : message
-  })`;
+  return ` (${cut(redact(parts.join(": "), token ? [token] : []), MAX_UPSTREAM_MESSAGE)})`;
 }
 
 function parseService(raw: unknown): Service | undefined {

@@ -23,16 +23,9 @@ export const FIELD_LIMITS = {
   owners: 20,
 } as const;
 
-/**
- * Returns `text` whole when it has at most `limit` characters, else its first
- * `limit` followed by `… [cut: N characters]`, N being the whole length.
- */
-export function cut(text: string, limit: number): string;
-export function cut(text: string | undefined, limit: number): string | undefined;
-export function cut(text: string | undefined, limit: number): string | undefined {
-  if (text === undefined || text.length <= limit) return text;
-  return `${text.slice(0, limit)}… [cut: ${text.length} characters]`;
-}
+import { cut } from "../text.ts";
+
+export { cut };
 
 /**
  * Returns at most {@linkcode FIELD_LIMITS.owners} owners, each cut, and a last

@@ -8,6 +8,7 @@
 
 import type { ToolRegistry } from "./deps.ts";
 import type { SearchResult } from "../discovery/mod.ts";
+import { reasonOf } from "./search_result.ts";
 
 /** Where a notification goes: the session the search ran in, if any. */
 export interface NotifyOptions {
@@ -17,7 +18,7 @@ export interface NotifyOptions {
 /**
  * Sends one `warning` notification per failed region and reason across
  * `results`, naming the region, the reason and the keywords it failed for.
- * Reasons are the redacted messages of the results, never a credential.
+ * Reasons are the redacted messages of the results, cut as in the result, never a credential.
  */
 export async function notifyRegionFailures(
   server: Pick<ToolRegistry, "sendLoggingMessage">,
@@ -52,7 +53,7 @@ function groupFailures(results: readonly SearchResult[]): RegionFailure[] {
   for (const { keyword, outcomes } of results) {
     for (const outcome of outcomes) {
       if (outcome.ok) continue;
-      const reason = outcome.error.message;
+      const reason = reasonOf(outcome.error);
       const key = JSON.stringify([outcome.region, reason]);
       const failure = byRegionAndReason.get(key) ??
         { region: outcome.region, reason, keywords: [] };

@@ -235,7 +235,8 @@ function regionStatus(answer: RegionAnswer): "live" | "cached" | "stale" {
   return answer.fromCache ? "cached" : "live";
 }
 
-function reasonOf(error: Error): string {
+/** Why a region failed, as a result and a notification say it: the error's message, cut. */
+export function reasonOf(error: Error): string {
   return cut(error.message, FIELD_LIMITS.reason);
 }
 

@@ -744,3 +744,16 @@ Deno.test("an unexpected exception for one keyword does not make the rest of a b
   assert.equal(upstream.count(searchUrl(CN)), 6);
   assert.equal(discovery.health()[0]!.state, "closed");
 });
+
+Deno.test("an error_code that is neither a number nor a string is named, not printed", () => {
+  assert.throws(
+    () =>
+      parseSearchAnswer({ status: 200, text: JSON.stringify({ error_code: { nested: "x" } }) }, {
+        region: "cn",
+      }),
+    (error: RegionError) => {
+      assert.equal(error.message, "answered an error_code that is not a number");
+      return true;
+    },
+  );
+});

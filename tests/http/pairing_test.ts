@@ -202,7 +202,10 @@ Deno.test("stateless: the server of a call cancelled in its own request is not r
   let servers = 0;
   await withGatedApp(
     ["slow"],
-    (upstream) => ({ stateless: true, createSharedServer: countServers(upstream, () => servers++) }),
+    (upstream) => ({
+      stateless: true,
+      createSharedServer: countServers(upstream, () => servers++),
+    }),
     async (app) => {
       const cancelled = await post(app, [
         search(1, "slow"),
