@@ -13,6 +13,7 @@ import { isRecord } from "../json.ts";
 import type { Logger } from "../log.ts";
 import { type CallToolResult, Client, InMemoryTransport, type McpServer } from "../mcp_sdk.ts";
 import { settledWithin } from "../async.ts";
+import { cut } from "../text.ts";
 import { SHUTTING_DOWN } from "./sessions.ts";
 import { json } from "./respond.ts";
 import type { Middleware } from "./route.ts";
@@ -43,6 +44,9 @@ export interface PlainCalls {
 
 // The SDK client gives up on a request after 60 s by default; a batch may take longer.
 const CALL_TIMEOUT_MS = 10 * 60_000;
+
+// A client may name a tool of 1 MiB: the log keeps this much of it.
+const MAX_LOGGED_TOOL = 256;
 
 // The code the SDK's McpServer reports an unknown tool or arguments failing the schema with.
 const INVALID_PARAMS = /^MCP error -32602: /;
@@ -105,12 +109,12 @@ export function createPlainCalls(options: PlainCallOptions): PlainCalls {
         if (closing) return json(503, errorAnswer(call.tool, SHUTTING_DOWN.message));
         if (abandoned.signal.aborted) {
           options.logger.debug("A plain JSON call to {tool} was left by its client", {
-            tool: call.tool,
+            tool: cut(call.tool, MAX_LOGGED_TOOL),
           });
           return json(400, errorAnswer(call.tool, "The client went away before the answer"));
         }
         options.logger.warn("A plain JSON call to {tool} failed: {error}", {
-          tool: call.tool,
+          tool: cut(call.tool, MAX_LOGGED_TOOL),
           error,
         });
         return json(500, errorAnswer(call.tool, "The call failed: see the server's log"));

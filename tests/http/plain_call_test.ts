@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import type { HttpApp } from "../../src/http/mod.ts";
 import { Secret } from "../../src/secret.ts";
 import { connectInMemory, demoFetchFor, INITIALIZE_REQUEST, testConfig } from "../harness.ts";
+import { recordingLogger } from "../fake_upstream.ts";
 import { createTestApp } from "../http_app.ts";
 
 const SEARCH = { tool: "search_psm_service", arguments: { keyword: "oec.live.promotion" } };
@@ -207,5 +208,30 @@ Deno.test("the README's curl examples work as written against a served app", asy
   } finally {
     await app.close();
     await server.shutdown();
+  }
+});
+
+Deno.test("a plain call's tool name of 1 MiB is cut to 256 characters in the log", async () => {
+  const logger = recordingLogger();
+  const app = createTestApp("localhost", { logger });
+  const tool = "t".repeat(1024 * 1024 - 64);
+  try {
+    const left = new AbortController();
+    left.abort();
+    const response = await app.handle(
+      new Request("http://localhost/mcp", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ tool, arguments: {} }),
+        signal: left.signal,
+      }),
+    );
+    await response.body?.cancel();
+    const lines = logger.lines.filter((line) => line.includes("plain JSON call"));
+    assert.equal(lines.length, 1, "the call left by its client is logged");
+    assert.match(lines[0]!, /call to t{256}… \[cut: \d+ characters\] was left/);
+    assert.ok(lines[0]!.length < 1_000, `the line has ${lines[0]!.length} characters`);
+  } finally {
+    await app.close();
   }
 });
