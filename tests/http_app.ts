@@ -105,6 +105,17 @@ export function postMcp(
   );
 }
 
+/** POSTs a plain JSON call (`{"tool", "arguments"}`) to /mcp, as curl sends it. */
+export function postPlainCall(app: HttpApp, call: object) {
+  return app.handle(
+    new Request("http://localhost/mcp", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(call),
+    }),
+  );
+}
+
 /** Sends `initialize` to /mcp and returns the id of the session it opened. */
 export async function initializeRaw(app: HttpApp): Promise<string> {
   const response = await postMcp(app, INITIALIZE_REQUEST);

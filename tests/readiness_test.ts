@@ -3,7 +3,7 @@ import { Secret } from "../src/secret.ts";
 import type { Fetch } from "../src/upstream.ts";
 import { fakeClock } from "./fake_upstream.ts";
 import { demoFetchFor, testConfig } from "./harness.ts";
-import { createTestApp } from "./http_app.ts";
+import { createTestApp, postPlainCall } from "./http_app.ts";
 
 const refused: Fetch = () => Promise.reject(new TypeError("connection refused"));
 
@@ -54,13 +54,7 @@ Deno.test("/ready answers 503 while every region's circuit is open, 200 once one
     arguments: { keyword: "oec.live.promotion", refresh: true },
   };
   for (let i = 0; i < 5; i++) {
-    const response = await app.handle(
-      new Request("http://localhost/mcp", {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify(search),
-      }),
-    );
+    const response = await postPlainCall(app, search);
     await response.body?.cancel();
   }
   const down = await ready(app);

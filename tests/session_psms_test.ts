@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import type { HttpApp } from "../src/http/mod.ts";
 import { demoFetchFor, INITIALIZE_REQUEST, testConfig } from "./harness.ts";
-import { createTestApp } from "./http_app.ts";
+import { createTestApp, postPlainCall } from "./http_app.ts";
 import { Client, StreamableHTTPClientTransport } from "./mcp_client.ts";
 
 // The first client looks these up; the second must learn nothing of them.
@@ -126,13 +126,10 @@ Deno.test("plain JSON calls of two clients share no PSM: the second is suggested
   const config = testConfig();
   const app = createTestApp("localhost", { config, fetch: demoFetchFor(config) });
   const plainCall = async (keyword: string) => {
-    const response = await app.handle(
-      new Request("http://localhost/mcp", {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ tool: "search_psm_service", arguments: { keyword } }),
-      }),
-    );
+    const response = await postPlainCall(app, {
+      tool: "search_psm_service",
+      arguments: { keyword },
+    });
     return await response.text();
   };
   try {

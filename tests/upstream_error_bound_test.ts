@@ -4,7 +4,7 @@ import { FIELD_LIMITS } from "../src/tools/bounds.ts";
 import { notifyRegionFailures } from "../src/tools/notify_failures.ts";
 import { recordingLogger, regionsUpstream } from "./fake_upstream.ts";
 import { testConfig, withConnection } from "./harness.ts";
-import { createTestApp } from "./http_app.ts";
+import { createTestApp, postPlainCall } from "./http_app.ts";
 import { LoggingMessageNotificationSchema } from "./mcp_client.ts";
 
 // What a registry may send: an error code and a message of 100 000 characters each.
@@ -67,13 +67,7 @@ Deno.test("/ready names a failing region without the registry's long error text"
   let ready = await app.handle(new Request("http://localhost/ready"));
   for (let i = 0; i < 10 && ready.status === 200; i++) {
     await ready.body?.cancel();
-    const response = await app.handle(
-      new Request("http://localhost/mcp", {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify(search),
-      }),
-    );
+    const response = await postPlainCall(app, search);
     await response.body?.cancel();
     ready = await app.handle(new Request("http://localhost/ready"));
   }
