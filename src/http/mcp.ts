@@ -31,7 +31,7 @@ export interface McpEndpointOptions {
   /** The sessions of every transport: their limits, idle sweep and shutdown. */
   sessions: SessionTable;
   /** Who opens a session: it counts against their limit, and serves only them. */
-  clientOf: (request: Request, context: RequestContext) => string;
+  clientOf: (context: RequestContext) => string;
 }
 
 /** The `/mcp` route and what the app needs to manage its sessions. */
@@ -118,7 +118,7 @@ export function createMcpEndpoint(options: McpEndpointOptions): McpEndpoint {
   }
 
   async function startSession(request: Request, context: RequestContext): Promise<Response> {
-    const slot = sessions.reserve(options.clientOf(request, context));
+    const slot = sessions.reserve(options.clientOf(context));
     if (slot instanceof Response) return slot;
     let kept = false;
     try {
@@ -196,7 +196,7 @@ export function createMcpEndpoint(options: McpEndpointOptions): McpEndpoint {
     const sessionId = request.headers.get("mcp-session-id");
     if (sessionId) {
       // A session serves only the client that opened it: its id alone is no credential.
-      const client = options.clientOf(request, context);
+      const client = options.clientOf(context);
       const session = sessions.get(sessionId, client);
       if (!session) {
         return Promise.resolve(sessions.notFound(

@@ -24,14 +24,7 @@ import { json } from "./respond.ts";
 import { createPlainCalls } from "./plain_call.ts";
 import { clientOf, createSessionTable } from "./sessions.ts";
 import { createSseEndpoint, MESSAGES_PATH } from "./sse.ts";
-import {
-  compose,
-  type Handler,
-  type Middleware,
-  type RequestContext,
-  type Route,
-  toHandler,
-} from "./route.ts";
+import { compose, type Handler, type Middleware, type Route, toHandler } from "./route.ts";
 
 export { EVICTED, SHUTTING_DOWN } from "./sessions.ts";
 export { BACKED_UP, StreamBackedUpError } from "./sse.ts";
@@ -136,16 +129,13 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
     sessionIdleMs: options.sessionIdleMs ?? HTTP_LIMITS.sessionIdleMs,
     initializeTimeoutMs: options.initializeTimeoutMs ?? HTTP_LIMITS.initializeTimeoutMs,
   });
-  const byToken = options.authToken !== undefined;
-  const sessionClient = (request: Request, context: RequestContext) =>
-    clientOf(request, context, byToken);
   const mcp = createMcpEndpoint({
     createServer: options.createServer,
     logger,
     now,
     stateless,
     sessions,
-    clientOf: sessionClient,
+    clientOf,
   });
   const plainCalls = createPlainCalls({ createServer: options.createServer, logger });
   const sse = createSseEndpoint({
@@ -153,7 +143,7 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
     logger,
     now,
     sessions,
-    clientOf: sessionClient,
+    clientOf,
     keepAliveMs: options.sseKeepAliveMs,
     maxUnsentBytes: options.sseMaxUnsentBytes,
     maxTotalUnsentBytes: options.sseMaxTotalUnsentBytes,

@@ -8,12 +8,10 @@
  * @module
  */
 
-import { createHash } from "node:crypto";
 import { settledWithin } from "../async.ts";
 import type { Logger } from "../log.ts";
 import { LruMap } from "../lru.ts";
 import type { JSONRPCMessage, RequestId } from "../mcp_sdk.ts";
-import { bearerTokenOf } from "./guards.ts";
 import { BAD_REQUEST, type RpcError, rpcError, SESSION_NOT_FOUND } from "./respond.ts";
 import type { RequestContext } from "./route.ts";
 
@@ -315,13 +313,12 @@ export function sessionTag(id: string): string {
 }
 
 /**
- * Who a new session counts against: the hash of the bearer token when the
- * server requires one (the token itself is never kept), else the client's
- * address.
+ * Who a new session counts against: the hash of the bearer token that
+ * `requireBearer` accepted when the server requires one (the token itself is
+ * never kept), else the client's address.
  */
-export function clientOf(request: Request, context: RequestContext, byToken: boolean): string {
-  const token = byToken ? bearerTokenOf(request) : undefined;
-  if (token !== undefined) return `token:${createHash("sha256").update(token).digest("hex")}`;
+export function clientOf(context: RequestContext): string {
+  if (context.clientKey !== undefined) return `token:${context.clientKey}`;
   return `address:${context.remoteAddress ?? "unknown"}`;
 }
 

@@ -281,7 +281,7 @@ export interface SseEndpointOptions {
   /** The sessions of every transport: their limits, idle sweep and shutdown. */
   sessions: SessionTable;
   /** Who opens a session: it counts against their limit, and serves only them. */
-  clientOf: (request: Request, context: RequestContext) => string;
+  clientOf: (context: RequestContext) => string;
   /** How often a comment keeps a quiet stream open. Default 25 s. */
   keepAliveMs?: number;
   /** The most bytes of a stream its client may leave unread before the session is closed. Default 4 MiB. */
@@ -320,9 +320,9 @@ export function createSseEndpoint(options: SseEndpointOptions): SseEndpoint {
   const sessions = table.group<SseSession>("SSE session");
   const budget = createUnsentBudget(options.maxTotalUnsentBytes);
 
-  async function open(request: Request, context: RequestContext) {
+  async function open(_request: Request, context: RequestContext) {
     if (table.closing()) return rpcError(503, SHUTTING_DOWN);
-    const slot = sessions.reserve(options.clientOf(request, context));
+    const slot = sessions.reserve(options.clientOf(context));
     if (slot instanceof Response) return slot;
     const transport = new SseServerTransport({
       keepAliveMs: options.keepAliveMs,
@@ -374,7 +374,7 @@ export function createSseEndpoint(options: SseEndpointOptions): SseEndpoint {
     return whenSent(response, context.completed, () => void server.close());
   }
 
-  function post(request: Request, context: RequestContext) {
+  function post(_request: Request, context: RequestContext) {
     const sessionId = context.url.searchParams.get("sessionId");
     if (!sessionId) {
       return Promise.resolve(rpcError(400, {
@@ -384,7 +384,7 @@ export function createSseEndpoint(options: SseEndpointOptions): SseEndpoint {
       }));
     }
     // A session serves only the client that opened it: its id alone is no credential.
-    const client = options.clientOf(request, context);
+    const client = options.clientOf(context);
     const session = sessions.get(sessionId, client);
     if (!session) {
       return Promise.resolve(sessions.notFound(
