@@ -23,11 +23,11 @@ import { createMcpEndpoint } from "./mcp.ts";
 import { json } from "./respond.ts";
 import { createPlainCalls } from "./plain_call.ts";
 import { clientOf, createSessionTable } from "./sessions.ts";
-import { createSseEndpoint, MESSAGES_PATH } from "./sse.ts";
+import { createSseEndpoint, MESSAGES_PATH, StreamBackedUpError } from "./sse.ts";
 import { compose, type Handler, type Middleware, type Route, toHandler } from "./route.ts";
 
 export { EVICTED, SHUTTING_DOWN } from "./sessions.ts";
-export { BACKED_UP, StreamBackedUpError } from "./sse.ts";
+export { BACKED_UP } from "./sse.ts";
 export type { Handler, ServeInfo } from "./route.ts";
 
 /** Options for {@linkcode createHttpApp}; the limits default to the values the server runs with. */
@@ -90,6 +90,12 @@ export interface HttpAppOptions {
 /** The HTTP application: its handler, and a way to end every session. */
 export interface HttpApp {
   readonly handle: Handler;
+  /**
+   * For `Deno.serve`'s `onError`: logs a request the handler threw on (not an
+   * `/sse` stream its client stopped reading, logged when it was closed) and
+   * answers 500.
+   */
+  onError(error: unknown): Response;
   /** Number of open MCP sessions, `/mcp` and `/sse` together. */
   sessionCount(): number;
   /** Closes the sessions idle for longer than `sessionIdleMs`; call it now and then. */
@@ -213,6 +219,12 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
   });
   return {
     handle: toHandler(compose([withLogging(logger), hostGuard, allowAcceptedOrigins()], dispatch)),
+    onError(error) {
+      if (!(error instanceof StreamBackedUpError)) {
+        logger.error("Request failed: {error}", { error });
+      }
+      return json(500, { error: "Internal server error: see the server's log" });
+    },
     sessionCount: () => mcp.sessionCount() + sse.sessionCount(),
     drain() {
       draining = true;
