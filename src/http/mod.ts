@@ -26,8 +26,6 @@ import { clientOf, createSessionTable } from "./sessions.ts";
 import { createSseEndpoint, MESSAGES_PATH, StreamBackedUpError } from "./sse.ts";
 import { compose, type Handler, type Middleware, type Route, toHandler } from "./route.ts";
 
-export { EVICTED, SHUTTING_DOWN } from "./sessions.ts";
-export { BACKED_UP } from "./sse.ts";
 export type { Handler, ServeInfo } from "./route.ts";
 
 /** Options for {@linkcode createHttpApp}; the limits default to the values the server runs with. */
@@ -107,7 +105,7 @@ export interface HttpApp {
   drain(): void;
   /**
    * Refuses new MCP requests, gives calls in flight up to `deadlineMs`
-   * (default 0) to finish, answers the rest with {@linkcode SHUTTING_DOWN}
+   * (default 0) to finish, answers the rest with `SHUTTING_DOWN` (sessions.ts)
    * and closes every session.
    */
   close(options?: { deadlineMs?: number }): Promise<void>;

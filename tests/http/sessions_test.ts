@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
-import { EVICTED, type HttpApp } from "../../src/http/mod.ts";
+import type { HttpApp } from "../../src/http/mod.ts";
 import { requireBearer } from "../../src/http/guards.ts";
 import type { RequestContext } from "../../src/http/route.ts";
-import { clientOf } from "../../src/http/sessions.ts";
+import { clientOf, EVICTED } from "../../src/http/sessions.ts";
 import { Secret } from "../../src/secret.ts";
 import { fakeClock, recordingLogger } from "../fake_upstream.ts";
 import { INITIALIZE_REQUEST } from "../harness.ts";

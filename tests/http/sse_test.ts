@@ -1,6 +1,12 @@
 import assert from "node:assert/strict";
-import { BACKED_UP, EVICTED, type HttpApp, SHUTTING_DOWN } from "../../src/http/mod.ts";
-import { createUnsentBudget, SseServerTransport, StreamBackedUpError } from "../../src/http/sse.ts";
+import type { HttpApp } from "../../src/http/mod.ts";
+import { EVICTED, SHUTTING_DOWN } from "../../src/http/sessions.ts";
+import {
+  BACKED_UP,
+  createUnsentBudget,
+  SseServerTransport,
+  StreamBackedUpError,
+} from "../../src/http/sse.ts";
 import { Secret } from "../../src/secret.ts";
 import { fakeClock } from "../fake_upstream.ts";
 import { INITIALIZE_REQUEST, textOf } from "../harness.ts";
