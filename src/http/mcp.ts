@@ -196,15 +196,12 @@ export function createMcpEndpoint(options: McpEndpointOptions): McpEndpoint {
     const sessionId = request.headers.get("mcp-session-id");
     if (sessionId) {
       // A session serves only the client that opened it: its id alone is no credential.
-      const client = options.clientOf(context);
-      const session = sessions.get(sessionId, client);
-      if (!session) {
-        return Promise.resolve(sessions.notFound(
-          sessionId,
-          client,
-          "Session not found: it ended or the server restarted; reconnect to start a new one",
-        ));
-      }
+      const session = sessions.lookup(
+        sessionId,
+        options.clientOf(context),
+        "Session not found: it ended or the server restarted; reconnect to start a new one",
+      );
+      if (session instanceof Response) return Promise.resolve(session);
       session.confirmed = true;
       return serveInSession(session, request, context);
     }

@@ -58,20 +58,17 @@ export interface SessionGroup<S extends TableSession> {
   count(): number;
   /**
    * The open session `id` of this transport, if there is one and `client`
-   * opened it: to anyone else a session id is unknown, even one they learned.
+   * opened it (to anyone else a session id is unknown, even one they
+   * learned); else the 404 answer: why it ended, when known and asked by the
+   * client that opened it, else `message`.
    */
-  get(id: string, client: string): S | undefined;
+  lookup(id: string, client: string, message: string): S | Response;
   /**
    * Takes a slot for a new session of `client`, first closing the least
    * recently active idle session when the table (or the client's share) is
    * full; returns the refusal to answer with when every session is busy.
    */
   reserve(client: string): Slot<S> | Response;
-  /**
-   * The 404 answer to an unknown session id: why it ended, when known and
-   * asked by the client that opened it, else `message`.
-   */
-  notFound(id: string, client: string, message: string): Response;
 }
 
 /** Options for {@linkcode createSessionTable}. */
@@ -228,16 +225,14 @@ export function createSessionTable(options: SessionTableOptions): SessionTable {
   function group<S extends TableSession>(name: string): SessionGroup<S> {
     return {
       count: () => [...entries.values()].filter((entry) => entry.group === name).length,
-      get(id, client) {
+      lookup(id, client, message) {
         const entry = entries.get(id);
-        return entry?.group === name && entry.client === client ? entry.session as S : undefined;
-      },
-      reserve: (client) => reserve<S>(name, client),
-      notFound(id, client, message) {
+        if (entry?.group === name && entry.client === client) return entry.session as S;
         const ending = endings.get(id);
         const reason = ending?.client === client ? ending.reason : undefined;
         return rpcError(404, { code: SESSION_NOT_FOUND, message: reason ?? message });
       },
+      reserve: (client) => reserve<S>(name, client),
     };
   }
 

@@ -384,15 +384,12 @@ export function createSseEndpoint(options: SseEndpointOptions): SseEndpoint {
       }));
     }
     // A session serves only the client that opened it: its id alone is no credential.
-    const client = options.clientOf(context);
-    const session = sessions.get(sessionId, client);
-    if (!session) {
-      return Promise.resolve(sessions.notFound(
-        sessionId,
-        client,
-        "Session not found: its SSE stream ended or the server restarted; reconnect to /sse",
-      ));
-    }
+    const session = sessions.lookup(
+      sessionId,
+      options.clientOf(context),
+      "Session not found: its SSE stream ended or the server restarted; reconnect to /sse",
+    );
+    if (session instanceof Response) return Promise.resolve(session);
     const messages = parseMessages(context.body);
     if (!messages) {
       return Promise.resolve(rpcError(400, {
