@@ -12,6 +12,7 @@ import { settledWithin } from "../async.ts";
 import type { Logger } from "../log.ts";
 import { LruMap } from "../lru.ts";
 import type { JSONRPCMessage, RequestId } from "../mcp_sdk.ts";
+import { formatDuration } from "../wording.ts";
 import { BAD_REQUEST, type RpcError, rpcError, SESSION_NOT_FOUND } from "./respond.ts";
 import type { RequestContext } from "./route.ts";
 
@@ -253,10 +254,10 @@ export function createSessionTable(options: SessionTableOptions): SessionTable {
       const expired = [...entries].filter(([, entry]) => isExpired(entry));
       for (const [sessionId, { group, session }] of expired) {
         if (session.confirmed) {
-          logger.info("{label} {session} was idle for {minutes} min: closing it", {
+          logger.info("{label} {session} was idle for {idle}: closing it", {
             label: group,
             session: sessionTag(sessionId),
-            minutes: Math.round(options.sessionIdleMs / 60_000),
+            idle: formatDuration(options.sessionIdleMs),
           });
         } else {
           logger.info("{label} {session} sent nothing after opening: closing it", {

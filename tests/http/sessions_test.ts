@@ -283,3 +283,24 @@ Deno.test("session logs name a session by a short prefix of its id, never the wh
   assert.ok(logger.lines.every((line) => !line.includes(sessionId)));
   await app.close();
 });
+
+Deno.test("closing an idle session logs how long it was idle in the server's wording", async () => {
+  const clock = fakeClock();
+  const logger = recordingLogger();
+  const app = createTestApp("localhost", {
+    now: clock.now,
+    logger,
+    sessionIdleMs: 2 * 60 * 60_000,
+  });
+  const sessionId = await initialize(app);
+  await ping(app, sessionId);
+  clock.advance(2 * 60 * 60_000 + 1);
+  await app.closeIdleSessions();
+  assert.equal(app.sessionCount(), 0);
+  assert.ok(
+    logger.lines.some((line) =>
+      line.includes(`${sessionId.slice(0, 8)} was idle for 2 h: closing it`)
+    ),
+    logger.lines.join("\n"),
+  );
+});
