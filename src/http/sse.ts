@@ -152,6 +152,11 @@ export class SseServerTransport implements Transport {
     return this.#pending.has(id);
   }
 
+  /** Whether a request was received and is not answered yet; copies nothing, for the idle scan. */
+  hasPending(): boolean {
+    return this.#pending.size > 0;
+  }
+
   /** The ids of requests received and not answered yet. */
   pendingRequestIds(): RequestId[] {
     return [...this.#pending];
@@ -335,7 +340,7 @@ export function createSseEndpoint(options: SseEndpointOptions): SseEndpoint {
       transport,
       lastActive: now(),
       confirmed: false,
-      busy: () => transport.pendingRequestIds().length > 0,
+      busy: () => transport.hasPending(),
       close: () => server.close(),
     };
     slot.add(sessionId, session);
