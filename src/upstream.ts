@@ -6,6 +6,7 @@
  * @module
  */
 
+import { startDeadline } from "./async.ts";
 import { readCapped } from "./bytes.ts";
 import { redact } from "./secret.ts";
 
@@ -60,23 +61,16 @@ export async function requestUpstream(
   options: RequestUpstreamOptions,
 ): Promise<UpstreamResponse> {
   const { timeoutMs, signal, readBody = true, maxBodyBytes = DEFAULT_MAX_BODY_BYTES } = options;
-  // A controller with a timer cleared at the end, not AbortSignal.any with AbortSignal.timeout:
-  // that keeps a few hundred bytes per request alive until the timeout would have fired.
-  const controller = new AbortController();
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    controller.abort(new DOMException(`No answer within ${timeoutMs} ms`, "TimeoutError"));
-  }, timeoutMs);
-  const cancel = () => controller.abort(signal?.reason);
-  if (signal?.aborted) cancel();
-  else signal?.addEventListener("abort", cancel, { once: true });
+  const deadline = startDeadline(timeoutMs, {
+    reason: () => new DOMException(`No answer within ${timeoutMs} ms`, "TimeoutError"),
+    signal,
+  });
   try {
     const response = await fetch(url, {
       method: "GET",
       headers: options.headers,
       redirect: options.redirect ?? "follow",
-      signal: controller.signal,
+      signal: deadline.signal,
     });
     const text = readBody ? await readTextCapped(response, maxBodyBytes) : "";
     if (!readBody) await response.body?.cancel();
@@ -84,7 +78,7 @@ export async function requestUpstream(
   } catch (error) {
     if (signal?.aborted) throw signal.reason;
     if (error instanceof UpstreamRequestError) throw error;
-    if (timedOut) {
+    if (deadline.timedOut) {
       throw new UpstreamRequestError("timeout", `No answer within ${timeoutMs} ms`, {
         cause: error,
       });
@@ -92,8 +86,7 @@ export async function requestUpstream(
     const detail = redact(describeNetworkError(error), sentValues(options.headers));
     throw new UpstreamRequestError("network", detail, { cause: error });
   } finally {
-    clearTimeout(timer);
-    signal?.removeEventListener("abort", cancel);
+    deadline.clear();
   }
 }
 

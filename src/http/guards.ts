@@ -7,6 +7,7 @@
  * @module
  */
 
+import { startDeadline, untilAborted } from "../async.ts";
 import { readCapped } from "../bytes.ts";
 import { errorSummary, type Logger } from "../log.ts";
 import { canonicalHost, isCanonicalLoopback, isLoopback } from "../net.ts";
@@ -248,13 +249,9 @@ async function readBodyCapped(
     return undefined;
   }
   if (!request.body) return new Uint8Array();
-  // A timer cleared at the end, not AbortSignal.timeout: that one lives on until it fires.
-  const deadline = new AbortController();
-  const timer = setTimeout(
-    () =>
-      deadline.abort(new BodyTimeoutError(`The body was not received whole in ${timeoutMs} ms`)),
-    timeoutMs,
-  );
+  const deadline = startDeadline(timeoutMs, {
+    reason: () => new BodyTimeoutError(`The body was not received whole in ${timeoutMs} ms`),
+  });
   try {
     // A small body that declares its length (most calls) is read in one piece, without a reader,
     // which costs less per request; past the deadline that read cannot be stopped, only left to
@@ -267,20 +264,11 @@ async function readBodyCapped(
     }
     return await readCapped(request.body, maxBytes, { signal: deadline.signal });
   } finally {
-    clearTimeout(timer);
+    deadline.clear();
   }
 }
 
 const WHOLE_READ_MAX_BYTES = 64 * 1024;
-
-// Settles as `work` does, or rejects with the signal's reason once it aborts (`work` then goes on
-// and settles unobserved).
-function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
-  return new Promise((resolve, reject) => {
-    signal.addEventListener("abort", () => reject(signal.reason), { once: true });
-    work.then(resolve, reject);
-  });
-}
 
 function canonicalOrigin(origin: string): string {
   return URL.canParse(origin) ? new URL(origin).origin : origin;
