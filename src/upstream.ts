@@ -7,7 +7,7 @@
  */
 
 import { startDeadline } from "./async.ts";
-import { readCapped } from "./bytes.ts";
+import { declaresTooMuch, readCapped } from "./bytes.ts";
 import { redact } from "./secret.ts";
 
 /** The `fetch` signature the server depends on; tests and demo mode pass their own. */
@@ -92,11 +92,7 @@ export async function requestUpstream(
 
 async function readTextCapped(response: Response, maxBytes: number): Promise<string> {
   if (!response.body) return "";
-  const declared = Number(response.headers.get("content-length"));
-  if (declared > maxBytes) {
-    await response.body.cancel();
-    throw tooLarge(maxBytes);
-  }
+  if (await declaresTooMuch(response, maxBytes)) throw tooLarge(maxBytes);
   const body = await readCapped(response.body, maxBytes);
   if (!body) throw tooLarge(maxBytes);
   return new TextDecoder().decode(body);

@@ -8,7 +8,7 @@
  */
 
 import { startDeadline, untilAborted } from "../async.ts";
-import { readCapped } from "../bytes.ts";
+import { declaresTooMuch, readCapped } from "../bytes.ts";
 import { errorSummary, type Logger } from "../log.ts";
 import { canonicalHost, isCanonicalLoopback, isLoopback } from "../net.ts";
 import type { Secret } from "../secret.ts";
@@ -243,11 +243,8 @@ async function readBodyCapped(
   request: Request,
   { maxBytes, timeoutMs }: JsonBodyLimits,
 ): Promise<Uint8Array | undefined> {
+  if (await declaresTooMuch(request, maxBytes)) return undefined;
   const declared = Number(request.headers.get("content-length") ?? NaN);
-  if (declared > maxBytes) {
-    await request.body?.cancel();
-    return undefined;
-  }
   if (!request.body) return new Uint8Array();
   const deadline = startDeadline(timeoutMs, {
     reason: () => new BodyTimeoutError(`The body was not received whole in ${timeoutMs} ms`),
