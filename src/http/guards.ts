@@ -160,7 +160,7 @@ export interface JsonBodyLimits {
 }
 
 /** A request body was not received whole in time: its read was stopped. */
-export class BodyTimeoutError extends Error {
+class BodyTimeoutError extends Error {
   override name = "BodyTimeoutError";
 }
 

@@ -27,9 +27,9 @@ import {
 } from "./bounds.ts";
 
 /** The longest keyword accepted. */
-export const MAX_KEYWORD_LENGTH = 256;
+const MAX_KEYWORD_LENGTH = 256;
 
-/** A search keyword: trimmed, non-empty, at most {@linkcode MAX_KEYWORD_LENGTH} characters. */
+/** A search keyword: trimmed, non-empty, at most 256 characters. */
 export const keywordSchema = z.string({
   error: (issue) =>
     issue.input === undefined
@@ -393,7 +393,7 @@ export function summarize(
 }
 
 /** Whether every configured region answered `result` (none failed, none left out). */
-export function isComplete(result: SearchResult, scope?: SearchScope): boolean {
+function isComplete(result: SearchResult, scope?: SearchScope): boolean {
   return describeMissing(result, { scope, stated: new Set() }) === "";
 }
 
@@ -456,7 +456,7 @@ export function regionsLeftOut(
 }
 
 /** Returns the latest time a region skipped in `outcomes` is tried again, as "12:34:56 UTC". */
-export function retryTime(outcomes: readonly RegionOutcome[]): string | undefined {
+function retryTime(outcomes: readonly RegionOutcome[]): string | undefined {
   const times = outcomes.flatMap((o) =>
     !o.ok && o.error.retryAt ? [o.error.retryAt.getTime()] : []
   );
