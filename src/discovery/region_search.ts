@@ -14,6 +14,7 @@ import { isRecord, parseJson } from "../json.ts";
 import type { Logger } from "../log.ts";
 import { mostRelevant } from "./ranking.ts";
 import { redact } from "../secret.ts";
+import { cut } from "../text.ts";
 import {
   type Fetch,
   isRedirect,
@@ -215,9 +216,7 @@ function describeUpstreamError(body: Record<string, unknown>, token?: string): s
     .map((part) => part.trim());
   if (parts.length === 0) return "";
   const message = redact(parts.join(": "), token ? [token] : []);
-  return ` (${
-    message.length > MAX_UPSTREAM_MESSAGE ? `${message.slice(0, MAX_UPSTREAM_MESSAGE)}…` : message
-  })`;
+  return ` (${cut(message, MAX_UPSTREAM_MESSAGE)})`;
 }
 
 function parseService(raw: unknown): Service | undefined {

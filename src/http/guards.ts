@@ -7,7 +7,8 @@
  * @module
  */
 
-import { readCapped } from "../bytes.ts";
+import { startDeadline, untilAborted } from "../async.ts";
+import { declaresTooMuch, readCapped } from "../bytes.ts";
 import { errorSummary, type Logger } from "../log.ts";
 import { canonicalHost, isCanonicalLoopback, isLoopback } from "../net.ts";
 import type { Secret } from "../secret.ts";
@@ -166,7 +167,7 @@ export interface JsonBodyLimits {
 }
 
 /** A request body was not received whole in time: its read was stopped. */
-export class BodyTimeoutError extends Error {
+class BodyTimeoutError extends Error {
   override name = "BodyTimeoutError";
 }
 
@@ -249,19 +250,12 @@ async function readBodyCapped(
   request: Request,
   { maxBytes, timeoutMs }: JsonBodyLimits,
 ): Promise<Uint8Array | undefined> {
+  if (await declaresTooMuch(request, maxBytes)) return undefined;
   const declared = Number(request.headers.get("content-length") ?? NaN);
-  if (declared > maxBytes) {
-    await request.body?.cancel();
-    return undefined;
-  }
   if (!request.body) return new Uint8Array();
-  // A timer cleared at the end, not AbortSignal.timeout: that one lives on until it fires.
-  const deadline = new AbortController();
-  const timer = setTimeout(
-    () =>
-      deadline.abort(new BodyTimeoutError(`The body was not received whole in ${timeoutMs} ms`)),
-    timeoutMs,
-  );
+  const deadline = startDeadline(timeoutMs, {
+    reason: () => new BodyTimeoutError(`The body was not received whole in ${timeoutMs} ms`),
+  });
   try {
     // A small body that declares its length (most calls) is read in one piece, without a reader,
     // which costs less per request; past the deadline that read cannot be stopped, only left to
@@ -274,20 +268,11 @@ async function readBodyCapped(
     }
     return await readCapped(request.body, maxBytes, { signal: deadline.signal });
   } finally {
-    clearTimeout(timer);
+    deadline.clear();
   }
 }
 
 const WHOLE_READ_MAX_BYTES = 64 * 1024;
-
-// Settles as `work` does, or rejects with the signal's reason once it aborts (`work` then goes on
-// and settles unobserved).
-function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
-  return new Promise((resolve, reject) => {
-    signal.addEventListener("abort", () => reject(signal.reason), { once: true });
-    work.then(resolve, reject);
-  });
-}
 
 function canonicalOrigin(origin: string): string {
   return URL.canParse(origin) ? new URL(origin).origin : origin;

@@ -144,9 +144,7 @@ export function createMcpEndpoint(options: McpEndpointOptions): McpEndpoint {
         close: () => server.close(),
       };
       transport.onclose = () => slot.release();
-      transport.onerror = (error) => {
-        logger.debug("MCP transport error: {message}", { message: error.message });
-      };
+      transport.onerror = logTransportError;
       await server.connect(transport);
       const response = await serveInSession(session, request, context);
       // Anything but a successful initialize leaves no session to keep.
@@ -163,12 +161,14 @@ export function createMcpEndpoint(options: McpEndpointOptions): McpEndpoint {
   // cost more than the call itself.
   const idle: Connection[] = [];
 
+  function logTransportError(error: Error): void {
+    logger.debug("MCP transport error: {message}", { message: error.message });
+  }
+
   async function connectStateless(): Promise<Connection> {
     const server = options.createServer();
     const transport: Transport = new McpTransport({ nextTurn });
-    transport.onerror = (error) => {
-      logger.debug("MCP transport error: {message}", { message: error.message });
-    };
+    transport.onerror = logTransportError;
     await server.connect(transport);
     return { server, transport };
   }

@@ -54,7 +54,7 @@ export interface SseServerTransportOptions {
 const KEEP_ALIVE_MS = 25_000;
 const MAX_UNSENT_BYTES = 4 * 1024 * 1024;
 /** The default of {@linkcode createUnsentBudget}: unsent bytes of every `/sse` stream together. */
-export const MAX_TOTAL_UNSENT_BYTES = 64 * 1024 * 1024;
+const MAX_TOTAL_UNSENT_BYTES = 64 * 1024 * 1024;
 
 /** The client of an SSE session stopped reading its stream: the session was closed. */
 export class StreamBackedUpError extends Error {
@@ -241,7 +241,7 @@ export interface UnsentBudget {
 
 /**
  * Creates an {@linkcode UnsentBudget} of `maxBytes`
- * ({@linkcode MAX_TOTAL_UNSENT_BYTES} by default).
+ * (64 MiB by default).
  */
 export function createUnsentBudget(maxBytes: number = MAX_TOTAL_UNSENT_BYTES): UnsentBudget {
   const streams = new Set<SseServerTransport>();
@@ -293,7 +293,7 @@ export interface SseEndpointOptions {
   maxUnsentBytes?: number;
   /**
    * The most unsent bytes of every stream together; past it the session with
-   * the most is closed. Default {@linkcode MAX_TOTAL_UNSENT_BYTES}.
+   * the most is closed. Default 64 MiB.
    */
   maxTotalUnsentBytes?: number;
 }

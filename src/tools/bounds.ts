@@ -6,6 +6,8 @@
  * @module
  */
 
+import { cut } from "../text.ts";
+
 /** The most bytes a tool result takes as JSON, text and structured content together. */
 export const MAX_RESULT_BYTES = 64 * 1024;
 
@@ -22,17 +24,6 @@ export const FIELD_LIMITS = {
   text: 200,
   owners: 20,
 } as const;
-
-/**
- * Returns `text` whole when it has at most `limit` characters, else its first
- * `limit` followed by `… [cut: N characters]`, N being the whole length.
- */
-export function cut(text: string, limit: number): string;
-export function cut(text: string | undefined, limit: number): string | undefined;
-export function cut(text: string | undefined, limit: number): string | undefined {
-  if (text === undefined || text.length <= limit) return text;
-  return `${text.slice(0, limit)}… [cut: ${text.length} characters]`;
-}
 
 /**
  * Returns at most {@linkcode FIELD_LIMITS.owners} owners, each cut, and a last
