@@ -1,5 +1,6 @@
 /**
- * Waiting with a bound, for shutdown and the last log lines.
+ * Waiting with a bound, and following a caller's cancellation without leaving a listener or a
+ * timer behind: shutdown, the HTTP guard, upstream requests and region searches share these.
  *
  * @module
  */
@@ -12,4 +13,113 @@ export async function settledWithin(promise: Promise<unknown>, ms: number): Prom
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** Waits `ms` milliseconds, or rejects with `signal`'s reason as soon as it aborts. */
+export function abortableSleep(
+  ms: number,
+  { signal }: { signal?: AbortSignal } = {},
+): Promise<void> {
+  if (signal?.aborted) return Promise.reject(signal.reason);
+  return new Promise<void>((resolve, reject) => {
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal?.reason);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+/**
+ * Settles as `work` does, or rejects with `signal`'s reason once it aborts first (`work` then
+ * goes on and settles unobserved: a shared request keeps going for its other callers). The
+ * listener is removed once the returned promise settles.
+ */
+export function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    const unlisten = () => signal.removeEventListener("abort", onAbort);
+    work.then((value) => {
+      unlisten();
+      resolve(value);
+    }, (error) => {
+      unlisten();
+      reject(error);
+    });
+  });
+}
+
+/** A signal that follows another until unlinked; see {@linkcode linkAbort}. */
+export interface AbortLink {
+  /** Aborts when the followed signal does (with its reason), or when {@linkcode abort} is called. */
+  readonly signal: AbortSignal;
+  /** Aborts {@linkcode signal} now with `reason`. */
+  abort(reason?: unknown): void;
+  /** Stops following: the listener on the followed signal is removed. */
+  unlink(): void;
+}
+
+/**
+ * Returns a signal that aborts with `signal` until unlinked, so that no listener outlives the
+ * call (Deno.serve, for one, also aborts a request's signal after a normal answer).
+ */
+export function linkAbort(signal: AbortSignal | undefined): AbortLink {
+  const controller = new AbortController();
+  const follow = () => controller.abort(signal?.reason);
+  if (signal?.aborted) follow();
+  else signal?.addEventListener("abort", follow, { once: true });
+  return {
+    signal: controller.signal,
+    abort: (reason) => controller.abort(reason),
+    unlink: () => signal?.removeEventListener("abort", follow),
+  };
+}
+
+/** Options for {@linkcode startDeadline}. */
+export interface DeadlineOptions {
+  /** The reason the deadline's signal aborts with once `ms` have passed. */
+  reason: () => unknown;
+  /** A caller's signal, followed until {@linkcode Deadline.clear}. */
+  signal?: AbortSignal;
+}
+
+/** A signal with a time limit; see {@linkcode startDeadline}. */
+export interface Deadline {
+  /** Aborts when the time is up, or when the followed signal aborts. */
+  readonly signal: AbortSignal;
+  /** Whether the time ran out (rather than the followed signal aborting). */
+  readonly timedOut: boolean;
+  /** Clears the timer and stops following the caller's signal; call it once the work is done. */
+  clear(): void;
+}
+
+/**
+ * Returns a signal that aborts with `options.reason()` after `ms` milliseconds, or with the
+ * caller's signal. A controller with a timer cleared at the end, not AbortSignal.timeout (nor
+ * AbortSignal.any with it): that one keeps a few hundred bytes per request alive until the
+ * timeout would have fired.
+ */
+export function startDeadline(ms: number, options: DeadlineOptions): Deadline {
+  const link = linkAbort(options.signal);
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    link.abort(options.reason());
+  }, ms);
+  return {
+    signal: link.signal,
+    get timedOut() {
+      return timedOut;
+    },
+    clear() {
+      clearTimeout(timer);
+      link.unlink();
+    },
+  };
 }

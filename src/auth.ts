@@ -5,6 +5,7 @@
  * @module
  */
 
+import { untilAborted } from "./async.ts";
 import type { Credential } from "./config/mod.ts";
 import { isRecord, parseJson } from "./json.ts";
 import type { Logger } from "./log.ts";
@@ -195,7 +196,8 @@ export function createTokenProvider(options: TokenProviderOptions): TokenProvide
       }
       if (failedRecently(current)) return Promise.reject(lastFailure!.error);
       const pending = startRefresh(credential);
-      return signal ? abandonOnAbort(pending, signal) : pending;
+      // The shared request keeps going for the other callers; only this caller stops waiting.
+      return signal ? untilAborted(pending, signal) : pending;
     },
     invalidate(token) {
       if (cached?.value === token) cached = undefined;
@@ -327,14 +329,4 @@ export function readExpiry(token: string): number | undefined {
   if (typeof exp !== "number") return undefined;
   const ms = exp * 1000;
   return ms >= EARLIEST_EXP.getTime() && ms <= LATEST_EXP.getTime() ? ms : undefined;
-}
-
-// The shared request keeps going for the other callers; only this caller stops waiting.
-function abandonOnAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener("abort", onAbort, { once: true });
-    promise.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
-  });
 }

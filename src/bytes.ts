@@ -53,6 +53,20 @@ export async function readCapped(
   return concatBytes(chunks, size);
 }
 
+/**
+ * Whether a message declares (in its Content-Length) more than `maxBytes`; when it does, its
+ * body is cancelled unread, so that nothing of it is received.
+ */
+export async function declaresTooMuch(
+  message: Request | Response,
+  maxBytes: number,
+): Promise<boolean> {
+  const declared = Number(message.headers.get("content-length") ?? NaN);
+  if (!(declared > maxBytes)) return false;
+  await message.body?.cancel();
+  return true;
+}
+
 /** Returns `chunks` joined into one array of `size` bytes (the first chunk itself when alone). */
 export function concatBytes(chunks: readonly Uint8Array[], size: number): Uint8Array {
   const [first] = chunks;

@@ -189,7 +189,7 @@ async function serveHttp(
   const log = logger("http");
   // Loaded here, not at start: a stdio start spends nothing on the HTTP side (node:crypto among
   // it), which is what P6 of bench/RESULTS.md measures.
-  const { createHttpApp, endpointUrl, StreamBackedUpError } = await import("./http/mod.ts");
+  const { createHttpApp, endpointUrl } = await import("./http/mod.ts");
   const { listen } = await import("./http/listen.ts");
   const servers = serverFactory(deps);
   const app = createHttpApp({
@@ -214,15 +214,7 @@ async function serveHttp(
       hostname: config.host,
       port: config.port,
       // Logged through the redacting logger, not printed raw by Deno.
-      onError: (error) => {
-        // An /sse stream ended because its client stopped reading was logged when it was closed.
-        if (!(error instanceof StreamBackedUpError)) {
-          log.error("Request failed: {error}", { error });
-        }
-        return Response.json({ error: "Internal server error: see the server's log" }, {
-          status: 500,
-        });
-      },
+      onError: app.onError,
       logger: log,
     });
   } catch (error) {

@@ -43,7 +43,7 @@ export interface LogOutput {
 const ROOT_CATEGORY = "byted-live-promotion";
 
 /** How much unwritten log text is kept, in characters, before new lines are dropped. */
-export const DEFAULT_LOG_BUFFER_CHARS = 1024 * 1024;
+const DEFAULT_LOG_BUFFER_CHARS = 1024 * 1024;
 
 /** Options for {@linkcode setupLogging}. */
 export interface SetupLoggingOptions {
@@ -51,7 +51,7 @@ export interface SetupLoggingOptions {
   secrets?: readonly Secret[];
   /** Where formatted lines go; standard error by default. */
   write?: LogWriter;
-  /** Unwritten text kept at most, in characters; {@linkcode DEFAULT_LOG_BUFFER_CHARS} by default. */
+  /** Unwritten text kept at most, in characters; 1 MiB by default. */
   maxBufferedChars?: number;
 }
 

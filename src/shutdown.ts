@@ -6,6 +6,7 @@
  * @module
  */
 
+import { abortableSleep } from "./async.ts";
 import type { Logger } from "./log.ts";
 import { forcedStopStatus, type StopSignal } from "./platform.ts";
 
@@ -37,7 +38,7 @@ export interface GracefulStop {
  * `drainDelayMs` then stops, a later one exits with 128 + its number.
  */
 export function createGracefulStop(options: GracefulStopOptions): GracefulStop {
-  const { drainDelayMs, logger, delay = sleep } = options;
+  const { drainDelayMs, logger, delay = abortableSleep } = options;
   const exitStatus = Promise.withResolvers<number>();
   let stopping = false;
 
@@ -65,8 +66,4 @@ export function createGracefulStop(options: GracefulStopOptions): GracefulStop {
     },
     exitStatus: exitStatus.promise,
   };
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

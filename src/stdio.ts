@@ -18,7 +18,7 @@ import {
 } from "./mcp_sdk.ts";
 
 /** The longest line read from stdin; a longer one is refused with a JSON-RPC parse error. */
-export const MAX_LINE_BYTES = 4 * 1024 * 1024;
+const MAX_LINE_BYTES = 4 * 1024 * 1024;
 
 const PARSE_ERROR = -32700;
 // Not -32000: the SDK's client reads that code as "connection closed", which hides the message.
@@ -108,7 +108,7 @@ export interface ServeStdioOptions {
   input?: ReadableStream<Uint8Array>;
   /** Where answers go; `Deno.stdout` by default. */
   output?: Output;
-  /** The longest line accepted; {@linkcode MAX_LINE_BYTES} by default. */
+  /** The longest line accepted; 4 MiB by default. */
   maxLineBytes?: number;
 }
 
@@ -216,7 +216,7 @@ export interface RefuseFirstRequestOptions {
   input?: ReadableStream<Uint8Array>;
   /** Where the answer goes; `Deno.stdout` by default. */
   output?: Output;
-  /** The longest first line read; {@linkcode MAX_LINE_BYTES} by default. */
+  /** The longest first line read; 4 MiB by default. */
   maxLineBytes?: number;
 }
 

@@ -1,7 +1,6 @@
 /**
- * Bounding text that comes from outside: {@linkcode cut} keeps a documented
- * length and says how long the whole was. Used by the tools' results and by
- * discovery, for what a registry sends.
+ * Cutting text from outside to a bounded length, with a marker that says so: tool results and
+ * upstream error messages share it.
  *
  * @module
  */

@@ -6,7 +6,8 @@
  * @module
  */
 
-import { readCapped } from "./bytes.ts";
+import { startDeadline } from "./async.ts";
+import { declaresTooMuch, readCapped } from "./bytes.ts";
 import { redact } from "./secret.ts";
 
 /** The `fetch` signature the server depends on; tests and demo mode pass their own. */
@@ -60,23 +61,16 @@ export async function requestUpstream(
   options: RequestUpstreamOptions,
 ): Promise<UpstreamResponse> {
   const { timeoutMs, signal, readBody = true, maxBodyBytes = DEFAULT_MAX_BODY_BYTES } = options;
-  // A controller with a timer cleared at the end, not AbortSignal.any with AbortSignal.timeout:
-  // that keeps a few hundred bytes per request alive until the timeout would have fired.
-  const controller = new AbortController();
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    controller.abort(new DOMException(`No answer within ${timeoutMs} ms`, "TimeoutError"));
-  }, timeoutMs);
-  const cancel = () => controller.abort(signal?.reason);
-  if (signal?.aborted) cancel();
-  else signal?.addEventListener("abort", cancel, { once: true });
+  const deadline = startDeadline(timeoutMs, {
+    reason: () => new DOMException(`No answer within ${timeoutMs} ms`, "TimeoutError"),
+    signal,
+  });
   try {
     const response = await fetch(url, {
       method: "GET",
       headers: options.headers,
       redirect: options.redirect ?? "follow",
-      signal: controller.signal,
+      signal: deadline.signal,
     });
     const text = readBody ? await readTextCapped(response, maxBodyBytes) : "";
     if (!readBody) await response.body?.cancel();
@@ -84,7 +78,7 @@ export async function requestUpstream(
   } catch (error) {
     if (signal?.aborted) throw signal.reason;
     if (error instanceof UpstreamRequestError) throw error;
-    if (timedOut) {
+    if (deadline.timedOut) {
       throw new UpstreamRequestError("timeout", `No answer within ${timeoutMs} ms`, {
         cause: error,
       });
@@ -92,18 +86,13 @@ export async function requestUpstream(
     const detail = redact(describeNetworkError(error), sentValues(options.headers));
     throw new UpstreamRequestError("network", detail, { cause: error });
   } finally {
-    clearTimeout(timer);
-    signal?.removeEventListener("abort", cancel);
+    deadline.clear();
   }
 }
 
 async function readTextCapped(response: Response, maxBytes: number): Promise<string> {
   if (!response.body) return "";
-  const declared = Number(response.headers.get("content-length"));
-  if (declared > maxBytes) {
-    await response.body.cancel();
-    throw tooLarge(maxBytes);
-  }
+  if (await declaresTooMuch(response, maxBytes)) throw tooLarge(maxBytes);
   const body = await readCapped(response.body, maxBytes);
   if (!body) throw tooLarge(maxBytes);
   return new TextDecoder().decode(body);

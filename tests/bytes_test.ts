@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { readCapped } from "../src/bytes.ts";
+import { declaresTooMuch, readCapped } from "../src/bytes.ts";
 
 function streamOf(chunks: Uint8Array[]): { stream: ReadableStream<Uint8Array>; pulled(): number } {
   let pulled = 0;
@@ -51,4 +51,20 @@ Deno.test("readCapped stops a read that never ends once its signal aborts, and c
   deadline.abort(reason);
   await assert.rejects(reading, (error) => error === reason);
   assert.equal(cancelled, reason);
+});
+
+Deno.test("declaresTooMuch cancels a body whose Content-Length is over the cap, and only then", async () => {
+  let cancelled = 0;
+  const body = () => new ReadableStream<Uint8Array>({ cancel: () => void cancelled++ });
+  const over = new Response(body(), { headers: { "content-length": "11" } });
+  assert.equal(await declaresTooMuch(over, 10), true);
+  assert.equal(cancelled, 1);
+  const within = new Request("http://127.0.0.1/", {
+    method: "POST",
+    body: body(),
+    headers: { "content-length": "10" },
+  });
+  assert.equal(await declaresTooMuch(within, 10), false);
+  assert.equal(await declaresTooMuch(new Response(body()), 10), false);
+  assert.equal(cancelled, 1);
 });

@@ -9,7 +9,7 @@
  */
 
 import { Secret } from "../secret.ts";
-import type { EnvReader, EnvVar, RegionalEnvVar } from "./env.ts";
+import type { EnvReader } from "./env.ts";
 import { siteOfUrl } from "./site.ts";
 import { ConfigError } from "./values.ts";
 
@@ -93,7 +93,7 @@ export function readCredentials(
   const seen = new Map<string, Credential | undefined>();
   function credentialFrom(kind: CredentialKind, source: string): Credential | undefined {
     if (!seen.has(source)) {
-      const raw = read(source as EnvVar | RegionalEnvVar);
+      const raw = read(source);
       const value = parseCredential(raw, { kind, source, validate });
       seen.set(source, value && { kind, source, value });
     }

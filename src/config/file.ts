@@ -50,7 +50,7 @@ function notJson(text: string): string {
  * fails otherwise than by ending early. The message itself is never shown: it
  * may quote the file.
  */
-export function jsonErrorPlace(text: string): { line: number; column: number } {
+function jsonErrorPlace(text: string): { line: number; column: number } {
   const offset = jsonErrorOffset(text);
   const before = text.slice(0, offset).split("\n");
   return { line: before.length, column: before.at(-1)!.length + 1 };

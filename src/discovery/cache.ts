@@ -24,15 +24,15 @@ import {
 } from "./types.ts";
 
 /** Entries kept at most; the least recently used goes first. */
-export const DEFAULT_CACHE_ENTRIES = 1_000;
+const DEFAULT_CACHE_ENTRIES = 1_000;
 /** The estimated heap all entries may hold together: 64 MiB. */
-export const DEFAULT_CACHE_BYTES = 64 * 1024 * 1024;
+const DEFAULT_CACHE_BYTES = 64 * 1024 * 1024;
 // A Map entry (key, value and the table's links) and the entry object's other fields.
 const ENTRY_OVERHEAD_BYTES = 96;
 /** How long an empty answer (no service matched) is served, at most. */
-export const NOT_FOUND_TTL_MS = 15_000;
+const NOT_FOUND_TTL_MS = 15_000;
 /** How long an answer is kept to stand in for a failing region. */
-export const STALE_KEEP_MS = 24 * 60 * 60 * 1000;
+const STALE_KEEP_MS = 24 * 60 * 60 * 1000;
 
 /** Options for {@linkcode withCache}. */
 export interface CacheOptions {
@@ -40,11 +40,11 @@ export interface CacheOptions {
   now: () => number;
   /** How long an answer is served without asking the registry; 0 disables the cache. */
   ttlMs: number;
-  /** Entries kept at most. Default {@linkcode DEFAULT_CACHE_ENTRIES}. */
+  /** Entries kept at most. Default 1,000. */
   maxEntries?: number;
   /**
    * The estimated heap all entries may hold together, stale ones included; an answer
-   * estimated larger alone is not cached. Default {@linkcode DEFAULT_CACHE_BYTES}.
+   * estimated larger alone is not cached. Default 64 MiB.
    */
   maxBytes?: number;
 }

@@ -9,6 +9,7 @@
  * @module
  */
 
+import { linkAbort } from "../async.ts";
 import type { TokenProvider } from "../auth.ts";
 import type { Region } from "../config/mod.ts";
 import type { Logger } from "../log.ts";
@@ -213,16 +214,4 @@ function firstExactOrAll(
       }, reject);
     }
   });
-}
-
-// A signal that aborts with `signal` until unlinked, so that no listener outlives the call.
-function linkAbort(signal: AbortSignal | undefined) {
-  const controller = new AbortController();
-  const follow = () => controller.abort(signal?.reason);
-  if (signal?.aborted) follow();
-  else signal?.addEventListener("abort", follow, { once: true });
-  return {
-    signal: controller.signal,
-    unlink: () => signal?.removeEventListener("abort", follow),
-  };
 }

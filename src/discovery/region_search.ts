@@ -225,7 +225,8 @@ function describeUpstreamError(body: Record<string, unknown>, token?: string): s
     .filter((part): part is string => typeof part === "string" && part.trim() !== "")
     .map((part) => part.trim());
   if (parts.length === 0) return "";
-  return ` (${cut(redact(parts.join(": "), token ? [token] : []), MAX_UPSTREAM_MESSAGE)})`;
+  const message = redact(parts.join(": "), token ? [token] : []);
+  return ` (${cut(message, MAX_UPSTREAM_MESSAGE)})`;
 }
 
 function parseService(raw: unknown): Service | undefined {

@@ -11,6 +11,7 @@
  * @module
  */
 
+import { abortableSleep } from "../async.ts";
 import type { Logger } from "../log.ts";
 import type { RegionError, RegionSearchWrapper } from "./types.ts";
 
@@ -62,23 +63,4 @@ function isTransient(error: RegionError): boolean {
   if (error.skipped) return false;
   if (error.kind === "network") return true;
   return error.kind === "http_status" && error.status !== undefined && error.status >= 500;
-}
-
-/** Waits `ms` milliseconds, or rejects with `signal`'s reason as soon as it aborts. */
-export function abortableSleep(
-  ms: number,
-  { signal }: { signal?: AbortSignal } = {},
-): Promise<void> {
-  if (signal?.aborted) return Promise.reject(signal.reason);
-  return new Promise<void>((resolve, reject) => {
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal?.reason);
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
 }

@@ -7,7 +7,8 @@
  * @module
  */
 
-import { readCapped } from "../bytes.ts";
+import { startDeadline, untilAborted } from "../async.ts";
+import { declaresTooMuch, readCapped } from "../bytes.ts";
 import { errorSummary, type Logger } from "../log.ts";
 import { canonicalHost, isCanonicalLoopback, isLoopback } from "../net.ts";
 import type { Secret } from "../secret.ts";
@@ -108,7 +109,10 @@ export function requireBearer(token: Secret | undefined): Middleware {
   const expected = digest(token.reveal());
   return (next) => async (request, context) => {
     const given = bearerTokenOf(request);
-    if (given !== undefined && sameBytes(await digest(given), await expected)) {
+    const givenDigest = given === undefined ? undefined : await digest(given);
+    if (givenDigest && sameBytes(givenDigest, await expected)) {
+      // Hashed once here: the session table counts the client by this digest.
+      context.clientKey = toHex(givenDigest);
       return await next(request, context);
     }
     return json(401, {
@@ -126,6 +130,10 @@ export function bearerTokenOf(request: Request): string | undefined {
 // CPU as the rest of our modules (bench/RESULTS.md, P6).
 async function digest(value: string): Promise<Uint8Array> {
   return new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(value)));
+}
+
+function toHex(bytes: Uint8Array): string {
+  return Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("");
 }
 
 // Equal-length digests, compared in full: the time taken says nothing about the token.
@@ -159,7 +167,7 @@ export interface JsonBodyLimits {
 }
 
 /** A request body was not received whole in time: its read was stopped. */
-export class BodyTimeoutError extends Error {
+class BodyTimeoutError extends Error {
   override name = "BodyTimeoutError";
 }
 
@@ -242,19 +250,12 @@ async function readBodyCapped(
   request: Request,
   { maxBytes, timeoutMs }: JsonBodyLimits,
 ): Promise<Uint8Array | undefined> {
+  if (await declaresTooMuch(request, maxBytes)) return undefined;
   const declared = Number(request.headers.get("content-length") ?? NaN);
-  if (declared > maxBytes) {
-    await request.body?.cancel();
-    return undefined;
-  }
   if (!request.body) return new Uint8Array();
-  // A timer cleared at the end, not AbortSignal.timeout: that one lives on until it fires.
-  const deadline = new AbortController();
-  const timer = setTimeout(
-    () =>
-      deadline.abort(new BodyTimeoutError(`The body was not received whole in ${timeoutMs} ms`)),
-    timeoutMs,
-  );
+  const deadline = startDeadline(timeoutMs, {
+    reason: () => new BodyTimeoutError(`The body was not received whole in ${timeoutMs} ms`),
+  });
   try {
     // A small body that declares its length (most calls) is read in one piece, without a reader,
     // which costs less per request; past the deadline that read cannot be stopped, only left to
@@ -267,20 +268,11 @@ async function readBodyCapped(
     }
     return await readCapped(request.body, maxBytes, { signal: deadline.signal });
   } finally {
-    clearTimeout(timer);
+    deadline.clear();
   }
 }
 
 const WHOLE_READ_MAX_BYTES = 64 * 1024;
-
-// Settles as `work` does, or rejects with the signal's reason once it aborts (`work` then goes on
-// and settles unobserved).
-function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
-  return new Promise((resolve, reject) => {
-    signal.addEventListener("abort", () => reject(signal.reason), { once: true });
-    work.then(resolve, reject);
-  });
-}
 
 function canonicalOrigin(origin: string): string {
   return URL.canParse(origin) ? new URL(origin).origin : origin;

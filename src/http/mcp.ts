@@ -31,7 +31,7 @@ export interface McpEndpointOptions {
   /** The sessions of every transport: their limits, idle sweep and shutdown. */
   sessions: SessionTable;
   /** Who opens a session: it counts against their limit, and serves only them. */
-  clientOf: (request: Request, context: RequestContext) => string;
+  clientOf: (context: RequestContext) => string;
 }
 
 /** The `/mcp` route and what the app needs to manage its sessions. */
@@ -118,7 +118,7 @@ export function createMcpEndpoint(options: McpEndpointOptions): McpEndpoint {
   }
 
   async function startSession(request: Request, context: RequestContext): Promise<Response> {
-    const slot = sessions.reserve(options.clientOf(request, context));
+    const slot = sessions.reserve(options.clientOf(context));
     if (slot instanceof Response) return slot;
     let kept = false;
     try {
@@ -144,9 +144,7 @@ export function createMcpEndpoint(options: McpEndpointOptions): McpEndpoint {
         close: () => server.close(),
       };
       transport.onclose = () => slot.release();
-      transport.onerror = (error) => {
-        logger.debug("MCP transport error: {message}", { message: error.message });
-      };
+      transport.onerror = logTransportError;
       await server.connect(transport);
       const response = await serveInSession(session, request, context);
       // Anything but a successful initialize leaves no session to keep.
@@ -163,12 +161,14 @@ export function createMcpEndpoint(options: McpEndpointOptions): McpEndpoint {
   // cost more than the call itself.
   const idle: Connection[] = [];
 
+  function logTransportError(error: Error): void {
+    logger.debug("MCP transport error: {message}", { message: error.message });
+  }
+
   async function connectStateless(): Promise<Connection> {
     const server = options.createServer();
     const transport: Transport = new McpTransport({ nextTurn });
-    transport.onerror = (error) => {
-      logger.debug("MCP transport error: {message}", { message: error.message });
-    };
+    transport.onerror = logTransportError;
     await server.connect(transport);
     return { server, transport };
   }
@@ -196,15 +196,12 @@ export function createMcpEndpoint(options: McpEndpointOptions): McpEndpoint {
     const sessionId = request.headers.get("mcp-session-id");
     if (sessionId) {
       // A session serves only the client that opened it: its id alone is no credential.
-      const client = options.clientOf(request, context);
-      const session = sessions.get(sessionId, client);
-      if (!session) {
-        return Promise.resolve(sessions.notFound(
-          sessionId,
-          client,
-          "Session not found: it ended or the server restarted; reconnect to start a new one",
-        ));
-      }
+      const session = sessions.lookup(
+        sessionId,
+        options.clientOf(context),
+        "Session not found: it ended or the server restarted; reconnect to start a new one",
+      );
+      if (session instanceof Response) return Promise.resolve(session);
       session.confirmed = true;
       return serveInSession(session, request, context);
     }

@@ -23,18 +23,9 @@ import { createMcpEndpoint } from "./mcp.ts";
 import { json } from "./respond.ts";
 import { createPlainCalls } from "./plain_call.ts";
 import { clientOf, createSessionTable } from "./sessions.ts";
-import { createSseEndpoint, MESSAGES_PATH } from "./sse.ts";
-import {
-  compose,
-  type Handler,
-  type Middleware,
-  type RequestContext,
-  type Route,
-  toHandler,
-} from "./route.ts";
+import { createSseEndpoint, MESSAGES_PATH, StreamBackedUpError } from "./sse.ts";
+import { compose, type Handler, type Middleware, type Route, toHandler } from "./route.ts";
 
-export { EVICTED, SHUTTING_DOWN } from "./sessions.ts";
-export { BACKED_UP, StreamBackedUpError } from "./sse.ts";
 export type { Handler, ServeInfo } from "./route.ts";
 
 /** Options for {@linkcode createHttpApp}; the limits default to the values the server runs with. */
@@ -102,6 +93,12 @@ export interface HttpAppOptions {
 /** The HTTP application: its handler, and a way to end every session. */
 export interface HttpApp {
   readonly handle: Handler;
+  /**
+   * For `Deno.serve`'s `onError`: logs a request the handler threw on (not an
+   * `/sse` stream its client stopped reading, logged when it was closed) and
+   * answers 500.
+   */
+  onError(error: unknown): Response;
   /** Number of open MCP sessions, `/mcp` and `/sse` together. */
   sessionCount(): number;
   /** Closes the sessions idle for longer than `sessionIdleMs`; call it now and then. */
@@ -113,7 +110,7 @@ export interface HttpApp {
   drain(): void;
   /**
    * Refuses new MCP requests, gives calls in flight up to `deadlineMs`
-   * (default 0) to finish, answers the rest with {@linkcode SHUTTING_DOWN}
+   * (default 0) to finish, answers the rest with `SHUTTING_DOWN` (sessions.ts)
    * and closes every session.
    */
   close(options?: { deadlineMs?: number }): Promise<void>;
@@ -141,16 +138,13 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
     sessionIdleMs: options.sessionIdleMs ?? HTTP_LIMITS.sessionIdleMs,
     initializeTimeoutMs: options.initializeTimeoutMs ?? HTTP_LIMITS.initializeTimeoutMs,
   });
-  const byToken = options.authToken !== undefined;
-  const sessionClient = (request: Request, context: RequestContext) =>
-    clientOf(request, context, byToken);
   const mcp = createMcpEndpoint({
     createServer: stateless ? options.createSharedServer : options.createServer,
     logger,
     now,
     stateless,
     sessions,
-    clientOf: sessionClient,
+    clientOf,
   });
   const plainCalls = createPlainCalls({ createServer: options.createSharedServer, logger });
   const sse = createSseEndpoint({
@@ -158,7 +152,7 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
     logger,
     now,
     sessions,
-    clientOf: sessionClient,
+    clientOf,
     keepAliveMs: options.sseKeepAliveMs,
     maxUnsentBytes: options.sseMaxUnsentBytes,
     maxTotalUnsentBytes: options.sseMaxTotalUnsentBytes,
@@ -228,6 +222,12 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
   });
   return {
     handle: toHandler(compose([withLogging(logger), hostGuard, allowAcceptedOrigins()], dispatch)),
+    onError(error) {
+      if (!(error instanceof StreamBackedUpError)) {
+        logger.error("Request failed: {error}", { error });
+      }
+      return json(500, { error: "Internal server error: see the server's log" });
+    },
     sessionCount: () => mcp.sessionCount() + sse.sessionCount(),
     drain() {
       draining = true;

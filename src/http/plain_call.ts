@@ -12,7 +12,7 @@
 import { isRecord } from "../json.ts";
 import type { Logger } from "../log.ts";
 import { type CallToolResult, Client, InMemoryTransport, type McpServer } from "../mcp_sdk.ts";
-import { settledWithin } from "../async.ts";
+import { linkAbort, settledWithin } from "../async.ts";
 import { cut } from "../text.ts";
 import { SHUTTING_DOWN } from "./sessions.ts";
 import { json } from "./respond.ts";
@@ -97,10 +97,7 @@ export function createPlainCalls(options: PlainCallOptions): PlainCalls {
       // The client went away: stop the tool's upstream work. `request.signal` tells at once;
       // `completed` settles only once this handler has returned, after all the work is done.
       // Linked only while the call runs: Deno.serve also aborts the signal after a normal answer.
-      const abandoned = new AbortController();
-      const abandon = () => abandoned.abort(request.signal.reason);
-      request.signal.addEventListener("abort", abandon, { once: true });
-      if (request.signal.aborted) abandon();
+      const abandoned = linkAbort(request.signal);
       const answered = run(call.tool, call.arguments, abandoned.signal);
       inFlight.add(answered);
       try {
@@ -119,7 +116,7 @@ export function createPlainCalls(options: PlainCallOptions): PlainCalls {
         });
         return json(500, errorAnswer(call.tool, "The call failed: see the server's log"));
       } finally {
-        request.signal.removeEventListener("abort", abandon);
+        abandoned.unlink();
         inFlight.delete(answered);
       }
     },

@@ -36,6 +36,11 @@ export interface RequestContext {
   readonly remoteAddress?: string;
   /** The parsed JSON body of a POST, once `readJsonBody` has read it. */
   body?: unknown;
+  /**
+   * The SHA-256 of the request's bearer token in hex, once `requireBearer`
+   * has accepted it (never the token itself); absent when the server has no token.
+   */
+  clientKey?: string;
 }
 
 /** Answers one request. */

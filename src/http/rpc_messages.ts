@@ -16,7 +16,7 @@ export function messagesOf(body: unknown): Record<string, unknown>[] {
 }
 
 /** Whether `value` can be a JSON-RPC request id. */
-export function isRequestId(value: unknown): value is RequestId {
+function isRequestId(value: unknown): value is RequestId {
   return typeof value === "string" || typeof value === "number";
 }
 

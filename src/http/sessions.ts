@@ -8,12 +8,11 @@
  * @module
  */
 
-import { createHash } from "node:crypto";
 import { settledWithin } from "../async.ts";
 import type { Logger } from "../log.ts";
 import { LruMap } from "../lru.ts";
 import type { JSONRPCMessage, RequestId } from "../mcp_sdk.ts";
-import { bearerTokenOf } from "./guards.ts";
+import { formatDuration } from "../wording.ts";
 import { BAD_REQUEST, type RpcError, rpcError, SESSION_NOT_FOUND } from "./respond.ts";
 import type { RequestContext } from "./route.ts";
 
@@ -60,20 +59,17 @@ export interface SessionGroup<S extends TableSession> {
   count(): number;
   /**
    * The open session `id` of this transport, if there is one and `client`
-   * opened it: to anyone else a session id is unknown, even one they learned.
+   * opened it (to anyone else a session id is unknown, even one they
+   * learned); else the 404 answer: why it ended, when known and asked by the
+   * client that opened it, else `message`.
    */
-  get(id: string, client: string): S | undefined;
+  lookup(id: string, client: string, message: string): S | Response;
   /**
    * Takes a slot for a new session of `client`, first closing the least
    * recently active idle session when the table (or the client's share) is
    * full; returns the refusal to answer with when every session is busy.
    */
   reserve(client: string): Slot<S> | Response;
-  /**
-   * The 404 answer to an unknown session id: why it ended, when known and
-   * asked by the client that opened it, else `message`.
-   */
-  notFound(id: string, client: string, message: string): Response;
 }
 
 /** Options for {@linkcode createSessionTable}. */
@@ -230,16 +226,14 @@ export function createSessionTable(options: SessionTableOptions): SessionTable {
   function group<S extends TableSession>(name: string): SessionGroup<S> {
     return {
       count: () => [...entries.values()].filter((entry) => entry.group === name).length,
-      get(id, client) {
+      lookup(id, client, message) {
         const entry = entries.get(id);
-        return entry?.group === name && entry.client === client ? entry.session as S : undefined;
-      },
-      reserve: (client) => reserve<S>(name, client),
-      notFound(id, client, message) {
+        if (entry?.group === name && entry.client === client) return entry.session as S;
         const ending = endings.get(id);
         const reason = ending?.client === client ? ending.reason : undefined;
         return rpcError(404, { code: SESSION_NOT_FOUND, message: reason ?? message });
       },
+      reserve: (client) => reserve<S>(name, client),
     };
   }
 
@@ -260,10 +254,10 @@ export function createSessionTable(options: SessionTableOptions): SessionTable {
       const expired = [...entries].filter(([, entry]) => isExpired(entry));
       for (const [sessionId, { group, session }] of expired) {
         if (session.confirmed) {
-          logger.info("{label} {session} was idle for {minutes} min: closing it", {
+          logger.info("{label} {session} was idle for {idle}: closing it", {
             label: group,
             session: sessionTag(sessionId),
-            minutes: Math.round(options.sessionIdleMs / 60_000),
+            idle: formatDuration(options.sessionIdleMs),
           });
         } else {
           logger.info("{label} {session} sent nothing after opening: closing it", {
@@ -315,13 +309,12 @@ export function sessionTag(id: string): string {
 }
 
 /**
- * Who a new session counts against: the hash of the bearer token when the
- * server requires one (the token itself is never kept), else the client's
- * address.
+ * Who a new session counts against: the hash of the bearer token that
+ * `requireBearer` accepted when the server requires one (the token itself is
+ * never kept), else the client's address.
  */
-export function clientOf(request: Request, context: RequestContext, byToken: boolean): string {
-  const token = byToken ? bearerTokenOf(request) : undefined;
-  if (token !== undefined) return `token:${createHash("sha256").update(token).digest("hex")}`;
+export function clientOf(context: RequestContext): string {
+  if (context.clientKey !== undefined) return `token:${context.clientKey}`;
   return `address:${context.remoteAddress ?? "unknown"}`;
 }
 

@@ -54,7 +54,7 @@ export interface SseServerTransportOptions {
 const KEEP_ALIVE_MS = 25_000;
 const MAX_UNSENT_BYTES = 4 * 1024 * 1024;
 /** The default of {@linkcode createUnsentBudget}: unsent bytes of every `/sse` stream together. */
-export const MAX_TOTAL_UNSENT_BYTES = 64 * 1024 * 1024;
+const MAX_TOTAL_UNSENT_BYTES = 64 * 1024 * 1024;
 
 /** The client of an SSE session stopped reading its stream: the session was closed. */
 export class StreamBackedUpError extends Error {
@@ -152,6 +152,11 @@ export class SseServerTransport implements Transport {
     return this.#pending.has(id);
   }
 
+  /** Whether a request was received and is not answered yet; copies nothing, for the idle scan. */
+  hasPending(): boolean {
+    return this.#pending.size > 0;
+  }
+
   /** The ids of requests received and not answered yet. */
   pendingRequestIds(): RequestId[] {
     return [...this.#pending];
@@ -236,7 +241,7 @@ export interface UnsentBudget {
 
 /**
  * Creates an {@linkcode UnsentBudget} of `maxBytes`
- * ({@linkcode MAX_TOTAL_UNSENT_BYTES} by default).
+ * (64 MiB by default).
  */
 export function createUnsentBudget(maxBytes: number = MAX_TOTAL_UNSENT_BYTES): UnsentBudget {
   const streams = new Set<SseServerTransport>();
@@ -281,14 +286,14 @@ export interface SseEndpointOptions {
   /** The sessions of every transport: their limits, idle sweep and shutdown. */
   sessions: SessionTable;
   /** Who opens a session: it counts against their limit, and serves only them. */
-  clientOf: (request: Request, context: RequestContext) => string;
+  clientOf: (context: RequestContext) => string;
   /** How often a comment keeps a quiet stream open. Default 25 s. */
   keepAliveMs?: number;
   /** The most bytes of a stream its client may leave unread before the session is closed. Default 4 MiB. */
   maxUnsentBytes?: number;
   /**
    * The most unsent bytes of every stream together; past it the session with
-   * the most is closed. Default {@linkcode MAX_TOTAL_UNSENT_BYTES}.
+   * the most is closed. Default 64 MiB.
    */
   maxTotalUnsentBytes?: number;
 }
@@ -320,9 +325,9 @@ export function createSseEndpoint(options: SseEndpointOptions): SseEndpoint {
   const sessions = table.group<SseSession>("SSE session");
   const budget = createUnsentBudget(options.maxTotalUnsentBytes);
 
-  async function open(request: Request, context: RequestContext) {
+  async function open(_request: Request, context: RequestContext) {
     if (table.closing()) return rpcError(503, SHUTTING_DOWN);
-    const slot = sessions.reserve(options.clientOf(request, context));
+    const slot = sessions.reserve(options.clientOf(context));
     if (slot instanceof Response) return slot;
     const transport = new SseServerTransport({
       keepAliveMs: options.keepAliveMs,
@@ -335,7 +340,7 @@ export function createSseEndpoint(options: SseEndpointOptions): SseEndpoint {
       transport,
       lastActive: now(),
       confirmed: false,
-      busy: () => transport.pendingRequestIds().length > 0,
+      busy: () => transport.hasPending(),
       close: () => server.close(),
     };
     slot.add(sessionId, session);
@@ -374,7 +379,7 @@ export function createSseEndpoint(options: SseEndpointOptions): SseEndpoint {
     return whenSent(response, context.completed, () => void server.close());
   }
 
-  function post(request: Request, context: RequestContext) {
+  function post(_request: Request, context: RequestContext) {
     const sessionId = context.url.searchParams.get("sessionId");
     if (!sessionId) {
       return Promise.resolve(rpcError(400, {
@@ -384,15 +389,12 @@ export function createSseEndpoint(options: SseEndpointOptions): SseEndpoint {
       }));
     }
     // A session serves only the client that opened it: its id alone is no credential.
-    const client = options.clientOf(request, context);
-    const session = sessions.get(sessionId, client);
-    if (!session) {
-      return Promise.resolve(sessions.notFound(
-        sessionId,
-        client,
-        "Session not found: its SSE stream ended or the server restarted; reconnect to /sse",
-      ));
-    }
+    const session = sessions.lookup(
+      sessionId,
+      options.clientOf(context),
+      "Session not found: its SSE stream ended or the server restarted; reconnect to /sse",
+    );
+    if (session instanceof Response) return Promise.resolve(session);
     const messages = parseMessages(context.body);
     if (!messages) {
       return Promise.resolve(rpcError(400, {

@@ -6,6 +6,8 @@
  * @module
  */
 
+import { cut } from "../text.ts";
+
 /** The most bytes a tool result takes as JSON, text and structured content together. */
 export const MAX_RESULT_BYTES = 64 * 1024;
 
@@ -22,10 +24,6 @@ export const FIELD_LIMITS = {
   text: 200,
   owners: 20,
 } as const;
-
-import { cut } from "../text.ts";
-
-export { cut };
 
 /**
  * Returns at most {@linkcode FIELD_LIMITS.owners} owners, each cut, and a last

@@ -17,19 +17,13 @@ import type {
 } from "../discovery/mod.ts";
 import { formatDuration, groupByReason, timeOfDay } from "../wording.ts";
 import { matchCount } from "../discovery/mod.ts";
-import {
-  cut,
-  cutOwners,
-  FIELD_LIMITS,
-  jsonBytes,
-  MAX_RESULT_BYTES,
-  shrinkToFit,
-} from "./bounds.ts";
+import { cut } from "../text.ts";
+import { cutOwners, FIELD_LIMITS, jsonBytes, MAX_RESULT_BYTES, shrinkToFit } from "./bounds.ts";
 
 /** The longest keyword accepted. */
-export const MAX_KEYWORD_LENGTH = 256;
+const MAX_KEYWORD_LENGTH = 256;
 
-/** A search keyword: trimmed, non-empty, at most {@linkcode MAX_KEYWORD_LENGTH} characters. */
+/** A search keyword: trimmed, non-empty, at most 256 characters. */
 export const keywordSchema = z.string({
   error: (issue) =>
     issue.input === undefined
@@ -55,9 +49,6 @@ export const TEXT_BUDGET = 8_000;
 
 /** Services a concise result carries in its structured content, the closest first. */
 const CONCISE_SERVICES = 5;
-
-// The longest a single field is shown in text: a registry description can be any length.
-const MAX_FIELD_CHARS = 300;
 
 // The longest a description is shown in a one-line candidate.
 const LINE_DESCRIPTION_CHARS = 80;
@@ -394,7 +385,7 @@ export function summarize(
 }
 
 /** Whether every configured region answered `result` (none failed, none left out). */
-export function isComplete(result: SearchResult, scope?: SearchScope): boolean {
+function isComplete(result: SearchResult, scope?: SearchScope): boolean {
   return describeMissing(result, { scope, stated: new Set() }) === "";
 }
 
@@ -457,7 +448,7 @@ export function regionsLeftOut(
 }
 
 /** Returns the latest time a region skipped in `outcomes` is tried again, as "12:34:56 UTC". */
-export function retryTime(outcomes: readonly RegionOutcome[]): string | undefined {
+function retryTime(outcomes: readonly RegionOutcome[]): string | undefined {
   const times = outcomes.flatMap((o) =>
     !o.ok && o.error.retryAt ? [o.error.retryAt.getTime()] : []
   );
@@ -519,41 +510,49 @@ function nextStepFor(outcomes: readonly RegionOutcome[]): string {
 
 // "oec.live.room (P0; cn, us) — Live room state and lifecycle; owners liu.yang, zhang.wei"
 function serviceLine(service: FoundService): string {
-  const facts = [service.level ?? "", service.regions.join(", ")].filter(Boolean).map(clip)
+  const facts = [service.level ?? "", service.regions.join(", ")].filter(Boolean).map(clipText)
     .join("; ");
   const about = service.description ?? service.chineseName;
-  const owners = service.owners.length > 0 ? `; owners ${clip(service.owners.join(", "))}` : "";
-  return `${clip(service.psm)}${facts ? ` (${facts})` : ""}${
+  const owners = service.owners.length > 0 ? `; owners ${ownersText(service.owners)}` : "";
+  return `${cut(service.psm, FIELD_LIMITS.psm)}${facts ? ` (${facts})` : ""}${
     about ? ` — ${cut(about, LINE_DESCRIPTION_CHARS)}` : ""
   }${owners}`;
 }
 
 // "Live promotion campaigns and slots (zhang.wei)"
 function describeBriefly(service: FoundService): string {
-  const about = clip(service.description ?? service.chineseName ?? "no description");
-  return service.owners.length > 0 ? `${about} (${clip(service.owners.join(", "))})` : about;
+  const about = service.description !== undefined
+    ? cut(service.description, FIELD_LIMITS.description)
+    : clipText(service.chineseName ?? "no description");
+  return service.owners.length > 0 ? `${about} (${ownersText(service.owners)})` : about;
 }
 
-function clip(text: string): string {
-  return cut(text, MAX_FIELD_CHARS);
+// The text cuts each field as structuredContent does (FIELD_LIMITS), with the same marker.
+function clipText(text: string): string {
+  return cut(text, FIELD_LIMITS.text);
+}
+
+function ownersText(owners: readonly string[]): string {
+  return cutOwners(owners).join(", ");
 }
 
 function formatService(service: FoundService, prefix = ""): string {
+  const text = (value: string | undefined) => value && clipText(value);
   const lines: [string, string | undefined][] = [
-    ["Name", service.chineseName === service.psm ? undefined : service.chineseName],
-    ["Description", service.description],
-    ["Owners", service.owners.join(", ") || undefined],
-    ["Framework", service.framework],
-    ["Type", service.type],
-    ["Deployment platform", service.deploymentPlatform],
-    ["Level", service.level],
-    ["Regions", service.regions.join(", ")],
-    ["Updated at", service.updatedAt],
+    ["Name", service.chineseName === service.psm ? undefined : text(service.chineseName)],
+    ["Description", cut(service.description, FIELD_LIMITS.description)],
+    ["Owners", ownersText(service.owners) || undefined],
+    ["Framework", text(service.framework)],
+    ["Type", text(service.type)],
+    ["Deployment platform", text(service.deploymentPlatform)],
+    ["Level", text(service.level)],
+    ["Regions", text(service.regions.join(", "))],
+    ["Updated at", text(service.updatedAt)],
   ];
   const indent = " ".repeat(prefix.length);
   return [
-    `${prefix}PSM: ${clip(service.psm)}`,
-    ...lines.flatMap(([label, value]) => value ? [`${indent}${label}: ${clip(value)}`] : []),
+    `${prefix}PSM: ${cut(service.psm, FIELD_LIMITS.psm)}`,
+    ...lines.flatMap(([label, value]) => value ? [`${indent}${label}: ${value}`] : []),
   ].join("\n");
 }
 

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import type { RegionOutcome } from "../../src/discovery/mod.ts";
-import { abortableSleep, type Sleep, withRetry } from "../../src/discovery/retry.ts";
+import { abortableSleep } from "../../src/async.ts";
+import { type Sleep, withRetry } from "../../src/discovery/retry.ts";
 import { CN, recordingLogger } from "../fake_upstream.ts";
 import { answered, errorOf, failed, fakeSearch, timedOut } from "./fake_search.ts";
 

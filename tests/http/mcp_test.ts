@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { type ServeInfo, SHUTTING_DOWN } from "../../src/http/mod.ts";
+import type { ServeInfo } from "../../src/http/mod.ts";
+import { SHUTTING_DOWN } from "../../src/http/sessions.ts";
 import type { Fetch } from "../../src/upstream.ts";
 import { createDependencies } from "../../src/dependencies.ts";
 import { createServer } from "../../src/server.ts";

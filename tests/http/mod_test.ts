@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { endpointUrl } from "../../src/http/mod.ts";
 import { VERSION } from "../../src/about.ts";
+import { StreamBackedUpError } from "../../src/http/sse.ts";
+import { recordingLogger } from "../fake_upstream.ts";
 import { createTestApp } from "../http_app.ts";
 
 Deno.test("GET /health reports status, version, uptime, demo, regions and auth state", async () => {
@@ -39,4 +41,16 @@ Deno.test("the announced URL brackets an IPv6 host once, however it was written"
   assert.equal(endpointUrl("::1", 8123), "http://[::1]:8123/mcp");
   assert.equal(endpointUrl("[::1]", 8123), "http://[::1]:8123/mcp");
   assert.equal(endpointUrl("127.0.0.1", 80), "http://127.0.0.1:80/mcp");
+});
+
+Deno.test("onError answers 500 and logs the error, but not an /sse stream its client stopped reading", async () => {
+  const logger = recordingLogger();
+  const app = createTestApp("localhost", { logger });
+  const failed = app.onError(new Error("handler broke"));
+  assert.equal(failed.status, 500);
+  assert.match((await failed.json()).error, /see the server's log/);
+  assert.equal(logger.lines.filter((line) => line.startsWith("error Request failed")).length, 1);
+  const backedUp = app.onError(new StreamBackedUpError("the client read nothing"));
+  assert.equal(backedUp.status, 500);
+  assert.equal(logger.lines.filter((line) => line.startsWith("error Request failed")).length, 1);
 });

@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
-import { EVICTED, type HttpApp } from "../../src/http/mod.ts";
-import { clientOf } from "../../src/http/sessions.ts";
+import type { HttpApp } from "../../src/http/mod.ts";
+import { requireBearer } from "../../src/http/guards.ts";
+import type { RequestContext } from "../../src/http/route.ts";
+import { clientOf, EVICTED } from "../../src/http/sessions.ts";
 import { Secret } from "../../src/secret.ts";
 import { fakeClock, recordingLogger } from "../fake_upstream.ts";
 import { INITIALIZE_REQUEST } from "../harness.ts";
@@ -142,15 +144,57 @@ Deno.test("with a token, sessions count against the token, whatever address they
   await app.close();
 });
 
-Deno.test("a client is known by its token's hash, never the token, or else by its address", () => {
+// The context a session route sees once `requireBearer(token)` let `request` through.
+async function contextAfterBearer(
+  token: Secret | undefined,
+  request: Request,
+  remoteAddress = "192.0.2.1",
+): Promise<RequestContext> {
+  const context: RequestContext = { url: new URL(request.url), remoteAddress };
+  let seen: RequestContext | undefined;
+  const route = requireBearer(token)((_, reached) => {
+    seen = reached;
+    return Promise.resolve(new Response());
+  });
+  await route(request, context);
+  assert.ok(seen, "requireBearer let the request through");
+  return seen;
+}
+
+Deno.test("a client is known by its token's hash, never the token, or else by its address", async () => {
   const withToken = (token: string) =>
     new Request("http://localhost/mcp", { headers: { authorization: `Bearer ${token}` } });
-  const context = { url: new URL("http://localhost/mcp"), remoteAddress: "192.0.2.1" };
-  const key = clientOf(withToken(TOKEN), context, true);
+  const secret = new Secret(TOKEN);
+  const context = await contextAfterBearer(secret, withToken(TOKEN));
+  const key = clientOf(context);
   assert.ok(!key.includes(TOKEN));
-  assert.equal(key, clientOf(withToken(TOKEN), { ...context, remoteAddress: "192.0.2.2" }, true));
-  assert.notEqual(key, clientOf(withToken(`${TOKEN}x`), context, true));
-  assert.equal(clientOf(withToken(TOKEN), context, false), "address:192.0.2.1");
+  assert.equal(
+    key,
+    clientOf(await contextAfterBearer(secret, withToken(TOKEN), "192.0.2.2")),
+  );
+  assert.notEqual(
+    key,
+    clientOf(await contextAfterBearer(new Secret(`${TOKEN}x`), withToken(`${TOKEN}x`))),
+  );
+  assert.equal(
+    clientOf(await contextAfterBearer(undefined, withToken(TOKEN))),
+    "address:192.0.2.1",
+  );
+});
+
+Deno.test("a bearer client's key is the digest requireBearer computed: the token is hashed once", async () => {
+  const request = new Request("http://localhost/mcp", {
+    headers: { authorization: `Bearer ${TOKEN}` },
+  });
+  const context = await contextAfterBearer(new Secret(TOKEN), request);
+  const sha256 = new Uint8Array(
+    await crypto.subtle.digest("SHA-256", new TextEncoder().encode(TOKEN)),
+  );
+  const hex = Array.from(sha256, (byte) => byte.toString(16).padStart(2, "0")).join("");
+  assert.equal(context.clientKey, hex);
+  assert.equal(clientOf(context), `token:${hex}`);
+  // The key comes from the guard's digest alone: the request's header plays no part any more.
+  assert.equal(clientOf({ ...context, clientKey: "guard-digest" }), "token:guard-digest");
 });
 
 Deno.test("evicting a session logs its id, never the client's token", async () => {
@@ -238,4 +282,25 @@ Deno.test("session logs name a session by a short prefix of its id, never the wh
   assert.ok(started?.includes(sessionId.slice(0, 8)));
   assert.ok(logger.lines.every((line) => !line.includes(sessionId)));
   await app.close();
+});
+
+Deno.test("closing an idle session logs how long it was idle in the server's wording", async () => {
+  const clock = fakeClock();
+  const logger = recordingLogger();
+  const app = createTestApp("localhost", {
+    now: clock.now,
+    logger,
+    sessionIdleMs: 2 * 60 * 60_000,
+  });
+  const sessionId = await initialize(app);
+  await ping(app, sessionId);
+  clock.advance(2 * 60 * 60_000 + 1);
+  await app.closeIdleSessions();
+  assert.equal(app.sessionCount(), 0);
+  assert.ok(
+    logger.lines.some((line) =>
+      line.includes(`${sessionId.slice(0, 8)} was idle for 2 h: closing it`)
+    ),
+    logger.lines.join("\n"),
+  );
 });

@@ -1,6 +1,12 @@
 import assert from "node:assert/strict";
-import { BACKED_UP, EVICTED, type HttpApp, SHUTTING_DOWN } from "../../src/http/mod.ts";
-import { createUnsentBudget, SseServerTransport, StreamBackedUpError } from "../../src/http/sse.ts";
+import type { HttpApp } from "../../src/http/mod.ts";
+import { EVICTED, SHUTTING_DOWN } from "../../src/http/sessions.ts";
+import {
+  BACKED_UP,
+  createUnsentBudget,
+  SseServerTransport,
+  StreamBackedUpError,
+} from "../../src/http/sse.ts";
 import { Secret } from "../../src/secret.ts";
 import { fakeClock } from "../fake_upstream.ts";
 import { INITIALIZE_REQUEST, textOf } from "../harness.ts";
@@ -453,4 +459,22 @@ Deno.test("a client past the all-streams budget loses its session, though under 
   const refused = await postUntilRefused(app, endpoint, 50);
   assert.ok(refused, "the posts were refused once the streams together backed up");
   assert.equal((await refused.json()).error.message, BACKED_UP);
+});
+
+Deno.test("an SSE transport has a request pending from its arrival until its answer or cancellation", async () => {
+  const transport = new SseServerTransport();
+  await transport.start();
+  assert.equal(transport.hasPending(), false);
+  transport.handleMessage({ jsonrpc: "2.0", id: 1, method: "tools/list" });
+  transport.handleMessage({ jsonrpc: "2.0", id: 2, method: "tools/list" });
+  assert.equal(transport.hasPending(), true);
+  await transport.send({ jsonrpc: "2.0", id: 1, result: {} });
+  assert.equal(transport.hasPending(), true, "request 2 is still unanswered");
+  transport.handleMessage({
+    jsonrpc: "2.0",
+    method: "notifications/cancelled",
+    params: { requestId: 2, reason: "the client gave up" },
+  });
+  assert.equal(transport.hasPending(), false);
+  await transport.close();
 });

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { cut, cutOwners, FIELD_LIMITS, shrinkToFit } from "../../src/tools/bounds.ts";
+import { cutOwners, FIELD_LIMITS, shrinkToFit } from "../../src/tools/bounds.ts";
+import { cut } from "../../src/text.ts";
 
 Deno.test("a field over its limit is cut and marked with its whole length", () => {
   assert.equal(cut("abc", 3), "abc");

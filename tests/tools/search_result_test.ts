@@ -96,3 +96,31 @@ Deno.test("why a region was not searched arrives whole up to 600 characters, the
   const cutShort = toStructured(failedEverywhere(["eu", huge, { kind: "network" }]));
   assert.equal(cutShort.regions[0]!.error, `${"x".repeat(600)}… [cut: 5000 characters]`);
 });
+
+Deno.test("the text cuts each field where structuredContent does, with the same marker", () => {
+  const service = {
+    psm: `oec.${"p".repeat(296)}`,
+    description: "d".repeat(900),
+    framework: "f".repeat(250),
+    owners: Array.from({ length: 22 }, (_, i) => `owner.${i}`),
+    regions: ["cn"],
+  };
+  const result: SearchResult = {
+    keyword: "oec",
+    status: "candidates",
+    services: [service],
+    totalMatches: 1,
+    outcomes: [],
+    pending: [],
+    searchedAt: 0,
+  };
+  const [structured] = toStructured(result).services as Record<string, unknown>[];
+  for (const detail of ["full", "concise"] as const) {
+    const text = formatSearchText(result, { detail });
+    assert.ok(text.includes(String(structured!.psm)), `${detail}: the PSM as structured`);
+  }
+  const full = formatSearchText(result, { detail: "full" });
+  assert.ok(full.includes(`Description: ${structured!.description}\n`));
+  assert.ok(full.includes(`Framework: ${structured!.framework}\n`));
+  assert.ok(full.includes(`Owners: ${(structured!.owners as string[]).join(", ")}\n`));
+});
