@@ -416,3 +416,44 @@ function sectionShapes(markdown: string): string[] {
 Deno.test("README.zh-CN.md has the README's table rows and list items, section by section", () => {
   assert.deepEqual(sectionShapes(read(CHINESE)), sectionShapes(read(ENGLISH)));
 });
+
+// Where a command line that starts the server is written down for people to copy.
+const DOCUMENTED_COMMANDS = [
+  ENGLISH,
+  CHINESE,
+  "CONTRIBUTING.md",
+  "Dockerfile",
+  "startup.sh",
+  "startup.ps1",
+];
+
+function filesUnder(dir: string): string[] {
+  return [...Deno.readDirSync(new URL(`../${dir}`, import.meta.url))].flatMap((entry) =>
+    entry.isDirectory ? filesUnder(`${dir}/${entry.name}`) : [`${dir}/${entry.name}`]
+  );
+}
+
+Deno.test("no documented command passes --auth-token, and both READMEs say to pass MCP_AUTH_TOKEN instead", () => {
+  const files = [...DOCUMENTED_COMMANDS, ...filesUnder("docs"), ...filesUnder("deploy")];
+  for (const name of files) {
+    const text = read(name);
+    const commands = name.endsWith(".md")
+      ? parseMarkdown(text).blocks.map((block) => block.text).join("\n")
+      : text;
+    assert.doesNotMatch(commands, /--auth-token[= ]/, `${name} passes the token as a flag`);
+  }
+  for (const [name, bullet] of [[ENGLISH, "Bearer token."], [CHINESE, "Bearer 令牌。"]]) {
+    const paragraph = read(name!).split("\n- ").find((item) => item.startsWith(`**${bullet}**`));
+    assert.ok(paragraph, `${name} has no ${bullet} item`);
+    for (
+      const span of [
+        "`MCP_AUTH_TOKEN`",
+        "`deno task`",
+        "`Task start deno run … --auth-token T`",
+        "`ps`",
+      ]
+    ) {
+      assert.ok(paragraph.includes(span), `${name}'s ${bullet} item does not name ${span}`);
+    }
+  }
+});

@@ -122,10 +122,24 @@ function formatPath(path: PropertyKey[]): string {
   return path.length === 0 ? "the file" : z.core.toDotPath(path);
 }
 
+/** The largest config file read, 1 MiB: a list of regions takes a few hundred bytes. */
+export const MAX_CONFIG_FILE_BYTES = 1024 * 1024;
+
 /** Options for {@linkcode readConfigFile}. */
 export interface ReadConfigFileOptions {
-  /** Reads the config file named by `--config`; `Deno.readTextFileSync` by default. */
+  /**
+   * Reads the config file named by `--config`; by default its text, failing
+   * past {@linkcode MAX_CONFIG_FILE_BYTES}.
+   */
   readFile?: (path: string) => string;
+}
+
+// A file read stopped at its cap: `--config /dev/zero` would otherwise fill the memory.
+class FileTooLargeError extends Error {
+  constructor(readonly maxBytes: number) {
+    super(`The file holds more than ${maxBytes} bytes`);
+    this.name = "FileTooLargeError";
+  }
 }
 
 /**
@@ -138,7 +152,7 @@ export function readConfigFile(
   options: ReadConfigFileOptions = {},
 ): Settings {
   if (path === undefined) return {};
-  const { readFile = Deno.readTextFileSync } = options;
+  const { readFile = readCappedTextFile } = options;
   let text: string;
   try {
     text = readFile(path);
@@ -148,7 +162,26 @@ export function readConfigFile(
   return parseConfigFile(text, path);
 }
 
+// The file's text, read no further than one byte past the cap, whatever size it reports.
+function readCappedTextFile(path: string): string {
+  using file = Deno.openSync(path);
+  const buffer = new Uint8Array(MAX_CONFIG_FILE_BYTES + 1);
+  let size = 0;
+  while (size < buffer.length) {
+    const read = file.readSync(buffer.subarray(size));
+    if (read === null) break;
+    size += read;
+  }
+  if (size > MAX_CONFIG_FILE_BYTES) throw new FileTooLargeError(MAX_CONFIG_FILE_BYTES);
+  return new TextDecoder().decode(buffer.subarray(0, size));
+}
+
 function describeReadError(error: unknown, path: string): string {
+  if (error instanceof FileTooLargeError) {
+    return `Config file ${path} is larger than ${
+      error.maxBytes / 1024 / 1024
+    } MiB, the limit: check that --config or MCP_CONFIG names the JSON config file`;
+  }
   if (error instanceof Deno.errors.NotFound) {
     return `Config file ${path} does not exist: check --config or MCP_CONFIG`;
   }

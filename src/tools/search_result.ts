@@ -66,6 +66,12 @@ export function detailSchema(fallback: Detail) {
   );
 }
 
+/** The most region names the `regions` argument takes; a config names a few. */
+const MAX_REGIONS = 64;
+
+/** The most unknown region names an error lists; the rest are counted. */
+const LISTED_UNKNOWN_REGIONS = 5;
+
 /** The options both search tools accept next to their keywords. */
 export const searchOptionsShape = {
   refresh: z.boolean().optional().describe(
@@ -76,6 +82,10 @@ export const searchOptionsShape = {
   ),
   regions: z.array(z.string().trim().min(1, "A region name is empty: see list_available_regions"))
     .min(1, "No region given: leave regions out to search every region")
+    .max(
+      MAX_REGIONS,
+      `Too many regions: pass at most ${MAX_REGIONS}, or leave regions out to search every region`,
+    )
     .optional()
     .describe(
       'Search only these regions, by name, such as ["cn"] (list_available_regions shows them); every region by default',
@@ -109,7 +119,10 @@ export function resolveRegions(
   if (unknown.length === 0) {
     return { regions: [...new Set(names.map((name) => byLowerCase.get(name.toLowerCase())!))] };
   }
-  const listed = unknown.map((name) => JSON.stringify(cut(name, FIELD_LIMITS.text))).join(", ");
+  const shown = unknown.slice(0, LISTED_UNKNOWN_REGIONS)
+    .map((name) => JSON.stringify(cut(name, FIELD_LIMITS.text)));
+  const more = unknown.length - shown.length;
+  const listed = shown.join(", ") + (more > 0 ? ` and ${more} more` : "");
   return {
     error: toolError(
       `Unknown ${unknown.length === 1 ? "region" : "regions"} ${listed}: use ${

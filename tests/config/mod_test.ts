@@ -11,7 +11,7 @@ import {
   REGIONAL_ENV_PREFIXES,
   USAGE,
 } from "../../src/config/mod.ts";
-import { parseConfigFile } from "../../src/config/file.ts";
+import { MAX_CONFIG_FILE_BYTES, parseConfigFile, readConfigFile } from "../../src/config/file.ts";
 import { flagOf, OPTION_ENTRIES } from "../../src/config/options.ts";
 
 const SENTINEL_COOKIE = "SENTINEL-COOKIE-9f3c";
@@ -1151,4 +1151,30 @@ Deno.test("options that are commands or credentials are not keys of the config f
   assert.match(error.message, /help: not an option of the config file/);
   assert.match(error.message, /config: not an option of the config file/);
   assert.match(error.message, /auth_token: credentials are not read from the file/);
+});
+
+Deno.test("a config file is read up to 1 MiB, and a larger one fails naming the file and the limit", () => {
+  const scratch = new URL("../testdata/tmp/", import.meta.url);
+  Deno.mkdirSync(scratch, { recursive: true });
+  const path = new URL(`config-cap-${crypto.randomUUID()}.json`, scratch).pathname;
+  // Valid JSON padded with spaces: only the size can make it fail.
+  const padded = (bytes: number) => `{"timeout_ms":2000}`.padEnd(bytes, " ");
+  try {
+    Deno.writeTextFileSync(path, padded(MAX_CONFIG_FILE_BYTES));
+    assert.deepEqual(readConfigFile(path), { timeout_ms: 2000 });
+    Deno.writeTextFileSync(path, padded(MAX_CONFIG_FILE_BYTES + 1));
+    assert.throws(
+      () => readConfigFile(path),
+      (error) => {
+        assert.ok(error instanceof ConfigError, `expected a ConfigError, got ${error}`);
+        assert.equal(
+          error.message,
+          `Config file ${path} is larger than 1 MiB, the limit: check that --config or MCP_CONFIG names the JSON config file`,
+        );
+        return true;
+      },
+    );
+  } finally {
+    Deno.removeSync(path);
+  }
 });

@@ -667,6 +667,24 @@ Deno.test("region names match without regard to case, and an unknown one lists t
   });
 });
 
+Deno.test("a regions argument of 80 000 names fails validation in a bounded message", async () => {
+  const config = testConfig();
+  await withConnection(config, { fetch: demoFetchFor(config) }, async (client) => {
+    const regions = Array.from({ length: 80_000 }, (_, i) => `nowhere-${i}`);
+    for (
+      const call of [
+        { name: "search_psm_service", arguments: { keyword: "oec.live.room", regions } },
+        { name: "search_multiple_services", arguments: { keywords: "oec.live.room", regions } },
+      ]
+    ) {
+      const result = await client.callTool(call);
+      assert.equal(result.isError, true, `${call.name} should fail`);
+      assert.match(textOf(result), /Too many regions: pass at most 64, or leave regions out/);
+      assert.ok(textOf(result).length < 2_000, `${call.name}: ${textOf(result).length} characters`);
+    }
+  });
+});
+
 Deno.test("a keyword list given to search_psm_service searches the first and points to the batch tool", async () => {
   const config = testConfig();
   await withConnection(config, { fetch: demoFetchFor(config) }, async (client) => {

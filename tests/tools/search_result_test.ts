@@ -4,7 +4,12 @@ import {
   type RegionErrorOptions,
   type SearchResult,
 } from "../../src/discovery/mod.ts";
-import { formatSearchText, summarize, toStructured } from "../../src/tools/search_result.ts";
+import {
+  formatSearchText,
+  resolveRegions,
+  summarize,
+  toStructured,
+} from "../../src/tools/search_result.ts";
 
 function failedEverywhere(...failures: [string, string, Omit<RegionErrorOptions, "region">][]) {
   return {
@@ -123,4 +128,16 @@ Deno.test("the text cuts each field where structuredContent does, with the same 
   assert.ok(full.includes(`Description: ${structured!.description}\n`));
   assert.ok(full.includes(`Framework: ${structured!.framework}\n`));
   assert.ok(full.includes(`Owners: ${(structured!.owners as string[]).join(", ")}\n`));
+});
+
+Deno.test("resolveRegions lists a few unknown names and counts the rest", () => {
+  const names = Array.from({ length: 10_000 }, (_, i) => `nowhere-${i}-${"x".repeat(300)}`);
+  const resolved = resolveRegions(names, [{ name: "cn" }, { name: "us" }]);
+  assert.ok("error" in resolved, "unknown regions were accepted");
+  const text = resolved.error.content[0]!.text;
+  assert.match(
+    text,
+    /^Unknown regions "nowhere-0-x+… \[cut: 310 characters\]", .* and 9995 more: use any of cn, us, /,
+  );
+  assert.ok(text.length < 2_000, `${text.length} characters`);
 });
