@@ -18,6 +18,7 @@ import {
   type Transport,
   WebStandardStreamableHTTPServerTransport,
 } from "../mcp_sdk.ts";
+import { BAD_REQUEST, type RpcError } from "./respond.ts";
 
 type MessageHandler = NonNullable<Transport["onmessage"]>;
 type SendOptions = Parameters<Transport["send"]>[1];
@@ -58,6 +59,17 @@ export interface HandleOptions {
   url?: URL;
 }
 
+/**
+ * The JSON-RPC error of a call still unanswered when its session closed (its
+ * client sent DELETE, or the server closed it): the server aborted the call
+ * and will never answer it. Its code is the SDK's `ConnectionClosed`, which is
+ * also the generic server error that shutdown answers with.
+ */
+export const SESSION_CLOSED: RpcError = {
+  code: BAD_REQUEST,
+  message: "Session closed: reconnect to start a new one",
+};
+
 // Settles a call answered in JSON: with its answer, or with nothing when it is abandoned.
 type Settle = (answer: JSONRPCMessage | undefined) => void;
 
@@ -89,9 +101,14 @@ export class McpTransport implements Transport {
       this.#stream = new WebStandardStreamableHTTPServerTransport({
         sessionIdGenerator: options.sessionIdGenerator,
         onsessioninitialized: options.onsessioninitialized,
+        // A DELETE accepted, before the SDK closes the streams: a call on an event stream can
+        // still be told why it ends.
+        onsessionclosed: () => this.#answerUnanswered(),
       });
+      // Whoever closes it (a DELETE, `close`), the calls it leaves behind are answered here.
       this.#stream.onclose = () => {
         this.#closed = true;
+        this.#endCalls();
         this.onclose?.();
       };
     }
@@ -146,9 +163,7 @@ export class McpTransport implements Transport {
   }
 
   async close(): Promise<void> {
-    for (const settle of this.#plain.values()) settle(undefined);
-    this.#plain.clear();
-    this.#unanswered.clear();
+    this.#endCalls();
     if (this.#stream) await this.#stream.close();
     if (this.#stateless) {
       this.#closed = true;
@@ -169,6 +184,23 @@ export class McpTransport implements Transport {
       return this.#streamFor().handleRequest(request, { parsedBody });
     }
     return this.#answerInJson(request, call, url);
+  }
+
+  async #answerUnanswered() {
+    const ids = [...this.#unanswered.keys()];
+    // Fails only when the client already went away: there is no one left to tell.
+    await Promise.all(
+      ids.map((id) => this.send({ jsonrpc: "2.0", id, error: SESSION_CLOSED }).catch(() => {})),
+    );
+  }
+
+  // Closing aborts every handler, so the server answers none of the calls still running: each
+  // JSON answer gets SESSION_CLOSED now, or its response would stay open with no body (the SDK
+  // closes the event streams of the others itself).
+  #endCalls() {
+    for (const [id, settle] of this.#plain) settle({ jsonrpc: "2.0", id, error: SESSION_CLOSED });
+    this.#plain.clear();
+    this.#unanswered.clear();
   }
 
   #answered(id: RequestId) {

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import type { ServeInfo } from "../../src/http/mod.ts";
+import { SESSION_CLOSED } from "../../src/http/mcp_transport.ts";
 import { SHUTTING_DOWN } from "../../src/http/sessions.ts";
 import type { Fetch } from "../../src/upstream.ts";
 import { createDependencies } from "../../src/dependencies.ts";
@@ -282,6 +283,34 @@ for (const { kind, call: request } of ANSWER_KINDS) {
     const late = await postMcp(app, INITIALIZE_REQUEST);
     assert.equal(late.status, 503, "nothing new starts once closing");
     assert.match((await late.json()).error.message, /Server shutting down/);
+  });
+}
+
+/** The text of `response`'s body, or a rejection if it has not ended within `ms`. */
+async function bodyWithin(response: Response, ms: number): Promise<string> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`The body did not end within ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([response.text(), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+for (const { kind, call: request } of ANSWER_KINDS) {
+  Deno.test(`DELETE of a session ends the ${kind} of its call still running and aborts its upstream requests`, async () => {
+    const { app, upstream, headers, call } = await startHangingCall(request);
+    const deleted = await app.handle(
+      new Request("http://localhost/mcp", { method: "DELETE", headers }),
+    );
+    assert.equal(deleted.status, 200);
+    const message = messageIn(await bodyWithin(call, 2_000));
+    assert.deepEqual(message, { jsonrpc: "2.0", id: 7, error: SESSION_CLOSED });
+    assert.ok(upstream.aborted.length > 0, "its upstream requests were aborted");
+    assert.equal(app.sessionCount(), 0);
+    await app.close();
   });
 }
 

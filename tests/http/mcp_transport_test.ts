@@ -7,13 +7,14 @@ import { demoFetchFor, INITIALIZE_REQUEST, testConfig } from "../harness.ts";
 import {
   ANSWER_KINDS,
   createTestApp,
+  hangingUpstream,
   MCP_HEADERS,
   messageIn,
   openSession,
   postMcp,
   SEARCH_CALL,
 } from "../http_app.ts";
-import { McpTransport } from "../../src/http/mcp_transport.ts";
+import { McpTransport, SESSION_CLOSED } from "../../src/http/mcp_transport.ts";
 
 Deno.test("a call without a progress token is answered in JSON, one with a token on an event stream", async () => {
   const app = createTestApp();
@@ -99,3 +100,56 @@ Deno.test("a stateless transport drops a notification with no stream to carry it
   );
   await transport.close();
 });
+
+/** A session transport on a server whose searches hang, with one search call in flight. */
+async function transportWithHangingCall() {
+  const upstream = hangingUpstream();
+  const deps = createDependencies(testConfig(["--demo"]), {
+    fetch: upstream.fetch,
+    now: Date.now,
+    logger: () => recordingLogger(),
+  });
+  const transport = new McpTransport({ sessionIdGenerator: () => "s1" });
+  await createServer(deps).connect(transport);
+  await (await transport.handleRequest(sessionRequest("POST", INITIALIZE_REQUEST), {
+    parsedBody: INITIALIZE_REQUEST,
+  })).text();
+  const call = await transport.handleRequest(sessionRequest("POST", SEARCH_CALL), {
+    parsedBody: SEARCH_CALL,
+  });
+  await upstream.started;
+  assert.equal(transport.heldCalls(), 1);
+  return { transport, upstream, call };
+}
+
+function sessionRequest(method: string, body?: object): Request {
+  return new Request("http://localhost/mcp", {
+    method,
+    headers: { ...MCP_HEADERS, "mcp-protocol-version": "2025-06-18", "mcp-session-id": "s1" },
+    body: body && JSON.stringify(body),
+  });
+}
+
+const CLOSINGS = [
+  {
+    how: "DELETE",
+    close: async (transport: McpTransport) =>
+      assert.equal((await transport.handleRequest(sessionRequest("DELETE"))).status, 200),
+  },
+  { how: "close()", close: (transport: McpTransport) => transport.close() },
+];
+
+for (const { how, close } of CLOSINGS) {
+  Deno.test(`a session's transport closed by ${how} answers its JSON call in flight with SESSION_CLOSED and holds nothing`, async () => {
+    const { transport, upstream, call } = await transportWithHangingCall();
+    await close(transport);
+    assert.deepEqual(JSON.parse(await call.text()), {
+      jsonrpc: "2.0",
+      id: 7,
+      error: SESSION_CLOSED,
+    });
+    assert.equal(transport.heldCalls(), 0);
+    assert.equal(transport.isUnanswered(SEARCH_CALL.id), false);
+    assert.ok(upstream.aborted.length > 0, "the search was aborted");
+  });
+}
