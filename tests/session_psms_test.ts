@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import type { HttpApp } from "../src/http/mod.ts";
 import { demoFetchFor, INITIALIZE_REQUEST, testConfig } from "./harness.ts";
-import { createTestApp, postPlainCall } from "./http_app.ts";
+import { createTestApp, messageIn, postMcp, postPlainCall } from "./http_app.ts";
 import { Client, StreamableHTTPClientTransport } from "./mcp_client.ts";
 
 // The first client looks these up; the second must learn nothing of them.
@@ -94,22 +94,13 @@ Deno.test("a stateless server reused for the next request remembers no PSM of th
   });
   let id = 1;
   const post = async (method: string, params: object) => {
-    const response = await app.handle(
-      new Request("http://localhost/mcp", {
-        method: "POST",
-        headers: {
-          "content-type": "application/json",
-          accept: "application/json, text/event-stream",
-          "mcp-protocol-version": "2025-06-18",
-        },
-        body: JSON.stringify({ jsonrpc: "2.0", id: id++, method, params }),
-      }),
-    );
+    const response = await postMcp(app, { jsonrpc: "2.0", id: id++, method, params }, {
+      "mcp-protocol-version": "2025-06-18",
+    });
     const text = await response.text();
     // The app learns that the answer was sent from the end of its body: let it settle.
     await new Promise((resolve) => setTimeout(resolve, 0));
-    const data = text.split("\n").find((line) => line.startsWith("data: "));
-    const message = JSON.parse(data ? data.slice("data: ".length) : text);
+    const message = messageIn(text);
     assert.ok(message.result, `${method} answered ${text}`);
     return message.result as Record<string, unknown>;
   };

@@ -6,7 +6,7 @@ import { clientOf, EVICTED } from "../../src/http/sessions.ts";
 import { Secret } from "../../src/secret.ts";
 import { fakeClock, recordingLogger } from "../fake_upstream.ts";
 import { INITIALIZE_REQUEST } from "../harness.ts";
-import { createTestApp } from "../http_app.ts";
+import { createTestApp, postMcp } from "../http_app.ts";
 
 const TOKEN = "SENTINEL-TOKEN-8c1d";
 
@@ -24,22 +24,13 @@ async function post(
   } = {},
 ) {
   const completed = Promise.withResolvers<void>();
-  const response = await app.handle(
-    new Request("http://localhost/mcp", {
-      method: "POST",
-      headers: {
-        "content-type": "application/json",
-        accept: "application/json, text/event-stream",
-        ...(sessionId && { "mcp-session-id": sessionId }),
-        ...(token && { authorization: `Bearer ${token}` }),
-      },
-      body: JSON.stringify(message),
-    }),
-    {
-      completed: completed.promise,
-      remoteAddr: { transport: "tcp", hostname: address, port: 40000 },
-    },
-  );
+  const response = await postMcp(app, message, {
+    ...(sessionId && { "mcp-session-id": sessionId }),
+    ...(token && { authorization: `Bearer ${token}` }),
+  }, {
+    completed: completed.promise,
+    remoteAddr: { transport: "tcp", hostname: address, port: 40000 },
+  });
   const text = await response.text();
   completed.resolve();
   return { status: response.status, sessionId: response.headers.get("mcp-session-id"), text };
