@@ -1,6 +1,5 @@
 /**
- * `search_psm_service(keyword)`: one PSM, or the closest candidates, across
- * every region.
+ * `search_psm_service(keyword)`: one PSM, or the closest candidates, in every region.
  *
  * @module
  */
@@ -16,7 +15,7 @@ import {
   searchResultSchema,
 } from "./search_result.ts";
 
-/** Registers `search_psm_service` on `server`. */
+/** Registers `search_psm_service`. */
 export function registerSearchPsmService(
   server: ToolRegistry,
   { discovery, formatter }: Dependencies,
@@ -52,7 +51,7 @@ export function registerSearchPsmService(
         regions: chosen.regions,
       });
       await notifyRegionFailures(server, [result], { sessionId });
-      const scope = { regions: discovery.regions.map((region) => region.name) };
+      const scope = discovery.regions.map((region) => region.name);
       const { text, structured } = formatter.format(result, detail ?? "standard", { scope });
       return {
         content: [{ type: "text", text: [...notes, text].join("\n") }],
@@ -65,8 +64,7 @@ export function registerSearchPsmService(
   );
 }
 
-// What to search for `keyword`, and notes on how it was read: a list searches its first keyword,
-// a pattern the text it holds.
+// A list searches its first keyword, a pattern the text it holds; the notes say so.
 function readKeyword(keyword: string): { term: SearchTerm; notes: string[] } {
   const notes: string[] = [];
   let given = keyword;

@@ -1,7 +1,6 @@
 /**
- * What both search tools share: the keyword they accept, and how a
- * {@linkcode SearchResult} is shown to a model, as structured content and text,
- * in full or concisely, within a budget of {@linkcode TEXT_BUDGET} characters.
+ * What both search tools share: their arguments, and how a {@linkcode SearchResult} is shown,
+ * as structured content and as text held to {@linkcode TEXT_BUDGET} characters.
  *
  * @module
  */
@@ -9,7 +8,6 @@
 import { z } from "zod";
 import type {
   FoundService,
-  RegionAnswer,
   RegionFailureKind,
   RegionOutcome,
   SearchResult,
@@ -18,10 +16,13 @@ import type {
 import { formatDuration, groupByReason, timeOfDay } from "../wording.ts";
 import { matchCount } from "../discovery/mod.ts";
 import { cut } from "../text.ts";
-import { cutOwners, FIELD_LIMITS, jsonBytes, MAX_RESULT_BYTES, shrinkToFit } from "./bounds.ts";
+import { cutOwners, FIELD_LIMITS, jsonBytes, MAX_RESULT_BYTES } from "./bounds.ts";
 
-/** The longest keyword accepted. */
 const MAX_KEYWORD_LENGTH = 256;
+const CONCISE_SERVICES = 5;
+const LINE_DESCRIPTION_CHARS = 80;
+const MAX_REGIONS = 64;
+const LISTED_UNKNOWN_REGIONS = 5;
 
 /** A search keyword: trimmed, non-empty, at most 256 characters. */
 export const keywordSchema = z.string({
@@ -37,23 +38,13 @@ export const keywordSchema = z.string({
     `The keyword is longer than ${MAX_KEYWORD_LENGTH} characters: give one PSM or a part of it`,
   );
 
-/**
- * How much a search result shows: `full`, every field of every service;
- * `standard`, every field of an exact match and one line per candidate;
- * `concise`, one line per service or keyword.
- */
+/** How much a result shows; `standard` is an exact match in full and a line per candidate. */
 export type Detail = "concise" | "standard" | "full";
 
 /** The most characters of text a search result shows; what does not fit is counted instead. */
 export const TEXT_BUDGET = 8_000;
 
-/** Services a concise result carries in its structured content, the closest first. */
-const CONCISE_SERVICES = 5;
-
-// The longest a description is shown in a one-line candidate.
-const LINE_DESCRIPTION_CHARS = 80;
-
-/** The `detail` argument of both search tools; each has its own default. */
+/** The `detail` argument of both search tools, whose defaults differ. */
 export function detailSchema(fallback: Detail) {
   const byDefault = fallback === "concise"
     ? "Default concise"
@@ -66,13 +57,7 @@ export function detailSchema(fallback: Detail) {
   );
 }
 
-/** The most region names the `regions` argument takes; a config names a few. */
-const MAX_REGIONS = 64;
-
-/** The most unknown region names an error lists; the rest are counted. */
-const LISTED_UNKNOWN_REGIONS = 5;
-
-/** The options both search tools accept next to their keywords. */
+/** The arguments both search tools take besides their keywords. */
 export const searchOptionsShape = {
   refresh: z.boolean().optional().describe(
     "Ask every region again instead of answering from the cache (the new answers are cached)",
@@ -93,20 +78,16 @@ export const searchOptionsShape = {
 };
 
 /** A tool's error result: a sentence saying what to pass instead. */
-export type ToolError = {
-  content: { type: "text"; text: string }[];
-  isError: true;
-};
+export type ToolError = { content: { type: "text"; text: string }[]; isError: true };
 
-/** Returns an error result of `text`. */
+/** Returns an error result saying `text`. */
 export function toolError(text: string): ToolError {
   return { content: [{ type: "text", text }], isError: true };
 }
 
 /**
- * Returns the configured names of the regions `names` asks for, matched
- * without regard to case (`CN` is `cn`), or a tool error naming the unknown
- * ones and the regions that exist.
+ * Returns the configured names of the regions `names` asks for, matched regardless of case,
+ * or a tool error naming the unknown ones and the regions that exist.
  */
 export function resolveRegions(
   names: readonly string[] | undefined,
@@ -132,15 +113,6 @@ export function resolveRegions(
   };
 }
 
-/**
- * What a search covered: every configured region's name, so that a result can
- * say which were left out by a `regions` filter.
- */
-export interface SearchScope {
-  readonly regions: readonly string[];
-}
-
-/** One service in a tool result. */
 const serviceSchema = z.object({
   psm: z.string(),
   description: z.string().optional(),
@@ -180,22 +152,19 @@ export const searchResultSchema = z.object({
   ),
 });
 
-/** The structured form of a search result, as `searchResultSchema` describes it. */
+/** The structured form of a search result. */
 export type StructuredSearchResult = z.infer<typeof searchResultSchema>;
 
-/** Options for {@linkcode toStructured} and {@linkcode formatSearchText}. */
+/** How a search result is formatted. */
 export interface FormatOptions {
   detail?: Detail;
-  /** Every configured region, to name those a `regions` filter left out. */
-  scope?: SearchScope;
-  /** Regions whose failure was already stated (in a batch's heading): named, not explained. */
+  /** Every configured region's name, to name those a `regions` filter left out. */
+  scope?: readonly string[];
+  /** Regions whose failure a batch's heading already stated: named, not explained. */
   stated?: ReadonlySet<string>;
 }
 
-/**
- * Converts `result` to its structured form, every field cut to
- * {@linkcode FIELD_LIMITS}; a concise one keeps the closest few services.
- */
+/** Converts `result` to its structured form, fields cut to {@linkcode FIELD_LIMITS}. */
 export function toStructured(
   result: SearchResult,
   { detail = "full", scope }: FormatOptions = {},
@@ -226,7 +195,7 @@ function toStructuredRegion(outcome: RegionOutcome): StructuredSearchResult["reg
   return {
     name: outcome.region,
     ok: true,
-    status: regionStatus(outcome),
+    status: staleReason ? "stale" : fromCache ? "cached" : "live",
     matches: matchCount(outcome),
     ...(staleReason && { error: reasonOf(staleReason) }),
     ...(fetchedAt !== undefined && { fetched_at: new Date(fetchedAt).toISOString() }),
@@ -234,12 +203,7 @@ function toStructuredRegion(outcome: RegionOutcome): StructuredSearchResult["reg
   };
 }
 
-function regionStatus(answer: RegionAnswer): "live" | "cached" | "stale" {
-  if (answer.staleReason) return "stale";
-  return answer.fromCache ? "cached" : "live";
-}
-
-/** Why a region failed, as a result and a notification say it: the error's message, cut. */
+/** Why a region failed, as results and notifications say it. */
 export function reasonOf(error: Error): string {
   return cut(error.message, FIELD_LIMITS.reason);
 }
@@ -261,10 +225,8 @@ function toStructuredService(service: FoundService) {
 }
 
 /**
- * Returns `result` as text: a summary line, a line for each region whose
- * answer is not fresh (stale, not awaited), then each service: an exact match
- * in full unless concise, candidates one line each unless `detail` is full,
- * as many as fit in `budget` characters.
+ * Returns `result` as text: a summary, a line per region whose answer is not fresh, then as
+ * many services as fit in `budget` characters.
  */
 export function formatSearchText(
   result: SearchResult,
@@ -291,15 +253,10 @@ export function formatSearchText(
   return [head, fitted.text, ...(cutEarlier ? [narrow(services.length)] : [])].join("\n\n");
 }
 
-/**
- * Returns one line for `result`, for a concise batch: `oec.live.promotion:
- * found in cn, us: Live promotion campaigns and slots (zhang.wei)`. Regions
- * in `stated` failed alike for the whole batch, as its heading says: they are
- * not repeated here.
- */
+/** Returns one line for `result` in a concise batch: `oec.live.room: found in cn, us: ...`. */
 export function formatSearchLine(
   result: SearchResult,
-  { scope, stated = new Set() }: { scope?: SearchScope; stated?: ReadonlySet<string> } = {},
+  { scope, stated = new Set() }: Omit<FormatOptions, "detail">,
 ): string {
   const { keyword, services, totalMatches, outcomes } = result;
   const answered = outcomes.filter((o) => o.ok).map((o) => o.region).join(", ");
@@ -307,7 +264,7 @@ export function formatSearchLine(
   const caveat = failed.length > 0 && result.status !== "failed"
     ? ` [not searched: ${failed.join(", ")}]`
     : "";
-  const complete = isComplete(result, scope);
+  const complete = describeMissing(result, { scope, stated: new Set() }) === "";
   const didYouMean = result.suggestions && complete
     ? `. ${formatDidYouMean(result.suggestions)}`
     : "";
@@ -330,22 +287,14 @@ export function formatSearchLine(
   }
 }
 
-/** Options for {@linkcode fitWithin}. */
-export interface FitOptions {
-  /** Put between blocks. */
-  separator: string;
-  /** The line that ends a text with `omitted` blocks left out. */
-  more: (omitted: number) => string;
-}
-
 /**
- * Joins as many `blocks` as fit in `budget` characters, the first always, and
- * ends with `more(omitted)` when some were left out.
+ * Joins as many `blocks` as fit in `budget` characters, the first always, then
+ * `more(omitted)` when some were left out.
  */
 export function fitWithin(
   blocks: readonly string[],
   budget: number,
-  { separator, more }: FitOptions,
+  { separator, more }: { separator: string; more: (omitted: number) => string },
 ): { text: string; omitted: number } {
   let length = 0;
   let shown = 0;
@@ -363,9 +312,8 @@ export function fitWithin(
 }
 
 /**
- * Returns the one-line summary of `result` with the next step. Spelling advice
- * and "did you mean" come only with a complete answer: when a region failed
- * or was left out, the summary says the PSM may be there instead.
+ * Returns the one-line summary of `result` with the next step. Spelling advice comes only with
+ * a complete answer: when a region failed or was left out, the PSM may be there instead.
  */
 export function summarize(
   result: SearchResult,
@@ -397,16 +345,10 @@ export function summarize(
   }
 }
 
-/** Whether every configured region answered `result` (none failed, none left out). */
-function isComplete(result: SearchResult, scope?: SearchScope): boolean {
-  return describeMissing(result, { scope, stated: new Set() }) === "";
-}
-
-// What an answer lacks: regions that failed (the PSM may be there; when to retry) and regions
-// a `regions` filter left out. Empty for a complete answer.
+// What an answer lacks: regions that failed or that a `regions` filter left out; empty if none.
 function describeMissing(
   result: SearchResult,
-  { scope, stated }: { scope?: SearchScope; stated: ReadonlySet<string> },
+  { scope, stated }: { scope?: readonly string[]; stated: ReadonlySet<string> },
 ): string {
   const parts: string[] = [];
   const failures = describeFailures(result.outcomes, stated);
@@ -421,58 +363,49 @@ function describeMissing(
       `The PSM may be in ${alreadyStated.map((o) => o.region).join(", ")} (not searched).`,
     );
   }
-  const leftOut = regionsLeftOut([result], scope);
-  if (leftOut.length > 0 && result.status !== "found") {
-    parts.push(
-      `Left out by the regions filter: ${
-        leftOut.join(", ")
-      }; leave regions out to search every region.`,
-    );
-  }
+  if (result.status !== "found") parts.push(...leftOutNote([result], scope));
   return parts.join(" ");
 }
 
 /**
- * Returns when to search again for the regions that failed in `outcomes`:
- * after a skipped region's breaker lets it be tried, or in a moment for a
- * passing fault; empty for faults that say their own fix.
+ * Returns when to search again for the regions that failed in `outcomes`: after the latest
+ * breaker lets one be tried, or in a moment; empty for faults that say their own fix.
  */
 export function retryAdvice(outcomes: readonly RegionOutcome[]): string {
-  const errors = outcomes.flatMap((o) => o.ok ? [] : [o.error]);
-  const them = errors.length === 1 ? "it" : "them";
+  const them = outcomes.filter((o) => !o.ok).length === 1 ? "it" : "them";
   const at = retryTime(outcomes);
   if (at) return ` Search again after ${at} to cover ${them}.`;
-  if (errors.every((e) => SELF_EXPLAINED_KINDS.has(e.kind))) return "";
-  return ` Search again in a moment to cover ${them}.`;
+  return selfExplained(outcomes) ? "" : ` Search again in a moment to cover ${them}.`;
 }
 
-/**
- * Returns the regions of `scope` that none of `results` searched: those a
- * `regions` filter left out.
- */
-export function regionsLeftOut(
+/** The sentence naming the regions of `scope` that none of `results` searched, if any. */
+export function leftOutNote(
   results: readonly SearchResult[],
-  scope: SearchScope | undefined,
+  scope: readonly string[] | undefined,
 ): string[] {
   const searched = new Set(
     results.flatMap((r) => [...r.outcomes.map((o) => o.region), ...r.pending]),
   );
-  return scope?.regions.filter((name) => !searched.has(name)) ?? [];
+  const leftOut = scope?.filter((name) => !searched.has(name)) ?? [];
+  if (leftOut.length === 0) return [];
+  return [
+    `Left out by the regions filter: ${
+      leftOut.join(", ")
+    }; leave regions out to search every region.`,
+  ];
 }
 
-/** Returns the latest time a region skipped in `outcomes` is tried again, as "12:34:56 UTC". */
+// The latest time a region skipped in `outcomes` is tried again, as "12:34:56 UTC".
 function retryTime(outcomes: readonly RegionOutcome[]): string | undefined {
   const times = outcomes.flatMap((o) =>
     !o.ok && o.error.retryAt ? [o.error.retryAt.getTime()] : []
   );
-  if (times.length === 0) return undefined;
-  return timeOfDay(Math.max(...times));
+  return times.length === 0 ? undefined : timeOfDay(Math.max(...times));
 }
 
 /**
- * Returns each failed region and why, regions that failed alike grouped,
- * such as `cn, us: did not answer within 10000 ms`; empty when none failed.
- * Regions in `except` are left out.
+ * Returns each failed region but those in `except` and why, alike ones grouped:
+ * `cn, us: did not answer within 10000 ms`; empty when none failed.
  */
 export function describeFailures(
   outcomes: readonly RegionOutcome[],
@@ -492,29 +425,37 @@ const SELF_EXPLAINED_KINDS: ReadonlySet<RegionFailureKind> = new Set([
   "internal",
 ]);
 
+function selfExplained(outcomes: readonly RegionOutcome[]): boolean {
+  return outcomes.every((o) => o.ok || SELF_EXPLAINED_KINDS.has(o.error.kind));
+}
+
 /**
- * Returns a short line for the regions whose answer is not fresh, those alike
- * on one line: `cn: stale, fetched 7 min ago; the region failed: ...`, `us:
- * not awaited, ...`. Live and cached answers get none (a cached answer's age
- * is in the structured content); failures are named in the summary.
+ * Returns a line per reason a region's answer is not fresh (stale, not awaited), regions
+ * alike on one line; a cached answer's age is in the structured content only.
  */
 export function describeSources(result: SearchResult): string[] {
-  const labels: [string, string][] = [];
-  const add = (label: string, region: string) => labels.push([region, label]);
-  for (const outcome of result.outcomes) {
-    if (!outcome.ok || !outcome.staleReason || outcome.fetchedAt === undefined) continue;
-    const fetched = `fetched ${formatDuration(result.searchedAt - outcome.fetchedAt)} ago`;
-    add(`stale, ${fetched}; the region failed: ${reasonOf(outcome.staleReason)}`, outcome.region);
-  }
-  for (const region of result.pending) {
-    add("not awaited, the exact PSM was found first (pass wait_all_regions: true to wait)", region);
-  }
-  return groupByReason(labels);
+  const stale = result.outcomes.flatMap((o) =>
+    o.ok && o.staleReason && o.fetchedAt !== undefined
+      ? [
+        [
+          o.region,
+          `stale, fetched ${formatDuration(result.searchedAt - o.fetchedAt)} ago; ` +
+          `the region failed: ${reasonOf(o.staleReason)}`,
+        ] as const,
+      ]
+      : []
+  );
+  const pending = result.pending.map((region) =>
+    [
+      region,
+      "not awaited, the exact PSM was found first (pass wait_all_regions: true to wait)",
+    ] as const
+  );
+  return groupByReason([...stale, ...pending]);
 }
 
 function nextStepFor(outcomes: readonly RegionOutcome[]): string {
-  const kinds = outcomes.flatMap((o) => o.ok ? [] : [o.error.kind]);
-  if (kinds.every((kind) => SELF_EXPLAINED_KINDS.has(kind))) return "";
+  if (selfExplained(outcomes)) return "";
   const at = retryTime(outcomes);
   return `Check your network or VPN connection and CAS_SESSION (check_jwt_status), then try again${
     at ? ` after ${at}` : ""
@@ -540,7 +481,7 @@ function describeBriefly(service: FoundService): string {
   return service.owners.length > 0 ? `${about} (${ownersText(service.owners)})` : about;
 }
 
-// The text cuts each field as structuredContent does (FIELD_LIMITS), with the same marker.
+// The text cuts each field as structuredContent does.
 function clipText(text: string): string {
   return cut(text, FIELD_LIMITS.text);
 }
@@ -578,11 +519,9 @@ function formatDidYouMean({ psms, caseOnly }: Suggestions): string {
 }
 
 /**
- * Returns `results` with fewer services where needed (each `omitted` counting
- * them) so that `text` and `wrap(results)` together stay under
- * {@linkcode MAX_RESULT_BYTES} as JSON, less `reserve` bytes for what a caller
- * adds later; `wrap` builds the whole structured content from the results.
- * Returns `undefined` when even no services would not fit.
+ * Returns `wrap(results)`, the whole structured content, with the longest service lists halved
+ * (and counted in `omitted`) until it and `text` stay under {@linkcode MAX_RESULT_BYTES} less
+ * `reserve`; `undefined` when even no services would fit.
  */
 export function fitStructured<T>(
   text: string,
@@ -590,16 +529,16 @@ export function fitStructured<T>(
   { wrap, reserve = 0 }: { wrap: (results: StructuredSearchResult[]) => T; reserve?: number },
 ): T | undefined {
   const fitted = results.map((result) => ({ ...result, services: [...result.services] }));
-  const lists = fitted.map((result) => ({
-    get length() {
-      return result.services.length;
-    },
-    keep(count: number) {
-      result.omitted += result.services.length - count;
-      result.services.length = count;
-    },
-  }));
-  // The envelope of a result: content array, type, isError; generous on purpose.
+  // 256: the envelope of a result (content array, type, isError), generous on purpose.
   const budget = MAX_RESULT_BYTES - reserve - jsonBytes(text) - 256;
-  return shrinkToFit(lists, budget, () => jsonBytes(wrap(fitted))) ? wrap(fitted) : undefined;
+  while (jsonBytes(wrap(fitted)) > budget) {
+    const longest = Math.max(0, ...fitted.map((result) => result.services.length));
+    if (longest === 0) return undefined;
+    const cap = Math.floor(longest / 2);
+    for (const result of fitted.filter((result) => result.services.length > cap)) {
+      result.omitted += result.services.length - cap;
+      result.services.length = cap;
+    }
+  }
+  return wrap(fitted);
 }

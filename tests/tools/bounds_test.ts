@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { cutOwners, FIELD_LIMITS, shrinkToFit } from "../../src/tools/bounds.ts";
+import { cutOwners, FIELD_LIMITS, jsonBytes, MAX_RESULT_BYTES } from "../../src/tools/bounds.ts";
+import { fitStructured, type StructuredSearchResult } from "../../src/tools/search_result.ts";
 import { cut } from "../../src/text.ts";
 
 Deno.test("a field over its limit is cut and marked with its whole length", () => {
@@ -16,19 +17,23 @@ Deno.test("owners beyond the limit are counted in a last entry", () => {
   assert.deepEqual(cutOwners(["a", "b"]), ["a", "b"]);
 });
 
-Deno.test("shrinkToFit halves the longest lists until the size fits, or says it cannot", () => {
-  const lists = [[1, 2, 3, 4, 5, 6, 7, 8], [1, 2]].map((items) => ({
-    items,
-    get length() {
-      return this.items.length;
-    },
-    keep(count: number) {
-      this.items = this.items.slice(0, count);
-    },
-  }));
-  const size = () => lists.reduce((sum, list) => sum + list.length, 0);
-  assert.equal(shrinkToFit(lists, 6, size), true);
-  assert.deepEqual(lists.map((list) => list.length), [4, 2]);
-  assert.equal(shrinkToFit(lists, -1, size), false);
-  assert.deepEqual(lists.map((list) => list.length), [0, 0]);
+Deno.test("fitStructured halves the longest service lists until the result fits, or says it cannot", () => {
+  const service = { psm: "p".repeat(1_000), owners: [], regions: [] };
+  const resultOf = (count: number): StructuredSearchResult => ({
+    keyword: "p",
+    status: "candidates",
+    services: Array.from({ length: count }, () => service),
+    total_matches: count,
+    omitted: 0,
+    regions: [],
+    message: "",
+  });
+  const servicesBytes = (count: number) => jsonBytes(resultOf(count).services) - 2;
+  const reserve = MAX_RESULT_BYTES - 256 - jsonBytes(resultOf(0)) * 2 - servicesBytes(6) - 100;
+  const fitted = fitStructured("", [resultOf(8), resultOf(2)], { wrap: (r) => r, reserve });
+  assert.deepEqual(fitted?.map((r) => [r.services.length, r.omitted]), [[4, 4], [2, 0]]);
+  assert.equal(
+    fitStructured("x".repeat(MAX_RESULT_BYTES), [resultOf(8)], { wrap: (r) => r }),
+    undefined,
+  );
 });
