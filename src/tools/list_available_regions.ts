@@ -9,7 +9,7 @@
 import { z } from "zod";
 import type { AuthSource } from "../auth_sources.ts";
 import type { RegionHealth } from "../discovery/mod.ts";
-import { credentialKindOf, credentialKindSchema, credentialKindWords } from "./credential_kind.ts";
+import { credentialFrom, credentialKindOf, credentialKindSchema } from "./credential_kind.ts";
 import type { Dependencies, ToolRegistry } from "./deps.ts";
 
 const regionSchema = z.object({
@@ -130,7 +130,7 @@ function describeCredential(region: RegionReport): string | undefined {
   if (region.credential_source === "demo") {
     return "demo session from the built-in demo auth service, nothing contacted";
   }
-  return `${credentialKindWords(region.credential_kind)} from ${region.credential_source}`;
+  return credentialFrom(region.credential_kind, region.credential_source);
 }
 
 function describeCircuit(health: RegionReport["health"]): string {
