@@ -27,11 +27,6 @@ function fromText(text: string): readonly string[] {
   return [text.replace(/[[\]"']/g, " ")];
 }
 
-/** Whether `keyword` holds more than one keyword, as a list would: `"a, b"`. */
-export function isList(keyword: string): boolean {
-  return splitKeywords(keyword).length > 1;
-}
-
 /** A keyword as searched, and the pattern it was given as, if it held pattern characters. */
 export interface SearchTerm {
   readonly keyword: string;

@@ -1,7 +1,6 @@
 /**
- * `list_available_regions()`: where searches go, how each region signs in
- * (the auth URL and the variable its credential comes from, never the value),
- * and how each region fared lately.
+ * `list_available_regions()`: where searches go, how each region signs in (the variable its
+ * credential comes from, never the value), and how each region fared lately.
  *
  * @module
  */
@@ -44,7 +43,7 @@ const outputSchema = z.object({
 
 type RegionReport = z.infer<typeof regionSchema>;
 
-/** Registers `list_available_regions` on `server`. */
+/** Registers `list_available_regions`. */
 export function registerListAvailableRegions(server: ToolRegistry, deps: Dependencies): void {
   server.registerTool(
     "list_available_regions",
@@ -89,13 +88,13 @@ export function registerListAvailableRegions(server: ToolRegistry, deps: Depende
 }
 
 function reportRegion(
-  region: { name: string; baseUrl: string },
+  { name, baseUrl }: { name: string; baseUrl: string },
   source: AuthSource | undefined,
   health: RegionHealth | undefined,
 ): RegionReport {
   return {
-    name: region.name,
-    base_url: region.baseUrl,
+    name,
+    base_url: baseUrl,
     auth_url: source?.authUrl ?? "",
     credential_kind: credentialKindOf(source?.credential),
     credential_source: source?.credential?.source,
@@ -104,9 +103,7 @@ function reportRegion(
       state: health?.state ?? "closed",
       last_outcome: health?.lastOutcome,
       last_error: health?.lastError,
-      last_latency_ms: health?.lastLatencyMs === undefined
-        ? undefined
-        : Math.round(health.lastLatencyMs),
+      last_latency_ms: health?.lastLatencyMs && Math.round(health.lastLatencyMs),
       last_checked_at: health?.lastCheckedAt?.toISOString(),
     },
   };

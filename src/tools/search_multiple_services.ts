@@ -9,7 +9,7 @@ import { z } from "zod";
 import type { SearchResult } from "../discovery/mod.ts";
 import type { Dependencies, ToolRegistry } from "./deps.ts";
 import { patternNote, splitKeywords, toSearchTerm } from "./keywords.ts";
-import { notifyRegionFailures } from "./notify_failures.ts";
+
 import {
   describeFailures,
   type Detail,
@@ -20,6 +20,7 @@ import {
   formatSearchText,
   keywordSchema,
   leftOutNote,
+  notifyRegionFailures,
   resolveRegions,
   retryAdvice,
   searchOptionsShape,

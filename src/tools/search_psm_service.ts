@@ -5,11 +5,12 @@
  */
 
 import type { Dependencies, ToolRegistry } from "./deps.ts";
-import { isList, patternNote, type SearchTerm, splitKeywords, toSearchTerm } from "./keywords.ts";
-import { notifyRegionFailures } from "./notify_failures.ts";
+import { patternNote, type SearchTerm, splitKeywords, toSearchTerm } from "./keywords.ts";
+
 import {
   detailSchema,
   keywordSchema,
+  notifyRegionFailures,
   resolveRegions,
   searchOptionsShape,
   searchResultSchema,
@@ -66,16 +67,10 @@ export function registerSearchPsmService(
 
 // A list searches its first keyword, a pattern the text it holds; the notes say so.
 function readKeyword(keyword: string): { term: SearchTerm; notes: string[] } {
-  const notes: string[] = [];
-  let given = keyword;
-  if (isList(keyword)) {
-    const all = splitKeywords(keyword);
-    given = all[0] ?? keyword;
-    notes.push(
-      `"${keyword}" holds ${all.length} keywords: only "${given}" was searched; pass them all to search_multiple_services to search each.`,
-    );
-  }
-  const term = toSearchTerm(given);
-  const pattern = patternNote(term);
-  return { term, notes: pattern ? [...notes, pattern] : notes };
+  const all = splitKeywords(keyword);
+  const term = toSearchTerm(all.length > 1 ? all[0]! : keyword);
+  const list = `"${keyword}" holds ${all.length} keywords: only "${all[0]}" was searched; ` +
+    "pass them all to search_multiple_services to search each.";
+  const notes = [...(all.length > 1 ? [list] : []), patternNote(term)];
+  return { term, notes: notes.filter((note) => note !== undefined) };
 }

@@ -1,6 +1,7 @@
 /**
- * What both search tools share: their arguments, and how a {@linkcode SearchResult} is shown,
- * as structured content and as text held to {@linkcode TEXT_BUDGET} characters.
+ * What both search tools share: their arguments, and how a {@linkcode SearchResult} is shown:
+ * as structured content, as text held to {@linkcode TEXT_BUDGET} characters, and as warnings.
+ * Every field is cut to a documented length, a whole result to {@linkcode MAX_RESULT_BYTES}.
  *
  * @module
  */
@@ -15,14 +16,29 @@ import type {
 } from "../discovery/mod.ts";
 import { formatDuration, groupByReason, timeOfDay } from "../wording.ts";
 import { matchCount } from "../discovery/mod.ts";
+import type { McpServer } from "../mcp_sdk.ts";
 import { cut } from "../text.ts";
-import { cutOwners, FIELD_LIMITS, jsonBytes, MAX_RESULT_BYTES } from "./bounds.ts";
 
 const MAX_KEYWORD_LENGTH = 256;
 const CONCISE_SERVICES = 5;
 const LINE_DESCRIPTION_CHARS = 80;
 const MAX_REGIONS = 64;
 const LISTED_UNKNOWN_REGIONS = 5;
+
+/** The most bytes a tool result takes as JSON, text and structured content together. */
+export const MAX_RESULT_BYTES = 64 * 1024;
+
+/**
+ * The most characters of a field in a result, before its marker, and the most owners. Why a
+ * region was not searched gets 600: our own advice must arrive whole, plus what the region said.
+ */
+export const FIELD_LIMITS = {
+  description: 1_000,
+  psm: 256,
+  reason: 600,
+  text: 200,
+  owners: 20,
+} as const;
 
 /** A search keyword: trimmed, non-empty, at most 256 characters. */
 export const keywordSchema = z.string({
@@ -541,4 +557,52 @@ export function fitStructured<T>(
     }
   }
   return wrap(fitted);
+}
+
+/** Returns the first {@linkcode FIELD_LIMITS.owners} owners, each cut, then `… [cut: N owners]`. */
+export function cutOwners(owners: readonly string[]): string[] {
+  const kept = owners.slice(0, FIELD_LIMITS.owners).map((owner) => cut(owner, FIELD_LIMITS.text));
+  return owners.length > FIELD_LIMITS.owners ? [...kept, `… [cut: ${owners.length} owners]`] : kept;
+}
+
+/** The size of `value` as UTF-8 JSON, in bytes. */
+export function jsonBytes(value: unknown): number {
+  return new TextEncoder().encode(JSON.stringify(value)).length;
+}
+
+/**
+ * Sends one `warning` per failed region and reason across `results`, naming the keywords it
+ * failed for, to the session `sessionId`; the SDK drops it below the session's log level.
+ */
+export async function notifyRegionFailures(
+  server: Pick<McpServer, "sendLoggingMessage">,
+  results: readonly SearchResult[],
+  { sessionId }: { sessionId?: string } = {},
+): Promise<void> {
+  const failures = new Map<string, { region: string; reason: string; keywords: string[] }>();
+  for (const { keyword, outcomes } of results) {
+    for (const outcome of outcomes) {
+      if (outcome.ok) continue;
+      const reason = reasonOf(outcome.error);
+      const key = JSON.stringify([outcome.region, reason]);
+      const failure = failures.get(key) ?? { region: outcome.region, reason, keywords: [] };
+      failure.keywords.push(keyword);
+      failures.set(key, failure);
+    }
+  }
+  for (const failure of failures.values()) {
+    const count = failure.keywords.length;
+    const message = `Region ${failure.region} failed for ${
+      count === 1 ? `"${failure.keywords[0]}"` : `${count} keywords`
+    }: ${failure.reason}`;
+    try {
+      await server.sendLoggingMessage({
+        level: "warning",
+        logger: "discovery",
+        data: { message, ...failure },
+      }, sessionId);
+    } catch {
+      // The client is gone or the transport closed: the result says the same.
+    }
+  }
 }
