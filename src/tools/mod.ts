@@ -21,16 +21,18 @@ export function registerTools(server: McpServer, deps: Dependencies): void {
 }
 
 // Calls the SDK refuses before the handler (an unknown tool, bad arguments) are not seen here.
-function watchingCalls(server: McpServer, onCall: NonNullable<Dependencies["onToolCall"]>) {
-  const registry: ToolRegistry = {
+function watchingCalls(
+  server: McpServer,
+  onCall: NonNullable<Dependencies["onToolCall"]>,
+): ToolRegistry {
+  return {
     sendLoggingMessage: (params, sessionId) => server.sendLoggingMessage(params, sessionId),
     registerTool(name, config, handler) {
       const watched = async (...args: unknown[]) => {
         const extra = args.at(-1) as { signal?: AbortSignal } | undefined;
+        const call = handler as (...args: unknown[]) => Promise<CallToolResult>;
         try {
-          const result = await (handler as (...args: unknown[]) => Promise<CallToolResult>)(
-            ...args,
-          );
+          const result = await call(...args);
           onCall(name, result.isError ? "error" : "ok");
           return result;
         } catch (error) {
@@ -41,5 +43,4 @@ function watchingCalls(server: McpServer, onCall: NonNullable<Dependencies["onTo
       return server.registerTool(name, config, watched as typeof handler);
     },
   };
-  return registry;
 }

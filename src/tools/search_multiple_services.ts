@@ -117,7 +117,8 @@ export function registerSearchMultipleServices(
             }).catch(() => {}), // progress is best effort; the result still arrives
       });
       await notifyRegionFailures(server, results, { sessionId });
-      const summary = countByStatus(results);
+      const summary: Summary = { found: 0, candidates: 0, not_found: 0, failed: 0 };
+      for (const result of results) summary[result.status]++;
       const scope = discovery.regions.map((region) => region.name);
       const notes = terms.flatMap((term) => patternNote(term) ?? []);
       const text = formatBatchText(results, { summary, detail, scope, notes });
@@ -140,12 +141,6 @@ export function registerSearchMultipleServices(
 
 type Summary = z.infer<typeof outputSchema>["summary"];
 type BatchStructured = z.infer<typeof outputSchema>;
-
-function countByStatus(results: readonly SearchResult[]): Summary {
-  const summary: Summary = { found: 0, candidates: 0, not_found: 0, failed: 0 };
-  for (const result of results) summary[result.status]++;
-  return summary;
-}
 
 // Fewer services per keyword first, then fewer keywords (counted in results_omitted), until the
 // whole answer stays under 64 KiB.

@@ -403,12 +403,9 @@ export function leftOutNote(
     results.flatMap((r) => [...r.outcomes.map((o) => o.region), ...r.pending]),
   );
   const leftOut = scope?.filter((name) => !searched.has(name)) ?? [];
-  if (leftOut.length === 0) return [];
-  return [
-    `Left out by the regions filter: ${
-      leftOut.join(", ")
-    }; leave regions out to search every region.`,
-  ];
+  const note = `Left out by the regions filter: ${leftOut.join(", ")}; ` +
+    "leave regions out to search every region.";
+  return leftOut.length === 0 ? [] : [note];
 }
 
 // The latest time a region skipped in `outcomes` is tried again, as "12:34:56 UTC".
@@ -450,24 +447,15 @@ function selfExplained(outcomes: readonly RegionOutcome[]): boolean {
  * alike on one line; a cached answer's age is in the structured content only.
  */
 export function describeSources(result: SearchResult): string[] {
-  const stale = result.outcomes.flatMap((o) =>
-    o.ok && o.staleReason && o.fetchedAt !== undefined
-      ? [
-        [
-          o.region,
-          `stale, fetched ${formatDuration(result.searchedAt - o.fetchedAt)} ago; ` +
-          `the region failed: ${reasonOf(o.staleReason)}`,
-        ] as const,
-      ]
-      : []
-  );
-  const pending = result.pending.map((region) =>
-    [
-      region,
-      "not awaited, the exact PSM was found first (pass wait_all_regions: true to wait)",
-    ] as const
-  );
-  return groupByReason([...stale, ...pending]);
+  const labels: [string, string][] = [];
+  for (const o of result.outcomes) {
+    if (!o.ok || !o.staleReason || o.fetchedAt === undefined) continue;
+    const fetched = `fetched ${formatDuration(result.searchedAt - o.fetchedAt)} ago`;
+    labels.push([o.region, `stale, ${fetched}; the region failed: ${reasonOf(o.staleReason)}`]);
+  }
+  const notAwaited =
+    "not awaited, the exact PSM was found first (pass wait_all_regions: true to wait)";
+  return groupByReason([...labels, ...result.pending.map((r) => [r, notAwaited] as const)]);
 }
 
 function nextStepFor(outcomes: readonly RegionOutcome[]): string {
