@@ -1,8 +1,7 @@
 /**
- * The per-region limiter, a {@linkcode RegionSearchWrapper}: at most a few
- * registry requests in flight per region, across every call and session of
- * the process. Searches beyond the limit wait in line, first come first
- * served; one that is cancelled while waiting leaves the line.
+ * The per-region limiter: at most a few registry requests in flight per region, across every
+ * call and session of the process. Searches beyond the limit wait in line, first come first
+ * served; one cancelled while waiting leaves the line.
  *
  * @module
  */
@@ -12,26 +11,15 @@ import type { RegionSearchWrapper } from "./types.ts";
 /** Registry requests in flight per region unless configured otherwise. */
 export const DEFAULT_CONCURRENCY = 8;
 
-/** Options for {@linkcode withLimiter}. */
-export interface LimiterOptions {
-  /** Requests in flight per region, at least one. Default {@linkcode DEFAULT_CONCURRENCY}. */
-  concurrency?: number;
-}
-
-/** Returns the limiter layer; it holds one {@linkcode Semaphore} per region, made on first use. */
-export function withLimiter(options: LimiterOptions = {}): RegionSearchWrapper {
-  const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
+/** Returns the limiter layer, with one {@linkcode Semaphore} per region. */
+export function withLimiter({ concurrency }: { concurrency: number }): RegionSearchWrapper {
   const semaphores = new Map<string, Semaphore>();
-  const semaphoreOf = (region: string) => {
-    let semaphore = semaphores.get(region);
-    if (!semaphore) semaphores.set(region, semaphore = new Semaphore(concurrency));
-    return semaphore;
-  };
-  return (next) => async (region, keyword, searchOptions = {}) => {
-    const semaphore = semaphoreOf(region.name);
-    await semaphore.acquire(searchOptions.signal);
+  return (next) => async (region, keyword, options = {}) => {
+    let semaphore = semaphores.get(region.name);
+    if (!semaphore) semaphores.set(region.name, semaphore = new Semaphore(concurrency));
+    await semaphore.acquire(options.signal);
     try {
-      return await next(region, keyword, searchOptions);
+      return await next(region, keyword, options);
     } finally {
       semaphore.release();
     }
@@ -58,10 +46,7 @@ export class Semaphore {
     return this.#waiting.length;
   }
 
-  /**
-   * Resolves once a permit is held; pair it with {@linkcode Semaphore.release}.
-   * Rejects with the reason of `signal` when it aborts first, leaving the line.
-   */
+  /** Resolves once a permit is held; rejects with the reason of `signal`, leaving the line. */
   acquire(signal?: AbortSignal): Promise<void> {
     if (signal?.aborted) return Promise.reject(signal.reason);
     if (this.#active < this.#limit) {

@@ -1,10 +1,7 @@
 /**
- * The Neptune client: searches every region concurrently, turns each region's
- * answer into one {@linkcode RegionOutcome}, and selects what to show: the
- * exact PSM when there is one, else ranked fuzzy candidates.
- *
- * One region's search is built in `pipeline.ts` from the registry request and
- * the layers around it; this module fans it out over the regions and batches.
+ * The Neptune client: searches every region concurrently (each through the layers of
+ * `pipeline.ts`) and selects what to show: the exact PSM when there is one, else ranked
+ * fuzzy candidates.
  *
  * @module
  */
@@ -15,43 +12,30 @@ import type { Region } from "../config/mod.ts";
 import type { Logger } from "../log.ts";
 import type { Fetch } from "../upstream.ts";
 import { createCircuitBreaker, type RegionHealth } from "./breaker.ts";
-import { mapConcurrently } from "./concurrency.ts";
 import { DEFAULT_CONCURRENCY } from "./limiter.ts";
 import { buildRegionSearch, type PipelineObservers } from "./pipeline.ts";
 import { selectMatches } from "./ranking.ts";
 import type { RecentPsms } from "./recent_psms.ts";
 import type { Sleep } from "./retry.ts";
-import { psmsIn, withSuggestions } from "./suggest.ts";
+import { withSuggestions } from "./suggest.ts";
 import type { RegionOutcome, SearchResult } from "./types.ts";
 
 export * from "./types.ts";
 export type { CircuitState, RegionHealth } from "./breaker.ts";
+export type { PipelineObservers } from "./pipeline.ts";
+export { selectMatches } from "./ranking.ts";
 export type { Sleep } from "./retry.ts";
-export { parseSearchAnswer, type ParseSearchAnswerOptions, searchRegion } from "./region_search.ts";
-export type { SearchRegionOptions } from "./region_search.ts";
-export {
-  type Matches,
-  type MostRelevant,
-  mostRelevant,
-  type MostRelevantOptions,
-  selectMatches,
-  type SelectMatchesOptions,
-} from "./ranking.ts";
-export type { RegionMatches } from "./region_search.ts";
 export { createRecentPsms, type RecentPsms, type RecentPsmsOptions } from "./recent_psms.ts";
 
 /** Searches the configured regions. */
 export interface Discovery {
   readonly regions: readonly Region[];
   /**
-   * Searches every region for `keyword`; never rejects but for cancellation.
-   * Answers as soon as one region has the exact PSM, unless `waitAllRegions`.
+   * Searches every region for `keyword`; never rejects but for cancellation. Answers as soon
+   * as one region has the exact PSM, unless `waitAllRegions`.
    */
   search(keyword: string, options?: SearchOptions): Promise<SearchResult>;
-  /**
-   * Searches each keyword (duplicates once), several at a time, and returns the
-   * results in the order given. `onProgress` is told after each keyword.
-   */
+  /** Searches each keyword (duplicates once), several at a time; results in the order given. */
   searchMany(keywords: readonly string[], options?: SearchManyOptions): Promise<SearchResult[]>;
   /** Each region's circuit breaker and last outcome, in configuration order; asks no region. */
   health(): RegionHealth[];
@@ -66,12 +50,9 @@ export interface SearchOptions {
   refresh?: boolean;
   /** Wait for every region even when one already has the exact PSM. */
   waitAllRegions?: boolean;
-  /** Search only the regions of these names; every region when absent. Unknown names are ignored. */
+  /** Search only the regions of these names; unknown names are ignored. */
   regions?: readonly string[];
-  /**
-   * The caller's (one session's) memory of PSMs: the answer's PSMs are added to it, and
-   * "did you mean" draws on it besides the answer's own. Without it, on the answer alone.
-   */
+  /** One session's memory of PSMs: fed by the answer, drawn on for "did you mean". */
   recentPsms?: RecentPsms;
 }
 
@@ -83,7 +64,7 @@ export interface SearchManyOptions extends SearchOptions {
 /** Options for {@linkcode createDiscovery}. */
 export interface DiscoveryOptions {
   regions: readonly Region[];
-  /** The token source of a region; several regions may share one. */
+  /** Several regions may share one token provider. */
   tokenFor: (region: Region) => TokenProvider;
   fetch: Fetch;
   timeoutMs: number;
@@ -92,19 +73,18 @@ export interface DiscoveryOptions {
   maxCandidates?: number;
   /** How long an answer is served from the cache. Default 0: no cache. */
   cacheTtlMs?: number;
-  /** The estimated heap the cache may hold, stale answers included, in bytes. Default 64 MiB. */
+  /** The estimated heap the cache may hold, stale answers included. Default 64 MiB. */
   cacheMaxBytes?: number;
   /** Registry requests in flight per region, across every call. Default 8. */
   concurrency?: number;
   /** Keywords of one batch searched at the same time. Default `concurrency`. */
   batchConcurrency?: number;
-  /** Milliseconds since the epoch, for the cache and the circuit breakers. Default `Date.now`. */
+  /** Milliseconds since the epoch. Default `Date.now`. */
   now?: () => number;
   /** Spreads out retries; a number in [0, 1). Default `Math.random`. */
   random?: () => number;
-  /** The wait before a retry. Default a timer. */
   sleep?: Sleep;
-  /** Layers that only watch (for metrics): around each region search, around each registry request. */
+  /** Layers that only watch (for metrics). */
   observe?: PipelineObservers;
 }
 
@@ -122,18 +102,9 @@ export function createDiscovery(options: DiscoveryOptions): Discovery {
     breaker,
     cacheTtlMs: options.cacheTtlMs ?? 0,
     concurrency,
-    // Each region's answer is cut to what a result can show before anything keeps it.
     maxCandidates,
   });
   const background = new Set<Promise<unknown>>();
-
-  function logFailure(outcome: RegionOutcome, keyword: string) {
-    if (outcome.ok) return;
-    logger[outcome.error.skipped ? "debug" : "warn"](
-      "Region {region} failed for {keyword}: {reason}",
-      { region: outcome.region, keyword, reason: outcome.error.message },
-    );
-  }
 
   async function search(keyword: string, options: SearchOptions = {}): Promise<SearchResult> {
     const { signal, refresh, waitAllRegions = false, recentPsms } = options;
@@ -147,7 +118,12 @@ export function createDiscovery(options: DiscoveryOptions): Discovery {
     const searches = chosen.map(async (region, index) => {
       const outcome = await searchRegion(region, keyword, { signal: link.signal, refresh });
       settled[index] = outcome;
-      logFailure(outcome, keyword);
+      if (!outcome.ok) {
+        logger[outcome.error.skipped ? "debug" : "warn"](
+          "Region {region} failed for {keyword}: {reason}",
+          { region: outcome.region, keyword, reason: outcome.error.message },
+        );
+      }
       return outcome;
     });
     try {
@@ -158,7 +134,9 @@ export function createDiscovery(options: DiscoveryOptions): Discovery {
     const outcomes = settled.filter((outcome) => outcome !== undefined);
     const pending = chosen.filter((_, index) => !settled[index]).map((region) => region.name);
     if (pending.length > 0) keepInBackground(Promise.allSettled(searches), keyword);
-    const answered = psmsIn(outcomes);
+    const answered = outcomes.flatMap((outcome) =>
+      outcome.ok ? outcome.services.map((service) => service.psm) : []
+    );
     recentPsms?.add(answered);
     const result = {
       ...selectMatches(keyword, outcomes, { maxCandidates }),
@@ -181,12 +159,19 @@ export function createDiscovery(options: DiscoveryOptions): Discovery {
     search,
     async searchMany(keywords, { onProgress, ...options } = {}) {
       const unique = [...new Set(keywords)];
+      const results = new Array<SearchResult>(unique.length);
+      let next = 0;
       let done = 0;
-      return await mapConcurrently(unique, batchConcurrency, async (keyword) => {
-        const result = await search(keyword, options);
-        onProgress?.(++done, unique.length);
-        return result;
-      });
+      async function worker() {
+        while (next < unique.length) {
+          const index = next++;
+          results[index] = await search(unique[index]!, options);
+          onProgress?.(++done, unique.length);
+        }
+      }
+      const workers = Math.min(Math.max(1, batchConcurrency), unique.length);
+      await Promise.all(Array.from({ length: workers }, worker));
+      return results;
     },
     health: () => regions.map((region) => breaker.health(region.name)),
     async settled() {

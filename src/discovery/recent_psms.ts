@@ -1,7 +1,6 @@
 /**
- * The PSMs one session has seen in registry answers, most recent first and
- * bounded, for "did you mean" suggestions and argument completions. Each
- * session keeps its own: on a shared server, one client's memory would tell
+ * The PSMs one session has seen in registry answers, for "did you mean" and argument
+ * completions. Each session keeps its own: on a shared server, one client's memory would tell
  * another what it searched.
  *
  * @module
@@ -11,13 +10,12 @@ import { LruMap } from "../lru.ts";
 
 /** A bounded memory of PSMs, the least recently seen forgotten first. */
 export interface RecentPsms {
-  /** Remembers `psms` as the most recently seen. */
   add(psms: Iterable<string>): void;
-  /** Every remembered PSM, most recently seen first. */
+  /** Most recently seen first. */
   list(): string[];
   /**
-   * Remembered PSMs that start with `prefix`, then those that contain it
-   * (ignoring case), most recently seen first within each, at most `limit`.
+   * Remembered PSMs that start with `prefix`, then those that contain it (ignoring case), most
+   * recently seen first within each, at most `limit`.
    */
   complete(prefix: string, options?: { limit?: number }): string[];
 }
@@ -30,15 +28,13 @@ export interface RecentPsmsOptions {
   initial?: Iterable<string>;
 }
 
-/** Creates an empty {@linkcode RecentPsms}, or one holding `options.initial`. */
+/** Creates a {@linkcode RecentPsms} holding `options.initial`. */
 export function createRecentPsms(options: RecentPsmsOptions = {}): RecentPsms {
   const { capacity = 1000 } = options;
   const initial = [...options.initial ?? []];
   const seen = new LruMap<string, true>(Math.max(capacity, initial.length));
   for (const psm of initial) seen.set(psm, true);
-  function list() {
-    return [...seen.keys()].reverse();
-  }
+  const list = () => [...seen.keys()].reverse();
   return {
     add(psms) {
       if (capacity === 0) return;
@@ -47,12 +43,9 @@ export function createRecentPsms(options: RecentPsmsOptions = {}): RecentPsms {
     list,
     complete(prefix, { limit = 100 } = {}) {
       const needle = prefix.trim().toLowerCase();
-      const recent = list();
-      const starting = recent.filter((psm) => psm.toLowerCase().startsWith(needle));
-      const containing = recent.filter((psm) =>
-        !psm.toLowerCase().startsWith(needle) && psm.toLowerCase().includes(needle)
-      );
-      return [...starting, ...containing].slice(0, limit);
+      const matching = list().filter((psm) => psm.toLowerCase().includes(needle));
+      const tier = (psm: string) => psm.toLowerCase().startsWith(needle) ? 0 : 1;
+      return matching.sort((a, b) => tier(a) - tier(b)).slice(0, limit);
     },
   };
 }

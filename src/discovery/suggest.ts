@@ -1,38 +1,23 @@
 /**
- * "Did you mean": the known PSMs nearest to a keyword that matched nothing
- * exactly, by edit distance, and whether the keyword differs from one of them
- * only in case.
+ * "Did you mean": the known PSMs nearest to a keyword that matched nothing exactly.
  *
  * @module
  */
 
 import { boundedEditDistance } from "../edit_distance.ts";
-import type { RegionOutcome, SearchResult, Suggestions } from "./types.ts";
-
-export { boundedEditDistance };
-
-/** Options for {@linkcode suggestPsms}. */
-export interface SuggestOptions {
-  /** Suggestions returned at most. Default 3. */
-  limit?: number;
-}
+import type { SearchResult, Suggestions } from "./types.ts";
 
 /**
- * Returns the PSMs among `known` nearest to `keyword` by edit distance
- * (adjacent transpositions count as one edit), within a bound that grows with
- * the keyword's length. A keyword with fewer segments than a PSM is compared
- * with that PSM's prefix of as many segments, so `oec.afiliate` suggests
- * `oec.affiliate`.
+ * Returns the (at most 3) PSMs among `known` nearest to `keyword` by edit distance, within a
+ * bound that grows with the keyword's length. A keyword with fewer segments than a PSM is
+ * compared with that PSM's prefix of as many segments: `oec.afiliate` suggests `oec.affiliate`.
  */
-export function suggestPsms(
-  keyword: string,
-  known: Iterable<string>,
-  { limit = 3 }: SuggestOptions = {},
-): Suggestions {
+export function suggestPsms(keyword: string, known: Iterable<string>): Suggestions {
   const target = keyword.trim();
   const lowerTarget = target.toLowerCase();
   const segments = target.split(".").length;
-  const bound = maxEditsFor(target);
+  // One typo per short keyword, more for long ones; beyond that a "suggestion" is noise.
+  const bound = target.length <= 4 ? 1 : target.length <= 12 ? 2 : 3;
   const distances = new Map<string, number>();
   for (const psm of known) {
     const candidate = psm.split(".").slice(0, segments).join(".");
@@ -45,22 +30,14 @@ export function suggestPsms(
   }
   const psms = [...distances]
     .sort(([a, da], [b, db]) => da - db || a.length - b.length || a.localeCompare(b))
-    .slice(0, limit)
+    .slice(0, 3)
     .map(([psm]) => psm);
   return { psms, caseOnly: psms.length > 0 && psms[0]!.toLowerCase() === lowerTarget };
 }
 
-// One typo per short keyword, more for long ones; beyond that a "suggestion" is noise.
-function maxEditsFor(keyword: string): number {
-  if (keyword.length <= 4) return 1;
-  return keyword.length <= 12 ? 2 : 3;
-}
-
 /**
- * Adds {@linkcode Suggestions} from the PSMs `known` returns to `result` when
- * no PSM matched exactly and the keyword looks mistyped rather than partial:
- * nothing matched, or no candidate contains the keyword as written. `known`
- * is only called then, so a search that found its PSM lists nothing.
+ * Adds suggestions from `known()` to `result` when no PSM matched exactly and the keyword looks
+ * mistyped rather than partial: no candidate contains it as written. `known` is called only then.
  */
 export function withSuggestions(
   result: SearchResult,
@@ -71,9 +48,4 @@ export function withSuggestions(
   if (services.some((service) => service.psm.includes(keyword))) return result;
   const suggestions = suggestPsms(keyword, known());
   return suggestions.psms.length > 0 ? { ...result, suggestions } : result;
-}
-
-/** The PSMs of every region that answered. */
-export function psmsIn(outcomes: readonly RegionOutcome[]): string[] {
-  return outcomes.flatMap((outcome) => outcome.ok ? outcome.services.map((s) => s.psm) : []);
 }
