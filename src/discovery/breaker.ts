@@ -1,12 +1,8 @@
 /**
  * A circuit breaker per region, shared by every search of the process: after 5 failures in a
  * row (timeout, network error, HTTP 5xx) a region is skipped for 30 s, at once when it refuses
- * even a freshly issued JWT. Then one search probes it (half-open) while the others still skip
- * it; an answer closes the circuit, a failure opens it again.
- *
- * Every request counts, also those of one batch in flight together: a region that stopped
- * answering costs one round of timeouts before the rest of the batch skips it. Requests in
- * flight when the circuit opens are left to finish.
+ * a freshly issued JWT; then one search probes it (half-open) while the others still skip it.
+ * Every request counts, those of one batch in flight together too; none is cut short.
  *
  * @module
  */
@@ -51,7 +47,7 @@ interface Circuit {
   openUntil?: number;
   probing: boolean;
   lastFailure?: RegionError;
-  last?: { outcome: "ok" | RegionFailureKind; error?: string; at: number; latencyMs: number };
+  last?: Pick<RegionHealth, "lastOutcome" | "lastError" | "lastLatencyMs" | "lastCheckedAt">;
 }
 
 const THRESHOLD = 5;
@@ -65,10 +61,10 @@ export function createCircuitBreaker({ now }: { now: () => number }): CircuitBre
     const at = now();
     const error = outcome.ok ? undefined : outcome.error;
     circuit.last = {
-      outcome: error?.kind ?? "ok",
-      error: error?.message,
-      at,
-      latencyMs: at - started,
+      lastOutcome: error?.kind ?? "ok",
+      lastError: error?.message,
+      lastLatencyMs: at - started,
+      lastCheckedAt: new Date(at),
     };
     const verdict = judge(outcome);
     if (verdict === "neutral") return;
@@ -129,10 +125,7 @@ export function createCircuitBreaker({ now }: { now: () => number }): CircuitBre
         state,
         consecutiveFailures: circuit.failures,
         openUntil: openUntil === undefined ? undefined : new Date(openUntil),
-        lastOutcome: last?.outcome,
-        lastError: last?.error,
-        lastLatencyMs: last?.latencyMs,
-        lastCheckedAt: last && new Date(last.at),
+        ...last,
       };
     },
   };

@@ -7,25 +7,19 @@
  */
 
 import { linkAbort } from "../async.ts";
-import type { TokenProvider } from "../auth.ts";
 import type { Region } from "../config/mod.ts";
-import type { Logger } from "../log.ts";
-import type { Fetch } from "../upstream.ts";
 import { createCircuitBreaker, type RegionHealth } from "./breaker.ts";
 import { DEFAULT_CONCURRENCY } from "./limiter.ts";
-import { buildRegionSearch, type PipelineObservers } from "./pipeline.ts";
+import { buildRegionSearch, type PipelineOptions } from "./pipeline.ts";
 import { selectMatches } from "./ranking.ts";
-import type { RecentPsms } from "./recent_psms.ts";
-import type { Sleep } from "./retry.ts";
-import { withSuggestions } from "./suggest.ts";
+import { type RecentPsms, withSuggestions } from "./suggest.ts";
 import type { RegionOutcome, SearchResult } from "./types.ts";
 
 export * from "./types.ts";
 export type { CircuitState, RegionHealth } from "./breaker.ts";
-export type { PipelineObservers } from "./pipeline.ts";
+export type { PipelineObservers, PipelineOptions } from "./pipeline.ts";
 export { selectMatches } from "./ranking.ts";
-export type { Sleep } from "./retry.ts";
-export { createRecentPsms, type RecentPsms, type RecentPsmsOptions } from "./recent_psms.ts";
+export { createRecentPsms, type RecentPsms, type RecentPsmsOptions } from "./suggest.ts";
 
 /** Searches the configured regions. */
 export interface Discovery {
@@ -61,31 +55,18 @@ export interface SearchManyOptions extends SearchOptions {
   onProgress?: (done: number, total: number) => void;
 }
 
-/** Options for {@linkcode createDiscovery}. */
-export interface DiscoveryOptions {
+/**
+ * Options for {@linkcode createDiscovery}. Defaults: 20 candidates shown at most, no cache
+ * (`cacheTtlMs` 0), 8 requests in flight per region, `Date.now`.
+ */
+export interface DiscoveryOptions
+  extends Omit<PipelineOptions, "breaker" | "now" | "cacheTtlMs" | "concurrency"> {
   regions: readonly Region[];
-  /** Several regions may share one token provider. */
-  tokenFor: (region: Region) => TokenProvider;
-  fetch: Fetch;
-  timeoutMs: number;
-  logger: Logger;
-  /** Fuzzy candidates shown at most. Default 20. */
-  maxCandidates?: number;
-  /** How long an answer is served from the cache. Default 0: no cache. */
   cacheTtlMs?: number;
-  /** The estimated heap the cache may hold, stale answers included. Default 64 MiB. */
-  cacheMaxBytes?: number;
-  /** Registry requests in flight per region, across every call. Default 8. */
   concurrency?: number;
   /** Keywords of one batch searched at the same time. Default `concurrency`. */
   batchConcurrency?: number;
-  /** Milliseconds since the epoch. Default `Date.now`. */
   now?: () => number;
-  /** Spreads out retries; a number in [0, 1). Default `Math.random`. */
-  random?: () => number;
-  sleep?: Sleep;
-  /** Layers that only watch (for metrics). */
-  observe?: PipelineObservers;
 }
 
 /** Creates a {@linkcode Discovery} over `options.regions`; build one per process. */
@@ -115,6 +96,7 @@ export function createDiscovery(options: DiscoveryOptions): Discovery {
     // running after an early answer go on to fill the cache.
     const link = linkAbort(signal);
     const settled = new Array<RegionOutcome | undefined>(chosen.length);
+    const exact = Promise.withResolvers<void>();
     const searches = chosen.map(async (region, index) => {
       const outcome = await searchRegion(region, keyword, { signal: link.signal, refresh });
       settled[index] = outcome;
@@ -123,17 +105,22 @@ export function createDiscovery(options: DiscoveryOptions): Discovery {
           "Region {region} failed for {keyword}: {reason}",
           { region: outcome.region, keyword, reason: outcome.error.message },
         );
+      } else if (!waitAllRegions && outcome.services.some((service) => service.psm === keyword)) {
+        exact.resolve();
       }
       return outcome;
     });
     try {
-      await firstExactOrAll(searches, (outcome) => !waitAllRegions && hasExact(outcome, keyword));
+      await Promise.race([Promise.all(searches), exact.promise]);
     } finally {
       link.unlink();
     }
     const outcomes = settled.filter((outcome) => outcome !== undefined);
     const pending = chosen.filter((_, index) => !settled[index]).map((region) => region.name);
-    if (pending.length > 0) keepInBackground(Promise.allSettled(searches), keyword);
+    if (pending.length > 0) {
+      const tracked = Promise.allSettled(searches).finally(() => background.delete(tracked));
+      background.add(tracked);
+    }
     const answered = outcomes.flatMap((outcome) =>
       outcome.ok ? outcome.services.map((service) => service.psm) : []
     );
@@ -145,13 +132,6 @@ export function createDiscovery(options: DiscoveryOptions): Discovery {
     };
     // Never the PSMs other sessions have seen: a suggestion would tell what they searched.
     return withSuggestions(result, () => [...answered, ...recentPsms?.list() ?? []]);
-  }
-
-  function keepInBackground(work: Promise<unknown>, keyword: string) {
-    const tracked = work.catch((error) =>
-      logger.debug("A background search for {keyword} failed: {error}", { keyword, error })
-    ).finally(() => background.delete(tracked));
-    background.add(tracked);
   }
 
   return {
@@ -178,25 +158,4 @@ export function createDiscovery(options: DiscoveryOptions): Discovery {
       while (background.size > 0) await Promise.all(background);
     },
   };
-}
-
-function hasExact(outcome: RegionOutcome, keyword: string): boolean {
-  return outcome.ok && outcome.services.some((service) => service.psm === keyword);
-}
-
-// Resolves when one search settles with `enough`, or when all have; rejects with the first
-// rejection. Every search gets a handler here, so none is left to reject unhandled.
-function firstExactOrAll(
-  searches: readonly Promise<RegionOutcome>[],
-  enough: (outcome: RegionOutcome) => boolean,
-): Promise<void> {
-  return new Promise((resolve, reject) => {
-    let left = searches.length;
-    if (left === 0) resolve();
-    for (const search of searches) {
-      search.then((outcome) => {
-        if (--left === 0 || enough(outcome)) resolve();
-      }, reject);
-    }
-  });
 }

@@ -62,12 +62,7 @@ export function createRegionSearch(deps: RegionSearchDeps): RegionSearch {
     if (isRedirect(answer.status)) {
       // Only the target's origin is named: its path and query may carry tokens.
       const location = answer.headers.get("location");
-      let target: string | undefined;
-      try {
-        target = location ? new URL(location, url).origin : undefined;
-      } catch {
-        target = undefined; // not a URL: said as "elsewhere"
-      }
+      const target = location ? URL.parse(location, url)?.origin : undefined;
       const where = target && target !== "null"
         ? `to ${cut(target, MAX_UPSTREAM_MESSAGE)}`
         : "elsewhere";

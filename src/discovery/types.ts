@@ -1,6 +1,5 @@
 /**
- * The shapes every part of discovery shares, and the signature of a region search that each
- * layer of `pipeline.ts` takes and returns.
+ * The shapes every part of discovery shares.
  *
  * @module
  */
@@ -43,11 +42,9 @@ export type RegionFailureKind =
 export interface RegionErrorOptions extends ErrorOptions {
   region: string;
   kind: RegionFailureKind;
-  /** For kind `http_status`. */
   status?: number;
   /** Not asked this time: its circuit breaker is open. */
   skipped?: boolean;
-  /** When a skipped region is asked again. */
   retryAt?: Date;
 }
 
@@ -100,7 +97,6 @@ export type RegionOutcome =
 
 /** Options for a {@linkcode RegionSearch}. */
 export interface RegionSearchOptions {
-  /** The caller's cancellation; it rejects the search with its reason. */
   signal?: AbortSignal;
   /** Ask the registry even when the cache holds a fresh answer. */
   refresh?: boolean;
@@ -132,7 +128,6 @@ export interface SearchResult {
   readonly totalMatches: number;
   /** One per region that settled before the answer, in configuration order. */
   readonly outcomes: readonly RegionOutcome[];
-  /** "Did you mean", for a keyword that looks mistyped. */
   readonly suggestions?: Suggestions;
   /** Regions not awaited because another had the exact PSM; they go on to fill the cache. */
   readonly pending: readonly string[];
@@ -140,7 +135,7 @@ export interface SearchResult {
   readonly searchedAt: number;
 }
 
-/** Suggestions for one keyword. */
+/** "Did you mean", for a keyword that looks mistyped. */
 export interface Suggestions {
   /** The nearest PSMs (or PSM prefixes), closest first. */
   readonly psms: readonly string[];
