@@ -25,7 +25,6 @@ export interface RegionHealth {
   readonly state: CircuitState;
   /** Failures in a row that count against the region (timeouts, network errors, 5xx, refusals). */
   readonly consecutiveFailures: number;
-  /** Set unless `closed`. */
   readonly openUntil?: Date;
   /** How the last search that reached the region ended; unset before the first. */
   readonly lastOutcome?: "ok" | RegionFailureKind;
@@ -53,7 +52,6 @@ interface Circuit {
 const THRESHOLD = 5;
 const OPEN_MS = 30_000;
 
-/** Creates a {@linkcode CircuitBreaker} with no region failing yet. */
 export function createCircuitBreaker({ now }: { now: () => number }): CircuitBreaker {
   const circuits = new Map<string, Circuit>();
 
@@ -79,7 +77,6 @@ export function createCircuitBreaker({ now }: { now: () => number }): CircuitBre
     if (opens && !alreadyOpen) circuit.openUntil = at + OPEN_MS;
   }
 
-  // "skipped until 12:34:56 UTC: failed 5 times in a row (last: answered HTTP 503)"
   function skip(name: string, circuit: Circuit): RegionOutcome {
     const last = circuit.lastFailure!;
     const why = circuit.failures >= THRESHOLD
@@ -131,7 +128,6 @@ export function createCircuitBreaker({ now }: { now: () => number }): CircuitBre
   };
 }
 
-/** The layer that skips a region while `breaker` holds its circuit open. */
 export function withBreaker(breaker: CircuitBreaker): RegionSearchWrapper {
   return (next) => (region, keyword, options) =>
     breaker.guard(region.name, () => next(region, keyword, options));

@@ -1,27 +1,21 @@
 /**
  * The result cache: one region's answer to one keyword is served fresh for a while, kept longer
- * to stand in (labelled stale) when the region later fails, and never holds a failure. It is
- * bounded by count and by an estimate of the heap its entries hold, stale ones included.
- *
- * A Map-based LRU of our own rather than `lru-cache`: expiry is read against the injected clock
- * (fresh, stale, gone), which `lru-cache`'s TTLs measure with their own clock.
+ * to stand in (labelled stale) when the region later fails, and never holds a failure. Bounded
+ * by count and by estimated heap; our own LRU because `lru-cache` reads TTLs off its own clock.
  *
  * @module
  */
 
 import { LruMap } from "../lru.ts";
-import { matchCount, type RegionAnswer, type RegionSearchWrapper, type Service } from "./types.ts";
+import { matchCount, type RegionAnswer, type RegionSearchWrapper } from "./types.ts";
 
 const MAX_ENTRIES = 1_000;
 const DEFAULT_MAX_BYTES = 64 * 1024 * 1024;
 // A Map entry (key, value and the table's links) and the entry object's other fields.
 const ENTRY_OVERHEAD_BYTES = 96;
-/** How long an empty answer (no service matched) is served, at most. */
 const NOT_FOUND_TTL_MS = 15_000;
-/** How long an answer is kept to stand in for a failing region. */
 const STALE_KEEP_MS = 24 * 60 * 60 * 1000;
 
-/** Options for {@linkcode withCache}. */
 export interface CacheOptions {
   now: () => number;
   /** 0 disables the cache. */
@@ -30,12 +24,11 @@ export interface CacheOptions {
   maxBytes?: number;
 }
 
-interface Entry {
-  readonly services: readonly Service[];
-  readonly matches: number;
+type Entry = {
+  readonly answer: RegionAnswer;
   readonly fetchedAt: number;
   readonly freshUntil: number;
-}
+};
 
 /** Returns the cache layer; every answer passing it is stamped, also when the cache is disabled. */
 export function withCache(
@@ -44,15 +37,7 @@ export function withCache(
   const entries = new LruMap<string, Entry>(MAX_ENTRIES, {
     maxSize: maxBytes,
     sizeOf: (key, entry) =>
-      ENTRY_OVERHEAD_BYTES + estimateHeapBytes(key) + estimateHeapBytes(entry.services),
-  });
-  const answerFrom = (region: string, entry: Entry): RegionAnswer => ({
-    region,
-    ok: true,
-    services: entry.services,
-    matches: entry.matches,
-    fetchedAt: entry.fetchedAt,
-    fromCache: true,
+      ENTRY_OVERHEAD_BYTES + estimateHeapBytes(key) + estimateHeapBytes(entry.answer.services),
   });
 
   return (next) => async (region, keyword, options = {}) => {
@@ -60,24 +45,17 @@ export function withCache(
     const entry = entries.get(key);
     const time = now();
     if (entry && time - entry.fetchedAt > STALE_KEEP_MS) entries.delete(key);
-    else if (entry && time < entry.freshUntil && !options.refresh) {
-      return answerFrom(region.name, entry);
-    }
+    else if (entry && time < entry.freshUntil && !options.refresh) return entry.answer;
     const outcome = await next(region, keyword, options);
     if (!outcome.ok) {
       const kept = entries.get(key);
-      return kept ? { ...answerFrom(region.name, kept), staleReason: outcome.error } : outcome;
+      return kept ? { ...kept.answer, staleReason: outcome.error } : outcome;
     }
     const fetchedAt = now();
     if (ttlMs > 0) {
       const ttl = outcome.services.length > 0 ? ttlMs : Math.min(NOT_FOUND_TTL_MS, ttlMs);
-      const matches = matchCount(outcome);
-      entries.set(key, {
-        services: outcome.services,
-        matches,
-        fetchedAt,
-        freshUntil: fetchedAt + ttl,
-      });
+      const answer = { ...outcome, matches: matchCount(outcome), fetchedAt, fromCache: true };
+      entries.set(key, { answer, fetchedAt, freshUntil: fetchedAt + ttl });
     }
     return { ...outcome, fetchedAt, fromCache: false };
   };

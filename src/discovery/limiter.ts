@@ -8,9 +8,6 @@
 
 import type { RegionSearchWrapper } from "./types.ts";
 
-/** Registry requests in flight per region unless configured otherwise. */
-export const DEFAULT_CONCURRENCY = 8;
-
 /** Returns the limiter layer: at most `concurrency` (at least one) requests per region. */
 export function withLimiter({ concurrency }: { concurrency: number }): RegionSearchWrapper {
   const regions = new Map<string, { active: number; line: (() => void)[] }>();
@@ -38,7 +35,6 @@ export function withLimiter({ concurrency }: { concurrency: number }): RegionSea
     try {
       return await next(region, keyword, options);
     } finally {
-      // The slot goes to the first in line, if any.
       const first = line.shift();
       if (first) first();
       else slots.active--;

@@ -1,7 +1,6 @@
 /**
- * The Neptune client: searches every region concurrently (each through the layers of
- * `pipeline.ts`) and selects what to show: the exact PSM when there is one, else ranked
- * fuzzy candidates.
+ * The Neptune client: searches every region concurrently, each through `pipeline.ts`, and
+ * selects the exact PSM when there is one, else ranked fuzzy candidates.
  *
  * @module
  */
@@ -9,7 +8,6 @@
 import { linkAbort } from "../async.ts";
 import type { Region } from "../config/mod.ts";
 import { createCircuitBreaker, type RegionHealth } from "./breaker.ts";
-import { DEFAULT_CONCURRENCY } from "./limiter.ts";
 import { buildRegionSearch, type PipelineOptions } from "./pipeline.ts";
 import { selectMatches } from "./ranking.ts";
 import { type RecentPsms, withSuggestions } from "./suggest.ts";
@@ -17,11 +15,10 @@ import type { RegionOutcome, SearchResult } from "./types.ts";
 
 export * from "./types.ts";
 export type { CircuitState, RegionHealth } from "./breaker.ts";
-export type { PipelineObservers, PipelineOptions } from "./pipeline.ts";
+export type { PipelineOptions } from "./pipeline.ts";
 export { selectMatches } from "./ranking.ts";
 export { createRecentPsms, type RecentPsms, type RecentPsmsOptions } from "./suggest.ts";
 
-/** Searches the configured regions. */
 export interface Discovery {
   readonly regions: readonly Region[];
   /**
@@ -30,14 +27,16 @@ export interface Discovery {
    */
   search(keyword: string, options?: SearchOptions): Promise<SearchResult>;
   /** Searches each keyword (duplicates once), several at a time; results in the order given. */
-  searchMany(keywords: readonly string[], options?: SearchManyOptions): Promise<SearchResult[]>;
+  searchMany(
+    keywords: readonly string[],
+    options?: SearchOptions & { onProgress?: (done: number, total: number) => void },
+  ): Promise<SearchResult[]>;
   /** Each region's circuit breaker and last outcome, in configuration order; asks no region. */
   health(): RegionHealth[];
   /** Resolves once the regions left searching in the background by early answers have settled. */
   settled(): Promise<void>;
 }
 
-/** Options for {@linkcode Discovery.search}. */
 export interface SearchOptions {
   signal?: AbortSignal;
   /** Ask every region again instead of answering from the cache. */
@@ -48,11 +47,6 @@ export interface SearchOptions {
   regions?: readonly string[];
   /** One session's memory of PSMs: fed by the answer, drawn on for "did you mean". */
   recentPsms?: RecentPsms;
-}
-
-/** Options for {@linkcode Discovery.searchMany}. */
-export interface SearchManyOptions extends SearchOptions {
-  onProgress?: (done: number, total: number) => void;
 }
 
 /**
@@ -71,27 +65,19 @@ export interface DiscoveryOptions
 
 /** Creates a {@linkcode Discovery} over `options.regions`; build one per process. */
 export function createDiscovery(options: DiscoveryOptions): Discovery {
-  const { regions, logger, maxCandidates = 20 } = options;
-  const { now = Date.now, concurrency = DEFAULT_CONCURRENCY } = options;
+  const { regions, logger, maxCandidates = 20, now = Date.now, cacheTtlMs = 0 } = options;
+  const { concurrency = 8 } = options;
   // As many keywords as the limiter lets through per region keep it busy; more would only wait
   // there, all past the circuit breaker before it could open for a region that stopped answering.
   const { batchConcurrency = concurrency } = options;
   const breaker = createCircuitBreaker({ now });
-  const searchRegion = buildRegionSearch({
-    ...options,
-    now,
-    breaker,
-    cacheTtlMs: options.cacheTtlMs ?? 0,
-    concurrency,
-    maxCandidates,
-  });
+  const pipeline = { ...options, now, breaker, cacheTtlMs, concurrency, maxCandidates };
+  const searchRegion = buildRegionSearch(pipeline);
   const background = new Set<Promise<unknown>>();
 
   async function search(keyword: string, options: SearchOptions = {}): Promise<SearchResult> {
     const { signal, refresh, waitAllRegions = false, recentPsms } = options;
-    const chosen = options.regions
-      ? regions.filter((region) => options.regions!.includes(region.name))
-      : regions;
+    const chosen = regions.filter((region) => options.regions?.includes(region.name) ?? true);
     // The regions' searches follow the caller's cancellation only until the answer: those left
     // running after an early answer go on to fill the cache.
     const link = linkAbort(signal);
@@ -125,11 +111,8 @@ export function createDiscovery(options: DiscoveryOptions): Discovery {
       outcome.ok ? outcome.services.map((service) => service.psm) : []
     );
     recentPsms?.add(answered);
-    const result = {
-      ...selectMatches(keyword, outcomes, { maxCandidates }),
-      pending,
-      searchedAt: now(),
-    };
+    const matches = selectMatches(keyword, outcomes, { maxCandidates });
+    const result = { ...matches, pending, searchedAt: now() };
     // Never the PSMs other sessions have seen: a suggestion would tell what they searched.
     return withSuggestions(result, () => [...answered, ...recentPsms?.list() ?? []]);
   }

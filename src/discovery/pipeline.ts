@@ -14,24 +14,17 @@ import { type RetryOptions, withRetry } from "./retry.ts";
 import { withSingleFlight } from "./single_flight.ts";
 import type { RegionSearch, RegionSearchWrapper } from "./types.ts";
 
-/** Options for {@linkcode buildRegionSearch}. */
 export interface PipelineOptions extends RegionSearchDeps, RetryOptions {
   breaker: CircuitBreaker;
   now: () => number;
-  /** 0 disables the cache. */
   cacheTtlMs: number;
   cacheMaxBytes?: number;
-  /** Registry requests in flight per region, across every call. */
   concurrency: number;
-  observe?: PipelineObservers;
-}
-
-/** Layers that watch searches without changing them, such as metrics. */
-export interface PipelineObservers {
-  /** Outermost: each region search as discovery asks it, a cache hit included. */
-  searches?: RegionSearchWrapper;
-  /** Innermost: each request to the registry, a retry counted again. */
-  requests?: RegionSearchWrapper;
+  /**
+   * Layers that only watch, such as metrics: `searches` outermost (every search as asked, a
+   * cache hit included), `requests` innermost (every request sent, a retry counted again).
+   */
+  observe?: { searches?: RegionSearchWrapper; requests?: RegionSearchWrapper };
 }
 
 /**

@@ -11,10 +11,8 @@ import { type FoundService, matchCount, type RegionOutcome, type SearchResult } 
 export type Matches = Omit<SearchResult, "pending" | "searchedAt">;
 
 /**
- * Chooses what to show for `keyword` from every region's outcome: the exact PSM (with every
- * region it is in) when any region has it, else at most `maxCandidates` ranked candidates.
- * A region's answer holds only its most relevant services (see {@linkcode mostRelevant}), so
- * `totalMatches` is the PSMs kept or the largest count of one region, whichever is more.
+ * Chooses the exact PSM when any region has it, else at most `maxCandidates` ranked candidates.
+ * Answers hold only their most relevant services, so `totalMatches` is a lower bound.
  */
 export function selectMatches(
   keyword: string,
@@ -49,10 +47,9 @@ export function selectMatches(
 }
 
 /**
- * Keeps of one answer's `items` what a result can show: one per PSM (the first listed), the
- * `max` most relevant to `keyword` in {@linkcode selectMatches}'s order, and how many distinct
- * PSMs there were. Ranking is the same for every region, so the candidates merged from the kept
- * items are those merged from whole answers. Items without a PSM are skipped.
+ * Keeps the first item of each PSM, at most `max` of them in {@linkcode selectMatches}'s order,
+ * and counts the PSMs. Ranking is the same for every region, so the candidates merged from the
+ * kept items are those merged from whole answers.
  */
 export function mostRelevant<T>(
   keyword: string,

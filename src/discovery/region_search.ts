@@ -21,7 +21,6 @@ const MAX_UPSTREAM_MESSAGE = 200;
 // An error code is a number or a short name; anything longer is cut, never sent whole.
 const MAX_ERROR_CODE = 32;
 
-/** Options for {@linkcode createRegionSearch}. */
 export interface RegionSearchDeps {
   tokenFor: (region: Region) => TokenProvider;
   fetch: Fetch;
@@ -53,12 +52,9 @@ export function createRegionSearch(deps: RegionSearchDeps): RegionSearch {
       timeoutMs,
       signal,
     });
-    logger.debug("Region {region} answered HTTP {status} for {keyword} in {ms} ms", {
-      region: region.name,
-      status: answer.status,
-      keyword,
-      ms: Math.round(performance.now() - started),
-    });
+    const ms = Math.round(performance.now() - started);
+    const fields = { region: region.name, status: answer.status, keyword, ms };
+    logger.debug("Region {region} answered HTTP {status} for {keyword} in {ms} ms", fields);
     if (isRedirect(answer.status)) {
       // Only the target's origin is named: its path and query may carry tokens.
       const location = answer.headers.get("location");
@@ -102,10 +98,8 @@ export function createRegionSearch(deps: RegionSearchDeps): RegionSearch {
 }
 
 /**
- * Interprets one Neptune search answer: its services and how many distinct PSMs it listed, or
- * `auth_rejected` when the JWT was refused; throws a {@linkcode RegionError} for any other
- * failure. With `keep`, only the `max` services most relevant to `keyword` become objects: an
- * answer of 50 000 services does not become 50 000 more objects to hold.
+ * Interprets one Neptune search answer, or throws a {@linkcode RegionError}. With `keep`, only
+ * the `max` services most relevant to `keyword` become objects, however long the answer.
  */
 export function parseSearchAnswer(
   answer: { status: number; text: string },

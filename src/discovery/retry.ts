@@ -1,9 +1,7 @@
 /**
- * One more try, after a jittered wait of about 200 ms, for a region search that failed in a way
- * that is often gone a moment later: a network error or an HTTP 5xx (searches are idempotent
- * GETs). Nothing else is retried: a 4xx, an error_code, an invalid body or a redirect would come
- * back the same; auth has its own retry with a fresh JWT; a timeout has already made the caller
- * wait the whole limit, and repeated timeouts are the circuit breaker's business.
+ * One more try, after a jittered wait of about 200 ms, for a search that failed with a network
+ * error or an HTTP 5xx: anything else would come back the same, auth has its own retry, and a
+ * timeout has already made the caller wait the whole limit (repeated ones are the breaker's).
  *
  * @module
  */
@@ -15,12 +13,10 @@ import type { RegionSearchWrapper } from "./types.ts";
 /** Waits `ms` milliseconds; rejects with the signal's reason when it aborts first. */
 export type Sleep = (ms: number, options?: { signal?: AbortSignal }) => Promise<void>;
 
-/** Options for {@linkcode withRetry}. */
 export interface RetryOptions {
   logger: Logger;
   /** A number in [0, 1) that spreads retries out. Default `Math.random`. */
   random?: () => number;
-  /** Default {@linkcode abortableSleep}. */
   sleep?: Sleep;
 }
 

@@ -65,7 +65,6 @@ export interface RecentPsms {
   complete(prefix: string, options?: { limit?: number }): string[];
 }
 
-/** Options for {@linkcode createRecentPsms}. */
 export interface RecentPsmsOptions {
   /** PSMs remembered at most, on top of `initial`; 0 remembers none. Default 1000. */
   capacity?: number;
@@ -73,7 +72,6 @@ export interface RecentPsmsOptions {
   initial?: Iterable<string>;
 }
 
-/** Creates a {@linkcode RecentPsms} holding `options.initial`. */
 export function createRecentPsms(options: RecentPsmsOptions = {}): RecentPsms {
   const { capacity = 1000 } = options;
   const initial = [...options.initial ?? []];

@@ -19,7 +19,6 @@ export interface Service {
   readonly updatedAt?: string;
 }
 
-/** A service with the regions it was found in. */
 export interface FoundService extends Service {
   readonly regions: readonly string[];
 }
@@ -38,7 +37,6 @@ export type RegionFailureKind =
   | "network"
   | "internal";
 
-/** Options for {@linkcode RegionError}. */
 export interface RegionErrorOptions extends ErrorOptions {
   region: string;
   kind: RegionFailureKind;
@@ -78,7 +76,7 @@ export interface RegionAnswer {
   readonly services: readonly Service[];
   /** Distinct PSMs the region matched, those cut from `services` included. */
   readonly matches?: number;
-  /** In ms since the epoch; absent without a cache layer. */
+  /** In ms since the epoch. */
   readonly fetchedAt?: number;
   readonly fromCache?: boolean;
   /** The region's failure when an expired cached answer stands in for it. */
@@ -90,12 +88,10 @@ export function matchCount(answer: RegionAnswer): number {
   return answer.matches ?? new Set(answer.services.map((service) => service.psm)).size;
 }
 
-/** What one region answered: its services, or why it could not. */
 export type RegionOutcome =
   | RegionAnswer
   | { readonly region: string; readonly ok: false; readonly error: RegionError };
 
-/** Options for a {@linkcode RegionSearch}. */
 export interface RegionSearchOptions {
   signal?: AbortSignal;
   /** Ask the registry even when the cache holds a fresh answer. */
