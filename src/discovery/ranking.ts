@@ -7,9 +7,6 @@
 
 import { type FoundService, matchCount, type RegionOutcome, type SearchResult } from "./types.ts";
 
-/** What {@linkcode selectMatches} decides: a search result but for its timing and pending regions. */
-export type Matches = Omit<SearchResult, "pending" | "searchedAt">;
-
 /**
  * Chooses the exact PSM when any region has it, else at most `maxCandidates` ranked candidates.
  * Answers hold only their most relevant services, so `totalMatches` is a lower bound.
@@ -18,7 +15,7 @@ export function selectMatches(
   keyword: string,
   outcomes: readonly RegionOutcome[],
   { maxCandidates }: { maxCandidates: number },
-): Matches {
+): Omit<SearchResult, "pending" | "searchedAt"> {
   const merged = new Map<string, FoundService>();
   for (const outcome of outcomes) {
     if (!outcome.ok) continue;
