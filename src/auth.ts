@@ -1,6 +1,6 @@
 /**
- * JWTs from the auth service: fetched with the SSO cookie, reused until shortly
- * before they expire, one request at a time however many callers wait.
+ * JWTs from the auth service, fetched with the SSO cookie, reused until shortly before they
+ * expire, one request at a time however many callers wait.
  * @module
  */
 
@@ -18,7 +18,6 @@ export function credentialSource(credential: Credential): string {
     (credential.kind === "cas_session" ? "CAS_SESSION" : "SERVICE_ACCOUNT_SECRET");
 }
 
-/** Why no token could be had. */
 export type AuthErrorCode =
   | "missing_credential"
   | "session_expired"
@@ -101,31 +100,27 @@ export function createTokenProvider(options: TokenProviderOptions): TokenProvide
   let expiryWarning: string | undefined;
   let lastFailure: { at: number; error: unknown } | undefined;
 
-  function remember(token: string): NonNullable<typeof cached> {
-    const issuedAt = now();
-    const claimed = readExpiry(token);
-    let expiresAt = claimed ?? issuedAt + DEFAULT_LIFETIME_MS;
-    lastError = undefined;
-    expiryWarning = undefined;
-    if (claimed === undefined && readJwtClaims(token)?.exp !== undefined) {
-      expiryWarning = `The new JWT's exp claim is not a time in seconds between ${
-        EXP_YEARS[0]
-      } and ${EXP_YEARS[1]}: it is used for an hour`;
-    } else if (expiresAt <= issuedAt) {
-      expiryWarning =
-        "The new JWT had already expired by this machine's clock: check the clock; it is used for an hour meanwhile";
-      expiresAt = issuedAt + DEFAULT_LIFETIME_MS;
-    }
-    if (expiryWarning) logger.warn(expiryWarning);
-    // Renewed the margin before expiry, or halfway for a token shorter-lived than twice that.
-    const refreshAt = expiresAt - Math.min(margin, (expiresAt - issuedAt) / 2);
-    return { value: token, expiresAt, refreshAt };
-  }
-
   async function refresh(credential: Credential): Promise<string> {
     logger.debug("Requesting a JWT from {authHost}", { authHost });
     try {
-      cached = remember(await fetchToken(credential, options));
+      const token = await fetchToken(credential, options);
+      const issuedAt = now();
+      const claimed = readExpiry(token);
+      let expiresAt = claimed ?? issuedAt + DEFAULT_LIFETIME_MS;
+      lastError = undefined;
+      expiryWarning = undefined;
+      if (claimed === undefined && readJwtClaims(token)?.exp !== undefined) {
+        expiryWarning =
+          "The new JWT's exp claim is not a time in seconds between 2000 and 2200: it is used for an hour";
+      } else if (expiresAt <= issuedAt) {
+        expiryWarning =
+          "The new JWT had already expired by this machine's clock: check the clock; it is used for an hour meanwhile";
+        expiresAt = issuedAt + DEFAULT_LIFETIME_MS;
+      }
+      if (expiryWarning) logger.warn(expiryWarning);
+      // Renewed the margin before expiry, or halfway for a token shorter-lived than twice that.
+      const refreshAt = expiresAt - Math.min(margin, (expiresAt - issuedAt) / 2);
+      cached = { value: token, expiresAt, refreshAt };
       lastRefreshAt = now();
       lastFailure = undefined;
       options.onRefresh?.("ok");
@@ -200,24 +195,18 @@ export function createTokenProvider(options: TokenProviderOptions): TokenProvide
 async function fetchToken(credential: Credential, options: TokenProviderOptions) {
   const { authUrl, fetch, timeoutMs } = options;
   const secret = credential.value.reveal();
-  let response;
-  try {
-    response = await requestUpstream(fetch, authUrl, {
-      headers: {
-        ...(credential.kind === "cas_session"
-          ? { Cookie: `CAS_SESSION=${secret}` }
-          : { Authorization: `Bearer ${secret}` }),
-        Accept: "application/json, text/plain, */*",
-      },
-      // A redirect goes to the SSO login page: the cookie has expired.
-      redirect: "manual",
-      readBody: false,
-      timeoutMs,
-    });
-  } catch (error) {
-    throw requestFailure(error, authUrl, timeoutMs);
-  }
-  const { status, headers } = response;
+  const { status, headers } = await requestUpstream(fetch, authUrl, {
+    headers: {
+      ...(credential.kind === "cas_session"
+        ? { Cookie: `CAS_SESSION=${secret}` }
+        : { Authorization: `Bearer ${secret}` }),
+      Accept: "application/json, text/plain, */*",
+    },
+    // A redirect goes to the SSO login page: the cookie has expired.
+    redirect: "manual",
+    readBody: false,
+    timeoutMs,
+  }).catch((error: unknown) => Promise.reject(requestFailure(error, authUrl, timeoutMs)));
   const source = credentialSource(credential);
   if (isRedirect(status) || status === 401 || status === 403) {
     const message = credential.kind === "cas_session"
@@ -255,17 +244,16 @@ function requestFailure(error: unknown, authUrl: string, timeoutMs: number): Aut
     });
   }
   const host = new URL(authUrl).host;
-  return error.kind === "timeout"
-    ? new AuthError(
+  const [code, message]: [AuthErrorCode, string] = error.kind === "timeout"
+    ? [
       "timeout",
       `The auth service at ${host} did not answer within ${timeoutMs} ms: check your network or VPN, or raise --timeout`,
-      { cause: error },
-    )
-    : new AuthError(
+    ]
+    : [
       "network",
       `Could not reach the auth service at ${host}: check your network or VPN connection`,
-      { cause: error },
-    );
+    ];
+  return new AuthError(code, message, { cause: error });
 }
 
 const MISSING_COOKIE =
@@ -282,12 +270,12 @@ export function readJwtClaims(token: string): Record<string, unknown> | undefine
 
 // An `exp` outside these years is a bug upstream (often milliseconds instead of seconds),
 // and a Date built from it may not even be valid: such a claim is ignored.
-const EXP_YEARS = [2000, 2200] as const;
+const EXP_RANGE_MS = [Date.UTC(2000, 0, 1), Date.UTC(2200, 0, 1)] as const;
 
 /** Returns a JWT's `exp` in milliseconds, when it is a time in seconds from 2000 to 2200. */
 export function readExpiry(token: string): number | undefined {
   const exp = readJwtClaims(token)?.exp;
   if (typeof exp !== "number") return undefined;
   const ms = exp * 1000;
-  return ms >= Date.UTC(EXP_YEARS[0], 0, 1) && ms <= Date.UTC(EXP_YEARS[1], 0, 1) ? ms : undefined;
+  return ms >= EXP_RANGE_MS[0] && ms <= EXP_RANGE_MS[1] ? ms : undefined;
 }

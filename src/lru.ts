@@ -1,16 +1,12 @@
 /**
- * A map that keeps at most a given number of entries, and optionally at most
- * a given total size, dropping the least recently used: the cache of answers,
- * the formatted results and the PSMs seen recently share it.
- *
+ * A map that keeps at most a given number of entries, and optionally at most a given total
+ * size, dropping the least recently used.
  * @module
  */
 
-/** Options for {@linkcode LruMap}. */
+/** Options for {@linkcode LruMap}: the most the entries may weigh together, as `sizeOf` says. */
 export interface LruMapOptions<K, V> {
-  /** The most the entries may weigh together, as `sizeOf` measures them. Default no limit. */
   maxSize?: number;
-  /** The weight of one entry, its key included. Default 0. */
   sizeOf?: (key: K, value: V) => number;
 }
 
@@ -46,9 +42,8 @@ export class LruMap<K, V> {
   }
 
   /**
-   * Sets `key`, now the most recently used, and drops the least recently used
-   * past the bounds. A value that alone weighs more than `maxSize` is not kept
-   * (and the key's earlier value is gone): returns false then.
+   * Sets `key` and drops the least recently used past the bounds. A value that alone weighs
+   * more than `maxSize` is not kept (and the key's earlier value is gone): returns false then.
    */
   set(key: K, value: V): boolean {
     this.delete(key);
@@ -62,7 +57,6 @@ export class LruMap<K, V> {
     return true;
   }
 
-  /** Removes `key`. */
   delete(key: K): void {
     const entry = this.#map.get(key);
     if (entry === undefined) return;
