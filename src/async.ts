@@ -53,18 +53,13 @@ export function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<
   });
 }
 
-/** A signal that follows another until unlinked; see {@linkcode linkAbort}. */
-export interface AbortLink {
-  readonly signal: AbortSignal;
-  abort(reason?: unknown): void;
-  unlink(): void;
-}
-
 /**
  * Returns a signal that aborts with `signal` (or `abort`) until unlinked, so that no listener
  * outlives the call (Deno.serve, for one, also aborts a request's signal after a normal answer).
  */
-export function linkAbort(signal: AbortSignal | undefined): AbortLink {
+export function linkAbort(
+  signal: AbortSignal | undefined,
+): { readonly signal: AbortSignal; abort(reason?: unknown): void; unlink(): void } {
   const controller = new AbortController();
   const follow = () => controller.abort(signal?.reason);
   if (signal?.aborted) follow();

@@ -32,16 +32,13 @@ export interface AuthSources {
   tokenFor(region: Region): TokenProvider;
 }
 
+type PerProvider = "authUrl" | "credential" | "missingCredentialMessage" | "refusalHint";
+
 /** Options for {@linkcode createAuthSources}: what every token provider is built with. */
-export type AuthSourcesOptions =
-  & Omit<
-    TokenProviderOptions,
-    "authUrl" | "credential" | "missingCredentialMessage" | "refusalHint"
-  >
-  & {
-    /** The auth URL of regions that name none; a shared credential refused elsewhere gets a hint. */
-    readonly defaultAuthUrl?: string;
-  };
+export interface AuthSourcesOptions extends Omit<TokenProviderOptions, PerProvider> {
+  /** The auth URL of regions that name none; a shared credential refused elsewhere gets a hint. */
+  readonly defaultAuthUrl?: string;
+}
 
 /**
  * Groups `regions` by auth URL and credential, one token provider each. Without any credential

@@ -27,7 +27,7 @@ export interface Logger {
   error(message: string, properties?: Record<string, unknown>): void;
 }
 
-/** Writes `text` somewhere and resolves once it is written; standard error by default. */
+/** Writes `text` somewhere and resolves once it is written. */
 export type LogWriter = (text: string) => Promise<void>;
 
 /** The running log output: lines dropped so far, and a flush (that never ends while stuck). */
@@ -38,21 +38,18 @@ export interface LogOutput {
 
 const ROOT_CATEGORY = "byted-live-promotion";
 
-/** Options for {@linkcode setupLogging}. */
-export interface SetupLoggingOptions {
-  /** Values scrubbed from every line, on top of anything shaped like a JWT. */
-  secrets?: readonly Secret[];
-  write?: LogWriter;
-  /** Unwritten text kept at most, in characters; 1 MiB by default. */
-  maxBufferedChars?: number;
-}
-
-/** Sends every log record at `level` or above to stderr, one redacted line each. */
+/**
+ * Sends every log record at `level` or above to `write` (stderr by default), one line each with
+ * every JWT and every one of `secrets` redacted, through a buffer of `maxBufferedChars`.
+ */
 export async function setupLogging(
   level: LogLevel,
-  options: SetupLoggingOptions = {},
+  { secrets = [], write = writeStderr, maxBufferedChars }: {
+    secrets?: readonly Secret[];
+    write?: LogWriter;
+    maxBufferedChars?: number;
+  } = {},
 ): Promise<LogOutput> {
-  const { secrets = [], write = writeStderr, maxBufferedChars } = options;
   const format = getTextFormatter({
     timestamp: "date-time-tz",
     category: ".",

@@ -4,12 +4,6 @@
  * @module
  */
 
-/** Options for {@linkcode LruMap}: the most the entries may weigh together, as `sizeOf` says. */
-export interface LruMapOptions<K, V> {
-  maxSize?: number;
-  sizeOf?: (key: K, value: V) => number;
-}
-
 /** A bounded map; reading or writing a key makes it the most recently used. */
 export class LruMap<K, V> {
   // A Map keeps insertion order: re-inserting on each use makes its first key the least recently used.
@@ -19,8 +13,11 @@ export class LruMap<K, V> {
   readonly #sizeOf?: (key: K, value: V) => number;
   #size = 0;
 
-  /** Creates an empty map that holds at most `max` entries (at least one). */
-  constructor(max: number, options: LruMapOptions<K, V> = {}) {
+  /** Holds at most `max` entries (at least one) weighing at most `maxSize` as `sizeOf` says. */
+  constructor(
+    max: number,
+    options: { maxSize?: number; sizeOf?: (key: K, value: V) => number } = {},
+  ) {
     this.#max = Math.max(1, max);
     this.#maxSize = options.maxSize ?? Infinity;
     this.#sizeOf = options.sizeOf;

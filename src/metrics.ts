@@ -8,25 +8,16 @@
 /** Label names and values of one series. */
 export type Labels = Readonly<Record<string, string>>;
 
-/** A value that only goes up, per label set. */
-export interface Counter {
-  inc(labels?: Labels, by?: number): void;
-}
-
-/** Observations counted into fixed buckets, per label set. */
-export interface Histogram {
-  observe(labels: Labels, value: number): void;
-}
-
-/** One sample of a gauge: its labels and value. */
-export type GaugeSample = readonly [Labels, number];
-
 /** Holds every metric of the process and renders them for a scrape. */
 export interface MetricsRegistry {
-  counter(name: string, help: string): Counter;
-  histogram(name: string, help: string, buckets: readonly number[]): Histogram;
-  /** A gauge whose samples `collect` reads at each scrape. */
-  gauge(name: string, help: string, collect: () => Iterable<GaugeSample>): void;
+  counter(name: string, help: string): { inc(labels?: Labels, by?: number): void };
+  histogram(
+    name: string,
+    help: string,
+    buckets: readonly number[],
+  ): { observe(labels: Labels, value: number): void };
+  /** A gauge whose samples, labels and value, `collect` reads at each scrape. */
+  gauge(name: string, help: string, collect: () => Iterable<readonly [Labels, number]>): void;
   render(): string;
 }
 

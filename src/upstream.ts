@@ -12,11 +12,7 @@ import { redact } from "./secret.ts";
 export type Fetch = (input: Request | URL | string, init?: RequestInit) => Promise<Response>;
 
 /** An upstream answer with its body read as text (empty when not read). */
-export interface UpstreamResponse {
-  readonly status: number;
-  readonly headers: Headers;
-  readonly text: string;
-}
+export type UpstreamResponse = Pick<Response, "status" | "headers"> & { readonly text: string };
 
 /** Options for {@linkcode requestUpstream}. */
 export interface RequestUpstreamOptions {
@@ -31,14 +27,15 @@ export interface RequestUpstreamOptions {
   maxBodyBytes?: number;
 }
 
-/** Why an upstream request produced no usable answer. */
-export type UpstreamFailureKind = "timeout" | "network" | "too_large";
-
 /** An upstream request that timed out, could not connect, or answered too much. */
 export class UpstreamRequestError extends Error {
   override name = "UpstreamRequestError";
 
-  constructor(readonly kind: UpstreamFailureKind, message: string, options?: ErrorOptions) {
+  constructor(
+    readonly kind: "timeout" | "network" | "too_large",
+    message: string,
+    options?: ErrorOptions,
+  ) {
     super(message, options);
   }
 }
