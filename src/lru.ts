@@ -23,11 +23,6 @@ export class LruMap<K, V> {
     this.#sizeOf = options.sizeOf;
   }
 
-  /** The entries' total weight, as `sizeOf` measured them when they were set. */
-  get size(): number {
-    return this.#size;
-  }
-
   /** Returns the value of `key`, now the most recently used, or `undefined`. */
   get(key: K): V | undefined {
     const entry = this.#map.get(key);
@@ -40,18 +35,17 @@ export class LruMap<K, V> {
 
   /**
    * Sets `key` and drops the least recently used past the bounds. A value that alone weighs
-   * more than `maxSize` is not kept (and the key's earlier value is gone): returns false then.
+   * more than `maxSize` is not kept (and the key's earlier value is gone).
    */
-  set(key: K, value: V): boolean {
+  set(key: K, value: V): void {
     this.delete(key);
     const size = this.#sizeOf?.(key, value) ?? 0;
-    if (size > this.#maxSize) return false;
+    if (size > this.#maxSize) return;
     this.#map.set(key, { value, size });
     this.#size += size;
     while (this.#map.size > this.#max || this.#size > this.#maxSize) {
       this.delete(this.#map.keys().next().value as K);
     }
-    return true;
   }
 
   delete(key: K): void {

@@ -27,15 +27,14 @@ export interface RequestUpstreamOptions {
   maxBodyBytes?: number;
 }
 
+/** Why an upstream request produced no usable answer. */
+export type UpstreamFailureKind = "timeout" | "network" | "too_large";
+
 /** An upstream request that timed out, could not connect, or answered too much. */
 export class UpstreamRequestError extends Error {
   override name = "UpstreamRequestError";
 
-  constructor(
-    readonly kind: "timeout" | "network" | "too_large",
-    message: string,
-    options?: ErrorOptions,
-  ) {
+  constructor(readonly kind: UpstreamFailureKind, message: string, options?: ErrorOptions) {
     super(message, options);
   }
 }
