@@ -6,7 +6,7 @@
 
 /** A bounded map; reading or writing a key makes it the most recently used. */
 export class LruMap<K, V> {
-  // A Map keeps insertion order: re-inserting on each use makes its first key the least recently used.
+  // A Map keeps insertion order: re-inserted on each use, its first key is the least recent.
   readonly #map = new Map<K, { value: V; size: number }>();
   readonly #max: number;
   readonly #maxSize: number;
