@@ -1,7 +1,6 @@
 /**
- * What `GET /health` and `GET /ready` answer: the server's state as it knows
- * it, and whether searches can be answered.
- *
+ * What `GET /health` and `GET /ready` answer: the server's state, and whether searches can be
+ * answered.
  * @module
  */
 
@@ -48,16 +47,14 @@ export function describeHealth(deps: Dependencies, { startedAt, now }: {
 /** The body of `GET /ready`: whether searches can be answered, and why not. */
 export interface Readiness {
   ready: boolean;
-  /** Why not, one line per reason with the regions it concerns; empty when ready. */
+  /** One line per reason, with the regions it concerns; empty when ready. */
   reasons: string[];
   regions: { name: string; ready: boolean; reason?: string }[];
 }
 
 /**
- * Ready when at least one region has a valid JWT and its circuit is not
- * open. A JWT is obtained when none is held, as a search would (one request
- * however many wait, failures answered from memory for a few seconds); no
- * registry is asked: the circuit breakers already know which regions fail.
+ * Ready when a region has a valid JWT (obtained as a search would) and its circuit is not open;
+ * no registry is asked: the circuit breakers already know which regions fail.
  */
 export async function checkReadiness(deps: Dependencies): Promise<Readiness> {
   const tokenErrors = new Map<string, string>();
