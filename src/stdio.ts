@@ -32,65 +32,44 @@ export interface Output {
   write(bytes: Uint8Array): Promise<number>;
 }
 
-/** Options for {@linkcode createLineSplitter}. */
-export interface LineSplitterOptions {
-  maxLineBytes: number;
-  /** Receives each non-blank line, without its "\n" or "\r\n". */
-  onLine(line: string): void;
-  /** Called once for each line over `maxLineBytes`, as soon as it passes it; the line is dropped. */
-  onOversized(): void;
-}
-
-/** Splits a byte stream into lines; each byte is looked at once, however the stream is cut. */
-export interface LineSplitter {
-  push(chunk: Uint8Array): void;
-  /** How many bytes were searched for a line end so far. */
-  readonly scannedBytes: number;
-}
-
-/** Returns a splitter of UTF-8 lines; an unterminated rest is never delivered. */
-export function createLineSplitter(options: LineSplitterOptions): LineSplitter {
-  const { maxLineBytes, onLine, onOversized } = options;
+/**
+ * Yields each non-blank UTF-8 line of `reader` without its "\n" or "\r\n", and `undefined` for a
+ * line over `maxLineBytes` (dropped) as soon as it passes it; each byte is looked at once.
+ */
+export async function* readLines(
+  reader: ReadableStreamDefaultReader<Uint8Array>,
+  maxLineBytes: number,
+): AsyncGenerator<string | undefined> {
   const decoder = new TextDecoder();
   let pieces: Uint8Array[] = [];
-  let pending = 0;
+  let size = 0;
   let skipping = false;
-  let scannedBytes = 0;
-  const keep = (bytes: Uint8Array) => {
-    if (skipping || bytes.length === 0) return;
-    pending += bytes.length;
-    if (pending > maxLineBytes) {
-      pieces = [];
-      pending = 0;
-      skipping = true;
-      onOversized();
-      return;
-    }
-    // A copy: a chunk read from stdin is a view into a buffer much larger than the piece kept.
-    pieces.push(bytes.slice());
-  };
-  const endLine = () => {
-    const line = skipping ? "" : decoder.decode(concatBytes(pieces, pending)).replace(/\r$/, "");
-    pieces = [];
-    pending = 0;
-    skipping = false;
-    if (line.trim() !== "") onLine(line);
-  };
-  return {
-    push(chunk) {
+  try {
+    for (let next = await reader.read(); !next.done; next = await reader.read()) {
+      const chunk = next.value;
       for (let start = 0; start < chunk.length;) {
         const newline = chunk.indexOf(0x0a, start);
-        const end = newline === -1 ? chunk.length : newline + 1;
-        scannedBytes += end - start;
-        keep(chunk.subarray(start, newline === -1 ? end : newline));
-        if (newline !== -1) endLine();
-        start = end;
+        const end = newline === -1 ? chunk.length : newline;
+        if (!skipping && end > start) {
+          size += end - start;
+          if (size > maxLineBytes) {
+            [pieces, skipping] = [[], true];
+            yield undefined;
+          } else {
+            // A copy: a chunk read from stdin is a view into a buffer much larger than the piece.
+            pieces.push(chunk.slice(start, end));
+          }
+        }
+        if (newline === -1) break;
+        const line = skipping ? "" : decoder.decode(concatBytes(pieces, size)).replace(/\r$/, "");
+        [pieces, size, skipping] = [[], 0, false];
+        if (line.trim() !== "") yield line;
+        start = newline + 1;
       }
-    },
-    get scannedBytes() {
-      return scannedBytes;
-    },
-  };
+    }
+  } catch {
+    // Stdin failed or the reader was cancelled: either way, nothing more will be read.
+  }
 }
 
 /** Where {@linkcode serveStdio} and {@linkcode refuseFirstRequest} read and write. */
@@ -122,15 +101,35 @@ export async function serveStdio(
     if (unanswered.delete(id) && unanswered.size === 0) drained?.resolve();
   };
   let closed = false;
+  const receive = (line: string | undefined) => {
+    if (closed) return;
+    if (line === undefined) {
+      const message =
+        `Parse error: a line passed ${maxLineBytes} bytes and was dropped: send each message on one line of at most that size`;
+      return void write(errorLine(null, { code: PARSE_ERROR, message }));
+    }
+    let message: JSONRPCMessage;
+    try {
+      message = JSONRPCMessageSchema.parse(JSON.parse(line));
+    } catch (error) {
+      // As the SDK's own stdio transport: a malformed line is reported, not answered.
+      return transport.onerror?.(error instanceof Error ? error : new Error(String(error)));
+    }
+    for (const id of requestIdsOf(message)) unanswered.add(id);
+    for (const id of cancelledIdsOf(message)) settle(id);
+    transport.onmessage?.(message);
+  };
+  // A client that exits must stop us, but only after the answers to what it already asked
+  // (`printf ... | server --stdio`).
+  const readUntilEnd = async () => {
+    for await (const line of readLines(reader, maxLineBytes)) receive(line);
+    drained = Promise.withResolvers();
+    if (unanswered.size > 0) await settledWithin(drained.promise, options.drainTimeoutMs);
+    await server.close();
+  };
   const transport: Transport = {
     start() {
-      // A client that exits must stop us, but only after the answers to what it already asked
-      // (`printf ... | server --stdio`).
-      readAll(reader, splitter).finally(async () => {
-        drained = Promise.withResolvers();
-        if (unanswered.size > 0) await settledWithin(drained.promise, options.drainTimeoutMs);
-        await server.close();
-      });
+      void readUntilEnd();
       return Promise.resolve();
     },
     async send(message) {
@@ -141,50 +140,18 @@ export async function serveStdio(
       }
     },
     close() {
-      if (closed) return Promise.resolve();
-      closed = true;
-      drained?.resolve();
-      reader.cancel().catch(() => {});
-      transport.onclose?.();
+      if (!closed) {
+        closed = true;
+        drained?.resolve();
+        reader.cancel().catch(() => {});
+        transport.onclose?.();
+      }
       return Promise.resolve();
     },
   };
-  const splitter = createLineSplitter({
-    maxLineBytes,
-    onLine(line) {
-      if (closed) return;
-      let message: JSONRPCMessage;
-      try {
-        message = JSONRPCMessageSchema.parse(JSON.parse(line));
-      } catch (error) {
-        // As the SDK's own stdio transport: a malformed line is reported, not answered.
-        transport.onerror?.(error instanceof Error ? error : new Error(String(error)));
-        return;
-      }
-      for (const id of requestIdsOf(message)) unanswered.add(id);
-      for (const id of cancelledIdsOf(message)) settle(id);
-      transport.onmessage?.(message);
-    },
-    onOversized: () =>
-      void write(errorLine(null, {
-        code: PARSE_ERROR,
-        message:
-          `Parse error: a line passed ${maxLineBytes} bytes and was dropped: send each message on one line of at most that size`,
-      })),
-  });
   const closedDown = new Promise<void>((resolve) => transport.onclose = resolve);
   await server.connect(transport);
   await closedDown;
-}
-
-async function readAll(reader: ReadableStreamDefaultReader<Uint8Array>, splitter: LineSplitter) {
-  try {
-    for (let next = await reader.read(); !next.done; next = await reader.read()) {
-      splitter.push(next.value);
-    }
-  } catch {
-    // Stdin failed or the transport was closed: either way, nothing more will be read.
-  }
 }
 
 /**
@@ -198,18 +165,16 @@ export async function refuseFirstRequest(
 ): Promise<void> {
   const { input = Deno.stdin.readable, output = Deno.stdout } = options;
   const reader = input.getReader();
-  const first = Promise.withResolvers<string | undefined>();
-  const splitter = createLineSplitter({
-    maxLineBytes: options.maxLineBytes ?? MAX_LINE_BYTES,
-    onLine: first.resolve,
-    onOversized: () => first.resolve(undefined),
-  });
-  const timer = setTimeout(() => first.resolve(undefined), options.timeoutMs);
-  readAll(reader, splitter).finally(() => first.resolve(undefined));
-  const line = await first.promise;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const line = await Promise.race([
+    readLines(reader, options.maxLineBytes ?? MAX_LINE_BYTES).next().then((next) => next.value),
+    new Promise<undefined>((resolve) =>
+      timer = setTimeout(() => resolve(undefined), options.timeoutMs)
+    ),
+  ]);
   clearTimeout(timer);
   reader.cancel().catch(() => {});
-  const id = line === undefined ? undefined : firstRequestId(line);
+  const id = line ? firstRequestId(line) : undefined;
   if (id !== undefined) {
     await serialWriter(output, () => {})(errorLine(id, { code: INTERNAL_ERROR, message }));
   }
