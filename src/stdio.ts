@@ -22,15 +22,10 @@ import {
 } from "./mcp_sdk.ts";
 
 const MAX_LINE_BYTES = 4 * 1024 * 1024;
+const encoder = new TextEncoder();
 const PARSE_ERROR = -32700;
 // Not -32000: the SDK's client reads that code as "connection closed", which hides the message.
 const INTERNAL_ERROR = -32603;
-
-/** Where answers are written: `Deno.stdout`, or a fake in tests. */
-export interface Output {
-  /** Writes some of `bytes` and resolves with how many. */
-  write(bytes: Uint8Array): Promise<number>;
-}
 
 /**
  * Yields each non-blank UTF-8 line of `reader` without its "\n" or "\r\n", and `undefined` for a
@@ -76,8 +71,8 @@ export async function* readLines(
 export interface StdioOptions {
   /** The client's messages; `Deno.stdin.readable` by default. */
   input?: ReadableStream<Uint8Array>;
-  /** Where answers go; `Deno.stdout` by default. */
-  output?: Output;
+  /** Where answers go, one whole message at a time; `Deno.stdout.writable` by default. */
+  output?: WritableStream<Uint8Array>;
   /** The longest line accepted; 4 MiB by default. */
   maxLineBytes?: number;
 }
@@ -90,10 +85,11 @@ export async function serveStdio(
   server: McpServer,
   options: StdioOptions & { drainTimeoutMs: number },
 ): Promise<void> {
-  const { input = Deno.stdin.readable, output = Deno.stdout } = options;
+  const { input = Deno.stdin.readable, output = Deno.stdout.writable } = options;
   const maxLineBytes = options.maxLineBytes ?? MAX_LINE_BYTES;
+  const writer = output.getWriter();
   // Nobody is left to read the answers (EPIPE): stop instead of crashing.
-  const write = serialWriter(output, () => void server.close());
+  const write = (text: string) => writer.write(encoder.encode(text)).catch(() => server.close());
   const reader = input.getReader();
   const unanswered = new Set<RequestId>();
   let drained: PromiseWithResolvers<void> | undefined;
@@ -163,7 +159,7 @@ export async function refuseFirstRequest(
   message: string,
   options: StdioOptions & { timeoutMs: number },
 ): Promise<void> {
-  const { input = Deno.stdin.readable, output = Deno.stdout } = options;
+  const { input = Deno.stdin.readable, output = Deno.stdout.writable } = options;
   const reader = input.getReader();
   let timer: ReturnType<typeof setTimeout> | undefined;
   const line = await Promise.race([
@@ -176,7 +172,8 @@ export async function refuseFirstRequest(
   reader.cancel().catch(() => {});
   const id = line ? firstRequestId(line) : undefined;
   if (id !== undefined) {
-    await serialWriter(output, () => {})(errorLine(id, { code: INTERNAL_ERROR, message }));
+    const answer = encoder.encode(errorLine(id, { code: INTERNAL_ERROR, message }));
+    await output.getWriter().write(answer).catch(() => {});
   }
 }
 
@@ -191,26 +188,4 @@ function firstRequestId(line: string): RequestId | undefined {
 
 function errorLine(id: RequestId | null, error: { code: number; message: string }): string {
   return `${JSON.stringify({ jsonrpc: "2.0", id, error })}\n`;
-}
-
-// Writes one message at a time, whole; once the reader is gone, the rest is dropped.
-function serialWriter(output: Output, onGone: () => void): (text: string) => Promise<void> {
-  const encoder = new TextEncoder();
-  let tail = Promise.resolve();
-  let gone = false;
-  return (text) => {
-    tail = tail.then(async () => {
-      if (gone) return;
-      try {
-        const bytes = encoder.encode(text);
-        for (let written = 0; written < bytes.length;) {
-          written += await output.write(bytes.subarray(written));
-        }
-      } catch {
-        gone = true;
-        onGone();
-      }
-    });
-    return tail;
-  };
 }

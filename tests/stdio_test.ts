@@ -23,16 +23,15 @@ function fakeStdio() {
   let text = "";
   return {
     input: new ReadableStream<Uint8Array>({ start: (controller) => void (input = controller) }),
-    output: {
-      write(bytes: Uint8Array) {
+    output: new WritableStream<Uint8Array>({
+      write(bytes) {
         text += new TextDecoder().decode(bytes);
         const lines = text.split("\n");
         text = lines.pop() ?? "";
         written.push(...lines.map((line) => JSON.parse(line)));
         for (const waiter of waiters) if (written.length >= waiter.count) waiter.resolve();
-        return Promise.resolve(bytes.length);
       },
-    },
+    }),
     send: (text: string) => input.enqueue(encoder.encode(text)),
     end: () => input.close(),
     written,
