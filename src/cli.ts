@@ -23,7 +23,8 @@ import { missingEnvPermission, missingNetPermission } from "./permissions.ts";
 import { SERVER_NAME, VERSION } from "./about.ts";
 import { createDependencies } from "./dependencies.ts";
 import { checkReadiness, describeHealth } from "./health.ts";
-import { createServer, serverFactory } from "./server.ts";
+import { createServer } from "./server.ts";
+import { AjvJsonSchemaValidator } from "./mcp_sdk.ts";
 import { createInstruments } from "./instruments.ts";
 import { createMetricsRegistry, type MetricsRegistry } from "./metrics.ts";
 import { stdinIsPipe, stopSignals } from "./platform.ts";
@@ -173,10 +174,10 @@ async function serveHttp(
   // it), which is what P6 of bench/RESULTS.md measures.
   const { createHttpApp, endpointUrl } = await import("./http/mod.ts");
   const { listen } = await import("./http/listen.ts");
-  const servers = serverFactory(deps);
+  const jsonSchemaValidator = new AjvJsonSchemaValidator();
   const app = createHttpApp({
-    createServer: servers.perSession,
-    createSharedServer: servers.shared,
+    createServer: () => createServer(deps, { jsonSchemaValidator }),
+    createSharedServer: () => createServer(deps, { jsonSchemaValidator, shared: true }),
     health: () => describeHealth(deps, { startedAt, now }),
     ready: () => checkReadiness(deps),
     metrics,

@@ -7,9 +7,8 @@
 import { AuthError } from "./auth.ts";
 import { type Config, type Env, type EnvReader, envReaderOf, type Region } from "./config/mod.ts";
 import type { RegionFailureKind } from "./discovery/mod.ts";
-import type { Logger } from "./log.ts";
 import { SERVER_NAME, VERSION } from "./about.ts";
-import { createDependencies } from "./dependencies.ts";
+import { createDependencies, type DependencyOptions } from "./dependencies.ts";
 import type { Dependencies } from "./tools/deps.ts";
 import type { Fetch } from "./upstream.ts";
 import { formatDuration } from "./wording.ts";
@@ -31,15 +30,8 @@ export interface DoctorReport {
   readonly checks: readonly DoctorCheck[];
 }
 
-/** Options for {@linkcode runDoctor}. */
-export interface DoctorOptions {
-  /** The environment as the server read it (proxy and CA variables included). */
-  env: Env;
-  /** The `fetch` the server would use: the real one, or the demo upstream. */
-  fetch: Fetch;
-  now: () => number;
-  logger: (category: string) => Logger;
-}
+/** The server's dependency options, and the environment as it read it (proxy and CA too). */
+export type DoctorOptions = DependencyOptions & { env: Env };
 
 // Any keyword a registry answers quickly; whether it matches does not matter.
 const PROBE_KEYWORD = "infra.neptune.registry";
@@ -169,11 +161,7 @@ function checkJwts(deps: Dependencies, { now, read }: { now: () => number; read:
 
 async function checkRegions(
   { discovery, auth }: Dependencies,
-  { timing, withToken, read }: {
-    timing: RequestTiming;
-    withToken: ReadonlySet<string>;
-    read: EnvReader;
-  },
+  { timing, withToken, read }: { timing: Timing; withToken: Set<string>; read: EnvReader },
 ): Promise<DoctorCheck[]> {
   const credentialed = new Set(auth.sources.flatMap((s) => s.credential ? s.regions : []));
   const skip = (region: string) =>
@@ -267,7 +255,7 @@ function notUsedInDemo(config: Config): string {
 }
 
 // Milliseconds from the first request to a region until the last answered; undefined if none.
-type RequestTiming = ReturnType<typeof timeRequests>;
+type Timing = ReturnType<typeof timeRequests>;
 
 function timeRequests(fetch: Fetch, now: () => number) {
   const requests: { url: string; start: number; end?: number }[] = [];
@@ -299,13 +287,6 @@ function fail(name: string, detail: string, fix: string | undefined): DoctorChec
   return fix ? { name, status: "fail", detail, fix } : { name, status: "fail", detail };
 }
 
-const LABELS: Record<CheckStatus, string> = {
-  pass: "ok",
-  fail: "FAIL",
-  skip: "skip",
-  info: "info",
-};
-
 /** Formats `report` as a table for people: one row per check, each fix under its failure. */
 export function formatDoctorReport(report: DoctorReport): string {
   const nameWidth = Math.max(5, ...report.checks.map((check) => check.name.length)) + 2;
@@ -313,17 +294,17 @@ export function formatDoctorReport(report: DoctorReport): string {
     `${name.padEnd(nameWidth)}${label.padEnd(8)}${detail}`;
   const lines = [`${SERVER_NAME} ${VERSION} doctor`, "", row("CHECK", "RESULT", "DETAIL")];
   for (const check of report.checks) {
-    lines.push(row(check.name, LABELS[check.status], check.detail));
+    const label = check.status === "pass" ? "ok" : check.status === "fail" ? "FAIL" : check.status;
+    lines.push(row(check.name, label, check.detail));
     if (check.fix) lines.push(row("", "", `-> ${check.fix}`));
   }
   const failed = report.checks.filter((check) => check.status === "fail").length;
+  const checks = failed === 1 ? "check" : "checks";
   lines.push(
     "",
     failed === 0
       ? "All checks passed."
-      : `${failed} ${
-        failed === 1 ? "check" : "checks"
-      } failed: see the FAIL rows and what to do under them.`,
+      : `${failed} ${checks} failed: see the FAIL rows and what to do under them.`,
   );
   return lines.join("\n");
 }

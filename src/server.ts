@@ -5,7 +5,7 @@
  */
 
 import { SERVER_NAME, VERSION } from "./about.ts";
-import { AjvJsonSchemaValidator, type JsonSchemaValidator, McpServer } from "./mcp_sdk.ts";
+import { type JsonSchemaValidator, McpServer } from "./mcp_sdk.ts";
 import { registerFindPsmPrompt } from "./prompts.ts";
 import { registerPsmResource } from "./resources.ts";
 import type { Dependencies } from "./tools/deps.ts";
@@ -18,7 +18,7 @@ const INSTRUCTIONS =
 
 /** Options for {@linkcode createServer}. */
 export interface ServerOptions {
-  /** A JSON-schema validator to share; without it the SDK builds a new Ajv for every server. */
+  /** A JSON-schema validator to share: without it the SDK builds a new Ajv for every server. */
   jsonSchemaValidator?: JsonSchemaValidator;
   /**
    * The server answers several clients in turn (plain JSON calls, stateless requests): it
@@ -56,21 +56,4 @@ export function createServer(deps: Dependencies, options: ServerOptions = {}): M
   registerPsmResource(server, session);
   registerFindPsmPrompt(server, session);
   return server;
-}
-
-/** Builders of the HTTP servers, per session or shared, all with one JSON-schema validator. */
-export interface ServerFactory {
-  perSession(): McpServer;
-  shared(): McpServer;
-}
-
-/** Returns the builders of HTTP servers (a new Ajv by default). */
-export function serverFactory(
-  deps: Dependencies,
-  { jsonSchemaValidator = new AjvJsonSchemaValidator() }: Omit<ServerOptions, "shared"> = {},
-): ServerFactory {
-  return {
-    perSession: () => createServer(deps, { jsonSchemaValidator }),
-    shared: () => createServer(deps, { jsonSchemaValidator, shared: true }),
-  };
 }
