@@ -1,6 +1,5 @@
 /**
- * The program: parse the configuration, build the dependencies, serve MCP over HTTP or stdio
- * (or check the setup: `doctor`).
+ * The program: parse the configuration, build the dependencies, serve (or check: `doctor`).
  * @module
  */
 

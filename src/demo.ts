@@ -1,6 +1,5 @@
 /**
- * A fake auth service and Neptune registry answered in-process from a sample catalogue: the
- * `--demo` mode, and the upstream of many tests.
+ * A fake auth service and Neptune registry over a sample catalogue: `--demo` and many tests.
  * @module
  */
 

@@ -1,6 +1,5 @@
 /**
- * The composition root: turns a {@linkcode Config} into the token providers, discovery client
- * and formatter that every session's server shares.
+ * The composition root: turns a {@linkcode Config} into what every session's server shares.
  * @module
  */
 

@@ -1,6 +1,5 @@
 /**
- * What `GET /health` and `GET /ready` answer: the server's state, and whether searches can be
- * answered.
+ * What `GET /health` and `GET /ready` answer: the server's state, whether it can search.
  * @module
  */
 
@@ -24,7 +23,7 @@ export function describeHealth(deps: Dependencies, { startedAt, now }: {
   now: () => number;
 }): Health {
   const statuses = deps.auth.sources.map((source) => source.tokens.status());
-  const expiries = statuses.flatMap((status) => status.expiresAt ?? []);
+  const expiries = statuses.flatMap((status) => status.expiresAt?.getTime() ?? []);
   return {
     status: "ok",
     version: VERSION,
@@ -35,11 +34,7 @@ export function describeHealth(deps: Dependencies, { startedAt, now }: {
     auth: {
       configured: statuses.every((status) => status.configured),
       valid: statuses.every((status) => status.valid),
-      expires_at: isoTime(
-        expiries.length > 0
-          ? new Date(Math.min(...expiries.map((date) => date.getTime())))
-          : undefined,
-      ),
+      expires_at: isoTime(expiries.length > 0 ? new Date(Math.min(...expiries)) : undefined),
     },
   };
 }

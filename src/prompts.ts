@@ -1,6 +1,5 @@
 /**
- * The prompt `find_psm(keyword)`: asks the model to look a service up with the search tools;
- * `keyword` completes from the PSMs the session has seen.
+ * The prompt `find_psm(keyword)`: asks the model to look a service up with the search tools.
  * @module
  */
 

@@ -1,6 +1,5 @@
 /**
- * The resource template `psm://{psm}`: one service's details as JSON; `psm` completes from the
- * PSMs the session has seen.
+ * The resource template `psm://{psm}`: one service's details as JSON.
  * @module
  */
 

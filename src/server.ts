@@ -1,6 +1,5 @@
 /**
- * The MCP server: {@linkcode createServer} builds one `McpServer` with the tools, resource and
- * prompt over the shared {@linkcode Dependencies}.
+ * The MCP server: one `McpServer` with the tools, resource and prompt over the dependencies.
  * @module
  */
 
