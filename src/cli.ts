@@ -99,7 +99,13 @@ export async function main(args: readonly string[]): Promise<number> {
   const instruments = createInstruments(metrics);
   const deps = createDependencies(config, { fetch, now, logger, instruments });
   try {
-    return await serve(config, { deps, metrics });
+    if (config.transport === "http") return await serveHttp(config, { deps, metrics });
+    logger("main").info("Serving MCP over stdio{mode}", {
+      mode: config.demo ? " (demo catalogue)" : "",
+    });
+    warnWithoutCredential(config);
+    await serveStdio(createServer(deps), { drainTimeoutMs: STDIO_DRAIN_MS });
+    return 0;
   } finally {
     await settledWithin(logs.flush(), LOG_FLUSH_MS);
   }
@@ -120,18 +126,10 @@ async function talksMcpOverStdin(args: readonly string[]): Promise<boolean> {
   return options.includes("--stdio") || await stdinIsPipe();
 }
 
-async function serve(
+async function serveHttp(
   config: Config,
   { deps, metrics }: { deps: Dependencies; metrics: MetricsRegistry },
 ): Promise<number> {
-  if (config.transport === "stdio") {
-    logger("main").info("Serving MCP over stdio{mode}", {
-      mode: config.demo ? " (demo catalogue)" : "",
-    });
-    warnWithoutCredential(config);
-    await serveStdio(createServer(deps), { drainTimeoutMs: STDIO_DRAIN_MS });
-    return 0;
-  }
   // The original server's desktop configs start it with --port and no --stdio, then talk MCP
   // over the pipe: a piped stdin is served beside HTTP, and its end stops only that side.
   let stdio: Promise<void> | undefined;
@@ -140,32 +138,7 @@ async function serve(
     stdio = serveStdio(createServer(deps), { drainTimeoutMs: STDIO_DRAIN_MS })
       .then(() => logger("main").info("Stdin closed: MCP over stdio has ended"));
   }
-  return await serveHttp(config, { deps, stdio, metrics });
-}
 
-function warnWithoutCredential(config: Config) {
-  if (config.demo) return;
-  const unconfigured = config.regions.filter((region) => !region.credential);
-  if (unconfigured.length === 0) return;
-  const noneSet = unconfigured.every((region) => !region.withheld);
-  if (noneSet && unconfigured.length === config.regions.length && config.regions.length > 0) {
-    logger("main").warn(
-      "CAS_SESSION is not set: searches will fail until you copy the cookie from the browser into the environment and restart (or use --demo)",
-    );
-    return;
-  }
-  for (const region of unconfigured) {
-    logger("main").warn("Region {region} is skipped, {reason}", {
-      region: region.name,
-      reason: describeUnconfigured(region),
-    });
-  }
-}
-
-async function serveHttp(
-  config: Config,
-  { deps, stdio, metrics }: { deps: Dependencies; stdio?: Promise<void>; metrics: MetricsRegistry },
-): Promise<number> {
   const now = Date.now;
   const startedAt = now();
   const log = logger("http");
@@ -245,6 +218,25 @@ async function serveHttp(
     `${SERVER_NAME} ${VERSION} listening on ${endpointUrl(config.host, server.port)}${mode}`,
   );
   return await stop.exitStatus;
+}
+
+function warnWithoutCredential(config: Config) {
+  if (config.demo) return;
+  const unconfigured = config.regions.filter((region) => !region.credential);
+  if (unconfigured.length === 0) return;
+  const noneSet = unconfigured.every((region) => !region.withheld);
+  if (noneSet && unconfigured.length === config.regions.length && config.regions.length > 0) {
+    logger("main").warn(
+      "CAS_SESSION is not set: searches will fail until you copy the cookie from the browser into the environment and restart (or use --demo)",
+    );
+    return;
+  }
+  for (const region of unconfigured) {
+    logger("main").warn("Region {region} is skipped, {reason}", {
+      region: region.name,
+      reason: describeUnconfigured(region),
+    });
+  }
 }
 
 function describeListenError(error: unknown, config: Config): string {
