@@ -120,18 +120,17 @@ function checkCredentials({ auth, demo }: Dependencies): DoctorCheck {
       "Sign in to SSO in the browser, copy the CAS_SESSION cookie's value and export CAS_SESSION=<value>",
     );
   }
+  const variable = withheld[0]?.withheld;
+  const hosts = withheld.map((s) => new URL(s.authUrl).hostname).join(", ");
+  const otherwise = variable === undefined
+    ? "(or CAS_SESSION for every region)"
+    : `(${variable} is not sent to ${hosts}, another site than the default auth URL's, unless the config file's region says "credential": "${variable}")`;
   return fail(
     "credentials",
     [...set, `none for ${missing.join(", ")}`].join("; "),
-    `Set CAS_SESSION_<region> or SERVICE_ACCOUNT_SECRET_<region> for ${missing.join(", ")} ${
-      withheld.length === 0
-        ? "(or CAS_SESSION for every region)"
-        : `(${withheld[0]!.withheld} is not sent to ${
-          withheld.map((s) => new URL(s.authUrl).hostname).join(", ")
-        }, another site than the default auth URL's, unless the config file's region says "credential": "${
-          withheld[0]!.withheld
-        }")`
-    }`,
+    `Set CAS_SESSION_<region> or SERVICE_ACCOUNT_SECRET_<region> for ${
+      missing.join(", ")
+    } ${otherwise}`,
   );
 }
 
