@@ -138,6 +138,7 @@ export async function serveStdio(
     close() {
       if (!closed) {
         closed = true;
+        unanswered.clear();
         drained?.resolve();
         reader.cancel().catch(() => {});
         transport.onclose?.();
