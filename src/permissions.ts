@@ -7,8 +7,7 @@
  */
 
 import type { Config } from "./config/mod.ts";
-import { ENV_VARS, REGIONAL_ENV_PREFIXES } from "./config/env.ts";
-import { PERMISSION_FLAGS } from "./permission_flags.ts";
+import { ENV_VARS, PERMISSION_FLAGS, REGIONAL_ENV_PREFIXES } from "./permission_flags.ts";
 import { urlHost } from "./net.ts";
 
 /** Answers whether a permission is granted, like `Deno.permissions.querySync`. */

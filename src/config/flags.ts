@@ -1,14 +1,20 @@
 /**
- * The command line: every flag `--help` lists, parsed strictly, with errors
- * that say what to type instead and never echo what may be a credential.
+ * The command line: every flag, parsed strictly, with errors that say what to type instead
+ * and never echo what may be a credential; and the `--help` text, written from the same table.
  *
  * @module
  */
 
 import { parseArgs, type ParseArgsOptionsConfig } from "node:util";
 import { boundedEditDistance } from "../edit_distance.ts";
-import { flagOf, OPTION_ENTRIES, type OptionKey, type TextValues } from "./options.ts";
-import { ConfigError } from "./values.ts";
+import {
+  ConfigError,
+  flagOf,
+  type Option,
+  OPTION_ENTRIES,
+  type OptionKey,
+  type TextValues,
+} from "./options.ts";
 
 const PARSE_OPTIONS: ParseArgsOptionsConfig = Object.fromEntries(
   OPTION_ENTRIES.map(([key, { arg, multiple, short }]) => [flagOf(key).slice(2), {
@@ -21,8 +27,8 @@ const PARSE_OPTIONS: ParseArgsOptionsConfig = Object.fromEntries(
 const KEY_OF_FLAG = new Map(OPTION_ENTRIES.map(([key]) => [flagOf(key).slice(2), key]));
 
 /**
- * Parses `args` (without a leading `doctor`) strictly into the text of each
- * option given, by option key; a switch given is `true`.
+ * Parses `args` (without a leading `doctor`) into the text of each option given, by option
+ * key; a switch given is `true`.
  *
  * @throws {ConfigError} naming an unknown option, a missing value or a stray argument.
  */
@@ -100,3 +106,46 @@ function describePositional(value: string): string {
   }
   return "Unexpected positional argument (not shown: it may be a credential): options take the form --name value, see --help";
 }
+
+const HELP_COLUMN = 23;
+
+// `  --port N             HTTP port, 0 picks a free one`, then the variable and the default.
+function describeOption([key, { arg, env, help, ...option }]: [OptionKey, Option]): string {
+  const name = `${flagOf(key)}${arg ? ` ${arg}` : ""}`;
+  const shown = arg && typeof option.default !== "object" ? option.default : undefined;
+  const where = [env && `env ${env}${arg ? "" : "=1"}`, shown !== undefined && `default ${shown}`]
+    .filter(Boolean).join(", ");
+  // A long default (the regions) goes on a line of its own, to stay within 80 columns.
+  const lines = [...help.split("\n"), ...where.split(where.length > 56 ? ", " : "\n")]
+    .filter(Boolean);
+  const first = name.length < HELP_COLUMN - 3
+    ? [`  ${name.padEnd(HELP_COLUMN - 2)}${lines.shift()}`]
+    : [`  ${name}`];
+  return [...first, ...lines.map((line) => `${" ".repeat(HELP_COLUMN)}${line}`)].join("\n");
+}
+
+/** The text printed by `--help`. */
+export const USAGE = `byted-live-promotion: an MCP server that finds PSMs in the Neptune registry
+
+Usage:
+  byted-live-promotion [options]
+  byted-live-promotion doctor [--json] [options]   check the cookie, the JWT, each region and
+                                                   the proxy and CA settings, then exit
+
+Options:
+${OPTION_ENTRIES.map(describeOption).join("\n")}
+
+Credentials (each region uses the first one set):
+  SERVICE_ACCOUNT_SECRET_<region>   a service account's secret for one region
+  CAS_SESSION_<region>              the SSO session cookie for one region
+  SERVICE_ACCOUNT_SECRET            a service account's secret for every region
+  CAS_SESSION          your SSO session cookie (copy it from the browser after signing in)
+
+Network (applied by Deno itself, reported by doctor):
+  HTTPS_PROXY, HTTP_PROXY, NO_PROXY      proxy for the upstream requests
+  DENO_TLS_CA_STORE=system, DENO_CERT    trust the system's or a file's CAs (TLS-inspecting proxies)
+  NODE_EXTRA_CA_CERTS                    a file of extra CAs, also honoured by Deno
+
+Endpoints (HTTP): /mcp (streamable HTTP, and plain {"tool", "arguments"} calls),
+  /sse + /messages (legacy HTTP+SSE), /health, /ready, /metrics
+`;

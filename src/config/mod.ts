@@ -1,7 +1,6 @@
 /**
- * Every option of the server, from flags, environment, the config file and
- * defaults (in that order of precedence), validated up front into one typed
- * {@linkcode Config}.
+ * Every option of the server, from flags, environment, the config file and defaults (in that
+ * order of precedence), validated up front into one typed {@linkcode Config}.
  *
  * @module
  */
@@ -9,39 +8,54 @@
 import type { LogLevel } from "../log.ts";
 import { isLoopback } from "../net.ts";
 import type { Secret } from "../secret.ts";
-import { readCredentials } from "./credentials.ts";
-import { type Env, type EnvReader, envReaderOf, nonEmpty } from "./env.ts";
+import { type Credential, readCredentials, type SharedCredentialVariable } from "./credentials.ts";
 import { readConfigFile, type ReadConfigFileOptions } from "./file.ts";
 import { parseFlags } from "./flags.ts";
 import {
   checkText,
-  defaultSettings,
-  envOf,
+  ConfigError,
+  DEFAULTS,
   flagOf,
   type FullSettings,
+  type Option,
   OPTION_ENTRIES,
+  OPTIONS,
   type Settings,
-  type TextValues,
 } from "./options.ts";
-import type { RegionConfig } from "./regions.ts";
-import { ConfigError } from "./values.ts";
 
-export {
-  type Env,
-  ENV_VARS,
-  type EnvReader,
-  envReaderOf,
-  type EnvVar,
-  REGIONAL_ENV_PREFIXES,
-  type RegionalEnvVar,
-} from "./env.ts";
-export type { Credential, CredentialKind, SharedCredentialVariable } from "./credentials.ts";
-export type { Region, RegionConfig } from "./regions.ts";
-export { DEFAULTS } from "./options.ts";
-export { ConfigError } from "./values.ts";
-export { USAGE } from "./usage.ts";
+export { ENV_VARS, REGIONAL_ENV_PREFIXES } from "../permission_flags.ts";
+export type { Credential, CredentialKind } from "./credentials.ts";
+export { ConfigError, DEFAULTS } from "./options.ts";
+export { USAGE } from "./flags.ts";
 
-const MIB = 1024 * 1024;
+/** Reads one variable, such as `(name) => Deno.env.get(name)`; only known names are asked for. */
+export type EnvReader = (name: string) => string | undefined;
+
+/** The environment as the config sees it, as a record (tests) or read on demand (main). */
+export type Env = Partial<Record<string, string>> | EnvReader;
+
+/** Returns `env` as an {@linkcode EnvReader}. */
+export function envReaderOf(env: Env): EnvReader {
+  return typeof env === "function" ? env : (name) => env[name];
+}
+
+/** One Neptune registry that searches are sent to. */
+export interface Region {
+  /** Short name shown to users, such as `cn`. */
+  readonly name: string;
+  /** Base URL without a trailing slash, such as `https://ms-neptune.byted.org`. */
+  readonly baseUrl: string;
+}
+
+/** A region with where its tokens come from. */
+export interface RegionConfig extends Region {
+  /** The JWT endpoint this region's tokens come from. */
+  readonly authUrl: string;
+  /** Absent when none of the region's variables is set: the region is then skipped. */
+  readonly credential?: Credential;
+  /** The shared variable set but kept from this region, whose auth URL is on another site. */
+  readonly withheld?: SharedCredentialVariable;
+}
 
 /** The validated configuration of one server process. */
 export interface Config {
@@ -56,21 +70,20 @@ export interface Config {
   readonly regions: readonly RegionConfig[];
   /** What this configuration does that its user may not expect, to print at start. */
   readonly warnings: readonly string[];
-  /** Limit for each upstream request, in milliseconds. */
   readonly timeoutMs: number;
-  /** How long a region's answer is served from the cache, in milliseconds; 0 disables it. */
+  /** How long a region's answer is served from the cache; 0 disables it. */
   readonly cacheTtlMs: number;
   /** Registry requests in flight per region, across every call. */
   readonly concurrency: number;
-  /** The estimated heap the answer cache may hold, stale answers included, in bytes. */
+  /** The estimated heap the answer cache may hold, stale answers included. */
   readonly cacheMaxBytes: number;
   /** HTTP sessions open at once, `/mcp` and `/sse` together. */
   readonly maxSessions: number;
   /** HTTP sessions open at once for one client (bearer token, else address). */
   readonly maxSessionsPerClient: number;
-  /** After SIGTERM, how long `/ready` answers 503 while every route is still served, in ms. */
+  /** After SIGTERM, how long `/ready` answers 503 while every route is still served. */
   readonly drainDelayMs: number;
-  /** Every credential value read (cookies, service account secrets), to be scrubbed from logs. */
+  /** Every credential value read, to be scrubbed from logs. */
   readonly secrets: readonly Secret[];
   /** The bearer token HTTP clients must send; required to serve beyond loopback. */
   readonly authToken?: Secret;
@@ -84,27 +97,22 @@ export interface Config {
   readonly stateless: boolean;
 }
 
-/** What the command line asks for. */
+/** What the command line asks for; `json` asks doctor for a report for scripts. */
 export type Command =
   | { readonly kind: "serve"; readonly config: Config }
-  /** `doctor`: check the configuration against the upstreams; `json` for scripts. */
   | { readonly kind: "doctor"; readonly config: Config; readonly json: boolean }
   | { readonly kind: "help" }
   | { readonly kind: "version" };
 
-/** Options for {@linkcode parseCommand}. */
-export type ParseCommandOptions = ReadConfigFileOptions;
-
 /**
- * Parses command-line `args`, `env` and the config file they name into a
- * {@linkcode Command}.
+ * Parses command-line `args`, `env` and the config file they name into a {@linkcode Command}.
  *
  * @throws {ConfigError} when a flag, variable or config file entry is unknown or out of range.
  */
 export function parseCommand(
   args: readonly string[],
   env: Env,
-  options: ParseCommandOptions = {},
+  options: ReadConfigFileOptions = {},
 ): Command {
   const doctor = args[0] === "doctor";
   const flags = parseFlags(doctor ? args.slice(1) : args);
@@ -117,34 +125,32 @@ export function parseCommand(
   if (flags.version) return { kind: "version" };
   const read = envReaderOf(env);
   const given = checkText(flags, flagOf);
-  // A variable counts only where no flag gives the option, as if it were not set.
+  // A variable counts only where no flag gives the option, and an empty one as not set.
   const fromEnv = checkText(
     Object.fromEntries(OPTION_ENTRIES.flatMap(([key, { env }]) => {
-      const value = env && given[key] === undefined ? nonEmpty(read(env)) : undefined;
-      return value === undefined ? [] : [[key, value]];
-    })) as TextValues,
-    envOf,
+      const value = env && given[key] === undefined ? read(env)?.trim() : undefined;
+      return value ? [[key, value]] : [];
+    })),
+    (key) => (OPTIONS[key] as Option).env ?? flagOf(key),
   );
   const file = readConfigFile(given.config ?? fromEnv.config, options);
-  const settings: FullSettings = { ...defaultSettings(), ...file, ...fromEnv, ...given };
-  const config = toConfig(settings, {
+  const defaults = checkText(DEFAULTS, () => "default") as FullSettings;
+  const settings: FullSettings = { ...defaults, ...file, ...fromEnv, ...given };
+  const config = toConfig(
+    settings,
     read,
-    warnings: regionsOverride(
-      file,
-      given.regions ? "--region" : fromEnv.regions && "NEPTUNE_REGIONS",
-    ),
-  });
+    regionsOverride(file, given.regions ? "--region" : fromEnv.regions && "NEPTUNE_REGIONS"),
+  );
   requireTokenBeyondLoopback(config);
   return doctor ? { kind: "doctor", config, json: flags.json === true } : { kind: "serve", config };
 }
 
-function toConfig(
-  settings: FullSettings,
-  { read, warnings }: { read: EnvReader; warnings: string[] },
-): Config {
+const MIB = 1024 * 1024;
+
+function toConfig(settings: FullSettings, read: EnvReader, warnings: string[]): Config {
   const { auth_url: authUrl, demo } = settings;
   // Demo mode never sends a credential, so a malformed one does not stop it.
-  const credentials = readCredentials(read, { validate: !demo });
+  const credentials = readCredentials(read, { validate: !demo, defaultAuthUrl: authUrl });
   return {
     port: settings.port,
     host: settings.host,
@@ -153,11 +159,8 @@ function toConfig(
     demo,
     authUrl,
     regions: settings.regions.map(({ name, base_url, auth_url: own = authUrl, credential }) => {
-      const { credential: chosen, withheld } = credentials.forRegion(name, {
-        authUrl: own,
-        defaultAuthUrl: authUrl,
-        optIn: credential,
-      });
+      const found = credentials.forRegion(name, { authUrl: own, optIn: credential });
+      const { credential: chosen, withheld } = found;
       return {
         name,
         baseUrl: base_url,
@@ -206,9 +209,8 @@ function requireTokenBeyondLoopback(config: Config) {
 }
 
 /**
- * Returns a warning for each upstream URL that is plain `http://` off
- * loopback, where a credential or the JWT would travel unencrypted. Demo mode
- * sends nothing, so it gets none.
+ * Returns a warning for each upstream URL that is plain `http://` off loopback, where a
+ * credential or the JWT would travel unencrypted; none in demo mode, which sends nothing.
  */
 export function insecureUrlWarnings(config: Config): string[] {
   if (config.demo) return [];

@@ -1,46 +1,158 @@
 /**
- * Every option in one table: its flag, environment variable, config file key
- * (the option's own name), default, schema and help. Flag parsing, `--help`,
- * the environment and the config file are all read through it, and one schema
- * checks what each of them gives.
+ * Every option in one table (flag, variable, config file key, default, schema, help) and the
+ * one zod schema that checks what flags, environment and config file give. The schemas'
+ * messages never quote the value: {@linkcode checkText} decides whether it may be shown.
  *
  * @module
  */
 
 import { z } from "zod";
 import { isRecord } from "../json.ts";
-import type { EnvVar } from "./env.ts";
-import { regions, regionsText } from "./regions.ts";
-import {
-  boolean,
-  booleanText,
-  ConfigError,
-  DEFAULT_AUTH_URL,
-  host,
-  httpUrl,
-  integerText,
-  logLevel,
-  origin,
-  token,
-  wholeNumber,
-} from "./values.ts";
+import type { LogLevel } from "../log.ts";
+import { bareHost } from "../net.ts";
+import { Secret } from "../secret.ts";
 
-/** One option of the server. */
+/** A bad flag, variable or config file; the message names it and what is accepted. */
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+// Issue parameters for a message that names the value itself, or a value that is a credential.
+const QUIET = { quiet: true } as const;
+const DEFAULT_AUTH_URL = "https://cloud.bytedance.net/auth/api/v1/jwt";
+const REGISTRY_EXAMPLE = "https://ms-neptune.byted.org";
+
+/** The variables every region may fall back to, each holding the default auth site's credential. */
+export const SHARED_CREDENTIAL_VARIABLES = ["CAS_SESSION", "SERVICE_ACCOUNT_SECRET"] as const;
+
+function wholeNumber(min: number, max: number) {
+  const message = `expected a whole number from ${min} to ${max}`;
+  return z.int(message).min(min, message).max(max, message);
+}
+
+const boolean = z.boolean("expected true or false");
+
+// An absolute http(s) URL without credentials, as its `href`.
+function httpUrl(example: string) {
+  return z.string().transform((raw, context) => {
+    const url = URL.parse(raw.trim());
+    if (url?.protocol !== "http:" && url?.protocol !== "https:") {
+      context.addIssue({
+        code: "custom",
+        message: url
+          ? "expected an http or https URL"
+          : `expected an absolute http(s) URL such as ${example}`,
+      });
+    } else if (url.username || url.password) {
+      context.addIssue({
+        code: "custom",
+        message:
+          "a URL must not embed a user name or password, pass credentials through CAS_SESSION",
+        params: QUIET,
+      });
+    } else return url.href;
+    return z.NEVER;
+  });
+}
+
+const host = z.string().refine(
+  (raw) => /^[^\s/]+$/.test(raw.trim()),
+  "expected a host name or IP address such as localhost or 0.0.0.0",
+).transform(bareHost);
+
+const origin = z.string().transform((raw, context) => {
+  const url = URL.parse(raw.trim());
+  if (url?.protocol === "http:" || url?.protocol === "https:") return url.origin;
+  context.addIssue({ code: "custom", message: "expected an origin such as https://app.example" });
+  return z.NEVER;
+});
+
+const logLevel = z.string().transform((raw, context) => {
+  const level = raw.trim().toLowerCase().replace(/^warn$/, "warning");
+  if (["debug", "info", "warning", "error"].includes(level)) return level as LogLevel;
+  context.addIssue({ code: "custom", message: "expected DEBUG, INFO, WARNING or ERROR" });
+  return z.NEVER;
+});
+
+const token = z.string().trim().regex(
+  /^\S+$/,
+  "expected one word without spaces, such as the output of openssl rand -hex 32",
+).transform((value) => new Secret(value));
+
+const region = z.strictObject({
+  // The name becomes part of variable names (`CAS_SESSION_cn`).
+  name: z.string().regex(
+    /^[A-Za-z0-9][\w-]*$/,
+    "expected letters, digits, _ or -, starting with a letter or digit",
+  ),
+  base_url: httpUrl(REGISTRY_EXAMPLE).transform((href) => href.replace(/\/+$/, "")),
+  auth_url: httpUrl(DEFAULT_AUTH_URL).optional(),
+  // The name of a variable, never a value: lets a region on another site use the shared one.
+  credential: z.enum(SHARED_CREDENTIAL_VARIABLES, {
+    error:
+      "expected the name CAS_SESSION or SERVICE_ACCOUNT_SECRET (the value stays in the environment)",
+  }).optional(),
+});
+
+const regions = z.array(region).min(1, "give at least one region").superRefine(
+  (list, context) => {
+    list.forEach(({ name }, index) => {
+      if (list.findIndex((r) => r.name === name) === index) return;
+      context.addIssue({
+        code: "custom",
+        path: [index, "name"],
+        message: `region "${name}" is given twice`,
+        params: QUIET,
+      });
+    });
+  },
+);
+
+// The text of a flag or variable as the schema expects it; what cannot be read is passed on as
+// it is, for the schema to refuse.
+function integerText(raw: string | readonly string[]): unknown {
+  return typeof raw === "string" && /^\d+$/.test(raw.trim()) ? Number(raw.trim()) : raw;
+}
+
+const BOOLEAN_WORDS = ["0", "false", "no", "off", "1", "true", "yes", "on"];
+
+function booleanText(raw: string | readonly string[]): unknown {
+  const index = typeof raw === "string" ? BOOLEAN_WORDS.indexOf(raw.trim().toLowerCase()) : -1;
+  return index < 0 ? raw : index >= 4;
+}
+
+// `NAME=URL` entries (repeated flags, or one comma-separated variable) as the file's objects.
+function regionsText(raw: string | readonly string[], source: string): unknown {
+  const entries = (typeof raw === "string" ? raw.split(",") : raw).map((e) => e.trim())
+    .filter(Boolean);
+  if (entries.length === 0) {
+    throw new ConfigError(`Invalid ${source}: give at least one region as NAME=URL`);
+  }
+  return entries.map((entry) => {
+    const separator = entry.indexOf("=");
+    if (separator < 1) {
+      throw new ConfigError(
+        `Invalid ${source} "${entry}": expected NAME=URL such as cn=${REGISTRY_EXAMPLE}`,
+      );
+    }
+    return { name: entry.slice(0, separator).trim(), base_url: entry.slice(separator + 1) };
+  });
+}
+
+/** One option of the server; its key is also its key in the config file. */
 export interface Option {
   /** The flag without its dashes; by default the key, with dashes for underscores. */
   readonly flag?: string;
   readonly short?: string;
   /** The value's name in `--help`; a flag without one is a switch. */
   readonly arg?: string;
-  /** The flag may be repeated. */
   readonly multiple?: boolean;
-  readonly env?: EnvVar;
+  readonly env?: string;
   /** Not read from the config file: a credential, or a command rather than a setting. */
   readonly notInFile?: boolean;
   readonly schema: z.ZodType;
   /** Reads a flag's or variable's text for the schema; without it, the text is checked as is. */
   readonly text?: (raw: string | readonly string[], source: string) => unknown;
-  /** The value when no source gives one, as the config file or the environment would. */
   readonly default?: unknown;
   /** What `--help` says; a line break continues on the next line. */
   readonly help: string;
@@ -222,29 +334,17 @@ export const DEFAULTS = Object.fromEntries(
   OPTION_ENTRIES.flatMap(([key, option]) => "default" in option ? [[key, option.default]] : []),
 ) as { [K in DefaultKey]: typeof OPTIONS[K]["default"] };
 
-/** The defaults, checked like any other source. */
-export function defaultSettings(): FullSettings {
-  return checkText(DEFAULTS, () => "default") as FullSettings;
-}
-
 /** Returns the flag of the option `key` as written: `--port`. */
 export function flagOf(key: OptionKey): string {
   const option: Option = OPTIONS[key];
   return `--${option.flag ?? key.replaceAll("_", "-")}`;
 }
 
-/** Returns the environment variable of the option `key`, else its flag. */
-export function envOf(key: OptionKey): string {
-  const option: Option = OPTIONS[key];
-  return option.env ?? flagOf(key);
-}
-
 /** Text or switches given for some options, by key: flags or environment variables. */
 export type TextValues = Partial<Record<OptionKey, unknown>>;
 
 /**
- * Reads and checks `given`, each value the text of the flag or variable
- * `sourceOf(key)` names.
+ * Reads and checks `given`, each value the text of the flag or variable `sourceOf(key)` names.
  *
  * @throws {ConfigError} for the first value that is not accepted, naming its source.
  */
