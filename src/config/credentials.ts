@@ -1,36 +1,24 @@
 /**
- * Where each region's credential comes from: its own variables first, then the shared ones,
- * which are sent only to auth services on the default auth URL's site (or where the config
- * file opts in). Every value read is kept, to be scrubbed from logs.
- *
+ * Each region's credential: its own variables first, then the shared ones, sent only to auth
+ * services on the default auth URL's site (or where the config file opts in).
  * @module
  */
 
 import { Secret } from "../secret.ts";
 import { ConfigError, SHARED_CREDENTIAL_VARIABLES } from "./options.ts";
 
-/**
- * How a token is asked for: `cas_session`, an SSO session cookie sent as
- * `Cookie: CAS_SESSION=...`; `service_account`, a secret sent as `Authorization: Bearer ...`.
- */
+/** `cas_session`: an SSO cookie sent as `Cookie: CAS_SESSION=...`; `service_account`: a bearer secret. */
 export type CredentialKind = "cas_session" | "service_account";
 
-/** What the auth service is asked with; only the request that needs the value reveals it. */
+/** What the auth service is asked with; `source` is the variable messages name instead of the value. */
 export interface Credential {
   readonly kind: CredentialKind;
-  /** The variable it came from (`CAS_SESSION_us`), named by messages instead of the value. */
   readonly source?: string;
   readonly value: Secret;
 }
 
 /** One of {@linkcode SHARED_CREDENTIAL_VARIABLES}. */
 export type SharedCredentialVariable = typeof SHARED_CREDENTIAL_VARIABLES[number];
-
-/** A region's credential, or the shared variable that is set but kept from its auth service. */
-export interface RegionCredential {
-  readonly credential?: Credential;
-  readonly withheld?: SharedCredentialVariable;
-}
 
 // Second-level domains under which anyone registers (co.uk, com.cn, ...): the site is one label
 // more. The rule is meant for SSO domains a company owns, not for the whole public suffix list.
@@ -46,12 +34,7 @@ export function siteOf(hostname: string): string {
   const labels = host.split(".");
   if (labels.length <= 2) return host;
   const [second = "", top = ""] = labels.slice(-2);
-  const count = top.length === 2 && GENERIC_SECOND_LEVEL.has(second) ? 3 : 2;
-  return labels.slice(-count).join(".");
-}
-
-function siteOfUrl(href: string): string {
-  return siteOf(new URL(href).hostname);
+  return labels.slice(top.length === 2 && GENERIC_SECOND_LEVEL.has(second) ? -3 : -2).join(".");
 }
 
 /**
@@ -65,7 +48,7 @@ export function readCredentials(
   const seen = new Map<string, Credential | undefined>();
   function credentialFrom(kind: CredentialKind, source: string): Credential | undefined {
     if (!seen.has(source)) {
-      const value = parseCredential(read(source), { kind, source, validate });
+      const value = parseCredential(read(source), kind, source, validate);
       seen.set(source, value && { kind, source, value });
     }
     return seen.get(source);
@@ -73,29 +56,28 @@ export function readCredentials(
   // The shared variables are read (and checked) even when every region has its own.
   credentialFrom("service_account", "SERVICE_ACCOUNT_SECRET");
   credentialFrom("cas_session", "CAS_SESSION");
+  const homeSite = siteOf(new URL(defaultAuthUrl).hostname);
   return {
-    /** Its own variables, else a shared one on the default auth URL's site or opted in to. */
     forRegion(
       region: string,
       { authUrl, optIn }: { authUrl: string; optIn?: SharedCredentialVariable },
-    ): RegionCredential {
-      const home = siteOfUrl(authUrl) === siteOfUrl(defaultAuthUrl);
+    ): { credential?: Credential; withheld?: SharedCredentialVariable } {
+      const home = siteOf(new URL(authUrl).hostname) === homeSite;
       let withheld: SharedCredentialVariable | undefined;
       // Most specific first; a service account wins over a cookie at the same level.
-      for (
-        const [kind, source, shared] of [
-          ["service_account", `SERVICE_ACCOUNT_SECRET_${region}`],
-          ["cas_session", `CAS_SESSION_${region}`],
-          ["service_account", "SERVICE_ACCOUNT_SECRET", "SERVICE_ACCOUNT_SECRET"],
-          ["cas_session", "CAS_SESSION", "CAS_SESSION"],
-        ] as const
-      ) {
+      const candidates = [
+        ["service_account", `SERVICE_ACCOUNT_SECRET_${region}`],
+        ["cas_session", `CAS_SESSION_${region}`],
+        ["service_account", "SERVICE_ACCOUNT_SECRET", "SERVICE_ACCOUNT_SECRET"],
+        ["cas_session", "CAS_SESSION", "CAS_SESSION"],
+      ] as const;
+      for (const [kind, source, shared] of candidates) {
         const credential = credentialFrom(kind, source);
         if (!credential) continue;
         if (!shared || home || optIn === shared) return { credential };
         withheld ??= shared;
       }
-      return { withheld };
+      return { credential: undefined, ...(withheld && { withheld }) };
     },
     secrets(): Secret[] {
       return [...seen.values()].flatMap((credential) => credential ? [credential.value] : []);
@@ -103,9 +85,8 @@ export function readCredentials(
   };
 }
 
-// How people paste each kind: a cookie with its name (`CAS_SESSION=value`), a secret with
-// `Bearer `, either in quotes; what is left must fit in the header it is sent in. The value
-// is never echoed: it is a credential.
+// How people paste each kind: a cookie with its name, a secret with `Bearer `, either in quotes;
+// what is left must fit in the header it is sent in. The value is never echoed.
 const SHAPES = {
   // Only printable ASCII without ; , " \ or spaces can be a cookie value (RFC 6265).
   cas_session: {
@@ -121,14 +102,16 @@ const SHAPES = {
   },
 };
 
-// The docs' placeholders (`paste-the-cookie-value-here`, the Python server's
-// `your_cookie_value_here`), a `<value>` left as written, or a `${input:...}` a client did not
-// expand: sent as they are, they would only earn a redirect to the SSO login much later.
+// The docs' placeholders, the Python server's `your_cookie_value_here`, a `<value>` left as
+// written, or a `${input:...}` a client did not expand: sent as they are, they would only earn
+// a redirect to the SSO login much later.
 const PLACEHOLDER = /^(paste[-_]the[-_].*|your[-_].*[-_]here|<[^>]*>|\$\{[^}]*\})$/i;
 
 function parseCredential(
   raw: string | undefined,
-  { kind, source, validate }: { kind: CredentialKind; source: string; validate: boolean },
+  kind: CredentialKind,
+  source: string,
+  validate: boolean,
 ): Secret | undefined {
   const { prefix, allowed, problem } = SHAPES[kind];
   const value = raw?.trim().replace(prefix, "").replace(/^(["'])(.*)\1$/, "$2").trim();

@@ -1,26 +1,23 @@
 /**
- * The JSON file given by `--config FILE` (`MCP_CONFIG`): any option but credentials and
- * commands, checked with the options' schema so that every problem is reported at once with
- * its place (`regions[2].auth_url: ...`). Credentials stay in the environment.
- *
+ * The JSON file of `--config` (`MCP_CONFIG`): any option but credentials and commands, checked
+ * with the options' schema, every problem reported at once with its place in the file.
  * @module
  */
 
 import { z } from "zod";
 import { parseJson } from "../json.ts";
-import { ConfigError, OPTION_ENTRIES, type OptionKey, SCHEMA, type Settings } from "./options.ts";
+import { ConfigError, SCHEMA, type Settings } from "./options.ts";
 
-const FILE_SCHEMA = SCHEMA.pick(
-  Object.fromEntries(
-    OPTION_ENTRIES.flatMap(([key, option]) => option.notInFile ? [] : [[key, true]]),
-  ) as Record<OptionKey, true>,
-);
+// Credentials stay in the environment, and commands are not settings.
+const FILE_SCHEMA = SCHEMA.omit({
+  config: true,
+  auth_token: true,
+  json: true,
+  help: true,
+  version: true,
+});
 
-/**
- * Parses the text of the config file at `path` (named in the error).
- *
- * @throws {ConfigError} listing every problem, each as `place: what is wrong`.
- */
+/** Parses the text of the config file at `path`; a {@linkcode ConfigError} lists every problem. */
 export function parseConfigFile(text: string, path = "config file"): Settings {
   const json = parseJson(text);
   const result = json === undefined
@@ -47,35 +44,27 @@ function notJson(text: string): string {
 }
 
 function jsonErrorOffset(text: string): number {
-  const named = namedOffset(jsonError(text));
-  if (named !== undefined) return named;
-  // Each prefix before the fault fails only by ending early; from the fault on, otherwise.
-  const endsEarly = (end: number) => {
-    const message = jsonError(text.slice(0, end)) ?? "";
-    return /Unexpected end|Unterminated/.test(message) || namedOffset(message) === end;
+  const failure = (end: number) => {
+    try {
+      JSON.parse(text.slice(0, end));
+      return "";
+    } catch (error) {
+      return String(error);
+    }
   };
+  const offsetIn = (message: string) => Number(message.match(/at position (\d+)/)?.[1] ?? NaN);
+  const named = offsetIn(failure(text.length));
+  if (!Number.isNaN(named)) return named;
+  // Each prefix before the fault fails only by ending early; from the fault on, otherwise.
   let low = 0;
   let high = text.length;
   while (low < high) {
     const middle = Math.ceil((low + high) / 2);
-    if (endsEarly(middle)) low = middle;
+    const message = failure(middle);
+    if (/Unexpected end|Unterminated/.test(message) || offsetIn(message) === middle) low = middle;
     else high = middle - 1;
   }
   return low;
-}
-
-function namedOffset(message: string | undefined): number | undefined {
-  const position = message?.match(/at position (\d+)/);
-  return position ? Number(position[1]) : undefined;
-}
-
-function jsonError(text: string): string | undefined {
-  try {
-    JSON.parse(text);
-    return undefined;
-  } catch (error) {
-    return error instanceof Error ? error.message : String(error);
-  }
 }
 
 // Only for issues whose schema gave no message of its own. No value is echoed: a pasted
@@ -106,20 +95,15 @@ function formatPath(path: PropertyKey[]): string {
   return path.length === 0 ? "the file" : z.core.toDotPath(path);
 }
 
-/** The largest config file read: a list of regions takes a few hundred bytes. */
+/** The largest config file read; a list of regions takes a few hundred bytes. */
 export const MAX_CONFIG_FILE_BYTES = 1024 * 1024;
 
-/** Options for {@linkcode readConfigFile}. */
+/** Options for {@linkcode readConfigFile}: `readFile` replaces reading from disk. */
 export interface ReadConfigFileOptions {
-  /** Reads the file's text; by default from disk, refusing more than {@linkcode MAX_CONFIG_FILE_BYTES}. */
   readFile?: (path: string) => string;
 }
 
-/**
- * Reads and parses the config file at `path`; no path gives an empty file.
- *
- * @throws {ConfigError} when it cannot be read, or listing every problem with its place.
- */
+/** Reads and parses the config file at `path`; no path gives an empty file. */
 export function readConfigFile(
   path: string | undefined,
   { readFile = readCappedTextFile }: ReadConfigFileOptions = {},

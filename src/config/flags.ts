@@ -1,7 +1,6 @@
 /**
- * The command line: every flag, parsed strictly, with errors that say what to type instead
- * and never echo what may be a credential; and the `--help` text, written from the same table.
- *
+ * The command line, parsed strictly with errors that say what to type instead and never echo
+ * what may be a credential, and `--help`, both from the option table.
  * @module
  */
 
@@ -26,15 +25,10 @@ const PARSE_OPTIONS: ParseArgsOptionsConfig = Object.fromEntries(
 
 const KEY_OF_FLAG = new Map(OPTION_ENTRIES.map(([key]) => [flagOf(key).slice(2), key]));
 
-/**
- * Parses `args` (without a leading `doctor`) into the text of each option given, by option
- * key; a switch given is `true`.
- *
- * @throws {ConfigError} naming an unknown option, a missing value or a stray argument.
- */
+/** Parses `args` (without a leading `doctor`) into each option's text; a switch given is `true`. */
 export function parseFlags(args: readonly string[]): TextValues {
-  // `deno task start -- --demo` passes the `--` on, and parseArgs would take
-  // every argument after it for a positional one.
+  // `deno task start -- --demo` passes the `--` on, and parseArgs would take what follows for
+  // positional arguments.
   if (args.includes("--")) {
     throw new ConfigError(
       "Unexpected argument --: deno task passes arguments on as they are, so write deno task start --demo, without --",
@@ -55,40 +49,40 @@ export function parseFlags(args: readonly string[]): TextValues {
   }
 }
 
+// Node's messages for what went wrong, and ours: what to type instead.
+const FLAG_ERRORS: [RegExp, (match: string) => string][] = [
+  [/Unknown option '([^']+)'/, describeUnknown],
+  [/Unexpected argument '(.*)'/s, describePositional],
+  [
+    /Option '(?:-\w, )?(--[\w-]+) <value>' argument missing/,
+    (flag) => `Option ${flag} needs a value: see --help`,
+  ],
+  [
+    /Option '(?:-\w, )?(--[\w-]+)(?: <value>)?' argument is ambiguous/,
+    (flag) => `Option ${flag} needs a value; write ${flag}=VALUE for one that starts with "-"`,
+  ],
+];
+
 function describeFlagError(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
-  const unknown = message.match(/Unknown option '([^']+)'/);
-  if (unknown) {
-    const near = nearestOption(unknown[1]!);
-    return near
-      ? `Unknown option ${unknown[1]}: did you mean --${near}? See --help`
-      : `Unknown option ${unknown[1]}: run with --help to see the accepted options`;
-  }
-  const positional = message.match(/Unexpected argument '(.*)'/s);
-  if (positional) return describePositional(positional[1]!);
-  const missing = message.match(/Option '(?:-\w, )?(--[\w-]+) <value>' argument missing/);
-  if (missing) return `Option ${missing[1]} needs a value: see --help`;
-  const ambiguous = message.match(
-    /Option '(?:-\w, )?(--[\w-]+)(?: <value>)?' argument is ambiguous/,
-  );
-  if (ambiguous) {
-    return `Option ${ambiguous[1]} needs a value; write ${
-      ambiguous[1]
-    }=VALUE for one that starts with "-"`;
+  for (const [pattern, describe] of FLAG_ERRORS) {
+    const match = message.match(pattern);
+    if (match) return describe(match[1]!);
   }
   return `${message.split("\n")[0]!.replace(/\.$/, "")}: see --help`;
 }
 
-// The option `given` (--prot, --Port) most likely stands for, within two edits.
-function nearestOption(given: string): string | undefined {
+// Suggests the option `given` (--prot, --Port) most likely stands for, within two edits.
+function describeUnknown(given: string): string {
   const name = given.replace(/^-+/, "").split("=")[0]!.toLowerCase();
-  if (name.length < 3) return undefined;
   const bound = name.length <= 4 ? 1 : 2;
   const [best] = [...KEY_OF_FLAG.keys()]
     .map((option) => ({ option, distance: boundedEditDistance(name, option, bound) }))
-    .filter(({ distance }) => distance <= bound)
+    .filter(({ distance }) => name.length >= 3 && distance <= bound)
     .sort((a, b) => a.distance - b.distance);
-  return best?.option;
+  return best
+    ? `Unknown option ${given}: did you mean --${best.option}? See --help`
+    : `Unknown option ${given}: run with --help to see the accepted options`;
 }
 
 // A positional value may be a cookie pasted in the wrong place: it is shown only when it

@@ -1,7 +1,6 @@
 /**
- * Every option of the server, from flags, environment, the config file and defaults (in that
- * order of precedence), validated up front into one typed {@linkcode Config}.
- *
+ * Flags, environment, the config file and defaults (in that order of precedence), validated up
+ * front into one typed {@linkcode Config}.
  * @module
  */
 
@@ -28,10 +27,10 @@ export type { Credential, CredentialKind } from "./credentials.ts";
 export { ConfigError, DEFAULTS } from "./options.ts";
 export { USAGE } from "./flags.ts";
 
-/** Reads one variable, such as `(name) => Deno.env.get(name)`; only known names are asked for. */
+/** Reads one variable, such as `(name) => Deno.env.get(name)`; only allowed names are asked. */
 export type EnvReader = (name: string) => string | undefined;
 
-/** The environment as the config sees it, as a record (tests) or read on demand (main). */
+/** The environment as a record, or read on demand. */
 export type Env = Partial<Record<string, string>> | EnvReader;
 
 /** Returns `env` as an {@linkcode EnvReader}. */
@@ -39,61 +38,44 @@ export function envReaderOf(env: Env): EnvReader {
   return typeof env === "function" ? env : (name) => env[name];
 }
 
-/** One Neptune registry that searches are sent to. */
+/** One Neptune registry that searches are sent to; `baseUrl` has no trailing slash. */
 export interface Region {
-  /** Short name shown to users, such as `cn`. */
   readonly name: string;
-  /** Base URL without a trailing slash, such as `https://ms-neptune.byted.org`. */
   readonly baseUrl: string;
 }
 
-/** A region with where its tokens come from. */
+/** A region with its JWT endpoint and credential, if any variable gives it one. */
 export interface RegionConfig extends Region {
-  /** The JWT endpoint this region's tokens come from. */
   readonly authUrl: string;
-  /** Absent when none of the region's variables is set: the region is then skipped. */
   readonly credential?: Credential;
   /** The shared variable set but kept from this region, whose auth URL is on another site. */
   readonly withheld?: SharedCredentialVariable;
 }
 
-/** The validated configuration of one server process. */
+/** The options of one server process (see `OPTIONS`), durations in ms, sizes in bytes. */
 export interface Config {
   readonly port: number;
   readonly host: string;
   readonly logLevel: LogLevel;
   readonly transport: "http" | "stdio";
-  /** Answer every upstream call from the built-in sample catalogue. */
   readonly demo: boolean;
-  /** The JWT endpoint of every region that does not name its own. */
   readonly authUrl: string;
   readonly regions: readonly RegionConfig[];
-  /** What this configuration does that its user may not expect, to print at start. */
+  /** What the user may not expect of this configuration, to print at start. */
   readonly warnings: readonly string[];
   readonly timeoutMs: number;
-  /** How long a region's answer is served from the cache; 0 disables it. */
   readonly cacheTtlMs: number;
-  /** Registry requests in flight per region, across every call. */
   readonly concurrency: number;
-  /** The estimated heap the answer cache may hold, stale answers included. */
   readonly cacheMaxBytes: number;
-  /** HTTP sessions open at once, `/mcp` and `/sse` together. */
   readonly maxSessions: number;
-  /** HTTP sessions open at once for one client (bearer token, else address). */
   readonly maxSessionsPerClient: number;
-  /** After SIGTERM, how long `/ready` answers 503 while every route is still served. */
   readonly drainDelayMs: number;
   /** Every credential value read, to be scrubbed from logs. */
   readonly secrets: readonly Secret[];
-  /** The bearer token HTTP clients must send; required to serve beyond loopback. */
   readonly authToken?: Secret;
-  /** Serve beyond loopback without a token (something else guards the server). */
   readonly noAuth: boolean;
-  /** Origins whose pages may call the HTTP server, on top of loopback and the Host itself. */
   readonly allowedOrigins: readonly string[];
-  /** Host names the HTTP server answers to on top of loopback names. */
   readonly allowedHosts: readonly string[];
-  /** Serve `/mcp` without sessions, for several instances behind a load balancer. */
   readonly stateless: boolean;
 }
 
@@ -104,11 +86,7 @@ export type Command =
   | { readonly kind: "help" }
   | { readonly kind: "version" };
 
-/**
- * Parses command-line `args`, `env` and the config file they name into a {@linkcode Command}.
- *
- * @throws {ConfigError} when a flag, variable or config file entry is unknown or out of range.
- */
+/** Parses `args`, `env` and the config file they name; throws a {@linkcode ConfigError}. */
 export function parseCommand(
   args: readonly string[],
   env: Env,
@@ -141,7 +119,12 @@ export function parseCommand(
     read,
     regionsOverride(file, given.regions ? "--region" : fromEnv.regions && "NEPTUNE_REGIONS"),
   );
-  requireTokenBeyondLoopback(config);
+  // A page on the network could otherwise drive the tools with the user's cookie.
+  if (exposed(config) && !config.noAuth) {
+    throw new ConfigError(
+      `Refusing to serve on ${config.host} without a token: set MCP_AUTH_TOKEN or --auth-token (or pass --no-auth if a proxy guards the server)`,
+    );
+  }
   return doctor ? { kind: "doctor", config, json: flags.json === true } : { kind: "serve", config };
 }
 
@@ -158,17 +141,12 @@ function toConfig(settings: FullSettings, read: EnvReader, warnings: string[]): 
     transport: settings.stdio ? "stdio" : "http",
     demo,
     authUrl,
-    regions: settings.regions.map(({ name, base_url, auth_url: own = authUrl, credential }) => {
-      const found = credentials.forRegion(name, { authUrl: own, optIn: credential });
-      const { credential: chosen, withheld } = found;
-      return {
-        name,
-        baseUrl: base_url,
-        authUrl: own,
-        credential: chosen,
-        ...(withheld && { withheld }),
-      };
-    }),
+    regions: settings.regions.map(({ name, base_url, auth_url: own = authUrl, credential }) => ({
+      name,
+      baseUrl: base_url,
+      authUrl: own,
+      ...credentials.forRegion(name, { authUrl: own, optIn: credential }),
+    })),
     timeoutMs: settings.timeout_ms,
     cacheTtlMs: settings.cache_ttl * 1000,
     concurrency: settings.concurrency,
@@ -199,32 +177,22 @@ function regionsOverride(file: Settings, source: string | undefined): string[] {
   ];
 }
 
-// A page on the network could otherwise drive the tools with the user's cookie.
-function requireTokenBeyondLoopback(config: Config) {
-  if (config.transport !== "http" || config.authToken || config.noAuth) return;
-  if (isLoopback(config.host)) return;
-  throw new ConfigError(
-    `Refusing to serve on ${config.host} without a token: set MCP_AUTH_TOKEN or --auth-token (or pass --no-auth if a proxy guards the server)`,
-  );
+function exposed(config: Config): boolean {
+  return config.transport === "http" && !config.authToken && !isLoopback(config.host);
 }
 
-/**
- * Returns a warning for each upstream URL that is plain `http://` off loopback, where a
- * credential or the JWT would travel unencrypted; none in demo mode, which sends nothing.
- */
+/** Returns a warning for each upstream URL that is plain `http://` off loopback (none in demo). */
 export function insecureUrlWarnings(config: Config): string[] {
   if (config.demo) return [];
   const authUrls = new Set([config.authUrl, ...config.regions.map((r) => r.authUrl)]);
-  const warnings = [...authUrls].filter(isPlainRemoteHttp).map((url) =>
-    `The auth URL ${url} is plain http: the session cookie or secret would travel unencrypted, use https`
-  );
-  for (const region of config.regions) {
-    if (!isPlainRemoteHttp(region.baseUrl)) continue;
-    warnings.push(
-      `Region ${region.name} (${region.baseUrl}) is plain http: the JWT would travel unencrypted, use https`,
-    );
-  }
-  return warnings;
+  return [
+    ...[...authUrls].filter(isPlainRemoteHttp).map((url) =>
+      `The auth URL ${url} is plain http: the session cookie or secret would travel unencrypted, use https`
+    ),
+    ...config.regions.filter((r) => isPlainRemoteHttp(r.baseUrl)).map(({ name, baseUrl }) =>
+      `Region ${name} (${baseUrl}) is plain http: the JWT would travel unencrypted, use https`
+    ),
+  ];
 }
 
 function isPlainRemoteHttp(href: string): boolean {
@@ -234,6 +202,6 @@ function isPlainRemoteHttp(href: string): boolean {
 
 /** A warning to print at start when the HTTP server is reachable beyond loopback without a token. */
 export function exposureWarning(config: Config): string | undefined {
-  if (config.transport !== "http" || config.authToken || isLoopback(config.host)) return undefined;
+  if (!exposed(config)) return undefined;
   return `Serving on ${config.host} without a token (--no-auth): anyone who can reach this port can run the tools with your credentials`;
 }

@@ -1,8 +1,6 @@
 /**
- * Every option in one table (flag, variable, config file key, default, schema, help) and the
- * one zod schema that checks what flags, environment and config file give. The schemas'
- * messages never quote the value: {@linkcode checkText} decides whether it may be shown.
- *
+ * Every option in one table (flag, variable, file key, default, schema, help) and the one zod
+ * schema that checks what flags, environment and config file give.
  * @module
  */
 
@@ -17,7 +15,7 @@ export class ConfigError extends Error {
   override name = "ConfigError";
 }
 
-// Issue parameters for a message that names the value itself, or a value that is a credential.
+// For a message that names the value itself, or a value that is a credential: not quoted.
 const QUIET = { quiet: true } as const;
 const DEFAULT_AUTH_URL = "https://cloud.bytedance.net/auth/api/v1/jwt";
 const REGISTRY_EXAMPLE = "https://ms-neptune.byted.org";
@@ -25,32 +23,22 @@ const REGISTRY_EXAMPLE = "https://ms-neptune.byted.org";
 /** The variables every region may fall back to, each holding the default auth site's credential. */
 export const SHARED_CREDENTIAL_VARIABLES = ["CAS_SESSION", "SERVICE_ACCOUNT_SECRET"] as const;
 
-function wholeNumber(min: number, max: number) {
-  const message = `expected a whole number from ${min} to ${max}`;
-  return z.int(message).min(min, message).max(max, message);
-}
-
 const boolean = z.boolean("expected true or false");
 
-// An absolute http(s) URL without credentials, as its `href`.
 function httpUrl(example: string) {
   return z.string().transform((raw, context) => {
     const url = URL.parse(raw.trim());
-    if (url?.protocol !== "http:" && url?.protocol !== "https:") {
-      context.addIssue({
-        code: "custom",
-        message: url
-          ? "expected an http or https URL"
-          : `expected an absolute http(s) URL such as ${example}`,
-      });
-    } else if (url.username || url.password) {
-      context.addIssue({
-        code: "custom",
-        message:
-          "a URL must not embed a user name or password, pass credentials through CAS_SESSION",
-        params: QUIET,
-      });
-    } else return url.href;
+    const http = url?.protocol === "http:" || url?.protocol === "https:";
+    if (http && !url.username && !url.password) return url.href;
+    context.addIssue({
+      code: "custom",
+      message: !url
+        ? `expected an absolute http(s) URL such as ${example}`
+        : !http
+        ? "expected an http or https URL"
+        : "a URL must not embed a user name or password, pass credentials through CAS_SESSION",
+      params: { quiet: http },
+    });
     return z.NEVER;
   });
 }
@@ -108,8 +96,7 @@ const regions = z.array(region).min(1, "give at least one region").superRefine(
   },
 );
 
-// The text of a flag or variable as the schema expects it; what cannot be read is passed on as
-// it is, for the schema to refuse.
+// Text that does not spell a value is passed on as it is, for the schema to refuse.
 function integerText(raw: string | readonly string[]): unknown {
   return typeof raw === "string" && /^\d+$/.test(raw.trim()) ? Number(raw.trim()) : raw;
 }
@@ -139,35 +126,38 @@ function regionsText(raw: string | readonly string[], source: string): unknown {
   });
 }
 
-/** One option of the server; its key is also its key in the config file. */
+/** One option of {@linkcode OPTIONS}. */
 export interface Option {
-  /** The flag without its dashes; by default the key, with dashes for underscores. */
+  /** By default the key, with dashes for underscores. */
   readonly flag?: string;
   readonly short?: string;
   /** The value's name in `--help`; a flag without one is a switch. */
   readonly arg?: string;
   readonly multiple?: boolean;
   readonly env?: string;
-  /** Not read from the config file: a credential, or a command rather than a setting. */
-  readonly notInFile?: boolean;
   readonly schema: z.ZodType;
-  /** Reads a flag's or variable's text for the schema; without it, the text is checked as is. */
+  /** Reads a flag's or variable's text for the schema. */
   readonly text?: (raw: string | readonly string[], source: string) => unknown;
   readonly default?: unknown;
-  /** What `--help` says; a line break continues on the next line. */
   readonly help: string;
   /** Added to errors about a flag or variable, whose name explains less than the file's key. */
   readonly hint?: string;
-  /** Never shown in an error: a credential. */
+  /** A credential, never shown in an error. */
   readonly secret?: boolean;
 }
 
-function integer(min: number, max: number, hint: string) {
-  return { arg: "N", schema: wholeNumber(min, max), text: integerText, hint };
+function integer(min: number, max: number, hint: string, arg = "N") {
+  const message = `expected a whole number from ${min} to ${max}`;
+  const schema = z.int(message).min(min, message).max(max, message);
+  return { arg, schema, text: integerText, hint };
+}
+
+function list<T extends z.ZodType>(flag: string, arg: string, schema: T) {
+  return { flag, arg, multiple: true, default: [], schema: z.array(schema) };
 }
 
 const SWITCH = { schema: boolean, text: booleanText, hint: "or 1 or 0", default: false };
-const COMMAND = { notInFile: true, schema: boolean };
+const COMMAND = { schema: boolean };
 
 /** The options, by their key in the config file; `--help` lists them in this order. */
 export const OPTIONS = {
@@ -218,13 +208,11 @@ export const OPTIONS = {
     env: "UPSTREAM_TIMEOUT_MS",
     default: 10_000,
     help: "limit per upstream request",
-    ...integer(1, 600_000, "milliseconds"),
-    arg: "MS",
+    ...integer(1, 600_000, "milliseconds", "MS"),
   },
   config: {
     arg: "FILE",
     env: "MCP_CONFIG",
-    notInFile: true,
     schema: z.string(),
     help:
       "JSON file with regions and any option but credentials\n(flags and environment win over the file; see the README)",
@@ -232,7 +220,6 @@ export const OPTIONS = {
   auth_token: {
     arg: "T",
     env: "MCP_AUTH_TOKEN",
-    notInFile: true,
     secret: true,
     schema: token,
     help:
@@ -243,19 +230,11 @@ export const OPTIONS = {
     help: "serve a non-loopback host without a token (something else must guard it)",
   },
   allowed_origins: {
-    flag: "allowed-origin",
-    arg: "O",
-    multiple: true,
-    default: [],
-    schema: z.array(origin),
+    ...list("allowed-origin", "O", origin),
     help: "also accept browser pages from origin O, repeatable (https://app.example)",
   },
   allowed_hosts: {
-    flag: "allowed-host",
-    arg: "H",
-    multiple: true,
-    default: [],
-    schema: z.array(host),
+    ...list("allowed-host", "H", host),
     help: "also answer to Host name H, repeatable (the name a reverse proxy forwards)",
   },
   stateless: {
@@ -266,8 +245,7 @@ export const OPTIONS = {
   cache_ttl: {
     env: "CACHE_TTL",
     default: 60,
-    ...integer(0, 86_400, "seconds, 0 disables the cache"),
-    arg: "SECONDS",
+    ...integer(0, 86_400, "seconds, 0 disables the cache", "SECONDS"),
     help: "serve a region's answer from the cache this many seconds, 0 disables",
   },
   concurrency: {
@@ -296,8 +274,7 @@ export const OPTIONS = {
   drain_delay: {
     env: "MCP_DRAIN_DELAY",
     default: 0,
-    ...integer(0, 600, "seconds /ready answers 503 before the server stops accepting"),
-    arg: "SECONDS",
+    ...integer(0, 600, "seconds /ready answers 503 before the server stops accepting", "SECONDS"),
     help:
       "on SIGTERM, answer /ready with 503 and keep serving this many seconds\nbefore stopping (behind a load balancer or in Kubernetes)",
   },
@@ -306,10 +283,9 @@ export const OPTIONS = {
   version: { ...COMMAND, short: "V", help: "print the version and exit" },
 } as const satisfies Record<string, Option>;
 
-/** The key of an option, which is also its key in the config file. */
+/** The key of an option, also its key in the config file. */
 export type OptionKey = keyof typeof OPTIONS;
 
-/** Every option's entry, in order. */
 export const OPTION_ENTRIES = Object.entries(OPTIONS) as [OptionKey, Option][];
 
 type Shape = { -readonly [K in OptionKey]: typeof OPTIONS[K]["schema"] };
@@ -319,7 +295,7 @@ export const SCHEMA = z.strictObject(
   Object.fromEntries(OPTION_ENTRIES.map(([key, option]) => [key, option.schema])) as Shape,
 ).partial();
 
-/** Options as {@linkcode SCHEMA} checks them; each source gives some. */
+/** Options as {@linkcode SCHEMA} checks them. */
 export type Settings = z.output<typeof SCHEMA>;
 
 type DefaultKey = { [K in OptionKey]: typeof OPTIONS[K] extends { default: unknown } ? K : never }[
@@ -334,20 +310,16 @@ export const DEFAULTS = Object.fromEntries(
   OPTION_ENTRIES.flatMap(([key, option]) => "default" in option ? [[key, option.default]] : []),
 ) as { [K in DefaultKey]: typeof OPTIONS[K]["default"] };
 
-/** Returns the flag of the option `key` as written: `--port`. */
+/** Returns the flag of the option `key`: `--port`. */
 export function flagOf(key: OptionKey): string {
   const option: Option = OPTIONS[key];
   return `--${option.flag ?? key.replaceAll("_", "-")}`;
 }
 
-/** Text or switches given for some options, by key: flags or environment variables. */
+/** The text or switches that flags or variables give, by option key. */
 export type TextValues = Partial<Record<OptionKey, unknown>>;
 
-/**
- * Reads and checks `given`, each value the text of the flag or variable `sourceOf(key)` names.
- *
- * @throws {ConfigError} for the first value that is not accepted, naming its source.
- */
+/** Reads and checks `given`; a {@linkcode ConfigError} names `sourceOf(key)` of the first refused. */
 export function checkText(given: TextValues, sourceOf: (key: OptionKey) => string): Settings {
   const values: Record<string, unknown> = {};
   for (const [key, raw] of Object.entries(given) as [OptionKey, unknown][]) {
