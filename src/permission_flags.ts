@@ -1,8 +1,6 @@
 /**
- * The permission flags of `deno task start` in `deno.json`, the one place they are written:
- * the compiled binary gets them too, the configuration reads only the variables they allow,
- * and the permission checks name what is missing from them.
- *
+ * The permission flags of `deno task start`, read from `deno.json`, the one place they are
+ * written: the binary, the configuration and the permission checks all use them.
  * @module
  */
 
@@ -18,13 +16,13 @@ export const PERMISSION_FLAGS: readonly string[] = permissionFlagsOf(
   denoConfig.tasks.start.command,
 );
 
-/** The variables `--allow-env` names; one ending in `*` (`CAS_SESSION_*`) allows every name it starts. */
+/** The variables `--allow-env` names; `CAS_SESSION_*` allows every name it starts. */
 export const ALLOWED_ENV: readonly string[] = PERMISSION_FLAGS
   .flatMap((flag) => flag.startsWith("--allow-env=") ? flag.slice(12).split(",") : []);
 
-/** The fixed variables the server reads; the proxy and CA ones only for `doctor` to report. */
+/** The fixed variables; the proxy and CA ones are read only for `doctor` to report. */
 export const ENV_VARS: readonly string[] = ALLOWED_ENV.filter((name) => !name.endsWith("*"));
 
-/** Prefixes of the variables named after a region, such as `CAS_SESSION_` in `CAS_SESSION_us`. */
+/** Prefixes of the variables named after a region, such as `CAS_SESSION_`. */
 export const REGIONAL_ENV_PREFIXES: readonly string[] = ALLOWED_ENV
   .filter((name) => name.endsWith("*")).map((name) => name.slice(0, -1));

@@ -1,7 +1,6 @@
 /**
  * The Deno permissions the server needs, checked up front so that a bare `deno run main.ts`
  * says which flags to add instead of failing later with a `NotCapable` stack trace.
- *
  * @module
  */
 
@@ -18,10 +17,7 @@ function regionalPrefix(variable: string): string | undefined {
   return REGIONAL_ENV_PREFIXES.find((prefix) => variable.startsWith(prefix));
 }
 
-/**
- * Returns the message to print when reading `variables` (by default every fixed one) is not
- * allowed: the flags of `deno task start` when none is, else the variables to add.
- */
+/** Returns what to print when `variables` may not be read: the flags to add to `deno run`. */
 export function missingEnvPermission(
   query: QueryPermission,
   variables: readonly string[] = ENV_VARS,
@@ -48,10 +44,7 @@ export function missingEnvPermission(
   } ${flags.join(", ")}: add ${flags.join(",")} to --allow-env, or ${START}`;
 }
 
-/**
- * Returns the message to print when the net permission does not cover the address `config`
- * listens on, or the auth and region hosts unless in demo mode (which answers them in-process).
- */
+/** Returns what to print when the address to listen on or an upstream host is not allowed. */
 export function missingNetPermission(config: Config, query: QueryPermission): string | undefined {
   const listen = `${urlHost(config.host)}${config.port ? `:${config.port}` : ""}`;
   const hosts = [

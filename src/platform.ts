@@ -1,16 +1,13 @@
 /**
  * What the server does differently by operating system, each a pure function of the OS so that
  * a test on Linux can ask what Windows or macOS would get.
- *
  * @module
  */
 
-/** An operating system as `Deno.build.os` names it. */
 export type Os = typeof Deno.build.os;
 
 const SIGNAL_NUMBERS = { SIGINT: 2, SIGTERM: 15, SIGBREAK: 21 } as const;
 
-/** A signal that asks the server to shut down gracefully. */
 export type StopSignal = keyof typeof SIGNAL_NUMBERS;
 
 /** Returns the signals that stop the server on `os`; Windows has no `SIGTERM` to listen for. */
@@ -18,7 +15,7 @@ export function stopSignals(os: Os): StopSignal[] {
   return os === "windows" ? ["SIGINT", "SIGBREAK"] : ["SIGINT", "SIGTERM"];
 }
 
-/** Returns the exit status of a process stopped at once by a second `signal`: 128 plus its number. */
+/** Returns the exit status of a forced stop by a second `signal`: 128 plus its number. */
 export function forcedStopStatus(signal: StopSignal): number {
   return 128 + SIGNAL_NUMBERS[signal];
 }

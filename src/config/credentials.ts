@@ -7,17 +7,16 @@
 import { Secret } from "../secret.ts";
 import { ConfigError, SHARED_CREDENTIAL_VARIABLES } from "./options.ts";
 
-/** `cas_session`: an SSO cookie sent as `Cookie: CAS_SESSION=...`; `service_account`: a bearer secret. */
+/** `cas_session`: an SSO cookie; `service_account`: a secret sent as a bearer token. */
 export type CredentialKind = "cas_session" | "service_account";
 
-/** What the auth service is asked with; `source` is the variable messages name instead of the value. */
+/** What the auth service is asked with; messages name its `source` variable, never the value. */
 export interface Credential {
   readonly kind: CredentialKind;
   readonly source?: string;
   readonly value: Secret;
 }
 
-/** One of {@linkcode SHARED_CREDENTIAL_VARIABLES}. */
 export type SharedCredentialVariable = typeof SHARED_CREDENTIAL_VARIABLES[number];
 
 // Second-level domains under which anyone registers (co.uk, com.cn, ...): the site is one label
@@ -37,10 +36,7 @@ export function siteOf(hostname: string): string {
   return labels.slice(top.length === 2 && GENERIC_SECOND_LEVEL.has(second) ? -3 : -2).join(".");
 }
 
-/**
- * Reads the credential variables through `read`, each once however many regions fall back to
- * it; with `validate` false (demo mode) a malformed value is kept rather than refused.
- */
+/** Reads each credential variable once; with `validate` false (demo) a malformed one is kept. */
 export function readCredentials(
   read: (name: string) => string | undefined,
   { validate, defaultAuthUrl }: { validate: boolean; defaultAuthUrl: string },

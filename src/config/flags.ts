@@ -118,7 +118,6 @@ function describeOption([key, { arg, env, help, ...option }]: [OptionKey, Option
   return [...first, ...lines.map((line) => `${" ".repeat(HELP_COLUMN)}${line}`)].join("\n");
 }
 
-/** The text printed by `--help`. */
 export const USAGE = `byted-live-promotion: an MCP server that finds PSMs in the Neptune registry
 
 Usage:

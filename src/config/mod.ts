@@ -27,13 +27,12 @@ export type { Credential, CredentialKind } from "./credentials.ts";
 export { ConfigError, DEFAULTS } from "./options.ts";
 export { USAGE } from "./flags.ts";
 
-/** Reads one variable, such as `(name) => Deno.env.get(name)`; only allowed names are asked. */
+/** Reads one variable, such as `(name) => Deno.env.get(name)`. */
 export type EnvReader = (name: string) => string | undefined;
 
 /** The environment as a record, or read on demand. */
 export type Env = Partial<Record<string, string>> | EnvReader;
 
-/** Returns `env` as an {@linkcode EnvReader}. */
 export function envReaderOf(env: Env): EnvReader {
   return typeof env === "function" ? env : (name) => env[name];
 }
@@ -79,7 +78,7 @@ export interface Config {
   readonly stateless: boolean;
 }
 
-/** What the command line asks for; `json` asks doctor for a report for scripts. */
+/** What the command line asks for. */
 export type Command =
   | { readonly kind: "serve"; readonly config: Config }
   | { readonly kind: "doctor"; readonly config: Config; readonly json: boolean }

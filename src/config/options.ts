@@ -1,6 +1,6 @@
 /**
- * Every option in one table (flag, variable, file key, default, schema, help) and the one zod
- * schema that checks what flags, environment and config file give.
+ * Every option in one table (flag, variable, file key, default, help) and the one zod schema
+ * that checks what flags, environment and config file give.
  * @module
  */
 
@@ -96,18 +96,6 @@ const regions = z.array(region).min(1, "give at least one region").superRefine(
   },
 );
 
-// Text that does not spell a value is passed on as it is, for the schema to refuse.
-function integerText(raw: string | readonly string[]): unknown {
-  return typeof raw === "string" && /^\d+$/.test(raw.trim()) ? Number(raw.trim()) : raw;
-}
-
-const BOOLEAN_WORDS = ["0", "false", "no", "off", "1", "true", "yes", "on"];
-
-function booleanText(raw: string | readonly string[]): unknown {
-  const index = typeof raw === "string" ? BOOLEAN_WORDS.indexOf(raw.trim().toLowerCase()) : -1;
-  return index < 0 ? raw : index >= 4;
-}
-
 // `NAME=URL` entries (repeated flags, or one comma-separated variable) as the file's objects.
 function regionsText(raw: string | readonly string[], source: string): unknown {
   const entries = (typeof raw === "string" ? raw.split(",") : raw).map((e) => e.trim())
@@ -146,14 +134,24 @@ export interface Option {
   readonly secret?: boolean;
 }
 
+// Text that does not spell a value is passed on as it is, for the schema to refuse.
 function integer(min: number, max: number, hint: string, arg = "N") {
   const message = `expected a whole number from ${min} to ${max}`;
   const schema = z.int(message).min(min, message).max(max, message);
-  return { arg, schema, text: integerText, hint };
+  const text = (raw: unknown) =>
+    typeof raw === "string" && /^\d+$/.test(raw.trim()) ? Number(raw) : raw;
+  return { arg, schema, text, hint };
 }
 
 function list<T extends z.ZodType>(flag: string, arg: string, schema: T) {
   return { flag, arg, multiple: true, default: [], schema: z.array(schema) };
+}
+
+const BOOLEAN_WORDS = ["0", "false", "no", "off", "1", "true", "yes", "on"];
+
+function booleanText(raw: unknown): unknown {
+  const index = typeof raw === "string" ? BOOLEAN_WORDS.indexOf(raw.trim().toLowerCase()) : -1;
+  return index < 0 ? raw : index >= 4;
 }
 
 const SWITCH = { schema: boolean, text: booleanText, hint: "or 1 or 0", default: false };
@@ -295,17 +293,16 @@ export const SCHEMA = z.strictObject(
   Object.fromEntries(OPTION_ENTRIES.map(([key, option]) => [key, option.schema])) as Shape,
 ).partial();
 
-/** Options as {@linkcode SCHEMA} checks them. */
 export type Settings = z.output<typeof SCHEMA>;
 
 type DefaultKey = { [K in OptionKey]: typeof OPTIONS[K] extends { default: unknown } ? K : never }[
   OptionKey
 ];
 
-/** Every setting, once the defaults fill what no source gives. */
+/** Settings once the defaults fill what no source gives. */
 export type FullSettings = Settings & Required<Pick<Settings, DefaultKey>>;
 
-/** The default of each option that has one, as `--help` shows it. */
+/** The default of each option that has one. */
 export const DEFAULTS = Object.fromEntries(
   OPTION_ENTRIES.flatMap(([key, option]) => "default" in option ? [[key, option.default]] : []),
 ) as { [K in DefaultKey]: typeof OPTIONS[K]["default"] };
@@ -316,7 +313,7 @@ export function flagOf(key: OptionKey): string {
   return `--${option.flag ?? key.replaceAll("_", "-")}`;
 }
 
-/** The text or switches that flags or variables give, by option key. */
+/** What flags or variables give, by option key. */
 export type TextValues = Partial<Record<OptionKey, unknown>>;
 
 /** Reads and checks `given`; a {@linkcode ConfigError} names `sourceOf(key)` of the first refused. */
