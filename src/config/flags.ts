@@ -101,16 +101,48 @@ function describePositional(value: string): string {
   return "Unexpected positional argument (not shown: it may be a credential): options take the form --name value, see --help";
 }
 
+// What `--help` says of each option; a line break continues on the next line.
+const HELP: Record<OptionKey, string> = {
+  port: "HTTP port, 0 picks a free one",
+  host: "address to bind",
+  log_level: "DEBUG, INFO, WARNING or ERROR",
+  stdio:
+    "serve MCP over stdin/stdout instead of HTTP\n(without it, a piped stdin is served beside HTTP)",
+  demo: "answer from the built-in demo catalogue, no credentials needed",
+  auth_url: "JWT endpoint",
+  regions: "a Neptune region, repeatable; the variable lists them as cn=URL,us=URL",
+  timeout_ms: "limit per upstream request",
+  config:
+    "JSON file with regions and any option but credentials\n(flags and environment win over the file; see the README)",
+  auth_token:
+    "bearer token HTTP clients must send; required on any host but loopback\n(prefer the environment: flags show in ps)",
+  no_auth: "serve a non-loopback host without a token (something else must guard it)",
+  allowed_origins: "also accept browser pages from origin O, repeatable (https://app.example)",
+  allowed_hosts: "also answer to Host name H, repeatable (the name a reverse proxy forwards)",
+  stateless: "serve /mcp without sessions, for instances behind a load balancer",
+  cache_ttl: "serve a region's answer from the cache this many seconds, 0 disables",
+  concurrency: "registry requests in flight per region",
+  cache_max_mb: "MiB the cached answers may hold, stale ones included",
+  max_sessions:
+    "HTTP sessions open at once (/mcp and /sse); when full, the least\nrecently active idle one is closed",
+  max_sessions_per_client: "HTTP sessions one client holds (its bearer token, else its address)",
+  drain_delay:
+    "on SIGTERM, answer /ready with 503 and keep serving this many seconds\nbefore stopping (behind a load balancer or in Kubernetes)",
+  json: "with doctor: print the report as JSON",
+  help: "print this help and exit",
+  version: "print the version and exit",
+};
+
 const HELP_COLUMN = 23;
 
 // `  --port N             HTTP port, 0 picks a free one`, then the variable and the default.
-function describeOption([key, { arg, env, help, ...option }]: [OptionKey, Option]): string {
+function describeOption([key, { arg, env, ...option }]: [OptionKey, Option]): string {
   const name = `${flagOf(key)}${arg ? ` ${arg}` : ""}`;
   const shown = arg && typeof option.default !== "object" ? option.default : undefined;
   const where = [env && `env ${env}${arg ? "" : "=1"}`, shown !== undefined && `default ${shown}`]
     .filter(Boolean).join(", ");
   // A long default (the regions) goes on a line of its own, to stay within 80 columns.
-  const lines = [...help.split("\n"), ...where.split(where.length > 56 ? ", " : "\n")]
+  const lines = [...HELP[key].split("\n"), ...where.split(where.length > 56 ? ", " : "\n")]
     .filter(Boolean);
   const first = name.length < HELP_COLUMN - 3
     ? [`  ${name.padEnd(HELP_COLUMN - 2)}${lines.shift()}`]

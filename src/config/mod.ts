@@ -127,8 +127,6 @@ export function parseCommand(
   return doctor ? { kind: "doctor", config, json: flags.json === true } : { kind: "serve", config };
 }
 
-const MIB = 1024 * 1024;
-
 function toConfig(settings: FullSettings, read: EnvReader, warnings: string[]): Config {
   const { auth_url: authUrl, demo } = settings;
   // Demo mode never sends a credential, so a malformed one does not stop it.
@@ -149,7 +147,7 @@ function toConfig(settings: FullSettings, read: EnvReader, warnings: string[]): 
     timeoutMs: settings.timeout_ms,
     cacheTtlMs: settings.cache_ttl * 1000,
     concurrency: settings.concurrency,
-    cacheMaxBytes: settings.cache_max_mb * MIB,
+    cacheMaxBytes: settings.cache_max_mb * 1024 * 1024,
     maxSessions: settings.max_sessions,
     maxSessionsPerClient: settings.max_sessions_per_client,
     drainDelayMs: settings.drain_delay * 1000,

@@ -1,5 +1,5 @@
 /**
- * Every option in one table (flag, variable, file key, default, help) and the one zod schema
+ * Every option in one table (flag, variable, file key, default, schema) and the one zod schema
  * that checks what flags, environment and config file give.
  * @module
  */
@@ -43,6 +43,8 @@ function httpUrl(example: string) {
   });
 }
 
+const authUrl = httpUrl(DEFAULT_AUTH_URL);
+
 const host = z.string().refine(
   (raw) => /^[^\s/]+$/.test(raw.trim()),
   "expected a host name or IP address such as localhost or 0.0.0.0",
@@ -74,7 +76,7 @@ const region = z.strictObject({
     "expected letters, digits, _ or -, starting with a letter or digit",
   ),
   base_url: httpUrl(REGISTRY_EXAMPLE).transform((href) => href.replace(/\/+$/, "")),
-  auth_url: httpUrl(DEFAULT_AUTH_URL).optional(),
+  auth_url: authUrl.optional(),
   // The name of a variable, never a value: lets a region on another site use the shared one.
   credential: z.enum(SHARED_CREDENTIAL_VARIABLES, {
     error:
@@ -127,7 +129,6 @@ export interface Option {
   /** Reads a flag's or variable's text for the schema. */
   readonly text?: (raw: string | readonly string[], source: string) => unknown;
   readonly default?: unknown;
-  readonly help: string;
   /** Added to errors about a flag or variable, whose name explains less than the file's key. */
   readonly hint?: string;
   /** A credential, never shown in an error. */
@@ -159,38 +160,12 @@ const COMMAND = { schema: boolean };
 
 /** The options, by their key in the config file; `--help` lists them in this order. */
 export const OPTIONS = {
-  port: {
-    env: "MCP_PORT",
-    default: 8123,
-    help: "HTTP port, 0 picks a free one",
-    ...integer(0, 65_535, "0 picks a free port"),
-  },
-  host: { arg: "H", env: "MCP_HOST", default: "localhost", schema: host, help: "address to bind" },
-  log_level: {
-    arg: "L",
-    env: "LOG_LEVEL",
-    default: "INFO",
-    schema: logLevel,
-    hint: "any case",
-    help: "DEBUG, INFO, WARNING or ERROR",
-  },
-  stdio: {
-    ...SWITCH,
-    help:
-      "serve MCP over stdin/stdout instead of HTTP\n(without it, a piped stdin is served beside HTTP)",
-  },
-  demo: {
-    env: "DEMO",
-    ...SWITCH,
-    help: "answer from the built-in demo catalogue, no credentials needed",
-  },
-  auth_url: {
-    arg: "URL",
-    env: "JWT_AUTH_URL",
-    default: DEFAULT_AUTH_URL,
-    schema: httpUrl(DEFAULT_AUTH_URL),
-    help: "JWT endpoint",
-  },
+  port: { env: "MCP_PORT", default: 8123, ...integer(0, 65_535, "0 picks a free port") },
+  host: { arg: "H", env: "MCP_HOST", default: "localhost", schema: host },
+  log_level: { arg: "L", env: "LOG_LEVEL", default: "INFO", schema: logLevel, hint: "any case" },
+  stdio: SWITCH,
+  demo: { env: "DEMO", ...SWITCH },
+  auth_url: { arg: "URL", env: "JWT_AUTH_URL", default: DEFAULT_AUTH_URL, schema: authUrl },
   regions: {
     flag: "region",
     arg: "NAME=URL",
@@ -199,86 +174,50 @@ export const OPTIONS = {
     schema: regions,
     text: regionsText,
     default: "cn=https://ms-neptune.byted.org,us=https://ms-neptune.tiktok-us.org",
-    help: "a Neptune region, repeatable; the variable lists them as cn=URL,us=URL",
   },
   timeout_ms: {
     flag: "timeout",
     env: "UPSTREAM_TIMEOUT_MS",
     default: 10_000,
-    help: "limit per upstream request",
     ...integer(1, 600_000, "milliseconds", "MS"),
   },
-  config: {
-    arg: "FILE",
-    env: "MCP_CONFIG",
-    schema: z.string(),
-    help:
-      "JSON file with regions and any option but credentials\n(flags and environment win over the file; see the README)",
-  },
-  auth_token: {
-    arg: "T",
-    env: "MCP_AUTH_TOKEN",
-    secret: true,
-    schema: token,
-    help:
-      "bearer token HTTP clients must send; required on any host but loopback\n(prefer the environment: flags show in ps)",
-  },
-  no_auth: {
-    ...SWITCH,
-    help: "serve a non-loopback host without a token (something else must guard it)",
-  },
-  allowed_origins: {
-    ...list("allowed-origin", "O", origin),
-    help: "also accept browser pages from origin O, repeatable (https://app.example)",
-  },
-  allowed_hosts: {
-    ...list("allowed-host", "H", host),
-    help: "also answer to Host name H, repeatable (the name a reverse proxy forwards)",
-  },
-  stateless: {
-    env: "MCP_STATELESS",
-    ...SWITCH,
-    help: "serve /mcp without sessions, for instances behind a load balancer",
-  },
+  config: { arg: "FILE", env: "MCP_CONFIG", schema: z.string() },
+  auth_token: { arg: "T", env: "MCP_AUTH_TOKEN", secret: true, schema: token },
+  no_auth: SWITCH,
+  allowed_origins: list("allowed-origin", "O", origin),
+  allowed_hosts: list("allowed-host", "H", host),
+  stateless: { env: "MCP_STATELESS", ...SWITCH },
   cache_ttl: {
     env: "CACHE_TTL",
     default: 60,
     ...integer(0, 86_400, "seconds, 0 disables the cache", "SECONDS"),
-    help: "serve a region's answer from the cache this many seconds, 0 disables",
   },
   concurrency: {
     env: "MCP_CONCURRENCY",
     default: 8,
-    help: "registry requests in flight per region",
     ...integer(1, 256, "registry requests in flight per region"),
   },
   cache_max_mb: {
     env: "MCP_CACHE_MAX_MB",
     default: 64,
     ...integer(1, 16_384, "MiB the cached answers may hold"),
-    help: "MiB the cached answers may hold, stale ones included",
   },
   max_sessions: {
     default: 1000,
     ...integer(1, 100_000, "sessions open at once, /mcp and /sse together"),
-    help:
-      "HTTP sessions open at once (/mcp and /sse); when full, the least\nrecently active idle one is closed",
   },
   max_sessions_per_client: {
     default: 100,
     ...integer(1, 100_000, "sessions open at once for one bearer token or client address"),
-    help: "HTTP sessions one client holds (its bearer token, else its address)",
   },
   drain_delay: {
     env: "MCP_DRAIN_DELAY",
     default: 0,
     ...integer(0, 600, "seconds /ready answers 503 before the server stops accepting", "SECONDS"),
-    help:
-      "on SIGTERM, answer /ready with 503 and keep serving this many seconds\nbefore stopping (behind a load balancer or in Kubernetes)",
   },
-  json: { ...COMMAND, help: "with doctor: print the report as JSON" },
-  help: { ...COMMAND, short: "h", help: "print this help and exit" },
-  version: { ...COMMAND, short: "V", help: "print the version and exit" },
+  json: COMMAND,
+  help: { ...COMMAND, short: "h" },
+  version: { ...COMMAND, short: "V" },
 } as const satisfies Record<string, Option>;
 
 /** The key of an option, also its key in the config file. */
@@ -328,8 +267,7 @@ export function checkText(given: TextValues, sourceOf: (key: OptionKey) => strin
   if (result.success) return result.data;
   // `Invalid --region cn "ftp://x": expected ...`: the source, the region when the problem is
   // inside one, and the value unless it is a credential or the message names it already.
-  const [issue] = result.error.issues;
-  if (!issue) throw result.error;
+  const issue = result.error.issues[0]!;
   const [key, index, field] = issue.path as [OptionKey, number?, string?];
   const option: Option = OPTIONS[key];
   const entry = index === undefined ? undefined : (values[key] as unknown[])[index];
