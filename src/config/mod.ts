@@ -197,7 +197,7 @@ function isPlainRemoteHttp(href: string): boolean {
   return url.protocol === "http:" && !isLoopback(url.hostname);
 }
 
-/** A warning to print at start when the HTTP server is reachable beyond loopback without a token. */
+/** A warning to print at start when HTTP is served beyond loopback without a token. */
 export function exposureWarning(config: Config): string | undefined {
   if (!exposed(config)) return undefined;
   return `Serving on ${config.host} without a token (--no-auth): anyone who can reach this port can run the tools with your credentials`;

@@ -255,7 +255,7 @@ export function flagOf(key: OptionKey): string {
 /** What flags or variables give, by option key. */
 export type TextValues = Partial<Record<OptionKey, unknown>>;
 
-/** Reads and checks `given`; a {@linkcode ConfigError} names `sourceOf(key)` of the first refused. */
+/** Reads and checks `given`; a {@linkcode ConfigError} names the source of the first refused. */
 export function checkText(given: TextValues, sourceOf: (key: OptionKey) => string): Settings {
   const values: Record<string, unknown> = {};
   for (const [key, raw] of Object.entries(given) as [OptionKey, unknown][]) {
