@@ -1,9 +1,6 @@
 /**
- * The permission flags the server runs with, read from the `start` task of
- * `deno.json`: the one place they are written. `deno task compile` gives the
- * binary the same flags, the configuration reads only the variables they
- * allow, and the permission checks name what is missing from them.
- *
+ * The permission flags of `deno task start`, read from `deno.json`, the one place they are
+ * written: the binary, the configuration and the permission checks all use them.
  * @module
  */
 
@@ -14,14 +11,18 @@ export function permissionFlagsOf(command: string): string[] {
   return command.split(/\s+/).filter((word) => word.startsWith("--allow-"));
 }
 
-/** The permission flags of `deno task start`, which the compiled binary gets too. */
+/** The permission flags of `deno task start`. */
 export const PERMISSION_FLAGS: readonly string[] = permissionFlagsOf(
   denoConfig.tasks.start.command,
 );
 
-/**
- * The environment variables {@linkcode PERMISSION_FLAGS} allow, in their
- * order; a name ending in `*` (`CAS_SESSION_*`) allows every name it starts.
- */
+/** The variables `--allow-env` names; `CAS_SESSION_*` allows every name it starts. */
 export const ALLOWED_ENV: readonly string[] = PERMISSION_FLAGS
   .flatMap((flag) => flag.startsWith("--allow-env=") ? flag.slice(12).split(",") : []);
+
+/** The fixed variables; the proxy and CA ones are read only for `doctor` to report. */
+export const ENV_VARS: readonly string[] = ALLOWED_ENV.filter((name) => !name.endsWith("*"));
+
+/** Prefixes of the variables named after a region, such as `CAS_SESSION_`. */
+export const REGIONAL_ENV_PREFIXES: readonly string[] = ALLOWED_ENV
+  .filter((name) => name.endsWith("*")).map((name) => name.slice(0, -1));

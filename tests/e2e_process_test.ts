@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { USAGE } from "../src/config/usage.ts";
+import { USAGE } from "../src/config/mod.ts";
 import { PERMISSION_FLAGS } from "../src/permission_flags.ts";
 import { INITIALIZE_REQUEST } from "./harness.ts";
 import { cleanEnv, serverArgs, startServer } from "./server_process.ts";

@@ -1,11 +1,10 @@
 import assert from "node:assert/strict";
-import { ENV_VARS } from "../src/config/env.ts";
 import {
   missingEnvPermission,
   missingNetPermission,
   type QueryPermission,
 } from "../src/permissions.ts";
-import { PERMISSION_FLAGS } from "../src/permission_flags.ts";
+import { ENV_VARS, PERMISSION_FLAGS } from "../src/permission_flags.ts";
 import { testConfig } from "./harness.ts";
 
 /** A permission query that grants everything but `denied` env variables and net hosts. */

@@ -1,100 +1,50 @@
 /**
- * Where each region's credential comes from: its own variables first
- * (`SERVICE_ACCOUNT_SECRET_<region>`, `CAS_SESSION_<region>`), then the shared
- * ones, which are sent only to auth services of the default auth URL's site
- * (or where the config file opts in); every value read is kept to be scrubbed
- * from logs.
- *
+ * Each region's credential: its own variables first, then the shared ones, sent only to auth
+ * services on the default auth URL's site (or where the config file opts in).
  * @module
  */
 
 import { Secret } from "../secret.ts";
-import type { EnvReader } from "./env.ts";
-import { siteOfUrl } from "./site.ts";
-import { ConfigError } from "./values.ts";
+import { ConfigError, SHARED_CREDENTIAL_VARIABLES } from "./options.ts";
 
-/**
- * How a token is asked for: `cas_session`, an SSO session cookie sent as
- * `Cookie: CAS_SESSION=...`; `service_account`, a secret sent as
- * `Authorization: Bearer ...`.
- */
+/** `cas_session`: an SSO cookie; `service_account`: a secret sent as a bearer token. */
 export type CredentialKind = "cas_session" | "service_account";
 
-/** What the auth service is asked with; only the request that needs the value reveals it. */
+/** What the auth service is asked with; messages name its `source` variable, never the value. */
 export interface Credential {
   readonly kind: CredentialKind;
-  /**
-   * The environment variable it came from, such as `CAS_SESSION_us`: what
-   * messages name instead of the value. Default `CAS_SESSION` or `SERVICE_ACCOUNT_SECRET`.
-   */
   readonly source?: string;
   readonly value: Secret;
 }
 
-/** The variables every region may fall back to, each holding the default auth site's credential. */
-export const SHARED_CREDENTIAL_VARIABLES = ["CAS_SESSION", "SERVICE_ACCOUNT_SECRET"] as const;
-
-/** One of {@linkcode SHARED_CREDENTIAL_VARIABLES}. */
 export type SharedCredentialVariable = typeof SHARED_CREDENTIAL_VARIABLES[number];
 
-// Most specific first; a service account wins over a cookie at the same level.
-function credentialVariables(
-  region: string,
-): { kind: CredentialKind; source: string; shared?: SharedCredentialVariable }[] {
-  return [
-    { kind: "service_account", source: `SERVICE_ACCOUNT_SECRET_${region}` },
-    { kind: "cas_session", source: `CAS_SESSION_${region}` },
-    {
-      kind: "service_account",
-      source: "SERVICE_ACCOUNT_SECRET",
-      shared: "SERVICE_ACCOUNT_SECRET",
-    },
-    { kind: "cas_session", source: "CAS_SESSION", shared: "CAS_SESSION" },
-  ];
-}
-
-/** Where a region signs in, which decides whether the shared variables may be sent there. */
-export interface RegionAuth {
-  /** The region's auth URL. */
-  readonly authUrl: string;
-  /** The default auth URL: the shared variables hold a credential of its site. */
-  readonly defaultAuthUrl: string;
-  /** A shared variable the config file lets this region use on another site. */
-  readonly optIn?: SharedCredentialVariable;
-}
-
-/** A region's credential, or the shared variable that is set but kept from its auth service. */
-export interface RegionCredential {
-  readonly credential?: Credential;
-  /** Set when the region has no credential because a shared one belongs to another site. */
-  readonly withheld?: SharedCredentialVariable;
-}
-
-/** Each region's credential, and every credential value read. */
-export interface Credentials {
-  /**
-   * The credential of `region`: its own variables, else a shared one when
-   * `auth` is on the default auth URL's site or opts in to it.
-   */
-  forRegion(region: string, auth: RegionAuth): RegionCredential;
-  /** Every value read, to be scrubbed from logs. */
-  secrets(): Secret[];
-}
+// Second-level domains under which anyone registers (co.uk, com.cn, ...): the site is one label
+// more. The rule is meant for SSO domains a company owns, not for the whole public suffix list.
+const GENERIC_SECOND_LEVEL = new Set(["ac", "co", "com", "edu", "gov", "ne", "net", "or", "org"]);
 
 /**
- * Reads the credential variables through `read`, each once however many
- * regions fall back to it; with `validate` false (demo mode) a malformed value
- * is kept rather than refused.
+ * Returns the site of `hostname` (lower case): its last two labels, or three under a generic
+ * second-level domain of a country (`example.co.uk`); an IP address or one label is its own site.
  */
+export function siteOf(hostname: string): string {
+  const host = hostname.toLowerCase().replace(/\.$/, "");
+  if (host.includes(":") || host.startsWith("[") || /^[\d.]+$/.test(host)) return host;
+  const labels = host.split(".");
+  if (labels.length <= 2) return host;
+  const [second = "", top = ""] = labels.slice(-2);
+  return labels.slice(top.length === 2 && GENERIC_SECOND_LEVEL.has(second) ? -3 : -2).join(".");
+}
+
+/** Reads each credential variable once; with `validate` false (demo) a malformed one is kept. */
 export function readCredentials(
-  read: EnvReader,
-  { validate }: { validate: boolean },
-): Credentials {
+  read: (name: string) => string | undefined,
+  { validate, defaultAuthUrl }: { validate: boolean; defaultAuthUrl: string },
+) {
   const seen = new Map<string, Credential | undefined>();
   function credentialFrom(kind: CredentialKind, source: string): Credential | undefined {
     if (!seen.has(source)) {
-      const raw = read(source);
-      const value = parseCredential(raw, { kind, source, validate });
+      const value = parseCredential(read(source), kind, source, validate);
       seen.set(source, value && { kind, source, value });
     }
     return seen.get(source);
@@ -102,17 +52,28 @@ export function readCredentials(
   // The shared variables are read (and checked) even when every region has its own.
   credentialFrom("service_account", "SERVICE_ACCOUNT_SECRET");
   credentialFrom("cas_session", "CAS_SESSION");
+  const homeSite = siteOf(new URL(defaultAuthUrl).hostname);
   return {
-    forRegion(region: string, auth: RegionAuth): RegionCredential {
-      const home = siteOfUrl(auth.authUrl) === siteOfUrl(auth.defaultAuthUrl);
+    forRegion(
+      region: string,
+      { authUrl, optIn }: { authUrl: string; optIn?: SharedCredentialVariable },
+    ): { credential?: Credential; withheld?: SharedCredentialVariable } {
+      const home = siteOf(new URL(authUrl).hostname) === homeSite;
       let withheld: SharedCredentialVariable | undefined;
-      for (const { kind, source, shared } of credentialVariables(region)) {
+      // Most specific first; a service account wins over a cookie at the same level.
+      const candidates = [
+        ["service_account", `SERVICE_ACCOUNT_SECRET_${region}`],
+        ["cas_session", `CAS_SESSION_${region}`],
+        ["service_account", "SERVICE_ACCOUNT_SECRET", "SERVICE_ACCOUNT_SECRET"],
+        ["cas_session", "CAS_SESSION", "CAS_SESSION"],
+      ] as const;
+      for (const [kind, source, shared] of candidates) {
         const credential = credentialFrom(kind, source);
         if (!credential) continue;
-        if (!shared || home || auth.optIn === shared) return { credential };
+        if (!shared || home || optIn === shared) return { credential };
         withheld ??= shared;
       }
-      return { withheld };
+      return { credential: undefined, ...(withheld && { withheld }) };
     },
     secrets(): Secret[] {
       return [...seen.values()].flatMap((credential) => credential ? [credential.value] : []);
@@ -120,9 +81,8 @@ export function readCredentials(
   };
 }
 
-// How people paste each kind: a cookie with its name (`CAS_SESSION=value`), a secret with
-// `Bearer `, either in quotes; and what is left must fit in the header it is sent in. The
-// value is never echoed: it is a credential.
+// How people paste each kind: a cookie with its name, a secret with `Bearer `, either in quotes;
+// what is left must fit in the header it is sent in. The value is never echoed.
 const SHAPES = {
   // Only printable ASCII without ; , " \ or spaces can be a cookie value (RFC 6265).
   cas_session: {
@@ -138,26 +98,25 @@ const SHAPES = {
   },
 };
 
+// The docs' placeholders, the Python server's `your_cookie_value_here`, a `<value>` left as
+// written, or a `${input:...}` a client did not expand: sent as they are, they would only earn
+// a redirect to the SSO login much later.
+const PLACEHOLDER = /^(paste[-_]the[-_].*|your[-_].*[-_]here|<[^>]*>|\$\{[^}]*\})$/i;
+
 function parseCredential(
   raw: string | undefined,
-  { kind, source, validate }: { kind: CredentialKind; source: string; validate: boolean },
+  kind: CredentialKind,
+  source: string,
+  validate: boolean,
 ): Secret | undefined {
   const { prefix, allowed, problem } = SHAPES[kind];
   const value = raw?.trim().replace(prefix, "").replace(/^(["'])(.*)\1$/, "$2").trim();
   if (!value) return undefined;
-  if (validate) refusePlaceholder(value, source);
+  if (validate && PLACEHOLDER.test(value)) {
+    throw new ConfigError(
+      `${source} still holds a placeholder from the docs: put the real value there (or run with --demo) and restart`,
+    );
+  }
   if (validate && !allowed.test(value)) throw new ConfigError(`Invalid ${source}: ${problem}`);
   return new Secret(value);
-}
-
-// The docs' placeholders (`paste-the-cookie-value-here`, `paste-the-secret`, the Python server's
-// `your_cookie_value_here`), a `<value>` left as written, or a `${input:...}` a client did not
-// expand: sent as they are, they would only earn a redirect to the SSO login much later.
-const PLACEHOLDER = /^(paste[-_]the[-_].*|your[-_].*[-_]here|<[^>]*>|\$\{[^}]*\})$/i;
-
-function refusePlaceholder(value: string, source: string) {
-  if (!PLACEHOLDER.test(value)) return;
-  throw new ConfigError(
-    `${source} still holds a placeholder from the docs: put the real value there (or run with --demo) and restart`,
-  );
 }

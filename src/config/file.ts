@@ -1,29 +1,23 @@
 /**
- * The JSON file given by `--config FILE` (`MCP_CONFIG`): a `regions` list and
- * any other option, checked with the options' schema so that every problem is reported at
- * once with its place in the file (`regions[2].auth_url: not a URL`).
- * Credentials never go in the file; they stay in the environment.
- *
+ * The JSON file of `--config` (`MCP_CONFIG`): any option but credentials and commands, checked
+ * with the options' schema, every problem reported at once with its place in the file.
  * @module
  */
 
 import { z } from "zod";
 import { parseJson } from "../json.ts";
-import { OPTION_ENTRIES, type OptionKey, SCHEMA, type Settings } from "./options.ts";
-import { ConfigError } from "./values.ts";
+import { ConfigError, SCHEMA, type Settings } from "./options.ts";
 
-// The file's keys are the options' keys, less those that are credentials or commands.
-const FILE_SCHEMA = SCHEMA.pick(
-  Object.fromEntries(
-    OPTION_ENTRIES.flatMap(([key, option]) => option.notInFile ? [] : [[key, true]]),
-  ) as Record<OptionKey, true>,
-);
+// Credentials stay in the environment, and commands are not settings.
+const FILE_SCHEMA = SCHEMA.omit({
+  config: true,
+  auth_token: true,
+  json: true,
+  help: true,
+  version: true,
+});
 
-/**
- * Parses the text of the config file at `path` (named in the error).
- *
- * @throws {ConfigError} listing every problem, each as `place: what is wrong`.
- */
+/** Parses the text of the config file at `path`; a {@linkcode ConfigError} lists every problem. */
 export function parseConfigFile(text: string, path = "config file"): Settings {
   const json = parseJson(text);
   const result = json === undefined
@@ -39,66 +33,46 @@ export function parseConfigFile(text: string, path = "config file"): Settings {
   );
 }
 
+// Where `text` stops being JSON. V8 names the offset in most messages; for the others it is
+// the shortest prefix that fails otherwise than by ending early. The message itself is never
+// shown: it may quote the file.
 function notJson(text: string): string {
-  const { line, column } = jsonErrorPlace(text);
-  return `the file is not valid JSON at line ${line}, column ${column}: check the commas and quotes there and just before`;
-}
-
-/**
- * Returns the line and column (from 1) where `text` stops being JSON. V8 names
- * the offset in most messages; for the others it is the shortest prefix that
- * fails otherwise than by ending early. The message itself is never shown: it
- * may quote the file.
- */
-function jsonErrorPlace(text: string): { line: number; column: number } {
-  const offset = jsonErrorOffset(text);
-  const before = text.slice(0, offset).split("\n");
-  return { line: before.length, column: before.at(-1)!.length + 1 };
+  const before = text.slice(0, jsonErrorOffset(text)).split("\n");
+  return `the file is not valid JSON at line ${before.length}, column ${
+    before.at(-1)!.length + 1
+  }: check the commas and quotes there and just before`;
 }
 
 function jsonErrorOffset(text: string): number {
-  const named = namedOffset(jsonError(text));
-  if (named !== undefined) return named;
-  // Each prefix before the fault fails only by ending early; from the fault on, otherwise.
-  const endsEarly = (end: number) => {
-    const message = jsonError(text.slice(0, end)) ?? "";
-    return /Unexpected end|Unterminated/.test(message) || namedOffset(message) === end;
+  const failure = (end: number) => {
+    try {
+      JSON.parse(text.slice(0, end));
+      return "";
+    } catch (error) {
+      return String(error);
+    }
   };
+  const offsetIn = (message: string) => Number(message.match(/at position (\d+)/)?.[1] ?? NaN);
+  const named = offsetIn(failure(text.length));
+  if (!Number.isNaN(named)) return named;
+  // Each prefix before the fault fails only by ending early; from the fault on, otherwise.
   let low = 0;
   let high = text.length;
   while (low < high) {
     const middle = Math.ceil((low + high) / 2);
-    if (endsEarly(middle)) low = middle;
+    const message = failure(middle);
+    if (/Unexpected end|Unterminated/.test(message) || offsetIn(message) === middle) low = middle;
     else high = middle - 1;
   }
   return low;
 }
 
-function namedOffset(message: string | undefined): number | undefined {
-  const position = message?.match(/at position (\d+)/);
-  return position ? Number(position[1]) : undefined;
-}
-
-function jsonError(text: string): string | undefined {
-  try {
-    JSON.parse(text);
-    return undefined;
-  } catch (error) {
-    return error instanceof Error ? error.message : String(error);
-  }
-}
-
 // Only for issues whose schema gave no message of its own. No value is echoed: a pasted
 // cookie in the wrong place must not end up in an error message.
 function describeIssue(issue: z.core.$ZodRawIssue): string | undefined {
-  if (issue.code === "invalid_type") {
-    return issue.input === undefined ? "missing" : `expected ${article(issue.expected)}`;
-  }
-  return undefined;
-}
-
-function article(type: string): string {
-  return `${/^[aeiou]/.test(type) ? "an" : "a"} ${type}`;
+  if (issue.code !== "invalid_type") return undefined;
+  if (issue.input === undefined) return "missing";
+  return `expected ${/^[aeiou]/.test(issue.expected) ? "an" : "a"} ${issue.expected}`;
 }
 
 // Keys under which people put a cookie, secret or token: the file must not hold one.
@@ -117,52 +91,36 @@ function formatIssue(issue: z.core.$ZodIssue): string[] {
   return [`${formatPath(issue.path)}: ${issue.message}`];
 }
 
-// `regions[2].auth_url`, as written in JavaScript.
 function formatPath(path: PropertyKey[]): string {
   return path.length === 0 ? "the file" : z.core.toDotPath(path);
 }
 
-/** The largest config file read, 1 MiB: a list of regions takes a few hundred bytes. */
+/** The largest config file read; a list of regions takes a few hundred bytes. */
 export const MAX_CONFIG_FILE_BYTES = 1024 * 1024;
 
-/** Options for {@linkcode readConfigFile}. */
+/** Options for {@linkcode readConfigFile}: `readFile` replaces reading from disk. */
 export interface ReadConfigFileOptions {
-  /**
-   * Reads the config file named by `--config`; by default its text, failing
-   * past {@linkcode MAX_CONFIG_FILE_BYTES}.
-   */
   readFile?: (path: string) => string;
 }
 
-// A file read stopped at its cap: `--config /dev/zero` would otherwise fill the memory.
-class FileTooLargeError extends Error {
-  constructor(readonly maxBytes: number) {
-    super(`The file holds more than ${maxBytes} bytes`);
-    this.name = "FileTooLargeError";
-  }
-}
-
-/**
- * Reads and parses the config file at `path`; no path gives an empty file.
- *
- * @throws {ConfigError} when it cannot be read, or listing every problem with its place.
- */
+/** Reads and parses the config file at `path`; no path gives an empty file. */
 export function readConfigFile(
   path: string | undefined,
-  options: ReadConfigFileOptions = {},
+  { readFile = readCappedTextFile }: ReadConfigFileOptions = {},
 ): Settings {
   if (path === undefined) return {};
-  const { readFile = readCappedTextFile } = options;
   let text: string;
   try {
     text = readFile(path);
   } catch (error) {
+    if (error instanceof ConfigError) throw error;
     throw new ConfigError(describeReadError(error, path), { cause: error });
   }
   return parseConfigFile(text, path);
 }
 
-// The file's text, read no further than one byte past the cap, whatever size it reports.
+// Read no further than one byte past the cap, whatever size the file reports: `--config
+// /dev/zero` would otherwise fill the memory.
 function readCappedTextFile(path: string): string {
   using file = Deno.openSync(path);
   const buffer = new Uint8Array(MAX_CONFIG_FILE_BYTES + 1);
@@ -172,16 +130,17 @@ function readCappedTextFile(path: string): string {
     if (read === null) break;
     size += read;
   }
-  if (size > MAX_CONFIG_FILE_BYTES) throw new FileTooLargeError(MAX_CONFIG_FILE_BYTES);
+  if (size > MAX_CONFIG_FILE_BYTES) {
+    throw new ConfigError(
+      `Config file ${path} is larger than ${
+        MAX_CONFIG_FILE_BYTES / 1024 / 1024
+      } MiB, the limit: check that --config or MCP_CONFIG names the JSON config file`,
+    );
+  }
   return new TextDecoder().decode(buffer.subarray(0, size));
 }
 
 function describeReadError(error: unknown, path: string): string {
-  if (error instanceof FileTooLargeError) {
-    return `Config file ${path} is larger than ${
-      error.maxBytes / 1024 / 1024
-    } MiB, the limit: check that --config or MCP_CONFIG names the JSON config file`;
-  }
   if (error instanceof Deno.errors.NotFound) {
     return `Config file ${path} does not exist: check --config or MCP_CONFIG`;
   }

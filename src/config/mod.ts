@@ -1,110 +1,95 @@
 /**
- * Every option of the server, from flags, environment, the config file and
- * defaults (in that order of precedence), validated up front into one typed
- * {@linkcode Config}.
- *
+ * Flags, environment, the config file and defaults (in that order of precedence), validated up
+ * front into one typed {@linkcode Config}.
  * @module
  */
 
 import type { LogLevel } from "../log.ts";
 import { isLoopback } from "../net.ts";
 import type { Secret } from "../secret.ts";
-import { readCredentials } from "./credentials.ts";
-import { type Env, type EnvReader, envReaderOf, nonEmpty } from "./env.ts";
+import { type Credential, readCredentials, type SharedCredentialVariable } from "./credentials.ts";
 import { readConfigFile, type ReadConfigFileOptions } from "./file.ts";
 import { parseFlags } from "./flags.ts";
 import {
   checkText,
-  defaultSettings,
-  envOf,
+  ConfigError,
+  DEFAULTS,
   flagOf,
   type FullSettings,
+  type Option,
   OPTION_ENTRIES,
+  OPTIONS,
   type Settings,
-  type TextValues,
 } from "./options.ts";
-import type { RegionConfig } from "./regions.ts";
-import { ConfigError } from "./values.ts";
 
-export {
-  type Env,
-  ENV_VARS,
-  type EnvReader,
-  envReaderOf,
-  type EnvVar,
-  REGIONAL_ENV_PREFIXES,
-  type RegionalEnvVar,
-} from "./env.ts";
-export type { Credential, CredentialKind, SharedCredentialVariable } from "./credentials.ts";
-export type { Region, RegionConfig } from "./regions.ts";
-export { DEFAULTS } from "./options.ts";
-export { ConfigError } from "./values.ts";
-export { USAGE } from "./usage.ts";
+export { ENV_VARS, REGIONAL_ENV_PREFIXES } from "../permission_flags.ts";
+export type { Credential, CredentialKind } from "./credentials.ts";
+export { ConfigError, DEFAULTS } from "./options.ts";
+export { USAGE } from "./flags.ts";
 
-const MIB = 1024 * 1024;
+/** Reads one variable, such as `(name) => Deno.env.get(name)`. */
+export type EnvReader = (name: string) => string | undefined;
 
-/** The validated configuration of one server process. */
+/** The environment as a record, or read on demand. */
+export type Env = Partial<Record<string, string>> | EnvReader;
+
+export function envReaderOf(env: Env): EnvReader {
+  return typeof env === "function" ? env : (name) => env[name];
+}
+
+/** One Neptune registry that searches are sent to; `baseUrl` has no trailing slash. */
+export interface Region {
+  readonly name: string;
+  readonly baseUrl: string;
+}
+
+/** A region with its JWT endpoint and credential, if any variable gives it one. */
+export interface RegionConfig extends Region {
+  readonly authUrl: string;
+  readonly credential?: Credential;
+  /** The shared variable set but kept from this region, whose auth URL is on another site. */
+  readonly withheld?: SharedCredentialVariable;
+}
+
+/** The options of one server process (see `OPTIONS`), durations in ms, sizes in bytes. */
 export interface Config {
   readonly port: number;
   readonly host: string;
   readonly logLevel: LogLevel;
   readonly transport: "http" | "stdio";
-  /** Answer every upstream call from the built-in sample catalogue. */
   readonly demo: boolean;
-  /** The JWT endpoint of every region that does not name its own. */
   readonly authUrl: string;
   readonly regions: readonly RegionConfig[];
-  /** What this configuration does that its user may not expect, to print at start. */
+  /** What the user may not expect of this configuration, to print at start. */
   readonly warnings: readonly string[];
-  /** Limit for each upstream request, in milliseconds. */
   readonly timeoutMs: number;
-  /** How long a region's answer is served from the cache, in milliseconds; 0 disables it. */
   readonly cacheTtlMs: number;
-  /** Registry requests in flight per region, across every call. */
   readonly concurrency: number;
-  /** The estimated heap the answer cache may hold, stale answers included, in bytes. */
   readonly cacheMaxBytes: number;
-  /** HTTP sessions open at once, `/mcp` and `/sse` together. */
   readonly maxSessions: number;
-  /** HTTP sessions open at once for one client (bearer token, else address). */
   readonly maxSessionsPerClient: number;
-  /** After SIGTERM, how long `/ready` answers 503 while every route is still served, in ms. */
   readonly drainDelayMs: number;
-  /** Every credential value read (cookies, service account secrets), to be scrubbed from logs. */
+  /** Every credential value read, to be scrubbed from logs. */
   readonly secrets: readonly Secret[];
-  /** The bearer token HTTP clients must send; required to serve beyond loopback. */
   readonly authToken?: Secret;
-  /** Serve beyond loopback without a token (something else guards the server). */
   readonly noAuth: boolean;
-  /** Origins whose pages may call the HTTP server, on top of loopback and the Host itself. */
   readonly allowedOrigins: readonly string[];
-  /** Host names the HTTP server answers to on top of loopback names. */
   readonly allowedHosts: readonly string[];
-  /** Serve `/mcp` without sessions, for several instances behind a load balancer. */
   readonly stateless: boolean;
 }
 
 /** What the command line asks for. */
 export type Command =
   | { readonly kind: "serve"; readonly config: Config }
-  /** `doctor`: check the configuration against the upstreams; `json` for scripts. */
   | { readonly kind: "doctor"; readonly config: Config; readonly json: boolean }
   | { readonly kind: "help" }
   | { readonly kind: "version" };
 
-/** Options for {@linkcode parseCommand}. */
-export type ParseCommandOptions = ReadConfigFileOptions;
-
-/**
- * Parses command-line `args`, `env` and the config file they name into a
- * {@linkcode Command}.
- *
- * @throws {ConfigError} when a flag, variable or config file entry is unknown or out of range.
- */
+/** Parses `args`, `env` and the config file they name; throws a {@linkcode ConfigError}. */
 export function parseCommand(
   args: readonly string[],
   env: Env,
-  options: ParseCommandOptions = {},
+  options: ReadConfigFileOptions = {},
 ): Command {
   const doctor = args[0] === "doctor";
   const flags = parseFlags(doctor ? args.slice(1) : args);
@@ -117,34 +102,35 @@ export function parseCommand(
   if (flags.version) return { kind: "version" };
   const read = envReaderOf(env);
   const given = checkText(flags, flagOf);
-  // A variable counts only where no flag gives the option, as if it were not set.
+  // A variable counts only where no flag gives the option, and an empty one as not set.
   const fromEnv = checkText(
     Object.fromEntries(OPTION_ENTRIES.flatMap(([key, { env }]) => {
-      const value = env && given[key] === undefined ? nonEmpty(read(env)) : undefined;
-      return value === undefined ? [] : [[key, value]];
-    })) as TextValues,
-    envOf,
+      const value = env && given[key] === undefined ? read(env)?.trim() : undefined;
+      return value ? [[key, value]] : [];
+    })),
+    (key) => (OPTIONS[key] as Option).env ?? flagOf(key),
   );
   const file = readConfigFile(given.config ?? fromEnv.config, options);
-  const settings: FullSettings = { ...defaultSettings(), ...file, ...fromEnv, ...given };
-  const config = toConfig(settings, {
+  const defaults = checkText(DEFAULTS, () => "default") as FullSettings;
+  const settings: FullSettings = { ...defaults, ...file, ...fromEnv, ...given };
+  const config = toConfig(
+    settings,
     read,
-    warnings: regionsOverride(
-      file,
-      given.regions ? "--region" : fromEnv.regions && "NEPTUNE_REGIONS",
-    ),
-  });
-  requireTokenBeyondLoopback(config);
+    regionsOverride(file, given.regions ? "--region" : fromEnv.regions && "NEPTUNE_REGIONS"),
+  );
+  // A page on the network could otherwise drive the tools with the user's cookie.
+  if (exposed(config) && !config.noAuth) {
+    throw new ConfigError(
+      `Refusing to serve on ${config.host} without a token: set MCP_AUTH_TOKEN or --auth-token (or pass --no-auth if a proxy guards the server)`,
+    );
+  }
   return doctor ? { kind: "doctor", config, json: flags.json === true } : { kind: "serve", config };
 }
 
-function toConfig(
-  settings: FullSettings,
-  { read, warnings }: { read: EnvReader; warnings: string[] },
-): Config {
+function toConfig(settings: FullSettings, read: EnvReader, warnings: string[]): Config {
   const { auth_url: authUrl, demo } = settings;
   // Demo mode never sends a credential, so a malformed one does not stop it.
-  const credentials = readCredentials(read, { validate: !demo });
+  const credentials = readCredentials(read, { validate: !demo, defaultAuthUrl: authUrl });
   return {
     port: settings.port,
     host: settings.host,
@@ -152,24 +138,16 @@ function toConfig(
     transport: settings.stdio ? "stdio" : "http",
     demo,
     authUrl,
-    regions: settings.regions.map(({ name, base_url, auth_url: own = authUrl, credential }) => {
-      const { credential: chosen, withheld } = credentials.forRegion(name, {
-        authUrl: own,
-        defaultAuthUrl: authUrl,
-        optIn: credential,
-      });
-      return {
-        name,
-        baseUrl: base_url,
-        authUrl: own,
-        credential: chosen,
-        ...(withheld && { withheld }),
-      };
-    }),
+    regions: settings.regions.map(({ name, base_url, auth_url: own = authUrl, credential }) => ({
+      name,
+      baseUrl: base_url,
+      authUrl: own,
+      ...credentials.forRegion(name, { authUrl: own, optIn: credential }),
+    })),
     timeoutMs: settings.timeout_ms,
     cacheTtlMs: settings.cache_ttl * 1000,
     concurrency: settings.concurrency,
-    cacheMaxBytes: settings.cache_max_mb * MIB,
+    cacheMaxBytes: settings.cache_max_mb * 1024 * 1024,
     maxSessions: settings.max_sessions,
     maxSessionsPerClient: settings.max_sessions_per_client,
     drainDelayMs: settings.drain_delay * 1000,
@@ -196,33 +174,22 @@ function regionsOverride(file: Settings, source: string | undefined): string[] {
   ];
 }
 
-// A page on the network could otherwise drive the tools with the user's cookie.
-function requireTokenBeyondLoopback(config: Config) {
-  if (config.transport !== "http" || config.authToken || config.noAuth) return;
-  if (isLoopback(config.host)) return;
-  throw new ConfigError(
-    `Refusing to serve on ${config.host} without a token: set MCP_AUTH_TOKEN or --auth-token (or pass --no-auth if a proxy guards the server)`,
-  );
+function exposed(config: Config): boolean {
+  return config.transport === "http" && !config.authToken && !isLoopback(config.host);
 }
 
-/**
- * Returns a warning for each upstream URL that is plain `http://` off
- * loopback, where a credential or the JWT would travel unencrypted. Demo mode
- * sends nothing, so it gets none.
- */
+/** Returns a warning for each upstream URL that is plain `http://` off loopback (none in demo). */
 export function insecureUrlWarnings(config: Config): string[] {
   if (config.demo) return [];
   const authUrls = new Set([config.authUrl, ...config.regions.map((r) => r.authUrl)]);
-  const warnings = [...authUrls].filter(isPlainRemoteHttp).map((url) =>
-    `The auth URL ${url} is plain http: the session cookie or secret would travel unencrypted, use https`
-  );
-  for (const region of config.regions) {
-    if (!isPlainRemoteHttp(region.baseUrl)) continue;
-    warnings.push(
-      `Region ${region.name} (${region.baseUrl}) is plain http: the JWT would travel unencrypted, use https`,
-    );
-  }
-  return warnings;
+  return [
+    ...[...authUrls].filter(isPlainRemoteHttp).map((url) =>
+      `The auth URL ${url} is plain http: the session cookie or secret would travel unencrypted, use https`
+    ),
+    ...config.regions.filter((r) => isPlainRemoteHttp(r.baseUrl)).map(({ name, baseUrl }) =>
+      `Region ${name} (${baseUrl}) is plain http: the JWT would travel unencrypted, use https`
+    ),
+  ];
 }
 
 function isPlainRemoteHttp(href: string): boolean {
@@ -230,8 +197,8 @@ function isPlainRemoteHttp(href: string): boolean {
   return url.protocol === "http:" && !isLoopback(url.hostname);
 }
 
-/** A warning to print at start when the HTTP server is reachable beyond loopback without a token. */
+/** A warning to print at start when HTTP is served beyond loopback without a token. */
 export function exposureWarning(config: Config): string | undefined {
-  if (config.transport !== "http" || config.authToken || isLoopback(config.host)) return undefined;
+  if (!exposed(config)) return undefined;
   return `Serving on ${config.host} without a token (--no-auth): anyone who can reach this port can run the tools with your credentials`;
 }

@@ -1,96 +1,171 @@
 /**
- * Every option in one table: its flag, environment variable, config file key
- * (the option's own name), default, schema and help. Flag parsing, `--help`,
- * the environment and the config file are all read through it, and one schema
- * checks what each of them gives.
- *
+ * Every option in one table (flag, variable, file key, default, schema) and the one zod schema
+ * that checks what flags, environment and config file give.
  * @module
  */
 
 import { z } from "zod";
 import { isRecord } from "../json.ts";
-import type { EnvVar } from "./env.ts";
-import { regions, regionsText } from "./regions.ts";
-import {
-  boolean,
-  booleanText,
-  ConfigError,
-  DEFAULT_AUTH_URL,
-  host,
-  httpUrl,
-  integerText,
-  logLevel,
-  origin,
-  token,
-  wholeNumber,
-} from "./values.ts";
+import type { LogLevel } from "../log.ts";
+import { bareHost } from "../net.ts";
+import { Secret } from "../secret.ts";
 
-/** One option of the server. */
+/** A bad flag, variable or config file; the message names it and what is accepted. */
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+// For a message that names the value itself, or a value that is a credential: not quoted.
+const QUIET = { quiet: true } as const;
+const DEFAULT_AUTH_URL = "https://cloud.bytedance.net/auth/api/v1/jwt";
+const REGISTRY_EXAMPLE = "https://ms-neptune.byted.org";
+
+/** The variables every region may fall back to, each holding the default auth site's credential. */
+export const SHARED_CREDENTIAL_VARIABLES = ["CAS_SESSION", "SERVICE_ACCOUNT_SECRET"] as const;
+
+const boolean = z.boolean("expected true or false");
+
+function httpUrl(example: string) {
+  return z.string().transform((raw, context) => {
+    const url = URL.parse(raw.trim());
+    const http = url?.protocol === "http:" || url?.protocol === "https:";
+    if (http && !url.username && !url.password) return url.href;
+    context.addIssue({
+      code: "custom",
+      message: !url
+        ? `expected an absolute http(s) URL such as ${example}`
+        : !http
+        ? "expected an http or https URL"
+        : "a URL must not embed a user name or password, pass credentials through CAS_SESSION",
+      params: { quiet: http },
+    });
+    return z.NEVER;
+  });
+}
+
+const authUrl = httpUrl(DEFAULT_AUTH_URL);
+
+const host = z.string().refine(
+  (raw) => /^[^\s/]+$/.test(raw.trim()),
+  "expected a host name or IP address such as localhost or 0.0.0.0",
+).transform(bareHost);
+
+const origin = z.string().transform((raw, context) => {
+  const url = URL.parse(raw.trim());
+  if (url?.protocol === "http:" || url?.protocol === "https:") return url.origin;
+  context.addIssue({ code: "custom", message: "expected an origin such as https://app.example" });
+  return z.NEVER;
+});
+
+const logLevel = z.string().transform((raw, context) => {
+  const level = raw.trim().toLowerCase().replace(/^warn$/, "warning");
+  if (["debug", "info", "warning", "error"].includes(level)) return level as LogLevel;
+  context.addIssue({ code: "custom", message: "expected DEBUG, INFO, WARNING or ERROR" });
+  return z.NEVER;
+});
+
+const token = z.string().trim().regex(
+  /^\S+$/,
+  "expected one word without spaces, such as the output of openssl rand -hex 32",
+).transform((value) => new Secret(value));
+
+const region = z.strictObject({
+  // The name becomes part of variable names (`CAS_SESSION_cn`).
+  name: z.string().regex(
+    /^[A-Za-z0-9][\w-]*$/,
+    "expected letters, digits, _ or -, starting with a letter or digit",
+  ),
+  base_url: httpUrl(REGISTRY_EXAMPLE).transform((href) => href.replace(/\/+$/, "")),
+  auth_url: authUrl.optional(),
+  // The name of a variable, never a value: lets a region on another site use the shared one.
+  credential: z.enum(SHARED_CREDENTIAL_VARIABLES, {
+    error:
+      "expected the name CAS_SESSION or SERVICE_ACCOUNT_SECRET (the value stays in the environment)",
+  }).optional(),
+});
+
+const regions = z.array(region).min(1, "give at least one region").superRefine(
+  (list, context) => {
+    list.forEach(({ name }, index) => {
+      if (list.findIndex((r) => r.name === name) === index) return;
+      context.addIssue({
+        code: "custom",
+        path: [index, "name"],
+        message: `region "${name}" is given twice`,
+        params: QUIET,
+      });
+    });
+  },
+);
+
+// `NAME=URL` entries (repeated flags, or one comma-separated variable) as the file's objects.
+function regionsText(raw: string | readonly string[], source: string): unknown {
+  const entries = (typeof raw === "string" ? raw.split(",") : raw).map((e) => e.trim())
+    .filter(Boolean);
+  if (entries.length === 0) {
+    throw new ConfigError(`Invalid ${source}: give at least one region as NAME=URL`);
+  }
+  return entries.map((entry) => {
+    const separator = entry.indexOf("=");
+    if (separator < 1) {
+      throw new ConfigError(
+        `Invalid ${source} "${entry}": expected NAME=URL such as cn=${REGISTRY_EXAMPLE}`,
+      );
+    }
+    return { name: entry.slice(0, separator).trim(), base_url: entry.slice(separator + 1) };
+  });
+}
+
+/** One option of {@linkcode OPTIONS}. */
 export interface Option {
-  /** The flag without its dashes; by default the key, with dashes for underscores. */
+  /** By default the key, with dashes for underscores. */
   readonly flag?: string;
   readonly short?: string;
   /** The value's name in `--help`; a flag without one is a switch. */
   readonly arg?: string;
-  /** The flag may be repeated. */
   readonly multiple?: boolean;
-  readonly env?: EnvVar;
-  /** Not read from the config file: a credential, or a command rather than a setting. */
-  readonly notInFile?: boolean;
+  readonly env?: string;
   readonly schema: z.ZodType;
-  /** Reads a flag's or variable's text for the schema; without it, the text is checked as is. */
+  /** Reads a flag's or variable's text for the schema. */
   readonly text?: (raw: string | readonly string[], source: string) => unknown;
-  /** The value when no source gives one, as the config file or the environment would. */
   readonly default?: unknown;
-  /** What `--help` says; a line break continues on the next line. */
-  readonly help: string;
   /** Added to errors about a flag or variable, whose name explains less than the file's key. */
   readonly hint?: string;
-  /** Never shown in an error: a credential. */
+  /** A credential, never shown in an error. */
   readonly secret?: boolean;
 }
 
-function integer(min: number, max: number, hint: string) {
-  return { arg: "N", schema: wholeNumber(min, max), text: integerText, hint };
+// Text that does not spell a value is passed on as it is, for the schema to refuse.
+function integer(min: number, max: number, hint: string, arg = "N") {
+  const message = `expected a whole number from ${min} to ${max}`;
+  const schema = z.int(message).min(min, message).max(max, message);
+  const text = (raw: unknown) =>
+    typeof raw === "string" && /^\d+$/.test(raw.trim()) ? Number(raw) : raw;
+  return { arg, schema, text, hint };
+}
+
+function list<T extends z.ZodType>(flag: string, arg: string, schema: T) {
+  return { flag, arg, multiple: true, default: [], schema: z.array(schema) };
+}
+
+const BOOLEAN_WORDS = ["0", "false", "no", "off", "1", "true", "yes", "on"];
+
+function booleanText(raw: unknown): unknown {
+  const index = typeof raw === "string" ? BOOLEAN_WORDS.indexOf(raw.trim().toLowerCase()) : -1;
+  return index < 0 ? raw : index >= 4;
 }
 
 const SWITCH = { schema: boolean, text: booleanText, hint: "or 1 or 0", default: false };
-const COMMAND = { notInFile: true, schema: boolean };
+const COMMAND = { schema: boolean };
 
 /** The options, by their key in the config file; `--help` lists them in this order. */
 export const OPTIONS = {
-  port: {
-    env: "MCP_PORT",
-    default: 8123,
-    help: "HTTP port, 0 picks a free one",
-    ...integer(0, 65_535, "0 picks a free port"),
-  },
-  host: { arg: "H", env: "MCP_HOST", default: "localhost", schema: host, help: "address to bind" },
-  log_level: {
-    arg: "L",
-    env: "LOG_LEVEL",
-    default: "INFO",
-    schema: logLevel,
-    hint: "any case",
-    help: "DEBUG, INFO, WARNING or ERROR",
-  },
-  stdio: {
-    ...SWITCH,
-    help:
-      "serve MCP over stdin/stdout instead of HTTP\n(without it, a piped stdin is served beside HTTP)",
-  },
-  demo: {
-    env: "DEMO",
-    ...SWITCH,
-    help: "answer from the built-in demo catalogue, no credentials needed",
-  },
-  auth_url: {
-    arg: "URL",
-    env: "JWT_AUTH_URL",
-    default: DEFAULT_AUTH_URL,
-    schema: httpUrl(DEFAULT_AUTH_URL),
-    help: "JWT endpoint",
-  },
+  port: { env: "MCP_PORT", default: 8123, ...integer(0, 65_535, "0 picks a free port") },
+  host: { arg: "H", env: "MCP_HOST", default: "localhost", schema: host },
+  log_level: { arg: "L", env: "LOG_LEVEL", default: "INFO", schema: logLevel, hint: "any case" },
+  stdio: SWITCH,
+  demo: { env: "DEMO", ...SWITCH },
+  auth_url: { arg: "URL", env: "JWT_AUTH_URL", default: DEFAULT_AUTH_URL, schema: authUrl },
   regions: {
     flag: "region",
     arg: "NAME=URL",
@@ -99,105 +174,55 @@ export const OPTIONS = {
     schema: regions,
     text: regionsText,
     default: "cn=https://ms-neptune.byted.org,us=https://ms-neptune.tiktok-us.org",
-    help: "a Neptune region, repeatable; the variable lists them as cn=URL,us=URL",
   },
   timeout_ms: {
     flag: "timeout",
     env: "UPSTREAM_TIMEOUT_MS",
     default: 10_000,
-    help: "limit per upstream request",
-    ...integer(1, 600_000, "milliseconds"),
-    arg: "MS",
+    ...integer(1, 600_000, "milliseconds", "MS"),
   },
-  config: {
-    arg: "FILE",
-    env: "MCP_CONFIG",
-    notInFile: true,
-    schema: z.string(),
-    help:
-      "JSON file with regions and any option but credentials\n(flags and environment win over the file; see the README)",
-  },
-  auth_token: {
-    arg: "T",
-    env: "MCP_AUTH_TOKEN",
-    notInFile: true,
-    secret: true,
-    schema: token,
-    help:
-      "bearer token HTTP clients must send; required on any host but loopback\n(prefer the environment: flags show in ps)",
-  },
-  no_auth: {
-    ...SWITCH,
-    help: "serve a non-loopback host without a token (something else must guard it)",
-  },
-  allowed_origins: {
-    flag: "allowed-origin",
-    arg: "O",
-    multiple: true,
-    default: [],
-    schema: z.array(origin),
-    help: "also accept browser pages from origin O, repeatable (https://app.example)",
-  },
-  allowed_hosts: {
-    flag: "allowed-host",
-    arg: "H",
-    multiple: true,
-    default: [],
-    schema: z.array(host),
-    help: "also answer to Host name H, repeatable (the name a reverse proxy forwards)",
-  },
-  stateless: {
-    env: "MCP_STATELESS",
-    ...SWITCH,
-    help: "serve /mcp without sessions, for instances behind a load balancer",
-  },
+  config: { arg: "FILE", env: "MCP_CONFIG", schema: z.string() },
+  auth_token: { arg: "T", env: "MCP_AUTH_TOKEN", secret: true, schema: token },
+  no_auth: SWITCH,
+  allowed_origins: list("allowed-origin", "O", origin),
+  allowed_hosts: list("allowed-host", "H", host),
+  stateless: { env: "MCP_STATELESS", ...SWITCH },
   cache_ttl: {
     env: "CACHE_TTL",
     default: 60,
-    ...integer(0, 86_400, "seconds, 0 disables the cache"),
-    arg: "SECONDS",
-    help: "serve a region's answer from the cache this many seconds, 0 disables",
+    ...integer(0, 86_400, "seconds, 0 disables the cache", "SECONDS"),
   },
   concurrency: {
     env: "MCP_CONCURRENCY",
     default: 8,
-    help: "registry requests in flight per region",
     ...integer(1, 256, "registry requests in flight per region"),
   },
   cache_max_mb: {
     env: "MCP_CACHE_MAX_MB",
     default: 64,
     ...integer(1, 16_384, "MiB the cached answers may hold"),
-    help: "MiB the cached answers may hold, stale ones included",
   },
   max_sessions: {
     default: 1000,
     ...integer(1, 100_000, "sessions open at once, /mcp and /sse together"),
-    help:
-      "HTTP sessions open at once (/mcp and /sse); when full, the least\nrecently active idle one is closed",
   },
   max_sessions_per_client: {
     default: 100,
     ...integer(1, 100_000, "sessions open at once for one bearer token or client address"),
-    help: "HTTP sessions one client holds (its bearer token, else its address)",
   },
   drain_delay: {
     env: "MCP_DRAIN_DELAY",
     default: 0,
-    ...integer(0, 600, "seconds /ready answers 503 before the server stops accepting"),
-    arg: "SECONDS",
-    help:
-      "on SIGTERM, answer /ready with 503 and keep serving this many seconds\nbefore stopping (behind a load balancer or in Kubernetes)",
+    ...integer(0, 600, "seconds /ready answers 503 before the server stops accepting", "SECONDS"),
   },
-  json: { ...COMMAND, help: "with doctor: print the report as JSON" },
-  help: { ...COMMAND, short: "h", help: "print this help and exit" },
-  version: { ...COMMAND, short: "V", help: "print the version and exit" },
+  json: COMMAND,
+  help: { ...COMMAND, short: "h" },
+  version: { ...COMMAND, short: "V" },
 } as const satisfies Record<string, Option>;
 
-/** The key of an option, which is also its key in the config file. */
+/** The key of an option, also its key in the config file. */
 export type OptionKey = keyof typeof OPTIONS;
 
-/** Every option's entry, in order. */
 export const OPTION_ENTRIES = Object.entries(OPTIONS) as [OptionKey, Option][];
 
 type Shape = { -readonly [K in OptionKey]: typeof OPTIONS[K]["schema"] };
@@ -207,47 +232,30 @@ export const SCHEMA = z.strictObject(
   Object.fromEntries(OPTION_ENTRIES.map(([key, option]) => [key, option.schema])) as Shape,
 ).partial();
 
-/** Options as {@linkcode SCHEMA} checks them; each source gives some. */
 export type Settings = z.output<typeof SCHEMA>;
 
 type DefaultKey = { [K in OptionKey]: typeof OPTIONS[K] extends { default: unknown } ? K : never }[
   OptionKey
 ];
 
-/** Every setting, once the defaults fill what no source gives. */
+/** Settings once the defaults fill what no source gives. */
 export type FullSettings = Settings & Required<Pick<Settings, DefaultKey>>;
 
-/** The default of each option that has one, as `--help` shows it. */
+/** The default of each option that has one. */
 export const DEFAULTS = Object.fromEntries(
   OPTION_ENTRIES.flatMap(([key, option]) => "default" in option ? [[key, option.default]] : []),
 ) as { [K in DefaultKey]: typeof OPTIONS[K]["default"] };
 
-/** The defaults, checked like any other source. */
-export function defaultSettings(): FullSettings {
-  return checkText(DEFAULTS, () => "default") as FullSettings;
-}
-
-/** Returns the flag of the option `key` as written: `--port`. */
+/** Returns the flag of the option `key`: `--port`. */
 export function flagOf(key: OptionKey): string {
   const option: Option = OPTIONS[key];
   return `--${option.flag ?? key.replaceAll("_", "-")}`;
 }
 
-/** Returns the environment variable of the option `key`, else its flag. */
-export function envOf(key: OptionKey): string {
-  const option: Option = OPTIONS[key];
-  return option.env ?? flagOf(key);
-}
-
-/** Text or switches given for some options, by key: flags or environment variables. */
+/** What flags or variables give, by option key. */
 export type TextValues = Partial<Record<OptionKey, unknown>>;
 
-/**
- * Reads and checks `given`, each value the text of the flag or variable
- * `sourceOf(key)` names.
- *
- * @throws {ConfigError} for the first value that is not accepted, naming its source.
- */
+/** Reads and checks `given`; a {@linkcode ConfigError} names the source of the first refused. */
 export function checkText(given: TextValues, sourceOf: (key: OptionKey) => string): Settings {
   const values: Record<string, unknown> = {};
   for (const [key, raw] of Object.entries(given) as [OptionKey, unknown][]) {
@@ -259,8 +267,7 @@ export function checkText(given: TextValues, sourceOf: (key: OptionKey) => strin
   if (result.success) return result.data;
   // `Invalid --region cn "ftp://x": expected ...`: the source, the region when the problem is
   // inside one, and the value unless it is a credential or the message names it already.
-  const [issue] = result.error.issues;
-  if (!issue) throw result.error;
+  const issue = result.error.issues[0]!;
   const [key, index, field] = issue.path as [OptionKey, number?, string?];
   const option: Option = OPTIONS[key];
   const entry = index === undefined ? undefined : (values[key] as unknown[])[index];

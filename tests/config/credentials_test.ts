@@ -1,5 +1,9 @@
 import assert from "node:assert/strict";
-import { siteOf, siteOfUrl } from "../../src/config/site.ts";
+import { siteOf } from "../../src/config/credentials.ts";
+
+function siteOfUrl(href: string): string {
+  return siteOf(new URL(href).hostname);
+}
 
 Deno.test("a host's site is its last two labels: the SSO domains of the known auth hosts", () => {
   assert.equal(siteOf("cloud.bytedance.net"), "bytedance.net");
