@@ -1,8 +1,6 @@
 /**
- * What the HTTP routes read from a JSON-RPC body before the server sees it:
- * its messages and the ids of its requests, so that every answer can be
- * paired with the one request that asked for it.
- *
+ * What the routes read from a JSON-RPC body before the server sees it, and which requests are
+ * still unanswered: the server pairs answers with requests by id alone.
  * @module
  */
 
@@ -11,11 +9,9 @@ import type { RequestId } from "../mcp_sdk.ts";
 
 /** The JSON objects of a body: the body itself, or the members of a batch. */
 export function messagesOf(body: unknown): Record<string, unknown>[] {
-  const messages = Array.isArray(body) ? body : [body];
-  return messages.filter(isRecord);
+  return (Array.isArray(body) ? body : [body]).filter(isRecord);
 }
 
-/** Whether `value` can be a JSON-RPC request id. */
 function isRequestId(value: unknown): value is RequestId {
   return typeof value === "string" || typeof value === "number";
 }
@@ -27,10 +23,7 @@ export function requestIdsOf(body: unknown): RequestId[] {
     .map((m) => m.id as RequestId);
 }
 
-/**
- * The first request id that a batch repeats, or undefined: its answers could
- * not be told apart, and the server would pair the first with either.
- */
+/** The first request id that a batch repeats, or undefined. */
 export function repeatedRequestId(body: unknown): RequestId | undefined {
   if (!Array.isArray(body)) return undefined;
   const seen = new Set<RequestId>();
@@ -47,4 +40,54 @@ export function cancelledIdsOf(body: unknown): RequestId[] {
     .filter((m) => m.method === "notifications/cancelled")
     .map((m) => (m.params as { requestId?: unknown } | undefined)?.requestId)
     .filter(isRequestId);
+}
+
+/**
+ * The requests a transport received and has not answered, counted per id: two requests that
+ * share an id keep it unanswered until both end.
+ */
+export class Unanswered {
+  readonly #counts = new Map<RequestId, number>();
+  #drained = Promise.withResolvers<void>();
+
+  constructor() {
+    this.#drained.resolve();
+  }
+
+  get size(): number {
+    return this.#counts.size;
+  }
+
+  has(id: RequestId): boolean {
+    return this.#counts.has(id);
+  }
+
+  ids(): RequestId[] {
+    return [...this.#counts.keys()];
+  }
+
+  /** Settles once every request received so far has been answered. */
+  drained(): Promise<void> {
+    return this.#drained.promise;
+  }
+
+  add(id: RequestId): void {
+    if (this.#counts.size === 0) this.#drained = Promise.withResolvers<void>();
+    this.#counts.set(id, (this.#counts.get(id) ?? 0) + 1);
+  }
+
+  /** Counts one answer to `id`; with `all`, forgets every request of `id` (cancelled). */
+  answered(id: RequestId, all = false): boolean {
+    const count = this.#counts.get(id);
+    if (count === undefined) return false;
+    if (count > 1 && !all) this.#counts.set(id, count - 1);
+    else this.#counts.delete(id);
+    if (this.#counts.size === 0) this.#drained.resolve();
+    return true;
+  }
+
+  clear(): void {
+    this.#counts.clear();
+    this.#drained.resolve();
+  }
 }

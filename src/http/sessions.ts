@@ -1,10 +1,7 @@
 /**
- * One table of the sessions of every transport: `/mcp` sessions and legacy
- * `/sse` streams share its limits (in all, and per client), its idle sweep
- * and its shutdown. When the table is full, the least recently active session
- * with no request in flight makes room for a new one, so one client cannot
- * lock everyone out until its sessions idle out.
- *
+ * One table of the sessions of `/mcp` and `/sse`: shared limits (in all and per client), idle
+ * sweep and shutdown. When it is full, the least recently active session with no request in
+ * flight makes room, so one client cannot lock everyone out until its sessions idle out.
  * @module
  */
 
@@ -13,16 +10,16 @@ import type { Logger } from "../log.ts";
 import { LruMap } from "../lru.ts";
 import type { JSONRPCMessage, RequestId } from "../mcp_sdk.ts";
 import { formatDuration } from "../wording.ts";
-import { BAD_REQUEST, type RpcError, rpcError, SESSION_NOT_FOUND } from "./respond.ts";
+import { BAD_REQUEST, rpcError, SESSION_NOT_FOUND } from "./respond.ts";
 import type { RequestContext } from "./route.ts";
 
-/** The JSON-RPC error code and message of a call cut short by shutdown. */
+/** The JSON-RPC error of a call cut short by shutdown. */
 export const SHUTTING_DOWN = {
   code: BAD_REQUEST,
   message: "Server shutting down: reconnect when it is back",
 } as const;
 
-/** A session as the table sees it; each transport's session object provides it. */
+/** A session as the table sees it. */
 export interface TableSession {
   /** Milliseconds since the epoch of the client's last request (or its answer). */
   readonly lastActive: number;
@@ -30,59 +27,40 @@ export interface TableSession {
   readonly confirmed: boolean;
   /** Whether a request of the session is being served (an open `/mcp` event stream counts). */
   busy(): boolean;
-  /** Ends the session: its server, its transport and its stream. */
   close(): Promise<void>;
 }
 
-/** Requests in flight that shutdown gives a deadline to, then answers with {@linkcode SHUTTING_DOWN}. */
+/** Requests in flight that shutdown waits for, then answers with {@linkcode SHUTTING_DOWN}. */
 export interface InFlight {
-  /** Settles once every one of its requests has been answered. */
   settled(): Promise<void>;
-  /** Answers every request still unanswered with {@linkcode SHUTTING_DOWN} and stops its work. */
   answerShuttingDown(): Promise<void>;
 }
 
 /** A slot taken for a new session, given back when the session ends. */
 export interface Slot<S extends TableSession> {
-  /** Enters the session under `id`, once it has one. */
   add(id: string, session: S): void;
-  /**
-   * Gives the slot back and forgets the session (calling it again is
-   * harmless); a client that comes back with its id is told `reason`.
-   */
+  /** Gives the slot back (again is harmless); a client coming back with the id is told `reason`. */
   release(reason?: string): void;
 }
 
 /** The sessions of one transport, in the table shared with the others. */
 export interface SessionGroup<S extends TableSession> {
-  /** Open sessions of this transport. */
   count(): number;
   /**
-   * The open session `id` of this transport, if there is one and `client`
-   * opened it (to anyone else a session id is unknown, even one they
-   * learned); else the 404 answer: why it ended, when known and asked by the
-   * client that opened it, else `message`.
+   * The open session `id` if `client` opened it (to anyone else an id is unknown), else the 404
+   * answer: why it ended when known and asked by its client, else `message`.
    */
   lookup(id: string, client: string, message: string): S | Response;
-  /**
-   * Takes a slot for a new session of `client`, first closing the least
-   * recently active idle session when the table (or the client's share) is
-   * full; returns the refusal to answer with when every session is busy.
-   */
+  /** Takes a slot for `client`, evicting an idle session when full; else the refusal. */
   reserve(client: string): Slot<S> | Response;
 }
 
 /** Options for {@linkcode createSessionTable}. */
 export interface SessionTableOptions {
-  /** Where sessions opened, closed and refused are logged. */
   logger: Logger;
-  /** Milliseconds since the epoch. */
   now: () => number;
-  /** Most sessions open (or starting) at once, every transport and client together. */
   maxSessions: number;
-  /** Most sessions open at once for one client (see {@linkcode clientOf}). */
   maxSessionsPerClient: number;
-  /** A session with no request in flight this long is closed. */
   sessionIdleMs: number;
   /** A session whose client sends nothing after opening it is closed after this long. */
   initializeTimeoutMs: number;
@@ -90,21 +68,17 @@ export interface SessionTableOptions {
 
 /** The sessions of every transport, and the requests in flight that shutdown waits for. */
 export interface SessionTable {
-  /** Sessions open or starting, every transport together. */
+  /** Sessions open or starting. */
   count(): number;
   /** Whether {@linkcode SessionTable.close} was called: new sessions and requests are refused. */
   closing(): boolean;
-  /** The sessions of one transport, named `label` in the logs ("Session", "SSE session"). */
+  /** The sessions of one transport, named `label` in the logs. */
   group<S extends TableSession>(label: string): SessionGroup<S>;
   /** Counts `work` until the returned function is called, so that shutdown can answer it. */
   track(work: InFlight): () => void;
   /** Closes the sessions idle for too long, or never used after they were opened. */
   closeIdle(): Promise<void>;
-  /**
-   * Refuses new sessions and requests, lets the requests in flight finish for
-   * up to `deadlineMs`, answers the rest with {@linkcode SHUTTING_DOWN}, then
-   * closes every session.
-   */
+  /** Refuses new work, gives requests in flight `deadlineMs`, answers the rest, closes all. */
   close(options?: { deadlineMs?: number }): Promise<void>;
 }
 
@@ -115,10 +89,7 @@ interface Entry {
   readonly slot: Slot<TableSession>;
 }
 
-// How long a client turned away at the session limit is asked to wait, in seconds.
 const RETRY_AFTER_S = 60;
-
-// Ids of sessions closed for a reason a returning client should hear; older ones get the plain 404.
 const REMEMBERED_ENDINGS = 4096;
 
 /** What a client whose session made room for another is told when it comes back. */
@@ -135,25 +106,21 @@ export function createSessionTable(options: SessionTableOptions): SessionTable {
   let taken = 0;
   let closing = false;
 
-  function forget(id: string, reason?: string) {
-    const entry = entries.get(id);
-    if (entry && reason) endings.set(id, { client: entry.client, reason });
-    return entries.delete(id);
-  }
-
-  // The least recently active session with no request in flight, of `client` when given.
   function leastRecentlyActiveIdle(client?: string): [string, Entry] | undefined {
     let oldest: [string, Entry] | undefined;
     for (const pair of entries) {
-      const [, entry] = pair;
-      if (client !== undefined && entry.client !== client) continue;
-      if (entry.session.busy()) continue;
-      if (!oldest || entry.session.lastActive < oldest[1].session.lastActive) oldest = pair;
+      const { session } = pair[1];
+      if ((client !== undefined && pair[1].client !== client) || session.busy()) continue;
+      if (!oldest || session.lastActive < oldest[1].session.lastActive) oldest = pair;
     }
     return oldest;
   }
 
-  function evict([id, entry]: [string, Entry]) {
+  // Makes room by closing the least recently active idle session; false when all are busy.
+  function evict(client?: string): boolean {
+    const victim = leastRecentlyActiveIdle(client);
+    if (!victim) return false;
+    const [id, entry] = victim;
     logger.info("{label} {session} closed to make room for a new one", {
       label: entry.group,
       session: sessionTag(id),
@@ -162,6 +129,7 @@ export function createSessionTable(options: SessionTableOptions): SessionTable {
     entry.session.close().catch((error) =>
       logger.debug("Closing an evicted session failed: {error}", { error })
     );
+    return true;
   }
 
   function takeSlot<S extends TableSession>(group: string, client: string): Slot<S> {
@@ -175,12 +143,10 @@ export function createSessionTable(options: SessionTableOptions): SessionTable {
         entries.set(sessionId, { group, client, session, slot: slot as Slot<TableSession> });
       },
       release(reason) {
-        // A session closed for a reason was logged with it.
-        if (id !== undefined && forget(id, reason) && !reason) {
-          logger.info("{label} {session} closed", {
-            label: group,
-            session: sessionTag(id),
-          });
+        if (id !== undefined && entries.delete(id)) {
+          if (reason) endings.set(id, { client, reason });
+          // A session closed for a reason was logged with it.
+          else logger.info("{label} {session} closed", { label: group, session: sessionTag(id) });
         }
         if (released) return;
         released = true;
@@ -194,31 +160,25 @@ export function createSessionTable(options: SessionTableOptions): SessionTable {
   }
 
   function reserve<S extends TableSession>(group: string, client: string): Slot<S> | Response {
-    if ((perClient.get(client) ?? 0) >= options.maxSessionsPerClient) {
-      const victim = leastRecentlyActiveIdle(client);
-      if (!victim) {
+    const { maxSessionsPerClient } = options;
+    if ((perClient.get(client) ?? 0) >= maxSessionsPerClient) {
+      if (!evict(client)) {
         logger.warn("Refused a new session: its client has {count} open, the limit", {
-          count: options.maxSessionsPerClient,
+          count: maxSessionsPerClient,
         });
-        return tooManySessions(429, {
-          code: BAD_REQUEST,
-          message:
-            `Too many open sessions for this client (at most ${options.maxSessionsPerClient}, all busy): end sessions you no longer use, or retry later`,
-        });
+        return tooManySessions(
+          429,
+          `Too many open sessions for this client (at most ${maxSessionsPerClient}, all busy): end sessions you no longer use, or retry later`,
+        );
       }
-      evict(victim);
-    } else if (taken >= options.maxSessions) {
-      const victim = leastRecentlyActiveIdle();
-      if (!victim) {
-        logger.warn("Refused a new session: {count} are open and busy, the limit", {
-          count: taken,
-        });
-        return tooManySessions(503, {
-          code: BAD_REQUEST,
-          message: "Too many open sessions: retry later, or end sessions you no longer use",
-        });
-      }
-      evict(victim);
+    } else if (taken >= options.maxSessions && !evict()) {
+      logger.warn("Refused a new session: {count} are open and busy, the limit", {
+        count: taken,
+      });
+      return tooManySessions(
+        503,
+        "Too many open sessions: retry later, or end sessions you no longer use",
+      );
     }
     return takeSlot<S>(group, client);
   }
@@ -252,18 +212,15 @@ export function createSessionTable(options: SessionTableOptions): SessionTable {
     },
     async closeIdle() {
       const expired = [...entries].filter(([, entry]) => isExpired(entry));
-      for (const [sessionId, { group, session }] of expired) {
+      for (const [id, { group, session }] of expired) {
+        const fields = { label: group, session: sessionTag(id) };
         if (session.confirmed) {
           logger.info("{label} {session} was idle for {idle}: closing it", {
-            label: group,
-            session: sessionTag(sessionId),
+            ...fields,
             idle: formatDuration(options.sessionIdleMs),
           });
         } else {
-          logger.info("{label} {session} sent nothing after opening: closing it", {
-            label: group,
-            session: sessionTag(sessionId),
-          });
+          logger.info("{label} {session} sent nothing after opening: closing it", fields);
         }
       }
       await Promise.all(expired.map(([, { session }]) => session.close()));
@@ -279,17 +236,12 @@ export function createSessionTable(options: SessionTableOptions): SessionTable {
   };
 }
 
-/** A transport whose requests shutdown can cancel and answer. */
-export interface Answerable {
-  /** Stops the work of `id` as a client's `notifications/cancelled` would. */
-  cancel(id: RequestId, reason: string): void;
-  /** Sends `message` to the client. */
-  send(message: JSONRPCMessage): Promise<void>;
-}
-
 /** Cancels each of `ids` on `transport` and answers it with {@linkcode SHUTTING_DOWN}. */
 export async function answerShuttingDown(
-  transport: Answerable,
+  transport: {
+    cancel(id: RequestId, reason: string): void;
+    send(message: JSONRPCMessage): Promise<void>;
+  },
   ids: readonly RequestId[],
 ): Promise<void> {
   for (const id of ids) {
@@ -299,25 +251,19 @@ export async function answerShuttingDown(
   }
 }
 
-/**
- * How a session is named in the logs: the first 8 hex digits of its id,
- * enough to follow it from line to line, too few to stand for it (and an id
- * serves only the client that opened it anyway).
- */
+/** A session's name in the logs: 8 hex digits, enough to follow it, too few to stand for it. */
 export function sessionTag(id: string): string {
   return id.slice(0, 8);
 }
 
-/**
- * Who a new session counts against: the hash of the bearer token that
- * `requireBearer` accepted when the server requires one (the token itself is
- * never kept), else the client's address.
- */
+/** Who a session counts against and serves: the bearer token's hash, else the address. */
 export function clientOf(context: RequestContext): string {
   if (context.clientKey !== undefined) return `token:${context.clientKey}`;
   return `address:${context.remoteAddress ?? "unknown"}`;
 }
 
-function tooManySessions(status: 429 | 503, error: RpcError): Response {
-  return rpcError(status, error, { "retry-after": String(RETRY_AFTER_S) });
+function tooManySessions(status: 429 | 503, message: string): Response {
+  return rpcError(status, { code: BAD_REQUEST, message }, {
+    "retry-after": String(RETRY_AFTER_S),
+  });
 }
