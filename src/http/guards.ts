@@ -1,9 +1,6 @@
 /**
- * The checks every request passes before a route sees it, each a
- * {@linkcode Middleware}: the Host/Origin guard against DNS rebinding, CORS for
- * the browser pages it accepts, the bearer token, the allowed methods and the
- * body size limit.
- *
+ * The checks a request passes before a route sees it, each a {@linkcode Middleware}: Host/Origin
+ * against DNS rebinding, CORS, the bearer token, the allowed methods and the body limits.
  * @module
  */
 
@@ -12,26 +9,21 @@ import { declaresTooMuch, readCapped } from "../bytes.ts";
 import { errorSummary, type Logger } from "../log.ts";
 import { canonicalHost, isCanonicalLoopback, isLoopback } from "../net.ts";
 import type { Secret } from "../secret.ts";
-import { BAD_REQUEST, INVALID_REQUEST, json, PARSE_ERROR, rpcError } from "./respond.ts";
+import { INVALID_REQUEST, json, PARSE_ERROR, rpcError } from "./respond.ts";
 import { repeatedRequestId } from "./rpc_messages.ts";
 import type { Middleware } from "./route.ts";
 
 /** Options for {@linkcode guardHost}. */
 export interface HostGuardOptions {
-  /** The address the server binds; on a loopback address only loopback Host names are served. */
   bindHost: string;
-  /** Host names also served, such as the name a reverse proxy forwards. */
   allowedHosts?: readonly string[];
-  /** Origins (`https://app.example`) whose pages may call the server, on top of loopback ones. */
   allowedOrigins?: readonly string[];
 }
 
 /**
- * Refuses what a page from another site could send through DNS rebinding:
- * on a loopback bind (or when `allowedHosts` is given) the Host must be
- * loopback or allowed, and any Origin must be loopback, listed in
- * `allowedOrigins` or on a host of `allowedHosts`. A request without Origin
- * (any client but a browser) passes.
+ * Refuses what a page from another site could send through DNS rebinding: on a loopback bind
+ * (or with `allowedHosts`) the Host must be loopback or allowed, and any Origin must be
+ * loopback, in `allowedOrigins` or on an allowed host.
  */
 export function guardHost(options: HostGuardOptions): Middleware {
   const allowedHosts = new Set(options.allowedHosts?.map(canonicalHost));
@@ -77,10 +69,8 @@ const CORS_HEADERS = {
 };
 
 /**
- * Lets a browser page whose Origin {@linkcode guardHost} accepted call the
- * server (the MCP Inspector's direct mode, a client given `--allowed-origin`):
- * answers its CORS preflight and marks the responses it may read. Requests
- * without an Origin, which are every non-browser client's, pass untouched.
+ * Lets a browser page whose Origin {@linkcode guardHost} accepted call the server (the MCP
+ * Inspector's direct mode): answers its CORS preflight and marks the responses it may read.
  */
 export function allowAcceptedOrigins(): Middleware {
   return (next) => async (request, context) => {
@@ -100,10 +90,7 @@ export function allowAcceptedOrigins(): Middleware {
   };
 }
 
-/**
- * Requires `Authorization: Bearer <token>` when a token is configured,
- * compared in constant time; otherwise answers 401 with `WWW-Authenticate`.
- */
+/** Requires `Authorization: Bearer <token>` when a token is set, compared in constant time. */
 export function requireBearer(token: Secret | undefined): Middleware {
   if (!token) return (next) => next;
   const expected = digest(token.reveal());
@@ -156,27 +143,19 @@ export function allowMethods(methods: readonly string[]): Middleware {
 
 /** Limits for {@linkcode readJsonBody}, and where it logs clients that went away. */
 export interface JsonBodyLimits {
-  /** Larger bodies are answered 413 before they are parsed. */
   maxBytes: number;
-  /** Batches (JSON arrays) of more messages are answered 400 before any is served. */
   maxBatchMessages: number;
-  /** A body not read whole this many milliseconds after its read started is answered 408. */
   timeoutMs: number;
-  /** Where a client that went away in the middle of its body is noted, at debug level. */
   logger: Logger;
 }
 
-/** A request body was not received whole in time: its read was stopped. */
 class BodyTimeoutError extends Error {
   override name = "BodyTimeoutError";
 }
 
 /**
- * Reads the body of a POST, at most `maxBytes` of it (413 beyond, with or
- * without Content-Length) and for at most `timeoutMs` (408 beyond), parses it
- * as JSON (JSON-RPC -32700 otherwise), refuses a batch of more than
- * `maxBatchMessages` messages or one that repeats a request id, and hands it
- * on as `context.body`, so nothing reads it twice.
+ * Reads a POST body (413 past `maxBytes`, 408 past `timeoutMs`), parses it as JSON, refuses a
+ * batch too large or repeating a request id, and hands it on as `context.body`.
  */
 export function readJsonBody(limits: JsonBodyLimits): Middleware {
   const { maxBytes, maxBatchMessages, logger } = limits;
@@ -190,26 +169,19 @@ export function readJsonBody(limits: JsonBodyLimits): Middleware {
     } catch (error) {
       if (error instanceof BodyTimeoutError) {
         logger.debug("Stopped reading a request body: {reason}", { reason: error.message });
-        return rpcError(408, {
-          code: BAD_REQUEST,
-          message:
-            `Request body too slow: send the whole body within ${limits.timeoutMs} ms of its start`,
-        });
+        return rpcError(
+          408,
+          `Request body too slow: send the whole body within ${limits.timeoutMs} ms of its start`,
+        );
       }
       // The client went away in the middle of its body: nothing failed here, and no one reads this.
       logger.debug("A client went away while sending its request body ({reason})", {
         reason: errorSummary(error),
       });
-      return rpcError(400, {
-        code: BAD_REQUEST,
-        message: "The request body ended early: send it whole",
-      });
+      return rpcError(400, "The request body ended early: send it whole");
     }
     if (!bytes) {
-      return rpcError(413, {
-        code: BAD_REQUEST,
-        message: `Request body too large: send at most ${maxBytes} bytes`,
-      });
+      return rpcError(413, `Request body too large: send at most ${maxBytes} bytes`);
     }
     try {
       context.body = JSON.parse(decoder.decode(bytes));
@@ -223,11 +195,10 @@ export function readJsonBody(limits: JsonBodyLimits): Middleware {
     // A 1 MiB body holds thousands of small calls, each a search: the caps on one call's work
     // (keywords per batch search) would not bound a request.
     if (Array.isArray(context.body) && context.body.length > maxBatchMessages) {
-      return rpcError(400, {
-        code: BAD_REQUEST,
-        message:
-          `Batch too large: send at most ${maxBatchMessages} JSON-RPC messages in one request, or send them one at a time`,
-      });
+      return rpcError(
+        400,
+        `Batch too large: send at most ${maxBatchMessages} JSON-RPC messages in one request, or send them one at a time`,
+      );
     }
     // Answers are paired with requests by id alone: refused whole, as nothing of it has run yet.
     const repeated = repeatedRequestId(context.body);

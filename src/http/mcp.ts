@@ -7,7 +7,7 @@
 import type { Logger } from "../log.ts";
 import type { McpServer } from "../mcp_sdk.ts";
 import { McpTransport, nextTurnTimer } from "./mcp_transport.ts";
-import { BAD_REQUEST, requestIdInUse, rpcError } from "./respond.ts";
+import { requestIdInUse, rpcError } from "./respond.ts";
 import { cancelledIdsOf, messagesOf, requestIdsOf } from "./rpc_messages.ts";
 import { type RequestContext, type Route, whenSent } from "./route.ts";
 import {
@@ -193,10 +193,9 @@ export function createMcpEndpoint(options: McpEndpointOptions): McpEndpoint {
       return serveInSession(session, request, context);
     }
     if (request.method !== "POST") {
-      return Promise.resolve(rpcError(400, {
-        code: BAD_REQUEST,
-        message: "Mcp-Session-Id header is required: start with an initialize request",
-      }));
+      return Promise.resolve(
+        rpcError(400, "Mcp-Session-Id header is required: start with an initialize request"),
+      );
     }
     return startSession(request, context);
   }

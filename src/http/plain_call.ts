@@ -1,11 +1,7 @@
 /**
- * The original server's plain JSON call on `/mcp`:
- * `{"tool": "search_psm_service", "arguments": {"keyword": "..."}}`, no
- * JSON-RPC, no session, any Accept header, as curl, Python `requests` or
- * axios send it. The call runs through a real `McpServer` (one in-memory
- * client and server pair, built on the first call), so its result is exactly
- * what an MCP client would get.
- *
+ * The original server's plain JSON call on `/mcp`: `{"tool": ..., "arguments": {...}}`, no
+ * JSON-RPC or session, as curl sends it. It runs through a real `McpServer` (an in-memory client
+ * and server pair, built on the first call), so its result is what an MCP client would get.
  * @module
  */
 
@@ -23,13 +19,11 @@ export interface PlainCallAnswer {
   tool: string | null;
   isError: boolean;
   content: CallToolResult["content"];
-  /** `null` when the result has none (an unknown tool, bad arguments). */
   structuredContent: Record<string, unknown> | null;
 }
 
 /** Options for {@linkcode createPlainCalls}. */
 export interface PlainCallOptions {
-  /** Builds the `McpServer` that runs plain calls. */
   createServer: () => McpServer;
   logger: Logger;
 }
@@ -45,24 +39,19 @@ export interface PlainCalls {
 // The SDK client gives up on a request after 60 s by default; a batch may take longer.
 const CALL_TIMEOUT_MS = 10 * 60_000;
 
-// A client may name a tool of 1 MiB: the log keeps this much of it.
+// A client may name a tool of 1 MiB.
 const MAX_LOGGED_TOOL = 256;
 
 // The code the SDK's McpServer reports an unknown tool or arguments failing the schema with.
 const INVALID_PARAMS = /^MCP error -32602: /;
 
-interface Connection {
-  readonly client: Client;
-  readonly server: McpServer;
-}
-
 /** Creates the plain-call wrapper; nothing is built until the first call. */
 export function createPlainCalls(options: PlainCallOptions): PlainCalls {
-  let connection: Promise<Connection> | undefined;
+  let connection: Promise<{ client: Client; server: McpServer }> | undefined;
   const inFlight = new Set<Promise<unknown>>();
   let closing = false;
 
-  function connect(): Promise<Connection> {
+  function connect(): Promise<{ client: Client; server: McpServer }> {
     connection ??= (async () => {
       const server = options.createServer();
       const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();

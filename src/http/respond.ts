@@ -1,8 +1,6 @@
 /**
- * The few response shapes of the HTTP surface: an HTTP-level error is
- * `{ "error": "..." }`, an MCP-level one is a JSON-RPC error, so every error
- * body of one kind looks the same.
- *
+ * The response shapes of the HTTP surface: an HTTP-level error is `{ "error": "..." }`, an
+ * MCP-level one a JSON-RPC error, with the codes the SDK's own transport uses.
  * @module
  */
 
@@ -12,7 +10,6 @@ export interface RpcError {
   message: string;
 }
 
-// The codes the SDK's own transport answers these cases with, so clients see one convention.
 /** A request the server cannot serve as sent (the SDK's generic server error). */
 export const BAD_REQUEST = -32000;
 /** An unknown or ended session. */
@@ -27,16 +24,17 @@ export function json(status: number, body: unknown, headers: HeadersInit = {}): 
   return Response.json(body, { status, headers });
 }
 
-/** A JSON-RPC error response that answers no particular request (`id: null`). */
-export function rpcError(status: number, error: RpcError, headers: HeadersInit = {}): Response {
+/** A JSON-RPC error answering no particular request (`id: null`); a string is a BAD_REQUEST. */
+export function rpcError(
+  status: number,
+  error: RpcError | string,
+  headers: HeadersInit = {},
+): Response {
+  if (typeof error === "string") error = { code: BAD_REQUEST, message: error };
   return json(status, { jsonrpc: "2.0", error, id: null }, headers);
 }
 
-/**
- * The 409 answer to a request whose id a call still in flight in the same
- * session uses; its `id` is null, so that the client does not take it for the
- * answer to that other call.
- */
+/** The 409 to a request whose id a call in flight uses; `id: null`, not to pass for its answer. */
 export function requestIdInUse(id: string | number): Response {
   return rpcError(409, {
     code: INVALID_REQUEST,

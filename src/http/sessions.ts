@@ -263,7 +263,7 @@ export function clientOf(context: RequestContext): string {
 }
 
 function tooManySessions(status: 429 | 503, message: string): Response {
-  return rpcError(status, { code: BAD_REQUEST, message }, {
+  return rpcError(status, message, {
     "retry-after": String(RETRY_AFTER_S),
   });
 }

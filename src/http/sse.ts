@@ -17,7 +17,7 @@ import {
   type RequestId,
   type Transport,
 } from "../mcp_sdk.ts";
-import { BAD_REQUEST, requestIdInUse, rpcError } from "./respond.ts";
+import { requestIdInUse, rpcError } from "./respond.ts";
 import { cancelledIdsOf, requestIdsOf, Unanswered } from "./rpc_messages.ts";
 import { type RequestContext, type Route, whenSent } from "./route.ts";
 import {
@@ -312,11 +312,12 @@ export function createSseEndpoint(options: SseEndpointOptions): SseEndpoint {
   function post(_request: Request, context: RequestContext) {
     const sessionId = context.url.searchParams.get("sessionId");
     if (!sessionId) {
-      return Promise.resolve(rpcError(400, {
-        code: BAD_REQUEST,
-        message:
+      return Promise.resolve(
+        rpcError(
+          400,
           "The sessionId query parameter is missing: POST to the URL of the endpoint event of GET /sse",
-      }));
+        ),
+      );
     }
     const session = sessions.lookup(
       sessionId,
@@ -326,10 +327,9 @@ export function createSseEndpoint(options: SseEndpointOptions): SseEndpoint {
     if (session instanceof Response) return Promise.resolve(session);
     const messages = parseMessages(context.body);
     if (!messages) {
-      return Promise.resolve(rpcError(400, {
-        code: BAD_REQUEST,
-        message: "Invalid JSON-RPC message: send one JSON-RPC 2.0 object (or a list of them)",
-      }));
+      return Promise.resolve(
+        rpcError(400, "Invalid JSON-RPC message: send one JSON-RPC 2.0 object (or a list of them)"),
+      );
     }
     // Answers go out on the stream paired by id alone: the second would reach whoever asked first.
     const taken = requestIdsOf(messages).find((id) => session.transport.unanswered.has(id));
