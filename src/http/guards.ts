@@ -13,10 +13,13 @@ import { INVALID_REQUEST, json, PARSE_ERROR, rpcError } from "./respond.ts";
 import { repeatedRequestId } from "./rpc_messages.ts";
 import type { Middleware } from "./route.ts";
 
-/** Options for {@linkcode guardHost}. */
+/** Which Host names and Origins {@linkcode guardHost} accepts. */
 export interface HostGuardOptions {
-  bindHost: string;
+  /** The address bound; on a loopback address only loopback Host names are served. */
+  host: string;
+  /** Host names served besides loopback ones (such as the one a reverse proxy forwards). */
   allowedHosts?: readonly string[];
+  /** Origins whose pages may call the server, besides loopback ones and `allowedHosts`. */
   allowedOrigins?: readonly string[];
 }
 
@@ -28,7 +31,7 @@ export interface HostGuardOptions {
 export function guardHost(options: HostGuardOptions): Middleware {
   const allowedHosts = new Set(options.allowedHosts?.map(canonicalHost));
   const allowedOrigins = new Set(options.allowedOrigins?.map(canonicalOrigin));
-  const anyHost = !isLoopback(options.bindHost) && allowedHosts.size === 0;
+  const anyHost = !isLoopback(options.host) && allowedHosts.size === 0;
   // A parsed URL's hostname is already canonical: no need to parse it again on every request.
   const hostAllowed = (url: URL) =>
     anyHost || isCanonicalLoopback(url.hostname) || allowedHosts.has(url.hostname) ||
@@ -108,8 +111,7 @@ export function requireBearer(token: Secret | undefined): Middleware {
   };
 }
 
-/** The token of the request's `Authorization: Bearer <token>` header, if it has one. */
-export function bearerTokenOf(request: Request): string | undefined {
+function bearerTokenOf(request: Request): string | undefined {
   return request.headers.get("authorization")?.match(/^Bearer\s+(\S+)\s*$/i)?.[1];
 }
 
@@ -141,37 +143,46 @@ export function allowMethods(methods: readonly string[]): Middleware {
   };
 }
 
-/** Limits for {@linkcode readJsonBody}, and where it logs clients that went away. */
-export interface JsonBodyLimits {
-  maxBytes: number;
-  maxBatchMessages: number;
-  timeoutMs: number;
-  logger: Logger;
-}
-
-class BodyTimeoutError extends Error {
-  override name = "BodyTimeoutError";
+/** The limits of {@linkcode readJsonBody}. */
+export interface BodyLimits {
+  /** Largest request body in bytes. Default 1 MiB. */
+  maxBodyBytes?: number;
+  /** A body not received whole this long after its read started is answered 408. Default 30 s. */
+  bodyTimeoutMs?: number;
+  /** Most JSON-RPC messages in one batch (a JSON array). Default 32. */
+  maxBatchMessages?: number;
 }
 
 /**
- * Reads a POST body (413 past `maxBytes`, 408 past `timeoutMs`), parses it as JSON, refuses a
- * batch too large or repeating a request id, and hands it on as `context.body`.
+ * Reads a POST body within its limits (413, 408), parses it as JSON, refuses a batch too large
+ * or repeating a request id, and hands it on as `context.body`.
  */
-export function readJsonBody(limits: JsonBodyLimits): Middleware {
-  const { maxBytes, maxBatchMessages, logger } = limits;
+export function readJsonBody(options: BodyLimits & { logger: Logger }): Middleware {
+  const {
+    maxBodyBytes = 1024 * 1024,
+    bodyTimeoutMs = 30_000,
+    maxBatchMessages = 32,
+    logger,
+  } = options;
   // Without `stream`, decode() keeps no state between calls: one decoder serves every request.
   const decoder = new TextDecoder("utf-8", { fatal: true });
   return (next) => async (request, context) => {
     if (request.method !== "POST") return await next(request, context);
+    // A client that dribbles its body (or never ends it) would otherwise hold the request, and
+    // its connection, for as long as it likes.
+    const deadline = startDeadline(bodyTimeoutMs, {
+      reason: () => new Error(`The body was not received whole in ${bodyTimeoutMs} ms`),
+    });
     let bytes: Uint8Array | undefined;
     try {
-      bytes = await readBodyCapped(request, limits);
+      bytes = await readBodyCapped(request, maxBodyBytes, deadline.signal);
     } catch (error) {
-      if (error instanceof BodyTimeoutError) {
-        logger.debug("Stopped reading a request body: {reason}", { reason: error.message });
+      if (deadline.timedOut) {
+        const reason = deadline.signal.reason.message;
+        logger.debug("Stopped reading a request body: {reason}", { reason });
         return rpcError(
           408,
-          `Request body too slow: send the whole body within ${limits.timeoutMs} ms of its start`,
+          `Request body too slow: send the whole body within ${bodyTimeoutMs} ms of its start`,
         );
       }
       // The client went away in the middle of its body: nothing failed here, and no one reads this.
@@ -179,10 +190,10 @@ export function readJsonBody(limits: JsonBodyLimits): Middleware {
         reason: errorSummary(error),
       });
       return rpcError(400, "The request body ended early: send it whole");
+    } finally {
+      deadline.clear();
     }
-    if (!bytes) {
-      return rpcError(413, `Request body too large: send at most ${maxBytes} bytes`);
-    }
+    if (!bytes) return rpcError(413, `Request body too large: send at most ${maxBodyBytes} bytes`);
     try {
       context.body = JSON.parse(decoder.decode(bytes));
     } catch {
@@ -214,36 +225,25 @@ export function readJsonBody(limits: JsonBodyLimits): Middleware {
   };
 }
 
-// Undefined when the body is over `maxBytes`; nothing past the limit is kept. Throws
-// BodyTimeoutError past `timeoutMs`: a client that dribbles its body (or never ends it) would
-// otherwise hold the request, and its connection, for as long as it likes.
+// Undefined when the body is over `maxBytes`; nothing past the limit is kept.
 async function readBodyCapped(
   request: Request,
-  { maxBytes, timeoutMs }: JsonBodyLimits,
+  maxBytes: number,
+  signal: AbortSignal,
 ): Promise<Uint8Array | undefined> {
   if (await declaresTooMuch(request, maxBytes)) return undefined;
-  const declared = Number(request.headers.get("content-length") ?? NaN);
   if (!request.body) return new Uint8Array();
-  const deadline = startDeadline(timeoutMs, {
-    reason: () => new BodyTimeoutError(`The body was not received whole in ${timeoutMs} ms`),
-  });
-  try {
-    // A small body that declares its length (most calls) is read in one piece, without a reader,
-    // which costs less per request; past the deadline that read cannot be stopped, only left to
-    // end with its connection, holding at most this much. A larger one is read chunk by chunk,
-    // and the deadline cancels the read.
-    if (declared >= 0 && declared <= WHOLE_READ_MAX_BYTES) {
-      const bytes = await untilAborted(request.bytes(), deadline.signal);
-      // A Request built by hand may declare any length.
-      return bytes.byteLength > maxBytes ? undefined : bytes;
-    }
-    return await readCapped(request.body, maxBytes, { signal: deadline.signal });
-  } finally {
-    deadline.clear();
+  // A small body that declares its length (most calls) is read in one piece, without a reader,
+  // which costs less per request; past the deadline that read cannot be stopped, only left to
+  // end with its connection, holding at most this much. A larger one is read chunk by chunk.
+  const declared = Number(request.headers.get("content-length") ?? NaN);
+  if (declared >= 0 && declared <= 64 * 1024) {
+    const bytes = await untilAborted(request.bytes(), signal);
+    // A Request built by hand may declare any length.
+    return bytes.byteLength > maxBytes ? undefined : bytes;
   }
+  return await readCapped(request.body, maxBytes, { signal });
 }
-
-const WHOLE_READ_MAX_BYTES = 64 * 1024;
 
 function canonicalOrigin(origin: string): string {
   return URL.canParse(origin) ? new URL(origin).origin : origin;

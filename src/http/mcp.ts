@@ -19,16 +19,6 @@ import {
   type TableSession,
 } from "./sessions.ts";
 
-/** Options for {@linkcode createMcpEndpoint}. */
-export interface McpEndpointOptions {
-  /** Builds the `McpServer` of a new session (or request, in stateless mode). */
-  createServer: () => McpServer;
-  logger: Logger;
-  now: () => number;
-  stateless: boolean;
-  sessions: SessionTable;
-}
-
 /** The `/mcp` route, its open sessions, and a way to close the servers kept in stateless mode. */
 export interface McpEndpoint {
   readonly route: Route;
@@ -49,9 +39,14 @@ interface Connection {
 }
 
 /** Creates the `/mcp` endpoint; the route expects `context.body` read by `readJsonBody`. */
-export function createMcpEndpoint(options: McpEndpointOptions): McpEndpoint {
+export function createMcpEndpoint(table: SessionTable, options: {
+  /** Builds the `McpServer` of a new session (or request, in stateless mode). */
+  createServer: () => McpServer;
+  logger: Logger;
+  now: () => number;
+  stateless: boolean;
+}): McpEndpoint {
   const { logger, now } = options;
-  const table = options.sessions;
   const sessions = table.group<Session>("Session");
   const nextTurn = nextTurnTimer();
 

@@ -22,12 +22,6 @@ export interface PlainCallAnswer {
   structuredContent: Record<string, unknown> | null;
 }
 
-/** Options for {@linkcode createPlainCalls}. */
-export interface PlainCallOptions {
-  createServer: () => McpServer;
-  logger: Logger;
-}
-
 /** The plain-call wrapper of `/mcp`, and a way to stop it. */
 export interface PlainCalls {
   /** Answers a plain call itself and hands anything else (JSON-RPC) to the route. */
@@ -46,14 +40,14 @@ const MAX_LOGGED_TOOL = 256;
 const INVALID_PARAMS = /^MCP error -32602: /;
 
 /** Creates the plain-call wrapper; nothing is built until the first call. */
-export function createPlainCalls(options: PlainCallOptions): PlainCalls {
+export function createPlainCalls(createServer: () => McpServer, logger: Logger): PlainCalls {
   let connection: Promise<{ client: Client; server: McpServer }> | undefined;
   const inFlight = new Set<Promise<unknown>>();
   let closing = false;
 
   function connect(): Promise<{ client: Client; server: McpServer }> {
     connection ??= (async () => {
-      const server = options.createServer();
+      const server = createServer();
       const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
       await server.connect(serverSide);
       const client = new Client({ name: "plain-json-call", version: "1" });
@@ -94,12 +88,12 @@ export function createPlainCalls(options: PlainCallOptions): PlainCalls {
       } catch (error) {
         if (closing) return json(503, errorAnswer(call.tool, SHUTTING_DOWN.message));
         if (abandoned.signal.aborted) {
-          options.logger.debug("A plain JSON call to {tool} was left by its client", {
+          logger.debug("A plain JSON call to {tool} was left by its client", {
             tool: cut(call.tool, MAX_LOGGED_TOOL),
           });
           return json(400, errorAnswer(call.tool, "The client went away before the answer"));
         }
-        options.logger.warn("A plain JSON call to {tool} failed: {error}", {
+        logger.warn("A plain JSON call to {tool} failed: {error}", {
           tool: cut(call.tool, MAX_LOGGED_TOOL),
           error,
         });

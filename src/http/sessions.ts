@@ -55,15 +55,16 @@ export interface SessionGroup<S extends TableSession> {
   reserve(client: string): Slot<S> | Response;
 }
 
-/** Options for {@linkcode createSessionTable}. */
-export interface SessionTableOptions {
-  logger: Logger;
-  now: () => number;
-  maxSessions: number;
-  maxSessionsPerClient: number;
-  sessionIdleMs: number;
-  /** A session whose client sends nothing after opening it is closed after this long. */
-  initializeTimeoutMs: number;
+/** The limits of a {@linkcode SessionTable}. */
+export interface SessionLimits {
+  /** Most sessions at once; then the least recently active idle one makes room. Default 1000. */
+  maxSessions?: number;
+  /** Most sessions of one client (see {@linkcode clientOf}). Default 100. */
+  maxSessionsPerClient?: number;
+  /** A session with no request in flight this long is closed. Default 30 min. */
+  sessionIdleMs?: number;
+  /** A session whose client sends nothing after opening it is closed after this. Default 60 s. */
+  initializeTimeoutMs?: number;
 }
 
 /** The sessions of every transport, and the requests in flight that shutdown waits for. */
@@ -97,8 +98,17 @@ export const EVICTED =
   "Session closed to make room for a newer one (the server or this client was at its session limit): reconnect to start a new one";
 
 /** Creates an empty {@linkcode SessionTable}. */
-export function createSessionTable(options: SessionTableOptions): SessionTable {
-  const { logger, now } = options;
+export function createSessionTable(
+  options: SessionLimits & { logger: Logger; now: () => number },
+): SessionTable {
+  const {
+    logger,
+    now,
+    maxSessions = 1000,
+    maxSessionsPerClient = 100,
+    sessionIdleMs = 30 * 60_000,
+    initializeTimeoutMs = 60_000,
+  } = options;
   const entries = new Map<string, Entry>();
   const endings = new LruMap<string, { client: string; reason: string }>(REMEMBERED_ENDINGS);
   const perClient = new Map<string, number>();
@@ -160,7 +170,6 @@ export function createSessionTable(options: SessionTableOptions): SessionTable {
   }
 
   function reserve<S extends TableSession>(group: string, client: string): Slot<S> | Response {
-    const { maxSessionsPerClient } = options;
     if ((perClient.get(client) ?? 0) >= maxSessionsPerClient) {
       if (!evict(client)) {
         logger.warn("Refused a new session: its client has {count} open, the limit", {
@@ -171,7 +180,7 @@ export function createSessionTable(options: SessionTableOptions): SessionTable {
           `Too many open sessions for this client (at most ${maxSessionsPerClient}, all busy): end sessions you no longer use, or retry later`,
         );
       }
-    } else if (taken >= options.maxSessions && !evict()) {
+    } else if (taken >= maxSessions && !evict()) {
       logger.warn("Refused a new session: {count} are open and busy, the limit", {
         count: taken,
       });
@@ -198,7 +207,7 @@ export function createSessionTable(options: SessionTableOptions): SessionTable {
   }
 
   function isExpired({ session }: Entry): boolean {
-    const limit = session.confirmed ? options.sessionIdleMs : options.initializeTimeoutMs;
+    const limit = session.confirmed ? sessionIdleMs : initializeTimeoutMs;
     return !session.busy() && now() - session.lastActive > limit;
   }
 
@@ -217,7 +226,7 @@ export function createSessionTable(options: SessionTableOptions): SessionTable {
         if (session.confirmed) {
           logger.info("{label} {session} was idle for {idle}: closing it", {
             ...fields,
-            idle: formatDuration(options.sessionIdleMs),
+            idle: formatDuration(sessionIdleMs),
           });
         } else {
           logger.info("{label} {session} sent nothing after opening: closing it", fields);

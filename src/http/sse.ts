@@ -216,17 +216,14 @@ export function createUnsentBudget(maxBytes: number = 64 * 1024 * 1024): UnsentB
   };
 }
 
-/** Options for {@linkcode createSseEndpoint}. */
-export interface SseEndpointOptions {
-  /** Builds the `McpServer` of a new session. */
-  createServer: () => McpServer;
-  logger: Logger;
-  now: () => number;
-  sessions: SessionTable;
-  keepAliveMs?: number;
-  maxUnsentBytes?: number;
-  /** The most unsent bytes of every stream together. Default 64 MiB. */
-  maxTotalUnsentBytes?: number;
+/** The limits of the `/sse` streams. */
+export interface SseLimits {
+  /** How often a comment line keeps a quiet stream open. Default 25 s. */
+  sseKeepAliveMs?: number;
+  /** Most bytes of a stream left unread before its session is closed. Default 4 MiB. */
+  sseMaxUnsentBytes?: number;
+  /** Most unsent bytes of every stream; then the one with most is closed. Default 64 MiB. */
+  sseMaxTotalUnsentBytes?: number;
 }
 
 /** The two routes of the legacy transport and its open sessions. */
@@ -249,19 +246,21 @@ export const BACKED_UP =
   "Session closed: its client stopped reading the event stream of GET /sse; reconnect to /sse and read the stream";
 
 /** Creates the legacy SSE endpoint. */
-export function createSseEndpoint(options: SseEndpointOptions): SseEndpoint {
+export function createSseEndpoint(
+  table: SessionTable,
+  options: SseLimits & { createServer: () => McpServer; logger: Logger; now: () => number },
+): SseEndpoint {
   const { logger, now } = options;
-  const table = options.sessions;
   const sessions = table.group<SseSession>("SSE session");
-  const budget = createUnsentBudget(options.maxTotalUnsentBytes);
+  const budget = createUnsentBudget(options.sseMaxTotalUnsentBytes);
 
   async function open(_request: Request, context: RequestContext) {
     if (table.closing()) return rpcError(503, SHUTTING_DOWN);
     const slot = sessions.reserve(clientOf(context));
     if (slot instanceof Response) return slot;
     const transport = new SseServerTransport({
-      keepAliveMs: options.keepAliveMs,
-      maxUnsentBytes: options.maxUnsentBytes,
+      keepAliveMs: options.sseKeepAliveMs,
+      maxUnsentBytes: options.sseMaxUnsentBytes,
       budget,
     });
     const server = options.createServer();
