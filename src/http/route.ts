@@ -104,32 +104,8 @@ function onBodyEnd(response: Response, onEnd: () => void): Response {
     onEnd();
     return response;
   }
-  let ended = false;
-  const end = () => {
-    if (!ended) onEnd();
-    ended = true;
-  };
-  const reader = response.body.getReader();
-  const body = new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      try {
-        const { value, done } = await reader.read();
-        if (done) {
-          end();
-          controller.close();
-        } else {
-          controller.enqueue(value);
-        }
-      } catch (error) {
-        end();
-        controller.error(error);
-      }
-    },
-    cancel(reason) {
-      end();
-      return reader.cancel(reason);
-    },
-  });
+  // Read to its end, cancelled by its reader, or failed: each ends the response once.
+  const body = response.body.pipeThrough(new TransformStream({ flush: onEnd, cancel: onEnd }));
   const { status, statusText, headers } = response;
   return new Response(body, { status, statusText, headers });
 }
