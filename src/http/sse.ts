@@ -32,11 +32,9 @@ import {
 /** Where clients POST their messages; the `endpoint` event adds `?sessionId=...`. */
 export const MESSAGES_PATH = "/messages";
 
-/** Options for {@linkcode SseServerTransport}. */
+/** Options for {@linkcode SseServerTransport}; the defaults are {@linkcode SseLimits}'. */
 export interface SseServerTransportOptions {
-  /** How often a comment line keeps proxies from closing a quiet stream. Default 25 s. */
   keepAliveMs?: number;
-  /** The most bytes the client may leave unread before the session is closed. Default 4 MiB. */
   maxUnsentBytes?: number;
   /** The unsent bytes of every stream together, which this one's count against. */
   budget?: UnsentBudget;
@@ -52,14 +50,12 @@ export class SseServerTransport implements Transport {
   readonly sessionId: string = crypto.randomUUID();
   /** The body of the `GET /sse` response. */
   readonly stream: ReadableStream<Uint8Array>;
-  /** Requests received and not answered yet, so that shutdown can answer them. */
   readonly unanswered: Unanswered = new Unanswered();
   onclose?: () => void;
   onerror?: (error: Error) => void;
   onmessage?: (message: JSONRPCMessage) => void;
 
   #controller!: ReadableStreamDefaultController<Uint8Array>;
-  #encoder = new TextEncoder();
   #keepAliveMs: number;
   #maxUnsentBytes: number;
   #keepAlive?: ReturnType<typeof setInterval>;
@@ -80,7 +76,6 @@ export class SseServerTransport implements Transport {
     this.#budget?.add(this);
   }
 
-  /** Sends the `endpoint` event and starts the keep-alive comments. */
   start(): Promise<void> {
     const endpoint = `${MESSAGES_PATH}?sessionId=${encodeURIComponent(this.sessionId)}`;
     this.#write(`event: endpoint\ndata: ${endpoint}\n\n`);
@@ -132,7 +127,6 @@ export class SseServerTransport implements Transport {
     this.#end(new StreamBackedUpError(why));
   }
 
-  // Without `error`, what was written is still delivered; with it, the unsent bytes are dropped.
   #end(error?: Error) {
     if (this.#closed) return;
     this.#closed = true;
@@ -150,7 +144,7 @@ export class SseServerTransport implements Transport {
 
   #write(text: string) {
     if (this.#closed) return;
-    const bytes = this.#encoder.encode(text);
+    const bytes = encoder.encode(text);
     // A client that does not read would otherwise make every answer queue in memory.
     if (bytes.byteLength > (this.#controller.desiredSize ?? 0)) {
       this.closeBackedUp(
@@ -226,11 +220,9 @@ export interface SseLimits {
   sseMaxTotalUnsentBytes?: number;
 }
 
-/** The two routes of the legacy transport and its open sessions. */
+/** The routes of the legacy transport (`POST` expects `context.body`) and its sessions. */
 export interface SseEndpoint {
-  /** `GET /sse`: opens a session and its event stream. */
   readonly open: Route;
-  /** `POST /messages?sessionId=...`: expects `context.body` read by `readJsonBody`. */
   readonly post: Route;
   sessionCount(): number;
 }
@@ -351,3 +343,5 @@ function parseMessages(body: unknown): JSONRPCMessage[] | undefined {
   }
   return messages.length > 0 ? messages : undefined;
 }
+
+const encoder = new TextEncoder();
