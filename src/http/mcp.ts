@@ -19,6 +19,8 @@ import {
   type TableSession,
 } from "./sessions.ts";
 
+const LABEL = "Session";
+
 /** The `/mcp` route, its open sessions, and a way to close the servers kept in stateless mode. */
 export interface McpEndpoint {
   readonly route: Route;
@@ -47,7 +49,6 @@ export function createMcpEndpoint(table: SessionTable, options: {
   stateless: boolean;
 }): McpEndpoint {
   const { logger, now } = options;
-  const sessions = table.group<Session>("Session");
   const nextTurn = nextTurnTimer();
 
   // Serves one request on `transport`; `onEnd` runs once its response ended, whatever the reason.
@@ -100,7 +101,7 @@ export function createMcpEndpoint(table: SessionTable, options: {
   }
 
   async function startSession(request: Request, context: RequestContext): Promise<Response> {
-    const slot = sessions.reserve(clientOf(context));
+    const slot = table.reserve<Session>(LABEL, clientOf(context));
     if (slot instanceof Response) return slot;
     let kept = false;
     try {
@@ -178,11 +179,11 @@ export function createMcpEndpoint(table: SessionTable, options: {
   function serveStateful(request: Request, context: RequestContext): Promise<Response> {
     const sessionId = request.headers.get("mcp-session-id");
     if (sessionId) {
-      const session = sessions.lookup(
-        sessionId,
-        clientOf(context),
-        "Session not found: it ended or the server restarted; reconnect to start a new one",
-      );
+      const session = table.lookup<Session>(LABEL, sessionId, {
+        client: clientOf(context),
+        message:
+          "Session not found: it ended or the server restarted; reconnect to start a new one",
+      });
       if (session instanceof Response) return Promise.resolve(session);
       session.confirmed = true;
       return serveInSession(session, request, context);
@@ -201,7 +202,7 @@ export function createMcpEndpoint(table: SessionTable, options: {
       if (table.closing()) return Promise.resolve(rpcError(503, SHUTTING_DOWN));
       return serve(request, context);
     },
-    sessionCount: () => sessions.count(),
+    sessionCount: () => table.count(LABEL),
     async close() {
       await Promise.all(idle.splice(0).map(({ server }) => server.close()));
     },

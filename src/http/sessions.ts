@@ -43,18 +43,6 @@ export interface Slot<S extends TableSession> {
   release(reason?: string): void;
 }
 
-/** The sessions of one transport, in the table shared with the others. */
-export interface SessionGroup<S extends TableSession> {
-  count(): number;
-  /**
-   * The open session `id` if `client` opened it (to anyone else an id is unknown), else the 404
-   * answer: why it ended when known and asked by its client, else `message`.
-   */
-  lookup(id: string, client: string, message: string): S | Response;
-  /** Takes a slot for `client`, evicting an idle session when full; else the refusal. */
-  reserve(client: string): Slot<S> | Response;
-}
-
 /** The limits of a {@linkcode SessionTable}. */
 export interface SessionLimits {
   /** Most sessions at once; then the least recently active idle one makes room. Default 1000. */
@@ -67,14 +55,23 @@ export interface SessionLimits {
   initializeTimeoutMs?: number;
 }
 
-/** The sessions of every transport, and the requests in flight that shutdown waits for. */
+/** The sessions of every transport (`label`: "Session", "SSE session"), and the work in flight. */
 export interface SessionTable {
-  /** Sessions open or starting. */
-  count(): number;
+  /** Sessions open or starting; with `label`, the open sessions of that transport. */
+  count(label?: string): number;
   /** Whether {@linkcode SessionTable.close} was called: new sessions and requests are refused. */
   closing(): boolean;
-  /** The sessions of one transport, named `label` in the logs. */
-  group<S extends TableSession>(label: string): SessionGroup<S>;
+  /**
+   * The open session `id` if `client` opened it (to anyone else an id is unknown), else the 404
+   * answer: why it ended when known and asked by its client, else `message`.
+   */
+  lookup<S extends TableSession>(
+    label: string,
+    id: string,
+    { client, message }: { client: string; message: string },
+  ): S | Response;
+  /** Takes a slot for a session of `client`, evicting an idle one when full; else the refusal. */
+  reserve<S extends TableSession>(label: string, client: string): Slot<S> | Response;
   /** Counts `work` until the returned function is called, so that shutdown can answer it. */
   track(work: InFlight): () => void;
   /** Closes the sessions idle for too long, or never used after they were opened. */
@@ -192,29 +189,26 @@ export function createSessionTable(
     return takeSlot<S>(group, client);
   }
 
-  function group<S extends TableSession>(name: string): SessionGroup<S> {
-    return {
-      count: () => [...entries.values()].filter((entry) => entry.group === name).length,
-      lookup(id, client, message) {
-        const entry = entries.get(id);
-        if (entry?.group === name && entry.client === client) return entry.session as S;
-        const ending = endings.get(id);
-        const reason = ending?.client === client ? ending.reason : undefined;
-        return rpcError(404, { code: SESSION_NOT_FOUND, message: reason ?? message });
-      },
-      reserve: (client) => reserve<S>(name, client),
-    };
-  }
-
   function isExpired({ session }: Entry): boolean {
     const limit = session.confirmed ? sessionIdleMs : initializeTimeoutMs;
     return !session.busy() && now() - session.lastActive > limit;
   }
 
   return {
-    count: () => taken,
+    count: (label) =>
+      label === undefined ? taken : [...entries.values()].filter((e) => e.group === label).length,
     closing: () => closing,
-    group,
+    reserve,
+    lookup<S extends TableSession>(label: string, id: string, { client, message }: {
+      client: string;
+      message: string;
+    }) {
+      const entry = entries.get(id);
+      if (entry?.group === label && entry.client === client) return entry.session as S;
+      const ending = endings.get(id);
+      const reason = ending?.client === client ? ending.reason : undefined;
+      return rpcError(404, { code: SESSION_NOT_FOUND, message: reason ?? message });
+    },
     track(work) {
       inFlight.add(work);
       return () => inFlight.delete(work);

@@ -29,6 +29,8 @@ import {
   type TableSession,
 } from "./sessions.ts";
 
+const LABEL = "SSE session";
+
 /** Where clients POST their messages; the `endpoint` event adds `?sessionId=...`. */
 export const MESSAGES_PATH = "/messages";
 
@@ -243,12 +245,11 @@ export function createSseEndpoint(
   options: SseLimits & { createServer: () => McpServer; logger: Logger; now: () => number },
 ): SseEndpoint {
   const { logger, now } = options;
-  const sessions = table.group<SseSession>("SSE session");
   const budget = createUnsentBudget(options.sseMaxTotalUnsentBytes);
 
   async function open(_request: Request, context: RequestContext) {
     if (table.closing()) return rpcError(503, SHUTTING_DOWN);
-    const slot = sessions.reserve(clientOf(context));
+    const slot = table.reserve<SseSession>(LABEL, clientOf(context));
     if (slot instanceof Response) return slot;
     const transport = new SseServerTransport({
       keepAliveMs: options.sseKeepAliveMs,
@@ -310,11 +311,10 @@ export function createSseEndpoint(
         ),
       );
     }
-    const session = sessions.lookup(
-      sessionId,
-      clientOf(context),
-      "Session not found: its SSE stream ended or the server restarted; reconnect to /sse",
-    );
+    const session = table.lookup<SseSession>(LABEL, sessionId, {
+      client: clientOf(context),
+      message: "Session not found: its SSE stream ended or the server restarted; reconnect to /sse",
+    });
     if (session instanceof Response) return Promise.resolve(session);
     const messages = parseMessages(context.body);
     if (!messages) {
@@ -331,7 +331,7 @@ export function createSseEndpoint(
     return Promise.resolve(new Response("Accepted", { status: 202 }));
   }
 
-  return { open, post, sessionCount: () => sessions.count() };
+  return { open, post, sessionCount: () => table.count(LABEL) };
 }
 
 function parseMessages(body: unknown): JSONRPCMessage[] | undefined {
