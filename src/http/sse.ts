@@ -29,8 +29,6 @@ import {
   type TableSession,
 } from "./sessions.ts";
 
-const LABEL = "SSE session";
-
 /** Where clients POST their messages; the `endpoint` event adds `?sessionId=...`. */
 export const MESSAGES_PATH = "/messages";
 
@@ -38,7 +36,6 @@ export const MESSAGES_PATH = "/messages";
 export interface SseServerTransportOptions {
   keepAliveMs?: number;
   maxUnsentBytes?: number;
-  /** The unsent bytes of every stream together, which this one's count against. */
   budget?: UnsentBudget;
 }
 
@@ -56,7 +53,6 @@ export class SseServerTransport implements Transport {
   onclose?: () => void;
   onerror?: (error: Error) => void;
   onmessage?: (message: JSONRPCMessage) => void;
-
   #controller!: ReadableStreamDefaultController<Uint8Array>;
   #keepAliveMs: number;
   #maxUnsentBytes: number;
@@ -75,15 +71,14 @@ export class SseServerTransport implements Transport {
       },
       cancel: () => this.close(),
     }, new ByteLengthQueuingStrategy({ highWaterMark: this.#maxUnsentBytes }));
-    this.#budget?.add(this);
+    this.#budget?.streams.add(this);
   }
 
   start(): Promise<void> {
     const endpoint = `${MESSAGES_PATH}?sessionId=${encodeURIComponent(this.sessionId)}`;
     this.#write(`event: endpoint\ndata: ${endpoint}\n\n`);
-    const keepAlive = setInterval(() => this.#write(": keep-alive\n\n"), this.#keepAliveMs);
-    Deno.unrefTimer(keepAlive);
-    this.#keepAlive = keepAlive;
+    this.#keepAlive = setInterval(() => this.#write(": keep-alive\n\n"), this.#keepAliveMs);
+    Deno.unrefTimer(this.#keepAlive);
     return Promise.resolve();
   }
 
@@ -132,7 +127,7 @@ export class SseServerTransport implements Transport {
   #end(error?: Error) {
     if (this.#closed) return;
     this.#closed = true;
-    this.#budget?.delete(this);
+    this.#budget?.streams.delete(this);
     clearInterval(this.#keepAlive);
     try {
       if (error) this.#controller.error(error);
@@ -149,10 +144,9 @@ export class SseServerTransport implements Transport {
     const bytes = encoder.encode(text);
     // A client that does not read would otherwise make every answer queue in memory.
     if (bytes.byteLength > (this.#controller.desiredSize ?? 0)) {
-      this.closeBackedUp(
+      return this.closeBackedUp(
         `The client left over ${this.#maxUnsentBytes} bytes of its event stream unread`,
       );
-      return;
     }
     if (this.#budget && !this.#budget.makeRoom(this, bytes.byteLength)) return;
     try {
@@ -168,48 +162,32 @@ export class SseServerTransport implements Transport {
  * The unsent bytes of every `/sse` stream together, bounded: the per-stream limit times the
  * session limit (4 GiB by default) could otherwise queue in memory.
  */
-export interface UnsentBudget {
-  add(transport: SseServerTransport): void;
-  delete(transport: SseServerTransport): void;
+export class UnsentBudget {
+  readonly streams: Set<SseServerTransport> = new Set();
+
+  constructor(readonly maxBytes: number = 64 * 1024 * 1024) {}
+
   /**
    * Makes room for `bytes` more from `writer` by closing the stream with the most unsent as
    * backed up; false when that was `writer`'s own: the bytes are not to be written.
    */
-  makeRoom(writer: SseServerTransport, bytes: number): boolean;
-}
-
-/** Creates an {@linkcode UnsentBudget} of `maxBytes` (64 MiB by default). */
-export function createUnsentBudget(maxBytes: number = 64 * 1024 * 1024): UnsentBudget {
-  const streams = new Set<SseServerTransport>();
-  // Summed on demand: a stream's backlog shrinks as its client reads, which nothing reports.
-  // The client that reads least is the one closed, not whoever writes when the budget is full.
-  function largest(): { worst?: SseServerTransport; most: number; total: number } {
-    let total = 0;
-    let most = 0;
-    let worst: SseServerTransport | undefined;
-    for (const stream of streams) {
-      const unsent = stream.unsentBytes();
-      total += unsent;
-      if (!worst || unsent > most) [worst, most] = [stream, unsent];
-    }
-    return { worst, most, total };
-  }
-  return {
-    add: (transport) => void streams.add(transport),
-    delete: (transport) => void streams.delete(transport),
-    makeRoom(writer, bytes) {
-      while (true) {
-        const { worst, most, total } = largest();
-        if (total + bytes <= maxBytes) return true;
-        // With nothing left unsent anywhere, the write alone is over the budget.
-        const victim = worst && most > 0 ? worst : writer;
-        victim.closeBackedUp(
-          `The event streams held over ${maxBytes} unsent bytes together, this one the most (${most})`,
-        );
-        if (victim === writer) return false;
+  makeRoom(writer: SseServerTransport, bytes: number): boolean {
+    while (true) {
+      // Summed on demand: a stream's backlog shrinks as its client reads, which nothing reports.
+      // The client that reads least is the one closed, not whoever writes when the budget is full.
+      let [total, most, worst] = [0, 0, writer];
+      for (const stream of this.streams) {
+        const unsent = stream.unsentBytes();
+        total += unsent;
+        if (unsent > most) [worst, most] = [stream, unsent];
       }
-    },
-  };
+      if (total + bytes <= this.maxBytes) return true;
+      worst.closeBackedUp(
+        `The event streams held over ${this.maxBytes} unsent bytes together, this one the most (${most})`,
+      );
+      if (worst === writer) return false;
+    }
+  }
 }
 
 /** The limits of the `/sse` streams. */
@@ -222,7 +200,7 @@ export interface SseLimits {
   sseMaxTotalUnsentBytes?: number;
 }
 
-/** The routes of the legacy transport (`POST` expects `context.body`) and its sessions. */
+/** The routes of the legacy transport (`post` expects `context.body`) and its sessions. */
 export interface SseEndpoint {
   readonly open: Route;
   readonly post: Route;
@@ -235,6 +213,8 @@ interface SseSession extends TableSession {
   readonly transport: SseServerTransport;
 }
 
+const LABEL = "SSE session";
+
 /** What a client whose session was closed because it did not read its stream is told. */
 export const BACKED_UP =
   "Session closed: its client stopped reading the event stream of GET /sse; reconnect to /sse and read the stream";
@@ -245,7 +225,7 @@ export function createSseEndpoint(
   options: SseLimits & { createServer: () => McpServer; logger: Logger; now: () => number },
 ): SseEndpoint {
   const { logger, now } = options;
-  const budget = createUnsentBudget(options.sseMaxTotalUnsentBytes);
+  const budget = new UnsentBudget(options.sseMaxTotalUnsentBytes);
 
   async function open(_request: Request, context: RequestContext) {
     if (table.closing()) return rpcError(503, SHUTTING_DOWN);
@@ -275,15 +255,14 @@ export function createSseEndpoint(
       slot.release();
     };
     transport.onerror = (error) => {
-      if (error instanceof StreamBackedUpError) {
-        logger.warn("SSE session {session} closed: {message}", {
-          session: sessionTag(sessionId),
-          message: error.message,
-        });
-        slot.release(BACKED_UP);
-        return;
+      if (!(error instanceof StreamBackedUpError)) {
+        return logger.debug("SSE transport error: {message}", { message: error.message });
       }
-      logger.debug("SSE transport error: {message}", { message: error.message });
+      logger.warn("SSE session {session} closed: {message}", {
+        session: sessionTag(sessionId),
+        message: error.message,
+      });
+      slot.release(BACKED_UP);
     };
     await server.connect(transport);
     logger.info("SSE session {session} started ({count} open)", {
@@ -301,37 +280,40 @@ export function createSseEndpoint(
     return whenSent(response, context.completed, () => void server.close());
   }
 
-  function post(_request: Request, context: RequestContext) {
+  function post(context: RequestContext): Response {
     const sessionId = context.url.searchParams.get("sessionId");
     if (!sessionId) {
-      return Promise.resolve(
-        rpcError(
-          400,
-          "The sessionId query parameter is missing: POST to the URL of the endpoint event of GET /sse",
-        ),
+      return rpcError(
+        400,
+        "The sessionId query parameter is missing: POST to the URL of the endpoint event of GET /sse",
       );
     }
     const session = table.lookup<SseSession>(LABEL, sessionId, {
       client: clientOf(context),
       message: "Session not found: its SSE stream ended or the server restarted; reconnect to /sse",
     });
-    if (session instanceof Response) return Promise.resolve(session);
+    if (session instanceof Response) return session;
     const messages = parseMessages(context.body);
     if (!messages) {
-      return Promise.resolve(
-        rpcError(400, "Invalid JSON-RPC message: send one JSON-RPC 2.0 object (or a list of them)"),
+      return rpcError(
+        400,
+        "Invalid JSON-RPC message: send one JSON-RPC 2.0 object (or a list of them)",
       );
     }
     // Answers go out on the stream paired by id alone: the second would reach whoever asked first.
     const taken = requestIdsOf(messages).find((id) => session.transport.unanswered.has(id));
-    if (taken !== undefined) return Promise.resolve(requestIdInUse(taken));
+    if (taken !== undefined) return requestIdInUse(taken);
     session.confirmed = true;
     session.lastActive = now();
     for (const message of messages) session.transport.handleMessage(message);
-    return Promise.resolve(new Response("Accepted", { status: 202 }));
+    return new Response("Accepted", { status: 202 });
   }
 
-  return { open, post, sessionCount: () => table.count(LABEL) };
+  return {
+    open,
+    post: (_request, context) => Promise.resolve(post(context)),
+    sessionCount: () => table.count(LABEL),
+  };
 }
 
 function parseMessages(body: unknown): JSONRPCMessage[] | undefined {

@@ -3,9 +3,9 @@ import type { HttpApp } from "../../src/http/mod.ts";
 import { EVICTED, SHUTTING_DOWN } from "../../src/http/sessions.ts";
 import {
   BACKED_UP,
-  createUnsentBudget,
   SseServerTransport,
   StreamBackedUpError,
+  UnsentBudget,
 } from "../../src/http/sse.ts";
 import { Secret } from "../../src/secret.ts";
 import { fakeClock } from "../fake_upstream.ts";
@@ -418,7 +418,7 @@ Deno.test("/messages: a request the client cancelled is in flight no longer, and
 });
 
 Deno.test("the unsent bytes of every SSE stream together stay within the budget; the stream with the most is closed", async () => {
-  const budget = createUnsentBudget(10 * 1024);
+  const budget = new UnsentBudget(10 * 1024);
   const transports = Array.from(
     { length: 5 },
     () => new SseServerTransport({ maxUnsentBytes: 8 * 1024, budget }),
