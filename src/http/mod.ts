@@ -21,7 +21,7 @@ import {
 import { createMcpEndpoint } from "./mcp.ts";
 import { json } from "./respond.ts";
 import { createPlainCalls } from "./plain_call.ts";
-import { createSessionTable, type SessionLimits } from "./sessions.ts";
+import { type SessionLimits, SessionTable } from "./sessions.ts";
 import { createSseEndpoint, MESSAGES_PATH, type SseLimits, StreamBackedUpError } from "./sse.ts";
 import { compose, type Handler, type Middleware, type Route, toHandler } from "./route.ts";
 
@@ -66,7 +66,7 @@ export interface HttpApp {
 /** Creates the HTTP application; a session lasts until its client ends it or it is idle too long. */
 export function createHttpApp(options: HttpAppOptions): HttpApp {
   const { logger, now = Date.now, stateless = false, metrics } = options;
-  const sessions = createSessionTable({ ...options, now });
+  const sessions = new SessionTable({ ...options, now });
   const mcp = createMcpEndpoint(sessions, {
     createServer: stateless ? options.createSharedServer : options.createServer,
     logger,

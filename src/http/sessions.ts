@@ -55,12 +55,54 @@ export interface SessionLimits {
   initializeTimeoutMs?: number;
 }
 
+interface Entry {
+  readonly label: string;
+  readonly client: string;
+  id?: string;
+  session?: TableSession;
+}
+
+type OpenEntry = Entry & { id: string; session: TableSession };
+
+/** What a client whose session made room for another is told when it comes back. */
+export const EVICTED =
+  "Session closed to make room for a newer one (the server or this client was at its session limit): reconnect to start a new one";
+
 /** The sessions of every transport (`label`: "Session", "SSE session"), and the work in flight. */
-export interface SessionTable {
+export class SessionTable {
+  // Sessions open or starting (an `/mcp` session has its id once `initialize` succeeded).
+  readonly #slots = new Set<Entry>();
+  readonly #byId = new Map<string, OpenEntry>();
+  // Why sessions ended, for a client that comes back; older ones get the plain 404.
+  readonly #endings = new LruMap<string, { client: string; reason: string }>(4096);
+  readonly #inFlight = new Set<InFlight>();
+  readonly #limits: Required<SessionLimits>;
+  readonly #logger: Logger;
+  readonly #now: () => number;
+  #closing = false;
+
+  constructor(options: SessionLimits & { logger: Logger; now: () => number }) {
+    this.#logger = options.logger;
+    this.#now = options.now;
+    this.#limits = {
+      maxSessions: options.maxSessions ?? 1000,
+      maxSessionsPerClient: options.maxSessionsPerClient ?? 100,
+      sessionIdleMs: options.sessionIdleMs ?? 30 * 60_000,
+      initializeTimeoutMs: options.initializeTimeoutMs ?? 60_000,
+    };
+  }
+
   /** Sessions open or starting; with `label`, the open sessions of that transport. */
-  count(label?: string): number;
+  count(label?: string): number {
+    if (label === undefined) return this.#slots.size;
+    return [...this.#byId.values()].filter((entry) => entry.label === label).length;
+  }
+
   /** Whether {@linkcode SessionTable.close} was called: new sessions and requests are refused. */
-  closing(): boolean;
+  closing(): boolean {
+    return this.#closing;
+  }
+
   /**
    * The open session `id` if `client` opened it (to anyone else an id is unknown), else the 404
    * answer: why it ended when known and asked by its client, else `message`.
@@ -69,107 +111,21 @@ export interface SessionTable {
     label: string,
     id: string,
     { client, message }: { client: string; message: string },
-  ): S | Response;
+  ): S | Response {
+    const entry = this.#byId.get(id);
+    if (entry?.label === label && entry.client === client) return entry.session as S;
+    const ending = this.#endings.get(id);
+    const reason = ending?.client === client ? ending.reason : undefined;
+    return rpcError(404, { code: SESSION_NOT_FOUND, message: reason ?? message });
+  }
+
   /** Takes a slot for a session of `client`, evicting an idle one when full; else the refusal. */
-  reserve<S extends TableSession>(label: string, client: string): Slot<S> | Response;
-  /** Counts `work` until the returned function is called, so that shutdown can answer it. */
-  track(work: InFlight): () => void;
-  /** Closes the sessions idle for too long, or never used after they were opened. */
-  closeIdle(): Promise<void>;
-  /** Refuses new work, gives requests in flight `deadlineMs`, answers the rest, closes all. */
-  close(options?: { deadlineMs?: number }): Promise<void>;
-}
-
-interface Entry {
-  readonly group: string;
-  readonly client: string;
-  readonly session: TableSession;
-  readonly slot: Slot<TableSession>;
-}
-
-const RETRY_AFTER_S = 60;
-const REMEMBERED_ENDINGS = 4096;
-
-/** What a client whose session made room for another is told when it comes back. */
-export const EVICTED =
-  "Session closed to make room for a newer one (the server or this client was at its session limit): reconnect to start a new one";
-
-/** Creates an empty {@linkcode SessionTable}. */
-export function createSessionTable(
-  options: SessionLimits & { logger: Logger; now: () => number },
-): SessionTable {
-  const {
-    logger,
-    now,
-    maxSessions = 1000,
-    maxSessionsPerClient = 100,
-    sessionIdleMs = 30 * 60_000,
-    initializeTimeoutMs = 60_000,
-  } = options;
-  const entries = new Map<string, Entry>();
-  const endings = new LruMap<string, { client: string; reason: string }>(REMEMBERED_ENDINGS);
-  const perClient = new Map<string, number>();
-  const inFlight = new Set<InFlight>();
-  let taken = 0;
-  let closing = false;
-
-  function leastRecentlyActiveIdle(client?: string): [string, Entry] | undefined {
-    let oldest: [string, Entry] | undefined;
-    for (const pair of entries) {
-      const { session } = pair[1];
-      if ((client !== undefined && pair[1].client !== client) || session.busy()) continue;
-      if (!oldest || session.lastActive < oldest[1].session.lastActive) oldest = pair;
-    }
-    return oldest;
-  }
-
-  // Makes room by closing the least recently active idle session; false when all are busy.
-  function evict(client?: string): boolean {
-    const victim = leastRecentlyActiveIdle(client);
-    if (!victim) return false;
-    const [id, entry] = victim;
-    logger.info("{label} {session} closed to make room for a new one", {
-      label: entry.group,
-      session: sessionTag(id),
-    });
-    entry.slot.release(EVICTED);
-    entry.session.close().catch((error) =>
-      logger.debug("Closing an evicted session failed: {error}", { error })
-    );
-    return true;
-  }
-
-  function takeSlot<S extends TableSession>(group: string, client: string): Slot<S> {
-    taken++;
-    perClient.set(client, (perClient.get(client) ?? 0) + 1);
-    let id: string | undefined;
-    let released = false;
-    const slot: Slot<S> = {
-      add(sessionId, session) {
-        id = sessionId;
-        entries.set(sessionId, { group, client, session, slot: slot as Slot<TableSession> });
-      },
-      release(reason) {
-        if (id !== undefined && entries.delete(id)) {
-          if (reason) endings.set(id, { client, reason });
-          // A session closed for a reason was logged with it.
-          else logger.info("{label} {session} closed", { label: group, session: sessionTag(id) });
-        }
-        if (released) return;
-        released = true;
-        taken--;
-        const left = perClient.get(client)! - 1;
-        if (left > 0) perClient.set(client, left);
-        else perClient.delete(client);
-      },
-    };
-    return slot;
-  }
-
-  function reserve<S extends TableSession>(group: string, client: string): Slot<S> | Response {
-    if ((perClient.get(client) ?? 0) >= maxSessionsPerClient) {
-      if (!evict(client)) {
-        logger.warn("Refused a new session: its client has {count} open, the limit", {
+  reserve<S extends TableSession>(label: string, client: string): Slot<S> | Response {
+    const { maxSessions, maxSessionsPerClient } = this.#limits;
+    const mine = [...this.#slots].filter((entry) => entry.client === client).length;
+    if (mine >= maxSessionsPerClient) {
+      if (!this.#evict(client)) {
+        this.#logger.warn("Refused a new session: its client has {count} open, the limit", {
           count: maxSessionsPerClient,
         });
         return tooManySessions(
@@ -177,66 +133,95 @@ export function createSessionTable(
           `Too many open sessions for this client (at most ${maxSessionsPerClient}, all busy): end sessions you no longer use, or retry later`,
         );
       }
-    } else if (taken >= maxSessions && !evict()) {
-      logger.warn("Refused a new session: {count} are open and busy, the limit", {
-        count: taken,
+    } else if (this.#slots.size >= maxSessions && !this.#evict()) {
+      this.#logger.warn("Refused a new session: {count} are open and busy, the limit", {
+        count: this.#slots.size,
       });
       return tooManySessions(
         503,
         "Too many open sessions: retry later, or end sessions you no longer use",
       );
     }
-    return takeSlot<S>(group, client);
+    const entry: Entry = { label, client };
+    this.#slots.add(entry);
+    return {
+      add: (id, session) => void this.#byId.set(id, Object.assign(entry, { id, session })),
+      release: (reason) => this.#release(entry, reason),
+    };
   }
 
-  function isExpired({ session }: Entry): boolean {
-    const limit = session.confirmed ? sessionIdleMs : initializeTimeoutMs;
-    return !session.busy() && now() - session.lastActive > limit;
+  /** Counts `work` until the returned function is called, so that shutdown can answer it. */
+  track(work: InFlight): () => void {
+    this.#inFlight.add(work);
+    return () => this.#inFlight.delete(work);
   }
 
-  return {
-    count: (label) =>
-      label === undefined ? taken : [...entries.values()].filter((e) => e.group === label).length,
-    closing: () => closing,
-    reserve,
-    lookup<S extends TableSession>(label: string, id: string, { client, message }: {
-      client: string;
-      message: string;
-    }) {
-      const entry = entries.get(id);
-      if (entry?.group === label && entry.client === client) return entry.session as S;
-      const ending = endings.get(id);
-      const reason = ending?.client === client ? ending.reason : undefined;
-      return rpcError(404, { code: SESSION_NOT_FOUND, message: reason ?? message });
-    },
-    track(work) {
-      inFlight.add(work);
-      return () => inFlight.delete(work);
-    },
-    async closeIdle() {
-      const expired = [...entries].filter(([, entry]) => isExpired(entry));
-      for (const [id, { group, session }] of expired) {
-        const fields = { label: group, session: sessionTag(id) };
-        if (session.confirmed) {
-          logger.info("{label} {session} was idle for {idle}: closing it", {
-            ...fields,
-            idle: formatDuration(sessionIdleMs),
-          });
-        } else {
-          logger.info("{label} {session} sent nothing after opening: closing it", fields);
-        }
+  /** Closes the sessions idle for too long, or never used after they were opened. */
+  async closeIdle(): Promise<void> {
+    const { sessionIdleMs, initializeTimeoutMs } = this.#limits;
+    const expired = [...this.#byId.values()].filter(({ session }) =>
+      !session.busy() &&
+      this.#now() - session.lastActive > (session.confirmed ? sessionIdleMs : initializeTimeoutMs)
+    );
+    for (const { label, id, session } of expired) {
+      if (session.confirmed) {
+        this.#logger.info("{label} {session} was idle for {idle}: closing it", {
+          label,
+          session: sessionTag(id),
+          idle: formatDuration(sessionIdleMs),
+        });
+      } else {
+        this.#logger.info("{label} {session} sent nothing after opening: closing it", {
+          label,
+          session: sessionTag(id),
+        });
       }
-      await Promise.all(expired.map(([, { session }]) => session.close()));
-    },
-    async close({ deadlineMs = 0 } = {}) {
-      closing = true;
-      if (inFlight.size > 0 && deadlineMs > 0) {
-        await settledWithin(Promise.all([...inFlight].map((work) => work.settled())), deadlineMs);
-      }
-      await Promise.all([...inFlight].map((work) => work.answerShuttingDown()));
-      await Promise.all([...entries.values()].map(({ session }) => session.close()));
-    },
-  };
+    }
+    await Promise.all(expired.map(({ session }) => session.close()));
+  }
+
+  /** Refuses new work, gives requests in flight `deadlineMs`, answers the rest, closes all. */
+  async close({ deadlineMs = 0 } = {}): Promise<void> {
+    this.#closing = true;
+    const inFlight = [...this.#inFlight];
+    if (inFlight.length > 0 && deadlineMs > 0) {
+      await settledWithin(Promise.all(inFlight.map((work) => work.settled())), deadlineMs);
+    }
+    await Promise.all([...this.#inFlight].map((work) => work.answerShuttingDown()));
+    await Promise.all([...this.#byId.values()].map(({ session }) => session.close()));
+  }
+
+  // Closes the least recently active idle session (of `client`); false when all are busy.
+  #evict(client?: string): boolean {
+    let victim: OpenEntry | undefined;
+    for (const entry of this.#byId.values()) {
+      if ((client !== undefined && entry.client !== client) || entry.session.busy()) continue;
+      if (!victim || entry.session.lastActive < victim.session.lastActive) victim = entry;
+    }
+    if (!victim) return false;
+    this.#logger.info("{label} {session} closed to make room for a new one", {
+      label: victim.label,
+      session: sessionTag(victim.id),
+    });
+    this.#release(victim, EVICTED);
+    victim.session.close().catch((error) =>
+      this.#logger.debug("Closing an evicted session failed: {error}", { error })
+    );
+    return true;
+  }
+
+  #release(entry: Entry, reason?: string) {
+    this.#slots.delete(entry);
+    if (entry.id === undefined || !this.#byId.delete(entry.id)) return;
+    if (reason) this.#endings.set(entry.id, { client: entry.client, reason });
+    // A session closed for a reason was logged with it.
+    else {
+      this.#logger.info("{label} {session} closed", {
+        label: entry.label,
+        session: sessionTag(entry.id),
+      });
+    }
+  }
 }
 
 /** Cancels each of `ids` on `transport` and answers it with {@linkcode SHUTTING_DOWN}. */
@@ -267,6 +252,6 @@ export function clientOf(context: RequestContext): string {
 
 function tooManySessions(status: 429 | 503, message: string): Response {
   return rpcError(status, message, {
-    "retry-after": String(RETRY_AFTER_S),
+    "retry-after": "60",
   });
 }
