@@ -30,30 +30,27 @@ export interface HostGuardOptions {
  */
 export function guardHost(options: HostGuardOptions): Middleware {
   const allowedHosts = new Set(options.allowedHosts?.map(canonicalHost));
-  const allowedOrigins = new Set(options.allowedOrigins?.map(canonicalOrigin));
+  const allowedOrigins = new Set(
+    options.allowedOrigins?.map((origin) => URL.parse(origin)?.origin ?? origin),
+  );
   const anyHost = !isLoopback(options.host) && allowedHosts.size === 0;
   // A parsed URL's hostname is already canonical: no need to parse it again on every request.
-  const hostAllowed = (url: URL) =>
-    anyHost || isCanonicalLoopback(url.hostname) || allowedHosts.has(url.hostname) ||
+  const allowed = (url: URL) =>
+    isCanonicalLoopback(url.hostname) || allowedHosts.has(url.hostname) ||
     allowedHosts.has(url.host);
-  // Never "the Origin is the Host": a rebound name makes both the attacker's.
-  const originAllowed = (origin: string) => {
-    const parsed = URL.parse(origin);
-    if (!parsed) return false;
-    return isCanonicalLoopback(parsed.hostname) || allowedOrigins.has(parsed.origin) ||
-      allowedHosts.has(parsed.hostname) || allowedHosts.has(parsed.host);
-  };
   return (next) => (request, context) => {
     // The Host as sent: the one a rebound browser sends, even under an absolute-form target.
     const host = context.sentHost ?? context.url;
-    if (!hostAllowed(host)) {
+    if (!anyHost && !allowed(host)) {
       return Promise.resolve(json(403, {
         error:
           `Forbidden: Host ${host.hostname} is not served here; connect to localhost or add it with --allowed-host`,
       }));
     }
+    // Never "the Origin is the Host": a rebound name makes both the attacker's.
     const origin = request.headers.get("origin");
-    if (origin !== null && !originAllowed(origin)) {
+    const parsed = origin === null ? null : URL.parse(origin);
+    if (origin !== null && !(parsed && (allowed(parsed) || allowedOrigins.has(parsed.origin)))) {
       return Promise.resolve(json(403, {
         error: `Forbidden: Origin ${origin} may not call this server; add it with --allowed-origin`,
       }));
@@ -85,10 +82,8 @@ export function allowAcceptedOrigins(): Middleware {
     }
     const response = await next(request, context);
     for (const [name, value] of Object.entries(allowOrigin)) response.headers.set(name, value);
-    response.headers.set(
-      "access-control-expose-headers",
-      CORS_HEADERS["access-control-expose-headers"],
-    );
+    const expose = "access-control-expose-headers";
+    response.headers.set(expose, CORS_HEADERS[expose]);
     return response;
   };
 }
@@ -96,13 +91,13 @@ export function allowAcceptedOrigins(): Middleware {
 /** Requires `Authorization: Bearer <token>` when a token is set, compared in constant time. */
 export function requireBearer(token: Secret | undefined): Middleware {
   if (!token) return (next) => next;
-  const expected = digest(token.reveal());
+  const expected = sha256Hex(token.reveal());
   return (next) => async (request, context) => {
-    const given = bearerTokenOf(request);
-    const givenDigest = given === undefined ? undefined : await digest(given);
-    if (givenDigest && sameBytes(givenDigest, await expected)) {
+    const given = request.headers.get("authorization")?.match(/^Bearer\s+(\S+)\s*$/i)?.[1];
+    const givenDigest = given === undefined ? undefined : await sha256Hex(given);
+    if (givenDigest && sameDigest(givenDigest, await expected)) {
       // Hashed once here: the session table counts the client by this digest.
-      context.clientKey = toHex(givenDigest);
+      context.clientKey = givenDigest;
       return await next(request, context);
     }
     return json(401, {
@@ -111,24 +106,17 @@ export function requireBearer(token: Secret | undefined): Middleware {
   };
 }
 
-function bearerTokenOf(request: Request): string | undefined {
-  return request.headers.get("authorization")?.match(/^Bearer\s+(\S+)\s*$/i)?.[1];
-}
-
 // Web Crypto, not node:crypto: loading node:crypto costs every start (stdio too) about as much
-// CPU as the rest of our modules (bench/RESULTS.md, P6).
-async function digest(value: string): Promise<Uint8Array> {
-  return new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(value)));
-}
-
-function toHex(bytes: Uint8Array): string {
-  return Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("");
+// CPU as the rest of our modules.
+async function sha256Hex(value: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(value));
+  return Array.from(new Uint8Array(digest), (byte) => byte.toString(16).padStart(2, "0")).join("");
 }
 
 // Equal-length digests, compared in full: the time taken says nothing about the token.
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  let difference = a.length ^ b.length;
-  a.forEach((byte, i) => difference |= byte ^ (b[i] ?? 0));
+function sameDigest(a: string, b: string): boolean {
+  let difference = 0;
+  for (let i = 0; i < a.length; i++) difference |= a.charCodeAt(i) ^ b.charCodeAt(i);
   return difference === 0;
 }
 
@@ -137,9 +125,7 @@ export function allowMethods(methods: readonly string[]): Middleware {
   const allow = methods.join(", ");
   return (next) => (request, context) => {
     if (methods.includes(request.method)) return next(request, context);
-    return Promise.resolve(
-      json(405, { error: `Method not allowed: use ${allow}` }, { allow }),
-    );
+    return Promise.resolve(json(405, { error: `Method not allowed: use ${allow}` }, { allow }));
   };
 }
 
@@ -243,8 +229,4 @@ async function readBodyCapped(
     return bytes.byteLength > maxBytes ? undefined : bytes;
   }
   return await readCapped(request.body, maxBytes, { signal });
-}
-
-function canonicalOrigin(origin: string): string {
-  return URL.canParse(origin) ? new URL(origin).origin : origin;
 }
