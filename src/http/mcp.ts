@@ -7,9 +7,8 @@
 import type { Logger } from "../log.ts";
 import type { McpServer } from "../mcp_sdk.ts";
 import { McpTransport, nextTurnTimer } from "./mcp_transport.ts";
-import { requestIdInUse, rpcError } from "./respond.ts";
-import { cancelledIdsOf, messagesOf, requestIdsOf } from "./rpc_messages.ts";
-import { type RequestContext, type Route, whenSent } from "./route.ts";
+import { cancelledIdsOf, messagesOf, requestIdInUse, requestIdsOf, rpcError } from "./rpc.ts";
+import { type RequestContext, whenSent } from "./route.ts";
 import {
   answerShuttingDown,
   clientOf,
@@ -20,13 +19,6 @@ import {
 } from "./sessions.ts";
 
 const LABEL = "Session";
-
-/** The `/mcp` route, its open sessions, and a way to close the servers kept in stateless mode. */
-export interface McpEndpoint {
-  readonly route: Route;
-  sessionCount(): number;
-  close(): Promise<void>;
-}
 
 interface Session extends TableSession {
   readonly transport: McpTransport;
@@ -40,14 +32,17 @@ interface Connection {
   readonly transport: McpTransport;
 }
 
-/** Creates the `/mcp` endpoint; the route expects `context.body` read by `readJsonBody`. */
+/**
+ * Creates the `/mcp` route (it expects `context.body` read by `readJsonBody`), with its count of
+ * open sessions and a way to close the servers kept in stateless mode.
+ */
 export function createMcpEndpoint(table: SessionTable, options: {
   /** Builds the `McpServer` of a new session (or request, in stateless mode). */
   createServer: () => McpServer;
   logger: Logger;
   now: () => number;
   stateless: boolean;
-}): McpEndpoint {
+}) {
   const { logger, now } = options;
   const nextTurn = nextTurnTimer();
 
@@ -198,10 +193,8 @@ export function createMcpEndpoint(table: SessionTable, options: {
 
   const serve = options.stateless ? serveStateless : serveStateful;
   return {
-    route: (request, context) => {
-      if (table.closing()) return Promise.resolve(rpcError(503, SHUTTING_DOWN));
-      return serve(request, context);
-    },
+    route: (request: Request, context: RequestContext) =>
+      table.closing() ? Promise.resolve(rpcError(503, SHUTTING_DOWN)) : serve(request, context),
     sessionCount: () => table.count(LABEL),
     async close() {
       await Promise.all(idle.splice(0).map(({ server }) => server.close()));

@@ -15,8 +15,7 @@ import {
   type Transport,
   WebStandardStreamableHTTPServerTransport,
 } from "../mcp_sdk.ts";
-import { BAD_REQUEST, type RpcError } from "./respond.ts";
-import { Unanswered } from "./rpc_messages.ts";
+import { BAD_REQUEST, type RpcError, Unanswered } from "./rpc.ts";
 
 /** Options for {@linkcode McpTransport}. */
 export interface McpTransportOptions {

@@ -4,7 +4,7 @@
  * @module
  */
 
-import { json } from "./respond.ts";
+import { json } from "./rpc.ts";
 
 /** What `Deno.serve` tells a handler besides the request; tests may leave it out. */
 export interface ServeInfo {

@@ -17,9 +17,8 @@ import {
   type RequestId,
   type Transport,
 } from "../mcp_sdk.ts";
-import { requestIdInUse, rpcError } from "./respond.ts";
-import { cancelledIdsOf, requestIdsOf, Unanswered } from "./rpc_messages.ts";
-import { type RequestContext, type Route, whenSent } from "./route.ts";
+import { cancelledIdsOf, requestIdInUse, requestIdsOf, rpcError, Unanswered } from "./rpc.ts";
+import { type RequestContext, whenSent } from "./route.ts";
 import {
   answerShuttingDown,
   clientOf,
@@ -200,13 +199,6 @@ export interface SseLimits {
   sseMaxTotalUnsentBytes?: number;
 }
 
-/** The routes of the legacy transport (`post` expects `context.body`) and its sessions. */
-export interface SseEndpoint {
-  readonly open: Route;
-  readonly post: Route;
-  sessionCount(): number;
-}
-
 interface SseSession extends TableSession {
   lastActive: number;
   confirmed: boolean;
@@ -219,15 +211,15 @@ const LABEL = "SSE session";
 export const BACKED_UP =
   "Session closed: its client stopped reading the event stream of GET /sse; reconnect to /sse and read the stream";
 
-/** Creates the legacy SSE endpoint. */
+/** Creates the routes of the legacy transport (`post` expects `context.body`). */
 export function createSseEndpoint(
   table: SessionTable,
   options: SseLimits & { createServer: () => McpServer; logger: Logger; now: () => number },
-): SseEndpoint {
+) {
   const { logger, now } = options;
   const budget = new UnsentBudget(options.sseMaxTotalUnsentBytes);
 
-  async function open(_request: Request, context: RequestContext) {
+  async function open(_request: Request, context: RequestContext): Promise<Response> {
     if (table.closing()) return rpcError(503, SHUTTING_DOWN);
     const slot = table.reserve<SseSession>(LABEL, clientOf(context));
     if (slot instanceof Response) return slot;
@@ -311,7 +303,7 @@ export function createSseEndpoint(
 
   return {
     open,
-    post: (_request, context) => Promise.resolve(post(context)),
+    post: (_request: Request, context: RequestContext) => Promise.resolve(post(context)),
     sessionCount: () => table.count(LABEL),
   };
 }
