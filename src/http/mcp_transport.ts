@@ -172,11 +172,6 @@ export class McpTransport implements Transport {
     this.#unanswered.clear();
   }
 
-  /** Calls in flight that this transport keeps track of (none once every call ended). */
-  heldCalls(): number {
-    return Math.max(this.#plain.size, this.#unanswered.size);
-  }
-
   isUnanswered(requestId: RequestId): boolean {
     return this.#unanswered.has(requestId);
   }
