@@ -1,7 +1,5 @@
 /**
- * byted-live-promotion: serve MCP over HTTP or stdio, or check the setup
- * (`doctor`). The whole program is `src/cli.ts`.
- *
+ * byted-live-promotion: serve MCP over HTTP or stdio, or check the setup (`doctor`).
  * @module
  */
 

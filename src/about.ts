@@ -1,7 +1,5 @@
 /**
- * The server's name and version: small enough for `main.ts` to print
- * `--version` before the server's modules load.
- *
+ * The server's name and version, for `--version` and the MCP handshake.
  * @module
  */
 

@@ -1,7 +1,6 @@
 /**
  * Waiting with a bound, and following a caller's cancellation without leaving a listener or a
- * timer behind: shutdown, the HTTP guard, upstream requests and region searches share these.
- *
+ * timer behind.
  * @module
  */
 
@@ -35,9 +34,8 @@ export function abortableSleep(
 }
 
 /**
- * Settles as `work` does, or rejects with `signal`'s reason once it aborts first (`work` then
- * goes on and settles unobserved: a shared request keeps going for its other callers). The
- * listener is removed once the returned promise settles.
+ * Settles as `work` does, or rejects with `signal`'s reason once it aborts first; `work` then
+ * goes on unobserved (a shared request keeps going for its other callers).
  */
 export function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
   if (signal.aborted) return Promise.reject(signal.reason);
@@ -55,21 +53,13 @@ export function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<
   });
 }
 
-/** A signal that follows another until unlinked; see {@linkcode linkAbort}. */
-export interface AbortLink {
-  /** Aborts when the followed signal does (with its reason), or when {@linkcode abort} is called. */
-  readonly signal: AbortSignal;
-  /** Aborts {@linkcode signal} now with `reason`. */
-  abort(reason?: unknown): void;
-  /** Stops following: the listener on the followed signal is removed. */
-  unlink(): void;
-}
-
 /**
- * Returns a signal that aborts with `signal` until unlinked, so that no listener outlives the
- * call (Deno.serve, for one, also aborts a request's signal after a normal answer).
+ * Returns a signal that aborts with `signal` (or `abort`) until unlinked, so that no listener
+ * outlives the call (Deno.serve, for one, also aborts a request's signal after a normal answer).
  */
-export function linkAbort(signal: AbortSignal | undefined): AbortLink {
+export function linkAbort(
+  signal: AbortSignal | undefined,
+): { readonly signal: AbortSignal; abort(reason?: unknown): void; unlink(): void } {
   const controller = new AbortController();
   const follow = () => controller.abort(signal?.reason);
   if (signal?.aborted) follow();
@@ -81,31 +71,24 @@ export function linkAbort(signal: AbortSignal | undefined): AbortLink {
   };
 }
 
-/** Options for {@linkcode startDeadline}. */
-export interface DeadlineOptions {
-  /** The reason the deadline's signal aborts with once `ms` have passed. */
-  reason: () => unknown;
-  /** A caller's signal, followed until {@linkcode Deadline.clear}. */
-  signal?: AbortSignal;
-}
-
 /** A signal with a time limit; see {@linkcode startDeadline}. */
 export interface Deadline {
-  /** Aborts when the time is up, or when the followed signal aborts. */
   readonly signal: AbortSignal;
   /** Whether the time ran out (rather than the followed signal aborting). */
   readonly timedOut: boolean;
-  /** Clears the timer and stops following the caller's signal; call it once the work is done. */
+  /** Clears the timer and stops following the caller's signal, once the work is done. */
   clear(): void;
 }
 
 /**
  * Returns a signal that aborts with `options.reason()` after `ms` milliseconds, or with the
- * caller's signal. A controller with a timer cleared at the end, not AbortSignal.timeout (nor
- * AbortSignal.any with it): that one keeps a few hundred bytes per request alive until the
- * timeout would have fired.
+ * caller's signal. A timer cleared at the end, not AbortSignal.timeout (nor AbortSignal.any
+ * with it): that one keeps a few hundred bytes per request alive until it would have fired.
  */
-export function startDeadline(ms: number, options: DeadlineOptions): Deadline {
+export function startDeadline(
+  ms: number,
+  options: { reason: () => unknown; signal?: AbortSignal },
+): Deadline {
   const link = linkAbort(options.signal);
   let timedOut = false;
   const timer = setTimeout(() => {

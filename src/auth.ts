@@ -1,7 +1,6 @@
 /**
- * JWTs from the auth service: fetched with the SSO cookie, reused until shortly
- * before they expire, one request at a time however many callers wait.
- *
+ * JWTs from the auth service, fetched with the SSO cookie, reused until shortly before they
+ * expire, one request at a time however many callers wait.
  * @module
  */
 
@@ -13,15 +12,12 @@ import { decodeBase64Url } from "./secret.ts";
 import { type Fetch, isRedirect, requestUpstream, UpstreamRequestError } from "./upstream.ts";
 import { isoTime } from "./wording.ts";
 
-// What the token provider is asked with; declared with the configuration that reads it.
-
 /** Returns the name of the variable `credential` came from. */
 export function credentialSource(credential: Credential): string {
   return credential.source ??
     (credential.kind === "cas_session" ? "CAS_SESSION" : "SERVICE_ACCOUNT_SECRET");
 }
 
-/** Why no token could be had. */
 export type AuthErrorCode =
   | "missing_credential"
   | "session_expired"
@@ -33,11 +29,9 @@ export type AuthErrorCode =
 /** No JWT could be obtained; the message says what to do and never holds a credential. */
 export class AuthError extends Error {
   override name = "AuthError";
-  readonly code: AuthErrorCode;
 
-  constructor(code: AuthErrorCode, message: string, options?: ErrorOptions) {
+  constructor(readonly code: AuthErrorCode, message: string, options?: ErrorOptions) {
     super(message, options);
-    this.code = code;
   }
 }
 
@@ -51,16 +45,12 @@ export interface TokenStatus {
   readonly lastError?: string;
   /** Why the token's own expiry was not trusted (the clock, or an out-of-range claim). */
   readonly expiryWarning?: string;
-  /** When the token will be renewed, ahead of its expiry. */
   readonly renewsAt?: Date;
 }
 
 /** A source of JWTs for one (auth URL, credential) pair. */
 export interface TokenProvider {
-  /**
-   * Returns an unexpired token, fetching one when there is none. A token close
-   * to expiry is returned at once and renewed in the background.
-   */
+  /** Returns an unexpired token; one close to expiry at once, renewing it in the background. */
   getToken(options?: { signal?: AbortSignal }): Promise<string>;
   /** Forgets `token` after an upstream rejected it, unless it was already replaced. */
   invalidate(token: string): void;
@@ -73,7 +63,6 @@ export interface TokenProviderOptions {
   authUrl: string;
   credential?: Credential;
   fetch: Fetch;
-  /** Milliseconds since the epoch; `Date.now` outside tests. */
   now: () => number;
   timeoutMs: number;
   logger: Logger;
@@ -83,21 +72,11 @@ export interface TokenProviderOptions {
   missingCredentialMessage?: string;
   /** Added to the message when the auth service refuses the credential: what else to set. */
   refusalHint?: string;
-  /** Told after each request to the auth service, for metrics. */
   onRefresh?: (outcome: "ok" | AuthErrorCode) => void;
 }
 
 const DEFAULT_LIFETIME_MS = 60 * 60 * 1000;
-
-// How long before expiry a token is replaced, unless configured otherwise.
 const DEFAULT_REFRESH_MARGIN_MS = 60 * 1000;
-
-interface CachedToken {
-  readonly value: string;
-  readonly expiresAt: number;
-  /** When to start renewing: the margin before expiry, or halfway for a short-lived token. */
-  readonly refreshAt: number;
-}
 
 // After a failure, callers get the same error for this long instead of a new auth request,
 // so a batch of searches against an unreachable auth service fails fast.
@@ -107,46 +86,41 @@ const FAILURE_BACKOFF_MS = 5_000;
 export function createTokenProvider(options: TokenProviderOptions): TokenProvider {
   const { authUrl, credential, now, logger } = options;
   const missingCredential = () =>
-    new AuthError(
-      "missing_credential",
-      options.missingCredentialMessage ?? MISSING_COOKIE,
-    );
+    new AuthError("missing_credential", options.missingCredentialMessage ?? MISSING_COOKIE);
   const margin = options.refreshMarginMs ?? DEFAULT_REFRESH_MARGIN_MS;
   // Named in every log line: with several auth sources, it tells them apart. Demo mode answers
   // in-process: naming the real host would say it was contacted.
   const authHost = credential?.source === "demo"
     ? "the demo auth service (in-process, nothing contacted)"
     : new URL(authUrl).host;
-  let cached: CachedToken | undefined;
+  let cached: { value: string; expiresAt: number; refreshAt: number } | undefined;
   let inFlight: Promise<string> | undefined;
   let lastRefreshAt: number | undefined;
   let lastError: string | undefined;
   let expiryWarning: string | undefined;
   let lastFailure: { at: number; error: unknown } | undefined;
 
-  function remember(token: string): CachedToken {
-    const issuedAt = now();
-    const claimed = readExpiry(token);
-    let expiresAt = claimed ?? issuedAt + DEFAULT_LIFETIME_MS;
-    lastError = undefined;
-    expiryWarning = undefined;
-    if (claimed === undefined && readJwtClaims(token)?.exp !== undefined) {
-      expiryWarning =
-        `The new JWT's exp claim is not a time in seconds between ${EARLIEST_EXP.getUTCFullYear()} and ${LATEST_EXP.getUTCFullYear()}: it is used for an hour`;
-    } else if (expiresAt <= issuedAt) {
-      expiryWarning =
-        "The new JWT had already expired by this machine's clock: check the clock; it is used for an hour meanwhile";
-      expiresAt = issuedAt + DEFAULT_LIFETIME_MS;
-    }
-    if (expiryWarning) logger.warn(expiryWarning);
-    const refreshAt = expiresAt - Math.min(margin, (expiresAt - issuedAt) / 2);
-    return { value: token, expiresAt, refreshAt };
-  }
-
   async function refresh(credential: Credential): Promise<string> {
     logger.debug("Requesting a JWT from {authHost}", { authHost });
     try {
-      cached = remember(await fetchToken(credential, options));
+      const token = await fetchToken(credential, options);
+      const issuedAt = now();
+      const claimed = readExpiry(token);
+      let expiresAt = claimed ?? issuedAt + DEFAULT_LIFETIME_MS;
+      lastError = undefined;
+      expiryWarning = undefined;
+      if (claimed === undefined && readJwtClaims(token)?.exp !== undefined) {
+        expiryWarning =
+          "The new JWT's exp claim is not a time in seconds between 2000 and 2200: it is used for an hour";
+      } else if (expiresAt <= issuedAt) {
+        expiryWarning =
+          "The new JWT had already expired by this machine's clock: check the clock; it is used for an hour meanwhile";
+        expiresAt = issuedAt + DEFAULT_LIFETIME_MS;
+      }
+      if (expiryWarning) logger.warn(expiryWarning);
+      // Renewed the margin before expiry, or halfway for a token shorter-lived than twice that.
+      const refreshAt = expiresAt - Math.min(margin, (expiresAt - issuedAt) / 2);
+      cached = { value: token, expiresAt, refreshAt };
       lastRefreshAt = now();
       lastFailure = undefined;
       options.onRefresh?.("ok");
@@ -204,10 +178,9 @@ export function createTokenProvider(options: TokenProviderOptions): TokenProvide
     },
     status() {
       const current = now();
-      const valid = cached !== undefined && current < cached.expiresAt;
       return {
         configured: credential !== undefined,
-        valid,
+        valid: cached !== undefined && current < cached.expiresAt,
         expiresAt: cached && new Date(cached.expiresAt),
         secondsLeft: cached && Math.max(0, Math.floor((cached.expiresAt - current) / 1000)),
         renewsAt: cached && new Date(cached.refreshAt),
@@ -221,21 +194,28 @@ export function createTokenProvider(options: TokenProviderOptions): TokenProvide
 
 async function fetchToken(credential: Credential, options: TokenProviderOptions) {
   const { authUrl, fetch, timeoutMs } = options;
-  let response;
-  try {
-    response = await requestUpstream(fetch, authUrl, {
-      headers: { ...credentialHeader(credential), Accept: "application/json, text/plain, */*" },
-      // A redirect goes to the SSO login page: the cookie has expired.
-      redirect: "manual",
-      readBody: false,
-      timeoutMs,
-    });
-  } catch (error) {
-    throw describeRequestFailure(error, { authUrl, timeoutMs });
-  }
-  const { status, headers } = response;
+  const secret = credential.value.reveal();
+  const { status, headers } = await requestUpstream(fetch, authUrl, {
+    headers: {
+      ...(credential.kind === "cas_session"
+        ? { Cookie: `CAS_SESSION=${secret}` }
+        : { Authorization: `Bearer ${secret}` }),
+      Accept: "application/json, text/plain, */*",
+    },
+    // A redirect goes to the SSO login page: the cookie has expired.
+    redirect: "manual",
+    readBody: false,
+    timeoutMs,
+  }).catch((error: unknown) => Promise.reject(requestFailure(error, authUrl, timeoutMs)));
+  const source = credentialSource(credential);
   if (isRedirect(status) || status === 401 || status === 403) {
-    throw new AuthError("session_expired", describeRefusal(credential, options.refusalHint));
+    const message = credential.kind === "cas_session"
+      ? `${source} is expired or invalid: sign in again in the browser, copy a fresh CAS_SESSION cookie${
+        source === "CAS_SESSION" ? "" : ` into ${source}`
+      } and restart the server`
+      : `${source} was refused by the auth service: check the service account's secret and restart the server`;
+    const hint = options.refusalHint;
+    throw new AuthError("session_expired", hint ? `${message}; ${hint}` : message);
   }
   if (status < 200 || status >= 300) {
     throw new AuthError(
@@ -247,66 +227,39 @@ async function fetchToken(credential: Credential, options: TokenProviderOptions)
   if (!token) {
     throw new AuthError(
       "no_token",
-      credential.kind === "cas_session"
-        ? `The auth service answered without a token (no X-Jwt-Token header), so ${
-          credentialSource(credential)
-        } is probably expired: copy a fresh cookie from the browser and restart the server`
-        : `The auth service answered without a token (no X-Jwt-Token header) for ${
-          credentialSource(credential)
-        }: check that the service account may sign in there`,
+      `The auth service answered without a token (no X-Jwt-Token header)${
+        credential.kind === "cas_session"
+          ? `, so ${source} is probably expired: copy a fresh cookie from the browser and restart the server`
+          : ` for ${source}: check that the service account may sign in there`
+      }`,
     );
   }
   return token;
 }
 
-function credentialHeader(credential: Credential): Record<string, string> {
-  const value = credential.value.reveal();
-  return credential.kind === "cas_session"
-    ? { Cookie: `CAS_SESSION=${value}` }
-    : { Authorization: `Bearer ${value}` };
-}
-
-function describeRefusal(credential: Credential, hint: string | undefined): string {
-  const source = credentialSource(credential);
-  const message = credential.kind === "cas_session"
-    ? `${source} is expired or invalid: sign in again in the browser, copy a fresh CAS_SESSION cookie${
-      source === "CAS_SESSION" ? "" : ` into ${source}`
-    } and restart the server`
-    : `${source} was refused by the auth service: check the service account's secret and restart the server`;
-  return hint ? `${message}; ${hint}` : message;
-}
-
-function describeRequestFailure(
-  error: unknown,
-  { authUrl, timeoutMs }: { authUrl: string; timeoutMs: number },
-): AuthError {
+function requestFailure(error: unknown, authUrl: string, timeoutMs: number): AuthError {
   if (!(error instanceof UpstreamRequestError)) {
     return new AuthError("network", "The auth request failed unexpectedly: try again", {
       cause: error,
     });
   }
   const host = new URL(authUrl).host;
-  if (error.kind === "timeout") {
-    return new AuthError(
+  const [code, message]: [AuthErrorCode, string] = error.kind === "timeout"
+    ? [
       "timeout",
       `The auth service at ${host} did not answer within ${timeoutMs} ms: check your network or VPN, or raise --timeout`,
-      { cause: error },
-    );
-  }
-  return new AuthError(
-    "network",
-    `Could not reach the auth service at ${host}: check your network or VPN connection`,
-    { cause: error },
-  );
+    ]
+    : [
+      "network",
+      `Could not reach the auth service at ${host}: check your network or VPN connection`,
+    ];
+  return new AuthError(code, message, { cause: error });
 }
 
 const MISSING_COOKIE =
   "CAS_SESSION is not set: sign in to cloud.bytedance.net in the browser, copy the CAS_SESSION cookie into the server's environment and restart it (or start it with --demo to try the sample catalogue)";
 
-/**
- * Returns the claims of a JWT's payload, or `undefined` when it is not a JWT.
- * The signature is not verified: the server only forwards the token.
- */
+/** Returns the claims of a JWT's payload, unverified (the server only forwards the token). */
 export function readJwtClaims(token: string): Record<string, unknown> | undefined {
   const payload = token.split(".")[1];
   const json = payload ? decodeBase64Url(payload) : undefined;
@@ -317,16 +270,12 @@ export function readJwtClaims(token: string): Record<string, unknown> | undefine
 
 // An `exp` outside these years is a bug upstream (often milliseconds instead of seconds),
 // and a Date built from it may not even be valid: such a claim is ignored.
-const EARLIEST_EXP = new Date(Date.UTC(2000, 0, 1));
-const LATEST_EXP = new Date(Date.UTC(2200, 0, 1));
+const EXP_RANGE_MS = [Date.UTC(2000, 0, 1), Date.UTC(2200, 0, 1)] as const;
 
-/**
- * Returns a JWT's expiry in milliseconds since the epoch, from its `exp`
- * claim, when it has one that is a time in seconds from 2000 to 2200.
- */
+/** Returns a JWT's `exp` in milliseconds, when it is a time in seconds from 2000 to 2200. */
 export function readExpiry(token: string): number | undefined {
   const exp = readJwtClaims(token)?.exp;
   if (typeof exp !== "number") return undefined;
   const ms = exp * 1000;
-  return ms >= EARLIEST_EXP.getTime() && ms <= LATEST_EXP.getTime() ? ms : undefined;
+  return ms >= EXP_RANGE_MS[0] && ms <= EXP_RANGE_MS[1] ? ms : undefined;
 }

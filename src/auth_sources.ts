@@ -1,8 +1,6 @@
 /**
- * Which token provider serves which region: one per (auth URL, credential),
- * so regions that share both share one token and one refresh, and a region
- * without a credential fails alone with a hint instead of failing the others.
- *
+ * One token provider per (auth URL, credential): regions that share both share one token and
+ * one refresh, and a region without a credential fails alone with a hint.
  * @module
  */
 
@@ -28,31 +26,24 @@ export interface AuthSource {
   readonly tokens: TokenProvider;
 }
 
-/** Every {@linkcode AuthSource} of the server, and the one of each region. */
+/** Every {@linkcode AuthSource} of the server (in the order of their first region), by region. */
 export interface AuthSources {
-  /** In the order of the first region each serves. */
   readonly sources: readonly AuthSource[];
-  /** The token provider of `region`, matched by name. */
   tokenFor(region: Region): TokenProvider;
 }
 
+type PerProvider = "authUrl" | "credential" | "missingCredentialMessage" | "refusalHint";
+
 /** Options for {@linkcode createAuthSources}: what every token provider is built with. */
-export type AuthSourcesOptions =
-  & Omit<
-    TokenProviderOptions,
-    "authUrl" | "credential" | "missingCredentialMessage" | "refusalHint"
-  >
-  & {
-    /** The auth URL of regions that name none; a shared credential refused elsewhere gets a hint. */
-    readonly defaultAuthUrl?: string;
-  };
+export interface AuthSourcesOptions extends Omit<TokenProviderOptions, PerProvider> {
+  /** The auth URL of regions that name none; a shared credential refused elsewhere gets a hint. */
+  readonly defaultAuthUrl?: string;
+}
 
 /**
- * Groups `regions` by auth URL and credential and creates one token provider
- * for each group. When no region has a credential and all share one auth URL
- * (the single-cookie setup without a cookie), they share one provider that
- * says how to set `CAS_SESSION`; otherwise each region without a credential
- * gets its own, which names that region's variables.
+ * Groups `regions` by auth URL and credential, one token provider each. Without any credential
+ * and with one auth URL (the single-cookie setup without its cookie), they share one provider
+ * that says how to set `CAS_SESSION`; otherwise each region without a credential gets its own.
  */
 export function createAuthSources(
   regions: readonly RegionConfig[],
@@ -62,8 +53,10 @@ export function createAuthSources(
     new Set(regions.map((r) => r.authUrl)).size === 1;
   const groups = new Map<string, { region: RegionConfig; names: string[] }>();
   for (const region of regions) {
-    const key = region.credential || unconfiguredAlike
-      ? `${region.authUrl} ${describeKey(region.credential)}`
+    // The variable, not the value: two variables holding the same cookie get a provider each.
+    const { credential: c } = region;
+    const key = c || unconfiguredAlike
+      ? `${region.authUrl} ${c ? `${c.kind} ${credentialSource(c)}` : "none"}`
       : `${region.authUrl} unconfigured ${region.name}`;
     const group = groups.get(key) ?? { region, names: [] };
     group.names.push(region.name);
@@ -79,7 +72,7 @@ export function createAuthSources(
       credential,
       missingCredentialMessage: unconfiguredAlike ? undefined : describeUnconfigured(region),
       refusalHint: credential && defaultAuthUrl !== undefined && authUrl !== defaultAuthUrl
-        ? hintForSharedCredential(credential, { authUrl, regions: names })
+        ? hintForSharedCredential(credential, authUrl, names)
         : undefined,
     });
     for (const name of names) byRegion.set(name, tokens);
@@ -90,7 +83,7 @@ export function createAuthSources(
       unconfigured: credential
         ? undefined
         : unconfiguredAlike
-        ? UNCONFIGURED_SHARED
+        ? "not configured: set CAS_SESSION and restart the server"
         : describeUnconfigured(region),
       withheld: region.withheld,
       tokens,
@@ -110,7 +103,8 @@ export function createAuthSources(
 // another is more likely from the wrong SSO domain than expired.
 function hintForSharedCredential(
   credential: Credential,
-  { authUrl, regions }: { authUrl: string; regions: readonly string[] },
+  authUrl: string,
+  regions: readonly string[],
 ): string | undefined {
   const source = credentialSource(credential);
   if (source !== "CAS_SESSION" && source !== "SERVICE_ACCOUNT_SECRET") return undefined;
@@ -118,18 +112,9 @@ function hintForSharedCredential(
   return `if ${new URL(authUrl).host} is another SSO domain, set ${variables} for it instead`;
 }
 
-// The variable, not the value: two variables holding the same cookie still get a provider each.
-function describeKey(credential: Credential | undefined): string {
-  return credential ? `${credential.kind} ${credentialSource(credential)}` : "none";
-}
-
-// The single-cookie setup without its cookie: CAS_SESSION alone is what to set.
-const UNCONFIGURED_SHARED = "not configured: set CAS_SESSION and restart the server";
-
 /**
- * The reason shown for a region that has no credential, such as
- * `us: not configured: ...`: which variables to set, and when a shared one is
- * set but kept for the default auth URL's site, how to opt in to it.
+ * The reason shown for a region without a credential (`us: not configured: ...`): which
+ * variables to set, and how to opt in to a shared one kept for the default auth URL's site.
  */
 export function describeUnconfigured(
   region: Pick<RegionConfig, "name" | "authUrl" | "withheld">,

@@ -1,31 +1,20 @@
 /**
- * Reading a byte stream whole, up to a cap: request bodies (the HTTP guard)
- * and upstream answers share it.
- *
+ * Reading a byte stream whole, up to a cap: request bodies and upstream answers share it.
  * @module
  */
 
-/** Options for {@linkcode readCapped}. */
-export interface ReadCappedOptions {
-  /** Stops the read: the stream is cancelled and the signal's reason thrown. */
-  signal?: AbortSignal;
-}
-
 /**
- * Reads `stream` to its end and returns its bytes in one array, or undefined
- * as soon as it holds more than `maxBytes`; past the cap nothing is kept and
- * the stream is cancelled, unread.
+ * Reads `stream` to its end into one array, or returns undefined as soon as it holds more than
+ * `maxBytes` (the stream is then cancelled, unread).
  *
- * @throws the reason of `options.signal` once it aborts (the stream is then
- * cancelled, even in the middle of a read that would never end), or the
- * stream's own error.
+ * @throws the reason of `options.signal` once it aborts (the stream is then cancelled, even in
+ * the middle of a read that would never end), or the stream's own error.
  */
 export async function readCapped(
   stream: ReadableStream<Uint8Array>,
   maxBytes: number,
-  options: ReadCappedOptions = {},
+  { signal }: { signal?: AbortSignal } = {},
 ): Promise<Uint8Array | undefined> {
-  const { signal } = options;
   signal?.throwIfAborted();
   const reader = stream.getReader();
   // Cancelling ends a pending read at once: a client that never sends the rest cannot hold it.
@@ -53,10 +42,7 @@ export async function readCapped(
   return concatBytes(chunks, size);
 }
 
-/**
- * Whether a message declares (in its Content-Length) more than `maxBytes`; when it does, its
- * body is cancelled unread, so that nothing of it is received.
- */
+/** Whether a message's Content-Length is over `maxBytes`; if so its body is cancelled unread. */
 export async function declaresTooMuch(
   message: Request | Response,
   maxBytes: number,

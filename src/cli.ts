@@ -1,7 +1,5 @@
 /**
- * byted-live-promotion: parse the configuration, build the dependencies,
- * serve MCP over HTTP or stdio (or check the setup: `doctor`).
- *
+ * The program: parse the configuration, build the dependencies, serve (or check: `doctor`).
  * @module
  */
 
@@ -18,14 +16,14 @@ import {
 import { describeUnconfigured } from "./auth_sources.ts";
 import { createDemoFetch } from "./demo.ts";
 import { formatDoctorReport, runDoctor } from "./doctor.ts";
-import type { HttpApp } from "./http/mod.ts";
 import type { Listener } from "./http/listen.ts";
 import { logger, setupLogging } from "./log.ts";
 import { missingEnvPermission, missingNetPermission } from "./permissions.ts";
 import { SERVER_NAME, VERSION } from "./about.ts";
 import { createDependencies } from "./dependencies.ts";
 import { checkReadiness, describeHealth } from "./health.ts";
-import { createServer, serverFactory } from "./server.ts";
+import { createServer } from "./server.ts";
+import { AjvJsonSchemaValidator } from "./mcp_sdk.ts";
 import { createInstruments } from "./instruments.ts";
 import { createMetricsRegistry, type MetricsRegistry } from "./metrics.ts";
 import { stdinIsPipe, stopSignals } from "./platform.ts";
@@ -33,23 +31,17 @@ import { createGracefulStop } from "./shutdown.ts";
 import { refuseFirstRequest, serveStdio } from "./stdio.ts";
 import type { Dependencies } from "./tools/deps.ts";
 
-// Once a stdio client closes stdin, how long requests it already sent may take to be answered.
 const STDIO_DRAIN_MS = 30_000;
-// How long a server that cannot start waits for a stdio client's first request, to answer why.
 const REFUSAL_WAIT_MS = 5_000;
-// How often expired HTTP sessions are looked for; how long calls in flight may take to finish
-// at shutdown, and how long after that the last connections are waited for.
 const SESSION_SWEEP_MS = 10_000;
 const SHUTDOWN_DEADLINE_MS = 5_000;
-// How long log lines still buffered at exit may take to reach a stderr that is read.
-const LOG_FLUSH_MS = 1_000;
 const CONNECTIONS_DEADLINE_MS = 1_000;
+const LOG_FLUSH_MS = 1_000;
 
 /**
- * Runs the command line `args` and returns the exit status. Flags,
- * environment and config file are checked before anything is written to
- * stdout; a server that cannot start says why on stderr, and over stdio also
- * in its answer to the client's `initialize`.
+ * Runs the command line `args` and returns the exit status. Flags, environment and config file
+ * are checked before anything is written to stdout; a server that cannot start says why on
+ * stderr, and over stdio also in its answer to the client's `initialize`.
  */
 export async function main(args: readonly string[]): Promise<number> {
   const query = (descriptor: Deno.PermissionDescriptor) => Deno.permissions.querySync(descriptor);
@@ -104,14 +96,16 @@ export async function main(args: readonly string[]): Promise<number> {
     "Log lines dropped since start because standard error was not read fast enough",
     () => [[{}, logs.dropped()]],
   );
-  const deps = createDependencies(config, {
-    fetch,
-    now,
-    logger,
-    instruments: createInstruments(metrics),
-  });
+  const instruments = createInstruments(metrics);
+  const deps = createDependencies(config, { fetch, now, logger, instruments });
   try {
-    return await serve(config, { deps, metrics });
+    if (config.transport === "http") return await serveHttp(config, { deps, metrics });
+    logger("main").info("Serving MCP over stdio{mode}", {
+      mode: config.demo ? " (demo catalogue)" : "",
+    });
+    warnWithoutCredential(config);
+    await serveStdio(createServer(deps), { drainTimeoutMs: STDIO_DRAIN_MS });
+    return 0;
   } finally {
     await settledWithin(logs.flush(), LOG_FLUSH_MS);
   }
@@ -132,69 +126,30 @@ async function talksMcpOverStdin(args: readonly string[]): Promise<boolean> {
   return options.includes("--stdio") || await stdinIsPipe();
 }
 
-async function serve(
+async function serveHttp(
   config: Config,
   { deps, metrics }: { deps: Dependencies; metrics: MetricsRegistry },
 ): Promise<number> {
-  if (config.transport === "stdio") {
-    logger("main").info("Serving MCP over stdio{mode}", {
-      mode: config.demo ? " (demo catalogue)" : "",
-    });
-    warnWithoutCredential(config);
-    await serveStdio(createServer(deps), { drainTimeoutMs: STDIO_DRAIN_MS });
-    return 0;
-  }
   // The original server's desktop configs start it with --port and no --stdio, then talk MCP
   // over the pipe: a piped stdin is served beside HTTP, and its end stops only that side.
-  const stdio = await stdinIsPipe() ? serveStdioBesideHttp(deps) : undefined;
-  return await serveHttp(config, { deps, now: Date.now, stdio, metrics });
-}
-
-async function serveStdioBesideHttp(deps: Dependencies): Promise<void> {
-  const log = logger("main");
-  log.info("Serving MCP over stdio too: stdin is a pipe");
-  await serveStdio(createServer(deps), { drainTimeoutMs: STDIO_DRAIN_MS });
-  log.info("Stdin closed: MCP over stdio has ended");
-}
-
-function warnWithoutCredential(config: Config) {
-  if (config.demo) return;
-  const unconfigured = config.regions.filter((region) => !region.credential);
-  if (unconfigured.length === 0) return;
-  const noneSet = unconfigured.every((region) => !region.withheld);
-  if (noneSet && unconfigured.length === config.regions.length && config.regions.length > 0) {
-    logger("main").warn(
-      "CAS_SESSION is not set: searches will fail until you copy the cookie from the browser into the environment and restart (or use --demo)",
-    );
-    return;
+  let stdio: Promise<void> | undefined;
+  if (await stdinIsPipe()) {
+    logger("main").info("Serving MCP over stdio too: stdin is a pipe");
+    stdio = serveStdio(createServer(deps), { drainTimeoutMs: STDIO_DRAIN_MS })
+      .then(() => logger("main").info("Stdin closed: MCP over stdio has ended"));
   }
-  for (const region of unconfigured) {
-    logger("main").warn("Region {region} is skipped, {reason}", {
-      region: region.name,
-      reason: describeUnconfigured(region),
-    });
-  }
-}
 
-async function serveHttp(
-  config: Config,
-  { deps, now, stdio, metrics }: {
-    deps: Dependencies;
-    now: () => number;
-    stdio?: Promise<void>;
-    metrics: MetricsRegistry;
-  },
-): Promise<number> {
+  const now = Date.now;
   const startedAt = now();
   const log = logger("http");
   // Loaded here, not at start: a stdio start spends nothing on the HTTP side (node:crypto among
   // it), which is what P6 of bench/RESULTS.md measures.
   const { createHttpApp, endpointUrl } = await import("./http/mod.ts");
   const { listen } = await import("./http/listen.ts");
-  const servers = serverFactory(deps);
+  const jsonSchemaValidator = new AjvJsonSchemaValidator();
   const app = createHttpApp({
-    createServer: servers.perSession,
-    createSharedServer: servers.shared,
+    createServer: () => createServer(deps, { jsonSchemaValidator }),
+    createSharedServer: () => createServer(deps, { jsonSchemaValidator, shared: true }),
     health: () => describeHealth(deps, { startedAt, now }),
     ready: () => checkReadiness(deps),
     metrics,
@@ -242,9 +197,13 @@ async function serveHttp(
   const stop = createGracefulStop({
     drainDelayMs: config.drainDelayMs,
     drain: () => app.drain(),
-    stop: () => {
+    // New connections stop first; calls in flight get a deadline, then the rest are answered
+    // with an error; a client that still holds on is not waited for past a last deadline.
+    async stop() {
       clearInterval(sweep);
-      return shutdown(server, app);
+      const finished = server.shutdown();
+      await app.close({ deadlineMs: SHUTDOWN_DEADLINE_MS });
+      await settledWithin(finished, CONNECTIONS_DEADLINE_MS);
     },
     exit: Deno.exit,
     logger: logger("main"),
@@ -252,25 +211,32 @@ async function serveHttp(
   for (const signal of stopSignals(Deno.build.os)) {
     Deno.addSignalListener(signal, () => stop.onSignal(signal));
   }
-  // Announced only now: whoever acts on this line (a supervisor, a test) may stop the server at
-  // once, and a stop signal before the listeners above would kill it without a graceful stop.
-  announce(config, endpointUrl(config.host, server.port));
+  // Announced only now, whatever the log level: whoever acts on this line (a supervisor, a test)
+  // may stop the server at once, and a signal before the listeners above would kill it.
+  const mode = config.demo ? " (demo catalogue, no credentials needed)" : "";
+  console.error(
+    `${SERVER_NAME} ${VERSION} listening on ${endpointUrl(config.host, server.port)}${mode}`,
+  );
   return await stop.exitStatus;
 }
 
-// New connections stop first; calls in flight get a deadline to finish, the rest are answered
-// with an error, and closing the sessions ends their open streams so the server can finish.
-// A client that still holds on is not waited for past a last short deadline.
-async function shutdown(server: Listener, app: HttpApp): Promise<void> {
-  const finished = server.shutdown();
-  await app.close({ deadlineMs: SHUTDOWN_DEADLINE_MS });
-  await settledWithin(finished, CONNECTIONS_DEADLINE_MS);
-}
-
-// Printed whatever the log level: it is how a user learns where to connect.
-function announce(config: Config, url: string) {
-  const mode = config.demo ? " (demo catalogue, no credentials needed)" : "";
-  console.error(`${SERVER_NAME} ${VERSION} listening on ${url}${mode}`);
+function warnWithoutCredential(config: Config) {
+  if (config.demo) return;
+  const unconfigured = config.regions.filter((region) => !region.credential);
+  if (unconfigured.length === 0) return;
+  const noneSet = unconfigured.every((region) => !region.withheld);
+  if (noneSet && unconfigured.length === config.regions.length && config.regions.length > 0) {
+    logger("main").warn(
+      "CAS_SESSION is not set: searches will fail until you copy the cookie from the browser into the environment and restart (or use --demo)",
+    );
+    return;
+  }
+  for (const region of unconfigured) {
+    logger("main").warn("Region {region} is skipped, {reason}", {
+      region: region.name,
+      reason: describeUnconfigured(region),
+    });
+  }
 }
 
 function describeListenError(error: unknown, config: Config): string {

@@ -1,7 +1,5 @@
 /**
- * A fake auth service and Neptune registry, answered in-process from a sample
- * catalogue: the `--demo` mode, and the upstream of many tests.
- *
+ * A fake auth service and Neptune registry over a sample catalogue: `--demo` and many tests.
  * @module
  */
 
@@ -22,143 +20,90 @@ export interface DemoService {
   readonly updated_at: string;
 }
 
-const BOTH = ["cn", "us"] as const;
-const CN = ["cn"] as const;
-const US = ["us"] as const;
-
-function entry(
-  psm: string,
-  regions: readonly string[],
-  level: DemoService["level"],
-  description: string,
-  owners: string,
-  framework = "kitex",
-): DemoService {
-  const type = framework === "hertz" ? "http" : framework === "gin" ? "http" : "thrift";
-  return {
-    psm,
-    regions,
-    type,
-    framework,
-    description,
-    owners,
-    deployment_platform: "tce",
-    level,
-    updated_at: "2025-09-01T08:00:00Z",
-  };
-}
+// psm, regions, level, framework, owners, description
+const CATALOGUE_TABLE = `
+oec.affiliate.monitor cn,us P2 kitex wangzhonghua.97 Affiliate order monitoring and alerting
+oec.affiliate.api cn,us P1 hertz wangzhonghua.97,li.na Affiliate HTTP gateway for creators
+oec.affiliate.commission cn P1 kitex zhao.lei Commission calculation for affiliate orders
+oec.affiliate.settlement us P1 kitex emily.chen Affiliate settlement batches (US)
+oec.affiliate.link cn,us P2 kitex sun.yu Affiliate link generation and tracking
+oec.live.room cn,us P0 kitex liu.yang,zhang.wei Live room state and lifecycle
+oec.live.promotion cn,us P0 kitex zhang.wei Live promotion campaigns and slots
+oec.live.promotion_admin cn P2 hertz zhang.wei Operator console for live promotions
+oec.live.promotion_job cn P3 kitex he.jing Scheduled jobs that open and close promotion slots
+oec.live.coupon us P1 kitex david.wu Coupons shown in live rooms (US)
+oec.live.product_card cn,us P1 kitex liu.yang Product cards pinned in live rooms
+oec.trade.order cn,us P0 kitex chen.hao Order creation and state machine
+oec.trade.cart cn,us P1 kitex chen.hao,xu.ming Shopping cart
+oec.trade.payment_callback cn P0 hertz xu.ming Payment provider callbacks
+oec.trade.refund us P1 kitex sarah.li Refund requests and approvals (US)
+oec.product.detail cn,us P0 kitex gao.fei Product detail page data
+oec.product.search cn,us P1 kitex gao.fei,ma.lin Product search and ranking
+oec.product.inventory cn P0 kitex ma.lin Stock reservation and release
+oec.seller.center cn,us P2 hertz tang.xin Seller center backend
+oec.seller.onboarding us P2 kitex kevin.zhou Seller onboarding and verification (US)
+toutiao.user.info cn P0 kitex yang.fan User profile lookups
+toutiao.user.info_api cn P1 gin yang.fan HTTP API over user profiles
+toutiao.user.relation cn P1 kitex lin.xue Follow and block relations
+toutiao.feed.recommend cn P0 kitex qian.bo Feed recommendation
+toutiao.feed.recommend_debug cn P3 hertz qian.bo Debug endpoints of feed recommendation
+tiktok.live.gift us P0 kitex jason.park Gift sending in live rooms
+tiktok.live.gift_rank us P1 kitex jason.park Gift leaderboards
+tiktok.live.comment us P1 kitex amy.ng Live comments and moderation hooks
+tiktok.user.profile us P0 kitex brian.lee Creator and viewer profiles
+ad.promotion.delivery cn,us P0 kitex wu.qiang Ad delivery for promotions
+ad.promotion.budget cn P1 kitex wu.qiang,he.jing Promotion budget pacing
+ad.promotion.report us P2 hertz nina.xu Promotion reports (US)
+infra.neptune.registry cn,us P0 kitex infra-oncall The service registry itself
+infra.auth.jwt cn,us P0 kitex infra-oncall JWT issuing for internal services
+data.bi.dashboard_api cn P3 hertz zheng.hui BI dashboards
+data.bi.export-worker cn P3 kitex zheng.hui Scheduled BI exports
+`;
 
 /** The sample catalogue: some PSMs in one region, some in both, many sharing prefixes. */
-export const DEMO_CATALOGUE: readonly DemoService[] = [
-  entry(
-    "oec.affiliate.monitor",
-    BOTH,
-    "P2",
-    "Affiliate order monitoring and alerting",
-    "wangzhonghua.97",
-  ),
-  entry(
-    "oec.affiliate.api",
-    BOTH,
-    "P1",
-    "Affiliate HTTP gateway for creators",
-    "wangzhonghua.97,li.na",
-    "hertz",
-  ),
-  entry(
-    "oec.affiliate.commission",
-    CN,
-    "P1",
-    "Commission calculation for affiliate orders",
-    "zhao.lei",
-  ),
-  entry("oec.affiliate.settlement", US, "P1", "Affiliate settlement batches (US)", "emily.chen"),
-  entry("oec.affiliate.link", BOTH, "P2", "Affiliate link generation and tracking", "sun.yu"),
-  entry("oec.live.room", BOTH, "P0", "Live room state and lifecycle", "liu.yang,zhang.wei"),
-  entry("oec.live.promotion", BOTH, "P0", "Live promotion campaigns and slots", "zhang.wei"),
-  entry(
-    "oec.live.promotion_admin",
-    CN,
-    "P2",
-    "Operator console for live promotions",
-    "zhang.wei",
-    "hertz",
-  ),
-  entry(
-    "oec.live.promotion_job",
-    CN,
-    "P3",
-    "Scheduled jobs that open and close promotion slots",
-    "he.jing",
-  ),
-  entry("oec.live.coupon", US, "P1", "Coupons shown in live rooms (US)", "david.wu"),
-  entry("oec.live.product_card", BOTH, "P1", "Product cards pinned in live rooms", "liu.yang"),
-  entry("oec.trade.order", BOTH, "P0", "Order creation and state machine", "chen.hao"),
-  entry("oec.trade.cart", BOTH, "P1", "Shopping cart", "chen.hao,xu.ming"),
-  entry("oec.trade.payment_callback", CN, "P0", "Payment provider callbacks", "xu.ming", "hertz"),
-  entry("oec.trade.refund", US, "P1", "Refund requests and approvals (US)", "sarah.li"),
-  entry("oec.product.detail", BOTH, "P0", "Product detail page data", "gao.fei"),
-  entry("oec.product.search", BOTH, "P1", "Product search and ranking", "gao.fei,ma.lin"),
-  entry("oec.product.inventory", CN, "P0", "Stock reservation and release", "ma.lin"),
-  entry("oec.seller.center", BOTH, "P2", "Seller center backend", "tang.xin", "hertz"),
-  entry("oec.seller.onboarding", US, "P2", "Seller onboarding and verification (US)", "kevin.zhou"),
-  entry("toutiao.user.info", CN, "P0", "User profile lookups", "yang.fan"),
-  entry("toutiao.user.info_api", CN, "P1", "HTTP API over user profiles", "yang.fan", "gin"),
-  entry("toutiao.user.relation", CN, "P1", "Follow and block relations", "lin.xue"),
-  entry("toutiao.feed.recommend", CN, "P0", "Feed recommendation", "qian.bo"),
-  entry(
-    "toutiao.feed.recommend_debug",
-    CN,
-    "P3",
-    "Debug endpoints of feed recommendation",
-    "qian.bo",
-    "hertz",
-  ),
-  entry("tiktok.live.gift", US, "P0", "Gift sending in live rooms", "jason.park"),
-  entry("tiktok.live.gift_rank", US, "P1", "Gift leaderboards", "jason.park"),
-  entry("tiktok.live.comment", US, "P1", "Live comments and moderation hooks", "amy.ng"),
-  entry("tiktok.user.profile", US, "P0", "Creator and viewer profiles", "brian.lee"),
-  entry("ad.promotion.delivery", BOTH, "P0", "Ad delivery for promotions", "wu.qiang"),
-  entry("ad.promotion.budget", CN, "P1", "Promotion budget pacing", "wu.qiang,he.jing"),
-  entry("ad.promotion.report", US, "P2", "Promotion reports (US)", "nina.xu", "hertz"),
-  entry("infra.neptune.registry", BOTH, "P0", "The service registry itself", "infra-oncall"),
-  entry("infra.auth.jwt", BOTH, "P0", "JWT issuing for internal services", "infra-oncall"),
-  entry("data.bi.dashboard_api", CN, "P3", "BI dashboards", "zheng.hui", "hertz"),
-  entry("data.bi.export-worker", CN, "P3", "Scheduled BI exports", "zheng.hui"),
-];
+export const DEMO_CATALOGUE: readonly DemoService[] = CATALOGUE_TABLE.trim().split("\n").map(
+  (row) => {
+    const [psm = "", regions = "", level, framework = "", owners = "", ...words] = row.split(/ +/);
+    return {
+      psm,
+      regions: regions.split(","),
+      type: framework === "kitex" ? "thrift" : "http",
+      framework,
+      description: words.join(" "),
+      owners,
+      deployment_platform: "tce",
+      level: level as DemoService["level"],
+      updated_at: "2025-09-01T08:00:00Z",
+    };
+  },
+);
 
 /** Options for {@linkcode createDemoUpstream}. */
 export interface DemoUpstreamOptions {
-  /**
-   * The regions whose base URLs the fake answers; catalogue entries are
-   * matched by name. A region's own `authUrl` is answered as an auth service too.
-   */
+  /** The regions whose search endpoints are answered; their own `authUrl`s are auth services too. */
   regions: readonly (Region & { authUrl?: string })[];
   authUrl: string;
   now: () => number;
   /** Lifetime of issued tokens. Default one hour. */
   tokenLifetimeMs?: number;
-  catalogue?: readonly DemoService[];
 }
 
 const DEMO_ISSUER = "byted-live-promotion-demo";
 const SEARCH_PATH = "/api/neptune/ms/service/search";
 
 /**
- * Creates a request handler that plays the auth service (a JWT with a real
- * `exp` for any `CAS_SESSION` cookie) and each region's search endpoint
- * (fuzzy search of the catalogue, for tokens it issued).
+ * Returns a handler playing the auth service (a JWT with a real `exp` for any `CAS_SESSION`
+ * cookie) and each region's search endpoint (for tokens it issued).
  */
 export function createDemoUpstream(options: DemoUpstreamOptions): (request: Request) => Response {
   const { regions, authUrl, now, tokenLifetimeMs = 60 * 60 * 1000 } = options;
-  const catalogue = options.catalogue ?? DEMO_CATALOGUE;
   const authUrls = [authUrl, ...regions.flatMap((r) => r.authUrl ?? [])].map((u) => new URL(u));
   return (request) => {
     const url = new URL(request.url);
     if (request.method !== "GET") {
       return Response.json({ error: "method not allowed" }, { status: 405 });
     }
-    if (authUrls.some((auth) => sameEndpoint(url, auth))) {
+    if (authUrls.some((auth) => auth.origin === url.origin && auth.pathname === url.pathname)) {
       return issueToken(request, now() + tokenLifetimeMs);
     }
     const endpoint = `${url.origin}${url.pathname}`;
@@ -178,7 +123,7 @@ export function createDemoUpstream(options: DemoUpstreamOptions): (request: Requ
       error_code: 0,
       error_type: "",
       error_message: "",
-      data: searchCatalogue(catalogue, { region: region.name, keyword }),
+      data: searchCatalogue(DEMO_CATALOGUE, { region: region.name, keyword }),
     });
   };
 }
@@ -240,8 +185,4 @@ export function unsignedJwt(claims: Record<string, unknown>): string {
   const encode = (value: unknown) =>
     btoa(JSON.stringify(value)).replace(/=+$/, "").replace(/\+/g, "-").replace(/\//g, "_");
   return `${encode({ alg: "HS256", typ: "JWT" })}.${encode(claims)}.demo-signature`;
-}
-
-function sameEndpoint(a: URL, b: URL): boolean {
-  return a.origin === b.origin && a.pathname === b.pathname;
 }

@@ -1,14 +1,10 @@
 /**
- * The composition root: {@linkcode createDependencies} turns a
- * {@linkcode Config} into the token providers, discovery client and formatter
- * that every session's server shares.
- *
+ * The composition root: turns a {@linkcode Config} into what every session's server shares.
  * @module
  */
 
-import type { Credential } from "./config/mod.ts";
 import { createAuthSources } from "./auth_sources.ts";
-import type { Config } from "./config/mod.ts";
+import type { Config, Credential } from "./config/mod.ts";
 import { createDiscovery, createRecentPsms } from "./discovery/mod.ts";
 import { DEMO_CATALOGUE } from "./demo.ts";
 import type { Instruments } from "./instruments.ts";
@@ -28,15 +24,13 @@ const DEMO_CREDENTIAL: Credential = {
 /** Options for {@linkcode createDependencies}. */
 export interface DependencyOptions {
   fetch: Fetch;
-  /** Milliseconds since the epoch. */
   now: () => number;
   /** The logger of a part of the server, by name: `auth`, `discovery`. */
   logger: (category: string) => Logger;
-  /** Where tool calls, registry requests, cache lookups and JWT refreshes are counted. */
   instruments?: Instruments;
 }
 
-/** Builds the token providers and discovery client that every session shares. */
+/** Builds the dependencies every session shares. */
 export function createDependencies(config: Config, options: DependencyOptions): Dependencies {
   const { fetch, now, logger, instruments } = options;
   const regions = config.demo

@@ -1,19 +1,14 @@
 /**
- * `byted-live-promotion doctor`: checks what the server would need, with the
- * server's own configuration and dependencies (the cookie, a JWT, a search
- * in each region, the proxy and CA settings in effect), and says what to do
- * about each failure. Never prints a credential.
- *
+ * `doctor`: checks, with the server's own configuration and dependencies, the cookie, a JWT, a
+ * search in each region and the proxy and CA settings, and says what to do about each failure.
  * @module
  */
 
 import { AuthError } from "./auth.ts";
-import type { AuthSource } from "./auth_sources.ts";
 import { type Config, type Env, type EnvReader, envReaderOf, type Region } from "./config/mod.ts";
 import type { RegionFailureKind } from "./discovery/mod.ts";
-import type { Logger } from "./log.ts";
 import { SERVER_NAME, VERSION } from "./about.ts";
-import { createDependencies } from "./dependencies.ts";
+import { createDependencies, type DependencyOptions } from "./dependencies.ts";
 import type { Dependencies } from "./tools/deps.ts";
 import type { Fetch } from "./upstream.ts";
 import { formatDuration } from "./wording.ts";
@@ -21,13 +16,11 @@ import { formatDuration } from "./wording.ts";
 /** `pass` and `fail` are checks; `skip` could not run; `info` describes a setting. */
 export type CheckStatus = "pass" | "fail" | "skip" | "info";
 
-/** One line of the doctor's report. */
+/** One line of the doctor's report: what was found (never a credential), what to do about it. */
 export interface DoctorCheck {
   readonly name: string;
   readonly status: CheckStatus;
-  /** What was found; never a credential. */
   readonly detail: string;
-  /** What to do about a failure. */
   readonly fix?: string;
 }
 
@@ -37,27 +30,15 @@ export interface DoctorReport {
   readonly checks: readonly DoctorCheck[];
 }
 
-/** Options for {@linkcode runDoctor}. */
-export interface DoctorOptions {
-  /** The environment as the server read it (proxy and CA variables included). */
-  env: Env;
-  /** The `fetch` the server would use: the real one, or the demo upstream. */
-  fetch: Fetch;
-  /** Milliseconds since the epoch. */
-  now: () => number;
-  logger: (category: string) => Logger;
-}
+/** The server's dependency options, and the environment as it read it (proxy and CA too). */
+export type DoctorOptions = DependencyOptions & { env: Env };
 
-/** A keyword every registry can answer quickly; whether it matches does not matter. */
+// Any keyword a registry answers quickly; whether it matches does not matter.
 const PROBE_KEYWORD = "infra.neptune.registry";
 
 const CA_FIX =
   "when it inspects TLS set DENO_TLS_CA_STORE=system, or DENO_CERT or NODE_EXTRA_CA_CERTS to its CA file";
 
-/**
- * What to do when `url` could not be reached: with a proxy in effect for it,
- * check that proxy (named); without one, the VPN, or set a proxy.
- */
 function networkFix(url: string, read: EnvReader): string {
   const proxy = proxyFor(url, read);
   const host = new URL(url).host;
@@ -67,10 +48,7 @@ function networkFix(url: string, read: EnvReader): string {
   return `${host} was not reached through the proxy ${proxy.address} (${proxy.variable}): check that the proxy runs and lets ${host} through, or add ${host} to NO_PROXY to go direct; ${CA_FIX}`;
 }
 
-/**
- * Returns the proxy Deno's fetch uses for `url`, as `scheme://host:port`,
- * and the variable it comes from; `undefined` when requests go direct.
- */
+/** Returns the proxy Deno's fetch uses for `url` and its variable; `undefined` when direct. */
 export function proxyFor(
   url: string,
   read: EnvReader,
@@ -136,65 +114,53 @@ function checkCredentials({ auth, demo }: Dependencies): DoctorCheck {
   if (missing.length === 0) return pass("credentials", set.join("; "));
   const withheld = auth.sources.filter((source) => source.withheld);
   if (set.length === 0 && withheld.length === 0) {
-    return fail("credentials", "CAS_SESSION is not set", {
-      fix:
-        "Sign in to SSO in the browser, copy the CAS_SESSION cookie's value and export CAS_SESSION=<value>",
-    });
+    return fail(
+      "credentials",
+      "CAS_SESSION is not set",
+      "Sign in to SSO in the browser, copy the CAS_SESSION cookie's value and export CAS_SESSION=<value>",
+    );
   }
-  return fail("credentials", [...set, `none for ${missing.join(", ")}`].join("; "), {
-    fix: `Set CAS_SESSION_<region> or SERVICE_ACCOUNT_SECRET_<region> for ${missing.join(", ")} ${
-      withheld.length === 0
-        ? "(or CAS_SESSION for every region)"
-        : `(${withheld[0]!.withheld} is not sent to ${
-          withheld.map((s) => new URL(s.authUrl).hostname).join(", ")
-        }, another site than the default auth URL's, unless the config file's region says "credential": "${
-          withheld[0]!.withheld
-        }")`
-    }`,
-  });
+  const variable = withheld[0]?.withheld;
+  const hosts = withheld.map((s) => new URL(s.authUrl).hostname).join(", ");
+  const otherwise = variable === undefined
+    ? "(or CAS_SESSION for every region)"
+    : `(${variable} is not sent to ${hosts}, another site than the default auth URL's, unless the config file's region says "credential": "${variable}")`;
+  return fail(
+    "credentials",
+    [...set, `none for ${missing.join(", ")}`].join("; "),
+    `Set CAS_SESSION_<region> or SERVICE_ACCOUNT_SECRET_<region> for ${
+      missing.join(", ")
+    } ${otherwise}`,
+  );
 }
 
-/** One JWT check per auth service and credential, with the regions it serves. */
-async function checkJwts(
-  deps: Dependencies,
-  { now, read }: { now: () => number; read: EnvReader },
-) {
+// One JWT check per auth service and credential, with the regions it serves.
+function checkJwts(deps: Dependencies, { now, read }: { now: () => number; read: EnvReader }) {
   const sources = deps.auth.sources.filter((source) => source.credential);
-  return await Promise.all(sources.map(async (source) => {
-    const name = sources.length === 1 ? "jwt" : `jwt ${source.regions.join(",")}`;
-    return {
-      regions: source.regions,
-      check: await checkJwt(source, { name, now, read, demo: deps.demo }),
-    };
+  return Promise.all(sources.map(async ({ tokens, authUrl, regions }) => {
+    const name = sources.length === 1 ? "jwt" : `jwt ${regions.join(",")}`;
+    try {
+      await tokens.getToken();
+    } catch (error) {
+      if (!(error instanceof AuthError)) throw error;
+      const network = error.code === "network" || error.code === "timeout";
+      return {
+        regions,
+        check: fail(name, error.message, network ? networkFix(authUrl, read) : undefined),
+      };
+    }
+    const { expiresAt } = tokens.status();
+    const expiry = expiresAt
+      ? `; expires ${expiresAt.toISOString()} (in ${formatDuration(expiresAt.getTime() - now())})`
+      : "";
+    const from = deps.demo ? "the demo auth service" : new URL(authUrl).host;
+    return { regions, check: pass(name, `obtained from ${from}${expiry}`) };
   }));
-}
-
-async function checkJwt(
-  { tokens, authUrl }: AuthSource,
-  { name, now, read, demo }: { name: string; now: () => number; read: EnvReader; demo: boolean },
-): Promise<DoctorCheck> {
-  try {
-    await tokens.getToken();
-  } catch (error) {
-    if (!(error instanceof AuthError)) throw error;
-    const network = error.code === "network" || error.code === "timeout";
-    return fail(name, error.message, { fix: network ? networkFix(authUrl, read) : undefined });
-  }
-  const { expiresAt } = tokens.status();
-  const expiry = expiresAt
-    ? `; expires ${expiresAt.toISOString()} (in ${formatDuration(expiresAt.getTime() - now())})`
-    : "";
-  const from = demo ? "the demo auth service" : new URL(authUrl).host;
-  return pass(name, `obtained from ${from}${expiry}`);
 }
 
 async function checkRegions(
   { discovery, auth }: Dependencies,
-  { timing, withToken, read }: {
-    timing: RequestTiming;
-    withToken: ReadonlySet<string>;
-    read: EnvReader;
-  },
+  { timing, withToken, read }: { timing: Timing; withToken: Set<string>; read: EnvReader },
 ): Promise<DoctorCheck[]> {
   const credentialed = new Set(auth.sources.flatMap((s) => s.credential ? s.regions : []));
   const skip = (region: string) =>
@@ -213,9 +179,8 @@ async function checkRegions(
     const after = elapsed === undefined ? "" : ` (after ${elapsed} ms)`;
     const { kind } = outcome.error;
     const unreachable = region && (kind === "timeout" || kind === "network");
-    return fail(name, `${outcome.error.message}${after}`, {
-      fix: unreachable ? networkFix(region.baseUrl, read) : REGION_FIXES[kind],
-    });
+    const fix = unreachable ? networkFix(region.baseUrl, read) : REGION_FIXES[kind];
+    return fail(name, `${outcome.error.message}${after}`, fix);
   });
 }
 
@@ -231,9 +196,11 @@ function describeProxy(read: EnvReader, config: Config): DoctorCheck {
     const shown = proxyAddress(raw);
     if (shown === undefined) {
       // The value is not shown: a proxy URL may carry a password.
-      return fail("proxy", `${name} is not a URL`, {
-        fix: `Set ${name} to the proxy's address, such as http://proxy.example.com:3128`,
-      });
+      return fail(
+        "proxy",
+        `${name} is not a URL`,
+        `Set ${name} to the proxy's address, such as http://proxy.example.com:3128`,
+      );
     }
     parts.push(`${name}=${shown}`);
   }
@@ -266,9 +233,11 @@ function describeCertificates(read: EnvReader, config: Config): DoctorCheck {
   const store = read("DENO_TLS_CA_STORE")?.trim();
   const unknown = store?.split(",").map((s) => s.trim()).filter((s) => !CA_STORES.includes(s));
   if (unknown?.length) {
-    return fail("tls", `DENO_TLS_CA_STORE=${store} names an unknown store`, {
-      fix: "Set DENO_TLS_CA_STORE to system, mozilla or system,mozilla",
-    });
+    return fail(
+      "tls",
+      `DENO_TLS_CA_STORE=${store} names an unknown store`,
+      "Set DENO_TLS_CA_STORE to system, mozilla or system,mozilla",
+    );
   }
   const parts = [
     store ? `DENO_TLS_CA_STORE=${store}` : "DENO_TLS_CA_STORE not set (Mozilla's CA list)",
@@ -284,17 +253,13 @@ function notUsedInDemo(config: Config): string {
   return config.demo ? " (not used in demo mode)" : "";
 }
 
-/** When each region's requests started and ended, through a wrapped `fetch`. */
-interface RequestTiming {
-  readonly fetch: Fetch;
-  /** Milliseconds from the first request to `region` until the last answered; undefined if none. */
-  elapsedFor(region: Region): number | undefined;
-}
+// Milliseconds from the first request to a region until the last answered; undefined if none.
+type Timing = ReturnType<typeof timeRequests>;
 
-function timeRequests(fetch: Fetch, now: () => number): RequestTiming {
+function timeRequests(fetch: Fetch, now: () => number) {
   const requests: { url: string; start: number; end?: number }[] = [];
   return {
-    async fetch(input, init) {
+    async fetch(...[input, init]: Parameters<Fetch>) {
       const url = typeof input === "string" ? input : input instanceof URL ? input.href : input.url;
       const request: { url: string; start: number; end?: number } = { url, start: now() };
       requests.push(request);
@@ -304,7 +269,7 @@ function timeRequests(fetch: Fetch, now: () => number): RequestTiming {
         request.end = now();
       }
     },
-    elapsedFor(region) {
+    elapsedFor(region: Region): number | undefined {
       const own = requests.filter((r) => r.url.startsWith(`${region.baseUrl}/`));
       if (own.length === 0) return undefined;
       const end = Math.max(...own.map((r) => r.end ?? r.start));
@@ -313,28 +278,13 @@ function timeRequests(fetch: Fetch, now: () => number): RequestTiming {
   };
 }
 
-function pass(name: string, detail: string): DoctorCheck {
-  return { name, status: "pass", detail };
-}
+const pass = (name: string, detail: string): DoctorCheck => ({ name, status: "pass", detail });
+const skipped = (name: string, detail: string): DoctorCheck => ({ name, status: "skip", detail });
+const info = (name: string, detail: string): DoctorCheck => ({ name, status: "info", detail });
 
-function fail(name: string, detail: string, { fix }: { fix?: string }): DoctorCheck {
+function fail(name: string, detail: string, fix: string | undefined): DoctorCheck {
   return fix ? { name, status: "fail", detail, fix } : { name, status: "fail", detail };
 }
-
-function skipped(name: string, detail: string): DoctorCheck {
-  return { name, status: "skip", detail };
-}
-
-function info(name: string, detail: string): DoctorCheck {
-  return { name, status: "info", detail };
-}
-
-const LABELS: Record<CheckStatus, string> = {
-  pass: "ok",
-  fail: "FAIL",
-  skip: "skip",
-  info: "info",
-};
 
 /** Formats `report` as a table for people: one row per check, each fix under its failure. */
 export function formatDoctorReport(report: DoctorReport): string {
@@ -343,17 +293,17 @@ export function formatDoctorReport(report: DoctorReport): string {
     `${name.padEnd(nameWidth)}${label.padEnd(8)}${detail}`;
   const lines = [`${SERVER_NAME} ${VERSION} doctor`, "", row("CHECK", "RESULT", "DETAIL")];
   for (const check of report.checks) {
-    lines.push(row(check.name, LABELS[check.status], check.detail));
+    const label = check.status === "pass" ? "ok" : check.status === "fail" ? "FAIL" : check.status;
+    lines.push(row(check.name, label, check.detail));
     if (check.fix) lines.push(row("", "", `-> ${check.fix}`));
   }
   const failed = report.checks.filter((check) => check.status === "fail").length;
+  const checks = failed === 1 ? "check" : "checks";
   lines.push(
     "",
     failed === 0
       ? "All checks passed."
-      : `${failed} ${
-        failed === 1 ? "check" : "checks"
-      } failed: see the FAIL rows and what to do under them.`,
+      : `${failed} ${checks} failed: see the FAIL rows and what to do under them.`,
   );
   return lines.join("\n");
 }

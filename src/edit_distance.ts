@@ -1,14 +1,11 @@
 /**
- * How far apart two words are, for "did you mean": PSMs near a mistyped
- * keyword, options near a mistyped flag.
- *
+ * How far apart two words are, for "did you mean": mistyped keywords and flags.
  * @module
  */
 
 /**
- * Returns the optimal-string-alignment distance between `a` and `b`
- * (insertions, deletions, substitutions and adjacent transpositions), or
- * `bound + 1` as soon as it is known to exceed `bound`.
+ * Returns the optimal-string-alignment distance between `a` and `b` (adjacent transpositions
+ * count one), or `bound + 1` as soon as it is known to exceed `bound`.
  */
 export function boundedEditDistance(a: string, b: string, bound: number): number {
   if (Math.abs(a.length - b.length) > bound) return bound + 1;

@@ -1,7 +1,5 @@
 /**
- * What `GET /health` and `GET /ready` answer: the server's state as it knows
- * it, and whether searches can be answered.
- *
+ * What `GET /health` and `GET /ready` answer: the server's state, whether it can search.
  * @module
  */
 
@@ -25,7 +23,7 @@ export function describeHealth(deps: Dependencies, { startedAt, now }: {
   now: () => number;
 }): Health {
   const statuses = deps.auth.sources.map((source) => source.tokens.status());
-  const expiries = statuses.flatMap((status) => status.expiresAt ?? []);
+  const expiries = statuses.flatMap((status) => status.expiresAt?.getTime() ?? []);
   return {
     status: "ok",
     version: VERSION,
@@ -36,11 +34,7 @@ export function describeHealth(deps: Dependencies, { startedAt, now }: {
     auth: {
       configured: statuses.every((status) => status.configured),
       valid: statuses.every((status) => status.valid),
-      expires_at: isoTime(
-        expiries.length > 0
-          ? new Date(Math.min(...expiries.map((date) => date.getTime())))
-          : undefined,
-      ),
+      expires_at: isoTime(expiries.length > 0 ? new Date(Math.min(...expiries)) : undefined),
     },
   };
 }
@@ -48,16 +42,14 @@ export function describeHealth(deps: Dependencies, { startedAt, now }: {
 /** The body of `GET /ready`: whether searches can be answered, and why not. */
 export interface Readiness {
   ready: boolean;
-  /** Why not, one line per reason with the regions it concerns; empty when ready. */
+  /** One line per reason, with the regions it concerns; empty when ready. */
   reasons: string[];
   regions: { name: string; ready: boolean; reason?: string }[];
 }
 
 /**
- * Ready when at least one region has a valid JWT and its circuit is not
- * open. A JWT is obtained when none is held, as a search would (one request
- * however many wait, failures answered from memory for a few seconds); no
- * registry is asked: the circuit breakers already know which regions fail.
+ * Ready when a region has a valid JWT (obtained as a search would) and its circuit is not open;
+ * no registry is asked: the circuit breakers already know which regions fail.
  */
 export async function checkReadiness(deps: Dependencies): Promise<Readiness> {
   const tokenErrors = new Map<string, string>();

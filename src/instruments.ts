@@ -1,8 +1,6 @@
 /**
- * The server's metrics and the hooks that record them: tool calls, registry
- * requests and their latency, cache lookups, JWT refreshes, and the state of
- * each region's circuit breaker, read at scrape time.
- *
+ * The server's metrics and the hooks that record them: tool calls, registry requests and their
+ * latency, cache lookups, JWT refreshes, and each region's circuit state, read at scrape time.
  * @module
  */
 
@@ -13,34 +11,22 @@ import type { ToolCallOutcome } from "./tools/deps.ts";
 
 /** The hooks the parts of the server record their metrics through. */
 export interface Instruments {
-  /** Counts a tool call by tool and outcome. */
   toolCall(tool: string, outcome: ToolCallOutcome): void;
-  /** Counts a JWT request to an auth service by outcome. */
   authRefresh(outcome: "ok" | AuthErrorCode): void;
   /** The layer around each region search as discovery asks it: cache hits and misses. */
   readonly searches: RegionSearchWrapper;
   /** The layer around each registry request: latency by region and outcome. */
   readonly requests: RegionSearchWrapper;
-  /** Reads each region's circuit state from `health` at every scrape. */
   watchRegions(health: () => readonly RegionHealth[]): void;
 }
 
-/** Options for {@linkcode createInstruments}. */
-export interface InstrumentsOptions {
-  /** A monotonic clock in milliseconds, for latencies. Default `performance.now`. */
-  clock?: () => number;
-}
-
-/** Registry request latency buckets, in seconds: a fast answer to a timeout (10 s by default). */
+// In seconds: from a fast answer to past the default 10 s timeout.
 const LATENCY_BUCKETS_S = [0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30] as const;
 
 const CIRCUIT_STATES = ["closed", "half_open", "open"] as const;
 
 /** Registers the server's metrics on `registry` and returns the hooks that record them. */
-export function createInstruments(
-  registry: MetricsRegistry,
-  { clock = () => performance.now() }: InstrumentsOptions = {},
-): Instruments {
+export function createInstruments(registry: MetricsRegistry): Instruments {
   const toolCalls = registry.counter(
     "byted_mcp_tool_calls_total",
     "Tool calls by tool and outcome (ok, error result, exception, cancelled).",
@@ -67,11 +53,11 @@ export function createInstruments(
       return outcome;
     },
     requests: (next) => async (region, keyword, options) => {
-      const started = clock();
+      const started = performance.now();
       const outcome = await next(region, keyword, options);
       latency.observe(
         { region: region.name, outcome: outcome.ok ? "ok" : outcome.error.kind },
-        (clock() - started) / 1000,
+        (performance.now() - started) / 1000,
       );
       return outcome;
     },

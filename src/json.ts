@@ -1,7 +1,5 @@
 /**
- * Tolerant reading of JSON that came from outside: the auth service's JWT
- * payloads and Neptune's answers.
- *
+ * Tolerant reading of JSON that came from outside: JWT payloads and Neptune's answers.
  * @module
  */
 

@@ -1,9 +1,7 @@
 /**
- * Logging to stderr only (stdout belongs to the stdio transport), through
- * LogTape, with every line redacted before it is written. Lines are written
- * in the background through a bounded buffer: a host that never reads our
- * stderr costs log lines (counted), never an answer.
- *
+ * Logging to stderr only (stdout belongs to the stdio transport), every line redacted, written
+ * in the background through a bounded buffer: a host that never reads our stderr costs log
+ * lines (counted), never an answer.
  * @module
  */
 
@@ -29,41 +27,29 @@ export interface Logger {
   error(message: string, properties?: Record<string, unknown>): void;
 }
 
-/** Writes `text` somewhere and resolves once it is written; standard error by default. */
+/** Writes `text` somewhere and resolves once it is written. */
 export type LogWriter = (text: string) => Promise<void>;
 
-/** The running log output, as {@linkcode setupLogging} returns it. */
+/** The running log output: lines dropped so far, and a flush (that never ends while stuck). */
 export interface LogOutput {
-  /** How many log lines were dropped so far because the buffer was full or the write failed. */
   dropped(): number;
-  /** Resolves once every buffered line is written; never, while the writer is stuck. */
   flush(): Promise<void>;
 }
 
 const ROOT_CATEGORY = "byted-live-promotion";
 
-/** How much unwritten log text is kept, in characters, before new lines are dropped. */
-const DEFAULT_LOG_BUFFER_CHARS = 1024 * 1024;
-
-/** Options for {@linkcode setupLogging}. */
-export interface SetupLoggingOptions {
-  /** Values scrubbed from every line, on top of anything shaped like a JWT. */
-  secrets?: readonly Secret[];
-  /** Where formatted lines go; standard error by default. */
-  write?: LogWriter;
-  /** Unwritten text kept at most, in characters; 1 MiB by default. */
-  maxBufferedChars?: number;
-}
-
 /**
- * Sends every log record at `level` or above to stderr, one redacted line
- * each, and returns the output's drop count and a way to flush it.
+ * Sends every log record at `level` or above to `write` (stderr by default), one line each with
+ * every JWT and every one of `secrets` redacted, through a buffer of `maxBufferedChars`.
  */
 export async function setupLogging(
   level: LogLevel,
-  options: SetupLoggingOptions = {},
+  { secrets = [], write = writeStderr, maxBufferedChars }: {
+    secrets?: readonly Secret[];
+    write?: LogWriter;
+    maxBufferedChars?: number;
+  } = {},
 ): Promise<LogOutput> {
-  const { secrets = [], write = writeStderr, maxBufferedChars } = options;
   const format = getTextFormatter({
     timestamp: "date-time-tz",
     category: ".",
@@ -88,12 +74,9 @@ export async function setupLogging(
   return { dropped: buffer.dropped, flush: buffer.flush };
 }
 
-// A keyword from a client or a message from an upstream may hold line breaks: written as they
-// are, they would forge log lines of their own. Control characters are escaped instead, and so
-// are the ones that reorder or break a line on screen without being controls: the bidirectional
-// marks, embeddings, overrides and isolates (U+202E shows the rest of a line reversed), the line
-// and paragraph separators, and U+FEFF (invisible). Other format characters, such as the zero
-// width joiner inside emoji, are left alone.
+// Escaped so that a keyword or an upstream message cannot forge a log line: controls, and what
+// breaks or reorders a line on screen (bidi marks, overrides and isolates, line and paragraph
+// separators, U+FEFF); other format characters, like the joiner inside emoji, are kept.
 const CONTROL_CHARACTERS =
   /[\p{Cc}\u061C\u200E\u200F\u2028\u2029\u202A-\u202E\u2066-\u2069\uFEFF]/gu;
 const ESCAPES: Record<string, string> = { "\n": "\\n", "\r": "\\r", "\t": "\\t" };
@@ -105,11 +88,7 @@ function oneLine(text: string): string {
   );
 }
 
-/**
- * An error as one short log value: its name and the first line of its
- * message, without the stack (Deno's own errors may carry one in the message).
- * For failures that are expected, such as a client going away.
- */
+/** An expected error as one short log value: its name and message's first line, no stack. */
 export function errorSummary(error: unknown): string {
   if (!(error instanceof Error)) return String(error).split("\n")[0] ?? "";
   const firstLine = error.message.split("\n")[0] ?? "";
@@ -117,30 +96,24 @@ export function errorSummary(error: unknown): string {
 }
 
 /**
- * The logger of one part of the server, such as `auth` or `http`. A call
- * below the configured level returns at once: LogTape would build (and then
- * drop) a whole record for it, which costs on every request.
+ * The logger of one part of the server, such as `auth`. A call below the configured level
+ * returns at once: LogTape would build (and then drop) a whole record for it on every request.
  */
 export function logger(category: string): Logger {
   const target = getLogger([ROOT_CATEGORY, category]);
+  const at =
+    (method: keyof Logger, level: LogTapeLevel): Logger[keyof Logger] => (message, properties) => {
+      if (isEnabled(level)) target[method](message, properties);
+    };
   return {
-    debug: (message, properties) => {
-      if (isEnabled("debug")) target.debug(message, properties);
-    },
-    info: (message, properties) => {
-      if (isEnabled("info")) target.info(message, properties);
-    },
-    warn: (message, properties) => {
-      if (isEnabled("warning")) target.warn(message, properties);
-    },
-    error: (message, properties) => {
-      if (isEnabled("error")) target.error(message, properties);
-    },
+    debug: at("debug", "debug"),
+    info: at("info", "info"),
+    warn: at("warn", "warning"),
+    error: at("error", "error"),
   };
 }
 
-// Read from LogTape's configuration on each call (a short scan), so that a new `configure`
-// (tests reconfigure) takes effect at once; with no configuration nothing is written anyway.
+// Read on each call, so that a new `configure` (tests reconfigure) takes effect at once.
 function isEnabled(level: LogTapeLevel): boolean {
   const root = getConfig()?.loggers.find(({ category }) =>
     Array.isArray(category)
@@ -152,26 +125,18 @@ function isEnabled(level: LogTapeLevel): boolean {
     (root.lowestLevel !== null && compareLogLevel(level, root.lowestLevel) >= 0);
 }
 
-/** A bounded queue of text in front of a slow writer, from {@linkcode createLogBuffer}. */
-export interface LogBuffer extends LogOutput {
-  /** Queues `line` for writing, or drops it (counted) when it does not fit; never waits. */
-  push(line: string): void;
-}
-
-/** Options for {@linkcode createLogBuffer}. */
-export interface LogBufferOptions {
-  /** Unwritten text kept at most, in characters. */
-  maxChars?: number;
-  /** Called once the writer caught up after dropping `count` lines. */
-  onDropped?: (count: number) => void;
-}
-
 /**
- * Returns a buffer that writes pushed lines through `write` one batch at a
- * time, keeps at most `maxChars` unwritten, and drops (and counts) the rest.
+ * Returns a buffer that writes pushed lines through `write` one batch at a time, keeps at most
+ * `maxChars` unwritten (1 MiB by default), and drops and counts the rest; `onDropped` is told
+ * the count once the writer has caught up. `push` never waits.
  */
-export function createLogBuffer(write: LogWriter, options: LogBufferOptions = {}): LogBuffer {
-  const { maxChars = DEFAULT_LOG_BUFFER_CHARS, onDropped } = options;
+export function createLogBuffer(
+  write: LogWriter,
+  { maxChars = 1024 * 1024, onDropped }: {
+    maxChars?: number;
+    onDropped?: (count: number) => void;
+  } = {},
+): LogOutput & { push(line: string): void } {
   let queue: string[] = [];
   let bufferedChars = 0;
   let droppedTotal = 0;
@@ -215,10 +180,8 @@ export function createLogBuffer(write: LogWriter, options: LogBufferOptions = {}
   };
 }
 
-const encoder = new TextEncoder();
-
 async function writeStderr(text: string): Promise<void> {
-  const bytes = encoder.encode(text);
+  const bytes = new TextEncoder().encode(text);
   let written = 0;
   while (written < bytes.length) written += await Deno.stderr.write(bytes.subarray(written));
 }

@@ -1,38 +1,26 @@
 /**
- * A map that keeps at most a given number of entries, and optionally at most
- * a given total size, dropping the least recently used: the cache of answers,
- * the formatted results and the PSMs seen recently share it.
- *
+ * A map that keeps at most a given number of entries, and optionally at most a given total
+ * size, dropping the least recently used.
  * @module
  */
 
-/** Options for {@linkcode LruMap}. */
-export interface LruMapOptions<K, V> {
-  /** The most the entries may weigh together, as `sizeOf` measures them. Default no limit. */
-  maxSize?: number;
-  /** The weight of one entry, its key included. Default 0. */
-  sizeOf?: (key: K, value: V) => number;
-}
-
 /** A bounded map; reading or writing a key makes it the most recently used. */
 export class LruMap<K, V> {
-  // A Map keeps insertion order: re-inserting on each use makes its first key the least recently used.
+  // A Map keeps insertion order: re-inserted on each use, its first key is the least recent.
   readonly #map = new Map<K, { value: V; size: number }>();
   readonly #max: number;
   readonly #maxSize: number;
   readonly #sizeOf?: (key: K, value: V) => number;
   #size = 0;
 
-  /** Creates an empty map that holds at most `max` entries (at least one). */
-  constructor(max: number, options: LruMapOptions<K, V> = {}) {
+  /** Holds at most `max` entries (at least one) weighing at most `maxSize` as `sizeOf` says. */
+  constructor(
+    max: number,
+    options: { maxSize?: number; sizeOf?: (key: K, value: V) => number } = {},
+  ) {
     this.#max = Math.max(1, max);
     this.#maxSize = options.maxSize ?? Infinity;
     this.#sizeOf = options.sizeOf;
-  }
-
-  /** The entries' total weight, as `sizeOf` measured them when they were set. */
-  get size(): number {
-    return this.#size;
   }
 
   /** Returns the value of `key`, now the most recently used, or `undefined`. */
@@ -46,23 +34,20 @@ export class LruMap<K, V> {
   }
 
   /**
-   * Sets `key`, now the most recently used, and drops the least recently used
-   * past the bounds. A value that alone weighs more than `maxSize` is not kept
-   * (and the key's earlier value is gone): returns false then.
+   * Sets `key` and drops the least recently used past the bounds. A value that alone weighs
+   * more than `maxSize` is not kept (and the key's earlier value is gone).
    */
-  set(key: K, value: V): boolean {
+  set(key: K, value: V): void {
     this.delete(key);
     const size = this.#sizeOf?.(key, value) ?? 0;
-    if (size > this.#maxSize) return false;
+    if (size > this.#maxSize) return;
     this.#map.set(key, { value, size });
     this.#size += size;
     while (this.#map.size > this.#max || this.#size > this.#maxSize) {
       this.delete(this.#map.keys().next().value as K);
     }
-    return true;
   }
 
-  /** Removes `key`. */
   delete(key: K): void {
     const entry = this.#map.get(key);
     if (entry === undefined) return;

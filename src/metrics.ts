@@ -1,69 +1,42 @@
 /**
- * A metrics registry that renders the Prometheus text format (version
- * 0.0.4): counters, gauges read at scrape time, and histograms with fixed
- * buckets. Create one per process and pass it to what records into it.
- *
- * Our own rather than `prom-client` (which runs under Deno): that needs
- * three more packages and a default registry at module level, and loads them
- * on every start, for the three metric kinds and the text format this is.
- *
+ * A metrics registry rendering the Prometheus text format 0.0.4: counters, gauges read at
+ * scrape time, and fixed-bucket histograms. Our own rather than `prom-client`, which needs three
+ * more packages and a module-level default registry for the little used here.
  * @module
  */
 
 /** Label names and values of one series. */
 export type Labels = Readonly<Record<string, string>>;
 
-/** A value that only goes up, per label set. */
-export interface Counter {
-  inc(labels?: Labels, by?: number): void;
-}
-
-/** Observations counted into fixed buckets, per label set. */
-export interface Histogram {
-  observe(labels: Labels, value: number): void;
-}
-
-/** One sample of a gauge: its labels and value. */
-export type GaugeSample = readonly [Labels, number];
-
 /** Holds every metric of the process and renders them for a scrape. */
 export interface MetricsRegistry {
-  counter(name: string, help: string): Counter;
-  histogram(name: string, help: string, buckets: readonly number[]): Histogram;
-  /** A gauge whose samples `collect` reads at each scrape. */
-  gauge(name: string, help: string, collect: () => Iterable<GaugeSample>): void;
-  /** Every metric in the Prometheus text format. */
+  counter(name: string, help: string): { inc(labels?: Labels, by?: number): void };
+  histogram(
+    name: string,
+    help: string,
+    buckets: readonly number[],
+  ): { observe(labels: Labels, value: number): void };
+  /** A gauge whose samples, labels and value, `collect` reads at each scrape. */
+  gauge(name: string, help: string, collect: () => Iterable<readonly [Labels, number]>): void;
   render(): string;
 }
 
 /** The content type of {@linkcode MetricsRegistry.render}'s text. */
 export const PROMETHEUS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
 
-interface Metric {
-  readonly name: string;
-  readonly help: string;
-  readonly type: "counter" | "gauge" | "histogram";
-  lines(): string[];
-}
-
 /** Creates an empty {@linkcode MetricsRegistry}. */
 export function createMetricsRegistry(): MetricsRegistry {
-  const metrics = new Map<string, Metric>();
+  const metrics = new Map<string, { help: string; type: string; lines: () => string[] }>();
 
-  function add(metric: Metric) {
-    if (metrics.has(metric.name)) throw new RangeError(`Metric ${metric.name} exists already`);
-    metrics.set(metric.name, metric);
+  function add(name: string, help: string, type: string, lines: () => string[]) {
+    if (metrics.has(name)) throw new RangeError(`Metric ${name} exists already`);
+    metrics.set(name, { help, type, lines });
   }
 
   return {
     counter(name, help) {
       const values = new Map<string, number>();
-      add({
-        name,
-        help,
-        type: "counter",
-        lines: () => [...values].map(([labels, value]) => `${name}${labels} ${value}`),
-      });
+      add(name, help, "counter", () => [...values].map(([labels, n]) => `${name}${labels} ${n}`));
       return {
         inc(labels = {}, by = 1) {
           const key = formatLabels(labels);
@@ -74,20 +47,15 @@ export function createMetricsRegistry(): MetricsRegistry {
     histogram(name, help, buckets) {
       const bounds = [...buckets].sort((a, b) => a - b);
       const series = new Map<string, { labels: Labels; counts: number[]; sum: number }>();
-      add({
-        name,
-        help,
-        type: "histogram",
-        lines: () =>
-          [...series.values()].flatMap(({ labels, counts, sum }) => [
-            ...bounds.map((bound, i) =>
-              `${name}_bucket${formatLabels({ ...labels, le: String(bound) })} ${counts[i]}`
-            ),
-            `${name}_bucket${formatLabels({ ...labels, le: "+Inf" })} ${counts[bounds.length]}`,
-            `${name}_sum${formatLabels(labels)} ${sum}`,
-            `${name}_count${formatLabels(labels)} ${counts[bounds.length]}`,
-          ]),
-      });
+      add(name, help, "histogram", () =>
+        [...series.values()].flatMap(({ labels, counts, sum }) => [
+          ...bounds.map((bound, i) =>
+            `${name}_bucket${formatLabels({ ...labels, le: String(bound) })} ${counts[i]}`
+          ),
+          `${name}_bucket${formatLabels({ ...labels, le: "+Inf" })} ${counts[bounds.length]}`,
+          `${name}_sum${formatLabels(labels)} ${sum}`,
+          `${name}_count${formatLabels(labels)} ${counts[bounds.length]}`,
+        ]));
       return {
         observe(labels, value) {
           const key = formatLabels(labels);
@@ -105,20 +73,19 @@ export function createMetricsRegistry(): MetricsRegistry {
       };
     },
     gauge(name, help, collect) {
-      add({
+      add(
         name,
         help,
-        type: "gauge",
-        lines: () =>
-          [...collect()].map(([labels, value]) => `${name}${formatLabels(labels)} ${value}`),
-      });
+        "gauge",
+        () => [...collect()].map(([labels, value]) => `${name}${formatLabels(labels)} ${value}`),
+      );
     },
     render() {
-      return [...metrics.values()].map((metric) =>
+      return [...metrics].map(([name, { help, type, lines }]) =>
         [
-          `# HELP ${metric.name} ${metric.help.replace(/\\/g, "\\\\").replace(/\n/g, "\\n")}`,
-          `# TYPE ${metric.name} ${metric.type}`,
-          ...metric.lines(),
+          `# HELP ${name} ${help.replace(/\\/g, "\\\\").replace(/\n/g, "\\n")}`,
+          `# TYPE ${name} ${type}`,
+          ...lines(),
         ].join("\n") + "\n"
       ).join("");
     },

@@ -1,7 +1,6 @@
 /**
- * Host names as people write them and as URLs spell them: IPv6 brackets,
- * canonical spellings, and which names are this machine's loopback.
- *
+ * Host names as people write them and as URLs spell them: IPv6 brackets, canonical spellings,
+ * and which names are this machine's loopback.
  * @module
  */
 
@@ -17,20 +16,15 @@ export function urlHost(host: string): string {
 }
 
 /**
- * Returns `host` as the WHATWG URL parser normalizes it (`0:0:0:0:0:0:0:1` is
- * `[::1]`, `::ffff:127.0.0.1` is `[::ffff:7f00:1]`, `127.1` is `127.0.0.1`, lower
- * case), or bare when it cannot be a URL's host.
+ * Returns `host` as the WHATWG URL parser normalizes it (`0:0:0:0:0:0:0:1` is `[::1]`, `127.1`
+ * is `127.0.0.1`, lower case), or bare when it cannot be a URL's host.
  */
 export function canonicalHost(host: string): string {
   const spelled = urlHost(host);
   return URL.canParse(`http://${spelled}`) ? new URL(`http://${spelled}`).hostname : bareHost(host);
 }
 
-/**
- * Whether `hostname` names this machine's loopback interface, in any
- * spelling: `localhost`, `127.x.y.z`, `::1` (bracketed or written out) and
- * `::ffff:127.x.y.z`.
- */
+/** Whether `hostname` names this machine's loopback interface, in any spelling. */
 export function isLoopback(hostname: string): boolean {
   return isCanonicalLoopback(canonicalHost(hostname));
 }

@@ -1,8 +1,5 @@
 /**
- * The prompt `find_psm(keyword)`: asks the model to look a service up with
- * the search tools. Its `keyword` argument completes from the PSMs the
- * session has seen (the whole catalogue in demo mode).
- *
+ * The prompt `find_psm(keyword)`: asks the model to look a service up with the search tools.
  * @module
  */
 

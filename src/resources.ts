@@ -1,8 +1,5 @@
 /**
- * The resource template `psm://{psm}`: one service's details as JSON, for
- * clients that attach resources to a conversation; its `psm` variable
- * completes from the PSMs the session has seen.
- *
+ * The resource template `psm://{psm}`: one service's details as JSON.
  * @module
  */
 
@@ -14,18 +11,15 @@ import { summarize, toStructured } from "./tools/search_result.ts";
 export const RESOURCE_NOT_FOUND = -32002;
 
 /**
- * A JSON-RPC error a resource read answers with. Unlike the SDK's `McpError`,
- * whose message starts with `MCP error CODE:`, its message is sent as it is:
- * the client adds that prefix itself, so it is said once.
+ * A JSON-RPC error a resource read answers with. Unlike the SDK's `McpError`, its message has
+ * no `MCP error CODE:` prefix: the client adds that itself, so it is said once.
  */
 export class ResourceReadError extends Error {
   override name = "ResourceReadError";
-  /** The JSON-RPC error code the SDK sends with the message. */
-  readonly code: number;
 
-  constructor(code: number, message: string, options?: ErrorOptions) {
+  /** `code` is the JSON-RPC error code the SDK sends with the message. */
+  constructor(readonly code: number, message: string, options?: ErrorOptions) {
     super(message, options);
-    this.code = code;
   }
 }
 

@@ -1,13 +1,15 @@
 /**
- * A credential that cannot leak by accident: it prints, serializes and
- * inspects as `[redacted]`, and only {@linkcode Secret.reveal} gives the value.
- *
+ * Credentials that cannot leak by accident, and the redaction every log line and upstream
+ * message goes through as a last line of defence.
  * @module
  */
 
 const REDACTED = "[redacted]";
 
-/** A string that must never reach a log line, an error message or a tool result. */
+/**
+ * A string that must never reach a log line, an error message or a tool result: it prints,
+ * serializes and inspects as `[redacted]`, and only {@linkcode Secret.reveal} gives the value.
+ */
 export class Secret {
   readonly #value: string;
 
@@ -22,17 +24,14 @@ export class Secret {
     return this.#value;
   }
 
-  /** Always `[redacted]`. */
   toString(): string {
     return REDACTED;
   }
 
-  /** Always `[redacted]`. */
   toJSON(): string {
     return REDACTED;
   }
 
-  /** Always `[redacted]`, for `console.log` and `Deno.inspect`. */
   [Symbol.for("Deno.customInspect")](): string {
     return REDACTED;
   }
@@ -48,17 +47,14 @@ const ENCODED_OBJECT_PATTERN = /(?<![\w+/-])e[wy][\w+/-]{14,}={0,2}/g;
 const CLAIM_KEY = /"(?:exp|iat|sub|iss|aud|nbf|jti)"\s*:/;
 
 /**
- * Returns `text` with every JWT-shaped substring (whole or without its
- * signature), every base64 run that decodes to JSON with JWT claims, and
- * every given secret value replaced by `[redacted]`. Used on text that came
- * from outside (upstream error messages) and on every log line, as a last
- * line of defence.
+ * Returns `text` with every JWT-shaped substring (whole or without its signature), every
+ * base64 run that decodes to JSON with JWT claims, and every given secret as `[redacted]`.
  */
 export function redact(text: string, secrets: readonly (Secret | string)[] = []): string {
-  let clean = text.replace(JWT_PATTERN, REDACTED).replace(
-    ENCODED_OBJECT_PATTERN,
-    (run) => holdsClaims(run) ? REDACTED : run,
-  );
+  let clean = text.replace(JWT_PATTERN, REDACTED).replace(ENCODED_OBJECT_PATTERN, (run) => {
+    const decoded = decodeBase64Url(run);
+    return decoded?.startsWith("{") && CLAIM_KEY.test(decoded) ? REDACTED : run;
+  });
   for (const secret of secrets) {
     const value = typeof secret === "string" ? secret : secret.reveal();
     if (value !== "") clean = clean.replaceAll(value, REDACTED);
@@ -66,17 +62,10 @@ export function redact(text: string, secrets: readonly (Secret | string)[] = [])
   return clean;
 }
 
-function holdsClaims(run: string): boolean {
-  const decoded = decodeBase64Url(run);
-  return decoded !== undefined && decoded.startsWith("{") && CLAIM_KEY.test(decoded);
-}
-
-/**
- * Decodes base64 or base64url `text` (padding optional, a cut-off last
- * character ignored) as UTF-8; `undefined` when it is not base64.
- */
+/** Decodes base64 or base64url `text` as UTF-8 (padding optional); undefined if not base64. */
 export function decodeBase64Url(text: string): string | undefined {
   let base64 = text.replace(/=+$/, "").replace(/-/g, "+").replace(/_/g, "/");
+  // A cut-off last character carries no whole byte.
   if (base64.length % 4 === 1) base64 = base64.slice(0, -1);
   let binary: string;
   try {

@@ -1,16 +1,13 @@
 /**
- * The MCP server: {@linkcode createServer} builds one `McpServer` with the
- * tools, resource and prompt over the shared {@linkcode Dependencies}.
- *
+ * The MCP server: one `McpServer` with the tools, resource and prompt over the dependencies.
  * @module
  */
 
 import { SERVER_NAME, VERSION } from "./about.ts";
-import type { Discovery, RecentPsms } from "./discovery/mod.ts";
-import { AjvJsonSchemaValidator, type JsonSchemaValidator, McpServer } from "./mcp_sdk.ts";
+import { type JsonSchemaValidator, McpServer } from "./mcp_sdk.ts";
 import { registerFindPsmPrompt } from "./prompts.ts";
 import { registerPsmResource } from "./resources.ts";
-import type { Dependencies, SessionDependencies } from "./tools/deps.ts";
+import type { Dependencies } from "./tools/deps.ts";
 import { registerTools } from "./tools/mod.ts";
 
 const INSTRUCTIONS =
@@ -20,7 +17,7 @@ const INSTRUCTIONS =
 
 /** Options for {@linkcode createServer}. */
 export interface ServerOptions {
-  /** A JSON-schema validator to share; without it the SDK builds a new Ajv for every server. */
+  /** A JSON-schema validator to share: without it the SDK builds a new Ajv for every server. */
   jsonSchemaValidator?: JsonSchemaValidator;
   /**
    * The server answers several clients in turn (plain JSON calls, stateless requests): it
@@ -30,9 +27,8 @@ export interface ServerOptions {
 }
 
 /**
- * Creates an `McpServer` with the four tools, the `psm://{psm}` resource
- * template and the `find_psm` prompt; one per session or stdio connection,
- * each with its own memory of the PSMs it has seen.
+ * Creates an `McpServer` with the four tools, the `psm://{psm}` resource template and the
+ * `find_psm` prompt, with its own memory of the PSMs its searches saw.
  */
 export function createServer(deps: Dependencies, options: ServerOptions = {}): McpServer {
   const server = new McpServer(
@@ -44,46 +40,19 @@ export function createServer(deps: Dependencies, options: ServerOptions = {}): M
       capabilities: { logging: {} },
     },
   );
-  const session = sessionDeps(deps, options.shared ?? false);
+  const recentPsms = deps.newRecentPsms({ shared: options.shared ?? false });
+  const { discovery } = deps;
+  const session = {
+    ...deps,
+    recentPsms,
+    discovery: {
+      ...discovery,
+      search: (keyword, options) => discovery.search(keyword, { ...options, recentPsms }),
+      searchMany: (keywords, options) => discovery.searchMany(keywords, { ...options, recentPsms }),
+    } satisfies typeof discovery,
+  };
   registerTools(server, session);
   registerPsmResource(server, session);
   registerFindPsmPrompt(server, session);
   return server;
-}
-
-// The shared dependencies with a memory of PSMs for this server alone, which its searches fill.
-function sessionDeps(deps: Dependencies, shared: boolean): SessionDependencies {
-  const recentPsms = deps.newRecentPsms({ shared });
-  return { ...deps, recentPsms, discovery: rememberingIn(deps.discovery, recentPsms) };
-}
-
-function rememberingIn(discovery: Discovery, recentPsms: RecentPsms): Discovery {
-  return {
-    ...discovery,
-    search: (keyword, options) => discovery.search(keyword, { ...options, recentPsms }),
-    searchMany: (keywords, options) => discovery.searchMany(keywords, { ...options, recentPsms }),
-  };
-}
-
-/** Builders of the HTTP servers: one per session, or one that answers many clients. */
-export interface ServerFactory {
-  /** A server for one session (`/mcp`, `/sse`), remembering the PSMs it sees. */
-  perSession(): McpServer;
-  /** A server for plain JSON calls or stateless requests, remembering no PSM. */
-  shared(): McpServer;
-}
-
-/**
- * Returns the builders of HTTP servers, all sharing one JSON-schema validator
- * (a new Ajv by default): a server is built per session, and shared ones for
- * plain calls and (stateless) requests.
- */
-export function serverFactory(
-  deps: Dependencies,
-  { jsonSchemaValidator = new AjvJsonSchemaValidator() }: Omit<ServerOptions, "shared"> = {},
-): ServerFactory {
-  return {
-    perSession: () => createServer(deps, { jsonSchemaValidator }),
-    shared: () => createServer(deps, { jsonSchemaValidator, shared: true }),
-  };
 }

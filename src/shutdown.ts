@@ -1,8 +1,6 @@
 /**
- * Graceful termination the way Kubernetes and load balancers expect it: on
- * the first stop signal the server says it is not ready, keeps serving while
- * they notice (the drain delay), then stops; a second signal ends it at once.
- *
+ * Graceful termination as Kubernetes and load balancers expect it: on the first stop signal the
+ * server says it is not ready, keeps serving while they notice, then stops; a second ends it.
  * @module
  */
 
@@ -14,29 +12,23 @@ import { forcedStopStatus, type StopSignal } from "./platform.ts";
 export interface GracefulStopOptions {
   /** How long every route is still served after the first signal, `/ready` answering 503. */
   drainDelayMs: number;
-  /** From now on `/ready` answers 503; called at once on the first signal. */
+  /** Makes `/ready` answer 503; called at once on the first signal. */
   drain: () => void;
-  /** Stops accepting, lets calls in flight finish within their deadline and closes sessions. */
   stop: () => Promise<void>;
-  /** Ends the process at once with `code`, for a second signal. */
+  /** Ends the process at once, for a second signal. */
   exit: (code: number) => void;
   logger: Logger;
-  /** Resolves after `ms`. Default a real timer. */
   delay?: (ms: number) => Promise<void>;
 }
 
 /** What a stop signal does, and the exit status it leads to. */
 export interface GracefulStop {
-  /** Handles a stop signal: the first drains then stops, a later one stops now. */
   onSignal(signal: StopSignal): void;
   /** Settles once the server has stopped: 0, or 1 when stopping failed. */
   readonly exitStatus: Promise<number>;
 }
 
-/**
- * Returns the handler of stop signals: the first one drains for
- * `drainDelayMs` then stops, a later one exits with 128 + its number.
- */
+/** Returns the handler of stop signals; a second signal exits with 128 + its number. */
 export function createGracefulStop(options: GracefulStopOptions): GracefulStop {
   const { drainDelayMs, logger, delay = abortableSleep } = options;
   const exitStatus = Promise.withResolvers<number>();
@@ -56,7 +48,6 @@ export function createGracefulStop(options: GracefulStopOptions): GracefulStop {
 
   return {
     onSignal(signal) {
-      // A second signal means now: neither the drain nor the graceful shutdown is waited for.
       if (stopping) return options.exit(forcedStopStatus(signal));
       stopping = true;
       drainThenStop().then(() => exitStatus.resolve(0), (error) => {

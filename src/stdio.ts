@@ -1,336 +1,192 @@
 /**
- * MCP over stdin/stdout for desktop clients: one JSON-RPC message a line,
- * read in linear time and bounded in length. Stdout carries JSON-RPC only.
+ * MCP over stdin/stdout for desktop clients. Not the SDK's `StdioServerTransport`: its reader
+ * copies the whole buffer on every chunk (quadratic in a line's length) and closes on a line
+ * over its limit, and its `send` resolves before the bytes are written, so an answer could be
+ * lost at exit. Here lines are read in linear time and bounded; stdout carries JSON-RPC only.
  *
  * @module
  */
 
+import { settledWithin } from "./async.ts";
 import { concatBytes } from "./bytes.ts";
 import { isRecord } from "./json.ts";
+import { cancelledIdsOf, requestIdsOf } from "./http/rpc_messages.ts";
 import {
   isJSONRPCErrorResponse,
-  isJSONRPCRequest,
   isJSONRPCResultResponse,
   type JSONRPCMessage,
   JSONRPCMessageSchema,
   type McpServer,
+  type RequestId,
   type Transport,
 } from "./mcp_sdk.ts";
 
-/** The longest line read from stdin; a longer one is refused with a JSON-RPC parse error. */
 const MAX_LINE_BYTES = 4 * 1024 * 1024;
-
+const encoder = new TextEncoder();
 const PARSE_ERROR = -32700;
 // Not -32000: the SDK's client reads that code as "connection closed", which hides the message.
 const INTERNAL_ERROR = -32603;
 
-/** Where answers are written: `Deno.stdout`, or a fake in tests. */
-export interface Output {
-  /** Writes some of `bytes` and resolves with how many. */
-  write(bytes: Uint8Array): Promise<number>;
-}
-
-/** Options for {@linkcode createLineSplitter}. */
-export interface LineSplitterOptions {
-  /** Lines longer than this many bytes are dropped and reported to `onOversized`. */
-  maxLineBytes: number;
-  /** Receives each non-blank line, without its "\n" or "\r\n". */
-  onLine(line: string): void;
-  /** Called once for each line that passed `maxLineBytes`, as soon as it did. */
-  onOversized(): void;
-}
-
-/** Splits a byte stream into lines; each byte is looked at once, however the stream is cut. */
-export interface LineSplitter {
-  /** Takes the next bytes of the stream. */
-  push(chunk: Uint8Array): void;
-  /** How many bytes were searched for a line end so far (each byte pushed is, once). */
-  readonly scannedBytes: number;
-}
-
 /**
- * Returns a splitter of UTF-8 lines ended by "\n" (a "\r" before it is
- * dropped too); an unterminated rest is never delivered.
+ * Yields each non-blank UTF-8 line of `reader` without its "\n" or "\r\n", and `undefined` for a
+ * line over `maxLineBytes` (dropped) as soon as it passes it; each byte is looked at once.
  */
-export function createLineSplitter(options: LineSplitterOptions): LineSplitter {
-  const { maxLineBytes, onLine, onOversized } = options;
+export async function* readLines(
+  reader: ReadableStreamDefaultReader<Uint8Array>,
+  maxLineBytes: number,
+): AsyncGenerator<string | undefined> {
   const decoder = new TextDecoder();
   let pieces: Uint8Array[] = [];
-  let pending = 0;
+  let size = 0;
   let skipping = false;
-  let scannedBytes = 0;
-  const keep = (bytes: Uint8Array) => {
-    if (skipping || bytes.length === 0) return;
-    pending += bytes.length;
-    if (pending > maxLineBytes) {
-      pieces = [];
-      pending = 0;
-      skipping = true;
-      onOversized();
-      return;
-    }
-    // A copy: a chunk read from stdin is a view into a buffer much larger than the piece kept.
-    pieces.push(bytes.slice());
-  };
-  const endLine = () => {
-    if (skipping) {
-      skipping = false;
-      return;
-    }
-    const line = decoder.decode(concatBytes(pieces, pending)).replace(/\r$/, "");
-    pieces = [];
-    pending = 0;
-    if (line.trim() !== "") onLine(line);
-  };
-  return {
-    push(chunk) {
+  try {
+    for (let next = await reader.read(); !next.done; next = await reader.read()) {
+      const chunk = next.value;
       for (let start = 0; start < chunk.length;) {
         const newline = chunk.indexOf(0x0a, start);
         const end = newline === -1 ? chunk.length : newline;
-        scannedBytes += end - start + (newline === -1 ? 0 : 1);
-        keep(chunk.subarray(start, end));
-        if (newline === -1) return;
-        endLine();
+        if (!skipping && end > start) {
+          size += end - start;
+          if (size > maxLineBytes) {
+            [pieces, skipping] = [[], true];
+            yield undefined;
+          } else {
+            // A copy: a chunk read from stdin is a view into a buffer much larger than the piece.
+            pieces.push(chunk.slice(start, end));
+          }
+        }
+        if (newline === -1) break;
+        const line = skipping ? "" : decoder.decode(concatBytes(pieces, size)).replace(/\r$/, "");
+        [pieces, size, skipping] = [[], 0, false];
+        if (line.trim() !== "") yield line;
         start = newline + 1;
       }
-    },
-    get scannedBytes() {
-      return scannedBytes;
-    },
-  };
+    }
+  } catch {
+    // Stdin failed or the reader was cancelled: either way, nothing more will be read.
+  }
 }
 
-/** Options for {@linkcode serveStdio}. */
-export interface ServeStdioOptions {
-  /** Once stdin ends, how long requests already received may take to be answered. */
-  drainTimeoutMs: number;
+/** Where {@linkcode serveStdio} and {@linkcode refuseFirstRequest} read and write. */
+export interface StdioOptions {
   /** The client's messages; `Deno.stdin.readable` by default. */
   input?: ReadableStream<Uint8Array>;
-  /** Where answers go; `Deno.stdout` by default. */
-  output?: Output;
+  /** Where answers go, one whole message at a time; `Deno.stdout.writable` by default. */
+  output?: WritableStream<Uint8Array>;
   /** The longest line accepted; 4 MiB by default. */
   maxLineBytes?: number;
 }
 
 /**
- * Serves `server` over stdio; resolves when the server closes, which it does
- * once stdin ends and every request received by then has been answered (or
- * `drainTimeoutMs` passed), or when stdout is gone.
+ * Serves `server` over stdio; resolves when the server closes: once stdin ends and every
+ * request received by then is answered (or `drainTimeoutMs` passed), or when stdout is gone.
  */
-export async function serveStdio(server: McpServer, options: ServeStdioOptions): Promise<void> {
-  const { input = Deno.stdin.readable, output = Deno.stdout } = options;
-  const outputGone = Promise.withResolvers<void>();
-  const write = serialWriter(output, () => outputGone.resolve());
-  const unanswered = createUnanswered();
+export async function serveStdio(
+  server: McpServer,
+  options: StdioOptions & { drainTimeoutMs: number },
+): Promise<void> {
+  const { input = Deno.stdin.readable, output = Deno.stdout.writable } = options;
+  const maxLineBytes = options.maxLineBytes ?? MAX_LINE_BYTES;
+  const writer = output.getWriter();
+  // Nobody is left to read the answers (EPIPE): stop instead of crashing.
+  const write = (text: string) => writer.write(encoder.encode(text)).catch(() => server.close());
   const reader = input.getReader();
-  const inputEnded = Promise.withResolvers<void>();
+  const unanswered = new Set<RequestId>();
+  let drained: PromiseWithResolvers<void> | undefined;
+  const settle = (id: RequestId) => {
+    if (unanswered.delete(id) && unanswered.size === 0) drained?.resolve();
+  };
   let closed = false;
+  const receive = (line: string | undefined) => {
+    if (closed) return;
+    if (line === undefined) {
+      const message =
+        `Parse error: a line passed ${maxLineBytes} bytes and was dropped: send each message on one line of at most that size`;
+      return void write(errorLine(null, { code: PARSE_ERROR, message }));
+    }
+    let message: JSONRPCMessage;
+    try {
+      message = JSONRPCMessageSchema.parse(JSON.parse(line));
+    } catch (error) {
+      // As the SDK's own stdio transport: a malformed line is reported, not answered.
+      return transport.onerror?.(error instanceof Error ? error : new Error(String(error)));
+    }
+    for (const id of requestIdsOf(message)) unanswered.add(id);
+    for (const id of cancelledIdsOf(message)) settle(id);
+    transport.onmessage?.(message);
+  };
+  // A client that exits must stop us, but only after the answers to what it already asked
+  // (`printf ... | server --stdio`).
+  const readUntilEnd = async () => {
+    for await (const line of readLines(reader, maxLineBytes)) receive(line);
+    drained = Promise.withResolvers();
+    if (unanswered.size > 0) await settledWithin(drained.promise, options.drainTimeoutMs);
+    await server.close();
+  };
   const transport: Transport = {
     start() {
-      readAll(reader, splitter).finally(inputEnded.resolve);
+      void readUntilEnd();
       return Promise.resolve();
     },
     async send(message) {
       if (closed) return;
       await write(`${JSON.stringify(message)}\n`);
-      const id = responseId(message);
-      if (id !== undefined) unanswered.settle(id);
+      if (isJSONRPCResultResponse(message) || isJSONRPCErrorResponse(message)) {
+        if (message.id !== undefined) settle(message.id);
+      }
     },
     close() {
-      if (closed) return Promise.resolve();
-      closed = true;
-      reader.cancel().catch(() => {});
-      transport.onclose?.();
+      if (!closed) {
+        closed = true;
+        unanswered.clear();
+        drained?.resolve();
+        reader.cancel().catch(() => {});
+        transport.onclose?.();
+      }
       return Promise.resolve();
     },
   };
-  const maxLineBytes = options.maxLineBytes ?? MAX_LINE_BYTES;
-  const splitter = createLineSplitter({
-    maxLineBytes,
-    onLine: (line) => receive(line, { transport, unanswered, closed: () => closed }),
-    onOversized: () =>
-      void write(errorLine(null, {
-        code: PARSE_ERROR,
-        message:
-          `Parse error: a line passed ${maxLineBytes} bytes and was dropped: send each message on one line of at most that size`,
-      })),
-  });
   const closedDown = new Promise<void>((resolve) => transport.onclose = resolve);
   await server.connect(transport);
-  // A client that exits must stop us, but only after the answers to what it already asked
-  // (`printf ... | server --stdio`).
-  void inputEnded.promise.then(async () => {
-    await unanswered.answered(options.drainTimeoutMs);
-    await server.close();
-  });
-  // Nobody is left to read the answers (EPIPE): stop instead of crashing.
-  void outputGone.promise.then(() => {
-    unanswered.abandon();
-    return server.close();
-  });
   await closedDown;
 }
 
-async function readAll(
-  reader: ReadableStreamDefaultReader<Uint8Array>,
-  splitter: LineSplitter,
-): Promise<void> {
-  try {
-    for (let next = await reader.read(); !next.done; next = await reader.read()) {
-      splitter.push(next.value);
-    }
-  } catch {
-    // Stdin failed or the transport was closed: either way, nothing more will be read.
-  }
-}
-
-function receive(
-  line: string,
-  { transport, unanswered, closed }: {
-    transport: Transport;
-    unanswered: ReturnType<typeof createUnanswered>;
-    closed: () => boolean;
-  },
-) {
-  if (closed()) return;
-  let message: JSONRPCMessage;
-  try {
-    message = JSONRPCMessageSchema.parse(JSON.parse(line));
-  } catch (error) {
-    // As the SDK's own stdio transport: a malformed line is reported, not answered.
-    transport.onerror?.(error instanceof Error ? error : new Error(String(error)));
-    return;
-  }
-  const id = requestId(message);
-  if (id !== undefined) unanswered.add(id);
-  const cancelled = cancelledRequestId(message);
-  if (cancelled !== undefined) unanswered.settle(cancelled);
-  transport.onmessage?.(message);
-}
-
-/** Options for {@linkcode refuseFirstRequest}. */
-export interface RefuseFirstRequestOptions {
-  /** How long to wait for the first line. */
-  timeoutMs: number;
-  /** The client's messages; `Deno.stdin.readable` by default. */
-  input?: ReadableStream<Uint8Array>;
-  /** Where the answer goes; `Deno.stdout` by default. */
-  output?: Output;
-  /** The longest first line read; 4 MiB by default. */
-  maxLineBytes?: number;
-}
-
 /**
- * Answers the first request on stdin (a client's `initialize`) with a
- * JSON-RPC error carrying `message`, so that a server that cannot start tells
- * its client why; resolves once answered, or when stdin ends, holds no
- * request, or `timeoutMs` passed.
+ * Answers the first request on stdin (a client's `initialize`) with a JSON-RPC error carrying
+ * `message`, so that a server that cannot start tells its client why; resolves once answered,
+ * or when stdin ends, holds no request, or `timeoutMs` passed.
  */
 export async function refuseFirstRequest(
   message: string,
-  options: RefuseFirstRequestOptions,
+  options: StdioOptions & { timeoutMs: number },
 ): Promise<void> {
-  const { input = Deno.stdin.readable, output = Deno.stdout } = options;
+  const { input = Deno.stdin.readable, output = Deno.stdout.writable } = options;
   const reader = input.getReader();
-  const first = Promise.withResolvers<string | undefined>();
-  const splitter = createLineSplitter({
-    maxLineBytes: options.maxLineBytes ?? MAX_LINE_BYTES,
-    onLine: first.resolve,
-    onOversized: () => first.resolve(undefined),
-  });
-  const timer = setTimeout(() => first.resolve(undefined), options.timeoutMs);
-  readAll(reader, splitter).finally(() => first.resolve(undefined));
-  const line = await first.promise;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const line = await Promise.race([
+    readLines(reader, options.maxLineBytes ?? MAX_LINE_BYTES).next().then((next) => next.value),
+    new Promise<undefined>((resolve) =>
+      timer = setTimeout(() => resolve(undefined), options.timeoutMs)
+    ),
+  ]);
   clearTimeout(timer);
   reader.cancel().catch(() => {});
-  const id = line === undefined ? undefined : requestIdOf(line);
-  if (id === undefined) return;
-  const answer = errorLine(id, { code: INTERNAL_ERROR, message });
-  await serialWriter(output, () => {})(answer);
+  const id = line ? firstRequestId(line) : undefined;
+  if (id !== undefined) {
+    const answer = encoder.encode(errorLine(id, { code: INTERNAL_ERROR, message }));
+    await output.getWriter().write(answer).catch(() => {});
+  }
 }
 
-function requestIdOf(line: string): string | number | undefined {
+function firstRequestId(line: string): RequestId | undefined {
   try {
     const value: unknown = JSON.parse(line);
-    if (!isRecord(value) || typeof value.method !== "string") return undefined;
-    return typeof value.id === "string" || typeof value.id === "number" ? value.id : undefined;
+    return isRecord(value) ? requestIdsOf(value)[0] : undefined;
   } catch {
     return undefined;
   }
 }
 
-function errorLine(
-  id: string | number | null,
-  error: { code: number; message: string },
-): string {
+function errorLine(id: RequestId | null, error: { code: number; message: string }): string {
   return `${JSON.stringify({ jsonrpc: "2.0", id, error })}\n`;
-}
-
-type RequestId = string | number;
-
-function createUnanswered() {
-  const ids = new Set<RequestId>();
-  const waiters = new Set<() => void>();
-  const wake = () => {
-    for (const waiter of waiters) waiter();
-  };
-  return {
-    add: (id: RequestId) => ids.add(id),
-    settle(id: RequestId) {
-      if (ids.delete(id) && ids.size === 0) wake();
-    },
-    answered(timeoutMs: number): Promise<void> {
-      if (ids.size === 0) return Promise.resolve();
-      return new Promise((resolve) => {
-        const done = () => {
-          clearTimeout(timer);
-          waiters.delete(done);
-          resolve();
-        };
-        const timer = setTimeout(done, timeoutMs);
-        waiters.add(done);
-      });
-    },
-    abandon() {
-      ids.clear();
-      wake();
-    },
-  };
-}
-
-// Writes one message at a time, whole; once the reader is gone, the rest is dropped.
-function serialWriter(output: Output, onGone: () => void): (text: string) => Promise<void> {
-  const encoder = new TextEncoder();
-  let tail = Promise.resolve();
-  let gone = false;
-  return (text) => {
-    tail = tail.then(async () => {
-      if (gone) return;
-      try {
-        const bytes = encoder.encode(text);
-        for (let written = 0; written < bytes.length;) {
-          written += await output.write(bytes.subarray(written));
-        }
-      } catch {
-        gone = true;
-        onGone();
-      }
-    });
-    return tail;
-  };
-}
-
-function requestId(message: JSONRPCMessage): RequestId | undefined {
-  return isJSONRPCRequest(message) ? message.id : undefined;
-}
-
-function responseId(message: JSONRPCMessage): RequestId | undefined {
-  const answers = isJSONRPCResultResponse(message) || isJSONRPCErrorResponse(message);
-  return answers ? message.id ?? undefined : undefined;
-}
-
-function cancelledRequestId(message: JSONRPCMessage): RequestId | undefined {
-  if (!("method" in message) || message.method !== "notifications/cancelled") return undefined;
-  const requestId = (message.params as { requestId?: unknown } | undefined)?.requestId;
-  return typeof requestId === "string" || typeof requestId === "number" ? requestId : undefined;
 }

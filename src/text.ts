@@ -1,14 +1,9 @@
 /**
- * Cutting text from outside to a bounded length, with a marker that says so: tool results and
- * upstream error messages share it.
- *
+ * Cutting text from outside to a bounded length, with a marker that says so.
  * @module
  */
 
-/**
- * Returns `text` whole when it has at most `limit` characters, else its first
- * `limit` followed by `… [cut: N characters]`, N being the whole length.
- */
+/** Returns `text`, or its first `limit` characters and `… [cut: N characters]` past `limit`. */
 export function cut(text: string, limit: number): string;
 export function cut(text: string | undefined, limit: number): string | undefined;
 export function cut(text: string | undefined, limit: number): string | undefined {

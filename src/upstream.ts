@@ -1,8 +1,6 @@
 /**
- * One HTTP request to an upstream (auth service or Neptune), with a time
- * limit, a cap on the body, and failures sorted into timeout, network and
- * oversized body. Shared by auth and discovery so both treat faults alike.
- *
+ * One GET to an upstream (auth service or Neptune) with a time limit and a cap on the body,
+ * failures sorted into timeout, network and oversized: auth and discovery treat faults alike.
  * @module
  */
 
@@ -14,11 +12,7 @@ import { redact } from "./secret.ts";
 export type Fetch = (input: Request | URL | string, init?: RequestInit) => Promise<Response>;
 
 /** An upstream answer with its body read as text (empty when not read). */
-export interface UpstreamResponse {
-  readonly status: number;
-  readonly headers: Headers;
-  readonly text: string;
-}
+export type UpstreamResponse = Pick<Response, "status" | "headers"> & { readonly text: string };
 
 /** Options for {@linkcode requestUpstream}. */
 export interface RequestUpstreamOptions {
@@ -39,15 +33,11 @@ export type UpstreamFailureKind = "timeout" | "network" | "too_large";
 /** An upstream request that timed out, could not connect, or answered too much. */
 export class UpstreamRequestError extends Error {
   override name = "UpstreamRequestError";
-  readonly kind: UpstreamFailureKind;
 
-  constructor(kind: UpstreamFailureKind, message: string, options?: ErrorOptions) {
+  constructor(readonly kind: UpstreamFailureKind, message: string, options?: ErrorOptions) {
     super(message, options);
-    this.kind = kind;
   }
 }
-
-const DEFAULT_MAX_BODY_BYTES = 8 * 1024 * 1024;
 
 /**
  * GETs `url` and returns its status, headers and text.
@@ -60,7 +50,7 @@ export async function requestUpstream(
   url: string,
   options: RequestUpstreamOptions,
 ): Promise<UpstreamResponse> {
-  const { timeoutMs, signal, readBody = true, maxBodyBytes = DEFAULT_MAX_BODY_BYTES } = options;
+  const { timeoutMs, signal, readBody = true, maxBodyBytes = 8 * 1024 * 1024 } = options;
   const deadline = startDeadline(timeoutMs, {
     reason: () => new DOMException(`No answer within ${timeoutMs} ms`, "TimeoutError"),
     signal,
@@ -72,7 +62,7 @@ export async function requestUpstream(
       redirect: options.redirect ?? "follow",
       signal: deadline.signal,
     });
-    const text = readBody ? await readTextCapped(response, maxBodyBytes) : "";
+    const text = readBody ? await readText(response, maxBodyBytes) : "";
     if (!readBody) await response.body?.cancel();
     return { status: response.status, headers: response.headers, text };
   } catch (error) {
@@ -83,23 +73,21 @@ export async function requestUpstream(
         cause: error,
       });
     }
-    const detail = redact(describeNetworkError(error), sentValues(options.headers));
-    throw new UpstreamRequestError("network", detail, { cause: error });
+    const detail = (error instanceof Error ? error.message : String(error)).split("\n")[0];
+    const message = redact(`Connection failed (${detail})`, sentValues(options.headers));
+    throw new UpstreamRequestError("network", message, { cause: error });
   } finally {
     deadline.clear();
   }
 }
 
-async function readTextCapped(response: Response, maxBytes: number): Promise<string> {
+async function readText(response: Response, maxBytes: number): Promise<string> {
   if (!response.body) return "";
-  if (await declaresTooMuch(response, maxBytes)) throw tooLarge(maxBytes);
-  const body = await readCapped(response.body, maxBytes);
-  if (!body) throw tooLarge(maxBytes);
+  const body = await declaresTooMuch(response, maxBytes)
+    ? undefined
+    : await readCapped(response.body, maxBytes);
+  if (!body) throw new UpstreamRequestError("too_large", `Answer larger than ${maxBytes} bytes`);
   return new TextDecoder().decode(body);
-}
-
-function tooLarge(maxBytes: number) {
-  return new UpstreamRequestError("too_large", `Answer larger than ${maxBytes} bytes`);
 }
 
 const CREDENTIAL_HEADERS = ["authorization", "cookie", "x-jwt-token"];
@@ -117,15 +105,9 @@ function sentValues(headers: HeadersInit): string[] {
     .filter((value) => value.length >= 6);
 }
 
-function describeNetworkError(error: unknown): string {
-  const detail = error instanceof Error ? error.message : String(error);
-  return `Connection failed (${detail.split("\n")[0]})`;
-}
-
 /**
- * Whether `status` answers a request sent with `redirect: "manual"` by
- * redirecting: a 3xx, or 0, which is how a spec-following fetch reports a
- * redirect it did not follow.
+ * Whether `status` answers a `redirect: "manual"` request by redirecting: a 3xx, or 0, which
+ * is how a spec-following fetch reports a redirect it did not follow.
  */
 export function isRedirect(status: number): boolean {
   return status === 0 || (status >= 300 && status < 400);

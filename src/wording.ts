@@ -1,7 +1,5 @@
 /**
- * How times, durations and reasons are written in the texts a person reads:
- * tool results, `doctor`, `/ready`. One wording for each, whoever writes it.
- *
+ * How times, durations and reasons are written in texts a person reads, whoever writes them.
  * @module
  */
 
@@ -26,9 +24,8 @@ export function isoTime(date: Date | undefined): string | undefined {
 }
 
 /**
- * Returns one `region, region: reason` line per distinct reason, in the order
- * reasons first appear, from `[region, reason]` pairs: the same sentence is
- * not repeated for every region it applies to.
+ * Returns one `region, region: reason` line per distinct reason, in the order reasons first
+ * appear: the same sentence is not repeated for every region it applies to.
  */
 export function groupByReason(pairs: Iterable<readonly [string, string]>): string[] {
   const byReason = new Map<string, string[]>();

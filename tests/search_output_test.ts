@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
-import { MAX_RESULT_BYTES } from "../src/tools/bounds.ts";
-import { TEXT_BUDGET } from "../src/tools/search_result.ts";
+import { MAX_RESULT_BYTES, TEXT_BUDGET } from "../src/tools/search_result.ts";
 import { regionsUpstream, searchAnswer, US } from "./fake_upstream.ts";
 import type { Config } from "../src/config/mod.ts";
 import type { Fetch } from "../src/upstream.ts";

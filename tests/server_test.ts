@@ -3,9 +3,10 @@ import type { TokenStatus } from "../src/auth.ts";
 import { z } from "zod";
 import { createDependencies } from "../src/dependencies.ts";
 import { describeHealth } from "../src/health.ts";
-import { createServer, serverFactory } from "../src/server.ts";
+import { createServer } from "../src/server.ts";
 import type { Dependencies } from "../src/tools/deps.ts";
 import {
+  AjvJsonSchemaValidator,
   type CallToolResult,
   CallToolResultSchema,
   Client,
@@ -58,11 +59,10 @@ async function elicitThrough(server: McpServer): Promise<void> {
   }
 }
 
-Deno.test("servers from one factory share one JSON-schema validator instead of one Ajv each", async () => {
+Deno.test("servers given one JSON-schema validator share it instead of building one Ajv each", async () => {
   const { validator, counted } = countingValidator();
-  const create = serverFactory(demoDeps(), { jsonSchemaValidator: validator });
-  await elicitThrough(create.perSession());
-  await elicitThrough(create.shared());
+  await elicitThrough(createServer(demoDeps(), { jsonSchemaValidator: validator }));
+  await elicitThrough(createServer(demoDeps(), { jsonSchemaValidator: validator, shared: true }));
   assert.equal(counted.schemas, 2, "both servers validated with the one validator given");
 });
 
@@ -121,7 +121,8 @@ Deno.test("createServer checks structuredContent against the tool's output schem
 });
 
 Deno.test("HTTP servers check structuredContent against the output schema too", async () => {
-  const result = await callMistypedTool(serverFactory(demoDeps()).perSession());
+  const jsonSchemaValidator = new AjvJsonSchemaValidator();
+  const result = await callMistypedTool(createServer(demoDeps(), { jsonSchemaValidator }));
   assert.equal(result.isError, true);
   assert.match(JSON.stringify(result.content), /Output validation error/);
 });

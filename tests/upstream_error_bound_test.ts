@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
 import { RegionError, type SearchResult } from "../src/discovery/mod.ts";
-import { FIELD_LIMITS } from "../src/tools/bounds.ts";
-import { notifyRegionFailures } from "../src/tools/notify_failures.ts";
+import { FIELD_LIMITS, notifyRegionFailures } from "../src/tools/search_result.ts";
 import { recordingLogger, regionsUpstream } from "./fake_upstream.ts";
 import { testConfig, withConnection } from "./harness.ts";
 import { createTestApp, postPlainCall } from "./http_app.ts";

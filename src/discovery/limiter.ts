@@ -1,91 +1,43 @@
 /**
- * The per-region limiter, a {@linkcode RegionSearchWrapper}: at most a few
- * registry requests in flight per region, across every call and session of
- * the process. Searches beyond the limit wait in line, first come first
- * served; one that is cancelled while waiting leaves the line.
+ * The per-region limiter: at most a few registry requests in flight per region, across every
+ * call and session of the process. Searches beyond the limit wait in line, first come first
+ * served; one cancelled while waiting leaves the line.
  *
  * @module
  */
 
 import type { RegionSearchWrapper } from "./types.ts";
 
-/** Registry requests in flight per region unless configured otherwise. */
-export const DEFAULT_CONCURRENCY = 8;
-
-/** Options for {@linkcode withLimiter}. */
-export interface LimiterOptions {
-  /** Requests in flight per region, at least one. Default {@linkcode DEFAULT_CONCURRENCY}. */
-  concurrency?: number;
-}
-
-/** Returns the limiter layer; it holds one {@linkcode Semaphore} per region, made on first use. */
-export function withLimiter(options: LimiterOptions = {}): RegionSearchWrapper {
-  const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
-  const semaphores = new Map<string, Semaphore>();
-  const semaphoreOf = (region: string) => {
-    let semaphore = semaphores.get(region);
-    if (!semaphore) semaphores.set(region, semaphore = new Semaphore(concurrency));
-    return semaphore;
-  };
-  return (next) => async (region, keyword, searchOptions = {}) => {
-    const semaphore = semaphoreOf(region.name);
-    await semaphore.acquire(searchOptions.signal);
+/** Returns the limiter layer: at most `concurrency` (at least one) requests per region. */
+export function withLimiter({ concurrency }: { concurrency: number }): RegionSearchWrapper {
+  const regions = new Map<string, { active: number; line: (() => void)[] }>();
+  return (next) => async (region, keyword, options = {}) => {
+    const { signal } = options;
+    if (signal?.aborted) throw signal.reason;
+    let slots = regions.get(region.name);
+    if (!slots) regions.set(region.name, slots = { active: 0, line: [] });
+    const { line } = slots;
+    if (slots.active < Math.max(1, concurrency)) slots.active++;
+    else {
+      await new Promise<void>((resolve, reject) => {
+        const grant = () => {
+          signal?.removeEventListener("abort", onAbort);
+          resolve();
+        };
+        const onAbort = () => {
+          line.splice(line.indexOf(grant), 1);
+          reject(signal?.reason);
+        };
+        signal?.addEventListener("abort", onAbort, { once: true });
+        line.push(grant);
+      });
+    }
     try {
-      return await next(region, keyword, searchOptions);
+      return await next(region, keyword, options);
     } finally {
-      semaphore.release();
+      const first = line.shift();
+      if (first) first();
+      else slots.active--;
     }
   };
-}
-
-/** Counts permits: {@linkcode Semaphore.acquire} waits in line when none is free. */
-export class Semaphore {
-  readonly #limit: number;
-  #active = 0;
-  readonly #waiting: (() => void)[] = [];
-
-  constructor(limit: number) {
-    this.#limit = Math.max(1, limit);
-  }
-
-  /** Permits in use. */
-  get active(): number {
-    return this.#active;
-  }
-
-  /** Callers waiting for a permit. */
-  get waiting(): number {
-    return this.#waiting.length;
-  }
-
-  /**
-   * Resolves once a permit is held; pair it with {@linkcode Semaphore.release}.
-   * Rejects with the reason of `signal` when it aborts first, leaving the line.
-   */
-  acquire(signal?: AbortSignal): Promise<void> {
-    if (signal?.aborted) return Promise.reject(signal.reason);
-    if (this.#active < this.#limit) {
-      this.#active++;
-      return Promise.resolve();
-    }
-    return new Promise((resolve, reject) => {
-      const grant = () => {
-        signal?.removeEventListener("abort", onAbort);
-        resolve();
-      };
-      const onAbort = () => {
-        this.#waiting.splice(this.#waiting.indexOf(grant), 1);
-        reject(signal?.reason);
-      };
-      signal?.addEventListener("abort", onAbort, { once: true });
-      this.#waiting.push(grant);
-    });
-  }
-
-  /** Gives a permit back, handing it to the first caller in line, if any. */
-  release(): void {
-    const next = this.#waiting.shift();
-    if (next) next();
-    else this.#active--;
-  }
 }

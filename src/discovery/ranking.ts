@@ -1,51 +1,21 @@
 /**
- * What to show for a keyword: the exact PSM with every region it is in, or
- * the fuzzy candidates of all regions merged by PSM and ranked.
+ * What to show for a keyword: the exact PSM with every region it is in, or the fuzzy candidates
+ * of all regions merged by PSM and ranked.
  *
  * @module
  */
 
 import { type FoundService, matchCount, type RegionOutcome, type SearchResult } from "./types.ts";
 
-/** What {@linkcode selectMatches} decides: a search result but for its timing and pending regions. */
-export type Matches = Omit<SearchResult, "pending" | "searchedAt">;
-
-/** Options for {@linkcode selectMatches}. */
-export interface SelectMatchesOptions {
-  maxCandidates: number;
-}
-
 /**
- * Chooses what to show for `keyword` from every region's outcome: the exact
- * PSM (with every region it is in) when any region has it, else the fuzzy
- * candidates merged by PSM and ranked, at most `maxCandidates`.
- *
- * A region's answer holds only its most relevant services (see
- * {@linkcode mostRelevant}), which is enough for the exact PSM and the ranked
- * candidates across regions. The distinct PSMs of all regions together are
- * then known only when no answer was cut: `totalMatches` is otherwise the
- * largest count of one region or the PSMs kept, whichever is more, a lower bound.
+ * Chooses the exact PSM when any region has it, else at most `maxCandidates` ranked candidates.
+ * Answers hold only their most relevant services, so `totalMatches` is a lower bound.
  */
 export function selectMatches(
   keyword: string,
   outcomes: readonly RegionOutcome[],
-  { maxCandidates }: SelectMatchesOptions,
-): Matches {
-  const merged = mergeByPsm(outcomes);
-  const exact = merged.get(keyword);
-  const regionCounts = outcomes.map((outcome) => outcome.ok ? matchCount(outcome) : 0);
-  const base = { keyword, totalMatches: Math.max(merged.size, ...regionCounts), outcomes };
-  if (exact) return { ...base, status: "found", services: [exact] };
-  if (merged.size > 0) {
-    const order = byRelevanceTo(keyword);
-    const ranked = [...merged.values()].sort((a, b) => order(a.psm, b.psm));
-    return { ...base, status: "candidates", services: ranked.slice(0, maxCandidates) };
-  }
-  const anyAnswered = outcomes.some((outcome) => outcome.ok);
-  return { ...base, status: anyAnswered ? "not_found" : "failed", services: [] };
-}
-
-function mergeByPsm(outcomes: readonly RegionOutcome[]): Map<string, FoundService> {
+  { maxCandidates }: { maxCandidates: number },
+): Omit<SearchResult, "pending" | "searchedAt"> {
   const merged = new Map<string, FoundService>();
   for (const outcome of outcomes) {
     if (!outcome.ok) continue;
@@ -60,37 +30,29 @@ function mergeByPsm(outcomes: readonly RegionOutcome[]): Map<string, FoundServic
       );
     }
   }
-  return merged;
-}
-
-/** Options for {@linkcode mostRelevant}. */
-export interface MostRelevantOptions<T> {
-  /** Items kept at most. */
-  max: number;
-  /** The PSM of an item; an item without one is skipped. */
-  psmOf: (item: T) => string | undefined;
-}
-
-/** What {@linkcode mostRelevant} keeps of a list. */
-export interface MostRelevant<T> {
-  /** The most relevant items, the most relevant first. */
-  readonly kept: T[];
-  /** How many distinct PSMs the list held. */
-  readonly matches: number;
+  const exact = merged.get(keyword);
+  const regionCounts = outcomes.map((outcome) => outcome.ok ? matchCount(outcome) : 0);
+  const base = { keyword, totalMatches: Math.max(merged.size, ...regionCounts), outcomes };
+  if (exact) return { ...base, status: "found", services: [exact] };
+  if (merged.size > 0) {
+    const order = byRelevanceTo(keyword);
+    const ranked = [...merged.values()].sort((a, b) => order(a.psm, b.psm));
+    return { ...base, status: "candidates", services: ranked.slice(0, maxCandidates) };
+  }
+  const anyAnswered = outcomes.some((outcome) => outcome.ok);
+  return { ...base, status: anyAnswered ? "not_found" : "failed", services: [] };
 }
 
 /**
- * Keeps of one answer's `items` what a result can show: one per PSM (the
- * first listed), the `options.max` most relevant to `keyword` in the order
- * {@linkcode selectMatches} ranks them (an exact PSM first), and how many
- * distinct PSMs there were. Ranking is the same for every region, so the
- * candidates merged from the kept items are those merged from whole answers.
+ * Keeps the first item of each PSM, at most `max` of them in {@linkcode selectMatches}'s order,
+ * and counts the PSMs. Ranking is the same for every region, so the candidates merged from the
+ * kept items are those merged from whole answers.
  */
 export function mostRelevant<T>(
   keyword: string,
   items: Iterable<T>,
-  { max, psmOf }: MostRelevantOptions<T>,
-): MostRelevant<T> {
+  { max, psmOf }: { max: number; psmOf: (item: T) => string | undefined },
+): { kept: T[]; matches: number } {
   const order = byRelevanceTo(keyword);
   const seen = new Set<string>();
   const kept: { psm: string; item: T }[] = [];

@@ -1,7 +1,5 @@
 /**
- * The shapes every part of discovery shares: services, one region's outcome,
- * the result of a keyword across regions, and the signature of a region search
- * that each wrapper (cache, single flight, breaker, retry) takes and returns.
+ * The shapes every part of discovery shares.
  *
  * @module
  */
@@ -21,15 +19,13 @@ export interface Service {
   readonly updatedAt?: string;
 }
 
-/** A service with the regions it was found in. */
 export interface FoundService extends Service {
   readonly regions: readonly string[];
 }
 
 /**
- * Why one region gave no answer. `redirect`: it answered with a redirect, which
- * is not followed; `internal`: an unexpected exception in this server, not a
- * fault of the region.
+ * Why one region gave no answer. `redirect`: a redirect, which is not followed; `internal`: a
+ * bug in this server, not a fault of the region.
  */
 export type RegionFailureKind =
   | "auth"
@@ -41,21 +37,18 @@ export type RegionFailureKind =
   | "network"
   | "internal";
 
-/** Options for {@linkcode RegionError}. */
 export interface RegionErrorOptions extends ErrorOptions {
   region: string;
   kind: RegionFailureKind;
-  /** The HTTP status the region answered, for kind `http_status`. */
   status?: number;
-  /** Not asked this time: its circuit breaker is open after earlier failures. */
+  /** Not asked this time: its circuit breaker is open. */
   skipped?: boolean;
-  /** When a skipped region is asked again. */
   retryAt?: Date;
 }
 
 /**
- * One region's failure. The message is the reason as a fragment without the
- * region's name ("answered HTTP 502"), to be shown after it: "us: answered HTTP 502".
+ * One region's failure. The message is a fragment without the region's name ("answered HTTP
+ * 502"), to be shown after it: "us: answered HTTP 502".
  */
 export class RegionError extends Error {
   override name = "RegionError";
@@ -75,23 +68,18 @@ export class RegionError extends Error {
   }
 }
 
-/**
- * A region's answer. The cache layer stamps when it was fetched and whether it
- * came from the cache; `staleReason` is set when the region failed and an
- * expired cached answer was given instead.
- */
+/** A region's answer, stamped by the cache layer. */
 export interface RegionAnswer {
   readonly region: string;
   readonly ok: true;
-  /** The region's matches; of a long answer, only the most relevant that a result can show. */
+  /** Of a long answer, only the most relevant that a result can show. */
   readonly services: readonly Service[];
-  /** Distinct PSMs the region matched, `services` included; all of `services` when absent. */
+  /** Distinct PSMs the region matched, those cut from `services` included. */
   readonly matches?: number;
-  /** When the registry gave this answer, in ms since the epoch; absent without a cache layer. */
+  /** In ms since the epoch. */
   readonly fetchedAt?: number;
-  /** True when the answer was served from the cache rather than asked for now. */
   readonly fromCache?: boolean;
-  /** The failure of the region that made the cache answer with an expired entry. */
+  /** The region's failure when an expired cached answer stands in for it. */
   readonly staleReason?: RegionError;
 }
 
@@ -100,23 +88,17 @@ export function matchCount(answer: RegionAnswer): number {
   return answer.matches ?? new Set(answer.services.map((service) => service.psm)).size;
 }
 
-/** What one region answered: its services, or why it could not. */
 export type RegionOutcome =
   | RegionAnswer
   | { readonly region: string; readonly ok: false; readonly error: RegionError };
 
-/** Options for a {@linkcode RegionSearch}. */
 export interface RegionSearchOptions {
-  /** The caller's cancellation; it rejects the search with its reason. */
   signal?: AbortSignal;
-  /** Ask the registry even when the cache holds a fresh answer (and cache the new one). */
+  /** Ask the registry even when the cache holds a fresh answer. */
   refresh?: boolean;
 }
 
-/**
- * Searches one region for one keyword. Resolves to a failed outcome rather
- * than rejecting; only the caller's cancellation rejects.
- */
+/** Searches one region for one keyword; only the caller's cancellation rejects. */
 export type RegionSearch = (
   region: Region,
   keyword: string,
@@ -127,8 +109,8 @@ export type RegionSearch = (
 export type RegionSearchWrapper = (next: RegionSearch) => RegionSearch;
 
 /**
- * `found`: an exact PSM match; `candidates`: fuzzy matches only; `not_found`:
- * no region knows the keyword; `failed`: no region could be searched.
+ * `found`: an exact PSM match; `candidates`: fuzzy matches only; `not_found`: no region knows
+ * the keyword; `failed`: no region could be searched.
  */
 export type SearchStatus = "found" | "candidates" | "not_found" | "failed";
 
@@ -136,27 +118,20 @@ export type SearchStatus = "found" | "candidates" | "not_found" | "failed";
 export interface SearchResult {
   readonly keyword: string;
   readonly status: SearchStatus;
-  /** The exact match alone, or the best candidates, at most `maxCandidates`. */
+  /** The exact match alone, or the best candidates. */
   readonly services: readonly FoundService[];
-  /**
-   * Distinct PSMs that matched, including those not in `services`; a lower bound when a
-   * region's answer was cut to its most relevant services (see `selectMatches`).
-   */
+  /** Distinct PSMs that matched; a lower bound when a region's answer was cut. */
   readonly totalMatches: number;
   /** One per region that settled before the answer, in configuration order. */
   readonly outcomes: readonly RegionOutcome[];
-  /** Known PSMs near a keyword that looks mistyped ("did you mean"). */
   readonly suggestions?: Suggestions;
-  /**
-   * Regions not awaited because another one already had the exact PSM; they
-   * go on in the background to fill the cache. Empty when every region settled.
-   */
+  /** Regions not awaited because another had the exact PSM; they go on to fill the cache. */
   readonly pending: readonly string[];
-  /** When the result was assembled, in ms since the epoch; ages are measured from it. */
+  /** In ms since the epoch; ages are measured from it. */
   readonly searchedAt: number;
 }
 
-/** Suggestions for one keyword. */
+/** "Did you mean", for a keyword that looks mistyped. */
 export interface Suggestions {
   /** The nearest PSMs (or PSM prefixes), closest first. */
   readonly psms: readonly string[];

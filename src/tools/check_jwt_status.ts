@@ -1,16 +1,14 @@
 /**
- * `check_jwt_status()`: whether the server can authenticate, and until when,
- * for each auth source (an auth URL and the credential it is asked with).
- * Never shows a token, a cookie or a secret: only the variable it came from.
+ * `check_jwt_status()`: whether the server can authenticate, and until when, for each auth
+ * source. Never shows a token, a cookie or a secret: only the variable it came from.
  *
  * @module
  */
 
 import { z } from "zod";
-import type { TokenStatus } from "../auth.ts";
 import type { AuthSource } from "../auth_sources.ts";
 import { formatDuration, isoTime } from "../wording.ts";
-import { credentialKindOf, credentialKindSchema, credentialKindWords } from "./credential_kind.ts";
+import { credentialFrom, credentialKindOf, credentialKindSchema } from "./credential_kind.ts";
 import type { Dependencies, ToolRegistry } from "./deps.ts";
 
 const tokenFields = {
@@ -50,7 +48,7 @@ const outputSchema = z.object({
 
 type SourceReport = z.infer<typeof sourceSchema>;
 
-/** Registers `check_jwt_status` on `server`. */
+/** Registers `check_jwt_status`. */
 export function registerCheckJwtStatus(server: ToolRegistry, deps: Dependencies): void {
   server.registerTool(
     "check_jwt_status",
@@ -71,14 +69,13 @@ export function registerCheckJwtStatus(server: ToolRegistry, deps: Dependencies)
         auth.sources.map((source) => source.tokens.getToken({ signal }).catch(() => {})),
       );
       const reports = auth.sources.map(reportSource);
-      const overall = overallStatus(reports);
+      const [only] = reports.length === 1 ? reports : [];
       const message = (demo ? DEMO_NOTE : "") +
-        (reports.length === 1
-          ? describeStatus(auth.sources[0]!.tokens.status())
-          : describeAllSources(reports));
-      const text = reports.length === 1
-        ? formatStatusText(auth.sources[0]!.tokens.status(), message, { authUrl, demo })
-        : formatSourcesText(reports, message);
+        (only ? describeStatus(only) : describeAllSources(reports));
+      const text = only
+        ? formatStatusText(only, message, { authUrl, demo })
+        : [message, ...reports.map(formatSource)].join("\n");
+      const overall = only ? tokenOf(only) : weakest(reports);
       return {
         content: [{ type: "text", text }],
         structuredContent: {
@@ -95,17 +92,12 @@ export function registerCheckJwtStatus(server: ToolRegistry, deps: Dependencies)
 }
 
 function reportSource(source: AuthSource): SourceReport {
+  const status = source.tokens.status();
   return {
     auth_url: source.authUrl,
     regions: [...source.regions],
     credential_kind: credentialKindOf(source.credential),
     credential_source: source.credential?.source,
-    ...tokenReport(source.tokens.status()),
-  };
-}
-
-function tokenReport(status: TokenStatus) {
-  return {
     configured: status.configured,
     valid: status.valid,
     expires_at: isoTime(status.expiresAt),
@@ -117,55 +109,44 @@ function tokenReport(status: TokenStatus) {
   };
 }
 
-// One source is reported as itself; several as the weakest of them.
-function overallStatus(reports: readonly SourceReport[]) {
-  const [only] = reports;
-  if (only && reports.length === 1) {
-    const {
-      regions: _,
-      auth_url: _url,
-      credential_kind: _kind,
-      credential_source: _source,
-      ...token
-    } = only;
-    return token;
-  }
-  const first = <K extends "expires_at" | "renews_at">(key: K) =>
+function tokenOf(report: SourceReport) {
+  const { regions: _, auth_url: _u, credential_kind: _k, credential_source: _s, ...token } = report;
+  return token;
+}
+
+// Several sources are reported as the weakest of them.
+function weakest(reports: readonly SourceReport[]) {
+  const first = (key: "expires_at" | "renews_at") =>
     reports.map((r) => r[key]).filter((v) => v !== undefined).sort()[0];
+  const joined = (key: "last_error" | "warning") => {
+    const all = reports.flatMap((r) => r[key] ? [`${r.regions.join(", ")}: ${r[key]}`] : []);
+    return all.length > 0 ? all.join("; ") : undefined;
+  };
   const lefts = reports.flatMap((r) => r.seconds_left ?? []);
-  const errors = reports.flatMap((r) =>
-    r.last_error ? [`${r.regions.join(", ")}: ${r.last_error}`] : []
-  );
-  const warnings = reports.flatMap((r) =>
-    r.warning ? [`${r.regions.join(", ")}: ${r.warning}`] : []
-  );
   return {
     configured: reports.every((r) => r.configured),
     valid: reports.every((r) => r.valid),
     expires_at: first("expires_at"),
     renews_at: first("renews_at"),
     seconds_left: lefts.length > 0 ? Math.min(...lefts) : undefined,
-    last_error: errors.length > 0 ? errors.join("; ") : undefined,
-    warning: warnings.length > 0 ? warnings.join("; ") : undefined,
+    last_error: joined("last_error"),
+    warning: joined("warning"),
   };
 }
 
 const DEMO_NOTE =
   "Demo mode: the JWT comes from the built-in demo auth service and CAS_SESSION is not used. ";
 
-function describeStatus(status: TokenStatus): string {
-  if (status.valid && status.lastError === undefined) {
-    const warning = status.expiryWarning ? ` Warning: ${status.expiryWarning}.` : "";
-    return `The JWT is valid for ${
-      formatDuration((status.secondsLeft ?? 0) * 1000)
-    } and is renewed automatically.${warning}`;
+function describeStatus(report: SourceReport): string {
+  const left = formatDuration((report.seconds_left ?? 0) * 1000);
+  if (report.valid && report.last_error === undefined) {
+    const warning = report.warning ? ` Warning: ${report.warning}.` : "";
+    return `The JWT is valid for ${left} and is renewed automatically.${warning}`;
   }
-  if (status.valid) {
-    return `The JWT is valid for ${
-      formatDuration((status.secondsLeft ?? 0) * 1000)
-    }, but the last renewal failed: ${status.lastError}`;
+  if (report.valid) {
+    return `The JWT is valid for ${left}, but the last renewal failed: ${report.last_error}`;
   }
-  return status.lastError ?? "No JWT yet: it is obtained on the first search.";
+  return report.last_error ?? "No JWT yet: it is obtained on the first search.";
 }
 
 function describeAllSources(reports: readonly SourceReport[]): string {
@@ -181,33 +162,28 @@ function describeAllSources(reports: readonly SourceReport[]): string {
 }
 
 function formatStatusText(
-  status: TokenStatus,
+  report: SourceReport,
   message: string,
   { authUrl, demo }: { authUrl: string; demo: boolean },
 ): string {
-  const expiresAt = isoTime(status.expiresAt);
-  const renewsAt = isoTime(status.renewsAt);
+  const { configured, valid, expires_at, renews_at } = report;
   return [
     message,
     demo
       ? "Mode: demo (built-in sample catalogue; CAS_SESSION is not used)"
-      : `CAS_SESSION configured: ${status.configured ? "yes" : "no"}`,
-    `JWT valid: ${status.valid ? "yes" : "no"}`,
-    ...(expiresAt ? [`Expires at: ${expiresAt}`] : []),
-    status.configured
-      ? `Auto-refresh: yes${renewsAt ? ` (renews at ${renewsAt})` : ""}`
+      : `CAS_SESSION configured: ${configured ? "yes" : "no"}`,
+    `JWT valid: ${valid ? "yes" : "no"}`,
+    ...(expires_at ? [`Expires at: ${expires_at}`] : []),
+    configured
+      ? `Auto-refresh: yes${renews_at ? ` (renews at ${renews_at})` : ""}`
       : "Auto-refresh: no (no CAS_SESSION)",
     `Auth endpoint: ${authUrl}${demo ? " (answered in-process in demo mode)" : ""}`,
   ].join("\n");
 }
 
-function formatSourcesText(reports: readonly SourceReport[], message: string): string {
-  return [message, ...reports.map(formatSource)].join("\n");
-}
-
 function formatSource(report: SourceReport): string {
   const credential = report.credential_source
-    ? `${credentialKindWords(report.credential_kind)} from ${report.credential_source}`
+    ? credentialFrom(report.credential_kind, report.credential_source)
     : "no credential";
   const state = report.valid
     ? `JWT valid for ${

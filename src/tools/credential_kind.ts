@@ -1,7 +1,6 @@
 /**
- * How the tools that report credentials (`check_jwt_status`,
- * `list_available_regions`) name a credential's kind: the same field, values
- * and words in both.
+ * How `check_jwt_status` and `list_available_regions` name a credential's kind: the same
+ * field, values and words in both.
  *
  * @module
  */
@@ -10,19 +9,16 @@ import { z } from "zod";
 import type { CredentialKind } from "../config/mod.ts";
 
 /** The `credential_kind` field of a tool's structured content. */
-export const credentialKindSchema: z.ZodOptional<
-  z.ZodEnum<{ cookie: "cookie"; service_account: "service_account" }>
-> = z.enum(["cookie", "service_account"]).optional();
+export const credentialKindSchema = z.enum(["cookie", "service_account"]).optional();
 
 /** The `credential_kind` value of a credential, if there is one. */
 export function credentialKindOf(
   credential: { readonly kind: CredentialKind } | undefined,
-): "cookie" | "service_account" | undefined {
-  if (!credential) return undefined;
-  return credential.kind === "cas_session" ? "cookie" : "service_account";
+): z.infer<typeof credentialKindSchema> {
+  return credential && (credential.kind === "cas_session" ? "cookie" : "service_account");
 }
 
-/** "cookie" or "service account", as a sentence names a `credential_kind`. */
-export function credentialKindWords(kind: "cookie" | "service_account" | undefined): string {
-  return kind === "cookie" ? "cookie" : "service account";
+/** Returns `cookie from CAS_SESSION` or `service account from ...`. */
+export function credentialFrom(kind: z.infer<typeof credentialKindSchema>, source: string): string {
+  return `${kind === "cookie" ? "cookie" : "service account"} from ${source}`;
 }

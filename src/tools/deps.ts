@@ -1,6 +1,6 @@
 /**
- * What the tools depend on. Nothing here holds a credential: tools see the
- * token's status, never the token or the cookie.
+ * What the tools depend on. Nothing here holds a credential: tools see the token's status,
+ * never the token or the cookie.
  *
  * @module
  */
@@ -13,26 +13,22 @@ import type { SearchFormatter } from "./format_cache.ts";
 /** How a tool call ended: a result, an error result, a thrown exception, or cancelled. */
 export type ToolCallOutcome = "ok" | "error" | "exception" | "cancelled";
 
-/**
- * Where a tool is registered, and how it logs to the client: the `McpServer`,
- * or a wrapper that watches its calls.
- */
+/** Where a tool is registered: the `McpServer`, or a wrapper that watches its calls. */
 export type ToolRegistry = Pick<McpServer, "registerTool" | "sendLoggingMessage">;
 
 /** The dependencies every tool is registered with. */
 export interface Dependencies {
   readonly discovery: Discovery;
   /**
-   * A new, empty memory of the PSMs one session sees (holding the demo catalogue in demo
-   * mode); with `shared`, for a server that answers several clients, one that remembers nothing.
+   * A new memory of the PSMs one session sees (the demo catalogue in demo mode); `shared`, for
+   * a server that answers several clients, gives one that remembers nothing.
    */
   readonly newRecentPsms: (options?: { shared?: boolean }) => RecentPsms;
-  /** Every auth service and credential in use, and the regions each serves. */
   readonly auth: AuthSources;
   readonly authUrl: string;
   readonly timeoutMs: number;
   readonly demo: boolean;
-  /** Formats search results, remembering recent ones; one per process. */
+  /** One per process. */
   readonly formatter: SearchFormatter;
   /** Told how each tool call ended, for metrics. */
   readonly onToolCall?: (tool: string, outcome: ToolCallOutcome) => void;

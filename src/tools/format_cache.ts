@@ -1,7 +1,6 @@
 /**
- * The text and structured content of recent search results, kept so that a
- * result made of the same cached region answers is not formatted again on
- * every call (bench/RESULTS.md, P5, says what formatting cost a cached call).
+ * The text and structured content of recent search results, so that a result made of the
+ * same cached region answers is not formatted again on every call (bench/RESULTS.md, P5).
  *
  * @module
  */
@@ -13,7 +12,6 @@ import {
   type Detail,
   fitStructured,
   formatSearchText,
-  type SearchScope,
   type StructuredSearchResult,
   toStructured,
 } from "./search_result.ts";
@@ -28,25 +26,17 @@ export interface FormattedSearch {
 // given for one keyword), each quoting a keyword of at most 256 characters, in text and message.
 const NOTES_RESERVE = 8 * 1024;
 
-/**
- * Formats search results, reusing the work of an earlier result with the same
- * content; text and structured content together stay under 64 KiB, less
- * room for a few notes.
- */
+/** Formats search results under 64 KiB less room for a few notes, reusing recent work. */
 export interface SearchFormatter {
-  format(result: SearchResult, detail: Detail, options?: { scope?: SearchScope }): FormattedSearch;
+  format(
+    result: SearchResult,
+    detail: Detail,
+    options?: { scope?: readonly string[] },
+  ): FormattedSearch;
 }
 
-/** Options for {@linkcode createSearchFormatter}. */
-export interface SearchFormatterOptions {
-  /** Formatted results kept at most, the least recently used dropped first. Default 128. */
-  maxEntries?: number;
-}
-
-/** Creates a {@linkcode SearchFormatter}; build one per process and share it. */
-export function createSearchFormatter(options: SearchFormatterOptions = {}): SearchFormatter {
-  const { maxEntries = 128 } = options;
-  const reserve = NOTES_RESERVE;
+/** Creates a {@linkcode SearchFormatter} keeping `maxEntries` results; one per process. */
+export function createSearchFormatter({ maxEntries = 128 } = {}): SearchFormatter {
   const ids = new WeakMap<object, number>();
   let lastId = 0;
   const idOf = (value: object) => {
@@ -57,13 +47,14 @@ export function createSearchFormatter(options: SearchFormatterOptions = {}): Sea
   const recent = new LruMap<string, FormattedSearch>(maxEntries);
   return {
     format(result, detail, { scope } = {}) {
-      const key = contentKey(result, { detail, scope }, idOf);
+      const key = contentKey(result, detail, scope, idOf);
       const known = recent.get(key);
       if (known) return known;
       const text = formatSearchText(result, { detail, scope });
       const whole = toStructured(result, { detail, scope });
-      const structured = fitStructured(text, [whole], { wrap: ([one]) => one, reserve }) ??
-        { ...whole, services: [], omitted: whole.total_matches };
+      const structured =
+        fitStructured(text, [whole], { wrap: ([one]) => one, reserve: NOTES_RESERVE }) ??
+          { ...whole, services: [], omitted: whole.total_matches };
       const formatted = { text, structured };
       recent.set(key, formatted);
       return formatted;
@@ -77,25 +68,24 @@ export function createSearchFormatter(options: SearchFormatterOptions = {}): Sea
 // fetched 7 min ago"), which are part of the key, as are the regions configured.
 function contentKey(
   result: SearchResult,
-  { detail, scope }: { detail: Detail; scope?: SearchScope },
+  detail: Detail,
+  scope: readonly string[] | undefined,
   idOf: (value: object) => number,
 ) {
   const parts = [
     detail,
     result.keyword,
     result.pending.join(","),
-    scope?.regions.join(",") ?? "",
+    scope?.join(",") ?? "",
     ...describeSources(result),
-  ];
-  for (const outcome of result.outcomes) {
-    parts.push(
+    ...result.outcomes.map((outcome) =>
       outcome.ok
         ? `${outcome.region}:${idOf(outcome.services)}:${outcome.fetchedAt}:${outcome.fromCache}:${
           outcome.staleReason?.message ?? ""
         }`
-        : `${outcome.region}!${outcome.error.kind}:${outcome.error.message}`,
-    );
-  }
+        : `${outcome.region}!${outcome.error.kind}:${outcome.error.message}`
+    ),
+  ];
   const { suggestions } = result;
   if (suggestions) parts.push(`${suggestions.caseOnly}:${suggestions.psms.join(",")}`);
   return parts.join("\n");

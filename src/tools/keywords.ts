@@ -1,28 +1,25 @@
 /**
- * Keywords the way models write them: lists separated by commas, semicolons,
- * new lines or spaces, JSON arrays, and patterns such as `oec.live.*` that a
- * substring search cannot take as they are.
+ * Keywords the way models write them: lists with any separator, JSON arrays, and patterns
+ * such as `oec.live.*` that the registry's substring search cannot take as they are.
  *
  * @module
  */
 
 // PSMs hold no whitespace, so any run of it separates keywords as a comma does.
 const SEPARATORS = /[,;\s]+/;
+// Glob and regular-expression characters never found in a PSM.
+const PATTERN_CHARS = /[*?%^$()[\]{}|+\\]/;
 
-/**
- * Returns the keywords in `input`, trimmed, empties dropped, duplicates once,
- * in the order given. A string may be a list or a JSON array of strings.
- */
+/** Returns the distinct keywords in `input`, a list or a JSON array of strings, in order. */
 export function splitKeywords(input: string | readonly string[]): string[] {
   const parts = typeof input === "string" ? fromText(input) : input;
   return [...new Set(parts.flatMap((part) => part.split(SEPARATORS)).filter(Boolean))];
 }
 
 function fromText(text: string): readonly string[] {
-  const trimmed = text.trim();
-  if (!trimmed.startsWith("[")) return [text];
+  if (!text.trim().startsWith("[")) return [text];
   try {
-    const parsed: unknown = JSON.parse(trimmed);
+    const parsed: unknown = JSON.parse(text.trim());
     if (Array.isArray(parsed) && parsed.every((item) => typeof item === "string")) return parsed;
   } catch {
     // Not JSON after all: split it as text.
@@ -30,26 +27,15 @@ function fromText(text: string): readonly string[] {
   return [text.replace(/[[\]"']/g, " ")];
 }
 
-/** Whether `keyword` holds more than one keyword, as a list would: `"a, b"`. */
-export function isList(keyword: string): boolean {
-  return splitKeywords(keyword).length > 1;
-}
-
-/** A keyword as searched, and the pattern it was given as, if any. */
+/** A keyword as searched, and the pattern it was given as, if it held pattern characters. */
 export interface SearchTerm {
-  /** What is searched: the keyword without pattern characters. */
   readonly keyword: string;
-  /** The keyword as given, when it held pattern characters that were taken out. */
   readonly pattern?: string;
 }
 
-// Glob and regular-expression characters never found in a PSM.
-const PATTERN_CHARS = /[*?%^$()[\]{}|+\\]/;
-
 /**
- * Returns what to search for `keyword`: a pattern such as `oec.live.*`,
- * `^oec\.live` or `%live%` becomes the plain text it would match at least
- * (`oec.live`), since the registry searches by substring.
+ * Returns what to search for `keyword`: a pattern such as `oec.live.*`, `^oec\.live` or
+ * `%live%` becomes the longest plain text it would match (`oec.live`).
  */
 export function toSearchTerm(keyword: string): SearchTerm {
   if (!PATTERN_CHARS.test(keyword)) return { keyword };

@@ -1,7 +1,6 @@
 /**
- * `list_available_regions()`: where searches go, how each region signs in
- * (the auth URL and the variable its credential comes from, never the value),
- * and how each region fared lately.
+ * `list_available_regions()`: where searches go, how each region signs in (the variable its
+ * credential comes from, never the value), and how each region fared lately.
  *
  * @module
  */
@@ -9,7 +8,7 @@
 import { z } from "zod";
 import type { AuthSource } from "../auth_sources.ts";
 import type { RegionHealth } from "../discovery/mod.ts";
-import { credentialKindOf, credentialKindSchema, credentialKindWords } from "./credential_kind.ts";
+import { credentialFrom, credentialKindOf, credentialKindSchema } from "./credential_kind.ts";
 import type { Dependencies, ToolRegistry } from "./deps.ts";
 
 const regionSchema = z.object({
@@ -44,7 +43,7 @@ const outputSchema = z.object({
 
 type RegionReport = z.infer<typeof regionSchema>;
 
-/** Registers `list_available_regions` on `server`. */
+/** Registers `list_available_regions`. */
 export function registerListAvailableRegions(server: ToolRegistry, deps: Dependencies): void {
   server.registerTool(
     "list_available_regions",
@@ -89,13 +88,13 @@ export function registerListAvailableRegions(server: ToolRegistry, deps: Depende
 }
 
 function reportRegion(
-  region: { name: string; baseUrl: string },
+  { name, baseUrl }: { name: string; baseUrl: string },
   source: AuthSource | undefined,
   health: RegionHealth | undefined,
 ): RegionReport {
   return {
-    name: region.name,
-    base_url: region.baseUrl,
+    name,
+    base_url: baseUrl,
     auth_url: source?.authUrl ?? "",
     credential_kind: credentialKindOf(source?.credential),
     credential_source: source?.credential?.source,
@@ -104,9 +103,7 @@ function reportRegion(
       state: health?.state ?? "closed",
       last_outcome: health?.lastOutcome,
       last_error: health?.lastError,
-      last_latency_ms: health?.lastLatencyMs === undefined
-        ? undefined
-        : Math.round(health.lastLatencyMs),
+      last_latency_ms: health?.lastLatencyMs && Math.round(health.lastLatencyMs),
       last_checked_at: health?.lastCheckedAt?.toISOString(),
     },
   };
@@ -130,7 +127,7 @@ function describeCredential(region: RegionReport): string | undefined {
   if (region.credential_source === "demo") {
     return "demo session from the built-in demo auth service, nothing contacted";
   }
-  return `${credentialKindWords(region.credential_kind)} from ${region.credential_source}`;
+  return credentialFrom(region.credential_kind, region.credential_source);
 }
 
 function describeCircuit(health: RegionReport["health"]): string {

@@ -1,6 +1,5 @@
 /**
- * Registers every tool of the server. Each tool lives in its own file with
- * its schema, annotations and handler side by side.
+ * Registers every tool; each lives in its own file, schema and handler side by side.
  *
  * @module
  */
@@ -12,7 +11,7 @@ import { registerListAvailableRegions } from "./list_available_regions.ts";
 import { registerSearchMultipleServices } from "./search_multiple_services.ts";
 import { registerSearchPsmService } from "./search_psm_service.ts";
 
-/** Registers the four tools on `server`. */
+/** Registers the four tools on `server`, reporting how each call ends to `onToolCall`. */
 export function registerTools(server: McpServer, deps: Dependencies): void {
   const registry = deps.onToolCall ? watchingCalls(server, deps.onToolCall) : server;
   registerSearchPsmService(registry, deps);
@@ -21,18 +20,19 @@ export function registerTools(server: McpServer, deps: Dependencies): void {
   registerSearchMultipleServices(registry, deps);
 }
 
-// Registers each tool with a handler that reports how its call ended. Calls the SDK refuses
-// before the handler (an unknown tool, arguments failing the schema) are not seen here.
-function watchingCalls(server: McpServer, onCall: NonNullable<Dependencies["onToolCall"]>) {
-  const registry: ToolRegistry = {
+// Calls the SDK refuses before the handler (an unknown tool, bad arguments) are not seen here.
+function watchingCalls(
+  server: McpServer,
+  onCall: NonNullable<Dependencies["onToolCall"]>,
+): ToolRegistry {
+  return {
     sendLoggingMessage: (params, sessionId) => server.sendLoggingMessage(params, sessionId),
     registerTool(name, config, handler) {
       const watched = async (...args: unknown[]) => {
         const extra = args.at(-1) as { signal?: AbortSignal } | undefined;
+        const call = handler as (...args: unknown[]) => Promise<CallToolResult>;
         try {
-          const result = await (handler as (...args: unknown[]) => Promise<CallToolResult>)(
-            ...args,
-          );
+          const result = await call(...args);
           onCall(name, result.isError ? "error" : "ok");
           return result;
         } catch (error) {
@@ -43,5 +43,4 @@ function watchingCalls(server: McpServer, onCall: NonNullable<Dependencies["onTo
       return server.registerTool(name, config, watched as typeof handler);
     },
   };
-  return registry;
 }

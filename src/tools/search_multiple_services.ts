@@ -1,6 +1,6 @@
 /**
- * `search_multiple_services(keywords)`: several PSMs in one call, a few at a
- * time, with progress notifications when the client asks for them.
+ * `search_multiple_services(keywords)`: several PSMs in one call, with progress notifications
+ * when the client asks for them.
  *
  * @module
  */
@@ -9,7 +9,7 @@ import { z } from "zod";
 import type { SearchResult } from "../discovery/mod.ts";
 import type { Dependencies, ToolRegistry } from "./deps.ts";
 import { patternNote, splitKeywords, toSearchTerm } from "./keywords.ts";
-import { notifyRegionFailures } from "./notify_failures.ts";
+
 import {
   describeFailures,
   type Detail,
@@ -19,29 +19,23 @@ import {
   formatSearchLine,
   formatSearchText,
   keywordSchema,
-  regionsLeftOut,
+  leftOutNote,
+  notifyRegionFailures,
   resolveRegions,
   retryAdvice,
   searchOptionsShape,
   searchResultSchema,
-  type SearchScope,
   type StructuredSearchResult,
   TEXT_BUDGET,
   toolError,
   toStructured,
 } from "./search_result.ts";
 
-/** The most keywords one call may search. */
 const MAX_KEYWORDS = 100;
 
 const NO_KEYWORD =
   "No keyword given: pass keywords, PSMs separated by commas such as oec.affiliate.monitor,toutiao.user.info, or an array of them";
 
-/**
- * Keywords as a string separated by commas, semicolons, new lines or spaces
- * (a JSON array in a string too), or as an array of strings: split, trimmed,
- * empties dropped, duplicates once, 1 to 100.
- */
 const keywordListSchema = z.union([z.string(), z.array(z.string())], {
   error: (issue) =>
     issue.input === undefined
@@ -72,7 +66,7 @@ const outputSchema = z.object({
   ),
 });
 
-/** Registers `search_multiple_services` on `server`. */
+/** Registers `search_multiple_services`. */
 export function registerSearchMultipleServices(
   server: ToolRegistry,
   { discovery }: Dependencies,
@@ -123,8 +117,9 @@ export function registerSearchMultipleServices(
             }).catch(() => {}), // progress is best effort; the result still arrives
       });
       await notifyRegionFailures(server, results, { sessionId });
-      const summary = countByStatus(results);
-      const scope = { regions: discovery.regions.map((region) => region.name) };
+      const summary: Summary = { found: 0, candidates: 0, not_found: 0, failed: 0 };
+      for (const result of results) summary[result.status]++;
+      const scope = discovery.regions.map((region) => region.name);
       const notes = terms.flatMap((term) => patternNote(term) ?? []);
       const text = formatBatchText(results, { summary, detail, scope, notes });
       const structured = fitBatch(text, {
@@ -147,12 +142,6 @@ export function registerSearchMultipleServices(
 type Summary = z.infer<typeof outputSchema>["summary"];
 type BatchStructured = z.infer<typeof outputSchema>;
 
-function countByStatus(results: readonly SearchResult[]): Summary {
-  const summary: Summary = { found: 0, candidates: 0, not_found: 0, failed: 0 };
-  for (const result of results) summary[result.status]++;
-  return summary;
-}
-
 // Fewer services per keyword first, then fewer keywords (counted in results_omitted), until the
 // whole answer stays under 64 KiB.
 function fitBatch(text: string, batch: BatchStructured): BatchStructured | undefined {
@@ -171,21 +160,16 @@ function fitBatch(text: string, batch: BatchStructured): BatchStructured | undef
   }
 }
 
-/** What a batch's text is made of besides its results. */
-interface BatchTextOptions {
-  summary: Summary;
-  detail: Detail;
-  scope: SearchScope;
-  /** Lines about the keywords as given, such as a pattern searched as plain text. */
-  notes: readonly string[];
-}
-
-// A heading with the counts and the regions that failed for the whole batch, then a line per
-// keyword (concise) or a section per keyword (full), as many as fit in the budget; a full
-// section is itself held to the budget a single search has.
+// A heading with the counts, the regions that failed for the whole batch and `notes` on the
+// keywords as given, then a line or a section per keyword, as many as fit in the budget.
 function formatBatchText(
   results: readonly SearchResult[],
-  { summary, detail, scope, notes }: BatchTextOptions,
+  { summary, detail, scope, notes }: {
+    summary: Summary;
+    detail: Detail;
+    scope: readonly string[];
+    notes: readonly string[];
+  },
 ): string {
   const stated = failedEverywhere(results);
   const heading = [
@@ -227,28 +211,16 @@ function failedEverywhere(results: readonly SearchResult[]): ReadonlySet<string>
   return new Set(regions);
 }
 
-// "Not searched for any keyword: us: skipped until ...; a PSM not found may be there." and the
-// regions a filter left out, once for the batch.
+// The regions that failed or were left out for every keyword, said once for the batch.
 function describeBatchGaps(
   results: readonly SearchResult[],
-  { stated, scope }: { stated: ReadonlySet<string>; scope: SearchScope },
+  { stated, scope }: { stated: ReadonlySet<string>; scope: readonly string[] },
 ): string[] {
-  const lines: string[] = [];
   const first = results[0]?.outcomes.filter((o) => stated.has(o.region)) ?? [];
-  if (first.length > 0) {
-    lines.push(
-      `Not searched for any keyword: ${
-        describeFailures(first)
-      }. A PSM not found below may be there.${retryAdvice(first)}`,
-    );
-  }
-  const leftOut = regionsLeftOut(results, scope);
-  if (results.length > 0 && leftOut.length > 0) {
-    lines.push(
-      `Left out by the regions filter: ${
-        leftOut.join(", ")
-      }; leave regions out to search every region.`,
-    );
-  }
-  return lines;
+  const failed = first.length === 0 ? [] : [
+    `Not searched for any keyword: ${describeFailures(first)}. A PSM not found below may be there.${
+      retryAdvice(first)
+    }`,
+  ];
+  return [...failed, ...(results.length > 0 ? leftOutNote(results, scope) : [])];
 }

@@ -1,22 +1,22 @@
 /**
- * `search_psm_service(keyword)`: one PSM, or the closest candidates, across
- * every region.
+ * `search_psm_service(keyword)`: one PSM, or the closest candidates, in every region.
  *
  * @module
  */
 
 import type { Dependencies, ToolRegistry } from "./deps.ts";
-import { isList, patternNote, type SearchTerm, splitKeywords, toSearchTerm } from "./keywords.ts";
-import { notifyRegionFailures } from "./notify_failures.ts";
+import { patternNote, type SearchTerm, splitKeywords, toSearchTerm } from "./keywords.ts";
+
 import {
   detailSchema,
   keywordSchema,
+  notifyRegionFailures,
   resolveRegions,
   searchOptionsShape,
   searchResultSchema,
 } from "./search_result.ts";
 
-/** Registers `search_psm_service` on `server`. */
+/** Registers `search_psm_service`. */
 export function registerSearchPsmService(
   server: ToolRegistry,
   { discovery, formatter }: Dependencies,
@@ -52,7 +52,7 @@ export function registerSearchPsmService(
         regions: chosen.regions,
       });
       await notifyRegionFailures(server, [result], { sessionId });
-      const scope = { regions: discovery.regions.map((region) => region.name) };
+      const scope = discovery.regions.map((region) => region.name);
       const { text, structured } = formatter.format(result, detail ?? "standard", { scope });
       return {
         content: [{ type: "text", text: [...notes, text].join("\n") }],
@@ -65,19 +65,12 @@ export function registerSearchPsmService(
   );
 }
 
-// What to search for `keyword`, and notes on how it was read: a list searches its first keyword,
-// a pattern the text it holds.
+// A list searches its first keyword, a pattern the text it holds; the notes say so.
 function readKeyword(keyword: string): { term: SearchTerm; notes: string[] } {
-  const notes: string[] = [];
-  let given = keyword;
-  if (isList(keyword)) {
-    const all = splitKeywords(keyword);
-    given = all[0] ?? keyword;
-    notes.push(
-      `"${keyword}" holds ${all.length} keywords: only "${given}" was searched; pass them all to search_multiple_services to search each.`,
-    );
-  }
-  const term = toSearchTerm(given);
-  const pattern = patternNote(term);
-  return { term, notes: pattern ? [...notes, pattern] : notes };
+  const all = splitKeywords(keyword);
+  const term = toSearchTerm(all.length > 1 ? all[0]! : keyword);
+  const list = `"${keyword}" holds ${all.length} keywords: only "${all[0]}" was searched; ` +
+    "pass them all to search_multiple_services to search each.";
+  const notes = [...(all.length > 1 ? [list] : []), patternNote(term)];
+  return { term, notes: notes.filter((note) => note !== undefined) };
 }

@@ -1,7 +1,7 @@
 /**
- * What both search tools share: the keyword they accept, and how a
- * {@linkcode SearchResult} is shown to a model, as structured content and text,
- * in full or concisely, within a budget of {@linkcode TEXT_BUDGET} characters.
+ * What both search tools share: their arguments, and how a {@linkcode SearchResult} is shown:
+ * as structured content, as text held to {@linkcode TEXT_BUDGET} characters, and as warnings.
+ * Every field is cut to a documented length, a whole result to {@linkcode MAX_RESULT_BYTES}.
  *
  * @module
  */
@@ -9,7 +9,6 @@
 import { z } from "zod";
 import type {
   FoundService,
-  RegionAnswer,
   RegionFailureKind,
   RegionOutcome,
   SearchResult,
@@ -17,11 +16,29 @@ import type {
 } from "../discovery/mod.ts";
 import { formatDuration, groupByReason, timeOfDay } from "../wording.ts";
 import { matchCount } from "../discovery/mod.ts";
+import type { McpServer } from "../mcp_sdk.ts";
 import { cut } from "../text.ts";
-import { cutOwners, FIELD_LIMITS, jsonBytes, MAX_RESULT_BYTES, shrinkToFit } from "./bounds.ts";
 
-/** The longest keyword accepted. */
 const MAX_KEYWORD_LENGTH = 256;
+const CONCISE_SERVICES = 5;
+const LINE_DESCRIPTION_CHARS = 80;
+const MAX_REGIONS = 64;
+const LISTED_UNKNOWN_REGIONS = 5;
+
+/** The most bytes a tool result takes as JSON, text and structured content together. */
+export const MAX_RESULT_BYTES = 64 * 1024;
+
+/**
+ * The most characters of a field in a result, before its marker, and the most owners. Why a
+ * region was not searched gets 600: our own advice must arrive whole, plus what the region said.
+ */
+export const FIELD_LIMITS = {
+  description: 1_000,
+  psm: 256,
+  reason: 600,
+  text: 200,
+  owners: 20,
+} as const;
 
 /** A search keyword: trimmed, non-empty, at most 256 characters. */
 export const keywordSchema = z.string({
@@ -37,23 +54,13 @@ export const keywordSchema = z.string({
     `The keyword is longer than ${MAX_KEYWORD_LENGTH} characters: give one PSM or a part of it`,
   );
 
-/**
- * How much a search result shows: `full`, every field of every service;
- * `standard`, every field of an exact match and one line per candidate;
- * `concise`, one line per service or keyword.
- */
+/** How much a result shows; `standard` is an exact match in full and a line per candidate. */
 export type Detail = "concise" | "standard" | "full";
 
 /** The most characters of text a search result shows; what does not fit is counted instead. */
 export const TEXT_BUDGET = 8_000;
 
-/** Services a concise result carries in its structured content, the closest first. */
-const CONCISE_SERVICES = 5;
-
-// The longest a description is shown in a one-line candidate.
-const LINE_DESCRIPTION_CHARS = 80;
-
-/** The `detail` argument of both search tools; each has its own default. */
+/** The `detail` argument of both search tools, whose defaults differ. */
 export function detailSchema(fallback: Detail) {
   const byDefault = fallback === "concise"
     ? "Default concise"
@@ -66,13 +73,7 @@ export function detailSchema(fallback: Detail) {
   );
 }
 
-/** The most region names the `regions` argument takes; a config names a few. */
-const MAX_REGIONS = 64;
-
-/** The most unknown region names an error lists; the rest are counted. */
-const LISTED_UNKNOWN_REGIONS = 5;
-
-/** The options both search tools accept next to their keywords. */
+/** The arguments both search tools take besides their keywords. */
 export const searchOptionsShape = {
   refresh: z.boolean().optional().describe(
     "Ask every region again instead of answering from the cache (the new answers are cached)",
@@ -93,20 +94,16 @@ export const searchOptionsShape = {
 };
 
 /** A tool's error result: a sentence saying what to pass instead. */
-export type ToolError = {
-  content: { type: "text"; text: string }[];
-  isError: true;
-};
+export type ToolError = { content: { type: "text"; text: string }[]; isError: true };
 
-/** Returns an error result of `text`. */
+/** Returns an error result saying `text`. */
 export function toolError(text: string): ToolError {
   return { content: [{ type: "text", text }], isError: true };
 }
 
 /**
- * Returns the configured names of the regions `names` asks for, matched
- * without regard to case (`CN` is `cn`), or a tool error naming the unknown
- * ones and the regions that exist.
+ * Returns the configured names of the regions `names` asks for, matched regardless of case,
+ * or a tool error naming the unknown ones and the regions that exist.
  */
 export function resolveRegions(
   names: readonly string[] | undefined,
@@ -132,15 +129,6 @@ export function resolveRegions(
   };
 }
 
-/**
- * What a search covered: every configured region's name, so that a result can
- * say which were left out by a `regions` filter.
- */
-export interface SearchScope {
-  readonly regions: readonly string[];
-}
-
-/** One service in a tool result. */
 const serviceSchema = z.object({
   psm: z.string(),
   description: z.string().optional(),
@@ -180,22 +168,19 @@ export const searchResultSchema = z.object({
   ),
 });
 
-/** The structured form of a search result, as `searchResultSchema` describes it. */
+/** The structured form of a search result. */
 export type StructuredSearchResult = z.infer<typeof searchResultSchema>;
 
-/** Options for {@linkcode toStructured} and {@linkcode formatSearchText}. */
+/** How a search result is formatted. */
 export interface FormatOptions {
   detail?: Detail;
-  /** Every configured region, to name those a `regions` filter left out. */
-  scope?: SearchScope;
-  /** Regions whose failure was already stated (in a batch's heading): named, not explained. */
+  /** Every configured region's name, to name those a `regions` filter left out. */
+  scope?: readonly string[];
+  /** Regions whose failure a batch's heading already stated: named, not explained. */
   stated?: ReadonlySet<string>;
 }
 
-/**
- * Converts `result` to its structured form, every field cut to
- * {@linkcode FIELD_LIMITS}; a concise one keeps the closest few services.
- */
+/** Converts `result` to its structured form, fields cut to {@linkcode FIELD_LIMITS}. */
 export function toStructured(
   result: SearchResult,
   { detail = "full", scope }: FormatOptions = {},
@@ -226,7 +211,7 @@ function toStructuredRegion(outcome: RegionOutcome): StructuredSearchResult["reg
   return {
     name: outcome.region,
     ok: true,
-    status: regionStatus(outcome),
+    status: staleReason ? "stale" : fromCache ? "cached" : "live",
     matches: matchCount(outcome),
     ...(staleReason && { error: reasonOf(staleReason) }),
     ...(fetchedAt !== undefined && { fetched_at: new Date(fetchedAt).toISOString() }),
@@ -234,12 +219,7 @@ function toStructuredRegion(outcome: RegionOutcome): StructuredSearchResult["reg
   };
 }
 
-function regionStatus(answer: RegionAnswer): "live" | "cached" | "stale" {
-  if (answer.staleReason) return "stale";
-  return answer.fromCache ? "cached" : "live";
-}
-
-/** Why a region failed, as a result and a notification say it: the error's message, cut. */
+/** Why a region failed, as results and notifications say it. */
 export function reasonOf(error: Error): string {
   return cut(error.message, FIELD_LIMITS.reason);
 }
@@ -261,10 +241,8 @@ function toStructuredService(service: FoundService) {
 }
 
 /**
- * Returns `result` as text: a summary line, a line for each region whose
- * answer is not fresh (stale, not awaited), then each service: an exact match
- * in full unless concise, candidates one line each unless `detail` is full,
- * as many as fit in `budget` characters.
+ * Returns `result` as text: a summary, a line per region whose answer is not fresh, then as
+ * many services as fit in `budget` characters.
  */
 export function formatSearchText(
   result: SearchResult,
@@ -291,15 +269,10 @@ export function formatSearchText(
   return [head, fitted.text, ...(cutEarlier ? [narrow(services.length)] : [])].join("\n\n");
 }
 
-/**
- * Returns one line for `result`, for a concise batch: `oec.live.promotion:
- * found in cn, us: Live promotion campaigns and slots (zhang.wei)`. Regions
- * in `stated` failed alike for the whole batch, as its heading says: they are
- * not repeated here.
- */
+/** Returns one line for `result` in a concise batch: `oec.live.room: found in cn, us: ...`. */
 export function formatSearchLine(
   result: SearchResult,
-  { scope, stated = new Set() }: { scope?: SearchScope; stated?: ReadonlySet<string> } = {},
+  { scope, stated = new Set() }: Omit<FormatOptions, "detail">,
 ): string {
   const { keyword, services, totalMatches, outcomes } = result;
   const answered = outcomes.filter((o) => o.ok).map((o) => o.region).join(", ");
@@ -307,7 +280,7 @@ export function formatSearchLine(
   const caveat = failed.length > 0 && result.status !== "failed"
     ? ` [not searched: ${failed.join(", ")}]`
     : "";
-  const complete = isComplete(result, scope);
+  const complete = describeMissing(result, { scope, stated: new Set() }) === "";
   const didYouMean = result.suggestions && complete
     ? `. ${formatDidYouMean(result.suggestions)}`
     : "";
@@ -330,22 +303,14 @@ export function formatSearchLine(
   }
 }
 
-/** Options for {@linkcode fitWithin}. */
-export interface FitOptions {
-  /** Put between blocks. */
-  separator: string;
-  /** The line that ends a text with `omitted` blocks left out. */
-  more: (omitted: number) => string;
-}
-
 /**
- * Joins as many `blocks` as fit in `budget` characters, the first always, and
- * ends with `more(omitted)` when some were left out.
+ * Joins as many `blocks` as fit in `budget` characters, the first always, then
+ * `more(omitted)` when some were left out.
  */
 export function fitWithin(
   blocks: readonly string[],
   budget: number,
-  { separator, more }: FitOptions,
+  { separator, more }: { separator: string; more: (omitted: number) => string },
 ): { text: string; omitted: number } {
   let length = 0;
   let shown = 0;
@@ -363,9 +328,8 @@ export function fitWithin(
 }
 
 /**
- * Returns the one-line summary of `result` with the next step. Spelling advice
- * and "did you mean" come only with a complete answer: when a region failed
- * or was left out, the summary says the PSM may be there instead.
+ * Returns the one-line summary of `result` with the next step. Spelling advice comes only with
+ * a complete answer: when a region failed or was left out, the PSM may be there instead.
  */
 export function summarize(
   result: SearchResult,
@@ -397,16 +361,10 @@ export function summarize(
   }
 }
 
-/** Whether every configured region answered `result` (none failed, none left out). */
-function isComplete(result: SearchResult, scope?: SearchScope): boolean {
-  return describeMissing(result, { scope, stated: new Set() }) === "";
-}
-
-// What an answer lacks: regions that failed (the PSM may be there; when to retry) and regions
-// a `regions` filter left out. Empty for a complete answer.
+// What an answer lacks: regions that failed or that a `regions` filter left out; empty if none.
 function describeMissing(
   result: SearchResult,
-  { scope, stated }: { scope?: SearchScope; stated: ReadonlySet<string> },
+  { scope, stated }: { scope?: readonly string[]; stated: ReadonlySet<string> },
 ): string {
   const parts: string[] = [];
   const failures = describeFailures(result.outcomes, stated);
@@ -421,58 +379,46 @@ function describeMissing(
       `The PSM may be in ${alreadyStated.map((o) => o.region).join(", ")} (not searched).`,
     );
   }
-  const leftOut = regionsLeftOut([result], scope);
-  if (leftOut.length > 0 && result.status !== "found") {
-    parts.push(
-      `Left out by the regions filter: ${
-        leftOut.join(", ")
-      }; leave regions out to search every region.`,
-    );
-  }
+  if (result.status !== "found") parts.push(...leftOutNote([result], scope));
   return parts.join(" ");
 }
 
 /**
- * Returns when to search again for the regions that failed in `outcomes`:
- * after a skipped region's breaker lets it be tried, or in a moment for a
- * passing fault; empty for faults that say their own fix.
+ * Returns when to search again for the regions that failed in `outcomes`: after the latest
+ * breaker lets one be tried, or in a moment; empty for faults that say their own fix.
  */
 export function retryAdvice(outcomes: readonly RegionOutcome[]): string {
-  const errors = outcomes.flatMap((o) => o.ok ? [] : [o.error]);
-  const them = errors.length === 1 ? "it" : "them";
+  const them = outcomes.filter((o) => !o.ok).length === 1 ? "it" : "them";
   const at = retryTime(outcomes);
   if (at) return ` Search again after ${at} to cover ${them}.`;
-  if (errors.every((e) => SELF_EXPLAINED_KINDS.has(e.kind))) return "";
-  return ` Search again in a moment to cover ${them}.`;
+  return selfExplained(outcomes) ? "" : ` Search again in a moment to cover ${them}.`;
 }
 
-/**
- * Returns the regions of `scope` that none of `results` searched: those a
- * `regions` filter left out.
- */
-export function regionsLeftOut(
+/** The sentence naming the regions of `scope` that none of `results` searched, if any. */
+export function leftOutNote(
   results: readonly SearchResult[],
-  scope: SearchScope | undefined,
+  scope: readonly string[] | undefined,
 ): string[] {
   const searched = new Set(
     results.flatMap((r) => [...r.outcomes.map((o) => o.region), ...r.pending]),
   );
-  return scope?.regions.filter((name) => !searched.has(name)) ?? [];
+  const leftOut = scope?.filter((name) => !searched.has(name)) ?? [];
+  const note = `Left out by the regions filter: ${leftOut.join(", ")}; ` +
+    "leave regions out to search every region.";
+  return leftOut.length === 0 ? [] : [note];
 }
 
-/** Returns the latest time a region skipped in `outcomes` is tried again, as "12:34:56 UTC". */
+// The latest time a region skipped in `outcomes` is tried again, as "12:34:56 UTC".
 function retryTime(outcomes: readonly RegionOutcome[]): string | undefined {
   const times = outcomes.flatMap((o) =>
     !o.ok && o.error.retryAt ? [o.error.retryAt.getTime()] : []
   );
-  if (times.length === 0) return undefined;
-  return timeOfDay(Math.max(...times));
+  return times.length === 0 ? undefined : timeOfDay(Math.max(...times));
 }
 
 /**
- * Returns each failed region and why, regions that failed alike grouped,
- * such as `cn, us: did not answer within 10000 ms`; empty when none failed.
- * Regions in `except` are left out.
+ * Returns each failed region but those in `except` and why, alike ones grouped:
+ * `cn, us: did not answer within 10000 ms`; empty when none failed.
  */
 export function describeFailures(
   outcomes: readonly RegionOutcome[],
@@ -492,29 +438,28 @@ const SELF_EXPLAINED_KINDS: ReadonlySet<RegionFailureKind> = new Set([
   "internal",
 ]);
 
+function selfExplained(outcomes: readonly RegionOutcome[]): boolean {
+  return outcomes.every((o) => o.ok || SELF_EXPLAINED_KINDS.has(o.error.kind));
+}
+
 /**
- * Returns a short line for the regions whose answer is not fresh, those alike
- * on one line: `cn: stale, fetched 7 min ago; the region failed: ...`, `us:
- * not awaited, ...`. Live and cached answers get none (a cached answer's age
- * is in the structured content); failures are named in the summary.
+ * Returns a line per reason a region's answer is not fresh (stale, not awaited), regions
+ * alike on one line; a cached answer's age is in the structured content only.
  */
 export function describeSources(result: SearchResult): string[] {
   const labels: [string, string][] = [];
-  const add = (label: string, region: string) => labels.push([region, label]);
-  for (const outcome of result.outcomes) {
-    if (!outcome.ok || !outcome.staleReason || outcome.fetchedAt === undefined) continue;
-    const fetched = `fetched ${formatDuration(result.searchedAt - outcome.fetchedAt)} ago`;
-    add(`stale, ${fetched}; the region failed: ${reasonOf(outcome.staleReason)}`, outcome.region);
+  for (const o of result.outcomes) {
+    if (!o.ok || !o.staleReason || o.fetchedAt === undefined) continue;
+    const fetched = `fetched ${formatDuration(result.searchedAt - o.fetchedAt)} ago`;
+    labels.push([o.region, `stale, ${fetched}; the region failed: ${reasonOf(o.staleReason)}`]);
   }
-  for (const region of result.pending) {
-    add("not awaited, the exact PSM was found first (pass wait_all_regions: true to wait)", region);
-  }
-  return groupByReason(labels);
+  const notAwaited =
+    "not awaited, the exact PSM was found first (pass wait_all_regions: true to wait)";
+  return groupByReason([...labels, ...result.pending.map((r) => [r, notAwaited] as const)]);
 }
 
 function nextStepFor(outcomes: readonly RegionOutcome[]): string {
-  const kinds = outcomes.flatMap((o) => o.ok ? [] : [o.error.kind]);
-  if (kinds.every((kind) => SELF_EXPLAINED_KINDS.has(kind))) return "";
+  if (selfExplained(outcomes)) return "";
   const at = retryTime(outcomes);
   return `Check your network or VPN connection and CAS_SESSION (check_jwt_status), then try again${
     at ? ` after ${at}` : ""
@@ -540,7 +485,7 @@ function describeBriefly(service: FoundService): string {
   return service.owners.length > 0 ? `${about} (${ownersText(service.owners)})` : about;
 }
 
-// The text cuts each field as structuredContent does (FIELD_LIMITS), with the same marker.
+// The text cuts each field as structuredContent does.
 function clipText(text: string): string {
   return cut(text, FIELD_LIMITS.text);
 }
@@ -578,11 +523,9 @@ function formatDidYouMean({ psms, caseOnly }: Suggestions): string {
 }
 
 /**
- * Returns `results` with fewer services where needed (each `omitted` counting
- * them) so that `text` and `wrap(results)` together stay under
- * {@linkcode MAX_RESULT_BYTES} as JSON, less `reserve` bytes for what a caller
- * adds later; `wrap` builds the whole structured content from the results.
- * Returns `undefined` when even no services would not fit.
+ * Returns `wrap(results)`, the whole structured content, with the longest service lists halved
+ * (and counted in `omitted`) until it and `text` stay under {@linkcode MAX_RESULT_BYTES} less
+ * `reserve`; `undefined` when even no services would fit.
  */
 export function fitStructured<T>(
   text: string,
@@ -590,16 +533,64 @@ export function fitStructured<T>(
   { wrap, reserve = 0 }: { wrap: (results: StructuredSearchResult[]) => T; reserve?: number },
 ): T | undefined {
   const fitted = results.map((result) => ({ ...result, services: [...result.services] }));
-  const lists = fitted.map((result) => ({
-    get length() {
-      return result.services.length;
-    },
-    keep(count: number) {
-      result.omitted += result.services.length - count;
-      result.services.length = count;
-    },
-  }));
-  // The envelope of a result: content array, type, isError; generous on purpose.
+  // 256: the envelope of a result (content array, type, isError), generous on purpose.
   const budget = MAX_RESULT_BYTES - reserve - jsonBytes(text) - 256;
-  return shrinkToFit(lists, budget, () => jsonBytes(wrap(fitted))) ? wrap(fitted) : undefined;
+  while (jsonBytes(wrap(fitted)) > budget) {
+    const longest = Math.max(0, ...fitted.map((result) => result.services.length));
+    if (longest === 0) return undefined;
+    const cap = Math.floor(longest / 2);
+    for (const result of fitted.filter((result) => result.services.length > cap)) {
+      result.omitted += result.services.length - cap;
+      result.services.length = cap;
+    }
+  }
+  return wrap(fitted);
+}
+
+/** Returns the first {@linkcode FIELD_LIMITS.owners} owners, each cut, then `… [cut: N owners]`. */
+export function cutOwners(owners: readonly string[]): string[] {
+  const kept = owners.slice(0, FIELD_LIMITS.owners).map((owner) => cut(owner, FIELD_LIMITS.text));
+  return owners.length > FIELD_LIMITS.owners ? [...kept, `… [cut: ${owners.length} owners]`] : kept;
+}
+
+/** The size of `value` as UTF-8 JSON, in bytes. */
+export function jsonBytes(value: unknown): number {
+  return new TextEncoder().encode(JSON.stringify(value)).length;
+}
+
+/**
+ * Sends one `warning` per failed region and reason across `results`, naming the keywords it
+ * failed for, to the session `sessionId`; the SDK drops it below the session's log level.
+ */
+export async function notifyRegionFailures(
+  server: Pick<McpServer, "sendLoggingMessage">,
+  results: readonly SearchResult[],
+  { sessionId }: { sessionId?: string } = {},
+): Promise<void> {
+  const failures = new Map<string, { region: string; reason: string; keywords: string[] }>();
+  for (const { keyword, outcomes } of results) {
+    for (const outcome of outcomes) {
+      if (outcome.ok) continue;
+      const reason = reasonOf(outcome.error);
+      const key = JSON.stringify([outcome.region, reason]);
+      const failure = failures.get(key) ?? { region: outcome.region, reason, keywords: [] };
+      failure.keywords.push(keyword);
+      failures.set(key, failure);
+    }
+  }
+  for (const failure of failures.values()) {
+    const count = failure.keywords.length;
+    const message = `Region ${failure.region} failed for ${
+      count === 1 ? `"${failure.keywords[0]}"` : `${count} keywords`
+    }: ${failure.reason}`;
+    try {
+      await server.sendLoggingMessage({
+        level: "warning",
+        logger: "discovery",
+        data: { message, ...failure },
+      }, sessionId);
+    } catch {
+      // The client is gone or the transport closed: the result says the same.
+    }
+  }
 }

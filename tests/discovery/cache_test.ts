@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import type { RegionAnswer, RegionOutcome } from "../../src/discovery/mod.ts";
+import { estimateHeapBytes } from "../../src/discovery/cache.ts";
 import { CN, type Route, searchAnswer, searchUrl } from "../fake_upstream.ts";
 import { discoveryOver, keywordOf } from "./harness.ts";
 
@@ -237,4 +238,16 @@ Deno.test("a keyword never answered is still a failure when its region fails", a
 
   assert.equal(other.status, "failed");
   assert.equal(other.outcomes[0]!.ok, false);
+});
+
+Deno.test("the heap estimate counts two bytes per character, a header per string, object and array", () => {
+  assert.equal(estimateHeapBytes("abcd"), 24 + 8);
+  assert.equal(estimateHeapBytes(["ab"]), 32 + 8 + (24 + 4));
+  assert.equal(estimateHeapBytes({ psm: "a.b", level: undefined, n: 3 }), 32 + 3 * 8 + 30 + 16);
+});
+
+Deno.test("the heap estimate grows with every character of a service, so a long field weighs in full", () => {
+  const service = { psm: "a.b.c", owners: ["x"], description: "d" };
+  const long = { ...service, description: "d".repeat(1_000_000) };
+  assert.ok(estimateHeapBytes(long) - estimateHeapBytes(service) >= 2 * 999_999);
 });

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
-import { Semaphore } from "../../src/discovery/limiter.ts";
+import { withLimiter } from "../../src/discovery/limiter.ts";
 import { CN, searchAnswer, searchUrl, settle, US } from "../fake_upstream.ts";
+import { answered, fakeSearch } from "./fake_search.ts";
 import { discoveryOver, inFlightCounter } from "./harness.ts";
 
 const keywords = (prefix: string, count: number) =>
@@ -77,40 +78,43 @@ Deno.test("a batch searches duplicates once, answers in input order and reports 
   assert.deepEqual(progress, [1 / 3, 2 / 3, 1]);
 });
 
-Deno.test("a semaphore hands a released permit to the first in line", async () => {
-  const semaphore = new Semaphore(1);
-  const order: string[] = [];
+Deno.test("searches beyond the limit wait in line and go through in order", async () => {
+  let inFlight = 0;
+  let most = 0;
+  const inner = fakeSearch(async (_, call) => {
+    most = Math.max(most, ++inFlight);
+    await settle();
+    inFlight--;
+    return answered("cn", [call.keyword]);
+  });
+  const search = withLimiter({ concurrency: 1 })(inner.search);
 
-  await semaphore.acquire();
-  const second = semaphore.acquire().then(() => order.push("second"));
-  const third = semaphore.acquire().then(() => order.push("third"));
-  assert.equal(semaphore.waiting, 2);
-  semaphore.release();
-  await second;
-  semaphore.release();
-  await third;
+  await Promise.all(["a", "b", "c"].map((keyword) => search(CN, keyword)));
 
-  assert.deepEqual(order, ["second", "third"]);
-  assert.equal(semaphore.active, 1);
+  assert.deepEqual(inner.calls.map((call) => call.keyword), ["a", "b", "c"]);
+  assert.equal(most, 1);
 });
 
-Deno.test("a cancelled waiter leaves the line and its turn goes to the next", async () => {
-  const semaphore = new Semaphore(1);
+Deno.test("a search cancelled while waiting leaves the line and its turn goes to the next", async () => {
+  const held = Promise.withResolvers<void>();
+  const inner = fakeSearch(async (n, call) => {
+    if (n === 1) await held.promise;
+    return answered("cn", [call.keyword]);
+  });
+  const search = withLimiter({ concurrency: 1 })(inner.search);
   const controller = new AbortController();
   const reason = new Error("cancelled while waiting");
 
-  await semaphore.acquire();
-  const cancelled = semaphore.acquire(controller.signal);
-  let nextGotIt = false;
-  const next = semaphore.acquire().then(() => nextGotIt = true);
+  const first = search(CN, "a");
+  const cancelled = search(CN, "b", { signal: controller.signal });
+  const next = search(CN, "c");
   controller.abort(reason);
   await assert.rejects(cancelled, (error) => error === reason);
-  assert.equal(semaphore.waiting, 1);
-  semaphore.release();
-  await next;
+  held.resolve();
+  await Promise.all([first, next]);
+  await search(CN, "d");
 
-  assert.equal(nextGotIt, true);
-  assert.equal(semaphore.active, 1);
+  assert.deepEqual(inner.calls.map((call) => call.keyword), ["a", "c", "d"]);
 });
 
 Deno.test("a batch cancelled while its searches wait for the limiter sends no more requests", async () => {

@@ -1,12 +1,7 @@
 import assert from "node:assert/strict";
-import {
-  mostRelevant,
-  parseSearchAnswer,
-  type RegionError,
-  type RegionOutcome,
-  selectMatches,
-  type Service,
-} from "../../src/discovery/mod.ts";
+import type { RegionError, RegionOutcome, Service } from "../../src/discovery/mod.ts";
+import { mostRelevant, selectMatches } from "../../src/discovery/ranking.ts";
+import { parseSearchAnswer } from "../../src/discovery/region_search.ts";
 import { CN, errorAnswer, searchAnswer, searchUrl, US } from "../fake_upstream.ts";
 import { errorOf } from "./fake_search.ts";
 import { discoveryOver } from "./harness.ts";

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { createTokenProvider, type TokenProvider } from "../../src/auth.ts";
 import type { Region } from "../../src/config/mod.ts";
-import { createRegionSearch, searchRegion } from "../../src/discovery/region_search.ts";
+import { createRegionSearch, parseSearchAnswer } from "../../src/discovery/region_search.ts";
 import { Secret } from "../../src/secret.ts";
 import type { Fetch } from "../../src/upstream.ts";
 import {
@@ -21,7 +21,7 @@ import {
   US,
 } from "../fake_upstream.ts";
 import { errorOf, servicesOf } from "./fake_search.ts";
-import { parseSearchAnswer, type RegionError } from "../../src/discovery/mod.ts";
+import type { RegionError } from "../../src/discovery/mod.ts";
 import { CAS_SESSION, discoveryOver } from "./harness.ts";
 
 const JWT = "header.payload-of-the-test-jwt.signature";
@@ -37,12 +37,10 @@ function fixedTokens(token: string, error?: unknown): TokenProvider {
 
 function searchOnce(region: Region, fetch: Fetch, tokens = fixedTokens(JWT)) {
   const logger = recordingLogger();
-  const outcome = searchRegion(region, "a.b.c", {
-    tokenFor: () => tokens,
-    fetch,
-    timeoutMs: 5_000,
-    logger,
-  });
+  const outcome = createRegionSearch({ tokenFor: () => tokens, fetch, timeoutMs: 5_000, logger })(
+    region,
+    "a.b.c",
+  );
   return { outcome, logger };
 }
 
@@ -451,12 +449,13 @@ Deno.test("search fails a region with kind auth when the JWT refresh itself fail
     logger,
   });
 
-  const outcome = await searchRegion(CN, "a.b.c", {
+  const search = createRegionSearch({
     tokenFor: () => tokens,
     fetch: upstream.fetch,
     timeoutMs: 1_000,
     logger,
   });
+  const outcome = await search(CN, "a.b.c");
 
   upstream.assertNoUnexpected();
   const error = errorOf(outcome);

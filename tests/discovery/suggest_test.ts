@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { createRecentPsms } from "../../src/discovery/recent_psms.ts";
-import { boundedEditDistance, suggestPsms } from "../../src/discovery/suggest.ts";
+import { boundedEditDistance } from "../../src/edit_distance.ts";
+import { createRecentPsms, suggestPsms } from "../../src/discovery/suggest.ts";
 import { demoFetchFor, testConfig, textOf, withConnection } from "../harness.ts";
 
 const KNOWN = ["oec.affiliate.monitor", "oec.affiliate.api", "oec.live.promotion", "oec.live.room"];
