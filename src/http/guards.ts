@@ -9,7 +9,7 @@ import { declaresTooMuch, readCapped } from "../bytes.ts";
 import { errorSummary, type Logger } from "../log.ts";
 import { canonicalHost, isCanonicalLoopback, isLoopback } from "../net.ts";
 import type { Secret } from "../secret.ts";
-import { INVALID_REQUEST, json, PARSE_ERROR, repeatedRequestId, rpcError } from "./rpc.ts";
+import { INVALID_REQUEST, json, PARSE_ERROR, repeatedRequestId, rpcError } from "./rpc_messages.ts";
 import type { Middleware } from "./route.ts";
 
 /** Which Host names and Origins {@linkcode guardHost} accepts. */

@@ -7,7 +7,13 @@
 import type { Logger } from "../log.ts";
 import type { McpServer } from "../mcp_sdk.ts";
 import { McpTransport, nextTurnTimer } from "./mcp_transport.ts";
-import { cancelledIdsOf, messagesOf, requestIdInUse, requestIdsOf, rpcError } from "./rpc.ts";
+import {
+  cancelledIdsOf,
+  messagesOf,
+  requestIdInUse,
+  requestIdsOf,
+  rpcError,
+} from "./rpc_messages.ts";
 import { type RequestContext, whenSent } from "./route.ts";
 import {
   answerShuttingDown,

@@ -15,7 +15,7 @@ import {
   type Transport,
   WebStandardStreamableHTTPServerTransport,
 } from "../mcp_sdk.ts";
-import { BAD_REQUEST, type RpcError, Unanswered } from "./rpc.ts";
+import { BAD_REQUEST, type RpcError, Unanswered } from "./rpc_messages.ts";
 
 /** Options for {@linkcode McpTransport}. */
 export interface McpTransportOptions {

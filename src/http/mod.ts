@@ -19,7 +19,7 @@ import {
   requireBearer,
 } from "./guards.ts";
 import { createMcpEndpoint } from "./mcp.ts";
-import { json } from "./rpc.ts";
+import { json } from "./rpc_messages.ts";
 import { createPlainCalls } from "./plain_call.ts";
 import { type SessionLimits, SessionTable } from "./sessions.ts";
 import { createSseEndpoint, MESSAGES_PATH, type SseLimits, StreamBackedUpError } from "./sse.ts";

@@ -11,7 +11,7 @@ import { type CallToolResult, Client, InMemoryTransport, type McpServer } from "
 import { linkAbort, settledWithin } from "../async.ts";
 import { cut } from "../text.ts";
 import { SHUTTING_DOWN } from "./sessions.ts";
-import { json } from "./rpc.ts";
+import { json } from "./rpc_messages.ts";
 import type { Middleware } from "./route.ts";
 
 /** The plain-call wrapper of `/mcp`, and a way to stop it. */

@@ -4,7 +4,7 @@
  * @module
  */
 
-import { json } from "./rpc.ts";
+import { json } from "./rpc_messages.ts";
 
 /** What `Deno.serve` tells a handler besides the request; tests may leave it out. */
 export interface ServeInfo {

@@ -10,7 +10,7 @@ import type { Logger } from "../log.ts";
 import { LruMap } from "../lru.ts";
 import type { JSONRPCMessage, RequestId } from "../mcp_sdk.ts";
 import { formatDuration } from "../wording.ts";
-import { BAD_REQUEST, rpcError, SESSION_NOT_FOUND } from "./rpc.ts";
+import { BAD_REQUEST, rpcError, SESSION_NOT_FOUND } from "./rpc_messages.ts";
 import type { RequestContext } from "./route.ts";
 
 /** The JSON-RPC error of a call cut short by shutdown. */

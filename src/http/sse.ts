@@ -17,7 +17,13 @@ import {
   type RequestId,
   type Transport,
 } from "../mcp_sdk.ts";
-import { cancelledIdsOf, requestIdInUse, requestIdsOf, rpcError, Unanswered } from "./rpc.ts";
+import {
+  cancelledIdsOf,
+  requestIdInUse,
+  requestIdsOf,
+  rpcError,
+  Unanswered,
+} from "./rpc_messages.ts";
 import { type RequestContext, whenSent } from "./route.ts";
 import {
   answerShuttingDown,
