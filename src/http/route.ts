@@ -50,7 +50,12 @@ export function toHandler(route: Route): Handler {
     // Deno.serve builds the URL from the Host header as sent (`a b`, `x:99999`) without checking.
     const url = URL.parse(request.url);
     const sentHost = url && hostSent(request, url);
-    if (!url || !sentHost) return Promise.resolve(invalidHost());
+    if (!url || !sentHost) {
+      return Promise.resolve(json(400, {
+        error:
+          "Bad request: the Host header is not valid; send a host name or address, with a port up to 65535",
+      }));
+    }
     return route(request, {
       url,
       sentHost,
@@ -76,13 +81,6 @@ function addressOf(addr: Deno.Addr | undefined): string | undefined {
   return undefined;
 }
 
-function invalidHost(): Response {
-  return json(400, {
-    error:
-      "Bad request: the Host header is not valid; send a host name or address, with a port up to 65535",
-  });
-}
-
 /**
  * Calls `onEnd` once the response has been sent or its client went away: through `completed`
  * when `Deno.serve` gave it, else (a test's direct call) by watching the body stream.
@@ -96,10 +94,6 @@ export function whenSent(
     completed.finally(onEnd).catch(() => {});
     return response;
   }
-  return onBodyEnd(response, onEnd);
-}
-
-function onBodyEnd(response: Response, onEnd: () => void): Response {
   if (!response.body) {
     onEnd();
     return response;
