@@ -68,54 +68,50 @@ export function listen(
   let current: ServedPort = start(options.port, onListen);
   const port = current.addr.port;
   let stopping = false;
-  let retry: ReturnType<typeof setTimeout> | undefined;
-  const stopped = Promise.withResolvers<void>();
+  let wait: { timer: ReturnType<typeof setTimeout>; wake: () => void } | undefined;
+  const sleep = (ms: number) =>
+    new Promise<void>((wake) => wait = { timer: setTimeout(wake, ms), wake });
 
-  function watch(served: ServedPort) {
-    served.finished.then(() => {
-      if (stopping) stopped.resolve();
-    }, (error) => {
-      if (stopping) return stopped.resolve();
-      logger.error(
-        "The HTTP listener stopped accepting ({reason}): listening again on port {port}",
-        { reason: errorSummary(error), port },
-      );
-      listenAgain(backoffMs, 1);
-    });
-  }
-
-  function listenAgain(delayMs: number, attempt: number) {
-    retry = setTimeout(() => {
-      retry = undefined;
-      if (stopping) return stopped.resolve();
+  async function keepListening() {
+    while (true) {
       try {
-        current = start(port);
+        return await current.finished;
       } catch (error) {
-        // Out of descriptors the socket itself cannot be made: wait for connections to close.
-        if (attempt === 1) {
-          logger.warn("Cannot listen on port {port} yet ({reason}): trying again", {
-            port,
-            reason: errorSummary(error),
-          });
+        if (stopping) return;
+        logger.error(
+          "The HTTP listener stopped accepting ({reason}): listening again on port {port}",
+          { reason: errorSummary(error), port },
+        );
+      }
+      for (let attempt = 1, delay = backoffMs;; attempt++) {
+        await sleep(delay);
+        if (stopping) return;
+        try {
+          current = start(port);
+          break;
+        } catch (error) {
+          // Out of descriptors the socket itself cannot be made: wait for connections to close.
+          if (attempt === 1) {
+            logger.warn("Cannot listen on port {port} yet ({reason}): trying again", {
+              port,
+              reason: errorSummary(error),
+            });
+          }
+          delay = Math.min(delay * 2, maxBackoffMs);
         }
-        return listenAgain(Math.min(delayMs * 2, maxBackoffMs), attempt + 1);
       }
       logger.info("Listening on port {port} again", { port });
-      watch(current);
-    }, delayMs);
+    }
   }
 
-  watch(current);
+  const listening = keepListening();
   return {
     port,
     async shutdown() {
       stopping = true;
-      if (retry !== undefined) {
-        clearTimeout(retry);
-        retry = undefined;
-        stopped.resolve();
-      }
-      await Promise.all([current.shutdown().catch(() => {}), stopped.promise]);
+      if (wait) clearTimeout(wait.timer);
+      wait?.wake();
+      await Promise.all([current.shutdown().catch(() => {}), listening]);
     },
   };
 }
