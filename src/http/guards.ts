@@ -1,9 +1,6 @@
 /**
- * The checks every request passes before a route sees it, each a
- * {@linkcode Middleware}: the Host/Origin guard against DNS rebinding, CORS for
- * the browser pages it accepts, the bearer token, the allowed methods and the
- * body size limit.
- *
+ * The checks a request passes before a route sees it, each a {@linkcode Middleware}: Host/Origin
+ * against DNS rebinding, CORS, the bearer token, the allowed methods and the body limits.
  * @module
  */
 
@@ -12,53 +9,47 @@ import { declaresTooMuch, readCapped } from "../bytes.ts";
 import { errorSummary, type Logger } from "../log.ts";
 import { canonicalHost, isCanonicalLoopback, isLoopback } from "../net.ts";
 import type { Secret } from "../secret.ts";
-import { BAD_REQUEST, INVALID_REQUEST, json, PARSE_ERROR, rpcError } from "./respond.ts";
-import { repeatedRequestId } from "./rpc_messages.ts";
+import { INVALID_REQUEST, json, PARSE_ERROR, repeatedRequestId, rpcError } from "./rpc_messages.ts";
 import type { Middleware } from "./route.ts";
 
-/** Options for {@linkcode guardHost}. */
+/** Which Host names and Origins {@linkcode guardHost} accepts. */
 export interface HostGuardOptions {
-  /** The address the server binds; on a loopback address only loopback Host names are served. */
-  bindHost: string;
-  /** Host names also served, such as the name a reverse proxy forwards. */
+  /** The address bound; on a loopback address only loopback Host names are served. */
+  host: string;
+  /** Host names served besides loopback ones (such as the one a reverse proxy forwards). */
   allowedHosts?: readonly string[];
-  /** Origins (`https://app.example`) whose pages may call the server, on top of loopback ones. */
+  /** Origins whose pages may call the server, besides loopback ones and `allowedHosts`. */
   allowedOrigins?: readonly string[];
 }
 
 /**
- * Refuses what a page from another site could send through DNS rebinding:
- * on a loopback bind (or when `allowedHosts` is given) the Host must be
- * loopback or allowed, and any Origin must be loopback, listed in
- * `allowedOrigins` or on a host of `allowedHosts`. A request without Origin
- * (any client but a browser) passes.
+ * Refuses what a page from another site could send through DNS rebinding: on a loopback bind
+ * (or with `allowedHosts`) the Host must be loopback or allowed, and any Origin must be
+ * loopback, in `allowedOrigins` or on an allowed host.
  */
 export function guardHost(options: HostGuardOptions): Middleware {
   const allowedHosts = new Set(options.allowedHosts?.map(canonicalHost));
-  const allowedOrigins = new Set(options.allowedOrigins?.map(canonicalOrigin));
-  const anyHost = !isLoopback(options.bindHost) && allowedHosts.size === 0;
+  const allowedOrigins = new Set(
+    options.allowedOrigins?.map((origin) => URL.parse(origin)?.origin ?? origin),
+  );
+  const anyHost = !isLoopback(options.host) && allowedHosts.size === 0;
   // A parsed URL's hostname is already canonical: no need to parse it again on every request.
-  const hostAllowed = (url: URL) =>
-    anyHost || isCanonicalLoopback(url.hostname) || allowedHosts.has(url.hostname) ||
+  const allowed = (url: URL) =>
+    isCanonicalLoopback(url.hostname) || allowedHosts.has(url.hostname) ||
     allowedHosts.has(url.host);
-  // Never "the Origin is the Host": a rebound name makes both the attacker's.
-  const originAllowed = (origin: string) => {
-    const parsed = URL.parse(origin);
-    if (!parsed) return false;
-    return isCanonicalLoopback(parsed.hostname) || allowedOrigins.has(parsed.origin) ||
-      allowedHosts.has(parsed.hostname) || allowedHosts.has(parsed.host);
-  };
   return (next) => (request, context) => {
     // The Host as sent: the one a rebound browser sends, even under an absolute-form target.
     const host = context.sentHost ?? context.url;
-    if (!hostAllowed(host)) {
+    if (!anyHost && !allowed(host)) {
       return Promise.resolve(json(403, {
         error:
           `Forbidden: Host ${host.hostname} is not served here; connect to localhost or add it with --allowed-host`,
       }));
     }
+    // Never "the Origin is the Host": a rebound name makes both the attacker's.
     const origin = request.headers.get("origin");
-    if (origin !== null && !originAllowed(origin)) {
+    const parsed = origin === null ? null : URL.parse(origin);
+    if (origin !== null && !(parsed && (allowed(parsed) || allowedOrigins.has(parsed.origin)))) {
       return Promise.resolve(json(403, {
         error: `Forbidden: Origin ${origin} may not call this server; add it with --allowed-origin`,
       }));
@@ -77,10 +68,8 @@ const CORS_HEADERS = {
 };
 
 /**
- * Lets a browser page whose Origin {@linkcode guardHost} accepted call the
- * server (the MCP Inspector's direct mode, a client given `--allowed-origin`):
- * answers its CORS preflight and marks the responses it may read. Requests
- * without an Origin, which are every non-browser client's, pass untouched.
+ * Lets a browser page whose Origin {@linkcode guardHost} accepted call the server (the MCP
+ * Inspector's direct mode): answers its CORS preflight and marks the responses it may read.
  */
 export function allowAcceptedOrigins(): Middleware {
   return (next) => async (request, context) => {
@@ -92,27 +81,22 @@ export function allowAcceptedOrigins(): Middleware {
     }
     const response = await next(request, context);
     for (const [name, value] of Object.entries(allowOrigin)) response.headers.set(name, value);
-    response.headers.set(
-      "access-control-expose-headers",
-      CORS_HEADERS["access-control-expose-headers"],
-    );
+    const expose = "access-control-expose-headers";
+    response.headers.set(expose, CORS_HEADERS[expose]);
     return response;
   };
 }
 
-/**
- * Requires `Authorization: Bearer <token>` when a token is configured,
- * compared in constant time; otherwise answers 401 with `WWW-Authenticate`.
- */
+/** Requires `Authorization: Bearer <token>` when a token is set, compared in constant time. */
 export function requireBearer(token: Secret | undefined): Middleware {
   if (!token) return (next) => next;
-  const expected = digest(token.reveal());
+  const expected = sha256Hex(token.reveal());
   return (next) => async (request, context) => {
-    const given = bearerTokenOf(request);
-    const givenDigest = given === undefined ? undefined : await digest(given);
-    if (givenDigest && sameBytes(givenDigest, await expected)) {
+    const given = request.headers.get("authorization")?.match(/^Bearer\s+(\S+)\s*$/i)?.[1];
+    const givenDigest = given === undefined ? undefined : await sha256Hex(given);
+    if (givenDigest && sameDigest(givenDigest, await expected)) {
       // Hashed once here: the session table counts the client by this digest.
-      context.clientKey = toHex(givenDigest);
+      context.clientKey = givenDigest;
       return await next(request, context);
     }
     return json(401, {
@@ -121,25 +105,17 @@ export function requireBearer(token: Secret | undefined): Middleware {
   };
 }
 
-/** The token of the request's `Authorization: Bearer <token>` header, if it has one. */
-export function bearerTokenOf(request: Request): string | undefined {
-  return request.headers.get("authorization")?.match(/^Bearer\s+(\S+)\s*$/i)?.[1];
-}
-
 // Web Crypto, not node:crypto: loading node:crypto costs every start (stdio too) about as much
-// CPU as the rest of our modules (bench/RESULTS.md, P6).
-async function digest(value: string): Promise<Uint8Array> {
-  return new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(value)));
-}
-
-function toHex(bytes: Uint8Array): string {
-  return Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("");
+// CPU as the rest of our modules.
+async function sha256Hex(value: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(value));
+  return Array.from(new Uint8Array(digest), (byte) => byte.toString(16).padStart(2, "0")).join("");
 }
 
 // Equal-length digests, compared in full: the time taken says nothing about the token.
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  let difference = a.length ^ b.length;
-  a.forEach((byte, i) => difference |= byte ^ (b[i] ?? 0));
+function sameDigest(a: string, b: string): boolean {
+  let difference = 0;
+  for (let i = 0; i < a.length; i++) difference |= a.charCodeAt(i) ^ b.charCodeAt(i);
   return difference === 0;
 }
 
@@ -148,69 +124,61 @@ export function allowMethods(methods: readonly string[]): Middleware {
   const allow = methods.join(", ");
   return (next) => (request, context) => {
     if (methods.includes(request.method)) return next(request, context);
-    return Promise.resolve(
-      json(405, { error: `Method not allowed: use ${allow}` }, { allow }),
-    );
+    return Promise.resolve(json(405, { error: `Method not allowed: use ${allow}` }, { allow }));
   };
 }
 
-/** Limits for {@linkcode readJsonBody}, and where it logs clients that went away. */
-export interface JsonBodyLimits {
-  /** Larger bodies are answered 413 before they are parsed. */
-  maxBytes: number;
-  /** Batches (JSON arrays) of more messages are answered 400 before any is served. */
-  maxBatchMessages: number;
-  /** A body not read whole this many milliseconds after its read started is answered 408. */
-  timeoutMs: number;
-  /** Where a client that went away in the middle of its body is noted, at debug level. */
-  logger: Logger;
-}
-
-/** A request body was not received whole in time: its read was stopped. */
-class BodyTimeoutError extends Error {
-  override name = "BodyTimeoutError";
+/** The limits of {@linkcode readJsonBody}. */
+export interface BodyLimits {
+  /** Largest request body in bytes. Default 1 MiB. */
+  maxBodyBytes?: number;
+  /** A body not received whole this long after its read started is answered 408. Default 30 s. */
+  bodyTimeoutMs?: number;
+  /** Most JSON-RPC messages in one batch (a JSON array). Default 32. */
+  maxBatchMessages?: number;
 }
 
 /**
- * Reads the body of a POST, at most `maxBytes` of it (413 beyond, with or
- * without Content-Length) and for at most `timeoutMs` (408 beyond), parses it
- * as JSON (JSON-RPC -32700 otherwise), refuses a batch of more than
- * `maxBatchMessages` messages or one that repeats a request id, and hands it
- * on as `context.body`, so nothing reads it twice.
+ * Reads a POST body within its limits (413, 408), parses it as JSON, refuses a batch too large
+ * or repeating a request id, and hands it on as `context.body`.
  */
-export function readJsonBody(limits: JsonBodyLimits): Middleware {
-  const { maxBytes, maxBatchMessages, logger } = limits;
+export function readJsonBody(options: BodyLimits & { logger: Logger }): Middleware {
+  const {
+    maxBodyBytes = 1024 * 1024,
+    bodyTimeoutMs = 30_000,
+    maxBatchMessages = 32,
+    logger,
+  } = options;
   // Without `stream`, decode() keeps no state between calls: one decoder serves every request.
   const decoder = new TextDecoder("utf-8", { fatal: true });
   return (next) => async (request, context) => {
     if (request.method !== "POST") return await next(request, context);
+    // A client that dribbles its body (or never ends it) would otherwise hold the request, and
+    // its connection, for as long as it likes.
+    const deadline = startDeadline(bodyTimeoutMs, {
+      reason: () => new Error(`The body was not received whole in ${bodyTimeoutMs} ms`),
+    });
     let bytes: Uint8Array | undefined;
     try {
-      bytes = await readBodyCapped(request, limits);
+      bytes = await readBodyCapped(request, maxBodyBytes, deadline.signal);
     } catch (error) {
-      if (error instanceof BodyTimeoutError) {
-        logger.debug("Stopped reading a request body: {reason}", { reason: error.message });
-        return rpcError(408, {
-          code: BAD_REQUEST,
-          message:
-            `Request body too slow: send the whole body within ${limits.timeoutMs} ms of its start`,
-        });
+      if (deadline.timedOut) {
+        const reason = deadline.signal.reason.message;
+        logger.debug("Stopped reading a request body: {reason}", { reason });
+        return rpcError(
+          408,
+          `Request body too slow: send the whole body within ${bodyTimeoutMs} ms of its start`,
+        );
       }
       // The client went away in the middle of its body: nothing failed here, and no one reads this.
       logger.debug("A client went away while sending its request body ({reason})", {
         reason: errorSummary(error),
       });
-      return rpcError(400, {
-        code: BAD_REQUEST,
-        message: "The request body ended early: send it whole",
-      });
+      return rpcError(400, "The request body ended early: send it whole");
+    } finally {
+      deadline.clear();
     }
-    if (!bytes) {
-      return rpcError(413, {
-        code: BAD_REQUEST,
-        message: `Request body too large: send at most ${maxBytes} bytes`,
-      });
-    }
+    if (!bytes) return rpcError(413, `Request body too large: send at most ${maxBodyBytes} bytes`);
     try {
       context.body = JSON.parse(decoder.decode(bytes));
     } catch {
@@ -223,11 +191,10 @@ export function readJsonBody(limits: JsonBodyLimits): Middleware {
     // A 1 MiB body holds thousands of small calls, each a search: the caps on one call's work
     // (keywords per batch search) would not bound a request.
     if (Array.isArray(context.body) && context.body.length > maxBatchMessages) {
-      return rpcError(400, {
-        code: BAD_REQUEST,
-        message:
-          `Batch too large: send at most ${maxBatchMessages} JSON-RPC messages in one request, or send them one at a time`,
-      });
+      return rpcError(
+        400,
+        `Batch too large: send at most ${maxBatchMessages} JSON-RPC messages in one request, or send them one at a time`,
+      );
     }
     // Answers are paired with requests by id alone: refused whole, as nothing of it has run yet.
     const repeated = repeatedRequestId(context.body);
@@ -243,37 +210,22 @@ export function readJsonBody(limits: JsonBodyLimits): Middleware {
   };
 }
 
-// Undefined when the body is over `maxBytes`; nothing past the limit is kept. Throws
-// BodyTimeoutError past `timeoutMs`: a client that dribbles its body (or never ends it) would
-// otherwise hold the request, and its connection, for as long as it likes.
+// Undefined when the body is over `maxBytes`; nothing past the limit is kept.
 async function readBodyCapped(
   request: Request,
-  { maxBytes, timeoutMs }: JsonBodyLimits,
+  maxBytes: number,
+  signal: AbortSignal,
 ): Promise<Uint8Array | undefined> {
   if (await declaresTooMuch(request, maxBytes)) return undefined;
-  const declared = Number(request.headers.get("content-length") ?? NaN);
   if (!request.body) return new Uint8Array();
-  const deadline = startDeadline(timeoutMs, {
-    reason: () => new BodyTimeoutError(`The body was not received whole in ${timeoutMs} ms`),
-  });
-  try {
-    // A small body that declares its length (most calls) is read in one piece, without a reader,
-    // which costs less per request; past the deadline that read cannot be stopped, only left to
-    // end with its connection, holding at most this much. A larger one is read chunk by chunk,
-    // and the deadline cancels the read.
-    if (declared >= 0 && declared <= WHOLE_READ_MAX_BYTES) {
-      const bytes = await untilAborted(request.bytes(), deadline.signal);
-      // A Request built by hand may declare any length.
-      return bytes.byteLength > maxBytes ? undefined : bytes;
-    }
-    return await readCapped(request.body, maxBytes, { signal: deadline.signal });
-  } finally {
-    deadline.clear();
+  // A small body that declares its length (most calls) is read in one piece, without a reader,
+  // which costs less per request; past the deadline that read cannot be stopped, only left to
+  // end with its connection, holding at most this much. A larger one is read chunk by chunk.
+  const declared = Number(request.headers.get("content-length") ?? NaN);
+  if (declared >= 0 && declared <= 64 * 1024) {
+    const bytes = await untilAborted(request.bytes(), signal);
+    // A Request built by hand may declare any length.
+    return bytes.byteLength > maxBytes ? undefined : bytes;
   }
-}
-
-const WHOLE_READ_MAX_BYTES = 64 * 1024;
-
-function canonicalOrigin(origin: string): string {
-  return URL.canParse(origin) ? new URL(origin).origin : origin;
+  return await readCapped(request.body, maxBytes, { signal });
 }

@@ -1,17 +1,8 @@
 /**
- * The HTTP listener that outlives its accept loop: when `Deno.serve` stops
- * accepting (out of file descriptors, "Too many open files", denoland/deno#10148),
- * its `finished` promise rejects and the port is closed; nothing then keeps the
- * process alive. Here that failure is logged, the port is listened on again
- * after a short back-off, and again until it works, so the server answers as
- * soon as connections close.
- *
- * Between the failure and the next listen the port is free, and another local
- * process may take it: Deno 2.9 offers no way to keep it (`Deno.serve` only
- * serves a socket it opens itself, `Deno.serveHttp` is gone, and `node:http`
- * stops answering for good once out of descriptors). The README's Security
- * section says what a deployment does about it.
- *
+ * A listener that outlives its accept loop: when `Deno.serve` stops accepting (out of file
+ * descriptors, denoland/deno#10148) the port is closed and nothing keeps the process alive, so
+ * the port is listened on again after a back-off until it works. Meanwhile another local
+ * process may take the port: Deno offers no way to keep it (the README's Security section).
  * @module
  */
 
@@ -38,12 +29,11 @@ export interface ListenOptions {
   readonly port: number;
   /** Called once, when the port is first listened on. */
   readonly onListen?: (addr: Deno.NetAddr) => void;
-  /** Answers a request whose handler threw. */
   readonly onError?: (error: unknown) => Response | Promise<Response>;
   readonly logger: Logger;
-  /** `Deno.serve` by default; tests pass a fake. */
+  /** `Deno.serve` by default. */
   readonly serve?: ServeFunction;
-  /** First wait before listening again, doubled after each failed attempt up to `maxBackoffMs`. */
+  /** First wait before listening again, doubled after each failure up to `maxBackoffMs`. */
   readonly backoffMs?: number;
   readonly maxBackoffMs?: number;
 }
@@ -56,13 +46,8 @@ export interface Listener {
   shutdown(): Promise<void>;
 }
 
-const DEFAULT_BACKOFF_MS = 50;
-const DEFAULT_MAX_BACKOFF_MS = 1_000;
-
 /**
- * Serves `handler` on `hostname:port` and listens again whenever the
- * listener fails.
- *
+ * Serves `handler` on `hostname:port` and listens again whenever the listener fails.
  * @throws when the port cannot be listened on at first (in use, not allowed).
  */
 export function listen(
@@ -74,69 +59,59 @@ export function listen(
     onListen,
     onError,
     logger,
-    serve = serveWithDeno,
-    backoffMs = DEFAULT_BACKOFF_MS,
-    maxBackoffMs = DEFAULT_MAX_BACKOFF_MS,
+    serve = (options, handler) => Deno.serve(options, handler),
+    backoffMs = 50,
+    maxBackoffMs = 1_000,
   } = options;
   const start = (port: number, announce?: (addr: Deno.NetAddr) => void) =>
     serve({ hostname, port, onListen: announce ?? (() => {}), onError }, handler);
   let current: ServedPort = start(options.port, onListen);
   const port = current.addr.port;
   let stopping = false;
-  let retry: ReturnType<typeof setTimeout> | undefined;
-  const stopped = Promise.withResolvers<void>();
+  let wait: { timer: ReturnType<typeof setTimeout>; wake: () => void } | undefined;
+  const sleep = (ms: number) =>
+    new Promise<void>((wake) => wait = { timer: setTimeout(wake, ms), wake });
 
-  function watch(served: ServedPort) {
-    served.finished.then(() => {
-      if (stopping) stopped.resolve();
-    }, (error) => {
-      if (stopping) return stopped.resolve();
-      const message =
-        "The HTTP listener stopped accepting ({reason}): listening again on port {port}";
-      logger.error(message, { reason: errorSummary(error), port });
-      listenAgain(backoffMs, 1);
-    });
-  }
-
-  function listenAgain(delayMs: number, attempt: number) {
-    retry = setTimeout(() => {
-      retry = undefined;
-      if (stopping) return stopped.resolve();
+  async function keepListening() {
+    while (true) {
       try {
-        current = start(port);
+        return await current.finished;
       } catch (error) {
-        // Out of descriptors the socket itself cannot be made: wait for connections to close.
-        if (attempt === 1) {
-          logger.warn("Cannot listen on port {port} yet ({reason}): trying again", {
-            port,
-            reason: errorSummary(error),
-          });
+        if (stopping) return;
+        logger.error(
+          "The HTTP listener stopped accepting ({reason}): listening again on port {port}",
+          { reason: errorSummary(error), port },
+        );
+      }
+      for (let attempt = 1, delay = backoffMs;; attempt++) {
+        await sleep(delay);
+        if (stopping) return;
+        try {
+          current = start(port);
+          break;
+        } catch (error) {
+          // Out of descriptors the socket itself cannot be made: wait for connections to close.
+          if (attempt === 1) {
+            logger.warn("Cannot listen on port {port} yet ({reason}): trying again", {
+              port,
+              reason: errorSummary(error),
+            });
+          }
+          delay = Math.min(delay * 2, maxBackoffMs);
         }
-        return listenAgain(Math.min(delayMs * 2, maxBackoffMs), attempt + 1);
       }
       logger.info("Listening on port {port} again", { port });
-      watch(current);
-    }, delayMs);
+    }
   }
 
-  watch(current);
+  const listening = keepListening();
   return {
     port,
     async shutdown() {
       stopping = true;
-      if (retry !== undefined) {
-        clearTimeout(retry);
-        retry = undefined;
-        stopped.resolve();
-      }
-      await Promise.all([current.shutdown().catch(() => {}), stopped.promise]);
+      if (wait) clearTimeout(wait.timer);
+      wait?.wake();
+      await Promise.all([current.shutdown().catch(() => {}), listening]);
     },
   };
-}
-
-function serveWithDeno(
-  options: Deno.ServeTcpOptions,
-  handler: Deno.ServeHandler<Deno.NetAddr>,
-): ServedPort {
-  return Deno.serve(options, handler);
 }

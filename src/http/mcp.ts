@@ -1,76 +1,60 @@
 /**
- * `/mcp` over streamable HTTP: one `McpServer` per session (or per request in
- * stateless mode), the calls in flight, and the limits on both.
- *
+ * `/mcp` over streamable HTTP: one `McpServer` per session (or per request in stateless mode),
+ * the calls in flight, and the limits on both.
  * @module
  */
 
 import type { Logger } from "../log.ts";
 import type { McpServer } from "../mcp_sdk.ts";
 import { McpTransport, nextTurnTimer } from "./mcp_transport.ts";
-import { BAD_REQUEST, requestIdInUse, rpcError } from "./respond.ts";
-import { cancelledIdsOf, messagesOf, requestIdsOf } from "./rpc_messages.ts";
-import { type RequestContext, type Route, whenSent } from "./route.ts";
+import {
+  cancelledIdsOf,
+  messagesOf,
+  requestIdInUse,
+  requestIdsOf,
+  rpcError,
+} from "./rpc_messages.ts";
+import { type RequestContext, whenSent } from "./route.ts";
 import {
   answerShuttingDown,
+  clientOf,
   type SessionTable,
   sessionTag,
   SHUTTING_DOWN,
   type TableSession,
 } from "./sessions.ts";
 
-/** Options for {@linkcode createMcpEndpoint}. */
-export interface McpEndpointOptions {
-  /** Builds the `McpServer` of a new session (or request, in stateless mode). */
-  createServer: () => McpServer;
-  logger: Logger;
-  /** Milliseconds since the epoch. */
-  now: () => number;
-  /** Serve every request on its own, without sessions (for instances behind a load balancer). */
-  stateless: boolean;
-  /** The sessions of every transport: their limits, idle sweep and shutdown. */
-  sessions: SessionTable;
-  /** Who opens a session: it counts against their limit, and serves only them. */
-  clientOf: (context: RequestContext) => string;
-}
-
-/** The `/mcp` route and what the app needs to manage its sessions. */
-export interface McpEndpoint {
-  readonly route: Route;
-  /** Number of open sessions. */
-  sessionCount(): number;
-  /** Closes the servers kept for reuse in stateless mode; the session table closes the rest. */
-  close(): Promise<void>;
-}
-
-type RequestId = string | number;
-type Transport = McpTransport;
+const LABEL = "Session";
 
 interface Session extends TableSession {
-  readonly server: McpServer;
-  readonly transport: Transport;
+  readonly transport: McpTransport;
   openRequests: number;
   lastActive: number;
-  /** The client sent something after `initialize`. */
   confirmed: boolean;
 }
 
-// A stateless server and its transport, kept for the next request.
 interface Connection {
   readonly server: McpServer;
-  readonly transport: Transport;
+  readonly transport: McpTransport;
 }
 
-/** Creates the `/mcp` endpoint; the route expects `context.body` read by `readJsonBody`. */
-export function createMcpEndpoint(options: McpEndpointOptions): McpEndpoint {
+/**
+ * Creates the `/mcp` route (it expects `context.body` read by `readJsonBody`), with its count of
+ * open sessions and a way to close the servers kept in stateless mode.
+ */
+export function createMcpEndpoint(table: SessionTable, options: {
+  /** Builds the `McpServer` of a new session (or request, in stateless mode). */
+  createServer: () => McpServer;
+  logger: Logger;
+  now: () => number;
+  stateless: boolean;
+}) {
   const { logger, now } = options;
-  const table = options.sessions;
-  const sessions = table.group<Session>("Session");
   const nextTurn = nextTurnTimer();
 
   // Serves one request on `transport`; `onEnd` runs once its response ended, whatever the reason.
   async function exchange(
-    transport: Transport,
+    transport: McpTransport,
     request: Request,
     context: RequestContext,
     onEnd: () => void,
@@ -118,12 +102,12 @@ export function createMcpEndpoint(options: McpEndpointOptions): McpEndpoint {
   }
 
   async function startSession(request: Request, context: RequestContext): Promise<Response> {
-    const slot = sessions.reserve(options.clientOf(context));
+    const slot = table.reserve<Session>(LABEL, clientOf(context));
     if (slot instanceof Response) return slot;
     let kept = false;
     try {
       const server = options.createServer();
-      const transport: Transport = new McpTransport({
+      const transport = new McpTransport({
         nextTurn,
         sessionIdGenerator: () => crypto.randomUUID(),
         onsessioninitialized: (id) => {
@@ -135,7 +119,6 @@ export function createMcpEndpoint(options: McpEndpointOptions): McpEndpoint {
         },
       });
       const session: Session = {
-        server,
         transport,
         openRequests: 0,
         lastActive: now(),
@@ -167,7 +150,7 @@ export function createMcpEndpoint(options: McpEndpointOptions): McpEndpoint {
 
   async function connectStateless(): Promise<Connection> {
     const server = options.createServer();
-    const transport: Transport = new McpTransport({ nextTurn });
+    const transport = new McpTransport({ nextTurn });
     transport.onerror = logTransportError;
     await server.connect(transport);
     return { server, transport };
@@ -175,7 +158,9 @@ export function createMcpEndpoint(options: McpEndpointOptions): McpEndpoint {
 
   async function serveStateless(request: Request, context: RequestContext): Promise<Response> {
     const connection = idle.pop() ?? await connectStateless();
-    const reusable = leavesNoClientState(context.body);
+    const reusable = messagesOf(context.body).every((m) =>
+      typeof m.method === "string" && STATELESS_METHODS.has(m.method)
+    );
     return await exchange(connection.transport, request, context, () => {
       // Another client may use the server only once nothing of this one runs in it: an answer
       // still to come would go to that client's request of the same id.
@@ -195,40 +180,34 @@ export function createMcpEndpoint(options: McpEndpointOptions): McpEndpoint {
   function serveStateful(request: Request, context: RequestContext): Promise<Response> {
     const sessionId = request.headers.get("mcp-session-id");
     if (sessionId) {
-      // A session serves only the client that opened it: its id alone is no credential.
-      const session = sessions.lookup(
-        sessionId,
-        options.clientOf(context),
-        "Session not found: it ended or the server restarted; reconnect to start a new one",
-      );
+      const session = table.lookup<Session>(LABEL, sessionId, {
+        client: clientOf(context),
+        message:
+          "Session not found: it ended or the server restarted; reconnect to start a new one",
+      });
       if (session instanceof Response) return Promise.resolve(session);
       session.confirmed = true;
       return serveInSession(session, request, context);
     }
     if (request.method !== "POST") {
-      return Promise.resolve(rpcError(400, {
-        code: BAD_REQUEST,
-        message: "Mcp-Session-Id header is required: start with an initialize request",
-      }));
+      return Promise.resolve(
+        rpcError(400, "Mcp-Session-Id header is required: start with an initialize request"),
+      );
     }
     return startSession(request, context);
   }
 
   const serve = options.stateless ? serveStateless : serveStateful;
-
   return {
-    route: (request, context) => {
-      if (table.closing()) return Promise.resolve(rpcError(503, SHUTTING_DOWN));
-      return serve(request, context);
-    },
-    sessionCount: () => sessions.count(),
+    route: (request: Request, context: RequestContext) =>
+      table.closing() ? Promise.resolve(rpcError(503, SHUTTING_DOWN)) : serve(request, context),
+    sessionCount: () => table.count(LABEL),
     async close() {
       await Promise.all(idle.splice(0).map(({ server }) => server.close()));
     },
   };
 }
 
-/** Servers kept for reuse in stateless mode, at most: as many as calls ran at once, up to this. */
 const MAX_IDLE_SERVERS = 64;
 
 // Requests after which a server holds nothing of its client, so another client's request may
@@ -246,9 +225,3 @@ const STATELESS_METHODS: ReadonlySet<string> = new Set([
   "notifications/initialized",
   "notifications/cancelled",
 ]);
-
-function leavesNoClientState(body: unknown): boolean {
-  return messagesOf(body).every((m) =>
-    typeof m.method === "string" && STATELESS_METHODS.has(m.method)
-  );
-}

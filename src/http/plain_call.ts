@@ -1,11 +1,7 @@
 /**
- * The original server's plain JSON call on `/mcp`:
- * `{"tool": "search_psm_service", "arguments": {"keyword": "..."}}`, no
- * JSON-RPC, no session, any Accept header, as curl, Python `requests` or
- * axios send it. The call runs through a real `McpServer` (one in-memory
- * client and server pair, built on the first call), so its result is exactly
- * what an MCP client would get.
- *
+ * The original server's plain JSON call on `/mcp`: `{"tool": ..., "arguments": {...}}`, no
+ * JSON-RPC or session, as curl sends it. It runs through a real `McpServer` (an in-memory client
+ * and server pair, built on the first call), so its result is what an MCP client would get.
  * @module
  */
 
@@ -15,24 +11,8 @@ import { type CallToolResult, Client, InMemoryTransport, type McpServer } from "
 import { linkAbort, settledWithin } from "../async.ts";
 import { cut } from "../text.ts";
 import { SHUTTING_DOWN } from "./sessions.ts";
-import { json } from "./respond.ts";
+import { json } from "./rpc_messages.ts";
 import type { Middleware } from "./route.ts";
-
-/** The answer to a plain JSON call, whatever its outcome. */
-export interface PlainCallAnswer {
-  tool: string | null;
-  isError: boolean;
-  content: CallToolResult["content"];
-  /** `null` when the result has none (an unknown tool, bad arguments). */
-  structuredContent: Record<string, unknown> | null;
-}
-
-/** Options for {@linkcode createPlainCalls}. */
-export interface PlainCallOptions {
-  /** Builds the `McpServer` that runs plain calls. */
-  createServer: () => McpServer;
-  logger: Logger;
-}
 
 /** The plain-call wrapper of `/mcp`, and a way to stop it. */
 export interface PlainCalls {
@@ -45,55 +25,50 @@ export interface PlainCalls {
 // The SDK client gives up on a request after 60 s by default; a batch may take longer.
 const CALL_TIMEOUT_MS = 10 * 60_000;
 
-// A client may name a tool of 1 MiB: the log keeps this much of it.
+// A client may name a tool of 1 MiB.
 const MAX_LOGGED_TOOL = 256;
 
 // The code the SDK's McpServer reports an unknown tool or arguments failing the schema with.
 const INVALID_PARAMS = /^MCP error -32602: /;
 
-interface Connection {
-  readonly client: Client;
-  readonly server: McpServer;
-}
-
 /** Creates the plain-call wrapper; nothing is built until the first call. */
-export function createPlainCalls(options: PlainCallOptions): PlainCalls {
-  let connection: Promise<Connection> | undefined;
+export function createPlainCalls(createServer: () => McpServer, logger: Logger): PlainCalls {
+  let connection: Promise<{ client: Client; server: McpServer }> | undefined;
   const inFlight = new Set<Promise<unknown>>();
   let closing = false;
 
-  function connect(): Promise<Connection> {
+  async function run(tool: string, args: Record<string, unknown>, signal: AbortSignal) {
     connection ??= (async () => {
-      const server = options.createServer();
+      const server = createServer();
       const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
       await server.connect(serverSide);
       const client = new Client({ name: "plain-json-call", version: "1" });
       await client.connect(clientSide);
       return { client, server };
     })();
-    return connection;
-  }
-
-  async function run(tool: string, args: Record<string, unknown>, signal: AbortSignal) {
-    const { client } = await connect();
+    const { client } = await connection;
     const result = await client.callTool({ name: tool, arguments: args }, undefined, {
       signal,
       timeout: CALL_TIMEOUT_MS,
     }) as CallToolResult;
-    if (result.isError !== true || !isInvalidCall(result)) return json(200, toAnswer(tool, result));
+    const [first] = result.content;
+    const text = first?.type === "text" ? first.text : "";
+    if (!result.isError || result.structuredContent || !INVALID_PARAMS.test(text)) {
+      return answer(200, tool, result);
+    }
     // A script's author reads this one: name the tools instead of the SDK's "not found".
-    if (!isUnknownTool(result, tool)) return json(400, toAnswer(tool, result));
+    if (!text.endsWith(`Tool ${tool} not found`)) return answer(400, tool, result);
     const { tools } = await client.listTools(undefined, { signal });
     const names = tools.map((known) => known.name).join(", ");
-    return json(400, errorAnswer(tool, `Unknown tool ${tool}: call one of ${names}`));
+    return failure(400, tool, `Unknown tool ${tool}: call one of ${names}`);
   }
 
   return {
     middleware: (next) => async (request, context) => {
       const call = plainCallOf(context.body);
       if (call === undefined) return await next(request, context);
-      if ("problem" in call) return json(400, errorAnswer(call.tool, call.problem));
-      if (closing) return json(503, errorAnswer(call.tool, SHUTTING_DOWN.message));
+      if ("problem" in call) return failure(400, call.tool, call.problem);
+      if (closing) return failure(503, call.tool, SHUTTING_DOWN.message);
       // The client went away: stop the tool's upstream work. `request.signal` tells at once;
       // `completed` settles only once this handler has returned, after all the work is done.
       // Linked only while the call runs: Deno.serve also aborts the signal after a normal answer.
@@ -103,18 +78,14 @@ export function createPlainCalls(options: PlainCallOptions): PlainCalls {
       try {
         return await answered;
       } catch (error) {
-        if (closing) return json(503, errorAnswer(call.tool, SHUTTING_DOWN.message));
+        if (closing) return failure(503, call.tool, SHUTTING_DOWN.message);
+        const tool = cut(call.tool, MAX_LOGGED_TOOL);
         if (abandoned.signal.aborted) {
-          options.logger.debug("A plain JSON call to {tool} was left by its client", {
-            tool: cut(call.tool, MAX_LOGGED_TOOL),
-          });
-          return json(400, errorAnswer(call.tool, "The client went away before the answer"));
+          logger.debug("A plain JSON call to {tool} was left by its client", { tool });
+          return failure(400, call.tool, "The client went away before the answer");
         }
-        options.logger.warn("A plain JSON call to {tool} failed: {error}", {
-          tool: cut(call.tool, MAX_LOGGED_TOOL),
-          error,
-        });
-        return json(500, errorAnswer(call.tool, "The call failed: see the server's log"));
+        logger.warn("A plain JSON call to {tool} failed: {error}", { tool, error });
+        return failure(500, call.tool, "The call failed: see the server's log");
       } finally {
         abandoned.unlink();
         inFlight.delete(answered);
@@ -157,31 +128,16 @@ function plainCallOf(body: unknown): PlainCall | undefined {
   return { tool, arguments: args };
 }
 
-function isInvalidCall(result: CallToolResult): boolean {
-  const [first] = result.content;
-  return result.structuredContent === undefined && first?.type === "text" &&
-    INVALID_PARAMS.test(first.text);
+// The answer to a plain call, whatever its outcome: `structuredContent` is null when absent.
+function answer(
+  status: number,
+  tool: string | null,
+  result: Pick<CallToolResult, "isError" | "content" | "structuredContent">,
+): Response {
+  const { isError = false, content, structuredContent = null } = result;
+  return json(status, { tool, isError, content, structuredContent });
 }
 
-function isUnknownTool(result: CallToolResult, tool: string): boolean {
-  const [first] = result.content;
-  return first?.type === "text" && first.text.endsWith(`Tool ${tool} not found`);
-}
-
-function toAnswer(tool: string, result: CallToolResult): PlainCallAnswer {
-  return {
-    tool,
-    isError: result.isError === true,
-    content: result.content,
-    structuredContent: result.structuredContent ?? null,
-  };
-}
-
-function errorAnswer(tool: string | null, message: string): PlainCallAnswer {
-  return {
-    tool,
-    isError: true,
-    content: [{ type: "text", text: message }],
-    structuredContent: null,
-  };
+function failure(status: number, tool: string | null, message: string): Response {
+  return answer(status, tool, { isError: true, content: [{ type: "text", text: message }] });
 }

@@ -1,18 +1,15 @@
 /**
- * The shape of the HTTP surface: a {@linkcode Route} answers one request with
- * its {@linkcode RequestContext}, and a {@linkcode Middleware} wraps a route
- * with one cross-cutting check (Hono style).
- *
+ * The shape of the HTTP surface: a {@linkcode Route} answers a request with its
+ * {@linkcode RequestContext}; a {@linkcode Middleware} wraps a route with one check.
  * @module
  */
 
-import { json } from "./respond.ts";
+import { json } from "./rpc_messages.ts";
 
 /** What `Deno.serve` tells a handler besides the request; tests may leave it out. */
 export interface ServeInfo {
   /** Settles once the response was sent, or the client went away. */
   readonly completed: Promise<void>;
-  /** The client's end of the connection. */
   readonly remoteAddr?: Deno.Addr;
 }
 
@@ -21,25 +18,18 @@ export type Handler = (request: Request, info?: ServeInfo) => Promise<Response>;
 
 /** What the wrappers learned about a request, handed down to the route. */
 export interface RequestContext {
-  /** The request URL, parsed once. */
   readonly url: URL;
   /**
-   * The `Host` header as the client sent it, parsed as `http://<Host>` (the
-   * request URL when it sent none): an absolute-form target
+   * The `Host` header as sent, parsed as `http://<Host>`: an absolute-form target
    * (`GET http://localhost/ HTTP/1.1`) makes the URL, whatever the Host says.
-   * Absent when a test builds a context by hand; the URL stands in.
    */
   readonly sentHost?: URL;
   /** From {@linkcode ServeInfo}; absent when a test calls the handler directly. */
   readonly completed?: Promise<void>;
-  /** The client's address, from {@linkcode ServeInfo}; absent when a test calls the handler directly. */
   readonly remoteAddress?: string;
   /** The parsed JSON body of a POST, once `readJsonBody` has read it. */
   body?: unknown;
-  /**
-   * The SHA-256 of the request's bearer token in hex, once `requireBearer`
-   * has accepted it (never the token itself); absent when the server has no token.
-   */
+  /** The SHA-256 (hex) of the bearer token `requireBearer` accepted, never the token itself. */
   clientKey?: string;
 }
 
@@ -54,16 +44,18 @@ export function compose(middlewares: readonly Middleware[], route: Route): Route
   return middlewares.reduceRight((next, middleware) => middleware(next), route);
 }
 
-/**
- * Turns a route into a {@linkcode Handler}, parsing the URL once for every
- * wrapper; a request whose URL does not parse is answered 400 before any.
- */
+/** Turns a route into a {@linkcode Handler}; a URL or Host that does not parse is a 400. */
 export function toHandler(route: Route): Handler {
   return (request, info) => {
     // Deno.serve builds the URL from the Host header as sent (`a b`, `x:99999`) without checking.
     const url = URL.parse(request.url);
     const sentHost = url && hostSent(request, url);
-    if (!url || !sentHost) return Promise.resolve(invalidHost());
+    if (!url || !sentHost) {
+      return Promise.resolve(json(400, {
+        error:
+          "Bad request: the Host header is not valid; send a host name or address, with a port up to 65535",
+      }));
+    }
     return route(request, {
       url,
       sentHost,
@@ -89,17 +81,9 @@ function addressOf(addr: Deno.Addr | undefined): string | undefined {
   return undefined;
 }
 
-function invalidHost(): Response {
-  return json(400, {
-    error:
-      "Bad request: the Host header is not valid; send a host name or address, with a port up to 65535",
-  });
-}
-
 /**
- * Calls `onEnd` once the response has been sent or its client went away:
- * through `completed` when `Deno.serve` gave it, otherwise (a direct call from a
- * test) by watching the body stream.
+ * Calls `onEnd` once the response has been sent or its client went away: through `completed`
+ * when `Deno.serve` gave it, else (a test's direct call) by watching the body stream.
  */
 export function whenSent(
   response: Response,
@@ -110,40 +94,12 @@ export function whenSent(
     completed.finally(onEnd).catch(() => {});
     return response;
   }
-  return onBodyEnd(response, onEnd);
-}
-
-function onBodyEnd(response: Response, onEnd: () => void): Response {
   if (!response.body) {
     onEnd();
     return response;
   }
-  let ended = false;
-  const end = () => {
-    if (!ended) onEnd();
-    ended = true;
-  };
-  const reader = response.body.getReader();
-  const body = new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      try {
-        const { value, done } = await reader.read();
-        if (done) {
-          end();
-          controller.close();
-        } else {
-          controller.enqueue(value);
-        }
-      } catch (error) {
-        end();
-        controller.error(error);
-      }
-    },
-    cancel(reason) {
-      end();
-      return reader.cancel(reason);
-    },
-  });
+  // Read to its end, cancelled by its reader, or failed: each ends the response once.
+  const body = response.body.pipeThrough(new TransformStream({ flush: onEnd, cancel: onEnd }));
   const { status, statusText, headers } = response;
   return new Response(body, { status, statusText, headers });
 }

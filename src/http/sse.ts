@@ -1,15 +1,8 @@
 /**
- * The legacy HTTP+SSE transport (protocol 2024-11-05) that the original
- * server's clients use: `GET /sse` opens an event stream whose first event,
- * `endpoint`, names the URL to POST messages to (`/messages?sessionId=...`);
- * each POST is answered 202 and the server's messages go out on the stream as
- * `message` events.
- *
- * The transport is our own over a web `ReadableStream`: the SDK's
- * `SSEServerTransport` writes to Node's `http.ServerResponse`, and the Hono
- * adapters (`@hono/mcp`, `hono-mcp-server-sse-transport`) expect Hono's
- * streaming context, a framework we would pull in for what fits in this file.
- *
+ * The legacy HTTP+SSE transport (protocol 2024-11-05): `GET /sse` opens an event stream whose
+ * first event, `endpoint`, names the URL to POST messages to; each POST is answered 202 and the
+ * answers go out on the stream. Our own over a web stream: the SDK's `SSEServerTransport` writes
+ * to Node's `http.ServerResponse`, and the Hono adapters expect Hono's streaming context.
  * @module
  */
 
@@ -24,11 +17,17 @@ import {
   type RequestId,
   type Transport,
 } from "../mcp_sdk.ts";
-import { BAD_REQUEST, requestIdInUse, rpcError } from "./respond.ts";
-import { cancelledIdsOf, requestIdsOf } from "./rpc_messages.ts";
-import { type RequestContext, type Route, whenSent } from "./route.ts";
+import {
+  cancelledIdsOf,
+  requestIdInUse,
+  requestIdsOf,
+  rpcError,
+  Unanswered,
+} from "./rpc_messages.ts";
+import { type RequestContext, whenSent } from "./route.ts";
 import {
   answerShuttingDown,
+  clientOf,
   type SessionTable,
   sessionTag,
   SHUTTING_DOWN,
@@ -38,84 +37,60 @@ import {
 /** Where clients POST their messages; the `endpoint` event adds `?sessionId=...`. */
 export const MESSAGES_PATH = "/messages";
 
-/** Options for {@linkcode SseServerTransport}. */
+/** Options for {@linkcode SseServerTransport}; the defaults are {@linkcode SseLimits}'. */
 export interface SseServerTransportOptions {
-  /** How often a comment line keeps proxies from closing a quiet stream. Default 25 s. */
   keepAliveMs?: number;
-  /**
-   * The most bytes written to the stream and not yet read by the client;
-   * past it the session is closed. Default 4 MiB.
-   */
   maxUnsentBytes?: number;
-  /** The unsent bytes of every stream together, which this one's count against. */
   budget?: UnsentBudget;
 }
-
-const KEEP_ALIVE_MS = 25_000;
-const MAX_UNSENT_BYTES = 4 * 1024 * 1024;
-/** The default of {@linkcode createUnsentBudget}: unsent bytes of every `/sse` stream together. */
-const MAX_TOTAL_UNSENT_BYTES = 64 * 1024 * 1024;
 
 /** The client of an SSE session stopped reading its stream: the session was closed. */
 export class StreamBackedUpError extends Error {
   override name = "StreamBackedUpError";
 }
 
-/**
- * One SSE session as an SDK `Transport`: what the server sends is written to
- * {@linkcode SseServerTransport.stream}, what the client POSTs comes in
- * through {@linkcode SseServerTransport.handleMessage}.
- */
+/** One SSE session as an SDK `Transport`, writing what the server sends to its `stream`. */
 export class SseServerTransport implements Transport {
   readonly sessionId: string = crypto.randomUUID();
   /** The body of the `GET /sse` response. */
   readonly stream: ReadableStream<Uint8Array>;
+  readonly unanswered: Unanswered = new Unanswered();
   onclose?: () => void;
   onerror?: (error: Error) => void;
   onmessage?: (message: JSONRPCMessage) => void;
-
   #controller!: ReadableStreamDefaultController<Uint8Array>;
-  #encoder = new TextEncoder();
   #keepAliveMs: number;
   #maxUnsentBytes: number;
   #keepAlive?: ReturnType<typeof setInterval>;
   #closed = false;
-  // Requests received and not answered yet, so that shutdown can answer them.
-  #pending = new Set<RequestId>();
-  #drained = Promise.withResolvers<void>();
   #budget?: UnsentBudget;
 
   constructor(options: SseServerTransportOptions = {}) {
-    this.#keepAliveMs = options.keepAliveMs ?? KEEP_ALIVE_MS;
-    this.#maxUnsentBytes = options.maxUnsentBytes ?? MAX_UNSENT_BYTES;
+    this.#keepAliveMs = options.keepAliveMs ?? 25_000;
+    this.#maxUnsentBytes = options.maxUnsentBytes ?? 4 * 1024 * 1024;
     this.#budget = options.budget;
     // Counting the queue in bytes makes `desiredSize` the room left before the limit.
     this.stream = new ReadableStream<Uint8Array>({
       start: (controller) => {
         this.#controller = controller;
       },
-      // The client went away.
       cancel: () => this.close(),
     }, new ByteLengthQueuingStrategy({ highWaterMark: this.#maxUnsentBytes }));
-    this.#drained.resolve();
-    this.#budget?.add(this);
+    this.#budget?.streams.add(this);
   }
 
-  /** Sends the `endpoint` event and starts the keep-alive comments. */
   start(): Promise<void> {
     const endpoint = `${MESSAGES_PATH}?sessionId=${encodeURIComponent(this.sessionId)}`;
     this.#write(`event: endpoint\ndata: ${endpoint}\n\n`);
-    const keepAlive = setInterval(() => this.#write(": keep-alive\n\n"), this.#keepAliveMs);
-    Deno.unrefTimer(keepAlive);
-    this.#keepAlive = keepAlive;
+    this.#keepAlive = setInterval(() => this.#write(": keep-alive\n\n"), this.#keepAliveMs);
+    Deno.unrefTimer(this.#keepAlive);
     return Promise.resolve();
   }
 
-  /** Writes `message` to the stream as a `message` event. */
   send(message: JSONRPCMessage): Promise<void> {
     if (this.#closed) return Promise.reject(new Error("Not connected: the SSE stream is closed"));
     if (isJSONRPCResultResponse(message) || isJSONRPCErrorResponse(message)) {
-      this.#settled(message.id);
+      if (message.id !== undefined) this.unanswered.answered(message.id);
     }
     this.#write(`event: message\ndata: ${JSON.stringify(message)}\n\n`);
     return Promise.resolve();
@@ -123,12 +98,9 @@ export class SseServerTransport implements Transport {
 
   /** Hands a message the client POSTed to the server. */
   handleMessage(message: JSONRPCMessage): void {
-    if (isJSONRPCRequest(message)) {
-      if (this.#pending.size === 0) this.#drained = Promise.withResolvers<void>();
-      this.#pending.add(message.id);
-    }
-    // The server sends nothing for a cancelled request: it is pending no longer.
-    for (const id of cancelledIdsOf(message)) this.#settled(id);
+    if (isJSONRPCRequest(message)) this.unanswered.add(message.id);
+    // The server sends nothing for a cancelled request: it is unanswered no longer.
+    for (const id of cancelledIdsOf(message)) this.unanswered.answered(id, true);
     this.onmessage?.(message);
   }
 
@@ -147,45 +119,20 @@ export class SseServerTransport implements Transport {
     return this.#maxUnsentBytes - (this.#controller.desiredSize ?? this.#maxUnsentBytes);
   }
 
-  /** Whether a request of id `id` was received and is not answered yet. */
-  isPending(id: RequestId): boolean {
-    return this.#pending.has(id);
-  }
-
-  /** Whether a request was received and is not answered yet; copies nothing, for the idle scan. */
-  hasPending(): boolean {
-    return this.#pending.size > 0;
-  }
-
-  /** The ids of requests received and not answered yet. */
-  pendingRequestIds(): RequestId[] {
-    return [...this.#pending];
-  }
-
-  /** Settles once every request received so far has been answered. */
-  drained(): Promise<void> {
-    return this.#drained.promise;
-  }
-
-  /** Ends the stream; the session is over. */
   close(): Promise<void> {
     this.#end();
     return Promise.resolve();
   }
 
-  /**
-   * Ends the session because its client left too much unread (`why`): what
-   * was not sent is dropped, and `onerror` gets a {@linkcode StreamBackedUpError}.
-   */
+  /** Ends the session because its client left too much unread: the unsent bytes are dropped. */
   closeBackedUp(why: string): void {
     this.#end(new StreamBackedUpError(why));
   }
 
-  // Without `error`, what was written is still delivered; with it, the unsent bytes are dropped.
   #end(error?: Error) {
     if (this.#closed) return;
     this.#closed = true;
-    this.#budget?.delete(this);
+    this.#budget?.streams.delete(this);
     clearInterval(this.#keepAlive);
     try {
       if (error) this.#controller.error(error);
@@ -197,20 +144,14 @@ export class SseServerTransport implements Transport {
     this.onclose?.();
   }
 
-  #settled(id: RequestId | undefined) {
-    if (id === undefined || !this.#pending.delete(id)) return;
-    if (this.#pending.size === 0) this.#drained.resolve();
-  }
-
   #write(text: string) {
     if (this.#closed) return;
-    const bytes = this.#encoder.encode(text);
+    const bytes = encoder.encode(text);
     // A client that does not read would otherwise make every answer queue in memory.
     if (bytes.byteLength > (this.#controller.desiredSize ?? 0)) {
-      this.closeBackedUp(
+      return this.closeBackedUp(
         `The client left over ${this.#maxUnsentBytes} bytes of its event stream unread`,
       );
-      return;
     }
     if (this.#budget && !this.#budget.makeRoom(this, bytes.byteLength)) return;
     try {
@@ -223,145 +164,103 @@ export class SseServerTransport implements Transport {
 }
 
 /**
- * The unsent bytes of every `/sse` stream together, bounded: without it the
- * per-stream limit times the session limit (4 GiB by default) could queue in
- * memory.
+ * The unsent bytes of every `/sse` stream together, bounded: the per-stream limit times the
+ * session limit (4 GiB by default) could otherwise queue in memory.
  */
-export interface UnsentBudget {
-  /** Counts the unsent bytes of `transport` until {@linkcode UnsentBudget.delete}. */
-  add(transport: SseServerTransport): void;
-  delete(transport: SseServerTransport): void;
-  /**
-   * Makes room for `bytes` more from `writer`: while the streams' unsent bytes
-   * would pass the budget, the session with the most is closed as backed up.
-   * False when that was `writer`'s own: the bytes are not to be written.
-   */
-  makeRoom(writer: SseServerTransport, bytes: number): boolean;
-}
+export class UnsentBudget {
+  readonly streams: Set<SseServerTransport> = new Set();
 
-/**
- * Creates an {@linkcode UnsentBudget} of `maxBytes`
- * (64 MiB by default).
- */
-export function createUnsentBudget(maxBytes: number = MAX_TOTAL_UNSENT_BYTES): UnsentBudget {
-  const streams = new Set<SseServerTransport>();
-  // Summed on demand: a stream's backlog shrinks as its client reads, which nothing reports.
-  // The client that reads least is the one closed, not whoever writes when the budget is full.
-  function largest(): { worst?: SseServerTransport; most: number; total: number } {
-    let total = 0;
-    let most = 0;
-    let worst: SseServerTransport | undefined;
-    for (const stream of streams) {
-      const unsent = stream.unsentBytes();
-      total += unsent;
-      if (!worst || unsent > most) [worst, most] = [stream, unsent];
-    }
-    return { worst, most, total };
-  }
-  return {
-    add: (transport) => void streams.add(transport),
-    delete: (transport) => void streams.delete(transport),
-    makeRoom(writer, bytes) {
-      while (true) {
-        const { worst, most, total } = largest();
-        if (total + bytes <= maxBytes) return true;
-        // With nothing left unsent anywhere, the write alone is over the budget.
-        const victim = worst && most > 0 ? worst : writer;
-        victim.closeBackedUp(
-          `The event streams held over ${maxBytes} unsent bytes together, this one the most (${most})`,
-        );
-        if (victim === writer) return false;
+  constructor(readonly maxBytes: number = 64 * 1024 * 1024) {}
+
+  /**
+   * Makes room for `bytes` more from `writer` by closing the stream with the most unsent as
+   * backed up; false when that was `writer`'s own: the bytes are not to be written.
+   */
+  makeRoom(writer: SseServerTransport, bytes: number): boolean {
+    while (true) {
+      // Summed on demand: a stream's backlog shrinks as its client reads, which nothing reports.
+      // The client that reads least is the one closed, not whoever writes when the budget is full.
+      let [total, most, worst] = [0, 0, writer];
+      for (const stream of this.streams) {
+        const unsent = stream.unsentBytes();
+        total += unsent;
+        if (unsent > most) [worst, most] = [stream, unsent];
       }
-    },
-  };
+      if (total + bytes <= this.maxBytes) return true;
+      worst.closeBackedUp(
+        `The event streams held over ${this.maxBytes} unsent bytes together, this one the most (${most})`,
+      );
+      if (worst === writer) return false;
+    }
+  }
 }
 
-/** Options for {@linkcode createSseEndpoint}. */
-export interface SseEndpointOptions {
-  /** Builds the `McpServer` of a new session. */
-  createServer: () => McpServer;
-  logger: Logger;
-  /** Milliseconds since the epoch. */
-  now: () => number;
-  /** The sessions of every transport: their limits, idle sweep and shutdown. */
-  sessions: SessionTable;
-  /** Who opens a session: it counts against their limit, and serves only them. */
-  clientOf: (context: RequestContext) => string;
-  /** How often a comment keeps a quiet stream open. Default 25 s. */
-  keepAliveMs?: number;
-  /** The most bytes of a stream its client may leave unread before the session is closed. Default 4 MiB. */
-  maxUnsentBytes?: number;
-  /**
-   * The most unsent bytes of every stream together; past it the session with
-   * the most is closed. Default 64 MiB.
-   */
-  maxTotalUnsentBytes?: number;
-}
-
-/** The two routes of the legacy transport and what the app needs to manage its sessions. */
-export interface SseEndpoint {
-  /** `GET /sse`: opens a session and its event stream. */
-  readonly open: Route;
-  /** `POST /messages?sessionId=...`: expects `context.body` read by `readJsonBody`. */
-  readonly post: Route;
-  sessionCount(): number;
+/** The limits of the `/sse` streams. */
+export interface SseLimits {
+  /** How often a comment line keeps a quiet stream open. Default 25 s. */
+  sseKeepAliveMs?: number;
+  /** Most bytes of a stream left unread before its session is closed. Default 4 MiB. */
+  sseMaxUnsentBytes?: number;
+  /** Most unsent bytes of every stream; then the one with most is closed. Default 64 MiB. */
+  sseMaxTotalUnsentBytes?: number;
 }
 
 interface SseSession extends TableSession {
-  readonly transport: SseServerTransport;
   lastActive: number;
-  /** The client POSTed something. */
   confirmed: boolean;
+  readonly transport: SseServerTransport;
 }
+
+const LABEL = "SSE session";
 
 /** What a client whose session was closed because it did not read its stream is told. */
 export const BACKED_UP =
   "Session closed: its client stopped reading the event stream of GET /sse; reconnect to /sse and read the stream";
 
-/** Creates the legacy SSE endpoint. */
-export function createSseEndpoint(options: SseEndpointOptions): SseEndpoint {
+/** Creates the routes of the legacy transport (`post` expects `context.body`). */
+export function createSseEndpoint(
+  table: SessionTable,
+  options: SseLimits & { createServer: () => McpServer; logger: Logger; now: () => number },
+) {
   const { logger, now } = options;
-  const table = options.sessions;
-  const sessions = table.group<SseSession>("SSE session");
-  const budget = createUnsentBudget(options.maxTotalUnsentBytes);
+  const budget = new UnsentBudget(options.sseMaxTotalUnsentBytes);
 
-  async function open(_request: Request, context: RequestContext) {
+  async function open(_request: Request, context: RequestContext): Promise<Response> {
     if (table.closing()) return rpcError(503, SHUTTING_DOWN);
-    const slot = sessions.reserve(options.clientOf(context));
+    const slot = table.reserve<SseSession>(LABEL, clientOf(context));
     if (slot instanceof Response) return slot;
     const transport = new SseServerTransport({
-      keepAliveMs: options.keepAliveMs,
-      maxUnsentBytes: options.maxUnsentBytes,
+      keepAliveMs: options.sseKeepAliveMs,
+      maxUnsentBytes: options.sseMaxUnsentBytes,
       budget,
     });
     const server = options.createServer();
-    const { sessionId } = transport;
+    const { sessionId, unanswered } = transport;
     const session: SseSession = {
       transport,
       lastActive: now(),
       confirmed: false,
-      busy: () => transport.hasPending(),
+      busy: () => unanswered.size > 0,
       close: () => server.close(),
     };
     slot.add(sessionId, session);
     const untrack = table.track({
-      settled: () => transport.drained(),
-      answerShuttingDown: () => answerShuttingDown(transport, transport.pendingRequestIds()),
+      settled: () => unanswered.drained(),
+      answerShuttingDown: () => answerShuttingDown(transport, unanswered.ids()),
     });
     transport.onclose = () => {
       untrack();
       slot.release();
     };
     transport.onerror = (error) => {
-      if (error instanceof StreamBackedUpError) {
-        logger.warn("SSE session {session} closed: {message}", {
-          session: sessionTag(sessionId),
-          message: error.message,
-        });
-        slot.release(BACKED_UP);
-        return;
+      if (!(error instanceof StreamBackedUpError)) {
+        return logger.debug("SSE transport error: {message}", { message: error.message });
       }
-      logger.debug("SSE transport error: {message}", { message: error.message });
+      logger.warn("SSE session {session} closed: {message}", {
+        session: sessionTag(sessionId),
+        message: error.message,
+      });
+      slot.release(BACKED_UP);
     };
     await server.connect(transport);
     logger.info("SSE session {session} started ({count} open)", {
@@ -379,48 +278,50 @@ export function createSseEndpoint(options: SseEndpointOptions): SseEndpoint {
     return whenSent(response, context.completed, () => void server.close());
   }
 
-  function post(_request: Request, context: RequestContext) {
+  function post(context: RequestContext): Response {
     const sessionId = context.url.searchParams.get("sessionId");
     if (!sessionId) {
-      return Promise.resolve(rpcError(400, {
-        code: BAD_REQUEST,
-        message:
-          "The sessionId query parameter is missing: POST to the URL of the endpoint event of GET /sse",
-      }));
+      return rpcError(
+        400,
+        "The sessionId query parameter is missing: POST to the URL of the endpoint event of GET /sse",
+      );
     }
-    // A session serves only the client that opened it: its id alone is no credential.
-    const session = sessions.lookup(
-      sessionId,
-      options.clientOf(context),
-      "Session not found: its SSE stream ended or the server restarted; reconnect to /sse",
-    );
-    if (session instanceof Response) return Promise.resolve(session);
+    const session = table.lookup<SseSession>(LABEL, sessionId, {
+      client: clientOf(context),
+      message: "Session not found: its SSE stream ended or the server restarted; reconnect to /sse",
+    });
+    if (session instanceof Response) return session;
     const messages = parseMessages(context.body);
     if (!messages) {
-      return Promise.resolve(rpcError(400, {
-        code: BAD_REQUEST,
-        message: "Invalid JSON-RPC message: send one JSON-RPC 2.0 object (or a list of them)",
-      }));
+      return rpcError(
+        400,
+        "Invalid JSON-RPC message: send one JSON-RPC 2.0 object (or a list of them)",
+      );
     }
     // Answers go out on the stream paired by id alone: the second would reach whoever asked first.
-    const taken = requestIdsOf(messages).find((id) => session.transport.isPending(id));
-    if (taken !== undefined) return Promise.resolve(requestIdInUse(taken));
+    const taken = requestIdsOf(messages).find((id) => session.transport.unanswered.has(id));
+    if (taken !== undefined) return requestIdInUse(taken);
     session.confirmed = true;
     session.lastActive = now();
     for (const message of messages) session.transport.handleMessage(message);
-    return Promise.resolve(new Response("Accepted", { status: 202 }));
+    return new Response("Accepted", { status: 202 });
   }
 
-  return { open, post, sessionCount: () => sessions.count() };
+  return {
+    open,
+    post: (_request: Request, context: RequestContext) => Promise.resolve(post(context)),
+    sessionCount: () => table.count(LABEL),
+  };
 }
 
 function parseMessages(body: unknown): JSONRPCMessage[] | undefined {
-  const list = Array.isArray(body) ? body : [body];
   const messages: JSONRPCMessage[] = [];
-  for (const item of list) {
+  for (const item of Array.isArray(body) ? body : [body]) {
     const parsed = JSONRPCMessageSchema.safeParse(item);
     if (!parsed.success) return undefined;
     messages.push(parsed.data);
   }
   return messages.length > 0 ? messages : undefined;
 }
+
+const encoder = new TextEncoder();

@@ -82,7 +82,7 @@ Deno.test("JSON answers leave nothing behind: the SDK's transport, which keeps a
     assert.match(await response.text(), /search_psm_service/);
   }
   assert.equal(reached, 0);
-  assert.equal(transport.heldCalls(), 0);
+  assert.equal(transport.isIdle(), true);
   await transport.close();
 });
 
@@ -118,7 +118,7 @@ async function transportWithHangingCall() {
     parsedBody: SEARCH_CALL,
   });
   await upstream.started;
-  assert.equal(transport.heldCalls(), 1);
+  assert.equal(transport.isIdle(), false);
   return { transport, upstream, call };
 }
 
@@ -148,7 +148,7 @@ for (const { how, close } of CLOSINGS) {
       id: 7,
       error: SESSION_CLOSED,
     });
-    assert.equal(transport.heldCalls(), 0);
+    assert.equal(transport.isIdle(), true);
     assert.equal(transport.isUnanswered(SEARCH_CALL.id), false);
     assert.ok(upstream.aborted.length > 0, "the search was aborted");
   });

@@ -3,9 +3,9 @@ import type { HttpApp } from "../../src/http/mod.ts";
 import { EVICTED, SHUTTING_DOWN } from "../../src/http/sessions.ts";
 import {
   BACKED_UP,
-  createUnsentBudget,
   SseServerTransport,
   StreamBackedUpError,
+  UnsentBudget,
 } from "../../src/http/sse.ts";
 import { Secret } from "../../src/secret.ts";
 import { fakeClock } from "../fake_upstream.ts";
@@ -418,7 +418,7 @@ Deno.test("/messages: a request the client cancelled is in flight no longer, and
 });
 
 Deno.test("the unsent bytes of every SSE stream together stay within the budget; the stream with the most is closed", async () => {
-  const budget = createUnsentBudget(10 * 1024);
+  const budget = new UnsentBudget(10 * 1024);
   const transports = Array.from(
     { length: 5 },
     () => new SseServerTransport({ maxUnsentBytes: 8 * 1024, budget }),
@@ -464,17 +464,17 @@ Deno.test("a client past the all-streams budget loses its session, though under 
 Deno.test("an SSE transport has a request pending from its arrival until its answer or cancellation", async () => {
   const transport = new SseServerTransport();
   await transport.start();
-  assert.equal(transport.hasPending(), false);
+  assert.equal(transport.unanswered.size > 0, false);
   transport.handleMessage({ jsonrpc: "2.0", id: 1, method: "tools/list" });
   transport.handleMessage({ jsonrpc: "2.0", id: 2, method: "tools/list" });
-  assert.equal(transport.hasPending(), true);
+  assert.equal(transport.unanswered.size > 0, true);
   await transport.send({ jsonrpc: "2.0", id: 1, result: {} });
-  assert.equal(transport.hasPending(), true, "request 2 is still unanswered");
+  assert.equal(transport.unanswered.size > 0, true, "request 2 is still unanswered");
   transport.handleMessage({
     jsonrpc: "2.0",
     method: "notifications/cancelled",
     params: { requestId: 2, reason: "the client gave up" },
   });
-  assert.equal(transport.hasPending(), false);
+  assert.equal(transport.unanswered.size > 0, false);
   await transport.close();
 });
