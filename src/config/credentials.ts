@@ -54,6 +54,7 @@ export function readCredentials(
   credentialFrom("cas_session", "CAS_SESSION");
   const homeSite = siteOf(new URL(defaultAuthUrl).hostname);
   return {
+    /** `withheld` is a shared variable kept from the region: its auth URL is on another site. */
     forRegion(
       region: string,
       { authUrl, optIn }: { authUrl: string; optIn?: SharedCredentialVariable },

@@ -4,10 +4,8 @@
  * @module
  */
 
-import type { LogLevel } from "../log.ts";
 import { isLoopback } from "../net.ts";
-import type { Secret } from "../secret.ts";
-import { type Credential, readCredentials, type SharedCredentialVariable } from "./credentials.ts";
+import { readCredentials } from "./credentials.ts";
 import { readConfigFile, type ReadConfigFileOptions } from "./file.ts";
 import { parseFlags } from "./flags.ts";
 import {
@@ -43,40 +41,11 @@ export interface Region {
   readonly baseUrl: string;
 }
 
-/** A region with its JWT endpoint and credential, if any variable gives it one. */
-export interface RegionConfig extends Region {
-  readonly authUrl: string;
-  readonly credential?: Credential;
-  /** The shared variable set but kept from this region, whose auth URL is on another site. */
-  readonly withheld?: SharedCredentialVariable;
-}
+/** The options of one server process, as {@linkcode parseCommand} builds them. */
+export type Config = ReturnType<typeof toConfig>;
 
-/** The options of one server process (see `OPTIONS`), durations in ms, sizes in bytes. */
-export interface Config {
-  readonly port: number;
-  readonly host: string;
-  readonly logLevel: LogLevel;
-  readonly transport: "http" | "stdio";
-  readonly demo: boolean;
-  readonly authUrl: string;
-  readonly regions: readonly RegionConfig[];
-  /** What the user may not expect of this configuration, to print at start. */
-  readonly warnings: readonly string[];
-  readonly timeoutMs: number;
-  readonly cacheTtlMs: number;
-  readonly concurrency: number;
-  readonly cacheMaxBytes: number;
-  readonly maxSessions: number;
-  readonly maxSessionsPerClient: number;
-  readonly drainDelayMs: number;
-  /** Every credential value read, to be scrubbed from logs. */
-  readonly secrets: readonly Secret[];
-  readonly authToken?: Secret;
-  readonly noAuth: boolean;
-  readonly allowedOrigins: readonly string[];
-  readonly allowedHosts: readonly string[];
-  readonly stateless: boolean;
-}
+/** A region with its JWT endpoint and credential, if any variable gives it one. */
+export type RegionConfig = Config["regions"][number];
 
 /** What the command line asks for. */
 export type Command =
@@ -127,7 +96,8 @@ export function parseCommand(
   return doctor ? { kind: "doctor", config, json: flags.json === true } : { kind: "serve", config };
 }
 
-function toConfig(settings: FullSettings, read: EnvReader, warnings: string[]): Config {
+// Durations in ms, sizes in bytes.
+function toConfig(settings: FullSettings, read: EnvReader, warnings: string[]) {
   const { auth_url: authUrl, demo } = settings;
   // Demo mode never sends a credential, so a malformed one does not stop it.
   const credentials = readCredentials(read, { validate: !demo, defaultAuthUrl: authUrl });
@@ -151,26 +121,27 @@ function toConfig(settings: FullSettings, read: EnvReader, warnings: string[]): 
     maxSessions: settings.max_sessions,
     maxSessionsPerClient: settings.max_sessions_per_client,
     drainDelayMs: settings.drain_delay * 1000,
+    /** Every credential value read, to be scrubbed from logs. */
     secrets: credentials.secrets(),
     authToken: settings.auth_token,
     noAuth: settings.no_auth,
     allowedOrigins: settings.allowed_origins,
     allowedHosts: settings.allowed_hosts,
     stateless: settings.stateless,
+    /** What the user may not expect of this configuration, to print at start. */
     warnings,
-  };
+  } as const;
 }
 
 // A NEPTUNE_REGIONS left in a shell profile would otherwise hide the file's regions, and
 // their auth URLs, without a word.
 function regionsOverride(file: Settings, source: string | undefined): string[] {
-  if (!file.regions || !source) return [];
+  const count = file.regions?.length;
+  if (!count || !source) return [];
   const remedy = source === "--region" ? "drop --region" : "unset NEPTUNE_REGIONS";
-  const count = file.regions.length;
+  const regions = count === 1 ? "region" : "regions";
   return [
-    `${source} replaces the ${count} ${
-      count === 1 ? "region" : "regions"
-    } of the config file and their auth URLs: ${remedy} to search the file's regions`,
+    `${source} replaces the ${count} ${regions} of the config file and their auth URLs: ${remedy} to search the file's regions`,
   ];
 }
 

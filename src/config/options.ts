@@ -1,6 +1,5 @@
 /**
- * Every option in one table (flag, variable, file key, default, schema) and the one zod schema
- * that checks what flags, environment and config file give.
+ * Every option in one table (flag, variable, file key, default, schema), and their zod schema.
  * @module
  */
 
@@ -15,8 +14,6 @@ export class ConfigError extends Error {
   override name = "ConfigError";
 }
 
-// For a message that names the value itself, or a value that is a credential: not quoted.
-const QUIET = { quiet: true } as const;
 const DEFAULT_AUTH_URL = "https://cloud.bytedance.net/auth/api/v1/jwt";
 const REGISTRY_EXAMPLE = "https://ms-neptune.byted.org";
 
@@ -37,6 +34,7 @@ function httpUrl(example: string) {
         : !http
         ? "expected an http or https URL"
         : "a URL must not embed a user name or password, pass credentials through CAS_SESSION",
+      // A message that names the value itself, or may hold a credential: the value is not quoted.
       params: { quiet: http },
     });
     return z.NEVER;
@@ -84,23 +82,17 @@ const region = z.strictObject({
   }).optional(),
 });
 
-const regions = z.array(region).min(1, "give at least one region").superRefine(
-  (list, context) => {
-    list.forEach(({ name }, index) => {
-      if (list.findIndex((r) => r.name === name) === index) return;
-      context.addIssue({
-        code: "custom",
-        path: [index, "name"],
-        message: `region "${name}" is given twice`,
-        params: QUIET,
-      });
-    });
-  },
-);
+const regions = z.array(region).min(1, "give at least one region").superRefine((list, context) => {
+  list.forEach(({ name }, index) => {
+    if (list.findIndex((r) => r.name === name) === index) return;
+    const message = `region "${name}" is given twice`;
+    context.addIssue({ code: "custom", path: [index, "name"], message, params: { quiet: true } });
+  });
+});
 
 // `NAME=URL` entries (repeated flags, or one comma-separated variable) as the file's objects.
-function regionsText(raw: string | readonly string[], source: string): unknown {
-  const entries = (typeof raw === "string" ? raw.split(",") : raw).map((e) => e.trim())
+function regionsText(raw: unknown, source: string): unknown {
+  const entries = (typeof raw === "string" ? raw.split(",") : raw as string[]).map((e) => e.trim())
     .filter(Boolean);
   if (entries.length === 0) {
     throw new ConfigError(`Invalid ${source}: give at least one region as NAME=URL`);
@@ -127,7 +119,7 @@ export interface Option {
   readonly env?: string;
   readonly schema: z.ZodType;
   /** Reads a flag's or variable's text for the schema. */
-  readonly text?: (raw: string | readonly string[], source: string) => unknown;
+  readonly text?: (raw: unknown, source: string) => unknown;
   readonly default?: unknown;
   /** Added to errors about a flag or variable, whose name explains less than the file's key. */
   readonly hint?: string;
@@ -234,17 +226,13 @@ export const SCHEMA = z.strictObject(
 
 export type Settings = z.output<typeof SCHEMA>;
 
-type DefaultKey = { [K in OptionKey]: typeof OPTIONS[K] extends { default: unknown } ? K : never }[
-  OptionKey
-];
-
-/** Settings once the defaults fill what no source gives. */
-export type FullSettings = Settings & Required<Pick<Settings, DefaultKey>>;
-
 /** The default of each option that has one. */
 export const DEFAULTS = Object.fromEntries(
   OPTION_ENTRIES.flatMap(([key, option]) => "default" in option ? [[key, option.default]] : []),
-) as { [K in DefaultKey]: typeof OPTIONS[K]["default"] };
+) as { [K in OptionKey as typeof OPTIONS[K] extends { default: unknown } ? K : never]: unknown };
+
+/** Settings once the defaults fill what no source gives. */
+export type FullSettings = Settings & Required<Pick<Settings, keyof typeof DEFAULTS>>;
 
 /** Returns the flag of the option `key`: `--port`. */
 export function flagOf(key: OptionKey): string {
@@ -260,8 +248,7 @@ export function checkText(given: TextValues, sourceOf: (key: OptionKey) => strin
   const values: Record<string, unknown> = {};
   for (const [key, raw] of Object.entries(given) as [OptionKey, unknown][]) {
     const { text }: Option = OPTIONS[key];
-    const isText = typeof raw === "string" || Array.isArray(raw);
-    values[key] = text && isText ? text(raw, sourceOf(key)) : raw;
+    values[key] = text ? text(raw, sourceOf(key)) : raw;
   }
   const result = SCHEMA.safeParse(values);
   if (result.success) return result.data;
