@@ -1,6 +1,5 @@
 /**
- * The JSON file of `--config` (`MCP_CONFIG`): any option but credentials and commands, checked
- * with the options' schema, every problem reported at once with its place in the file.
+ * The JSON config file: any option but credentials and commands, every problem reported at once.
  * @module
  */
 
@@ -16,22 +15,6 @@ const FILE_SCHEMA = SCHEMA.omit({
   help: true,
   version: true,
 });
-
-/** Parses the text of the config file at `path`; a {@linkcode ConfigError} lists every problem. */
-export function parseConfigFile(text: string, path = "config file"): Settings {
-  const json = parseJson(text);
-  const result = json === undefined
-    ? undefined
-    : FILE_SCHEMA.safeParse(json, { error: describeIssue });
-  if (result?.success) return result.data;
-  const problems = result?.error.issues.flatMap(formatIssue) ?? [notJson(text)];
-  const count = problems.length;
-  throw new ConfigError(
-    `Invalid config file ${path} (${count} ${count === 1 ? "problem" : "problems"}), fix ${
-      count === 1 ? "it" : "them"
-    } and restart:\n${problems.map((problem) => `  ${problem}`).join("\n")}`,
-  );
-}
 
 // Where `text` stops being JSON. V8 names the offset in most messages; for the others it is
 // the shortest prefix that fails otherwise than by ending early. The message itself is never
@@ -103,7 +86,7 @@ export interface ReadConfigFileOptions {
   readFile?: (path: string) => string;
 }
 
-/** Reads and parses the config file at `path`; no path gives an empty file. */
+/** Reads the config file at `path`, if any; a {@linkcode ConfigError} lists every problem. */
 export function readConfigFile(
   path: string | undefined,
   { readFile = readCappedTextFile }: ReadConfigFileOptions = {},
@@ -116,7 +99,18 @@ export function readConfigFile(
     if (error instanceof ConfigError) throw error;
     throw new ConfigError(describeReadError(error, path), { cause: error });
   }
-  return parseConfigFile(text, path);
+  const json = parseJson(text);
+  const result = json === undefined
+    ? undefined
+    : FILE_SCHEMA.safeParse(json, { error: describeIssue });
+  if (result?.success) return result.data;
+  const problems = result?.error.issues.flatMap(formatIssue) ?? [notJson(text)];
+  const count = problems.length;
+  const [noun, pronoun] = count === 1 ? ["problem", "it"] : ["problems", "them"];
+  const list = problems.map((problem) => `  ${problem}`).join("\n");
+  throw new ConfigError(
+    `Invalid config file ${path} (${count} ${noun}), fix ${pronoun} and restart:\n${list}`,
+  );
 }
 
 // Read no further than one byte past the cap, whatever size the file reports: `--config
@@ -131,10 +125,9 @@ function readCappedTextFile(path: string): string {
     size += read;
   }
   if (size > MAX_CONFIG_FILE_BYTES) {
+    const limit = `${MAX_CONFIG_FILE_BYTES / 1024 / 1024} MiB`;
     throw new ConfigError(
-      `Config file ${path} is larger than ${
-        MAX_CONFIG_FILE_BYTES / 1024 / 1024
-      } MiB, the limit: check that --config or MCP_CONFIG names the JSON config file`,
+      `Config file ${path} is larger than ${limit}, the limit: check that --config or MCP_CONFIG names the JSON config file`,
     );
   }
   return new TextDecoder().decode(buffer.subarray(0, size));

@@ -35,12 +35,7 @@ export function parseFlags(args: readonly string[]): TextValues {
     );
   }
   try {
-    const { values } = parseArgs({
-      args: [...args],
-      strict: true,
-      allowPositionals: false,
-      options: PARSE_OPTIONS,
-    });
+    const { values } = parseArgs({ args: [...args], options: PARSE_OPTIONS, strict: true });
     return Object.fromEntries(
       Object.entries(values).map(([flag, value]) => [KEY_OF_FLAG.get(flag) as OptionKey, value]),
     );

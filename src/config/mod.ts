@@ -1,6 +1,5 @@
 /**
- * Flags, environment, the config file and defaults (in that order of precedence), validated up
- * front into one typed {@linkcode Config}.
+ * Flags, environment, the config file and defaults, in that order, checked into one Config.
  * @module
  */
 
@@ -82,11 +81,8 @@ export function parseCommand(
   const file = readConfigFile(given.config ?? fromEnv.config, options);
   const defaults = checkText(DEFAULTS, () => "default") as FullSettings;
   const settings: FullSettings = { ...defaults, ...file, ...fromEnv, ...given };
-  const config = toConfig(
-    settings,
-    read,
-    regionsOverride(file, given.regions ? "--region" : fromEnv.regions && "NEPTUNE_REGIONS"),
-  );
+  const override = given.regions ? "--region" : fromEnv.regions && "NEPTUNE_REGIONS";
+  const config = toConfig(settings, read, regionsOverride(file, override));
   // A page on the network could otherwise drive the tools with the user's cookie.
   if (exposed(config) && !config.noAuth) {
     throw new ConfigError(
