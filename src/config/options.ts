@@ -121,19 +121,17 @@ export interface Option {
   /** Reads a flag's or variable's text for the schema. */
   readonly text?: (raw: unknown, source: string) => unknown;
   readonly default?: unknown;
-  /** Added to errors about a flag or variable, whose name explains less than the file's key. */
-  readonly hint?: string;
   /** A credential, never shown in an error. */
   readonly secret?: boolean;
 }
 
 // Text that does not spell a value is passed on as it is, for the schema to refuse.
-function integer(min: number, max: number, hint: string, arg = "N") {
+function integer(min: number, max: number, arg = "N") {
   const message = `expected a whole number from ${min} to ${max}`;
   const schema = z.int(message).min(min, message).max(max, message);
   const text = (raw: unknown) =>
     typeof raw === "string" && /^\d+$/.test(raw.trim()) ? Number(raw) : raw;
-  return { arg, schema, text, hint };
+  return { arg, schema, text };
 }
 
 function list<T extends z.ZodType>(flag: string, arg: string, schema: T) {
@@ -147,14 +145,14 @@ function booleanText(raw: unknown): unknown {
   return index < 0 ? raw : index >= 4;
 }
 
-const SWITCH = { schema: boolean, text: booleanText, hint: "or 1 or 0", default: false };
+const SWITCH = { schema: boolean, text: booleanText, default: false };
 const COMMAND = { schema: boolean };
 
 /** The options, by their key in the config file; `--help` lists them in this order. */
 export const OPTIONS = {
-  port: { env: "MCP_PORT", default: 8123, ...integer(0, 65_535, "0 picks a free port") },
+  port: { env: "MCP_PORT", default: 8123, ...integer(0, 65_535) },
   host: { arg: "H", env: "MCP_HOST", default: "localhost", schema: host },
-  log_level: { arg: "L", env: "LOG_LEVEL", default: "INFO", schema: logLevel, hint: "any case" },
+  log_level: { arg: "L", env: "LOG_LEVEL", default: "INFO", schema: logLevel },
   stdio: SWITCH,
   demo: { env: "DEMO", ...SWITCH },
   auth_url: { arg: "URL", env: "JWT_AUTH_URL", default: DEFAULT_AUTH_URL, schema: authUrl },
@@ -171,7 +169,7 @@ export const OPTIONS = {
     flag: "timeout",
     env: "UPSTREAM_TIMEOUT_MS",
     default: 10_000,
-    ...integer(1, 600_000, "milliseconds", "MS"),
+    ...integer(1, 600_000, "MS"),
   },
   config: { arg: "FILE", env: "MCP_CONFIG", schema: z.string() },
   auth_token: { arg: "T", env: "MCP_AUTH_TOKEN", secret: true, schema: token },
@@ -179,34 +177,12 @@ export const OPTIONS = {
   allowed_origins: list("allowed-origin", "O", origin),
   allowed_hosts: list("allowed-host", "H", host),
   stateless: { env: "MCP_STATELESS", ...SWITCH },
-  cache_ttl: {
-    env: "CACHE_TTL",
-    default: 60,
-    ...integer(0, 86_400, "seconds, 0 disables the cache", "SECONDS"),
-  },
-  concurrency: {
-    env: "MCP_CONCURRENCY",
-    default: 8,
-    ...integer(1, 256, "registry requests in flight per region"),
-  },
-  cache_max_mb: {
-    env: "MCP_CACHE_MAX_MB",
-    default: 64,
-    ...integer(1, 16_384, "MiB the cached answers may hold"),
-  },
-  max_sessions: {
-    default: 1000,
-    ...integer(1, 100_000, "sessions open at once, /mcp and /sse together"),
-  },
-  max_sessions_per_client: {
-    default: 100,
-    ...integer(1, 100_000, "sessions open at once for one bearer token or client address"),
-  },
-  drain_delay: {
-    env: "MCP_DRAIN_DELAY",
-    default: 0,
-    ...integer(0, 600, "seconds /ready answers 503 before the server stops accepting", "SECONDS"),
-  },
+  cache_ttl: { env: "CACHE_TTL", default: 60, ...integer(0, 86_400, "SECONDS") },
+  concurrency: { env: "MCP_CONCURRENCY", default: 8, ...integer(1, 256) },
+  cache_max_mb: { env: "MCP_CACHE_MAX_MB", default: 64, ...integer(1, 16_384) },
+  max_sessions: { default: 1000, ...integer(1, 100_000) },
+  max_sessions_per_client: { default: 100, ...integer(1, 100_000) },
+  drain_delay: { env: "MCP_DRAIN_DELAY", default: 0, ...integer(0, 600, "SECONDS") },
   json: COMMAND,
   help: { ...COMMAND, short: "h" },
   version: { ...COMMAND, short: "V" },
@@ -240,6 +216,21 @@ export function flagOf(key: OptionKey): string {
   return `--${option.flag ?? key.replaceAll("_", "-")}`;
 }
 
+// Added to errors about a flag or variable, whose name explains less than the file's key.
+const HINTS: Partial<Record<OptionKey, string>> = {
+  port: "0 picks a free port",
+  log_level: "any case",
+  demo: "or 1 or 0",
+  timeout_ms: "milliseconds",
+  stateless: "or 1 or 0",
+  cache_ttl: "seconds, 0 disables the cache",
+  concurrency: "registry requests in flight per region",
+  cache_max_mb: "MiB the cached answers may hold",
+  max_sessions: "sessions open at once, /mcp and /sse together",
+  max_sessions_per_client: "sessions open at once for one bearer token or client address",
+  drain_delay: "seconds /ready answers 503 before the server stops accepting",
+};
+
 /** What flags or variables give, by option key. */
 export type TextValues = Partial<Record<OptionKey, unknown>>;
 
@@ -264,6 +255,6 @@ export function checkText(given: TextValues, sourceOf: (key: OptionKey) => strin
     : sourceOf(key);
   const quiet = option.secret || (issue.code === "custom" && issue.params?.quiet);
   const shown = typeof value === "string" && !quiet ? ` "${value}"` : "";
-  const hint = option.hint ? ` (${option.hint})` : "";
+  const hint = HINTS[key] ? ` (${HINTS[key]})` : "";
   throw new ConfigError(`Invalid ${label}${shown}: ${issue.message}${hint}`);
 }
