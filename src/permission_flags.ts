@@ -1,6 +1,5 @@
 /**
- * The permission flags of `deno task start`, read from `deno.json`, the one place they are
- * written: the binary, the configuration and the permission checks all use them.
+ * The permission flags of `deno task start`, read from `deno.json`, the one place they are written.
  * @module
  */
 

@@ -1,6 +1,5 @@
 /**
- * The Deno permissions the server needs, checked up front so that a bare `deno run main.ts`
- * says which flags to add instead of failing later with a `NotCapable` stack trace.
+ * Permissions checked up front: a bare `deno run main.ts` names the flags to add, not NotCapable.
  * @module
  */
 

@@ -1,6 +1,5 @@
 /**
- * What the server does differently by operating system, each a pure function of the OS so that
- * a test on Linux can ask what Windows or macOS would get.
+ * What differs by operating system, as pure functions of the OS that a test on Linux can ask.
  * @module
  */
 

@@ -42,16 +42,16 @@ export function readCredentials(
   { validate, defaultAuthUrl }: { validate: boolean; defaultAuthUrl: string },
 ) {
   const seen = new Map<string, Credential | undefined>();
-  function credentialFrom(kind: CredentialKind, source: string): Credential | undefined {
+  function credentialFrom(source: string): Credential | undefined {
     if (!seen.has(source)) {
+      const kind = source.startsWith("CAS_SESSION") ? "cas_session" : "service_account";
       const value = parseCredential(read(source), kind, source, validate);
       seen.set(source, value && { kind, source, value });
     }
     return seen.get(source);
   }
   // The shared variables are read (and checked) even when every region has its own.
-  credentialFrom("service_account", "SERVICE_ACCOUNT_SECRET");
-  credentialFrom("cas_session", "CAS_SESSION");
+  for (const shared of SHARED_CREDENTIAL_VARIABLES) credentialFrom(shared);
   const homeSite = siteOf(new URL(defaultAuthUrl).hostname);
   return {
     /** `withheld` is a shared variable kept from the region: its auth URL is on another site. */
@@ -59,19 +59,17 @@ export function readCredentials(
       region: string,
       { authUrl, optIn }: { authUrl: string; optIn?: SharedCredentialVariable },
     ): { credential?: Credential; withheld?: SharedCredentialVariable } {
+      // Most specific first; a service account wins over a cookie at the same level.
+      for (const own of [`SERVICE_ACCOUNT_SECRET_${region}`, `CAS_SESSION_${region}`]) {
+        const credential = credentialFrom(own);
+        if (credential) return { credential };
+      }
       const home = siteOf(new URL(authUrl).hostname) === homeSite;
       let withheld: SharedCredentialVariable | undefined;
-      // Most specific first; a service account wins over a cookie at the same level.
-      const candidates = [
-        ["service_account", `SERVICE_ACCOUNT_SECRET_${region}`],
-        ["cas_session", `CAS_SESSION_${region}`],
-        ["service_account", "SERVICE_ACCOUNT_SECRET", "SERVICE_ACCOUNT_SECRET"],
-        ["cas_session", "CAS_SESSION", "CAS_SESSION"],
-      ] as const;
-      for (const [kind, source, shared] of candidates) {
-        const credential = credentialFrom(kind, source);
+      for (const shared of SHARED_CREDENTIAL_VARIABLES) {
+        const credential = credentialFrom(shared);
         if (!credential) continue;
-        if (!shared || home || optIn === shared) return { credential };
+        if (home || optIn === shared) return { credential };
         withheld ??= shared;
       }
       return { credential: undefined, ...(withheld && { withheld }) };

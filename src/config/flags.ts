@@ -1,6 +1,5 @@
 /**
- * The command line, parsed strictly with errors that say what to type instead and never echo
- * what may be a credential, and `--help`, both from the option table.
+ * Flags and `--help`, from the option table; errors say what to type, never echo a credential.
  * @module
  */
 

@@ -18,7 +18,7 @@ const DEFAULT_AUTH_URL = "https://cloud.bytedance.net/auth/api/v1/jwt";
 const REGISTRY_EXAMPLE = "https://ms-neptune.byted.org";
 
 /** The variables every region may fall back to, each holding the default auth site's credential. */
-export const SHARED_CREDENTIAL_VARIABLES = ["CAS_SESSION", "SERVICE_ACCOUNT_SECRET"] as const;
+export const SHARED_CREDENTIAL_VARIABLES = ["SERVICE_ACCOUNT_SECRET", "CAS_SESSION"] as const;
 
 const boolean = z.boolean("expected true or false");
 
