@@ -31,7 +31,6 @@ import { createGracefulStop } from "./shutdown.ts";
 import { refuseFirstRequest, serveStdio } from "./stdio.ts";
 import type { Dependencies } from "./tools/deps.ts";
 
-const STDIO_DRAIN_MS = 30_000;
 const REFUSAL_WAIT_MS = 5_000;
 const SESSION_SWEEP_MS = 10_000;
 const SHUTDOWN_DEADLINE_MS = 5_000;
@@ -104,7 +103,7 @@ export async function main(args: readonly string[]): Promise<number> {
       mode: config.demo ? " (demo catalogue)" : "",
     });
     warnWithoutCredential(config);
-    await serveStdio(createServer(deps), { drainTimeoutMs: STDIO_DRAIN_MS });
+    await serveStdio(createServer(deps));
     return 0;
   } finally {
     await settledWithin(logs.flush(), LOG_FLUSH_MS);
@@ -135,7 +134,7 @@ async function serveHttp(
   let stdio: Promise<void> | undefined;
   if (await stdinIsPipe()) {
     logger("main").info("Serving MCP over stdio too: stdin is a pipe");
-    stdio = serveStdio(createServer(deps), { drainTimeoutMs: STDIO_DRAIN_MS })
+    stdio = serveStdio(createServer(deps))
       .then(() => logger("main").info("Stdin closed: MCP over stdio has ended"));
   }
 
