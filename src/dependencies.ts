@@ -27,7 +27,8 @@ export interface DependencyOptions {
   now: () => number;
   /** The logger of a part of the server, by name: `auth`, `discovery`. */
   logger: (category: string) => Logger;
-  instruments?: Instruments;
+  /** The metrics hooks, or some of them (`doctor` times the requests). */
+  instruments?: Partial<Instruments>;
 }
 
 /** Builds the dependencies every session shares. */
@@ -57,9 +58,9 @@ export function createDependencies(config: Config, options: DependencyOptions): 
     cacheMaxBytes: config.cacheMaxBytes,
     concurrency: config.concurrency,
     logger: logger("discovery"),
-    observe: instruments && { searches: instruments.searches, requests: instruments.requests },
+    observe: instruments,
   });
-  instruments?.watchRegions(discovery.health);
+  instruments?.watchRegions?.(discovery.health);
   return {
     discovery,
     // A shared server (plain calls, the stateless pool) answers one client, then the next: it

@@ -5,21 +5,18 @@
  */
 
 import { AuthError } from "./auth.ts";
-import { type Config, type Env, type EnvReader, envReaderOf, type Region } from "./config/mod.ts";
-import type { RegionFailureKind } from "./discovery/mod.ts";
+import { type Config, type Env, type EnvReader, envReaderOf } from "./config/mod.ts";
+import type { RegionFailureKind, RegionSearchWrapper } from "./discovery/mod.ts";
 import { SERVER_NAME, VERSION } from "./about.ts";
 import { createDependencies, type DependencyOptions } from "./dependencies.ts";
 import type { Dependencies } from "./tools/deps.ts";
-import type { Fetch } from "./upstream.ts";
 import { formatDuration } from "./wording.ts";
-
-/** `pass` and `fail` are checks; `skip` could not run; `info` describes a setting. */
-export type CheckStatus = "pass" | "fail" | "skip" | "info";
 
 /** One line of the doctor's report: what was found (never a credential), what to do about it. */
 export interface DoctorCheck {
   readonly name: string;
-  readonly status: CheckStatus;
+  /** `skip`: the check could not run; `info`: a setting, described. */
+  readonly status: "pass" | "fail" | "skip" | "info";
   readonly detail: string;
   readonly fix?: string;
 }
@@ -85,10 +82,9 @@ const REGION_FIXES: Partial<Record<RegionFailureKind, string>> = {
 
 /** Runs every check for `config` and returns the report; contacts each auth service and region. */
 export async function runDoctor(config: Config, options: DoctorOptions): Promise<DoctorReport> {
-  const timing = timeRequests(options.fetch, options.now);
-  const deps = createDependencies(config, { ...options, fetch: timing.fetch });
-  const { env } = options;
-  const read = envReaderOf(env);
+  const timing = timeRequests(options.now);
+  const deps = createDependencies(config, { ...options, instruments: { requests: timing.watch } });
+  const read = envReaderOf(options.env);
   const jwts = await checkJwts(deps, { now: options.now, read });
   const withToken = new Set(
     jwts.flatMap(({ regions, check }) => check.status === "pass" ? regions : []),
@@ -171,7 +167,7 @@ async function checkRegions(
   return result.outcomes.map((outcome) => {
     if (!withToken.has(outcome.region)) return skip(outcome.region);
     const region = discovery.regions.find((r) => r.name === outcome.region);
-    const elapsed = region && timing.elapsedFor(region);
+    const elapsed = timing.elapsedFor(outcome.region);
     const name = `region ${outcome.region}`;
     if (outcome.ok) {
       return pass(name, `answered a search${elapsed === undefined ? "" : ` in ${elapsed} ms`}`);
@@ -253,29 +249,23 @@ function notUsedInDemo(config: Config): string {
   return config.demo ? " (not used in demo mode)" : "";
 }
 
-// Milliseconds from the first request to a region until the last answered; undefined if none.
 type Timing = ReturnType<typeof timeRequests>;
 
-function timeRequests(fetch: Fetch, now: () => number) {
-  const requests: { url: string; start: number; end?: number }[] = [];
-  return {
-    async fetch(...[input, init]: Parameters<Fetch>) {
-      const url = typeof input === "string" ? input : input instanceof URL ? input.href : input.url;
-      const request: { url: string; start: number; end?: number } = { url, start: now() };
-      requests.push(request);
-      try {
-        return await fetch(input, init);
-      } finally {
-        request.end = now();
-      }
-    },
-    elapsedFor(region: Region): number | undefined {
-      const own = requests.filter((r) => r.url.startsWith(`${region.baseUrl}/`));
-      if (own.length === 0) return undefined;
-      const end = Math.max(...own.map((r) => r.end ?? r.start));
-      return Math.round(end - own[0]!.start);
-    },
+// Milliseconds from a region's first request (retries are requests too) to its last answer.
+function timeRequests(now: () => number) {
+  const spans = new Map<string, { start: number; end?: number }>();
+  const watch: RegionSearchWrapper = (next) => async (region, keyword, options) => {
+    const span = spans.get(region.name) ?? { start: now() };
+    spans.set(region.name, span);
+    const outcome = await next(region, keyword, options);
+    span.end = now();
+    return outcome;
   };
+  function elapsedFor(region: string): number | undefined {
+    const span = spans.get(region);
+    return span && Math.round((span.end ?? span.start) - span.start);
+  }
+  return { watch, elapsedFor };
 }
 
 const pass = (name: string, detail: string): DoctorCheck => ({ name, status: "pass", detail });

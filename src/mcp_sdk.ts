@@ -8,8 +8,6 @@
 
 // @ts-types="@modelcontextprotocol/sdk/server/mcp"
 export { McpServer, ResourceTemplate } from "@modelcontextprotocol/sdk/server/mcp.js";
-// @ts-types="@modelcontextprotocol/sdk/server/stdio"
-export { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
 // @ts-types="@modelcontextprotocol/sdk/server/webStandardStreamableHttp"
 export { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
 // @ts-types="@modelcontextprotocol/sdk/server/completable"
@@ -21,8 +19,6 @@ export type { jsonSchemaValidator as JsonSchemaValidator } from "@modelcontextpr
 // @ts-types="@modelcontextprotocol/sdk/types"
 export {
   type CallToolResult,
-  CallToolResultSchema,
-  ElicitRequestSchema,
   isJSONRPCErrorResponse,
   isJSONRPCRequest,
   isJSONRPCResultResponse,

@@ -19,10 +19,7 @@ const INSTRUCTIONS =
 export interface ServerOptions {
   /** A JSON-schema validator to share: without it the SDK builds a new Ajv for every server. */
   jsonSchemaValidator?: JsonSchemaValidator;
-  /**
-   * The server answers several clients in turn (plain JSON calls, stateless requests): it
-   * remembers no PSM, so that no client learns what another searched. Default false.
-   */
+  /** The server answers several clients in turn (plain JSON calls, stateless requests). */
   shared?: boolean;
 }
 
