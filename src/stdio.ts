@@ -129,9 +129,8 @@ export async function serveStdio(server: McpServer, options: StdioOptions = {}):
     async send(message) {
       if (closed) return;
       await write(`${JSON.stringify(message)}\n`);
-      if (isJSONRPCResultResponse(message) || isJSONRPCErrorResponse(message)) {
-        if (message.id !== undefined) settle(message.id);
-      }
+      const answer = isJSONRPCResultResponse(message) || isJSONRPCErrorResponse(message);
+      if (answer && message.id !== undefined) settle(message.id);
     },
     close() {
       if (!closed) {
