@@ -87,9 +87,6 @@ export function createDemoUpstream(options: DemoUpstreamOptions): (request: Requ
   const authUrls = [authUrl, ...regions.flatMap((r) => r.authUrl ?? [])].map((u) => new URL(u));
   return (request) => {
     const url = new URL(request.url);
-    if (request.method !== "GET") {
-      return Response.json({ error: "method not allowed" }, { status: 405 });
-    }
     if (authUrls.some((auth) => auth.origin === url.origin && auth.pathname === url.pathname)) {
       return issueToken(request, now() + TOKEN_LIFETIME_MS);
     }

@@ -46,10 +46,7 @@ function networkFix(url: string, read: EnvReader): string {
 }
 
 /** Returns the proxy Deno's fetch uses for `url` and its variable; `undefined` when direct. */
-export function proxyFor(
-  url: string,
-  read: EnvReader,
-): { variable: string; address: string } | undefined {
+export function proxyFor(url: string, read: EnvReader) {
   const target = new URL(url);
   const variable = target.protocol === "https:" ? "HTTPS_PROXY" : "HTTP_PROXY";
   const raw = read(variable)?.trim();

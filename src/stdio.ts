@@ -1,9 +1,6 @@
 /**
- * MCP over stdin/stdout for desktop clients. Not the SDK's `StdioServerTransport`: its reader
- * copies the whole buffer on every chunk (quadratic in a line's length) and closes on a line
- * over its limit, and its `send` resolves before the bytes are written, so an answer could be
- * lost at exit. Here lines are read in linear time and bounded; stdout carries JSON-RPC only.
- *
+ * MCP over stdin/stdout for desktop clients; stdout carries JSON-RPC only. Our own transport,
+ * not the SDK's `StdioServerTransport` (docs/design.md says why).
  * @module
  */
 
