@@ -79,17 +79,24 @@ const REGION_FIXES: Partial<Record<RegionFailureKind, string>> = {
 
 /** Runs every check for `config` and returns the report; contacts each auth service and region. */
 export async function runDoctor(config: Config, options: DoctorOptions): Promise<DoctorReport> {
-  const timing = timeRequests(options.now);
-  const deps = createDependencies(config, { ...options, instruments: { requests: timing.watch } });
+  const { now } = options;
+  // When each region last answered a request (a retry is one too): the search's time there.
+  const answeredAt = new Map<string, number>();
+  const requests: RegionSearchWrapper = (next) => async (region, ...rest) => {
+    const outcome = await next(region, ...rest);
+    answeredAt.set(region.name, now());
+    return outcome;
+  };
+  const deps = createDependencies(config, { ...options, instruments: { requests } });
   const read = envReaderOf(options.env);
-  const jwts = await checkJwts(deps, { now: options.now, read });
+  const jwts = await checkJwts(deps, { now, read });
   const withToken = new Set(
     jwts.flatMap(({ regions, check }) => check.status === "pass" ? regions : []),
   );
   const checks = [
     checkCredentials(deps),
     ...jwts.map(({ check }) => check),
-    ...await checkRegions(deps, { timing, withToken, read }),
+    ...await checkRegions(deps, { answeredAt, now, withToken, read }),
     describeProxy(read, config),
     describeCertificates(read, config),
   ];
@@ -153,18 +160,25 @@ function checkJwts(deps: Dependencies, { now, read }: { now: () => number; read:
 
 async function checkRegions(
   { discovery, auth }: Dependencies,
-  { timing, withToken, read }: { timing: Timing; withToken: Set<string>; read: EnvReader },
+  { answeredAt, now, withToken, read }: {
+    answeredAt: ReadonlyMap<string, number>;
+    now: () => number;
+    withToken: Set<string>;
+    read: EnvReader;
+  },
 ): Promise<DoctorCheck[]> {
   const credentialed = new Set(auth.sources.flatMap((s) => s.credential ? s.regions : []));
   const skip = (region: string) =>
     skipped(`region ${region}`, credentialed.has(region) ? "needs a JWT" : "needs a credential");
   if (withToken.size === 0) return discovery.regions.map((region) => skip(region.name));
   // Every region is asked, live: an early answer or a cached one would check nothing.
+  const startedAt = now();
   const result = await discovery.search(PROBE_KEYWORD, { waitAllRegions: true, refresh: true });
   return result.outcomes.map((outcome) => {
     if (!withToken.has(outcome.region)) return skip(outcome.region);
     const region = discovery.regions.find((r) => r.name === outcome.region);
-    const elapsed = timing.elapsedFor(outcome.region);
+    const answered = answeredAt.get(outcome.region);
+    const elapsed = answered === undefined ? undefined : Math.round(answered - startedAt);
     const name = `region ${outcome.region}`;
     if (outcome.ok) {
       return pass(name, `answered a search${elapsed === undefined ? "" : ` in ${elapsed} ms`}`);
@@ -244,25 +258,6 @@ function describeCertificates(read: EnvReader, config: Config): DoctorCheck {
 
 function notUsedInDemo(config: Config): string {
   return config.demo ? " (not used in demo mode)" : "";
-}
-
-type Timing = ReturnType<typeof timeRequests>;
-
-// Milliseconds from a region's first request (retries are requests too) to its last answer.
-function timeRequests(now: () => number) {
-  const spans = new Map<string, { start: number; end?: number }>();
-  const watch: RegionSearchWrapper = (next) => async (region, keyword, options) => {
-    const span = spans.get(region.name) ?? { start: now() };
-    spans.set(region.name, span);
-    const outcome = await next(region, keyword, options);
-    span.end = now();
-    return outcome;
-  };
-  function elapsedFor(region: string): number | undefined {
-    const span = spans.get(region);
-    return span && Math.round((span.end ?? span.start) - span.start);
-  }
-  return { watch, elapsedFor };
 }
 
 const pass = (name: string, detail: string): DoctorCheck => ({ name, status: "pass", detail });
