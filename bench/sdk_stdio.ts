@@ -11,7 +11,9 @@
 
 import { z } from "zod";
 import tools from "../tests/testdata/tools_list.json" with { type: "json" };
-import { McpServer, StdioServerTransport } from "../src/mcp_sdk.ts";
+import { McpServer } from "../src/mcp_sdk.ts";
+// @ts-types="@modelcontextprotocol/sdk/server/stdio"
+import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
 
 function createMinimalServer(): McpServer {
   const server = new McpServer({ name: "bench-sdk-stdio", version: "0.0.0" });

@@ -13,7 +13,6 @@ import {
   parseCommand,
   USAGE,
 } from "./config/mod.ts";
-import { describeUnconfigured } from "./auth_sources.ts";
 import { createDemoFetch } from "./demo.ts";
 import { formatDoctorReport, runDoctor } from "./doctor.ts";
 import type { Listener } from "./http/listen.ts";
@@ -31,7 +30,6 @@ import { createGracefulStop } from "./shutdown.ts";
 import { refuseFirstRequest, serveStdio } from "./stdio.ts";
 import type { Dependencies } from "./tools/deps.ts";
 
-const STDIO_DRAIN_MS = 30_000;
 const REFUSAL_WAIT_MS = 5_000;
 const SESSION_SWEEP_MS = 10_000;
 const SHUTDOWN_DEADLINE_MS = 5_000;
@@ -103,8 +101,8 @@ export async function main(args: readonly string[]): Promise<number> {
     logger("main").info("Serving MCP over stdio{mode}", {
       mode: config.demo ? " (demo catalogue)" : "",
     });
-    warnWithoutCredential(config);
-    await serveStdio(createServer(deps), { drainTimeoutMs: STDIO_DRAIN_MS });
+    warnWithoutCredential(deps);
+    await serveStdio(createServer(deps));
     return 0;
   } finally {
     await settledWithin(logs.flush(), LOG_FLUSH_MS);
@@ -135,7 +133,7 @@ async function serveHttp(
   let stdio: Promise<void> | undefined;
   if (await stdinIsPipe()) {
     logger("main").info("Serving MCP over stdio too: stdin is a pipe");
-    stdio = serveStdio(createServer(deps), { drainTimeoutMs: STDIO_DRAIN_MS })
+    stdio = serveStdio(createServer(deps))
       .then(() => logger("main").info("Stdin closed: MCP over stdio has ended"));
   }
 
@@ -177,14 +175,14 @@ async function serveHttp(
       logger("main").warn("Not serving HTTP: {reason}; serving MCP over stdio only", {
         reason: describeListenError(error, config),
       });
-      warnWithoutCredential(config);
+      warnWithoutCredential(deps);
       await stdio;
       return 0;
     }
     console.error(`${SERVER_NAME}: ${describeListenError(error, config)}`);
     return 1;
   }
-  warnWithoutCredential(config);
+  warnWithoutCredential(deps);
   const exposure = exposureWarning(config);
   if (exposure) log.warn(exposure);
   const sweep = setInterval(() => {
@@ -220,22 +218,20 @@ async function serveHttp(
   return await stop.exitStatus;
 }
 
-function warnWithoutCredential(config: Config) {
-  if (config.demo) return;
-  const unconfigured = config.regions.filter((region) => !region.credential);
-  if (unconfigured.length === 0) return;
-  const noneSet = unconfigured.every((region) => !region.withheld);
-  if (noneSet && unconfigured.length === config.regions.length && config.regions.length > 0) {
+// Demo mode signs in to its own auth service: every source has a credential there.
+function warnWithoutCredential({ auth }: Dependencies) {
+  const unconfigured = auth.sources.filter((source) => !source.credential);
+  const cookieless = unconfigured.every((source) => !source.withheld);
+  if (cookieless && unconfigured.length > 0 && unconfigured.length === auth.sources.length) {
     logger("main").warn(
       "CAS_SESSION is not set: searches will fail until you copy the cookie from the browser into the environment and restart (or use --demo)",
     );
     return;
   }
-  for (const region of unconfigured) {
-    logger("main").warn("Region {region} is skipped, {reason}", {
-      region: region.name,
-      reason: describeUnconfigured(region),
-    });
+  for (const { regions, unconfigured: reason } of unconfigured) {
+    for (const region of regions) {
+      logger("main").warn("Region {region} is skipped, {reason}", { region, reason });
+    }
   }
 }
 

@@ -7,19 +7,6 @@ import type { Region } from "./config/mod.ts";
 import { readExpiry, readJwtClaims } from "./auth.ts";
 import type { Fetch } from "./upstream.ts";
 
-/** A catalogue entry: the registry's own fields, and the regions that list it. */
-export interface DemoService {
-  readonly psm: string;
-  readonly regions: readonly string[];
-  readonly type: string;
-  readonly framework: string;
-  readonly description: string;
-  readonly owners: string;
-  readonly deployment_platform: string;
-  readonly level: "P0" | "P1" | "P2" | "P3";
-  readonly updated_at: string;
-}
-
 // psm, regions, level, framework, owners, description
 const CATALOGUE_TABLE = `
 oec.affiliate.monitor cn,us P2 kitex wangzhonghua.97 Affiliate order monitoring and alerting
@@ -60,23 +47,24 @@ data.bi.dashboard_api cn P3 hertz zheng.hui BI dashboards
 data.bi.export-worker cn P3 kitex zheng.hui Scheduled BI exports
 `;
 
-/** The sample catalogue: some PSMs in one region, some in both, many sharing prefixes. */
-export const DEMO_CATALOGUE: readonly DemoService[] = CATALOGUE_TABLE.trim().split("\n").map(
-  (row) => {
-    const [psm = "", regions = "", level, framework = "", owners = "", ...words] = row.split(/ +/);
-    return {
-      psm,
-      regions: regions.split(","),
-      type: framework === "kitex" ? "thrift" : "http",
-      framework,
-      description: words.join(" "),
-      owners,
-      deployment_platform: "tce",
-      level: level as DemoService["level"],
-      updated_at: "2025-09-01T08:00:00Z",
-    };
-  },
-);
+/**
+ * The sample catalogue, in the registry's own field names plus the regions that list each PSM:
+ * some PSMs in one region, some in both, many sharing prefixes.
+ */
+export const DEMO_CATALOGUE = CATALOGUE_TABLE.trim().split("\n").map((row) => {
+  const [psm = "", regions = "", level = "", framework = "", owners = "", ...text] = row.split(" ");
+  return {
+    psm,
+    regions: regions.split(","),
+    type: framework === "kitex" ? "thrift" : "http",
+    framework,
+    description: text.join(" "),
+    owners,
+    deployment_platform: "tce",
+    level,
+    updated_at: "2025-09-01T08:00:00Z",
+  };
+});
 
 /** Options for {@linkcode createDemoUpstream}. */
 export interface DemoUpstreamOptions {
@@ -84,27 +72,23 @@ export interface DemoUpstreamOptions {
   regions: readonly (Region & { authUrl?: string })[];
   authUrl: string;
   now: () => number;
-  /** Lifetime of issued tokens. Default one hour. */
-  tokenLifetimeMs?: number;
 }
 
 const DEMO_ISSUER = "byted-live-promotion-demo";
 const SEARCH_PATH = "/api/neptune/ms/service/search";
+const TOKEN_LIFETIME_MS = 60 * 60 * 1000;
 
 /**
  * Returns a handler playing the auth service (a JWT with a real `exp` for any `CAS_SESSION`
  * cookie) and each region's search endpoint (for tokens it issued).
  */
 export function createDemoUpstream(options: DemoUpstreamOptions): (request: Request) => Response {
-  const { regions, authUrl, now, tokenLifetimeMs = 60 * 60 * 1000 } = options;
+  const { regions, authUrl, now } = options;
   const authUrls = [authUrl, ...regions.flatMap((r) => r.authUrl ?? [])].map((u) => new URL(u));
   return (request) => {
     const url = new URL(request.url);
-    if (request.method !== "GET") {
-      return Response.json({ error: "method not allowed" }, { status: 405 });
-    }
     if (authUrls.some((auth) => auth.origin === url.origin && auth.pathname === url.pathname)) {
-      return issueToken(request, now() + tokenLifetimeMs);
+      return issueToken(request, now() + TOKEN_LIFETIME_MS);
     }
     const endpoint = `${url.origin}${url.pathname}`;
     const region = regions.find((r) => endpoint === `${r.baseUrl}${SEARCH_PATH}`);
@@ -118,12 +102,11 @@ export function createDemoUpstream(options: DemoUpstreamOptions): (request: Requ
         error_message: "JWT token expired or invalid",
       }, { status: 401 });
     }
-    const keyword = url.searchParams.get("keyword") ?? "";
     return Response.json({
       error_code: 0,
       error_type: "",
       error_message: "",
-      data: searchCatalogue(DEMO_CATALOGUE, { region: region.name, keyword }),
+      data: searchCatalogue(region.name, url.searchParams.get("keyword") ?? ""),
     });
   };
 }
@@ -138,21 +121,11 @@ export function createDemoFetch(options: DemoUpstreamOptions): Fetch {
   };
 }
 
-/** The answer entries the demo registry gives, in the registry's own field names. */
-export type DemoAnswerEntry = Omit<DemoService, "regions"> & {
-  node_id: number;
-  service_chinese_name: string;
-  platform_types: Record<string, string>;
-};
-
-/** Returns the catalogue entries of `region` whose PSM or description contains `keyword`. */
-export function searchCatalogue(
-  catalogue: readonly DemoService[],
-  { region, keyword }: { region: string; keyword: string },
-): DemoAnswerEntry[] {
+/** The entries of `region` whose PSM or description contains `keyword`, as the registry says them. */
+export function searchCatalogue(region: string, keyword: string) {
   const needle = keyword.trim().toLowerCase();
   if (needle === "") return [];
-  return catalogue
+  return DEMO_CATALOGUE
     .filter((service) => service.regions.includes(region))
     .filter((service) =>
       service.psm.includes(needle) || service.description.toLowerCase().includes(needle)

@@ -5,7 +5,7 @@
 
 import { createAuthSources } from "./auth_sources.ts";
 import type { Config, Credential } from "./config/mod.ts";
-import { createDiscovery, createRecentPsms } from "./discovery/mod.ts";
+import { createDiscovery } from "./discovery/mod.ts";
 import { DEMO_CATALOGUE } from "./demo.ts";
 import type { Instruments } from "./instruments.ts";
 import type { Logger } from "./log.ts";
@@ -27,7 +27,8 @@ export interface DependencyOptions {
   now: () => number;
   /** The logger of a part of the server, by name: `auth`, `discovery`. */
   logger: (category: string) => Logger;
-  instruments?: Instruments;
+  /** The metrics hooks, or some of them (`doctor` times the requests). */
+  instruments?: Partial<Instruments>;
 }
 
 /** Builds the dependencies every session shares. */
@@ -44,8 +45,6 @@ export function createDependencies(config: Config, options: DependencyOptions): 
     logger: logger("auth"),
     onRefresh: instruments?.authRefresh,
   });
-  // In demo mode the whole catalogue counts as seen: completions and suggestions work at once.
-  const knownPsms = config.demo ? DEMO_CATALOGUE.map((service) => service.psm) : [];
   const discovery = createDiscovery({
     // Discovery and the tools see names and URLs only, never a credential.
     regions: regions.map(({ name, baseUrl }) => ({ name, baseUrl })),
@@ -57,15 +56,13 @@ export function createDependencies(config: Config, options: DependencyOptions): 
     cacheMaxBytes: config.cacheMaxBytes,
     concurrency: config.concurrency,
     logger: logger("discovery"),
-    observe: instruments && { searches: instruments.searches, requests: instruments.requests },
+    observe: instruments,
   });
-  instruments?.watchRegions(discovery.health);
+  instruments?.watchRegions?.(discovery.health);
   return {
     discovery,
-    // A shared server (plain calls, the stateless pool) answers one client, then the next: it
-    // must not carry the first one's PSMs over, so it remembers none, whatever the mode.
-    newRecentPsms: ({ shared = false } = {}) =>
-      createRecentPsms({ initial: knownPsms, capacity: shared ? 0 : undefined }),
+    // In demo mode the whole catalogue counts as seen: completions and suggestions work at once.
+    knownPsms: config.demo ? DEMO_CATALOGUE.map((service) => service.psm) : [],
     auth,
     authUrl: config.authUrl,
     timeoutMs: config.timeoutMs,

@@ -5,21 +5,18 @@
  */
 
 import { AuthError } from "./auth.ts";
-import { type Config, type Env, type EnvReader, envReaderOf, type Region } from "./config/mod.ts";
-import type { RegionFailureKind } from "./discovery/mod.ts";
+import { type Config, type Env, type EnvReader, envReaderOf } from "./config/mod.ts";
+import type { RegionFailureKind, RegionSearchWrapper } from "./discovery/mod.ts";
 import { SERVER_NAME, VERSION } from "./about.ts";
 import { createDependencies, type DependencyOptions } from "./dependencies.ts";
 import type { Dependencies } from "./tools/deps.ts";
-import type { Fetch } from "./upstream.ts";
 import { formatDuration } from "./wording.ts";
-
-/** `pass` and `fail` are checks; `skip` could not run; `info` describes a setting. */
-export type CheckStatus = "pass" | "fail" | "skip" | "info";
 
 /** One line of the doctor's report: what was found (never a credential), what to do about it. */
 export interface DoctorCheck {
   readonly name: string;
-  readonly status: CheckStatus;
+  /** `skip`: the check could not run; `info`: a setting, described. */
+  readonly status: "pass" | "fail" | "skip" | "info";
   readonly detail: string;
   readonly fix?: string;
 }
@@ -49,10 +46,7 @@ function networkFix(url: string, read: EnvReader): string {
 }
 
 /** Returns the proxy Deno's fetch uses for `url` and its variable; `undefined` when direct. */
-export function proxyFor(
-  url: string,
-  read: EnvReader,
-): { variable: string; address: string } | undefined {
+export function proxyFor(url: string, read: EnvReader) {
   const target = new URL(url);
   const variable = target.protocol === "https:" ? "HTTPS_PROXY" : "HTTP_PROXY";
   const raw = read(variable)?.trim();
@@ -85,18 +79,24 @@ const REGION_FIXES: Partial<Record<RegionFailureKind, string>> = {
 
 /** Runs every check for `config` and returns the report; contacts each auth service and region. */
 export async function runDoctor(config: Config, options: DoctorOptions): Promise<DoctorReport> {
-  const timing = timeRequests(options.fetch, options.now);
-  const deps = createDependencies(config, { ...options, fetch: timing.fetch });
-  const { env } = options;
-  const read = envReaderOf(env);
-  const jwts = await checkJwts(deps, { now: options.now, read });
+  const { now } = options;
+  // When each region last answered a request (a retry is one too): the search's time there.
+  const answeredAt = new Map<string, number>();
+  const requests: RegionSearchWrapper = (next) => async (region, ...rest) => {
+    const outcome = await next(region, ...rest);
+    answeredAt.set(region.name, now());
+    return outcome;
+  };
+  const deps = createDependencies(config, { ...options, instruments: { requests } });
+  const read = envReaderOf(options.env);
+  const jwts = await checkJwts(deps, { now, read });
   const withToken = new Set(
     jwts.flatMap(({ regions, check }) => check.status === "pass" ? regions : []),
   );
   const checks = [
     checkCredentials(deps),
     ...jwts.map(({ check }) => check),
-    ...await checkRegions(deps, { timing, withToken, read }),
+    ...await checkRegions(deps, { answeredAt, now, withToken, read }),
     describeProxy(read, config),
     describeCertificates(read, config),
   ];
@@ -160,18 +160,25 @@ function checkJwts(deps: Dependencies, { now, read }: { now: () => number; read:
 
 async function checkRegions(
   { discovery, auth }: Dependencies,
-  { timing, withToken, read }: { timing: Timing; withToken: Set<string>; read: EnvReader },
+  { answeredAt, now, withToken, read }: {
+    answeredAt: ReadonlyMap<string, number>;
+    now: () => number;
+    withToken: Set<string>;
+    read: EnvReader;
+  },
 ): Promise<DoctorCheck[]> {
   const credentialed = new Set(auth.sources.flatMap((s) => s.credential ? s.regions : []));
   const skip = (region: string) =>
     skipped(`region ${region}`, credentialed.has(region) ? "needs a JWT" : "needs a credential");
   if (withToken.size === 0) return discovery.regions.map((region) => skip(region.name));
   // Every region is asked, live: an early answer or a cached one would check nothing.
+  const startedAt = now();
   const result = await discovery.search(PROBE_KEYWORD, { waitAllRegions: true, refresh: true });
   return result.outcomes.map((outcome) => {
     if (!withToken.has(outcome.region)) return skip(outcome.region);
     const region = discovery.regions.find((r) => r.name === outcome.region);
-    const elapsed = region && timing.elapsedFor(region);
+    const answered = answeredAt.get(outcome.region);
+    const elapsed = answered === undefined ? undefined : Math.round(answered - startedAt);
     const name = `region ${outcome.region}`;
     if (outcome.ok) {
       return pass(name, `answered a search${elapsed === undefined ? "" : ` in ${elapsed} ms`}`);
@@ -251,31 +258,6 @@ function describeCertificates(read: EnvReader, config: Config): DoctorCheck {
 
 function notUsedInDemo(config: Config): string {
   return config.demo ? " (not used in demo mode)" : "";
-}
-
-// Milliseconds from the first request to a region until the last answered; undefined if none.
-type Timing = ReturnType<typeof timeRequests>;
-
-function timeRequests(fetch: Fetch, now: () => number) {
-  const requests: { url: string; start: number; end?: number }[] = [];
-  return {
-    async fetch(...[input, init]: Parameters<Fetch>) {
-      const url = typeof input === "string" ? input : input instanceof URL ? input.href : input.url;
-      const request: { url: string; start: number; end?: number } = { url, start: now() };
-      requests.push(request);
-      try {
-        return await fetch(input, init);
-      } finally {
-        request.end = now();
-      }
-    },
-    elapsedFor(region: Region): number | undefined {
-      const own = requests.filter((r) => r.url.startsWith(`${region.baseUrl}/`));
-      if (own.length === 0) return undefined;
-      const end = Math.max(...own.map((r) => r.end ?? r.start));
-      return Math.round(end - own[0]!.start);
-    },
-  };
 }
 
 const pass = (name: string, detail: string): DoctorCheck => ({ name, status: "pass", detail });

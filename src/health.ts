@@ -7,21 +7,11 @@ import { VERSION } from "./about.ts";
 import type { Dependencies } from "./tools/deps.ts";
 import { groupByReason, isoTime, timeOfDay } from "./wording.ts";
 
-/** The body of `GET /health`. */
-export interface Health {
-  status: "ok";
-  version: string;
-  uptime_s: number;
-  demo: boolean;
-  regions: string[];
-  auth: { configured: boolean; valid: boolean; expires_at?: string };
-}
-
-/** Describes the server's health without contacting any upstream. */
+/** The body of `GET /health`, built without contacting any upstream. */
 export function describeHealth(deps: Dependencies, { startedAt, now }: {
   startedAt: number;
   now: () => number;
-}): Health {
+}) {
   const statuses = deps.auth.sources.map((source) => source.tokens.status());
   const expiries = statuses.flatMap((status) => status.expiresAt?.getTime() ?? []);
   return {
@@ -39,19 +29,11 @@ export function describeHealth(deps: Dependencies, { startedAt, now }: {
   };
 }
 
-/** The body of `GET /ready`: whether searches can be answered, and why not. */
-export interface Readiness {
-  ready: boolean;
-  /** One line per reason, with the regions it concerns; empty when ready. */
-  reasons: string[];
-  regions: { name: string; ready: boolean; reason?: string }[];
-}
-
 /**
- * Ready when a region has a valid JWT (obtained as a search would) and its circuit is not open;
- * no registry is asked: the circuit breakers already know which regions fail.
+ * The body of `GET /ready`: ready when a region has a valid JWT (obtained as a search would) and
+ * its circuit is not open, else one reason a line; no registry is asked, the breakers know.
  */
-export async function checkReadiness(deps: Dependencies): Promise<Readiness> {
+export async function checkReadiness(deps: Dependencies) {
   const tokenErrors = new Map<string, string>();
   await Promise.all(deps.auth.sources.map(async ({ tokens, regions }) => {
     try {

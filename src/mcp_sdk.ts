@@ -2,14 +2,11 @@
  * The parts of the MCP SDK we use. The SDK's `./*` export maps `server/mcp.js` to a types file
  * that does not exist, so Deno would type every class as `any`; `@ts-types` points at the real
  * declarations (modelcontextprotocol/typescript-sdk#2701). Delete once the SDK ships its fix.
- *
  * @module
  */
 
 // @ts-types="@modelcontextprotocol/sdk/server/mcp"
 export { McpServer, ResourceTemplate } from "@modelcontextprotocol/sdk/server/mcp.js";
-// @ts-types="@modelcontextprotocol/sdk/server/stdio"
-export { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
 // @ts-types="@modelcontextprotocol/sdk/server/webStandardStreamableHttp"
 export { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
 // @ts-types="@modelcontextprotocol/sdk/server/completable"
@@ -21,8 +18,6 @@ export type { jsonSchemaValidator as JsonSchemaValidator } from "@modelcontextpr
 // @ts-types="@modelcontextprotocol/sdk/types"
 export {
   type CallToolResult,
-  CallToolResultSchema,
-  ElicitRequestSchema,
   isJSONRPCErrorResponse,
   isJSONRPCRequest,
   isJSONRPCResultResponse,

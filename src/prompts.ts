@@ -3,7 +3,6 @@
  * @module
  */
 
-import { z } from "zod";
 import { completable, type McpServer } from "./mcp_sdk.ts";
 import type { SessionDependencies } from "./tools/deps.ts";
 import { keywordSchema } from "./tools/search_result.ts";
@@ -27,11 +26,11 @@ export function registerFindPsmPrompt(
         "Look a service (PSM) up in every region and summarize its owners, level, framework and regions",
       argsSchema: { keyword },
     },
-    ({ keyword }: { keyword: z.infer<typeof keywordSchema> }) => ({
+    ({ keyword }) => ({
       messages: [{
-        role: "user" as const,
+        role: "user",
         content: {
-          type: "text" as const,
+          type: "text",
           text: `Look up the service "${keyword}" with the search_psm_service tool. ` +
             "Summarize its owners, level, framework, deployment platform and the regions it is deployed in. " +
             "If there is no exact match, list the closest PSMs and any suggested spelling.",

@@ -17,7 +17,6 @@ export const RESOURCE_NOT_FOUND = -32002;
 export class ResourceReadError extends Error {
   override name = "ResourceReadError";
 
-  /** `code` is the JSON-RPC error code the SDK sends with the message. */
   constructor(readonly code: number, message: string, options?: ErrorOptions) {
     super(message, options);
   }

@@ -4,6 +4,7 @@
  */
 
 import { SERVER_NAME, VERSION } from "./about.ts";
+import { createRecentPsms } from "./discovery/mod.ts";
 import { type JsonSchemaValidator, McpServer } from "./mcp_sdk.ts";
 import { registerFindPsmPrompt } from "./prompts.ts";
 import { registerPsmResource } from "./resources.ts";
@@ -19,10 +20,7 @@ const INSTRUCTIONS =
 export interface ServerOptions {
   /** A JSON-schema validator to share: without it the SDK builds a new Ajv for every server. */
   jsonSchemaValidator?: JsonSchemaValidator;
-  /**
-   * The server answers several clients in turn (plain JSON calls, stateless requests): it
-   * remembers no PSM, so that no client learns what another searched. Default false.
-   */
+  /** The server answers several clients in turn (plain JSON calls, stateless requests). */
   shared?: boolean;
 }
 
@@ -40,7 +38,10 @@ export function createServer(deps: Dependencies, options: ServerOptions = {}): M
       capabilities: { logging: {} },
     },
   );
-  const recentPsms = deps.newRecentPsms({ shared: options.shared ?? false });
+  // A shared server answers one client, then the next: it must not carry the first one's PSMs
+  // over, so it remembers none of them.
+  const capacity = options.shared ? 0 : undefined;
+  const recentPsms = createRecentPsms({ initial: deps.knownPsms, capacity });
   const { discovery } = deps;
   const session = {
     ...deps,

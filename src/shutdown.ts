@@ -21,15 +21,11 @@ export interface GracefulStopOptions {
   delay?: (ms: number) => Promise<void>;
 }
 
-/** What a stop signal does, and the exit status it leads to. */
-export interface GracefulStop {
-  onSignal(signal: StopSignal): void;
-  /** Settles once the server has stopped: 0, or 1 when stopping failed. */
-  readonly exitStatus: Promise<number>;
-}
-
-/** Returns the handler of stop signals; a second signal exits with 128 + its number. */
-export function createGracefulStop(options: GracefulStopOptions): GracefulStop {
+/**
+ * Returns the handler of stop signals, and the exit status once the server has stopped: 0, or 1
+ * when stopping failed. A second signal exits at once with 128 + its number.
+ */
+export function createGracefulStop(options: GracefulStopOptions) {
   const { drainDelayMs, logger, delay = abortableSleep } = options;
   const exitStatus = Promise.withResolvers<number>();
   let stopping = false;
@@ -47,7 +43,7 @@ export function createGracefulStop(options: GracefulStopOptions): GracefulStop {
   }
 
   return {
-    onSignal(signal) {
+    onSignal(signal: StopSignal) {
       if (stopping) return options.exit(forcedStopStatus(signal));
       stopping = true;
       drainThenStop().then(() => exitStatus.resolve(0), (error) => {

@@ -1,18 +1,14 @@
 /**
- * MCP over stdin/stdout for desktop clients. Not the SDK's `StdioServerTransport`: its reader
- * copies the whole buffer on every chunk (quadratic in a line's length) and closes on a line
- * over its limit, and its `send` resolves before the bytes are written, so an answer could be
- * lost at exit. Here lines are read in linear time and bounded; stdout carries JSON-RPC only.
- *
+ * MCP over stdin/stdout for desktop clients; stdout carries JSON-RPC only. Our own transport,
+ * not the SDK's `StdioServerTransport` (docs/design.md says why).
  * @module
  */
 
 import { settledWithin } from "./async.ts";
 import { concatBytes } from "./bytes.ts";
-import { isRecord } from "./json.ts";
-import { cancelledIdsOf, requestIdsOf } from "./http/rpc_messages.ts";
 import {
   isJSONRPCErrorResponse,
+  isJSONRPCRequest,
   isJSONRPCResultResponse,
   type JSONRPCMessage,
   JSONRPCMessageSchema,
@@ -22,6 +18,8 @@ import {
 } from "./mcp_sdk.ts";
 
 const MAX_LINE_BYTES = 4 * 1024 * 1024;
+// How long answers to the requests read before stdin ended are waited for.
+const DRAIN_TIMEOUT_MS = 30_000;
 const encoder = new TextEncoder();
 const PARSE_ERROR = -32700;
 // Not -32000: the SDK's client reads that code as "connection closed", which hides the message.
@@ -69,24 +67,18 @@ export async function* readLines(
 
 /** Where {@linkcode serveStdio} and {@linkcode refuseFirstRequest} read and write. */
 export interface StdioOptions {
-  /** The client's messages; `Deno.stdin.readable` by default. */
+  /** `Deno.stdin.readable` by default. */
   input?: ReadableStream<Uint8Array>;
-  /** Where answers go, one whole message at a time; `Deno.stdout.writable` by default. */
+  /** Written one whole message at a time; `Deno.stdout.writable` by default. */
   output?: WritableStream<Uint8Array>;
-  /** The longest line accepted; 4 MiB by default. */
-  maxLineBytes?: number;
 }
 
 /**
  * Serves `server` over stdio; resolves when the server closes: once stdin ends and every
- * request received by then is answered (or `drainTimeoutMs` passed), or when stdout is gone.
+ * request received by then is answered (or 30 s passed), or when stdout is gone.
  */
-export async function serveStdio(
-  server: McpServer,
-  options: StdioOptions & { drainTimeoutMs: number },
-): Promise<void> {
+export async function serveStdio(server: McpServer, options: StdioOptions = {}): Promise<void> {
   const { input = Deno.stdin.readable, output = Deno.stdout.writable } = options;
-  const maxLineBytes = options.maxLineBytes ?? MAX_LINE_BYTES;
   const writer = output.getWriter();
   // Nobody is left to read the answers (EPIPE): stop instead of crashing.
   const write = (text: string) => writer.write(encoder.encode(text)).catch(() => server.close());
@@ -101,7 +93,7 @@ export async function serveStdio(
     if (closed) return;
     if (line === undefined) {
       const message =
-        `Parse error: a line passed ${maxLineBytes} bytes and was dropped: send each message on one line of at most that size`;
+        `Parse error: a line passed ${MAX_LINE_BYTES} bytes and was dropped: send each message on one line of at most that size`;
       return void write(errorLine(null, { code: PARSE_ERROR, message }));
     }
     let message: JSONRPCMessage;
@@ -111,16 +103,19 @@ export async function serveStdio(
       // As the SDK's own stdio transport: a malformed line is reported, not answered.
       return transport.onerror?.(error instanceof Error ? error : new Error(String(error)));
     }
-    for (const id of requestIdsOf(message)) unanswered.add(id);
-    for (const id of cancelledIdsOf(message)) settle(id);
+    if (isJSONRPCRequest(message)) unanswered.add(message.id);
+    if ("method" in message && message.method === "notifications/cancelled") {
+      const id = message.params?.requestId;
+      if (typeof id === "string" || typeof id === "number") settle(id);
+    }
     transport.onmessage?.(message);
   };
   // A client that exits must stop us, but only after the answers to what it already asked
   // (`printf ... | server --stdio`).
   const readUntilEnd = async () => {
-    for await (const line of readLines(reader, maxLineBytes)) receive(line);
+    for await (const line of readLines(reader, MAX_LINE_BYTES)) receive(line);
     drained = Promise.withResolvers();
-    if (unanswered.size > 0) await settledWithin(drained.promise, options.drainTimeoutMs);
+    if (unanswered.size > 0) await settledWithin(drained.promise, DRAIN_TIMEOUT_MS);
     await server.close();
   };
   const transport: Transport = {
@@ -131,9 +126,8 @@ export async function serveStdio(
     async send(message) {
       if (closed) return;
       await write(`${JSON.stringify(message)}\n`);
-      if (isJSONRPCResultResponse(message) || isJSONRPCErrorResponse(message)) {
-        if (message.id !== undefined) settle(message.id);
-      }
+      const answer = isJSONRPCResultResponse(message) || isJSONRPCErrorResponse(message);
+      if (answer && message.id !== undefined) settle(message.id);
     },
     close() {
       if (!closed) {
@@ -162,13 +156,9 @@ export async function refuseFirstRequest(
 ): Promise<void> {
   const { input = Deno.stdin.readable, output = Deno.stdout.writable } = options;
   const reader = input.getReader();
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const line = await Promise.race([
-    readLines(reader, options.maxLineBytes ?? MAX_LINE_BYTES).next().then((next) => next.value),
-    new Promise<undefined>((resolve) =>
-      timer = setTimeout(() => resolve(undefined), options.timeoutMs)
-    ),
-  ]);
+  // Cancelling the reader ends the line reader, and with it the wait.
+  const timer = setTimeout(() => reader.cancel().catch(() => {}), options.timeoutMs);
+  const { value: line } = await readLines(reader, MAX_LINE_BYTES).next();
   clearTimeout(timer);
   reader.cancel().catch(() => {});
   const id = line ? firstRequestId(line) : undefined;
@@ -181,7 +171,7 @@ export async function refuseFirstRequest(
 function firstRequestId(line: string): RequestId | undefined {
   try {
     const value: unknown = JSON.parse(line);
-    return isRecord(value) ? requestIdsOf(value)[0] : undefined;
+    return isJSONRPCRequest(value) ? value.id : undefined;
   } catch {
     return undefined;
   }

@@ -15,7 +15,7 @@
  */
 
 import assert from "node:assert/strict";
-import { DEMO_CATALOGUE, searchCatalogue, unsignedJwt } from "../src/demo.ts";
+import { searchCatalogue, unsignedJwt } from "../src/demo.ts";
 import { SENTINEL_COOKIE } from "./harness.ts";
 import {
   Client,
@@ -179,7 +179,7 @@ function serveHostileUpstream({ authFault, usFault }: HostileFaults = {}): Hosti
     return Response.json({
       error_code: 0,
       error_message: "",
-      data: searchCatalogue(DEMO_CATALOGUE, { region: "cn", keyword: "oec.affiliate.monitor" }),
+      data: searchCatalogue("cn", "oec.affiliate.monitor"),
     });
   });
   origin = `http://127.0.0.1:${server.addr.port}`;

@@ -8,13 +8,12 @@ import type { Dependencies } from "../src/tools/deps.ts";
 import {
   AjvJsonSchemaValidator,
   type CallToolResult,
-  CallToolResultSchema,
   Client,
-  ElicitRequestSchema,
   InMemoryTransport,
   type JsonSchemaValidator,
   type McpServer,
 } from "../src/mcp_sdk.ts";
+import { CallToolResultSchema, ElicitRequestSchema } from "./mcp_client.ts";
 import { CN, recordingLogger, regionsUpstream, searchAnswer, searchUrl } from "./fake_upstream.ts";
 import { demoFetchFor, testConfig } from "./harness.ts";
 

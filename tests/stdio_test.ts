@@ -103,14 +103,10 @@ function demoServer() {
 
 Deno.test("over stdio a line over the limit gets a parse error with id null, and the next request is answered", async () => {
   const stdio = fakeStdio();
-  const served = serveStdio(demoServer(), {
-    drainTimeoutMs: 5_000,
-    input: stdio.input,
-    output: stdio.output,
-    maxLineBytes: 1024,
-  });
+  const served = serveStdio(demoServer(), stdio);
   stdio.send(line(INITIALIZE_REQUEST));
-  stdio.send(`{"jsonrpc":"2.0","id":2,"method":"ping","params":{"pad":"${"x".repeat(2048)}"}}\n`);
+  const pad = "x".repeat(4 * 1024 * 1024);
+  stdio.send(`{"jsonrpc":"2.0","id":2,"method":"ping","params":{"pad":"${pad}"}}\n`);
   stdio.send(line({ jsonrpc: "2.0", id: 3, method: "ping" }));
   await stdio.writtenCount(3);
   stdio.end();
@@ -121,7 +117,7 @@ Deno.test("over stdio a line over the limit gets a parse error with id null, and
     error: { code: number; message: string };
   };
   assert.equal(refusal.error.code, -32700);
-  assert.match(refusal.error.message, /passed 1024 bytes/);
+  assert.match(refusal.error.message, /passed 4194304 bytes/);
 });
 
 Deno.test("a server that cannot start answers the first request on stdin with its message", async () => {

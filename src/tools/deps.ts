@@ -19,11 +19,8 @@ export type ToolRegistry = Pick<McpServer, "registerTool" | "sendLoggingMessage"
 /** The dependencies every tool is registered with. */
 export interface Dependencies {
   readonly discovery: Discovery;
-  /**
-   * A new memory of the PSMs one session sees (the demo catalogue in demo mode); `shared`, for
-   * a server that answers several clients, gives one that remembers nothing.
-   */
-  readonly newRecentPsms: (options?: { shared?: boolean }) => RecentPsms;
+  /** PSMs every session knows from its start: the demo catalogue in demo mode. */
+  readonly knownPsms: readonly string[];
   readonly auth: AuthSources;
   readonly authUrl: string;
   readonly timeoutMs: number;
