@@ -16,13 +16,11 @@ import {
   type RegionSearchWrapper,
 } from "./types.ts";
 
-/** `half_open`: the wait is over and the next search (or the one in flight) probes the region. */
-export type CircuitState = "closed" | "open" | "half_open";
-
 /** What the breaker knows of one region, for `/ready`, `/metrics` and the tools. */
 export interface RegionHealth {
   readonly name: string;
-  readonly state: CircuitState;
+  /** `half_open`: the wait is over and the next search (or the one in flight) probes the region. */
+  readonly state: "closed" | "open" | "half_open";
   /** Failures in a row that count against the region (timeouts, network errors, 5xx, refusals). */
   readonly consecutiveFailures: number;
   readonly openUntil?: Date;
@@ -85,7 +83,6 @@ export function createCircuitBreaker({ now }: { now: () => number }): CircuitBre
     const retryAt = now() < circuit.openUntil! ? new Date(circuit.openUntil!) : undefined;
     const until = retryAt ? `until ${timeOfDay(retryAt)}` : "while another search tries it again";
     const error = new RegionError(`skipped ${until}: ${why}`, {
-      region: name,
       kind: last.kind,
       status: last.status,
       skipped: true,

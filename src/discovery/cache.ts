@@ -10,7 +10,6 @@ import { LruMap } from "../lru.ts";
 import { matchCount, type RegionAnswer, type RegionSearchWrapper } from "./types.ts";
 
 const MAX_ENTRIES = 1_000;
-const DEFAULT_MAX_BYTES = 64 * 1024 * 1024;
 // A Map entry (key, value and the table's links) and the entry object's other fields.
 const ENTRY_OVERHEAD_BYTES = 96;
 const NOT_FOUND_TTL_MS = 15_000;
@@ -19,23 +18,17 @@ const STALE_KEEP_MS = 24 * 60 * 60 * 1000;
 export interface CacheOptions {
   now: () => number;
   /** 0 disables the cache. */
-  ttlMs: number;
-  /** An answer estimated larger alone is not cached. Default 64 MiB. */
-  maxBytes?: number;
+  cacheTtlMs: number;
+  /** An answer estimated larger alone is not cached. */
+  cacheMaxBytes: number;
 }
 
-type Entry = {
-  readonly answer: RegionAnswer;
-  readonly fetchedAt: number;
-  readonly freshUntil: number;
-};
+type Entry = { answer: RegionAnswer; fetchedAt: number; freshUntil: number };
 
 /** Returns the cache layer; every answer passing it is stamped, also when the cache is disabled. */
-export function withCache(
-  { now, ttlMs, maxBytes = DEFAULT_MAX_BYTES }: CacheOptions,
-): RegionSearchWrapper {
+export function withCache({ now, cacheTtlMs, cacheMaxBytes }: CacheOptions): RegionSearchWrapper {
   const entries = new LruMap<string, Entry>(MAX_ENTRIES, {
-    maxSize: maxBytes,
+    maxSize: cacheMaxBytes,
     sizeOf: (key, entry) =>
       ENTRY_OVERHEAD_BYTES + estimateHeapBytes(key) + estimateHeapBytes(entry.answer.services),
   });
@@ -52,8 +45,9 @@ export function withCache(
       return kept ? { ...kept.answer, staleReason: outcome.error } : outcome;
     }
     const fetchedAt = now();
-    if (ttlMs > 0) {
-      const ttl = outcome.services.length > 0 ? ttlMs : Math.min(NOT_FOUND_TTL_MS, ttlMs);
+    if (cacheTtlMs > 0) {
+      const empty = outcome.services.length === 0;
+      const ttl = empty ? Math.min(NOT_FOUND_TTL_MS, cacheTtlMs) : cacheTtlMs;
       const answer = { ...outcome, matches: matchCount(outcome), fetchedAt, fromCache: true };
       entries.set(key, { answer, fetchedAt, freshUntil: fetchedAt + ttl });
     }

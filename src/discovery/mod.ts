@@ -14,7 +14,7 @@ import { type RecentPsms, withSuggestions } from "./suggest.ts";
 import type { RegionOutcome, SearchResult } from "./types.ts";
 
 export * from "./types.ts";
-export type { CircuitState, RegionHealth } from "./breaker.ts";
+export type { RegionHealth } from "./breaker.ts";
 export type { PipelineOptions } from "./pipeline.ts";
 export { selectMatches } from "./ranking.ts";
 export { createRecentPsms, type RecentPsms, type RecentPsmsOptions } from "./suggest.ts";
@@ -49,30 +49,15 @@ export interface SearchOptions {
   recentPsms?: RecentPsms;
 }
 
-/**
- * Options for {@linkcode createDiscovery}. Defaults: 20 candidates shown at most, no cache
- * (`cacheTtlMs` 0), 8 requests in flight per region, `Date.now`.
- */
-export interface DiscoveryOptions
-  extends Omit<PipelineOptions, "breaker" | "now" | "cacheTtlMs" | "concurrency"> {
+export interface DiscoveryOptions extends PipelineOptions {
   regions: readonly Region[];
-  cacheTtlMs?: number;
-  concurrency?: number;
-  /** Keywords of one batch searched at the same time. Default `concurrency`. */
-  batchConcurrency?: number;
-  now?: () => number;
 }
 
 /** Creates a {@linkcode Discovery} over `options.regions`; build one per process. */
 export function createDiscovery(options: DiscoveryOptions): Discovery {
-  const { regions, logger, maxCandidates = 20, now = Date.now, cacheTtlMs = 0 } = options;
-  const { concurrency = 8 } = options;
-  // As many keywords as the limiter lets through per region keep it busy; more would only wait
-  // there, all past the circuit breaker before it could open for a region that stopped answering.
-  const { batchConcurrency = concurrency } = options;
+  const { regions, logger, now, concurrency } = options;
   const breaker = createCircuitBreaker({ now });
-  const pipeline = { ...options, now, breaker, cacheTtlMs, concurrency, maxCandidates };
-  const searchRegion = buildRegionSearch(pipeline);
+  const searchRegion = buildRegionSearch(options, breaker);
   const background = new Set<Promise<unknown>>();
 
   async function search(keyword: string, options: SearchOptions = {}): Promise<SearchResult> {
@@ -111,7 +96,7 @@ export function createDiscovery(options: DiscoveryOptions): Discovery {
       outcome.ok ? outcome.services.map((service) => service.psm) : []
     );
     recentPsms?.add(answered);
-    const matches = selectMatches(keyword, outcomes, { maxCandidates });
+    const matches = selectMatches(keyword, outcomes);
     const result = { ...matches, pending, searchedAt: now() };
     // Never the PSMs other sessions have seen: a suggestion would tell what they searched.
     return withSuggestions(result, () => [...answered, ...recentPsms?.list() ?? []]);
@@ -132,7 +117,9 @@ export function createDiscovery(options: DiscoveryOptions): Discovery {
           onProgress?.(++done, unique.length);
         }
       }
-      const workers = Math.min(Math.max(1, batchConcurrency), unique.length);
+      // As many keywords as the limiter lets through keep it busy; more would only wait there,
+      // all past the circuit breaker before it could open for a region that stopped answering.
+      const workers = Math.min(Math.max(1, concurrency), unique.length);
       await Promise.all(Array.from({ length: workers }, worker));
       return results;
     },

@@ -7,14 +7,15 @@
 
 import { type FoundService, matchCount, type RegionOutcome, type SearchResult } from "./types.ts";
 
+const MAX_CANDIDATES = 20;
+
 /**
- * Chooses the exact PSM when any region has it, else at most `maxCandidates` ranked candidates.
- * Answers hold only their most relevant services, so `totalMatches` is a lower bound.
+ * Chooses the exact PSM when any region has it, else at most 20 ranked candidates. Answers hold
+ * only their most relevant services, so `totalMatches` is a lower bound.
  */
 export function selectMatches(
   keyword: string,
   outcomes: readonly RegionOutcome[],
-  { maxCandidates }: { maxCandidates: number },
 ): Omit<SearchResult, "pending" | "searchedAt"> {
   const merged = new Map<string, FoundService>();
   for (const outcome of outcomes) {
@@ -37,21 +38,21 @@ export function selectMatches(
   if (merged.size > 0) {
     const order = byRelevanceTo(keyword);
     const ranked = [...merged.values()].sort((a, b) => order(a.psm, b.psm));
-    return { ...base, status: "candidates", services: ranked.slice(0, maxCandidates) };
+    return { ...base, status: "candidates", services: ranked.slice(0, MAX_CANDIDATES) };
   }
   const anyAnswered = outcomes.some((outcome) => outcome.ok);
   return { ...base, status: anyAnswered ? "not_found" : "failed", services: [] };
 }
 
 /**
- * Keeps the first item of each PSM, at most `max` of them in {@linkcode selectMatches}'s order,
- * and counts the PSMs. Ranking is the same for every region, so the candidates merged from the
- * kept items are those merged from whole answers.
+ * Keeps the first item of each PSM, as many as {@linkcode selectMatches} shows in its order, and
+ * counts the PSMs. Ranking is the same for every region, so the candidates merged from the kept
+ * items are those merged from whole answers.
  */
 export function mostRelevant<T>(
   keyword: string,
   items: Iterable<T>,
-  { max, psmOf }: { max: number; psmOf: (item: T) => string | undefined },
+  psmOf: (item: T) => string | undefined,
 ): { kept: T[]; matches: number } {
   const order = byRelevanceTo(keyword);
   const seen = new Set<string>();
@@ -60,11 +61,11 @@ export function mostRelevant<T>(
     const psm = psmOf(item);
     if (psm === undefined || seen.has(psm)) continue;
     seen.add(psm);
-    if (max <= 0 || (kept.length === max && order(psm, kept[max - 1]!.psm) >= 0)) continue;
+    if (kept.length === MAX_CANDIDATES && order(psm, kept.at(-1)!.psm) >= 0) continue;
     let at = kept.length;
     while (at > 0 && order(psm, kept[at - 1]!.psm) < 0) at--;
     kept.splice(at, 0, { psm, item });
-    if (kept.length > max) kept.pop();
+    if (kept.length > MAX_CANDIDATES) kept.pop();
   }
   return { kept: kept.map(({ item }) => item), matches: seen.size };
 }

@@ -26,8 +26,6 @@ export interface RegionSearchDeps {
   fetch: Fetch;
   timeoutMs: number;
   logger: Logger;
-  /** Services kept of each answer, the most relevant to the keyword; all of them when absent. */
-  maxCandidates?: number;
 }
 
 /**
@@ -36,7 +34,7 @@ export interface RegionSearchDeps {
  * it was fresh: such a refusal is about the region, not the token (other regions may accept it).
  */
 export function createRegionSearch(deps: RegionSearchDeps): RegionSearch {
-  const { tokenFor, fetch, timeoutMs, logger, maxCandidates } = deps;
+  const { tokenFor, fetch, timeoutMs, logger } = deps;
   // By region name, the JWT the region refused even when freshly issued.
   const refused = new Map<string, string>();
 
@@ -62,13 +60,9 @@ export function createRegionSearch(deps: RegionSearchDeps): RegionSearch {
       const where = target && target !== "null"
         ? `to ${cut(target, MAX_UPSTREAM_MESSAGE)}`
         : "elsewhere";
-      throw new RegionError(`redirected ${where}: check the region's URL`, {
-        region: region.name,
-        kind: "redirect",
-      });
+      throw new RegionError(`redirected ${where}: check the region's URL`, { kind: "redirect" });
     }
-    const keep = maxCandidates === undefined ? undefined : { keyword, max: maxCandidates };
-    return parseSearchAnswer(answer, { region: region.name, token, keep });
+    return parseSearchAnswer(answer, { keyword, token });
   }
 
   return async (region, keyword, { signal } = {}) => {
@@ -85,7 +79,7 @@ export function createRegionSearch(deps: RegionSearchDeps): RegionSearch {
         refused.set(region.name, token);
         throw new RegionError(
           "rejected a freshly issued JWT: your account may have no access to this registry",
-          { region: region.name, kind: "auth" },
+          { kind: "auth" },
         );
       }
       refused.delete(region.name);
@@ -98,16 +92,15 @@ export function createRegionSearch(deps: RegionSearchDeps): RegionSearch {
 }
 
 /**
- * Interprets one Neptune search answer, or throws a {@linkcode RegionError}. With `keep`, only
- * the `max` services most relevant to `keyword` become objects, however long the answer.
+ * Interprets one Neptune search answer, or throws a {@linkcode RegionError}. Only the services
+ * most relevant to `keyword` that a result can show become objects, however long the answer.
  */
 export function parseSearchAnswer(
   answer: { status: number; text: string },
-  { region, token, keep }: {
-    region: string;
+  { keyword, token }: {
+    keyword: string;
     /** The JWT the request carried, scrubbed from any upstream text that echoes it. */
     token?: string;
-    keep?: { keyword: string; max: number };
   },
 ): { services: Service[]; matches: number } | "auth_rejected" {
   const { status } = answer;
@@ -116,7 +109,7 @@ export function parseSearchAnswer(
   if (status === 401 || errorCode === 401) return "auth_rejected";
   const detail = isRecord(body) ? describeUpstreamError(body, token) : "";
   const fail = (kind: RegionFailureKind, message: string) =>
-    new RegionError(message, { region, kind, status });
+    new RegionError(message, { kind, status });
   if (status < 200 || status >= 300) throw fail("http_status", `answered HTTP ${status}${detail}`);
   if (!isRecord(body)) throw fail("invalid_body", "answered with a body that is not a JSON object");
   if (errorCode !== 0) {
@@ -126,11 +119,7 @@ export function parseSearchAnswer(
   if (!Array.isArray(body.data)) {
     throw fail("invalid_body", "answered with a data field that is not a list");
   }
-  if (!keep) {
-    const services = body.data.flatMap((item) => parseService(item) ?? []);
-    return { services, matches: new Set(services.map((service) => service.psm)).size };
-  }
-  const { kept, matches } = mostRelevant(keep.keyword, body.data, { max: keep.max, psmOf });
+  const { kept, matches } = mostRelevant(keyword, body.data, psmOf);
   return { services: kept.map((item) => parseService(item)!), matches };
 }
 
@@ -184,7 +173,7 @@ function optionalText(value: unknown): string | undefined {
 function toRegionError(region: Region, error: unknown, deps: RegionSearchDeps): RegionError {
   if (error instanceof RegionError) return error;
   const fail = (kind: RegionFailureKind, message: string) =>
-    new RegionError(message, { region: region.name, kind, cause: error });
+    new RegionError(message, { kind, cause: error });
   if (error instanceof UpstreamRequestError) {
     if (error.kind === "timeout") {
       return fail("timeout", `did not answer within ${deps.timeoutMs} ms`);

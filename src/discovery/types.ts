@@ -38,7 +38,6 @@ export type RegionFailureKind =
   | "internal";
 
 export interface RegionErrorOptions extends ErrorOptions {
-  region: string;
   kind: RegionFailureKind;
   status?: number;
   /** Not asked this time: its circuit breaker is open. */
@@ -52,7 +51,6 @@ export interface RegionErrorOptions extends ErrorOptions {
  */
 export class RegionError extends Error {
   override name = "RegionError";
-  readonly region: string;
   readonly kind: RegionFailureKind;
   readonly status?: number;
   readonly skipped: boolean;
@@ -60,7 +58,6 @@ export class RegionError extends Error {
 
   constructor(message: string, options: RegionErrorOptions) {
     super(message, options);
-    this.region = options.region;
     this.kind = options.kind;
     this.status = options.status;
     this.skipped = options.skipped ?? false;
@@ -108,16 +105,14 @@ export type RegionSearch = (
 /** A layer around a {@linkcode RegionSearch}: it takes the next one inward and returns its own. */
 export type RegionSearchWrapper = (next: RegionSearch) => RegionSearch;
 
-/**
- * `found`: an exact PSM match; `candidates`: fuzzy matches only; `not_found`: no region knows
- * the keyword; `failed`: no region could be searched.
- */
-export type SearchStatus = "found" | "candidates" | "not_found" | "failed";
-
 /** The answer to one keyword across all regions. */
 export interface SearchResult {
   readonly keyword: string;
-  readonly status: SearchStatus;
+  /**
+   * `found`: an exact PSM match; `candidates`: fuzzy matches only; `not_found`: no region knows
+   * the keyword; `failed`: no region could be searched.
+   */
+  readonly status: "found" | "candidates" | "not_found" | "failed";
   /** The exact match alone, or the best candidates. */
   readonly services: readonly FoundService[];
   /** Distinct PSMs that matched; a lower bound when a region's answer was cut. */

@@ -42,7 +42,7 @@ Deno.test("the breaker skips a region after 5 failures in a row and says until w
   const error = errorOf(skipped);
   assert.equal(error.skipped, true);
   assert.equal(error.kind, "timeout");
-  assert.equal(error.region, "cn");
+  assert.equal(skipped.region, "cn");
   assert.equal(
     error.message,
     "skipped until 00:00:30 UTC: failed 5 times in a row (last: did not answer within 10000 ms)",
@@ -250,7 +250,7 @@ Deno.test("a batch of 100 keywords against a region that never answers costs at 
   const { upstream, discovery } = discoveryOver([
     { url: searchUrl(CN), respond: () => searchAnswer([]) },
     { url: searchUrl(US), respond: never },
-  ], { timeoutMs: 20, batchConcurrency: 4 });
+  ], { timeoutMs: 20, concurrency: 4 });
   const keywords = Array.from({ length: 100 }, (_, i) => `k${i}`);
 
   const results = await discovery.searchMany(keywords);
@@ -283,7 +283,7 @@ Deno.test("searchMany keeps asking a region that answers with errors that are no
   const { upstream, discovery } = discoveryOver([
     { url: searchUrl(CN), respond: () => searchAnswer([]) },
     { url: searchUrl(US), respond: () => errorAnswer(404, "no such index", 404) },
-  ], { batchConcurrency: 1 });
+  ], { concurrency: 1 });
 
   await discovery.searchMany(["k1", "k2", "k3", "k4", "k5", "k6", "k7"]);
 

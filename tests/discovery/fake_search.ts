@@ -49,9 +49,9 @@ export function answered(region: string, psms: string[] = []): RegionOutcome {
 export function failed(
   region: string,
   message: string,
-  options: Omit<RegionErrorOptions, "region">,
+  options: RegionErrorOptions,
 ): RegionOutcome {
-  return { region, ok: false, error: new RegionError(message, { region, ...options }) };
+  return { region, ok: false, error: new RegionError(message, options) };
 }
 
 /** The failure of a region that did not answer within 10 s. */

@@ -53,8 +53,6 @@ export type HarnessOptions =
       | "cacheTtlMs"
       | "cacheMaxBytes"
       | "concurrency"
-      | "batchConcurrency"
-      | "maxCandidates"
     >
   >
   & {
@@ -99,6 +97,9 @@ export function discoveryOver(
   });
   const discovery = createDiscovery({
     regions: [CN, US] satisfies Region[],
+    cacheTtlMs: 0,
+    cacheMaxBytes: 64 * 1024 * 1024,
+    concurrency: 8,
     ...options,
     tokenFor: () => provider,
     fetch: upstream.fetch,

@@ -249,7 +249,7 @@ Deno.test("searchMany reports progress once per distinct keyword with done and t
   assert.deepEqual(progress, [[1, 3], [2, 3], [3, 3]]);
 });
 
-Deno.test("searchMany searches at most batchConcurrency keywords at a time", async () => {
+Deno.test("searchMany searches at most concurrency keywords at a time", async () => {
   const inFlight = new Map<string, number>();
   let maxInFlight = 0;
   const respond = async (request: Request) => {
@@ -265,7 +265,7 @@ Deno.test("searchMany searches at most batchConcurrency keywords at a time", asy
   const { upstream, discovery } = discoveryOver([
     { url: searchUrl(CN), respond },
     { url: searchUrl(US), respond },
-  ], { batchConcurrency: 2 });
+  ], { concurrency: 2 });
   const keywords = ["k1", "k2", "k3", "k4", "k5", "k6"];
 
   const results = await discovery.searchMany(keywords);
@@ -276,11 +276,11 @@ Deno.test("searchMany searches at most batchConcurrency keywords at a time", asy
   assert.equal(upstream.count(searchUrl(CN)), 6);
 });
 
-Deno.test("searchMany still searches every keyword when batchConcurrency is below one", async () => {
+Deno.test("searchMany still searches every keyword when concurrency is below one", async () => {
   const { upstream, discovery } = discoveryOver([
     { url: searchUrl(CN), respond: () => searchAnswer([]) },
     { url: searchUrl(US), respond: () => searchAnswer([]) },
-  ], { batchConcurrency: 0 });
+  ], { concurrency: 0 });
 
   const results = await discovery.searchMany(["k1", "k2"]);
 
@@ -347,8 +347,10 @@ Deno.test("a batch against an auth service that does not answer costs one auth r
     fetch: upstream.fetch,
     now: clock.now,
     timeoutMs: 20,
+    cacheTtlMs: 0,
+    cacheMaxBytes: 1024,
+    concurrency: 2,
     logger,
-    batchConcurrency: 2,
   });
 
   const results = await discovery.searchMany(Array.from({ length: 10 }, (_, i) => `k${i}`));
