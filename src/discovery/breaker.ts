@@ -3,7 +3,6 @@
  * row (timeout, network error, HTTP 5xx) a region is skipped for 30 s, at once when it refuses
  * a freshly issued JWT; then one search probes it (half-open) while the others still skip it.
  * Every request counts, those of one batch in flight together too; none is cut short.
- *
  * @module
  */
 

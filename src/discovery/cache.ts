@@ -2,7 +2,6 @@
  * The result cache: one region's answer to one keyword is served fresh for a while, kept longer
  * to stand in (labelled stale) when the region later fails, and never holds a failure. Bounded
  * by count and by estimated heap; our own LRU because `lru-cache` reads TTLs off its own clock.
- *
  * @module
  */
 

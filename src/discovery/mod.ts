@@ -1,7 +1,6 @@
 /**
  * The Neptune client: searches every region concurrently, each through `pipeline.ts`, and
  * selects the exact PSM when there is one, else ranked fuzzy candidates.
- *
  * @module
  */
 
@@ -11,7 +10,7 @@ import { createCircuitBreaker, type RegionHealth } from "./breaker.ts";
 import { buildRegionSearch, type PipelineOptions } from "./pipeline.ts";
 import { selectMatches } from "./ranking.ts";
 import { type RecentPsms, withSuggestions } from "./suggest.ts";
-import type { RegionOutcome, SearchResult } from "./types.ts";
+import type { RegionOutcome, RegionSearchOptions, SearchResult } from "./types.ts";
 
 export * from "./types.ts";
 export type { RegionHealth } from "./breaker.ts";
@@ -33,14 +32,9 @@ export interface Discovery {
   ): Promise<SearchResult[]>;
   /** Each region's circuit breaker and last outcome, in configuration order; asks no region. */
   health(): RegionHealth[];
-  /** Resolves once the regions left searching in the background by early answers have settled. */
-  settled(): Promise<void>;
 }
 
-export interface SearchOptions {
-  signal?: AbortSignal;
-  /** Ask every region again instead of answering from the cache. */
-  refresh?: boolean;
+export interface SearchOptions extends RegionSearchOptions {
   /** Wait for every region even when one already has the exact PSM. */
   waitAllRegions?: boolean;
   /** Search only the regions of these names; unknown names are ignored. */
@@ -58,7 +52,6 @@ export function createDiscovery(options: DiscoveryOptions): Discovery {
   const { regions, logger, now, concurrency } = options;
   const breaker = createCircuitBreaker({ now });
   const searchRegion = buildRegionSearch(options, breaker);
-  const background = new Set<Promise<unknown>>();
 
   async function search(keyword: string, options: SearchOptions = {}): Promise<SearchResult> {
     const { signal, refresh, waitAllRegions = false, recentPsms } = options;
@@ -88,10 +81,6 @@ export function createDiscovery(options: DiscoveryOptions): Discovery {
     }
     const outcomes = settled.filter((outcome) => outcome !== undefined);
     const pending = chosen.filter((_, index) => !settled[index]).map((region) => region.name);
-    if (pending.length > 0) {
-      const tracked = Promise.allSettled(searches).finally(() => background.delete(tracked));
-      background.add(tracked);
-    }
     const answered = outcomes.flatMap((outcome) =>
       outcome.ok ? outcome.services.map((service) => service.psm) : []
     );
@@ -124,8 +113,5 @@ export function createDiscovery(options: DiscoveryOptions): Discovery {
       return results;
     },
     health: () => regions.map((region) => breaker.health(region.name)),
-    async settled() {
-      while (background.size > 0) await Promise.all(background);
-    },
   };
 }

@@ -2,7 +2,6 @@
  * The one place where a region search is assembled from its layers, listed outermost first:
  * search -> cache -> single flight -> breaker -> retry -> limiter -> fetch (the order's reasons
  * are in docs/design.md).
- *
  * @module
  */
 

@@ -1,7 +1,6 @@
 /**
  * What to show for a keyword: the exact PSM with every region it is in, or the fuzzy candidates
  * of all regions merged by PSM and ranked.
- *
  * @module
  */
 

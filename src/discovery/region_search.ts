@@ -2,7 +2,6 @@
  * One region's search, the innermost layer of discovery: a JWT from the region's token
  * provider, one GET to the registry, its answer parsed into services or a typed failure, and
  * one retry with a fresh JWT when the registry refuses the token.
- *
  * @module
  */
 

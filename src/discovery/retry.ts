@@ -2,7 +2,6 @@
  * One more try, after a jittered wait of about 200 ms, for a search that failed with a network
  * error or an HTTP 5xx: anything else would come back the same, auth has its own retry, and a
  * timeout has already made the caller wait the whole limit (repeated ones are the breaker's).
- *
  * @module
  */
 

@@ -2,7 +2,6 @@
  * Single flight: identical searches (same region, same keyword) in flight at once share one
  * upstream request. It runs under its own AbortController, never a caller's signal: each caller
  * stops waiting on its own cancellation, and the request is aborted when no caller is left.
- *
  * @module
  */
 

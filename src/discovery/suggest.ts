@@ -2,7 +2,6 @@
  * "Did you mean": the known PSMs nearest to a keyword that matched nothing exactly, and the
  * memory of PSMs seen, one per session: on a shared server, one client's memory would tell
  * another what it searched.
- *
  * @module
  */
 

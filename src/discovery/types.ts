@@ -1,6 +1,5 @@
 /**
  * The shapes every part of discovery shares.
- *
  * @module
  */
 
@@ -37,13 +36,9 @@ export type RegionFailureKind =
   | "network"
   | "internal";
 
-export interface RegionErrorOptions extends ErrorOptions {
-  kind: RegionFailureKind;
-  status?: number;
-  /** Not asked this time: its circuit breaker is open. */
-  skipped?: boolean;
-  retryAt?: Date;
-}
+export type RegionErrorOptions =
+  & ErrorOptions
+  & Pick<RegionError, "kind" | "status" | "skipped" | "retryAt">;
 
 /**
  * One region's failure. The message is a fragment without the region's name ("answered HTTP
@@ -53,14 +48,15 @@ export class RegionError extends Error {
   override name = "RegionError";
   readonly kind: RegionFailureKind;
   readonly status?: number;
-  readonly skipped: boolean;
+  /** Not asked this time: its circuit breaker is open. */
+  readonly skipped?: boolean;
   readonly retryAt?: Date;
 
   constructor(message: string, options: RegionErrorOptions) {
     super(message, options);
     this.kind = options.kind;
     this.status = options.status;
-    this.skipped = options.skipped ?? false;
+    this.skipped = options.skipped;
     this.retryAt = options.retryAt;
   }
 }
@@ -91,7 +87,7 @@ export type RegionOutcome =
 
 export interface RegionSearchOptions {
   signal?: AbortSignal;
-  /** Ask the registry even when the cache holds a fresh answer. */
+  /** Ask the registry again instead of answering from the cache. */
   refresh?: boolean;
 }
 

@@ -59,9 +59,10 @@ function cnAtOnceUsHeld(
 }
 
 Deno.test("search answers as soon as one region has the exact PSM and names the region not awaited", async () => {
-  const { discovery, upstream, usHeld } = cnAtOnceUsHeld(() => searchAnswer([{ psm: PSM }]), {
-    cacheTtlMs: 60_000,
-  });
+  const { discovery, upstream, usHeld, settled } = cnAtOnceUsHeld(
+    () => searchAnswer([{ psm: PSM }]),
+    { cacheTtlMs: 60_000 },
+  );
 
   const result = await discovery.search(PSM);
 
@@ -70,18 +71,19 @@ Deno.test("search answers as soon as one region has the exact PSM and names the 
   assert.deepEqual(result.outcomes.map((o) => o.region), ["cn"]);
   assert.deepEqual(result.pending, ["us"]);
   usHeld.resolve();
-  await discovery.settled();
+  await settled();
   upstream.assertNoUnexpected();
 });
 
 Deno.test("a region not awaited goes on in the background and fills the cache", async () => {
-  const { discovery, upstream, usHeld } = cnAtOnceUsHeld(() => searchAnswer([{ psm: PSM }]), {
-    cacheTtlMs: 60_000,
-  });
+  const { discovery, upstream, usHeld, settled } = cnAtOnceUsHeld(
+    () => searchAnswer([{ psm: PSM }]),
+    { cacheTtlMs: 60_000 },
+  );
 
   const early = await discovery.search(PSM);
   usHeld.resolve();
-  await discovery.settled();
+  await settled();
   const later = await discovery.search(PSM);
 
   assert.deepEqual(early.pending, ["us"]);
@@ -131,13 +133,13 @@ Deno.test("fuzzy candidates alone do not answer early: every region is awaited",
 
 Deno.test("a region failing in the background after an early answer is logged, never an unhandled rejection", async () => {
   await withoutUnhandledRejections(async () => {
-    const { discovery, logger, usHeld } = cnAtOnceUsHeld(() => {
+    const { discovery, logger, usHeld, settled } = cnAtOnceUsHeld(() => {
       throw new TypeError("connection reset by peer");
     });
 
     const result = await discovery.search(PSM);
     usHeld.resolve();
-    await discovery.settled();
+    await settled();
 
     assert.deepEqual(result.pending, ["us"]);
     assert.ok(
@@ -150,7 +152,7 @@ Deno.test("a region failing in the background after an early answer is logged, n
 Deno.test("cancelling a search while every region is pending rejects with the reason and leaves no unhandled rejection", async () => {
   await withoutUnhandledRejections(async () => {
     const asked = Promise.withResolvers<void>();
-    const { discovery, upstream } = discoveryOver([
+    const { discovery, upstream, settled } = discoveryOver([
       {
         url: searchUrl(CN),
         respond: () => {
@@ -168,14 +170,14 @@ Deno.test("cancelling a search while every region is pending rejects with the re
     controller.abort(reason);
 
     await assert.rejects(searching, (error) => error === reason);
-    await discovery.settled();
+    await settled();
     const searches = upstream.requests.filter((r) => r.url.startsWith(searchUrl(CN)));
     assert.ok(searches.length === 1 && searches[0]!.signal.aborted, "the request was aborted");
   });
 });
 
 Deno.test("cancelling the caller after an early answer does not abort the regions left in the background", async () => {
-  const { discovery, upstream, usHeld } = cnAtOnceUsHeld(() => searchAnswer([]));
+  const { discovery, upstream, usHeld, settled } = cnAtOnceUsHeld(() => searchAnswer([]));
   const controller = new AbortController();
 
   await discovery.search(PSM, { signal: controller.signal });
@@ -183,7 +185,7 @@ Deno.test("cancelling the caller after an early answer does not abort the region
   const [usRequest] = upstream.requests.filter((r) => r.url.startsWith(searchUrl(US)));
   assert.equal(usRequest!.signal.aborted, false);
   usHeld.resolve();
-  await discovery.settled();
+  await settled();
 });
 
 function delay(ms: number): Promise<void> {
