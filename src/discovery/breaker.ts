@@ -2,7 +2,6 @@
  * A circuit breaker per region, shared by every search of the process: after 5 failures in a
  * row (timeout, network error, HTTP 5xx) a region is skipped for 30 s, at once when it refuses
  * a freshly issued JWT; then one search probes it (half-open) while the others still skip it.
- * Every request counts, those of one batch in flight together too; none is cut short.
  * @module
  */
 

@@ -6,7 +6,7 @@
  */
 
 import { LruMap } from "../lru.ts";
-import { matchCount, type RegionAnswer, type RegionSearchWrapper } from "./types.ts";
+import type { RegionAnswer, RegionSearchWrapper } from "./types.ts";
 
 const MAX_ENTRIES = 1_000;
 // A Map entry (key, value and the table's links) and the entry object's other fields.
@@ -47,7 +47,7 @@ export function withCache({ now, cacheTtlMs, cacheMaxBytes }: CacheOptions): Reg
     if (cacheTtlMs > 0) {
       const empty = outcome.services.length === 0;
       const ttl = empty ? Math.min(NOT_FOUND_TTL_MS, cacheTtlMs) : cacheTtlMs;
-      const answer = { ...outcome, matches: matchCount(outcome), fetchedAt, fromCache: true };
+      const answer = { ...outcome, fetchedAt, fromCache: true };
       entries.set(key, { answer, fetchedAt, freshUntil: fetchedAt + ttl });
     }
     return { ...outcome, fetchedAt, fromCache: false };

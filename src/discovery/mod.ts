@@ -8,15 +8,13 @@ import { linkAbort } from "../async.ts";
 import type { Region } from "../config/mod.ts";
 import { createCircuitBreaker, type RegionHealth } from "./breaker.ts";
 import { buildRegionSearch, type PipelineOptions } from "./pipeline.ts";
-import { selectMatches } from "./ranking.ts";
-import { type RecentPsms, withSuggestions } from "./suggest.ts";
+import { type RecentPsms, selectMatches, withSuggestions } from "./ranking.ts";
 import type { RegionOutcome, RegionSearchOptions, SearchResult } from "./types.ts";
 
 export * from "./types.ts";
 export type { RegionHealth } from "./breaker.ts";
 export type { PipelineOptions } from "./pipeline.ts";
-export { selectMatches } from "./ranking.ts";
-export { createRecentPsms, type RecentPsms, type RecentPsmsOptions } from "./suggest.ts";
+export { createRecentPsms, type RecentPsms, selectMatches } from "./ranking.ts";
 
 export interface Discovery {
   readonly regions: readonly Region[];

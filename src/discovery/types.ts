@@ -68,17 +68,12 @@ export interface RegionAnswer {
   /** Of a long answer, only the most relevant that a result can show. */
   readonly services: readonly Service[];
   /** Distinct PSMs the region matched, those cut from `services` included. */
-  readonly matches?: number;
+  readonly matches: number;
   /** In ms since the epoch. */
   readonly fetchedAt?: number;
   readonly fromCache?: boolean;
   /** The region's failure when an expired cached answer stands in for it. */
   readonly staleReason?: RegionError;
-}
-
-/** Returns how many distinct PSMs `answer` matched, those not kept in its services included. */
-export function matchCount(answer: RegionAnswer): number {
-  return answer.matches ?? new Set(answer.services.map((service) => service.psm)).size;
 }
 
 export type RegionOutcome =

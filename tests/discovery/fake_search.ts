@@ -42,7 +42,8 @@ export function fakeSearch(
 
 /** A region's successful answer listing `psms`. */
 export function answered(region: string, psms: string[] = []): RegionOutcome {
-  return { region, ok: true, services: psms.map((psm) => ({ psm, owners: [] })) };
+  const services = psms.map((psm) => ({ psm, owners: [] }));
+  return { region, ok: true, services, matches: new Set(psms).size };
 }
 
 /** A region's failure with `message` and `options` (kind, status, cause). */

@@ -19,7 +19,8 @@ const US: readonly Service[] = [
 ];
 
 function cached(services: readonly Service[], region: string): RegionOutcome {
-  return { region, ok: true, services, fetchedAt: FETCHED_AT, fromCache: true };
+  const matches = services.length;
+  return { region, ok: true, services, matches, fetchedAt: FETCHED_AT, fromCache: true };
 }
 
 function resultOf(
@@ -49,7 +50,16 @@ Deno.test("a result made of the same cached answers is formatted once, and as fo
 
 function stale(services: readonly Service[], region: string): RegionOutcome {
   const staleReason = new RegionError("answered HTTP 502", { kind: "http_status" });
-  return { region, ok: true, services, fetchedAt: FETCHED_AT, fromCache: true, staleReason };
+  const matches = services.length;
+  return {
+    region,
+    ok: true,
+    services,
+    matches,
+    fetchedAt: FETCHED_AT,
+    fromCache: true,
+    staleReason,
+  };
 }
 
 Deno.test("a cached answer's age changes nothing shown; a stale answer's age is shown again", () => {

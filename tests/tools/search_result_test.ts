@@ -75,6 +75,7 @@ Deno.test("a stale and a pending region get a line after the summary; cached one
     region,
     ok: true as const,
     services: [{ psm: "oec.live.room", owners: [] }],
+    matches: 1,
     fetchedAt,
     fromCache: true,
   });
