@@ -19,8 +19,6 @@ export interface RegionHealth {
   readonly name: string;
   /** `half_open`: the wait is over and the next search (or the one in flight) probes the region. */
   readonly state: "closed" | "open" | "half_open";
-  /** Failures in a row that count against the region (timeouts, network errors, 5xx, refusals). */
-  readonly consecutiveFailures: number;
   readonly openUntil?: Date;
   /** How the last search that reached the region ended; unset before the first. */
   readonly lastOutcome?: "ok" | RegionFailureKind;
@@ -109,16 +107,11 @@ export function createCircuitBreaker({ now }: { now: () => number }): CircuitBre
     },
     health(name) {
       const circuit = circuits.get(name);
-      if (!circuit) return { name, state: "closed", consecutiveFailures: 0 };
+      if (!circuit) return { name, state: "closed" };
       const { openUntil, last } = circuit;
       const state = openUntil === undefined ? "closed" : now() < openUntil ? "open" : "half_open";
-      return {
-        name,
-        state,
-        consecutiveFailures: circuit.failures,
-        openUntil: openUntil === undefined ? undefined : new Date(openUntil),
-        ...last,
-      };
+      const until = openUntil === undefined ? undefined : new Date(openUntil);
+      return { name, state, openUntil: until, ...last };
     },
   };
 }

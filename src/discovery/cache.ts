@@ -56,8 +56,7 @@ export function withCache({ now, cacheTtlMs, cacheMaxBytes }: CacheOptions): Reg
 
 /**
  * Returns an upper estimate, in bytes, of the heap a JSON-like `value` holds, with V8's 64-bit
- * figures rounded up: a header per string, object and array, two bytes per UTF-16 unit, a
- * pointer per property or element, a number possibly boxed. Shared values count once per holder.
+ * figures rounded up (a number possibly boxed); shared values count once per holder.
  */
 export function estimateHeapBytes(value: unknown): number {
   if (typeof value === "string") return 24 + 2 * value.length;

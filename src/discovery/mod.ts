@@ -41,9 +41,7 @@ export interface SearchOptions extends RegionSearchOptions {
   recentPsms?: RecentPsms;
 }
 
-export interface DiscoveryOptions extends PipelineOptions {
-  regions: readonly Region[];
-}
+export type DiscoveryOptions = PipelineOptions & { regions: readonly Region[] };
 
 /** Creates a {@linkcode Discovery} over `options.regions`; build one per process. */
 export function createDiscovery(options: DiscoveryOptions): Discovery {
@@ -95,12 +93,11 @@ export function createDiscovery(options: DiscoveryOptions): Discovery {
     async searchMany(keywords, { onProgress, ...options } = {}) {
       const unique = [...new Set(keywords)];
       const results = new Array<SearchResult>(unique.length);
-      let next = 0;
+      const queue = unique.entries(); // shared by the workers: each keyword is taken once
       let done = 0;
       async function worker() {
-        while (next < unique.length) {
-          const index = next++;
-          results[index] = await search(unique[index]!, options);
+        for (const [index, keyword] of queue) {
+          results[index] = await search(keyword, options);
           onProgress?.(++done, unique.length);
         }
       }

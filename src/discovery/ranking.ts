@@ -30,12 +30,8 @@ export function selectMatches(
     for (const service of outcome.services) {
       const seen = merged.get(service.psm);
       if (seen?.regions.includes(outcome.region)) continue;
-      merged.set(
-        service.psm,
-        seen
-          ? { ...seen, regions: [...seen.regions, outcome.region] }
-          : { ...service, regions: [outcome.region] },
-      );
+      const regions = [...seen?.regions ?? [], outcome.region];
+      merged.set(service.psm, { ...seen ?? service, regions });
     }
   }
   const exact = merged.get(keyword);

@@ -18,9 +18,7 @@ export interface Service {
   readonly updatedAt?: string;
 }
 
-export interface FoundService extends Service {
-  readonly regions: readonly string[];
-}
+export type FoundService = Service & { readonly regions: readonly string[] };
 
 /**
  * Why one region gave no answer. `redirect`: a redirect, which is not followed; `internal`: a
