@@ -78,14 +78,8 @@ export function createCircuitBreaker({ now }: { now: () => number }): CircuitBre
       : last.message;
     const retryAt = now() < circuit.openUntil! ? new Date(circuit.openUntil!) : undefined;
     const until = retryAt ? `until ${timeOfDay(retryAt)}` : "while another search tries it again";
-    const error = new RegionError(`skipped ${until}: ${why}`, {
-      kind: last.kind,
-      status: last.status,
-      skipped: true,
-      retryAt,
-      cause: last,
-    });
-    return { region: name, ok: false, error };
+    const options = { kind: last.kind, status: last.status, skipped: true, retryAt, cause: last };
+    return { region: name, ok: false, error: new RegionError(`skipped ${until}: ${why}`, options) };
   }
 
   return {

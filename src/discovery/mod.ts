@@ -77,12 +77,9 @@ export function createDiscovery(options: DiscoveryOptions): Discovery {
     }
     const outcomes = settled.filter((outcome) => outcome !== undefined);
     const pending = chosen.filter((_, index) => !settled[index]).map((region) => region.name);
-    const answered = outcomes.flatMap((outcome) =>
-      outcome.ok ? outcome.services.map((service) => service.psm) : []
-    );
+    const answered = outcomes.flatMap((o) => o.ok ? o.services.map((service) => service.psm) : []);
     recentPsms?.add(answered);
-    const matches = selectMatches(keyword, outcomes);
-    const result = { ...matches, pending, searchedAt: now() };
+    const result = { ...selectMatches(keyword, outcomes), pending, searchedAt: now() };
     // Never the PSMs other sessions have seen: a suggestion would tell what they searched.
     return withSuggestions(result, () => [...answered, ...recentPsms?.list() ?? []]);
   }

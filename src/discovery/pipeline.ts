@@ -23,10 +23,7 @@ export interface PipelineOptions extends RegionSearchDeps, RetryOptions, CacheOp
   observe?: { searches?: RegionSearchWrapper; requests?: RegionSearchWrapper };
 }
 
-/**
- * Returns the region search that discovery uses. Build it once per process: the cache, the
- * searches in flight and the per-region limits live in it.
- */
+/** Returns discovery's region search, holding the cache, flights and limits: one per process. */
 export function buildRegionSearch(options: PipelineOptions, breaker: CircuitBreaker): RegionSearch {
   const { searches, requests } = options.observe ?? {};
   const layers: RegionSearchWrapper[] = [

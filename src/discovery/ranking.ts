@@ -7,12 +7,7 @@
 
 import { boundedEditDistance } from "../edit_distance.ts";
 import { LruMap } from "../lru.ts";
-import {
-  type FoundService,
-  type RegionOutcome,
-  type SearchResult,
-  type Suggestions,
-} from "./types.ts";
+import type { FoundService, RegionOutcome, SearchResult, Suggestions } from "./types.ts";
 
 const MAX_CANDIDATES = 20;
 

@@ -1,7 +1,6 @@
 /**
- * One region's search, the innermost layer of discovery: a JWT from the region's token
- * provider, one GET to the registry, its answer parsed into services or a typed failure, and
- * one retry with a fresh JWT when the registry refuses the token.
+ * One region's search, the innermost layer of discovery: one GET to the registry with the JWT,
+ * its answer parsed into services or a typed failure, once more with a fresh JWT if it is refused.
  * @module
  */
 
@@ -27,14 +26,11 @@ export interface RegionSearchDeps {
   logger: Logger;
 }
 
-/**
- * Returns the {@linkcode RegionSearch} that asks the registry itself. When the registry rejects
- * the JWT, it retries once with a fresh one, unless the region had refused that same token when
- * it was fresh: such a refusal is about the region, not the token (other regions may accept it).
- */
+/** Returns the {@linkcode RegionSearch} that asks the registry itself. */
 export function createRegionSearch(deps: RegionSearchDeps): RegionSearch {
   const { tokenFor, fetch, timeoutMs, logger } = deps;
-  // By region name, the JWT the region refused even when freshly issued.
+  // By region name, the JWT the region refused even when freshly issued: it gets no retry, as such
+  // a refusal is about the region, not the token (other regions may accept it).
   const refused = new Map<string, string>();
 
   async function query(region: Region, keyword: string, token: string, signal?: AbortSignal) {

@@ -20,10 +20,7 @@ export interface Service {
 
 export type FoundService = Service & { readonly regions: readonly string[] };
 
-/**
- * Why one region gave no answer. `redirect`: a redirect, which is not followed; `internal`: a
- * bug in this server, not a fault of the region.
- */
+/** Why one region gave no answer; `internal` is a bug in this server, not a fault of the region. */
 export type RegionFailureKind =
   | "auth"
   | "http_status"
