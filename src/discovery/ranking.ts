@@ -114,10 +114,7 @@ export function suggestPsms(keyword: string, known: Iterable<string>): Suggestio
  * Adds suggestions from `known()` to `result` when no PSM matched exactly and the keyword looks
  * mistyped rather than partial: no candidate contains it as written. `known` is called only then.
  */
-export function withSuggestions(
-  result: SearchResult,
-  known: () => Iterable<string>,
-): SearchResult {
+export function withSuggestions(result: SearchResult, known: () => Iterable<string>): SearchResult {
   const { keyword, status, services } = result;
   if (status !== "not_found" && status !== "candidates") return result;
   if (services.some((service) => service.psm.includes(keyword))) return result;
