@@ -287,6 +287,9 @@ Deno.test("discovery over the demo fetch finds a demo PSM in both regions", asyn
     fetch,
     now: clock.now,
     timeoutMs: 1_000,
+    cacheTtlMs: 0,
+    cacheMaxBytes: 64 * 1024 * 1024,
+    concurrency: 8,
     logger,
   });
 

@@ -85,10 +85,7 @@ Deno.test("a warning carries the region's reason cut as the result cuts it", asy
       return Promise.resolve();
     },
   };
-  const error = new RegionError(`answered ${"R".repeat(10_000)}`, {
-    region: "cn",
-    kind: "upstream_error",
-  });
+  const error = new RegionError(`answered ${"R".repeat(10_000)}`, { kind: "upstream_error" });
   const result = {
     keyword: "oec",
     outcomes: [{ region: "cn", ok: false, error }],

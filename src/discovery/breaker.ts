@@ -2,8 +2,6 @@
  * A circuit breaker per region, shared by every search of the process: after 5 failures in a
  * row (timeout, network error, HTTP 5xx) a region is skipped for 30 s, at once when it refuses
  * a freshly issued JWT; then one search probes it (half-open) while the others still skip it.
- * Every request counts, those of one batch in flight together too; none is cut short.
- *
  * @module
  */
 
@@ -16,15 +14,11 @@ import {
   type RegionSearchWrapper,
 } from "./types.ts";
 
-/** `half_open`: the wait is over and the next search (or the one in flight) probes the region. */
-export type CircuitState = "closed" | "open" | "half_open";
-
 /** What the breaker knows of one region, for `/ready`, `/metrics` and the tools. */
 export interface RegionHealth {
   readonly name: string;
-  readonly state: CircuitState;
-  /** Failures in a row that count against the region (timeouts, network errors, 5xx, refusals). */
-  readonly consecutiveFailures: number;
+  /** `half_open`: the wait is over and the next search (or the one in flight) probes the region. */
+  readonly state: "closed" | "open" | "half_open";
   readonly openUntil?: Date;
   /** How the last search that reached the region ended; unset before the first. */
   readonly lastOutcome?: "ok" | RegionFailureKind;
@@ -84,15 +78,8 @@ export function createCircuitBreaker({ now }: { now: () => number }): CircuitBre
       : last.message;
     const retryAt = now() < circuit.openUntil! ? new Date(circuit.openUntil!) : undefined;
     const until = retryAt ? `until ${timeOfDay(retryAt)}` : "while another search tries it again";
-    const error = new RegionError(`skipped ${until}: ${why}`, {
-      region: name,
-      kind: last.kind,
-      status: last.status,
-      skipped: true,
-      retryAt,
-      cause: last,
-    });
-    return { region: name, ok: false, error };
+    const options = { kind: last.kind, status: last.status, skipped: true, retryAt, cause: last };
+    return { region: name, ok: false, error: new RegionError(`skipped ${until}: ${why}`, options) };
   }
 
   return {
@@ -114,16 +101,11 @@ export function createCircuitBreaker({ now }: { now: () => number }): CircuitBre
     },
     health(name) {
       const circuit = circuits.get(name);
-      if (!circuit) return { name, state: "closed", consecutiveFailures: 0 };
+      if (!circuit) return { name, state: "closed" };
       const { openUntil, last } = circuit;
       const state = openUntil === undefined ? "closed" : now() < openUntil ? "open" : "half_open";
-      return {
-        name,
-        state,
-        consecutiveFailures: circuit.failures,
-        openUntil: openUntil === undefined ? undefined : new Date(openUntil),
-        ...last,
-      };
+      const until = openUntil === undefined ? undefined : new Date(openUntil);
+      return { name, state, openUntil: until, ...last };
     },
   };
 }

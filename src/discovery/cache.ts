@@ -2,15 +2,13 @@
  * The result cache: one region's answer to one keyword is served fresh for a while, kept longer
  * to stand in (labelled stale) when the region later fails, and never holds a failure. Bounded
  * by count and by estimated heap; our own LRU because `lru-cache` reads TTLs off its own clock.
- *
  * @module
  */
 
 import { LruMap } from "../lru.ts";
-import { matchCount, type RegionAnswer, type RegionSearchWrapper } from "./types.ts";
+import type { RegionAnswer, RegionSearchWrapper } from "./types.ts";
 
 const MAX_ENTRIES = 1_000;
-const DEFAULT_MAX_BYTES = 64 * 1024 * 1024;
 // A Map entry (key, value and the table's links) and the entry object's other fields.
 const ENTRY_OVERHEAD_BYTES = 96;
 const NOT_FOUND_TTL_MS = 15_000;
@@ -19,23 +17,17 @@ const STALE_KEEP_MS = 24 * 60 * 60 * 1000;
 export interface CacheOptions {
   now: () => number;
   /** 0 disables the cache. */
-  ttlMs: number;
-  /** An answer estimated larger alone is not cached. Default 64 MiB. */
-  maxBytes?: number;
+  cacheTtlMs: number;
+  /** An answer estimated larger alone is not cached. */
+  cacheMaxBytes: number;
 }
 
-type Entry = {
-  readonly answer: RegionAnswer;
-  readonly fetchedAt: number;
-  readonly freshUntil: number;
-};
+type Entry = { answer: RegionAnswer; fetchedAt: number; freshUntil: number };
 
 /** Returns the cache layer; every answer passing it is stamped, also when the cache is disabled. */
-export function withCache(
-  { now, ttlMs, maxBytes = DEFAULT_MAX_BYTES }: CacheOptions,
-): RegionSearchWrapper {
+export function withCache({ now, cacheTtlMs, cacheMaxBytes }: CacheOptions): RegionSearchWrapper {
   const entries = new LruMap<string, Entry>(MAX_ENTRIES, {
-    maxSize: maxBytes,
+    maxSize: cacheMaxBytes,
     sizeOf: (key, entry) =>
       ENTRY_OVERHEAD_BYTES + estimateHeapBytes(key) + estimateHeapBytes(entry.answer.services),
   });
@@ -52,9 +44,10 @@ export function withCache(
       return kept ? { ...kept.answer, staleReason: outcome.error } : outcome;
     }
     const fetchedAt = now();
-    if (ttlMs > 0) {
-      const ttl = outcome.services.length > 0 ? ttlMs : Math.min(NOT_FOUND_TTL_MS, ttlMs);
-      const answer = { ...outcome, matches: matchCount(outcome), fetchedAt, fromCache: true };
+    if (cacheTtlMs > 0) {
+      const empty = outcome.services.length === 0;
+      const ttl = empty ? Math.min(NOT_FOUND_TTL_MS, cacheTtlMs) : cacheTtlMs;
+      const answer = { ...outcome, fetchedAt, fromCache: true };
       entries.set(key, { answer, fetchedAt, freshUntil: fetchedAt + ttl });
     }
     return { ...outcome, fetchedAt, fromCache: false };
@@ -63,8 +56,7 @@ export function withCache(
 
 /**
  * Returns an upper estimate, in bytes, of the heap a JSON-like `value` holds, with V8's 64-bit
- * figures rounded up: a header per string, object and array, two bytes per UTF-16 unit, a
- * pointer per property or element, a number possibly boxed. Shared values count once per holder.
+ * figures rounded up (a number possibly boxed); shared values count once per holder.
  */
 export function estimateHeapBytes(value: unknown): number {
   if (typeof value === "string") return 24 + 2 * value.length;

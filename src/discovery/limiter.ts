@@ -1,8 +1,6 @@
 /**
- * The per-region limiter: at most a few registry requests in flight per region, across every
- * call and session of the process. Searches beyond the limit wait in line, first come first
- * served; one cancelled while waiting leaves the line.
- *
+ * The per-region limiter, across every call and session of the process: searches beyond the
+ * limit wait in line, first come first served; one cancelled while waiting leaves the line.
  * @module
  */
 

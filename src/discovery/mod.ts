@@ -1,7 +1,6 @@
 /**
  * The Neptune client: searches every region concurrently, each through `pipeline.ts`, and
  * selects the exact PSM when there is one, else ranked fuzzy candidates.
- *
  * @module
  */
 
@@ -9,15 +8,13 @@ import { linkAbort } from "../async.ts";
 import type { Region } from "../config/mod.ts";
 import { createCircuitBreaker, type RegionHealth } from "./breaker.ts";
 import { buildRegionSearch, type PipelineOptions } from "./pipeline.ts";
-import { selectMatches } from "./ranking.ts";
-import { type RecentPsms, withSuggestions } from "./suggest.ts";
-import type { RegionOutcome, SearchResult } from "./types.ts";
+import { type RecentPsms, selectMatches, withSuggestions } from "./ranking.ts";
+import type { RegionOutcome, RegionSearchOptions, SearchResult } from "./types.ts";
 
 export * from "./types.ts";
-export type { CircuitState, RegionHealth } from "./breaker.ts";
+export type { RegionHealth } from "./breaker.ts";
 export type { PipelineOptions } from "./pipeline.ts";
-export { selectMatches } from "./ranking.ts";
-export { createRecentPsms, type RecentPsms, type RecentPsmsOptions } from "./suggest.ts";
+export { createRecentPsms, type RecentPsms, selectMatches } from "./ranking.ts";
 
 export interface Discovery {
   readonly regions: readonly Region[];
@@ -33,14 +30,9 @@ export interface Discovery {
   ): Promise<SearchResult[]>;
   /** Each region's circuit breaker and last outcome, in configuration order; asks no region. */
   health(): RegionHealth[];
-  /** Resolves once the regions left searching in the background by early answers have settled. */
-  settled(): Promise<void>;
 }
 
-export interface SearchOptions {
-  signal?: AbortSignal;
-  /** Ask every region again instead of answering from the cache. */
-  refresh?: boolean;
+export interface SearchOptions extends RegionSearchOptions {
   /** Wait for every region even when one already has the exact PSM. */
   waitAllRegions?: boolean;
   /** Search only the regions of these names; unknown names are ignored. */
@@ -49,31 +41,13 @@ export interface SearchOptions {
   recentPsms?: RecentPsms;
 }
 
-/**
- * Options for {@linkcode createDiscovery}. Defaults: 20 candidates shown at most, no cache
- * (`cacheTtlMs` 0), 8 requests in flight per region, `Date.now`.
- */
-export interface DiscoveryOptions
-  extends Omit<PipelineOptions, "breaker" | "now" | "cacheTtlMs" | "concurrency"> {
-  regions: readonly Region[];
-  cacheTtlMs?: number;
-  concurrency?: number;
-  /** Keywords of one batch searched at the same time. Default `concurrency`. */
-  batchConcurrency?: number;
-  now?: () => number;
-}
+export type DiscoveryOptions = PipelineOptions & { regions: readonly Region[] };
 
 /** Creates a {@linkcode Discovery} over `options.regions`; build one per process. */
 export function createDiscovery(options: DiscoveryOptions): Discovery {
-  const { regions, logger, maxCandidates = 20, now = Date.now, cacheTtlMs = 0 } = options;
-  const { concurrency = 8 } = options;
-  // As many keywords as the limiter lets through per region keep it busy; more would only wait
-  // there, all past the circuit breaker before it could open for a region that stopped answering.
-  const { batchConcurrency = concurrency } = options;
+  const { regions, logger, now, concurrency } = options;
   const breaker = createCircuitBreaker({ now });
-  const pipeline = { ...options, now, breaker, cacheTtlMs, concurrency, maxCandidates };
-  const searchRegion = buildRegionSearch(pipeline);
-  const background = new Set<Promise<unknown>>();
+  const searchRegion = buildRegionSearch(options, breaker);
 
   async function search(keyword: string, options: SearchOptions = {}): Promise<SearchResult> {
     const { signal, refresh, waitAllRegions = false, recentPsms } = options;
@@ -103,16 +77,9 @@ export function createDiscovery(options: DiscoveryOptions): Discovery {
     }
     const outcomes = settled.filter((outcome) => outcome !== undefined);
     const pending = chosen.filter((_, index) => !settled[index]).map((region) => region.name);
-    if (pending.length > 0) {
-      const tracked = Promise.allSettled(searches).finally(() => background.delete(tracked));
-      background.add(tracked);
-    }
-    const answered = outcomes.flatMap((outcome) =>
-      outcome.ok ? outcome.services.map((service) => service.psm) : []
-    );
+    const answered = outcomes.flatMap((o) => o.ok ? o.services.map((service) => service.psm) : []);
     recentPsms?.add(answered);
-    const matches = selectMatches(keyword, outcomes, { maxCandidates });
-    const result = { ...matches, pending, searchedAt: now() };
+    const result = { ...selectMatches(keyword, outcomes), pending, searchedAt: now() };
     // Never the PSMs other sessions have seen: a suggestion would tell what they searched.
     return withSuggestions(result, () => [...answered, ...recentPsms?.list() ?? []]);
   }
@@ -123,22 +90,20 @@ export function createDiscovery(options: DiscoveryOptions): Discovery {
     async searchMany(keywords, { onProgress, ...options } = {}) {
       const unique = [...new Set(keywords)];
       const results = new Array<SearchResult>(unique.length);
-      let next = 0;
+      const queue = unique.entries(); // shared by the workers: each keyword is taken once
       let done = 0;
       async function worker() {
-        while (next < unique.length) {
-          const index = next++;
-          results[index] = await search(unique[index]!, options);
+        for (const [index, keyword] of queue) {
+          results[index] = await search(keyword, options);
           onProgress?.(++done, unique.length);
         }
       }
-      const workers = Math.min(Math.max(1, batchConcurrency), unique.length);
+      // As many keywords as the limiter lets through keep it busy; more would only wait there,
+      // all past the circuit breaker before it could open for a region that stopped answering.
+      const workers = Math.min(Math.max(1, concurrency), unique.length);
       await Promise.all(Array.from({ length: workers }, worker));
       return results;
     },
     health: () => regions.map((region) => breaker.health(region.name)),
-    async settled() {
-      while (background.size > 0) await Promise.all(background);
-    },
   };
 }

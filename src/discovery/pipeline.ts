@@ -2,23 +2,19 @@
  * The one place where a region search is assembled from its layers, listed outermost first:
  * search -> cache -> single flight -> breaker -> retry -> limiter -> fetch (the order's reasons
  * are in docs/design.md).
- *
  * @module
  */
 
 import { type CircuitBreaker, withBreaker } from "./breaker.ts";
-import { withCache } from "./cache.ts";
+import { type CacheOptions, withCache } from "./cache.ts";
 import { withLimiter } from "./limiter.ts";
 import { createRegionSearch, type RegionSearchDeps } from "./region_search.ts";
 import { type RetryOptions, withRetry } from "./retry.ts";
 import { withSingleFlight } from "./single_flight.ts";
 import type { RegionSearch, RegionSearchWrapper } from "./types.ts";
 
-export interface PipelineOptions extends RegionSearchDeps, RetryOptions {
-  breaker: CircuitBreaker;
-  now: () => number;
-  cacheTtlMs: number;
-  cacheMaxBytes?: number;
+export interface PipelineOptions extends RegionSearchDeps, RetryOptions, CacheOptions {
+  /** Registry requests in flight per region at most. */
   concurrency: number;
   /**
    * Layers that only watch, such as metrics: `searches` outermost (every search as asked, a
@@ -27,17 +23,14 @@ export interface PipelineOptions extends RegionSearchDeps, RetryOptions {
   observe?: { searches?: RegionSearchWrapper; requests?: RegionSearchWrapper };
 }
 
-/**
- * Returns the region search that discovery uses. Build it once per process: the cache, the
- * searches in flight and the per-region limits live in it.
- */
-export function buildRegionSearch(options: PipelineOptions): RegionSearch {
+/** Returns discovery's region search, holding the cache, flights and limits: one per process. */
+export function buildRegionSearch(options: PipelineOptions, breaker: CircuitBreaker): RegionSearch {
   const { searches, requests } = options.observe ?? {};
   const layers: RegionSearchWrapper[] = [
     ...(searches ? [searches] : []),
-    withCache({ now: options.now, ttlMs: options.cacheTtlMs, maxBytes: options.cacheMaxBytes }),
+    withCache(options),
     withSingleFlight(),
-    withBreaker(options.breaker),
+    withBreaker(breaker),
     withRetry(options),
     withLimiter({ concurrency: options.concurrency }),
     ...(requests ? [requests] : []),

@@ -1,20 +1,23 @@
 /**
- * What to show for a keyword: the exact PSM with every region it is in, or the fuzzy candidates
- * of all regions merged by PSM and ranked.
- *
+ * What to show for a keyword: the exact PSM with every region it is in, else the fuzzy candidates
+ * of all regions merged by PSM and ranked, and the nearest known PSMs when it looks mistyped. The
+ * memory of PSMs seen is one per session: on a shared server, one would tell what another searched.
  * @module
  */
 
-import { type FoundService, matchCount, type RegionOutcome, type SearchResult } from "./types.ts";
+import { boundedEditDistance } from "../edit_distance.ts";
+import { LruMap } from "../lru.ts";
+import type { FoundService, RegionOutcome, SearchResult, Suggestions } from "./types.ts";
+
+const MAX_CANDIDATES = 20;
 
 /**
- * Chooses the exact PSM when any region has it, else at most `maxCandidates` ranked candidates.
- * Answers hold only their most relevant services, so `totalMatches` is a lower bound.
+ * Chooses the exact PSM when any region has it, else at most 20 ranked candidates. Answers hold
+ * only their most relevant services, so `totalMatches` is a lower bound.
  */
 export function selectMatches(
   keyword: string,
   outcomes: readonly RegionOutcome[],
-  { maxCandidates }: { maxCandidates: number },
 ): Omit<SearchResult, "pending" | "searchedAt"> {
   const merged = new Map<string, FoundService>();
   for (const outcome of outcomes) {
@@ -22,36 +25,32 @@ export function selectMatches(
     for (const service of outcome.services) {
       const seen = merged.get(service.psm);
       if (seen?.regions.includes(outcome.region)) continue;
-      merged.set(
-        service.psm,
-        seen
-          ? { ...seen, regions: [...seen.regions, outcome.region] }
-          : { ...service, regions: [outcome.region] },
-      );
+      const regions = [...seen?.regions ?? [], outcome.region];
+      merged.set(service.psm, { ...seen ?? service, regions });
     }
   }
   const exact = merged.get(keyword);
-  const regionCounts = outcomes.map((outcome) => outcome.ok ? matchCount(outcome) : 0);
+  const regionCounts = outcomes.map((outcome) => outcome.ok ? outcome.matches : 0);
   const base = { keyword, totalMatches: Math.max(merged.size, ...regionCounts), outcomes };
   if (exact) return { ...base, status: "found", services: [exact] };
   if (merged.size > 0) {
     const order = byRelevanceTo(keyword);
     const ranked = [...merged.values()].sort((a, b) => order(a.psm, b.psm));
-    return { ...base, status: "candidates", services: ranked.slice(0, maxCandidates) };
+    return { ...base, status: "candidates", services: ranked.slice(0, MAX_CANDIDATES) };
   }
   const anyAnswered = outcomes.some((outcome) => outcome.ok);
   return { ...base, status: anyAnswered ? "not_found" : "failed", services: [] };
 }
 
 /**
- * Keeps the first item of each PSM, at most `max` of them in {@linkcode selectMatches}'s order,
- * and counts the PSMs. Ranking is the same for every region, so the candidates merged from the
- * kept items are those merged from whole answers.
+ * Keeps the first item of each PSM, as many as {@linkcode selectMatches} shows in its order, and
+ * counts the PSMs. Ranking is the same for every region, so the candidates merged from the kept
+ * items are those merged from whole answers.
  */
 export function mostRelevant<T>(
   keyword: string,
   items: Iterable<T>,
-  { max, psmOf }: { max: number; psmOf: (item: T) => string | undefined },
+  psmOf: (item: T) => string | undefined,
 ): { kept: T[]; matches: number } {
   const order = byRelevanceTo(keyword);
   const seen = new Set<string>();
@@ -60,11 +59,11 @@ export function mostRelevant<T>(
     const psm = psmOf(item);
     if (psm === undefined || seen.has(psm)) continue;
     seen.add(psm);
-    if (max <= 0 || (kept.length === max && order(psm, kept[max - 1]!.psm) >= 0)) continue;
+    if (kept.length === MAX_CANDIDATES && order(psm, kept.at(-1)!.psm) >= 0) continue;
     let at = kept.length;
     while (at > 0 && order(psm, kept[at - 1]!.psm) < 0) at--;
     kept.splice(at, 0, { psm, item });
-    if (kept.length > max) kept.pop();
+    if (kept.length > MAX_CANDIDATES) kept.pop();
   }
   return { kept: kept.map(({ item }) => item), matches: seen.size };
 }
@@ -81,4 +80,79 @@ function byRelevanceTo(keyword: string) {
     return name.includes(needle) ? 2 : 3;
   };
   return (a: string, b: string) => tier(a) - tier(b) || a.length - b.length || a.localeCompare(b);
+}
+
+/**
+ * Returns the (at most 3) PSMs among `known` nearest to `keyword` by edit distance, within a
+ * bound that grows with the keyword's length. A keyword with fewer segments than a PSM is
+ * compared with that PSM's prefix of as many segments: `oec.afiliate` suggests `oec.affiliate`.
+ */
+export function suggestPsms(keyword: string, known: Iterable<string>): Suggestions {
+  const target = keyword.trim();
+  const lowerTarget = target.toLowerCase();
+  const segments = target.split(".").length;
+  // One typo per short keyword, more for long ones; beyond that a "suggestion" is noise.
+  const bound = target.length <= 4 ? 1 : target.length <= 12 ? 2 : 3;
+  const distances = new Map<string, number>();
+  for (const psm of known) {
+    const candidate = psm.split(".").slice(0, segments).join(".");
+    if (candidate === target || distances.has(candidate)) continue;
+    // Letter case is compared apart: a case-only difference is the nearest of all.
+    const distance = candidate.toLowerCase() === lowerTarget
+      ? 0
+      : boundedEditDistance(lowerTarget, candidate.toLowerCase(), bound);
+    if (distance <= bound) distances.set(candidate, distance);
+  }
+  const psms = [...distances]
+    .sort(([a, da], [b, db]) => da - db || a.length - b.length || a.localeCompare(b))
+    .slice(0, 3)
+    .map(([psm]) => psm);
+  return { psms, caseOnly: psms.length > 0 && psms[0]!.toLowerCase() === lowerTarget };
+}
+
+/**
+ * Adds suggestions from `known()` to `result` when no PSM matched exactly and the keyword looks
+ * mistyped rather than partial: no candidate contains it as written. `known` is called only then.
+ */
+export function withSuggestions(result: SearchResult, known: () => Iterable<string>): SearchResult {
+  const { keyword, status, services } = result;
+  if (status !== "not_found" && status !== "candidates") return result;
+  if (services.some((service) => service.psm.includes(keyword))) return result;
+  const suggestions = suggestPsms(keyword, known());
+  return suggestions.psms.length > 0 ? { ...result, suggestions } : result;
+}
+
+/** A bounded memory of PSMs, the least recently seen forgotten first. */
+export interface RecentPsms {
+  add(psms: Iterable<string>): void;
+  /** Most recently seen first. */
+  list(): string[];
+  /**
+   * Remembered PSMs that start with `prefix`, then those that contain it (ignoring case), most
+   * recently seen first within each, at most 100.
+   */
+  complete(prefix: string): string[];
+}
+
+/** A {@linkcode RecentPsms} knowing `initial`, and remembering `capacity` more (0: none). */
+export function createRecentPsms(
+  { initial = [], capacity = 1000 }: { initial?: Iterable<string>; capacity?: number } = {},
+): RecentPsms {
+  const known = [...initial];
+  const seen = new LruMap<string, true>(Math.max(capacity, known.length));
+  for (const psm of known) seen.set(psm, true);
+  const list = () => [...seen.keys()].reverse();
+  return {
+    add(psms) {
+      if (capacity === 0) return;
+      for (const psm of psms) seen.set(psm, true);
+    },
+    list,
+    complete(prefix) {
+      const needle = prefix.trim().toLowerCase();
+      const matching = list().filter((psm) => psm.toLowerCase().includes(needle));
+      const tier = (psm: string) => psm.toLowerCase().startsWith(needle) ? 0 : 1;
+      return matching.sort((a, b) => tier(a) - tier(b)).slice(0, 100);
+    },
+  };
 }

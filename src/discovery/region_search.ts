@@ -1,8 +1,6 @@
 /**
- * One region's search, the innermost layer of discovery: a JWT from the region's token
- * provider, one GET to the registry, its answer parsed into services or a typed failure, and
- * one retry with a fresh JWT when the registry refuses the token.
- *
+ * One region's search, the innermost layer of discovery: one GET to the registry with the JWT,
+ * its answer parsed into services or a typed failure, once more with a fresh JWT if it is refused.
  * @module
  */
 
@@ -26,18 +24,13 @@ export interface RegionSearchDeps {
   fetch: Fetch;
   timeoutMs: number;
   logger: Logger;
-  /** Services kept of each answer, the most relevant to the keyword; all of them when absent. */
-  maxCandidates?: number;
 }
 
-/**
- * Returns the {@linkcode RegionSearch} that asks the registry itself. When the registry rejects
- * the JWT, it retries once with a fresh one, unless the region had refused that same token when
- * it was fresh: such a refusal is about the region, not the token (other regions may accept it).
- */
+/** Returns the {@linkcode RegionSearch} that asks the registry itself. */
 export function createRegionSearch(deps: RegionSearchDeps): RegionSearch {
-  const { tokenFor, fetch, timeoutMs, logger, maxCandidates } = deps;
-  // By region name, the JWT the region refused even when freshly issued.
+  const { tokenFor, fetch, timeoutMs, logger } = deps;
+  // By region name, the JWT the region refused even when freshly issued: it gets no retry, as such
+  // a refusal is about the region, not the token (other regions may accept it).
   const refused = new Map<string, string>();
 
   async function query(region: Region, keyword: string, token: string, signal?: AbortSignal) {
@@ -62,13 +55,9 @@ export function createRegionSearch(deps: RegionSearchDeps): RegionSearch {
       const where = target && target !== "null"
         ? `to ${cut(target, MAX_UPSTREAM_MESSAGE)}`
         : "elsewhere";
-      throw new RegionError(`redirected ${where}: check the region's URL`, {
-        region: region.name,
-        kind: "redirect",
-      });
+      throw new RegionError(`redirected ${where}: check the region's URL`, { kind: "redirect" });
     }
-    const keep = maxCandidates === undefined ? undefined : { keyword, max: maxCandidates };
-    return parseSearchAnswer(answer, { region: region.name, token, keep });
+    return parseSearchAnswer(answer, { keyword, token });
   }
 
   return async (region, keyword, { signal } = {}) => {
@@ -85,7 +74,7 @@ export function createRegionSearch(deps: RegionSearchDeps): RegionSearch {
         refused.set(region.name, token);
         throw new RegionError(
           "rejected a freshly issued JWT: your account may have no access to this registry",
-          { region: region.name, kind: "auth" },
+          { kind: "auth" },
         );
       }
       refused.delete(region.name);
@@ -98,16 +87,15 @@ export function createRegionSearch(deps: RegionSearchDeps): RegionSearch {
 }
 
 /**
- * Interprets one Neptune search answer, or throws a {@linkcode RegionError}. With `keep`, only
- * the `max` services most relevant to `keyword` become objects, however long the answer.
+ * Interprets one Neptune search answer, or throws a {@linkcode RegionError}. Only the services
+ * most relevant to `keyword` that a result can show become objects, however long the answer.
  */
 export function parseSearchAnswer(
   answer: { status: number; text: string },
-  { region, token, keep }: {
-    region: string;
+  { keyword, token }: {
+    keyword: string;
     /** The JWT the request carried, scrubbed from any upstream text that echoes it. */
     token?: string;
-    keep?: { keyword: string; max: number };
   },
 ): { services: Service[]; matches: number } | "auth_rejected" {
   const { status } = answer;
@@ -116,7 +104,7 @@ export function parseSearchAnswer(
   if (status === 401 || errorCode === 401) return "auth_rejected";
   const detail = isRecord(body) ? describeUpstreamError(body, token) : "";
   const fail = (kind: RegionFailureKind, message: string) =>
-    new RegionError(message, { region, kind, status });
+    new RegionError(message, { kind, status });
   if (status < 200 || status >= 300) throw fail("http_status", `answered HTTP ${status}${detail}`);
   if (!isRecord(body)) throw fail("invalid_body", "answered with a body that is not a JSON object");
   if (errorCode !== 0) {
@@ -126,11 +114,7 @@ export function parseSearchAnswer(
   if (!Array.isArray(body.data)) {
     throw fail("invalid_body", "answered with a data field that is not a list");
   }
-  if (!keep) {
-    const services = body.data.flatMap((item) => parseService(item) ?? []);
-    return { services, matches: new Set(services.map((service) => service.psm)).size };
-  }
-  const { kept, matches } = mostRelevant(keep.keyword, body.data, { max: keep.max, psmOf });
+  const { kept, matches } = mostRelevant(keyword, body.data, psmOf);
   return { services: kept.map((item) => parseService(item)!), matches };
 }
 
@@ -184,7 +168,7 @@ function optionalText(value: unknown): string | undefined {
 function toRegionError(region: Region, error: unknown, deps: RegionSearchDeps): RegionError {
   if (error instanceof RegionError) return error;
   const fail = (kind: RegionFailureKind, message: string) =>
-    new RegionError(message, { region: region.name, kind, cause: error });
+    new RegionError(message, { kind, cause: error });
   if (error instanceof UpstreamRequestError) {
     if (error.kind === "timeout") {
       return fail("timeout", `did not answer within ${deps.timeoutMs} ms`);

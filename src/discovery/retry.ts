@@ -1,8 +1,6 @@
 /**
  * One more try, after a jittered wait of about 200 ms, for a search that failed with a network
- * error or an HTTP 5xx: anything else would come back the same, auth has its own retry, and a
- * timeout has already made the caller wait the whole limit (repeated ones are the breaker's).
- *
+ * error or an HTTP 5xx (why nothing else is retried: docs/design.md).
  * @module
  */
 
@@ -10,14 +8,11 @@ import { abortableSleep } from "../async.ts";
 import type { Logger } from "../log.ts";
 import type { RegionSearchWrapper } from "./types.ts";
 
-/** Waits `ms` milliseconds; rejects with the signal's reason when it aborts first. */
-export type Sleep = (ms: number, options?: { signal?: AbortSignal }) => Promise<void>;
-
 export interface RetryOptions {
   logger: Logger;
   /** A number in [0, 1) that spreads retries out. Default `Math.random`. */
   random?: () => number;
-  sleep?: Sleep;
+  sleep?: typeof abortableSleep;
 }
 
 /** Returns the retry layer; its wait ends early with the caller's cancellation. */

@@ -2,10 +2,10 @@
  * Single flight: identical searches (same region, same keyword) in flight at once share one
  * upstream request. It runs under its own AbortController, never a caller's signal: each caller
  * stops waiting on its own cancellation, and the request is aborted when no caller is left.
- *
  * @module
  */
 
+import { untilAborted } from "../async.ts";
 import type { RegionOutcome, RegionSearchWrapper } from "./types.ts";
 
 interface Flight {
@@ -35,17 +35,14 @@ export function withSingleFlight(): RegionSearchWrapper {
     }
     const shared = flight;
     shared.waiting++;
-    return new Promise((resolve, reject) => {
-      const onAbort = () => {
-        if (--shared.waiting === 0) {
-          forget(key, shared);
-          shared.controller.abort(signal?.reason);
-        }
-        reject(signal?.reason);
-      };
-      signal?.addEventListener("abort", onAbort, { once: true });
-      shared.outcome.finally(() => signal?.removeEventListener("abort", onAbort))
-        .then(resolve, reject);
-    });
+    if (!signal) return shared.outcome;
+    const leave = () => {
+      if (--shared.waiting > 0) return;
+      forget(key, shared);
+      shared.controller.abort(signal.reason);
+    };
+    signal.addEventListener("abort", leave, { once: true });
+    const outcome = shared.outcome.finally(() => signal.removeEventListener("abort", leave));
+    return untilAborted(outcome, signal);
   };
 }

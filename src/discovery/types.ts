@@ -1,6 +1,5 @@
 /**
  * The shapes every part of discovery shares.
- *
  * @module
  */
 
@@ -19,14 +18,9 @@ export interface Service {
   readonly updatedAt?: string;
 }
 
-export interface FoundService extends Service {
-  readonly regions: readonly string[];
-}
+export type FoundService = Service & { readonly regions: readonly string[] };
 
-/**
- * Why one region gave no answer. `redirect`: a redirect, which is not followed; `internal`: a
- * bug in this server, not a fault of the region.
- */
+/** Why one region gave no answer; `internal` is a bug in this server, not a fault of the region. */
 export type RegionFailureKind =
   | "auth"
   | "http_status"
@@ -37,14 +31,9 @@ export type RegionFailureKind =
   | "network"
   | "internal";
 
-export interface RegionErrorOptions extends ErrorOptions {
-  region: string;
-  kind: RegionFailureKind;
-  status?: number;
-  /** Not asked this time: its circuit breaker is open. */
-  skipped?: boolean;
-  retryAt?: Date;
-}
+export type RegionErrorOptions =
+  & ErrorOptions
+  & Pick<RegionError, "kind" | "status" | "skipped" | "retryAt">;
 
 /**
  * One region's failure. The message is a fragment without the region's name ("answered HTTP
@@ -52,18 +41,17 @@ export interface RegionErrorOptions extends ErrorOptions {
  */
 export class RegionError extends Error {
   override name = "RegionError";
-  readonly region: string;
   readonly kind: RegionFailureKind;
   readonly status?: number;
-  readonly skipped: boolean;
+  /** Not asked this time: its circuit breaker is open. */
+  readonly skipped?: boolean;
   readonly retryAt?: Date;
 
   constructor(message: string, options: RegionErrorOptions) {
     super(message, options);
-    this.region = options.region;
     this.kind = options.kind;
     this.status = options.status;
-    this.skipped = options.skipped ?? false;
+    this.skipped = options.skipped;
     this.retryAt = options.retryAt;
   }
 }
@@ -75,17 +63,12 @@ export interface RegionAnswer {
   /** Of a long answer, only the most relevant that a result can show. */
   readonly services: readonly Service[];
   /** Distinct PSMs the region matched, those cut from `services` included. */
-  readonly matches?: number;
+  readonly matches: number;
   /** In ms since the epoch. */
   readonly fetchedAt?: number;
   readonly fromCache?: boolean;
   /** The region's failure when an expired cached answer stands in for it. */
   readonly staleReason?: RegionError;
-}
-
-/** Returns how many distinct PSMs `answer` matched, those not kept in its services included. */
-export function matchCount(answer: RegionAnswer): number {
-  return answer.matches ?? new Set(answer.services.map((service) => service.psm)).size;
 }
 
 export type RegionOutcome =
@@ -94,7 +77,7 @@ export type RegionOutcome =
 
 export interface RegionSearchOptions {
   signal?: AbortSignal;
-  /** Ask the registry even when the cache holds a fresh answer. */
+  /** Ask the registry again instead of answering from the cache. */
   refresh?: boolean;
 }
 
@@ -108,16 +91,14 @@ export type RegionSearch = (
 /** A layer around a {@linkcode RegionSearch}: it takes the next one inward and returns its own. */
 export type RegionSearchWrapper = (next: RegionSearch) => RegionSearch;
 
-/**
- * `found`: an exact PSM match; `candidates`: fuzzy matches only; `not_found`: no region knows
- * the keyword; `failed`: no region could be searched.
- */
-export type SearchStatus = "found" | "candidates" | "not_found" | "failed";
-
 /** The answer to one keyword across all regions. */
 export interface SearchResult {
   readonly keyword: string;
-  readonly status: SearchStatus;
+  /**
+   * `found`: an exact PSM match; `candidates`: fuzzy matches only; `not_found`: no region knows
+   * the keyword; `failed`: no region could be searched.
+   */
+  readonly status: "found" | "candidates" | "not_found" | "failed";
   /** The exact match alone, or the best candidates. */
   readonly services: readonly FoundService[];
   /** Distinct PSMs that matched; a lower bound when a region's answer was cut. */

@@ -15,7 +15,6 @@ import type {
   Suggestions,
 } from "../discovery/mod.ts";
 import { formatDuration, groupByReason, timeOfDay } from "../wording.ts";
-import { matchCount } from "../discovery/mod.ts";
 import type { McpServer } from "../mcp_sdk.ts";
 import { cut } from "../text.ts";
 
@@ -212,7 +211,7 @@ function toStructuredRegion(outcome: RegionOutcome): StructuredSearchResult["reg
     name: outcome.region,
     ok: true,
     status: staleReason ? "stale" : fromCache ? "cached" : "live",
-    matches: matchCount(outcome),
+    matches: outcome.matches,
     ...(staleReason && { error: reasonOf(staleReason) }),
     ...(fetchedAt !== undefined && { fetched_at: new Date(fetchedAt).toISOString() }),
     ...(fromCache !== undefined && { from_cache: fromCache }),

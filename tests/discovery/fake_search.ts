@@ -42,16 +42,17 @@ export function fakeSearch(
 
 /** A region's successful answer listing `psms`. */
 export function answered(region: string, psms: string[] = []): RegionOutcome {
-  return { region, ok: true, services: psms.map((psm) => ({ psm, owners: [] })) };
+  const services = psms.map((psm) => ({ psm, owners: [] }));
+  return { region, ok: true, services, matches: new Set(psms).size };
 }
 
 /** A region's failure with `message` and `options` (kind, status, cause). */
 export function failed(
   region: string,
   message: string,
-  options: Omit<RegionErrorOptions, "region">,
+  options: RegionErrorOptions,
 ): RegionOutcome {
-  return { region, ok: false, error: new RegionError(message, { region, ...options }) };
+  return { region, ok: false, error: new RegionError(message, options) };
 }
 
 /** The failure of a region that did not answer within 10 s. */

@@ -9,7 +9,12 @@
 import { createTokenProvider, type TokenProvider } from "../../src/auth.ts";
 import type { Credential } from "../../src/config/mod.ts";
 import type { Region } from "../../src/config/mod.ts";
-import { createDiscovery, type Discovery, type DiscoveryOptions } from "../../src/discovery/mod.ts";
+import {
+  createDiscovery,
+  type Discovery,
+  type DiscoveryOptions,
+  type RegionSearchWrapper,
+} from "../../src/discovery/mod.ts";
 import { Secret } from "../../src/secret.ts";
 import {
   AUTH_URL,
@@ -41,6 +46,8 @@ export interface DiscoveryHarness {
   readonly issued: string[];
   /** The search requests sent to `region`, in order. */
   searches(region: Region): Request[];
+  /** Resolves once every region search, those left in the background by early answers too, ended. */
+  settled(): Promise<void>;
 }
 
 /** Options of {@linkcode discoveryOver}: any of {@linkcode DiscoveryOptions} but the dependencies. */
@@ -53,8 +60,6 @@ export type HarnessOptions =
       | "cacheTtlMs"
       | "cacheMaxBytes"
       | "concurrency"
-      | "batchConcurrency"
-      | "maxCandidates"
     >
   >
   & {
@@ -86,6 +91,13 @@ export function discoveryOver(
     },
   };
   const upstream = fakeUpstream([authRoute, ...routes]);
+  const inFlight = new Set<Promise<unknown>>();
+  const track: RegionSearchWrapper = (next) => (region, keyword, options) => {
+    const outcome = next(region, keyword, options);
+    const tracked = outcome.catch(() => {}).finally(() => inFlight.delete(tracked));
+    inFlight.add(tracked);
+    return outcome;
+  };
   const timeoutMs = options.timeoutMs ?? 5_000;
   const provider = tokens ?? createTokenProvider({
     authUrl: AUTH_URL,
@@ -99,6 +111,9 @@ export function discoveryOver(
   });
   const discovery = createDiscovery({
     regions: [CN, US] satisfies Region[],
+    cacheTtlMs: 0,
+    cacheMaxBytes: 64 * 1024 * 1024,
+    concurrency: 8,
     ...options,
     tokenFor: () => provider,
     fetch: upstream.fetch,
@@ -107,6 +122,7 @@ export function discoveryOver(
     logger,
     // Retries go at once: no test waits for the jittered pause.
     sleep: () => Promise.resolve(),
+    observe: { searches: track },
   });
   return {
     discovery,
@@ -116,6 +132,9 @@ export function discoveryOver(
     issued,
     searches: (region) =>
       upstream.requests.filter((r) => r.url.startsWith(`${region.baseUrl}${SEARCH_PATH}`)),
+    async settled() {
+      while (inFlight.size > 0) await Promise.all(inFlight);
+    },
   };
 }
 

@@ -117,16 +117,17 @@ Deno.test("a search cancelled while waiting leaves the line and its turn goes to
   assert.deepEqual(inner.calls.map((call) => call.keyword), ["a", "c", "d"]);
 });
 
-Deno.test("a batch cancelled while its searches wait for the limiter sends no more requests", async () => {
+Deno.test("searches cancelled while they wait for the limiter send no more requests", async () => {
   const held = Promise.withResolvers<void>();
   const { discovery, upstream } = discoveryOver([
     { url: searchUrl(CN), respond: () => held.promise.then(() => searchAnswer([])) },
     { url: searchUrl(US), respond: () => held.promise.then(() => searchAnswer([])) },
-  ], { cacheTtlMs: 0, concurrency: 2, batchConcurrency: 10 });
+  ], { cacheTtlMs: 0, concurrency: 2 });
   const controller = new AbortController();
   const reason = new Error("The client cancelled the batch");
+  const { signal } = controller;
 
-  const batch = discovery.searchMany(keywords("k", 10), { signal: controller.signal });
+  const batch = Promise.all(keywords("k", 10).map((k) => discovery.search(k, { signal })));
   await settle();
   assert.equal(upstream.count(searchUrl(CN)), 2, "two in flight, eight in line");
   controller.abort(reason);

@@ -59,9 +59,10 @@ function cnAtOnceUsHeld(
 }
 
 Deno.test("search answers as soon as one region has the exact PSM and names the region not awaited", async () => {
-  const { discovery, upstream, usHeld } = cnAtOnceUsHeld(() => searchAnswer([{ psm: PSM }]), {
-    cacheTtlMs: 60_000,
-  });
+  const { discovery, upstream, usHeld, settled } = cnAtOnceUsHeld(
+    () => searchAnswer([{ psm: PSM }]),
+    { cacheTtlMs: 60_000 },
+  );
 
   const result = await discovery.search(PSM);
 
@@ -70,18 +71,19 @@ Deno.test("search answers as soon as one region has the exact PSM and names the 
   assert.deepEqual(result.outcomes.map((o) => o.region), ["cn"]);
   assert.deepEqual(result.pending, ["us"]);
   usHeld.resolve();
-  await discovery.settled();
+  await settled();
   upstream.assertNoUnexpected();
 });
 
 Deno.test("a region not awaited goes on in the background and fills the cache", async () => {
-  const { discovery, upstream, usHeld } = cnAtOnceUsHeld(() => searchAnswer([{ psm: PSM }]), {
-    cacheTtlMs: 60_000,
-  });
+  const { discovery, upstream, usHeld, settled } = cnAtOnceUsHeld(
+    () => searchAnswer([{ psm: PSM }]),
+    { cacheTtlMs: 60_000 },
+  );
 
   const early = await discovery.search(PSM);
   usHeld.resolve();
-  await discovery.settled();
+  await settled();
   const later = await discovery.search(PSM);
 
   assert.deepEqual(early.pending, ["us"]);
@@ -131,13 +133,13 @@ Deno.test("fuzzy candidates alone do not answer early: every region is awaited",
 
 Deno.test("a region failing in the background after an early answer is logged, never an unhandled rejection", async () => {
   await withoutUnhandledRejections(async () => {
-    const { discovery, logger, usHeld } = cnAtOnceUsHeld(() => {
+    const { discovery, logger, usHeld, settled } = cnAtOnceUsHeld(() => {
       throw new TypeError("connection reset by peer");
     });
 
     const result = await discovery.search(PSM);
     usHeld.resolve();
-    await discovery.settled();
+    await settled();
 
     assert.deepEqual(result.pending, ["us"]);
     assert.ok(
@@ -150,7 +152,7 @@ Deno.test("a region failing in the background after an early answer is logged, n
 Deno.test("cancelling a search while every region is pending rejects with the reason and leaves no unhandled rejection", async () => {
   await withoutUnhandledRejections(async () => {
     const asked = Promise.withResolvers<void>();
-    const { discovery, upstream } = discoveryOver([
+    const { discovery, upstream, settled } = discoveryOver([
       {
         url: searchUrl(CN),
         respond: () => {
@@ -168,14 +170,14 @@ Deno.test("cancelling a search while every region is pending rejects with the re
     controller.abort(reason);
 
     await assert.rejects(searching, (error) => error === reason);
-    await discovery.settled();
+    await settled();
     const searches = upstream.requests.filter((r) => r.url.startsWith(searchUrl(CN)));
     assert.ok(searches.length === 1 && searches[0]!.signal.aborted, "the request was aborted");
   });
 });
 
 Deno.test("cancelling the caller after an early answer does not abort the regions left in the background", async () => {
-  const { discovery, upstream, usHeld } = cnAtOnceUsHeld(() => searchAnswer([]));
+  const { discovery, upstream, usHeld, settled } = cnAtOnceUsHeld(() => searchAnswer([]));
   const controller = new AbortController();
 
   await discovery.search(PSM, { signal: controller.signal });
@@ -183,7 +185,7 @@ Deno.test("cancelling the caller after an early answer does not abort the region
   const [usRequest] = upstream.requests.filter((r) => r.url.startsWith(searchUrl(US)));
   assert.equal(usRequest!.signal.aborted, false);
   usHeld.resolve();
-  await discovery.settled();
+  await settled();
 });
 
 function delay(ms: number): Promise<void> {
@@ -249,7 +251,7 @@ Deno.test("searchMany reports progress once per distinct keyword with done and t
   assert.deepEqual(progress, [[1, 3], [2, 3], [3, 3]]);
 });
 
-Deno.test("searchMany searches at most batchConcurrency keywords at a time", async () => {
+Deno.test("searchMany searches at most concurrency keywords at a time", async () => {
   const inFlight = new Map<string, number>();
   let maxInFlight = 0;
   const respond = async (request: Request) => {
@@ -265,7 +267,7 @@ Deno.test("searchMany searches at most batchConcurrency keywords at a time", asy
   const { upstream, discovery } = discoveryOver([
     { url: searchUrl(CN), respond },
     { url: searchUrl(US), respond },
-  ], { batchConcurrency: 2 });
+  ], { concurrency: 2 });
   const keywords = ["k1", "k2", "k3", "k4", "k5", "k6"];
 
   const results = await discovery.searchMany(keywords);
@@ -276,11 +278,11 @@ Deno.test("searchMany searches at most batchConcurrency keywords at a time", asy
   assert.equal(upstream.count(searchUrl(CN)), 6);
 });
 
-Deno.test("searchMany still searches every keyword when batchConcurrency is below one", async () => {
+Deno.test("searchMany still searches every keyword when concurrency is below one", async () => {
   const { upstream, discovery } = discoveryOver([
     { url: searchUrl(CN), respond: () => searchAnswer([]) },
     { url: searchUrl(US), respond: () => searchAnswer([]) },
-  ], { batchConcurrency: 0 });
+  ], { concurrency: 0 });
 
   const results = await discovery.searchMany(["k1", "k2"]);
 
@@ -347,8 +349,10 @@ Deno.test("a batch against an auth service that does not answer costs one auth r
     fetch: upstream.fetch,
     now: clock.now,
     timeoutMs: 20,
+    cacheTtlMs: 0,
+    cacheMaxBytes: 1024,
+    concurrency: 2,
     logger,
-    batchConcurrency: 2,
   });
 
   const results = await discovery.searchMany(Array.from({ length: 10 }, (_, i) => `k${i}`));

@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
 import type { RegionOutcome } from "../../src/discovery/mod.ts";
 import { abortableSleep } from "../../src/async.ts";
-import { type Sleep, withRetry } from "../../src/discovery/retry.ts";
+import { withRetry } from "../../src/discovery/retry.ts";
 import { CN, recordingLogger } from "../fake_upstream.ts";
 import { answered, errorOf, failed, fakeSearch, timedOut } from "./fake_search.ts";
 
 /** A sleep that returns at once and remembers how long it was asked to wait. */
-function instantSleep(): { sleep: Sleep; waits: number[] } {
+function instantSleep(): { sleep: typeof abortableSleep; waits: number[] } {
   const waits: number[] = [];
   return { waits, sleep: (ms) => (waits.push(ms), Promise.resolve()) };
 }

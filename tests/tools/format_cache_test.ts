@@ -19,7 +19,8 @@ const US: readonly Service[] = [
 ];
 
 function cached(services: readonly Service[], region: string): RegionOutcome {
-  return { region, ok: true, services, fetchedAt: FETCHED_AT, fromCache: true };
+  const matches = services.length;
+  return { region, ok: true, services, matches, fetchedAt: FETCHED_AT, fromCache: true };
 }
 
 function resultOf(
@@ -27,7 +28,7 @@ function resultOf(
   outcomes: RegionOutcome[],
   searchedAt = FETCHED_AT + 5_000,
 ): SearchResult {
-  return { ...selectMatches(keyword, outcomes, { maxCandidates: 20 }), pending: [], searchedAt };
+  return { ...selectMatches(keyword, outcomes), pending: [], searchedAt };
 }
 
 function assertFormattedAsIs(
@@ -48,8 +49,17 @@ Deno.test("a result made of the same cached answers is formatted once, and as fo
 });
 
 function stale(services: readonly Service[], region: string): RegionOutcome {
-  const staleReason = new RegionError("answered HTTP 502", { region, kind: "http_status" });
-  return { region, ok: true, services, fetchedAt: FETCHED_AT, fromCache: true, staleReason };
+  const staleReason = new RegionError("answered HTTP 502", { kind: "http_status" });
+  const matches = services.length;
+  return {
+    region,
+    ok: true,
+    services,
+    matches,
+    fetchedAt: FETCHED_AT,
+    fromCache: true,
+    staleReason,
+  };
 }
 
 Deno.test("a cached answer's age changes nothing shown; a stale answer's age is shown again", () => {
@@ -74,7 +84,7 @@ Deno.test("anything that changes the answer formats it again: detail, a new answ
       resultOf("oec.live", [cached(CN, "cn"), {
         region: "us",
         ok: false,
-        error: new RegionError("did not answer within 10000 ms", { region: "us", kind: "timeout" }),
+        error: new RegionError("did not answer within 10000 ms", { kind: "timeout" }),
       }]),
       "full",
     ],

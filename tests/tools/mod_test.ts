@@ -499,7 +499,8 @@ Deno.test("search_psm_service answers on an exact match and names the region it 
     assert.equal(regionsOf(result)[0]!.status, "live");
   } finally {
     usHeld.resolve();
-    await connection.deps.discovery.settled();
+    // Joins the search of us still in flight (single flight), so that it ends within the test.
+    await connection.deps.discovery.search("oec.live.room", { waitAllRegions: true });
     await connection.close();
   }
   upstream.assertNoUnexpected();

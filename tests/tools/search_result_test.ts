@@ -18,7 +18,7 @@ import {
 } from "../../src/tools/search_result.ts";
 import { cut } from "../../src/text.ts";
 
-function failedEverywhere(...failures: [string, string, Omit<RegionErrorOptions, "region">][]) {
+function failedEverywhere(...failures: [string, string, RegionErrorOptions][]) {
   return {
     keyword: "oec.live.room",
     status: "failed",
@@ -27,7 +27,7 @@ function failedEverywhere(...failures: [string, string, Omit<RegionErrorOptions,
     outcomes: failures.map(([region, message, options]) => ({
       region,
       ok: false,
-      error: new RegionError(message, { region, ...options }),
+      error: new RegionError(message, options),
     })),
     pending: [],
     searchedAt: 0,
@@ -75,6 +75,7 @@ Deno.test("a stale and a pending region get a line after the summary; cached one
     region,
     ok: true as const,
     services: [{ psm: "oec.live.room", owners: [] }],
+    matches: 1,
     fetchedAt,
     fromCache: true,
   });
@@ -85,7 +86,7 @@ Deno.test("a stale and a pending region get a line after the summary; cached one
     totalMatches: 1,
     outcomes: [cached("cn"), cached("us"), {
       ...cached("eu"),
-      staleReason: new RegionError("answered HTTP 502", { region: "eu", kind: "http_status" }),
+      staleReason: new RegionError("answered HTTP 502", { kind: "http_status" }),
     }],
     pending: ["sg"],
     searchedAt: fetchedAt + 2 * 60 * 60_000 + 5 * 60_000,
