@@ -16,12 +16,6 @@ import {
   toStructured,
 } from "./search_result.ts";
 
-/** A search result as a tool answers it. */
-export interface FormattedSearch {
-  readonly text: string;
-  readonly structured: StructuredSearchResult;
-}
-
 // Room a tool keeps for the notes it adds to a result (a pattern searched as text, a list
 // given for one keyword), each quoting a keyword of at most 256 characters, in text and message.
 const NOTES_RESERVE = 8 * 1024;
@@ -32,22 +26,37 @@ export interface SearchFormatter {
     result: SearchResult,
     detail: Detail,
     options?: { scope?: readonly string[] },
-  ): FormattedSearch;
+  ): { readonly text: string; readonly structured: StructuredSearchResult };
 }
 
 /** Creates a {@linkcode SearchFormatter} keeping `maxEntries` results; one per process. */
 export function createSearchFormatter({ maxEntries = 128 } = {}): SearchFormatter {
+  const recent = new LruMap<string, ReturnType<SearchFormatter["format"]>>(maxEntries);
+  // The cache's service lists, named by identity: a result made of them has the same matches.
   const ids = new WeakMap<object, number>();
   let lastId = 0;
-  const idOf = (value: object) => {
-    let id = ids.get(value);
-    if (id === undefined) ids.set(value, id = ++lastId);
+  const idOf = (services: object) => {
+    let id = ids.get(services);
+    if (id === undefined) ids.set(services, id = ++lastId);
     return id;
   };
-  const recent = new LruMap<string, FormattedSearch>(maxEntries);
   return {
     format(result, detail, { scope } = {}) {
-      const key = contentKey(result, detail, scope, idOf);
+      // Everything the text and structured content are made of. The time of the search shows
+      // only in the source lines ("stale, fetched 7 min ago").
+      const key = JSON.stringify([
+        detail,
+        scope,
+        result.keyword,
+        result.pending,
+        result.suggestions,
+        describeSources(result),
+        result.outcomes.map((o) =>
+          o.ok
+            ? [o.region, idOf(o.services), o.fetchedAt, o.fromCache, o.staleReason?.message]
+            : [o.region, o.error.kind, o.error.message]
+        ),
+      ]);
       const known = recent.get(key);
       if (known) return known;
       const text = formatSearchText(result, { detail, scope });
@@ -60,33 +69,4 @@ export function createSearchFormatter({ maxEntries = 128 } = {}): SearchFormatte
       return formatted;
     },
   };
-}
-
-// Everything the text and structured content are made of. Status, services and match counts
-// follow from the keyword and the regions' outcomes, whose service lists are the cache's own
-// arrays (named by identity); the time of the search shows only in the source lines ("stale,
-// fetched 7 min ago"), which are part of the key, as are the regions configured.
-function contentKey(
-  result: SearchResult,
-  detail: Detail,
-  scope: readonly string[] | undefined,
-  idOf: (value: object) => number,
-) {
-  const parts = [
-    detail,
-    result.keyword,
-    result.pending.join(","),
-    scope?.join(",") ?? "",
-    ...describeSources(result),
-    ...result.outcomes.map((outcome) =>
-      outcome.ok
-        ? `${outcome.region}:${idOf(outcome.services)}:${outcome.fetchedAt}:${outcome.fromCache}:${
-          outcome.staleReason?.message ?? ""
-        }`
-        : `${outcome.region}!${outcome.error.kind}:${outcome.error.message}`
-    ),
-  ];
-  const { suggestions } = result;
-  if (suggestions) parts.push(`${suggestions.caseOnly}:${suggestions.psms.join(",")}`);
-  return parts.join("\n");
 }

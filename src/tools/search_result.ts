@@ -1,7 +1,7 @@
 /**
- * What both search tools share: their arguments, and how a {@linkcode SearchResult} is shown:
- * as structured content, as text held to {@linkcode TEXT_BUDGET} characters, and as warnings.
- * Every field is cut to a documented length, a whole result to {@linkcode MAX_RESULT_BYTES}.
+ * The arguments both search tools take, and how their results are shown: as text within
+ * {@linkcode TEXT_BUDGET} characters and as structured content whose every field is cut to a
+ * documented length, the whole within {@linkcode MAX_RESULT_BYTES}.
  *
  * @module
  */
@@ -15,7 +15,7 @@ import type {
   Suggestions,
 } from "../discovery/mod.ts";
 import { formatDuration, groupByReason, timeOfDay } from "../wording.ts";
-import type { McpServer } from "../mcp_sdk.ts";
+import type { CallToolResult, McpServer } from "../mcp_sdk.ts";
 import { cut } from "../text.ts";
 
 const MAX_KEYWORD_LENGTH = 256;
@@ -92,11 +92,8 @@ export const searchOptionsShape = {
     ),
 };
 
-/** A tool's error result: a sentence saying what to pass instead. */
-export type ToolError = { content: { type: "text"; text: string }[]; isError: true };
-
-/** Returns an error result saying `text`. */
-export function toolError(text: string): ToolError {
+/** Returns an error result saying `text`, a sentence saying what to pass instead. */
+export function toolError(text: string): CallToolResult {
   return { content: [{ type: "text", text }], isError: true };
 }
 
@@ -107,7 +104,7 @@ export function toolError(text: string): ToolError {
 export function resolveRegions(
   names: readonly string[] | undefined,
   known: readonly { readonly name: string }[],
-): { regions?: string[] } | { error: ToolError } {
+): { regions?: string[] } | { error: CallToolResult } {
   if (names === undefined) return {};
   const knownNames = known.map((region) => region.name);
   const byLowerCase = new Map(knownNames.map((name) => [name.toLowerCase(), name]));
@@ -116,7 +113,7 @@ export function resolveRegions(
     return { regions: [...new Set(names.map((name) => byLowerCase.get(name.toLowerCase())!))] };
   }
   const shown = unknown.slice(0, LISTED_UNKNOWN_REGIONS)
-    .map((name) => JSON.stringify(cut(name, FIELD_LIMITS.text)));
+    .map((name) => JSON.stringify(clip(name)));
   const more = unknown.length - shown.length;
   const listed = shown.join(", ") + (more > 0 ? ` and ${more} more` : "");
   return {
@@ -170,14 +167,32 @@ export const searchResultSchema = z.object({
 /** The structured form of a search result. */
 export type StructuredSearchResult = z.infer<typeof searchResultSchema>;
 
+/** The structured result of searching several keywords. */
+export const batchResultSchema = z.object({
+  keywords: z.array(z.string()).describe("The distinct keywords searched, in the order given"),
+  summary: z.object({
+    found: z.number().int(),
+    candidates: z.number().int(),
+    not_found: z.number().int(),
+    failed: z.number().int(),
+  }),
+  results: z.array(searchResultSchema),
+  results_omitted: z.number().int().optional().describe(
+    "Keywords at the end of the list whose results were left out to keep the answer under 64 KiB",
+  ),
+});
+
+type BatchResult = z.infer<typeof batchResultSchema>;
+
 /** How a search result is formatted. */
 export interface FormatOptions {
   detail?: Detail;
   /** Every configured region's name, to name those a `regions` filter left out. */
   scope?: readonly string[];
-  /** Regions whose failure a batch's heading already stated: named, not explained. */
-  stated?: ReadonlySet<string>;
 }
+
+// Regions whose failure a batch's heading already stated: named, not explained.
+type Stated = { stated?: ReadonlySet<string> };
 
 /** Converts `result` to its structured form, fields cut to {@linkcode FIELD_LIMITS}. */
 export function toStructured(
@@ -190,7 +205,18 @@ export function toStructured(
   return {
     keyword: result.keyword,
     status: result.status,
-    services: services.map(toStructuredService),
+    services: services.map((service) => ({
+      psm: cut(service.psm, FIELD_LIMITS.psm),
+      description: cut(service.description, FIELD_LIMITS.description),
+      chinese_name: clip(service.chineseName),
+      owners: cutOwners(service.owners),
+      framework: clip(service.framework),
+      type: clip(service.type),
+      deployment_platform: clip(service.deploymentPlatform),
+      level: clip(service.level),
+      updated_at: clip(service.updatedAt),
+      regions: [...service.regions],
+    })),
     total_matches: result.totalMatches,
     omitted: result.totalMatches - services.length,
     regions: [
@@ -218,25 +244,20 @@ function toStructuredRegion(outcome: RegionOutcome): StructuredSearchResult["reg
   };
 }
 
-/** Why a region failed, as results and notifications say it. */
-export function reasonOf(error: Error): string {
+function reasonOf(error: Error): string {
   return cut(error.message, FIELD_LIMITS.reason);
 }
 
-function toStructuredService(service: FoundService) {
-  const text = (value: string | undefined) => cut(value, FIELD_LIMITS.text);
-  return {
-    psm: cut(service.psm, FIELD_LIMITS.psm),
-    description: cut(service.description, FIELD_LIMITS.description),
-    chinese_name: text(service.chineseName),
-    owners: cutOwners(service.owners),
-    framework: text(service.framework),
-    type: text(service.type),
-    deployment_platform: text(service.deploymentPlatform),
-    level: text(service.level),
-    updated_at: text(service.updatedAt),
-    regions: [...service.regions],
-  };
+// The text cuts each field as structuredContent does.
+function clip(text: string): string;
+function clip(text: string | undefined): string | undefined;
+function clip(text: string | undefined): string | undefined {
+  return cut(text, FIELD_LIMITS.text);
+}
+
+function cutOwners(owners: readonly string[]): string[] {
+  const kept = owners.slice(0, FIELD_LIMITS.owners).map((owner) => clip(owner));
+  return owners.length > FIELD_LIMITS.owners ? [...kept, `… [cut: ${owners.length} owners]`] : kept;
 }
 
 /**
@@ -245,8 +266,9 @@ function toStructuredService(service: FoundService) {
  */
 export function formatSearchText(
   result: SearchResult,
-  { detail = "full", budget = TEXT_BUDGET, scope, stated }: FormatOptions & { budget?: number } =
-    {},
+  { detail = "full", budget = TEXT_BUDGET, scope, stated }: FormatOptions & Stated & {
+    budget?: number;
+  } = {},
 ): string {
   const head = [summarize(result, { scope, stated }), ...describeSources(result)].join("\n");
   if (result.status !== "found" && result.status !== "candidates") return head;
@@ -268,10 +290,10 @@ export function formatSearchText(
   return [head, fitted.text, ...(cutEarlier ? [narrow(services.length)] : [])].join("\n\n");
 }
 
-/** Returns one line for `result` in a concise batch: `oec.live.room: found in cn, us: ...`. */
-export function formatSearchLine(
+// One line for `result` in a concise batch: `oec.live.room: found in cn, us: ...`.
+function formatSearchLine(
   result: SearchResult,
-  { scope, stated = new Set() }: Omit<FormatOptions, "detail">,
+  { scope, stated }: { scope: readonly string[]; stated: ReadonlySet<string> },
 ): string {
   const { keyword, services, totalMatches, outcomes } = result;
   const answered = outcomes.filter((o) => o.ok).map((o) => o.region).join(", ");
@@ -302,11 +324,9 @@ export function formatSearchLine(
   }
 }
 
-/**
- * Joins as many `blocks` as fit in `budget` characters, the first always, then
- * `more(omitted)` when some were left out.
- */
-export function fitWithin(
+// Joins as many `blocks` as fit in `budget` characters, the first always, then `more(omitted)`
+// when some were left out.
+function fitWithin(
   blocks: readonly string[],
   budget: number,
   { separator, more }: { separator: string; more: (omitted: number) => string },
@@ -332,7 +352,7 @@ export function fitWithin(
  */
 export function summarize(
   result: SearchResult,
-  { scope, stated = new Set() }: Omit<FormatOptions, "detail"> = {},
+  { scope, stated = new Set() }: Omit<FormatOptions, "detail"> & Stated = {},
 ): string {
   const { keyword, services, totalMatches, outcomes } = result;
   const answered = outcomes.filter((o) => o.ok).map((o) => o.region).join(", ");
@@ -349,8 +369,9 @@ export function summarize(
         totalMatches === 1 ? "service matches" : "services match"
       }, the closest first.${didYouMean}${tail}`;
     case "not_found":
-      if (missing) return `No service matches "${keyword}" in ${answered}.${tail}`;
-      if (didYouMean) return `No service matches "${keyword}" in ${answered}.${didYouMean}`;
+      if (missing || didYouMean) {
+        return `No service matches "${keyword}" in ${answered}.${didYouMean}${tail}`;
+      }
       return `No service matches "${keyword}" in ${answered}: check the PSM's spelling (product.subsystem.module) or try a shorter part of it.`;
     case "failed":
       return [
@@ -382,19 +403,25 @@ function describeMissing(
   return parts.join(" ");
 }
 
-/**
- * Returns when to search again for the regions that failed in `outcomes`: after the latest
- * breaker lets one be tried, or in a moment; empty for faults that say their own fix.
- */
-export function retryAdvice(outcomes: readonly RegionOutcome[]): string {
+// When to search again for the regions that failed: after the latest breaker lets one be
+// tried, or in a moment; nothing for faults that say their own fix.
+function retryAdvice(outcomes: readonly RegionOutcome[]): string {
   const them = outcomes.filter((o) => !o.ok).length === 1 ? "it" : "them";
   const at = retryTime(outcomes);
   if (at) return ` Search again after ${at} to cover ${them}.`;
   return selfExplained(outcomes) ? "" : ` Search again in a moment to cover ${them}.`;
 }
 
-/** The sentence naming the regions of `scope` that none of `results` searched, if any. */
-export function leftOutNote(
+function nextStepFor(outcomes: readonly RegionOutcome[]): string {
+  if (selfExplained(outcomes)) return "";
+  const at = retryTime(outcomes);
+  return `Check your network or VPN connection and CAS_SESSION (check_jwt_status), then try again${
+    at ? ` after ${at}` : ""
+  }.`;
+}
+
+// The sentence naming the regions of `scope` that none of `results` searched, if any.
+function leftOutNote(
   results: readonly SearchResult[],
   scope: readonly string[] | undefined,
 ): string[] {
@@ -415,11 +442,9 @@ function retryTime(outcomes: readonly RegionOutcome[]): string | undefined {
   return times.length === 0 ? undefined : timeOfDay(Math.max(...times));
 }
 
-/**
- * Returns each failed region but those in `except` and why, alike ones grouped:
- * `cn, us: did not answer within 10000 ms`; empty when none failed.
- */
-export function describeFailures(
+// Each failed region but those in `except` and why, alike ones grouped:
+// `cn, us: did not answer within 10000 ms`; empty when none failed.
+function describeFailures(
   outcomes: readonly RegionOutcome[],
   except: ReadonlySet<string> = new Set(),
 ): string {
@@ -457,20 +482,14 @@ export function describeSources(result: SearchResult): string[] {
   return groupByReason([...labels, ...result.pending.map((r) => [r, notAwaited] as const)]);
 }
 
-function nextStepFor(outcomes: readonly RegionOutcome[]): string {
-  if (selfExplained(outcomes)) return "";
-  const at = retryTime(outcomes);
-  return `Check your network or VPN connection and CAS_SESSION (check_jwt_status), then try again${
-    at ? ` after ${at}` : ""
-  }.`;
-}
-
 // "oec.live.room (P0; cn, us) — Live room state and lifecycle; owners liu.yang, zhang.wei"
 function serviceLine(service: FoundService): string {
-  const facts = [service.level ?? "", service.regions.join(", ")].filter(Boolean).map(clipText)
+  const facts = [service.level ?? "", service.regions.join(", ")].filter(Boolean).map(clip)
     .join("; ");
   const about = service.description ?? service.chineseName;
-  const owners = service.owners.length > 0 ? `; owners ${ownersText(service.owners)}` : "";
+  const owners = service.owners.length > 0
+    ? `; owners ${cutOwners(service.owners).join(", ")}`
+    : "";
   return `${cut(service.psm, FIELD_LIMITS.psm)}${facts ? ` (${facts})` : ""}${
     about ? ` — ${cut(about, LINE_DESCRIPTION_CHARS)}` : ""
   }${owners}`;
@@ -480,31 +499,21 @@ function serviceLine(service: FoundService): string {
 function describeBriefly(service: FoundService): string {
   const about = service.description !== undefined
     ? cut(service.description, FIELD_LIMITS.description)
-    : clipText(service.chineseName ?? "no description");
-  return service.owners.length > 0 ? `${about} (${ownersText(service.owners)})` : about;
+    : clip(service.chineseName ?? "no description");
+  return service.owners.length > 0 ? `${about} (${cutOwners(service.owners).join(", ")})` : about;
 }
 
-// The text cuts each field as structuredContent does.
-function clipText(text: string): string {
-  return cut(text, FIELD_LIMITS.text);
-}
-
-function ownersText(owners: readonly string[]): string {
-  return cutOwners(owners).join(", ");
-}
-
-function formatService(service: FoundService, prefix = ""): string {
-  const text = (value: string | undefined) => value && clipText(value);
+function formatService(service: FoundService, prefix: string): string {
   const lines: [string, string | undefined][] = [
-    ["Name", service.chineseName === service.psm ? undefined : text(service.chineseName)],
+    ["Name", service.chineseName === service.psm ? undefined : clip(service.chineseName)],
     ["Description", cut(service.description, FIELD_LIMITS.description)],
-    ["Owners", ownersText(service.owners) || undefined],
-    ["Framework", text(service.framework)],
-    ["Type", text(service.type)],
-    ["Deployment platform", text(service.deploymentPlatform)],
-    ["Level", text(service.level)],
-    ["Regions", text(service.regions.join(", "))],
-    ["Updated at", text(service.updatedAt)],
+    ["Owners", cutOwners(service.owners).join(", ")],
+    ["Framework", clip(service.framework)],
+    ["Type", clip(service.type)],
+    ["Deployment platform", clip(service.deploymentPlatform)],
+    ["Level", clip(service.level)],
+    ["Regions", clip(service.regions.join(", "))],
+    ["Updated at", clip(service.updatedAt)],
   ];
   const indent = " ".repeat(prefix.length);
   return [
@@ -546,15 +555,109 @@ export function fitStructured<T>(
   return wrap(fitted);
 }
 
-/** Returns the first {@linkcode FIELD_LIMITS.owners} owners, each cut, then `… [cut: N owners]`. */
-export function cutOwners(owners: readonly string[]): string[] {
-  const kept = owners.slice(0, FIELD_LIMITS.owners).map((owner) => cut(owner, FIELD_LIMITS.text));
-  return owners.length > FIELD_LIMITS.owners ? [...kept, `… [cut: ${owners.length} owners]`] : kept;
+function jsonBytes(value: unknown): number {
+  return new TextEncoder().encode(JSON.stringify(value)).length;
 }
 
-/** The size of `value` as UTF-8 JSON, in bytes. */
-export function jsonBytes(value: unknown): number {
-  return new TextEncoder().encode(JSON.stringify(value)).length;
+/**
+ * Returns the text and structured content of a batch, a line or a section per result; the
+ * text's heading adds `notes`. `undefined` when even no services would fit.
+ */
+export function formatBatch(
+  results: readonly SearchResult[],
+  { detail, scope, notes }: { detail: Detail; scope: readonly string[]; notes: string[] },
+): { text: string; structured: BatchResult } | undefined {
+  const summary = { found: 0, candidates: 0, not_found: 0, failed: 0 };
+  for (const result of results) summary[result.status]++;
+  const text = formatBatchText(results, { summary, detail, scope, notes });
+  const structured = fitBatch(text, {
+    keywords: results.map((result) => result.keyword),
+    summary,
+    results: results.map((result) => toStructured(result, { detail, scope })),
+  });
+  return structured && { text, structured };
+}
+
+// Fewer services per keyword first, then fewer keywords (counted in results_omitted), until the
+// whole answer stays under 64 KiB.
+function fitBatch(text: string, batch: BatchResult): BatchResult | undefined {
+  let results = batch.results;
+  for (;;) {
+    const omitted = batch.results.length - results.length;
+    const fitted = fitStructured(text, results, {
+      wrap: (shown) => ({
+        ...batch,
+        results: shown,
+        ...(omitted > 0 && { results_omitted: omitted }),
+      }),
+    });
+    if (fitted || results.length === 0) return fitted;
+    results = results.slice(0, Math.floor(results.length / 2));
+  }
+}
+
+// A heading with the counts, the regions that failed for the whole batch and `notes` on the
+// keywords as given, then a line or a section per keyword, as many as fit in the budget.
+function formatBatchText(
+  results: readonly SearchResult[],
+  { summary, detail, scope, notes }: {
+    summary: BatchResult["summary"];
+    detail: Detail;
+    scope: readonly string[];
+    notes: readonly string[];
+  },
+): string {
+  const stated = failedEverywhere(results);
+  const heading = [
+    `Searched ${results.length} ${results.length === 1 ? "keyword" : "keywords"}: ` +
+    `${summary.found} found, ${summary.candidates} with candidates only, ` +
+    `${summary.not_found} not found, ${summary.failed} failed.`,
+    ...describeBatchGaps(results, { stated, scope }),
+    ...notes,
+  ].join("\n");
+  const blocks = detail === "concise"
+    ? results.map((r) => formatSearchLine(r, { scope, stated }))
+    : results.map((r) => {
+      const title = `## ${r.keyword}\n\n`;
+      // Room for the heading and the closing line, so that even the first section fits.
+      const budget = TEXT_BUDGET - heading.length - title.length - 200;
+      return `${title}${formatSearchText(r, { detail, budget, scope, stated })}`;
+    });
+  const { text } = fitWithin(blocks, TEXT_BUDGET - heading.length - 2, {
+    separator: detail === "concise" ? "\n" : "\n\n",
+    more: (omitted) =>
+      `…and ${omitted} more ${omitted === 1 ? "keyword" : "keywords"} not shown: ` +
+      `${detail === "full" ? 'pass detail: "concise", or ' : ""}search fewer keywords per call.`,
+  });
+  return `${heading}\n\n${text}`;
+}
+
+// The regions that failed alike for every keyword of a batch: stated once in its heading.
+function failedEverywhere(results: readonly SearchResult[]): ReadonlySet<string> {
+  const [first, ...rest] = results;
+  if (!first) return new Set();
+  const reasonIn = (result: SearchResult, region: string) => {
+    const outcome = result.outcomes.find((o) => o.region === region);
+    return outcome && !outcome.ok ? outcome.error.message : undefined;
+  };
+  const regions = first.outcomes.flatMap((o) => o.ok ? [] : [o.region]).filter((region) =>
+    rest.every((result) => reasonIn(result, region) === reasonIn(first, region))
+  );
+  return new Set(regions);
+}
+
+// The regions that failed or were left out for every keyword, said once for the batch.
+function describeBatchGaps(
+  results: readonly SearchResult[],
+  { stated, scope }: { stated: ReadonlySet<string>; scope: readonly string[] },
+): string[] {
+  const first = results[0]?.outcomes.filter((o) => stated.has(o.region)) ?? [];
+  const failed = first.length === 0 ? [] : [
+    `Not searched for any keyword: ${describeFailures(first)}. A PSM not found below may be there.${
+      retryAdvice(first)
+    }`,
+  ];
+  return [...failed, ...(results.length > 0 ? leftOutNote(results, scope) : [])];
 }
 
 /**

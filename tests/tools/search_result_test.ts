@@ -5,11 +5,9 @@ import {
   type SearchResult,
 } from "../../src/discovery/mod.ts";
 import {
-  cutOwners,
   FIELD_LIMITS,
   fitStructured,
   formatSearchText,
-  jsonBytes,
   MAX_RESULT_BYTES,
   resolveRegions,
   type StructuredSearchResult,
@@ -17,6 +15,7 @@ import {
   toStructured,
 } from "../../src/tools/search_result.ts";
 import { cut } from "../../src/text.ts";
+import { textOf } from "../harness.ts";
 
 function failedEverywhere(...failures: [string, string, RegionErrorOptions][]) {
   return {
@@ -142,7 +141,7 @@ Deno.test("resolveRegions lists a few unknown names and counts the rest", () => 
   const names = Array.from({ length: 10_000 }, (_, i) => `nowhere-${i}-${"x".repeat(300)}`);
   const resolved = resolveRegions(names, [{ name: "cn" }, { name: "us" }]);
   assert.ok("error" in resolved, "unknown regions were accepted");
-  const text = resolved.error.content[0]!.text;
+  const text = textOf(resolved.error);
   assert.match(
     text,
     /^Unknown regions "nowhere-0-x+… \[cut: 310 characters\]", .* and 9995 more: use any of cn, us, /,
@@ -157,12 +156,25 @@ Deno.test("a field over its limit is cut and marked with its whole length", () =
 });
 
 Deno.test("owners beyond the limit are counted in a last entry", () => {
-  const owners = Array.from({ length: 25 }, (_, i) => `o${i}`);
-  const kept = cutOwners(owners);
+  const ownersShown = (owners: string[]) =>
+    toStructured({
+      keyword: "oec",
+      status: "candidates",
+      services: [{ psm: "oec.live", owners, regions: ["cn"] }],
+      totalMatches: 1,
+      outcomes: [],
+      pending: [],
+      searchedAt: 0,
+    }).services[0]!.owners;
+  const kept = ownersShown(Array.from({ length: 25 }, (_, i) => `o${i}`));
   assert.equal(kept.length, FIELD_LIMITS.owners + 1);
   assert.equal(kept.at(-1), "… [cut: 25 owners]");
-  assert.deepEqual(cutOwners(["a", "b"]), ["a", "b"]);
+  assert.deepEqual(ownersShown(["a", "b"]), ["a", "b"]);
 });
+
+function jsonBytes(value: unknown): number {
+  return new TextEncoder().encode(JSON.stringify(value)).length;
+}
 
 Deno.test("fitStructured halves the longest service lists until the result fits, or says it cannot", () => {
   const service = { psm: "p".repeat(1_000), owners: [], regions: [] };
