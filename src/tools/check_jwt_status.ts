@@ -1,7 +1,6 @@
 /**
  * `check_jwt_status()`: whether the server can authenticate, and until when, for each auth
  * source. Never shows a token, a cookie or a secret: only the variable it came from.
- *
  * @module
  */
 

@@ -1,7 +1,6 @@
 /**
  * How `check_jwt_status` and `list_available_regions` name a credential's kind: the same
  * field, values and words in both.
- *
  * @module
  */
 

@@ -1,7 +1,6 @@
 /**
  * What the tools depend on. Nothing here holds a credential: tools see the token's status,
  * never the token or the cookie.
- *
  * @module
  */
 

@@ -1,7 +1,6 @@
 /**
  * The text and structured content of recent search results, so that a result made of the
  * same cached region answers is not formatted again on every call (bench/RESULTS.md, P5).
- *
  * @module
  */
 

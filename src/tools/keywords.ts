@@ -1,7 +1,6 @@
 /**
  * Keywords the way models write them: lists with any separator, JSON arrays, and patterns
  * such as `oec.live.*` that the registry's substring search cannot take as they are.
- *
  * @module
  */
 
@@ -27,10 +26,10 @@ function fromText(text: string): readonly string[] {
   return [text.replace(/[[\]"']/g, " ")];
 }
 
-/** A keyword as searched, and the pattern it was given as, if it held pattern characters. */
+/** A keyword as searched, and a note when it was given as a pattern. */
 export interface SearchTerm {
   readonly keyword: string;
-  readonly pattern?: string;
+  readonly note?: string;
 }
 
 /**
@@ -45,12 +44,10 @@ export function toSearchTerm(keyword: string): SearchTerm {
     .split(/[\s*?%^$()[\]{}|+\\]+/)
     .map((part) => part.replace(/^\.+|\.+$/g, "").trim())
     .filter(Boolean)
-    .sort((a, b) => b.length - a.length)[0];
-  return plain ? { keyword: plain, pattern: keyword } : { keyword, pattern: keyword };
-}
-
-/** The note shown with a result searched for `term` instead of the pattern it was given as. */
-export function patternNote(term: SearchTerm): string | undefined {
-  if (term.pattern === undefined) return undefined;
-  return `Search is by substring, not by pattern: "${term.pattern}" was searched as "${term.keyword}", which finds every PSM containing it.`;
+    .sort((a, b) => b.length - a.length)[0] ?? keyword;
+  return {
+    keyword: plain,
+    note:
+      `Search is by substring, not by pattern: "${keyword}" was searched as "${plain}", which finds every PSM containing it.`,
+  };
 }

@@ -1,7 +1,6 @@
 /**
  * `list_available_regions()`: where searches go, how each region signs in (the variable its
  * credential comes from, never the value), and how each region fared lately.
- *
  * @module
  */
 

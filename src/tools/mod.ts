@@ -1,6 +1,5 @@
 /**
  * Registers every tool; each lives in its own file, schema and handler side by side.
- *
  * @module
  */
 

@@ -1,13 +1,12 @@
 /**
  * `search_multiple_services(keywords)`: several PSMs in one call, with progress notifications
  * when the client asks for them.
- *
  * @module
  */
 
 import { z } from "zod";
 import type { Dependencies, ToolRegistry } from "./deps.ts";
-import { patternNote, splitKeywords, toSearchTerm } from "./keywords.ts";
+import { splitKeywords, toSearchTerm } from "./keywords.ts";
 
 import {
   batchResultSchema,
@@ -15,9 +14,9 @@ import {
   formatBatch,
   keywordSchema,
   notifyRegionFailures,
-  resolveRegions,
-  searchOptionsShape,
+  searchArgsSchema,
   toolError,
+  toSearchOptions,
 } from "./search_result.ts";
 
 const MAX_KEYWORDS = 100;
@@ -58,26 +57,24 @@ export function registerSearchMultipleServices(
         keywords: keywordListSchema.describe(
           'PSMs or parts of them, separated by commas (oec.affiliate.monitor,toutiao.user.info), semicolons, spaces or new lines, or an array such as ["oec.affiliate.monitor", "toutiao.user.info"]',
         ),
-        ...searchOptionsShape,
+        ...searchArgsSchema.shape,
         detail: detailSchema("concise"),
       },
       outputSchema: batchResultSchema.shape,
       annotations: { readOnlyHint: true, openWorldHint: true },
     },
     async (
-      { keywords, refresh, wait_all_regions, regions, detail = "concise" },
+      { keywords, detail = "concise", ...args },
       { signal, sessionId, _meta, sendNotification },
     ) => {
-      const chosen = resolveRegions(regions, discovery.regions);
-      if ("error" in chosen) return chosen.error;
+      const options = toSearchOptions(args, discovery.regions);
+      if ("isError" in options) return options;
       const terms = keywords.map(toSearchTerm);
       const searched = [...new Set(terms.map((term) => term.keyword))];
       const progressToken = _meta?.progressToken;
       const results = await discovery.searchMany(searched, {
+        ...options,
         signal,
-        refresh,
-        waitAllRegions: wait_all_regions,
-        regions: chosen.regions,
         onProgress: progressToken === undefined
           ? undefined
           : (progress, total) =>
@@ -93,7 +90,7 @@ export function registerSearchMultipleServices(
       });
       await notifyRegionFailures(server, results, { sessionId });
       const scope = discovery.regions.map((region) => region.name);
-      const notes = terms.flatMap((term) => patternNote(term) ?? []);
+      const notes = terms.flatMap((term) => term.note ?? []);
       const batch = formatBatch(results, { detail, scope, notes });
       if (!batch) {
         return toolError("The answer is too large to show: search fewer keywords per call");

@@ -1,19 +1,18 @@
 /**
  * `search_psm_service(keyword)`: one PSM, or the closest candidates, in every region.
- *
  * @module
  */
 
 import type { Dependencies, ToolRegistry } from "./deps.ts";
-import { patternNote, type SearchTerm, splitKeywords, toSearchTerm } from "./keywords.ts";
+import { splitKeywords, toSearchTerm } from "./keywords.ts";
 
 import {
   detailSchema,
   keywordSchema,
   notifyRegionFailures,
-  resolveRegions,
-  searchOptionsShape,
+  searchArgsSchema,
   searchResultSchema,
+  toSearchOptions,
 } from "./search_result.ts";
 
 /** Registers `search_psm_service`. */
@@ -35,22 +34,17 @@ export function registerSearchPsmService(
         keyword: keywordSchema.describe(
           "A PSM such as oec.affiliate.monitor, or part of one such as oec.affiliate",
         ),
-        ...searchOptionsShape,
+        ...searchArgsSchema.shape,
         detail: detailSchema("full"),
       },
       outputSchema: searchResultSchema.shape,
       annotations: { readOnlyHint: true, openWorldHint: true },
     },
-    async ({ keyword, refresh, wait_all_regions, regions, detail }, { signal, sessionId }) => {
-      const chosen = resolveRegions(regions, discovery.regions);
-      if ("error" in chosen) return chosen.error;
-      const { term, notes } = readKeyword(keyword);
-      const result = await discovery.search(term.keyword, {
-        signal,
-        refresh,
-        waitAllRegions: wait_all_regions,
-        regions: chosen.regions,
-      });
+    async ({ keyword, detail, ...args }, { signal, sessionId }) => {
+      const options = toSearchOptions(args, discovery.regions);
+      if ("isError" in options) return options;
+      const { searched, notes } = readKeyword(keyword);
+      const result = await discovery.search(searched, { ...options, signal });
       await notifyRegionFailures(server, [result], { sessionId });
       const scope = discovery.regions.map((region) => region.name);
       const { text, structured } = formatter.format(result, detail ?? "standard", { scope });
@@ -66,11 +60,11 @@ export function registerSearchPsmService(
 }
 
 // A list searches its first keyword, a pattern the text it holds; the notes say so.
-function readKeyword(keyword: string): { term: SearchTerm; notes: string[] } {
+function readKeyword(keyword: string): { searched: string; notes: string[] } {
   const all = splitKeywords(keyword);
   const term = toSearchTerm(all.length > 1 ? all[0]! : keyword);
   const list = `"${keyword}" holds ${all.length} keywords: only "${all[0]}" was searched; ` +
     "pass them all to search_multiple_services to search each.";
-  const notes = [...(all.length > 1 ? [list] : []), patternNote(term)];
-  return { term, notes: notes.filter((note) => note !== undefined) };
+  const notes = [all.length > 1 ? list : undefined, term.note];
+  return { searched: term.keyword, notes: notes.filter((note) => note !== undefined) };
 }

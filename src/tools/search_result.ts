@@ -1,16 +1,14 @@
 /**
  * The arguments both search tools take, and how their results are shown: as text within
- * {@linkcode TEXT_BUDGET} characters and as structured content whose every field is cut to a
- * documented length, the whole within {@linkcode MAX_RESULT_BYTES}.
- *
+ * {@linkcode TEXT_BUDGET} characters, as structured content with every field cut to its limit.
  * @module
  */
 
 import { z } from "zod";
 import type {
   FoundService,
-  RegionFailureKind,
   RegionOutcome,
+  SearchOptions,
   SearchResult,
   Suggestions,
 } from "../discovery/mod.ts";
@@ -72,8 +70,8 @@ export function detailSchema(fallback: Detail) {
   );
 }
 
-/** The arguments both search tools take besides their keywords. */
-export const searchOptionsShape = {
+/** The arguments both search tools take besides their keywords and `detail`. */
+export const searchArgsSchema = z.object({
   refresh: z.boolean().optional().describe(
     "Ask every region again instead of answering from the cache (the new answers are cached)",
   ),
@@ -90,7 +88,7 @@ export const searchOptionsShape = {
     .describe(
       'Search only these regions, by name, such as ["cn"] (list_available_regions shows them); every region by default',
     ),
-};
+});
 
 /** Returns an error result saying `text`, a sentence saying what to pass instead. */
 export function toolError(text: string): CallToolResult {
@@ -98,31 +96,30 @@ export function toolError(text: string): CallToolResult {
 }
 
 /**
- * Returns the configured names of the regions `names` asks for, matched regardless of case,
- * or a tool error naming the unknown ones and the regions that exist.
+ * Returns the search options `args` ask for, region names matched regardless of case to those
+ * `known`, or an error result naming the unknown ones and the regions that exist.
  */
-export function resolveRegions(
-  names: readonly string[] | undefined,
+export function toSearchOptions(
+  { refresh, wait_all_regions, regions }: z.infer<typeof searchArgsSchema>,
   known: readonly { readonly name: string }[],
-): { regions?: string[] } | { error: CallToolResult } {
-  if (names === undefined) return {};
-  const knownNames = known.map((region) => region.name);
-  const byLowerCase = new Map(knownNames.map((name) => [name.toLowerCase(), name]));
-  const unknown = [...new Set(names)].filter((name) => !byLowerCase.has(name.toLowerCase()));
+): SearchOptions | CallToolResult {
+  const options = { refresh, waitAllRegions: wait_all_regions };
+  if (regions === undefined) return options;
+  const byLowerCase = new Map(known.map(({ name }) => [name.toLowerCase(), name]));
+  const unknown = [...new Set(regions)].filter((name) => !byLowerCase.has(name.toLowerCase()));
   if (unknown.length === 0) {
-    return { regions: [...new Set(names.map((name) => byLowerCase.get(name.toLowerCase())!))] };
+    return {
+      ...options,
+      regions: [...new Set(regions.map((name) => byLowerCase.get(name.toLowerCase())!))],
+    };
   }
-  const shown = unknown.slice(0, LISTED_UNKNOWN_REGIONS)
-    .map((name) => JSON.stringify(clip(name)));
-  const more = unknown.length - shown.length;
-  const listed = shown.join(", ") + (more > 0 ? ` and ${more} more` : "");
-  return {
-    error: toolError(
-      `Unknown ${unknown.length === 1 ? "region" : "regions"} ${listed}: use ${
-        knownNames.length === 1 ? "" : "any of "
-      }${knownNames.join(", ")}, or leave regions out to search every region`,
-    ),
-  };
+  const shown = unknown.slice(0, LISTED_UNKNOWN_REGIONS).map((name) => JSON.stringify(clip(name)));
+  const more = unknown.length > shown.length ? ` and ${unknown.length - shown.length} more` : "";
+  return toolError(
+    `Unknown ${unknown.length === 1 ? "region" : "regions"} ${shown.join(", ")}${more}: use ${
+      known.length === 1 ? "" : "any of "
+    }${known.map(({ name }) => name).join(", ")}, or leave regions out to search every region`,
+  );
 }
 
 const serviceSchema = z.object({
@@ -189,10 +186,11 @@ export interface FormatOptions {
   detail?: Detail;
   /** Every configured region's name, to name those a `regions` filter left out. */
   scope?: readonly string[];
+  /** Regions whose failure a batch's heading already stated: named, not explained. */
+  stated?: ReadonlySet<string>;
+  /** The most characters of text, {@linkcode TEXT_BUDGET} by default. */
+  budget?: number;
 }
-
-// Regions whose failure a batch's heading already stated: named, not explained.
-type Stated = { stated?: ReadonlySet<string> };
 
 /** Converts `result` to its structured form, fields cut to {@linkcode FIELD_LIMITS}. */
 export function toStructured(
@@ -266,9 +264,7 @@ function cutOwners(owners: readonly string[]): string[] {
  */
 export function formatSearchText(
   result: SearchResult,
-  { detail = "full", budget = TEXT_BUDGET, scope, stated }: FormatOptions & Stated & {
-    budget?: number;
-  } = {},
+  { detail = "full", budget = TEXT_BUDGET, scope, stated }: FormatOptions = {},
 ): string {
   const head = [summarize(result, { scope, stated }), ...describeSources(result)].join("\n");
   if (result.status !== "found" && result.status !== "candidates") return head;
@@ -352,7 +348,7 @@ function fitWithin(
  */
 export function summarize(
   result: SearchResult,
-  { scope, stated = new Set() }: Omit<FormatOptions, "detail"> & Stated = {},
+  { scope, stated = new Set() }: FormatOptions = {},
 ): string {
   const { keyword, services, totalMatches, outcomes } = result;
   const answered = outcomes.filter((o) => o.ok).map((o) => o.region).join(", ");
@@ -456,14 +452,8 @@ function describeFailures(
 }
 
 // These reasons already say what to do: a generic step after them would only mislead.
-const SELF_EXPLAINED_KINDS: ReadonlySet<RegionFailureKind> = new Set([
-  "auth",
-  "redirect",
-  "internal",
-]);
-
 function selfExplained(outcomes: readonly RegionOutcome[]): boolean {
-  return outcomes.every((o) => o.ok || SELF_EXPLAINED_KINDS.has(o.error.kind));
+  return outcomes.every((o) => o.ok || ["auth", "redirect", "internal"].includes(o.error.kind));
 }
 
 /**
