@@ -149,14 +149,14 @@ function describeStatus(report: SourceReport): string {
 }
 
 function describeAllSources(reports: readonly SourceReport[]): string {
-  const valid = reports.filter((r) => r.valid && r.last_error === undefined).length;
-  if (valid === reports.length) {
+  const failing = reports.filter((r) => !r.valid || r.last_error !== undefined);
+  if (failing.length === 0) {
     return `All ${reports.length} auth sources hold a valid JWT, renewed automatically.`;
   }
-  const problems = reports.filter((r) => !r.valid || r.last_error !== undefined)
-    .map((r) =>
-      `${r.regions.join(", ")}: ${r.last_error ?? "no JWT yet, it is obtained on the first search"}`
-    );
+  const problems = failing.map((r) =>
+    `${r.regions.join(", ")}: ${r.last_error ?? "no JWT yet, it is obtained on the first search"}`
+  );
+  const valid = reports.length - failing.length;
   return `${valid} of ${reports.length} auth sources hold a valid JWT. ${problems.join("; ")}`;
 }
 

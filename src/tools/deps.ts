@@ -24,7 +24,6 @@ export interface Dependencies {
   readonly authUrl: string;
   readonly timeoutMs: number;
   readonly demo: boolean;
-  /** One per process. */
   readonly formatter: SearchFormatter;
   /** Told how each tool call ended, for metrics. */
   readonly onToolCall?: (tool: string, outcome: ToolCallOutcome) => void;

@@ -6,6 +6,7 @@
 
 import { z } from "zod";
 import type { AuthSource } from "../auth_sources.ts";
+import type { Region } from "../config/mod.ts";
 import type { RegionHealth } from "../discovery/mod.ts";
 import { credentialFrom, credentialKindOf, credentialKindSchema } from "./credential_kind.ts";
 import type { Dependencies, ToolRegistry } from "./deps.ts";
@@ -59,8 +60,8 @@ export function registerListAvailableRegions(server: ToolRegistry, deps: Depende
       const { discovery, auth, authUrl, timeoutMs, demo } = deps;
       const health = new Map(discovery.health().map((h) => [h.name, h]));
       const sources = new Map(auth.sources.flatMap((s) => s.regions.map((name) => [name, s])));
-      const regions = discovery.regions.map(({ name, baseUrl }) =>
-        reportRegion({ name, baseUrl }, sources.get(name), health.get(name))
+      const regions = discovery.regions.map((region) =>
+        reportRegion(region, sources.get(region.name), health.get(region.name))
       );
       const sharedAuth = regions.every((r) => r.auth_url === authUrl);
       const lines = [
@@ -87,7 +88,7 @@ export function registerListAvailableRegions(server: ToolRegistry, deps: Depende
 }
 
 function reportRegion(
-  { name, baseUrl }: { name: string; baseUrl: string },
+  { name, baseUrl }: Region,
   source: AuthSource | undefined,
   health: RegionHealth | undefined,
 ): RegionReport {

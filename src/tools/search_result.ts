@@ -659,27 +659,20 @@ export async function notifyRegionFailures(
   results: readonly SearchResult[],
   { sessionId }: { sessionId?: string } = {},
 ): Promise<void> {
-  const failures = new Map<string, { region: string; reason: string; keywords: string[] }>();
-  for (const { keyword, outcomes } of results) {
-    for (const outcome of outcomes) {
-      if (outcome.ok) continue;
-      const reason = reasonOf(outcome.error);
-      const key = JSON.stringify([outcome.region, reason]);
-      const failure = failures.get(key) ?? { region: outcome.region, reason, keywords: [] };
-      failure.keywords.push(keyword);
-      failures.set(key, failure);
-    }
-  }
-  for (const failure of failures.values()) {
-    const count = failure.keywords.length;
-    const message = `Region ${failure.region} failed for ${
-      count === 1 ? `"${failure.keywords[0]}"` : `${count} keywords`
-    }: ${failure.reason}`;
+  const failed = results.flatMap(({ keyword, outcomes }) =>
+    outcomes.flatMap((o) => o.ok ? [] : [{ region: o.region, reason: reasonOf(o.error), keyword }])
+  );
+  for (const alike of Map.groupBy(failed, (f) => JSON.stringify([f.region, f.reason])).values()) {
+    const { region, reason } = alike[0]!;
+    const keywords = alike.map((f) => f.keyword);
+    const message = `Region ${region} failed for ${
+      keywords.length === 1 ? `"${keywords[0]}"` : `${keywords.length} keywords`
+    }: ${reason}`;
     try {
       await server.sendLoggingMessage({
         level: "warning",
         logger: "discovery",
-        data: { message, ...failure },
+        data: { message, region, reason, keywords },
       }, sessionId);
     } catch {
       // The client is gone or the transport closed: the result says the same.
