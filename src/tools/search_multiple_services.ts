@@ -7,7 +7,6 @@
 import { z } from "zod";
 import type { Dependencies, ToolRegistry } from "./deps.ts";
 import { splitKeywords, toSearchTerm } from "./keywords.ts";
-
 import {
   batchResultSchema,
   detailSchema,

@@ -5,7 +5,6 @@
 
 import type { Dependencies, ToolRegistry } from "./deps.ts";
 import { splitKeywords, toSearchTerm } from "./keywords.ts";
-
 import {
   detailSchema,
   keywordSchema,

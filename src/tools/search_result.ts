@@ -1,6 +1,7 @@
 /**
  * The arguments both search tools take, and how their results are shown: as text within
- * {@linkcode TEXT_BUDGET} characters, as structured content with every field cut to its limit.
+ * {@linkcode TEXT_BUDGET} characters, as structured content with every field cut to its limit
+ * and the whole within {@linkcode MAX_RESULT_BYTES}, and as warnings.
  * @module
  */
 
@@ -179,7 +180,8 @@ export const batchResultSchema = z.object({
   ),
 });
 
-type BatchResult = z.infer<typeof batchResultSchema>;
+/** The structured form of a batch's results. */
+export type BatchResult = z.infer<typeof batchResultSchema>;
 
 /** How a search result is formatted. */
 export interface FormatOptions {
@@ -555,7 +557,7 @@ function jsonBytes(value: unknown): number {
  */
 export function formatBatch(
   results: readonly SearchResult[],
-  { detail, scope, notes }: { detail: Detail; scope: readonly string[]; notes: string[] },
+  { detail, scope, notes }: { detail: Detail; scope: readonly string[]; notes: readonly string[] },
 ): { text: string; structured: BatchResult } | undefined {
   const summary = { found: 0, candidates: 0, not_found: 0, failed: 0 };
   for (const result of results) summary[result.status]++;
