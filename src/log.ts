@@ -11,7 +11,6 @@ import {
   getConfig,
   getLogger,
   getTextFormatter,
-  type LogLevel as LogTapeLevel,
   type LogRecord,
 } from "@logtape/logtape";
 import { redact, type Secret } from "./secret.ts";
@@ -101,28 +100,18 @@ export function errorSummary(error: unknown): string {
  */
 export function logger(category: string): Logger {
   const target = getLogger([ROOT_CATEGORY, category]);
-  const at =
-    (method: keyof Logger, level: LogTapeLevel): Logger[keyof Logger] => (message, properties) => {
-      if (isEnabled(level)) target[method](message, properties);
-    };
-  return {
-    debug: at("debug", "debug"),
-    info: at("info", "info"),
-    warn: at("warn", "warning"),
-    error: at("error", "error"),
+  const at = (level: LogLevel): Logger[keyof Logger] => (message, properties) => {
+    if (isEnabled(level)) target[level](message, properties);
   };
+  return { debug: at("debug"), info: at("info"), warn: at("warning"), error: at("error") };
 }
 
 // Read on each call, so that a new `configure` (tests reconfigure) takes effect at once.
-function isEnabled(level: LogTapeLevel): boolean {
-  const root = getConfig()?.loggers.find(({ category }) =>
-    Array.isArray(category)
-      ? category.length === 1 && category[0] === ROOT_CATEGORY
-      : category === ROOT_CATEGORY
-  );
-  if (!root) return false;
-  return root.lowestLevel === undefined ||
-    (root.lowestLevel !== null && compareLogLevel(level, root.lowestLevel) >= 0);
+function isEnabled(level: LogLevel): boolean {
+  // A one-element category array prints as its element.
+  const root = getConfig()?.loggers.find(({ category }) => String(category) === ROOT_CATEGORY);
+  if (!root || root.lowestLevel === null) return false;
+  return compareLogLevel(level, root.lowestLevel ?? "trace") >= 0;
 }
 
 /**
