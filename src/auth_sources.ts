@@ -63,38 +63,34 @@ export function createAuthSources(
     groups.set(key, group);
   }
   const { defaultAuthUrl, ...providerOptions } = options;
-  const byRegion = new Map<string, TokenProvider>();
   const sources = [...groups.values()].map(({ region, names }): AuthSource => {
     const { authUrl, credential } = region;
-    const tokens = createTokenProvider({
-      ...providerOptions,
-      authUrl,
-      credential,
-      missingCredentialMessage: unconfiguredAlike ? undefined : describeUnconfigured(region),
-      refusalHint: credential && defaultAuthUrl !== undefined && authUrl !== defaultAuthUrl
-        ? hintForSharedCredential(credential, authUrl, names)
-        : undefined,
-    });
-    for (const name of names) byRegion.set(name, tokens);
+    const missing = unconfiguredAlike ? undefined : describeUnconfigured(region);
     return {
       authUrl,
       credential: credential && { kind: credential.kind, source: credentialSource(credential) },
       regions: names,
       unconfigured: credential
         ? undefined
-        : unconfiguredAlike
-        ? "not configured: set CAS_SESSION and restart the server"
-        : describeUnconfigured(region),
+        : missing ?? "not configured: set CAS_SESSION and restart the server",
       withheld: region.withheld,
-      tokens,
+      tokens: createTokenProvider({
+        ...providerOptions,
+        authUrl,
+        credential,
+        missingCredentialMessage: missing,
+        refusalHint: credential && defaultAuthUrl !== undefined && authUrl !== defaultAuthUrl
+          ? hintForSharedCredential(credential, authUrl, names)
+          : undefined,
+      }),
     };
   });
   return {
     sources,
     tokenFor(region) {
-      const tokens = byRegion.get(region.name);
-      if (!tokens) throw new RangeError(`Region ${region.name} is not configured`);
-      return tokens;
+      const source = sources.find(({ regions }) => regions.includes(region.name));
+      if (!source) throw new RangeError(`Region ${region.name} is not configured`);
+      return source.tokens;
     },
   };
 }
