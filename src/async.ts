@@ -1,6 +1,5 @@
 /**
- * Waiting with a bound, and following a caller's cancellation without leaving a listener or a
- * timer behind.
+ * Bounded waits, and a caller's cancellation followed without leaving a listener or a timer.
  * @module
  */
 

@@ -92,7 +92,7 @@ export function createTokenProvider(options: TokenProviderOptions): TokenProvide
     : new URL(authUrl).host;
   let cached: { value: string; expiresAt: number; refreshAt: number } | undefined;
   let inFlight: Promise<string> | undefined;
-  let lastRefreshAt: number | undefined;
+  let lastRefreshAt: Date | undefined;
   let expiryWarning: string | undefined;
   let lastFailure: { at: number; error: unknown; reason: string } | undefined;
 
@@ -116,7 +116,7 @@ export function createTokenProvider(options: TokenProviderOptions): TokenProvide
       // Renewed the margin before expiry, or halfway for a token shorter-lived than twice that.
       const refreshAt = expiresAt - Math.min(REFRESH_MARGIN_MS, (expiresAt - issuedAt) / 2);
       cached = { value: token, expiresAt, refreshAt };
-      lastRefreshAt = now();
+      lastRefreshAt = new Date(issuedAt);
       lastFailure = undefined;
       options.onRefresh?.("ok");
       logger.info("Obtained a JWT valid until {expiresAt} from {authHost}", {
@@ -179,7 +179,7 @@ export function createTokenProvider(options: TokenProviderOptions): TokenProvide
         expiresAt: cached && new Date(cached.expiresAt),
         secondsLeft: cached && Math.max(0, Math.floor((cached.expiresAt - current) / 1000)),
         renewsAt: cached && new Date(cached.refreshAt),
-        lastRefreshAt: lastRefreshAt === undefined ? undefined : new Date(lastRefreshAt),
+        lastRefreshAt,
         lastError: credential ? lastFailure?.reason : missingCredential().message,
         expiryWarning: cached && expiryWarning,
       };

@@ -51,19 +51,18 @@ export function createAuthSources(
 ): AuthSources {
   const unconfiguredAlike = regions.every((r) => !r.credential && !r.withheld) &&
     new Set(regions.map((r) => r.authUrl)).size === 1;
-  const groups = new Map<string, { region: RegionConfig; names: string[] }>();
-  for (const region of regions) {
-    // The variable, not the value: two variables holding the same cookie get a provider each.
-    const { credential: c } = region;
-    const key = c || unconfiguredAlike
-      ? `${region.authUrl} ${c ? `${c.kind} ${credentialSource(c)}` : "none"}`
-      : `${region.authUrl} unconfigured ${region.name}`;
-    const group = groups.get(key) ?? { region, names: [] };
-    group.names.push(region.name);
-    groups.set(key, group);
-  }
+  // The variable, not the value: two variables holding the same cookie get a provider each.
+  const groups = Map.groupBy(
+    regions,
+    ({ authUrl, credential: c, name }) =>
+      c || unconfiguredAlike
+        ? `${authUrl} ${c ? `${c.kind} ${credentialSource(c)}` : "none"}`
+        : `${authUrl} unconfigured ${name}`,
+  );
   const { defaultAuthUrl, ...providerOptions } = options;
-  const sources = [...groups.values()].map(({ region, names }): AuthSource => {
+  const sources = [...groups.values()].map((members): AuthSource => {
+    const region = members[0]!;
+    const names = members.map(({ name }) => name);
     const { authUrl, credential } = region;
     const missing = unconfiguredAlike ? undefined : describeUnconfigured(region);
     return {

@@ -137,12 +137,8 @@ export function createLogBuffer(
       const lines = queue;
       const text = lines.join("");
       queue = [];
-      try {
-        await write(text);
-      } catch {
-        // Standard error is closed: there is nowhere left to report this.
-        droppedTotal += lines.length;
-      }
+      // Standard error is closed: there is nowhere left to report these.
+      await write(text).catch(() => droppedTotal += lines.length);
       bufferedChars -= text.length;
       if (queue.length === 0 && unreported > 0) {
         const count = unreported;

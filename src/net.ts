@@ -1,6 +1,5 @@
 /**
- * Host names as people write them and as URLs spell them: IPv6 brackets, canonical spellings,
- * and which names are this machine's loopback.
+ * Host names as people and URLs spell them: IPv6 brackets, canonical forms, loopback names.
  * @module
  */
 
