@@ -43,7 +43,7 @@ const ROOT_CATEGORY = "byted-live-promotion";
  */
 export async function setupLogging(
   level: LogLevel,
-  { secrets = [], write = writeStderr, maxBufferedChars }: {
+  { secrets = [], write = writeStderr, maxBufferedChars = 1024 * 1024 }: {
     secrets?: readonly Secret[];
     write?: LogWriter;
     maxBufferedChars?: number;
@@ -54,13 +54,10 @@ export async function setupLogging(
     category: ".",
     value: (value) => typeof value === "string" ? oneLine(value) : Deno.inspect(value),
   });
-  const buffer = createLogBuffer(write, {
-    maxChars: maxBufferedChars,
-    onDropped: (count) =>
-      logger("log").warn(
-        "{count} log lines dropped: standard error was not read fast enough",
-        { count },
-      ),
+  const buffer = createLogBuffer(write, maxBufferedChars, (count) => {
+    logger("log").warn("{count} log lines dropped: standard error was not read fast enough", {
+      count,
+    });
   });
   await configure({
     reset: true,
@@ -114,17 +111,12 @@ function isEnabled(level: LogLevel): boolean {
   return compareLogLevel(level, root.lowestLevel ?? "trace") >= 0;
 }
 
-/**
- * Returns a buffer that writes pushed lines through `write` one batch at a time, keeps at most
- * `maxChars` unwritten (1 MiB by default), and drops and counts the rest; `onDropped` is told
- * the count once the writer has caught up. `push` never waits.
- */
-export function createLogBuffer(
+// Writes pushed lines one batch at a time, keeps at most `maxChars` unwritten, and drops and
+// counts the rest; `onDropped` is told the count once the writer has caught up. `push` never waits.
+function createLogBuffer(
   write: LogWriter,
-  { maxChars = 1024 * 1024, onDropped }: {
-    maxChars?: number;
-    onDropped?: (count: number) => void;
-  } = {},
+  maxChars: number,
+  onDropped: (count: number) => void,
 ): LogOutput & { push(line: string): void } {
   let queue: string[] = [];
   let bufferedChars = 0;
@@ -143,7 +135,7 @@ export function createLogBuffer(
       if (queue.length === 0 && unreported > 0) {
         const count = unreported;
         unreported = 0;
-        onDropped?.(count);
+        onDropped(count);
       }
     }
     writing = undefined;
