@@ -58,7 +58,6 @@ export interface TokenProvider {
   status(): TokenStatus;
 }
 
-/** Options for {@linkcode createTokenProvider}. */
 export interface TokenProviderOptions {
   authUrl: string;
   credential?: Credential;
