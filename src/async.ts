@@ -1,6 +1,5 @@
 /**
- * Waiting with a bound, and following a caller's cancellation without leaving a listener or a
- * timer behind.
+ * Bounded waits, and a caller's cancellation followed without leaving a listener or a timer.
  * @module
  */
 
@@ -15,22 +14,17 @@ export async function settledWithin(promise: Promise<unknown>, ms: number): Prom
 }
 
 /** Waits `ms` milliseconds, or rejects with `signal`'s reason as soon as it aborts. */
-export function abortableSleep(
+export async function abortableSleep(
   ms: number,
   { signal }: { signal?: AbortSignal } = {},
 ): Promise<void> {
-  if (signal?.aborted) return Promise.reject(signal.reason);
-  return new Promise<void>((resolve, reject) => {
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal?.reason);
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
+  const slept = Promise.withResolvers<void>();
+  const timer = setTimeout(slept.resolve, ms);
+  try {
+    await (signal ? untilAborted(slept.promise, signal) : slept.promise);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /**
@@ -39,18 +33,11 @@ export function abortableSleep(
  */
 export function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
   if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener("abort", onAbort, { once: true });
-    const unlisten = () => signal.removeEventListener("abort", onAbort);
-    work.then((value) => {
-      unlisten();
-      resolve(value);
-    }, (error) => {
-      unlisten();
-      reject(error);
-    });
-  });
+  const aborted = Promise.withResolvers<never>();
+  const onAbort = () => aborted.reject(signal.reason);
+  signal.addEventListener("abort", onAbort, { once: true });
+  return Promise.race([work, aborted.promise])
+    .finally(() => signal.removeEventListener("abort", onAbort));
 }
 
 /**
@@ -71,24 +58,16 @@ export function linkAbort(
   };
 }
 
-/** A signal with a time limit; see {@linkcode startDeadline}. */
-export interface Deadline {
-  readonly signal: AbortSignal;
-  /** Whether the time ran out (rather than the followed signal aborting). */
-  readonly timedOut: boolean;
-  /** Clears the timer and stops following the caller's signal, once the work is done. */
-  clear(): void;
-}
-
 /**
- * Returns a signal that aborts with `options.reason()` after `ms` milliseconds, or with the
- * caller's signal. A timer cleared at the end, not AbortSignal.timeout (nor AbortSignal.any
- * with it): that one keeps a few hundred bytes per request alive until it would have fired.
+ * Returns a signal that aborts with `options.reason()` after `ms` milliseconds (then `timedOut`
+ * is true), or with the caller's signal; `clear` ends both once the work is done. A timer
+ * cleared at the end, not AbortSignal.timeout (nor AbortSignal.any with it): that one keeps a
+ * few hundred bytes per request alive until it would have fired.
  */
 export function startDeadline(
   ms: number,
   options: { reason: () => unknown; signal?: AbortSignal },
-): Deadline {
+): { readonly signal: AbortSignal; readonly timedOut: boolean; clear(): void } {
   const link = linkAbort(options.signal);
   let timedOut = false;
   const timer = setTimeout(() => {

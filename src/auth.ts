@@ -58,7 +58,6 @@ export interface TokenProvider {
   status(): TokenStatus;
 }
 
-/** Options for {@linkcode createTokenProvider}. */
 export interface TokenProviderOptions {
   authUrl: string;
   credential?: Credential;
@@ -66,8 +65,6 @@ export interface TokenProviderOptions {
   now: () => number;
   timeoutMs: number;
   logger: Logger;
-  /** A token is replaced this long before it expires. Default 60 s. */
-  refreshMarginMs?: number;
   /** Why there is no token when `credential` is absent; by default, how to set CAS_SESSION. */
   missingCredentialMessage?: string;
   /** Added to the message when the auth service refuses the credential: what else to set. */
@@ -76,7 +73,7 @@ export interface TokenProviderOptions {
 }
 
 const DEFAULT_LIFETIME_MS = 60 * 60 * 1000;
-const DEFAULT_REFRESH_MARGIN_MS = 60 * 1000;
+const REFRESH_MARGIN_MS = 60 * 1000;
 
 // After a failure, callers get the same error for this long instead of a new auth request,
 // so a batch of searches against an unreachable auth service fails fast.
@@ -87,7 +84,6 @@ export function createTokenProvider(options: TokenProviderOptions): TokenProvide
   const { authUrl, credential, now, logger } = options;
   const missingCredential = () =>
     new AuthError("missing_credential", options.missingCredentialMessage ?? MISSING_COOKIE);
-  const margin = options.refreshMarginMs ?? DEFAULT_REFRESH_MARGIN_MS;
   // Named in every log line: with several auth sources, it tells them apart. Demo mode answers
   // in-process: naming the real host would say it was contacted.
   const authHost = credential?.source === "demo"
@@ -95,10 +91,9 @@ export function createTokenProvider(options: TokenProviderOptions): TokenProvide
     : new URL(authUrl).host;
   let cached: { value: string; expiresAt: number; refreshAt: number } | undefined;
   let inFlight: Promise<string> | undefined;
-  let lastRefreshAt: number | undefined;
-  let lastError: string | undefined;
+  let lastRefreshAt: Date | undefined;
   let expiryWarning: string | undefined;
-  let lastFailure: { at: number; error: unknown } | undefined;
+  let lastFailure: { at: number; error: unknown; reason: string } | undefined;
 
   async function refresh(credential: Credential): Promise<string> {
     logger.debug("Requesting a JWT from {authHost}", { authHost });
@@ -107,7 +102,6 @@ export function createTokenProvider(options: TokenProviderOptions): TokenProvide
       const issuedAt = now();
       const claimed = readExpiry(token);
       let expiresAt = claimed ?? issuedAt + DEFAULT_LIFETIME_MS;
-      lastError = undefined;
       expiryWarning = undefined;
       if (claimed === undefined && readJwtClaims(token)?.exp !== undefined) {
         expiryWarning =
@@ -119,9 +113,9 @@ export function createTokenProvider(options: TokenProviderOptions): TokenProvide
       }
       if (expiryWarning) logger.warn(expiryWarning);
       // Renewed the margin before expiry, or halfway for a token shorter-lived than twice that.
-      const refreshAt = expiresAt - Math.min(margin, (expiresAt - issuedAt) / 2);
+      const refreshAt = expiresAt - Math.min(REFRESH_MARGIN_MS, (expiresAt - issuedAt) / 2);
       cached = { value: token, expiresAt, refreshAt };
-      lastRefreshAt = now();
+      lastRefreshAt = new Date(issuedAt);
       lastFailure = undefined;
       options.onRefresh?.("ok");
       logger.info("Obtained a JWT valid until {expiresAt} from {authHost}", {
@@ -130,15 +124,15 @@ export function createTokenProvider(options: TokenProviderOptions): TokenProvide
       });
       return cached.value;
     } catch (error) {
-      lastError = error instanceof Error ? error.message : String(error);
-      lastFailure = { at: now(), error };
+      const reason = error instanceof Error ? error.message : String(error);
+      lastFailure = { at: now(), error, reason };
       options.onRefresh?.(error instanceof AuthError ? error.code : "network");
       const stillValid = cached !== undefined && now() < cached.expiresAt;
       logger.warn(
         stillValid
           ? "Could not renew the JWT from {authHost}, the current one serves until it expires: {reason}"
           : "Could not obtain a JWT from {authHost}: {reason}",
-        { reason: lastError, authHost },
+        { reason, authHost },
       );
       if (error instanceof AuthError && error.cause instanceof Error) {
         logger.debug("The auth request failed with: {detail}", { detail: error.cause.message });
@@ -164,7 +158,7 @@ export function createTokenProvider(options: TokenProviderOptions): TokenProvide
       if (cached && current < cached.expiresAt) {
         // Renewed ahead of expiry in the background: nobody waits while the token still works.
         if (current >= cached.refreshAt && !failedRecently(current)) {
-          startRefresh(credential).catch(() => {}); // recorded in lastError
+          startRefresh(credential).catch(() => {}); // recorded in lastFailure
         }
         return Promise.resolve(cached.value);
       }
@@ -184,8 +178,8 @@ export function createTokenProvider(options: TokenProviderOptions): TokenProvide
         expiresAt: cached && new Date(cached.expiresAt),
         secondsLeft: cached && Math.max(0, Math.floor((cached.expiresAt - current) / 1000)),
         renewsAt: cached && new Date(cached.refreshAt),
-        lastRefreshAt: lastRefreshAt === undefined ? undefined : new Date(lastRefreshAt),
-        lastError: credential ? lastError : missingCredential().message,
+        lastRefreshAt,
+        lastError: credential ? lastFailure?.reason : missingCredential().message,
         expiryWarning: cached && expiryWarning,
       };
     },
@@ -202,12 +196,11 @@ async function fetchToken(credential: Credential, options: TokenProviderOptions)
         : { Authorization: `Bearer ${secret}` }),
       Accept: "application/json, text/plain, */*",
     },
-    // A redirect goes to the SSO login page: the cookie has expired.
-    redirect: "manual",
     readBody: false,
     timeoutMs,
   }).catch((error: unknown) => Promise.reject(requestFailure(error, authUrl, timeoutMs)));
   const source = credentialSource(credential);
+  // A redirect goes to the SSO login page: the cookie has expired.
   if (isRedirect(status) || status === 401 || status === 403) {
     const message = credential.kind === "cas_session"
       ? `${source} is expired or invalid: sign in again in the browser, copy a fresh CAS_SESSION cookie${
@@ -237,23 +230,21 @@ async function fetchToken(credential: Credential, options: TokenProviderOptions)
   return token;
 }
 
+// requestUpstream fails with an UpstreamRequestError only: a timeout, or no connection.
 function requestFailure(error: unknown, authUrl: string, timeoutMs: number): AuthError {
-  if (!(error instanceof UpstreamRequestError)) {
-    return new AuthError("network", "The auth request failed unexpectedly: try again", {
-      cause: error,
-    });
-  }
   const host = new URL(authUrl).host;
-  const [code, message]: [AuthErrorCode, string] = error.kind === "timeout"
-    ? [
+  if (error instanceof UpstreamRequestError && error.kind === "timeout") {
+    return new AuthError(
       "timeout",
       `The auth service at ${host} did not answer within ${timeoutMs} ms: check your network or VPN, or raise --timeout`,
-    ]
-    : [
-      "network",
-      `Could not reach the auth service at ${host}: check your network or VPN connection`,
-    ];
-  return new AuthError(code, message, { cause: error });
+      { cause: error },
+    );
+  }
+  return new AuthError(
+    "network",
+    `Could not reach the auth service at ${host}: check your network or VPN connection`,
+    { cause: error },
+  );
 }
 
 const MISSING_COOKIE =

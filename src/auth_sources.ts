@@ -51,50 +51,45 @@ export function createAuthSources(
 ): AuthSources {
   const unconfiguredAlike = regions.every((r) => !r.credential && !r.withheld) &&
     new Set(regions.map((r) => r.authUrl)).size === 1;
-  const groups = new Map<string, { region: RegionConfig; names: string[] }>();
-  for (const region of regions) {
-    // The variable, not the value: two variables holding the same cookie get a provider each.
-    const { credential: c } = region;
-    const key = c || unconfiguredAlike
-      ? `${region.authUrl} ${c ? `${c.kind} ${credentialSource(c)}` : "none"}`
-      : `${region.authUrl} unconfigured ${region.name}`;
-    const group = groups.get(key) ?? { region, names: [] };
-    group.names.push(region.name);
-    groups.set(key, group);
-  }
+  // The variable, not the value: two variables holding the same cookie get a provider each.
+  const groups = Map.groupBy(
+    regions,
+    ({ authUrl, credential: c, name }) =>
+      c || unconfiguredAlike
+        ? `${authUrl} ${c ? `${c.kind} ${credentialSource(c)}` : "none"}`
+        : `${authUrl} unconfigured ${name}`,
+  );
   const { defaultAuthUrl, ...providerOptions } = options;
-  const byRegion = new Map<string, TokenProvider>();
-  const sources = [...groups.values()].map(({ region, names }): AuthSource => {
+  const sources = [...groups.values()].map((members): AuthSource => {
+    const region = members[0]!;
+    const names = members.map(({ name }) => name);
     const { authUrl, credential } = region;
-    const tokens = createTokenProvider({
-      ...providerOptions,
-      authUrl,
-      credential,
-      missingCredentialMessage: unconfiguredAlike ? undefined : describeUnconfigured(region),
-      refusalHint: credential && defaultAuthUrl !== undefined && authUrl !== defaultAuthUrl
-        ? hintForSharedCredential(credential, authUrl, names)
-        : undefined,
-    });
-    for (const name of names) byRegion.set(name, tokens);
+    const missing = unconfiguredAlike ? undefined : describeUnconfigured(region);
     return {
       authUrl,
       credential: credential && { kind: credential.kind, source: credentialSource(credential) },
       regions: names,
       unconfigured: credential
         ? undefined
-        : unconfiguredAlike
-        ? "not configured: set CAS_SESSION and restart the server"
-        : describeUnconfigured(region),
+        : missing ?? "not configured: set CAS_SESSION and restart the server",
       withheld: region.withheld,
-      tokens,
+      tokens: createTokenProvider({
+        ...providerOptions,
+        authUrl,
+        credential,
+        missingCredentialMessage: missing,
+        refusalHint: credential && defaultAuthUrl !== undefined && authUrl !== defaultAuthUrl
+          ? hintForSharedCredential(credential, authUrl, names)
+          : undefined,
+      }),
     };
   });
   return {
     sources,
     tokenFor(region) {
-      const tokens = byRegion.get(region.name);
-      if (!tokens) throw new RangeError(`Region ${region.name} is not configured`);
-      return tokens;
+      const source = sources.find(({ regions }) => regions.includes(region.name));
+      if (!source) throw new RangeError(`Region ${region.name} is not configured`);
+      return source.tokens;
     },
   };
 }

@@ -4,11 +4,8 @@
  */
 
 /**
- * Reads `stream` to its end into one array, or returns undefined as soon as it holds more than
- * `maxBytes` (the stream is then cancelled, unread).
- *
- * @throws the reason of `options.signal` once it aborts (the stream is then cancelled, even in
- * the middle of a read that would never end), or the stream's own error.
+ * Reads `stream` to its end into one array, or returns undefined (the stream cancelled) as soon
+ * as it holds more than `maxBytes`. Rejects with the reason of `options.signal` once it aborts.
  */
 export async function readCapped(
   stream: ReadableStream<Uint8Array>,

@@ -1,6 +1,5 @@
 /**
- * The server's metrics and the hooks that record them: tool calls, registry requests and their
- * latency, cache lookups, JWT refreshes, and each region's circuit state, read at scrape time.
+ * The server's metrics, and the hooks the rest of the server records them through.
  * @module
  */
 
@@ -9,7 +8,7 @@ import type { RegionHealth, RegionOutcome, RegionSearchWrapper } from "./discove
 import type { MetricsRegistry } from "./metrics.ts";
 import type { ToolCallOutcome } from "./tools/deps.ts";
 
-/** The hooks the parts of the server record their metrics through. */
+/** Records tool calls, registry latency, cache lookups, JWT refreshes and circuit states. */
 export interface Instruments {
   toolCall(tool: string, outcome: ToolCallOutcome): void;
   authRefresh(outcome: "ok" | AuthErrorCode): void;

@@ -11,7 +11,6 @@ import {
   getConfig,
   getLogger,
   getTextFormatter,
-  type LogLevel as LogTapeLevel,
   type LogRecord,
 } from "@logtape/logtape";
 import { redact, type Secret } from "./secret.ts";
@@ -44,7 +43,7 @@ const ROOT_CATEGORY = "byted-live-promotion";
  */
 export async function setupLogging(
   level: LogLevel,
-  { secrets = [], write = writeStderr, maxBufferedChars }: {
+  { secrets = [], write = writeStderr, maxBufferedChars = 1024 * 1024 }: {
     secrets?: readonly Secret[];
     write?: LogWriter;
     maxBufferedChars?: number;
@@ -55,13 +54,10 @@ export async function setupLogging(
     category: ".",
     value: (value) => typeof value === "string" ? oneLine(value) : Deno.inspect(value),
   });
-  const buffer = createLogBuffer(write, {
-    maxChars: maxBufferedChars,
-    onDropped: (count) =>
-      logger("log").warn(
-        "{count} log lines dropped: standard error was not read fast enough",
-        { count },
-      ),
+  const buffer = createLogBuffer(write, maxBufferedChars, (count) => {
+    logger("log").warn("{count} log lines dropped: standard error was not read fast enough", {
+      count,
+    });
   });
   await configure({
     reset: true,
@@ -101,41 +97,26 @@ export function errorSummary(error: unknown): string {
  */
 export function logger(category: string): Logger {
   const target = getLogger([ROOT_CATEGORY, category]);
-  const at =
-    (method: keyof Logger, level: LogTapeLevel): Logger[keyof Logger] => (message, properties) => {
-      if (isEnabled(level)) target[method](message, properties);
-    };
-  return {
-    debug: at("debug", "debug"),
-    info: at("info", "info"),
-    warn: at("warn", "warning"),
-    error: at("error", "error"),
+  const at = (level: LogLevel): Logger[keyof Logger] => (message, properties) => {
+    if (isEnabled(level)) target[level](message, properties);
   };
+  return { debug: at("debug"), info: at("info"), warn: at("warning"), error: at("error") };
 }
 
 // Read on each call, so that a new `configure` (tests reconfigure) takes effect at once.
-function isEnabled(level: LogTapeLevel): boolean {
-  const root = getConfig()?.loggers.find(({ category }) =>
-    Array.isArray(category)
-      ? category.length === 1 && category[0] === ROOT_CATEGORY
-      : category === ROOT_CATEGORY
-  );
-  if (!root) return false;
-  return root.lowestLevel === undefined ||
-    (root.lowestLevel !== null && compareLogLevel(level, root.lowestLevel) >= 0);
+function isEnabled(level: LogLevel): boolean {
+  // A one-element category array prints as its element.
+  const root = getConfig()?.loggers.find(({ category }) => String(category) === ROOT_CATEGORY);
+  if (!root || root.lowestLevel === null) return false;
+  return compareLogLevel(level, root.lowestLevel ?? "trace") >= 0;
 }
 
-/**
- * Returns a buffer that writes pushed lines through `write` one batch at a time, keeps at most
- * `maxChars` unwritten (1 MiB by default), and drops and counts the rest; `onDropped` is told
- * the count once the writer has caught up. `push` never waits.
- */
-export function createLogBuffer(
+// Writes pushed lines one batch at a time, keeps at most `maxChars` unwritten, and drops and
+// counts the rest; `onDropped` is told the count once the writer has caught up. `push` never waits.
+function createLogBuffer(
   write: LogWriter,
-  { maxChars = 1024 * 1024, onDropped }: {
-    maxChars?: number;
-    onDropped?: (count: number) => void;
-  } = {},
+  maxChars: number,
+  onDropped: (count: number) => void,
 ): LogOutput & { push(line: string): void } {
   let queue: string[] = [];
   let bufferedChars = 0;
@@ -148,17 +129,13 @@ export function createLogBuffer(
       const lines = queue;
       const text = lines.join("");
       queue = [];
-      try {
-        await write(text);
-      } catch {
-        // Standard error is closed: there is nowhere left to report this.
-        droppedTotal += lines.length;
-      }
+      // Standard error is closed: there is nowhere left to report these.
+      await write(text).catch(() => droppedTotal += lines.length);
       bufferedChars -= text.length;
       if (queue.length === 0 && unreported > 0) {
         const count = unreported;
         unreported = 0;
-        onDropped?.(count);
+        onDropped(count);
       }
     }
     writing = undefined;

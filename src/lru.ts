@@ -1,6 +1,5 @@
 /**
- * A map that keeps at most a given number of entries, and optionally at most a given total
- * size, dropping the least recently used.
+ * A map bounded in entries, and optionally in total size, that drops the least recently used.
  * @module
  */
 
@@ -23,7 +22,6 @@ export class LruMap<K, V> {
     this.#sizeOf = options.sizeOf;
   }
 
-  /** Returns the value of `key`, now the most recently used, or `undefined`. */
   get(key: K): V | undefined {
     const entry = this.#map.get(key);
     if (entry !== undefined) {

@@ -1,7 +1,6 @@
 /**
- * A metrics registry rendering the Prometheus text format 0.0.4: counters, gauges read at
- * scrape time, and fixed-bucket histograms. Our own rather than `prom-client`, which needs three
- * more packages and a module-level default registry for the little used here.
+ * Counters, gauges read at scrape time and fixed-bucket histograms in the Prometheus text format
+ * 0.0.4; our own, as `prom-client` needs three more packages and a module-level registry.
  * @module
  */
 
@@ -9,23 +8,13 @@
 export type Labels = Readonly<Record<string, string>>;
 
 /** Holds every metric of the process and renders them for a scrape. */
-export interface MetricsRegistry {
-  counter(name: string, help: string): { inc(labels?: Labels, by?: number): void };
-  histogram(
-    name: string,
-    help: string,
-    buckets: readonly number[],
-  ): { observe(labels: Labels, value: number): void };
-  /** A gauge whose samples, labels and value, `collect` reads at each scrape. */
-  gauge(name: string, help: string, collect: () => Iterable<readonly [Labels, number]>): void;
-  render(): string;
-}
+export type MetricsRegistry = ReturnType<typeof createMetricsRegistry>;
 
-/** The content type of {@linkcode MetricsRegistry.render}'s text. */
+/** The content type of {@linkcode MetricsRegistry}'s rendered text. */
 export const PROMETHEUS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
 
 /** Creates an empty {@linkcode MetricsRegistry}. */
-export function createMetricsRegistry(): MetricsRegistry {
+export function createMetricsRegistry() {
   const metrics = new Map<string, { help: string; type: string; lines: () => string[] }>();
 
   function add(name: string, help: string, type: string, lines: () => string[]) {
@@ -34,17 +23,17 @@ export function createMetricsRegistry(): MetricsRegistry {
   }
 
   return {
-    counter(name, help) {
+    counter(name: string, help: string) {
       const values = new Map<string, number>();
       add(name, help, "counter", () => [...values].map(([labels, n]) => `${name}${labels} ${n}`));
       return {
-        inc(labels = {}, by = 1) {
+        inc(labels: Labels = {}, by = 1) {
           const key = formatLabels(labels);
           values.set(key, (values.get(key) ?? 0) + by);
         },
       };
     },
-    histogram(name, help, buckets) {
+    histogram(name: string, help: string, buckets: readonly number[]) {
       const bounds = [...buckets].sort((a, b) => a - b);
       const series = new Map<string, { labels: Labels; counts: number[]; sum: number }>();
       add(name, help, "histogram", () =>
@@ -57,7 +46,7 @@ export function createMetricsRegistry(): MetricsRegistry {
           `${name}_count${formatLabels(labels)} ${counts[bounds.length]}`,
         ]));
       return {
-        observe(labels, value) {
+        observe(labels: Labels, value: number) {
           const key = formatLabels(labels);
           let entry = series.get(key);
           if (!entry) {
@@ -72,7 +61,8 @@ export function createMetricsRegistry(): MetricsRegistry {
         },
       };
     },
-    gauge(name, help, collect) {
+    /** A gauge whose samples, labels and value, `collect` reads at each scrape. */
+    gauge(name: string, help: string, collect: () => Iterable<readonly [Labels, number]>) {
       add(
         name,
         help,
@@ -80,7 +70,7 @@ export function createMetricsRegistry(): MetricsRegistry {
         () => [...collect()].map(([labels, value]) => `${name}${formatLabels(labels)} ${value}`),
       );
     },
-    render() {
+    render(): string {
       return [...metrics].map(([name, { help, type, lines }]) =>
         [
           `# HELP ${name} ${help.replace(/\\/g, "\\\\").replace(/\n/g, "\\n")}`,

@@ -1,6 +1,5 @@
 /**
- * Host names as people write them and as URLs spell them: IPv6 brackets, canonical spellings,
- * and which names are this machine's loopback.
+ * Host names as people and URLs spell them: IPv6 brackets, canonical forms, loopback names.
  * @module
  */
 
@@ -20,8 +19,7 @@ export function urlHost(host: string): string {
  * is `127.0.0.1`, lower case), or bare when it cannot be a URL's host.
  */
 export function canonicalHost(host: string): string {
-  const spelled = urlHost(host);
-  return URL.canParse(`http://${spelled}`) ? new URL(`http://${spelled}`).hostname : bareHost(host);
+  return URL.parse(`http://${urlHost(host)}`)?.hostname ?? bareHost(host);
 }
 
 /** Whether `hostname` names this machine's loopback interface, in any spelling. */

@@ -13,7 +13,6 @@ const REDACTED = "[redacted]";
 export class Secret {
   readonly #value: string;
 
-  /** Wraps `value`; an empty string is a programming error. */
   constructor(value: string) {
     if (value === "") throw new TypeError("A secret cannot be empty");
     this.#value = value;
@@ -67,11 +66,9 @@ export function decodeBase64Url(text: string): string | undefined {
   let base64 = text.replace(/=+$/, "").replace(/-/g, "+").replace(/_/g, "/");
   // A cut-off last character carries no whole byte.
   if (base64.length % 4 === 1) base64 = base64.slice(0, -1);
-  let binary: string;
   try {
-    binary = atob(base64.padEnd(Math.ceil(base64.length / 4) * 4, "="));
+    return new TextDecoder().decode(Uint8Array.fromBase64(base64));
   } catch {
     return undefined;
   }
-  return new TextDecoder().decode(Uint8Array.from(binary, (c) => c.charCodeAt(0)));
 }

@@ -14,13 +14,10 @@ export type Fetch = (input: Request | URL | string, init?: RequestInit) => Promi
 /** An upstream answer with its body read as text (empty when not read). */
 export type UpstreamResponse = Pick<Response, "status" | "headers"> & { readonly text: string };
 
-/** Options for {@linkcode requestUpstream}. */
 export interface RequestUpstreamOptions {
   headers: HeadersInit;
   timeoutMs: number;
-  /** The caller's cancellation; aborting it rejects with its reason, not an upstream failure. */
   signal?: AbortSignal;
-  redirect?: RequestRedirect;
   /** Read the body as text; when false it is discarded unread. Default true. */
   readBody?: boolean;
   /** Larger bodies fail with kind `too_large`. Default 8 MiB. */
@@ -40,10 +37,8 @@ export class UpstreamRequestError extends Error {
 }
 
 /**
- * GETs `url` and returns its status, headers and text.
- *
- * @throws {UpstreamRequestError} on timeout, network failure or an oversized body.
- * @throws the reason of `options.signal` when the caller cancels.
+ * GETs `url` and returns its status, headers and text; throws an {@linkcode UpstreamRequestError}
+ * on timeout, network failure or an oversized body, and the caller's reason when it cancels.
  */
 export async function requestUpstream(
   fetch: Fetch,
@@ -59,7 +54,9 @@ export async function requestUpstream(
     const response = await fetch(url, {
       method: "GET",
       headers: options.headers,
-      redirect: options.redirect ?? "follow",
+      // A redirect from the auth service means an expired cookie; following one from a registry
+      // would hand the JWT to whatever origin it names.
+      redirect: "manual",
       signal: deadline.signal,
     });
     const text = readBody ? await readText(response, maxBodyBytes) : "";
@@ -106,8 +103,8 @@ function sentValues(headers: HeadersInit): string[] {
 }
 
 /**
- * Whether `status` answers a `redirect: "manual"` request by redirecting: a 3xx, or 0, which
- * is how a spec-following fetch reports a redirect it did not follow.
+ * Whether `status` is a redirect, which {@linkcode requestUpstream} never follows: a 3xx, or 0,
+ * which is how a spec-following fetch reports a redirect it did not follow.
  */
 export function isRedirect(status: number): boolean {
   return status === 0 || (status >= 300 && status < 400);

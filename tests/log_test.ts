@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { reset } from "@logtape/logtape";
 import { unsignedJwt } from "../src/demo.ts";
-import { createLogBuffer, logger, type LogLevel, setupLogging } from "../src/log.ts";
+import { logger, type LogLevel, setupLogging } from "../src/log.ts";
 import { Secret } from "../src/secret.ts";
 
 const COOKIE = "SENTINEL-COOKIE-log-5e1f";
@@ -158,50 +158,65 @@ Deno.test("a writer that never completes drops the overflow, counts it, and neve
   }
 });
 
-Deno.test("once the writer catches up, one line says how many log lines were dropped", async () => {
+// A writer that holds each write until the test releases it.
+function heldWriter() {
   const written: string[] = [];
   const pending: (() => void)[] = [];
-  const slow = (text: string) =>
+  const write = (text: string) =>
     new Promise<void>((resolve) =>
       pending.push(() => {
         written.push(text);
         resolve();
       })
     );
-  const buffer = createLogBuffer(slow, {
-    maxChars: 12,
-    onDropped: (count) => buffer.push(`${count} dropped\n`),
-  });
-  for (const line of ["one\n", "two\n", "three\n", "four\n", "five\n"]) buffer.push(line);
-  assert.equal(buffer.dropped(), 3, "only one and two fit in 12 characters");
-  while (pending.length > 0) {
-    pending.shift()!();
-    await Promise.resolve();
-    await Promise.resolve();
+  // Releases every held write, a few rounds, until `count` writes are done.
+  async function releaseUntil(count: number) {
+    for (let round = 0; round < 10 && written.length < count; round++) {
+      pending.splice(0).forEach((release) => release());
+      await new Promise((resolve) => setTimeout(resolve, 0));
+    }
   }
-  await buffer.flush();
-  assert.deepEqual(written, ["one\n", "two\n", "3 dropped\n"]);
+  return { written, write, releaseUntil };
+}
+
+// Log lines of about 1 060 characters: the message outweighs the timestamp and category.
+const LONG = "x".repeat(1_000);
+
+Deno.test("once the writer catches up, one line says how many log lines were dropped", async () => {
+  const writer = heldWriter();
+  const output = await setupLogging("info", { write: writer.write, maxBufferedChars: 2_500 });
+  try {
+    for (const n of [1, 2, 3, 4, 5]) logger("x").info(`${n} ${LONG}`);
+    assert.equal(output.dropped(), 3, "only the first two lines fit in 2 500 characters");
+    await writer.releaseUntil(3);
+    assert.equal(writer.written.length, 3);
+    assert.match(writer.written[0]!, /x: 1 x+\n$/);
+    assert.match(writer.written[1]!, /x: 2 x+\n$/);
+    assert.match(
+      writer.written[2]!,
+      /\[WRN\] byted-live-promotion\.log: 3 log lines dropped: standard error was not read fast enough\n$/,
+    );
+  } finally {
+    await reset();
+  }
 });
 
 Deno.test("a line that fits again after a write completes is queued, not dropped", async () => {
-  let release = () => {};
-  const written: string[] = [];
-  const buffer = createLogBuffer((text) =>
-    new Promise<void>((resolve) =>
-      release = () => {
-        written.push(text);
-        resolve();
-      }
-    ), { maxChars: 8 });
-  buffer.push("1234567\n");
-  buffer.push("x\n");
-  assert.equal(buffer.dropped(), 1);
-  release();
-  await Promise.resolve();
-  await Promise.resolve();
-  buffer.push("y\n");
-  release();
-  await buffer.flush();
-  assert.equal(buffer.dropped(), 1);
-  assert.deepEqual(written, ["1234567\n", "y\n"]);
+  const writer = heldWriter();
+  const output = await setupLogging("info", { write: writer.write, maxBufferedChars: 1_500 });
+  try {
+    logger("x").info(`1 ${LONG}`);
+    logger("x").info(`2 ${LONG}`);
+    assert.equal(output.dropped(), 1);
+    await writer.releaseUntil(2);
+    logger("x").info(`3 ${LONG}`);
+    await writer.releaseUntil(3);
+    assert.equal(output.dropped(), 1);
+    assert.equal(writer.written.length, 3);
+    assert.match(writer.written[0]!, /x: 1 x+\n$/);
+    assert.match(writer.written[1]!, /1 log lines dropped/);
+    assert.match(writer.written[2]!, /x: 3 x+\n$/);
+  } finally {
+    await reset();
+  }
 });

@@ -40,8 +40,6 @@ export function createRegionSearch(deps: RegionSearchDeps): RegionSearch {
     const started = performance.now();
     const answer = await requestUpstream(fetch, url.href, {
       headers: { "x-jwt-token": token, Accept: "application/json" },
-      // Following a redirect would hand the JWT to whatever origin it names.
-      redirect: "manual",
       timeoutMs,
       signal,
     });
