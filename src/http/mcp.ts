@@ -31,11 +31,6 @@ interface Session extends TableSession {
   confirmed: boolean;
 }
 
-interface Connection {
-  readonly server: McpServer;
-  readonly transport: McpTransport;
-}
-
 /**
  * Creates the `/mcp` route (it expects `context.body` read by `readJsonBody`), with its count of
  * open sessions and a way to close the servers kept in stateless mode.
@@ -134,13 +129,13 @@ export function createMcpEndpoint(table: SessionTable, options: {
   // Stateless mode keeps the servers of ended requests, still connected, for the next ones:
   // building one registers every tool and its schemas again, and connecting and closing one
   // cost more than the call itself.
-  const idle: Connection[] = [];
+  const idle: { server: McpServer; transport: McpTransport }[] = [];
 
   function logTransportError(error: Error): void {
     logger.debug("MCP transport error: {message}", { message: error.message });
   }
 
-  async function connectStateless(): Promise<Connection> {
+  async function connectStateless() {
     const server = options.createServer();
     const transport = new McpTransport({ nextTurn });
     transport.onerror = logTransportError;

@@ -15,7 +15,7 @@ import {
   type Transport,
   WebStandardStreamableHTTPServerTransport,
 } from "../mcp_sdk.ts";
-import { BAD_REQUEST, type RpcError, Unanswered } from "./rpc_messages.ts";
+import { BAD_REQUEST, cancellation, type RpcError, Unanswered } from "./rpc_messages.ts";
 
 /** Options for {@linkcode McpTransport}. */
 export interface McpTransportOptions {
@@ -185,11 +185,7 @@ export class McpTransport implements Transport {
   cancel(requestId: RequestId, reason: string): void {
     if (!this.#unanswered.answered(requestId, true)) return;
     this.#abandoned = true;
-    this.onmessage?.({
-      jsonrpc: "2.0",
-      method: "notifications/cancelled",
-      params: { requestId, reason },
-    });
+    this.onmessage?.(cancellation(requestId, reason));
   }
 
   /** Cancels `requestId` and drops its JSON answer, for a call whose client left. */

@@ -18,6 +18,7 @@ import {
   type Transport,
 } from "../mcp_sdk.ts";
 import {
+  cancellation,
   cancelledIdsOf,
   requestIdInUse,
   requestIdsOf,
@@ -95,11 +96,7 @@ export class SseServerTransport implements Transport {
 
   /** Stops the work of request `id` as the client's `notifications/cancelled` would. */
   cancel(id: RequestId, reason: string): void {
-    this.onmessage?.({
-      jsonrpc: "2.0",
-      method: "notifications/cancelled",
-      params: { requestId: id, reason },
-    });
+    this.onmessage?.(cancellation(id, reason));
   }
 
   /** Bytes written to the open stream and not yet read by the client. */
