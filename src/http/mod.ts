@@ -73,7 +73,7 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
     now,
     stateless,
   });
-  const plainCalls = createPlainCalls(options.createSharedServer, logger);
+  const plainCalls = createPlainCalls(sessions, options.createSharedServer, logger);
   const sse = createSseEndpoint(sessions, { ...options, now });
   let draining = false;
   // Every route but the probes is wrapped in `authorized` first: probes cannot send a token.
@@ -134,8 +134,8 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
     },
     closeIdleSessions: () => sessions.closeIdle(),
     async close(closeOptions) {
-      await Promise.all([sessions.close(closeOptions), plainCalls.close(closeOptions)]);
-      await mcp.close();
+      await sessions.close(closeOptions);
+      await Promise.all([plainCalls.close(), mcp.close()]);
     },
   };
 }

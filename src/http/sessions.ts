@@ -32,8 +32,8 @@ export interface TableSession {
 
 /** Requests in flight that shutdown waits for, then answers with {@linkcode SHUTTING_DOWN}. */
 export interface InFlight {
-  settled(): Promise<void>;
-  answerShuttingDown(): Promise<void>;
+  settled(): Promise<unknown>;
+  answerShuttingDown?(): Promise<void>;
 }
 
 /** A slot taken for a new session, given back when the session ends. */
@@ -194,9 +194,9 @@ export class SessionTable {
     this.#closing = true;
     const inFlight = [...this.#inFlight];
     if (inFlight.length > 0 && deadlineMs > 0) {
-      await settledWithin(Promise.all(inFlight.map((work) => work.settled())), deadlineMs);
+      await settledWithin(Promise.allSettled(inFlight.map((work) => work.settled())), deadlineMs);
     }
-    await Promise.all([...this.#inFlight].map((work) => work.answerShuttingDown()));
+    await Promise.all([...this.#inFlight].map((work) => work.answerShuttingDown?.()));
     await Promise.all([...this.#byId.values()].map(({ session }) => session.close()));
   }
 
