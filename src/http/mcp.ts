@@ -27,8 +27,6 @@ const LABEL = "Session";
 interface Session extends TableSession {
   readonly transport: McpTransport;
   openRequests: number;
-  lastActive: number;
-  confirmed: boolean;
 }
 
 /**

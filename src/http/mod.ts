@@ -68,10 +68,10 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
   const { logger, now = Date.now, stateless = false, metrics } = options;
   const sessions = new SessionTable({ ...options, now });
   const mcp = createMcpEndpoint(sessions, {
-    createServer: stateless ? options.createSharedServer : options.createServer,
-    logger,
+    ...options,
     now,
     stateless,
+    createServer: stateless ? options.createSharedServer : options.createServer,
   });
   const plainCalls = createPlainCalls(sessions, options.createSharedServer, logger);
   const sse = createSseEndpoint(sessions, { ...options, now });
@@ -128,7 +128,7 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
       }
       return json(500, { error: "Internal server error: see the server's log" });
     },
-    sessionCount: () => mcp.sessionCount() + sse.sessionCount(),
+    sessionCount: () => sessions.count(),
     drain() {
       draining = true;
     },

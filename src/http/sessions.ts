@@ -22,9 +22,9 @@ export const SHUTTING_DOWN = {
 /** A session as the table sees it. */
 export interface TableSession {
   /** Milliseconds since the epoch of the client's last request (or its answer). */
-  readonly lastActive: number;
+  lastActive: number;
   /** The client sent something after opening the session. */
-  readonly confirmed: boolean;
+  confirmed: boolean;
   /** Whether a request of the session is being served (an open `/mcp` event stream counts). */
   busy(): boolean;
   close(): Promise<void>;
@@ -92,10 +92,10 @@ export class SessionTable {
     };
   }
 
-  /** Sessions open or starting; with `label`, the open sessions of that transport. */
+  /** The open sessions, of the transport `label` if given. */
   count(label?: string): number {
-    if (label === undefined) return this.#slots.size;
-    return [...this.#byId.values()].filter((entry) => entry.label === label).length;
+    return [...this.#byId.values()].filter((entry) => (label ?? entry.label) === entry.label)
+      .length;
   }
 
   /** Whether {@linkcode SessionTable.close} was called: new sessions and requests are refused. */

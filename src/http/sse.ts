@@ -192,8 +192,6 @@ export interface SseLimits {
 }
 
 interface SseSession extends TableSession {
-  lastActive: number;
-  confirmed: boolean;
   readonly transport: SseServerTransport;
 }
 
