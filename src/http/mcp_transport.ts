@@ -17,15 +17,6 @@ import {
 } from "../mcp_sdk.ts";
 import { BAD_REQUEST, cancellation, type RpcError, Unanswered } from "./rpc_messages.ts";
 
-/** Options for {@linkcode McpTransport}. */
-export interface McpTransportOptions {
-  /** Serve a session with this id; without it, stateless requests, one at a time. */
-  sessionIdGenerator?: () => string;
-  onsessioninitialized?: (sessionId: string) => void;
-  /** Resolves at the next turn of the event loop; share one from {@linkcode nextTurnTimer}. */
-  nextTurn?: () => Promise<unknown>;
-}
-
 /** A function whose promise resolves at the next turn of the event loop, one timer per turn. */
 export function nextTurnTimer(): () => Promise<void> {
   let turn: Promise<void> | undefined;
@@ -64,7 +55,15 @@ export class McpTransport implements Transport {
   // A call was cancelled: its handler may still be running, and nothing tells when it ends.
   #abandoned = false;
 
-  constructor(options: McpTransportOptions = {}) {
+  /**
+   * Without `sessionIdGenerator`, serves stateless requests one at a time; share one `nextTurn`
+   * from {@linkcode nextTurnTimer} between transports.
+   */
+  constructor(options: {
+    sessionIdGenerator?: () => string;
+    onsessioninitialized?: (sessionId: string) => void;
+    nextTurn?: () => Promise<unknown>;
+  } = {}) {
     this.#stateless = options.sessionIdGenerator === undefined;
     this.#nextTurn = options.nextTurn ?? nextTurnTimer();
     if (this.#stateless) return;
