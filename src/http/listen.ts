@@ -6,6 +6,7 @@
  * @module
  */
 
+import { abortableSleep } from "../async.ts";
 import { errorSummary, type Logger } from "../log.ts";
 
 /** What the listener needs of a running `Deno.serve`. */
@@ -67,25 +68,22 @@ export function listen(
     serve({ hostname, port, onListen: announce ?? (() => {}), onError }, handler);
   let current: ServedPort = start(options.port, onListen);
   const port = current.addr.port;
-  let stopping = false;
-  let wait: { timer: ReturnType<typeof setTimeout>; wake: () => void } | undefined;
-  const sleep = (ms: number) =>
-    new Promise<void>((wake) => wait = { timer: setTimeout(wake, ms), wake });
+  const stopped = new AbortController();
 
   async function keepListening() {
     while (true) {
       try {
         return await current.finished;
       } catch (error) {
-        if (stopping) return;
+        if (stopped.signal.aborted) return;
         logger.error(
           "The HTTP listener stopped accepting ({reason}): listening again on port {port}",
           { reason: errorSummary(error), port },
         );
       }
       for (let attempt = 1, delay = backoffMs;; attempt++) {
-        await sleep(delay);
-        if (stopping) return;
+        await abortableSleep(delay, { signal: stopped.signal }).catch(() => {});
+        if (stopped.signal.aborted) return;
         try {
           current = start(port);
           break;
@@ -108,9 +106,7 @@ export function listen(
   return {
     port,
     async shutdown() {
-      stopping = true;
-      if (wait) clearTimeout(wait.timer);
-      wait?.wake();
+      stopped.abort();
       await Promise.all([current.shutdown().catch(() => {}), listening]);
     },
   };

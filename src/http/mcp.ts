@@ -17,9 +17,7 @@ import {
 import { type RequestContext, whenSent } from "./route.ts";
 import {
   answerShuttingDown,
-  clientOf,
   type SessionTable,
-  sessionTag,
   SHUTTING_DOWN,
   type TableSession,
 } from "./sessions.ts";
@@ -29,13 +27,6 @@ const LABEL = "Session";
 interface Session extends TableSession {
   readonly transport: McpTransport;
   openRequests: number;
-  lastActive: number;
-  confirmed: boolean;
-}
-
-interface Connection {
-  readonly server: McpServer;
-  readonly transport: McpTransport;
 }
 
 /**
@@ -102,7 +93,7 @@ export function createMcpEndpoint(table: SessionTable, options: {
   }
 
   async function startSession(request: Request, context: RequestContext): Promise<Response> {
-    const slot = table.reserve<Session>(LABEL, clientOf(context));
+    const slot = table.reserve<Session>(LABEL, context);
     if (slot instanceof Response) return slot;
     let kept = false;
     try {
@@ -110,13 +101,7 @@ export function createMcpEndpoint(table: SessionTable, options: {
       const transport = new McpTransport({
         nextTurn,
         sessionIdGenerator: () => crypto.randomUUID(),
-        onsessioninitialized: (id) => {
-          slot.add(id, session);
-          logger.info("Session {session} started ({count} open)", {
-            session: sessionTag(id),
-            count: table.count(),
-          });
-        },
+        onsessioninitialized: (id) => slot.add(id, session),
       });
       const session: Session = {
         transport,
@@ -142,13 +127,13 @@ export function createMcpEndpoint(table: SessionTable, options: {
   // Stateless mode keeps the servers of ended requests, still connected, for the next ones:
   // building one registers every tool and its schemas again, and connecting and closing one
   // cost more than the call itself.
-  const idle: Connection[] = [];
+  const idle: { server: McpServer; transport: McpTransport }[] = [];
 
   function logTransportError(error: Error): void {
     logger.debug("MCP transport error: {message}", { message: error.message });
   }
 
-  async function connectStateless(): Promise<Connection> {
+  async function connectStateless() {
     const server = options.createServer();
     const transport = new McpTransport({ nextTurn });
     transport.onerror = logTransportError;
@@ -180,11 +165,12 @@ export function createMcpEndpoint(table: SessionTable, options: {
   function serveStateful(request: Request, context: RequestContext): Promise<Response> {
     const sessionId = request.headers.get("mcp-session-id");
     if (sessionId) {
-      const session = table.lookup<Session>(LABEL, sessionId, {
-        client: clientOf(context),
-        message:
-          "Session not found: it ended or the server restarted; reconnect to start a new one",
-      });
+      const session = table.lookup<Session>(
+        LABEL,
+        sessionId,
+        context,
+        "Session not found: it ended or the server restarted; reconnect to start a new one",
+      );
       if (session instanceof Response) return Promise.resolve(session);
       session.confirmed = true;
       return serveInSession(session, request, context);

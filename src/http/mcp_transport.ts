@@ -15,16 +15,7 @@ import {
   type Transport,
   WebStandardStreamableHTTPServerTransport,
 } from "../mcp_sdk.ts";
-import { BAD_REQUEST, type RpcError, Unanswered } from "./rpc_messages.ts";
-
-/** Options for {@linkcode McpTransport}. */
-export interface McpTransportOptions {
-  /** Serve a session with this id; without it, stateless requests, one at a time. */
-  sessionIdGenerator?: () => string;
-  onsessioninitialized?: (sessionId: string) => void;
-  /** Resolves at the next turn of the event loop; share one from {@linkcode nextTurnTimer}. */
-  nextTurn?: () => Promise<unknown>;
-}
+import { BAD_REQUEST, cancellation, type RpcError, Unanswered } from "./rpc_messages.ts";
 
 /** A function whose promise resolves at the next turn of the event loop, one timer per turn. */
 export function nextTurnTimer(): () => Promise<void> {
@@ -64,7 +55,15 @@ export class McpTransport implements Transport {
   // A call was cancelled: its handler may still be running, and nothing tells when it ends.
   #abandoned = false;
 
-  constructor(options: McpTransportOptions = {}) {
+  /**
+   * Without `sessionIdGenerator`, serves stateless requests one at a time; share one `nextTurn`
+   * from {@linkcode nextTurnTimer} between transports.
+   */
+  constructor(options: {
+    sessionIdGenerator?: () => string;
+    onsessioninitialized?: (sessionId: string) => void;
+    nextTurn?: () => Promise<unknown>;
+  } = {}) {
     this.#stateless = options.sessionIdGenerator === undefined;
     this.#nextTurn = options.nextTurn ?? nextTurnTimer();
     if (this.#stateless) return;
@@ -185,11 +184,7 @@ export class McpTransport implements Transport {
   cancel(requestId: RequestId, reason: string): void {
     if (!this.#unanswered.answered(requestId, true)) return;
     this.#abandoned = true;
-    this.onmessage?.({
-      jsonrpc: "2.0",
-      method: "notifications/cancelled",
-      params: { requestId, reason },
-    });
+    this.onmessage?.(cancellation(requestId, reason));
   }
 
   /** Cancels `requestId` and drops its JSON answer, for a call whose client left. */

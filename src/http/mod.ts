@@ -68,12 +68,12 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
   const { logger, now = Date.now, stateless = false, metrics } = options;
   const sessions = new SessionTable({ ...options, now });
   const mcp = createMcpEndpoint(sessions, {
-    createServer: stateless ? options.createSharedServer : options.createServer,
-    logger,
+    ...options,
     now,
     stateless,
+    createServer: stateless ? options.createSharedServer : options.createServer,
   });
-  const plainCalls = createPlainCalls(options.createSharedServer, logger);
+  const plainCalls = createPlainCalls(sessions, options.createSharedServer, logger);
   const sse = createSseEndpoint(sessions, { ...options, now });
   let draining = false;
   // Every route but the probes is wrapped in `authorized` first: probes cannot send a token.
@@ -128,14 +128,14 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
       }
       return json(500, { error: "Internal server error: see the server's log" });
     },
-    sessionCount: () => mcp.sessionCount() + sse.sessionCount(),
+    sessionCount: () => sessions.count(),
     drain() {
       draining = true;
     },
     closeIdleSessions: () => sessions.closeIdle(),
     async close(closeOptions) {
-      await Promise.all([sessions.close(closeOptions), plainCalls.close(closeOptions)]);
-      await mcp.close();
+      await sessions.close(closeOptions);
+      await Promise.all([plainCalls.close(), mcp.close()]);
     },
   };
 }

@@ -8,9 +8,9 @@
 import { isRecord } from "../json.ts";
 import type { Logger } from "../log.ts";
 import { type CallToolResult, Client, InMemoryTransport, type McpServer } from "../mcp_sdk.ts";
-import { linkAbort, settledWithin } from "../async.ts";
+import { linkAbort } from "../async.ts";
 import { cut } from "../text.ts";
-import { SHUTTING_DOWN } from "./sessions.ts";
+import { type SessionTable, SHUTTING_DOWN } from "./sessions.ts";
 import { json } from "./rpc_messages.ts";
 import type { Middleware } from "./route.ts";
 
@@ -18,8 +18,8 @@ import type { Middleware } from "./route.ts";
 export interface PlainCalls {
   /** Answers a plain call itself and hands anything else (JSON-RPC) to the route. */
   readonly middleware: Middleware;
-  /** Lets calls in flight finish for up to `deadlineMs`, then closes the server. */
-  close(options?: { deadlineMs?: number }): Promise<void>;
+  /** Closes the server: call it once `table` is closed, which gave the calls their deadline. */
+  close(): Promise<void>;
 }
 
 // The SDK client gives up on a request after 60 s by default; a batch may take longer.
@@ -31,11 +31,13 @@ const MAX_LOGGED_TOOL = 256;
 // The code the SDK's McpServer reports an unknown tool or arguments failing the schema with.
 const INVALID_PARAMS = /^MCP error -32602: /;
 
-/** Creates the plain-call wrapper; nothing is built until the first call. */
-export function createPlainCalls(createServer: () => McpServer, logger: Logger): PlainCalls {
+/** Creates the plain-call wrapper, whose calls `table` counts in flight; built on first call. */
+export function createPlainCalls(
+  table: SessionTable,
+  createServer: () => McpServer,
+  logger: Logger,
+): PlainCalls {
   let connection: Promise<{ client: Client; server: McpServer }> | undefined;
-  const inFlight = new Set<Promise<unknown>>();
-  let closing = false;
 
   async function run(tool: string, args: Record<string, unknown>, signal: AbortSignal) {
     connection ??= (async () => {
@@ -68,17 +70,18 @@ export function createPlainCalls(createServer: () => McpServer, logger: Logger):
       const call = plainCallOf(context.body);
       if (call === undefined) return await next(request, context);
       if ("problem" in call) return failure(400, call.tool, call.problem);
-      if (closing) return failure(503, call.tool, SHUTTING_DOWN.message);
+      if (table.closing()) return failure(503, call.tool, SHUTTING_DOWN.message);
       // The client went away: stop the tool's upstream work. `request.signal` tells at once;
       // `completed` settles only once this handler has returned, after all the work is done.
       // Linked only while the call runs: Deno.serve also aborts the signal after a normal answer.
       const abandoned = linkAbort(request.signal);
       const answered = run(call.tool, call.arguments, abandoned.signal);
-      inFlight.add(answered);
+      // Closing the server once the table is closed ends the call: it is answered below.
+      const untrack = table.track({ settled: () => answered });
       try {
         return await answered;
       } catch (error) {
-        if (closing) return failure(503, call.tool, SHUTTING_DOWN.message);
+        if (table.closing()) return failure(503, call.tool, SHUTTING_DOWN.message);
         const tool = cut(call.tool, MAX_LOGGED_TOOL);
         if (abandoned.signal.aborted) {
           logger.debug("A plain JSON call to {tool} was left by its client", { tool });
@@ -88,14 +91,10 @@ export function createPlainCalls(createServer: () => McpServer, logger: Logger):
         return failure(500, call.tool, "The call failed: see the server's log");
       } finally {
         abandoned.unlink();
-        inFlight.delete(answered);
+        untrack();
       }
     },
-    async close({ deadlineMs = 0 } = {}) {
-      closing = true;
-      if (inFlight.size > 0 && deadlineMs > 0) {
-        await settledWithin(Promise.allSettled(inFlight), deadlineMs);
-      }
+    async close() {
       const open = await connection;
       await open?.client.close();
       await open?.server.close();

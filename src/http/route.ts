@@ -10,7 +10,7 @@ import { json } from "./rpc_messages.ts";
 export interface ServeInfo {
   /** Settles once the response was sent, or the client went away. */
   readonly completed: Promise<void>;
-  readonly remoteAddr?: Deno.Addr;
+  readonly remoteAddr?: Deno.NetAddr;
 }
 
 /** A request handler, as `Deno.serve` and tests call it. */
@@ -60,7 +60,7 @@ export function toHandler(route: Route): Handler {
       url,
       sentHost,
       completed: info?.completed,
-      remoteAddress: addressOf(info?.remoteAddr),
+      remoteAddress: info?.remoteAddr?.hostname,
     });
   };
 }
@@ -73,12 +73,6 @@ function hostSent(request: Request, url: URL): URL | null {
   // A URL would read these as a user, a path or a query, and check the host after them.
   if (/[\s/?#@\\]/.test(sent)) return null;
   return URL.parse(`http://${sent}`);
-}
-
-function addressOf(addr: Deno.Addr | undefined): string | undefined {
-  if (addr && "hostname" in addr) return addr.hostname;
-  if (addr && "path" in addr) return addr.path;
-  return undefined;
 }
 
 /**

@@ -6,7 +6,7 @@
  */
 
 import { isRecord } from "../json.ts";
-import type { RequestId } from "../mcp_sdk.ts";
+import type { JSONRPCMessage, RequestId } from "../mcp_sdk.ts";
 
 /** A JSON-RPC error object. */
 export interface RpcError {
@@ -81,6 +81,11 @@ export function cancelledIdsOf(body: unknown): RequestId[] {
     .filter((m) => m.method === "notifications/cancelled")
     .map((m) => (m.params as { requestId?: unknown } | undefined)?.requestId)
     .filter(isRequestId);
+}
+
+/** What a client sends to stop its request `requestId`. */
+export function cancellation(requestId: RequestId, reason: string): JSONRPCMessage {
+  return { jsonrpc: "2.0", method: "notifications/cancelled", params: { requestId, reason } };
 }
 
 /**

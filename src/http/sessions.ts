@@ -22,9 +22,9 @@ export const SHUTTING_DOWN = {
 /** A session as the table sees it. */
 export interface TableSession {
   /** Milliseconds since the epoch of the client's last request (or its answer). */
-  readonly lastActive: number;
+  lastActive: number;
   /** The client sent something after opening the session. */
-  readonly confirmed: boolean;
+  confirmed: boolean;
   /** Whether a request of the session is being served (an open `/mcp` event stream counts). */
   busy(): boolean;
   close(): Promise<void>;
@@ -32,8 +32,8 @@ export interface TableSession {
 
 /** Requests in flight that shutdown waits for, then answers with {@linkcode SHUTTING_DOWN}. */
 export interface InFlight {
-  settled(): Promise<void>;
-  answerShuttingDown(): Promise<void>;
+  settled(): Promise<unknown>;
+  answerShuttingDown?(): Promise<void>;
 }
 
 /** A slot taken for a new session, given back when the session ends. */
@@ -92,10 +92,10 @@ export class SessionTable {
     };
   }
 
-  /** Sessions open or starting; with `label`, the open sessions of that transport. */
+  /** The open sessions, of the transport `label` if given. */
   count(label?: string): number {
-    if (label === undefined) return this.#slots.size;
-    return [...this.#byId.values()].filter((entry) => entry.label === label).length;
+    return [...this.#byId.values()].filter((entry) => (label ?? entry.label) === entry.label)
+      .length;
   }
 
   /** Whether {@linkcode SessionTable.close} was called: new sessions and requests are refused. */
@@ -104,14 +104,16 @@ export class SessionTable {
   }
 
   /**
-   * The open session `id` if `client` opened it (to anyone else an id is unknown), else the 404
-   * answer: why it ended when known and asked by its client, else `message`.
+   * The open session `id` if the request's client opened it (to anyone else an id is unknown),
+   * else the 404 answer: why it ended when known and asked by its client, else `message`.
    */
   lookup<S extends TableSession>(
     label: string,
     id: string,
-    { client, message }: { client: string; message: string },
+    context: RequestContext,
+    message: string,
   ): S | Response {
+    const client = clientOf(context);
     const entry = this.#byId.get(id);
     if (entry?.label === label && entry.client === client) return entry.session as S;
     const ending = this.#endings.get(id);
@@ -119,8 +121,10 @@ export class SessionTable {
     return rpcError(404, { code: SESSION_NOT_FOUND, message: reason ?? message });
   }
 
-  /** Takes a slot for a session of `client`, evicting an idle one when full; else the refusal. */
-  reserve<S extends TableSession>(label: string, client: string): Slot<S> | Response {
+  /** Takes a slot for a session of the request's client, evicting an idle one when full. */
+  reserve<S extends TableSession>(label: string, context: RequestContext): Slot<S> | Response {
+    if (this.#closing) return rpcError(503, SHUTTING_DOWN);
+    const client = clientOf(context);
     const { maxSessions, maxSessionsPerClient } = this.#limits;
     const mine = [...this.#slots].filter((entry) => entry.client === client).length;
     if (mine >= maxSessionsPerClient) {
@@ -128,24 +132,33 @@ export class SessionTable {
         this.#logger.warn("Refused a new session: its client has {count} open, the limit", {
           count: maxSessionsPerClient,
         });
-        return tooManySessions(
+        return rpcError(
           429,
           `Too many open sessions for this client (at most ${maxSessionsPerClient}, all busy): end sessions you no longer use, or retry later`,
+          RETRY_LATER,
         );
       }
     } else if (this.#slots.size >= maxSessions && !this.#evict()) {
       this.#logger.warn("Refused a new session: {count} are open and busy, the limit", {
         count: this.#slots.size,
       });
-      return tooManySessions(
+      return rpcError(
         503,
         "Too many open sessions: retry later, or end sessions you no longer use",
+        RETRY_LATER,
       );
     }
     const entry: Entry = { label, client };
     this.#slots.add(entry);
     return {
-      add: (id, session) => void this.#byId.set(id, Object.assign(entry, { id, session })),
+      add: (id, session) => {
+        this.#byId.set(id, Object.assign(entry, { id, session }));
+        this.#logger.info("{label} {session} started ({count} open)", {
+          label,
+          session: sessionTag(id),
+          count: this.#slots.size,
+        });
+      },
       release: (reason) => this.#release(entry, reason),
     };
   }
@@ -164,18 +177,14 @@ export class SessionTable {
       this.#now() - session.lastActive > (session.confirmed ? sessionIdleMs : initializeTimeoutMs)
     );
     for (const { label, id, session } of expired) {
-      if (session.confirmed) {
-        this.#logger.info("{label} {session} was idle for {idle}: closing it", {
-          label,
-          session: sessionTag(id),
-          idle: formatDuration(sessionIdleMs),
-        });
-      } else {
-        this.#logger.info("{label} {session} sent nothing after opening: closing it", {
-          label,
-          session: sessionTag(id),
-        });
-      }
+      const why = session.confirmed
+        ? `was idle for ${formatDuration(sessionIdleMs)}`
+        : "sent nothing after opening";
+      this.#logger.info("{label} {session} {why}: closing it", {
+        label,
+        session: sessionTag(id),
+        why,
+      });
     }
     await Promise.all(expired.map(({ session }) => session.close()));
   }
@@ -185,9 +194,9 @@ export class SessionTable {
     this.#closing = true;
     const inFlight = [...this.#inFlight];
     if (inFlight.length > 0 && deadlineMs > 0) {
-      await settledWithin(Promise.all(inFlight.map((work) => work.settled())), deadlineMs);
+      await settledWithin(Promise.allSettled(inFlight.map((work) => work.settled())), deadlineMs);
     }
-    await Promise.all([...this.#inFlight].map((work) => work.answerShuttingDown()));
+    await Promise.all([...this.#inFlight].map((work) => work.answerShuttingDown?.()));
     await Promise.all([...this.#byId.values()].map(({ session }) => session.close()));
   }
 
@@ -250,8 +259,4 @@ export function clientOf(context: RequestContext): string {
   return `address:${context.remoteAddress ?? "unknown"}`;
 }
 
-function tooManySessions(status: 429 | 503, message: string): Response {
-  return rpcError(status, message, {
-    "retry-after": "60",
-  });
-}
+const RETRY_LATER = { "retry-after": "60" };

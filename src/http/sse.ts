@@ -18,6 +18,7 @@ import {
   type Transport,
 } from "../mcp_sdk.ts";
 import {
+  cancellation,
   cancelledIdsOf,
   requestIdInUse,
   requestIdsOf,
@@ -27,22 +28,13 @@ import {
 import { type RequestContext, whenSent } from "./route.ts";
 import {
   answerShuttingDown,
-  clientOf,
   type SessionTable,
   sessionTag,
-  SHUTTING_DOWN,
   type TableSession,
 } from "./sessions.ts";
 
 /** Where clients POST their messages; the `endpoint` event adds `?sessionId=...`. */
 export const MESSAGES_PATH = "/messages";
-
-/** Options for {@linkcode SseServerTransport}; the defaults are {@linkcode SseLimits}'. */
-export interface SseServerTransportOptions {
-  keepAliveMs?: number;
-  maxUnsentBytes?: number;
-  budget?: UnsentBudget;
-}
 
 /** The client of an SSE session stopped reading its stream: the session was closed. */
 export class StreamBackedUpError extends Error {
@@ -63,12 +55,10 @@ export class SseServerTransport implements Transport {
   #maxUnsentBytes: number;
   #keepAlive?: ReturnType<typeof setInterval>;
   #closed = false;
-  #budget?: UnsentBudget;
 
-  constructor(options: SseServerTransportOptions = {}) {
-    this.#keepAliveMs = options.keepAliveMs ?? 25_000;
-    this.#maxUnsentBytes = options.maxUnsentBytes ?? 4 * 1024 * 1024;
-    this.#budget = options.budget;
+  constructor(limits: SseLimits = {}, readonly budget?: UnsentBudget) {
+    this.#keepAliveMs = limits.sseKeepAliveMs ?? 25_000;
+    this.#maxUnsentBytes = limits.sseMaxUnsentBytes ?? 4 * 1024 * 1024;
     // Counting the queue in bytes makes `desiredSize` the room left before the limit.
     this.stream = new ReadableStream<Uint8Array>({
       start: (controller) => {
@@ -76,7 +66,7 @@ export class SseServerTransport implements Transport {
       },
       cancel: () => this.close(),
     }, new ByteLengthQueuingStrategy({ highWaterMark: this.#maxUnsentBytes }));
-    this.#budget?.streams.add(this);
+    this.budget?.streams.add(this);
   }
 
   start(): Promise<void> {
@@ -106,11 +96,7 @@ export class SseServerTransport implements Transport {
 
   /** Stops the work of request `id` as the client's `notifications/cancelled` would. */
   cancel(id: RequestId, reason: string): void {
-    this.onmessage?.({
-      jsonrpc: "2.0",
-      method: "notifications/cancelled",
-      params: { requestId: id, reason },
-    });
+    this.onmessage?.(cancellation(id, reason));
   }
 
   /** Bytes written to the open stream and not yet read by the client. */
@@ -132,7 +118,7 @@ export class SseServerTransport implements Transport {
   #end(error?: Error) {
     if (this.#closed) return;
     this.#closed = true;
-    this.#budget?.streams.delete(this);
+    this.budget?.streams.delete(this);
     clearInterval(this.#keepAlive);
     try {
       if (error) this.#controller.error(error);
@@ -153,7 +139,7 @@ export class SseServerTransport implements Transport {
         `The client left over ${this.#maxUnsentBytes} bytes of its event stream unread`,
       );
     }
-    if (this.#budget && !this.#budget.makeRoom(this, bytes.byteLength)) return;
+    if (this.budget && !this.budget.makeRoom(this, bytes.byteLength)) return;
     try {
       this.#controller.enqueue(bytes);
     } catch (error) {
@@ -206,8 +192,6 @@ export interface SseLimits {
 }
 
 interface SseSession extends TableSession {
-  lastActive: number;
-  confirmed: boolean;
   readonly transport: SseServerTransport;
 }
 
@@ -226,14 +210,9 @@ export function createSseEndpoint(
   const budget = new UnsentBudget(options.sseMaxTotalUnsentBytes);
 
   async function open(_request: Request, context: RequestContext): Promise<Response> {
-    if (table.closing()) return rpcError(503, SHUTTING_DOWN);
-    const slot = table.reserve<SseSession>(LABEL, clientOf(context));
+    const slot = table.reserve<SseSession>(LABEL, context);
     if (slot instanceof Response) return slot;
-    const transport = new SseServerTransport({
-      keepAliveMs: options.sseKeepAliveMs,
-      maxUnsentBytes: options.sseMaxUnsentBytes,
-      budget,
-    });
+    const transport = new SseServerTransport(options, budget);
     const server = options.createServer();
     const { sessionId, unanswered } = transport;
     const session: SseSession = {
@@ -263,10 +242,6 @@ export function createSseEndpoint(
       slot.release(BACKED_UP);
     };
     await server.connect(transport);
-    logger.info("SSE session {session} started ({count} open)", {
-      session: sessionTag(sessionId),
-      count: table.count(),
-    });
     const response = new Response(transport.stream, {
       headers: {
         "content-type": "text/event-stream",
@@ -286,10 +261,12 @@ export function createSseEndpoint(
         "The sessionId query parameter is missing: POST to the URL of the endpoint event of GET /sse",
       );
     }
-    const session = table.lookup<SseSession>(LABEL, sessionId, {
-      client: clientOf(context),
-      message: "Session not found: its SSE stream ended or the server restarted; reconnect to /sse",
-    });
+    const session = table.lookup<SseSession>(
+      LABEL,
+      sessionId,
+      context,
+      "Session not found: its SSE stream ended or the server restarted; reconnect to /sse",
+    );
     if (session instanceof Response) return session;
     const messages = parseMessages(context.body);
     if (!messages) {

@@ -309,7 +309,7 @@ Deno.test("an SSE session that posted once still idles out like any other", asyn
 
 Deno.test("an SSE stream its client never reads holds at most the unsent limit, then closes", async () => {
   const limit = 4096;
-  const transport = new SseServerTransport({ maxUnsentBytes: limit });
+  const transport = new SseServerTransport({ sseMaxUnsentBytes: limit });
   let closed = false;
   transport.onclose = () => closed = true;
   await transport.start();
@@ -421,7 +421,7 @@ Deno.test("the unsent bytes of every SSE stream together stay within the budget;
   const budget = new UnsentBudget(10 * 1024);
   const transports = Array.from(
     { length: 5 },
-    () => new SseServerTransport({ maxUnsentBytes: 8 * 1024, budget }),
+    () => new SseServerTransport({ sseMaxUnsentBytes: 8 * 1024 }, budget),
   );
   const closed: number[] = [];
   const errors: unknown[] = [];
