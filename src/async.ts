@@ -1,7 +1,5 @@
-/**
- * Bounded waits, and a caller's cancellation followed without leaving a listener or a timer.
- * @module
- */
+/** Bounded waits, and cancellation followed without leaving a listener or a timer.
+ * @module */
 
 /** Waits for `promise` to settle or `ms` to pass, whichever comes first. */
 export async function settledWithin(promise: Promise<unknown>, ms: number): Promise<void> {
@@ -27,10 +25,7 @@ export async function abortableSleep(
   }
 }
 
-/**
- * Settles as `work` does, or rejects with `signal`'s reason once it aborts first; `work` then
- * goes on unobserved (a shared request keeps going for its other callers).
- */
+/** Settles as `work` does, or rejects once `signal` aborts; `work` then goes on unobserved. */
 export function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
   if (signal.aborted) return Promise.reject(signal.reason);
   const aborted = Promise.withResolvers<never>();
@@ -40,10 +35,7 @@ export function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<
     .finally(() => signal.removeEventListener("abort", onAbort));
 }
 
-/**
- * Returns a signal that aborts with `signal` (or `abort`) until unlinked, so that no listener
- * outlives the call (Deno.serve, for one, also aborts a request's signal after a normal answer).
- */
+/** A signal that follows `signal` until unlinked: Deno.serve aborts one even after an answer. */
 export function linkAbort(
   signal: AbortSignal | undefined,
 ): { readonly signal: AbortSignal; abort(reason?: unknown): void; unlink(): void } {
@@ -59,10 +51,8 @@ export function linkAbort(
 }
 
 /**
- * Returns a signal that aborts with `options.reason()` after `ms` milliseconds (then `timedOut`
- * is true), or with the caller's signal; `clear` ends both once the work is done. A timer
- * cleared at the end, not AbortSignal.timeout (nor AbortSignal.any with it): that one keeps a
- * few hundred bytes per request alive until it would have fired.
+ * A signal that aborts with `options.reason()` after `ms` (then `timedOut`) or with the caller's.
+ * A timer cleared at the end, not AbortSignal.timeout: that keeps memory alive until it fires.
  */
 export function startDeadline(
   ms: number,

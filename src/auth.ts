@@ -1,8 +1,5 @@
-/**
- * JWTs from the auth service, fetched with the SSO cookie, reused until shortly before they
- * expire, one request at a time however many callers wait.
- * @module
- */
+/** JWTs from the auth service, reused until shortly before expiry, one request at a time.
+ * @module */
 
 import { untilAborted } from "./async.ts";
 import type { Credential } from "./config/mod.ts";
@@ -12,7 +9,6 @@ import { decodeBase64Url } from "./secret.ts";
 import { type Fetch, isRedirect, requestUpstream, UpstreamRequestError } from "./upstream.ts";
 import { isoTime } from "./wording.ts";
 
-/** Returns the name of the variable `credential` came from. */
 export function credentialSource(credential: Credential): string {
   return credential.source ??
     (credential.kind === "cas_session" ? "CAS_SESSION" : "SERVICE_ACCOUNT_SECRET");
@@ -54,7 +50,6 @@ export interface TokenProvider {
   getToken(options?: { signal?: AbortSignal }): Promise<string>;
   /** Forgets `token` after an upstream rejected it, unless it was already replaced. */
   invalidate(token: string): void;
-  /** The state of the cached token, without contacting the auth service. */
   status(): TokenStatus;
 }
 
@@ -79,7 +74,6 @@ const REFRESH_MARGIN_MS = 60 * 1000;
 // so a batch of searches against an unreachable auth service fails fast.
 const FAILURE_BACKOFF_MS = 5_000;
 
-/** Creates a {@linkcode TokenProvider} that asks `authUrl` for tokens with `credential`. */
 export function createTokenProvider(options: TokenProviderOptions): TokenProvider {
   const { authUrl, credential, now, logger } = options;
   const missingCredential = () =>
@@ -156,7 +150,6 @@ export function createTokenProvider(options: TokenProviderOptions): TokenProvide
       if (signal?.aborted) return Promise.reject(signal.reason);
       const current = now();
       if (cached && current < cached.expiresAt) {
-        // Renewed ahead of expiry in the background: nobody waits while the token still works.
         if (current >= cached.refreshAt && !failedRecently(current)) {
           startRefresh(credential).catch(() => {}); // recorded in lastFailure
         }
@@ -230,7 +223,6 @@ async function fetchToken(credential: Credential, options: TokenProviderOptions)
   return token;
 }
 
-// requestUpstream fails with an UpstreamRequestError only: a timeout, or no connection.
 function requestFailure(error: unknown, authUrl: string, timeoutMs: number): AuthError {
   const host = new URL(authUrl).host;
   if (error instanceof UpstreamRequestError && error.kind === "timeout") {

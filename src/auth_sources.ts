@@ -1,8 +1,5 @@
-/**
- * One token provider per (auth URL, credential): regions that share both share one token and
- * one refresh, and a region without a credential fails alone with a hint.
- * @module
- */
+/** One token provider per (auth URL, credential): regions that share both share one token.
+ * @module */
 
 import {
   createTokenProvider,
@@ -17,7 +14,6 @@ export interface AuthSource {
   readonly authUrl: string;
   /** The credential's kind and the variable it came from, never its value; absent when unset. */
   readonly credential?: { readonly kind: CredentialKind; readonly source: string };
-  /** Names of the regions it serves, in configuration order. */
   readonly regions: readonly string[];
   /** Which variable to set, when it has no credential: `not configured: set ...`. */
   readonly unconfigured?: string;
@@ -34,20 +30,14 @@ export interface AuthSources {
 
 type PerProvider = "authUrl" | "credential" | "missingCredentialMessage" | "refusalHint";
 
-/** Options for {@linkcode createAuthSources}: what every token provider is built with. */
-export interface AuthSourcesOptions extends Omit<TokenProviderOptions, PerProvider> {
-  /** The auth URL of regions that name none; a shared credential refused elsewhere gets a hint. */
-  readonly defaultAuthUrl?: string;
-}
-
 /**
- * Groups `regions` by auth URL and credential, one token provider each. Without any credential
- * and with one auth URL (the single-cookie setup without its cookie), they share one provider
- * that says how to set `CAS_SESSION`; otherwise each region without a credential gets its own.
+ * Groups `regions` by auth URL and credential, one token provider each; regions without any
+ * credential and with one auth URL (the single-cookie setup) share one. A shared credential
+ * refused at another auth URL than `defaultAuthUrl` gets a hint.
  */
 export function createAuthSources(
   regions: readonly RegionConfig[],
-  options: AuthSourcesOptions,
+  options: Omit<TokenProviderOptions, PerProvider> & { defaultAuthUrl?: string },
 ): AuthSources {
   const unconfiguredAlike = regions.every((r) => !r.credential && !r.withheld) &&
     new Set(regions.map((r) => r.authUrl)).size === 1;
@@ -107,14 +97,8 @@ function hintForSharedCredential(
   return `if ${new URL(authUrl).host} is another SSO domain, set ${variables} for it instead`;
 }
 
-/**
- * The reason shown for a region without a credential (`us: not configured: ...`): which
- * variables to set, and how to opt in to a shared one kept for the default auth URL's site.
- */
-export function describeUnconfigured(
-  region: Pick<RegionConfig, "name" | "authUrl" | "withheld">,
-): string {
-  const { name, authUrl, withheld } = region;
+// Which variables to set, and how to opt in to a shared one kept for the default auth URL's site.
+function describeUnconfigured({ name, authUrl, withheld }: RegionConfig): string {
   if (!withheld) {
     return `not configured: set CAS_SESSION_${name} (or SERVICE_ACCOUNT_SECRET_${name}, or CAS_SESSION for every region) and restart the server`;
   }

@@ -1,12 +1,7 @@
-/**
- * Reading a byte stream whole, up to a cap: request bodies and upstream answers share it.
- * @module
- */
+/** Reading a byte stream whole, up to a cap: request bodies and upstream answers.
+ * @module */
 
-/**
- * Reads `stream` to its end into one array, or returns undefined (the stream cancelled) as soon
- * as it holds more than `maxBytes`. Rejects with the reason of `options.signal` once it aborts.
- */
+/** Reads `stream` whole, or cancels it and returns undefined once over `maxBytes`. */
 export async function readCapped(
   stream: ReadableStream<Uint8Array>,
   maxBytes: number,
@@ -50,7 +45,7 @@ export async function declaresTooMuch(
   return true;
 }
 
-/** Returns `chunks` joined into one array of `size` bytes (the first chunk itself when alone). */
+/** Joins `chunks` of `size` bytes in all (the first chunk itself when alone). */
 export function concatBytes(chunks: readonly Uint8Array[], size: number): Uint8Array {
   const [first] = chunks;
   if (first && chunks.length === 1) return first;

@@ -1,12 +1,7 @@
-/**
- * How far apart two words are, for "did you mean": mistyped keywords and flags.
- * @module
- */
+/** How far apart two words are, for "did you mean": mistyped keywords and flags.
+ * @module */
 
-/**
- * Returns the optimal-string-alignment distance between `a` and `b` (adjacent transpositions
- * count one), or `bound + 1` as soon as it is known to exceed `bound`.
- */
+/** The optimal-string-alignment distance (a transposition counts one), at most `bound + 1`. */
 export function boundedEditDistance(a: string, b: string, bound: number): number {
   if (Math.abs(a.length - b.length) > bound) return bound + 1;
   let beforePrevious: number[] = [];

@@ -1,7 +1,5 @@
-/**
- * The server's metrics, and the hooks the rest of the server records them through.
- * @module
- */
+/** The server's metrics, and the hooks the rest of the server records them through.
+ * @module */
 
 import type { AuthErrorCode } from "./auth.ts";
 import type { RegionHealth, RegionOutcome, RegionSearchWrapper } from "./discovery/mod.ts";
@@ -9,15 +7,7 @@ import type { MetricsRegistry } from "./metrics.ts";
 import type { ToolCallOutcome } from "./tools/deps.ts";
 
 /** Records tool calls, registry latency, cache lookups, JWT refreshes and circuit states. */
-export interface Instruments {
-  toolCall(tool: string, outcome: ToolCallOutcome): void;
-  authRefresh(outcome: "ok" | AuthErrorCode): void;
-  /** The layer around each region search as discovery asks it: cache hits and misses. */
-  readonly searches: RegionSearchWrapper;
-  /** The layer around each registry request: latency by region and outcome. */
-  readonly requests: RegionSearchWrapper;
-  watchRegions(health: () => readonly RegionHealth[]): void;
-}
+export type Instruments = ReturnType<typeof createInstruments>;
 
 // In seconds: from a fast answer to past the default 10 s timeout.
 const LATENCY_BUCKETS_S = [0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30] as const;
@@ -25,7 +15,7 @@ const LATENCY_BUCKETS_S = [0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30] as co
 const CIRCUIT_STATES = ["closed", "half_open", "open"] as const;
 
 /** Registers the server's metrics on `registry` and returns the hooks that record them. */
-export function createInstruments(registry: MetricsRegistry): Instruments {
+export function createInstruments(registry: MetricsRegistry) {
   const toolCalls = registry.counter(
     "byted_mcp_tool_calls_total",
     "Tool calls by tool and outcome (ok, error result, exception, cancelled).",
@@ -44,14 +34,16 @@ export function createInstruments(registry: MetricsRegistry): Instruments {
     "JWT requests to the auth services by outcome.",
   );
   return {
-    toolCall: (tool, outcome) => toolCalls.inc({ tool, outcome }),
-    authRefresh: (outcome) => authRefreshes.inc({ outcome }),
-    searches: (next) => async (region, keyword, options) => {
+    toolCall: (tool: string, outcome: ToolCallOutcome) => toolCalls.inc({ tool, outcome }),
+    authRefresh: (outcome: "ok" | AuthErrorCode) => authRefreshes.inc({ outcome }),
+    // Around each region search as discovery asks it.
+    searches: ((next) => async (region, keyword, options) => {
       const outcome = await next(region, keyword, options);
       cacheLookups.inc({ result: cacheResultOf(outcome) });
       return outcome;
-    },
-    requests: (next) => async (region, keyword, options) => {
+    }) satisfies RegionSearchWrapper,
+    // Around each registry request.
+    requests: ((next) => async (region, keyword, options) => {
       const started = performance.now();
       const outcome = await next(region, keyword, options);
       latency.observe(
@@ -59,8 +51,8 @@ export function createInstruments(registry: MetricsRegistry): Instruments {
         (performance.now() - started) / 1000,
       );
       return outcome;
-    },
-    watchRegions(health) {
+    }) satisfies RegionSearchWrapper,
+    watchRegions(health: () => readonly RegionHealth[]) {
       registry.gauge(
         "byted_mcp_region_circuit_state",
         "Each region's circuit breaker: 1 for its current state (closed, half_open, open).",

@@ -1,7 +1,5 @@
-/**
- * Tolerant reading of JSON that came from outside: JWT payloads and Neptune's answers.
- * @module
- */
+/** Tolerant reading of JSON that came from outside: JWT payloads and Neptune's answers.
+ * @module */
 
 /** Parses `text` as JSON, or returns `undefined` when it is not JSON. */
 export function parseJson(text: string): unknown {

@@ -1,9 +1,6 @@
-/**
- * Logging to stderr only (stdout belongs to the stdio transport), every line redacted, written
- * in the background through a bounded buffer: a host that never reads our stderr costs log
- * lines (counted), never an answer.
- * @module
- */
+/** Logging to stderr only (stdout is the stdio transport's), redacted, through a bounded buffer:
+ * a host that never reads our stderr costs log lines (counted), never an answer.
+ * @module */
 
 import {
   compareLogLevel,
@@ -18,18 +15,14 @@ import { redact, type Secret } from "./secret.ts";
 /** The levels a user may set, lower-cased; `warning` is LogTape's name for warn. */
 export type LogLevel = "debug" | "info" | "warning" | "error";
 
-/** What modules need from a logger; LogTape's loggers satisfy it, and so do test recorders. */
-export interface Logger {
-  debug(message: string, properties?: Record<string, unknown>): void;
-  info(message: string, properties?: Record<string, unknown>): void;
-  warn(message: string, properties?: Record<string, unknown>): void;
-  error(message: string, properties?: Record<string, unknown>): void;
-}
+export type LogMethod = (message: string, properties?: Record<string, unknown>) => void;
 
-/** Writes `text` somewhere and resolves once it is written. */
+/** What modules need from a logger; LogTape's loggers satisfy it, and so do test recorders. */
+export type Logger = Record<"debug" | "info" | "warn" | "error", LogMethod>;
+
 export type LogWriter = (text: string) => Promise<void>;
 
-/** The running log output: lines dropped so far, and a flush (that never ends while stuck). */
+/** Lines dropped so far, and a flush (that never ends while stuck). */
 export interface LogOutput {
   dropped(): number;
   flush(): Promise<void>;
@@ -37,10 +30,7 @@ export interface LogOutput {
 
 const ROOT_CATEGORY = "byted-live-promotion";
 
-/**
- * Sends every log record at `level` or above to `write` (stderr by default), one line each with
- * every JWT and every one of `secrets` redacted, through a buffer of `maxBufferedChars`.
- */
+/** Sends records at `level` and above to `write`, one redacted line each, through a buffer. */
 export async function setupLogging(
   level: LogLevel,
   { secrets = [], write = writeStderr, maxBufferedChars = 1024 * 1024 }: {
@@ -84,7 +74,7 @@ function oneLine(text: string): string {
   );
 }
 
-/** An expected error as one short log value: its name and message's first line, no stack. */
+/** An expected error as one short log value: its name and first line, no stack. */
 export function errorSummary(error: unknown): string {
   if (!(error instanceof Error)) return String(error).split("\n")[0] ?? "";
   const firstLine = error.message.split("\n")[0] ?? "";
@@ -97,7 +87,7 @@ export function errorSummary(error: unknown): string {
  */
 export function logger(category: string): Logger {
   const target = getLogger([ROOT_CATEGORY, category]);
-  const at = (level: LogLevel): Logger[keyof Logger] => (message, properties) => {
+  const at = (level: LogLevel): LogMethod => (message, properties) => {
     if (isEnabled(level)) target[level](message, properties);
   };
   return { debug: at("debug"), info: at("info"), warn: at("warning"), error: at("error") };

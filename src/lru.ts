@@ -1,7 +1,5 @@
-/**
- * A map bounded in entries, and optionally in total size, that drops the least recently used.
- * @module
- */
+/** A map bounded in entries and optionally in size: the least recently used go first.
+ * @module */
 
 /** A bounded map; reading or writing a key makes it the most recently used. */
 export class LruMap<K, V> {
@@ -31,10 +29,7 @@ export class LruMap<K, V> {
     return entry?.value;
   }
 
-  /**
-   * Sets `key` and drops the least recently used past the bounds. A value that alone weighs
-   * more than `maxSize` is not kept (and the key's earlier value is gone).
-   */
+  /** A value that alone weighs more than `maxSize` is not kept (and the earlier one is gone). */
   set(key: K, value: V): void {
     this.delete(key);
     const size = this.#sizeOf?.(key, value) ?? 0;
@@ -53,7 +48,7 @@ export class LruMap<K, V> {
     this.#size -= entry.size;
   }
 
-  /** The keys, least recently used first. */
+  /** Least recently used first. */
   keys(): MapIterator<K> {
     return this.#map.keys();
   }

@@ -1,10 +1,7 @@
-/**
- * Counters, gauges read at scrape time and fixed-bucket histograms in the Prometheus text format
+/** Counters, gauges read at scrape time and fixed-bucket histograms in the Prometheus text format
  * 0.0.4; our own, as `prom-client` needs three more packages and a module-level registry.
- * @module
- */
+ * @module */
 
-/** Label names and values of one series. */
 export type Labels = Readonly<Record<string, string>>;
 
 /** Holds every metric of the process and renders them for a scrape. */
@@ -13,7 +10,6 @@ export type MetricsRegistry = ReturnType<typeof createMetricsRegistry>;
 /** The content type of {@linkcode MetricsRegistry}'s rendered text. */
 export const PROMETHEUS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
 
-/** Creates an empty {@linkcode MetricsRegistry}. */
 export function createMetricsRegistry() {
   const metrics = new Map<string, { help: string; type: string; lines: () => string[] }>();
 

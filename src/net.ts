@@ -1,7 +1,5 @@
-/**
- * Host names as people and URLs spell them: IPv6 brackets, canonical forms, loopback names.
- * @module
- */
+/** Host names as people and URLs spell them: IPv6 brackets, canonical forms, loopback names.
+ * @module */
 
 /** Returns `host` trimmed, without the brackets a URL puts around an IPv6 address. */
 export function bareHost(host: string): string {
@@ -14,10 +12,7 @@ export function urlHost(host: string): string {
   return bare.includes(":") ? `[${bare}]` : bare;
 }
 
-/**
- * Returns `host` as the WHATWG URL parser normalizes it (`0:0:0:0:0:0:0:1` is `[::1]`, `127.1`
- * is `127.0.0.1`, lower case), or bare when it cannot be a URL's host.
- */
+/** Returns `host` as a URL normalizes it (`127.1` is `127.0.0.1`), or bare if it cannot be. */
 export function canonicalHost(host: string): string {
   return URL.parse(`http://${urlHost(host)}`)?.hostname ?? bareHost(host);
 }

@@ -1,15 +1,9 @@
-/**
- * Credentials that cannot leak by accident, and the redaction every log line and upstream
- * message goes through as a last line of defence.
- * @module
- */
+/** Credentials that cannot leak by accident, and redaction as the last line of defence.
+ * @module */
 
 const REDACTED = "[redacted]";
 
-/**
- * A string that must never reach a log line, an error message or a tool result: it prints,
- * serializes and inspects as `[redacted]`, and only {@linkcode Secret.reveal} gives the value.
- */
+/** A string that prints, serializes and inspects as `[redacted]`; only `reveal` gives it. */
 export class Secret {
   readonly #value: string;
 
@@ -18,7 +12,6 @@ export class Secret {
     this.#value = value;
   }
 
-  /** Returns the value, for the one request header that needs it. */
   reveal(): string {
     return this.#value;
   }
@@ -45,10 +38,7 @@ const JWT_PATTERN = /eyJ[\w-]*\.eyJ[\w-]*(?:\.[\w-]*)?/g;
 const ENCODED_OBJECT_PATTERN = /(?<![\w+/-])e[wy][\w+/-]{14,}={0,2}/g;
 const CLAIM_KEY = /"(?:exp|iat|sub|iss|aud|nbf|jti)"\s*:/;
 
-/**
- * Returns `text` with every JWT-shaped substring (whole or without its signature), every
- * base64 run that decodes to JSON with JWT claims, and every given secret as `[redacted]`.
- */
+/** Replaces JWTs (whole or cut), base64 JSON with JWT claims and every given secret. */
 export function redact(text: string, secrets: readonly (Secret | string)[] = []): string {
   let clean = text.replace(JWT_PATTERN, REDACTED).replace(ENCODED_OBJECT_PATTERN, (run) => {
     const decoded = decodeBase64Url(run);

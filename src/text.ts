@@ -1,7 +1,5 @@
-/**
- * Cutting text from outside to a bounded length, with a marker that says so.
- * @module
- */
+/** Cutting text from outside to a bounded length, with a marker that says so.
+ * @module */
 
 /** Returns `text`, or its first `limit` characters and `… [cut: N characters]` past `limit`. */
 export function cut(text: string, limit: number): string;

@@ -1,8 +1,5 @@
-/**
- * One GET to an upstream (auth service or Neptune) with a time limit and a cap on the body,
- * failures sorted into timeout, network and oversized: auth and discovery treat faults alike.
- * @module
- */
+/** One GET to an upstream with a time limit and a body cap: auth and discovery treat faults alike.
+ * @module */
 
 import { startDeadline } from "./async.ts";
 import { declaresTooMuch, readCapped } from "./bytes.ts";
@@ -10,9 +7,6 @@ import { redact } from "./secret.ts";
 
 /** The `fetch` signature the server depends on; tests and demo mode pass their own. */
 export type Fetch = (input: Request | URL | string, init?: RequestInit) => Promise<Response>;
-
-/** An upstream answer with its body read as text (empty when not read). */
-export type UpstreamResponse = Pick<Response, "status" | "headers"> & { readonly text: string };
 
 export interface RequestUpstreamOptions {
   headers: HeadersInit;
@@ -24,7 +18,6 @@ export interface RequestUpstreamOptions {
   maxBodyBytes?: number;
 }
 
-/** Why an upstream request produced no usable answer. */
 export type UpstreamFailureKind = "timeout" | "network" | "too_large";
 
 /** An upstream request that timed out, could not connect, or answered too much. */
@@ -36,15 +29,12 @@ export class UpstreamRequestError extends Error {
   }
 }
 
-/**
- * GETs `url` and returns its status, headers and text; throws an {@linkcode UpstreamRequestError}
- * on timeout, network failure or an oversized body, and the caller's reason when it cancels.
- */
+/** GETs `url`; throws the caller's reason if it cancels, else {@linkcode UpstreamRequestError}. */
 export async function requestUpstream(
   fetch: Fetch,
   url: string,
   options: RequestUpstreamOptions,
-): Promise<UpstreamResponse> {
+): Promise<Pick<Response, "status" | "headers"> & { readonly text: string }> {
   const { timeoutMs, signal, readBody = true, maxBodyBytes = 8 * 1024 * 1024 } = options;
   const deadline = startDeadline(timeoutMs, {
     reason: () => new DOMException(`No answer within ${timeoutMs} ms`, "TimeoutError"),
@@ -102,10 +92,7 @@ function sentValues(headers: HeadersInit): string[] {
     .filter((value) => value.length >= 6);
 }
 
-/**
- * Whether `status` is a redirect, which {@linkcode requestUpstream} never follows: a 3xx, or 0,
- * which is how a spec-following fetch reports a redirect it did not follow.
- */
+/** Whether `status` is a 3xx, or 0: how a spec-following fetch reports an unfollowed redirect. */
 export function isRedirect(status: number): boolean {
   return status === 0 || (status >= 300 && status < 400);
 }

@@ -1,7 +1,5 @@
-/**
- * How times, durations and reasons are written in texts a person reads, whoever writes them.
- * @module
- */
+/** How times, durations and reasons are written in texts a person reads, whoever writes them.
+ * @module */
 
 /** Returns `ms` as `45 s`, `12 min` (under two hours) or `3 h 5 min`. */
 export function formatDuration(ms: number): string {
@@ -23,10 +21,7 @@ export function isoTime(date: Date | undefined): string | undefined {
   return date && Number.isFinite(date.getTime()) ? date.toISOString() : undefined;
 }
 
-/**
- * Returns one `region, region: reason` line per distinct reason, in the order reasons first
- * appear: the same sentence is not repeated for every region it applies to.
- */
+/** One `region, region: reason` line per distinct reason, in order of first appearance. */
 export function groupByReason(pairs: Iterable<readonly [string, string]>): string[] {
   const byReason = new Map<string, string[]>();
   for (const [region, reason] of pairs) {
