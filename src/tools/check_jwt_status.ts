@@ -1,6 +1,5 @@
 /**
- * `check_jwt_status()`: whether the server can authenticate, and until when, for each auth
- * source. Never shows a token, a cookie or a secret: only the variable it came from.
+ * `check_jwt_status()`: never shows a token, a cookie or a secret, only the variable it came from.
  * @module
  */
 
@@ -47,7 +46,6 @@ const outputSchema = z.object({
 
 type SourceReport = z.infer<typeof sourceSchema>;
 
-/** Registers `check_jwt_status`. */
 export function registerCheckJwtStatus(server: ToolRegistry, deps: Dependencies): void {
   server.registerTool(
     "check_jwt_status",
@@ -63,7 +61,7 @@ export function registerCheckJwtStatus(server: ToolRegistry, deps: Dependencies)
     },
     async ({ signal }) => {
       const { auth, authUrl, demo } = deps;
-      // A failure is recorded in the status; the tool reports it rather than failing.
+      // A failure is recorded in the status, which the tool reports.
       await Promise.all(
         auth.sources.map((source) => source.tokens.getToken({ signal }).catch(() => {})),
       );

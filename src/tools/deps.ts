@@ -1,6 +1,5 @@
 /**
- * What the tools depend on. Nothing here holds a credential: tools see the token's status,
- * never the token or the cookie.
+ * What the tools depend on: tools see the token's status, never the token or the cookie.
  * @module
  */
 
@@ -15,7 +14,6 @@ export type ToolCallOutcome = "ok" | "error" | "exception" | "cancelled";
 /** Where a tool is registered: the `McpServer`, or a wrapper that watches its calls. */
 export type ToolRegistry = Pick<McpServer, "registerTool" | "sendLoggingMessage">;
 
-/** The dependencies every tool is registered with. */
 export interface Dependencies {
   readonly discovery: Discovery;
   /** PSMs every session knows from its start: the demo catalogue in demo mode. */
@@ -29,8 +27,7 @@ export interface Dependencies {
   readonly onToolCall?: (tool: string, outcome: ToolCallOutcome) => void;
 }
 
-/** What one session's server is registered with: the shared dependencies and its own memory. */
+/** `recentPsms`: the PSMs this session has seen in answers, for completions and suggestions. */
 export interface SessionDependencies extends Dependencies {
-  /** The PSMs this session has seen in answers, for completions and suggestions. */
   readonly recentPsms: RecentPsms;
 }

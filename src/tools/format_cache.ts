@@ -1,6 +1,5 @@
 /**
- * The text and structured content of recent search results, so that a result made of the
- * same cached region answers is not formatted again on every call (bench/RESULTS.md, P5).
+ * Recent formatted results: the same cached region answers are not formatted again (bench P5).
  * @module
  */
 
@@ -28,7 +27,7 @@ export interface SearchFormatter {
   ): { readonly text: string; readonly structured: StructuredSearchResult };
 }
 
-/** Creates a {@linkcode SearchFormatter} keeping `maxEntries` results; one per process. */
+/** One per process. */
 export function createSearchFormatter({ maxEntries = 128 } = {}): SearchFormatter {
   const recent = new LruMap<string, ReturnType<SearchFormatter["format"]>>(maxEntries);
   // The cache's service lists, named by identity: a result made of them has the same matches.
@@ -41,8 +40,7 @@ export function createSearchFormatter({ maxEntries = 128 } = {}): SearchFormatte
   };
   return {
     format(result, detail, { scope } = {}) {
-      // Everything the text and structured content are made of. The time of the search shows
-      // only in the source lines ("stale, fetched 7 min ago").
+      // The time of the search shows only in the source lines ("stale, fetched 7 min ago").
       const key = JSON.stringify([
         detail,
         scope,

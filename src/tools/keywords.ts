@@ -1,6 +1,5 @@
 /**
- * Keywords the way models write them: lists with any separator, JSON arrays, and patterns
- * such as `oec.live.*` that the registry's substring search cannot take as they are.
+ * Keywords the way models write them: lists, JSON arrays, patterns such as `oec.live.*`.
  * @module
  */
 
@@ -26,16 +25,12 @@ function fromText(text: string): readonly string[] {
   return [text.replace(/[[\]"']/g, " ")];
 }
 
-/** A keyword as searched, and a note when it was given as a pattern. */
 export interface SearchTerm {
   readonly keyword: string;
   readonly note?: string;
 }
 
-/**
- * Returns what to search for `keyword`: a pattern such as `oec.live.*`, `^oec\.live` or
- * `%live%` becomes the longest plain text it would match (`oec.live`).
- */
+/** A pattern such as `oec.live.*`, `^oec\.live` or `%live%` becomes the longest text in it. */
 export function toSearchTerm(keyword: string): SearchTerm {
   if (!PATTERN_CHARS.test(keyword)) return { keyword };
   const plain = keyword

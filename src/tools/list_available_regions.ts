@@ -1,6 +1,5 @@
 /**
- * `list_available_regions()`: where searches go, how each region signs in (the variable its
- * credential comes from, never the value), and how each region fared lately.
+ * `list_available_regions()`: names the variable a credential comes from, never its value.
  * @module
  */
 
@@ -43,7 +42,6 @@ const outputSchema = z.object({
 
 type RegionReport = z.infer<typeof regionSchema>;
 
-/** Registers `list_available_regions`. */
 export function registerListAvailableRegions(server: ToolRegistry, deps: Dependencies): void {
   server.registerTool(
     "list_available_regions",

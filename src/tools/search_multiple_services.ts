@@ -1,6 +1,5 @@
 /**
- * `search_multiple_services(keywords)`: several PSMs in one call, with progress notifications
- * when the client asks for them.
+ * `search_multiple_services(keywords)`: several PSMs in one call, with progress notifications.
  * @module
  */
 
@@ -39,7 +38,6 @@ const keywordListSchema = z.union([z.string(), z.array(z.string())], {
       ),
   );
 
-/** Registers `search_multiple_services`. */
 export function registerSearchMultipleServices(
   server: ToolRegistry,
   { discovery }: Dependencies,

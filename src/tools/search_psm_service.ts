@@ -14,7 +14,6 @@ import {
   toSearchOptions,
 } from "./search_result.ts";
 
-/** Registers `search_psm_service`. */
 export function registerSearchPsmService(
   server: ToolRegistry,
   { discovery, formatter }: Dependencies,

@@ -1,7 +1,5 @@
 /**
- * The arguments both search tools take, and how their results are shown: as text within
- * {@linkcode TEXT_BUDGET} characters, as structured content with every field cut to its limit
- * and the whole within {@linkcode MAX_RESULT_BYTES}, and as warnings.
+ * The arguments both search tools take, and their results as text, structured content, warnings.
  * @module
  */
 
@@ -26,10 +24,7 @@ const LISTED_UNKNOWN_REGIONS = 5;
 /** The most bytes a tool result takes as JSON, text and structured content together. */
 export const MAX_RESULT_BYTES = 64 * 1024;
 
-/**
- * The most characters of a field in a result, before its marker, and the most owners. Why a
- * region was not searched gets 600: our own advice must arrive whole, plus what the region said.
- */
+// A region's failure reason gets 600 characters: our own advice must arrive whole.
 export const FIELD_LIMITS = {
   description: 1_000,
   psm: 256,
@@ -38,7 +33,6 @@ export const FIELD_LIMITS = {
   owners: 20,
 } as const;
 
-/** A search keyword: trimmed, non-empty, at most 256 characters. */
 export const keywordSchema = z.string({
   error: (issue) =>
     issue.input === undefined
@@ -91,15 +85,11 @@ export const searchArgsSchema = z.object({
     ),
 });
 
-/** Returns an error result saying `text`, a sentence saying what to pass instead. */
 export function toolError(text: string): CallToolResult {
   return { content: [{ type: "text", text }], isError: true };
 }
 
-/**
- * Returns the search options `args` ask for, region names matched regardless of case to those
- * `known`, or an error result naming the unknown ones and the regions that exist.
- */
+/** Region names are matched regardless of case; unknown ones make an error result. */
 export function toSearchOptions(
   { refresh, wait_all_regions, regions }: z.infer<typeof searchArgsSchema>,
   known: readonly { readonly name: string }[],
@@ -162,7 +152,6 @@ export const searchResultSchema = z.object({
   ),
 });
 
-/** The structured form of a search result. */
 export type StructuredSearchResult = z.infer<typeof searchResultSchema>;
 
 /** The structured result of searching several keywords. */
@@ -180,21 +169,16 @@ export const batchResultSchema = z.object({
   ),
 });
 
-/** The structured form of a batch's results. */
 export type BatchResult = z.infer<typeof batchResultSchema>;
 
-/** How a search result is formatted. */
+/** `scope`: every configured region; `stated`: failures a batch's heading already explained. */
 export interface FormatOptions {
   detail?: Detail;
-  /** Every configured region's name, to name those a `regions` filter left out. */
   scope?: readonly string[];
-  /** Regions whose failure a batch's heading already stated: named, not explained. */
   stated?: ReadonlySet<string>;
-  /** The most characters of text, {@linkcode TEXT_BUDGET} by default. */
   budget?: number;
 }
 
-/** Converts `result` to its structured form, fields cut to {@linkcode FIELD_LIMITS}. */
 export function toStructured(
   result: SearchResult,
   { detail = "full", scope }: FormatOptions = {},
@@ -260,10 +244,7 @@ function cutOwners(owners: readonly string[]): string[] {
   return owners.length > FIELD_LIMITS.owners ? [...kept, `… [cut: ${owners.length} owners]`] : kept;
 }
 
-/**
- * Returns `result` as text: a summary, a line per region whose answer is not fresh, then as
- * many services as fit in `budget` characters.
- */
+/** A summary, a line per region whose answer is not fresh, then the services that fit. */
 export function formatSearchText(
   result: SearchResult,
   { detail = "full", budget = TEXT_BUDGET, scope, stated }: FormatOptions = {},
@@ -322,8 +303,7 @@ function formatSearchLine(
   }
 }
 
-// Joins as many `blocks` as fit in `budget` characters, the first always, then `more(omitted)`
-// when some were left out.
+// The first block always, then as many as fit, then `more(omitted)`.
 function fitWithin(
   blocks: readonly string[],
   budget: number,
@@ -344,10 +324,7 @@ function fitWithin(
   return { text: [...kept, ...(omitted > 0 ? [more(omitted)] : [])].join(separator), omitted };
 }
 
-/**
- * Returns the one-line summary of `result` with the next step. Spelling advice comes only with
- * a complete answer: when a region failed or was left out, the PSM may be there instead.
- */
+/** Spelling advice comes only with a complete answer: else the PSM may be in a region missed. */
 export function summarize(
   result: SearchResult,
   { scope, stated = new Set() }: FormatOptions = {},
@@ -418,7 +395,6 @@ function nextStepFor(outcomes: readonly RegionOutcome[]): string {
   }.`;
 }
 
-// The sentence naming the regions of `scope` that none of `results` searched, if any.
 function leftOutNote(
   results: readonly SearchResult[],
   scope: readonly string[] | undefined,
@@ -432,7 +408,6 @@ function leftOutNote(
   return leftOut.length === 0 ? [] : [note];
 }
 
-// The latest time a region skipped in `outcomes` is tried again, as "12:34:56 UTC".
 function retryTime(outcomes: readonly RegionOutcome[]): string | undefined {
   const times = outcomes.flatMap((o) =>
     !o.ok && o.error.retryAt ? [o.error.retryAt.getTime()] : []
@@ -458,10 +433,7 @@ function selfExplained(outcomes: readonly RegionOutcome[]): boolean {
   return outcomes.every((o) => o.ok || ["auth", "redirect", "internal"].includes(o.error.kind));
 }
 
-/**
- * Returns a line per reason a region's answer is not fresh (stale, not awaited), regions
- * alike on one line; a cached answer's age is in the structured content only.
- */
+/** A line per reason answers are not fresh; a cached answer's age is in structured content only. */
 export function describeSources(result: SearchResult): string[] {
   const labels: [string, string][] = [];
   for (const o of result.outcomes) {
@@ -474,7 +446,6 @@ export function describeSources(result: SearchResult): string[] {
   return groupByReason([...labels, ...result.pending.map((r) => [r, notAwaited] as const)]);
 }
 
-// "oec.live.room (P0; cn, us) — Live room state and lifecycle; owners liu.yang, zhang.wei"
 function serviceLine(service: FoundService): string {
   const facts = [service.level ?? "", service.regions.join(", ")].filter(Boolean).map(clip)
     .join("; ");
@@ -487,7 +458,6 @@ function serviceLine(service: FoundService): string {
   }${owners}`;
 }
 
-// "Live promotion campaigns and slots (zhang.wei)"
 function describeBriefly(service: FoundService): string {
   const about = service.description !== undefined
     ? cut(service.description, FIELD_LIMITS.description)
@@ -522,11 +492,7 @@ function formatDidYouMean({ psms, caseOnly }: Suggestions): string {
   return `Did you mean ${names}?`;
 }
 
-/**
- * Returns `wrap(results)`, the whole structured content, with the longest service lists halved
- * (and counted in `omitted`) until it and `text` stay under {@linkcode MAX_RESULT_BYTES} less
- * `reserve`; `undefined` when even no services would fit.
- */
+/** Halves the longest service lists until `wrap(results)` and `text` fit, or `undefined`. */
 export function fitStructured<T>(
   text: string,
   results: readonly StructuredSearchResult[],
@@ -551,10 +517,7 @@ function jsonBytes(value: unknown): number {
   return new TextEncoder().encode(JSON.stringify(value)).length;
 }
 
-/**
- * Returns the text and structured content of a batch, a line or a section per result; the
- * text's heading adds `notes`. `undefined` when even no services would fit.
- */
+/** A batch's text and structured content; `undefined` when even no services would fit. */
 export function formatBatch(
   results: readonly SearchResult[],
   { detail, scope, notes }: { detail: Detail; scope: readonly string[]; notes: readonly string[] },
@@ -570,8 +533,7 @@ export function formatBatch(
   return structured && { text, structured };
 }
 
-// Fewer services per keyword first, then fewer keywords (counted in results_omitted), until the
-// whole answer stays under 64 KiB.
+// Fewer services per keyword first, then fewer keywords, until the answer fits.
 function fitBatch(text: string, batch: BatchResult): BatchResult | undefined {
   let results = batch.results;
   for (;;) {
@@ -588,8 +550,6 @@ function fitBatch(text: string, batch: BatchResult): BatchResult | undefined {
   }
 }
 
-// A heading with the counts, the regions that failed for the whole batch and `notes` on the
-// keywords as given, then a line or a section per keyword, as many as fit in the budget.
 function formatBatchText(
   results: readonly SearchResult[],
   { summary, detail, scope, notes }: {
@@ -652,10 +612,7 @@ function describeBatchGaps(
   return [...failed, ...(results.length > 0 ? leftOutNote(results, scope) : [])];
 }
 
-/**
- * Sends one `warning` per failed region and reason across `results`, naming the keywords it
- * failed for, to the session `sessionId`; the SDK drops it below the session's log level.
- */
+/** One `warning` per failed region and reason; the SDK drops it below the session's log level. */
 export async function notifyRegionFailures(
   server: Pick<McpServer, "sendLoggingMessage">,
   results: readonly SearchResult[],
