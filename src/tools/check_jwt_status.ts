@@ -6,8 +6,21 @@
 import { z } from "zod";
 import type { AuthSource } from "../auth_sources.ts";
 import { formatDuration, isoTime } from "../wording.ts";
-import { credentialFrom, credentialKindOf, credentialKindSchema } from "./credential_kind.ts";
+import type { CredentialKind } from "../config/mod.ts";
 import type { Dependencies, ToolRegistry } from "./deps.ts";
+
+// How this tool and list_available_regions alike name a credential's kind.
+export const credentialKindSchema = z.enum(["cookie", "service_account"]).optional();
+
+export function credentialKindOf(
+  credential: { readonly kind: CredentialKind } | undefined,
+): z.infer<typeof credentialKindSchema> {
+  return credential && (credential.kind === "cas_session" ? "cookie" : "service_account");
+}
+
+export function credentialFrom(kind: z.infer<typeof credentialKindSchema>, source: string): string {
+  return `${kind === "cookie" ? "cookie" : "service account"} from ${source}`;
+}
 
 const tokenFields = {
   configured: z.boolean().describe("Whether a credential is set (always true in demo mode)"),
@@ -111,7 +124,6 @@ function tokenOf(report: SourceReport) {
   return token;
 }
 
-// Several sources are reported as the weakest of them.
 function weakest(reports: readonly SourceReport[]) {
   const first = (key: "expires_at" | "renews_at") =>
     reports.map((r) => r[key]).filter((v) => v !== undefined).sort()[0];

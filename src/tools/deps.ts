@@ -8,7 +8,6 @@ import type { Discovery, RecentPsms } from "../discovery/mod.ts";
 import type { McpServer } from "../mcp_sdk.ts";
 import type { SearchFormatter } from "./format_cache.ts";
 
-/** How a tool call ended: a result, an error result, a thrown exception, or cancelled. */
 export type ToolCallOutcome = "ok" | "error" | "exception" | "cancelled";
 
 /** Where a tool is registered: the `McpServer`, or a wrapper that watches its calls. */
@@ -23,7 +22,6 @@ export interface Dependencies {
   readonly timeoutMs: number;
   readonly demo: boolean;
   readonly formatter: SearchFormatter;
-  /** Told how each tool call ended, for metrics. */
   readonly onToolCall?: (tool: string, outcome: ToolCallOutcome) => void;
 }
 

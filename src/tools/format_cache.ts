@@ -14,8 +14,7 @@ import {
   toStructured,
 } from "./search_result.ts";
 
-// Room a tool keeps for the notes it adds to a result (a pattern searched as text, a list
-// given for one keyword), each quoting a keyword of at most 256 characters, in text and message.
+// Room for the notes a tool adds (a pattern searched as text, a list given for one keyword).
 const NOTES_RESERVE = 8 * 1024;
 
 /** Formats search results under 64 KiB less room for a few notes, reusing recent work. */
@@ -27,7 +26,6 @@ export interface SearchFormatter {
   ): { readonly text: string; readonly structured: StructuredSearchResult };
 }
 
-/** One per process. */
 export function createSearchFormatter({ maxEntries = 128 } = {}): SearchFormatter {
   const recent = new LruMap<string, ReturnType<SearchFormatter["format"]>>(maxEntries);
   // The cache's service lists, named by identity: a result made of them has the same matches.

@@ -7,7 +7,7 @@ import { z } from "zod";
 import type { AuthSource } from "../auth_sources.ts";
 import type { Region } from "../config/mod.ts";
 import type { RegionHealth } from "../discovery/mod.ts";
-import { credentialFrom, credentialKindOf, credentialKindSchema } from "./credential_kind.ts";
+import { credentialFrom, credentialKindOf, credentialKindSchema } from "./check_jwt_status.ts";
 import type { Dependencies, ToolRegistry } from "./deps.ts";
 
 const regionSchema = z.object({
@@ -119,7 +119,6 @@ function formatRegion(region: RegionReport, { sharedAuth }: { sharedAuth: boolea
   return `- ${region.name}: ${region.base_url} (${details.join("; ")})`;
 }
 
-// "cookie from CAS_SESSION"; in demo mode the built-in session, with nothing contacted.
 function describeCredential(region: RegionReport): string | undefined {
   if (!region.credential_source) return region.unconfigured;
   if (region.credential_source === "demo") {

@@ -5,7 +5,6 @@
 
 import { z } from "zod";
 import type { Dependencies, ToolRegistry } from "./deps.ts";
-import { splitKeywords, toSearchTerm } from "./keywords.ts";
 import {
   batchResultSchema,
   detailSchema,
@@ -13,8 +12,10 @@ import {
   keywordSchema,
   notifyRegionFailures,
   searchArgsSchema,
+  splitKeywords,
   toolError,
   toSearchOptions,
+  toSearchTerm,
 } from "./search_result.ts";
 
 const MAX_KEYWORDS = 100;

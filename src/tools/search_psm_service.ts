@@ -4,14 +4,15 @@
  */
 
 import type { Dependencies, ToolRegistry } from "./deps.ts";
-import { splitKeywords, toSearchTerm } from "./keywords.ts";
 import {
   detailSchema,
   keywordSchema,
   notifyRegionFailures,
   searchArgsSchema,
   searchResultSchema,
+  splitKeywords,
   toSearchOptions,
+  toSearchTerm,
 } from "./search_result.ts";
 
 export function registerSearchPsmService(

@@ -52,7 +52,6 @@ export type Detail = "concise" | "standard" | "full";
 /** The most characters of text a search result shows; what does not fit is counted instead. */
 export const TEXT_BUDGET = 8_000;
 
-/** The `detail` argument of both search tools, whose defaults differ. */
 export function detailSchema(fallback: Detail) {
   const byDefault = fallback === "concise"
     ? "Default concise"
@@ -65,7 +64,6 @@ export function detailSchema(fallback: Detail) {
   );
 }
 
-/** The arguments both search tools take besides their keywords and `detail`. */
 export const searchArgsSchema = z.object({
   refresh: z.boolean().optional().describe(
     "Ask every region again instead of answering from the cache (the new answers are cached)",
@@ -113,6 +111,51 @@ export function toSearchOptions(
   );
 }
 
+// Keywords the way models write them: lists, JSON arrays, patterns such as `oec.live.*`.
+
+// PSMs hold no whitespace, so any run of it separates keywords as a comma does.
+const SEPARATORS = /[,;\s]+/;
+// Glob and regular-expression characters never found in a PSM.
+const PATTERN_CHARS = /[*?%^$()[\]{}|+\\]/;
+
+export function splitKeywords(input: string | readonly string[]): string[] {
+  const parts = typeof input === "string" ? fromText(input) : input;
+  return [...new Set(parts.flatMap((part) => part.split(SEPARATORS)).filter(Boolean))];
+}
+
+function fromText(text: string): readonly string[] {
+  if (!text.trim().startsWith("[")) return [text];
+  try {
+    const parsed: unknown = JSON.parse(text.trim());
+    if (Array.isArray(parsed) && parsed.every((item) => typeof item === "string")) return parsed;
+  } catch {
+    // Not JSON after all: split it as text.
+  }
+  return [text.replace(/[[\]"']/g, " ")];
+}
+
+export interface SearchTerm {
+  readonly keyword: string;
+  readonly note?: string;
+}
+
+/** A pattern such as `oec.live.*`, `^oec\.live` or `%live%` becomes the longest text in it. */
+export function toSearchTerm(keyword: string): SearchTerm {
+  if (!PATTERN_CHARS.test(keyword)) return { keyword };
+  const plain = keyword
+    .replace(/\\\./g, ".")
+    .replace(/\.[*+?]/g, " ")
+    .split(/[\s*?%^$()[\]{}|+\\]+/)
+    .map((part) => part.replace(/^\.+|\.+$/g, "").trim())
+    .filter(Boolean)
+    .sort((a, b) => b.length - a.length)[0] ?? keyword;
+  return {
+    keyword: plain,
+    note:
+      `Search is by substring, not by pattern: "${keyword}" was searched as "${plain}", which finds every PSM containing it.`,
+  };
+}
+
 const serviceSchema = z.object({
   psm: z.string(),
   description: z.string().optional(),
@@ -126,7 +169,6 @@ const serviceSchema = z.object({
   regions: z.array(z.string()).describe("Regions whose registry lists this PSM"),
 });
 
-/** The structured result of searching one keyword. */
 export const searchResultSchema = z.object({
   keyword: z.string(),
   status: z.enum(["found", "candidates", "not_found", "failed"]).describe(
@@ -154,7 +196,6 @@ export const searchResultSchema = z.object({
 
 export type StructuredSearchResult = z.infer<typeof searchResultSchema>;
 
-/** The structured result of searching several keywords. */
 export const batchResultSchema = z.object({
   keywords: z.array(z.string()).describe("The distinct keywords searched, in the order given"),
   summary: z.object({
@@ -263,8 +304,7 @@ export function formatSearchText(
     separator: inFull ? "\n\n" : "\n",
     more: (omitted) => narrow(services.length - omitted),
   });
-  // Discovery already kept only the closest candidates: the rest are counted too. An exact
-  // match is the answer, however many other PSMs also contain the keyword.
+  // Discovery kept only the closest candidates; an exact match needs no count of the others.
   const cutEarlier = numbered && fitted.omitted === 0 && result.totalMatches > services.length;
   return [head, fitted.text, ...(cutEarlier ? [narrow(services.length)] : [])].join("\n\n");
 }
@@ -378,8 +418,7 @@ function describeMissing(
   return parts.join(" ");
 }
 
-// When to search again for the regions that failed: after the latest breaker lets one be
-// tried, or in a moment; nothing for faults that say their own fix.
+// Nothing for faults that say their own fix.
 function retryAdvice(outcomes: readonly RegionOutcome[]): string {
   const them = outcomes.filter((o) => !o.ok).length === 1 ? "it" : "them";
   const at = retryTime(outcomes);
@@ -415,8 +454,7 @@ function retryTime(outcomes: readonly RegionOutcome[]): string | undefined {
   return times.length === 0 ? undefined : timeOfDay(Math.max(...times));
 }
 
-// Each failed region but those in `except` and why, alike ones grouped:
-// `cn, us: did not answer within 10000 ms`; empty when none failed.
+// Alike failures grouped: `cn, us: did not answer within 10000 ms`.
 function describeFailures(
   outcomes: readonly RegionOutcome[],
   except: ReadonlySet<string> = new Set(),
@@ -598,7 +636,6 @@ function failedEverywhere(results: readonly SearchResult[]): ReadonlySet<string>
   return new Set(regions);
 }
 
-// The regions that failed or were left out for every keyword, said once for the batch.
 function describeBatchGaps(
   results: readonly SearchResult[],
   { stated, scope }: { stated: ReadonlySet<string>; scope: readonly string[] },
