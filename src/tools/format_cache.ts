@@ -17,17 +17,13 @@ import {
 // Room for the notes a tool adds (a pattern searched as text, a list given for one keyword).
 const NOTES_RESERVE = 8 * 1024;
 
-/** Formats search results under 64 KiB less room for a few notes, reusing recent work. */
-export interface SearchFormatter {
-  format(
-    result: SearchResult,
-    detail: Detail,
-    options?: { scope?: readonly string[] },
-  ): { readonly text: string; readonly structured: StructuredSearchResult };
-}
+export type SearchFormatter = ReturnType<typeof createSearchFormatter>;
 
-export function createSearchFormatter({ maxEntries = 128 } = {}): SearchFormatter {
-  const recent = new LruMap<string, ReturnType<SearchFormatter["format"]>>(maxEntries);
+/** Formats search results under 64 KiB less room for a few notes, reusing recent work. */
+export function createSearchFormatter({ maxEntries = 128 } = {}) {
+  const recent = new LruMap<string, { text: string; structured: StructuredSearchResult }>(
+    maxEntries,
+  );
   // The cache's service lists, named by identity: a result made of them has the same matches.
   const ids = new WeakMap<object, number>();
   let lastId = 0;
@@ -37,7 +33,7 @@ export function createSearchFormatter({ maxEntries = 128 } = {}): SearchFormatte
     return id;
   };
   return {
-    format(result, detail, { scope } = {}) {
+    format(result: SearchResult, detail: Detail, { scope }: { scope?: readonly string[] } = {}) {
       // The time of the search shows only in the source lines ("stale, fetched 7 min ago").
       const key = JSON.stringify([
         detail,

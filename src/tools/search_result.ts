@@ -555,14 +555,16 @@ function jsonBytes(value: unknown): number {
   return new TextEncoder().encode(JSON.stringify(value)).length;
 }
 
+type BatchOptions = { detail: Detail; scope: readonly string[]; notes: readonly string[] };
+
 /** A batch's text and structured content; `undefined` when even no services would fit. */
 export function formatBatch(
   results: readonly SearchResult[],
-  { detail, scope, notes }: { detail: Detail; scope: readonly string[]; notes: readonly string[] },
+  { detail, scope, notes }: BatchOptions,
 ): { text: string; structured: BatchResult } | undefined {
   const summary = { found: 0, candidates: 0, not_found: 0, failed: 0 };
   for (const result of results) summary[result.status]++;
-  const text = formatBatchText(results, { summary, detail, scope, notes });
+  const text = formatBatchText(results, summary, { detail, scope, notes });
   const structured = fitBatch(text, {
     keywords: results.map((result) => result.keyword),
     summary,
@@ -590,12 +592,8 @@ function fitBatch(text: string, batch: BatchResult): BatchResult | undefined {
 
 function formatBatchText(
   results: readonly SearchResult[],
-  { summary, detail, scope, notes }: {
-    summary: BatchResult["summary"];
-    detail: Detail;
-    scope: readonly string[];
-    notes: readonly string[];
-  },
+  summary: BatchResult["summary"],
+  { detail, scope, notes }: BatchOptions,
 ): string {
   const stated = failedEverywhere(results);
   const heading = [
