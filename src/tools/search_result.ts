@@ -524,9 +524,7 @@ function formatService(service: FoundService, prefix: string): string {
 
 function formatDidYouMean({ psms, caseOnly }: Suggestions): string {
   if (caseOnly) return `PSMs are case-sensitive: did you mean ${psms[0]}?`;
-  const names = psms.length === 1
-    ? psms[0]
-    : `${psms.slice(0, -1).join(", ")} or ${psms[psms.length - 1]}`;
+  const names = [psms.slice(0, -1).join(", "), psms.at(-1)].filter(Boolean).join(" or ");
   return `Did you mean ${names}?`;
 }
 
