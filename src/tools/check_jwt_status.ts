@@ -1,14 +1,26 @@
 /**
- * `check_jwt_status()`: whether the server can authenticate, and until when, for each auth
- * source. Never shows a token, a cookie or a secret: only the variable it came from.
+ * `check_jwt_status()`: never shows a token, a cookie or a secret, only the variable it came from.
  * @module
  */
 
 import { z } from "zod";
 import type { AuthSource } from "../auth_sources.ts";
 import { formatDuration, isoTime } from "../wording.ts";
-import { credentialFrom, credentialKindOf, credentialKindSchema } from "./credential_kind.ts";
+import type { CredentialKind } from "../config/mod.ts";
 import type { Dependencies, ToolRegistry } from "./deps.ts";
+
+// How this tool and list_available_regions alike name a credential's kind.
+export const credentialKindSchema = z.enum(["cookie", "service_account"]).optional();
+
+export function credentialKindOf(
+  credential: { readonly kind: CredentialKind } | undefined,
+): z.infer<typeof credentialKindSchema> {
+  return credential && (credential.kind === "cas_session" ? "cookie" : "service_account");
+}
+
+export function credentialFrom(kind: z.infer<typeof credentialKindSchema>, source: string): string {
+  return `${kind === "cookie" ? "cookie" : "service account"} from ${source}`;
+}
 
 const tokenFields = {
   configured: z.boolean().describe("Whether a credential is set (always true in demo mode)"),
@@ -47,7 +59,6 @@ const outputSchema = z.object({
 
 type SourceReport = z.infer<typeof sourceSchema>;
 
-/** Registers `check_jwt_status`. */
 export function registerCheckJwtStatus(server: ToolRegistry, deps: Dependencies): void {
   server.registerTool(
     "check_jwt_status",
@@ -63,7 +74,7 @@ export function registerCheckJwtStatus(server: ToolRegistry, deps: Dependencies)
     },
     async ({ signal }) => {
       const { auth, authUrl, demo } = deps;
-      // A failure is recorded in the status; the tool reports it rather than failing.
+      // A failure is recorded in the status, which the tool reports.
       await Promise.all(
         auth.sources.map((source) => source.tokens.getToken({ signal }).catch(() => {})),
       );
@@ -113,7 +124,6 @@ function tokenOf(report: SourceReport) {
   return token;
 }
 
-// Several sources are reported as the weakest of them.
 function weakest(reports: readonly SourceReport[]) {
   const first = (key: "expires_at" | "renews_at") =>
     reports.map((r) => r[key]).filter((v) => v !== undefined).sort()[0];

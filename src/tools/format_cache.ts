@@ -1,6 +1,5 @@
 /**
- * The text and structured content of recent search results, so that a result made of the
- * same cached region answers is not formatted again on every call (bench/RESULTS.md, P5).
+ * Recent formatted results: the same cached region answers are not formatted again (bench P5).
  * @module
  */
 
@@ -15,22 +14,16 @@ import {
   toStructured,
 } from "./search_result.ts";
 
-// Room a tool keeps for the notes it adds to a result (a pattern searched as text, a list
-// given for one keyword), each quoting a keyword of at most 256 characters, in text and message.
+// Room for the notes a tool adds (a pattern searched as text, a list given for one keyword).
 const NOTES_RESERVE = 8 * 1024;
 
-/** Formats search results under 64 KiB less room for a few notes, reusing recent work. */
-export interface SearchFormatter {
-  format(
-    result: SearchResult,
-    detail: Detail,
-    options?: { scope?: readonly string[] },
-  ): { readonly text: string; readonly structured: StructuredSearchResult };
-}
+export type SearchFormatter = ReturnType<typeof createSearchFormatter>;
 
-/** Creates a {@linkcode SearchFormatter} keeping `maxEntries` results; one per process. */
-export function createSearchFormatter({ maxEntries = 128 } = {}): SearchFormatter {
-  const recent = new LruMap<string, ReturnType<SearchFormatter["format"]>>(maxEntries);
+/** Formats search results under 64 KiB less room for a few notes, reusing recent work. */
+export function createSearchFormatter({ maxEntries = 128 } = {}) {
+  const recent = new LruMap<string, { text: string; structured: StructuredSearchResult }>(
+    maxEntries,
+  );
   // The cache's service lists, named by identity: a result made of them has the same matches.
   const ids = new WeakMap<object, number>();
   let lastId = 0;
@@ -40,9 +33,8 @@ export function createSearchFormatter({ maxEntries = 128 } = {}): SearchFormatte
     return id;
   };
   return {
-    format(result, detail, { scope } = {}) {
-      // Everything the text and structured content are made of. The time of the search shows
-      // only in the source lines ("stale, fetched 7 min ago").
+    format(result: SearchResult, detail: Detail, { scope }: { scope?: readonly string[] } = {}) {
+      // The time of the search shows only in the source lines ("stale, fetched 7 min ago").
       const key = JSON.stringify([
         detail,
         scope,

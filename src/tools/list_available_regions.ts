@@ -1,6 +1,5 @@
 /**
- * `list_available_regions()`: where searches go, how each region signs in (the variable its
- * credential comes from, never the value), and how each region fared lately.
+ * `list_available_regions()`: names the variable a credential comes from, never its value.
  * @module
  */
 
@@ -8,7 +7,7 @@ import { z } from "zod";
 import type { AuthSource } from "../auth_sources.ts";
 import type { Region } from "../config/mod.ts";
 import type { RegionHealth } from "../discovery/mod.ts";
-import { credentialFrom, credentialKindOf, credentialKindSchema } from "./credential_kind.ts";
+import { credentialFrom, credentialKindOf, credentialKindSchema } from "./check_jwt_status.ts";
 import type { Dependencies, ToolRegistry } from "./deps.ts";
 
 const regionSchema = z.object({
@@ -43,7 +42,6 @@ const outputSchema = z.object({
 
 type RegionReport = z.infer<typeof regionSchema>;
 
-/** Registers `list_available_regions`. */
 export function registerListAvailableRegions(server: ToolRegistry, deps: Dependencies): void {
   server.registerTool(
     "list_available_regions",
@@ -121,7 +119,6 @@ function formatRegion(region: RegionReport, { sharedAuth }: { sharedAuth: boolea
   return `- ${region.name}: ${region.base_url} (${details.join("; ")})`;
 }
 
-// "cookie from CAS_SESSION"; in demo mode the built-in session, with nothing contacted.
 function describeCredential(region: RegionReport): string | undefined {
   if (!region.credential_source) return region.unconfigured;
   if (region.credential_source === "demo") {

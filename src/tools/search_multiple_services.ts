@@ -1,12 +1,10 @@
 /**
- * `search_multiple_services(keywords)`: several PSMs in one call, with progress notifications
- * when the client asks for them.
+ * `search_multiple_services(keywords)`: several PSMs in one call, with progress notifications.
  * @module
  */
 
 import { z } from "zod";
 import type { Dependencies, ToolRegistry } from "./deps.ts";
-import { splitKeywords, toSearchTerm } from "./keywords.ts";
 import {
   batchResultSchema,
   detailSchema,
@@ -14,8 +12,10 @@ import {
   keywordSchema,
   notifyRegionFailures,
   searchArgsSchema,
+  splitKeywords,
   toolError,
   toSearchOptions,
+  toSearchTerm,
 } from "./search_result.ts";
 
 const MAX_KEYWORDS = 100;
@@ -39,7 +39,6 @@ const keywordListSchema = z.union([z.string(), z.array(z.string())], {
       ),
   );
 
-/** Registers `search_multiple_services`. */
 export function registerSearchMultipleServices(
   server: ToolRegistry,
   { discovery }: Dependencies,

@@ -4,17 +4,17 @@
  */
 
 import type { Dependencies, ToolRegistry } from "./deps.ts";
-import { splitKeywords, toSearchTerm } from "./keywords.ts";
 import {
   detailSchema,
   keywordSchema,
   notifyRegionFailures,
   searchArgsSchema,
   searchResultSchema,
+  splitKeywords,
   toSearchOptions,
+  toSearchTerm,
 } from "./search_result.ts";
 
-/** Registers `search_psm_service`. */
 export function registerSearchPsmService(
   server: ToolRegistry,
   { discovery, formatter }: Dependencies,

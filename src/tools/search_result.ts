@@ -1,7 +1,5 @@
 /**
- * The arguments both search tools take, and how their results are shown: as text within
- * {@linkcode TEXT_BUDGET} characters, as structured content with every field cut to its limit
- * and the whole within {@linkcode MAX_RESULT_BYTES}, and as warnings.
+ * The arguments both search tools take, and their results as text, structured content, warnings.
  * @module
  */
 
@@ -26,10 +24,7 @@ const LISTED_UNKNOWN_REGIONS = 5;
 /** The most bytes a tool result takes as JSON, text and structured content together. */
 export const MAX_RESULT_BYTES = 64 * 1024;
 
-/**
- * The most characters of a field in a result, before its marker, and the most owners. Why a
- * region was not searched gets 600: our own advice must arrive whole, plus what the region said.
- */
+// A region's failure reason gets 600 characters: our own advice must arrive whole.
 export const FIELD_LIMITS = {
   description: 1_000,
   psm: 256,
@@ -38,7 +33,6 @@ export const FIELD_LIMITS = {
   owners: 20,
 } as const;
 
-/** A search keyword: trimmed, non-empty, at most 256 characters. */
 export const keywordSchema = z.string({
   error: (issue) =>
     issue.input === undefined
@@ -58,7 +52,6 @@ export type Detail = "concise" | "standard" | "full";
 /** The most characters of text a search result shows; what does not fit is counted instead. */
 export const TEXT_BUDGET = 8_000;
 
-/** The `detail` argument of both search tools, whose defaults differ. */
 export function detailSchema(fallback: Detail) {
   const byDefault = fallback === "concise"
     ? "Default concise"
@@ -71,7 +64,6 @@ export function detailSchema(fallback: Detail) {
   );
 }
 
-/** The arguments both search tools take besides their keywords and `detail`. */
 export const searchArgsSchema = z.object({
   refresh: z.boolean().optional().describe(
     "Ask every region again instead of answering from the cache (the new answers are cached)",
@@ -91,15 +83,11 @@ export const searchArgsSchema = z.object({
     ),
 });
 
-/** Returns an error result saying `text`, a sentence saying what to pass instead. */
 export function toolError(text: string): CallToolResult {
   return { content: [{ type: "text", text }], isError: true };
 }
 
-/**
- * Returns the search options `args` ask for, region names matched regardless of case to those
- * `known`, or an error result naming the unknown ones and the regions that exist.
- */
+/** Region names are matched regardless of case; unknown ones make an error result. */
 export function toSearchOptions(
   { refresh, wait_all_regions, regions }: z.infer<typeof searchArgsSchema>,
   known: readonly { readonly name: string }[],
@@ -123,6 +111,51 @@ export function toSearchOptions(
   );
 }
 
+// Keywords the way models write them: lists, JSON arrays, patterns such as `oec.live.*`.
+
+// PSMs hold no whitespace, so any run of it separates keywords as a comma does.
+const SEPARATORS = /[,;\s]+/;
+// Glob and regular-expression characters never found in a PSM.
+const PATTERN_CHARS = /[*?%^$()[\]{}|+\\]/;
+
+export function splitKeywords(input: string | readonly string[]): string[] {
+  const parts = typeof input === "string" ? fromText(input) : input;
+  return [...new Set(parts.flatMap((part) => part.split(SEPARATORS)).filter(Boolean))];
+}
+
+function fromText(text: string): readonly string[] {
+  if (!text.trim().startsWith("[")) return [text];
+  try {
+    const parsed: unknown = JSON.parse(text.trim());
+    if (Array.isArray(parsed) && parsed.every((item) => typeof item === "string")) return parsed;
+  } catch {
+    // Not JSON after all: split it as text.
+  }
+  return [text.replace(/[[\]"']/g, " ")];
+}
+
+export interface SearchTerm {
+  readonly keyword: string;
+  readonly note?: string;
+}
+
+/** A pattern such as `oec.live.*`, `^oec\.live` or `%live%` becomes the longest text in it. */
+export function toSearchTerm(keyword: string): SearchTerm {
+  if (!PATTERN_CHARS.test(keyword)) return { keyword };
+  const plain = keyword
+    .replace(/\\\./g, ".")
+    .replace(/\.[*+?]/g, " ")
+    .split(/[\s*?%^$()[\]{}|+\\]+/)
+    .map((part) => part.replace(/^\.+|\.+$/g, "").trim())
+    .filter(Boolean)
+    .sort((a, b) => b.length - a.length)[0] ?? keyword;
+  return {
+    keyword: plain,
+    note:
+      `Search is by substring, not by pattern: "${keyword}" was searched as "${plain}", which finds every PSM containing it.`,
+  };
+}
+
 const serviceSchema = z.object({
   psm: z.string(),
   description: z.string().optional(),
@@ -136,7 +169,6 @@ const serviceSchema = z.object({
   regions: z.array(z.string()).describe("Regions whose registry lists this PSM"),
 });
 
-/** The structured result of searching one keyword. */
 export const searchResultSchema = z.object({
   keyword: z.string(),
   status: z.enum(["found", "candidates", "not_found", "failed"]).describe(
@@ -162,10 +194,8 @@ export const searchResultSchema = z.object({
   ),
 });
 
-/** The structured form of a search result. */
 export type StructuredSearchResult = z.infer<typeof searchResultSchema>;
 
-/** The structured result of searching several keywords. */
 export const batchResultSchema = z.object({
   keywords: z.array(z.string()).describe("The distinct keywords searched, in the order given"),
   summary: z.object({
@@ -180,21 +210,16 @@ export const batchResultSchema = z.object({
   ),
 });
 
-/** The structured form of a batch's results. */
 export type BatchResult = z.infer<typeof batchResultSchema>;
 
-/** How a search result is formatted. */
+/** `scope`: every configured region; `stated`: failures a batch's heading already explained. */
 export interface FormatOptions {
   detail?: Detail;
-  /** Every configured region's name, to name those a `regions` filter left out. */
   scope?: readonly string[];
-  /** Regions whose failure a batch's heading already stated: named, not explained. */
   stated?: ReadonlySet<string>;
-  /** The most characters of text, {@linkcode TEXT_BUDGET} by default. */
   budget?: number;
 }
 
-/** Converts `result` to its structured form, fields cut to {@linkcode FIELD_LIMITS}. */
 export function toStructured(
   result: SearchResult,
   { detail = "full", scope }: FormatOptions = {},
@@ -260,10 +285,7 @@ function cutOwners(owners: readonly string[]): string[] {
   return owners.length > FIELD_LIMITS.owners ? [...kept, `… [cut: ${owners.length} owners]`] : kept;
 }
 
-/**
- * Returns `result` as text: a summary, a line per region whose answer is not fresh, then as
- * many services as fit in `budget` characters.
- */
+/** A summary, a line per region whose answer is not fresh, then the services that fit. */
 export function formatSearchText(
   result: SearchResult,
   { detail = "full", budget = TEXT_BUDGET, scope, stated }: FormatOptions = {},
@@ -282,8 +304,7 @@ export function formatSearchText(
     separator: inFull ? "\n\n" : "\n",
     more: (omitted) => narrow(services.length - omitted),
   });
-  // Discovery already kept only the closest candidates: the rest are counted too. An exact
-  // match is the answer, however many other PSMs also contain the keyword.
+  // Discovery kept only the closest candidates; an exact match needs no count of the others.
   const cutEarlier = numbered && fitted.omitted === 0 && result.totalMatches > services.length;
   return [head, fitted.text, ...(cutEarlier ? [narrow(services.length)] : [])].join("\n\n");
 }
@@ -322,8 +343,7 @@ function formatSearchLine(
   }
 }
 
-// Joins as many `blocks` as fit in `budget` characters, the first always, then `more(omitted)`
-// when some were left out.
+// The first block always, then as many as fit, then `more(omitted)`.
 function fitWithin(
   blocks: readonly string[],
   budget: number,
@@ -344,10 +364,7 @@ function fitWithin(
   return { text: [...kept, ...(omitted > 0 ? [more(omitted)] : [])].join(separator), omitted };
 }
 
-/**
- * Returns the one-line summary of `result` with the next step. Spelling advice comes only with
- * a complete answer: when a region failed or was left out, the PSM may be there instead.
- */
+/** Spelling advice comes only with a complete answer: else the PSM may be in a region missed. */
 export function summarize(
   result: SearchResult,
   { scope, stated = new Set() }: FormatOptions = {},
@@ -401,8 +418,7 @@ function describeMissing(
   return parts.join(" ");
 }
 
-// When to search again for the regions that failed: after the latest breaker lets one be
-// tried, or in a moment; nothing for faults that say their own fix.
+// Nothing for faults that say their own fix.
 function retryAdvice(outcomes: readonly RegionOutcome[]): string {
   const them = outcomes.filter((o) => !o.ok).length === 1 ? "it" : "them";
   const at = retryTime(outcomes);
@@ -418,7 +434,6 @@ function nextStepFor(outcomes: readonly RegionOutcome[]): string {
   }.`;
 }
 
-// The sentence naming the regions of `scope` that none of `results` searched, if any.
 function leftOutNote(
   results: readonly SearchResult[],
   scope: readonly string[] | undefined,
@@ -432,7 +447,6 @@ function leftOutNote(
   return leftOut.length === 0 ? [] : [note];
 }
 
-// The latest time a region skipped in `outcomes` is tried again, as "12:34:56 UTC".
 function retryTime(outcomes: readonly RegionOutcome[]): string | undefined {
   const times = outcomes.flatMap((o) =>
     !o.ok && o.error.retryAt ? [o.error.retryAt.getTime()] : []
@@ -440,8 +454,7 @@ function retryTime(outcomes: readonly RegionOutcome[]): string | undefined {
   return times.length === 0 ? undefined : timeOfDay(Math.max(...times));
 }
 
-// Each failed region but those in `except` and why, alike ones grouped:
-// `cn, us: did not answer within 10000 ms`; empty when none failed.
+// Alike failures grouped: `cn, us: did not answer within 10000 ms`.
 function describeFailures(
   outcomes: readonly RegionOutcome[],
   except: ReadonlySet<string> = new Set(),
@@ -458,10 +471,7 @@ function selfExplained(outcomes: readonly RegionOutcome[]): boolean {
   return outcomes.every((o) => o.ok || ["auth", "redirect", "internal"].includes(o.error.kind));
 }
 
-/**
- * Returns a line per reason a region's answer is not fresh (stale, not awaited), regions
- * alike on one line; a cached answer's age is in the structured content only.
- */
+/** A line per reason answers are not fresh; a cached answer's age is in structured content only. */
 export function describeSources(result: SearchResult): string[] {
   const labels: [string, string][] = [];
   for (const o of result.outcomes) {
@@ -474,7 +484,6 @@ export function describeSources(result: SearchResult): string[] {
   return groupByReason([...labels, ...result.pending.map((r) => [r, notAwaited] as const)]);
 }
 
-// "oec.live.room (P0; cn, us) — Live room state and lifecycle; owners liu.yang, zhang.wei"
 function serviceLine(service: FoundService): string {
   const facts = [service.level ?? "", service.regions.join(", ")].filter(Boolean).map(clip)
     .join("; ");
@@ -487,7 +496,6 @@ function serviceLine(service: FoundService): string {
   }${owners}`;
 }
 
-// "Live promotion campaigns and slots (zhang.wei)"
 function describeBriefly(service: FoundService): string {
   const about = service.description !== undefined
     ? cut(service.description, FIELD_LIMITS.description)
@@ -516,17 +524,11 @@ function formatService(service: FoundService, prefix: string): string {
 
 function formatDidYouMean({ psms, caseOnly }: Suggestions): string {
   if (caseOnly) return `PSMs are case-sensitive: did you mean ${psms[0]}?`;
-  const names = psms.length === 1
-    ? psms[0]
-    : `${psms.slice(0, -1).join(", ")} or ${psms[psms.length - 1]}`;
+  const names = [psms.slice(0, -1).join(", "), psms.at(-1)].filter(Boolean).join(" or ");
   return `Did you mean ${names}?`;
 }
 
-/**
- * Returns `wrap(results)`, the whole structured content, with the longest service lists halved
- * (and counted in `omitted`) until it and `text` stay under {@linkcode MAX_RESULT_BYTES} less
- * `reserve`; `undefined` when even no services would fit.
- */
+/** Halves the longest service lists until `wrap(results)` and `text` fit, or `undefined`. */
 export function fitStructured<T>(
   text: string,
   results: readonly StructuredSearchResult[],
@@ -551,17 +553,16 @@ function jsonBytes(value: unknown): number {
   return new TextEncoder().encode(JSON.stringify(value)).length;
 }
 
-/**
- * Returns the text and structured content of a batch, a line or a section per result; the
- * text's heading adds `notes`. `undefined` when even no services would fit.
- */
+type BatchOptions = { detail: Detail; scope: readonly string[]; notes: readonly string[] };
+
+/** A batch's text and structured content; `undefined` when even no services would fit. */
 export function formatBatch(
   results: readonly SearchResult[],
-  { detail, scope, notes }: { detail: Detail; scope: readonly string[]; notes: readonly string[] },
+  { detail, scope, notes }: BatchOptions,
 ): { text: string; structured: BatchResult } | undefined {
   const summary = { found: 0, candidates: 0, not_found: 0, failed: 0 };
   for (const result of results) summary[result.status]++;
-  const text = formatBatchText(results, { summary, detail, scope, notes });
+  const text = formatBatchText(results, summary, { detail, scope, notes });
   const structured = fitBatch(text, {
     keywords: results.map((result) => result.keyword),
     summary,
@@ -570,8 +571,7 @@ export function formatBatch(
   return structured && { text, structured };
 }
 
-// Fewer services per keyword first, then fewer keywords (counted in results_omitted), until the
-// whole answer stays under 64 KiB.
+// Fewer services per keyword first, then fewer keywords, until the answer fits.
 function fitBatch(text: string, batch: BatchResult): BatchResult | undefined {
   let results = batch.results;
   for (;;) {
@@ -588,16 +588,10 @@ function fitBatch(text: string, batch: BatchResult): BatchResult | undefined {
   }
 }
 
-// A heading with the counts, the regions that failed for the whole batch and `notes` on the
-// keywords as given, then a line or a section per keyword, as many as fit in the budget.
 function formatBatchText(
   results: readonly SearchResult[],
-  { summary, detail, scope, notes }: {
-    summary: BatchResult["summary"];
-    detail: Detail;
-    scope: readonly string[];
-    notes: readonly string[];
-  },
+  summary: BatchResult["summary"],
+  { detail, scope, notes }: BatchOptions,
 ): string {
   const stated = failedEverywhere(results);
   const heading = [
@@ -638,7 +632,6 @@ function failedEverywhere(results: readonly SearchResult[]): ReadonlySet<string>
   return new Set(regions);
 }
 
-// The regions that failed or were left out for every keyword, said once for the batch.
 function describeBatchGaps(
   results: readonly SearchResult[],
   { stated, scope }: { stated: ReadonlySet<string>; scope: readonly string[] },
@@ -652,10 +645,7 @@ function describeBatchGaps(
   return [...failed, ...(results.length > 0 ? leftOutNote(results, scope) : [])];
 }
 
-/**
- * Sends one `warning` per failed region and reason across `results`, naming the keywords it
- * failed for, to the session `sessionId`; the SDK drops it below the session's log level.
- */
+/** One `warning` per failed region and reason; the SDK drops it below the session's log level. */
 export async function notifyRegionFailures(
   server: Pick<McpServer, "sendLoggingMessage">,
   results: readonly SearchResult[],

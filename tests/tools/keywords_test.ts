@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { splitKeywords, toSearchTerm } from "../../src/tools/keywords.ts";
+import { splitKeywords, toSearchTerm } from "../../src/tools/search_result.ts";
 
 Deno.test("keywords split on commas, semicolons, new lines and spaces, once each, in order", () => {
   assert.deepEqual(splitKeywords(" a.b.c,\n d.e.f ;g.h.i\t a.b.c ,, "), [
