@@ -1,7 +1,6 @@
 /**
- * A circuit breaker per region, shared by every search of the process: after 5 failures in a
- * row (timeout, network error, HTTP 5xx) a region is skipped for 30 s, at once when it refuses
- * a freshly issued JWT; then one search probes it (half-open) while the others still skip it.
+ * A circuit breaker per region for the process: 5 failures in a row (timeout, network, HTTP 5xx)
+ * or a refused fresh JWT skip it for 30 s; then one search probes it while others still skip.
  * @module
  */
 
@@ -14,13 +13,11 @@ import {
   type RegionSearchWrapper,
 } from "./types.ts";
 
-/** What the breaker knows of one region, for `/ready`, `/metrics` and the tools. */
 export interface RegionHealth {
   readonly name: string;
   /** `half_open`: the wait is over and the next search (or the one in flight) probes the region. */
   readonly state: "closed" | "open" | "half_open";
   readonly openUntil?: Date;
-  /** How the last search that reached the region ended; unset before the first. */
   readonly lastOutcome?: "ok" | RegionFailureKind;
   readonly lastError?: string;
   /** Retry included. */
@@ -30,7 +27,6 @@ export interface RegionHealth {
 
 /** The circuits of every region; create one per process so that state lasts across calls. */
 export interface CircuitBreaker {
-  /** Runs `search` unless region `name`'s circuit is open, then answers at once that it skipped. */
   guard(name: string, search: () => Promise<RegionOutcome>): Promise<RegionOutcome>;
   health(name: string): RegionHealth;
 }

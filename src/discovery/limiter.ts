@@ -1,6 +1,5 @@
 /**
- * The per-region limiter, across every call and session of the process: searches beyond the
- * limit wait in line, first come first served; one cancelled while waiting leaves the line.
+ * Per-region limiter for the whole process: searches beyond the limit wait in line, in order.
  * @module
  */
 

@@ -1,6 +1,5 @@
 /**
- * One region's search, the innermost layer of discovery: one GET to the registry with the JWT,
- * its answer parsed into services or a typed failure, once more with a fresh JWT if it is refused.
+ * The innermost layer: one GET to the registry with the JWT, once more with a fresh JWT if refused.
  * @module
  */
 
@@ -87,16 +86,12 @@ export function createRegionSearch(deps: RegionSearchDeps): RegionSearch {
 }
 
 /**
- * Interprets one Neptune search answer, or throws a {@linkcode RegionError}. Only the services
- * most relevant to `keyword` that a result can show become objects, however long the answer.
+ * Throws a {@linkcode RegionError} for a failure. Only the services most relevant to `keyword`
+ * become objects, however long the answer; `token` is scrubbed from upstream text echoing it.
  */
 export function parseSearchAnswer(
   answer: { status: number; text: string },
-  { keyword, token }: {
-    keyword: string;
-    /** The JWT the request carried, scrubbed from any upstream text that echoes it. */
-    token?: string;
-  },
+  { keyword, token }: { keyword: string; token?: string },
 ): { services: Service[]; matches: number } | "auth_rejected" {
   const { status } = answer;
   const body = parseJson(answer.text);
