@@ -1,6 +1,5 @@
 /**
- * The Neptune client: searches every region concurrently, each through `pipeline.ts`, and
- * selects the exact PSM when there is one, else ranked fuzzy candidates.
+ * The Neptune client: every region searched concurrently through `pipeline.ts`, answers ranked.
  * @module
  */
 

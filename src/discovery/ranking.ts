@@ -39,9 +39,8 @@ export function selectMatches(
 }
 
 /**
- * Keeps the first item of each PSM, as many as {@linkcode selectMatches} shows in its order, and
- * counts the PSMs. Ranking is the same for every region, so the candidates merged from the kept
- * items are those merged from whole answers.
+ * Keeps the first item of each PSM, as many as {@linkcode selectMatches} shows, and counts PSMs;
+ * ranking is the same in every region, so merging kept items equals merging whole answers.
  */
 export function mostRelevant<T>(
   keyword: string,
@@ -64,8 +63,6 @@ export function mostRelevant<T>(
   return { kept: kept.map(({ item }) => item), matches: seen.size };
 }
 
-// The exact PSM, then prefix of the PSM, then prefix of a segment, then anywhere; then shorter,
-// then alphabetical.
 function byRelevanceTo(keyword: string) {
   const needle = keyword.toLowerCase();
   const tier = (psm: string) => {

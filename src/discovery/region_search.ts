@@ -109,12 +109,9 @@ export function parseSearchAnswer(
   if (!Array.isArray(body.data)) {
     throw fail("invalid_body", "answered with a data field that is not a list");
   }
-  const { kept, matches } = mostRelevant(keyword, body.data, psmOf);
-  return { services: kept.map((item) => parseService(item)!), matches };
-}
-
-function psmOf(raw: unknown): string | undefined {
-  return isRecord(raw) ? optionalText(raw.psm) : undefined;
+  const records = body.data.filter(isRecord);
+  const { kept, matches } = mostRelevant(keyword, records, (raw) => optionalText(raw.psm));
+  return { services: kept.map(parseService), matches };
 }
 
 function describeErrorCode(code: unknown): string {
@@ -132,11 +129,10 @@ function describeUpstreamError(body: Record<string, unknown>, token?: string): s
   return ` (${cut(message, MAX_UPSTREAM_MESSAGE)})`;
 }
 
-function parseService(raw: unknown): Service | undefined {
-  const psm = psmOf(raw);
-  if (!psm || !isRecord(raw)) return undefined;
+// Only for records that `mostRelevant` kept, so with a PSM.
+function parseService(raw: Record<string, unknown>): Service {
   return {
-    psm,
+    psm: optionalText(raw.psm)!,
     description: optionalText(raw.description),
     chineseName: optionalText(raw.service_chinese_name),
     owners: parseOwners(raw.owners),

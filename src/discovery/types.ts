@@ -5,7 +5,6 @@
 
 import type { Region } from "../config/mod.ts";
 
-/** One service as the registry describes it; every field but `psm` may be missing. */
 export interface Service {
   readonly psm: string;
   readonly description?: string;
@@ -89,10 +88,7 @@ export type RegionSearchWrapper = (next: RegionSearch) => RegionSearch;
 
 export interface SearchResult {
   readonly keyword: string;
-  /**
-   * `found`: an exact PSM match; `candidates`: fuzzy matches only; `not_found`: no region knows
-   * the keyword; `failed`: no region could be searched.
-   */
+  /** `candidates`: fuzzy matches only; `failed`: no region could be searched. */
   readonly status: "found" | "candidates" | "not_found" | "failed";
   readonly services: readonly FoundService[];
   /** Distinct PSMs that matched; a lower bound when a region's answer was cut. */
