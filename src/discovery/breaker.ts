@@ -111,8 +111,7 @@ export function withBreaker(breaker: CircuitBreaker): RegionSearchWrapper {
     breaker.guard(region.name, () => next(region, keyword, options));
 }
 
-// How an outcome bears on a region's health: it answered (even with an error of its own), it
-// failed, it refused a fresh JWT (opens at once), or it tells nothing.
+// "answered" covers the region's own errors (HTTP 4xx, error_code); "refused" opens at once.
 function judge(outcome: RegionOutcome): "answered" | "failed" | "refused" | "neutral" {
   if (outcome.ok) return "answered";
   const { kind, status = 0, cause } = outcome.error;

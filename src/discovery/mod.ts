@@ -17,7 +17,7 @@ export { createRecentPsms, type RecentPsms, selectMatches } from "./ranking.ts";
 
 export interface Discovery {
   readonly regions: readonly Region[];
-  /** Rejects only on cancellation; answers once a region has the exact PSM (`waitAllRegions`). */
+  /** Only cancellation rejects; answers when a region has the exact PSM unless `waitAllRegions`. */
   search(keyword: string, options?: SearchOptions): Promise<SearchResult>;
   /** Searches each keyword (duplicates once), several at a time; results in the order given. */
   searchMany(

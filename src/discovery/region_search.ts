@@ -129,7 +129,6 @@ function describeUpstreamError(body: Record<string, unknown>, token?: string): s
   return ` (${cut(message, MAX_UPSTREAM_MESSAGE)})`;
 }
 
-// Only for records that `mostRelevant` kept, so with a PSM.
 function parseService(raw: Record<string, unknown>): Service {
   return {
     psm: optionalText(raw.psm)!,
