@@ -26,10 +26,7 @@ export interface RegionHealth {
 }
 
 /** The circuits of every region; create one per process so that state lasts across calls. */
-export interface CircuitBreaker {
-  guard(name: string, search: () => Promise<RegionOutcome>): Promise<RegionOutcome>;
-  health(name: string): RegionHealth;
-}
+export type CircuitBreaker = ReturnType<typeof createCircuitBreaker>;
 
 interface Circuit {
   failures: number;
@@ -42,7 +39,7 @@ interface Circuit {
 const THRESHOLD = 5;
 const OPEN_MS = 30_000;
 
-export function createCircuitBreaker({ now }: { now: () => number }): CircuitBreaker {
+export function createCircuitBreaker({ now }: { now: () => number }) {
   const circuits = new Map<string, Circuit>();
 
   function record(circuit: Circuit, outcome: RegionOutcome, started: number) {
@@ -79,7 +76,7 @@ export function createCircuitBreaker({ now }: { now: () => number }): CircuitBre
   }
 
   return {
-    async guard(name, search) {
+    async guard(name: string, search: () => Promise<RegionOutcome>): Promise<RegionOutcome> {
       let circuit = circuits.get(name);
       if (!circuit) circuits.set(name, circuit = { failures: 0, probing: false });
       const probe = circuit.openUntil !== undefined;
@@ -95,7 +92,7 @@ export function createCircuitBreaker({ now }: { now: () => number }): CircuitBre
         if (probe) circuit.probing = false;
       }
     },
-    health(name) {
+    health(name: string): RegionHealth {
       const circuit = circuits.get(name);
       if (!circuit) return { name, state: "closed" };
       const { openUntil, last } = circuit;

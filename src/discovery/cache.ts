@@ -34,9 +34,8 @@ export function withCache({ now, cacheTtlMs, cacheMaxBytes }: CacheOptions): Reg
   return (next) => async (region, keyword, options = {}) => {
     const key = `${region.name}\n${keyword}`;
     const entry = entries.get(key);
-    const time = now();
-    if (entry && time - entry.fetchedAt > STALE_KEEP_MS) entries.delete(key);
-    else if (entry && time < entry.freshUntil && !options.refresh) return entry.answer;
+    if (entry && now() - entry.fetchedAt > STALE_KEEP_MS) entries.delete(key);
+    else if (entry && now() < entry.freshUntil && !options.refresh) return entry.answer;
     const outcome = await next(region, keyword, options);
     if (!outcome.ok) {
       const kept = entries.get(key);

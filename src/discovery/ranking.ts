@@ -1,6 +1,5 @@
 /**
- * The exact PSM, else ranked fuzzy candidates, and "did you mean". The memory of PSMs seen is per
- * session: on a shared server, one would tell what another searched.
+ * The exact PSM, else ranked fuzzy candidates, and "did you mean" drawn from PSMs seen.
  * @module
  */
 
@@ -90,9 +89,7 @@ export function suggestPsms(keyword: string, known: Iterable<string>): Suggestio
     const candidate = psm.split(".").slice(0, segments).join(".");
     if (candidate === target || distances.has(candidate)) continue;
     // Letter case is compared apart: a case-only difference is the nearest of all.
-    const distance = candidate.toLowerCase() === lowerTarget
-      ? 0
-      : boundedEditDistance(lowerTarget, candidate.toLowerCase(), bound);
+    const distance = boundedEditDistance(lowerTarget, candidate.toLowerCase(), bound);
     if (distance <= bound) distances.set(candidate, distance);
   }
   const psms = [...distances]

@@ -33,9 +33,8 @@ export function createRegionSearch(deps: RegionSearchDeps): RegionSearch {
   const refused = new Map<string, string>();
 
   async function query(region: Region, keyword: string, token: string, signal?: AbortSignal) {
-    const url = new URL(SEARCH_PATH, `${region.baseUrl}/`);
-    url.searchParams.set("keyword", keyword);
-    url.searchParams.set("search_type", "all");
+    const params = new URLSearchParams({ keyword, search_type: "all" });
+    const url = new URL(`${SEARCH_PATH}?${params}`, `${region.baseUrl}/`);
     const started = performance.now();
     const answer = await requestUpstream(fetch, url.href, {
       headers: { "x-jwt-token": token, Accept: "application/json" },
