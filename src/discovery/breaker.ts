@@ -1,7 +1,6 @@
 /**
- * A circuit breaker per region, shared by every search of the process: after 5 failures in a
- * row (timeout, network error, HTTP 5xx) a region is skipped for 30 s, at once when it refuses
- * a freshly issued JWT; then one search probes it (half-open) while the others still skip it.
+ * A circuit breaker per region for the process: 5 failures in a row (timeout, network, HTTP 5xx)
+ * or a refused fresh JWT skip it for 30 s; then one search probes it while others still skip.
  * @module
  */
 
@@ -14,13 +13,11 @@ import {
   type RegionSearchWrapper,
 } from "./types.ts";
 
-/** What the breaker knows of one region, for `/ready`, `/metrics` and the tools. */
 export interface RegionHealth {
   readonly name: string;
   /** `half_open`: the wait is over and the next search (or the one in flight) probes the region. */
   readonly state: "closed" | "open" | "half_open";
   readonly openUntil?: Date;
-  /** How the last search that reached the region ended; unset before the first. */
   readonly lastOutcome?: "ok" | RegionFailureKind;
   readonly lastError?: string;
   /** Retry included. */
@@ -29,11 +26,7 @@ export interface RegionHealth {
 }
 
 /** The circuits of every region; create one per process so that state lasts across calls. */
-export interface CircuitBreaker {
-  /** Runs `search` unless region `name`'s circuit is open, then answers at once that it skipped. */
-  guard(name: string, search: () => Promise<RegionOutcome>): Promise<RegionOutcome>;
-  health(name: string): RegionHealth;
-}
+export type CircuitBreaker = ReturnType<typeof createCircuitBreaker>;
 
 interface Circuit {
   failures: number;
@@ -46,7 +39,7 @@ interface Circuit {
 const THRESHOLD = 5;
 const OPEN_MS = 30_000;
 
-export function createCircuitBreaker({ now }: { now: () => number }): CircuitBreaker {
+export function createCircuitBreaker({ now }: { now: () => number }) {
   const circuits = new Map<string, Circuit>();
 
   function record(circuit: Circuit, outcome: RegionOutcome, started: number) {
@@ -83,7 +76,7 @@ export function createCircuitBreaker({ now }: { now: () => number }): CircuitBre
   }
 
   return {
-    async guard(name, search) {
+    async guard(name: string, search: () => Promise<RegionOutcome>): Promise<RegionOutcome> {
       let circuit = circuits.get(name);
       if (!circuit) circuits.set(name, circuit = { failures: 0, probing: false });
       const probe = circuit.openUntil !== undefined;
@@ -99,7 +92,7 @@ export function createCircuitBreaker({ now }: { now: () => number }): CircuitBre
         if (probe) circuit.probing = false;
       }
     },
-    health(name) {
+    health(name: string): RegionHealth {
       const circuit = circuits.get(name);
       if (!circuit) return { name, state: "closed" };
       const { openUntil, last } = circuit;
@@ -115,8 +108,7 @@ export function withBreaker(breaker: CircuitBreaker): RegionSearchWrapper {
     breaker.guard(region.name, () => next(region, keyword, options));
 }
 
-// How an outcome bears on a region's health: it answered (even with an error of its own), it
-// failed, it refused a fresh JWT (opens at once), or it tells nothing.
+// "answered" covers the region's own errors (HTTP 4xx, error_code); "refused" opens at once.
 function judge(outcome: RegionOutcome): "answered" | "failed" | "refused" | "neutral" {
   if (outcome.ok) return "answered";
   const { kind, status = 0, cause } = outcome.error;

@@ -1,7 +1,6 @@
 /**
- * The result cache: one region's answer to one keyword is served fresh for a while, kept longer
- * to stand in (labelled stale) when the region later fails, and never holds a failure. Bounded
- * by count and by estimated heap; our own LRU because `lru-cache` reads TTLs off its own clock.
+ * Answers served fresh for a while, kept longer to stand in (stale) when the region fails; never a
+ * failure. Our own LRU because `lru-cache` reads TTLs off its own clock.
  * @module
  */
 
@@ -35,9 +34,8 @@ export function withCache({ now, cacheTtlMs, cacheMaxBytes }: CacheOptions): Reg
   return (next) => async (region, keyword, options = {}) => {
     const key = `${region.name}\n${keyword}`;
     const entry = entries.get(key);
-    const time = now();
-    if (entry && time - entry.fetchedAt > STALE_KEEP_MS) entries.delete(key);
-    else if (entry && time < entry.freshUntil && !options.refresh) return entry.answer;
+    if (entry && now() - entry.fetchedAt > STALE_KEEP_MS) entries.delete(key);
+    else if (entry && now() < entry.freshUntil && !options.refresh) return entry.answer;
     const outcome = await next(region, keyword, options);
     if (!outcome.ok) {
       const kept = entries.get(key);
@@ -54,10 +52,7 @@ export function withCache({ now, cacheTtlMs, cacheMaxBytes }: CacheOptions): Reg
   };
 }
 
-/**
- * Returns an upper estimate, in bytes, of the heap a JSON-like `value` holds, with V8's 64-bit
- * figures rounded up (a number possibly boxed); shared values count once per holder.
- */
+/** Upper estimate of the heap bytes a JSON-like `value` holds in 64-bit V8, numbers boxed. */
 export function estimateHeapBytes(value: unknown): number {
   if (typeof value === "string") return 24 + 2 * value.length;
   if (typeof value === "number") return 16;

@@ -1,6 +1,5 @@
 /**
- * The per-region limiter, across every call and session of the process: searches beyond the
- * limit wait in line, first come first served; one cancelled while waiting leaves the line.
+ * Per-region limiter for the whole process: searches beyond the limit wait in line, in order.
  * @module
  */
 
@@ -14,7 +13,6 @@ export function withLimiter({ concurrency }: { concurrency: number }): RegionSea
     if (signal?.aborted) throw signal.reason;
     let slots = regions.get(region.name);
     if (!slots) regions.set(region.name, slots = { active: 0, line: [] });
-    const { line } = slots;
     if (slots.active < Math.max(1, concurrency)) slots.active++;
     else {
       await new Promise<void>((resolve, reject) => {
@@ -23,17 +21,17 @@ export function withLimiter({ concurrency }: { concurrency: number }): RegionSea
           resolve();
         };
         const onAbort = () => {
-          line.splice(line.indexOf(grant), 1);
+          slots.line.splice(slots.line.indexOf(grant), 1);
           reject(signal?.reason);
         };
         signal?.addEventListener("abort", onAbort, { once: true });
-        line.push(grant);
+        slots.line.push(grant);
       });
     }
     try {
       return await next(region, keyword, options);
     } finally {
-      const first = line.shift();
+      const first = slots.line.shift();
       if (first) first();
       else slots.active--;
     }

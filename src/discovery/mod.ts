@@ -1,6 +1,5 @@
 /**
- * The Neptune client: searches every region concurrently, each through `pipeline.ts`, and
- * selects the exact PSM when there is one, else ranked fuzzy candidates.
+ * The Neptune client: every region searched concurrently through `pipeline.ts`, answers ranked.
  * @module
  */
 
@@ -18,10 +17,7 @@ export { createRecentPsms, type RecentPsms, selectMatches } from "./ranking.ts";
 
 export interface Discovery {
   readonly regions: readonly Region[];
-  /**
-   * Searches every region for `keyword`; never rejects but for cancellation. Answers as soon
-   * as one region has the exact PSM, unless `waitAllRegions`.
-   */
+  /** Only cancellation rejects; answers when a region has the exact PSM unless `waitAllRegions`. */
   search(keyword: string, options?: SearchOptions): Promise<SearchResult>;
   /** Searches each keyword (duplicates once), several at a time; results in the order given. */
   searchMany(
@@ -33,9 +29,8 @@ export interface Discovery {
 }
 
 export interface SearchOptions extends RegionSearchOptions {
-  /** Wait for every region even when one already has the exact PSM. */
   waitAllRegions?: boolean;
-  /** Search only the regions of these names; unknown names are ignored. */
+  /** Unknown names are ignored. */
   regions?: readonly string[];
   /** One session's memory of PSMs: fed by the answer, drawn on for "did you mean". */
   recentPsms?: RecentPsms;

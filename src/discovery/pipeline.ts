@@ -1,7 +1,5 @@
 /**
- * The one place where a region search is assembled from its layers, listed outermost first:
- * search -> cache -> single flight -> breaker -> retry -> limiter -> fetch (the order's reasons
- * are in docs/design.md).
+ * Assembles a region search from its layers, outermost first (why this order: docs/design.md).
  * @module
  */
 
@@ -16,10 +14,7 @@ import type { RegionSearch, RegionSearchWrapper } from "./types.ts";
 export interface PipelineOptions extends RegionSearchDeps, RetryOptions, CacheOptions {
   /** Registry requests in flight per region at most. */
   concurrency: number;
-  /**
-   * Layers that only watch, such as metrics: `searches` outermost (every search as asked, a
-   * cache hit included), `requests` innermost (every request sent, a retry counted again).
-   */
+  /** Watching layers: `searches` outermost (cache hits too), `requests` innermost (retries too). */
   observe?: { searches?: RegionSearchWrapper; requests?: RegionSearchWrapper };
 }
 

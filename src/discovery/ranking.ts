@@ -1,7 +1,5 @@
 /**
- * What to show for a keyword: the exact PSM with every region it is in, else the fuzzy candidates
- * of all regions merged by PSM and ranked, and the nearest known PSMs when it looks mistyped. The
- * memory of PSMs seen is one per session: on a shared server, one would tell what another searched.
+ * The exact PSM, else ranked fuzzy candidates, and "did you mean" drawn from PSMs seen.
  * @module
  */
 
@@ -11,10 +9,7 @@ import type { FoundService, RegionOutcome, SearchResult, Suggestions } from "./t
 
 const MAX_CANDIDATES = 20;
 
-/**
- * Chooses the exact PSM when any region has it, else at most 20 ranked candidates. Answers hold
- * only their most relevant services, so `totalMatches` is a lower bound.
- */
+/** Answers hold only their most relevant services, so `totalMatches` is a lower bound. */
 export function selectMatches(
   keyword: string,
   outcomes: readonly RegionOutcome[],
@@ -43,9 +38,8 @@ export function selectMatches(
 }
 
 /**
- * Keeps the first item of each PSM, as many as {@linkcode selectMatches} shows in its order, and
- * counts the PSMs. Ranking is the same for every region, so the candidates merged from the kept
- * items are those merged from whole answers.
+ * Keeps the first item of each PSM, as many as {@linkcode selectMatches} shows, and counts PSMs;
+ * ranking is the same in every region, so merging kept items equals merging whole answers.
  */
 export function mostRelevant<T>(
   keyword: string,
@@ -68,8 +62,6 @@ export function mostRelevant<T>(
   return { kept: kept.map(({ item }) => item), matches: seen.size };
 }
 
-// The exact PSM, then prefix of the PSM, then prefix of a segment, then anywhere; then shorter,
-// then alphabetical.
 function byRelevanceTo(keyword: string) {
   const needle = keyword.toLowerCase();
   const tier = (psm: string) => {
@@ -83,9 +75,8 @@ function byRelevanceTo(keyword: string) {
 }
 
 /**
- * Returns the (at most 3) PSMs among `known` nearest to `keyword` by edit distance, within a
- * bound that grows with the keyword's length. A keyword with fewer segments than a PSM is
- * compared with that PSM's prefix of as many segments: `oec.afiliate` suggests `oec.affiliate`.
+ * At most 3 nearest by edit distance. A keyword with fewer segments than a PSM is compared with
+ * that PSM's prefix of as many segments: `oec.afiliate` suggests `oec.affiliate`.
  */
 export function suggestPsms(keyword: string, known: Iterable<string>): Suggestions {
   const target = keyword.trim();
@@ -98,9 +89,7 @@ export function suggestPsms(keyword: string, known: Iterable<string>): Suggestio
     const candidate = psm.split(".").slice(0, segments).join(".");
     if (candidate === target || distances.has(candidate)) continue;
     // Letter case is compared apart: a case-only difference is the nearest of all.
-    const distance = candidate.toLowerCase() === lowerTarget
-      ? 0
-      : boundedEditDistance(lowerTarget, candidate.toLowerCase(), bound);
+    const distance = boundedEditDistance(lowerTarget, candidate.toLowerCase(), bound);
     if (distance <= bound) distances.set(candidate, distance);
   }
   const psms = [...distances]
@@ -110,10 +99,7 @@ export function suggestPsms(keyword: string, known: Iterable<string>): Suggestio
   return { psms, caseOnly: psms.length > 0 && psms[0]!.toLowerCase() === lowerTarget };
 }
 
-/**
- * Adds suggestions from `known()` to `result` when no PSM matched exactly and the keyword looks
- * mistyped rather than partial: no candidate contains it as written. `known` is called only then.
- */
+/** Only when the keyword looks mistyped: no exact PSM, and no candidate contains it as written. */
 export function withSuggestions(result: SearchResult, known: () => Iterable<string>): SearchResult {
   const { keyword, status, services } = result;
   if (status !== "not_found" && status !== "candidates") return result;
@@ -127,10 +113,7 @@ export interface RecentPsms {
   add(psms: Iterable<string>): void;
   /** Most recently seen first. */
   list(): string[];
-  /**
-   * Remembered PSMs that start with `prefix`, then those that contain it (ignoring case), most
-   * recently seen first within each, at most 100.
-   */
+  /** Starting with `prefix`, then containing it (any case), most recent first; at most 100. */
   complete(prefix: string): string[];
 }
 

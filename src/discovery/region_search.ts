@@ -1,6 +1,5 @@
 /**
- * One region's search, the innermost layer of discovery: one GET to the registry with the JWT,
- * its answer parsed into services or a typed failure, once more with a fresh JWT if it is refused.
+ * The innermost layer: one GET to the registry with the JWT, once more with a fresh JWT if refused.
  * @module
  */
 
@@ -34,9 +33,8 @@ export function createRegionSearch(deps: RegionSearchDeps): RegionSearch {
   const refused = new Map<string, string>();
 
   async function query(region: Region, keyword: string, token: string, signal?: AbortSignal) {
-    const url = new URL(SEARCH_PATH, `${region.baseUrl}/`);
-    url.searchParams.set("keyword", keyword);
-    url.searchParams.set("search_type", "all");
+    const params = new URLSearchParams({ keyword, search_type: "all" });
+    const url = new URL(`${SEARCH_PATH}?${params}`, `${region.baseUrl}/`);
     const started = performance.now();
     const answer = await requestUpstream(fetch, url.href, {
       headers: { "x-jwt-token": token, Accept: "application/json" },
@@ -85,16 +83,12 @@ export function createRegionSearch(deps: RegionSearchDeps): RegionSearch {
 }
 
 /**
- * Interprets one Neptune search answer, or throws a {@linkcode RegionError}. Only the services
- * most relevant to `keyword` that a result can show become objects, however long the answer.
+ * Throws a {@linkcode RegionError} for a failure. Only the services most relevant to `keyword`
+ * become objects, however long the answer; `token` is scrubbed from upstream text echoing it.
  */
 export function parseSearchAnswer(
   answer: { status: number; text: string },
-  { keyword, token }: {
-    keyword: string;
-    /** The JWT the request carried, scrubbed from any upstream text that echoes it. */
-    token?: string;
-  },
+  { keyword, token }: { keyword: string; token?: string },
 ): { services: Service[]; matches: number } | "auth_rejected" {
   const { status } = answer;
   const body = parseJson(answer.text);
@@ -112,12 +106,9 @@ export function parseSearchAnswer(
   if (!Array.isArray(body.data)) {
     throw fail("invalid_body", "answered with a data field that is not a list");
   }
-  const { kept, matches } = mostRelevant(keyword, body.data, psmOf);
-  return { services: kept.map((item) => parseService(item)!), matches };
-}
-
-function psmOf(raw: unknown): string | undefined {
-  return isRecord(raw) ? optionalText(raw.psm) : undefined;
+  const records = body.data.filter(isRecord);
+  const { kept, matches } = mostRelevant(keyword, records, (raw) => optionalText(raw.psm));
+  return { services: kept.map(parseService), matches };
 }
 
 function describeErrorCode(code: unknown): string {
@@ -135,11 +126,9 @@ function describeUpstreamError(body: Record<string, unknown>, token?: string): s
   return ` (${cut(message, MAX_UPSTREAM_MESSAGE)})`;
 }
 
-function parseService(raw: unknown): Service | undefined {
-  const psm = psmOf(raw);
-  if (!psm || !isRecord(raw)) return undefined;
+function parseService(raw: Record<string, unknown>): Service {
   return {
-    psm,
+    psm: optionalText(raw.psm)!,
     description: optionalText(raw.description),
     chineseName: optionalText(raw.service_chinese_name),
     owners: parseOwners(raw.owners),

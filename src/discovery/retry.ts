@@ -1,6 +1,5 @@
 /**
- * One more try, after a jittered wait of about 200 ms, for a search that failed with a network
- * error or an HTTP 5xx (why nothing else is retried: docs/design.md).
+ * One more try after ~200 ms for a network error or HTTP 5xx (why nothing else: docs/design.md).
  * @module
  */
 
@@ -10,7 +9,7 @@ import type { RegionSearchWrapper } from "./types.ts";
 
 export interface RetryOptions {
   logger: Logger;
-  /** A number in [0, 1) that spreads retries out. Default `Math.random`. */
+  /** In [0, 1), spreads retries out. */
   random?: () => number;
   sleep?: typeof abortableSleep;
 }
@@ -26,12 +25,10 @@ export function withRetry(options: RetryOptions): RegionSearchWrapper {
     const { kind, status = 0 } = first.error;
     if (kind !== "network" && !(kind === "http_status" && status >= 500)) return first;
     const wait = Math.round(200 * (0.5 + random()));
-    logger.debug("Region {region} failed for {keyword} ({reason}): asking again in {ms} ms", {
-      region: region.name,
-      keyword,
-      reason: first.error.message,
-      ms: wait,
-    });
+    logger.debug(
+      "Region {region} failed for {keyword} ({reason}): asking again in {ms} ms",
+      { region: region.name, keyword, reason: first.error.message, ms: wait },
+    );
     await sleep(wait, { signal: searchOptions.signal });
     return await next(region, keyword, searchOptions);
   };

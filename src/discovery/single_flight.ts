@@ -1,7 +1,6 @@
 /**
- * Single flight: identical searches (same region, same keyword) in flight at once share one
- * upstream request. It runs under its own AbortController, never a caller's signal: each caller
- * stops waiting on its own cancellation, and the request is aborted when no caller is left.
+ * Identical searches in flight share one request, under its own AbortController: each caller stops
+ * waiting on its own cancellation, and the request is aborted when no caller is left.
  * @module
  */
 
@@ -14,7 +13,6 @@ interface Flight {
   waiting: number;
 }
 
-/** Returns the single-flight layer; it holds the searches in flight of one process. */
 export function withSingleFlight(): RegionSearchWrapper {
   const flights = new Map<string, Flight>();
   const forget = (key: string, flight: Flight) => {

@@ -5,7 +5,6 @@
 
 import type { Region } from "../config/mod.ts";
 
-/** One service as the registry describes it; every field but `psm` may be missing. */
 export interface Service {
   readonly psm: string;
   readonly description?: string;
@@ -35,10 +34,7 @@ export type RegionErrorOptions =
   & ErrorOptions
   & Pick<RegionError, "kind" | "status" | "skipped" | "retryAt">;
 
-/**
- * One region's failure. The message is a fragment without the region's name ("answered HTTP
- * 502"), to be shown after it: "us: answered HTTP 502".
- */
+/** The message omits the region's name, shown before it: "us: answered HTTP 502". */
 export class RegionError extends Error {
   override name = "RegionError";
   readonly kind: RegionFailureKind;
@@ -88,18 +84,12 @@ export type RegionSearch = (
   options?: RegionSearchOptions,
 ) => Promise<RegionOutcome>;
 
-/** A layer around a {@linkcode RegionSearch}: it takes the next one inward and returns its own. */
 export type RegionSearchWrapper = (next: RegionSearch) => RegionSearch;
 
-/** The answer to one keyword across all regions. */
 export interface SearchResult {
   readonly keyword: string;
-  /**
-   * `found`: an exact PSM match; `candidates`: fuzzy matches only; `not_found`: no region knows
-   * the keyword; `failed`: no region could be searched.
-   */
+  /** `candidates`: fuzzy matches only; `failed`: no region could be searched. */
   readonly status: "found" | "candidates" | "not_found" | "failed";
-  /** The exact match alone, or the best candidates. */
   readonly services: readonly FoundService[];
   /** Distinct PSMs that matched; a lower bound when a region's answer was cut. */
   readonly totalMatches: number;
@@ -112,10 +102,9 @@ export interface SearchResult {
   readonly searchedAt: number;
 }
 
-/** "Did you mean", for a keyword that looks mistyped. */
+/** "Did you mean": the nearest PSMs (or PSM prefixes), closest first. */
 export interface Suggestions {
-  /** The nearest PSMs (or PSM prefixes), closest first. */
   readonly psms: readonly string[];
-  /** True when the first suggestion differs from the keyword only in letter case. */
+  /** The first differs from the keyword only in letter case. */
   readonly caseOnly: boolean;
 }
