@@ -36,11 +36,7 @@ const SHUTDOWN_DEADLINE_MS = 5_000;
 const CONNECTIONS_DEADLINE_MS = 1_000;
 const LOG_FLUSH_MS = 1_000;
 
-/**
- * Runs the command line `args` and returns the exit status. Flags, environment and config file
- * are checked before anything is written to stdout; a server that cannot start says why on
- * stderr, and over stdio also in its answer to the client's `initialize`.
- */
+/** Runs the command line and returns the exit status; nothing reaches stdout before it is checked. */
 export async function main(args: readonly string[]): Promise<number> {
   const query = (descriptor: Deno.PermissionDescriptor) => Deno.permissions.querySync(descriptor);
   // --help and --version need no permission, so the environment is checked after the flags.

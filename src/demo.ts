@@ -47,10 +47,7 @@ data.bi.dashboard_api cn P3 hertz zheng.hui BI dashboards
 data.bi.export-worker cn P3 kitex zheng.hui Scheduled BI exports
 `;
 
-/**
- * The sample catalogue, in the registry's own field names plus the regions that list each PSM:
- * some PSMs in one region, some in both, many sharing prefixes.
- */
+/** In the registry's own field names, plus the regions that list each PSM. */
 export const DEMO_CATALOGUE = CATALOGUE_TABLE.trim().split("\n").map((row) => {
   const [psm = "", regions = "", level = "", framework = "", owners = "", ...text] = row.split(" ");
   return {
@@ -66,7 +63,6 @@ export const DEMO_CATALOGUE = CATALOGUE_TABLE.trim().split("\n").map((row) => {
   };
 });
 
-/** Options for {@linkcode createDemoUpstream}. */
 export interface DemoUpstreamOptions {
   /** The regions whose search endpoints are answered; their own `authUrl`s are auth services too. */
   regions: readonly (Region & { authUrl?: string })[];
@@ -78,10 +74,7 @@ const DEMO_ISSUER = "byted-live-promotion-demo";
 const SEARCH_PATH = "/api/neptune/ms/service/search";
 const TOKEN_LIFETIME_MS = 60 * 60 * 1000;
 
-/**
- * Returns a handler playing the auth service (a JWT with a real `exp` for any `CAS_SESSION`
- * cookie) and each region's search endpoint (for tokens it issued).
- */
+/** Issues a JWT with a real `exp` for any `CAS_SESSION` cookie, and searches for its tokens. */
 export function createDemoUpstream(options: DemoUpstreamOptions): (request: Request) => Response {
   const { regions, authUrl, now } = options;
   const authUrls = [authUrl, ...regions.flatMap((r) => r.authUrl ?? [])].map((u) => new URL(u));
@@ -111,7 +104,6 @@ export function createDemoUpstream(options: DemoUpstreamOptions): (request: Requ
   };
 }
 
-/** Creates a {@linkcode Fetch} that answers from {@linkcode createDemoUpstream} without a network. */
 export function createDemoFetch(options: DemoUpstreamOptions): Fetch {
   const upstream = createDemoUpstream(options);
   return (input, init) => {
@@ -121,7 +113,6 @@ export function createDemoFetch(options: DemoUpstreamOptions): Fetch {
   };
 }
 
-/** The entries of `region` whose PSM or description contains `keyword`, as the registry says them. */
 export function searchCatalogue(region: string, keyword: string) {
   const needle = keyword.trim().toLowerCase();
   if (needle === "") return [];
@@ -153,7 +144,6 @@ function isLiveDemoToken(token: string | null, now: number): boolean {
   return expiresAt !== undefined && expiresAt > now && readJwtClaims(token)?.iss === DEMO_ISSUER;
 }
 
-/** Returns a JWT with `claims` and a placeholder signature, as the demo auth service issues. */
 export function unsignedJwt(claims: Record<string, unknown>): string {
   const encode = (value: unknown) =>
     btoa(JSON.stringify(value)).replace(/=+$/, "").replace(/\+/g, "-").replace(/\//g, "_");

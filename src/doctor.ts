@@ -1,6 +1,6 @@
 /**
- * `doctor`: checks, with the server's own configuration and dependencies, the cookie, a JWT, a
- * search in each region and the proxy and CA settings, and says what to do about each failure.
+ * `doctor`: checks the cookie, a JWT, each region and the proxy and CA settings with the server's
+ * own configuration and dependencies, and says what to do about each failure.
  * @module
  */
 
@@ -21,14 +21,10 @@ export interface DoctorCheck {
   readonly fix?: string;
 }
 
-/** Every check, and whether none failed. */
 export interface DoctorReport {
   readonly ok: boolean;
   readonly checks: readonly DoctorCheck[];
 }
-
-/** The server's dependency options, and the environment as it read it (proxy and CA too). */
-export type DoctorOptions = DependencyOptions & { env: Env };
 
 // Any keyword a registry answers quickly; whether it matches does not matter.
 const PROBE_KEYWORD = "infra.neptune.registry";
@@ -77,8 +73,11 @@ const REGION_FIXES: Partial<Record<RegionFailureKind, string>> = {
   invalid_body: "The URL may not be a Neptune registry: check --region / NEPTUNE_REGIONS",
 };
 
-/** Runs every check for `config` and returns the report; contacts each auth service and region. */
-export async function runDoctor(config: Config, options: DoctorOptions): Promise<DoctorReport> {
+/** Contacts each auth service and region; `env` is the environment as the server read it. */
+export async function runDoctor(
+  config: Config,
+  options: DependencyOptions & { env: Env },
+): Promise<DoctorReport> {
   const { now } = options;
   // When each region last answered a request (a retry is one too): the search's time there.
   const answeredAt = new Map<string, number>();

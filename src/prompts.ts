@@ -7,7 +7,6 @@ import { completable, type McpServer } from "./mcp_sdk.ts";
 import type { SessionDependencies } from "./tools/deps.ts";
 import { keywordSchema } from "./tools/search_result.ts";
 
-/** Registers the `find_psm` prompt on `server`. */
 export function registerFindPsmPrompt(
   server: McpServer,
   { recentPsms }: SessionDependencies,

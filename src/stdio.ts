@@ -65,18 +65,13 @@ export async function* readLines(
   }
 }
 
-/** Where {@linkcode serveStdio} and {@linkcode refuseFirstRequest} read and write. */
+/** Stdin and stdout by default; `output` is written one whole message at a time. */
 export interface StdioOptions {
-  /** `Deno.stdin.readable` by default. */
   input?: ReadableStream<Uint8Array>;
-  /** Written one whole message at a time; `Deno.stdout.writable` by default. */
   output?: WritableStream<Uint8Array>;
 }
 
-/**
- * Serves `server` over stdio; resolves when the server closes: once stdin ends and every
- * request received by then is answered (or 30 s passed), or when stdout is gone.
- */
+/** Resolves once stdin ended and what it asked is answered (or 30 s passed), or stdout is gone. */
 export async function serveStdio(server: McpServer, options: StdioOptions = {}): Promise<void> {
   const { input = Deno.stdin.readable, output = Deno.stdout.writable } = options;
   const writer = output.getWriter();
@@ -145,11 +140,7 @@ export async function serveStdio(server: McpServer, options: StdioOptions = {}):
   await closedDown;
 }
 
-/**
- * Answers the first request on stdin (a client's `initialize`) with a JSON-RPC error carrying
- * `message`, so that a server that cannot start tells its client why; resolves once answered,
- * or when stdin ends, holds no request, or `timeoutMs` passed.
- */
+/** Answers the first request on stdin (a client's `initialize`) with `message` as its error. */
 export async function refuseFirstRequest(
   message: string,
   options: StdioOptions & { timeoutMs: number },
