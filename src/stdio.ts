@@ -6,6 +6,7 @@
 
 import { settledWithin } from "./async.ts";
 import { concatBytes } from "./bytes.ts";
+import { parseJson } from "./json.ts";
 import {
   isJSONRPCErrorResponse,
   isJSONRPCRequest,
@@ -152,19 +153,10 @@ export async function refuseFirstRequest(
   const { value: line } = await readLines(reader, MAX_LINE_BYTES).next();
   clearTimeout(timer);
   reader.cancel().catch(() => {});
-  const id = line ? firstRequestId(line) : undefined;
-  if (id !== undefined) {
-    const answer = encoder.encode(errorLine(id, { code: INTERNAL_ERROR, message }));
+  const request = line === undefined ? undefined : parseJson(line);
+  if (isJSONRPCRequest(request)) {
+    const answer = encoder.encode(errorLine(request.id, { code: INTERNAL_ERROR, message }));
     await output.getWriter().write(answer).catch(() => {});
-  }
-}
-
-function firstRequestId(line: string): RequestId | undefined {
-  try {
-    const value: unknown = JSON.parse(line);
-    return isJSONRPCRequest(value) ? value.id : undefined;
-  } catch {
-    return undefined;
   }
 }
 
