@@ -109,15 +109,13 @@ async function fail(message: string, args: readonly string[]): Promise<number> {
   const line = `${SERVER_NAME}: ${message}`;
   console.error(line);
   // A desktop client shows "Connection closed" and nothing more unless its handshake is answered.
-  if (await talksMcpOverStdin(args)) await refuseFirstRequest(line, { timeoutMs: REFUSAL_WAIT_MS });
-  return 2;
-}
-
-// As the server would have served it: `--stdio`, or (without `doctor`) stdin a pipe.
-async function talksMcpOverStdin(args: readonly string[]): Promise<boolean> {
-  if (args[0] === "doctor" || Deno.stdin.isTerminal()) return false;
+  // It talks MCP over stdin as the server would have served it: `--stdio`, or stdin a pipe.
+  if (args[0] === "doctor" || Deno.stdin.isTerminal()) return 2;
   const options = args.includes("--") ? args.slice(0, args.indexOf("--")) : args;
-  return options.includes("--stdio") || await stdinIsPipe();
+  if (options.includes("--stdio") || await stdinIsPipe()) {
+    await refuseFirstRequest(line, { timeoutMs: REFUSAL_WAIT_MS });
+  }
+  return 2;
 }
 
 async function serveHttp(

@@ -255,9 +255,7 @@ function describeCertificates(read: EnvReader, config: Config): DoctorCheck {
   return info("tls", `${parts.join("; ")}${notUsedInDemo(config)}`);
 }
 
-function notUsedInDemo(config: Config): string {
-  return config.demo ? " (not used in demo mode)" : "";
-}
+const notUsedInDemo = (config: Config) => config.demo ? " (not used in demo mode)" : "";
 
 const pass = (name: string, detail: string): DoctorCheck => ({ name, status: "pass", detail });
 const skipped = (name: string, detail: string): DoctorCheck => ({ name, status: "skip", detail });
