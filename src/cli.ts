@@ -93,7 +93,7 @@ export async function main(args: readonly string[]): Promise<number> {
   const instruments = createInstruments(metrics);
   const deps = createDependencies(config, { fetch, now, logger, instruments });
   try {
-    if (config.transport === "http") return await serveHttp(config, { deps, metrics });
+    if (config.transport === "http") return await serveHttp(config, deps, metrics);
     logger("main").info("Serving MCP over stdio{mode}", {
       mode: config.demo ? " (demo catalogue)" : "",
     });
@@ -118,10 +118,7 @@ async function fail(message: string, args: readonly string[]): Promise<number> {
   return 2;
 }
 
-async function serveHttp(
-  config: Config,
-  { deps, metrics }: { deps: Dependencies; metrics: MetricsRegistry },
-): Promise<number> {
+async function serveHttp(config: Config, deps: Dependencies, metrics: MetricsRegistry) {
   // The original server's desktop configs start it with --port and no --stdio, then talk MCP
   // over the pipe: a piped stdin is served beside HTTP, and its end stops only that side.
   let stdio: Promise<void> | undefined;

@@ -95,7 +95,7 @@ export async function runDoctor(
   const checks = [
     checkCredentials(deps),
     ...jwts.map(({ check }) => check),
-    ...await checkRegions(deps, { answeredAt, now, withToken, read }),
+    ...await checkRegions(deps, withToken, read, { answeredAt, now }),
     describeProxy(read, config),
     describeCertificates(read, config),
   ];
@@ -159,12 +159,9 @@ function checkJwts(deps: Dependencies, { now, read }: { now: () => number; read:
 
 async function checkRegions(
   { discovery, auth }: Dependencies,
-  { answeredAt, now, withToken, read }: {
-    answeredAt: ReadonlyMap<string, number>;
-    now: () => number;
-    withToken: Set<string>;
-    read: EnvReader;
-  },
+  withToken: Set<string>,
+  read: EnvReader,
+  { answeredAt, now }: { answeredAt: ReadonlyMap<string, number>; now: () => number },
 ): Promise<DoctorCheck[]> {
   const credentialed = new Set(auth.sources.flatMap((s) => s.credential ? s.regions : []));
   const skip = (region: string) =>
@@ -177,16 +174,13 @@ async function checkRegions(
     if (!withToken.has(outcome.region)) return skip(outcome.region);
     const region = discovery.regions.find((r) => r.name === outcome.region);
     const answered = answeredAt.get(outcome.region);
-    const elapsed = answered === undefined ? undefined : Math.round(answered - startedAt);
+    const elapsed = answered === undefined ? "" : `${Math.round(answered - startedAt)} ms`;
     const name = `region ${outcome.region}`;
-    if (outcome.ok) {
-      return pass(name, `answered a search${elapsed === undefined ? "" : ` in ${elapsed} ms`}`);
-    }
-    const after = elapsed === undefined ? "" : ` (after ${elapsed} ms)`;
+    if (outcome.ok) return pass(name, `answered a search${elapsed && ` in ${elapsed}`}`);
     const { kind } = outcome.error;
     const unreachable = region && (kind === "timeout" || kind === "network");
     const fix = unreachable ? networkFix(region.baseUrl, read) : REGION_FIXES[kind];
-    return fail(name, `${outcome.error.message}${after}`, fix);
+    return fail(name, `${outcome.error.message}${elapsed && ` (after ${elapsed})`}`, fix);
   });
 }
 
