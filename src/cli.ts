@@ -36,11 +36,7 @@ const SHUTDOWN_DEADLINE_MS = 5_000;
 const CONNECTIONS_DEADLINE_MS = 1_000;
 const LOG_FLUSH_MS = 1_000;
 
-/**
- * Runs the command line `args` and returns the exit status. Flags, environment and config file
- * are checked before anything is written to stdout; a server that cannot start says why on
- * stderr, and over stdio also in its answer to the client's `initialize`.
- */
+/** Runs the command line and returns the exit status; nothing reaches stdout before it is checked. */
 export async function main(args: readonly string[]): Promise<number> {
   const query = (descriptor: Deno.PermissionDescriptor) => Deno.permissions.querySync(descriptor);
   // --help and --version need no permission, so the environment is checked after the flags.
@@ -97,7 +93,7 @@ export async function main(args: readonly string[]): Promise<number> {
   const instruments = createInstruments(metrics);
   const deps = createDependencies(config, { fetch, now, logger, instruments });
   try {
-    if (config.transport === "http") return await serveHttp(config, { deps, metrics });
+    if (config.transport === "http") return await serveHttp(config, deps, metrics);
     logger("main").info("Serving MCP over stdio{mode}", {
       mode: config.demo ? " (demo catalogue)" : "",
     });
@@ -113,21 +109,16 @@ async function fail(message: string, args: readonly string[]): Promise<number> {
   const line = `${SERVER_NAME}: ${message}`;
   console.error(line);
   // A desktop client shows "Connection closed" and nothing more unless its handshake is answered.
-  if (await talksMcpOverStdin(args)) await refuseFirstRequest(line, { timeoutMs: REFUSAL_WAIT_MS });
+  // It talks MCP over stdin as the server would have served it: `--stdio`, or stdin a pipe.
+  if (args[0] === "doctor" || Deno.stdin.isTerminal()) return 2;
+  const options = args.includes("--") ? args.slice(0, args.indexOf("--")) : args;
+  if (options.includes("--stdio") || await stdinIsPipe()) {
+    await refuseFirstRequest(line, { timeoutMs: REFUSAL_WAIT_MS });
+  }
   return 2;
 }
 
-// As the server would have served it: `--stdio`, or (without `doctor`) stdin a pipe.
-async function talksMcpOverStdin(args: readonly string[]): Promise<boolean> {
-  if (args[0] === "doctor" || Deno.stdin.isTerminal()) return false;
-  const options = args.includes("--") ? args.slice(0, args.indexOf("--")) : args;
-  return options.includes("--stdio") || await stdinIsPipe();
-}
-
-async function serveHttp(
-  config: Config,
-  { deps, metrics }: { deps: Dependencies; metrics: MetricsRegistry },
-): Promise<number> {
+async function serveHttp(config: Config, deps: Dependencies, metrics: MetricsRegistry) {
   // The original server's desktop configs start it with --port and no --stdio, then talk MCP
   // over the pipe: a piped stdin is served beside HTTP, and its end stops only that side.
   let stdio: Promise<void> | undefined;

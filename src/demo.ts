@@ -6,52 +6,11 @@
 import type { Region } from "./config/mod.ts";
 import { readExpiry, readJwtClaims } from "./auth.ts";
 import type { Fetch } from "./upstream.ts";
+// Each row: psm, regions, level, framework, owners, description.
+import catalogueRows from "./demo_catalogue.json" with { type: "json" };
 
-// psm, regions, level, framework, owners, description
-const CATALOGUE_TABLE = `
-oec.affiliate.monitor cn,us P2 kitex wangzhonghua.97 Affiliate order monitoring and alerting
-oec.affiliate.api cn,us P1 hertz wangzhonghua.97,li.na Affiliate HTTP gateway for creators
-oec.affiliate.commission cn P1 kitex zhao.lei Commission calculation for affiliate orders
-oec.affiliate.settlement us P1 kitex emily.chen Affiliate settlement batches (US)
-oec.affiliate.link cn,us P2 kitex sun.yu Affiliate link generation and tracking
-oec.live.room cn,us P0 kitex liu.yang,zhang.wei Live room state and lifecycle
-oec.live.promotion cn,us P0 kitex zhang.wei Live promotion campaigns and slots
-oec.live.promotion_admin cn P2 hertz zhang.wei Operator console for live promotions
-oec.live.promotion_job cn P3 kitex he.jing Scheduled jobs that open and close promotion slots
-oec.live.coupon us P1 kitex david.wu Coupons shown in live rooms (US)
-oec.live.product_card cn,us P1 kitex liu.yang Product cards pinned in live rooms
-oec.trade.order cn,us P0 kitex chen.hao Order creation and state machine
-oec.trade.cart cn,us P1 kitex chen.hao,xu.ming Shopping cart
-oec.trade.payment_callback cn P0 hertz xu.ming Payment provider callbacks
-oec.trade.refund us P1 kitex sarah.li Refund requests and approvals (US)
-oec.product.detail cn,us P0 kitex gao.fei Product detail page data
-oec.product.search cn,us P1 kitex gao.fei,ma.lin Product search and ranking
-oec.product.inventory cn P0 kitex ma.lin Stock reservation and release
-oec.seller.center cn,us P2 hertz tang.xin Seller center backend
-oec.seller.onboarding us P2 kitex kevin.zhou Seller onboarding and verification (US)
-toutiao.user.info cn P0 kitex yang.fan User profile lookups
-toutiao.user.info_api cn P1 gin yang.fan HTTP API over user profiles
-toutiao.user.relation cn P1 kitex lin.xue Follow and block relations
-toutiao.feed.recommend cn P0 kitex qian.bo Feed recommendation
-toutiao.feed.recommend_debug cn P3 hertz qian.bo Debug endpoints of feed recommendation
-tiktok.live.gift us P0 kitex jason.park Gift sending in live rooms
-tiktok.live.gift_rank us P1 kitex jason.park Gift leaderboards
-tiktok.live.comment us P1 kitex amy.ng Live comments and moderation hooks
-tiktok.user.profile us P0 kitex brian.lee Creator and viewer profiles
-ad.promotion.delivery cn,us P0 kitex wu.qiang Ad delivery for promotions
-ad.promotion.budget cn P1 kitex wu.qiang,he.jing Promotion budget pacing
-ad.promotion.report us P2 hertz nina.xu Promotion reports (US)
-infra.neptune.registry cn,us P0 kitex infra-oncall The service registry itself
-infra.auth.jwt cn,us P0 kitex infra-oncall JWT issuing for internal services
-data.bi.dashboard_api cn P3 hertz zheng.hui BI dashboards
-data.bi.export-worker cn P3 kitex zheng.hui Scheduled BI exports
-`;
-
-/**
- * The sample catalogue, in the registry's own field names plus the regions that list each PSM:
- * some PSMs in one region, some in both, many sharing prefixes.
- */
-export const DEMO_CATALOGUE = CATALOGUE_TABLE.trim().split("\n").map((row) => {
+/** In the registry's own field names, plus the regions that list each PSM. */
+export const DEMO_CATALOGUE = catalogueRows.map((row) => {
   const [psm = "", regions = "", level = "", framework = "", owners = "", ...text] = row.split(" ");
   return {
     psm,
@@ -66,7 +25,6 @@ export const DEMO_CATALOGUE = CATALOGUE_TABLE.trim().split("\n").map((row) => {
   };
 });
 
-/** Options for {@linkcode createDemoUpstream}. */
 export interface DemoUpstreamOptions {
   /** The regions whose search endpoints are answered; their own `authUrl`s are auth services too. */
   regions: readonly (Region & { authUrl?: string })[];
@@ -78,10 +36,7 @@ const DEMO_ISSUER = "byted-live-promotion-demo";
 const SEARCH_PATH = "/api/neptune/ms/service/search";
 const TOKEN_LIFETIME_MS = 60 * 60 * 1000;
 
-/**
- * Returns a handler playing the auth service (a JWT with a real `exp` for any `CAS_SESSION`
- * cookie) and each region's search endpoint (for tokens it issued).
- */
+/** Issues a JWT with a real `exp` for any `CAS_SESSION` cookie, and searches for its tokens. */
 export function createDemoUpstream(options: DemoUpstreamOptions): (request: Request) => Response {
   const { regions, authUrl, now } = options;
   const authUrls = [authUrl, ...regions.flatMap((r) => r.authUrl ?? [])].map((u) => new URL(u));
@@ -111,7 +66,6 @@ export function createDemoUpstream(options: DemoUpstreamOptions): (request: Requ
   };
 }
 
-/** Creates a {@linkcode Fetch} that answers from {@linkcode createDemoUpstream} without a network. */
 export function createDemoFetch(options: DemoUpstreamOptions): Fetch {
   const upstream = createDemoUpstream(options);
   return (input, init) => {
@@ -121,7 +75,6 @@ export function createDemoFetch(options: DemoUpstreamOptions): Fetch {
   };
 }
 
-/** The entries of `region` whose PSM or description contains `keyword`, as the registry says them. */
 export function searchCatalogue(region: string, keyword: string) {
   const needle = keyword.trim().toLowerCase();
   if (needle === "") return [];
@@ -153,7 +106,6 @@ function isLiveDemoToken(token: string | null, now: number): boolean {
   return expiresAt !== undefined && expiresAt > now && readJwtClaims(token)?.iss === DEMO_ISSUER;
 }
 
-/** Returns a JWT with `claims` and a placeholder signature, as the demo auth service issues. */
 export function unsignedJwt(claims: Record<string, unknown>): string {
   const encode = (value: unknown) =>
     btoa(JSON.stringify(value)).replace(/=+$/, "").replace(/\+/g, "-").replace(/\//g, "_");

@@ -21,17 +21,14 @@ const DEMO_CREDENTIAL: Credential = {
   value: new Secret("demo-session"),
 };
 
-/** Options for {@linkcode createDependencies}. */
 export interface DependencyOptions {
   fetch: Fetch;
   now: () => number;
-  /** The logger of a part of the server, by name: `auth`, `discovery`. */
   logger: (category: string) => Logger;
   /** The metrics hooks, or some of them (`doctor` times the requests). */
   instruments?: Partial<Instruments>;
 }
 
-/** Builds the dependencies every session shares. */
 export function createDependencies(config: Config, options: DependencyOptions): Dependencies {
   const { fetch, now, logger, instruments } = options;
   const regions = config.demo

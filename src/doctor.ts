@@ -1,6 +1,6 @@
 /**
- * `doctor`: checks, with the server's own configuration and dependencies, the cookie, a JWT, a
- * search in each region and the proxy and CA settings, and says what to do about each failure.
+ * `doctor`: checks the cookie, a JWT, each region and the proxy and CA settings with the server's
+ * own configuration and dependencies, and says what to do about each failure.
  * @module
  */
 
@@ -21,14 +21,10 @@ export interface DoctorCheck {
   readonly fix?: string;
 }
 
-/** Every check, and whether none failed. */
 export interface DoctorReport {
   readonly ok: boolean;
   readonly checks: readonly DoctorCheck[];
 }
-
-/** The server's dependency options, and the environment as it read it (proxy and CA too). */
-export type DoctorOptions = DependencyOptions & { env: Env };
 
 // Any keyword a registry answers quickly; whether it matches does not matter.
 const PROBE_KEYWORD = "infra.neptune.registry";
@@ -77,8 +73,11 @@ const REGION_FIXES: Partial<Record<RegionFailureKind, string>> = {
   invalid_body: "The URL may not be a Neptune registry: check --region / NEPTUNE_REGIONS",
 };
 
-/** Runs every check for `config` and returns the report; contacts each auth service and region. */
-export async function runDoctor(config: Config, options: DoctorOptions): Promise<DoctorReport> {
+/** Contacts each auth service and region; `env` is the environment as the server read it. */
+export async function runDoctor(
+  config: Config,
+  options: DependencyOptions & { env: Env },
+): Promise<DoctorReport> {
   const { now } = options;
   // When each region last answered a request (a retry is one too): the search's time there.
   const answeredAt = new Map<string, number>();
@@ -96,7 +95,7 @@ export async function runDoctor(config: Config, options: DoctorOptions): Promise
   const checks = [
     checkCredentials(deps),
     ...jwts.map(({ check }) => check),
-    ...await checkRegions(deps, { answeredAt, now, withToken, read }),
+    ...await checkRegions(deps, withToken, read, { answeredAt, now }),
     describeProxy(read, config),
     describeCertificates(read, config),
   ];
@@ -160,12 +159,9 @@ function checkJwts(deps: Dependencies, { now, read }: { now: () => number; read:
 
 async function checkRegions(
   { discovery, auth }: Dependencies,
-  { answeredAt, now, withToken, read }: {
-    answeredAt: ReadonlyMap<string, number>;
-    now: () => number;
-    withToken: Set<string>;
-    read: EnvReader;
-  },
+  withToken: Set<string>,
+  read: EnvReader,
+  { answeredAt, now }: { answeredAt: ReadonlyMap<string, number>; now: () => number },
 ): Promise<DoctorCheck[]> {
   const credentialed = new Set(auth.sources.flatMap((s) => s.credential ? s.regions : []));
   const skip = (region: string) =>
@@ -178,16 +174,13 @@ async function checkRegions(
     if (!withToken.has(outcome.region)) return skip(outcome.region);
     const region = discovery.regions.find((r) => r.name === outcome.region);
     const answered = answeredAt.get(outcome.region);
-    const elapsed = answered === undefined ? undefined : Math.round(answered - startedAt);
+    const elapsed = answered === undefined ? "" : `${Math.round(answered - startedAt)} ms`;
     const name = `region ${outcome.region}`;
-    if (outcome.ok) {
-      return pass(name, `answered a search${elapsed === undefined ? "" : ` in ${elapsed} ms`}`);
-    }
-    const after = elapsed === undefined ? "" : ` (after ${elapsed} ms)`;
+    if (outcome.ok) return pass(name, `answered a search${elapsed && ` in ${elapsed}`}`);
     const { kind } = outcome.error;
     const unreachable = region && (kind === "timeout" || kind === "network");
     const fix = unreachable ? networkFix(region.baseUrl, read) : REGION_FIXES[kind];
-    return fail(name, `${outcome.error.message}${after}`, fix);
+    return fail(name, `${outcome.error.message}${elapsed && ` (after ${elapsed})`}`, fix);
   });
 }
 
@@ -256,9 +249,7 @@ function describeCertificates(read: EnvReader, config: Config): DoctorCheck {
   return info("tls", `${parts.join("; ")}${notUsedInDemo(config)}`);
 }
 
-function notUsedInDemo(config: Config): string {
-  return config.demo ? " (not used in demo mode)" : "";
-}
+const notUsedInDemo = (config: Config) => config.demo ? " (not used in demo mode)" : "";
 
 const pass = (name: string, detail: string): DoctorCheck => ({ name, status: "pass", detail });
 const skipped = (name: string, detail: string): DoctorCheck => ({ name, status: "skip", detail });

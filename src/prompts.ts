@@ -7,11 +7,7 @@ import { completable, type McpServer } from "./mcp_sdk.ts";
 import type { SessionDependencies } from "./tools/deps.ts";
 import { keywordSchema } from "./tools/search_result.ts";
 
-/** Registers the `find_psm` prompt on `server`. */
-export function registerFindPsmPrompt(
-  server: McpServer,
-  { recentPsms }: SessionDependencies,
-): void {
+export function registerFindPsmPrompt(server: McpServer, { recentPsms }: SessionDependencies) {
   // `completable` marks the schema object it is given: a fresh one per server, never the
   // shared keywordSchema itself.
   const keyword = completable(

@@ -7,7 +7,6 @@ import { type McpServer, ResourceTemplate } from "./mcp_sdk.ts";
 import type { SessionDependencies } from "./tools/deps.ts";
 import { summarize, toStructured } from "./tools/search_result.ts";
 
-/** The JSON-RPC error code MCP gives a resource that does not exist. */
 export const RESOURCE_NOT_FOUND = -32002;
 
 /**
@@ -26,7 +25,6 @@ export class ResourceReadError extends Error {
 // would cost a search per character.
 const MAX_LISTED = 100;
 
-/** Registers the `psm://{psm}` resource template on `server`. */
 export function registerPsmResource(server: McpServer, deps: SessionDependencies): void {
   const { discovery, recentPsms } = deps;
   const template = new ResourceTemplate("psm://{psm}", {

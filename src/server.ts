@@ -16,7 +16,6 @@ const INSTRUCTIONS =
   "Use search_psm_service for one PSM or a partial name, search_multiple_services for several (an array, or separated by commas or new lines), " +
   "list_available_regions to see where searches go, and check_jwt_status when searches fail to authenticate.";
 
-/** Options for {@linkcode createServer}. */
 export interface ServerOptions {
   /** A JSON-schema validator to share: without it the SDK builds a new Ajv for every server. */
   jsonSchemaValidator?: JsonSchemaValidator;
@@ -24,10 +23,7 @@ export interface ServerOptions {
   shared?: boolean;
 }
 
-/**
- * Creates an `McpServer` with the four tools, the `psm://{psm}` resource template and the
- * `find_psm` prompt, with its own memory of the PSMs its searches saw.
- */
+/** Each server has its own memory of the PSMs its searches saw. */
 export function createServer(deps: Dependencies, options: ServerOptions = {}): McpServer {
   const server = new McpServer(
     { name: SERVER_NAME, title: "ByteDance PSM lookup (Neptune)", version: VERSION },

@@ -8,14 +8,12 @@ import { abortableSleep } from "./async.ts";
 import type { Logger } from "./log.ts";
 import { forcedStopStatus, type StopSignal } from "./platform.ts";
 
-/** Options for {@linkcode createGracefulStop}. */
 export interface GracefulStopOptions {
   /** How long every route is still served after the first signal, `/ready` answering 503. */
   drainDelayMs: number;
   /** Makes `/ready` answer 503; called at once on the first signal. */
   drain: () => void;
   stop: () => Promise<void>;
-  /** Ends the process at once, for a second signal. */
   exit: (code: number) => void;
   logger: Logger;
   delay?: (ms: number) => Promise<void>;

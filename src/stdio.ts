@@ -6,6 +6,7 @@
 
 import { settledWithin } from "./async.ts";
 import { concatBytes } from "./bytes.ts";
+import { parseJson } from "./json.ts";
 import {
   isJSONRPCErrorResponse,
   isJSONRPCRequest,
@@ -65,18 +66,13 @@ export async function* readLines(
   }
 }
 
-/** Where {@linkcode serveStdio} and {@linkcode refuseFirstRequest} read and write. */
+/** Stdin and stdout by default; `output` is written one whole message at a time. */
 export interface StdioOptions {
-  /** `Deno.stdin.readable` by default. */
   input?: ReadableStream<Uint8Array>;
-  /** Written one whole message at a time; `Deno.stdout.writable` by default. */
   output?: WritableStream<Uint8Array>;
 }
 
-/**
- * Serves `server` over stdio; resolves when the server closes: once stdin ends and every
- * request received by then is answered (or 30 s passed), or when stdout is gone.
- */
+/** Resolves once stdin ended and what it asked is answered (or 30 s passed), or stdout is gone. */
 export async function serveStdio(server: McpServer, options: StdioOptions = {}): Promise<void> {
   const { input = Deno.stdin.readable, output = Deno.stdout.writable } = options;
   const writer = output.getWriter();
@@ -145,11 +141,7 @@ export async function serveStdio(server: McpServer, options: StdioOptions = {}):
   await closedDown;
 }
 
-/**
- * Answers the first request on stdin (a client's `initialize`) with a JSON-RPC error carrying
- * `message`, so that a server that cannot start tells its client why; resolves once answered,
- * or when stdin ends, holds no request, or `timeoutMs` passed.
- */
+/** Answers the first request on stdin (a client's `initialize`) with `message` as its error. */
 export async function refuseFirstRequest(
   message: string,
   options: StdioOptions & { timeoutMs: number },
@@ -161,19 +153,10 @@ export async function refuseFirstRequest(
   const { value: line } = await readLines(reader, MAX_LINE_BYTES).next();
   clearTimeout(timer);
   reader.cancel().catch(() => {});
-  const id = line ? firstRequestId(line) : undefined;
-  if (id !== undefined) {
-    const answer = encoder.encode(errorLine(id, { code: INTERNAL_ERROR, message }));
+  const request = line === undefined ? undefined : parseJson(line);
+  if (isJSONRPCRequest(request)) {
+    const answer = encoder.encode(errorLine(request.id, { code: INTERNAL_ERROR, message }));
     await output.getWriter().write(answer).catch(() => {});
-  }
-}
-
-function firstRequestId(line: string): RequestId | undefined {
-  try {
-    const value: unknown = JSON.parse(line);
-    return isJSONRPCRequest(value) ? value.id : undefined;
-  } catch {
-    return undefined;
   }
 }
 
