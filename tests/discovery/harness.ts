@@ -60,6 +60,7 @@ export type HarnessOptions =
       | "cacheTtlMs"
       | "cacheMaxBytes"
       | "concurrency"
+      | "observe"
     >
   >
   & {
@@ -122,7 +123,7 @@ export function discoveryOver(
     logger,
     // Retries go at once: no test waits for the jittered pause.
     sleep: () => Promise.resolve(),
-    observe: { searches: track },
+    observe: { ...options.observe, searches: track },
   });
   return {
     discovery,

@@ -13,7 +13,7 @@ import {
 } from "../fake_upstream.ts";
 import { CAS_SESSION, discoveryOver, type HarnessOptions } from "./harness.ts";
 import { createTokenProvider } from "../../src/auth.ts";
-import { createDiscovery } from "../../src/discovery/mod.ts";
+import { createDiscovery, type RegionSearchWrapper } from "../../src/discovery/mod.ts";
 import { Secret } from "../../src/secret.ts";
 import { errorOf } from "./fake_search.ts";
 
@@ -144,6 +144,32 @@ Deno.test("a region failing in the background after an early answer is logged, n
     assert.deepEqual(result.pending, ["us"]);
     assert.ok(
       logger.lines.some((line) => line.startsWith(`warn Region us failed for ${PSM}`)),
+      logger.lines.join("\n"),
+    );
+  });
+});
+
+Deno.test("a layer failing in the background after an early answer is logged at debug, never an unhandled rejection", async () => {
+  await withoutUnhandledRejections(async () => {
+    const requests: RegionSearchWrapper = (next) => async (region, ...rest) => {
+      const outcome = await next(region, ...rest);
+      if (region.name === US.name) throw new Error("a metrics hook broke");
+      return outcome;
+    };
+    const { discovery, logger, usHeld, settled } = cnAtOnceUsHeld(
+      () => searchAnswer([{ psm: PSM }]),
+      { observe: { requests } },
+    );
+
+    const result = await discovery.search(PSM);
+    usHeld.resolve();
+    await settled();
+
+    assert.deepEqual(result.pending, ["us"]);
+    assert.ok(
+      logger.lines.some((line) =>
+        line.startsWith(`debug A background search for ${PSM} failed: Error: a metrics hook broke`)
+      ),
       logger.lines.join("\n"),
     );
   });
