@@ -115,12 +115,18 @@ function createLogBuffer(
   let writing: Promise<void> | undefined;
 
   async function drain() {
+    // Yield first: a writer that throws at once must not end this drain before `writing` is set.
+    await Promise.resolve();
     while (queue.length > 0) {
       const lines = queue;
       const text = lines.join("");
       queue = [];
-      // Standard error is closed: there is nowhere left to report these.
-      await write(text).catch(() => droppedTotal += lines.length);
+      try {
+        await write(text);
+      } catch {
+        // Standard error is closed: there is nowhere left to report these.
+        droppedTotal += lines.length;
+      }
       bufferedChars -= text.length;
       if (queue.length === 0 && unreported > 0) {
         const count = unreported;

@@ -201,6 +201,29 @@ Deno.test("once the writer catches up, one line says how many log lines were dro
   }
 });
 
+Deno.test("a writer that throws at once counts its lines as dropped and logging goes on", async () => {
+  const written: string[] = [];
+  let broken = true;
+  const write = (text: string) => {
+    if (broken) throw new Error("stderr is closed");
+    written.push(text);
+    return Promise.resolve();
+  };
+  const output = await setupLogging("info", { write });
+  try {
+    logger("x").info("lost");
+    await output.flush();
+    broken = false;
+    logger("x").info("kept");
+    await output.flush();
+    assert.equal(output.dropped(), 1);
+    assert.equal(written.length, 1);
+    assert.match(written[0]!, /x: kept\n$/);
+  } finally {
+    await reset();
+  }
+});
+
 Deno.test("a line that fits again after a write completes is queued, not dropped", async () => {
   const writer = heldWriter();
   const output = await setupLogging("info", { write: writer.write, maxBufferedChars: 1_500 });
