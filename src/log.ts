@@ -115,14 +115,13 @@ function createLogBuffer(
   let writing: Promise<void> | undefined;
 
   async function drain() {
-    // Yield first: a writer that throws at once must not end this drain before `writing` is set.
-    await Promise.resolve();
     while (queue.length > 0) {
       const lines = queue;
       const text = lines.join("");
       queue = [];
       try {
-        await write(text);
+        // Promise.try: a writer that throws at once must not end this drain before `writing` is set.
+        await Promise.try(write, text);
       } catch {
         // Standard error is closed: there is nowhere left to report these.
         droppedTotal += lines.length;
