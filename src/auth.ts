@@ -99,7 +99,7 @@ export function createTokenProvider(options: TokenProviderOptions): TokenProvide
       expiryWarning = undefined;
       if (claimed === undefined && readJwtClaims(token)?.exp !== undefined) {
         expiryWarning =
-          "The new JWT's exp claim is not a time in seconds between 2000 and 2200: it is used for an hour";
+          `The new JWT's exp claim is not a time in seconds between ${EARLIEST_EXP_YEAR} and ${LATEST_EXP_YEAR}: it is used for an hour`;
       } else if (expiresAt <= issuedAt) {
         expiryWarning =
           "The new JWT had already expired by this machine's clock: check the clock; it is used for an hour meanwhile";
@@ -253,12 +253,14 @@ export function readJwtClaims(token: string): Record<string, unknown> | undefine
 
 // An `exp` outside these years is a bug upstream (often milliseconds instead of seconds),
 // and a Date built from it may not even be valid: such a claim is ignored.
-const EXP_RANGE_MS = [Date.UTC(2000, 0, 1), Date.UTC(2200, 0, 1)] as const;
+const EARLIEST_EXP_YEAR = 2000;
+const LATEST_EXP_YEAR = 2200;
 
-/** Returns a JWT's `exp` in milliseconds, when it is a time in seconds from 2000 to 2200. */
+/** Returns a JWT's `exp` in milliseconds, when it is a time in seconds within the years above. */
 export function readExpiry(token: string): number | undefined {
   const exp = readJwtClaims(token)?.exp;
   if (typeof exp !== "number") return undefined;
   const ms = exp * 1000;
-  return ms >= EXP_RANGE_MS[0] && ms <= EXP_RANGE_MS[1] ? ms : undefined;
+  const inRange = ms >= Date.UTC(EARLIEST_EXP_YEAR, 0, 1) && ms <= Date.UTC(LATEST_EXP_YEAR, 0, 1);
+  return inRange ? ms : undefined;
 }

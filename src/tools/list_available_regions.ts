@@ -101,7 +101,9 @@ function reportRegion(
       state: health?.state ?? "closed",
       last_outcome: health?.lastOutcome,
       last_error: health?.lastError,
-      last_latency_ms: health?.lastLatencyMs && Math.round(health.lastLatencyMs),
+      last_latency_ms: health?.lastLatencyMs === undefined
+        ? undefined
+        : Math.round(health.lastLatencyMs),
       last_checked_at: health?.lastCheckedAt?.toISOString(),
     },
   };
