@@ -11,6 +11,7 @@ import {
   type LogRecord,
 } from "@logtape/logtape";
 import { redact, type Secret } from "./secret.ts";
+import { CONTROL_CHARACTERS } from "./text.ts";
 
 /** The levels a user may set, lower-cased; `warning` is LogTape's name for warn. */
 export type LogLevel = "debug" | "info" | "warning" | "error";
@@ -60,11 +61,7 @@ export async function setupLogging(
   return { dropped: buffer.dropped, flush: buffer.flush };
 }
 
-// Escaped so that a keyword or an upstream message cannot forge a log line: controls, and what
-// breaks or reorders a line on screen (bidi marks, overrides and isolates, line and paragraph
-// separators, U+FEFF); other format characters, like the joiner inside emoji, are kept.
-const CONTROL_CHARACTERS =
-  /[\p{Cc}\u061C\u200E\u200F\u2028\u2029\u202A-\u202E\u2066-\u2069\uFEFF]/gu;
+// Escaped so that a keyword or an upstream message cannot forge a log line.
 const ESCAPES: Record<string, string> = { "\n": "\\n", "\r": "\\r", "\t": "\\t" };
 
 function oneLine(text: string): string {

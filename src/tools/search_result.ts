@@ -13,7 +13,7 @@ import type {
 } from "../discovery/mod.ts";
 import { formatDuration, groupByReason, timeOfDay } from "../wording.ts";
 import type { CallToolResult, McpServer } from "../mcp_sdk.ts";
-import { cut } from "../text.ts";
+import { CONTROL_CHARACTERS, cut } from "../text.ts";
 
 const MAX_KEYWORD_LENGTH = 256;
 const CONCISE_SERVICES = 5;
@@ -44,6 +44,11 @@ export const keywordSchema = z.string({
   .max(
     MAX_KEYWORD_LENGTH,
     `The keyword is longer than ${MAX_KEYWORD_LENGTH} characters: give one PSM or a part of it`,
+  )
+  // Never quoted back into a text a client shows: a PSM is letters, digits, dots, _ and -.
+  .refine(
+    (keyword) => keyword.search(CONTROL_CHARACTERS) === -1,
+    "The keyword holds a control or text-direction character: give a PSM such as oec.affiliate.monitor, or a part of one",
   );
 
 /** How much a result shows; `standard` is an exact match in full and a line per candidate. */

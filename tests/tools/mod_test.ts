@@ -244,7 +244,7 @@ Deno.test("without CAS_SESSION the search tools explain how to set it, once for 
   });
 });
 
-Deno.test("search_psm_service rejects an empty or overlong keyword with an actionable error", async () => {
+Deno.test("search_psm_service rejects an empty or overlong keyword, or one with control characters, with an actionable error", async () => {
   const config = testConfig();
   const upstream = fakeUpstream([]);
   await withConnection(config, { upstream }, async (client) => {
@@ -258,6 +258,12 @@ Deno.test("search_psm_service rejects an empty or overlong keyword with an actio
       { name: "search_psm_service", arguments: { keyword: "x".repeat(257) } },
       /longer than 256 characters/,
     );
+    for (const keyword of ["\u202eevil.txt", "oec\u001b[31m.live", "oec\u0000live"]) {
+      const result = await client.callTool({ name: "search_psm_service", arguments: { keyword } });
+      assert.equal(result.isError, true);
+      assert.match(textOf(result), /holds a control or text-direction character/);
+      assert.ok(!textOf(result).includes(keyword), "the keyword is not quoted back");
+    }
     assert.equal(upstream.requests.length, 0);
   });
 });
