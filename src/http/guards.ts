@@ -1,6 +1,5 @@
 /**
- * The checks a request passes before a route sees it, each a {@linkcode Middleware}: Host/Origin
- * against DNS rebinding, CORS, the bearer token, the allowed methods and the body limits.
+ * The checks a request passes before a route sees it, each a {@linkcode Middleware}.
  * @module
  */
 
@@ -12,13 +11,12 @@ import type { Secret } from "../secret.ts";
 import { INVALID_REQUEST, json, PARSE_ERROR, repeatedRequestId, rpcError } from "./rpc_messages.ts";
 import type { Middleware } from "./route.ts";
 
-/** Which Host names and Origins {@linkcode guardHost} accepts. */
 export interface HostGuardOptions {
   /** The address bound; on a loopback address only loopback Host names are served. */
   host: string;
-  /** Host names served besides loopback ones (such as the one a reverse proxy forwards). */
+  /** Besides loopback ones (such as the one a reverse proxy forwards). */
   allowedHosts?: readonly string[];
-  /** Origins whose pages may call the server, besides loopback ones and `allowedHosts`. */
+  /** Besides loopback ones and `allowedHosts`. */
   allowedOrigins?: readonly string[];
 }
 
@@ -119,7 +117,6 @@ function sameDigest(a: string, b: string): boolean {
   return difference === 0;
 }
 
-/** Answers 405 with `Allow` to any method but `methods`. */
 export function allowMethods(methods: readonly string[]): Middleware {
   const allow = methods.join(", ");
   return (next) => (request, context) => {
@@ -128,20 +125,14 @@ export function allowMethods(methods: readonly string[]): Middleware {
   };
 }
 
-/** The limits of {@linkcode readJsonBody}. */
+/** Defaults: 1 MiB, 30 s (then 408), 32 messages. */
 export interface BodyLimits {
-  /** Largest request body in bytes. Default 1 MiB. */
   maxBodyBytes?: number;
-  /** A body not received whole this long after its read started is answered 408. Default 30 s. */
   bodyTimeoutMs?: number;
-  /** Most JSON-RPC messages in one batch (a JSON array). Default 32. */
   maxBatchMessages?: number;
 }
 
-/**
- * Reads a POST body within its limits (413, 408), parses it as JSON, refuses a batch too large
- * or repeating a request id, and hands it on as `context.body`.
- */
+/** Reads a POST body within its limits, parses it as JSON, and refuses a bad batch. */
 export function readJsonBody(options: BodyLimits & { logger: Logger }): Middleware {
   const {
     maxBodyBytes = 1024 * 1024,
@@ -170,7 +161,6 @@ export function readJsonBody(options: BodyLimits & { logger: Logger }): Middlewa
           `Request body too slow: send the whole body within ${bodyTimeoutMs} ms of its start`,
         );
       }
-      // The client went away in the middle of its body: nothing failed here, and no one reads this.
       logger.debug("A client went away while sending its request body ({reason})", {
         reason: errorSummary(error),
       });

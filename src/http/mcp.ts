@@ -1,6 +1,5 @@
 /**
- * `/mcp` over streamable HTTP: one `McpServer` per session (or per request in stateless mode),
- * the calls in flight, and the limits on both.
+ * `/mcp` over streamable HTTP: one `McpServer` per session, or reused across stateless requests.
  * @module
  */
 
@@ -34,7 +33,6 @@ interface Session extends TableSession {
  * open sessions and a way to close the servers kept in stateless mode.
  */
 export function createMcpEndpoint(table: SessionTable, options: {
-  /** Builds the `McpServer` of a new session (or request, in stateless mode). */
   createServer: () => McpServer;
   logger: Logger;
   now: () => number;
@@ -43,7 +41,7 @@ export function createMcpEndpoint(table: SessionTable, options: {
   const { logger, now } = options;
   const nextTurn = nextTurnTimer();
 
-  // Serves one request on `transport`; `onEnd` runs once its response ended, whatever the reason.
+  // `onEnd` runs once the response ended, whatever the reason.
   async function exchange(
     transport: McpTransport,
     request: Request,
@@ -52,7 +50,6 @@ export function createMcpEndpoint(table: SessionTable, options: {
   ): Promise<Response> {
     const ids = requestIdsOf(context.body);
     const ended = Promise.withResolvers<void>();
-    // A POST carrying requests is in flight until its response has been sent or its client left.
     const untrack = ids.length === 0 ? () => {} : table.track({
       settled: () => ended.promise,
       answerShuttingDown: () =>

@@ -1,9 +1,6 @@
 /**
- * The transport of an `/mcp` server: the SDK's streamable HTTP transport for the handshake,
- * streams, DELETE, batches and calls that asked for progress, and a plain JSON answer for a lone
- * call that did not. The SDK answers a POST with an event stream unless JSON responses are on
- * for the whole transport, where progress cannot be sent and every call leaves an entry behind
- * (typescript-sdk#2559); a stream per response was the largest cost of a cached call.
+ * The SDK's streamable HTTP transport, but a lone call with no progress token is answered in plain
+ * JSON: the SDK's JSON mode is all or nothing and leaks an entry per call (typescript-sdk#2559).
  * @module
  */
 
@@ -17,7 +14,7 @@ import {
 } from "../mcp_sdk.ts";
 import { BAD_REQUEST, cancellation, type RpcError, Unanswered } from "./rpc_messages.ts";
 
-/** A function whose promise resolves at the next turn of the event loop, one timer per turn. */
+/** Resolves at the next turn of the event loop, one timer per turn however many wait. */
 export function nextTurnTimer(): () => Promise<void> {
   let turn: Promise<void> | undefined;
   return () =>
@@ -29,7 +26,7 @@ export function nextTurnTimer(): () => Promise<void> {
     );
 }
 
-/** The error of a call still unanswered when its session closed (the SDK's `ConnectionClosed`). */
+/** The error of a call unanswered when its session closed (the SDK's `ConnectionClosed`). */
 export const SESSION_CLOSED: RpcError = {
   code: BAD_REQUEST,
   message: "Session closed: reconnect to start a new one",
@@ -40,7 +37,6 @@ type JSONRPCRequest = Extract<JSONRPCMessage, { method: string; id: RequestId }>
 // Settles a call answered in JSON: with its answer, or with nothing when it is abandoned.
 type Settle = (answer: JSONRPCMessage | undefined) => void;
 
-/** A `Transport` for one session (or stateless requests) that knows its unanswered requests. */
 export class McpTransport implements Transport {
   onclose?: () => void;
   onerror?: (error: Error) => void;
@@ -80,7 +76,6 @@ export class McpTransport implements Transport {
     };
   }
 
-  /** The SDK's transport of the session, or of the last stateless request that needed one. */
   get stream(): WebStandardStreamableHTTPServerTransport | undefined {
     return this.#stream;
   }
@@ -137,7 +132,6 @@ export class McpTransport implements Transport {
     }
   }
 
-  /** Serves a request whose JSON body was read already: a lone call in JSON, else by the SDK. */
   handleRequest(
     request: Request,
     { parsedBody, url }: { parsedBody?: unknown; url?: URL } = {},
@@ -180,14 +174,14 @@ export class McpTransport implements Transport {
     return this.#unanswered.size === 0 && this.#plain.size === 0 && !this.#abandoned;
   }
 
-  /** Cancels `requestId` as the client's `notifications/cancelled` would, if unanswered. */
+  /** As the client's `notifications/cancelled` would, if unanswered. */
   cancel(requestId: RequestId, reason: string): void {
     if (!this.#unanswered.answered(requestId, true)) return;
     this.#abandoned = true;
     this.onmessage?.(cancellation(requestId, reason));
   }
 
-  /** Cancels `requestId` and drops its JSON answer, for a call whose client left. */
+  /** Cancels `requestId` and drops its JSON answer. */
   abandon(requestId: RequestId, reason: string): void {
     this.cancel(requestId, reason);
     this.#settlePlain(requestId);

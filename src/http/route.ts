@@ -1,6 +1,5 @@
 /**
- * The shape of the HTTP surface: a {@linkcode Route} answers a request with its
- * {@linkcode RequestContext}; a {@linkcode Middleware} wraps a route with one check.
+ * A {@linkcode Route} answers a request with its context; a {@linkcode Middleware} wraps one.
  * @module
  */
 
@@ -8,15 +7,12 @@ import { json } from "./rpc_messages.ts";
 
 /** What `Deno.serve` tells a handler besides the request; tests may leave it out. */
 export interface ServeInfo {
-  /** Settles once the response was sent, or the client went away. */
   readonly completed: Promise<void>;
   readonly remoteAddr?: Deno.NetAddr;
 }
 
-/** A request handler, as `Deno.serve` and tests call it. */
 export type Handler = (request: Request, info?: ServeInfo) => Promise<Response>;
 
-/** What the wrappers learned about a request, handed down to the route. */
 export interface RequestContext {
   readonly url: URL;
   /**
@@ -24,19 +20,16 @@ export interface RequestContext {
    * (`GET http://localhost/ HTTP/1.1`) makes the URL, whatever the Host says.
    */
   readonly sentHost?: URL;
-  /** From {@linkcode ServeInfo}; absent when a test calls the handler directly. */
   readonly completed?: Promise<void>;
   readonly remoteAddress?: string;
-  /** The parsed JSON body of a POST, once `readJsonBody` has read it. */
+  /** Set by `readJsonBody`. */
   body?: unknown;
   /** The SHA-256 (hex) of the bearer token `requireBearer` accepted, never the token itself. */
   clientKey?: string;
 }
 
-/** Answers one request. */
 export type Route = (request: Request, context: RequestContext) => Promise<Response>;
 
-/** Wraps a route with one check or effect. */
 export type Middleware = (next: Route) => Route;
 
 /** Wraps `route` in `middlewares`, the first one outermost. */

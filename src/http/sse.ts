@@ -1,8 +1,6 @@
 /**
- * The legacy HTTP+SSE transport (protocol 2024-11-05): `GET /sse` opens an event stream whose
- * first event, `endpoint`, names the URL to POST messages to; each POST is answered 202 and the
- * answers go out on the stream. Our own over a web stream: the SDK's `SSEServerTransport` writes
- * to Node's `http.ServerResponse`, and the Hono adapters expect Hono's streaming context.
+ * The legacy HTTP+SSE transport (2024-11-05), our own over a web stream: the SDK's writes to
+ * Node's `http.ServerResponse`, and the Hono adapters expect Hono's streaming context.
  * @module
  */
 
@@ -44,7 +42,6 @@ export class StreamBackedUpError extends Error {
 /** One SSE session as an SDK `Transport`, writing what the server sends to its `stream`. */
 export class SseServerTransport implements Transport {
   readonly sessionId: string = crypto.randomUUID();
-  /** The body of the `GET /sse` response. */
   readonly stream: ReadableStream<Uint8Array>;
   readonly unanswered: Unanswered = new Unanswered();
   onclose?: () => void;
@@ -86,7 +83,6 @@ export class SseServerTransport implements Transport {
     return Promise.resolve();
   }
 
-  /** Hands a message the client POSTed to the server. */
   handleMessage(message: JSONRPCMessage): void {
     if (isJSONRPCRequest(message)) this.unanswered.add(message.id);
     // The server sends nothing for a cancelled request: it is unanswered no longer.
@@ -99,7 +95,6 @@ export class SseServerTransport implements Transport {
     this.onmessage?.(cancellation(id, reason));
   }
 
-  /** Bytes written to the open stream and not yet read by the client. */
   unsentBytes(): number {
     if (this.#closed) return 0;
     return this.#maxUnsentBytes - (this.#controller.desiredSize ?? this.#maxUnsentBytes);
@@ -181,7 +176,6 @@ export class UnsentBudget {
   }
 }
 
-/** The limits of the `/sse` streams. */
 export interface SseLimits {
   /** How often a comment line keeps a quiet stream open. Default 25 s. */
   sseKeepAliveMs?: number;
@@ -197,7 +191,6 @@ interface SseSession extends TableSession {
 
 const LABEL = "SSE session";
 
-/** What a client whose session was closed because it did not read its stream is told. */
 export const BACKED_UP =
   "Session closed: its client stopped reading the event stream of GET /sse; reconnect to /sse and read the stream";
 
@@ -275,7 +268,7 @@ export function createSseEndpoint(
         "Invalid JSON-RPC message: send one JSON-RPC 2.0 object (or a list of them)",
       );
     }
-    // Answers go out on the stream paired by id alone: the second would reach whoever asked first.
+    // Answers are paired by id alone: the second would reach whoever asked first.
     const taken = requestIdsOf(messages).find((id) => session.transport.unanswered.has(id));
     if (taken !== undefined) return requestIdInUse(taken);
     session.confirmed = true;
