@@ -76,10 +76,6 @@ export class McpTransport implements Transport {
     };
   }
 
-  get stream(): WebStandardStreamableHTTPServerTransport | undefined {
-    return this.#stream;
-  }
-
   get sessionId(): string | undefined {
     return this.#stream?.sessionId;
   }
