@@ -20,11 +20,7 @@ export interface HostGuardOptions {
   allowedOrigins?: readonly string[];
 }
 
-/**
- * Refuses what a page from another site could send through DNS rebinding: on a loopback bind
- * (or with `allowedHosts`) the Host must be loopback or allowed, and any Origin must be
- * loopback, in `allowedOrigins` or on an allowed host.
- */
+/** Refuses what a page from another site could send through DNS rebinding. */
 export function guardHost(options: HostGuardOptions): Middleware {
   const allowedHosts = new Set(options.allowedHosts?.map(canonicalHost));
   const allowedOrigins = new Set(
@@ -65,10 +61,7 @@ const CORS_HEADERS = {
   "access-control-max-age": "600",
 };
 
-/**
- * Lets a browser page whose Origin {@linkcode guardHost} accepted call the server (the MCP
- * Inspector's direct mode): answers its CORS preflight and marks the responses it may read.
- */
+/** CORS for a page whose Origin {@linkcode guardHost} accepted (the Inspector's direct mode). */
 export function allowAcceptedOrigins(): Middleware {
   return (next) => async (request, context) => {
     const origin = request.headers.get("origin");
@@ -103,8 +96,7 @@ export function requireBearer(token: Secret | undefined): Middleware {
   };
 }
 
-// Web Crypto, not node:crypto: loading node:crypto costs every start (stdio too) about as much
-// CPU as the rest of our modules.
+// Web Crypto: loading node:crypto costs every start (stdio too) as much CPU as our own modules.
 async function sha256Hex(value: string): Promise<string> {
   const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(value));
   return Array.from(new Uint8Array(digest), (byte) => byte.toString(16).padStart(2, "0")).join("");
@@ -144,8 +136,7 @@ export function readJsonBody(options: BodyLimits & { logger: Logger }): Middlewa
   const decoder = new TextDecoder("utf-8", { fatal: true });
   return (next) => async (request, context) => {
     if (request.method !== "POST") return await next(request, context);
-    // A client that dribbles its body (or never ends it) would otherwise hold the request, and
-    // its connection, for as long as it likes.
+    // Else a client that dribbles its body would hold the request and its connection at will.
     const deadline = startDeadline(bodyTimeoutMs, {
       reason: () => new Error(`The body was not received whole in ${bodyTimeoutMs} ms`),
     });
@@ -178,8 +169,7 @@ export function readJsonBody(options: BodyLimits & { logger: Logger }): Middlewa
           'Parse error: the body is not valid JSON; send a JSON-RPC message (or, to /mcp, a plain call {"tool": ..., "arguments": {...}})',
       });
     }
-    // A 1 MiB body holds thousands of small calls, each a search: the caps on one call's work
-    // (keywords per batch search) would not bound a request.
+    // A 1 MiB body holds thousands of small calls: the caps on one call's work would not bound it.
     if (Array.isArray(context.body) && context.body.length > maxBatchMessages) {
       return rpcError(
         400,
@@ -200,7 +190,7 @@ export function readJsonBody(options: BodyLimits & { logger: Logger }): Middlewa
   };
 }
 
-// Undefined when the body is over `maxBytes`; nothing past the limit is kept.
+// Undefined when the body is over `maxBytes`.
 async function readBodyCapped(
   request: Request,
   maxBytes: number,
@@ -208,9 +198,8 @@ async function readBodyCapped(
 ): Promise<Uint8Array | undefined> {
   if (await declaresTooMuch(request, maxBytes)) return undefined;
   if (!request.body) return new Uint8Array();
-  // A small body that declares its length (most calls) is read in one piece, without a reader,
-  // which costs less per request; past the deadline that read cannot be stopped, only left to
-  // end with its connection, holding at most this much. A larger one is read chunk by chunk.
+  // A small body of declared length is read in one piece, which costs less than a reader; past
+  // the deadline that read cannot be stopped, only left to end with its connection.
   const declared = Number(request.headers.get("content-length") ?? NaN);
   if (declared >= 0 && declared <= 64 * 1024) {
     const bytes = await untilAborted(request.bytes(), signal);

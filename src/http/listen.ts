@@ -36,7 +36,6 @@ export interface ListenOptions {
 export interface Listener {
   /** The one picked, when 0 was asked for. */
   readonly port: number;
-  /** Stops accepting, waits for connections to finish, and stops listening again. */
   shutdown(): Promise<void>;
 }
 

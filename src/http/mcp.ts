@@ -28,10 +28,7 @@ interface Session extends TableSession {
   openRequests: number;
 }
 
-/**
- * Creates the `/mcp` route (it expects `context.body` read by `readJsonBody`), with its count of
- * open sessions and a way to close the servers kept in stateless mode.
- */
+/** The `/mcp` route expects `context.body` read by `readJsonBody`. */
 export function createMcpEndpoint(table: SessionTable, options: {
   createServer: () => McpServer;
   logger: Logger;
@@ -41,7 +38,6 @@ export function createMcpEndpoint(table: SessionTable, options: {
   const { logger, now } = options;
   const nextTurn = nextTurnTimer();
 
-  // `onEnd` runs once the response ended, whatever the reason.
   async function exchange(
     transport: McpTransport,
     request: Request,
@@ -121,9 +117,8 @@ export function createMcpEndpoint(table: SessionTable, options: {
     }
   }
 
-  // Stateless mode keeps the servers of ended requests, still connected, for the next ones:
-  // building one registers every tool and its schemas again, and connecting and closing one
-  // cost more than the call itself.
+  // Stateless servers are kept connected for the next requests: building, connecting and closing
+  // one cost more than the call itself.
   const idle: { server: McpServer; transport: McpTransport }[] = [];
 
   function logTransportError(error: Error): void {
@@ -144,8 +139,7 @@ export function createMcpEndpoint(table: SessionTable, options: {
       typeof m.method === "string" && STATELESS_METHODS.has(m.method)
     );
     return await exchange(connection.transport, request, context, () => {
-      // Another client may use the server only once nothing of this one runs in it: an answer
-      // still to come would go to that client's request of the same id.
+      // Only once nothing of this client runs in it: a late answer would go to the next client.
       if (
         connection.transport.isIdle() && reusable && !table.closing() &&
         idle.length < MAX_IDLE_SERVERS
@@ -162,12 +156,7 @@ export function createMcpEndpoint(table: SessionTable, options: {
   function serveStateful(request: Request, context: RequestContext): Promise<Response> {
     const sessionId = request.headers.get("mcp-session-id");
     if (sessionId) {
-      const session = table.lookup<Session>(
-        LABEL,
-        sessionId,
-        context,
-        "Session not found: it ended or the server restarted; reconnect to start a new one",
-      );
+      const session = table.lookup<Session>(LABEL, sessionId, context, NOT_FOUND);
       if (session instanceof Response) return Promise.resolve(session);
       session.confirmed = true;
       return serveInSession(session, request, context);
@@ -192,6 +181,8 @@ export function createMcpEndpoint(table: SessionTable, options: {
 }
 
 const MAX_IDLE_SERVERS = 64;
+const NOT_FOUND =
+  "Session not found: it ended or the server restarted; reconnect to start a new one";
 
 // Requests after which a server holds nothing of its client, so another client's request may
 // reuse it; `initialize` (the client's capabilities) and `logging/setLevel` leave state behind.

@@ -51,10 +51,7 @@ export class McpTransport implements Transport {
   // A call was cancelled: its handler may still be running, and nothing tells when it ends.
   #abandoned = false;
 
-  /**
-   * Without `sessionIdGenerator`, serves stateless requests one at a time; share one `nextTurn`
-   * from {@linkcode nextTurnTimer} between transports.
-   */
+  /** Without `sessionIdGenerator`, serves stateless requests one at a time. */
   constructor(options: {
     sessionIdGenerator?: () => string;
     onsessioninitialized?: (sessionId: string) => void;
@@ -152,9 +149,8 @@ export class McpTransport implements Transport {
     );
   }
 
-  // Closing aborts every handler, so the server answers none of the calls still running: each
-  // JSON answer gets SESSION_CLOSED now, or its response would stay open with no body (the SDK
-  // closes the event streams of the others itself).
+  // Closing aborts every handler, which then answers nothing: a JSON answer would never come
+  // (the SDK closes the event streams of the others itself).
   #endCalls() {
     for (const [id, settle] of this.#plain) settle({ jsonrpc: "2.0", id, error: SESSION_CLOSED });
     this.#plain.clear();
@@ -227,11 +223,8 @@ export class McpTransport implements Transport {
   }
 }
 
-/**
- * The answer in JSON when it is ready within this turn (a cached search, `tools/list`); else a
- * 200 at once whose body follows (empty if the call is abandoned), so that the end of the
- * response, or the client leaving, is known as for an event stream.
- */
+// The answer when ready within this turn (a cached search), else a 200 at once whose body follows
+// (empty if the call is abandoned): the client leaving is then known as for an event stream.
 async function answerSoon(
   answer: Promise<JSONRPCMessage | undefined>,
   nextTurn: Promise<unknown>,

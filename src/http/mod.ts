@@ -26,7 +26,7 @@ import { compose, type Handler, type Middleware, type Route, toHandler } from ".
 
 export type { Handler, ServeInfo } from "./route.ts";
 
-/** Options for {@linkcode createHttpApp}; the limits default to the README's values. */
+/** The limits default to the README's values. */
 export interface HttpAppOptions extends HostGuardOptions, BodyLimits, SessionLimits, SseLimits {
   createServer: () => McpServer;
   /** For many clients (plain calls, stateless): it must remember no PSM. */
@@ -48,7 +48,6 @@ export interface HttpApp {
   /** For `Deno.serve`'s `onError`: logs the failure (not a backed-up `/sse`) and answers 500. */
   onError(error: unknown): Response;
   sessionCount(): number;
-  /** Call it now and then. */
   closeIdleSessions(): Promise<void>;
   /** From now on `/ready` answers 503 so that load balancers send requests elsewhere. */
   drain(): void;
@@ -152,7 +151,6 @@ function statelessRefusal(): Promise<Response> {
   }));
 }
 
-/** The URL clients connect to on `host`:`port`. */
 export function endpointUrl(host: string, port: number): string {
   return `http://${urlHost(host)}:${port}/mcp`;
 }

@@ -62,9 +62,8 @@ export function createPlainCalls(
       if (call === undefined) return await next(request, context);
       if ("problem" in call) return failure(400, call.tool, call.problem);
       if (table.closing()) return failure(503, call.tool, SHUTTING_DOWN.message);
-      // The client went away: stop the tool's upstream work. `request.signal` tells at once;
-      // `completed` settles only once this handler has returned, after all the work is done.
-      // Linked only while the call runs: Deno.serve also aborts the signal after a normal answer.
+      // `request.signal` tells at once that the client left (`completed` only after the work);
+      // linked only while the call runs: Deno.serve also aborts it after a normal answer.
       const abandoned = linkAbort(request.signal);
       const answered = run(call.tool, call.arguments, abandoned.signal);
       // Closing the server once the table is closed ends the call: it is answered below.

@@ -5,7 +5,6 @@
 
 import { json } from "./rpc_messages.ts";
 
-/** What `Deno.serve` tells a handler besides the request; tests may leave it out. */
 export interface ServeInfo {
   readonly completed: Promise<void>;
   readonly remoteAddr?: Deno.NetAddr;
@@ -15,10 +14,7 @@ export type Handler = (request: Request, info?: ServeInfo) => Promise<Response>;
 
 export interface RequestContext {
   readonly url: URL;
-  /**
-   * The `Host` header as sent, parsed as `http://<Host>`: an absolute-form target
-   * (`GET http://localhost/ HTTP/1.1`) makes the URL, whatever the Host says.
-   */
+  /** The `Host` header as sent: an absolute-form target makes the URL, whatever the Host says. */
   readonly sentHost?: URL;
   readonly completed?: Promise<void>;
   readonly remoteAddress?: string;
@@ -32,7 +28,7 @@ export type Route = (request: Request, context: RequestContext) => Promise<Respo
 
 export type Middleware = (next: Route) => Route;
 
-/** Wraps `route` in `middlewares`, the first one outermost. */
+/** The first middleware is outermost. */
 export function compose(middlewares: readonly Middleware[], route: Route): Route {
   return middlewares.reduceRight((next, middleware) => middleware(next), route);
 }
@@ -68,10 +64,7 @@ function hostSent(request: Request, url: URL): URL | null {
   return URL.parse(`http://${sent}`);
 }
 
-/**
- * Calls `onEnd` once the response has been sent or its client went away: through `completed`
- * when `Deno.serve` gave it, else (a test's direct call) by watching the body stream.
- */
+/** Calls `onEnd` once the response was sent or its client went away. */
 export function whenSent(
   response: Response,
   completed: Promise<void> | undefined,

@@ -16,7 +16,6 @@ export interface RpcError {
 export const BAD_REQUEST = -32000;
 export const SESSION_NOT_FOUND = -32001;
 export const PARSE_ERROR = -32700;
-/** A message that is not a request the server may serve, such as one whose id is taken. */
 export const INVALID_REQUEST = -32600;
 
 export function json(status: number, body: unknown, headers: HeadersInit = {}): Response {

@@ -7,8 +7,9 @@
 import { settledWithin } from "../async.ts";
 import type { Logger } from "../log.ts";
 import { LruMap } from "../lru.ts";
-import type { JSONRPCMessage, RequestId } from "../mcp_sdk.ts";
+import type { RequestId } from "../mcp_sdk.ts";
 import { formatDuration } from "../wording.ts";
+import type { McpTransport } from "./mcp_transport.ts";
 import { BAD_REQUEST, rpcError, SESSION_NOT_FOUND } from "./rpc_messages.ts";
 import type { RequestContext } from "./route.ts";
 
@@ -20,7 +21,6 @@ export const SHUTTING_DOWN = {
 export interface TableSession {
   /** Milliseconds since the epoch. */
   lastActive: number;
-  /** The client sent something after opening the session. */
   confirmed: boolean;
   /** Whether a request of the session is being served (an open `/mcp` event stream counts). */
   busy(): boolean;
@@ -92,10 +92,7 @@ export class SessionTable {
     return this.#closing;
   }
 
-  /**
-   * The open session `id` if the request's client opened it (to anyone else an id is unknown),
-   * else the 404 answer: why it ended when known and asked by its client, else `message`.
-   */
+  /** Session `id` if the request's client opened it (to anyone else it is unknown), else a 404. */
   lookup<S extends TableSession>(
     label: string,
     id: string,
@@ -110,7 +107,7 @@ export class SessionTable {
     return rpcError(404, { code: SESSION_NOT_FOUND, message: reason ?? message });
   }
 
-  /** Takes a slot for a session of the request's client, evicting an idle one when full. */
+  /** Evicts an idle session when full. */
   reserve<S extends TableSession>(label: string, context: RequestContext): Slot<S> | Response {
     if (this.#closing) return rpcError(503, SHUTTING_DOWN);
     const client = clientOf(context);
@@ -152,7 +149,7 @@ export class SessionTable {
     };
   }
 
-  /** Counts `work` until the returned function is called, so that shutdown can answer it. */
+  /** Counts `work` in flight until the returned function is called. */
   track(work: InFlight): () => void {
     this.#inFlight.add(work);
     return () => this.#inFlight.delete(work);
@@ -223,10 +220,7 @@ export class SessionTable {
 
 /** Cancels each of `ids` on `transport` and answers it with {@linkcode SHUTTING_DOWN}. */
 export async function answerShuttingDown(
-  transport: {
-    cancel(id: RequestId, reason: string): void;
-    send(message: JSONRPCMessage): Promise<void>;
-  },
+  transport: Pick<McpTransport, "cancel" | "send">,
   ids: readonly RequestId[],
 ): Promise<void> {
   for (const id of ids) {

@@ -39,7 +39,6 @@ export class StreamBackedUpError extends Error {
   override name = "StreamBackedUpError";
 }
 
-/** One SSE session as an SDK `Transport`, writing what the server sends to its `stream`. */
 export class SseServerTransport implements Transport {
   readonly sessionId: string = crypto.randomUUID();
   readonly stream: ReadableStream<Uint8Array>;
@@ -144,19 +143,13 @@ export class SseServerTransport implements Transport {
   }
 }
 
-/**
- * The unsent bytes of every `/sse` stream together, bounded: the per-stream limit times the
- * session limit (4 GiB by default) could otherwise queue in memory.
- */
+/** Bounds the unsent bytes of all `/sse` streams: 4 MiB times 1000 sessions would be 4 GiB. */
 export class UnsentBudget {
   readonly streams: Set<SseServerTransport> = new Set();
 
   constructor(readonly maxBytes: number = 64 * 1024 * 1024) {}
 
-  /**
-   * Makes room for `bytes` more from `writer` by closing the stream with the most unsent as
-   * backed up; false when that was `writer`'s own: the bytes are not to be written.
-   */
+  /** Closes the streams with most unsent until `bytes` fit; false when `writer` was closed. */
   makeRoom(writer: SseServerTransport, bytes: number): boolean {
     while (true) {
       // Summed on demand: a stream's backlog shrinks as its client reads, which nothing reports.
@@ -177,11 +170,11 @@ export class UnsentBudget {
 }
 
 export interface SseLimits {
-  /** How often a comment line keeps a quiet stream open. Default 25 s. */
+  /** Default 25 s. */
   sseKeepAliveMs?: number;
-  /** Most bytes of a stream left unread before its session is closed. Default 4 MiB. */
+  /** Unread bytes of one stream before its session is closed. Default 4 MiB. */
   sseMaxUnsentBytes?: number;
-  /** Most unsent bytes of every stream; then the one with most is closed. Default 64 MiB. */
+  /** Of every stream together; then the one with most is closed. Default 64 MiB. */
   sseMaxTotalUnsentBytes?: number;
 }
 
@@ -194,7 +187,7 @@ const LABEL = "SSE session";
 export const BACKED_UP =
   "Session closed: its client stopped reading the event stream of GET /sse; reconnect to /sse and read the stream";
 
-/** Creates the routes of the legacy transport (`post` expects `context.body`). */
+/** `post` expects `context.body`. */
 export function createSseEndpoint(
   table: SessionTable,
   options: SseLimits & { createServer: () => McpServer; logger: Logger; now: () => number },
@@ -254,12 +247,7 @@ export function createSseEndpoint(
         "The sessionId query parameter is missing: POST to the URL of the endpoint event of GET /sse",
       );
     }
-    const session = table.lookup<SseSession>(
-      LABEL,
-      sessionId,
-      context,
-      "Session not found: its SSE stream ended or the server restarted; reconnect to /sse",
-    );
+    const session = table.lookup<SseSession>(LABEL, sessionId, context, NOT_FOUND);
     if (session instanceof Response) return session;
     const messages = parseMessages(context.body);
     if (!messages) {
@@ -294,4 +282,6 @@ function parseMessages(body: unknown): JSONRPCMessage[] | undefined {
   return messages.length > 0 ? messages : undefined;
 }
 
+const NOT_FOUND =
+  "Session not found: its SSE stream ended or the server restarted; reconnect to /sse";
 const encoder = new TextEncoder();
