@@ -1,6 +1,5 @@
 /**
- * The checks a request passes before a route sees it, each a {@linkcode Middleware}: Host/Origin
- * against DNS rebinding, CORS, the bearer token, the allowed methods and the body limits.
+ * The checks a request passes before a route sees it, each a {@linkcode Middleware}.
  * @module
  */
 
@@ -12,21 +11,16 @@ import type { Secret } from "../secret.ts";
 import { INVALID_REQUEST, json, PARSE_ERROR, repeatedRequestId, rpcError } from "./rpc_messages.ts";
 import type { Middleware } from "./route.ts";
 
-/** Which Host names and Origins {@linkcode guardHost} accepts. */
 export interface HostGuardOptions {
   /** The address bound; on a loopback address only loopback Host names are served. */
   host: string;
-  /** Host names served besides loopback ones (such as the one a reverse proxy forwards). */
+  /** Besides loopback ones (such as the one a reverse proxy forwards). */
   allowedHosts?: readonly string[];
-  /** Origins whose pages may call the server, besides loopback ones and `allowedHosts`. */
+  /** Besides loopback ones and `allowedHosts`. */
   allowedOrigins?: readonly string[];
 }
 
-/**
- * Refuses what a page from another site could send through DNS rebinding: on a loopback bind
- * (or with `allowedHosts`) the Host must be loopback or allowed, and any Origin must be
- * loopback, in `allowedOrigins` or on an allowed host.
- */
+/** Refuses what a page from another site could send through DNS rebinding. */
 export function guardHost(options: HostGuardOptions): Middleware {
   const allowedHosts = new Set(options.allowedHosts?.map(canonicalHost));
   const allowedOrigins = new Set(
@@ -67,10 +61,7 @@ const CORS_HEADERS = {
   "access-control-max-age": "600",
 };
 
-/**
- * Lets a browser page whose Origin {@linkcode guardHost} accepted call the server (the MCP
- * Inspector's direct mode): answers its CORS preflight and marks the responses it may read.
- */
+/** CORS for a page whose Origin {@linkcode guardHost} accepted (the Inspector's direct mode). */
 export function allowAcceptedOrigins(): Middleware {
   return (next) => async (request, context) => {
     const origin = request.headers.get("origin");
@@ -105,8 +96,7 @@ export function requireBearer(token: Secret | undefined): Middleware {
   };
 }
 
-// Web Crypto, not node:crypto: loading node:crypto costs every start (stdio too) about as much
-// CPU as the rest of our modules.
+// Web Crypto: loading node:crypto costs every start (stdio too) as much CPU as our own modules.
 async function sha256Hex(value: string): Promise<string> {
   const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(value));
   return Array.from(new Uint8Array(digest), (byte) => byte.toString(16).padStart(2, "0")).join("");
@@ -119,7 +109,6 @@ function sameDigest(a: string, b: string): boolean {
   return difference === 0;
 }
 
-/** Answers 405 with `Allow` to any method but `methods`. */
 export function allowMethods(methods: readonly string[]): Middleware {
   const allow = methods.join(", ");
   return (next) => (request, context) => {
@@ -128,20 +117,14 @@ export function allowMethods(methods: readonly string[]): Middleware {
   };
 }
 
-/** The limits of {@linkcode readJsonBody}. */
+/** Defaults: 1 MiB, 30 s (then 408), 32 messages. */
 export interface BodyLimits {
-  /** Largest request body in bytes. Default 1 MiB. */
   maxBodyBytes?: number;
-  /** A body not received whole this long after its read started is answered 408. Default 30 s. */
   bodyTimeoutMs?: number;
-  /** Most JSON-RPC messages in one batch (a JSON array). Default 32. */
   maxBatchMessages?: number;
 }
 
-/**
- * Reads a POST body within its limits (413, 408), parses it as JSON, refuses a batch too large
- * or repeating a request id, and hands it on as `context.body`.
- */
+/** Reads a POST body within its limits, parses it as JSON, and refuses a bad batch. */
 export function readJsonBody(options: BodyLimits & { logger: Logger }): Middleware {
   const {
     maxBodyBytes = 1024 * 1024,
@@ -153,8 +136,7 @@ export function readJsonBody(options: BodyLimits & { logger: Logger }): Middlewa
   const decoder = new TextDecoder("utf-8", { fatal: true });
   return (next) => async (request, context) => {
     if (request.method !== "POST") return await next(request, context);
-    // A client that dribbles its body (or never ends it) would otherwise hold the request, and
-    // its connection, for as long as it likes.
+    // Else a client that dribbles its body would hold the request and its connection at will.
     const deadline = startDeadline(bodyTimeoutMs, {
       reason: () => new Error(`The body was not received whole in ${bodyTimeoutMs} ms`),
     });
@@ -170,7 +152,6 @@ export function readJsonBody(options: BodyLimits & { logger: Logger }): Middlewa
           `Request body too slow: send the whole body within ${bodyTimeoutMs} ms of its start`,
         );
       }
-      // The client went away in the middle of its body: nothing failed here, and no one reads this.
       logger.debug("A client went away while sending its request body ({reason})", {
         reason: errorSummary(error),
       });
@@ -188,8 +169,7 @@ export function readJsonBody(options: BodyLimits & { logger: Logger }): Middlewa
           'Parse error: the body is not valid JSON; send a JSON-RPC message (or, to /mcp, a plain call {"tool": ..., "arguments": {...}})',
       });
     }
-    // A 1 MiB body holds thousands of small calls, each a search: the caps on one call's work
-    // (keywords per batch search) would not bound a request.
+    // A 1 MiB body holds thousands of small calls: the caps on one call's work would not bound it.
     if (Array.isArray(context.body) && context.body.length > maxBatchMessages) {
       return rpcError(
         400,
@@ -210,7 +190,7 @@ export function readJsonBody(options: BodyLimits & { logger: Logger }): Middlewa
   };
 }
 
-// Undefined when the body is over `maxBytes`; nothing past the limit is kept.
+// Undefined when the body is over `maxBytes`.
 async function readBodyCapped(
   request: Request,
   maxBytes: number,
@@ -218,9 +198,8 @@ async function readBodyCapped(
 ): Promise<Uint8Array | undefined> {
   if (await declaresTooMuch(request, maxBytes)) return undefined;
   if (!request.body) return new Uint8Array();
-  // A small body that declares its length (most calls) is read in one piece, without a reader,
-  // which costs less per request; past the deadline that read cannot be stopped, only left to
-  // end with its connection, holding at most this much. A larger one is read chunk by chunk.
+  // A small body of declared length is read in one piece, which costs less than a reader; past
+  // the deadline that read cannot be stopped, only left to end with its connection.
   const declared = Number(request.headers.get("content-length") ?? NaN);
   if (declared >= 0 && declared <= 64 * 1024) {
     const bytes = await untilAborted(request.bytes(), signal);

@@ -1,56 +1,45 @@
 /**
- * A listener that outlives its accept loop: when `Deno.serve` stops accepting (out of file
- * descriptors, denoland/deno#10148) the port is closed and nothing keeps the process alive, so
- * the port is listened on again after a back-off until it works. Meanwhile another local
- * process may take the port: Deno offers no way to keep it (the README's Security section).
+ * A listener that listens again when `Deno.serve` stops accepting (out of file descriptors,
+ * denoland/deno#10148), which closes the port and leaves nothing to keep the process alive.
  * @module
  */
 
 import { abortableSleep } from "../async.ts";
 import { errorSummary, type Logger } from "../log.ts";
 
-/** What the listener needs of a running `Deno.serve`. */
 export interface ServedPort {
   readonly addr: Deno.NetAddr;
-  /** Settles when the server stops: resolves after `shutdown`, rejects when accepting failed. */
+  /** Resolves after `shutdown`, rejects when accepting failed. */
   readonly finished: Promise<void>;
   shutdown(): Promise<void>;
 }
 
-/** Starts serving, as `Deno.serve(options, handler)` does; throws when it cannot listen. */
 export type ServeFunction = (
   options: Deno.ServeTcpOptions,
   handler: Deno.ServeHandler<Deno.NetAddr>,
 ) => ServedPort;
 
-/** Options for {@linkcode listen}. */
 export interface ListenOptions {
   readonly hostname: string;
   /** 0 picks a free port, kept when listening again. */
   readonly port: number;
-  /** Called once, when the port is first listened on. */
+  /** Only when the port is first listened on. */
   readonly onListen?: (addr: Deno.NetAddr) => void;
   readonly onError?: (error: unknown) => Response | Promise<Response>;
   readonly logger: Logger;
-  /** `Deno.serve` by default. */
   readonly serve?: ServeFunction;
   /** First wait before listening again, doubled after each failure up to `maxBackoffMs`. */
   readonly backoffMs?: number;
   readonly maxBackoffMs?: number;
 }
 
-/** A port served until {@linkcode Listener.shutdown}, whatever its accept loop meets. */
 export interface Listener {
-  /** The port listened on (the one picked, when 0 was asked for). */
+  /** The one picked, when 0 was asked for. */
   readonly port: number;
-  /** Stops accepting, waits for connections to finish, and stops listening again. */
   shutdown(): Promise<void>;
 }
 
-/**
- * Serves `handler` on `hostname:port` and listens again whenever the listener fails.
- * @throws when the port cannot be listened on at first (in use, not allowed).
- */
+/** @throws when the port cannot be listened on at first (in use, not allowed). */
 export function listen(
   handler: Deno.ServeHandler<Deno.NetAddr>,
   options: ListenOptions,

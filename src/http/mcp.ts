@@ -1,6 +1,5 @@
 /**
- * `/mcp` over streamable HTTP: one `McpServer` per session (or per request in stateless mode),
- * the calls in flight, and the limits on both.
+ * `/mcp` over streamable HTTP: one `McpServer` per session, or reused across stateless requests.
  * @module
  */
 
@@ -29,12 +28,8 @@ interface Session extends TableSession {
   openRequests: number;
 }
 
-/**
- * Creates the `/mcp` route (it expects `context.body` read by `readJsonBody`), with its count of
- * open sessions and a way to close the servers kept in stateless mode.
- */
+/** The `/mcp` route expects `context.body` read by `readJsonBody`. */
 export function createMcpEndpoint(table: SessionTable, options: {
-  /** Builds the `McpServer` of a new session (or request, in stateless mode). */
   createServer: () => McpServer;
   logger: Logger;
   now: () => number;
@@ -43,7 +38,6 @@ export function createMcpEndpoint(table: SessionTable, options: {
   const { logger, now } = options;
   const nextTurn = nextTurnTimer();
 
-  // Serves one request on `transport`; `onEnd` runs once its response ended, whatever the reason.
   async function exchange(
     transport: McpTransport,
     request: Request,
@@ -52,7 +46,6 @@ export function createMcpEndpoint(table: SessionTable, options: {
   ): Promise<Response> {
     const ids = requestIdsOf(context.body);
     const ended = Promise.withResolvers<void>();
-    // A POST carrying requests is in flight until its response has been sent or its client left.
     const untrack = ids.length === 0 ? () => {} : table.track({
       settled: () => ended.promise,
       answerShuttingDown: () =>
@@ -124,9 +117,8 @@ export function createMcpEndpoint(table: SessionTable, options: {
     }
   }
 
-  // Stateless mode keeps the servers of ended requests, still connected, for the next ones:
-  // building one registers every tool and its schemas again, and connecting and closing one
-  // cost more than the call itself.
+  // Stateless servers are kept connected for the next requests: building, connecting and closing
+  // one cost more than the call itself.
   const idle: { server: McpServer; transport: McpTransport }[] = [];
 
   function logTransportError(error: Error): void {
@@ -147,8 +139,7 @@ export function createMcpEndpoint(table: SessionTable, options: {
       typeof m.method === "string" && STATELESS_METHODS.has(m.method)
     );
     return await exchange(connection.transport, request, context, () => {
-      // Another client may use the server only once nothing of this one runs in it: an answer
-      // still to come would go to that client's request of the same id.
+      // Only once nothing of this client runs in it: a late answer would go to the next client.
       if (
         connection.transport.isIdle() && reusable && !table.closing() &&
         idle.length < MAX_IDLE_SERVERS
@@ -165,12 +156,7 @@ export function createMcpEndpoint(table: SessionTable, options: {
   function serveStateful(request: Request, context: RequestContext): Promise<Response> {
     const sessionId = request.headers.get("mcp-session-id");
     if (sessionId) {
-      const session = table.lookup<Session>(
-        LABEL,
-        sessionId,
-        context,
-        "Session not found: it ended or the server restarted; reconnect to start a new one",
-      );
+      const session = table.lookup<Session>(LABEL, sessionId, context, NOT_FOUND);
       if (session instanceof Response) return Promise.resolve(session);
       session.confirmed = true;
       return serveInSession(session, request, context);
@@ -195,6 +181,8 @@ export function createMcpEndpoint(table: SessionTable, options: {
 }
 
 const MAX_IDLE_SERVERS = 64;
+const NOT_FOUND =
+  "Session not found: it ended or the server restarted; reconnect to start a new one";
 
 // Requests after which a server holds nothing of its client, so another client's request may
 // reuse it; `initialize` (the client's capabilities) and `logging/setLevel` leave state behind.

@@ -1,9 +1,6 @@
 /**
- * The transport of an `/mcp` server: the SDK's streamable HTTP transport for the handshake,
- * streams, DELETE, batches and calls that asked for progress, and a plain JSON answer for a lone
- * call that did not. The SDK answers a POST with an event stream unless JSON responses are on
- * for the whole transport, where progress cannot be sent and every call leaves an entry behind
- * (typescript-sdk#2559); a stream per response was the largest cost of a cached call.
+ * The SDK's streamable HTTP transport, but a lone call with no progress token is answered in plain
+ * JSON: the SDK's JSON mode is all or nothing and leaks an entry per call (typescript-sdk#2559).
  * @module
  */
 
@@ -17,7 +14,7 @@ import {
 } from "../mcp_sdk.ts";
 import { BAD_REQUEST, cancellation, type RpcError, Unanswered } from "./rpc_messages.ts";
 
-/** A function whose promise resolves at the next turn of the event loop, one timer per turn. */
+/** Resolves at the next turn of the event loop, one timer per turn however many wait. */
 export function nextTurnTimer(): () => Promise<void> {
   let turn: Promise<void> | undefined;
   return () =>
@@ -29,7 +26,7 @@ export function nextTurnTimer(): () => Promise<void> {
     );
 }
 
-/** The error of a call still unanswered when its session closed (the SDK's `ConnectionClosed`). */
+/** The error of a call unanswered when its session closed (the SDK's `ConnectionClosed`). */
 export const SESSION_CLOSED: RpcError = {
   code: BAD_REQUEST,
   message: "Session closed: reconnect to start a new one",
@@ -40,7 +37,6 @@ type JSONRPCRequest = Extract<JSONRPCMessage, { method: string; id: RequestId }>
 // Settles a call answered in JSON: with its answer, or with nothing when it is abandoned.
 type Settle = (answer: JSONRPCMessage | undefined) => void;
 
-/** A `Transport` for one session (or stateless requests) that knows its unanswered requests. */
 export class McpTransport implements Transport {
   onclose?: () => void;
   onerror?: (error: Error) => void;
@@ -55,10 +51,7 @@ export class McpTransport implements Transport {
   // A call was cancelled: its handler may still be running, and nothing tells when it ends.
   #abandoned = false;
 
-  /**
-   * Without `sessionIdGenerator`, serves stateless requests one at a time; share one `nextTurn`
-   * from {@linkcode nextTurnTimer} between transports.
-   */
+  /** Without `sessionIdGenerator`, serves stateless requests one at a time. */
   constructor(options: {
     sessionIdGenerator?: () => string;
     onsessioninitialized?: (sessionId: string) => void;
@@ -78,11 +71,6 @@ export class McpTransport implements Transport {
       this.#endCalls();
       this.onclose?.();
     };
-  }
-
-  /** The SDK's transport of the session, or of the last stateless request that needed one. */
-  get stream(): WebStandardStreamableHTTPServerTransport | undefined {
-    return this.#stream;
   }
 
   get sessionId(): string | undefined {
@@ -137,7 +125,6 @@ export class McpTransport implements Transport {
     }
   }
 
-  /** Serves a request whose JSON body was read already: a lone call in JSON, else by the SDK. */
   handleRequest(
     request: Request,
     { parsedBody, url }: { parsedBody?: unknown; url?: URL } = {},
@@ -162,9 +149,8 @@ export class McpTransport implements Transport {
     );
   }
 
-  // Closing aborts every handler, so the server answers none of the calls still running: each
-  // JSON answer gets SESSION_CLOSED now, or its response would stay open with no body (the SDK
-  // closes the event streams of the others itself).
+  // Closing aborts every handler, which then answers nothing: a JSON answer would never come
+  // (the SDK closes the event streams of the others itself).
   #endCalls() {
     for (const [id, settle] of this.#plain) settle({ jsonrpc: "2.0", id, error: SESSION_CLOSED });
     this.#plain.clear();
@@ -180,14 +166,14 @@ export class McpTransport implements Transport {
     return this.#unanswered.size === 0 && this.#plain.size === 0 && !this.#abandoned;
   }
 
-  /** Cancels `requestId` as the client's `notifications/cancelled` would, if unanswered. */
+  /** As the client's `notifications/cancelled` would, if unanswered. */
   cancel(requestId: RequestId, reason: string): void {
     if (!this.#unanswered.answered(requestId, true)) return;
     this.#abandoned = true;
     this.onmessage?.(cancellation(requestId, reason));
   }
 
-  /** Cancels `requestId` and drops its JSON answer, for a call whose client left. */
+  /** Cancels `requestId` and drops its JSON answer. */
   abandon(requestId: RequestId, reason: string): void {
     this.cancel(requestId, reason);
     this.#settlePlain(requestId);
@@ -237,11 +223,8 @@ export class McpTransport implements Transport {
   }
 }
 
-/**
- * The answer in JSON when it is ready within this turn (a cached search, `tools/list`); else a
- * 200 at once whose body follows (empty if the call is abandoned), so that the end of the
- * response, or the client leaving, is known as for an event stream.
- */
+// The answer when ready within this turn (a cached search), else a 200 at once whose body follows
+// (empty if the call is abandoned): the client leaving is then known as for an event stream.
 async function answerSoon(
   answer: Promise<JSONRPCMessage | undefined>,
   nextTurn: Promise<unknown>,

@@ -1,6 +1,5 @@
 /**
- * The HTTP surface as one handler: a table of routes (`/mcp`, the legacy `/sse` and `/messages`,
- * the probes, `/metrics`), each wrapped in the checks it needs. `Deno.serve` only binds it.
+ * The HTTP surface as one handler: a table of routes, each wrapped in the checks it needs.
  * @module
  */
 
@@ -27,43 +26,35 @@ import { compose, type Handler, type Middleware, type Route, toHandler } from ".
 
 export type { Handler, ServeInfo } from "./route.ts";
 
-/** Options for {@linkcode createHttpApp}; the limits default to the README's values. */
+/** The limits default to the README's values. */
 export interface HttpAppOptions extends HostGuardOptions, BodyLimits, SessionLimits, SseLimits {
-  /** Builds the `McpServer` of a new session on `/mcp` or `/sse`. */
   createServer: () => McpServer;
-  /** Builds a server for many clients (plain calls, stateless): it must remember no PSM. */
+  /** For many clients (plain calls, stateless): it must remember no PSM. */
   createSharedServer: () => McpServer;
-  /** The body of `GET /health`. */
   health: () => unknown;
   /** Whether searches can be answered, for `GET /ready`; without it `/ready` is `/health`. */
   ready?: () => Promise<{ ready: boolean }>;
   /** Served at `/metrics`, with the open sessions added; without it `/metrics` is not served. */
   metrics?: MetricsRegistry;
   logger: Logger;
-  /** Milliseconds since the epoch. Default `Date.now`. */
   now?: () => number;
   /** When set, every route but the probes requires `Authorization: Bearer <token>`. */
   authToken?: Secret;
-  /** Serve `/mcp` without sessions. */
   stateless?: boolean;
 }
 
-/** The HTTP application: its handler, and a way to end every session. */
 export interface HttpApp {
   readonly handle: Handler;
   /** For `Deno.serve`'s `onError`: logs the failure (not a backed-up `/sse`) and answers 500. */
   onError(error: unknown): Response;
-  /** Open MCP sessions, `/mcp` and `/sse` together. */
   sessionCount(): number;
-  /** Closes the sessions idle for longer than `sessionIdleMs`; call it now and then. */
   closeIdleSessions(): Promise<void>;
-  /** From now on `/ready` answers 503 so that load balancers stop sending requests. */
+  /** From now on `/ready` answers 503 so that load balancers send requests elsewhere. */
   drain(): void;
   /** Refuses new requests, gives calls in flight `deadlineMs` (default 0), closes every session. */
   close(options?: { deadlineMs?: number }): Promise<void>;
 }
 
-/** Creates the HTTP application; a session lasts until its client ends it or it is idle too long. */
 export function createHttpApp(options: HttpAppOptions): HttpApp {
   const { logger, now = Date.now, stateless = false, metrics } = options;
   const sessions = new SessionTable({ ...options, now });
@@ -160,7 +151,6 @@ function statelessRefusal(): Promise<Response> {
   }));
 }
 
-/** The URL clients connect to on `host`:`port`. */
 export function endpointUrl(host: string, port: number): string {
   return `http://${urlHost(host)}:${port}/mcp`;
 }

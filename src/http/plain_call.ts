@@ -1,7 +1,6 @@
 /**
- * The original server's plain JSON call on `/mcp`: `{"tool": ..., "arguments": {...}}`, no
- * JSON-RPC or session, as curl sends it. It runs through a real `McpServer` (an in-memory client
- * and server pair, built on the first call), so its result is what an MCP client would get.
+ * The original server's plain JSON call on `/mcp` (`{"tool": ..., "arguments": {...}}`), run
+ * through a real `McpServer` so that its result is what an MCP client would get.
  * @module
  */
 
@@ -14,14 +13,6 @@ import { type SessionTable, SHUTTING_DOWN } from "./sessions.ts";
 import { json } from "./rpc_messages.ts";
 import type { Middleware } from "./route.ts";
 
-/** The plain-call wrapper of `/mcp`, and a way to stop it. */
-export interface PlainCalls {
-  /** Answers a plain call itself and hands anything else (JSON-RPC) to the route. */
-  readonly middleware: Middleware;
-  /** Closes the server: call it once `table` is closed, which gave the calls their deadline. */
-  close(): Promise<void>;
-}
-
 // The SDK client gives up on a request after 60 s by default; a batch may take longer.
 const CALL_TIMEOUT_MS = 10 * 60_000;
 
@@ -31,12 +22,12 @@ const MAX_LOGGED_TOOL = 256;
 // The code the SDK's McpServer reports an unknown tool or arguments failing the schema with.
 const INVALID_PARAMS = /^MCP error -32602: /;
 
-/** Creates the plain-call wrapper, whose calls `table` counts in flight; built on first call. */
+/** `close` it once `table` is closed, which gave the calls their deadline. */
 export function createPlainCalls(
   table: SessionTable,
   createServer: () => McpServer,
   logger: Logger,
-): PlainCalls {
+): { middleware: Middleware; close(): Promise<void> } {
   let connection: Promise<{ client: Client; server: McpServer }> | undefined;
 
   async function run(tool: string, args: Record<string, unknown>, signal: AbortSignal) {
@@ -71,9 +62,8 @@ export function createPlainCalls(
       if (call === undefined) return await next(request, context);
       if ("problem" in call) return failure(400, call.tool, call.problem);
       if (table.closing()) return failure(503, call.tool, SHUTTING_DOWN.message);
-      // The client went away: stop the tool's upstream work. `request.signal` tells at once;
-      // `completed` settles only once this handler has returned, after all the work is done.
-      // Linked only while the call runs: Deno.serve also aborts the signal after a normal answer.
+      // `request.signal` tells at once that the client left (`completed` only after the work);
+      // linked only while the call runs: Deno.serve also aborts it after a normal answer.
       const abandoned = linkAbort(request.signal);
       const answered = run(call.tool, call.arguments, abandoned.signal);
       // Closing the server once the table is closed ends the call: it is answered below.

@@ -1,45 +1,34 @@
 /**
- * The shape of the HTTP surface: a {@linkcode Route} answers a request with its
- * {@linkcode RequestContext}; a {@linkcode Middleware} wraps a route with one check.
+ * A {@linkcode Route} answers a request with its context; a {@linkcode Middleware} wraps one.
  * @module
  */
 
 import { json } from "./rpc_messages.ts";
 
-/** What `Deno.serve` tells a handler besides the request; tests may leave it out. */
 export interface ServeInfo {
-  /** Settles once the response was sent, or the client went away. */
   readonly completed: Promise<void>;
   readonly remoteAddr?: Deno.NetAddr;
 }
 
-/** A request handler, as `Deno.serve` and tests call it. */
 export type Handler = (request: Request, info?: ServeInfo) => Promise<Response>;
 
-/** What the wrappers learned about a request, handed down to the route. */
 export interface RequestContext {
   readonly url: URL;
-  /**
-   * The `Host` header as sent, parsed as `http://<Host>`: an absolute-form target
-   * (`GET http://localhost/ HTTP/1.1`) makes the URL, whatever the Host says.
-   */
+  /** The `Host` header as sent: an absolute-form target makes the URL, whatever the Host says. */
   readonly sentHost?: URL;
-  /** From {@linkcode ServeInfo}; absent when a test calls the handler directly. */
   readonly completed?: Promise<void>;
   readonly remoteAddress?: string;
-  /** The parsed JSON body of a POST, once `readJsonBody` has read it. */
+  /** Set by `readJsonBody`. */
   body?: unknown;
   /** The SHA-256 (hex) of the bearer token `requireBearer` accepted, never the token itself. */
   clientKey?: string;
 }
 
-/** Answers one request. */
 export type Route = (request: Request, context: RequestContext) => Promise<Response>;
 
-/** Wraps a route with one check or effect. */
 export type Middleware = (next: Route) => Route;
 
-/** Wraps `route` in `middlewares`, the first one outermost. */
+/** The first middleware is outermost. */
 export function compose(middlewares: readonly Middleware[], route: Route): Route {
   return middlewares.reduceRight((next, middleware) => middleware(next), route);
 }
@@ -75,10 +64,7 @@ function hostSent(request: Request, url: URL): URL | null {
   return URL.parse(`http://${sent}`);
 }
 
-/**
- * Calls `onEnd` once the response has been sent or its client went away: through `completed`
- * when `Deno.serve` gave it, else (a test's direct call) by watching the body stream.
- */
+/** Calls `onEnd` once the response was sent or its client went away. */
 export function whenSent(
   response: Response,
   completed: Promise<void> | undefined,

@@ -1,14 +1,12 @@
 /**
- * JSON-RPC over HTTP: the response shapes (an HTTP-level error is `{ "error": "..." }`, an
- * MCP-level one a JSON-RPC error, with the codes the SDK's own transport uses), what the routes
- * read from a body, and which requests are unanswered: the server pairs answers by id alone.
+ * JSON-RPC over HTTP: the error responses (with the SDK transport's codes), what the routes read
+ * from a body, and which requests are unanswered: the server pairs answers by id alone.
  * @module
  */
 
 import { isRecord } from "../json.ts";
 import type { JSONRPCMessage, RequestId } from "../mcp_sdk.ts";
 
-/** A JSON-RPC error object. */
 export interface RpcError {
   code: number;
   message: string;
@@ -16,14 +14,10 @@ export interface RpcError {
 
 /** A request the server cannot serve as sent (the SDK's generic server error). */
 export const BAD_REQUEST = -32000;
-/** An unknown or ended session. */
 export const SESSION_NOT_FOUND = -32001;
-/** A body that is not JSON. */
 export const PARSE_ERROR = -32700;
-/** A message that is not a request the server may serve, such as one whose id is taken. */
 export const INVALID_REQUEST = -32600;
 
-/** A JSON response with `status`. */
 export function json(status: number, body: unknown, headers: HeadersInit = {}): Response {
   return Response.json(body, { status, headers });
 }
@@ -48,7 +42,7 @@ export function requestIdInUse(id: string | number): Response {
   });
 }
 
-/** The JSON objects of a body: the body itself, or the members of a batch. */
+/** The body itself, or the members of a batch, if objects. */
 export function messagesOf(body: unknown): Record<string, unknown>[] {
   return (Array.isArray(body) ? body : [body]).filter(isRecord);
 }
@@ -57,14 +51,12 @@ function isRequestId(value: unknown): value is RequestId {
   return typeof value === "string" || typeof value === "number";
 }
 
-/** The ids of the requests (messages with a method and an id) in a body, in order. */
 export function requestIdsOf(body: unknown): RequestId[] {
   return messagesOf(body)
     .filter((m) => typeof m.method === "string" && isRequestId(m.id))
     .map((m) => m.id as RequestId);
 }
 
-/** The first request id that a batch repeats, or undefined. */
 export function repeatedRequestId(body: unknown): RequestId | undefined {
   if (!Array.isArray(body)) return undefined;
   const seen = new Set<RequestId>();
@@ -75,7 +67,6 @@ export function repeatedRequestId(body: unknown): RequestId | undefined {
   return undefined;
 }
 
-/** The ids of the requests that the `notifications/cancelled` messages of a body cancel. */
 export function cancelledIdsOf(body: unknown): RequestId[] {
   return messagesOf(body)
     .filter((m) => m.method === "notifications/cancelled")
@@ -83,15 +74,11 @@ export function cancelledIdsOf(body: unknown): RequestId[] {
     .filter(isRequestId);
 }
 
-/** What a client sends to stop its request `requestId`. */
 export function cancellation(requestId: RequestId, reason: string): JSONRPCMessage {
   return { jsonrpc: "2.0", method: "notifications/cancelled", params: { requestId, reason } };
 }
 
-/**
- * The requests a transport received and has not answered, counted per id: two requests that
- * share an id keep it unanswered until both end.
- */
+/** Unanswered requests counted per id: two that share an id keep it unanswered until both end. */
 export class Unanswered {
   readonly #counts = new Map<RequestId, number>();
   #drained = Promise.withResolvers<void>();
@@ -112,7 +99,6 @@ export class Unanswered {
     return [...this.#counts.keys()];
   }
 
-  /** Settles once every request received so far has been answered. */
   drained(): Promise<void> {
     return this.#drained.promise;
   }

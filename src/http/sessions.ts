@@ -1,29 +1,26 @@
 /**
- * One table of the sessions of `/mcp` and `/sse`: shared limits (in all and per client), idle
- * sweep and shutdown. When it is full, the least recently active session with no request in
- * flight makes room, so one client cannot lock everyone out until its sessions idle out.
+ * The sessions of `/mcp` and `/sse`. When full, the least recently active idle session makes
+ * room, so one client cannot lock everyone out until its sessions idle out.
  * @module
  */
 
 import { settledWithin } from "../async.ts";
 import type { Logger } from "../log.ts";
 import { LruMap } from "../lru.ts";
-import type { JSONRPCMessage, RequestId } from "../mcp_sdk.ts";
+import type { RequestId } from "../mcp_sdk.ts";
 import { formatDuration } from "../wording.ts";
+import type { McpTransport } from "./mcp_transport.ts";
 import { BAD_REQUEST, rpcError, SESSION_NOT_FOUND } from "./rpc_messages.ts";
 import type { RequestContext } from "./route.ts";
 
-/** The JSON-RPC error of a call cut short by shutdown. */
 export const SHUTTING_DOWN = {
   code: BAD_REQUEST,
   message: "Server shutting down: reconnect when it is back",
 } as const;
 
-/** A session as the table sees it. */
 export interface TableSession {
-  /** Milliseconds since the epoch of the client's last request (or its answer). */
+  /** Milliseconds since the epoch. */
   lastActive: number;
-  /** The client sent something after opening the session. */
   confirmed: boolean;
   /** Whether a request of the session is being served (an open `/mcp` event stream counts). */
   busy(): boolean;
@@ -36,22 +33,17 @@ export interface InFlight {
   answerShuttingDown?(): Promise<void>;
 }
 
-/** A slot taken for a new session, given back when the session ends. */
 export interface Slot<S extends TableSession> {
   add(id: string, session: S): void;
   /** Gives the slot back (again is harmless); a client coming back with the id is told `reason`. */
   release(reason?: string): void;
 }
 
-/** The limits of a {@linkcode SessionTable}. */
+/** Defaults: 1000 sessions, 100 per client, 30 min idle, 60 s for a first message. */
 export interface SessionLimits {
-  /** Most sessions at once; then the least recently active idle one makes room. Default 1000. */
   maxSessions?: number;
-  /** Most sessions of one client (see {@linkcode clientOf}). Default 100. */
   maxSessionsPerClient?: number;
-  /** A session with no request in flight this long is closed. Default 30 min. */
   sessionIdleMs?: number;
-  /** A session whose client sends nothing after opening it is closed after this. Default 60 s. */
   initializeTimeoutMs?: number;
 }
 
@@ -64,7 +56,6 @@ interface Entry {
 
 type OpenEntry = Entry & { id: string; session: TableSession };
 
-/** What a client whose session made room for another is told when it comes back. */
 export const EVICTED =
   "Session closed to make room for a newer one (the server or this client was at its session limit): reconnect to start a new one";
 
@@ -92,21 +83,16 @@ export class SessionTable {
     };
   }
 
-  /** The open sessions, of the transport `label` if given. */
   count(label?: string): number {
     return [...this.#byId.values()].filter((entry) => (label ?? entry.label) === entry.label)
       .length;
   }
 
-  /** Whether {@linkcode SessionTable.close} was called: new sessions and requests are refused. */
   closing(): boolean {
     return this.#closing;
   }
 
-  /**
-   * The open session `id` if the request's client opened it (to anyone else an id is unknown),
-   * else the 404 answer: why it ended when known and asked by its client, else `message`.
-   */
+  /** Session `id` if the request's client opened it (to anyone else it is unknown), else a 404. */
   lookup<S extends TableSession>(
     label: string,
     id: string,
@@ -121,7 +107,7 @@ export class SessionTable {
     return rpcError(404, { code: SESSION_NOT_FOUND, message: reason ?? message });
   }
 
-  /** Takes a slot for a session of the request's client, evicting an idle one when full. */
+  /** Evicts an idle session when full. */
   reserve<S extends TableSession>(label: string, context: RequestContext): Slot<S> | Response {
     if (this.#closing) return rpcError(503, SHUTTING_DOWN);
     const client = clientOf(context);
@@ -163,13 +149,12 @@ export class SessionTable {
     };
   }
 
-  /** Counts `work` until the returned function is called, so that shutdown can answer it. */
+  /** Counts `work` in flight until the returned function is called. */
   track(work: InFlight): () => void {
     this.#inFlight.add(work);
     return () => this.#inFlight.delete(work);
   }
 
-  /** Closes the sessions idle for too long, or never used after they were opened. */
   async closeIdle(): Promise<void> {
     const { sessionIdleMs, initializeTimeoutMs } = this.#limits;
     const expired = [...this.#byId.values()].filter(({ session }) =>
@@ -222,8 +207,8 @@ export class SessionTable {
   #release(entry: Entry, reason?: string) {
     this.#slots.delete(entry);
     if (entry.id === undefined || !this.#byId.delete(entry.id)) return;
-    if (reason) this.#endings.set(entry.id, { client: entry.client, reason });
     // A session closed for a reason was logged with it.
+    if (reason) this.#endings.set(entry.id, { client: entry.client, reason });
     else {
       this.#logger.info("{label} {session} closed", {
         label: entry.label,
@@ -235,10 +220,7 @@ export class SessionTable {
 
 /** Cancels each of `ids` on `transport` and answers it with {@linkcode SHUTTING_DOWN}. */
 export async function answerShuttingDown(
-  transport: {
-    cancel(id: RequestId, reason: string): void;
-    send(message: JSONRPCMessage): Promise<void>;
-  },
+  transport: Pick<McpTransport, "cancel" | "send">,
   ids: readonly RequestId[],
 ): Promise<void> {
   for (const id of ids) {

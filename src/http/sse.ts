@@ -1,8 +1,6 @@
 /**
- * The legacy HTTP+SSE transport (protocol 2024-11-05): `GET /sse` opens an event stream whose
- * first event, `endpoint`, names the URL to POST messages to; each POST is answered 202 and the
- * answers go out on the stream. Our own over a web stream: the SDK's `SSEServerTransport` writes
- * to Node's `http.ServerResponse`, and the Hono adapters expect Hono's streaming context.
+ * The legacy HTTP+SSE transport (2024-11-05), our own over a web stream: the SDK's writes to
+ * Node's `http.ServerResponse`, and the Hono adapters expect Hono's streaming context.
  * @module
  */
 
@@ -41,10 +39,8 @@ export class StreamBackedUpError extends Error {
   override name = "StreamBackedUpError";
 }
 
-/** One SSE session as an SDK `Transport`, writing what the server sends to its `stream`. */
 export class SseServerTransport implements Transport {
   readonly sessionId: string = crypto.randomUUID();
-  /** The body of the `GET /sse` response. */
   readonly stream: ReadableStream<Uint8Array>;
   readonly unanswered: Unanswered = new Unanswered();
   onclose?: () => void;
@@ -86,7 +82,6 @@ export class SseServerTransport implements Transport {
     return Promise.resolve();
   }
 
-  /** Hands a message the client POSTed to the server. */
   handleMessage(message: JSONRPCMessage): void {
     if (isJSONRPCRequest(message)) this.unanswered.add(message.id);
     // The server sends nothing for a cancelled request: it is unanswered no longer.
@@ -99,7 +94,6 @@ export class SseServerTransport implements Transport {
     this.onmessage?.(cancellation(id, reason));
   }
 
-  /** Bytes written to the open stream and not yet read by the client. */
   unsentBytes(): number {
     if (this.#closed) return 0;
     return this.#maxUnsentBytes - (this.#controller.desiredSize ?? this.#maxUnsentBytes);
@@ -149,19 +143,13 @@ export class SseServerTransport implements Transport {
   }
 }
 
-/**
- * The unsent bytes of every `/sse` stream together, bounded: the per-stream limit times the
- * session limit (4 GiB by default) could otherwise queue in memory.
- */
+/** Bounds the unsent bytes of all `/sse` streams: 4 MiB times 1000 sessions would be 4 GiB. */
 export class UnsentBudget {
   readonly streams: Set<SseServerTransport> = new Set();
 
   constructor(readonly maxBytes: number = 64 * 1024 * 1024) {}
 
-  /**
-   * Makes room for `bytes` more from `writer` by closing the stream with the most unsent as
-   * backed up; false when that was `writer`'s own: the bytes are not to be written.
-   */
+  /** Closes the streams with most unsent until `bytes` fit; false when `writer` was closed. */
   makeRoom(writer: SseServerTransport, bytes: number): boolean {
     while (true) {
       // Summed on demand: a stream's backlog shrinks as its client reads, which nothing reports.
@@ -181,13 +169,12 @@ export class UnsentBudget {
   }
 }
 
-/** The limits of the `/sse` streams. */
 export interface SseLimits {
-  /** How often a comment line keeps a quiet stream open. Default 25 s. */
+  /** Default 25 s. */
   sseKeepAliveMs?: number;
-  /** Most bytes of a stream left unread before its session is closed. Default 4 MiB. */
+  /** Unread bytes of one stream before its session is closed. Default 4 MiB. */
   sseMaxUnsentBytes?: number;
-  /** Most unsent bytes of every stream; then the one with most is closed. Default 64 MiB. */
+  /** Of every stream together; then the one with most is closed. Default 64 MiB. */
   sseMaxTotalUnsentBytes?: number;
 }
 
@@ -197,11 +184,10 @@ interface SseSession extends TableSession {
 
 const LABEL = "SSE session";
 
-/** What a client whose session was closed because it did not read its stream is told. */
 export const BACKED_UP =
   "Session closed: its client stopped reading the event stream of GET /sse; reconnect to /sse and read the stream";
 
-/** Creates the routes of the legacy transport (`post` expects `context.body`). */
+/** `post` expects `context.body`. */
 export function createSseEndpoint(
   table: SessionTable,
   options: SseLimits & { createServer: () => McpServer; logger: Logger; now: () => number },
@@ -261,12 +247,7 @@ export function createSseEndpoint(
         "The sessionId query parameter is missing: POST to the URL of the endpoint event of GET /sse",
       );
     }
-    const session = table.lookup<SseSession>(
-      LABEL,
-      sessionId,
-      context,
-      "Session not found: its SSE stream ended or the server restarted; reconnect to /sse",
-    );
+    const session = table.lookup<SseSession>(LABEL, sessionId, context, NOT_FOUND);
     if (session instanceof Response) return session;
     const messages = parseMessages(context.body);
     if (!messages) {
@@ -275,7 +256,7 @@ export function createSseEndpoint(
         "Invalid JSON-RPC message: send one JSON-RPC 2.0 object (or a list of them)",
       );
     }
-    // Answers go out on the stream paired by id alone: the second would reach whoever asked first.
+    // Answers are paired by id alone: the second would reach whoever asked first.
     const taken = requestIdsOf(messages).find((id) => session.transport.unanswered.has(id));
     if (taken !== undefined) return requestIdInUse(taken);
     session.confirmed = true;
@@ -301,4 +282,6 @@ function parseMessages(body: unknown): JSONRPCMessage[] | undefined {
   return messages.length > 0 ? messages : undefined;
 }
 
+const NOT_FOUND =
+  "Session not found: its SSE stream ended or the server restarted; reconnect to /sse";
 const encoder = new TextEncoder();

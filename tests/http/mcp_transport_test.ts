@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 
 import { createDependencies } from "../../src/dependencies.ts";
 import { createServer } from "../../src/server.ts";
+import { WebStandardStreamableHTTPServerTransport } from "../../src/mcp_sdk.ts";
 import { recordingLogger } from "../fake_upstream.ts";
 import { demoFetchFor, INITIALIZE_REQUEST, testConfig } from "../harness.ts";
 import {
@@ -68,12 +69,18 @@ Deno.test("JSON answers leave nothing behind: the SDK's transport, which keeps a
   await (await transport.handleRequest(post(INITIALIZE_REQUEST), {
     parsedBody: INITIALIZE_REQUEST,
   })).text();
-  // Counts what reaches the session's SDK transport through its public methods.
-  const stream = transport.stream!;
+  // Counts what reaches an SDK transport through its public methods.
+  const sdk = WebStandardStreamableHTTPServerTransport.prototype;
   let reached = 0;
-  const { handleRequest, send } = stream;
-  stream.handleRequest = (...args) => (reached++, handleRequest.apply(stream, args));
-  stream.send = (...args) => (reached++, send.apply(stream, args));
+  const { handleRequest, send } = sdk;
+  sdk.handleRequest = function (...args) {
+    reached++;
+    return handleRequest.apply(this, args);
+  };
+  sdk.send = function (...args) {
+    reached++;
+    return send.apply(this, args);
+  };
   for (let id = 2; id <= 201; id++) {
     const response = await transport.handleRequest(post(list(id), { "mcp-session-id": "s1" }), {
       parsedBody: list(id),
@@ -81,6 +88,7 @@ Deno.test("JSON answers leave nothing behind: the SDK's transport, which keeps a
     assert.equal(response.headers.get("content-type"), "application/json");
     assert.match(await response.text(), /search_psm_service/);
   }
+  Object.assign(sdk, { handleRequest, send });
   assert.equal(reached, 0);
   assert.equal(transport.isIdle(), true);
   await transport.close();
