@@ -81,14 +81,17 @@ Deno.test("JSON answers leave nothing behind: the SDK's transport, which keeps a
     reached++;
     return send.apply(this, args);
   };
-  for (let id = 2; id <= 201; id++) {
-    const response = await transport.handleRequest(post(list(id), { "mcp-session-id": "s1" }), {
-      parsedBody: list(id),
-    });
-    assert.equal(response.headers.get("content-type"), "application/json");
-    assert.match(await response.text(), /search_psm_service/);
+  try {
+    for (let id = 2; id <= 201; id++) {
+      const response = await transport.handleRequest(post(list(id), { "mcp-session-id": "s1" }), {
+        parsedBody: list(id),
+      });
+      assert.equal(response.headers.get("content-type"), "application/json");
+      assert.match(await response.text(), /search_psm_service/);
+    }
+  } finally {
+    Object.assign(sdk, { handleRequest, send });
   }
-  Object.assign(sdk, { handleRequest, send });
   assert.equal(reached, 0);
   assert.equal(transport.isIdle(), true);
   await transport.close();
