@@ -9,7 +9,6 @@ import {
   ConfigError,
   type EnvReader,
   exposureWarning,
-  insecureUrlWarnings,
   parseCommand,
   USAGE,
 } from "./config/mod.ts";
@@ -80,7 +79,7 @@ export async function main(args: readonly string[]): Promise<number> {
     return report.ok ? 0 : 1;
   }
   const logs = await setupLogging(config.logLevel, { secrets });
-  for (const warning of [...config.warnings, ...insecureUrlWarnings(config)]) {
+  for (const warning of config.warnings) {
     logger("main").warn(warning);
   }
   // One registry per process: every session, and stdio beside HTTP, count into it.

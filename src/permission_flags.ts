@@ -5,12 +5,10 @@
 
 import denoConfig from "../deno.json" with { type: "json" };
 
-/** Returns the `--allow-*` flags of a command line such as a task of `deno.json`. */
 export function permissionFlagsOf(command: string): string[] {
   return command.split(/\s+/).filter((word) => word.startsWith("--allow-"));
 }
 
-/** The permission flags of `deno task start`. */
 export const PERMISSION_FLAGS: readonly string[] = permissionFlagsOf(
   denoConfig.tasks.start.command,
 );

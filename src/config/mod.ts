@@ -46,7 +46,6 @@ export type Config = ReturnType<typeof toConfig>;
 /** A region with its JWT endpoint and credential, if any variable gives it one. */
 export type RegionConfig = Config["regions"][number];
 
-/** What the command line asks for. */
 export type Command =
   | { readonly kind: "serve"; readonly config: Config }
   | { readonly kind: "doctor"; readonly config: Config; readonly json: boolean }
@@ -125,7 +124,7 @@ function toConfig(settings: FullSettings, read: EnvReader, warnings: string[]) {
     allowedHosts: settings.allowed_hosts,
     stateless: settings.stateless,
     /** What the user may not expect of this configuration, to print at start. */
-    warnings,
+    warnings: [...warnings, ...(demo ? [] : insecureUrlWarnings(settings))],
   } as const;
 }
 
@@ -145,16 +144,14 @@ function exposed(config: Config): boolean {
   return config.transport === "http" && !config.authToken && !isLoopback(config.host);
 }
 
-/** Returns a warning for each upstream URL that is plain `http://` off loopback (none in demo). */
-export function insecureUrlWarnings(config: Config): string[] {
-  if (config.demo) return [];
-  const authUrls = new Set([config.authUrl, ...config.regions.map((r) => r.authUrl)]);
+function insecureUrlWarnings({ auth_url, regions }: FullSettings): string[] {
+  const authUrls = new Set([auth_url, ...regions.map((r) => r.auth_url ?? auth_url)]);
   return [
     ...[...authUrls].filter(isPlainRemoteHttp).map((url) =>
       `The auth URL ${url} is plain http: the session cookie or secret would travel unencrypted, use https`
     ),
-    ...config.regions.filter((r) => isPlainRemoteHttp(r.baseUrl)).map(({ name, baseUrl }) =>
-      `Region ${name} (${baseUrl}) is plain http: the JWT would travel unencrypted, use https`
+    ...regions.filter((r) => isPlainRemoteHttp(r.base_url)).map(({ name, base_url }) =>
+      `Region ${name} (${base_url}) is plain http: the JWT would travel unencrypted, use https`
     ),
   ];
 }

@@ -108,7 +108,6 @@ function regionsText(raw: unknown, source: string): unknown {
   });
 }
 
-/** One option of {@linkcode OPTIONS}. */
 export interface Option {
   /** By default the key, with dashes for underscores. */
   readonly flag?: string;
@@ -188,7 +187,6 @@ export const OPTIONS = {
   version: { ...COMMAND, short: "V" },
 } as const satisfies Record<string, Option>;
 
-/** The key of an option, also its key in the config file. */
 export type OptionKey = keyof typeof OPTIONS;
 
 export const OPTION_ENTRIES = Object.entries(OPTIONS) as [OptionKey, Option][];
@@ -202,7 +200,6 @@ export const SCHEMA = z.strictObject(
 
 export type Settings = z.output<typeof SCHEMA>;
 
-/** The default of each option that has one. */
 export const DEFAULTS = Object.fromEntries(
   OPTION_ENTRIES.flatMap(([key, option]) => "default" in option ? [[key, option.default]] : []),
 ) as { [K in OptionKey as typeof OPTIONS[K] extends { default: unknown } ? K : never]: unknown };
@@ -210,7 +207,6 @@ export const DEFAULTS = Object.fromEntries(
 /** Settings once the defaults fill what no source gives. */
 export type FullSettings = Settings & Required<Pick<Settings, keyof typeof DEFAULTS>>;
 
-/** Returns the flag of the option `key`: `--port`. */
 export function flagOf(key: OptionKey): string {
   const option: Option = OPTIONS[key];
   return `--${option.flag ?? key.replaceAll("_", "-")}`;
@@ -231,7 +227,6 @@ const HINTS: Partial<Record<OptionKey, string>> = {
   drain_delay: "seconds /ready answers 503 before the server stops accepting",
 };
 
-/** What flags or variables give, by option key. */
 export type TextValues = Partial<Record<OptionKey, unknown>>;
 
 /** Reads and checks `given`; a {@linkcode ConfigError} names the source of the first refused. */

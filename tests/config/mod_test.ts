@@ -6,7 +6,6 @@ import {
   type Env,
   ENV_VARS,
   exposureWarning,
-  insecureUrlWarnings,
   parseCommand,
   REGIONAL_ENV_PREFIXES,
   USAGE,
@@ -442,7 +441,7 @@ Deno.test("plain http upstream URLs off loopback give a warning each; https, loo
   const serve = (args: string[], env = {}) => {
     const command = parseCommand(args, env);
     assert.equal(command.kind, "serve");
-    return command.kind === "serve" ? insecureUrlWarnings(command.config) : [];
+    return command.kind === "serve" ? command.config.warnings : [];
   };
   const remote = serve([
     "--auth-url",
