@@ -104,7 +104,7 @@ async function sha256Hex(value: string): Promise<string> {
 
 // Equal-length digests, compared in full: the time taken says nothing about the token.
 function sameDigest(a: string, b: string): boolean {
-  let difference = 0;
+  let difference = a.length ^ b.length;
   for (let i = 0; i < a.length; i++) difference |= a.charCodeAt(i) ^ b.charCodeAt(i);
   return difference === 0;
 }

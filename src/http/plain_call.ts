@@ -19,6 +19,8 @@ const CALL_TIMEOUT_MS = 10 * 60_000;
 // A client may name a tool of 1 MiB.
 const MAX_LOGGED_TOOL = 256;
 
+// An unknown name is quoted back twice: never at the length a client chose.
+const MAX_SHOWN_TOOL_NAME = 100;
 // The code the SDK's McpServer reports an unknown tool or arguments failing the schema with.
 const INVALID_PARAMS = /^MCP error -32602: /;
 
@@ -53,7 +55,8 @@ export function createPlainCalls(
     if (!text.endsWith(`Tool ${tool} not found`)) return answer(400, tool, result);
     const { tools } = await client.listTools(undefined, { signal });
     const names = tools.map((known) => known.name).join(", ");
-    return failure(400, tool, `Unknown tool ${tool}: call one of ${names}`);
+    const shown = cut(tool, MAX_SHOWN_TOOL_NAME);
+    return failure(400, shown, `Unknown tool ${shown}: call one of ${names}`);
   }
 
   return {

@@ -84,8 +84,10 @@ export class SessionTable {
   }
 
   count(label?: string): number {
-    return [...this.#byId.values()].filter((entry) => (label ?? entry.label) === entry.label)
-      .length;
+    const entries = [...this.#byId.values()];
+    return label === undefined
+      ? entries.length
+      : entries.filter((entry) => entry.label === label).length;
   }
 
   closing(): boolean {
@@ -235,10 +237,14 @@ export function sessionTag(id: string): string {
   return id.slice(0, 8);
 }
 
-/** Who a session counts against and serves: the bearer token's hash, else the address. */
+/**
+ * Who a session counts against and serves: the bearer token's hash (the token itself is never
+ * kept), else the address. A session serves only this client: its id alone is no credential.
+ */
 export function clientOf(context: RequestContext): string {
   if (context.clientKey !== undefined) return `token:${context.clientKey}`;
   return `address:${context.remoteAddress ?? "unknown"}`;
 }
 
+// How long a client refused for want of a session slot is asked to wait.
 const RETRY_LATER = { "retry-after": "60" };

@@ -119,6 +119,22 @@ Deno.test("an unknown tool or bad arguments are a 400 with the same shape", asyn
   }
 });
 
+Deno.test("an unknown tool's name is quoted back cut short, whatever its length", async () => {
+  const app = createTestApp();
+  try {
+    const response = await postPlain(app, { tool: "a".repeat(100_000), arguments: {} });
+    assert.equal(response.status, 400);
+    const text = await response.text();
+    assert.ok(text.length < 2_000, `${text.length} characters`);
+    assert.match(
+      JSON.parse(text).content[0].text,
+      /^Unknown tool a{100}… \[cut: 100000 characters\]/,
+    );
+  } finally {
+    await app.close();
+  }
+});
+
 Deno.test("a search that fails in every region is a 200 answer with isError", async () => {
   const app = createTestApp("localhost", {
     fetch: () => Promise.reject(new TypeError("connection refused")),
