@@ -6,7 +6,7 @@
 
 import { settledWithin } from "./async.ts";
 import { concatBytes } from "./bytes.ts";
-import { parseJson } from "./json.ts";
+import { isRecord, parseJson } from "./json.ts";
 import {
   isJSONRPCErrorResponse,
   isJSONRPCRequest,
@@ -154,8 +154,11 @@ export async function refuseFirstRequest(
   clearTimeout(timer);
   reader.cancel().catch(() => {});
   const request = line === undefined ? undefined : parseJson(line);
-  if (isJSONRPCRequest(request)) {
-    const answer = encoder.encode(errorLine(request.id, { code: INTERNAL_ERROR, message }));
+  // Deliberately not the SDK's strict guard: a client slightly off the spec (no `jsonrpc`, an
+  // extra key) must still be told why the server did not start, not just see stdout close.
+  const id = isRecord(request) && typeof request.method === "string" ? request.id : undefined;
+  if (typeof id === "string" || typeof id === "number") {
+    const answer = encoder.encode(errorLine(id, { code: INTERNAL_ERROR, message }));
     await output.getWriter().write(answer).catch(() => {});
   }
 }
