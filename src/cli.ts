@@ -25,13 +25,12 @@ import { AjvJsonSchemaValidator } from "./mcp_sdk.ts";
 import { createInstruments } from "./instruments.ts";
 import { createMetricsRegistry, type MetricsRegistry } from "./metrics.ts";
 import { stdinIsPipe, stopSignals } from "./platform.ts";
-import { createGracefulStop } from "./shutdown.ts";
+import { createGracefulStop, type GracefulStopOptions, SHUTDOWN_DEADLINE_MS } from "./shutdown.ts";
 import { refuseFirstRequest, serveStdio } from "./stdio.ts";
 import type { Dependencies } from "./tools/deps.ts";
 
 const REFUSAL_WAIT_MS = 5_000;
 const SESSION_SWEEP_MS = 10_000;
-const SHUTDOWN_DEADLINE_MS = 5_000;
 const CONNECTIONS_DEADLINE_MS = 1_000;
 const LOG_FLUSH_MS = 1_000;
 
@@ -97,7 +96,9 @@ export async function main(args: readonly string[]): Promise<number> {
       mode: config.demo ? " (demo catalogue)" : "",
     });
     warnWithoutCredential(deps);
-    await serveStdio(createServer(deps));
+    const stopping = new AbortController();
+    stopOnSignals({ drainDelayMs: 0, stop: () => Promise.resolve(stopping.abort()) });
+    await serveStdio(createServer(deps), { stop: stopping.signal });
     return 0;
   } finally {
     await settledWithin(logs.flush(), LOG_FLUSH_MS);
@@ -121,10 +122,15 @@ async function serveHttp(config: Config, deps: Dependencies, metrics: MetricsReg
   // The original server's desktop configs start it with --port and no --stdio, then talk MCP
   // over the pipe: a piped stdin is served beside HTTP, and its end stops only that side.
   let stdio: Promise<void> | undefined;
+  const stdioStopping = new AbortController();
+  const stopStdio = async () => {
+    stdioStopping.abort();
+    await stdio;
+  };
   if (await stdinIsPipe()) {
     logger("main").info("Serving MCP over stdio too: stdin is a pipe");
-    stdio = serveStdio(createServer(deps))
-      .then(() => logger("main").info("Stdin closed: MCP over stdio has ended"));
+    stdio = serveStdio(createServer(deps), { stop: stdioStopping.signal })
+      .then(() => logger("main").info("MCP over stdio has ended"));
   }
 
   const now = Date.now;
@@ -166,6 +172,7 @@ async function serveHttp(config: Config, deps: Dependencies, metrics: MetricsReg
         reason: describeListenError(error, config),
       });
       warnWithoutCredential(deps);
+      stopOnSignals({ drainDelayMs: 0, stop: stopStdio });
       await stdio;
       return 0;
     }
@@ -182,7 +189,7 @@ async function serveHttp(config: Config, deps: Dependencies, metrics: MetricsReg
   }, SESSION_SWEEP_MS);
   Deno.unrefTimer(sweep);
 
-  const stop = createGracefulStop({
+  const exitStatus = stopOnSignals({
     drainDelayMs: config.drainDelayMs,
     drain: () => app.drain(),
     // New connections stop first; calls in flight get a deadline, then the rest are answered
@@ -190,22 +197,26 @@ async function serveHttp(config: Config, deps: Dependencies, metrics: MetricsReg
     async stop() {
       clearInterval(sweep);
       const finished = server.shutdown();
-      await app.close({ deadlineMs: SHUTDOWN_DEADLINE_MS });
+      await Promise.all([app.close({ deadlineMs: SHUTDOWN_DEADLINE_MS }), stopStdio()]);
       await settledWithin(finished, CONNECTIONS_DEADLINE_MS);
     },
-    exit: Deno.exit,
-    logger: logger("main"),
   });
-  for (const signal of stopSignals(Deno.build.os)) {
-    Deno.addSignalListener(signal, () => stop.onSignal(signal));
-  }
   // Announced only now, whatever the log level: whoever acts on this line (a supervisor, a test)
   // may stop the server at once, and a signal before the listeners above would kill it.
   const mode = config.demo ? " (demo catalogue, no credentials needed)" : "";
   console.error(
     `${SERVER_NAME} ${VERSION} listening on ${endpointUrl(config.host, server.port)}${mode}`,
   );
-  return await stop.exitStatus;
+  return await exitStatus;
+}
+
+/** Stops on the first stop signal as `options` say, at once on a second; returns the status. */
+function stopOnSignals(options: Omit<GracefulStopOptions, "exit" | "logger">): Promise<number> {
+  const stop = createGracefulStop({ ...options, exit: Deno.exit, logger: logger("main") });
+  for (const signal of stopSignals(Deno.build.os)) {
+    Deno.addSignalListener(signal, () => stop.onSignal(signal));
+  }
+  return stop.exitStatus;
 }
 
 // Demo mode signs in to its own auth service: every source has a credential there.

@@ -8,11 +8,20 @@ import { abortableSleep } from "./async.ts";
 import type { Logger } from "./log.ts";
 import { forcedStopStatus, type StopSignal } from "./platform.ts";
 
+/** The JSON-RPC error of a call cut short by shutdown, over HTTP and stdio alike. */
+export const SHUTTING_DOWN = {
+  code: -32000,
+  message: "Server shutting down: reconnect when it is back",
+} as const;
+
+/** How long calls in flight get to finish once the server stops. */
+export const SHUTDOWN_DEADLINE_MS = 5_000;
+
 export interface GracefulStopOptions {
   /** How long every route is still served after the first signal, `/ready` answering 503. */
   drainDelayMs: number;
   /** Makes `/ready` answer 503; called at once on the first signal. */
-  drain: () => void;
+  drain?: () => void;
   stop: () => Promise<void>;
   exit: (code: number) => void;
   logger: Logger;
@@ -29,7 +38,7 @@ export function createGracefulStop(options: GracefulStopOptions) {
   let stopping = false;
 
   async function drainThenStop(): Promise<void> {
-    options.drain();
+    options.drain?.();
     if (drainDelayMs > 0) {
       logger.info("Draining: /ready answers 503 for {seconds} s, then the server stops", {
         seconds: drainDelayMs / 1000,

@@ -6,7 +6,7 @@
 
 import { settledWithin } from "./async.ts";
 import { concatBytes } from "./bytes.ts";
-import { parseJson } from "./json.ts";
+import { isRecord, parseJson } from "./json.ts";
 import {
   isJSONRPCErrorResponse,
   isJSONRPCRequest,
@@ -17,6 +17,7 @@ import {
   type RequestId,
   type Transport,
 } from "./mcp_sdk.ts";
+import { SHUTDOWN_DEADLINE_MS, SHUTTING_DOWN } from "./shutdown.ts";
 
 const MAX_LINE_BYTES = 4 * 1024 * 1024;
 // How long answers to the requests read before stdin ended are waited for.
@@ -70,15 +71,25 @@ export async function* readLines(
 export interface StdioOptions {
   input?: ReadableStream<Uint8Array>;
   output?: WritableStream<Uint8Array>;
+  /** Once aborted, stdin is no longer read; calls in flight get 5 s, then a shutdown error. */
+  stop?: AbortSignal;
 }
 
-/** Resolves once stdin ended and what it asked is answered (or 30 s passed), or stdout is gone. */
+/**
+ * Resolves once stdin ended (or `stop` was aborted) and what it asked is answered (or 30 s, or
+ * 5 s after `stop`, passed), or stdout is gone.
+ */
 export async function serveStdio(server: McpServer, options: StdioOptions = {}): Promise<void> {
-  const { input = Deno.stdin.readable, output = Deno.stdout.writable } = options;
+  const { input = Deno.stdin.readable, output = Deno.stdout.writable, stop } = options;
   const writer = output.getWriter();
   // Nobody is left to read the answers (EPIPE): stop instead of crashing.
   const write = (text: string) => writer.write(encoder.encode(text)).catch(() => server.close());
   const reader = input.getReader();
+  const stopped = Promise.withResolvers<void>();
+  stop?.addEventListener("abort", () => {
+    stopped.resolve();
+    reader.cancel().catch(() => {});
+  });
   const unanswered = new Set<RequestId>();
   let drained: PromiseWithResolvers<void> | undefined;
   const settle = (id: RequestId) => {
@@ -86,7 +97,7 @@ export async function serveStdio(server: McpServer, options: StdioOptions = {}):
   };
   let closed = false;
   const receive = (line: string | undefined) => {
-    if (closed) return;
+    if (closed || stop?.aborted) return;
     if (line === undefined) {
       const message =
         `Parse error: a line passed ${MAX_LINE_BYTES} bytes and was dropped: send each message on one line of at most that size`;
@@ -111,7 +122,18 @@ export async function serveStdio(server: McpServer, options: StdioOptions = {}):
   const readUntilEnd = async () => {
     for await (const line of readLines(reader, MAX_LINE_BYTES)) receive(line);
     drained = Promise.withResolvers();
-    if (unanswered.size > 0) await settledWithin(drained.promise, DRAIN_TIMEOUT_MS);
+    if (unanswered.size > 0) {
+      await settledWithin(Promise.race([drained.promise, stopped.promise]), DRAIN_TIMEOUT_MS);
+    }
+    if (stop?.aborted) {
+      if (unanswered.size > 0) await settledWithin(drained.promise, SHUTDOWN_DEADLINE_MS);
+      for (const requestId of unanswered) {
+        // Cancelled first, so that the handler's late answer is never sent after the error.
+        const params = { requestId, reason: SHUTTING_DOWN.message };
+        transport.onmessage?.({ jsonrpc: "2.0", method: "notifications/cancelled", params });
+        await write(errorLine(requestId, SHUTTING_DOWN));
+      }
+    }
     await server.close();
   };
   const transport: Transport = {
@@ -154,8 +176,11 @@ export async function refuseFirstRequest(
   clearTimeout(timer);
   reader.cancel().catch(() => {});
   const request = line === undefined ? undefined : parseJson(line);
-  if (isJSONRPCRequest(request)) {
-    const answer = encoder.encode(errorLine(request.id, { code: INTERNAL_ERROR, message }));
+  // Deliberately not the SDK's strict guard: a client slightly off the spec (no `jsonrpc`, an
+  // extra key) must still be told why the server did not start, not just see stdout close.
+  const id = isRecord(request) && typeof request.method === "string" ? request.id : undefined;
+  if (typeof id === "string" || typeof id === "number") {
+    const answer = encoder.encode(errorLine(id, { code: INTERNAL_ERROR, message }));
     await output.getWriter().write(answer).catch(() => {});
   }
 }

@@ -3,9 +3,17 @@
  * `--stdio`, then talk MCP over the pipe: a piped stdin is served beside HTTP.
  */
 import assert from "node:assert/strict";
-import { INITIALIZE_REQUEST, textOf } from "./harness.ts";
+import { INITIALIZE_REQUEST, SENTINEL_COOKIE, textOf } from "./harness.ts";
 import { Client, StdioClientTransport, StreamableHTTPClientTransport } from "./mcp_client.ts";
-import { assertStoppedCleanly, cleanEnv, serverArgs, startServer } from "./server_process.ts";
+import {
+  assertStoppedCleanly,
+  cleanEnv,
+  NO_STOP_SIGNAL_ON_WINDOWS,
+  serverArgs,
+  serveUpstream,
+  startServer,
+} from "./server_process.ts";
+import { SHUTTING_DOWN } from "../src/shutdown.ts";
 
 const encoder = new TextEncoder();
 const INITIALIZED = { jsonrpc: "2.0", method: "notifications/initialized" };
@@ -79,6 +87,35 @@ Deno.test("when the stdio client closes stdin, HTTP keeps serving and stdout hel
     assertStoppedCleanly(await server.stop(), server.output().stderr);
   }
   assert.deepEqual(jsonRpcIds(server.output().stdout), [1, 2], "stdout holds the answers only");
+});
+
+Deno.test({
+  name: "one SIGTERM stops HTTP and stdio both: a stdio call still running after 5 s is answered",
+  ignore: NO_STOP_SIGNAL_ON_WINDOWS,
+}, async () => {
+  const upstream = serveUpstream({ searchDelayMs: 60_000 });
+  const server = await startServer([...upstream.args], { CAS_SESSION: SENTINEL_COOKIE }, {
+    stdin: "piped",
+  });
+  try {
+    const search = {
+      jsonrpc: "2.0",
+      id: 2,
+      method: "tools/call",
+      params: { name: "search_psm_service", arguments: { keyword: "oec.live.room" } },
+    };
+    await server.stdin!.getWriter().write(lines([INITIALIZE_REQUEST, INITIALIZED, search]));
+    await until(() => upstream.seen.some((r) => r.jwt), "the search upstream");
+    server.signal("SIGTERM");
+    const status = await server.exited();
+    assert.equal(status.code, 0, server.output().stderr);
+  } finally {
+    await server.stop({ killAfterMs: 1_000 }).catch(() => {});
+    await upstream.close();
+  }
+  const answers = server.output().stdout.trim().split("\n").map((line) => JSON.parse(line));
+  assert.deepEqual(answers.map((answer) => answer.id), [1, 2]);
+  assert.deepEqual(answers[1].error, SHUTTING_DOWN);
 });
 
 Deno.test("when the port is taken, a piped stdin is still served, with a warning on stderr", async () => {

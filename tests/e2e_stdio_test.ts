@@ -1,7 +1,13 @@
 import assert from "node:assert/strict";
 import { INITIALIZE_REQUEST, SENTINEL_COOKIE, textOf } from "./harness.ts";
 import { Client, StdioClientTransport } from "./mcp_client.ts";
-import { cleanEnv, serverArgs, serveUpstream } from "./server_process.ts";
+import {
+  cleanEnv,
+  NO_STOP_SIGNAL_ON_WINDOWS,
+  serverArgs,
+  serveUpstream,
+} from "./server_process.ts";
+import { SHUTTING_DOWN } from "../src/shutdown.ts";
 
 const encoder = new TextEncoder();
 const INITIALIZED = { jsonrpc: "2.0", method: "notifications/initialized" };
@@ -154,6 +160,70 @@ Deno.test("over stdio a request the client cancelled does not hold the exit back
   assert.deepEqual(ids, [1], "a cancelled request gets no answer");
   // Without the cancellation, the server would wait out its 30 s drain.
   assert.ok(waitedMs < 20_000, `exited after ${Math.round(waitedMs)} ms`);
+});
+
+/** The server over stdio, sent a search that a fake upstream holds for `searchDelayMs`. */
+async function stdioServerSearching(searchDelayMs: number) {
+  const upstream = serveUpstream({ searchDelayMs });
+  const child = spawnStdioServer([...upstream.args], { CAS_SESSION: SENTINEL_COOKIE });
+  await send(child.stdin.getWriter(), [
+    INITIALIZE_REQUEST,
+    INITIALIZED,
+    searchCall(2, "oec.live.room"),
+  ]);
+  while (!upstream.seen.some((r) => r.jwt)) await new Promise((r) => setTimeout(r, 20));
+  const exited = async () => {
+    const [status, stdout] = await Promise.all([
+      child.status,
+      new Response(child.stdout).text(),
+      child.stderr.cancel(),
+    ]);
+    await upstream.close();
+    return { status, answers: stdout.trim().split("\n").map((line) => JSON.parse(line)) };
+  };
+  return { child, exited };
+}
+
+Deno.test({
+  name: "over stdio on SIGTERM a call in flight still gets its answer, then the server exits 0",
+  ignore: NO_STOP_SIGNAL_ON_WINDOWS,
+}, async () => {
+  const { child, exited } = await stdioServerSearching(1_000);
+  child.kill("SIGTERM");
+  const { status, answers } = await exited();
+  assert.equal(status.code, 0);
+  assert.deepEqual(answers.map((r) => r.id), [1, 2]);
+  assert.match(answers[1].result.content[0].text, /Found oec\.live\.room in cn, us\./);
+});
+
+Deno.test({
+  name:
+    "over stdio on SIGINT a call still running after 5 s is answered that the server shuts down",
+  ignore: NO_STOP_SIGNAL_ON_WINDOWS,
+}, async () => {
+  const { child, exited } = await stdioServerSearching(60_000);
+  const signalled = Date.now();
+  child.kill("SIGINT");
+  const { status, answers } = await exited();
+  const waited = Date.now() - signalled;
+  assert.equal(status.code, 0);
+  assert.deepEqual(answers.map((r) => r.id), [1, 2]);
+  assert.deepEqual(answers[1].error, SHUTTING_DOWN, "the same error as over HTTP");
+  assert.ok(waited >= 4_500 && waited < 20_000, `exited ${waited} ms after the signal`);
+});
+
+Deno.test({
+  name: "over stdio a second stop signal ends the server at once with 128 + its number",
+  ignore: NO_STOP_SIGNAL_ON_WINDOWS,
+}, async () => {
+  const { child, exited } = await stdioServerSearching(60_000);
+  const signalled = Date.now();
+  child.kill("SIGTERM");
+  await new Promise((r) => setTimeout(r, 200));
+  child.kill("SIGTERM");
+  const { status } = await exited();
+  assert.equal(status.code, 143);
+  assert.ok(Date.now() - signalled < 4_000, "it did not wait for the call in flight");
 });
 
 Deno.test("over stdio a client that stops reading stdout ends the server cleanly", async () => {

@@ -136,6 +136,25 @@ Deno.test("a server that cannot start answers the first request on stdin with it
   }]);
 });
 
+Deno.test("a server that cannot start answers a sloppy first request too: no jsonrpc, an extra key, odd params", async () => {
+  const sloppy = [
+    { id: 1, method: "initialize" },
+    { ...INITIALIZE_REQUEST, extra: true },
+    { ...INITIALIZE_REQUEST, params: "initialize me" },
+  ];
+  for (const request of sloppy) {
+    const stdio = fakeStdio();
+    const refused = refuseFirstRequest("no", { timeoutMs: 5_000, ...stdio });
+    stdio.send(line(request));
+    await refused;
+    assert.deepEqual(stdio.written, [{
+      jsonrpc: "2.0",
+      id: 1,
+      error: { code: -32603, message: "no" },
+    }]);
+  }
+});
+
 Deno.test("a server that cannot start writes nothing when stdin ends, holds no request, or stays silent", async () => {
   for (const text of [undefined, line({ jsonrpc: "2.0", method: "notifications/initialized" })]) {
     const stdio = fakeStdio();
