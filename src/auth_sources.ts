@@ -23,10 +23,7 @@ export interface AuthSource {
 }
 
 /** Every {@linkcode AuthSource} of the server (in the order of their first region), by region. */
-export interface AuthSources {
-  readonly sources: readonly AuthSource[];
-  tokenFor(region: Region): TokenProvider;
-}
+export type AuthSources = ReturnType<typeof createAuthSources>;
 
 type PerProvider = "authUrl" | "credential" | "missingCredentialMessage" | "refusalHint";
 
@@ -38,7 +35,7 @@ type PerProvider = "authUrl" | "credential" | "missingCredentialMessage" | "refu
 export function createAuthSources(
   regions: readonly RegionConfig[],
   options: Omit<TokenProviderOptions, PerProvider> & { defaultAuthUrl?: string },
-): AuthSources {
+) {
   const unconfiguredAlike = regions.every((r) => !r.credential && !r.withheld) &&
     new Set(regions.map((r) => r.authUrl)).size === 1;
   // The variable, not the value: two variables holding the same cookie get a provider each.
@@ -50,7 +47,7 @@ export function createAuthSources(
         : `${authUrl} unconfigured ${name}`,
   );
   const { defaultAuthUrl, ...providerOptions } = options;
-  const sources = [...groups.values()].map((members): AuthSource => {
+  const sources: readonly AuthSource[] = [...groups.values()].map((members): AuthSource => {
     const region = members[0]!;
     const names = members.map(({ name }) => name);
     const { authUrl, credential } = region;
@@ -76,7 +73,7 @@ export function createAuthSources(
   });
   return {
     sources,
-    tokenFor(region) {
+    tokenFor(region: Region): TokenProvider {
       const source = sources.find(({ regions }) => regions.includes(region.name));
       if (!source) throw new RangeError(`Region ${region.name} is not configured`);
       return source.tokens;

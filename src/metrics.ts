@@ -59,12 +59,9 @@ export function createMetricsRegistry() {
     },
     /** A gauge whose samples, labels and value, `collect` reads at each scrape. */
     gauge(name: string, help: string, collect: () => Iterable<readonly [Labels, number]>) {
-      add(
-        name,
-        help,
-        "gauge",
-        () => [...collect()].map(([labels, value]) => `${name}${formatLabels(labels)} ${value}`),
-      );
+      const lines = () =>
+        [...collect()].map(([labels, n]) => `${name}${formatLabels(labels)} ${n}`);
+      add(name, help, "gauge", lines);
     },
     render(): string {
       return [...metrics].map(([name, { help, type, lines }]) =>

@@ -73,12 +73,10 @@ export function createDiscovery(options: DiscoveryOptions): Discovery {
     }
     const outcomes = settled.filter((outcome) => outcome !== undefined);
     const pending = chosen.filter((_, index) => !settled[index]).map((region) => region.name);
-    if (pending.length > 0) {
-      // Only a layer's bug rejects: after an early answer it would otherwise go unseen.
-      all.catch((error) =>
-        logger.debug("A background search for {keyword} failed: {error}", { keyword, error })
-      );
-    }
+    // Only a layer's bug rejects: after an early answer it would otherwise go unseen.
+    all.catch((error) =>
+      logger.debug("A background search for {keyword} failed: {error}", { keyword, error })
+    );
     const answered = outcomes.flatMap((o) => o.ok ? o.services.map((service) => service.psm) : []);
     recentPsms?.add(answered);
     const result = { ...selectMatches(keyword, outcomes), pending, searchedAt: now() };
