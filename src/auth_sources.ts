@@ -28,9 +28,8 @@ export type AuthSources = ReturnType<typeof createAuthSources>;
 type PerProvider = "authUrl" | "credential" | "missingCredentialMessage" | "refusalHint";
 
 /**
- * Groups `regions` by auth URL and credential, one token provider each; regions without any
- * credential and with one auth URL (the single-cookie setup) share one. A shared credential
- * refused at another auth URL than `defaultAuthUrl` gets a hint.
+ * One token provider per auth URL and credential; with no credential and one auth URL (the
+ * single-cookie setup), all regions share one.
  */
 export function createAuthSources(
   regions: readonly RegionConfig[],

@@ -1,5 +1,4 @@
-/** Counters, gauges read at scrape time and fixed-bucket histograms in the Prometheus text format
- * 0.0.4; our own, as `prom-client` needs three more packages and a module-level registry.
+/** Prometheus text 0.0.4, our own: `prom-client` needs three more packages and a global registry.
  * @module */
 
 export type Labels = Readonly<Record<string, string>>;

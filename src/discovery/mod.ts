@@ -1,7 +1,5 @@
-/**
- * The Neptune client: every region searched concurrently through `pipeline.ts`, answers ranked.
- * @module
- */
+/** The Neptune client: every region searched concurrently through `pipeline.ts`, answers ranked.
+ * @module */
 
 import { linkAbort } from "../async.ts";
 import type { Region } from "../config/mod.ts";
@@ -12,7 +10,6 @@ import type { RegionOutcome, RegionSearchOptions, SearchResult } from "./types.t
 
 export * from "./types.ts";
 export type { RegionHealth } from "./breaker.ts";
-export type { PipelineOptions } from "./pipeline.ts";
 export { createRecentPsms, type RecentPsms, selectMatches } from "./ranking.ts";
 
 export interface Discovery {

@@ -1,7 +1,5 @@
-/**
- * The exact PSM, else ranked fuzzy candidates, and "did you mean" drawn from PSMs seen.
- * @module
- */
+/** The exact PSM, else ranked fuzzy candidates, and "did you mean" drawn from PSMs seen.
+ * @module */
 
 import { boundedEditDistance } from "../edit_distance.ts";
 import { LruMap } from "../lru.ts";

@@ -1,7 +1,5 @@
-/**
- * The shapes every part of discovery shares.
- * @module
- */
+/** The shapes every part of discovery shares.
+ * @module */
 
 import type { Region } from "../config/mod.ts";
 
