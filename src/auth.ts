@@ -244,10 +244,7 @@ const MISSING_COOKIE =
 
 /** Returns the claims of a JWT's payload, unverified (the server only forwards the token). */
 export function readJwtClaims(token: string): Record<string, unknown> | undefined {
-  const payload = token.split(".")[1];
-  const json = payload ? decodeBase64Url(payload) : undefined;
-  if (json === undefined) return undefined;
-  const claims = parseJson(json);
+  const claims = parseJson(decodeBase64Url(token.split(".")[1] ?? "") ?? "");
   return isRecord(claims) ? claims : undefined;
 }
 

@@ -23,22 +23,18 @@ export interface AuthSource {
 }
 
 /** Every {@linkcode AuthSource} of the server (in the order of their first region), by region. */
-export interface AuthSources {
-  readonly sources: readonly AuthSource[];
-  tokenFor(region: Region): TokenProvider;
-}
+export type AuthSources = ReturnType<typeof createAuthSources>;
 
 type PerProvider = "authUrl" | "credential" | "missingCredentialMessage" | "refusalHint";
 
 /**
- * Groups `regions` by auth URL and credential, one token provider each; regions without any
- * credential and with one auth URL (the single-cookie setup) share one. A shared credential
- * refused at another auth URL than `defaultAuthUrl` gets a hint.
+ * One token provider per auth URL and credential; with no credential and one auth URL (the
+ * single-cookie setup), all regions share one.
  */
 export function createAuthSources(
   regions: readonly RegionConfig[],
   options: Omit<TokenProviderOptions, PerProvider> & { defaultAuthUrl?: string },
-): AuthSources {
+) {
   const unconfiguredAlike = regions.every((r) => !r.credential && !r.withheld) &&
     new Set(regions.map((r) => r.authUrl)).size === 1;
   // The variable, not the value: two variables holding the same cookie get a provider each.
@@ -50,7 +46,7 @@ export function createAuthSources(
         : `${authUrl} unconfigured ${name}`,
   );
   const { defaultAuthUrl, ...providerOptions } = options;
-  const sources = [...groups.values()].map((members): AuthSource => {
+  const sources: readonly AuthSource[] = [...groups.values()].map((members): AuthSource => {
     const region = members[0]!;
     const names = members.map(({ name }) => name);
     const { authUrl, credential } = region;
@@ -76,7 +72,7 @@ export function createAuthSources(
   });
   return {
     sources,
-    tokenFor(region) {
+    tokenFor(region: Region): TokenProvider {
       const source = sources.find(({ regions }) => regions.includes(region.name));
       if (!source) throw new RangeError(`Region ${region.name} is not configured`);
       return source.tokens;

@@ -14,7 +14,6 @@ const LATENCY_BUCKETS_S = [0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30] as co
 
 const CIRCUIT_STATES = ["closed", "half_open", "open"] as const;
 
-/** Registers the server's metrics on `registry` and returns the hooks that record them. */
 export function createInstruments(registry: MetricsRegistry) {
   const toolCalls = registry.counter(
     "byted_mcp_tool_calls_total",
@@ -36,13 +35,11 @@ export function createInstruments(registry: MetricsRegistry) {
   return {
     toolCall: (tool: string, outcome: ToolCallOutcome) => toolCalls.inc({ tool, outcome }),
     authRefresh: (outcome: "ok" | AuthErrorCode) => authRefreshes.inc({ outcome }),
-    // Around each region search as discovery asks it.
     searches: ((next) => async (region, keyword, options) => {
       const outcome = await next(region, keyword, options);
       cacheLookups.inc({ result: cacheResultOf(outcome) });
       return outcome;
     }) satisfies RegionSearchWrapper,
-    // Around each registry request.
     requests: ((next) => async (region, keyword, options) => {
       const started = performance.now();
       const outcome = await next(region, keyword, options);

@@ -1,5 +1,4 @@
-/** Counters, gauges read at scrape time and fixed-bucket histograms in the Prometheus text format
- * 0.0.4; our own, as `prom-client` needs three more packages and a module-level registry.
+/** Prometheus text 0.0.4, our own: `prom-client` needs three more packages and a global registry.
  * @module */
 
 export type Labels = Readonly<Record<string, string>>;
@@ -59,12 +58,9 @@ export function createMetricsRegistry() {
     },
     /** A gauge whose samples, labels and value, `collect` reads at each scrape. */
     gauge(name: string, help: string, collect: () => Iterable<readonly [Labels, number]>) {
-      add(
-        name,
-        help,
-        "gauge",
-        () => [...collect()].map(([labels, value]) => `${name}${formatLabels(labels)} ${value}`),
-      );
+      const lines = () =>
+        [...collect()].map(([labels, n]) => `${name}${formatLabels(labels)} ${n}`);
+      add(name, help, "gauge", lines);
     },
     render(): string {
       return [...metrics].map(([name, { help, type, lines }]) =>

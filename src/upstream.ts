@@ -8,17 +8,7 @@ import { redact } from "./secret.ts";
 /** The `fetch` signature the server depends on; tests and demo mode pass their own. */
 export type Fetch = (input: Request | URL | string, init?: RequestInit) => Promise<Response>;
 
-export interface RequestUpstreamOptions {
-  headers: HeadersInit;
-  timeoutMs: number;
-  signal?: AbortSignal;
-  /** Read the body as text; when false it is discarded unread. Default true. */
-  readBody?: boolean;
-  /** Larger bodies fail with kind `too_large`. Default 8 MiB. */
-  maxBodyBytes?: number;
-}
-
-export type UpstreamFailureKind = "timeout" | "network" | "too_large";
+type UpstreamFailureKind = "timeout" | "network" | "too_large";
 
 /** An upstream request that timed out, could not connect, or answered too much. */
 export class UpstreamRequestError extends Error {
@@ -33,7 +23,15 @@ export class UpstreamRequestError extends Error {
 export async function requestUpstream(
   fetch: Fetch,
   url: string,
-  options: RequestUpstreamOptions,
+  options: {
+    headers: HeadersInit;
+    timeoutMs: number;
+    signal?: AbortSignal;
+    /** Read the body as text; when false it is discarded unread. Default true. */
+    readBody?: boolean;
+    /** Larger bodies fail with kind `too_large`. Default 8 MiB. */
+    maxBodyBytes?: number;
+  },
 ): Promise<Pick<Response, "status" | "headers"> & { readonly text: string }> {
   const { timeoutMs, signal, readBody = true, maxBodyBytes = 8 * 1024 * 1024 } = options;
   const deadline = startDeadline(timeoutMs, {

@@ -23,9 +23,6 @@ export function isoTime(date: Date | undefined): string | undefined {
 
 /** One `region, region: reason` line per distinct reason, in order of first appearance. */
 export function groupByReason(pairs: Iterable<readonly [string, string]>): string[] {
-  const byReason = new Map<string, string[]>();
-  for (const [region, reason] of pairs) {
-    byReason.set(reason, [...byReason.get(reason) ?? [], region]);
-  }
-  return [...byReason].map(([reason, regions]) => `${regions.join(", ")}: ${reason}`);
+  const byReason = Map.groupBy(pairs, ([, reason]) => reason);
+  return [...byReason].map(([reason, group]) => `${group.map(([r]) => r).join(", ")}: ${reason}`);
 }

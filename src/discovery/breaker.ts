@@ -1,8 +1,5 @@
-/**
- * A circuit breaker per region for the process: 5 failures in a row (timeout, network, HTTP 5xx)
- * or a refused fresh JWT skip it for 30 s; then one search probes it while others still skip.
- * @module
- */
+/** A circuit breaker per region, for the process (when it opens and probes: docs/design.md).
+ * @module */
 
 import { timeOfDay } from "../wording.ts";
 import { AuthError } from "../auth.ts";

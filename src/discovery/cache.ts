@@ -1,8 +1,5 @@
-/**
- * Answers served fresh for a while, kept longer to stand in (stale) when the region fails; never a
- * failure. Our own LRU because `lru-cache` reads TTLs off its own clock.
- * @module
- */
+/** Answers fresh, then stale for a failing region; not `lru-cache`, which reads TTLs off its clock.
+ * @module */
 
 import { LruMap } from "../lru.ts";
 import type { RegionAnswer, RegionSearchWrapper } from "./types.ts";

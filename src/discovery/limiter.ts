@@ -1,7 +1,5 @@
-/**
- * Per-region limiter for the whole process: searches beyond the limit wait in line, in order.
- * @module
- */
+/** Per-region limiter for the whole process: searches beyond the limit wait in line, in order.
+ * @module */
 
 import type { RegionSearchWrapper } from "./types.ts";
 

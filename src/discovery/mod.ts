@@ -1,7 +1,5 @@
-/**
- * The Neptune client: every region searched concurrently through `pipeline.ts`, answers ranked.
- * @module
- */
+/** The Neptune client: every region searched concurrently through `pipeline.ts`, answers ranked.
+ * @module */
 
 import { linkAbort } from "../async.ts";
 import type { Region } from "../config/mod.ts";
@@ -12,7 +10,6 @@ import type { RegionOutcome, RegionSearchOptions, SearchResult } from "./types.t
 
 export * from "./types.ts";
 export type { RegionHealth } from "./breaker.ts";
-export type { PipelineOptions } from "./pipeline.ts";
 export { createRecentPsms, type RecentPsms, selectMatches } from "./ranking.ts";
 
 export interface Discovery {
@@ -73,12 +70,10 @@ export function createDiscovery(options: DiscoveryOptions): Discovery {
     }
     const outcomes = settled.filter((outcome) => outcome !== undefined);
     const pending = chosen.filter((_, index) => !settled[index]).map((region) => region.name);
-    if (pending.length > 0) {
-      // Only a layer's bug rejects: after an early answer it would otherwise go unseen.
-      all.catch((error) =>
-        logger.debug("A background search for {keyword} failed: {error}", { keyword, error })
-      );
-    }
+    // Only a layer's bug rejects: after an early answer it would otherwise go unseen.
+    all.catch((error) =>
+      logger.debug("A background search for {keyword} failed: {error}", { keyword, error })
+    );
     const answered = outcomes.flatMap((o) => o.ok ? o.services.map((service) => service.psm) : []);
     recentPsms?.add(answered);
     const result = { ...selectMatches(keyword, outcomes), pending, searchedAt: now() };

@@ -1,7 +1,5 @@
-/**
- * Assembles a region search from its layers, outermost first (why this order: docs/design.md).
- * @module
- */
+/** Assembles a region search from its layers, outermost first (why this order: docs/design.md).
+ * @module */
 
 import { type CircuitBreaker, withBreaker } from "./breaker.ts";
 import { type CacheOptions, withCache } from "./cache.ts";

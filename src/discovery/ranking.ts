@@ -1,7 +1,5 @@
-/**
- * The exact PSM, else ranked fuzzy candidates, and "did you mean" drawn from PSMs seen.
- * @module
- */
+/** The exact PSM, else ranked fuzzy candidates, and "did you mean" drawn from PSMs seen.
+ * @module */
 
 import { boundedEditDistance } from "../edit_distance.ts";
 import { LruMap } from "../lru.ts";
@@ -109,29 +107,24 @@ export function withSuggestions(result: SearchResult, known: () => Iterable<stri
 }
 
 /** A bounded memory of PSMs, the least recently seen forgotten first. */
-export interface RecentPsms {
-  add(psms: Iterable<string>): void;
-  /** Most recently seen first. */
-  list(): string[];
-  /** Starting with `prefix`, then containing it (any case), most recent first; at most 100. */
-  complete(prefix: string): string[];
-}
+export type RecentPsms = ReturnType<typeof createRecentPsms>;
 
-/** A {@linkcode RecentPsms} knowing `initial`, and remembering `capacity` more (0: none). */
+/** Knows `initial`, and remembers `capacity` more (0: none). */
 export function createRecentPsms(
   { initial = [], capacity = 1000 }: { initial?: Iterable<string>; capacity?: number } = {},
-): RecentPsms {
+) {
   const known = [...initial];
   const seen = new LruMap<string, true>(Math.max(capacity, known.length));
   for (const psm of known) seen.set(psm, true);
   const list = () => [...seen.keys()].reverse();
   return {
-    add(psms) {
+    add(psms: Iterable<string>) {
       if (capacity === 0) return;
       for (const psm of psms) seen.set(psm, true);
     },
     list,
-    complete(prefix) {
+    // Starting with `prefix`, then containing it (any case), most recent first.
+    complete(prefix: string) {
       const needle = prefix.trim().toLowerCase();
       const matching = list().filter((psm) => psm.toLowerCase().includes(needle));
       const tier = (psm: string) => psm.toLowerCase().startsWith(needle) ? 0 : 1;

@@ -1,7 +1,5 @@
-/**
- * The innermost layer: one GET to the registry with the JWT, once more with a fresh JWT if refused.
- * @module
- */
+/** The innermost layer: one GET to the registry with the JWT, again with a fresh JWT if refused.
+ * @module */
 
 import { AuthError, type TokenProvider } from "../auth.ts";
 import type { Region } from "../config/mod.ts";

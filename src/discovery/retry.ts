@@ -1,7 +1,5 @@
-/**
- * One more try after ~200 ms for a network error or HTTP 5xx (why nothing else: docs/design.md).
- * @module
- */
+/** One more try after ~200 ms for a network error or HTTP 5xx (why nothing else: docs/design.md).
+ * @module */
 
 import { abortableSleep } from "../async.ts";
 import type { Logger } from "../log.ts";

@@ -1,8 +1,5 @@
-/**
- * Identical searches in flight share one request, under its own AbortController: each caller stops
- * waiting on its own cancellation, and the request is aborted when no caller is left.
- * @module
- */
+/** Identical searches in flight share one request, aborted when no caller is left waiting.
+ * @module */
 
 import { untilAborted } from "../async.ts";
 import type { RegionOutcome, RegionSearchWrapper } from "./types.ts";

@@ -1,7 +1,5 @@
-/**
- * The shapes every part of discovery shares.
- * @module
- */
+/** The shapes every part of discovery shares.
+ * @module */
 
 import type { Region } from "../config/mod.ts";
 
@@ -37,18 +35,15 @@ export type RegionErrorOptions =
 /** The message omits the region's name, shown before it: "us: answered HTTP 502". */
 export class RegionError extends Error {
   override name = "RegionError";
-  readonly kind: RegionFailureKind;
-  readonly status?: number;
+  declare readonly kind: RegionFailureKind;
+  declare readonly status?: number;
   /** Not asked this time: its circuit breaker is open. */
-  readonly skipped?: boolean;
-  readonly retryAt?: Date;
+  declare readonly skipped?: boolean;
+  declare readonly retryAt?: Date;
 
-  constructor(message: string, options: RegionErrorOptions) {
+  constructor(message: string, { kind, status, skipped, retryAt, ...options }: RegionErrorOptions) {
     super(message, options);
-    this.kind = options.kind;
-    this.status = options.status;
-    this.skipped = options.skipped;
-    this.retryAt = options.retryAt;
+    Object.assign(this, { kind, status, skipped, retryAt });
   }
 }
 
@@ -73,7 +68,6 @@ export type RegionOutcome =
 
 export interface RegionSearchOptions {
   signal?: AbortSignal;
-  /** Ask the registry again instead of answering from the cache. */
   refresh?: boolean;
 }
 
