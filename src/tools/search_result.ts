@@ -12,6 +12,7 @@ import type {
   Suggestions,
 } from "../discovery/mod.ts";
 import { formatDuration, groupByReason, timeOfDay } from "../wording.ts";
+import { LruMap } from "../lru.ts";
 import type { CallToolResult, McpServer } from "../mcp_sdk.ts";
 import { CONTROL_CHARACTERS, cut } from "../text.ts";
 
@@ -314,6 +315,54 @@ export function formatSearchText(
   return [head, fitted.text, ...(cutEarlier ? [narrow(services.length)] : [])].join("\n\n");
 }
 
+// Room for the notes a tool adds (a pattern searched as text, a list given for one keyword).
+const NOTES_RESERVE = 8 * 1024;
+
+export type SearchFormatter = ReturnType<typeof createSearchFormatter>;
+
+/** Formats one keyword's result under 64 KiB less room for notes; recent results are reused (P5). */
+export function createSearchFormatter({ maxEntries = 128 } = {}) {
+  const recent = new LruMap<string, { text: string; structured: StructuredSearchResult }>(
+    maxEntries,
+  );
+  // The cache's service lists, named by identity: a result made of them has the same matches.
+  const ids = new WeakMap<object, number>();
+  let lastId = 0;
+  const idOf = (services: object) => {
+    let id = ids.get(services);
+    if (id === undefined) ids.set(services, id = ++lastId);
+    return id;
+  };
+  return {
+    format(result: SearchResult, detail: Detail, { scope }: { scope?: readonly string[] } = {}) {
+      // The time of the search shows only in the source lines ("stale, fetched 7 min ago").
+      const key = JSON.stringify([
+        detail,
+        scope,
+        result.keyword,
+        result.pending,
+        result.suggestions,
+        describeSources(result),
+        result.outcomes.map((o) =>
+          o.ok
+            ? [o.region, idOf(o.services), o.fetchedAt, o.fromCache, o.staleReason?.message]
+            : [o.region, o.error.kind, o.error.message]
+        ),
+      ]);
+      const known = recent.get(key);
+      if (known) return known;
+      const text = formatSearchText(result, { detail, scope });
+      const whole = toStructured(result, { detail, scope });
+      const structured =
+        fitStructured(text, [whole], { wrap: ([one]) => one, reserve: NOTES_RESERVE }) ??
+          { ...whole, services: [], omitted: whole.total_matches };
+      const formatted = { text, structured };
+      recent.set(key, formatted);
+      return formatted;
+    },
+  };
+}
+
 // One line for `result` in a concise batch: `oec.live.room: found in cn, us: ...`.
 function formatSearchLine(
   result: SearchResult,
@@ -476,8 +525,8 @@ function selfExplained(outcomes: readonly RegionOutcome[]): boolean {
   return outcomes.every((o) => o.ok || ["auth", "redirect", "internal"].includes(o.error.kind));
 }
 
-/** A line per reason answers are not fresh; a cached answer's age is in structured content only. */
-export function describeSources(result: SearchResult): string[] {
+// A line per reason answers are not fresh; a cached answer's age is in structured content only.
+function describeSources(result: SearchResult): string[] {
   const labels: [string, string][] = [];
   for (const o of result.outcomes) {
     if (!o.ok || !o.staleReason || o.fetchedAt === undefined) continue;
