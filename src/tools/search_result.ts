@@ -607,52 +607,46 @@ function jsonBytes(value: unknown): number {
   return new TextEncoder().encode(JSON.stringify(value)).length;
 }
 
-type BatchOptions = { detail: Detail; scope: readonly string[]; notes: readonly string[] };
-
 /** A batch's text and structured content; `undefined` when even no services would fit. */
 export function formatBatch(
   results: readonly SearchResult[],
-  { detail, scope, notes }: BatchOptions,
+  { detail, scope, notes }: { detail: Detail; scope: readonly string[]; notes: readonly string[] },
 ): { text: string; structured: BatchResult } | undefined {
   const summary = { found: 0, candidates: 0, not_found: 0, failed: 0 };
   for (const result of results) summary[result.status]++;
   const text = formatBatchText(results, summary, { detail, scope, notes });
-  const structured = fitBatch(text, {
-    keywords: results.map((result) => result.keyword),
-    summary,
-    results: results.map((result) => toStructured(result, { detail, scope })),
-  });
-  return structured && { text, structured };
-}
-
-// Fewer services per keyword first, then fewer keywords, until the answer fits.
-function fitBatch(text: string, batch: BatchResult): BatchResult | undefined {
-  let results = batch.results;
-  for (;;) {
-    const omitted = batch.results.length - results.length;
-    const fitted = fitStructured(text, results, {
-      wrap: (shown) => ({
-        ...batch,
-        results: shown,
+  const all = results.map((result) => toStructured(result, { detail, scope }));
+  // Fewer services per keyword first, then fewer keywords, until the answer fits.
+  for (let shown = all.length;; shown = Math.floor(shown / 2)) {
+    const omitted = all.length - shown;
+    const structured = fitStructured(text, all.slice(0, shown), {
+      wrap: (fitted) => ({
+        keywords: results.map((result) => result.keyword),
+        summary,
+        results: fitted,
         ...(omitted > 0 && { results_omitted: omitted }),
       }),
     });
-    if (fitted || results.length === 0) return fitted;
-    results = results.slice(0, Math.floor(results.length / 2));
+    if (structured || shown === 0) return structured && { text, structured };
   }
 }
 
 function formatBatchText(
   results: readonly SearchResult[],
   summary: BatchResult["summary"],
-  { detail, scope, notes }: BatchOptions,
+  { detail, scope, notes }: Parameters<typeof formatBatch>[1],
 ): string {
-  const stated = failedEverywhere(results);
+  const failedAlike = failedEverywhere(results);
+  const stated = new Set(failedAlike.map((o) => o.region));
   const heading = [
     `Searched ${results.length} ${results.length === 1 ? "keyword" : "keywords"}: ` +
     `${summary.found} found, ${summary.candidates} with candidates only, ` +
     `${summary.not_found} not found, ${summary.failed} failed.`,
-    ...describeBatchGaps(results, { stated, scope }),
+    ...(failedAlike.length === 0 ? [] : [
+      `Not searched for any keyword: ${describeFailures(failedAlike)}. ` +
+      `A PSM not found below may be there.${retryAdvice(failedAlike)}`,
+    ]),
+    ...(results.length > 0 ? leftOutNote(results, scope) : []),
     ...notes,
   ].join("\n");
   const blocks = detail === "concise"
@@ -673,30 +667,13 @@ function formatBatchText(
 }
 
 // The regions that failed alike for every keyword of a batch: stated once in its heading.
-function failedEverywhere(results: readonly SearchResult[]): ReadonlySet<string> {
-  const [first, ...rest] = results;
-  if (!first) return new Set();
-  const reasonIn = (result: SearchResult, region: string) => {
-    const outcome = result.outcomes.find((o) => o.region === region);
-    return outcome && !outcome.ok ? outcome.error.message : undefined;
-  };
-  const regions = first.outcomes.flatMap((o) => o.ok ? [] : [o.region]).filter((region) =>
-    rest.every((result) => reasonIn(result, region) === reasonIn(first, region))
+function failedEverywhere([first, ...rest]: readonly SearchResult[]): RegionOutcome[] {
+  return (first?.outcomes ?? []).filter((failure) =>
+    !failure.ok && rest.every(({ outcomes }) => {
+      const same = outcomes.find((o) => o.region === failure.region);
+      return same?.ok === false && same.error.message === failure.error.message;
+    })
   );
-  return new Set(regions);
-}
-
-function describeBatchGaps(
-  results: readonly SearchResult[],
-  { stated, scope }: { stated: ReadonlySet<string>; scope: readonly string[] },
-): string[] {
-  const first = results[0]?.outcomes.filter((o) => stated.has(o.region)) ?? [];
-  const failed = first.length === 0 ? [] : [
-    `Not searched for any keyword: ${describeFailures(first)}. A PSM not found below may be there.${
-      retryAdvice(first)
-    }`,
-  ];
-  return [...failed, ...(results.length > 0 ? leftOutNote(results, scope) : [])];
 }
 
 /** One `warning` per failed region and reason; the SDK drops it below the session's log level. */
