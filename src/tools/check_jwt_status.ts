@@ -1,7 +1,5 @@
-/**
- * `check_jwt_status()`: never shows a token, a cookie or a secret, only the variable it came from.
- * @module
- */
+/** `check_jwt_status()`: never shows a token, a cookie or a secret, only the variable it came from.
+ * @module */
 
 import { z } from "zod";
 import type { AuthSource } from "../auth_sources.ts";

@@ -1,7 +1,5 @@
-/**
- * What the tools depend on: tools see the token's status, never the token or the cookie.
- * @module
- */
+/** What the tools depend on: tools see the token's status, never the token or the cookie.
+ * @module */
 
 import type { AuthSources } from "../auth_sources.ts";
 import type { Discovery, RecentPsms } from "../discovery/mod.ts";

@@ -1,7 +1,5 @@
-/**
- * `list_available_regions()`: names the variable a credential comes from, never its value.
- * @module
- */
+/** `list_available_regions()`: names the variable a credential comes from, never its value.
+ * @module */
 
 import { z } from "zod";
 import type { AuthSource } from "../auth_sources.ts";

@@ -1,7 +1,5 @@
-/**
- * The arguments both search tools take, and their results as text, structured content, warnings.
- * @module
- */
+/** The arguments both search tools take, and their results as text, structured content, warnings.
+ * @module */
 
 import { z } from "zod";
 import type {
@@ -140,13 +138,8 @@ function fromText(text: string): readonly string[] {
   return [text.replace(/[[\]"']/g, " ")];
 }
 
-export interface SearchTerm {
-  readonly keyword: string;
-  readonly note?: string;
-}
-
 /** A pattern such as `oec.live.*`, `^oec\.live` or `%live%` becomes the longest text in it. */
-export function toSearchTerm(keyword: string): SearchTerm {
+export function toSearchTerm(keyword: string): { keyword: string; note?: string } {
   if (!PATTERN_CHARS.test(keyword)) return { keyword };
   const plain = keyword
     .replace(/\\\./g, ".")
@@ -462,14 +455,10 @@ function describeMissing(
     const where = result.status === "found" ? "" : "; the PSM may be in a region not searched";
     parts.push(`Only ${answered} answered${where}: ${failures}.${retryAdvice(result.outcomes)}`);
   }
-  const alreadyStated = result.outcomes.filter((o) => !o.ok && stated.has(o.region));
-  if (alreadyStated.length > 0 && result.status !== "found") {
-    parts.push(
-      `The PSM may be in ${alreadyStated.map((o) => o.region).join(", ")} (not searched).`,
-    );
-  }
-  if (result.status !== "found") parts.push(...leftOutNote([result], scope));
-  return parts.join(" ");
+  if (result.status === "found") return parts.join(" ");
+  const inHeading = result.outcomes.flatMap((o) => o.ok || !stated.has(o.region) ? [] : [o.region]);
+  if (inHeading.length > 0) parts.push(`The PSM may be in ${inHeading.join(", ")} (not searched).`);
+  return [...parts, ...leftOutNote([result], scope)].join(" ");
 }
 
 // Nothing for faults that say their own fix.
