@@ -373,9 +373,7 @@ function formatSearchLine(
     : "";
   switch (result.status) {
     case "found":
-      return `${keyword}: found in ${services[0]!.regions.join(", ")}: ${
-        describeBriefly(services[0]!)
-      }${caveat}`;
+      return `${keyword}: ${describeFound(services[0]!)}${caveat}`;
     case "candidates": {
       const names = services.slice(0, CONCISE_SERVICES).map((s) => s.psm);
       const rest = totalMatches - names.length;
@@ -472,9 +470,8 @@ function retryAdvice(outcomes: readonly RegionOutcome[]): string {
 function nextStepFor(outcomes: readonly RegionOutcome[]): string {
   if (selfExplained(outcomes)) return "";
   const at = retryTime(outcomes);
-  return `Check your network or VPN connection and CAS_SESSION (check_jwt_status), then try again${
-    at ? ` after ${at}` : ""
-  }.`;
+  const after = at ? ` after ${at}` : "";
+  return `Check your network or VPN connection and CAS_SESSION (check_jwt_status), then try again${after}.`;
 }
 
 function leftOutNote(
@@ -491,9 +488,7 @@ function leftOutNote(
 }
 
 function retryTime(outcomes: readonly RegionOutcome[]): string | undefined {
-  const times = outcomes.flatMap((o) =>
-    !o.ok && o.error.retryAt ? [o.error.retryAt.getTime()] : []
-  );
+  const times = outcomes.flatMap((o) => o.ok ? [] : o.error.retryAt?.getTime() ?? []);
   return times.length === 0 ? undefined : timeOfDay(Math.max(...times));
 }
 
@@ -516,20 +511,20 @@ function selfExplained(outcomes: readonly RegionOutcome[]): boolean {
 
 // A line per reason answers are not fresh; a cached answer's age is in structured content only.
 function describeSources(result: SearchResult): string[] {
-  const labels: [string, string][] = [];
-  for (const o of result.outcomes) {
-    if (!o.ok || !o.staleReason || o.fetchedAt === undefined) continue;
+  const stale = result.outcomes.flatMap((o) => {
+    if (!o.ok || !o.staleReason || o.fetchedAt === undefined) return [];
     const fetched = `fetched ${formatDuration(result.searchedAt - o.fetchedAt)} ago`;
-    labels.push([o.region, `stale, ${fetched}; the region failed: ${reasonOf(o.staleReason)}`]);
-  }
+    return [
+      [o.region, `stale, ${fetched}; the region failed: ${reasonOf(o.staleReason)}`] as const,
+    ];
+  });
   const notAwaited =
     "not awaited, the exact PSM was found first (pass wait_all_regions: true to wait)";
-  return groupByReason([...labels, ...result.pending.map((r) => [r, notAwaited] as const)]);
+  return groupByReason([...stale, ...result.pending.map((r) => [r, notAwaited] as const)]);
 }
 
 function serviceLine(service: FoundService): string {
-  const facts = [service.level ?? "", service.regions.join(", ")].filter(Boolean).map(clip)
-    .join("; ");
+  const facts = [service.level, service.regions.join(", ")].filter(Boolean).map(clip).join("; ");
   const about = service.description ?? service.chineseName;
   const owners = service.owners.length > 0
     ? `; owners ${cutOwners(service.owners).join(", ")}`
@@ -539,11 +534,12 @@ function serviceLine(service: FoundService): string {
   }${owners}`;
 }
 
-function describeBriefly(service: FoundService): string {
+function describeFound(service: FoundService): string {
   const about = service.description !== undefined
     ? cut(service.description, FIELD_LIMITS.description)
     : clip(service.chineseName ?? "no description");
-  return service.owners.length > 0 ? `${about} (${cutOwners(service.owners).join(", ")})` : about;
+  const found = `found in ${service.regions.join(", ")}: ${about}`;
+  return service.owners.length > 0 ? `${found} (${cutOwners(service.owners).join(", ")})` : found;
 }
 
 function formatService(service: FoundService, prefix: string): string {
@@ -677,15 +673,11 @@ export async function notifyRegionFailures(
   for (const alike of Map.groupBy(failed, (f) => JSON.stringify([f.region, f.reason])).values()) {
     const { region, reason } = alike[0]!;
     const keywords = alike.map((f) => f.keyword);
-    const message = `Region ${region} failed for ${
-      keywords.length === 1 ? `"${keywords[0]}"` : `${keywords.length} keywords`
-    }: ${reason}`;
+    const which = keywords.length === 1 ? `"${keywords[0]}"` : `${keywords.length} keywords`;
+    const message = `Region ${region} failed for ${which}: ${reason}`;
+    const data = { message, region, reason, keywords };
     try {
-      await server.sendLoggingMessage({
-        level: "warning",
-        logger: "discovery",
-        data: { message, region, reason, keywords },
-      }, sessionId);
+      await server.sendLoggingMessage({ level: "warning", logger: "discovery", data }, sessionId);
     } catch {
       // The client is gone or the transport closed: the result says the same.
     }
