@@ -10,7 +10,7 @@ import { DEMO_CATALOGUE } from "./demo.ts";
 import type { Instruments } from "./instruments.ts";
 import type { Logger } from "./log.ts";
 import { Secret } from "./secret.ts";
-import { createSearchFormatter } from "./tools/format_cache.ts";
+import { createSearchFormatter } from "./tools/search_result.ts";
 import type { Dependencies } from "./tools/deps.ts";
 import type { Fetch } from "./upstream.ts";
 

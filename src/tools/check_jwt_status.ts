@@ -1,7 +1,5 @@
-/**
- * `check_jwt_status()`: never shows a token, a cookie or a secret, only the variable it came from.
- * @module
- */
+/** `check_jwt_status()`: never shows a token, a cookie or a secret, only the variable it came from.
+ * @module */
 
 import { z } from "zod";
 import type { AuthSource } from "../auth_sources.ts";
@@ -22,7 +20,7 @@ export function credentialFrom(kind: z.infer<typeof credentialKindSchema>, sourc
   return `${kind === "cookie" ? "cookie" : "service account"} from ${source}`;
 }
 
-const tokenFields = {
+const tokenSchema = z.object({
   configured: z.boolean().describe("Whether a credential is set (always true in demo mode)"),
   valid: z.boolean().describe("Whether the server holds an unexpired JWT"),
   expires_at: z.string().optional().describe("ISO 8601 expiry of the JWT"),
@@ -33,7 +31,7 @@ const tokenFields = {
   warning: z.string().optional().describe(
     "Why the JWT's own expiry was not trusted, such as this machine's clock being off",
   ),
-};
+});
 
 const sourceSchema = z.object({
   auth_url: z.string(),
@@ -42,11 +40,11 @@ const sourceSchema = z.object({
   credential_source: z.string().optional().describe(
     "The environment variable the credential comes from; its value is never shown",
   ),
-  ...tokenFields,
+  ...tokenSchema.shape,
 });
 
 const outputSchema = z.object({
-  ...tokenFields,
+  ...tokenSchema.shape,
   configured: z.boolean().describe("Whether every auth source has a credential"),
   valid: z.boolean().describe("Whether every auth source holds an unexpired JWT"),
   expires_at: z.string().optional().describe("ISO 8601 expiry of the JWT that expires first"),
@@ -85,7 +83,8 @@ export function registerCheckJwtStatus(server: ToolRegistry, deps: Dependencies)
       const text = only
         ? formatStatusText(only, message, { authUrl, demo })
         : [message, ...reports.map(formatSource)].join("\n");
-      const overall = only ? tokenOf(only) : weakest(reports);
+      // Parsing keeps the token's fields alone.
+      const overall = only ? tokenSchema.parse(only) : weakest(reports);
       return {
         content: [{ type: "text", text }],
         structuredContent: {
@@ -117,11 +116,6 @@ function reportSource(source: AuthSource): SourceReport {
     last_error: status.lastError,
     warning: status.expiryWarning,
   };
-}
-
-function tokenOf(report: SourceReport) {
-  const { regions: _, auth_url: _u, credential_kind: _k, credential_source: _s, ...token } = report;
-  return token;
 }
 
 function weakest(reports: readonly SourceReport[]) {
@@ -194,10 +188,9 @@ function formatSource(report: SourceReport): string {
   const credential = report.credential_source
     ? credentialFrom(report.credential_kind, report.credential_source)
     : "no credential";
+  const left = formatDuration((report.seconds_left ?? 0) * 1000);
   const state = report.valid
-    ? `JWT valid for ${
-      formatDuration((report.seconds_left ?? 0) * 1000)
-    }, expires at ${report.expires_at}`
+    ? `JWT valid for ${left}, expires at ${report.expires_at}`
     : `no valid JWT${report.last_error ? `: ${report.last_error}` : ""}`;
   return `- ${report.regions.join(", ")} via ${report.auth_url} (${credential}): ${state}`;
 }

@@ -1,12 +1,10 @@
-/**
- * What the tools depend on: tools see the token's status, never the token or the cookie.
- * @module
- */
+/** What the tools depend on: tools see the token's status, never the token or the cookie.
+ * @module */
 
 import type { AuthSources } from "../auth_sources.ts";
 import type { Discovery, RecentPsms } from "../discovery/mod.ts";
 import type { McpServer } from "../mcp_sdk.ts";
-import type { SearchFormatter } from "./format_cache.ts";
+import type { SearchFormatter } from "./search_result.ts";
 
 export type ToolCallOutcome = "ok" | "error" | "exception" | "cancelled";
 

@@ -1,7 +1,5 @@
-/**
- * `list_available_regions()`: names the variable a credential comes from, never its value.
- * @module
- */
+/** `list_available_regions()`: names the variable a credential comes from, never its value.
+ * @module */
 
 import { z } from "zod";
 import type { AuthSource } from "../auth_sources.ts";
@@ -62,10 +60,9 @@ export function registerListAvailableRegions(server: ToolRegistry, deps: Depende
         reportRegion(region, sources.get(region.name), health.get(region.name))
       );
       const sharedAuth = regions.every((r) => r.auth_url === authUrl);
+      const counted = regions.length === 1 ? "1 region is" : `${regions.length} regions are`;
       const lines = [
-        `${regions.length} ${
-          regions.length === 1 ? "region is" : "regions are"
-        } searched concurrently` +
+        `${counted} searched concurrently` +
         `${demo ? " (demo mode: answers come from the built-in sample catalogue)" : ""}:`,
         ...regions.map((r) => formatRegion(r, { sharedAuth })),
         sharedAuth ? `JWT auth endpoint: ${authUrl}` : `Default JWT auth endpoint: ${authUrl}`,

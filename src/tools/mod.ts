@@ -1,7 +1,5 @@
-/**
- * Registers every tool; each lives in its own file, schema and handler side by side.
- * @module
- */
+/** Registers every tool; each lives in its own file, schema and handler side by side.
+ * @module */
 
 import type { CallToolResult, McpServer } from "../mcp_sdk.ts";
 import { registerCheckJwtStatus } from "./check_jwt_status.ts";

@@ -1,7 +1,5 @@
-/**
- * `search_multiple_services(keywords)`: several PSMs in one call, with progress notifications.
- * @module
- */
+/** `search_multiple_services(keywords)`: several PSMs in one call, with progress notifications.
+ * @module */
 
 import { z } from "zod";
 import type { Dependencies, ToolRegistry } from "./deps.ts";
@@ -73,18 +71,13 @@ export function registerSearchMultipleServices(
       const results = await discovery.searchMany(searched, {
         ...options,
         signal,
-        onProgress: progressToken === undefined
-          ? undefined
-          : (progress, total) =>
-            void sendNotification({
-              method: "notifications/progress",
-              params: {
-                progressToken,
-                progress,
-                total,
-                message: `${progress} of ${total} searched`,
-              },
-            }).catch(() => {}), // progress is best effort; the result still arrives
+        onProgress(progress, total) {
+          if (progressToken === undefined) return;
+          const message = `${progress} of ${total} searched`;
+          const params = { progressToken, progress, total, message };
+          // Best effort: the result arrives all the same.
+          void sendNotification({ method: "notifications/progress", params }).catch(() => {});
+        },
       });
       await notifyRegionFailures(server, results, { sessionId });
       const scope = discovery.regions.map((region) => region.name);

@@ -1,7 +1,5 @@
-/**
- * `search_psm_service(keyword)`: one PSM, or the closest candidates, in every region.
- * @module
- */
+/** `search_psm_service(keyword)`: one PSM, or the closest candidates, in every region.
+ * @module */
 
 import type { Dependencies, ToolRegistry } from "./deps.ts";
 import {
@@ -49,9 +47,7 @@ export function registerSearchPsmService(
       const { text, structured } = formatter.format(result, detail ?? "standard", { scope });
       return {
         content: [{ type: "text", text: [...notes, text].join("\n") }],
-        structuredContent: notes.length === 0
-          ? structured
-          : { ...structured, message: [...notes, structured.message].join(" ") },
+        structuredContent: { ...structured, message: [...notes, structured.message].join(" ") },
         isError: result.status === "failed",
       };
     },

@@ -1,7 +1,5 @@
-/**
- * The arguments both search tools take, and their results as text, structured content, warnings.
- * @module
- */
+/** The arguments both search tools take, and their results as text, structured content, warnings.
+ * @module */
 
 import { z } from "zod";
 import type {
@@ -12,6 +10,7 @@ import type {
   Suggestions,
 } from "../discovery/mod.ts";
 import { formatDuration, groupByReason, timeOfDay } from "../wording.ts";
+import { LruMap } from "../lru.ts";
 import type { CallToolResult, McpServer } from "../mcp_sdk.ts";
 import { CONTROL_CHARACTERS, cut } from "../text.ts";
 
@@ -139,13 +138,8 @@ function fromText(text: string): readonly string[] {
   return [text.replace(/[[\]"']/g, " ")];
 }
 
-export interface SearchTerm {
-  readonly keyword: string;
-  readonly note?: string;
-}
-
 /** A pattern such as `oec.live.*`, `^oec\.live` or `%live%` becomes the longest text in it. */
-export function toSearchTerm(keyword: string): SearchTerm {
+export function toSearchTerm(keyword: string): { keyword: string; note?: string } {
   if (!PATTERN_CHARS.test(keyword)) return { keyword };
   const plain = keyword
     .replace(/\\\./g, ".")
@@ -314,6 +308,54 @@ export function formatSearchText(
   return [head, fitted.text, ...(cutEarlier ? [narrow(services.length)] : [])].join("\n\n");
 }
 
+// Room for the notes a tool adds (a pattern searched as text, a list given for one keyword).
+const NOTES_RESERVE = 8 * 1024;
+
+export type SearchFormatter = ReturnType<typeof createSearchFormatter>;
+
+/** Formats one keyword's result under 64 KiB less room for notes; recent results are reused (P5). */
+export function createSearchFormatter({ maxEntries = 128 } = {}) {
+  const recent = new LruMap<string, { text: string; structured: StructuredSearchResult }>(
+    maxEntries,
+  );
+  // The cache's service lists, named by identity: a result made of them has the same matches.
+  const ids = new WeakMap<object, number>();
+  let lastId = 0;
+  const idOf = (services: object) => {
+    let id = ids.get(services);
+    if (id === undefined) ids.set(services, id = ++lastId);
+    return id;
+  };
+  return {
+    format(result: SearchResult, detail: Detail, { scope }: { scope?: readonly string[] } = {}) {
+      // The time of the search shows only in the source lines ("stale, fetched 7 min ago").
+      const key = JSON.stringify([
+        detail,
+        scope,
+        result.keyword,
+        result.pending,
+        result.suggestions,
+        describeSources(result),
+        result.outcomes.map((o) =>
+          o.ok
+            ? [o.region, idOf(o.services), o.fetchedAt, o.fromCache, o.staleReason?.message]
+            : [o.region, o.error.kind, o.error.message]
+        ),
+      ]);
+      const known = recent.get(key);
+      if (known) return known;
+      const text = formatSearchText(result, { detail, scope });
+      const whole = toStructured(result, { detail, scope });
+      const structured =
+        fitStructured(text, [whole], { wrap: ([one]) => one, reserve: NOTES_RESERVE }) ??
+          { ...whole, services: [], omitted: whole.total_matches };
+      const formatted = { text, structured };
+      recent.set(key, formatted);
+      return formatted;
+    },
+  };
+}
+
 // One line for `result` in a concise batch: `oec.live.room: found in cn, us: ...`.
 function formatSearchLine(
   result: SearchResult,
@@ -331,9 +373,7 @@ function formatSearchLine(
     : "";
   switch (result.status) {
     case "found":
-      return `${keyword}: found in ${services[0]!.regions.join(", ")}: ${
-        describeBriefly(services[0]!)
-      }${caveat}`;
+      return `${keyword}: ${describeFound(services[0]!)}${caveat}`;
     case "candidates": {
       const names = services.slice(0, CONCISE_SERVICES).map((s) => s.psm);
       const rest = totalMatches - names.length;
@@ -413,14 +453,10 @@ function describeMissing(
     const where = result.status === "found" ? "" : "; the PSM may be in a region not searched";
     parts.push(`Only ${answered} answered${where}: ${failures}.${retryAdvice(result.outcomes)}`);
   }
-  const alreadyStated = result.outcomes.filter((o) => !o.ok && stated.has(o.region));
-  if (alreadyStated.length > 0 && result.status !== "found") {
-    parts.push(
-      `The PSM may be in ${alreadyStated.map((o) => o.region).join(", ")} (not searched).`,
-    );
-  }
-  if (result.status !== "found") parts.push(...leftOutNote([result], scope));
-  return parts.join(" ");
+  if (result.status === "found") return parts.join(" ");
+  const inHeading = result.outcomes.flatMap((o) => o.ok || !stated.has(o.region) ? [] : [o.region]);
+  if (inHeading.length > 0) parts.push(`The PSM may be in ${inHeading.join(", ")} (not searched).`);
+  return [...parts, ...leftOutNote([result], scope)].join(" ");
 }
 
 // Nothing for faults that say their own fix.
@@ -434,9 +470,8 @@ function retryAdvice(outcomes: readonly RegionOutcome[]): string {
 function nextStepFor(outcomes: readonly RegionOutcome[]): string {
   if (selfExplained(outcomes)) return "";
   const at = retryTime(outcomes);
-  return `Check your network or VPN connection and CAS_SESSION (check_jwt_status), then try again${
-    at ? ` after ${at}` : ""
-  }.`;
+  const after = at ? ` after ${at}` : "";
+  return `Check your network or VPN connection and CAS_SESSION (check_jwt_status), then try again${after}.`;
 }
 
 function leftOutNote(
@@ -453,9 +488,7 @@ function leftOutNote(
 }
 
 function retryTime(outcomes: readonly RegionOutcome[]): string | undefined {
-  const times = outcomes.flatMap((o) =>
-    !o.ok && o.error.retryAt ? [o.error.retryAt.getTime()] : []
-  );
+  const times = outcomes.flatMap((o) => o.ok ? [] : o.error.retryAt?.getTime() ?? []);
   return times.length === 0 ? undefined : timeOfDay(Math.max(...times));
 }
 
@@ -476,22 +509,22 @@ function selfExplained(outcomes: readonly RegionOutcome[]): boolean {
   return outcomes.every((o) => o.ok || ["auth", "redirect", "internal"].includes(o.error.kind));
 }
 
-/** A line per reason answers are not fresh; a cached answer's age is in structured content only. */
-export function describeSources(result: SearchResult): string[] {
-  const labels: [string, string][] = [];
-  for (const o of result.outcomes) {
-    if (!o.ok || !o.staleReason || o.fetchedAt === undefined) continue;
+// A line per reason answers are not fresh; a cached answer's age is in structured content only.
+function describeSources(result: SearchResult): string[] {
+  const stale = result.outcomes.flatMap((o) => {
+    if (!o.ok || !o.staleReason || o.fetchedAt === undefined) return [];
     const fetched = `fetched ${formatDuration(result.searchedAt - o.fetchedAt)} ago`;
-    labels.push([o.region, `stale, ${fetched}; the region failed: ${reasonOf(o.staleReason)}`]);
-  }
+    return [
+      [o.region, `stale, ${fetched}; the region failed: ${reasonOf(o.staleReason)}`] as const,
+    ];
+  });
   const notAwaited =
     "not awaited, the exact PSM was found first (pass wait_all_regions: true to wait)";
-  return groupByReason([...labels, ...result.pending.map((r) => [r, notAwaited] as const)]);
+  return groupByReason([...stale, ...result.pending.map((r) => [r, notAwaited] as const)]);
 }
 
 function serviceLine(service: FoundService): string {
-  const facts = [service.level ?? "", service.regions.join(", ")].filter(Boolean).map(clip)
-    .join("; ");
+  const facts = [service.level, service.regions.join(", ")].filter(Boolean).map(clip).join("; ");
   const about = service.description ?? service.chineseName;
   const owners = service.owners.length > 0
     ? `; owners ${cutOwners(service.owners).join(", ")}`
@@ -501,11 +534,12 @@ function serviceLine(service: FoundService): string {
   }${owners}`;
 }
 
-function describeBriefly(service: FoundService): string {
+function describeFound(service: FoundService): string {
   const about = service.description !== undefined
     ? cut(service.description, FIELD_LIMITS.description)
     : clip(service.chineseName ?? "no description");
-  return service.owners.length > 0 ? `${about} (${cutOwners(service.owners).join(", ")})` : about;
+  const found = `found in ${service.regions.join(", ")}: ${about}`;
+  return service.owners.length > 0 ? `${found} (${cutOwners(service.owners).join(", ")})` : found;
 }
 
 function formatService(service: FoundService, prefix: string): string {
@@ -558,52 +592,46 @@ function jsonBytes(value: unknown): number {
   return new TextEncoder().encode(JSON.stringify(value)).length;
 }
 
-type BatchOptions = { detail: Detail; scope: readonly string[]; notes: readonly string[] };
-
 /** A batch's text and structured content; `undefined` when even no services would fit. */
 export function formatBatch(
   results: readonly SearchResult[],
-  { detail, scope, notes }: BatchOptions,
+  { detail, scope, notes }: { detail: Detail; scope: readonly string[]; notes: readonly string[] },
 ): { text: string; structured: BatchResult } | undefined {
   const summary = { found: 0, candidates: 0, not_found: 0, failed: 0 };
   for (const result of results) summary[result.status]++;
   const text = formatBatchText(results, summary, { detail, scope, notes });
-  const structured = fitBatch(text, {
-    keywords: results.map((result) => result.keyword),
-    summary,
-    results: results.map((result) => toStructured(result, { detail, scope })),
-  });
-  return structured && { text, structured };
-}
-
-// Fewer services per keyword first, then fewer keywords, until the answer fits.
-function fitBatch(text: string, batch: BatchResult): BatchResult | undefined {
-  let results = batch.results;
-  for (;;) {
-    const omitted = batch.results.length - results.length;
-    const fitted = fitStructured(text, results, {
-      wrap: (shown) => ({
-        ...batch,
-        results: shown,
+  const all = results.map((result) => toStructured(result, { detail, scope }));
+  // Fewer services per keyword first, then fewer keywords, until the answer fits.
+  for (let shown = all.length;; shown = Math.floor(shown / 2)) {
+    const omitted = all.length - shown;
+    const structured = fitStructured(text, all.slice(0, shown), {
+      wrap: (fitted) => ({
+        keywords: results.map((result) => result.keyword),
+        summary,
+        results: fitted,
         ...(omitted > 0 && { results_omitted: omitted }),
       }),
     });
-    if (fitted || results.length === 0) return fitted;
-    results = results.slice(0, Math.floor(results.length / 2));
+    if (structured || shown === 0) return structured && { text, structured };
   }
 }
 
 function formatBatchText(
   results: readonly SearchResult[],
   summary: BatchResult["summary"],
-  { detail, scope, notes }: BatchOptions,
+  { detail, scope, notes }: Parameters<typeof formatBatch>[1],
 ): string {
-  const stated = failedEverywhere(results);
+  const failedAlike = failedEverywhere(results);
+  const stated = new Set(failedAlike.map((o) => o.region));
   const heading = [
     `Searched ${results.length} ${results.length === 1 ? "keyword" : "keywords"}: ` +
     `${summary.found} found, ${summary.candidates} with candidates only, ` +
     `${summary.not_found} not found, ${summary.failed} failed.`,
-    ...describeBatchGaps(results, { stated, scope }),
+    ...(failedAlike.length === 0 ? [] : [
+      `Not searched for any keyword: ${describeFailures(failedAlike)}. ` +
+      `A PSM not found below may be there.${retryAdvice(failedAlike)}`,
+    ]),
+    ...(results.length > 0 ? leftOutNote(results, scope) : []),
     ...notes,
   ].join("\n");
   const blocks = detail === "concise"
@@ -624,30 +652,13 @@ function formatBatchText(
 }
 
 // The regions that failed alike for every keyword of a batch: stated once in its heading.
-function failedEverywhere(results: readonly SearchResult[]): ReadonlySet<string> {
-  const [first, ...rest] = results;
-  if (!first) return new Set();
-  const reasonIn = (result: SearchResult, region: string) => {
-    const outcome = result.outcomes.find((o) => o.region === region);
-    return outcome && !outcome.ok ? outcome.error.message : undefined;
-  };
-  const regions = first.outcomes.flatMap((o) => o.ok ? [] : [o.region]).filter((region) =>
-    rest.every((result) => reasonIn(result, region) === reasonIn(first, region))
+function failedEverywhere([first, ...rest]: readonly SearchResult[]): RegionOutcome[] {
+  return (first?.outcomes ?? []).filter((failure) =>
+    !failure.ok && rest.every(({ outcomes }) => {
+      const same = outcomes.find((o) => o.region === failure.region);
+      return same?.ok === false && same.error.message === failure.error.message;
+    })
   );
-  return new Set(regions);
-}
-
-function describeBatchGaps(
-  results: readonly SearchResult[],
-  { stated, scope }: { stated: ReadonlySet<string>; scope: readonly string[] },
-): string[] {
-  const first = results[0]?.outcomes.filter((o) => stated.has(o.region)) ?? [];
-  const failed = first.length === 0 ? [] : [
-    `Not searched for any keyword: ${describeFailures(first)}. A PSM not found below may be there.${
-      retryAdvice(first)
-    }`,
-  ];
-  return [...failed, ...(results.length > 0 ? leftOutNote(results, scope) : [])];
 }
 
 /** One `warning` per failed region and reason; the SDK drops it below the session's log level. */
@@ -662,15 +673,11 @@ export async function notifyRegionFailures(
   for (const alike of Map.groupBy(failed, (f) => JSON.stringify([f.region, f.reason])).values()) {
     const { region, reason } = alike[0]!;
     const keywords = alike.map((f) => f.keyword);
-    const message = `Region ${region} failed for ${
-      keywords.length === 1 ? `"${keywords[0]}"` : `${keywords.length} keywords`
-    }: ${reason}`;
+    const which = keywords.length === 1 ? `"${keywords[0]}"` : `${keywords.length} keywords`;
+    const message = `Region ${region} failed for ${which}: ${reason}`;
+    const data = { message, region, reason, keywords };
     try {
-      await server.sendLoggingMessage({
-        level: "warning",
-        logger: "discovery",
-        data: { message, region, reason, keywords },
-      }, sessionId);
+      await server.sendLoggingMessage({ level: "warning", logger: "discovery", data }, sessionId);
     } catch {
       // The client is gone or the transport closed: the result says the same.
     }
