@@ -1,7 +1,5 @@
-/**
- * The composition root: turns a {@linkcode Config} into what every session's server shares.
- * @module
- */
+/** The composition root: turns a {@linkcode Config} into what every session's server shares.
+ * @module */
 
 import { createAuthSources } from "./auth_sources.ts";
 import type { Config, Credential } from "./config/mod.ts";

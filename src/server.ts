@@ -1,7 +1,5 @@
-/**
- * The MCP server: one `McpServer` with the tools, resource and prompt over the dependencies.
- * @module
- */
+/** The MCP server: one `McpServer` with the tools, resource and prompt over the dependencies.
+ * @module */
 
 import { SERVER_NAME, VERSION } from "./about.ts";
 import { createRecentPsms } from "./discovery/mod.ts";
