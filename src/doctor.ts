@@ -18,10 +18,7 @@ export interface DoctorCheck {
   readonly fix?: string;
 }
 
-export interface DoctorReport {
-  readonly ok: boolean;
-  readonly checks: readonly DoctorCheck[];
-}
+export type DoctorReport = { readonly ok: boolean; readonly checks: readonly DoctorCheck[] };
 
 // Any keyword a registry answers quickly; whether it matches does not matter.
 const PROBE_KEYWORD = "infra.neptune.registry";
@@ -90,9 +87,7 @@ export async function runDoctor(
   const deps = createDependencies(config, { ...options, instruments: { requests } });
   const read = envReaderOf(options.env);
   const jwts = await checkJwts(deps, { now, read });
-  const withToken = new Set(
-    jwts.flatMap(({ regions, check }) => check.status === "pass" ? regions : []),
-  );
+  const withToken = new Set(jwts.flatMap((jwt) => jwt.check.status === "pass" ? jwt.regions : []));
   const checks = [
     checkCredentials(deps),
     ...jwts.map(({ check }) => check),
@@ -104,9 +99,7 @@ export async function runDoctor(
 }
 
 function checkCredentials({ auth, demo }: Dependencies): DoctorCheck {
-  if (demo) {
-    return pass("credentials", "not needed: demo mode answers from the built-in catalogue");
-  }
+  if (demo) return pass("credentials", "not needed: demo mode answers from the built-in catalogue");
   const missing = auth.sources.filter((source) => !source.credential).flatMap((s) => s.regions);
   const set = auth.sources.flatMap(({ credential, regions }) =>
     credential ? [`${credential.source} for ${regions.join(", ")}`] : []

@@ -11,9 +11,8 @@ export const RESOURCE_NOT_FOUND = -32002;
  * that itself, so it is said once. */
 export class ResourceReadError extends Error {
   override name = "ResourceReadError";
-
-  constructor(readonly code: number, message: string, options?: ErrorOptions) {
-    super(message, options);
+  constructor(readonly code: number, message: string) {
+    super(message);
   }
 }
 
