@@ -39,8 +39,7 @@ function networkFix(url: string, read: EnvReader): string {
 export function proxyFor(url: string, read: EnvReader) {
   const target = new URL(url);
   const variable = target.protocol === "https:" ? "HTTPS_PROXY" : "HTTP_PROXY";
-  const raw = read(variable)?.trim();
-  const address = raw ? proxyAddress(raw) : undefined;
+  const address = proxyAddress(read(variable) ?? "");
   if (!address || bypassesProxy(target, read("NO_PROXY"))) return undefined;
   return { variable, address };
 }

@@ -52,13 +52,8 @@ export function registerPsmResource(server: McpServer, deps: SessionDependencies
       const result = await discovery.search(psm, { signal, waitAllRegions: true });
       const structured = toStructured(result);
       if (result.status === "found") {
-        return {
-          contents: [{
-            uri: uri.href,
-            mimeType: "application/json",
-            text: JSON.stringify(structured.services[0], null, 2),
-          }],
-        };
+        const text = JSON.stringify(structured.services[0], null, 2);
+        return { contents: [{ uri: uri.href, mimeType: "application/json", text }] };
       }
       const closest = structured.suggestions ?? structured.services.map((service) => service.psm);
       const hint = result.status === "candidates" && closest.length > 0
