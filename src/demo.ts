@@ -1,7 +1,5 @@
-/**
- * A fake auth service and Neptune registry over a sample catalogue: `--demo` and many tests.
- * @module
- */
+/** A fake auth service and Neptune registry over a sample catalogue: `--demo` and many tests.
+ * @module */
 
 import type { Region } from "./config/mod.ts";
 import { readExpiry, readJwtClaims } from "./auth.ts";

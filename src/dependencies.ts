@@ -1,7 +1,5 @@
-/**
- * The composition root: turns a {@linkcode Config} into what every session's server shares.
- * @module
- */
+/** The composition root: turns a {@linkcode Config} into what every session's server shares.
+ * @module */
 
 import { createAuthSources } from "./auth_sources.ts";
 import type { Config, Credential } from "./config/mod.ts";
@@ -30,25 +28,22 @@ export interface DependencyOptions {
 }
 
 export function createDependencies(config: Config, options: DependencyOptions): Dependencies {
-  const { fetch, now, logger, instruments } = options;
+  const { logger, instruments } = options;
+  const upstream = { fetch: options.fetch, now: options.now, timeoutMs: config.timeoutMs };
   const regions = config.demo
     ? config.regions.map((region) => ({ ...region, credential: DEMO_CREDENTIAL }))
     : config.regions;
   const auth = createAuthSources(regions, {
+    ...upstream,
     defaultAuthUrl: config.authUrl,
-    fetch,
-    now,
-    timeoutMs: config.timeoutMs,
     logger: logger("auth"),
     onRefresh: instruments?.authRefresh,
   });
   const discovery = createDiscovery({
     // Discovery and the tools see names and URLs only, never a credential.
     regions: regions.map(({ name, baseUrl }) => ({ name, baseUrl })),
+    ...upstream,
     tokenFor: auth.tokenFor,
-    fetch,
-    now,
-    timeoutMs: config.timeoutMs,
     cacheTtlMs: config.cacheTtlMs,
     cacheMaxBytes: config.cacheMaxBytes,
     concurrency: config.concurrency,

@@ -1,8 +1,5 @@
-/**
- * `doctor`: checks the cookie, a JWT, each region and the proxy and CA settings with the server's
- * own configuration and dependencies, and says what to do about each failure.
- * @module
- */
+/** `doctor`: checks credentials, JWTs, regions, proxy and CA settings; says how to fix failures.
+ * @module */
 
 import { AuthError } from "./auth.ts";
 import { type Config, type Env, type EnvReader, envReaderOf } from "./config/mod.ts";
@@ -21,10 +18,7 @@ export interface DoctorCheck {
   readonly fix?: string;
 }
 
-export interface DoctorReport {
-  readonly ok: boolean;
-  readonly checks: readonly DoctorCheck[];
-}
+export type DoctorReport = { readonly ok: boolean; readonly checks: readonly DoctorCheck[] };
 
 // Any keyword a registry answers quickly; whether it matches does not matter.
 const PROBE_KEYWORD = "infra.neptune.registry";
@@ -45,17 +39,18 @@ function networkFix(url: string, read: EnvReader): string {
 export function proxyFor(url: string, read: EnvReader) {
   const target = new URL(url);
   const variable = target.protocol === "https:" ? "HTTPS_PROXY" : "HTTP_PROXY";
-  const raw = read(variable)?.trim();
-  const address = raw ? proxyAddress(raw) : undefined;
+  const address = proxyAddress(read(variable) ?? "");
   if (!address || bypassesProxy(target, read("NO_PROXY"))) return undefined;
   return { variable, address };
 }
+
+const DEFAULT_PORTS: Record<string, string> = { "http:": "80", "https:": "443" };
 
 // NO_PROXY as Deno reads it: `*`, or host names (a leading dot or not) matching the host and
 // its subdomains, each optionally with a port.
 function bypassesProxy(target: URL, noProxy: string | undefined): boolean {
   const host = target.hostname.toLowerCase();
-  const port = target.port || (target.protocol === "https:" ? "443" : "80");
+  const port = target.port || DEFAULT_PORTS[target.protocol];
   return (noProxy ?? "").split(/[\s,]+/).filter(Boolean).some((entry) => {
     if (entry === "*") return true;
     const [name, entryPort] = entry.toLowerCase().replace(/^\*?\./, "").split(":");
@@ -63,6 +58,8 @@ function bypassesProxy(target: URL, noProxy: string | undefined): boolean {
     return host === name || host.endsWith(`.${name}`);
   });
 }
+
+const UNREACHABLE: ReadonlySet<string> = new Set(["network", "timeout"]);
 
 const REGION_FIXES: Partial<Record<RegionFailureKind, string>> = {
   // A region is only searched once its JWT was obtained: the credential works, the registry
@@ -89,9 +86,7 @@ export async function runDoctor(
   const deps = createDependencies(config, { ...options, instruments: { requests } });
   const read = envReaderOf(options.env);
   const jwts = await checkJwts(deps, { now, read });
-  const withToken = new Set(
-    jwts.flatMap(({ regions, check }) => check.status === "pass" ? regions : []),
-  );
+  const withToken = new Set(jwts.flatMap((jwt) => jwt.check.status === "pass" ? jwt.regions : []));
   const checks = [
     checkCredentials(deps),
     ...jwts.map(({ check }) => check),
@@ -103,9 +98,7 @@ export async function runDoctor(
 }
 
 function checkCredentials({ auth, demo }: Dependencies): DoctorCheck {
-  if (demo) {
-    return pass("credentials", "not needed: demo mode answers from the built-in catalogue");
-  }
+  if (demo) return pass("credentials", "not needed: demo mode answers from the built-in catalogue");
   const missing = auth.sources.filter((source) => !source.credential).flatMap((s) => s.regions);
   const set = auth.sources.flatMap(({ credential, regions }) =>
     credential ? [`${credential.source} for ${regions.join(", ")}`] : []
@@ -124,12 +117,11 @@ function checkCredentials({ auth, demo }: Dependencies): DoctorCheck {
   const otherwise = variable === undefined
     ? "(or CAS_SESSION for every region)"
     : `(${variable} is not sent to ${hosts}, another site than the default auth URL's, unless the config file's region says "credential": "${variable}")`;
+  const regions = missing.join(", ");
   return fail(
     "credentials",
-    [...set, `none for ${missing.join(", ")}`].join("; "),
-    `Set CAS_SESSION_<region> or SERVICE_ACCOUNT_SECRET_<region> for ${
-      missing.join(", ")
-    } ${otherwise}`,
+    [...set, `none for ${regions}`].join("; "),
+    `Set CAS_SESSION_<region> or SERVICE_ACCOUNT_SECRET_<region> for ${regions} ${otherwise}`,
   );
 }
 
@@ -142,11 +134,8 @@ function checkJwts(deps: Dependencies, { now, read }: { now: () => number; read:
       await tokens.getToken();
     } catch (error) {
       if (!(error instanceof AuthError)) throw error;
-      const network = error.code === "network" || error.code === "timeout";
-      return {
-        regions,
-        check: fail(name, error.message, network ? networkFix(authUrl, read) : undefined),
-      };
+      const fix = UNREACHABLE.has(error.code) ? networkFix(authUrl, read) : undefined;
+      return { regions, check: fail(name, error.message, fix) };
     }
     const { expiresAt } = tokens.status();
     const expiry = expiresAt
@@ -172,14 +161,13 @@ async function checkRegions(
   const result = await discovery.search(PROBE_KEYWORD, { waitAllRegions: true, refresh: true });
   return result.outcomes.map((outcome) => {
     if (!withToken.has(outcome.region)) return skip(outcome.region);
-    const region = discovery.regions.find((r) => r.name === outcome.region);
     const answered = answeredAt.get(outcome.region);
     const elapsed = answered === undefined ? "" : `${Math.round(answered - startedAt)} ms`;
     const name = `region ${outcome.region}`;
     if (outcome.ok) return pass(name, `answered a search${elapsed && ` in ${elapsed}`}`);
     const { kind } = outcome.error;
-    const unreachable = region && (kind === "timeout" || kind === "network");
-    const fix = unreachable ? networkFix(region.baseUrl, read) : REGION_FIXES[kind];
+    const region = discovery.regions.find((r) => r.name === outcome.region)!;
+    const fix = UNREACHABLE.has(kind) ? networkFix(region.baseUrl, read) : REGION_FIXES[kind];
     return fail(name, `${outcome.error.message}${elapsed && ` (after ${elapsed})`}`, fix);
   });
 }
@@ -214,16 +202,9 @@ function describeProxy(read: EnvReader, config: Config): DoctorCheck {
 export function proxyAddress(raw: string): string | undefined {
   const value = raw.trim();
   // Like Deno, a proxy given without a scheme is taken as http.
-  const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(value) ? value : `http://${value}`;
-  let url: URL;
-  try {
-    url = new URL(withScheme);
-  } catch {
-    return undefined;
-  }
-  if (!url.hostname) return undefined;
-  const defaultPort = ({ "http:": "80", "https:": "443" } as Record<string, string>)[url.protocol];
-  const port = url.port || defaultPort;
+  const url = URL.parse(/^[a-z][a-z0-9+.-]*:\/\//i.test(value) ? value : `http://${value}`);
+  if (!url?.hostname) return undefined;
+  const port = url.port || DEFAULT_PORTS[url.protocol];
   return `${url.protocol}//${url.hostname}${port ? `:${port}` : ""}`;
 }
 
@@ -272,11 +253,7 @@ export function formatDoctorReport(report: DoctorReport): string {
   }
   const failed = report.checks.filter((check) => check.status === "fail").length;
   const checks = failed === 1 ? "check" : "checks";
-  lines.push(
-    "",
-    failed === 0
-      ? "All checks passed."
-      : `${failed} ${checks} failed: see the FAIL rows and what to do under them.`,
-  );
+  const summary = `${failed} ${checks} failed: see the FAIL rows and what to do under them.`;
+  lines.push("", failed === 0 ? "All checks passed." : summary);
   return lines.join("\n");
 }

@@ -1,7 +1,5 @@
-/**
- * What `GET /health` and `GET /ready` answer: the server's state, whether it can search.
- * @module
- */
+/** What `GET /health` and `GET /ready` answer: the server's state, whether it can search.
+ * @module */
 
 import { VERSION } from "./about.ts";
 import type { Dependencies } from "./tools/deps.ts";

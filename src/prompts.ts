@@ -1,7 +1,5 @@
-/**
- * The prompt `find_psm(keyword)`: asks the model to look a service up with the search tools.
- * @module
- */
+/** The prompt `find_psm(keyword)`: asks the model to look a service up with the search tools.
+ * @module */
 
 import { completable, type McpServer } from "./mcp_sdk.ts";
 import type { SessionDependencies } from "./tools/deps.ts";

@@ -1,7 +1,5 @@
-/**
- * The resource template `psm://{psm}`: one service's details as JSON.
- * @module
- */
+/** The resource template `psm://{psm}`: one service's details as JSON.
+ * @module */
 
 import { type McpServer, ResourceTemplate } from "./mcp_sdk.ts";
 import type { SessionDependencies } from "./tools/deps.ts";
@@ -9,20 +7,16 @@ import { summarize, toStructured } from "./tools/search_result.ts";
 
 export const RESOURCE_NOT_FOUND = -32002;
 
-/**
- * A JSON-RPC error a resource read answers with. Unlike the SDK's `McpError`, its message has
- * no `MCP error CODE:` prefix: the client adds that itself, so it is said once.
- */
+/** Unlike the SDK's `McpError`, its message has no `MCP error CODE:` prefix: the client adds
+ * that itself, so it is said once. */
 export class ResourceReadError extends Error {
   override name = "ResourceReadError";
-
-  constructor(readonly code: number, message: string, options?: ErrorOptions) {
-    super(message, options);
+  constructor(readonly code: number, message: string) {
+    super(message);
   }
 }
 
-// A template's variable is completed from memory only: asking the registry on each keystroke
-// would cost a search per character.
+// Completion reads memory only: asking the registry would cost a search per keystroke.
 const MAX_LISTED = 100;
 
 export function registerPsmResource(server: McpServer, deps: SessionDependencies): void {
@@ -58,13 +52,8 @@ export function registerPsmResource(server: McpServer, deps: SessionDependencies
       const result = await discovery.search(psm, { signal, waitAllRegions: true });
       const structured = toStructured(result);
       if (result.status === "found") {
-        return {
-          contents: [{
-            uri: uri.href,
-            mimeType: "application/json",
-            text: JSON.stringify(structured.services[0], null, 2),
-          }],
-        };
+        const text = JSON.stringify(structured.services[0], null, 2);
+        return { contents: [{ uri: uri.href, mimeType: "application/json", text }] };
       }
       const closest = structured.suggestions ?? structured.services.map((service) => service.psm);
       const hint = result.status === "candidates" && closest.length > 0

@@ -1,7 +1,5 @@
-/**
- * The MCP server: one `McpServer` with the tools, resource and prompt over the dependencies.
- * @module
- */
+/** The MCP server: one `McpServer` with the tools, resource and prompt over the dependencies.
+ * @module */
 
 import { SERVER_NAME, VERSION } from "./about.ts";
 import { createRecentPsms } from "./discovery/mod.ts";
@@ -34,8 +32,7 @@ export function createServer(deps: Dependencies, options: ServerOptions = {}): M
       capabilities: { logging: {} },
     },
   );
-  // A shared server answers one client, then the next: it must not carry the first one's PSMs
-  // over, so it remembers none of them.
+  // A shared server must not carry one client's PSMs over to the next: it remembers none.
   const capacity = options.shared ? 0 : undefined;
   const recentPsms = createRecentPsms({ initial: deps.knownPsms, capacity });
   const { discovery } = deps;
