@@ -1,7 +1,5 @@
-/**
- * The checks a request passes before a route sees it, each a {@linkcode Middleware}.
- * @module
- */
+/** The checks a request passes before a route sees it, each a {@linkcode Middleware}.
+ * @module */
 
 import { startDeadline, untilAborted } from "../async.ts";
 import { declaresTooMuch, readCapped } from "../bytes.ts";

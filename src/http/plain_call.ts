@@ -1,8 +1,6 @@
-/**
- * The original server's plain JSON call on `/mcp` (`{"tool": ..., "arguments": {...}}`), run
+/** The original server's plain JSON call on `/mcp` (`{"tool": ..., "arguments": {...}}`), run
  * through a real `McpServer` so that its result is what an MCP client would get.
- * @module
- */
+ * @module */
 
 import { isRecord } from "../json.ts";
 import type { Logger } from "../log.ts";

@@ -1,8 +1,6 @@
-/**
- * The sessions of `/mcp` and `/sse`. When full, the least recently active idle session makes
+/** The sessions of `/mcp` and `/sse`. When full, the least recently active idle session makes
  * room, so one client cannot lock everyone out until its sessions idle out.
- * @module
- */
+ * @module */
 
 import { settledWithin } from "../async.ts";
 import type { Logger } from "../log.ts";
@@ -84,10 +82,8 @@ export class SessionTable {
   }
 
   count(label?: string): number {
-    const entries = [...this.#byId.values()];
-    return label === undefined
-      ? entries.length
-      : entries.filter((entry) => entry.label === label).length;
+    if (label === undefined) return this.#byId.size;
+    return [...this.#byId.values()].filter((entry) => entry.label === label).length;
   }
 
   closing(): boolean {

@@ -1,8 +1,6 @@
-/**
- * The legacy HTTP+SSE transport (2024-11-05), our own over a web stream: the SDK's writes to
+/** The legacy HTTP+SSE transport (2024-11-05), our own over a web stream: the SDK's writes to
  * Node's `http.ServerResponse`, and the Hono adapters expect Hono's streaming context.
- * @module
- */
+ * @module */
 
 import type { Logger } from "../log.ts";
 import {
