@@ -115,7 +115,6 @@ export function allowMethods(methods: readonly string[]): Middleware {
   };
 }
 
-/** Defaults: 1 MiB, 30 s (then 408), 32 messages. */
 export interface BodyLimits {
   maxBodyBytes?: number;
   bodyTimeoutMs?: number;

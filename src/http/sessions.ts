@@ -37,7 +37,6 @@ export interface Slot<S extends TableSession> {
   release(reason?: string): void;
 }
 
-/** Defaults: 1000 sessions, 100 per client, 30 min idle, 60 s for a first message. */
 export interface SessionLimits {
   maxSessions?: number;
   maxSessionsPerClient?: number;

@@ -168,11 +168,10 @@ export class UnsentBudget {
 }
 
 export interface SseLimits {
-  /** Default 25 s. */
   sseKeepAliveMs?: number;
-  /** Unread bytes of one stream before its session is closed. Default 4 MiB. */
+  /** Unread bytes of one stream before its session is closed. */
   sseMaxUnsentBytes?: number;
-  /** Of every stream together; then the one with most is closed. Default 64 MiB. */
+  /** Of every stream together; then the one with most is closed. */
   sseMaxTotalUnsentBytes?: number;
 }
 
