@@ -1,7 +1,5 @@
-/**
- * The checks a request passes before a route sees it, each a {@linkcode Middleware}.
- * @module
- */
+/** The checks a request passes before a route sees it, each a {@linkcode Middleware}.
+ * @module */
 
 import { startDeadline, untilAborted } from "../async.ts";
 import { declaresTooMuch, readCapped } from "../bytes.ts";
@@ -117,7 +115,6 @@ export function allowMethods(methods: readonly string[]): Middleware {
   };
 }
 
-/** Defaults: 1 MiB, 30 s (then 408), 32 messages. */
 export interface BodyLimits {
   maxBodyBytes?: number;
   bodyTimeoutMs?: number;

@@ -1,8 +1,6 @@
-/**
- * A listener that listens again when `Deno.serve` stops accepting (out of file descriptors,
- * denoland/deno#10148), which closes the port and leaves nothing to keep the process alive.
- * @module
- */
+/** Listens again when `Deno.serve` stops accepting (out of file descriptors, denoland/deno#10148),
+ * which closes the port and leaves nothing to keep the process alive.
+ * @module */
 
 import { abortableSleep } from "../async.ts";
 import { errorSummary, type Logger } from "../log.ts";

@@ -1,7 +1,5 @@
-/**
- * `/mcp` over streamable HTTP: one `McpServer` per session, or reused across stateless requests.
- * @module
- */
+/** `/mcp` over streamable HTTP: one `McpServer` per session, or reused by stateless requests.
+ * @module */
 
 import type { Logger } from "../log.ts";
 import type { McpServer } from "../mcp_sdk.ts";

@@ -1,8 +1,6 @@
-/**
- * The SDK's streamable HTTP transport, but a lone call with no progress token is answered in plain
+/** The SDK's streamable HTTP transport, but a lone call with no progress token is answered in plain
  * JSON: the SDK's JSON mode is all or nothing and leaks an entry per call (typescript-sdk#2559).
- * @module
- */
+ * @module */
 
 import {
   isJSONRPCRequest,

@@ -1,7 +1,5 @@
-/**
- * The HTTP surface as one handler: a table of routes, each wrapped in the checks it needs.
- * @module
- */
+/** The HTTP surface as one handler: a table of routes, each wrapped in the checks it needs.
+ * @module */
 
 import type { Logger } from "../log.ts";
 import { type MetricsRegistry, PROMETHEUS_CONTENT_TYPE } from "../metrics.ts";

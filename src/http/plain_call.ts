@@ -1,8 +1,6 @@
-/**
- * The original server's plain JSON call on `/mcp` (`{"tool": ..., "arguments": {...}}`), run
+/** The original server's plain JSON call on `/mcp` (`{"tool": ..., "arguments": {...}}`), run
  * through a real `McpServer` so that its result is what an MCP client would get.
- * @module
- */
+ * @module */
 
 import { isRecord } from "../json.ts";
 import type { Logger } from "../log.ts";
@@ -121,11 +119,7 @@ function plainCallOf(body: unknown): PlainCall | undefined {
 }
 
 // The answer to a plain call, whatever its outcome: `structuredContent` is null when absent.
-function answer(
-  status: number,
-  tool: string | null,
-  result: Pick<CallToolResult, "isError" | "content" | "structuredContent">,
-): Response {
+function answer(status: number, tool: string | null, result: CallToolResult): Response {
   const { isError = false, content, structuredContent = null } = result;
   return json(status, { tool, isError, content, structuredContent });
 }

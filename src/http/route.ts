@@ -1,7 +1,5 @@
-/**
- * A {@linkcode Route} answers a request with its context; a {@linkcode Middleware} wraps one.
- * @module
- */
+/** A {@linkcode Route} answers a request with its context; a {@linkcode Middleware} wraps one.
+ * @module */
 
 import { json } from "./rpc_messages.ts";
 

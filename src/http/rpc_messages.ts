@@ -1,8 +1,6 @@
-/**
- * JSON-RPC over HTTP: the error responses (with the SDK transport's codes), what the routes read
+/** JSON-RPC over HTTP: the error responses (with the SDK transport's codes), what the routes read
  * from a body, and which requests are unanswered: the server pairs answers by id alone.
- * @module
- */
+ * @module */
 
 import { isRecord } from "../json.ts";
 import type { JSONRPCMessage, RequestId } from "../mcp_sdk.ts";
@@ -58,13 +56,8 @@ export function requestIdsOf(body: unknown): RequestId[] {
 }
 
 export function repeatedRequestId(body: unknown): RequestId | undefined {
-  if (!Array.isArray(body)) return undefined;
-  const seen = new Set<RequestId>();
-  for (const id of requestIdsOf(body)) {
-    if (seen.has(id)) return id;
-    seen.add(id);
-  }
-  return undefined;
+  const ids = requestIdsOf(body);
+  return ids.find((id, index) => ids.indexOf(id) !== index);
 }
 
 export function cancelledIdsOf(body: unknown): RequestId[] {
@@ -81,11 +74,7 @@ export function cancellation(requestId: RequestId, reason: string): JSONRPCMessa
 /** Unanswered requests counted per id: two that share an id keep it unanswered until both end. */
 export class Unanswered {
   readonly #counts = new Map<RequestId, number>();
-  #drained = Promise.withResolvers<void>();
-
-  constructor() {
-    this.#drained.resolve();
-  }
+  #drained: PromiseWithResolvers<void> | undefined;
 
   get size(): number {
     return this.#counts.size;
@@ -100,7 +89,7 @@ export class Unanswered {
   }
 
   drained(): Promise<void> {
-    return this.#drained.promise;
+    return this.#drained?.promise ?? Promise.resolve();
   }
 
   add(id: RequestId): void {
@@ -114,12 +103,12 @@ export class Unanswered {
     if (count === undefined) return false;
     if (count > 1 && !all) this.#counts.set(id, count - 1);
     else this.#counts.delete(id);
-    if (this.#counts.size === 0) this.#drained.resolve();
+    if (this.#counts.size === 0) this.#drained?.resolve();
     return true;
   }
 
   clear(): void {
     this.#counts.clear();
-    this.#drained.resolve();
+    this.#drained?.resolve();
   }
 }

@@ -1,8 +1,6 @@
-/**
- * The sessions of `/mcp` and `/sse`. When full, the least recently active idle session makes
+/** The sessions of `/mcp` and `/sse`. When full, the least recently active idle session makes
  * room, so one client cannot lock everyone out until its sessions idle out.
- * @module
- */
+ * @module */
 
 import { settledWithin } from "../async.ts";
 import type { Logger } from "../log.ts";
@@ -39,7 +37,6 @@ export interface Slot<S extends TableSession> {
   release(reason?: string): void;
 }
 
-/** Defaults: 1000 sessions, 100 per client, 30 min idle, 60 s for a first message. */
 export interface SessionLimits {
   maxSessions?: number;
   maxSessionsPerClient?: number;
@@ -84,10 +81,8 @@ export class SessionTable {
   }
 
   count(label?: string): number {
-    const entries = [...this.#byId.values()];
-    return label === undefined
-      ? entries.length
-      : entries.filter((entry) => entry.label === label).length;
+    if (label === undefined) return this.#byId.size;
+    return [...this.#byId.values()].filter((entry) => entry.label === label).length;
   }
 
   closing(): boolean {

@@ -1,8 +1,6 @@
-/**
- * The legacy HTTP+SSE transport (2024-11-05), our own over a web stream: the SDK's writes to
+/** The legacy HTTP+SSE transport (2024-11-05), our own over a web stream: the SDK's writes to
  * Node's `http.ServerResponse`, and the Hono adapters expect Hono's streaming context.
- * @module
- */
+ * @module */
 
 import type { Logger } from "../log.ts";
 import {
@@ -170,11 +168,10 @@ export class UnsentBudget {
 }
 
 export interface SseLimits {
-  /** Default 25 s. */
   sseKeepAliveMs?: number;
-  /** Unread bytes of one stream before its session is closed. Default 4 MiB. */
+  /** Unread bytes of one stream before its session is closed. */
   sseMaxUnsentBytes?: number;
-  /** Of every stream together; then the one with most is closed. Default 64 MiB. */
+  /** Of every stream together; then the one with most is closed. */
   sseMaxTotalUnsentBytes?: number;
 }
 
@@ -249,13 +246,15 @@ export function createSseEndpoint(
     }
     const session = table.lookup<SseSession>(LABEL, sessionId, context, NOT_FOUND);
     if (session instanceof Response) return session;
-    const messages = parseMessages(context.body);
-    if (!messages) {
+    const { body } = context;
+    const parsed = NON_EMPTY_MESSAGES.safeParse(Array.isArray(body) ? body : [body]);
+    if (!parsed.success) {
       return rpcError(
         400,
         "Invalid JSON-RPC message: send one JSON-RPC 2.0 object (or a list of them)",
       );
     }
+    const messages = parsed.data;
     // Answers are paired by id alone: the second would reach whoever asked first.
     const taken = requestIdsOf(messages).find((id) => session.transport.unanswered.has(id));
     if (taken !== undefined) return requestIdInUse(taken);
@@ -272,16 +271,7 @@ export function createSseEndpoint(
   };
 }
 
-function parseMessages(body: unknown): JSONRPCMessage[] | undefined {
-  const messages: JSONRPCMessage[] = [];
-  for (const item of Array.isArray(body) ? body : [body]) {
-    const parsed = JSONRPCMessageSchema.safeParse(item);
-    if (!parsed.success) return undefined;
-    messages.push(parsed.data);
-  }
-  return messages.length > 0 ? messages : undefined;
-}
-
+const NON_EMPTY_MESSAGES = JSONRPCMessageSchema.array().min(1);
 const NOT_FOUND =
   "Session not found: its SSE stream ended or the server restarted; reconnect to /sse";
 const encoder = new TextEncoder();

@@ -131,6 +131,9 @@ Deno.test("a POST that is not a JSON-RPC message is 400 and the stream stays ope
   const invalid = await postMessage(app, endpoint, { hello: "world" });
   assert.equal(invalid.status, 400);
   assert.match((await invalid.json()).error.message, /Invalid JSON-RPC message/);
+  for (const batch of [[], [INITIALIZE_REQUEST, { hello: "world" }]]) {
+    assert.equal((await postMessage(app, endpoint, batch)).status, 400);
+  }
   assert.equal(app.sessionCount(), 1);
   await events.cancel();
 });
