@@ -12,12 +12,8 @@ import {
   rpcError,
 } from "./rpc_messages.ts";
 import { type RequestContext, whenSent } from "./route.ts";
-import {
-  answerShuttingDown,
-  type SessionTable,
-  SHUTTING_DOWN,
-  type TableSession,
-} from "./sessions.ts";
+import { SHUTTING_DOWN } from "../shutdown.ts";
+import { answerShuttingDown, type SessionTable, type TableSession } from "./sessions.ts";
 
 const LABEL = "Session";
 

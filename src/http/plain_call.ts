@@ -7,7 +7,8 @@ import type { Logger } from "../log.ts";
 import { type CallToolResult, Client, InMemoryTransport, type McpServer } from "../mcp_sdk.ts";
 import { linkAbort } from "../async.ts";
 import { cut } from "../text.ts";
-import { type SessionTable, SHUTTING_DOWN } from "./sessions.ts";
+import { SHUTTING_DOWN } from "../shutdown.ts";
+import type { SessionTable } from "./sessions.ts";
 import { json } from "./rpc_messages.ts";
 import type { Middleware } from "./route.ts";
 

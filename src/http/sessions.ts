@@ -7,14 +7,10 @@ import type { Logger } from "../log.ts";
 import { LruMap } from "../lru.ts";
 import type { RequestId } from "../mcp_sdk.ts";
 import { formatDuration } from "../wording.ts";
+import { SHUTTING_DOWN } from "../shutdown.ts";
 import type { McpTransport } from "./mcp_transport.ts";
-import { BAD_REQUEST, rpcError, SESSION_NOT_FOUND } from "./rpc_messages.ts";
+import { rpcError, SESSION_NOT_FOUND } from "./rpc_messages.ts";
 import type { RequestContext } from "./route.ts";
-
-export const SHUTTING_DOWN = {
-  code: BAD_REQUEST,
-  message: "Server shutting down: reconnect when it is back",
-} as const;
 
 export interface TableSession {
   /** Milliseconds since the epoch. */

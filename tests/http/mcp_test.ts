@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import type { ServeInfo } from "../../src/http/mod.ts";
 import { SESSION_CLOSED } from "../../src/http/mcp_transport.ts";
-import { SHUTTING_DOWN } from "../../src/http/sessions.ts";
+import { SHUTTING_DOWN } from "../../src/shutdown.ts";
 import type { Fetch } from "../../src/upstream.ts";
 import { createDependencies } from "../../src/dependencies.ts";
 import { createServer } from "../../src/server.ts";

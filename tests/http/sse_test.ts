@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import type { HttpApp } from "../../src/http/mod.ts";
-import { EVICTED, SHUTTING_DOWN } from "../../src/http/sessions.ts";
+import { EVICTED } from "../../src/http/sessions.ts";
+import { SHUTTING_DOWN } from "../../src/shutdown.ts";
 import {
   BACKED_UP,
   SseServerTransport,
