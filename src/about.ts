@@ -1,7 +1,5 @@
-/**
- * The server's name and version, for `--version` and the MCP handshake.
- * @module
- */
+/** The server's name and version, for `--version` and the MCP handshake.
+ * @module */
 
 import denoConfig from "../deno.json" with { type: "json" };
 

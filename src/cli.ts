@@ -1,7 +1,5 @@
-/**
- * The program: parse the configuration, build the dependencies, serve (or check: `doctor`).
- * @module
- */
+/** The program: parse the configuration, build the dependencies, serve (or check: `doctor`).
+ * @module */
 
 import { settledWithin } from "./async.ts";
 import {

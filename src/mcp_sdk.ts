@@ -1,9 +1,7 @@
-/**
- * The parts of the MCP SDK we use. The SDK's `./*` export maps `server/mcp.js` to a types file
+/** The parts of the MCP SDK we use. The SDK's `./*` export maps `server/mcp.js` to a types file
  * that does not exist, so Deno would type every class as `any`; `@ts-types` points at the real
  * declarations (modelcontextprotocol/typescript-sdk#2701). Delete once the SDK ships its fix.
- * @module
- */
+ * @module */
 
 // @ts-types="@modelcontextprotocol/sdk/server/mcp"
 export { McpServer, ResourceTemplate } from "@modelcontextprotocol/sdk/server/mcp.js";

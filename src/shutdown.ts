@@ -1,8 +1,6 @@
-/**
- * Graceful termination as Kubernetes and load balancers expect it: on the first stop signal the
+/** Graceful termination as Kubernetes and load balancers expect it: on the first stop signal the
  * server says it is not ready, keeps serving while they notice, then stops; a second ends it.
- * @module
- */
+ * @module */
 
 import { abortableSleep } from "./async.ts";
 import type { Logger } from "./log.ts";

@@ -1,8 +1,6 @@
-/**
- * MCP over stdin/stdout for desktop clients; stdout carries JSON-RPC only. Our own transport,
+/** MCP over stdin/stdout for desktop clients; stdout carries JSON-RPC only. Our own transport,
  * not the SDK's `StdioServerTransport` (docs/design.md says why).
- * @module
- */
+ * @module */
 
 import { settledWithin } from "./async.ts";
 import { concatBytes } from "./bytes.ts";
