@@ -20,9 +20,8 @@ export function forcedStopStatus(signal: StopSignal): number {
 }
 
 /**
- * Returns true when stdin is a pipe or a socket, as when a desktop client launched the server.
- * On Windows a named pipe reports neither (or no status at all), so there anything but a
- * terminal or a regular file counts; a false positive (`NUL`) only ends the stdio side at once.
+ * Returns true when stdin is a pipe or a socket. A Windows named pipe reports neither, so there
+ * anything but a terminal or file counts; a false positive (`NUL`) only ends the stdio side.
  */
 export function isPipe(
   os: Os,
