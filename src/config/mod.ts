@@ -19,7 +19,6 @@ import {
   type Settings,
 } from "./options.ts";
 
-export { ENV_VARS, REGIONAL_ENV_PREFIXES } from "../permission_flags.ts";
 export type { Credential, CredentialKind } from "./credentials.ts";
 export { ConfigError, DEFAULTS } from "./options.ts";
 export { USAGE } from "./flags.ts";
