@@ -35,8 +35,7 @@ export function isPipe(
 /** Returns true when this process's stdin is a pipe or a socket (see {@linkcode isPipe}). */
 export async function stdinIsPipe(): Promise<boolean> {
   if (Deno.stdin.isTerminal()) return false;
-  // node:fs reads the open descriptor, so no read permission on /dev/stdin is needed. Loaded
-  // here, not at start: a --stdio start never asks, and node:fs costs it measurably.
+  // node:fs needs no read permission on /dev/stdin; loaded late, as it slows a --stdio start.
   const { fstatSync } = await import("node:fs");
   try {
     const stat = fstatSync(0);

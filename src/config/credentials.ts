@@ -1,6 +1,5 @@
 /**
- * Each region's credential: its own variables first, then the shared ones, sent only to auth
- * services on the default auth URL's site (or where the config file opts in).
+ * A region's credential: its own variables, then shared ones on the default auth site or opted in.
  * @module
  */
 

@@ -7,14 +7,9 @@ import { z } from "zod";
 import { parseJson } from "../json.ts";
 import { ConfigError, SCHEMA, type Settings } from "./options.ts";
 
-// Credentials stay in the environment, and commands are not settings.
-const FILE_SCHEMA = SCHEMA.omit({
-  config: true,
-  auth_token: true,
-  json: true,
-  help: true,
-  version: true,
-});
+// Not in the file: credentials stay in the environment, and commands are not settings.
+const OMITTED = { config: true, auth_token: true, json: true, help: true, version: true } as const;
+const FILE_SCHEMA = SCHEMA.omit(OMITTED);
 
 // Where `text` stops being JSON; V8's message is never shown: it may quote the file.
 function notJson(text: string): string {
@@ -55,7 +50,6 @@ function describeIssue(issue: z.core.$ZodRawIssue): string | undefined {
   return `expected ${/^[aeiou]/.test(issue.expected) ? "an" : "a"} ${issue.expected}`;
 }
 
-// Keys under which people put a cookie, secret or token: the file must not hold one.
 const CREDENTIAL_KEY = /cas_session|cookie|secret|token|password/i;
 
 function formatIssue(issue: z.core.$ZodIssue): string[] {

@@ -65,7 +65,6 @@ function describeFlagError(error: unknown): string {
   return `${message.split("\n")[0]!.replace(/\.$/, "")}: see --help`;
 }
 
-// Suggests the option `given` (--prot, --Port) most likely stands for, within two edits.
 function describeUnknown(given: string): string {
   const name = given.replace(/^-+/, "").split("=")[0]!.toLowerCase();
   const bound = name.length <= 4 ? 1 : 2;

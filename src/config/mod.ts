@@ -32,10 +32,7 @@ export function envReaderOf(env: Env): EnvReader {
 }
 
 /** One Neptune registry that searches are sent to; `baseUrl` has no trailing slash. */
-export interface Region {
-  readonly name: string;
-  readonly baseUrl: string;
-}
+export type Region = Readonly<Pick<RegionConfig, "name" | "baseUrl">>;
 
 /** The options of one server process, as {@linkcode parseCommand} builds them. */
 export type Config = ReturnType<typeof toConfig>;
