@@ -14,7 +14,7 @@
 import { parseArgs } from "node:util";
 import { HOUR_MS, jwtExpiringAt, tokenAnswer } from "../tests/fake_upstream.ts";
 import { Client, StreamableHTTPClientTransport } from "../tests/mcp_client.ts";
-import { PERMISSION_FLAGS } from "../src/permission_flags.ts";
+import { PERMISSION_FLAGS } from "../src/permissions.ts";
 import { startAnnouncingProcess, upstreamArgs } from "../tests/server_process.ts";
 import { mib, rssOf } from "./report.ts";
 

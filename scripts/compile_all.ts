@@ -9,7 +9,7 @@
  * @module
  */
 
-import { PERMISSION_FLAGS } from "../src/permission_flags.ts";
+import { PERMISSION_FLAGS } from "../src/permissions.ts";
 
 /** The platforms of a release, by the suffix of their binary's name, with their compile target. */
 export const PLATFORMS = {

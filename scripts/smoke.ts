@@ -16,7 +16,7 @@
 import assert from "node:assert/strict";
 import denoConfig from "../deno.json" with { type: "json" };
 import { settledWithin } from "../src/async.ts";
-import { PERMISSION_FLAGS } from "../src/permission_flags.ts";
+import { PERMISSION_FLAGS } from "../src/permissions.ts";
 import { cleanEnv } from "../tests/server_process.ts";
 import {
   Client,

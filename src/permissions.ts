@@ -3,9 +3,29 @@
  * @module
  */
 
+import denoConfig from "../deno.json" with { type: "json" };
 import type { Config } from "./config/mod.ts";
 import { urlHost } from "./net.ts";
-import { ENV_VARS, PERMISSION_FLAGS, REGIONAL_ENV_PREFIXES } from "./permission_flags.ts";
+
+export function permissionFlagsOf(command: string): string[] {
+  return command.split(/\s+/).filter((word) => word.startsWith("--allow-"));
+}
+
+/** The flags of `deno task start`, read from `deno.json`, the one place they are written. */
+export const PERMISSION_FLAGS: readonly string[] = permissionFlagsOf(
+  denoConfig.tasks.start.command,
+);
+
+/** The variables `--allow-env` names; `CAS_SESSION_*` allows every name it starts. */
+export const ALLOWED_ENV: readonly string[] = PERMISSION_FLAGS
+  .flatMap((flag) => flag.startsWith("--allow-env=") ? flag.slice(12).split(",") : []);
+
+/** The fixed variables; the proxy and CA ones are read only for `doctor` to report. */
+export const ENV_VARS: readonly string[] = ALLOWED_ENV.filter((name) => !name.endsWith("*"));
+
+/** Prefixes of the variables named after a region, such as `CAS_SESSION_`. */
+export const REGIONAL_ENV_PREFIXES: readonly string[] = ALLOWED_ENV
+  .filter((name) => name.endsWith("*")).map((name) => name.slice(0, -1));
 
 /** Answers whether a permission is granted, like `Deno.permissions.querySync`. */
 export type QueryPermission = (descriptor: Deno.PermissionDescriptor) => Deno.PermissionStatus;
@@ -21,8 +41,7 @@ export function missingEnvPermission(
   query: QueryPermission,
   variables: readonly string[] = ENV_VARS,
 ): string | undefined {
-  // A regional variable (CAS_SESSION_cn) stands for every prefix of its region, and is added as
-  // its prefix's wildcard, as deno task start gives it.
+  // CAS_SESSION_cn stands for every prefix of its region, allowed as a wildcard like deno task start.
   const asked = [
     ...new Set(variables.flatMap((variable) => {
       const prefix = regionalPrefix(variable);

@@ -20,9 +20,8 @@ export function forcedStopStatus(signal: StopSignal): number {
 }
 
 /**
- * Returns true when stdin is a pipe or a socket, as when a desktop client launched the server.
- * On Windows a named pipe reports neither (or no status at all), so there anything but a
- * terminal or a regular file counts; a false positive (`NUL`) only ends the stdio side at once.
+ * Returns true when stdin is a pipe or a socket. A Windows named pipe reports neither, so there
+ * anything but a terminal or file counts; a false positive (`NUL`) only ends the stdio side.
  */
 export function isPipe(
   os: Os,
@@ -36,8 +35,7 @@ export function isPipe(
 /** Returns true when this process's stdin is a pipe or a socket (see {@linkcode isPipe}). */
 export async function stdinIsPipe(): Promise<boolean> {
   if (Deno.stdin.isTerminal()) return false;
-  // node:fs reads the open descriptor, so no read permission on /dev/stdin is needed. Loaded
-  // here, not at start: a --stdio start never asks, and node:fs costs it measurably.
+  // node:fs needs no read permission on /dev/stdin; loaded late, as it slows a --stdio start.
   const { fstatSync } = await import("node:fs");
   try {
     const stat = fstatSync(0);

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import denoConfig from "../deno.json" with { type: "json" };
 import { CompileAllError, planBuilds, PLATFORMS } from "../scripts/compile_all.ts";
-import { permissionFlagsOf } from "../src/permission_flags.ts";
+import { permissionFlagsOf } from "../src/permissions.ts";
 
 const START = denoConfig.tasks.start.command;
 

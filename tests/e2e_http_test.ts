@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { INITIALIZE_REQUEST, SENTINEL_COOKIE, textOf } from "./harness.ts";
 import { Client, SSEClientTransport, StreamableHTTPClientTransport } from "./mcp_client.ts";
-import { PERMISSION_FLAGS } from "../src/permission_flags.ts";
+import { PERMISSION_FLAGS } from "../src/permissions.ts";
 import {
   assertStoppedCleanly,
   NO_STOP_SIGNAL_ON_WINDOWS,

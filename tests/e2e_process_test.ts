@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { USAGE } from "../src/config/mod.ts";
-import { PERMISSION_FLAGS } from "../src/permission_flags.ts";
+import { PERMISSION_FLAGS } from "../src/permissions.ts";
 import { INITIALIZE_REQUEST } from "./harness.ts";
 import { cleanEnv, serverArgs, startServer } from "./server_process.ts";
 import denoConfig from "../deno.json" with { type: "json" };

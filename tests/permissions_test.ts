@@ -4,7 +4,7 @@ import {
   missingNetPermission,
   type QueryPermission,
 } from "../src/permissions.ts";
-import { ENV_VARS, PERMISSION_FLAGS } from "../src/permission_flags.ts";
+import { ENV_VARS, PERMISSION_FLAGS } from "../src/permissions.ts";
 import { testConfig } from "./harness.ts";
 
 /** A permission query that grants everything but `denied` env variables and net hosts. */

@@ -13,7 +13,7 @@ import { fileURLToPath } from "node:url";
 import { demoFetchFor, INITIALIZE_REQUEST, testConfig, textOf, withConnection } from "./harness.ts";
 import { cleanEnv } from "./server_process.ts";
 import { USAGE } from "../src/config/mod.ts";
-import { PERMISSION_FLAGS } from "../src/permission_flags.ts";
+import { PERMISSION_FLAGS } from "../src/permissions.ts";
 
 const ENGLISH = "README.md";
 const CHINESE = "README.zh-CN.md";

@@ -7,7 +7,7 @@
 
 import assert from "node:assert/strict";
 import denoConfig from "../deno.json" with { type: "json" };
-import { ALLOWED_ENV } from "../src/permission_flags.ts";
+import { ALLOWED_ENV } from "../src/permissions.ts";
 
 const ROOT = new URL("../", import.meta.url);
 const SKIPPED = new Set([".git", ".coverage", "dist", "node_modules", "testdata", "deno.lock"]);
@@ -112,6 +112,6 @@ Deno.test("the --allow-env list is written once, in deno.json's start task", () 
   assert.deepEqual(
     copies,
     [],
-    "Read the list from src/permission_flags.ts (or deno.json's start task) instead of copying it",
+    "Read the list from src/permissions.ts (or deno.json's start task) instead of copying it",
   );
 });

@@ -10,7 +10,7 @@
 import assert from "node:assert/strict";
 import type { Region } from "../src/config/mod.ts";
 import { createDemoUpstream } from "../src/demo.ts";
-import { PERMISSION_FLAGS } from "../src/permission_flags.ts";
+import { PERMISSION_FLAGS } from "../src/permissions.ts";
 
 // A file URL, not a path: `deno run` takes it on every OS (a URL's pathname is /C:/... on Windows).
 const MAIN = new URL("../main.ts", import.meta.url).href;

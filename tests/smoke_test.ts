@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { serverCommand, stopOf } from "../scripts/smoke.ts";
-import { PERMISSION_FLAGS } from "../src/permission_flags.ts";
+import { PERMISSION_FLAGS } from "../src/permissions.ts";
 
 Deno.test("smoke runs main.ts with the start task's permissions unless given a binary", () => {
   const [deno, run, ...rest] = serverCommand([]);

@@ -9,7 +9,7 @@
 
 import assert from "node:assert/strict";
 import { cleanEnv } from "./server_process.ts";
-import { PERMISSION_FLAGS } from "../src/permission_flags.ts";
+import { PERMISSION_FLAGS } from "../src/permissions.ts";
 
 const SCRIPT = new URL("../startup.sh", import.meta.url).pathname;
 const MAIN = new URL("../main.ts", import.meta.url).pathname;

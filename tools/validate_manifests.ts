@@ -30,7 +30,8 @@ import {
 import { Deployment } from "npm:kubernetes-models@4.5.1/apps/v1";
 import { PodDisruptionBudget } from "npm:kubernetes-models@4.5.1/policy/v1";
 import { HorizontalPodAutoscaler } from "npm:kubernetes-models@4.5.1/autoscaling/v2";
-import { type Env, ENV_VARS, parseCommand, REGIONAL_ENV_PREFIXES } from "../src/config/mod.ts";
+import { type Env, parseCommand } from "../src/config/mod.ts";
+import { ENV_VARS, REGIONAL_ENV_PREFIXES } from "../src/permissions.ts";
 import { filesToCheck, type NamedText } from "./files.ts";
 
 // The folder of the manifests, from the repository's root.

@@ -1,6 +1,5 @@
 /**
- * Each region's credential: its own variables first, then the shared ones, sent only to auth
- * services on the default auth URL's site (or where the config file opts in).
+ * A region's credential: its own variables, then shared ones on the default auth site or opted in.
  * @module
  */
 
@@ -19,14 +18,10 @@ export interface Credential {
 
 export type SharedCredentialVariable = typeof SHARED_CREDENTIAL_VARIABLES[number];
 
-// Second-level domains under which anyone registers (co.uk, com.cn, ...): the site is one label
-// more. The rule is meant for SSO domains a company owns, not for the whole public suffix list.
+// Second-level domains anyone registers under (co.uk, com.cn): not the whole public suffix list.
 const GENERIC_SECOND_LEVEL = new Set(["ac", "co", "com", "edu", "gov", "ne", "net", "or", "org"]);
 
-/**
- * Returns the site of `hostname` (lower case): its last two labels, or three under a generic
- * second-level domain of a country (`example.co.uk`); an IP address or one label is its own site.
- */
+/** Returns the site of `hostname`: its last two labels, three under `co.uk` and the like. */
 export function siteOf(hostname: string): string {
   const host = hostname.toLowerCase().replace(/\.$/, "");
   if (host.includes(":") || host.startsWith("[") || /^[\d.]+$/.test(host)) return host;
@@ -43,11 +38,7 @@ export function readCredentials(
 ) {
   const seen = new Map<string, Credential | undefined>();
   function credentialFrom(source: string): Credential | undefined {
-    if (!seen.has(source)) {
-      const kind = source.startsWith("CAS_SESSION") ? "cas_session" : "service_account";
-      const value = parseCredential(read(source), kind, source, validate);
-      seen.set(source, value && { kind, source, value });
-    }
+    if (!seen.has(source)) seen.set(source, parseCredential(source, read(source), validate));
     return seen.get(source);
   }
   // The shared variables are read (and checked) even when every region has its own.
@@ -80,8 +71,7 @@ export function readCredentials(
   };
 }
 
-// How people paste each kind: a cookie with its name, a secret with `Bearer `, either in quotes;
-// what is left must fit in the header it is sent in. The value is never echoed.
+// People paste a cookie with its name, a secret with `Bearer `, either in quotes; never echoed.
 const SHAPES = {
   // Only printable ASCII without ; , " \ or spaces can be a cookie value (RFC 6265).
   cas_session: {
@@ -97,17 +87,11 @@ const SHAPES = {
   },
 };
 
-// The docs' placeholders, the Python server's `your_cookie_value_here`, a `<value>` left as
-// written, or a `${input:...}` a client did not expand: sent as they are, they would only earn
-// a redirect to the SSO login much later.
+// Docs' placeholders, `<value>`, an unexpanded `${input:...}`: they would earn an SSO redirect.
 const PLACEHOLDER = /^(paste[-_]the[-_].*|your[-_].*[-_]here|<[^>]*>|\$\{[^}]*\})$/i;
 
-function parseCredential(
-  raw: string | undefined,
-  kind: CredentialKind,
-  source: string,
-  validate: boolean,
-): Secret | undefined {
+function parseCredential(source: string, raw: string | undefined, validate: boolean) {
+  const kind = source.startsWith("CAS_SESSION") ? "cas_session" : "service_account";
   const { prefix, allowed, problem } = SHAPES[kind];
   const value = raw?.trim().replace(prefix, "").replace(/^(["'])(.*)\1$/, "$2").trim();
   if (!value) return undefined;
@@ -117,5 +101,5 @@ function parseCredential(
     );
   }
   if (validate && !allowed.test(value)) throw new ConfigError(`Invalid ${source}: ${problem}`);
-  return new Secret(value);
+  return { kind, source, value: new Secret(value) } as const;
 }

@@ -7,18 +7,11 @@ import { z } from "zod";
 import { parseJson } from "../json.ts";
 import { ConfigError, SCHEMA, type Settings } from "./options.ts";
 
-// Credentials stay in the environment, and commands are not settings.
-const FILE_SCHEMA = SCHEMA.omit({
-  config: true,
-  auth_token: true,
-  json: true,
-  help: true,
-  version: true,
-});
+// Not in the file: credentials stay in the environment, and commands are not settings.
+const OMITTED = { config: true, auth_token: true, json: true, help: true, version: true } as const;
+const FILE_SCHEMA = SCHEMA.omit(OMITTED);
 
-// Where `text` stops being JSON. V8 names the offset in most messages; for the others it is
-// the shortest prefix that fails otherwise than by ending early. The message itself is never
-// shown: it may quote the file.
+// Where `text` stops being JSON; V8's message is never shown: it may quote the file.
 function notJson(text: string): string {
   const before = text.slice(0, jsonErrorOffset(text)).split("\n");
   return `the file is not valid JSON at line ${before.length}, column ${
@@ -50,15 +43,13 @@ function jsonErrorOffset(text: string): number {
   return low;
 }
 
-// Only for issues whose schema gave no message of its own. No value is echoed: a pasted
-// cookie in the wrong place must not end up in an error message.
+// For issues without a message of their own; no value is echoed: it may be a pasted cookie.
 function describeIssue(issue: z.core.$ZodRawIssue): string | undefined {
   if (issue.code !== "invalid_type") return undefined;
   if (issue.input === undefined) return "missing";
   return `expected ${/^[aeiou]/.test(issue.expected) ? "an" : "a"} ${issue.expected}`;
 }
 
-// Keys under which people put a cookie, secret or token: the file must not hold one.
 const CREDENTIAL_KEY = /cas_session|cookie|secret|token|password/i;
 
 function formatIssue(issue: z.core.$ZodIssue): string[] {
@@ -113,8 +104,7 @@ export function readConfigFile(
   );
 }
 
-// Read no further than one byte past the cap, whatever size the file reports: `--config
-// /dev/zero` would otherwise fill the memory.
+// Reads one byte past the cap at most, whatever size is reported: think `--config /dev/zero`.
 function readCappedTextFile(path: string): string {
   using file = Deno.openSync(path);
   const buffer = new Uint8Array(MAX_CONFIG_FILE_BYTES + 1);

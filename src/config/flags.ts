@@ -26,8 +26,7 @@ const KEY_OF_FLAG = new Map(OPTION_ENTRIES.map(([key]) => [flagOf(key).slice(2),
 
 /** Parses `args` (without a leading `doctor`) into each option's text; a switch given is `true`. */
 export function parseFlags(args: readonly string[]): TextValues {
-  // `deno task start -- --demo` passes the `--` on, and parseArgs would take what follows for
-  // positional arguments.
+  // `deno task start -- --demo` passes the `--` on, and parseArgs would end the options there.
   if (args.includes("--")) {
     throw new ConfigError(
       "Unexpected argument --: deno task passes arguments on as they are, so write deno task start --demo, without --",
@@ -66,7 +65,6 @@ function describeFlagError(error: unknown): string {
   return `${message.split("\n")[0]!.replace(/\.$/, "")}: see --help`;
 }
 
-// Suggests the option `given` (--prot, --Port) most likely stands for, within two edits.
 function describeUnknown(given: string): string {
   const name = given.replace(/^-+/, "").split("=")[0]!.toLowerCase();
   const bound = name.length <= 4 ? 1 : 2;
@@ -79,8 +77,7 @@ function describeUnknown(given: string): string {
     : `Unknown option ${given}: run with --help to see the accepted options`;
 }
 
-// A positional value may be a cookie pasted in the wrong place: it is shown only when it
-// cannot be one: an option's name without its dashes, `doctor`, or a short dash-led word.
+// A positional value may be a misplaced cookie: it is shown only when it cannot be one.
 function describePositional(value: string): string {
   const word = value.toLowerCase();
   if (KEY_OF_FLAG.has(word)) {

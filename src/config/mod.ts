@@ -19,15 +19,12 @@ import {
   type Settings,
 } from "./options.ts";
 
-export { ENV_VARS, REGIONAL_ENV_PREFIXES } from "../permission_flags.ts";
 export type { Credential, CredentialKind } from "./credentials.ts";
 export { ConfigError, DEFAULTS } from "./options.ts";
 export { USAGE } from "./flags.ts";
 
-/** Reads one variable, such as `(name) => Deno.env.get(name)`. */
 export type EnvReader = (name: string) => string | undefined;
 
-/** The environment as a record, or read on demand. */
 export type Env = Partial<Record<string, string>> | EnvReader;
 
 export function envReaderOf(env: Env): EnvReader {
@@ -35,15 +32,11 @@ export function envReaderOf(env: Env): EnvReader {
 }
 
 /** One Neptune registry that searches are sent to; `baseUrl` has no trailing slash. */
-export interface Region {
-  readonly name: string;
-  readonly baseUrl: string;
-}
+export type Region = Readonly<Pick<RegionConfig, "name" | "baseUrl">>;
 
 /** The options of one server process, as {@linkcode parseCommand} builds them. */
 export type Config = ReturnType<typeof toConfig>;
 
-/** A region with its JWT endpoint and credential, if any variable gives it one. */
 export type RegionConfig = Config["regions"][number];
 
 export type Command =
@@ -123,13 +116,11 @@ function toConfig(settings: FullSettings, read: EnvReader, warnings: string[]) {
     allowedOrigins: settings.allowed_origins,
     allowedHosts: settings.allowed_hosts,
     stateless: settings.stateless,
-    /** What the user may not expect of this configuration, to print at start. */
     warnings: [...warnings, ...(demo ? [] : insecureUrlWarnings(settings))],
   } as const;
 }
 
-// A NEPTUNE_REGIONS left in a shell profile would otherwise hide the file's regions, and
-// their auth URLs, without a word.
+// A NEPTUNE_REGIONS left in a shell profile would otherwise hide the file's regions silently.
 function regionsOverride(file: Settings, source: string | undefined): string[] {
   const count = file.regions?.length;
   if (!count || !source) return [];

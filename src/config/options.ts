@@ -117,7 +117,6 @@ export interface Option {
   readonly multiple?: boolean;
   readonly env?: string;
   readonly schema: z.ZodType;
-  /** Reads a flag's or variable's text for the schema. */
   readonly text?: (raw: unknown, source: string) => unknown;
   readonly default?: unknown;
   /** A credential, never shown in an error. */
@@ -238,8 +237,7 @@ export function checkText(given: TextValues, sourceOf: (key: OptionKey) => strin
   }
   const result = SCHEMA.safeParse(values);
   if (result.success) return result.data;
-  // `Invalid --region cn "ftp://x": expected ...`: the source, the region when the problem is
-  // inside one, and the value unless it is a credential or the message names it already.
+  // `Invalid --region cn "ftp://x": expected ...`, the value unless secret or already named.
   const issue = result.error.issues[0]!;
   const [key, index, field] = issue.path as [OptionKey, number?, string?];
   const option: Option = OPTIONS[key];

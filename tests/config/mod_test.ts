@@ -4,14 +4,13 @@ import {
   ConfigError,
   DEFAULTS,
   type Env,
-  ENV_VARS,
   exposureWarning,
   parseCommand,
-  REGIONAL_ENV_PREFIXES,
   USAGE,
 } from "../../src/config/mod.ts";
 import { MAX_CONFIG_FILE_BYTES, readConfigFile } from "../../src/config/file.ts";
 import { flagOf, OPTION_ENTRIES } from "../../src/config/options.ts";
+import { ENV_VARS, REGIONAL_ENV_PREFIXES } from "../../src/permissions.ts";
 
 const SENTINEL_COOKIE = "SENTINEL-COOKIE-9f3c";
 
