@@ -1,7 +1,5 @@
-/**
- * Permissions checked up front: a bare `deno run main.ts` names the flags to add, not NotCapable.
- * @module
- */
+/** Permissions checked up front: a bare `deno run main.ts` names the flags to add, not NotCapable.
+ * @module */
 
 import denoConfig from "../deno.json" with { type: "json" };
 import type { Config } from "./config/mod.ts";

@@ -1,7 +1,5 @@
-/**
- * What differs by operating system, as pure functions of the OS that a test on Linux can ask.
- * @module
- */
+/** What differs by operating system, as pure functions of the OS that a test on Linux can ask.
+ * @module */
 
 export type Os = typeof Deno.build.os;
 

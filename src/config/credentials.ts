@@ -1,7 +1,5 @@
-/**
- * A region's credential: its own variables, then shared ones on the default auth site or opted in.
- * @module
- */
+/** A region's credential: its own variables, then shared ones on the default auth site or opted in.
+ * @module */
 
 import { Secret } from "../secret.ts";
 import { ConfigError, SHARED_CREDENTIAL_VARIABLES } from "./options.ts";

@@ -1,7 +1,5 @@
-/**
- * The JSON config file: any option but credentials and commands, every problem reported at once.
- * @module
- */
+/** The JSON config file: any option but credentials and commands, every problem reported at once.
+ * @module */
 
 import { z } from "zod";
 import { parseJson } from "../json.ts";

@@ -1,7 +1,5 @@
-/**
- * Flags and `--help`, from the option table; errors say what to type, never echo a credential.
- * @module
- */
+/** Flags and `--help`, from the option table; errors say what to type, never echo a credential.
+ * @module */
 
 import { parseArgs, type ParseArgsOptionsConfig } from "node:util";
 import { boundedEditDistance } from "../edit_distance.ts";

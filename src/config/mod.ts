@@ -1,7 +1,5 @@
-/**
- * Flags, environment, the config file and defaults, in that order, checked into one Config.
- * @module
- */
+/** Flags, environment, the config file and defaults, in that order, checked into one Config.
+ * @module */
 
 import { isLoopback } from "../net.ts";
 import { readCredentials } from "./credentials.ts";

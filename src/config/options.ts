@@ -1,7 +1,5 @@
-/**
- * Every option in one table (flag, variable, file key, default, schema), and their zod schema.
- * @module
- */
+/** Every option in one table (flag, variable, file key, default, schema), and their zod schema.
+ * @module */
 
 import { z } from "zod";
 import { isRecord } from "../json.ts";
