@@ -16,6 +16,7 @@ import {
   type Transport,
 } from "./mcp_sdk.ts";
 import { SHUTDOWN_DEADLINE_MS, SHUTTING_DOWN } from "./shutdown.ts";
+import { cancellation, Unanswered } from "./unanswered.ts";
 
 const MAX_LINE_BYTES = 4 * 1024 * 1024;
 // How long answers to the requests read before stdin ended are waited for.
@@ -88,11 +89,7 @@ export async function serveStdio(server: McpServer, options: StdioOptions = {}):
     stopped.resolve();
     reader.cancel().catch(() => {});
   });
-  const unanswered = new Set<RequestId>();
-  let drained: PromiseWithResolvers<void> | undefined;
-  const settle = (id: RequestId) => {
-    if (unanswered.delete(id) && unanswered.size === 0) drained?.resolve();
-  };
+  const unanswered = new Unanswered();
   let closed = false;
   const receive = (line: string | undefined) => {
     if (closed || stop?.aborted) return;
@@ -111,7 +108,7 @@ export async function serveStdio(server: McpServer, options: StdioOptions = {}):
     if (isJSONRPCRequest(message)) unanswered.add(message.id);
     if ("method" in message && message.method === "notifications/cancelled") {
       const id = message.params?.requestId;
-      if (typeof id === "string" || typeof id === "number") settle(id);
+      if (typeof id === "string" || typeof id === "number") unanswered.answered(id, true);
     }
     transport.onmessage?.(message);
   };
@@ -119,16 +116,12 @@ export async function serveStdio(server: McpServer, options: StdioOptions = {}):
   // (`printf ... | server --stdio`).
   const readUntilEnd = async () => {
     for await (const line of readLines(reader, MAX_LINE_BYTES)) receive(line);
-    drained = Promise.withResolvers();
-    if (unanswered.size > 0) {
-      await settledWithin(Promise.race([drained.promise, stopped.promise]), DRAIN_TIMEOUT_MS);
-    }
+    await settledWithin(Promise.race([unanswered.drained(), stopped.promise]), DRAIN_TIMEOUT_MS);
     if (stop?.aborted) {
-      if (unanswered.size > 0) await settledWithin(drained.promise, SHUTDOWN_DEADLINE_MS);
-      for (const requestId of unanswered) {
+      await settledWithin(unanswered.drained(), SHUTDOWN_DEADLINE_MS);
+      for (const requestId of unanswered.ids()) {
         // Cancelled first, so that the handler's late answer is never sent after the error.
-        const params = { requestId, reason: SHUTTING_DOWN.message };
-        transport.onmessage?.({ jsonrpc: "2.0", method: "notifications/cancelled", params });
+        transport.onmessage?.(cancellation(requestId, SHUTTING_DOWN.message));
         await write(errorLine(requestId, SHUTTING_DOWN));
       }
     }
@@ -143,13 +136,12 @@ export async function serveStdio(server: McpServer, options: StdioOptions = {}):
       if (closed) return;
       await write(`${JSON.stringify(message)}\n`);
       const answer = isJSONRPCResultResponse(message) || isJSONRPCErrorResponse(message);
-      if (answer && message.id !== undefined) settle(message.id);
+      if (answer && message.id !== undefined) unanswered.answered(message.id);
     },
     close() {
       if (!closed) {
         closed = true;
         unanswered.clear();
-        drained?.resolve();
         reader.cancel().catch(() => {});
         transport.onclose?.();
       }

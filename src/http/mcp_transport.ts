@@ -10,7 +10,8 @@ import {
   type Transport,
   WebStandardStreamableHTTPServerTransport,
 } from "../mcp_sdk.ts";
-import { BAD_REQUEST, cancellation, type RpcError, Unanswered } from "./rpc_messages.ts";
+import { cancellation, Unanswered } from "../unanswered.ts";
+import { BAD_REQUEST, type RpcError } from "./rpc_messages.ts";
 
 /** Resolves at the next turn of the event loop, one timer per turn however many wait. */
 export function nextTurnTimer(): () => Promise<void> {

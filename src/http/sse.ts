@@ -13,14 +13,8 @@ import {
   type RequestId,
   type Transport,
 } from "../mcp_sdk.ts";
-import {
-  cancellation,
-  cancelledIdsOf,
-  requestIdInUse,
-  requestIdsOf,
-  rpcError,
-  Unanswered,
-} from "./rpc_messages.ts";
+import { cancellation, Unanswered } from "../unanswered.ts";
+import { cancelledIdsOf, requestIdInUse, requestIdsOf, rpcError } from "./rpc_messages.ts";
 import { type RequestContext, whenSent } from "./route.ts";
 import {
   answerShuttingDown,
