@@ -3,7 +3,7 @@
 
 import { type McpServer, ResourceTemplate } from "./mcp_sdk.ts";
 import type { SessionDependencies } from "./tools/deps.ts";
-import { summarize, toStructured } from "./tools/search_result.ts";
+import { keywordSchema, summarize, toStructured } from "./tools/search_result.ts";
 
 export const RESOURCE_NOT_FOUND = -32002;
 
@@ -41,13 +41,17 @@ export function registerPsmResource(server: McpServer, deps: SessionDependencies
       mimeType: "application/json",
     },
     async (uri, variables, { signal }) => {
-      const psm = [variables.psm].flat()[0]?.trim() ?? "";
-      if (psm === "") {
+      // The tools' bounds on a keyword hold here too: length, and no control character.
+      const parsed = keywordSchema.safeParse([variables.psm].flat()[0] ?? "");
+      if (!parsed.success) {
         throw new ResourceReadError(
           RESOURCE_NOT_FOUND,
-          "The resource URI names no PSM: use psm://product.subsystem.module, such as psm://oec.affiliate.monitor",
+          parsed.error.issues[0]?.code === "too_small"
+            ? "The resource URI names no PSM: use psm://product.subsystem.module, such as psm://oec.affiliate.monitor"
+            : `${parsed.error.issues[0]?.message}`,
         );
       }
+      const psm = parsed.data;
       // A resource describes the whole service: every region it is in, not the first to answer.
       const result = await discovery.search(psm, { signal, waitAllRegions: true });
       const structured = toStructured(result);

@@ -117,6 +117,24 @@ Deno.test("psm://{psm} for an unknown PSM is a not-found error naming the closes
   });
 });
 
+Deno.test("psm://{psm} holds the tools' bounds on a keyword and asks no region past them", async () => {
+  const upstream = fakeUpstream([]);
+  await withConnection(testConfig(), { fetch: upstream.fetch }, async (client) => {
+    const cases: [string, RegExp][] = [
+      [`psm://${"r".repeat(300)}`, /longer than 256 characters/],
+    ];
+    for (const [uri, message] of cases) {
+      await assert.rejects(client.readResource({ uri }), (error: Error & { code?: number }) => {
+        assert.equal(error.code, RESOURCE_NOT_FOUND, `${uri.slice(0, 20)}: ${error.message}`);
+        assert.match(error.message, message);
+        assert.ok(error.message.length < 300, error.message);
+        return true;
+      });
+    }
+    assert.equal(upstream.requests.length, 0);
+  });
+});
+
 Deno.test("psm://{psm} when no region answers is an internal error saying what to check", async () => {
   const config = testConfig();
   const upstream = fakeUpstream([
