@@ -6,6 +6,7 @@ import { declaresTooMuch, readCapped } from "../bytes.ts";
 import { errorSummary, type Logger } from "../log.ts";
 import { canonicalHost, isCanonicalLoopback, isLoopback } from "../net.ts";
 import type { Secret } from "../secret.ts";
+import { cut } from "../text.ts";
 import { INVALID_REQUEST, json, PARSE_ERROR, repeatedRequestId, rpcError } from "./rpc_messages.ts";
 import type { Middleware } from "./route.ts";
 
@@ -34,8 +35,9 @@ export function guardHost(options: HostGuardOptions): Middleware {
     const host = context.sentHost ?? context.url;
     if (!anyHost && !allowed(host)) {
       return Promise.resolve(json(403, {
-        error:
-          `Forbidden: Host ${host.hostname} is not served here; connect to localhost or add it with --allowed-host`,
+        error: `Forbidden: Host ${
+          cut(host.hostname, 100)
+        } is not served here; connect to localhost or add it with --allowed-host`,
       }));
     }
     // Never "the Origin is the Host": a rebound name makes both the attacker's.
@@ -43,7 +45,9 @@ export function guardHost(options: HostGuardOptions): Middleware {
     const parsed = origin === null ? null : URL.parse(origin);
     if (origin !== null && !(parsed && (allowed(parsed) || allowedOrigins.has(parsed.origin)))) {
       return Promise.resolve(json(403, {
-        error: `Forbidden: Origin ${origin} may not call this server; add it with --allowed-origin`,
+        error: `Forbidden: Origin ${
+          cut(origin, 100)
+        } may not call this server; add it with --allowed-origin`,
       }));
     }
     return next(request, context);

@@ -59,6 +59,19 @@ Deno.test("a request from a foreign Origin is refused, a loopback Origin is serv
   await local.body?.cancel();
 });
 
+Deno.test("a refused Host or Origin is quoted back cut short, whatever its length", async () => {
+  const app = createTestApp("localhost");
+  const long = `${"a".repeat(60_000)}.example`;
+  const byHost = await app.handle(new Request(`http://${long}/health`));
+  const byOrigin = await postMcp(app, INITIALIZE_REQUEST, { origin: `https://${long}` });
+  for (const response of [byHost, byOrigin]) {
+    assert.equal(response.status, 403);
+    const { error } = await response.json();
+    assert.ok(error.length < 400, `${error.length} characters`);
+    assert.match(error, /… \[cut: \d+ characters\]/);
+  }
+});
+
 Deno.test("isLoopback knows localhost, 127.0.0.0/8 and ::1 in every spelling and nothing else", () => {
   const loopback = [
     "localhost",
