@@ -82,13 +82,17 @@ export async function serveStdio(server: McpServer, options: StdioOptions = {}):
   const { input = Deno.stdin.readable, output = Deno.stdout.writable, stop } = options;
   const writer = output.getWriter();
   // Nobody is left to read the answers (EPIPE): stop instead of crashing.
-  const write = (text: string) => writer.write(encoder.encode(text)).catch(() => server.close());
+  let lastWrite: Promise<unknown> = Promise.resolve();
+  const write = (text: string) =>
+    lastWrite = writer.write(encoder.encode(text)).catch(() => server.close());
   const reader = input.getReader();
   const stopped = Promise.withResolvers<void>();
-  stop?.addEventListener("abort", () => {
+  const stopReading = () => {
     stopped.resolve();
     reader.cancel().catch(() => {});
-  });
+  };
+  if (stop?.aborted) stopReading();
+  else stop?.addEventListener("abort", stopReading, { once: true });
   const unanswered = new Unanswered();
   let closed = false;
   const receive = (line: string | undefined) => {
@@ -120,11 +124,13 @@ export async function serveStdio(server: McpServer, options: StdioOptions = {}):
     if (stop?.aborted) {
       await settledWithin(unanswered.drained(), SHUTDOWN_DEADLINE_MS);
       for (const requestId of unanswered.ids()) {
+        if (!unanswered.has(requestId)) continue; // answered while an earlier error was written
         // Cancelled first, so that the handler's late answer is never sent after the error.
         transport.onmessage?.(cancellation(requestId, SHUTTING_DOWN.message));
         await write(errorLine(requestId, SHUTTING_DOWN));
       }
     }
+    await lastWrite;
     await server.close();
   };
   const transport: Transport = {
@@ -134,9 +140,10 @@ export async function serveStdio(server: McpServer, options: StdioOptions = {}):
     },
     async send(message) {
       if (closed) return;
-      await write(`${JSON.stringify(message)}\n`);
+      // Counted before the write, so that shutdown never answers it a second time meanwhile.
       const answer = isJSONRPCResultResponse(message) || isJSONRPCErrorResponse(message);
       if (answer && message.id !== undefined) unanswered.answered(message.id);
+      await write(`${JSON.stringify(message)}\n`);
     },
     close() {
       if (!closed) {

@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
 import { createDependencies } from "../src/dependencies.ts";
+import { z } from "zod";
+import { McpServer } from "../src/mcp_sdk.ts";
 import { createServer } from "../src/server.ts";
 import { readLines, refuseFirstRequest, serveStdio } from "../src/stdio.ts";
 import { recordingLogger } from "./fake_upstream.ts";
@@ -119,6 +121,55 @@ Deno.test("over stdio a line over the limit gets a parse error with id null, and
   assert.equal(refusal.error.code, -32700);
   assert.match(refusal.error.message, /passed 4194304 bytes/);
 });
+
+Deno.test("a call answered while shutdown writes an earlier error gets its answer only, never a second one", async () => {
+  const server = new McpServer({ name: "gated", version: "1" });
+  const release = { A: Promise.withResolvers<void>(), B: Promise.withResolvers<void>() };
+  server.registerTool("wait", { inputSchema: { name: z.enum(["A", "B"]) } }, async ({ name }) => {
+    await release[name].promise;
+    return { content: [{ type: "text", text: name }] };
+  });
+  const written: Message[] = [];
+  const firstError = Promise.withResolvers<void>();
+  const output = new WritableStream<Uint8Array>({
+    async write(bytes) {
+      const message = JSON.parse(new TextDecoder().decode(bytes)) as Message;
+      if ("error" in message && written.every((m) => !("error" in m))) {
+        // Holds the first shutdown error while call B finishes and sends its answer.
+        release.B.resolve();
+        await firstError.promise;
+      }
+      written.push(message);
+    },
+  });
+  const input = new ReadableStream<Uint8Array>({
+    start(controller) {
+      for (const message of [INITIALIZE_REQUEST, call(2, "A"), call(3, "B")]) {
+        controller.enqueue(encoder.encode(line(message)));
+      }
+    },
+  });
+  const stop = new AbortController();
+  const served = serveStdio(server, { input, output, stop: stop.signal });
+  while (written.length === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+  stop.abort();
+  setTimeout(() => firstError.resolve(), 5_500);
+  await served;
+  const answersTo = (id: number) => written.filter((message) => message.id === id);
+  assert.equal(answersTo(2).length, 1);
+  assert.deepEqual(answersTo(3).map((message) => "result" in message ? "result" : "error"), [
+    "result",
+  ]);
+});
+
+function call(id: number, name: "A" | "B"): Message {
+  return {
+    jsonrpc: "2.0",
+    id,
+    method: "tools/call",
+    params: { name: "wait", arguments: { name } },
+  };
+}
 
 Deno.test("a server that cannot start answers the first request on stdin with its message", async () => {
   const stdio = fakeStdio();
