@@ -48,7 +48,7 @@ export function registerPsmResource(server: McpServer, deps: SessionDependencies
           RESOURCE_NOT_FOUND,
           parsed.error.issues[0]?.code === "too_small"
             ? "The resource URI names no PSM: use psm://product.subsystem.module, such as psm://oec.affiliate.monitor"
-            : `${parsed.error.issues[0]?.message}`,
+            : parsed.error.issues[0]?.message ?? "The resource URI names no valid PSM",
         );
       }
       const psm = parsed.data;

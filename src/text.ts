@@ -13,5 +13,6 @@ export function cut(text: string | undefined, limit: number): string | undefined
  * Controls, and what breaks or reorders a line on screen (bidi marks, overrides and isolates, line
  * and paragraph separators, U+FEFF); other format characters, like the joiner inside emoji, are not.
  */
+// Global, for replace: with test() its lastIndex would skip matches; use search() instead.
 export const CONTROL_CHARACTERS =
   /[\p{Cc}\u061C\u200E\u200F\u2028\u2029\u202A-\u202E\u2066-\u2069\uFEFF]/gu;

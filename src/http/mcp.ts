@@ -42,8 +42,7 @@ export function createMcpEndpoint(table: SessionTable, options: {
     const ended = Promise.withResolvers<void>();
     const untrack = ids.length === 0 ? () => {} : table.track({
       settled: () => ended.promise,
-      answerShuttingDown: () =>
-        answerShuttingDown(transport, ids.filter((id) => transport.isUnanswered(id))),
+      answerShuttingDown: () => answerShuttingDown(transport, ids),
     });
     const finish = () => {
       untrack();

@@ -213,10 +213,11 @@ export class SessionTable {
 
 /** Cancels each of `ids` on `transport` and answers it with {@linkcode SHUTTING_DOWN}. */
 export async function answerShuttingDown(
-  transport: Pick<McpTransport, "cancel" | "send">,
+  transport: Pick<McpTransport, "cancel" | "send" | "isUnanswered">,
   ids: readonly RequestId[],
 ): Promise<void> {
   for (const id of ids) {
+    if (!transport.isUnanswered(id)) continue; // answered while an earlier error was sent
     transport.cancel(id, SHUTTING_DOWN.message);
     // Fails only when the client already went away: there is no one left to tell.
     await transport.send({ jsonrpc: "2.0", id, error: SHUTTING_DOWN }).catch(() => {});

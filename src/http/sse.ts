@@ -86,6 +86,10 @@ export class SseServerTransport implements Transport {
     this.onmessage?.(cancellation(id, reason));
   }
 
+  isUnanswered(id: RequestId): boolean {
+    return this.unanswered.has(id);
+  }
+
   unsentBytes(): number {
     if (this.#closed) return 0;
     return this.#maxUnsentBytes - (this.#controller.desiredSize ?? this.#maxUnsentBytes);

@@ -2,7 +2,9 @@ import assert from "node:assert/strict";
 import type { HttpApp } from "../../src/http/mod.ts";
 import { requireBearer } from "../../src/http/guards.ts";
 import type { RequestContext } from "../../src/http/route.ts";
-import { clientOf, EVICTED } from "../../src/http/sessions.ts";
+import { answerShuttingDown, clientOf, EVICTED } from "../../src/http/sessions.ts";
+import type { JSONRPCMessage, RequestId } from "../../src/mcp_sdk.ts";
+import { SHUTTING_DOWN } from "../../src/shutdown.ts";
 import { Secret } from "../../src/secret.ts";
 import { fakeClock, recordingLogger } from "../fake_upstream.ts";
 import { INITIALIZE_REQUEST } from "../harness.ts";
@@ -294,4 +296,29 @@ Deno.test("closing an idle session logs how long it was idle in the server's wor
     ),
     logger.lines.join("\n"),
   );
+});
+
+Deno.test("shutdown never answers a call a second time that was answered while an earlier error was sent", async () => {
+  const unanswered = new Set<RequestId>([1, 2]);
+  const sent: JSONRPCMessage[] = [];
+  const transport = {
+    cancel(id: RequestId) {
+      unanswered.delete(id);
+    },
+    isUnanswered: (id: RequestId) => unanswered.has(id),
+    send(message: JSONRPCMessage) {
+      sent.push(message);
+      // While the first error is sent, call 2 finishes and its answer goes out.
+      if (sent.length === 1) {
+        unanswered.delete(2);
+        sent.push({ jsonrpc: "2.0", id: 2, result: { content: [] } });
+      }
+      return Promise.resolve();
+    },
+  };
+  await answerShuttingDown(transport, [1, 2]);
+  assert.deepEqual(sent, [
+    { jsonrpc: "2.0", id: 1, error: SHUTTING_DOWN },
+    { jsonrpc: "2.0", id: 2, result: { content: [] } },
+  ]);
 });
