@@ -133,6 +133,25 @@ Deno.test("an unexpected exception is kind internal, its stack logged at debug, 
 
 // A region that refuses every JWT
 
+/** A region search over `upstream` with one token provider signing in with a session cookie. */
+function cookieSearchOver(upstream: ReturnType<typeof fakeUpstream>, clock: { now: () => number }) {
+  const logger = recordingLogger();
+  const tokens = createTokenProvider({
+    authUrl: AUTH_URL,
+    credential: { kind: "cas_session", value: new Secret(CAS_SESSION) },
+    fetch: upstream.fetch,
+    now: clock.now,
+    timeoutMs: 1_000,
+    logger,
+  });
+  return createRegionSearch({
+    tokenFor: () => tokens,
+    fetch: upstream.fetch,
+    timeoutMs: 1_000,
+    logger,
+  });
+}
+
 /**
  * A region search over cn (answering) and us (answering `usRespond`), with a real token
  * provider shared by both and a fake auth service issuing a distinct hour-long JWT each time.
@@ -148,22 +167,7 @@ function sharedTokenSearch(usRespond: () => Response = () => authErrorAnswer(401
     { url: searchUrl(CN), respond: () => searchAnswer([{ psm: "a.b.c" }]) },
     { url: searchUrl(US), respond: usRespond },
   ]);
-  const logger = recordingLogger();
-  const tokens = createTokenProvider({
-    authUrl: AUTH_URL,
-    credential: { kind: "cas_session", value: new Secret("cas-session-cookie-value") },
-    fetch: upstream.fetch,
-    now: clock.now,
-    timeoutMs: 1_000,
-    logger,
-  });
-  const search = createRegionSearch({
-    tokenFor: () => tokens,
-    fetch: upstream.fetch,
-    timeoutMs: 1_000,
-    logger,
-  });
-  return { upstream, search, clock };
+  return { upstream, search: cookieSearchOver(upstream, clock), clock };
 }
 
 Deno.test("a region that refused a fresh JWT does not cost a new token on every search", async () => {
@@ -429,7 +433,6 @@ Deno.test("search fails a region with kind auth when the retry with a fresh JWT 
 Deno.test("search fails a region with kind auth when the JWT refresh itself fails", async () => {
   let authCalls = 0;
   const clock = fakeClock();
-  const logger = recordingLogger();
   const upstream = fakeUpstream([
     {
       url: AUTH_URL,
@@ -440,22 +443,7 @@ Deno.test("search fails a region with kind auth when the JWT refresh itself fail
     },
     { url: searchUrl(CN), respond: () => authErrorAnswer(401) },
   ]);
-  const tokens = createTokenProvider({
-    authUrl: AUTH_URL,
-    credential: { kind: "cas_session", value: new Secret(CAS_SESSION) },
-    fetch: upstream.fetch,
-    now: clock.now,
-    timeoutMs: 1_000,
-    logger,
-  });
-
-  const search = createRegionSearch({
-    tokenFor: () => tokens,
-    fetch: upstream.fetch,
-    timeoutMs: 1_000,
-    logger,
-  });
-  const outcome = await search(CN, "a.b.c");
+  const outcome = await cookieSearchOver(upstream, clock)(CN, "a.b.c");
 
   upstream.assertNoUnexpected();
   const error = errorOf(outcome);
